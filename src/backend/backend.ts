@@ -1,0 +1,170 @@
+// The narrow backend interface: raw buffers and the named kernels that run over them.
+//
+// Dimension legend used in every kernel comment below:
+//   N batch, H/W input height/width, C input channels, F output channels (filters),
+//   KH/KW kernel height/width, OH/OW output height/width, M/K/Nc GEMM dims.
+// All buffers are dense row-major; activations are NHWC and convolution kernels HWIO.
+
+/** Element types a buffer can hold. */
+export type DType = 'float32' | 'int32';
+
+/** Opaque handle to a buffer owned by a backend (a byte address for `wasm`, a slot id for `ref`). */
+export type Buf = number;
+
+/** Batched GEMM: for b < batch, C_b[M,N] (+)= op(A_b)[M,K] · op(B_b)[K,N]. */
+export interface GemmParams {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  /** A is stored as [K,M] when true, else [M,K]. */
+  transA: boolean;
+  /** B is stored as [N,K] when true, else [K,N]. */
+  transB: boolean;
+  /** Element offsets between consecutive batch matrices; 0 broadcasts one matrix to every batch. */
+  strideA: number;
+  strideB: number;
+  strideC: number;
+  /** Add into C instead of overwriting it. */
+  accumulate: boolean;
+}
+
+/** 2-D convolution geometry; x [N,H,W,C], w [KH,KW,C,F], y [N,OH,OW,F]. Padding is explicit. */
+export interface Conv2DParams {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  f: number;
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  dilationH: number;
+  dilationW: number;
+  padTop: number;
+  padLeft: number;
+  oh: number;
+  ow: number;
+}
+
+/** 2-D pooling geometry; x [N,H,W,C], y [N,OH,OW,C]. Padded cells never win a max and are not counted by avg. */
+export interface Pool2DParams {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padLeft: number;
+  oh: number;
+  ow: number;
+}
+
+/** Element-wise unary functions (float32 → float32). `step` is 1 where x > 0, else 0; `gelu` is the exact (erf) form. */
+export const UNARY_OPS = [
+  'neg', 'abs', 'sign', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'reciprocal',
+  'relu', 'step', 'sigmoid', 'tanh', 'erf', 'gelu', 'sin', 'cos',
+] as const;
+export type UnaryOp = (typeof UNARY_OPS)[number];
+
+/** Element-wise binary functions with broadcasting (float32 → float32; comparisons give 1 or 0). */
+export const BINARY_OPS = [
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
+  'greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual',
+] as const;
+export type BinaryOp = (typeof BINARY_OPS)[number];
+
+/** Reductions along one axis of a tensor viewed as [outer, size, inner]. */
+export const REDUCE_OPS = ['sum', 'mean', 'max', 'min'] as const;
+export type ReduceOp = (typeof REDUCE_OPS)[number];
+
+/** Activations that can be fused with a bias add. */
+export const BIAS_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
+export type BiasActivation = (typeof BIAS_ACTIVATIONS)[number];
+
+/**
+ * Broadcast geometry for element-wise kernels: the output is dense with `shape`; input i is read at
+ * Σ index[d]·strides[i][d] (stride 0 along a broadcast dimension). Rank ≤ 8.
+ */
+export interface Broadcast {
+  shape: readonly number[];
+  strides: readonly (readonly number[])[];
+}
+
+/** Strided copy of 4-byte words: y[dstOffset + Σ i_d·dstStrides[d]] = x[srcOffset + Σ i_d·srcStrides[d]] over `shape`. Rank ≤ 8. */
+export interface CopyParams {
+  shape: readonly number[];
+  srcStrides: readonly number[];
+  srcOffset: number;
+  dstStrides: readonly number[];
+  dstOffset: number;
+}
+
+/** The named kernels. Every backend implements all of them with identical semantics. */
+export interface Kernels {
+  /** Batched GEMM, see {@link GemmParams}. */
+  gemm(a: Buf, b: Buf, c: Buf, p: GemmParams): void;
+  /** y[N,OH,OW,F] = conv(x[N,H,W,C], w[KH,KW,C,F]). */
+  conv2d(x: Buf, w: Buf, y: Buf, p: Conv2DParams): void;
+  /** dx[N,H,W,C] = ∂L/∂x given dy[N,OH,OW,F] and w[KH,KW,C,F] (overwrites dx). */
+  conv2dGradInput(dy: Buf, w: Buf, dx: Buf, p: Conv2DParams): void;
+  /** dw[KH,KW,C,F] = ∂L/∂w given x[N,H,W,C] and dy[N,OH,OW,F] (overwrites dw). */
+  conv2dGradFilter(x: Buf, dy: Buf, dw: Buf, p: Conv2DParams): void;
+  /** y[N,OH,OW,C] = max over each window of x[N,H,W,C]. */
+  maxPool2d(x: Buf, y: Buf, p: Pool2DParams): void;
+  /** dx[N,H,W,C] = routes dy[N,OH,OW,C] to the first maximum of each window of x (overwrites dx). */
+  maxPool2dGrad(x: Buf, dy: Buf, dx: Buf, p: Pool2DParams): void;
+  /** y[N,OH,OW,C] = mean over the valid cells of each window of x[N,H,W,C]. */
+  avgPool2d(x: Buf, y: Buf, p: Pool2DParams): void;
+  /** dx[N,H,W,C] = spreads dy[N,OH,OW,C] evenly over each window's valid cells (overwrites dx). */
+  avgPool2dGrad(dy: Buf, dx: Buf, p: Pool2DParams): void;
+  /** y[n] = op(x[n]). */
+  unary(op: UnaryOp, x: Buf, y: Buf, n: number): void;
+  /** y[shape] = op(a, b) with broadcasting; bc.strides = [aStrides, bStrides]. */
+  binary(op: BinaryOp, a: Buf, b: Buf, y: Buf, bc: Broadcast): void;
+  /** y[shape] = cond != 0 ? a : b with broadcasting; bc.strides = [condStrides, aStrides, bStrides]. */
+  where(cond: Buf, a: Buf, b: Buf, y: Buf, bc: Broadcast): void;
+  /** y[outer, inner] = op over s of x[outer, size, inner]. */
+  reduce(op: ReduceOp, x: Buf, y: Buf, outer: number, size: number, inner: number): void;
+  /** y[outer, inner] (int32) = index of the first maximum over s of x[outer, size, inner]; NaN counts as maximal. */
+  argmax(x: Buf, y: Buf, outer: number, size: number, inner: number): void;
+  /** y[rows, cols] = softmax (or log-softmax when `log`) of x along its last axis. */
+  softmax(x: Buf, y: Buf, rows: number, cols: number, log: boolean): void;
+  /**
+   * y[outer, nIdx, inner] = x[outer, idx[j], inner] for j < nIdx (4-byte words: any dtype).
+   * Returns -1, or the position j of the first index outside [0, axisLen) (y is then unspecified).
+   */
+  gather(x: Buf, idx: Buf, y: Buf, outer: number, axisLen: number, inner: number, nIdx: number): number;
+  /**
+   * y[outer, idx[j], inner] += upd[outer, j, inner] for j < nIdx (float32; y is not cleared).
+   * Returns -1, or the position j of the first index outside [0, axisLen) (y is then unspecified).
+   */
+  scatterAdd(upd: Buf, idx: Buf, y: Buf, outer: number, axisLen: number, inner: number, nIdx: number): number;
+  /** y[rows, cols] = act(x[rows, cols] + bias[cols]). */
+  biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void;
+  /** Strided copy of 4-byte words (transpose, slice, concat, broadcast), see {@link CopyParams}. */
+  copy(x: Buf, y: Buf, p: CopyParams): void;
+  /** y[n] = value, stored as `dtype`. */
+  fill(y: Buf, dtype: DType, n: number, value: number): void;
+  /** y[n] = x[n] converted between float32 and int32 (float → int truncates toward zero). */
+  cast(x: Buf, from: DType, y: Buf, to: DType, n: number): void;
+}
+
+/** A backend: memory management plus the kernels. Autodiff and layers never touch its memory directly. */
+export interface Backend extends Kernels {
+  readonly name: string;
+  /** Allocates room for `length` elements of `dtype`; contents are unspecified. */
+  alloc(length: number, dtype: DType): Buf;
+  /** Returns a buffer to the backend. */
+  free(buf: Buf): void;
+  /** Copies `length` elements out of a buffer. */
+  read(buf: Buf, dtype: DType, length: number): Float32Array | Int32Array;
+  /** Copies `data` into the start of a buffer. */
+  write(buf: Buf, data: Float32Array | Int32Array): void;
+  /** Bytes currently allocated and not freed (for leak tests and benchmarks). */
+  bytesInUse(): number;
+}

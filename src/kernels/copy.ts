@@ -1,0 +1,1 @@
+// copy kernels (placeholder until written).

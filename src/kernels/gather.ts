@@ -1,0 +1,1 @@
+// gather kernels (placeholder until written).

@@ -1,0 +1,1 @@
+// reduce kernels (placeholder until written).
