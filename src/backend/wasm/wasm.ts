@@ -1,0 +1,129 @@
+// The `wasm` backend: AssemblyScript SIMD kernels over one shared memory, split across a worker pool.
+import type {
+  Backend, BiasActivation, BinaryOp, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams, Pool2DParams, ReduceOp, UnaryOp,
+} from '../backend.js';
+import { wasmConv2d, wasmConv2dGradFilter, wasmConv2dGradInput } from './conv.js';
+import { wasmCopy } from './copy.js';
+import { wasmBiasAct, wasmBinary, wasmCast, wasmFill, wasmUnary, wasmWhere } from './elementwise.js';
+import { wasmGather, wasmScatterAdd } from './gather.js';
+import { wasmGemm } from './gemm.js';
+import { wasmAvgPool2d, wasmAvgPool2dGrad, wasmMaxPool2d, wasmMaxPool2dGrad } from './pool.js';
+import { wasmArgmax, wasmReduce, wasmSoftmax } from './reduce.js';
+import { WasmRuntime, type WasmOptions } from './runtime.js';
+
+export type { WasmOptions } from './runtime.js';
+
+/** The fast backend. Buffers are byte addresses in one shared `WebAssembly.Memory`. */
+export class WasmBackend implements Backend {
+  readonly name = 'wasm';
+  readonly rt: WasmRuntime;
+
+  constructor(options: WasmOptions = {}) {
+    this.rt = new WasmRuntime(options);
+  }
+
+  /** Number of threads the kernels are split over. */
+  get threads(): number {
+    return this.rt.threads;
+  }
+
+  /** Whether the relaxed-SIMD (fused multiply-add) kernel build is in use. */
+  get relaxedSimd(): boolean {
+    return this.rt.relaxed;
+  }
+
+  alloc(length: number, dtype: DType): Buf {
+    if (!Number.isInteger(length) || length < 0) throw new RangeError(`weightshare wasm backend: cannot allocate ${length} elements of ${dtype}`);
+    return this.rt.allocator.alloc(length * 4);
+  }
+
+  free(buf: Buf): void {
+    this.rt.allocator.free(buf);
+  }
+
+  read(buf: Buf, dtype: DType, length: number): Float32Array | Int32Array {
+    const mem = this.rt.memory.buffer;
+    return dtype === 'int32' ? new Int32Array(mem, buf, length).slice() : new Float32Array(mem, buf, length).slice();
+  }
+
+  write(buf: Buf, data: Float32Array | Int32Array): void {
+    const mem = this.rt.memory.buffer;
+    if (data instanceof Int32Array) new Int32Array(mem, buf, data.length).set(data);
+    else new Float32Array(mem, buf, data.length).set(data);
+  }
+
+  bytesInUse(): number {
+    return this.rt.allocator.bytesInUse();
+  }
+
+  /** Stops the worker threads (they restart lazily). */
+  dispose(): void {
+    this.rt.dispose();
+  }
+
+  gemm(a: Buf, b: Buf, c: Buf, p: GemmParams): void {
+    wasmGemm(this.rt, a, b, c, p);
+  }
+  conv2d(x: Buf, w: Buf, y: Buf, p: Conv2DParams): void {
+    wasmConv2d(this.rt, x, w, y, p);
+  }
+  conv2dGradInput(dy: Buf, w: Buf, dx: Buf, p: Conv2DParams): void {
+    wasmConv2dGradInput(this.rt, dy, w, dx, p);
+  }
+  conv2dGradFilter(x: Buf, dy: Buf, dw: Buf, p: Conv2DParams): void {
+    wasmConv2dGradFilter(this.rt, x, dy, dw, p);
+  }
+  maxPool2d(x: Buf, y: Buf, p: Pool2DParams): void {
+    wasmMaxPool2d(this.rt, x, y, p);
+  }
+  maxPool2dGrad(x: Buf, dy: Buf, dx: Buf, p: Pool2DParams): void {
+    wasmMaxPool2dGrad(this.rt, x, dy, dx, p);
+  }
+  avgPool2d(x: Buf, y: Buf, p: Pool2DParams): void {
+    wasmAvgPool2d(this.rt, x, y, p);
+  }
+  avgPool2dGrad(dy: Buf, dx: Buf, p: Pool2DParams): void {
+    wasmAvgPool2dGrad(this.rt, dy, dx, p);
+  }
+  unary(op: UnaryOp, x: Buf, y: Buf, n: number): void {
+    wasmUnary(this.rt, op, x, y, n);
+  }
+  binary(op: BinaryOp, a: Buf, b: Buf, y: Buf, bc: Broadcast): void {
+    wasmBinary(this.rt, op, a, b, y, bc);
+  }
+  where(cond: Buf, a: Buf, b: Buf, y: Buf, bc: Broadcast): void {
+    wasmWhere(this.rt, cond, a, b, y, bc);
+  }
+  reduce(op: ReduceOp, x: Buf, y: Buf, outer: number, size: number, inner: number): void {
+    wasmReduce(this.rt, op, x, y, outer, size, inner);
+  }
+  argmax(x: Buf, y: Buf, outer: number, size: number, inner: number): void {
+    wasmArgmax(this.rt, x, y, outer, size, inner);
+  }
+  softmax(x: Buf, y: Buf, rows: number, cols: number, log: boolean): void {
+    wasmSoftmax(this.rt, x, y, rows, cols, log);
+  }
+  gather(x: Buf, idx: Buf, y: Buf, outer: number, axisLen: number, inner: number, nIdx: number): number {
+    return wasmGather(this.rt, x, idx, y, outer, axisLen, inner, nIdx);
+  }
+  scatterAdd(upd: Buf, idx: Buf, y: Buf, outer: number, axisLen: number, inner: number, nIdx: number): number {
+    return wasmScatterAdd(this.rt, upd, idx, y, outer, axisLen, inner, nIdx);
+  }
+  biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void {
+    wasmBiasAct(this.rt, x, bias, y, rows, cols, act);
+  }
+  copy(x: Buf, y: Buf, p: CopyParams): void {
+    wasmCopy(this.rt, x, y, p);
+  }
+  fill(y: Buf, dtype: DType, n: number, value: number): void {
+    wasmFill(this.rt, y, dtype, n, value);
+  }
+  cast(x: Buf, from: DType, y: Buf, to: DType, n: number): void {
+    wasmCast(this.rt, x, from, y, to, n);
+  }
+}
+
+/** Creates a wasm backend (synchronous in Node: compiles the kernels and, lazily, starts the worker pool). */
+export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
+  return new WasmBackend(options);
+}
