@@ -4,7 +4,7 @@ import { Allocator } from './allocator.js';
 import { SCRATCH_BYTES, type WasmContext } from './context.js';
 import { kernelImports } from './imports.js';
 import { loadKernels } from './loader.js';
-import { WorkerPool } from './pool.js';
+import { WorkerPool } from './threads.js';
 
 const PAGE = 65536;
 const PARAM_BYTES = 64 << 10;

@@ -1,6 +1,6 @@
 // Worker thread entry: instantiates the kernels over the shared memory and runs its chunk of every job.
 import { workerData } from 'node:worker_threads';
-import { CTRL, MAX_ARGS, SPIN, type WorkerInit } from './pool.js';
+import { CTRL, MAX_ARGS, SPIN, type WorkerInit } from './threads.js';
 import { kernelImports } from './imports.js';
 
 const init = workerData as WorkerInit;

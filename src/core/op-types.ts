@@ -1,0 +1,36 @@
+// The op set that autodiff knows: each op's name and the attributes its vector-Jacobian rule needs.
+import type { BiasActivation, BinaryOp, Conv2DParams, DType, Pool2DParams, UnaryOp } from '../backend/backend.js';
+
+type NoAttrs = Record<string, never>;
+
+/** Attributes recorded with each op on the tape, keyed by op name. */
+export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs } & {
+  where: NoAttrs;
+  matmul: { transA: boolean; transB: boolean };
+  conv2d: { p: Conv2DParams };
+  conv2dGradInput: { p: Conv2DParams };
+  conv2dGradFilter: { p: Conv2DParams };
+  maxPool2d: { p: Pool2DParams };
+  maxPool2dGrad: { p: Pool2DParams };
+  avgPool2d: { p: Pool2DParams };
+  avgPool2dGrad: { p: Pool2DParams };
+  sum: { axes: number[]; keepDims: boolean };
+  mean: { axes: number[]; keepDims: boolean };
+  max: { axes: number[]; keepDims: boolean };
+  min: { axes: number[]; keepDims: boolean };
+  softmax: NoAttrs;
+  logSoftmax: NoAttrs;
+  gather: { axis: number };
+  scatterAdd: { axis: number; axisLen: number };
+  biasAct: { act: BiasActivation };
+  reshape: NoAttrs;
+  transpose: { perm: number[] };
+  slice: { begin: number[]; size: number[] };
+  pad: { paddings: [number, number][] };
+  concat: { axis: number };
+  broadcastTo: NoAttrs;
+  cast: { to: DType };
+};
+
+/** Every differentiable op. */
+export type Op = keyof OpAttrs;

@@ -1,0 +1,90 @@
+// Convolution and pooling ops (NHWC activations, HWIO filters) and their gradient ops.
+import type { Conv2DParams, Pool2DParams } from '../../backend/backend.js';
+import { fmt, ShapeError } from '../errors.js';
+import { type Conv2DOptions, conv2dParams, type Pool2DOptions, pool2dParams, shapesEqual } from '../shape.js';
+import { record } from '../tape.js';
+import { empty, type Tensor } from '../tensor.js';
+import { backendOf, requireDType } from './util.js';
+
+function expect(op: string, what: string, t: Tensor, shape: number[]): void {
+  if (!shapesEqual(t.shape, shape)) throw new ShapeError(op, `${what} must have shape ${fmt(shape)}, got ${fmt(t.shape)}`);
+}
+
+/** 2-D convolution: x [N,H,W,C] ⊛ w [KH,KW,C,F] → [N,OH,OW,F]. */
+export function conv2d(x: Tensor, w: Tensor, options: Conv2DOptions = {}): Tensor {
+  return conv2dWith(x, w, conv2dParams('conv2d', x.shape, w.shape, options));
+}
+
+/** conv2d with explicit geometry (used by the gradient rules, which must reproduce the exact padding). */
+export function conv2dWith(x: Tensor, w: Tensor, p: Conv2DParams): Tensor {
+  const b = backendOf('conv2d', x, w);
+  requireDType('conv2d', 'float32', x, w);
+  expect('conv2d', 'input', x, [p.n, p.h, p.w, p.c]);
+  expect('conv2d', 'filter', w, [p.kh, p.kw, p.c, p.f]);
+  const y = empty([p.n, p.oh, p.ow, p.f], 'float32', b);
+  b.conv2d(x.buf, w.buf, y.buf, p);
+  return record('conv2d', [x, w], y, { p });
+}
+
+/** Gradient of conv2d w.r.t. its input: dy [N,OH,OW,F], w [KH,KW,C,F] → [N,H,W,C] (a transposed convolution). */
+export function conv2dBackpropInput(dy: Tensor, w: Tensor, p: Conv2DParams): Tensor {
+  const b = backendOf('conv2dBackpropInput', dy, w);
+  expect('conv2dBackpropInput', 'dy', dy, [p.n, p.oh, p.ow, p.f]);
+  expect('conv2dBackpropInput', 'filter', w, [p.kh, p.kw, p.c, p.f]);
+  const dx = empty([p.n, p.h, p.w, p.c], 'float32', b);
+  b.conv2dGradInput(dy.buf, w.buf, dx.buf, p);
+  return record('conv2dGradInput', [dy, w], dx, { p });
+}
+
+/** Gradient of conv2d w.r.t. its filter: x [N,H,W,C], dy [N,OH,OW,F] → [KH,KW,C,F]. */
+export function conv2dBackpropFilter(x: Tensor, dy: Tensor, p: Conv2DParams): Tensor {
+  const b = backendOf('conv2dBackpropFilter', x, dy);
+  expect('conv2dBackpropFilter', 'input', x, [p.n, p.h, p.w, p.c]);
+  expect('conv2dBackpropFilter', 'dy', dy, [p.n, p.oh, p.ow, p.f]);
+  const dw = empty([p.kh, p.kw, p.c, p.f], 'float32', b);
+  b.conv2dGradFilter(x.buf, dy.buf, dw.buf, p);
+  return record('conv2dGradFilter', [x, dy], dw, { p });
+}
+
+/** Max pooling of x [N,H,W,C] (Keras defaults: 2×2 window, stride = window, 'valid'). */
+export function maxPool2d(x: Tensor, options: Pool2DOptions = {}): Tensor {
+  const b = backendOf('maxPool2d', x);
+  requireDType('maxPool2d', 'float32', x);
+  const p = pool2dParams('maxPool2d', x.shape, options);
+  const y = empty([p.n, p.oh, p.ow, p.c], 'float32', b);
+  b.maxPool2d(x.buf, y.buf, p);
+  return record('maxPool2d', [x], y, { p });
+}
+
+/** Gradient of max pooling: routes dy to the first maximum of each window of x. */
+export function maxPool2dGrad(x: Tensor, dy: Tensor, p: Pool2DParams): Tensor {
+  const b = backendOf('maxPool2dGrad', x, dy);
+  expect('maxPool2dGrad', 'dy', dy, [p.n, p.oh, p.ow, p.c]);
+  const dx = empty(x.shape, 'float32', b);
+  b.maxPool2dGrad(x.buf, dy.buf, dx.buf, p);
+  return record('maxPool2dGrad', [x, dy], dx, { p });
+}
+
+/** Average pooling of x [N,H,W,C]; padded cells are not counted. */
+export function avgPool2d(x: Tensor, options: Pool2DOptions = {}): Tensor {
+  return avgPool2dWith(x, pool2dParams('avgPool2d', x.shape, options));
+}
+
+/** avgPool2d with explicit geometry. */
+export function avgPool2dWith(x: Tensor, p: Pool2DParams): Tensor {
+  const b = backendOf('avgPool2d', x);
+  requireDType('avgPool2d', 'float32', x);
+  expect('avgPool2d', 'input', x, [p.n, p.h, p.w, p.c]);
+  const y = empty([p.n, p.oh, p.ow, p.c], 'float32', b);
+  b.avgPool2d(x.buf, y.buf, p);
+  return record('avgPool2d', [x], y, { p });
+}
+
+/** Gradient of average pooling (its adjoint): spreads dy over each window's valid cells. */
+export function avgPool2dGrad(dy: Tensor, p: Pool2DParams): Tensor {
+  const b = backendOf('avgPool2dGrad', dy);
+  expect('avgPool2dGrad', 'dy', dy, [p.n, p.oh, p.ow, p.c]);
+  const dx = empty([p.n, p.h, p.w, p.c], 'float32', b);
+  b.avgPool2dGrad(dy.buf, dx.buf, p);
+  return record('avgPool2dGrad', [dy], dx, { p });
+}

@@ -1,0 +1,128 @@
+// Creation ops: tensors from data, constants, ranges and seeded random tensors.
+import type { DType } from '../../backend/backend.js';
+import { getBackend } from '../engine.js';
+import { ShapeError } from '../errors.js';
+import { Random } from '../random.js';
+import { checkShape, type Shape, sizeOf } from '../shape.js';
+import { empty, type Tensor } from '../tensor.js';
+
+type NestedNumbers = number | readonly NestedNumbers[];
+
+function inferShape(v: NestedNumbers): number[] {
+  const s: number[] = [];
+  let x: NestedNumbers = v;
+  while (Array.isArray(x)) {
+    s.push(x.length);
+    x = (x as readonly NestedNumbers[])[0];
+  }
+  return s;
+}
+
+/** A tensor from a (nested) array or typed array; `shape` is required for flat data of rank ≠ 1. */
+export function tensor(values: NestedNumbers | Float32Array | Int32Array | readonly number[], shape?: Shape, dtype?: DType): Tensor {
+  const dt: DType = dtype ?? (values instanceof Int32Array ? 'int32' : 'float32');
+  let flat: number[] | Float32Array | Int32Array;
+  let inferred: number[];
+  if (values instanceof Float32Array || values instanceof Int32Array) {
+    flat = values;
+    inferred = [values.length];
+  } else if (typeof values === 'number') {
+    flat = [values];
+    inferred = [];
+  } else {
+    inferred = inferShape(values);
+    flat = (values as unknown[]).flat(Infinity) as number[];
+  }
+  const sh = shape ?? inferred;
+  checkShape('tensor', sh);
+  if (sizeOf(sh) !== flat.length) throw new ShapeError('tensor', `${flat.length} values do not fill shape [${sh.join(',')}] (${sizeOf(sh)} elements)`);
+  const t = empty(sh, dt);
+  t.backend.write(t.buf, dt === 'int32' ? Int32Array.from(flat) : Float32Array.from(flat));
+  return t;
+}
+
+/** A rank-0 tensor. */
+export function scalar(value: number, dtype: DType = 'float32'): Tensor {
+  return fill([], value, dtype);
+}
+
+/** A tensor filled with `value`. */
+export function fill(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
+  const t = empty(shape, dtype);
+  t.backend.fill(t.buf, dtype, t.size, value);
+  return t;
+}
+
+/** Zeros of a shape. */
+export function zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
+  return fill(shape, 0, dtype);
+}
+
+/** Ones of a shape. */
+export function ones(shape: Shape, dtype: DType = 'float32'): Tensor {
+  return fill(shape, 1, dtype);
+}
+
+/** Zeros with the shape, dtype and backend of `t`. */
+export function zerosLike(t: Tensor): Tensor {
+  const z = empty(t.shape, t.dtype, t.backend);
+  z.backend.fill(z.buf, t.dtype, z.size, 0);
+  return z;
+}
+
+/** Ones with the shape, dtype and backend of `t`. */
+export function onesLike(t: Tensor): Tensor {
+  const z = empty(t.shape, t.dtype, t.backend);
+  z.backend.fill(z.buf, t.dtype, z.size, 1);
+  return z;
+}
+
+/** [start, start+step, …) below `stop`, like numpy.arange. */
+export function range(start: number, stop: number, step = 1, dtype: DType = 'float32'): Tensor {
+  if (step === 0) throw new RangeError('range: step must not be 0');
+  const n = Math.max(0, Math.ceil((stop - start) / step));
+  const d = dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
+  for (let i = 0; i < n; i++) d[i] = start + i * step;
+  return tensor(d, [n], dtype);
+}
+
+function randomTensor(op: string, shape: Shape, draw: () => number): Tensor {
+  checkShape(op, shape);
+  const d = new Float32Array(sizeOf(shape));
+  for (let i = 0; i < d.length; i++) d[i] = draw();
+  return tensor(d, shape);
+}
+
+/** Options of the random creation ops; the seed is required so that runs are reproducible. */
+export interface RandomOptions {
+  seed: number;
+}
+
+/** Uniform in [min, max). */
+export function randomUniform(shape: Shape, o: RandomOptions & { min?: number; max?: number }): Tensor {
+  const r = new Random(o.seed);
+  const lo = o.min ?? 0;
+  const hi = o.max ?? 1;
+  return randomTensor('randomUniform', shape, () => lo + (hi - lo) * r.uniform());
+}
+
+/** Normal with the given mean and standard deviation. */
+export function randomNormal(shape: Shape, o: RandomOptions & { mean?: number; stddev?: number }): Tensor {
+  const r = new Random(o.seed);
+  const m = o.mean ?? 0;
+  const s = o.stddev ?? 1;
+  return randomTensor('randomNormal', shape, () => m + s * r.normal());
+}
+
+/** Normal truncated to two standard deviations (values beyond are redrawn), as in TF/Keras. */
+export function truncatedNormal(shape: Shape, o: RandomOptions & { mean?: number; stddev?: number }): Tensor {
+  const r = new Random(o.seed);
+  const m = o.mean ?? 0;
+  const s = o.stddev ?? 1;
+  return randomTensor('truncatedNormal', shape, () => {
+    let z: number;
+    do z = r.normal();
+    while (Math.abs(z) > 2);
+    return m + s * z;
+  });
+}

@@ -1,0 +1,106 @@
+// The Tensor: a shape and dtype over reference-counted backend storage.
+import type { Backend, Buf, DType } from '../backend/backend.js';
+import { getBackend, track, untrack } from './engine.js';
+import { DisposedError, DTypeError, fmt } from './errors.js';
+import { checkShape, type Shape, sizeOf } from './shape.js';
+
+/** Backend memory shared by a tensor and its reshaped views; freed when the last one is disposed. */
+export class Storage {
+  refs = 1;
+  constructor(readonly backend: Backend, readonly buf: Buf, readonly dtype: DType, readonly size: number) {}
+  release(): void {
+    if (--this.refs === 0) this.backend.free(this.buf);
+  }
+}
+
+let nextId = 1;
+
+/** An n-dimensional array of float32 (or int32, for indices) living on a backend. */
+export class Tensor {
+  readonly isTensor = true;
+  readonly id = nextId++;
+  readonly size: number;
+  /** Set by keep(): not disposed by enclosing tidy scopes. */
+  kept = false;
+  private disposedFlag = false;
+
+  constructor(readonly storage: Storage, readonly shape: Shape) {
+    this.size = sizeOf(shape);
+    track(this);
+  }
+
+  get dtype(): DType {
+    return this.storage.dtype;
+  }
+  get rank(): number {
+    return this.shape.length;
+  }
+  get backend(): Backend {
+    return this.storage.backend;
+  }
+  get buf(): Buf {
+    return this.storage.buf;
+  }
+  get isDisposed(): boolean {
+    return this.disposedFlag;
+  }
+
+  /** A copy of the elements, row-major. */
+  data(): Float32Array | Int32Array {
+    this.check('data');
+    return this.backend.read(this.buf, this.dtype, this.size);
+  }
+
+  /** The elements as a float32 array (throws for int32 tensors). */
+  f32(): Float32Array {
+    if (this.dtype !== 'float32') throw new DTypeError('f32', `tensor ${fmt(this.shape)} is ${this.dtype}`);
+    return this.data() as Float32Array;
+  }
+
+  /** The single element of a size-1 tensor. */
+  item(): number {
+    if (this.size !== 1) throw new DTypeError('item', `tensor ${fmt(this.shape)} has ${this.size} elements, expected 1`);
+    return this.data()[0];
+  }
+
+  /** The elements as nested arrays. */
+  toArray(): unknown {
+    const d = Array.from(this.data());
+    const build = (dim: number, off: number): unknown => {
+      if (dim === this.shape.length) return d[off];
+      const inner = sizeOf(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim] }, (_, i) => build(dim + 1, off + i * inner));
+    };
+    return build(0, 0);
+  }
+
+  /** Frees the tensor's memory now (idempotent). */
+  dispose(): void {
+    if (this.disposedFlag) return;
+    this.disposedFlag = true;
+    untrack();
+    this.storage.release();
+  }
+
+  /** Throws a DisposedError if the tensor was disposed. */
+  check(op: string): void {
+    if (this.disposedFlag) throw new DisposedError(op, this.shape);
+  }
+
+  toString(): string {
+    return `Tensor(${fmt(this.shape)}, ${this.dtype})`;
+  }
+}
+
+/** Allocates an uninitialised tensor on `backend` (default: the current one). */
+export function empty(shape: Shape, dtype: DType = 'float32', backend: Backend = getBackend()): Tensor {
+  checkShape('empty', shape);
+  const size = sizeOf(shape);
+  return new Tensor(new Storage(backend, backend.alloc(size, dtype), dtype, size), [...shape]);
+}
+
+/** A new tensor sharing `t`'s storage with another shape of the same size. */
+export function view(t: Tensor, shape: Shape): Tensor {
+  t.storage.refs++;
+  return new Tensor(t.storage, [...shape]);
+}

@@ -1,0 +1,131 @@
+// The vector-Jacobian table: one rule per op; the mapped type makes a missing rule a compile error.
+import { NotDifferentiableError } from './errors.js';
+import type { Op, OpAttrs } from './op-types.js';
+import { avgPool2dGrad, avgPool2dWith, conv2dBackpropFilter, conv2dBackpropInput, conv2dWith, maxPool2dGrad } from './ops/conv.js';
+import {
+  abs, add, cast, cos, div, equal, erf, exp, greaterEqual, lessEqual, log, mul, neg, pow, sign, sin, square, step, sub, where,
+} from './ops/elementwise.js';
+import { matmul } from './ops/linalg.js';
+import { gather, scatterAdd } from './ops/nn.js';
+import { sum } from './ops/reduce.js';
+import { broadcastTo, concat, pad, reshape, slice, sumToShape, transpose } from './ops/shape-ops.js';
+import type { Tensor } from './tensor.js';
+
+/** Given ∂L/∂output, the op's inputs, output and attributes, returns ∂L/∂input for each input (null = zero). */
+export type VjpRule<K extends Op> = (g: Tensor, inputs: readonly Tensor[], y: Tensor, attrs: OpAttrs[K]) => (Tensor | null)[];
+
+const none = (): (Tensor | null)[] => [null, null, null];
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/** Shape of a reduction's output with the reduced axes kept as size 1. */
+function keptShape(x: Tensor, axes: readonly number[]): number[] {
+  return x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+/** Gradient of max/min: g split equally among the positions equal to the extreme value. */
+function extremeVjp(g: Tensor, x: Tensor, y: Tensor, axes: number[]): Tensor {
+  const shape = keptShape(x, axes);
+  const mask = equal(x, reshape(y, shape));
+  return div(mul(mask, reshape(g, shape)), sum(mask, axes, true));
+}
+
+export const vjp: { [K in Op]: VjpRule<K> } = {
+  // Unary
+  neg: (g) => [neg(g)],
+  abs: (g, [x]) => [mul(g, sign(x))],
+  sign: none,
+  exp: (g, _, y) => [mul(g, y)],
+  log: (g, [x]) => [div(g, x)],
+  sqrt: (g, _, y) => [div(mul(g, 0.5), y)],
+  rsqrt: (g, _, y) => [mul(g, mul(-0.5, mul(y, square(y))))],
+  square: (g, [x]) => [mul(g, mul(x, 2))],
+  reciprocal: (g, _, y) => [neg(mul(g, square(y)))],
+  relu: (g, [x]) => [mul(g, step(x))],
+  step: none,
+  sigmoid: (g, _, y) => [mul(g, mul(y, sub(1, y)))],
+  tanh: (g, _, y) => [mul(g, sub(1, square(y)))],
+  erf: (g, [x]) => [mul(g, mul(2 / Math.sqrt(Math.PI), exp(neg(square(x)))))],
+  // gelu'(x) = Φ(x) + x·φ(x), Φ(x) = (1 + erf(x/√2))/2, φ(x) = e^{−x²/2}/√(2π)
+  gelu: (g, [x]) => {
+    const cdf = mul(add(erf(mul(x, Math.SQRT1_2)), 1), 0.5);
+    const pdf = mul(exp(mul(square(x), -0.5)), INV_SQRT_2PI);
+    return [mul(g, add(cdf, mul(x, pdf)))];
+  },
+  sin: (g, [x]) => [mul(g, cos(x))],
+  cos: (g, [x]) => [neg(mul(g, sin(x)))],
+  // Binary (with broadcasting: each gradient is summed back to its input's shape)
+  add: (g, [a, b]) => [sumToShape(g, a.shape), sumToShape(g, b.shape)],
+  sub: (g, [a, b]) => [sumToShape(g, a.shape), sumToShape(neg(g), b.shape)],
+  mul: (g, [a, b]) => [sumToShape(mul(g, b), a.shape), sumToShape(mul(g, a), b.shape)],
+  div: (g, [a, b], y) => [sumToShape(div(g, b), a.shape), sumToShape(neg(div(mul(g, y), b)), b.shape)],
+  pow: (g, [a, b], y) => [
+    sumToShape(mul(g, mul(b, pow(a, sub(b, 1)))), a.shape),
+    sumToShape(mul(g, mul(y, log(where(greaterEqual(a, 0), a, 1)))), b.shape),
+  ],
+  maximum: (g, [a, b]) => {
+    const m = greaterEqual(a, b);
+    return [sumToShape(mul(g, m), a.shape), sumToShape(mul(g, sub(1, m)), b.shape)];
+  },
+  minimum: (g, [a, b]) => {
+    const m = lessEqual(a, b);
+    return [sumToShape(mul(g, m), a.shape), sumToShape(mul(g, sub(1, m)), b.shape)];
+  },
+  greater: none,
+  greaterEqual: none,
+  less: none,
+  lessEqual: none,
+  equal: none,
+  notEqual: none,
+  where: (g, [c, a, b]) => [null, sumToShape(where(c, g, 0), a.shape), sumToShape(where(c, 0, g), b.shape)],
+  // Linear algebra
+  matmul: (g, [a, b], _, { transA, transB }) => {
+    const da = transA ? (transB ? matmul(b, g, true, true) : matmul(b, g, false, true)) : matmul(g, b, false, !transB);
+    const db = transB ? (transA ? matmul(g, a, true, true) : matmul(g, a, true, false)) : matmul(a, g, !transA, false);
+    return [sumToShape(da, a.shape), sumToShape(db, b.shape)];
+  },
+  conv2d: (g, [x, w], _, { p }) => [conv2dBackpropInput(g, w, p), conv2dBackpropFilter(x, g, p)],
+  conv2dGradInput: (g, [dy, w], _, { p }) => [conv2dWith(g, w, p), conv2dBackpropFilter(g, dy, p)],
+  conv2dGradFilter: (g, [x, dy], _, { p }) => [conv2dBackpropInput(dy, g, p), conv2dWith(x, g, p)],
+  maxPool2d: (g, [x], _, { p }) => [maxPool2dGrad(x, g, p)],
+  maxPool2dGrad: () => {
+    throw new NotDifferentiableError('maxPool2dGrad', 'second derivatives through max pooling are not supported');
+  },
+  avgPool2d: (g, _x, _y, { p }) => [avgPool2dGrad(g, p)],
+  avgPool2dGrad: (g, _x, _y, { p }) => [avgPool2dWith(g, p)],
+  // Reductions
+  sum: (g, [x], _, { axes }) => [broadcastTo(reshape(g, keptShape(x, axes)), x.shape)],
+  mean: (g, [x], _, { axes }) => {
+    const n = axes.reduce((acc, a) => acc * x.shape[a], 1);
+    return [broadcastTo(reshape(mul(g, 1 / n), keptShape(x, axes)), x.shape)];
+  },
+  max: (g, [x], y, { axes }) => [extremeVjp(g, x, y, axes)],
+  min: (g, [x], y, { axes }) => [extremeVjp(g, x, y, axes)],
+  // Softmax family (last axis)
+  softmax: (g, _, y) => [mul(y, sub(g, sum(mul(g, y), -1, true)))],
+  logSoftmax: (g, _, y) => [sub(g, mul(exp(y), sum(g, -1, true)))],
+  biasAct: (g, [x, bias], y, { act }) => {
+    const dz = act === 'relu' ? mul(g, step(y)) : act === 'sigmoid' ? mul(g, mul(y, sub(1, y))) : act === 'tanh' ? mul(g, sub(1, square(y))) : g;
+    return [dz, sumToShape(dz, bias.shape)];
+  },
+  gather: (g, [x, idx], _, { axis }) => [scatterAdd(g, idx, x.shape[axis], axis), null],
+  scatterAdd: (g, [, idx], _, { axis }) => [gather(g, idx, axis), null],
+  // Data movement
+  reshape: (g, [x]) => [reshape(g, x.shape)],
+  transpose: (g, _, _y, { perm }) => {
+    const inv = new Array<number>(perm.length);
+    perm.forEach((a, i) => (inv[a] = i));
+    return [transpose(g, inv)];
+  },
+  slice: (g, [x], _, { begin, size }) => [pad(g, x.shape.map((d, i) => [begin[i], d - begin[i] - size[i]] as [number, number]))],
+  pad: (g, [x], _, { paddings }) => [slice(g, paddings.map(([l]) => l), x.shape)],
+  concat: (g, xs, _, { axis }) => {
+    let at = 0;
+    return xs.map((x) => {
+      const begin = x.shape.map((_, i) => (i === axis ? at : 0));
+      at += x.shape[axis];
+      return slice(g, begin, x.shape);
+    });
+  },
+  broadcastTo: (g, [x]) => [sumToShape(g, x.shape)],
+  cast: (g, [x]) => [x.dtype === 'float32' ? cast(g, 'float32') : null],
+};

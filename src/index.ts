@@ -1,0 +1,10 @@
+// weightshare: the public API.
+export * from './core/ops/index.js';
+export { Tensor } from './core/tensor.js';
+export { tidy, keep, memory, getBackend, setBackend, setThreads } from './core/engine.js';
+export { valueAndGrads, grad } from './core/tape.js';
+export { Random } from './core/random.js';
+export { ShapeError, DTypeError, IndexError, DisposedError, NotDifferentiableError } from './core/errors.js';
+export { WasmOutOfMemoryError } from './backend/wasm/allocator.js';
+export type { Backend, DType } from './backend/backend.js';
+export type { Shape, Padding, Conv2DOptions, Pool2DOptions } from './core/shape.js';

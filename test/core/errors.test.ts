@@ -1,0 +1,66 @@
+// Bad input: errors that name the op and shapes, index checks, out-of-memory, and IEEE NaN/Inf propagation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as T from '../../src/core/ops/index.js';
+import { setBackend, tidy } from '../../src/core/engine.js';
+import { DTypeError, IndexError, ShapeError } from '../../src/core/errors.js';
+import { createWasmBackend } from '../../src/backend/wasm/wasm.js';
+import { WasmOutOfMemoryError } from '../../src/backend/wasm/allocator.js';
+
+const int = (v: number[]) => T.tensor(Int32Array.from(v), [v.length], 'int32');
+
+for (const backend of ['ref', 'wasm'] as const) {
+  test(`shape and dtype errors name the op and both shapes (${backend})`, () => {
+    setBackend(backend);
+    tidy(() => {
+      assert.throws(() => T.add(T.zeros([2, 3]), T.zeros([4])), (e: Error) => e instanceof ShapeError && /add/.test(e.message) && e.message.includes('[2,3]') && e.message.includes('[4]'));
+      assert.throws(() => T.matmul(T.zeros([2, 3]), T.zeros([4, 5])), (e: Error) => e instanceof ShapeError && /matmul/.test(e.message) && e.message.includes('[2,3]') && e.message.includes('[4,5]'));
+      assert.throws(() => T.conv2d(T.zeros([1, 5, 5, 3]), T.zeros([3, 3, 2, 4])), (e: Error) => e instanceof ShapeError && /conv2d/.test(e.message) && e.message.includes('[1,5,5,3]') && e.message.includes('[3,3,2,4]'));
+      assert.throws(() => T.reshape(T.zeros([2, 3]), [4, 2]), (e: Error) => e instanceof ShapeError && e.message.includes('[2,3]') && e.message.includes('[4,2]'));
+      assert.throws(() => T.matmul(int([1, 2]), T.zeros([2, 1])), DTypeError);
+      assert.throws(() => T.conv2d(T.zeros([1, 2, 2, 1]), T.zeros([3, 3, 1, 1])), /smaller than the effective kernel/);
+    });
+  });
+
+  test(`out-of-range indices throw instead of reading garbage (${backend})`, () => {
+    setBackend(backend);
+    tidy(() => {
+      const x = T.range(0, 12);
+      assert.throws(() => T.gather(x, int([0, 3, 12, 1])), (e: Error) => e instanceof IndexError && e.message.includes('12') && e.message.includes('position 2'));
+      assert.throws(() => T.gather(x, int([-1])), IndexError);
+      assert.throws(() => T.scatterAdd(T.ones([2]), int([0, 5]), 5), (e: Error) => e instanceof IndexError && e.message.includes('5'));
+      assert.throws(() => T.softmaxCrossEntropy(T.zeros([2, 3]), int([0, 3])), (e: Error) => e instanceof IndexError && e.message.includes('label 3'));
+      assert.deepEqual(Array.from(T.gather(x, int([11, 0])).f32()), [11, 0]);
+    });
+  });
+
+  test(`NaN and Inf propagate as IEEE says (${backend})`, () => {
+    setBackend(backend);
+    tidy(() => {
+      const x = T.tensor([NaN, Infinity, -Infinity, 0, -1]);
+      const ex = Array.from(T.exp(x).f32());
+      assert.ok(Number.isNaN(ex[0]));
+      assert.deepEqual(ex.slice(1), [Infinity, 0, 1, Math.fround(Math.exp(-1))]);
+      const lg = Array.from(T.log(x).f32());
+      assert.ok(Number.isNaN(lg[0]) && Number.isNaN(lg[2]) && Number.isNaN(lg[4]));
+      assert.equal(lg[1], Infinity);
+      assert.equal(lg[3], -Infinity);
+      assert.ok(Number.isNaN(T.relu(x).f32()[0]));
+      assert.ok(Number.isNaN(T.sum(x).item()));
+      assert.ok(Number.isNaN(T.max(x).item()));
+      assert.equal(T.max(T.tensor([1, Infinity, 3])).item(), Infinity);
+      const mm = T.matmul(T.tensor([[1, Infinity]]), T.tensor([[1], [1]])).item();
+      assert.equal(mm, Infinity);
+      const sm = Array.from(T.softmax(T.tensor([[0, -Infinity, 0]])).f32());
+      assert.deepEqual(sm, [0.5, 0, 0.5]);
+      assert.deepEqual(Array.from(T.div(T.tensor([1, -1, 0]), 0).f32()).map(String), ['Infinity', '-Infinity', 'NaN']);
+    });
+  });
+}
+
+test('running out of WebAssembly memory raises a clear error with the requested size', () => {
+  const b = createWasmBackend({ threads: 1, maxMemoryBytes: 64 << 20 });
+  assert.throws(() => b.alloc(100_000_000, 'float32'), (e: Error) => e instanceof WasmOutOfMemoryError && e.message.includes('400000000 bytes'));
+  const small = b.alloc(1000, 'float32');
+  b.free(small);
+});

@@ -1,0 +1,136 @@
+// Finite-difference gradient checks for every op in the VJP table, on both backends.
+import { describe, test } from 'node:test';
+import type { Op } from '../../src/core/op-types.js';
+import * as T from '../../src/core/ops/index.js';
+import { Random } from '../../src/core/random.js';
+import { setBackend, tidy } from '../../src/core/engine.js';
+import type { Tensor } from '../../src/core/tensor.js';
+import { conv2dParams, pool2dParams } from '../../src/core/shape.js';
+import { checkGradients, type GradCheckOptions } from '../helpers/gradcheck.js';
+
+/** Random float32 tensor with values in [lo, hi), optionally kept away from 0 (kinks). */
+function rand(shape: number[], seed: number, lo = -1, hi = 1, awayFromZero = 0): Tensor {
+  const r = new Random(seed);
+  const d = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
+    let v = lo + (hi - lo) * r.uniform();
+    if (Math.abs(v) < awayFromZero) v += v < 0 ? -awayFromZero : awayFromZero;
+    return v;
+  });
+  return T.tensor(d, shape);
+}
+
+/** Distinct values (no ties) so max-type ops have a unique derivative. */
+function distinct(shape: number[], seed: number): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const r = new Random(seed);
+  const perm = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = r.int(i + 1);
+    [perm[i], perm[j]] = [perm[j], perm[i]];
+  }
+  return T.tensor(Float32Array.from(perm, (v) => (v - n / 2) * 0.1), shape);
+}
+
+interface Case {
+  f: (...xs: Tensor[]) => Tensor;
+  inputs: () => Tensor[];
+  options?: GradCheckOptions;
+}
+
+const idx = (values: number[], shape = [values.length]): Tensor => T.tensor(Int32Array.from(values), shape, 'int32');
+const convP = conv2dParams('test', [2, 5, 6, 3], [3, 2, 3, 4], { strides: [2, 1], padding: 'same', dilations: 1 });
+const convP2 = conv2dParams('test', [1, 7, 7, 2], [2, 2, 2, 3], { strides: 1, padding: 'valid', dilations: 2 });
+const poolP = pool2dParams('test', [2, 5, 5, 3], { poolSize: 3, strides: 2, padding: 'same' });
+
+/** One case per op: the mapped type makes a missing case a compile error. */
+const cases: { [K in Op]: Case } = {
+  neg: { f: T.neg, inputs: () => [rand([3, 4], 1)] },
+  abs: { f: T.abs, inputs: () => [rand([3, 4], 2, -1, 1, 0.1)] },
+  sign: { f: T.sign, inputs: () => [rand([5], 3, -1, 1, 0.2)] },
+  exp: { f: T.exp, inputs: () => [rand([2, 3, 2], 4)] },
+  log: { f: T.log, inputs: () => [rand([7], 5, 0.5, 3)] },
+  sqrt: { f: T.sqrt, inputs: () => [rand([7], 6, 0.5, 3)] },
+  rsqrt: { f: T.rsqrt, inputs: () => [rand([7], 7, 0.5, 3)] },
+  square: { f: T.square, inputs: () => [rand([3, 3], 8)] },
+  reciprocal: { f: T.reciprocal, inputs: () => [rand([6], 9, 0.5, 2)] },
+  relu: { f: T.relu, inputs: () => [rand([4, 5], 10, -1, 1, 0.1)] },
+  step: { f: T.step, inputs: () => [rand([4], 11, -1, 1, 0.2)] },
+  sigmoid: { f: T.sigmoid, inputs: () => [rand([9], 12, -3, 3)] },
+  tanh: { f: T.tanh, inputs: () => [rand([9], 13, -2, 2)] },
+  erf: { f: T.erf, inputs: () => [rand([9], 14, -2, 2)] },
+  gelu: { f: T.gelu, inputs: () => [rand([9], 15, -3, 3)] },
+  sin: { f: T.sin, inputs: () => [rand([9], 16, -3, 3)] },
+  cos: { f: T.cos, inputs: () => [rand([9], 17, -3, 3)] },
+  add: { f: T.add, inputs: () => [rand([2, 3, 4], 18), rand([3, 1], 19)] },
+  sub: { f: T.sub, inputs: () => [rand([4], 20), rand([2, 3, 4], 21)] },
+  mul: { f: T.mul, inputs: () => [rand([2, 1, 4], 22), rand([3, 1], 23)] },
+  div: { f: T.div, inputs: () => [rand([2, 3], 24), rand([3], 25, 0.5, 2)] },
+  pow: { f: T.pow, inputs: () => [rand([2, 3], 26, 0.5, 2), rand([3], 27, -1.5, 1.5)] },
+  maximum: { f: T.maximum, inputs: () => [distinct([3, 4], 28), T.mul(distinct([4], 29), 1.37)] },
+  minimum: { f: T.minimum, inputs: () => [distinct([3, 4], 30), T.mul(distinct([4], 31), 1.37)] },
+  greater: { f: T.greater, inputs: () => [distinct([5], 32), distinct([5], 33)] },
+  greaterEqual: { f: T.greaterEqual, inputs: () => [distinct([5], 34), distinct([5], 35)] },
+  less: { f: T.less, inputs: () => [distinct([5], 36), distinct([5], 37)] },
+  lessEqual: { f: T.lessEqual, inputs: () => [distinct([5], 38), distinct([5], 39)] },
+  equal: { f: T.equal, inputs: () => [distinct([5], 40), distinct([5], 41)] },
+  notEqual: { f: T.notEqual, inputs: () => [distinct([5], 42), distinct([5], 43)] },
+  where: { f: (c, a, b) => T.where(T.greater(c, 0), a, b), inputs: () => [rand([3, 4], 44, -1, 1, 0.1), rand([3, 4], 45), rand([4], 46)] },
+  matmul: { f: (a, b) => T.matmul(a, b), inputs: () => [rand([3, 5], 47), rand([5, 4], 48)] },
+  conv2d: {
+    f: (x, w) => T.conv2d(x, w, { strides: [2, 1], padding: 'same' }),
+    inputs: () => [rand([2, 5, 6, 3], 49), rand([3, 2, 3, 4], 50)],
+  },
+  conv2dGradInput: { f: (dy, w) => T.conv2dBackpropInput(dy, w, convP), inputs: () => [rand([2, convP.oh, convP.ow, 4], 51), rand([3, 2, 3, 4], 52)] },
+  conv2dGradFilter: { f: (x, dy) => T.conv2dBackpropFilter(x, dy, convP2), inputs: () => [rand([1, 7, 7, 2], 53), rand([1, convP2.oh, convP2.ow, 3], 54)] },
+  maxPool2d: { f: (x) => T.maxPool2d(x, { poolSize: 3, strides: 2, padding: 'same' }), inputs: () => [distinct([2, 5, 5, 3], 55)] },
+  maxPool2dGrad: { f: (dy) => T.maxPool2dGrad(distinct([2, 5, 5, 3], 56), dy, poolP), inputs: () => [rand([2, 3, 3, 3], 57)] },
+  avgPool2d: { f: (x) => T.avgPool2d(x, { poolSize: 3, strides: 2, padding: 'same' }), inputs: () => [rand([2, 5, 5, 3], 58)] },
+  avgPool2dGrad: { f: (dy) => T.avgPool2dGrad(dy, poolP), inputs: () => [rand([2, 3, 3, 3], 59)] },
+  sum: { f: (x) => T.sum(x, [0, 2]), inputs: () => [rand([2, 3, 4], 60)] },
+  mean: { f: (x) => T.mean(x, 1, true), inputs: () => [rand([2, 3, 4], 61)] },
+  max: { f: (x) => T.max(x, [1]), inputs: () => [distinct([3, 4, 2], 62)] },
+  min: { f: (x) => T.min(x, [0, 2]), inputs: () => [distinct([3, 4, 2], 63)] },
+  softmax: { f: (x) => T.softmax(x), inputs: () => [rand([3, 5], 64, -2, 2)] },
+  logSoftmax: { f: (x) => T.logSoftmax(x, 0), inputs: () => [rand([4, 3], 65, -2, 2)] },
+  gather: { f: (x) => T.gather(x, idx([2, 0, 2, 1]), 1), inputs: () => [rand([2, 3, 2], 66)] },
+  scatterAdd: { f: (u) => T.scatterAdd(u, idx([1, 1, 0], [3]), 4, 0), inputs: () => [rand([3, 2], 67)] },
+  biasAct: { f: (x, b) => T.biasAct(x, b, 'relu'), inputs: () => [rand([4, 3], 68, -1, 1, 0.1), rand([3], 69, -0.05, 0.05)] },
+  reshape: { f: (x) => T.reshape(x, [3, -1]), inputs: () => [rand([2, 3, 2], 70)] },
+  transpose: { f: (x) => T.transpose(x, [2, 0, 1]), inputs: () => [rand([2, 3, 4], 71)] },
+  slice: { f: (x) => T.slice(x, [1, 0, 1], [1, -1, 2]), inputs: () => [rand([2, 3, 4], 72)] },
+  pad: { f: (x) => T.pad(x, [[1, 0], [2, 1]]), inputs: () => [rand([2, 3], 73)] },
+  concat: { f: (a, b) => T.concat([a, b], 1), inputs: () => [rand([2, 1, 3], 74), rand([2, 2, 3], 75)] },
+  broadcastTo: { f: (x) => T.broadcastTo(x, [2, 3, 4]), inputs: () => [rand([3, 1], 76)] },
+  cast: { f: (x) => T.cast(x, 'float32'), inputs: () => [rand([5], 77)] },
+};
+
+/** Ops that need extra coverage beyond their table entry (other variants of the same rule). */
+const extra: Record<string, Case> = {
+  'matmul transA': { f: (a, b) => T.matmul(a, b, true, false), inputs: () => [rand([5, 3], 80), rand([5, 4], 81)] },
+  'matmul transB': { f: (a, b) => T.matmul(a, b, false, true), inputs: () => [rand([3, 5], 82), rand([4, 5], 83)] },
+  'matmul both': { f: (a, b) => T.matmul(a, b, true, true), inputs: () => [rand([5, 3], 84), rand([4, 5], 85)] },
+  'matmul batched with broadcast': { f: (a, b) => T.matmul(a, b), inputs: () => [rand([2, 3, 5], 86), rand([5, 2], 87)] },
+  'conv2d dilation valid': { f: (x, w) => T.conv2d(x, w, { dilations: 2 }), inputs: () => [rand([1, 7, 7, 2], 88), rand([2, 2, 2, 3], 89)] },
+  'biasAct sigmoid': { f: (x, b) => T.biasAct(x, b, 'sigmoid'), inputs: () => [rand([4, 3], 90), rand([3], 91)] },
+  'biasAct tanh': { f: (x, b) => T.biasAct(x, b, 'tanh'), inputs: () => [rand([4, 3], 92), rand([3], 93)] },
+  'softmaxCrossEntropy': { f: (x) => T.softmaxCrossEntropy(x, idx([2, 0, 1, 2])), inputs: () => [rand([4, 3], 94, -3, 3)] },
+  'gather with duplicates axis 0': { f: (x) => T.gather(x, idx([1, 1, 0, 3, 1], [5])), inputs: () => [rand([4, 2], 95)] },
+  'maxPool2d valid 2x2': { f: (x) => T.maxPool2d(x), inputs: () => [distinct([2, 6, 5, 2], 96)] },
+};
+
+for (const backend of ['ref', 'wasm'] as const) {
+  describe(`gradients (${backend})`, () => {
+    test('setup', () => {
+      setBackend(backend);
+    });
+    for (const [name, c] of [...Object.entries(cases), ...Object.entries(extra)]) {
+      test(name, () => {
+        setBackend(backend);
+        tidy(() => {
+          const xs = c.inputs();
+          checkGradients(`${name} (${backend})`, c.f, xs, c.options);
+        });
+      });
+    }
+  });
+}
