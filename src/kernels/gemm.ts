@@ -1,1 +1,214 @@
-// gemm kernels (placeholder until written).
+// GEMM kernels: Goto/BLIS-style packed, cache-blocked f32x4 GEMM with a 4×8 register-blocked micro-kernel.
+//
+// Legend: C[M,N] (+)= A[M,K]·B[K,N]. A is read at A + (i·rsa + p·csa), B at B + (p·rsb + j·csb), C at
+// C + (i·rsc + j·csc) (element strides), so transposes are just swapped strides. MR×NR is the register
+// tile, KC/MC/NC the cache blocks. Packed A: panels of MR rows, each kc × MR (k-major); packed B:
+// panels of NR columns, each kc × NR. Edge panels are zero-padded so edge elements get the same
+// arithmetic. Every C element is Σ over KC blocks taken in order from k = 0, whatever the split.
+
+export const gemm_MR: i32 = 4;
+export const gemm_NR: i32 = 8;
+/** Largest KC block; a reduction of length k is cut into equal blocks of at most this (see gemm_kcBlock). */
+export const gemm_KC: i32 = 384;
+export const gemm_MC: i32 = 128;
+export const gemm_NC: i32 = 1024;
+/** Scratch layout of gemm_sub: packed B (KC×NC) at 0, packed A (MC×KC) at gemm_AP, a 128-byte edge tile at gemm_TMP. */
+export const gemm_AP: i32 = gemm_KC * gemm_NC * 4;
+export const gemm_TMP: i32 = gemm_AP + gemm_MC * gemm_KC * 4;
+export const gemm_SCRATCH: i32 = gemm_TMP + 256;
+
+/** KC block length for a reduction of length k: equal blocks ≤ gemm_KC (a function of k alone, so of no split). */
+export function gemm_kcBlock(k: i32): i32 {
+  const blocks = (k + gemm_KC - 1) / gemm_KC;
+  return (k + blocks - 1) / blocks;
+}
+
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.relaxed_madd(a, b, c);
+  } else {
+    return f32x4.add(c, f32x4.mul(a, b));
+  }
+}
+
+@inline function st(c: usize, v: v128, add: bool): void {
+  if (add) v = f32x4.add(v128.load(c), v);
+  v128.store(c, v);
+}
+
+/** Micro-kernel: tile C[4,8] (row stride ldc bytes, columns contiguous) (+)= Ap[kc,4]ᵀ · Bp[kc,8] (B row stride bs bytes). */
+function micro(kc: i32, a: usize, b: usize, bs: usize, c: usize, ldc: usize, add: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a);
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
+    av = v128.load32_splat(a, 4);
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
+    av = v128.load32_splat(a, 8);
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
+    av = v128.load32_splat(a, 12);
+    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
+    a += 16; b += bs;
+  }
+  st(c, c00, add); st(c + 16, c01, add); c += ldc;
+  st(c, c10, add); st(c + 16, c11, add); c += ldc;
+  st(c, c20, add); st(c + 16, c21, add); c += ldc;
+  st(c, c30, add); st(c + 16, c31, add);
+}
+
+@inline function tr4(p: usize, r0: v128, r1: v128, r2: v128, r3: v128, step: usize): void {
+  const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t2 = f32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(p, f32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(p + step, f32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(p + 2 * step, f32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(p + 3 * step, f32x4.shuffle(t1, t3, 2, 3, 6, 7));
+}
+
+/** Packs rows [0,mc) × k [0,kc) of A (element strides rsa, csa) into MR-row panels at ap, zero-padding the last panel. */
+export function gemm_packA(mc: i32, kc: i32, a: usize, rsa: i32, csa: i32, ap: usize): void {
+  for (let i0 = 0; i0 < mc; i0 += gemm_MR) {
+    const rows = min(gemm_MR, mc - i0);
+    const src = a + <usize>(i0 * rsa) * 4;
+    if (rows == gemm_MR && csa == 1) {
+      const rs = <usize>rsa * 4;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const s = src + <usize>p * 4;
+        tr4(ap + <usize>p * 16, v128.load(s), v128.load(s + rs), v128.load(s + 2 * rs), v128.load(s + 3 * rs), 16);
+      }
+      for (; p < kc; p++) {
+        const s = src + <usize>p * 4, d = ap + <usize>p * 16;
+        store<f32>(d, load<f32>(s)); store<f32>(d, load<f32>(s + rs), 4);
+        store<f32>(d, load<f32>(s + 2 * rs), 8); store<f32>(d, load<f32>(s + 3 * rs), 12);
+      }
+    } else if (rows == gemm_MR && rsa == 1) {
+      for (let p = 0; p < kc; p++) v128.store(ap + <usize>p * 16, v128.load(src + <usize>(p * csa) * 4));
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let i = 0; i < gemm_MR; i++) {
+          const v: f32 = i < rows ? load<f32>(src + <usize>(i * rsa + p * csa) * 4) : 0;
+          store<f32>(ap + <usize>(p * gemm_MR + i) * 4, v);
+        }
+      }
+    }
+    ap += <usize>(kc * gemm_MR) * 4;
+  }
+}
+
+/** Packs k [0,kc) × columns [0,nc) of B (element strides rsb, csb) into NR-column panels at bp, zero-padding the last panel. */
+export function gemm_packB(kc: i32, nc: i32, b: usize, rsb: i32, csb: i32, bp: usize): void {
+  for (let j0 = 0; j0 < nc; j0 += gemm_NR) {
+    const cols = min(gemm_NR, nc - j0);
+    const src = b + <usize>(j0 * csb) * 4;
+    if (cols == gemm_NR && csb == 1) {
+      const rs = <usize>rsb * 4;
+      let s = src, d = bp;
+      for (let p = 0; p < kc; p++) {
+        v128.store(d, v128.load(s)); v128.store(d, v128.load(s, 16), 16);
+        s += rs; d += 32;
+      }
+    } else if (cols == gemm_NR && rsb == 1) {
+      const cs = <usize>csb * 4;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const s = src + <usize>p * 4, d = bp + <usize>p * 32;
+        tr4(d, v128.load(s), v128.load(s + cs), v128.load(s + 2 * cs), v128.load(s + 3 * cs), 32);
+        const s4 = s + 4 * cs;
+        tr4(d + 16, v128.load(s4), v128.load(s4 + cs), v128.load(s4 + 2 * cs), v128.load(s4 + 3 * cs), 32);
+      }
+      for (; p < kc; p++) {
+        for (let j = 0; j < gemm_NR; j++) store<f32>(bp + <usize>(p * gemm_NR + j) * 4, load<f32>(src + <usize>(p + j * csb) * 4));
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let j = 0; j < gemm_NR; j++) {
+          const v: f32 = j < cols ? load<f32>(src + <usize>(p * rsb + j * csb) * 4) : 0;
+          store<f32>(bp + <usize>(p * gemm_NR + j) * 4, v);
+        }
+      }
+    }
+    bp += <usize>(kc * gemm_NR) * 4;
+  }
+}
+
+/**
+ * Macro-kernel: C[mc,nc] (+)= Ap · Bp over one KC block, from packed A (mc rows) and packed B (nc columns).
+ * add = false overwrites C. tmp: 128 bytes for edge tiles.
+ */
+export function gemm_macro(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usize, rsc: i32, csc: i32, add: bool, tmp: usize): void {
+  const ldc = <usize>rsc * 4;
+  for (let j0 = 0; j0 < nc; j0 += gemm_NR) {
+    const cols = min(gemm_NR, nc - j0);
+    const bpan = bp + <usize>(j0 * kc) * 4;
+    for (let i0 = 0; i0 < mc; i0 += gemm_MR) {
+      const rows = min(gemm_MR, mc - i0);
+      const apan = ap + <usize>(i0 * kc) * 4;
+      const ct = c + <usize>(i0 * rsc + j0 * csc) * 4;
+      if (rows == gemm_MR && cols == gemm_NR && csc == 1) {
+        micro(kc, apan, bpan, 32, ct, ldc, add);
+      } else {
+        micro(kc, apan, bpan, 32, tmp, 32, false);
+        for (let i = 0; i < rows; i++) {
+          for (let j = 0; j < cols; j++) {
+            const d = ct + <usize>(i * rsc + j * csc) * 4;
+            const v = load<f32>(tmp + <usize>(i * gemm_NR + j) * 4);
+            store<f32>(d, add ? load<f32>(d) + v : v);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** One GEMM on the calling thread: C[m,n] (+)= A[m,k]·B[k,n] with element strides; scratch ≥ gemm_SCRATCH bytes. */
+export function gemm_sub(m: i32, n: i32, k: i32, a: usize, rsa: i32, csa: i32, b: usize, rsb: i32, csb: i32,
+  c: usize, rsc: i32, csc: i32, accumulate: bool, scratch: usize): void {
+  if (k <= 0) {
+    if (!accumulate) {
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) store<f32>(c + <usize>(i * rsc + j * csc) * 4, 0);
+    }
+    return;
+  }
+  const bp = scratch, ap = scratch + <usize>gemm_AP, tmp = scratch + <usize>gemm_TMP;
+  const kcb = gemm_kcBlock(k);
+  for (let jc = 0; jc < n; jc += gemm_NC) {
+    const nc = min(gemm_NC, n - jc);
+    for (let pc = 0; pc < k; pc += kcb) {
+      const kc = min(kcb, k - pc);
+      gemm_packB(kc, nc, b + <usize>(pc * rsb + jc * csb) * 4, rsb, csb, bp);
+      for (let ic = 0; ic < m; ic += gemm_MC) {
+        const mc = min(gemm_MC, m - ic);
+        gemm_packA(mc, kc, a + <usize>(ic * rsa + pc * csa) * 4, rsa, csa, ap);
+        gemm_macro(mc, nc, kc, ap, bp, c + <usize>(ic * rsc + jc * csc) * 4, rsc, csc, accumulate || pc > 0, tmp);
+      }
+    }
+  }
+}
+
+/**
+ * Batched GEMM, parallel over output tiles: C_b[m,n] (+)= op(A_b)[m,k]·op(B_b)[k,n] (C row-major, row stride n).
+ * Work items are batch × tiles, a tile being MR rows (flags bit 1 clear) or NR columns (bit 1 set); bit 0 = accumulate.
+ * Strides sa, sb, sc are element offsets between batch matrices (0 broadcasts).
+ */
+export function gemm_f32(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, rsa: i32, csa: i32, rsb: i32, csb: i32,
+  sa: i32, sb: i32, sc: i32, flags: i32, begin: i32, end: i32, scratch: usize): void {
+  const accumulate = (flags & 1) != 0, splitN = (flags & 2) != 0;
+  const tiles = splitN ? (n + gemm_NR - 1) / gemm_NR : (m + gemm_MR - 1) / gemm_MR;
+  let item = begin;
+  while (item < end) {
+    const bi = item / tiles, t0 = item % tiles;
+    const t1 = min(tiles, t0 + (end - item));
+    const ab = a + <usize>bi * <usize>sa * 4, bb = b + <usize>bi * <usize>sb * 4, cb = c + <usize>bi * <usize>sc * 4;
+    if (splitN) {
+      const j0 = t0 * gemm_NR, j1 = min(n, t1 * gemm_NR);
+      gemm_sub(m, j1 - j0, k, ab, rsa, csa, bb + <usize>(j0 * csb) * 4, rsb, csb, cb + <usize>j0 * 4, n, 1, accumulate, scratch);
+    } else {
+      const i0 = t0 * gemm_MR, i1 = min(m, t1 * gemm_MR);
+      gemm_sub(i1 - i0, n, k, ab + <usize>(i0 * rsa) * 4, rsa, csa, bb, rsb, csb, cb + <usize>(i0 * n) * 4, n, 1, accumulate, scratch);
+    }
+    item += t1 - t0;
+  }
+}

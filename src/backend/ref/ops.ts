@@ -1,0 +1,173 @@
+// Reference element-wise, reduction, softmax and indexing kernels as plain loops over typed arrays.
+//
+// Float results are computed in float64 and rounded to float32 once when stored. Word-level kernels
+// (copy, gather, where) move raw 32-bit patterns, so they work for float32 and int32 alike.
+
+import type { BiasActivation, BinaryOp, Broadcast, CopyParams, DType, ReduceOp, UnaryOp } from '../backend.js';
+import { biasActFn, binaryFn, unaryFn } from './math.js';
+
+/**
+ * Walks `shape` in row-major order, calling `visit(outIndex, offsets)` where offsets[i] = Σ index[d]·strides[i][d]
+ * (+ bases[i]). A rank-0 shape has one element. `offsets` is reused between calls.
+ */
+export function forEachStrided(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+  bases: readonly number[],
+  visit: (outIndex: number, offsets: number[]) => void,
+): void {
+  const rank = shape.length;
+  if (rank > 8) throw new Error(`broadcast rank ${rank} exceeds 8`);
+  for (const s of strides) {
+    if (s.length !== rank) throw new Error(`strides [${s}] do not match shape [${shape}]`);
+  }
+  const total = shape.reduce((a, b) => a * b, 1);
+  const index = new Array<number>(rank).fill(0);
+  const offsets = bases.slice();
+  for (let o = 0; o < total; o++) {
+    visit(o, offsets);
+    for (let d = rank - 1; d >= 0; d--) {
+      index[d]++;
+      for (let i = 0; i < strides.length; i++) offsets[i] += strides[i][d];
+      if (index[d] < shape[d]) break;
+      for (let i = 0; i < strides.length; i++) offsets[i] -= strides[i][d] * shape[d];
+      index[d] = 0;
+    }
+  }
+}
+
+/** y[n] = op(x[n]). */
+export function unary(op: UnaryOp, x: Float32Array, y: Float32Array, n: number): void {
+  const fn = unaryFn[op];
+  for (let i = 0; i < n; i++) y[i] = fn(x[i]);
+}
+
+/** y[shape] = op(a, b) with broadcasting strides [aStrides, bStrides]. */
+export function binary(op: BinaryOp, a: Float32Array, b: Float32Array, y: Float32Array, bc: Broadcast): void {
+  const fn = binaryFn[op];
+  forEachStrided(bc.shape, bc.strides, [0, 0], (o, [ia, ib]) => {
+    y[o] = fn(a[ia], b[ib]);
+  });
+}
+
+/** y[shape] = cond != 0 ? a : b, copying 32-bit words; `cond` is read in its own dtype. */
+export function where(cond: Float32Array | Int32Array, a: Int32Array, b: Int32Array, y: Int32Array, bc: Broadcast): void {
+  forEachStrided(bc.shape, bc.strides, [0, 0, 0], (o, [ic, ia, ib]) => {
+    y[o] = cond[ic] !== 0 ? a[ia] : b[ib];
+  });
+}
+
+/** y[outer, inner] = op over s of x[outer, size, inner]; sums in float64; max/min propagate NaN. */
+export function reduce(op: ReduceOp, x: Float32Array, y: Float32Array, outer: number, size: number, inner: number): void {
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * size * inner + i;
+      let acc = op === 'max' ? -Infinity : op === 'min' ? Infinity : 0;
+      for (let s = 0; s < size; s++) {
+        const v = x[base + s * inner];
+        acc = op === 'max' ? Math.max(acc, v) : op === 'min' ? Math.min(acc, v) : acc + v;
+      }
+      y[o * inner + i] = op === 'mean' ? acc / size : acc;
+    }
+  }
+}
+
+/** y[outer, inner] = index of the first maximum over s of x[outer, size, inner]; the first NaN wins. */
+export function argmax(x: Float32Array, y: Int32Array, outer: number, size: number, inner: number): void {
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * size * inner + i;
+      let best = 0;
+      for (let s = 1; s < size; s++) {
+        const cur = x[base + best * inner];
+        if (Number.isNaN(cur)) break;
+        const v = x[base + s * inner];
+        if (Number.isNaN(v) || v > cur) best = s;
+      }
+      y[o * inner + i] = best;
+    }
+  }
+}
+
+/** y[rows, cols] = softmax (or log-softmax) along each row, shifted by the row max, in float64. */
+export function softmax(x: Float32Array, y: Float32Array, rows: number, cols: number, log: boolean): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    let max = -Infinity;
+    for (let j = 0; j < cols; j++) max = Math.max(max, x[base + j]);
+    let sum = 0;
+    for (let j = 0; j < cols; j++) sum += Math.exp(x[base + j] - max);
+    const logSum = Math.log(sum);
+    for (let j = 0; j < cols; j++) {
+      const shifted = x[base + j] - max;
+      y[base + j] = log ? shifted - logSum : Math.exp(shifted) / sum;
+    }
+  }
+}
+
+/** Position of the first index outside [0, axisLen), or -1. */
+function firstBadIndex(idx: Int32Array, axisLen: number, nIdx: number): number {
+  for (let j = 0; j < nIdx; j++) {
+    if (idx[j] < 0 || idx[j] >= axisLen) return j;
+  }
+  return -1;
+}
+
+/** y[outer, nIdx, inner] = x[outer, idx[j], inner] (32-bit words); returns -1 or the first bad index position. */
+export function gather(
+  x: Int32Array, idx: Int32Array, y: Int32Array, outer: number, axisLen: number, inner: number, nIdx: number,
+): number {
+  const bad = firstBadIndex(idx, axisLen, nIdx);
+  if (bad >= 0) return bad;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < nIdx; j++) {
+      const src = (o * axisLen + idx[j]) * inner;
+      y.set(x.subarray(src, src + inner), (o * nIdx + j) * inner);
+    }
+  }
+  return -1;
+}
+
+/** y[outer, idx[j], inner] += upd[outer, j, inner] in float32, j ascending; returns -1 or the first bad index position. */
+export function scatterAdd(
+  upd: Float32Array, idx: Int32Array, y: Float32Array, outer: number, axisLen: number, inner: number, nIdx: number,
+): number {
+  const bad = firstBadIndex(idx, axisLen, nIdx);
+  if (bad >= 0) return bad;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < nIdx; j++) {
+      const dst = (o * axisLen + idx[j]) * inner;
+      const src = (o * nIdx + j) * inner;
+      for (let i = 0; i < inner; i++) y[dst + i] += upd[src + i];
+    }
+  }
+  return -1;
+}
+
+/** y[rows, cols] = act(x + bias[cols]); the add is rounded to float32 before the activation. */
+export function biasAct(x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number, act: BiasActivation): void {
+  const fn = biasActFn[act];
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < cols; j++) y[r * cols + j] = fn(Math.fround(x[r * cols + j] + bias[j]));
+  }
+}
+
+/** Strided copy of 32-bit words, see CopyParams. */
+export function copy(x: Int32Array, y: Int32Array, p: CopyParams): void {
+  forEachStrided(p.shape, [p.srcStrides, p.dstStrides], [p.srcOffset, p.dstOffset], (_o, [src, dst]) => {
+    y[dst] = x[src];
+  });
+}
+
+/** float32 → int32 by truncation toward zero, saturating at the int32 range, NaN → 0 (like i32.trunc_sat_f32_s). */
+export function floatToInt(v: number): number {
+  if (Number.isNaN(v)) return 0;
+  if (v >= 2147483647) return 2147483647;
+  if (v <= -2147483648) return -2147483648;
+  return Math.trunc(v);
+}
+
+/** y[n] = x[n] converted between dtypes (int → float rounds to nearest even). */
+export function cast(x: Float32Array | Int32Array, from: DType, y: Float32Array | Int32Array, to: DType, n: number): void {
+  for (let i = 0; i < n; i++) y[i] = from === 'float32' && to === 'int32' ? floatToInt(x[i]) : x[i];
+}

@@ -1,0 +1,167 @@
+// RefBackend: the plain TypeScript reference backend every fast backend is tested against.
+//
+// Numerics: every float result is computed in float64 (GEMM/conv/pool/reduce/softmax sums included,
+// in plain loop order) and rounded to float32 once when stored; scatterAdd adds in float32.
+
+import type {
+  Backend, BiasActivation, BinaryOp, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams,
+  Pool2DParams, ReduceOp, UnaryOp,
+} from '../backend.js';
+import * as linalg from './linalg.js';
+import * as ops from './ops.js';
+import * as pool from './pool.js';
+
+/** One allocation: its dtype and both 32-bit views of the same bytes. */
+interface Slot {
+  readonly dtype: DType;
+  readonly f32: Float32Array;
+  readonly i32: Int32Array;
+}
+
+/** The reference backend: buffers are JS typed arrays in a Map keyed by handle (1, 2, …). */
+export class RefBackend implements Backend {
+  readonly name = 'ref';
+  private readonly slots = new Map<Buf, Slot>();
+  private nextHandle = 1;
+  private bytes = 0;
+
+  /** Allocates `length` zeroed elements of `dtype`; throws on a negative or non-integer length. */
+  alloc(length: number, dtype: DType): Buf {
+    if (!Number.isSafeInteger(length) || length < 0) {
+      throw new RangeError(`RefBackend.alloc: length must be a non-negative integer, got ${length}`);
+    }
+    if (dtype !== 'float32' && dtype !== 'int32') throw new TypeError(`RefBackend.alloc: unknown dtype '${dtype}'`);
+    const raw = new ArrayBuffer(length * 4);
+    const handle = this.nextHandle++;
+    this.slots.set(handle, { dtype, f32: new Float32Array(raw), i32: new Int32Array(raw) });
+    this.bytes += raw.byteLength;
+    return handle;
+  }
+
+  /** Releases a buffer; throws on an unknown or already freed handle. */
+  free(buf: Buf): void {
+    const slot = this.slot(buf);
+    this.bytes -= slot.f32.byteLength;
+    this.slots.delete(buf);
+  }
+
+  /** Copies `length` elements out of a buffer, read as `dtype`. */
+  read(buf: Buf, dtype: DType, length: number): Float32Array | Int32Array {
+    const view = this.view(buf, dtype);
+    if (length > view.length) throw new RangeError(`RefBackend.read: ${length} elements from a buffer of ${view.length}`);
+    return view.slice(0, length);
+  }
+
+  /** Copies `data` into the start of a buffer (bits, whatever the buffer's dtype). */
+  write(buf: Buf, data: Float32Array | Int32Array): void {
+    const view = this.view(buf, data instanceof Int32Array ? 'int32' : 'float32');
+    if (data.length > view.length) throw new RangeError(`RefBackend.write: ${data.length} elements into a buffer of ${view.length}`);
+    view.set(data);
+  }
+
+  /** Sum of the byte sizes of the live buffers. */
+  bytesInUse(): number {
+    return this.bytes;
+  }
+
+  gemm(a: Buf, b: Buf, c: Buf, p: GemmParams): void {
+    linalg.gemm(this.f32(a), this.f32(b), this.f32(c), p);
+  }
+
+  conv2d(x: Buf, w: Buf, y: Buf, p: Conv2DParams): void {
+    linalg.conv2d(this.f32(x), this.f32(w), this.f32(y), p);
+  }
+
+  conv2dGradInput(dy: Buf, w: Buf, dx: Buf, p: Conv2DParams): void {
+    linalg.conv2dGradInput(this.f32(dy), this.f32(w), this.f32(dx), p);
+  }
+
+  conv2dGradFilter(x: Buf, dy: Buf, dw: Buf, p: Conv2DParams): void {
+    linalg.conv2dGradFilter(this.f32(x), this.f32(dy), this.f32(dw), p);
+  }
+
+  maxPool2d(x: Buf, y: Buf, p: Pool2DParams): void {
+    pool.maxPool2d(this.f32(x), this.f32(y), p);
+  }
+
+  maxPool2dGrad(x: Buf, dy: Buf, dx: Buf, p: Pool2DParams): void {
+    pool.maxPool2dGrad(this.f32(x), this.f32(dy), this.f32(dx), p);
+  }
+
+  avgPool2d(x: Buf, y: Buf, p: Pool2DParams): void {
+    pool.avgPool2d(this.f32(x), this.f32(y), p);
+  }
+
+  avgPool2dGrad(dy: Buf, dx: Buf, p: Pool2DParams): void {
+    pool.avgPool2dGrad(this.f32(dy), this.f32(dx), p);
+  }
+
+  unary(op: UnaryOp, x: Buf, y: Buf, n: number): void {
+    ops.unary(op, this.f32(x), this.f32(y), n);
+  }
+
+  binary(op: BinaryOp, a: Buf, b: Buf, y: Buf, bc: Broadcast): void {
+    ops.binary(op, this.f32(a), this.f32(b), this.f32(y), bc);
+  }
+
+  where(cond: Buf, a: Buf, b: Buf, y: Buf, bc: Broadcast): void {
+    const c = this.slot(cond);
+    ops.where(c.dtype === 'int32' ? c.i32 : c.f32, this.i32(a), this.i32(b), this.i32(y), bc);
+  }
+
+  reduce(op: ReduceOp, x: Buf, y: Buf, outer: number, size: number, inner: number): void {
+    ops.reduce(op, this.f32(x), this.f32(y), outer, size, inner);
+  }
+
+  argmax(x: Buf, y: Buf, outer: number, size: number, inner: number): void {
+    ops.argmax(this.f32(x), this.i32(y), outer, size, inner);
+  }
+
+  softmax(x: Buf, y: Buf, rows: number, cols: number, log: boolean): void {
+    ops.softmax(this.f32(x), this.f32(y), rows, cols, log);
+  }
+
+  gather(x: Buf, idx: Buf, y: Buf, outer: number, axisLen: number, inner: number, nIdx: number): number {
+    return ops.gather(this.i32(x), this.i32(idx), this.i32(y), outer, axisLen, inner, nIdx);
+  }
+
+  scatterAdd(upd: Buf, idx: Buf, y: Buf, outer: number, axisLen: number, inner: number, nIdx: number): number {
+    return ops.scatterAdd(this.f32(upd), this.i32(idx), this.f32(y), outer, axisLen, inner, nIdx);
+  }
+
+  biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void {
+    ops.biasAct(this.f32(x), this.f32(bias), this.f32(y), rows, cols, act);
+  }
+
+  copy(x: Buf, y: Buf, p: CopyParams): void {
+    ops.copy(this.i32(x), this.i32(y), p);
+  }
+
+  fill(y: Buf, dtype: DType, n: number, value: number): void {
+    const view = this.view(y, dtype);
+    if (dtype === 'int32') view.fill(ops.floatToInt(value), 0, n);
+    else view.fill(value, 0, n);
+  }
+
+  cast(x: Buf, from: DType, y: Buf, to: DType, n: number): void {
+    ops.cast(this.view(x, from), from, this.view(y, to), to, n);
+  }
+
+  private slot(buf: Buf): Slot {
+    const slot = this.slots.get(buf);
+    if (slot === undefined) throw new Error(`RefBackend: unknown or freed buffer ${buf}`);
+    return slot;
+  }
+
+  private view(buf: Buf, dtype: DType): Float32Array | Int32Array {
+    return dtype === 'int32' ? this.slot(buf).i32 : this.slot(buf).f32;
+  }
+
+  private f32(buf: Buf): Float32Array {
+    return this.slot(buf).f32;
+  }
+
+  private i32(buf: Buf): Int32Array {
+    return this.slot(buf).i32;
+  }
+}

@@ -1,0 +1,50 @@
+// Wasm wrappers of 2-D convolution (NHWC, HWIO) and its two gradients: implicit-im2col GEMMs in src/kernels/conv.ts.
+import type { Buf, Conv2DParams } from '../backend.js';
+import type { WasmContext } from './context.js';
+import { MACS_PER_THREAD } from './gemm.js';
+
+/** Register tile of the GEMM micro-kernel (gemm_MR × gemm_NR). */
+const MR = 4;
+const NR = 8;
+
+/** The geometry as the kernels read it: i32[15] = [N, H, W, C, F, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW]. */
+function geometry(ctx: WasmContext, p: Conv2DParams): number {
+  return ctx.params([
+    p.n, p.h, p.w, p.c, p.f, p.kh, p.kw, p.strideH, p.strideW, p.dilationH, p.dilationW, p.padTop, p.padLeft, p.oh, p.ow,
+  ]);
+}
+
+/** Minimum work items per thread for items of `macs` multiply-adds each. */
+function minItems(macs: number): number {
+  return Math.max(1, Math.ceil(MACS_PER_THREAD / Math.max(1, macs)));
+}
+
+/** y[N,OH,OW,F] = conv(x[N,H,W,C], w[KH,KW,C,F]); split over tiles of MR output pixels. */
+export function wasmConv2d(ctx: WasmContext, x: Buf, w: Buf, y: Buf, p: Conv2DParams): void {
+  const pixels = p.n * p.oh * p.ow;
+  if (pixels <= 0 || p.f <= 0) return;
+  const k = p.kh * p.kw * p.c;
+  ctx.parallel('conv_forward', [x, w, y, geometry(ctx, p)], Math.ceil(pixels / MR), 1, minItems(MR * k * p.f));
+}
+
+/** dx[N,H,W,C] = ∂L/∂x from dy[N,OH,OW,F] and w[KH,KW,C,F] (overwrites dx); split over images. */
+export function wasmConv2dGradInput(ctx: WasmContext, dy: Buf, w: Buf, dx: Buf, p: Conv2DParams): void {
+  if (p.n <= 0 || p.h * p.w * p.c <= 0) return;
+  const k = p.kh * p.kw * p.c;
+  ctx.parallel('conv_gradInput', [dy, w, dx, geometry(ctx, p)], p.n, 1, minItems(p.oh * p.ow * k * p.f + p.h * p.w * p.c));
+}
+
+/**
+ * dw[KH,KW,C,F] = ∂L/∂w from x[N,H,W,C] and dy[N,OH,OW,F] (overwrites dw); split over tiles of dw
+ * (NR filters or MR rows of KH·KW·C), never over the reduction across pixels.
+ */
+export function wasmConv2dGradFilter(ctx: WasmContext, x: Buf, dy: Buf, dw: Buf, p: Conv2DParams): void {
+  const k = p.kh * p.kw * p.c;
+  if (k <= 0 || p.f <= 0) return;
+  const pixels = p.n * p.oh * p.ow;
+  const tilesF = Math.ceil(p.f / NR);
+  const tilesK = Math.ceil(k / MR);
+  const splitF = tilesF >= tilesK;
+  const macs = (splitF ? NR * k : MR * p.f) * pixels;
+  ctx.parallel('conv_gradFilter', [x, dy, dw, geometry(ctx, p), splitF ? 1 : 0], splitF ? tilesF : tilesK, 1, minItems(macs));
+}

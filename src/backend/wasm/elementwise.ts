@@ -1,0 +1,76 @@
+// Wasm wrappers of the element-wise kernels: unary, binary and where with broadcasting, bias + activation, fill, cast.
+import {
+  BIAS_ACTIVATIONS, BINARY_OPS, UNARY_OPS,
+  type BiasActivation, type BinaryOp, type Broadcast, type Buf, type DType, type UnaryOp,
+} from '../backend.js';
+import type { WasmContext } from './context.js';
+import { simplifyStrides, sizeOf } from './copy.js';
+
+/** Elements per thread below which a kernel stays on the calling thread, by cost class of the op. */
+const CHEAP = 1 << 16;
+const POLY = 1 << 14;
+const SCALAR = 1 << 12;
+
+const unaryCost: { readonly [K in UnaryOp]: number } = {
+  neg: CHEAP, abs: CHEAP, sign: CHEAP, exp: POLY, log: POLY, sqrt: CHEAP, rsqrt: CHEAP, square: CHEAP,
+  reciprocal: CHEAP, relu: CHEAP, step: CHEAP, sigmoid: POLY, tanh: POLY, erf: POLY / 2, gelu: POLY / 4,
+  sin: SCALAR, cos: SCALAR,
+};
+
+const f32Bits = new Float32Array(1);
+const i32Bits = new Int32Array(f32Bits.buffer);
+
+/** y[n] = op(x[n]) (x may equal y). */
+export function wasmUnary(ctx: WasmContext, op: UnaryOp, x: Buf, y: Buf, n: number): void {
+  ctx.parallel('ew_unary', [UNARY_OPS.indexOf(op), x, y, n], n, 16, unaryCost[op]);
+}
+
+/** y[shape] = op(a, b) with broadcasting; bc.strides = [aStrides, bStrides]. */
+export function wasmBinary(ctx: WasmContext, op: BinaryOp, a: Buf, b: Buf, y: Buf, bc: Broadcast): void {
+  const total = sizeOf(bc.shape);
+  if (total === 0) return;
+  const g = simplifyStrides(bc.shape, [bc.strides[0], bc.strides[1]]);
+  const shape = ctx.params(g.shape);
+  const strides = ctx.params([...g.strides[0], ...g.strides[1]]);
+  const cost = op === 'pow' ? SCALAR : CHEAP;
+  ctx.parallel('ew_binary', [BINARY_OPS.indexOf(op), a, b, y, g.shape.length, shape, strides], total, 16, cost);
+}
+
+/**
+ * y[shape] = cond != 0 ? a : b with broadcasting (4-byte words); bc.strides = [condStrides, aStrides, bStrides].
+ * cond is tested as float32 (an int32 cond works too, except that the word 0x80000000 reads as -0, i.e. false).
+ */
+export function wasmWhere(ctx: WasmContext, cond: Buf, a: Buf, b: Buf, y: Buf, bc: Broadcast): void {
+  const total = sizeOf(bc.shape);
+  if (total === 0) return;
+  const g = simplifyStrides(bc.shape, [bc.strides[0], bc.strides[1], bc.strides[2]]);
+  const shape = ctx.params(g.shape);
+  const strides = ctx.params([...g.strides[0], ...g.strides[1], ...g.strides[2]]);
+  ctx.parallel('ew_where', [cond, a, b, y, g.shape.length, shape, strides], total, 16, CHEAP);
+}
+
+/** y[rows, cols] = act(x[rows, cols] + bias[cols]) (x may equal y). */
+export function wasmBiasAct(ctx: WasmContext, x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void {
+  const total = rows * cols;
+  if (total === 0) return;
+  const cost = act === 'linear' || act === 'relu' ? CHEAP : POLY;
+  ctx.parallel('ew_bias_act', [BIAS_ACTIVATIONS.indexOf(act), x, bias, y, rows, cols], total, 16, cost);
+}
+
+/** y[n] = value stored as dtype (int32 truncates toward zero like `value | 0`). */
+export function wasmFill(ctx: WasmContext, y: Buf, dtype: DType, n: number, value: number): void {
+  let bits: number;
+  if (dtype === 'int32') {
+    bits = value | 0;
+  } else {
+    f32Bits[0] = value;
+    bits = i32Bits[0];
+  }
+  ctx.parallel('ew_fill', [y, bits, n], n, 16, 1 << 18);
+}
+
+/** y[n] = x[n] converted (float → int truncates toward zero, saturating, NaN → 0; int → float rounds to nearest). */
+export function wasmCast(ctx: WasmContext, x: Buf, from: DType, y: Buf, to: DType, n: number): void {
+  const mode = from === to ? 2 : from === 'float32' ? 0 : 1;
+  ctx.parallel('ew_cast', [x, y, mode, n], n, 16, 1 << 17);
+}

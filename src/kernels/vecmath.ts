@@ -1,0 +1,171 @@
+// Vectorised float32 math (exp, log, tanh, sigmoid, erf, gelu) and partial-vector helpers shared by the kernels.
+// Every function is lane-wise, so a value gives the same bits in any lane and in a partial (tail) vector.
+// Polynomials were fitted for this file (weighted least squares, float32 Horner); max relative error ≲ 3e-7.
+
+/** Loads the first `n` (1..3) 4-byte words at `p` into a vector whose other lanes are 0. */
+// @ts-ignore: decorator
+@inline export function loadTail(p: usize, n: i32): v128 {
+  let v = v128.load32_zero(p);
+  if (n > 1) v = i32x4.replace_lane(v, 1, load<i32>(p, 4));
+  if (n > 2) v = i32x4.replace_lane(v, 2, load<i32>(p, 8));
+  return v;
+}
+
+/** Stores the first `n` (1..3) 4-byte lanes of `v` at `p`. */
+// @ts-ignore: decorator
+@inline export function storeTail(p: usize, v: v128, n: i32): void {
+  store<i32>(p, i32x4.extract_lane(v, 0));
+  if (n > 1) store<i32>(p, i32x4.extract_lane(v, 1), 4);
+  if (n > 2) store<i32>(p, i32x4.extract_lane(v, 2), 8);
+}
+
+/** Lane mask: all ones in lanes < n (n in 0..4). */
+// @ts-ignore: decorator
+@inline export function laneMask(n: i32): v128 {
+  return i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(n));
+}
+
+// @ts-ignore: decorator
+@inline function sp(c: f32): v128 {
+  return f32x4.splat(c);
+}
+
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/** e^x; exp(-inf) = 0, exp(+inf) = inf, NaN stays NaN; subnormal results are kept. */
+// @ts-ignore: decorator
+@inline export function vexp(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, sp(-104.0)), sp(88.8)); // NaN propagates
+  const n = f32x4.nearest(f32x4.mul(x, sp(1.44269504)));
+  let r = f32x4.sub(x, f32x4.mul(n, sp(0.693359375))); // exact: n·C1 has ≤ 17 bits
+  r = f32x4.sub(r, f32x4.mul(n, sp(-2.12194440e-4)));
+  let p = madd(sp(0.0013901280), r, sp(0.0083631407));
+  p = madd(p, r, sp(0.041666854));
+  p = madd(p, r, sp(0.16666578));
+  p = madd(p, r, sp(0.5));
+  p = f32x4.add(sp(1.0), f32x4.add(r, f32x4.mul(f32x4.mul(r, r), p)));
+  const ni = i32x4.trunc_sat_f32x4_s(n); // n in [-150, 128]; scale by 2^n1 · 2^n2 so both stay normal
+  const n1 = i32x4.shr_s(ni, 1);
+  const n2 = i32x4.sub(ni, n1);
+  const s1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
+  const s2 = i32x4.shl(i32x4.add(n2, i32x4.splat(127)), 23);
+  return f32x4.mul(f32x4.mul(p, s1), s2);
+}
+
+/** Natural log; log(0) = -inf, log(x<0) = NaN, log(inf) = inf, subnormals handled. */
+// @ts-ignore: decorator
+@inline export function vlog(x: v128): v128 {
+  const tiny = f32x4.lt(x, sp(1.17549435e-38));
+  const xs = v128.bitselect(f32x4.mul(x, sp(8388608.0)), x, tiny); // scale subnormals by 2^23
+  const bits = xs;
+  let e = i32x4.sub(i32x4.shr_u(bits, 23), i32x4.splat(127));
+  e = i32x4.sub(e, v128.and(tiny, i32x4.splat(23)));
+  let m = v128.or(v128.and(bits, i32x4.splat(0x007fffff)), i32x4.splat(0x3f800000)); // [1, 2)
+  const big = f32x4.gt(m, sp(1.41421356));
+  m = v128.bitselect(f32x4.mul(m, sp(0.5)), m, big);
+  e = i32x4.sub(e, big); // mask is -1 where big
+  const ef = f32x4.convert_i32x4_s(e);
+  const f = f32x4.sub(m, sp(1.0));
+  const z = f32x4.mul(f, f);
+  let p = madd(sp(0.10604540), f, sp(-0.013425732));
+  p = madd(p, f, sp(0.054329567));
+  p = madd(p, f, sp(-0.13563535));
+  p = madd(p, f, sp(0.15052205));
+  p = madd(p, f, sp(-0.16638027));
+  p = madd(p, f, sp(0.19973584));
+  p = madd(p, f, sp(-0.25000101));
+  p = madd(p, f, sp(0.33333468));
+  let y = f32x4.mul(f32x4.mul(z, f), p);
+  y = madd(ef, sp(-2.12194440e-4), y);
+  y = f32x4.sub(y, f32x4.mul(z, sp(0.5)));
+  let r = f32x4.add(f, y);
+  r = madd(ef, sp(0.693359375), r);
+  r = v128.bitselect(sp(-Infinity), r, f32x4.eq(x, sp(0)));
+  r = v128.bitselect(sp(Infinity), r, f32x4.eq(x, sp(Infinity)));
+  r = v128.bitselect(sp(NaN), r, f32x4.lt(x, sp(0)));
+  return v128.bitselect(x, r, f32x4.ne(x, x));
+}
+
+/** tanh: odd polynomial below 0.625, else 1 - 2/(e^{2|x|} + 1) with the sign of x. */
+// @ts-ignore: decorator
+@inline export function vtanh(x: v128): v128 {
+  const a = f32x4.abs(x);
+  const z = f32x4.mul(x, x);
+  let p = madd(sp(-0.0061037433), z, sp(0.021003356));
+  p = madd(p, z, sp(-0.053852718));
+  p = madd(p, z, sp(0.13332789));
+  p = madd(p, z, sp(-0.33333328));
+  const small = madd(f32x4.mul(z, x), p, x);
+  const e = vexp(f32x4.add(a, a));
+  const t = f32x4.sub(sp(1.0), f32x4.div(sp(2.0), f32x4.add(e, sp(1.0))));
+  const large = v128.or(t, v128.and(x, i32x4.splat(0x80000000)));
+  return v128.bitselect(small, large, f32x4.lt(a, sp(0.625)));
+}
+
+/** Logistic sigmoid 1/(1+e^{-x}), computed as e^x/(1+e^x) for x < 0 so tiny results keep precision. */
+// @ts-ignore: decorator
+@inline export function vsigmoid(x: v128): v128 {
+  const e = vexp(f32x4.neg(f32x4.abs(x)));
+  const s = f32x4.div(sp(1.0), f32x4.add(sp(1.0), e));
+  return v128.bitselect(f32x4.mul(e, s), s, f32x4.lt(x, sp(0)));
+}
+
+/** erfc(u) for 0.7 ≤ u ≤ 12 given u² = sqHi + sqLo (sqHi exact): t·e^{-u²}·e^{Q(t)}, t = 2/(2+u). */
+// @ts-ignore: decorator
+@inline function erfcTail(u: v128, sqHi: v128, sqLo: v128): v128 {
+  const t = f32x4.div(sp(2.0), f32x4.add(sp(2.0), u));
+  let q = madd(sp(-0.17889996), t, sp(0.44644305));
+  q = madd(q, t, sp(-0.18087040));
+  q = madd(q, t, sp(-0.26729777));
+  q = madd(q, t, sp(0.017384801));
+  q = madd(q, t, sp(0.046969935));
+  q = madd(q, t, sp(0.38182834));
+  q = madd(q, t, sp(0.99933356));
+  q = madd(q, t, sp(-1.2654856));
+  return f32x4.mul(f32x4.mul(t, vexp(f32x4.neg(sqHi))), vexp(f32x4.sub(q, sqLo)));
+}
+
+/** erf(x) for |x| < 1: x·P(x²). */
+// @ts-ignore: decorator
+@inline function erfSmall(x: v128): v128 {
+  const z = f32x4.mul(x, x);
+  let p = madd(sp(-0.00056314189), z, sp(0.0049175508));
+  p = madd(p, z, sp(-0.026711311));
+  p = madd(p, z, sp(0.1128018));
+  p = madd(p, z, sp(-0.37612325));
+  p = madd(p, z, sp(1.1283791));
+  return f32x4.mul(x, p);
+}
+
+/** Keeps the top 12 significant bits of a positive float, so hi·hi is exact. */
+// @ts-ignore: decorator
+@inline function hiPart(a: v128): v128 {
+  return v128.and(a, i32x4.splat(0xfffff000));
+}
+
+/** Error function; erf(±inf) = ±1, NaN stays NaN. */
+// @ts-ignore: decorator
+@inline export function verf(x: v128): v128 {
+  const a = f32x4.min(f32x4.abs(x), sp(12.0));
+  const hi = hiPart(a);
+  const tail = erfcTail(a, f32x4.mul(hi, hi), f32x4.mul(f32x4.sub(a, hi), f32x4.add(a, hi)));
+  const big = v128.or(f32x4.sub(sp(1.0), tail), v128.and(x, i32x4.splat(0x80000000)));
+  return v128.bitselect(erfSmall(x), big, f32x4.lt(a, sp(1.0)));
+}
+
+/** Exact GELU x·Φ(x) = x/2·(1 + erf(x/√2)); below -1 computed as x/2·erfc(|x|/√2) to avoid cancellation. */
+// @ts-ignore: decorator
+@inline export function vgelu(x: v128): v128 {
+  const u = f32x4.mul(x, sp(0.70710678));
+  const upper = f32x4.mul(f32x4.mul(x, sp(0.5)), f32x4.add(sp(1.0), verf(u)));
+  const b = f32x4.min(f32x4.abs(x), sp(17.0));
+  const hi = hiPart(b);
+  const sqHi = f32x4.mul(f32x4.mul(hi, hi), sp(0.5)); // u² = x²/2, exact high part
+  const sqLo = f32x4.mul(f32x4.mul(f32x4.sub(b, hi), f32x4.add(b, hi)), sp(0.5));
+  const tail = erfcTail(f32x4.mul(b, sp(0.70710678)), sqHi, sqLo);
+  const lower = f32x4.mul(f32x4.mul(f32x4.neg(b), sp(0.5)), tail);
+  return v128.bitselect(lower, upper, f32x4.lt(x, sp(-1.0)));
+}
