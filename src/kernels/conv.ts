@@ -128,35 +128,83 @@ function packCols(x: usize, p0: i32, mc: i32, k0: i32, kc: i32, ap: usize): void
   }
 }
 
-/** Packs colsᵀ[kk0 .. kk0+mc, pixels q0 .. q0+kc] into MR-row panels at ap (rows past K are zero). */
+/** Packs colsᵀ[kk0 .. kk0+mc, pixels q0 .. q0+kc] into MR-row panels at ap (rows past K hold copies, see below). */
 function packColsT(x: usize, kk0: i32, mc: i32, q0: i32, kc: i32, ap: usize): void {
-  const K = KH * KW * C, big = 1 << 28;
+  const K = KH * KW * C;
+  const h = H, w = W, ch = C, sh = SH, sw = SW, ohs = OH, ows = OW, img = <usize>(H * W * C) * 4;
+  if ((ch & 3) == 0) {
+    // Every panel is 4 consecutive channels of one kernel cell: per cell, one bounds check per pixel
+    // feeds all of the cell's panels.
+    const pstride = <usize>kc * 16;
+    let kk = kk0;
+    const k1 = kk0 + mc;
+    while (kk < k1) {
+      const seg = kk / ch, ca = kk - seg * ch, cb = min(ch, k1 - seg * ch), kh = seg / KW;
+      const dh = kh * DH - PT, dw = (seg - kh * KW) * DW - PL, groups = (cb - ca) >> 2;
+      let ow = q0 % ows, t = q0 / ows, oh = t % ohs;
+      let base = x + <usize>(t / ohs) * img + <usize>ca * 4;
+      let d = ap + <usize>((kk - kk0) >> 2) * pstride;
+      for (let q = 0; q < kc; q++) {
+        const ih = oh * sh + dh, iw = ow * sw + dw;
+        if (<u32>ih < <u32>h && <u32>iw < <u32>w) {
+          const src = base + <usize>((ih * w + iw) * ch) * 4;
+          for (let g = 0; g < groups; g++) v128.store(d + <usize>g * pstride, v128.load(src + <usize>g * 16));
+        } else {
+          for (let g = 0; g < groups; g++) v128.store(d + <usize>g * pstride, f32x4.splat(0));
+        }
+        d += 16;
+        if (++ow == ows) { ow = 0; if (++oh == ohs) { oh = 0; base += img; } }
+      }
+      kk += cb - ca;
+    }
+    return;
+  }
   for (let i0 = 0; i0 < mc; i0 += gemm_MR) {
     const r = kk0 + i0;
-    // Per row: window offset (dh, dw) and channel; rows past K get an offset that is never inside the image.
-    let sg = r / C, c0 = r - sg * C, kh = sg / KW;
+    // Per row: window offset and channel. Rows past K repeat row r: their C rows are never stored, and
+    // every stored element's arithmetic is unchanged (lanes are independent).
+    const ra = min(r + 1, K - 1), rb = min(r + 2, K - 1), rc = min(r + 3, K - 1);
+    let sg = r / ch, c0 = r - sg * ch, kh = sg / KW;
     const h0 = kh * DH - PT, v0 = (sg - kh * KW) * DW - PL;
-    sg = (r + 1) / C; const c1 = r + 1 - sg * C; kh = sg / KW;
-    const h1 = r + 1 < K ? kh * DH - PT : -big, v1 = (sg - kh * KW) * DW - PL;
-    sg = (r + 2) / C; const c2 = r + 2 - sg * C; kh = sg / KW;
-    const h2 = r + 2 < K ? kh * DH - PT : -big, v2 = (sg - kh * KW) * DW - PL;
-    sg = (r + 3) / C; const c3 = r + 3 - sg * C; kh = sg / KW;
-    const h3 = r + 3 < K ? kh * DH - PT : -big, v3 = (sg - kh * KW) * DW - PL;
-    // Fast path: the panel's 4 rows are 4 consecutive channels of one kernel cell.
-    const fast = c0 + 4 <= C && r + 4 <= K;
+    sg = ra / ch; const c1 = ra - sg * ch; kh = sg / KW;
+    const h1 = kh * DH - PT, v1 = (sg - kh * KW) * DW - PL;
+    sg = rb / ch; const c2 = rb - sg * ch; kh = sg / KW;
+    const h2 = kh * DH - PT, v2 = (sg - kh * KW) * DW - PL;
+    sg = rc / ch; const c3 = rc - sg * ch; kh = sg / KW;
+    const h3 = kh * DH - PT, v3 = (sg - kh * KW) * DW - PL;
+    // fast: the 4 rows are 4 consecutive channels of one kernel cell; row4: C = 1, stride 1 (4 pixels per load).
+    const fast = c0 + 4 <= ch && r + 4 <= K, row4 = ch == 1 && sw == 1;
     const o0 = <usize>c0 * 4, o1 = <usize>c1 * 4, o2 = <usize>c2 * 4, o3 = <usize>c3 * 4;
-    cursorAt(x, q0);
+    let ow = q0 % ows, t = q0 / ows, oh = t % ohs;
+    let base = x + <usize>(t / ohs) * img;
     let d = ap;
-    for (let q = 0; q < kc; q++) {
-      if (fast) {
-        const s = cellAt(h0, v0);
-        v128.store(d, s ? v128.load(s + o0) : f32x4.splat(0));
-      } else {
-        store<f32>(d, ldf(cellAt(h0, v0), o0)); store<f32>(d, ldf(cellAt(h1, v1), o1), 4);
-        store<f32>(d, ldf(cellAt(h2, v2), o2), 8); store<f32>(d, ldf(cellAt(h3, v3), o3), 12);
+    let q = 0;
+    while (q < kc) {
+      const ih0 = oh * sh + h0, ih1 = oh * sh + h1, ih2 = oh * sh + h2, ih3 = oh * sh + h3;
+      if (row4 && ow + 4 <= ows && q + 4 <= kc) {
+        const iw = ow + min(min(v0, v1), min(v2, v3)), iwe = ow + 3 + max(max(v0, v1), max(v2, v3));
+        if (iw >= 0 && iwe < w && <u32>ih0 < <u32>h && <u32>ih1 < <u32>h && <u32>ih2 < <u32>h && <u32>ih3 < <u32>h) {
+          tr4(d, v128.load(base + <usize>(ih0 * w + ow + v0) * 4), v128.load(base + <usize>(ih1 * w + ow + v1) * 4),
+            v128.load(base + <usize>(ih2 * w + ow + v2) * 4), v128.load(base + <usize>(ih3 * w + ow + v3) * 4));
+          d += 64; q += 4; ow += 4;
+          if (ow == ows) { ow = 0; if (++oh == ohs) { oh = 0; base += img; } }
+          continue;
+        }
       }
-      d += 16;
-      cursorNext();
+      const iw0 = ow * sw + v0;
+      if (fast) {
+        let v = f32x4.splat(0);
+        if (<u32>ih0 < <u32>h && <u32>iw0 < <u32>w) v = v128.load(base + <usize>((ih0 * w + iw0) * ch) * 4 + o0);
+        v128.store(d, v);
+      } else {
+        const iw1 = ow * sw + v1, iw2 = ow * sw + v2, iw3 = ow * sw + v3;
+        store<f32>(d, <u32>ih0 < <u32>h && <u32>iw0 < <u32>w ? load<f32>(base + <usize>((ih0 * w + iw0) * ch) * 4 + o0) : 0);
+        store<f32>(d, <u32>ih1 < <u32>h && <u32>iw1 < <u32>w ? load<f32>(base + <usize>((ih1 * w + iw1) * ch) * 4 + o1) : 0, 4);
+        store<f32>(d, <u32>ih2 < <u32>h && <u32>iw2 < <u32>w ? load<f32>(base + <usize>((ih2 * w + iw2) * ch) * 4 + o2) : 0, 8);
+        store<f32>(d, <u32>ih3 < <u32>h && <u32>iw3 < <u32>w ? load<f32>(base + <usize>((ih3 * w + iw3) * ch) * 4 + o3) : 0, 12);
+      }
+      d += 16; q++;
+      if (++ow == ows) { ow = 0; if (++oh == ohs) { oh = 0; base += img; } }
     }
     ap += <usize>(kc * gemm_MR) * 4;
   }
@@ -181,7 +229,7 @@ export function conv_forward(x: usize, w: usize, y: usize, g: usize, begin: i32,
       for (let ic = p0; ic < p1; ic += gemm_MC) {
         const mc = min(gemm_MC, p1 - ic);
         packCols(x, ic, mc, pc, kc, ap);
-        gemm_macro(mc, nc, kc, ap, bp, y + <usize>(ic * F + jc) * 4, F, 1, pc > 0, tmp);
+        gemm_macro(mc, nc, kc, ap, 0, 0, bp, 0, y + <usize>(ic * F + jc) * 4, F, 1, pc > 0, tmp);
       }
     }
   }
@@ -190,79 +238,143 @@ export function conv_forward(x: usize, w: usize, y: usize, g: usize, begin: i32,
 /**
  * Grad filter, parallel over output tiles [begin, end) of dw[K,F]: MR-row tiles of K (flags = 0) or NR-column
  * tiles of F (flags = 1). dw[KH,KW,C,F] = colsᵀ[K,P] · dy[P,F], reduced over P in fixed KC blocks.
+ * packed: 0, or colsᵀ already packed by conv_packColsT (then shared by all threads instead of packed by each).
  */
-export function conv_gradFilter(x: usize, dy: usize, dw: usize, g: usize, flags: i32, begin: i32, end: i32, scratch: usize): void {
+export function conv_gradFilter(x: usize, dy: usize, dw: usize, g: usize, flags: i32, packed: usize,
+  begin: i32, end: i32, scratch: usize): void {
   geom(g);
-  const P = N * OH * OW, K = KH * KW * C;
+  const P = N * OH * OW, K = KH * KW * C, kpad = (K + gemm_MR - 1) & ~(gemm_MR - 1);
   let r0 = 0, r1 = K, f0 = 0, f1 = F;
   if (flags & 1) { f0 = begin * gemm_NR; f1 = min(F, end * gemm_NR); } else { r0 = begin * gemm_MR; r1 = min(K, end * gemm_MR); }
   if (P == 0) {
     for (let r = r0; r < r1; r++) for (let f = f0; f < f1; f++) store<f32>(dw + <usize>(r * F + f) * 4, 0);
     return;
   }
-  const bp = scratch, ap = scratch + <usize>gemm_AP, tmp = scratch + <usize>gemm_TMP;
+  const bp = scratch, tmp = scratch + <usize>gemm_TMP;
   const kcb = gemm_kcBlock(P);
   for (let jc = f0; jc < f1; jc += gemm_NC) {
     const nc = min(gemm_NC, f1 - jc);
     for (let pc = 0; pc < P; pc += kcb) {
       const kc = min(kcb, P - pc);
-      gemm_packB(kc, nc, dy + <usize>(pc * F + jc) * 4, F, 1, bp);
+      // dy is read in place (rows of F, the edge panel packed by the macro-kernel) when few K rows reuse it.
+      const bk = dy + <usize>(pc * F + jc) * 4, direct = r1 - r0 <= 32;
+      if (!direct) gemm_packB(kc, nc, bk, F, 1, bp);
       for (let ic = r0; ic < r1; ic += gemm_MC) {
         const mc = min(gemm_MC, r1 - ic);
-        packColsT(x, ic, mc, pc, kc, ap);
-        gemm_macro(mc, nc, kc, ap, bp, dw + <usize>(ic * F + jc) * 4, F, 1, pc > 0, tmp);
+        let ap = scratch + <usize>gemm_AP;
+        if (packed) ap = packed + <usize>(pc * kpad + ic * kc) * 4;
+        else packColsT(x, ic, mc, pc, kc, ap);
+        gemm_macro(mc, nc, kc, ap, 0, 0, direct ? bk : bp, direct ? F : 0, dw + <usize>(ic * F + jc) * 4, F, 1, pc > 0, tmp);
       }
     }
   }
 }
 
 /**
+ * Packs colsᵀ for conv_gradFilter, parallel over KC blocks [begin, end) of the P pixels: block b (pixels pc ..
+ * pc+kc) goes to dst + pc·Kpad floats as Kpad/MR panels of kc × MR (Kpad = K rounded up to MR). A pure copy.
+ */
+export function conv_packColsT(x: usize, g: usize, dst: usize, begin: i32, end: i32, scratch: usize): void {
+  geom(g);
+  const P = N * OH * OW, K = KH * KW * C, kpad = (K + gemm_MR - 1) & ~(gemm_MR - 1);
+  const kcb = gemm_kcBlock(P);
+  for (let b = begin; b < end; b++) {
+    const pc = b * kcb, kc = min(kcb, P - pc);
+    packColsT(x, 0, K, pc, kc, dst + <usize>(pc * kpad) * 4);
+  }
+}
+
+/**
  * Grad input, parallel over images [begin, end): dx[N,H,W,C] = col2im(dcols), dcols[P,K] = dy[P,F] · wᵀ[F,K],
- * computed a few output rows at a time into scratch and scatter-added in a fixed order.
+ * computed a chunk of output pixels at a time into scratch and scatter-added in a fixed order. With C = 1
+ * and K < F the transposed product dcolsᵀ[K,P] = w · dyᵀ is used instead (wider GEMM, row-wise scatter).
  */
 export function conv_gradInput(dy: usize, w: usize, dx: usize, g: usize, begin: i32, end: i32, scratch: usize): void {
   geom(g);
-  const K = KH * KW * C, img = H * W * C;
+  const K = KH * KW * C, img = H * W * C, P = OH * OW;
   const dcols = scratch + <usize>gemm_SCRATCH;
   const budget = ((8 << 20) - gemm_SCRATCH - 64) / 4;
-  const rows = max(1, min(OH, budget / max(1, OW * K)));
+  const chunk = max(1, min(P, budget / max(1, K)));
+  const trans = C == 1 && K < F;
   for (let n = begin; n < end; n++) {
     const dxn = dx + <usize>(n * img) * 4;
     memory.fill(dxn, 0, <usize>img * 4);
-    for (let oh0 = 0; oh0 < OH; oh0 += rows) {
-      const nr = min(rows, OH - oh0);
-      const pix = nr * OW;
-      const dyc = dy + <usize>(((n * OH + oh0) * OW) * F) * 4;
-      gemm_sub(pix, K, F, dyc, F, 1, w, 1, F, dcols, K, 1, false, scratch);
-      col2im(dcols, dxn, oh0, nr);
+    for (let p0 = 0; p0 < P; p0 += chunk) {
+      const np = min(chunk, P - p0);
+      const dyc = dy + <usize>((n * P + p0) * F) * 4;
+      if (trans) {
+        gemm_sub(K, np, F, w, F, 1, dyc, 1, F, dcols, np, 1, false, scratch);
+        col2imT(dcols, dxn, p0, np);
+      } else {
+        gemm_sub(np, K, F, dyc, F, 1, w, 1, F, dcols, K, 1, false, scratch);
+        col2im(dcols, dxn, p0, np);
+      }
     }
   }
 }
 
-/** dx_n[H,W,C] += scatter of dcols[nr·OW, K] for output rows oh0 .. oh0+nr of one image. */
-function col2im(dcols: usize, dxn: usize, oh0: i32, nr: i32): void {
+/** dx_n[H,W,C] += scatter of dcols[np, K] for output pixels p0 .. p0+np of one image (fixed order). */
+function col2im(dcols: usize, dxn: usize, p0: i32, np: i32): void {
+  const h = H, w = W, ch = C, kh_ = KH, kw_ = KW, sh = SH, sw = SW, dh = DH, dw = DW, ows = OW;
+  const cb = <usize>ch * 4;
   let s = dcols;
-  for (let oh = oh0; oh < oh0 + nr; oh++) {
-    for (let ow = 0; ow < OW; ow++) {
-      for (let kh = 0; kh < KH; kh++) {
-        const ih = oh * SH - PT + kh * DH;
-        for (let kw = 0; kw < KW; kw++) {
-          const iw = ow * SW - PL + kw * DW;
-          if (<u32>ih < <u32>H && <u32>iw < <u32>W) {
-            const d = dxn + <usize>((ih * W + iw) * C) * 4;
-            let c = 0;
-            for (; c + 4 <= C; c += 4) {
-              const o = <usize>c * 4;
-              v128.store(d + o, f32x4.add(v128.load(d + o), v128.load(s + o)));
-            }
-            for (; c < C; c++) {
-              const o = <usize>c * 4;
-              store<f32>(d + o, load<f32>(d + o) + load<f32>(s + o));
-            }
+  let ow = p0 % ows, oh = p0 / ows;
+  for (let q = 0; q < np; q++) {
+    for (let kh = 0; kh < kh_; kh++) {
+      const ih = oh * sh - PT + kh * dh;
+      if (<u32>ih >= <u32>h) { s += cb * <usize>kw_; continue; }
+      const row = dxn + <usize>(ih * w * ch) * 4;
+      for (let kw = 0; kw < kw_; kw++) {
+        const iw = ow * sw - PL + kw * dw;
+        if (<u32>iw < <u32>w) {
+          const d = row + <usize>(iw * ch) * 4;
+          let c = 0;
+          for (; c + 4 <= ch; c += 4) {
+            const o = <usize>c * 4;
+            v128.store(d + o, f32x4.add(v128.load(d + o), v128.load(s + o)));
           }
-          s += <usize>C * 4;
+          for (; c < ch; c++) {
+            const o = <usize>c * 4;
+            store<f32>(d + o, load<f32>(d + o) + load<f32>(s + o));
+          }
         }
+        s += cb;
       }
     }
+    if (++ow == ows) { ow = 0; oh++; }
+  }
+}
+
+/** C = 1: dx_n[H,W] += scatter of dcolsᵀ[K, np] for output pixels p0 .. p0+np, kernel cell by cell, row by row. */
+function col2imT(dct: usize, dxn: usize, p0: i32, np: i32): void {
+  const h = H, w = W, sh = SH, sw = SW, ows = OW;
+  let kh = 0, kw = 0;
+  for (let kk = 0; kk < KH * KW; kk++) {
+    const srow = dct + <usize>(kk * np) * 4;
+    const dh = kh * DH - PT, dw = kw * DW - PL;
+    // Valid ow: 0 <= ow·sw + dw < w.
+    const owa = dw >= 0 ? 0 : (-dw + sw - 1) / sw, owb = min(ows, w - dw <= 0 ? 0 : (w - dw + sw - 1) / sw);
+    let q = 0;
+    while (q < np) {
+      const p = p0 + q, oh = p / ows, ow0 = p - oh * ows, len = min(ows - ow0, np - q);
+      const ih = oh * sh + dh;
+      if (<u32>ih < <u32>h) {
+        const a = max(owa, ow0), b = min(owb, ow0 + len);
+        const drow = dxn + <usize>(ih * w) * 4, s = srow + <usize>(q - ow0) * 4;
+        let ow = a;
+        if (sw == 1) {
+          for (; ow + 4 <= b; ow += 4) {
+            const d = drow + <usize>(ow + dw) * 4;
+            v128.store(d, f32x4.add(v128.load(d), v128.load(s + <usize>ow * 4)));
+          }
+        }
+        for (; ow < b; ow++) {
+          const d = drow + <usize>(ow * sw + dw) * 4;
+          store<f32>(d, load<f32>(d) + load<f32>(s + <usize>ow * 4));
+        }
+      }
+      q += len;
+    }
+    if (++kw == KW) { kw = 0; kh++; }
   }
 }

@@ -12,10 +12,15 @@ export const gemm_NR: i32 = 8;
 export const gemm_KC: i32 = 384;
 export const gemm_MC: i32 = 128;
 export const gemm_NC: i32 = 1024;
-/** Scratch layout of gemm_sub: packed B (KC×NC) at 0, packed A (MC×KC) at gemm_AP, a 128-byte edge tile at gemm_TMP. */
+/** Scratch layout of gemm_sub: packed B (KC×NC) at 0, packed A (MC×KC) at gemm_AP, the macro-kernel's tmp at gemm_TMP. */
 export const gemm_AP: i32 = gemm_KC * gemm_NC * 4;
 export const gemm_TMP: i32 = gemm_AP + gemm_MC * gemm_KC * 4;
-export const gemm_SCRATCH: i32 = gemm_TMP + 256;
+/** Bytes of the macro-kernel's tmp area: one C tile and an A and a B edge panel. */
+export const gemm_TMP_BYTES: i32 = 128 + (gemm_MR + gemm_NR) * gemm_KC * 4;
+export const gemm_SCRATCH: i32 = gemm_TMP + gemm_TMP_BYTES;
+
+const DIRECT_A_MAX_N: i32 = 32;
+const DIRECT_B_MAX_M: i32 = 64;
 
 /** KC block length for a reduction of length k: equal blocks ≤ gemm_KC (a function of k alone, so of no split). */
 export function gemm_kcBlock(k: i32): i32 {
@@ -36,21 +41,25 @@ export function gemm_kcBlock(k: i32): i32 {
   v128.store(c, v);
 }
 
-/** Micro-kernel: tile C[4,8] (row stride ldc bytes, columns contiguous) (+)= Ap[kc,4]ᵀ · Bp[kc,8] (B row stride bs bytes). */
-function micro(kc: i32, a: usize, b: usize, bs: usize, c: usize, ldc: usize, add: bool): void {
+/**
+ * Micro-kernel: tile C[4,8] (row stride ldc bytes, columns contiguous) (+)= A[4,kc] · B[kc,8]; A(i,p) at
+ * a + i·ars + p·acs, B(p,j) at b + p·bs + 4j (bytes). Packed panels are ars = 4, acs = 16, bs = 32.
+ */
+function micro(kc: i32, a: usize, ars: usize, acs: usize, b: usize, bs: usize, c: usize, ldc: usize, add: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const a2 = ars * 2, a3 = ars * 3;
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
     let av = v128.load32_splat(a);
     c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
-    av = v128.load32_splat(a, 4);
+    av = v128.load32_splat(a + ars);
     c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
-    av = v128.load32_splat(a, 8);
+    av = v128.load32_splat(a + a2);
     c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
-    av = v128.load32_splat(a, 12);
+    av = v128.load32_splat(a + a3);
     c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
-    a += 16; b += bs;
+    a += acs; b += bs;
   }
   st(c, c00, add); st(c + 16, c01, add); c += ldc;
   st(c, c10, add); st(c + 16, c11, add); c += ldc;
@@ -135,22 +144,36 @@ export function gemm_packB(kc: i32, nc: i32, b: usize, rsb: i32, csb: i32, bp: u
 }
 
 /**
- * Macro-kernel: C[mc,nc] (+)= Ap · Bp over one KC block, from packed A (mc rows) and packed B (nc columns).
- * add = false overwrites C. tmp: 128 bytes for edge tiles.
+ * Macro-kernel: C[mc,nc] (+)= A[mc,kc] · B[kc,nc] over one KC block; add = false overwrites C.
+ * A is packed MR-row panels when rsa = 0, else read in place with element strides (rsa, csa);
+ * B is packed NR-column panels when rsb = 0, else read in place as rows of stride rsb with contiguous columns.
+ * In-place edge panels are packed (zero-padded) into tmp; tmp holds gemm_TMP_BYTES.
  */
-export function gemm_macro(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usize, rsc: i32, csc: i32, add: bool, tmp: usize): void {
+export function gemm_macro(mc: i32, nc: i32, kc: i32, a: usize, rsa: i32, csa: i32, b: usize, rsb: i32,
+  c: usize, rsc: i32, csc: i32, add: bool, tmp: usize): void {
   const ldc = <usize>rsc * 4;
+  const edgeA = tmp + 128, edgeB = edgeA + <usize>(gemm_MR * gemm_KC) * 4;
+  const ars: usize = rsa ? <usize>rsa * 4 : 4, acs: usize = rsa ? <usize>csa * 4 : 16;
+  const aps: usize = rsa ? <usize>rsa * 16 : <usize>kc * 16;
+  const bs: usize = rsb ? <usize>rsb * 4 : 32, bps: usize = rsb ? 32 : <usize>kc * 32;
+  const mEdge = mc & ~(gemm_MR - 1);
+  if (rsa && mEdge < mc) gemm_packA(mc - mEdge, kc, a + <usize>(mEdge * rsa) * 4, rsa, csa, edgeA);
   for (let j0 = 0; j0 < nc; j0 += gemm_NR) {
     const cols = min(gemm_NR, nc - j0);
-    const bpan = bp + <usize>(j0 * kc) * 4;
+    let bpan = b + <usize>(j0 >> 3) * bps, pbs = bs;
+    if (rsb && cols < gemm_NR) {
+      gemm_packB(kc, cols, b + <usize>j0 * 4, rsb, 1, edgeB);
+      bpan = edgeB; pbs = 32;
+    }
     for (let i0 = 0; i0 < mc; i0 += gemm_MR) {
       const rows = min(gemm_MR, mc - i0);
-      const apan = ap + <usize>(i0 * kc) * 4;
+      let apan = a + <usize>(i0 >> 2) * aps, pars = ars, pacs = acs;
+      if (rsa && rows < gemm_MR) { apan = edgeA; pars = 4; pacs = 16; }
       const ct = c + <usize>(i0 * rsc + j0 * csc) * 4;
       if (rows == gemm_MR && cols == gemm_NR && csc == 1) {
-        micro(kc, apan, bpan, 32, ct, ldc, add);
+        micro(kc, apan, pars, pacs, bpan, pbs, ct, ldc, add);
       } else {
-        micro(kc, apan, bpan, 32, tmp, 32, false);
+        micro(kc, apan, pars, pacs, bpan, pbs, tmp, 32, false);
         for (let i = 0; i < rows; i++) {
           for (let j = 0; j < cols; j++) {
             const d = ct + <usize>(i * rsc + j * csc) * 4;
@@ -174,15 +197,21 @@ export function gemm_sub(m: i32, n: i32, k: i32, a: usize, rsa: i32, csa: i32, b
   }
   const bp = scratch, ap = scratch + <usize>gemm_AP, tmp = scratch + <usize>gemm_TMP;
   const kcb = gemm_kcBlock(k);
+  // Packing pays when a panel is reused often: A across the NR panels of N, B across the MR panels of M.
+  const directA = n <= DIRECT_A_MAX_N && rsa != 0;
+  const directB = m <= DIRECT_B_MAX_M && csb == 1 && rsb != 0;
   for (let jc = 0; jc < n; jc += gemm_NC) {
     const nc = min(gemm_NC, n - jc);
     for (let pc = 0; pc < k; pc += kcb) {
       const kc = min(kcb, k - pc);
-      gemm_packB(kc, nc, b + <usize>(pc * rsb + jc * csb) * 4, rsb, csb, bp);
+      const bk = b + <usize>(pc * rsb + jc * csb) * 4;
+      if (!directB) gemm_packB(kc, nc, bk, rsb, csb, bp);
       for (let ic = 0; ic < m; ic += gemm_MC) {
         const mc = min(gemm_MC, m - ic);
-        gemm_packA(mc, kc, a + <usize>(ic * rsa + pc * csa) * 4, rsa, csa, ap);
-        gemm_macro(mc, nc, kc, ap, bp, c + <usize>(ic * rsc + jc * csc) * 4, rsc, csc, accumulate || pc > 0, tmp);
+        const ak = a + <usize>(ic * rsa + pc * csa) * 4;
+        if (!directA) gemm_packA(mc, kc, ak, rsa, csa, ap);
+        gemm_macro(mc, nc, kc, directA ? ak : ap, directA ? rsa : 0, csa, directB ? bk : bp, directB ? rsb : 0,
+          c + <usize>(ic * rsc + jc * csc) * 4, rsc, csc, accumulate || pc > 0, tmp);
       }
     }
   }

@@ -261,3 +261,44 @@ test('fill and cast: both dtypes, awkward lengths, truncation toward zero', (t) 
   t.diagnostic(f.summary());
   f.assertNone();
 });
+
+test('large inputs split across threads: every element-wise and indexing kernel', (t) => {
+  const rng = new Rng(20);
+  const f = new Failures('large');
+  const n = (1 << 18) + 17;
+  const x = rng.sprinkle(rng.normals(n, 3), 0.01), x2 = rng.sprinkle(rng.normals(n, 3), 0.01);
+  const out = f32Out(n);
+  for (const op of ['relu', 'exp', 'gelu', 'sin'] as const) {
+    const [r, w] = both([x], [out], (be, [a, y]) => be.unary(op, a, y, n));
+    f.add(`unary ${op} n=${n}`, compareClose(w.outs[0], r.outs[0], UNARY_TOL[op]));
+  }
+  const rowBc = { shape: [n / 7 | 0, 7], strides: [[7, 1], [0, 1]] };
+  const m = rowBc.shape[0] * 7;
+  const [rb, wb] = both([x, x2], [f32Out(m)], (be, [a, b, y]) => be.binary('mul', a, b, y, rowBc));
+  f.add(`binary mul [${rowBc.shape}]·[7]`, compareClose(wb.outs[0], rb.outs[0], EXACT));
+  const [rw, ww] = both([x, x2, x], [out], (be, [c, a, b, y]) => be.where(c, a, b, y, { shape: [n], strides: [[1], [1], [1]] }));
+  f.add(`where n=${n}`, compareBits(ww.outs[0], rw.outs[0]));
+  const [rba, wba] = both([x, x2.subarray(0, 127)], [f32Out(2048 * 127)], (be, [a, b, y]) => be.biasAct(a, b, y, 2048, 127, 'tanh'));
+  f.add('biasAct tanh [2048,127]', compareClose(wba.outs[0], rba.outs[0], TRANSCENDENTAL));
+  const [ra, wa] = both([x], [i32Out(n / 37 | 0)], (be, [a, y]) => be.argmax(a, y, n / 37 | 0, 37, 1));
+  f.add('argmax [7085,37,1]', compareBits(wa.outs[0], ra.outs[0]));
+  const [rs, ws] = both([x], [f32Out(2048 * 127)], (be, [a, y]) => be.softmax(a, y, 2048, 127, true));
+  f.add('log-softmax [2048,127]', compareClose(ws.outs[0], rs.outs[0], relTol(1e-5, 1e-5)));
+  const tp = { shape: [509, 511], srcStrides: [1, 509], srcOffset: 0, dstStrides: [511, 1], dstOffset: 0 };
+  const [rc, wc] = both([x], [f32Out(509 * 511)], (be, [a, y]) => be.copy(a, y, tp));
+  f.add('copy transpose [511,509]', compareBits(wc.outs[0], rc.outs[0]));
+  const [rf, wf] = both([], [out], (be, [y]) => be.fill(y, 'float32', n, 2.5));
+  f.add(`fill n=${n}`, compareBits(wf.outs[0], rf.outs[0]));
+  const [rk, wk] = both([x], [i32Out(n)], (be, [a, y]) => be.cast(a, 'float32', y, 'int32', n));
+  f.add(`cast n=${n}`, compareBits(wk.outs[0], rk.outs[0]));
+  const idx = rng.ints(4000, 0, 999);
+  const table = rng.normals(1000 * 129);
+  const [rg, wg] = both([table, idx], [f32Out(4000 * 129)], (be, [a, i, y]) => be.gather(a, i, y, 1, 1000, 129, 4000));
+  f.add('gather [1,1000,129] nIdx=4000', compareBits(wg.outs[0], rg.outs[0]));
+  const upd = rng.normals(4000 * 129);
+  const [rsa, wsa] = both([upd, idx], [f32Out(1000 * 129, table)], (be, [u, i, y]) => be.scatterAdd(u, i, y, 1, 1000, 129, 4000));
+  const scale = runOn(ref, [abs(upd), idx], [f32Out(1000 * 129, abs(table))], ([u, i, y]) => ref.scatterAdd(u, i, y, 1, 1000, 129, 4000)).outs[0];
+  f.add('scatterAdd [1,1000,129] nIdx=4000', compareClose(wsa.outs[0], rsa.outs[0], scaledTol(scale, 1e-6 * Math.sqrt(4000), 1e-30)));
+  t.diagnostic(f.summary());
+  f.assertNone();
+});

@@ -34,9 +34,13 @@ export function wasmConv2dGradInput(ctx: WasmContext, dy: Buf, w: Buf, dx: Buf, 
   ctx.parallel('conv_gradInput', [dy, w, dx, geometry(ctx, p)], p.n, 1, minItems(p.oh * p.ow * k * p.f + p.h * p.w * p.c));
 }
 
+/** Largest shared colsᵀ buffer (bytes) the grad filter packs once for all threads instead of once per thread. */
+const SHARED_PACK_BYTES = 64 << 20;
+
 /**
  * dw[KH,KW,C,F] = ∂L/∂w from x[N,H,W,C] and dy[N,OH,OW,F] (overwrites dw); split over tiles of dw
- * (NR filters or MR rows of KH·KW·C), never over the reduction across pixels.
+ * (NR filters or MR rows of KH·KW·C), never over the reduction across pixels. When split over filters,
+ * colsᵀ is first packed once into a shared temporary (in parallel) rather than by every thread.
  */
 export function wasmConv2dGradFilter(ctx: WasmContext, x: Buf, dy: Buf, dw: Buf, p: Conv2DParams): void {
   const k = p.kh * p.kw * p.c;
@@ -46,5 +50,20 @@ export function wasmConv2dGradFilter(ctx: WasmContext, x: Buf, dy: Buf, dw: Buf,
   const tilesK = Math.ceil(k / MR);
   const splitF = tilesF >= tilesK;
   const macs = (splitF ? NR * k : MR * p.f) * pixels;
-  ctx.parallel('conv_gradFilter', [x, dy, dw, geometry(ctx, p), splitF ? 1 : 0], splitF ? tilesF : tilesK, 1, minItems(macs));
+  const g = geometry(ctx, p);
+  const min = minItems(macs);
+  const packBytes = Math.ceil(k / MR) * MR * pixels * 4;
+  const threaded = ctx.threads > 1 && (splitF ? tilesF : tilesK) >= 2 * min;
+  if (!(splitF && threaded && pixels > 0 && packBytes <= SHARED_PACK_BYTES)) {
+    ctx.parallel('conv_gradFilter', [x, dy, dw, g, splitF ? 1 : 0, 0], splitF ? tilesF : tilesK, 1, min);
+    return;
+  }
+  const packed = ctx.allocTemp(packBytes);
+  try {
+    const kcb = Number(ctx.exports.gemm_kcBlock(pixels));
+    ctx.parallel('conv_packColsT', [x, g, packed], Math.ceil(pixels / kcb), 1, 1);
+    ctx.parallel('conv_gradFilter', [x, dy, dw, g, 1, packed], tilesF, 1, min);
+  } finally {
+    ctx.freeTemp(packed);
+  }
 }

@@ -47,9 +47,19 @@ export function wasmCopy(ctx: WasmContext, x: Buf, y: Buf, p: CopyParams): void 
   const total = sizeOf(p.shape);
   if (total === 0) return;
   const g = simplifyStrides(p.shape, [p.srcStrides, p.dstStrides]);
+  const rank = g.shape.length;
+  const [src, dst] = g.strides;
+  // [B,] R, C with the two inner dims swapped (source contiguous along R, destination along C): tiled transpose.
+  if ((rank === 2 || rank === 3) && src[rank - 2] === 1 && dst[rank - 1] === 1 && g.shape[rank - 2] >= 4 && g.shape[rank - 1] >= 4) {
+    const bCount = rank === 3 ? g.shape[0] : 1;
+    const rows = g.shape[rank - 2], cols = g.shape[rank - 1];
+    const args = [x, y, bCount, rows, cols, rank === 3 ? src[0] : 0, src[rank - 1], rank === 3 ? dst[0] : 0, dst[rank - 2], p.srcOffset, p.dstOffset];
+    ctx.parallel('copy_transpose', args, bCount * Math.ceil(rows / 16), 1, Math.max(1, Math.ceil((1 << 16) / (16 * cols))));
+    return;
+  }
   const shape = ctx.params(g.shape);
-  const strides = ctx.params([...g.strides[0], ...g.strides[1]]);
+  const strides = ctx.params([...src, ...dst]);
   // Contiguous runs are memory-bound: threads pay off only for large copies; gathers from strided rows sooner.
-  const contiguous = g.strides[0][g.shape.length - 1] === 1 && g.strides[1][g.shape.length - 1] === 1;
-  ctx.parallel('copy_strided', [x, y, g.shape.length, shape, strides, p.srcOffset, p.dstOffset], total, 16, contiguous ? 1 << 17 : 1 << 15);
+  const contiguous = src[rank - 1] === 1 && dst[rank - 1] === 1;
+  ctx.parallel('copy_strided', [x, y, rank, shape, strides, p.srcOffset, p.dstOffset], total, 16, contiguous ? 1 << 17 : 1 << 15);
 }

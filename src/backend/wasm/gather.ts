@@ -24,13 +24,20 @@ export function wasmGather(ctx: WasmContext, x: Buf, idx: Buf, y: Buf, outer: nu
 /**
  * y[outer, idx[j], inner] += upd[outer, j, inner] for j < nIdx, duplicates accumulated in j order (float32).
  * Returns -1, or the position j of the first index outside [0, axisLen) (y is then untouched).
- * Split over the outer·inner columns, so it runs on one thread when outer·inner is small (e.g. flat hashed weights).
+ * Split over the outer·inner columns when there are enough; with few columns (e.g. flat hashed weights,
+ * outer = inner = 1) it runs on the calling thread, since a split by destination row would still scan every j.
  */
 export function wasmScatterAdd(ctx: WasmContext, upd: Buf, idx: Buf, y: Buf, outer: number, axisLen: number, inner: number, nIdx: number): number {
   const bad = firstBadIndex(ctx, idx, nIdx, axisLen);
   if (bad >= 0) return bad;
-  if (nIdx === 0) return -1;
+  if (nIdx === 0 || inner === 0) return -1;
+  const args = [upd, idx, y, outer, axisLen, inner, nIdx];
   const columns = outer * inner;
-  ctx.parallel('gather_scatter_add', [upd, idx, y, outer, axisLen, inner, nIdx], columns, 16, Math.max(16, Math.ceil((1 << 16) / nIdx)));
+  if (columns >= 64) {
+    ctx.parallel('gather_scatter_add', args, columns, 16, Math.max(16, Math.ceil((1 << 16) / nIdx)));
+  } else {
+    const rows = outer * axisLen;
+    ctx.parallel('gather_scatter_add_rows', args, rows, 1, rows + 1);
+  }
   return -1;
 }

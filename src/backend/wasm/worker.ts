@@ -10,10 +10,10 @@ const ctrl = new Int32Array(init.ctrl);
 const args = new Float64Array(init.args);
 const me = init.index;
 
+// Read the job counter before announcing readiness: the caller may dispatch the first job right after.
+let seen = Atomics.load(ctrl, CTRL.gen);
 Atomics.add(ctrl, CTRL.ready, 1);
 Atomics.notify(ctrl, CTRL.ready);
-
-let seen = Atomics.load(ctrl, CTRL.gen);
 for (;;) {
   let spins = 0;
   let gen: number;
