@@ -48,7 +48,7 @@ export interface Conv2DParams {
   ow: number;
 }
 
-/** 2-D pooling geometry; x [N,H,W,C], y [N,OH,OW,C]. Padded cells never win a max and are not counted by avg. */
+/** 2-D pooling geometry; x [N,H,W,C], y [N,OH,OW,C]. Padded cells never win a max and are not counted by avg (a window with no valid cell gives −Inf / NaN). */
 export interface Pool2DParams {
   n: number;
   h: number;
@@ -71,7 +71,7 @@ export const UNARY_OPS = [
 ] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
 
-/** Element-wise binary functions with broadcasting (float32 → float32; comparisons give 1 or 0). */
+/** Element-wise binary functions with broadcasting (float32 → float32; comparisons give 1 or 0; `pow` follows C's pow: pow(x, 0) = pow(1, y) = 1 even for NaN). */
 export const BINARY_OPS = [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
   'greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual',
@@ -126,7 +126,7 @@ export interface Kernels {
   unary(op: UnaryOp, x: Buf, y: Buf, n: number): void;
   /** y[shape] = op(a, b) with broadcasting; bc.strides = [aStrides, bStrides]. */
   binary(op: BinaryOp, a: Buf, b: Buf, y: Buf, bc: Broadcast): void;
-  /** y[shape] = cond != 0 ? a : b with broadcasting; bc.strides = [condStrides, aStrides, bStrides]. */
+  /** y[shape] = cond != 0 ? a : b with broadcasting (cond is float32); bc.strides = [condStrides, aStrides, bStrides]. */
   where(cond: Buf, a: Buf, b: Buf, y: Buf, bc: Broadcast): void;
   /** y[outer, inner] = op over s of x[outer, size, inner]. */
   reduce(op: ReduceOp, x: Buf, y: Buf, outer: number, size: number, inner: number): void;
@@ -150,7 +150,7 @@ export interface Kernels {
   copy(x: Buf, y: Buf, p: CopyParams): void;
   /** y[n] = value, stored as `dtype`. */
   fill(y: Buf, dtype: DType, n: number, value: number): void;
-  /** y[n] = x[n] converted between float32 and int32 (float → int truncates toward zero). */
+  /** y[n] = x[n] converted between float32 and int32 (float → int truncates toward zero, saturates, NaN → 0). */
   cast(x: Buf, from: DType, y: Buf, to: DType, n: number): void;
 }
 
