@@ -6,5 +6,7 @@ export { valueAndGrads, grad } from './core/tape.js';
 export { Random } from './core/random.js';
 export { ShapeError, DTypeError, IndexError, DisposedError, NotDifferentiableError } from './core/errors.js';
 export { WasmOutOfMemoryError } from './backend/wasm/allocator.js';
+export { initWasmBackend, createWasmBackendAsync } from './backend/wasm/wasm.js';
+export type { WasmBackend, WasmOptions } from './backend/wasm/wasm.js';
 export type { Backend, DType } from './backend/backend.js';
 export type { Shape, Padding, Conv2DOptions, Pool2DOptions } from './core/shape.js';

@@ -1,7 +1,8 @@
 // Engine state: the current backend, thread count and the scopes that free tensors deterministically.
 import type { Backend } from '../backend/backend.js';
 import { RefBackend } from '../backend/ref/ref.js';
-import { createWasmBackend, WasmBackend } from '../backend/wasm/wasm.js';
+import { platform } from '../backend/wasm/platform.js';
+import { createWasmBackend, forgetInitialisedWasmBackend, initialisedWasmBackend, WasmBackend } from '../backend/wasm/wasm.js';
 import type { Tensor } from './tensor.js';
 
 let current: Backend | undefined;
@@ -13,18 +14,23 @@ let live = 0;
 /** The backend new tensors are created on: `wasm` unless `setBackend` or `WEIGHTSHARE_BACKEND=ref` says otherwise. */
 export function getBackend(): Backend {
   if (!current) {
-    const name = process.env.WEIGHTSHARE_BACKEND ?? 'wasm';
+    const name = platform.env('WEIGHTSHARE_BACKEND') ?? 'wasm';
     current = makeBackend(name);
   }
   return current;
 }
 
-/** The backend of that name, created once and reused. */
+/** The backend of that name, created once and reused; for `wasm`, the one `initWasmBackend` made if any. */
 function makeBackend(name: string): Backend {
+  const init = name === 'wasm' ? initialisedWasmBackend() : undefined;
+  if (init && (threads === undefined || init.threads === threads)) return init;
   let b = made.get(name);
   if (!b) {
     if (name === 'ref') b = new RefBackend();
-    else if (name === 'wasm') b = createWasmBackend({ threads });
+    else if (name === 'wasm') {
+      if (!platform.blocking) throw new Error("weightshare: in a browser, `await initWasmBackend()` before using the 'wasm' backend (it starts asynchronously)");
+      b = createWasmBackend({ threads });
+    }
     else throw new Error(`weightshare: unknown backend '${name}' (expected 'wasm' or 'ref')`);
     made.set(name, b);
   }
@@ -46,7 +52,9 @@ export function setThreads(n: number): void {
   threads = n;
   if (current instanceof WasmBackend && current.threads !== n) {
     if (live > 0) throw new Error(`setThreads: ${live} tensors are alive on the current wasm backend; dispose them first`);
+    if (!platform.blocking) throw new Error(`setThreads: in a browser, \`await initWasmBackend({ threads: ${n} })\` instead`);
     current.dispose();
+    if (current === initialisedWasmBackend()) forgetInitialisedWasmBackend();
     made.delete('wasm');
     current = makeBackend('wasm');
   }

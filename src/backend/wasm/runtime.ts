@@ -1,16 +1,16 @@
 // The wasm runtime: one shared WebAssembly.Memory, its allocator, the parameter area and the worker pool.
-import { availableParallelism } from 'node:os';
 import { Allocator } from './allocator.js';
 import { SCRATCH_BYTES, type WasmContext } from './context.js';
 import { kernelImports } from './imports.js';
-import { loadKernels } from './loader.js';
+import { loadKernels, loadKernelsAsync, type KernelModule, type KernelSource } from './loader.js';
+import { platform } from './platform.js';
 import { WorkerPool } from './threads.js';
 
 const PAGE = 65536;
 const PARAM_BYTES = 64 << 10;
 
 /** Options of the wasm runtime. */
-export interface WasmOptions {
+export interface WasmOptions extends KernelSource {
   /** Worker threads including the caller; default `WEIGHTSHARE_THREADS` or the number of cores. */
   threads?: number;
   /** Upper bound of the WebAssembly memory in bytes (default 4 GiB, the wasm32 limit). */
@@ -19,12 +19,37 @@ export interface WasmOptions {
 
 /** Resolves the thread count: explicit option, then `WEIGHTSHARE_THREADS`, then the number of cores. */
 export function resolveThreads(threads?: number): number {
-  const env = process.env.WEIGHTSHARE_THREADS;
-  const t = threads ?? (env !== undefined && env !== '' ? Number(env) : availableParallelism());
+  const env = platform.env('WEIGHTSHARE_THREADS');
+  const t = threads ?? (env !== undefined && env !== '' ? Number(env) : platform.cores());
   if (!Number.isInteger(t) || t < 1 || t > 256) {
     throw new RangeError(`weightshare: thread count must be an integer in [1, 256], got ${threads ?? `WEIGHTSHARE_THREADS=${env}`}`);
   }
   return t;
+}
+
+/** What {@link WasmRuntime.create} prepares asynchronously for the constructor. */
+interface Prepared {
+  threads: number;
+  kernels: KernelModule;
+  memory: WebAssembly.Memory;
+  instance: WebAssembly.Instance;
+}
+
+function maxPagesOf(options: WasmOptions): number {
+  const maxBytes = Math.min(options.maxMemoryBytes ?? 4 * 1024 ** 3, 4 * 1024 ** 3);
+  return Math.floor(maxBytes / PAGE);
+}
+
+/** The one shared memory; the module declares 256 initial pages, so it must be at least that large. */
+function sharedMemory(maxPages: number): WebAssembly.Memory {
+  try {
+    return new WebAssembly.Memory({ initial: 256, maximum: maxPages, shared: true });
+  } catch (e) {
+    throw new Error(
+      'weightshare: cannot create a shared WebAssembly.Memory; in a browser the page must be cross-origin isolated ' +
+        `(serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp): ${(e as Error).message}`,
+    );
+  }
 }
 
 /** Implements {@link WasmContext}: everything a kernel wrapper needs, and the allocator for the backend. */
@@ -41,16 +66,21 @@ export class WasmRuntime implements WasmContext {
   private readonly module: WebAssembly.Module;
   private readonly ranges: number[];
 
-  constructor(options: WasmOptions = {}) {
-    this.threads = resolveThreads(options.threads);
-    const { module, relaxed } = loadKernels();
+  /**
+   * Synchronous start (Node): compiles the kernels and creates the memory; workers start on first use.
+   * `prepared` is what {@link WasmRuntime.create} built asynchronously.
+   */
+  constructor(options: WasmOptions = {}, prepared?: Prepared) {
+    if (!prepared && !platform.blocking) {
+      throw new Error('weightshare: in a browser the wasm backend starts asynchronously: `await initWasmBackend()` (or createWasmBackendAsync) first');
+    }
+    this.threads = prepared?.threads ?? resolveThreads(options.threads);
+    const { module, relaxed } = prepared?.kernels ?? loadKernels();
     this.module = module;
     this.relaxed = relaxed;
-    const maxBytes = Math.min(options.maxMemoryBytes ?? 4 * 1024 ** 3, 4 * 1024 ** 3);
-    const maxPages = Math.floor(maxBytes / PAGE);
-    // The module declares 256 initial pages; the memory must be at least that large.
-    this.memory = new WebAssembly.Memory({ initial: 256, maximum: maxPages, shared: true });
-    const instance = new WebAssembly.Instance(module, kernelImports(module, this.memory));
+    const maxPages = maxPagesOf(options);
+    this.memory = prepared?.memory ?? sharedMemory(maxPages);
+    const instance = prepared?.instance ?? new WebAssembly.Instance(module, kernelImports(module, this.memory));
     this.exports = instance.exports as unknown as Record<string, (...args: number[]) => number | void>;
     const heapBase = Number(this.exports.heapBase());
     this.allocator = new Allocator(this.memory, heapBase, maxPages * PAGE);
@@ -104,11 +134,47 @@ export class WasmRuntime implements WasmContext {
       r[2 * t] = b;
       r[2 * t + 1] = t === use - 1 ? total : e;
     }
-    this.pool ??= new WorkerPool(this.module, this.memory, Object.keys(this.exports), this.threads, (t) => this.scratch[t]);
+    if (!this.pool) {
+      // Where the caller may not block (a browser), workers are started only by create(); after dispose() run alone.
+      if (!platform.blocking) {
+        fn(...args, 0, total, this.scratch[0]);
+        return;
+      }
+      const pool = this.newPool();
+      pool.waitReadySync();
+      this.pool = pool;
+    }
     this.pool.run(name, fn, args, r, this.scratch[0]);
   }
 
-  /** Stops the worker threads (they restart on the next parallel kernel). */
+  private newPool(): WorkerPool {
+    return new WorkerPool(this.module, this.memory, Object.keys(this.exports), this.threads, (t) => this.scratch[t]);
+  }
+
+  /**
+   * Asynchronous start (browsers; works in Node too): fetches and compiles the kernels, instantiates them
+   * and starts the workers, resolving once they are ready. Without cross-origin isolation (no
+   * SharedArrayBuffer) it falls back to one thread.
+   */
+  static async create(options: WasmOptions = {}): Promise<WasmRuntime> {
+    let threads = resolveThreads(options.threads);
+    if (threads > 1 && !platform.crossOriginIsolated()) {
+      console.warn(`weightshare: this page is not cross-origin isolated (COOP/COEP headers), so the wasm backend runs on 1 thread instead of ${threads}`);
+      threads = 1;
+    }
+    const kernels = await loadKernelsAsync(options);
+    const memory = sharedMemory(maxPagesOf(options));
+    const instance = await WebAssembly.instantiate(kernels.module, kernelImports(kernels.module, memory));
+    const rt = new WasmRuntime(options, { threads, kernels, memory, instance });
+    if (threads > 1) {
+      const pool = rt.newPool();
+      rt.pool = pool;
+      await pool.ready();
+    }
+    return rt;
+  }
+
+  /** Stops the worker threads (in Node they restart on the next parallel kernel; in a browser kernels then run on one thread). */
   dispose(): void {
     this.pool?.terminate();
     this.pool = undefined;

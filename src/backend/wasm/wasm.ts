@@ -18,8 +18,9 @@ export class WasmBackend implements Backend {
   readonly name = 'wasm';
   readonly rt: WasmRuntime;
 
-  constructor(options: WasmOptions = {}) {
-    this.rt = new WasmRuntime(options);
+  /** Starts synchronously (Node), or wraps a runtime started by {@link createWasmBackendAsync}. */
+  constructor(options: WasmOptions = {}, runtime?: WasmRuntime) {
+    this.rt = runtime ?? new WasmRuntime(options);
   }
 
   /** Number of threads the kernels are split over. */
@@ -56,9 +57,10 @@ export class WasmBackend implements Backend {
     return this.rt.allocator.bytesInUse();
   }
 
-  /** Stops the worker threads (they restart lazily). */
+  /** Stops the worker threads (Node: they restart lazily; browser: kernels then run on one thread, and `initWasmBackend` makes a fresh backend). */
   dispose(): void {
     this.rt.dispose();
+    if (initialised === this) initialised = undefined;
   }
 
   gemm(a: Buf, b: Buf, c: Buf, p: GemmParams): void {
@@ -123,7 +125,43 @@ export class WasmBackend implements Backend {
   }
 }
 
-/** Creates a wasm backend (synchronous in Node: compiles the kernels and, lazily, starts the worker pool). */
+/**
+ * Creates a wasm backend (synchronous, Node only: compiles the kernels and, lazily, starts the worker pool).
+ * In a browser it throws, telling you to use {@link initWasmBackend} or {@link createWasmBackendAsync}.
+ */
 export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
   return new WasmBackend(options);
+}
+
+/**
+ * Creates a wasm backend without blocking (browsers; also works in Node): compiles the kernels
+ * asynchronously, starts the worker pool and resolves when every worker is ready. Threads need a
+ * cross-origin-isolated page; otherwise it runs on one thread. Kernels then dispatch synchronously.
+ */
+export async function createWasmBackendAsync(options: WasmOptions = {}): Promise<WasmBackend> {
+  return new WasmBackend(options, await WasmRuntime.create(options));
+}
+
+let initialised: WasmBackend | undefined;
+
+/**
+ * Starts the wasm backend asynchronously (see {@link createWasmBackendAsync}) and makes it the engine's
+ * `wasm` backend: `getBackend()` / `setBackend('wasm')` use it. Required before using `wasm` in a browser.
+ * Called again with the same (or no) thread count it returns the same backend.
+ */
+export async function initWasmBackend(options: WasmOptions = {}): Promise<WasmBackend> {
+  if (initialised && (options.threads === undefined || options.threads === initialised.threads)) return initialised;
+  const b = await createWasmBackendAsync(options);
+  initialised = b;
+  return b;
+}
+
+/** The backend {@link initWasmBackend} made, if any. */
+export function initialisedWasmBackend(): WasmBackend | undefined {
+  return initialised;
+}
+
+/** Forgets the backend {@link initWasmBackend} made (the engine does this when `setThreads` replaces it). */
+export function forgetInitialisedWasmBackend(): void {
+  initialised = undefined;
 }

@@ -1,40 +1,49 @@
-// Worker thread entry: instantiates the kernels over the shared memory and runs its chunk of every job.
-import { workerData } from 'node:worker_threads';
+// Worker entry (worker_threads or Web Worker): instantiates the kernels over the shared memory and runs its chunk of every job.
 import { CTRL, MAX_ARGS, SPIN, type WorkerInit } from './threads.js';
 import { kernelImports } from './imports.js';
 
-const init = workerData as WorkerInit;
-const instance = new WebAssembly.Instance(init.module, kernelImports(init.module, init.memory));
-const fns = init.names.map((n) => instance.exports[n] as (...a: number[]) => unknown);
-const ctrl = new Int32Array(init.ctrl);
-const args = new Float64Array(init.args);
-const me = init.index;
+/** Instantiates the kernels and serves jobs forever (Atomics.wait is allowed in workers). */
+function serve(init: WorkerInit): void {
+  const instance = new WebAssembly.Instance(init.module, kernelImports(init.module, init.memory));
+  const fns = init.names.map((n) => instance.exports[n] as (...a: number[]) => unknown);
+  const ctrl = new Int32Array(init.ctrl);
+  const args = new Float64Array(init.args);
+  const me = init.index;
 
-// Read the job counter before announcing readiness: the caller may dispatch the first job right after.
-let seen = Atomics.load(ctrl, CTRL.gen);
-Atomics.add(ctrl, CTRL.ready, 1);
-Atomics.notify(ctrl, CTRL.ready);
-for (;;) {
-  let spins = 0;
-  let gen: number;
-  while ((gen = Atomics.load(ctrl, CTRL.gen)) === seen) {
-    if (++spins > SPIN) Atomics.wait(ctrl, CTRL.gen, seen);
-  }
-  seen = gen;
-  const begin = args[MAX_ARGS + 2 * me];
-  const end = args[MAX_ARGS + 2 * me + 1];
-  if (end > begin) {
-    const n = Atomics.load(ctrl, CTRL.nargs);
-    const a: number[] = new Array(n + 3);
-    for (let i = 0; i < n; i++) a[i] = args[i];
-    a[n] = begin;
-    a[n + 1] = end;
-    a[n + 2] = init.scratch;
-    try {
-      fns[Atomics.load(ctrl, CTRL.fn)](...a);
-    } catch {
-      Atomics.store(ctrl, CTRL.error, 1);
+  // Read the job counter before announcing readiness: the caller may dispatch the first job right after.
+  let seen = Atomics.load(ctrl, CTRL.gen);
+  Atomics.add(ctrl, CTRL.ready, 1);
+  Atomics.notify(ctrl, CTRL.ready);
+  for (;;) {
+    let spins = 0;
+    let gen: number;
+    while ((gen = Atomics.load(ctrl, CTRL.gen)) === seen) {
+      if (++spins > SPIN) Atomics.wait(ctrl, CTRL.gen, seen);
     }
+    seen = gen;
+    const begin = args[MAX_ARGS + 2 * me];
+    const end = args[MAX_ARGS + 2 * me + 1];
+    if (end > begin) {
+      const n = Atomics.load(ctrl, CTRL.nargs);
+      const a: number[] = new Array(n + 3);
+      for (let i = 0; i < n; i++) a[i] = args[i];
+      a[n] = begin;
+      a[n + 1] = end;
+      a[n + 2] = init.scratch;
+      try {
+        fns[Atomics.load(ctrl, CTRL.fn)](...a);
+      } catch {
+        Atomics.store(ctrl, CTRL.error, 1);
+      }
+    }
+    if (Atomics.sub(ctrl, CTRL.pending, 1) === 1) Atomics.notify(ctrl, CTRL.pending);
   }
-  if (Atomics.sub(ctrl, CTRL.pending, 1) === 1) Atomics.notify(ctrl, CTRL.pending);
+}
+
+if (typeof process === 'object' && typeof process.versions?.node === 'string') {
+  const { workerData } = await import('node:worker_threads');
+  serve(workerData as WorkerInit);
+} else {
+  // Browser: the init arrives as the first message; the listener is attached before any await.
+  globalThis.addEventListener('message', (e: MessageEvent<WorkerInit>) => serve(e.data), { once: true });
 }

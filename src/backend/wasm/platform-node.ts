@@ -1,0 +1,23 @@
+// Node's side of the platform seam: node:fs, the V8 relaxed-SIMD flag, core count and worker_threads.
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import type { Platform } from './platform.js';
+
+/** The Node.js platform: synchronous start-up, blocking waits allowed. */
+export const nodePlatform: Platform = {
+  name: 'node',
+  blocking: true,
+  cores: () => availableParallelism(),
+  env: (name) => process.env[name],
+  crossOriginIsolated: () => true,
+  readSync: (url) => new Uint8Array(readFileSync(url)),
+  enableRelaxedSimd: () => setFlagsFromString('--experimental-wasm-relaxed-simd'),
+  spawn(url, init, onError) {
+    const w = new Worker(url, { workerData: init });
+    w.on('error', onError);
+    w.unref();
+    return { terminate: () => void w.terminate() };
+  },
+};
