@@ -14,6 +14,7 @@ export function relaxed(): i32 {
 
 export * from './gemm';
 export * from './conv';
+export * from './conv-direct';
 export * from './elementwise';
 export * from './reduce';
 export * from './pool';

@@ -1,4 +1,4 @@
-// Wasm wrappers of 2-D convolution (NHWC, HWIO) and its two gradients: implicit-im2col GEMMs in src/kernels/conv.ts.
+// Wasm wrappers of 2-D convolution (NHWC, HWIO) and its two gradients: implicit-im2col GEMMs in src/kernels/conv.ts, direct kernels (src/kernels/conv-direct.ts) for small KH·KW·C.
 import type { Buf, Conv2DParams } from '../backend.js';
 import type { WasmContext } from './context.js';
 import { MACS_PER_THREAD } from './gemm.js';
@@ -14,6 +14,20 @@ function geometry(ctx: WasmContext, p: Conv2DParams): number {
   ]);
 }
 
+/** Largest K = KH·KW·C for the direct (no-im2col) kernels of src/kernels/conv-direct.ts. */
+const DIRECT_MAX_K = 32;
+
+/** True when every tap of every output pixel lies inside the image (no padding in effect). */
+function unpadded(p: Conv2DParams): boolean {
+  return p.padTop === 0 && p.padLeft === 0 && (p.oh - 1) * p.strideH + (p.kh - 1) * p.dilationH < p.h &&
+    (p.ow - 1) * p.strideW + (p.kw - 1) * p.dilationW < p.w;
+}
+
+/** Direct forward / grad-filter kernels apply: small K, F a multiple of 16, no padding. */
+function directFwd(p: Conv2DParams): boolean {
+  return p.kh * p.kw * p.c <= DIRECT_MAX_K && p.f % 16 === 0 && p.oh > 0 && p.ow > 0 && unpadded(p);
+}
+
 /** Minimum work items per thread for items of `macs` multiply-adds each. */
 function minItems(macs: number): number {
   return Math.max(1, Math.ceil(MACS_PER_THREAD / Math.max(1, macs)));
@@ -24,6 +38,10 @@ export function wasmConv2d(ctx: WasmContext, x: Buf, w: Buf, y: Buf, p: Conv2DPa
   const pixels = p.n * p.oh * p.ow;
   if (pixels <= 0 || p.f <= 0) return;
   const k = p.kh * p.kw * p.c;
+  if (k > 0 && directFwd(p)) {
+    ctx.parallel('convd_forward', [x, w, y, geometry(ctx, p)], p.n * p.oh, 1, minItems(p.ow * k * p.f));
+    return;
+  }
   ctx.parallel('conv_forward', [x, w, y, geometry(ctx, p)], Math.ceil(pixels / MR), 1, minItems(MR * k * p.f));
 }
 
@@ -46,6 +64,11 @@ export function wasmConv2dGradFilter(ctx: WasmContext, x: Buf, dy: Buf, dw: Buf,
   const k = p.kh * p.kw * p.c;
   if (k <= 0 || p.f <= 0) return;
   const pixels = p.n * p.oh * p.ow;
+  if (directFwd(p)) {
+    const tiles = Math.ceil(k / 3) * (p.f / 16);
+    ctx.parallel('convd_gradFilter', [x, dy, dw, geometry(ctx, p)], tiles, 1, minItems(pixels * 3 * 16));
+    return;
+  }
   const tilesF = Math.ceil(p.f / NR);
   const tilesK = Math.ceil(k / MR);
   const splitF = tilesF >= tilesK;
