@@ -55,3 +55,14 @@ for (const backend of ['ref', 'wasm'] as const) {
     for (const t of [w1, w2, b2, x, labels]) t.dispose();
   });
 }
+
+test('numbers promoted to scalars outside any scope are freed at once', () => {
+  setBackend('wasm');
+  const x = T.ones([4]);
+  const before = memory();
+  const y = T.where(T.greater(x, 0.5), T.mul(T.add(x, 1), 2), 0);
+  // Only the four op outputs (greater, add, mul, where) remain: no scalar tensors.
+  assert.equal(memory().tensors, before.tensors + 4);
+  assert.deepEqual(Array.from(y.f32()), [4, 4, 4, 4]);
+  x.dispose();
+});

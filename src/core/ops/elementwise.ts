@@ -1,7 +1,7 @@
 // Element-wise ops: unary functions, broadcasting binary arithmetic and comparisons, where, cast.
 import type { BinaryOp, DType, UnaryOp } from '../../backend/backend.js';
 import { broadcastShapes, broadcastStrides } from '../shape.js';
-import { record } from '../tape.js';
+import { record, recording } from '../tape.js';
 import { empty, type Tensor } from '../tensor.js';
 import { backendOf, lift, requireDType, type TensorLike } from './util.js';
 
@@ -48,6 +48,14 @@ export const sin = (x: Tensor): Tensor => unary('sin', x);
 /** cos x */
 export const cos = (x: Tensor): Tensor => unary('cos', x);
 
+/** Frees scalars promoted from numbers at once unless a tape holds them (otherwise tidy frees them). */
+function releaseLifted(args: readonly TensorLike[], lifted: readonly Tensor[]): void {
+  if (recording()) return;
+  args.forEach((a, i) => {
+    if (typeof a === 'number') lifted[i].dispose();
+  });
+}
+
 function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
   const ta = lift(a, typeof b === 'number' ? undefined : b);
   const tb = lift(b, ta);
@@ -56,7 +64,9 @@ function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
   const shape = broadcastShapes(op, ta.shape, tb.shape);
   const y = empty(shape, 'float32', be);
   be.binary(op, ta.buf, tb.buf, y.buf, { shape, strides: [broadcastStrides(ta.shape, shape), broadcastStrides(tb.shape, shape)] });
-  return record(op, [ta, tb], y, {});
+  record(op, [ta, tb], y, {});
+  releaseLifted([a, b], [ta, tb]);
+  return y;
 }
 
 /** a + b (broadcasting) */
@@ -98,7 +108,9 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
     shape,
     strides: [broadcastStrides(cond.shape, shape), broadcastStrides(ta.shape, shape), broadcastStrides(tb.shape, shape)],
   });
-  return record('where', [cond, ta, tb], y, {});
+  record('where', [cond, ta, tb], y, {});
+  releaseLifted([a, b], [ta, tb]);
+  return y;
 }
 
 /** Converts between float32 and int32 (float → int truncates toward zero). */
