@@ -1,6 +1,6 @@
 // weightshare: the public API.
 export * from './core/ops/index.js';
-export { Tensor } from './core/tensor.js';
+export { Tensor, assign } from './core/tensor.js';
 export { tidy, keep, memory, getBackend, setBackend, setThreads } from './core/engine.js';
 export { valueAndGrads, grad } from './core/tape.js';
 export { Random } from './core/random.js';
@@ -10,3 +10,5 @@ export { initWasmBackend, createWasmBackendAsync } from './backend/wasm/wasm.js'
 export type { WasmBackend, WasmOptions } from './backend/wasm/wasm.js';
 export type { Backend, DType } from './backend/backend.js';
 export type { Shape, Padding, Conv2DOptions, Pool2DOptions } from './core/shape.js';
+export { Optimizer, SGD, Adam, AdamW, createOptimizer } from './optim/index.js';
+export type { OptimizerConfig, OptimizerState, ParamState, SGDOptions, AdamOptions, AdamWOptions } from './optim/index.js';

@@ -1,8 +1,8 @@
 // The Tensor: a shape and dtype over reference-counted backend storage.
 import type { Backend, Buf, DType } from '../backend/backend.js';
 import { getBackend, track, untrack } from './engine.js';
-import { DisposedError, DTypeError, fmt } from './errors.js';
-import { checkShape, type Shape, sizeOf } from './shape.js';
+import { DisposedError, DTypeError, fmt, ShapeError } from './errors.js';
+import { checkShape, type Shape, shapesEqual, sizeOf } from './shape.js';
 
 /** Backend memory shared by a tensor and its reshaped views; freed when the last one is disposed. */
 export class Storage {
@@ -103,4 +103,29 @@ export function empty(shape: Shape, dtype: DType = 'float32', backend: Backend =
 export function view(t: Tensor, shape: Shape): Tensor {
   t.storage.refs++;
   return new Tensor(t.storage, [...shape]);
+}
+
+/**
+ * Copies `value`'s elements into `target`'s existing storage, in place, so `target` keeps its identity
+ * (optimizers update parameters this way). Shapes, dtypes and backends must match exactly (no broadcasting).
+ * Reshaped views share storage with the tensor they came from: assigning to either writes through to all
+ * of them. Not recorded on the tape: do not assign to a tensor a live valueAndGrads still needs.
+ * Returns `target`.
+ */
+export function assign(target: Tensor, value: Tensor): Tensor {
+  target.check('assign');
+  value.check('assign');
+  if (!shapesEqual(target.shape, value.shape)) {
+    throw new ShapeError('assign', `target shape ${fmt(target.shape)} differs from value shape ${fmt(value.shape)}`);
+  }
+  if (target.dtype !== value.dtype) {
+    throw new DTypeError('assign', `target ${fmt(target.shape)} is ${target.dtype}, value ${fmt(value.shape)} is ${value.dtype}`);
+  }
+  if (target.backend !== value.backend) {
+    throw new Error(`assign: target ${fmt(target.shape)} is on backend '${target.backend.name}', value ${fmt(value.shape)} on '${value.backend.name}'`);
+  }
+  if (target.size > 0 && target.buf !== value.buf) {
+    target.backend.copy(value.buf, target.buf, { shape: [target.size], srcStrides: [1], srcOffset: 0, dstStrides: [1], dstOffset: 0 });
+  }
+  return target;
 }

@@ -1,0 +1,39 @@
+// AdamW (Loshchilov & Hutter): Adam with decoupled weight decay, PyTorch semantics.
+import { mul } from '../core/ops/index.js';
+import type { Tensor } from '../core/tensor.js';
+import { Adam, type AdamOptions } from './adam.js';
+import type { OptimizerConfig, ParamState } from './optimizer.js';
+
+/** AdamW hyperparameters: Adam's plus `weightDecay`. */
+export interface AdamWOptions extends AdamOptions {
+  /** Decoupled weight decay λ ≥ 0 (default 0.01, PyTorch's default; Keras' is 0.004). */
+  weightDecay?: number;
+}
+
+/**
+ * AdamW, PyTorch semantics: first `p ← p·(1 − lr·λ)` (decay scaled by the learning rate, not by the
+ * adaptive step, and not added to the gradient), then the {@link Adam} update of that p with the
+ * unchanged gradient. Keras' AdamW applies the same decoupled decay.
+ */
+export class AdamW extends Adam {
+  override readonly name = 'adamw';
+  weightDecay: number;
+
+  constructor(o: AdamWOptions = {}) {
+    super(o);
+    this.weightDecay = o.weightDecay ?? 0.01;
+    if (!(Number.isFinite(this.weightDecay) && this.weightDecay >= 0)) {
+      throw new RangeError(`optimizer: weightDecay must be a finite number ≥ 0, got ${this.weightDecay}`);
+    }
+  }
+
+  protected override update(p: Tensor, g: Tensor, s: ParamState): Tensor {
+    const decayed = this.weightDecay === 0 ? p : mul(p, 1 - this.learningRate * this.weightDecay);
+    return this.adamStep(decayed, g, s);
+  }
+
+  /** `{ name: 'adamw', learningRate, beta1, beta2, epsilon, weightDecay }`. */
+  override toJSON(): OptimizerConfig {
+    return { ...super.toJSON(), weightDecay: this.weightDecay };
+  }
+}
