@@ -1,0 +1,4 @@
+// weightshare/data: datasets, the IDX reader and seeded batching (Node only: reads files with node:fs).
+export * from './idx.js';
+export * from './datasets.js';
+export * from './batches.js';
