@@ -139,3 +139,132 @@ export function convd_gradFilter(x: usize, dy: usize, dw: usize, g: usize, begin
     }
   }
 }
+
+/** [Σa, Σb, Σc, Σd], each lane sum taken as (l0 + l1) + (l2 + l3) (as {@link hsum1}). */
+@inline function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+  const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 2, 4, 6), v128.shuffle<f32>(c, d, 1, 3, 5, 7));
+  return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 2, 4, 6), v128.shuffle<f32>(ab, cd, 1, 3, 5, 7));
+}
+
+/** (l0 + l1) + (l2 + l3) of a: the same arithmetic as one lane of {@link hsum4}. */
+@inline function hsum1(a: v128): f32 {
+  return (f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1)) + (f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3));
+}
+
+/**
+ * Grad input (C = 1), phase A, parallel over output pixels [begin, end) of P = N·OH·OW (grain 4):
+ * z[k, o] = Σ_f dy[o, f] · w[k, f] for every tap k < K (w viewed as [K, F]; z is tap-major [K, P]).
+ * Each value is accumulated in f32x4 lanes over f in increasing order, then reduced as (l0 + l1) + (l2 + l3),
+ * the same arithmetic in every tile and tail, so results do not depend on the split.
+ */
+export function convd_gradInputZ(dy: usize, w: usize, z: usize, g: usize, begin: i32, end: i32, scratch: usize): void {
+  const N = load<i32>(g), F = load<i32>(g, 16), K = load<i32>(g, 20) * load<i32>(g, 24) * load<i32>(g, 12);
+  const P = N * load<i32>(g, 52) * load<i32>(g, 56);
+  const fs = <usize>F * 4, ks = <usize>P * 4;
+  let o = begin;
+  for (; o + 4 <= end; o += 4) {
+    const d0 = dy + <usize>o * fs, d1 = d0 + fs, d2 = d1 + fs, d3 = d2 + fs, zo = z + <usize>o * 4;
+    let t = 0;
+    for (; t + 2 <= K; t += 2) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+      const wa = w + <usize>t * fs, wb = wa + fs;
+      for (let off: usize = 0; off < fs; off += 16) {
+        const x0 = v128.load(d0 + off), x1 = v128.load(d1 + off), x2 = v128.load(d2 + off), x3 = v128.load(d3 + off);
+        let wv = v128.load(wa + off);
+        a0 = madd(x0, wv, a0); a1 = madd(x1, wv, a1); a2 = madd(x2, wv, a2); a3 = madd(x3, wv, a3);
+        wv = v128.load(wb + off);
+        b0 = madd(x0, wv, b0); b1 = madd(x1, wv, b1); b2 = madd(x2, wv, b2); b3 = madd(x3, wv, b3);
+      }
+      v128.store(zo + <usize>t * ks, hsum4(a0, a1, a2, a3));
+      v128.store(zo + <usize>(t + 1) * ks, hsum4(b0, b1, b2, b3));
+    }
+    for (; t < K; t++) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      const wa = w + <usize>t * fs;
+      for (let off: usize = 0; off < fs; off += 16) {
+        const wv = v128.load(wa + off);
+        a0 = madd(v128.load(d0 + off), wv, a0); a1 = madd(v128.load(d1 + off), wv, a1);
+        a2 = madd(v128.load(d2 + off), wv, a2); a3 = madd(v128.load(d3 + off), wv, a3);
+      }
+      v128.store(zo + <usize>t * ks, hsum4(a0, a1, a2, a3));
+    }
+  }
+  for (; o < end; o++) {
+    const d0 = dy + <usize>o * fs;
+    for (let t = 0; t < K; t++) {
+      let a0 = f32x4.splat(0);
+      let wp = w + <usize>t * fs, d = d0;
+      for (let f = 0; f < F; f += 4) {
+        a0 = madd(v128.load(d), v128.load(wp), a0);
+        wp += 16; d += 16;
+      }
+      store<f32>(z + <usize>t * ks + <usize>o * 4, hsum1(a0));
+    }
+  }
+}
+
+/**
+ * Grad input (C = 1), phase B, parallel over input rows [begin, end) of N·H: dx[n, iy, ix] = Σ over taps
+ * (kh, kw) in increasing order of z[kh·KW + kw, (n, oy, ox)] with iy = oy·sH + kh·dH, ix = ox·sW + kw·dW,
+ * starting from 0 (so 0 where no tap reaches). Requires no padding in effect. Scratch: per-kh z row pointers.
+ */
+export function convd_gradInputScatter(z: usize, dx: usize, g: usize, begin: i32, end: i32, scratch: usize): void {
+  const N = load<i32>(g), H = load<i32>(g, 4), W = load<i32>(g, 8), KH = load<i32>(g, 20), KW = load<i32>(g, 24);
+  const SH = load<i32>(g, 28), SW = load<i32>(g, 32), DH = load<i32>(g, 36), DW = load<i32>(g, 40);
+  const OH = load<i32>(g, 52), OW = load<i32>(g, 56);
+  const P = N * OH * OW, ks = <usize>P * 4;
+  const lo = (KW - 1) * DW, m = OW > lo ? (OW - lo) >> 2 : 0, vhi = m > 0 ? lo + m * 4 : lo;
+  const rows = scratch;
+  for (let r = begin; r < end; r++) {
+    const n = r / H, iy = r - n * H;
+    const drow = dx + <usize>r * <usize>W * 4;
+    let nk = 0;
+    for (let kh = 0; kh < KH; kh++) {
+      const t = iy - kh * DH;
+      if (t < 0) break;
+      const oy = t / SH;
+      if (oy * SH != t || oy >= OH) continue;
+      store<usize>(rows + <usize>nk * sizeof<usize>(), z + <usize>(kh * KW) * ks + <usize>((n * OH + oy) * OW) * 4);
+      nk++;
+    }
+    if (SW == 1) {
+      // Tap (kh, kw) reaches ix in [kw·dW, kw·dW + OW): accumulate in place over taps in order, 4 elements at
+      // a time on the fixed grid [lo, vhi) that every tap covers, one at a time outside it.
+      for (let ix = 0; ix < W; ix++) store<f32>(drow + <usize>ix * 4, 0);
+      const dv = drow + <usize>lo * 4;
+      for (let j = 0; j < nk; j++) {
+        const zb = load<usize>(rows + <usize>j * sizeof<usize>());
+        for (let kw = 0; kw < KW; kw++) {
+          const a = kw * DW, b = a + OW, src = zb + <usize>kw * ks - <usize>a * 4, vs = src + <usize>lo * 4;
+          for (let v = 0; v < m; v++) {
+            const off = <usize>v * 16;
+            v128.store(dv + off, f32x4.add(v128.load(dv + off), v128.load(vs + off)));
+          }
+          for (let ix = a, e = min(lo, b); ix < e; ix++) {
+            store<f32>(drow + <usize>ix * 4, load<f32>(drow + <usize>ix * 4) + load<f32>(src + <usize>ix * 4));
+          }
+          for (let ix = max(vhi, a); ix < b; ix++) {
+            store<f32>(drow + <usize>ix * 4, load<f32>(drow + <usize>ix * 4) + load<f32>(src + <usize>ix * 4));
+          }
+        }
+      }
+      continue;
+    }
+    for (let ix = 0; ix < W; ix++) {
+      let acc: f32 = 0;
+      for (let j = 0; j < nk; j++) {
+        const zb = load<usize>(rows + <usize>j * sizeof<usize>());
+        for (let kw = 0; kw < KW; kw++) {
+          const tx = ix - kw * DW;
+          if (tx < 0) break;
+          const ox = SW == 1 ? tx : tx / SW;
+          if (ox * SW != tx || ox >= OW) continue;
+          acc += load<f32>(zb + <usize>kw * ks + <usize>ox * 4);
+        }
+      }
+      store<f32>(drow + <usize>ix * 4, acc);
+    }
+  }
+}

@@ -45,10 +45,26 @@ export function wasmConv2d(ctx: WasmContext, x: Buf, w: Buf, y: Buf, p: Conv2DPa
   ctx.parallel('conv_forward', [x, w, y, geometry(ctx, p)], Math.ceil(pixels / MR), 1, minItems(MR * k * p.f));
 }
 
-/** dx[N,H,W,C] = ∂L/∂x from dy[N,OH,OW,F] and w[KH,KW,C,F] (overwrites dx); split over images. */
+/**
+ * dx[N,H,W,C] = ∂L/∂x from dy[N,OH,OW,F] and w[KH,KW,C,F] (overwrites dx). Direct path (C = 1, small K,
+ * F % 16 == 0, no padding): z[K, N·OH·OW] = w·dyᵀ split over output pixels, then dx gathered from z split
+ * over input rows. Otherwise an implicit-GEMM + col2im kernel split over images.
+ */
 export function wasmConv2dGradInput(ctx: WasmContext, dy: Buf, w: Buf, dx: Buf, p: Conv2DParams): void {
   if (p.n <= 0 || p.h * p.w * p.c <= 0) return;
   const k = p.kh * p.kw * p.c;
+  if (p.c === 1 && directFwd(p)) {
+    const pixels = p.n * p.oh * p.ow;
+    const g = geometry(ctx, p);
+    const z = ctx.allocTemp(pixels * k * 4);
+    try {
+      ctx.parallel('convd_gradInputZ', [dy, w, z, g], pixels, 4, minItems(k * p.f));
+      ctx.parallel('convd_gradInputScatter', [z, dx, g], p.n * p.h, 1, minItems(4 * p.w * k));
+    } finally {
+      ctx.freeTemp(z);
+    }
+    return;
+  }
   ctx.parallel('conv_gradInput', [dy, w, dx, geometry(ctx, p)], p.n, 1, minItems(p.oh * p.ow * k * p.f + p.h * p.w * p.c));
 }
 
