@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Conv2DParams } from '../src/backend/backend.js';
 
 /** GEMM geometry: C[M,N] = op(A)[M,K]·op(B)[K,N]; A stored [K,M] when transA, B stored [N,K] when transB. */
 export interface GemmShape {
@@ -15,16 +16,7 @@ export interface GemmShape {
 }
 
 /** Stride-1 'valid' convolution geometry: x [N,H,W,C], w [KH,KW,C,F], y [N,OH,OW,F]. */
-export interface ConvShape {
-  label: string;
-  n: number;
-  h: number;
-  w: number;
-  c: number;
-  f: number;
-  kh: number;
-  kw: number;
-}
+export type ConvShape = { label: string } & Pick<Conv2DParams, 'n' | 'h' | 'w' | 'c' | 'f' | 'kh' | 'kw'>;
 
 /** Which convolution pass to time. */
 export type ConvOp = 'forward' | 'grad-input' | 'grad-filter';
