@@ -15,35 +15,33 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2DOptions = {}): Tenso
   return conv2dWith(x, w, conv2dParams('conv2d', x.shape, w.shape, options));
 }
 
+/** The three convolution passes share one shape: two float32 operands of known shapes → one output, recorded under the kernel's name. */
+type ConvKernel = 'conv2d' | 'conv2dGradInput' | 'conv2dGradFilter';
+type Operand = [t: Tensor, what: string, shape: number[]];
+
+function convPass(kernel: ConvKernel, op: string, [a, aWhat, aShape]: Operand, [b, bWhat, bShape]: Operand, out: number[], p: Conv2DParams): Tensor {
+  const be = backendOf(op, a, b);
+  requireDType(op, 'float32', a, b);
+  expect(op, aWhat, a, aShape);
+  expect(op, bWhat, b, bShape);
+  const y = empty(out, 'float32', be);
+  be[kernel](a.buf, b.buf, y.buf, p);
+  return record(kernel, [a, b], y, { p });
+}
+
 /** conv2d with explicit geometry (used by the gradient rules, which must reproduce the exact padding). */
 export function conv2dWith(x: Tensor, w: Tensor, p: Conv2DParams): Tensor {
-  const b = backendOf('conv2d', x, w);
-  requireDType('conv2d', 'float32', x, w);
-  expect('conv2d', 'input', x, [p.n, p.h, p.w, p.c]);
-  expect('conv2d', 'filter', w, [p.kh, p.kw, p.c, p.f]);
-  const y = empty([p.n, p.oh, p.ow, p.f], 'float32', b);
-  b.conv2d(x.buf, w.buf, y.buf, p);
-  return record('conv2d', [x, w], y, { p });
+  return convPass('conv2d', 'conv2d', [x, 'input', [p.n, p.h, p.w, p.c]], [w, 'filter', [p.kh, p.kw, p.c, p.f]], [p.n, p.oh, p.ow, p.f], p);
 }
 
 /** Gradient of conv2d w.r.t. its input: dy [N,OH,OW,F], w [KH,KW,C,F] → [N,H,W,C] (a transposed convolution). */
 export function conv2dBackpropInput(dy: Tensor, w: Tensor, p: Conv2DParams): Tensor {
-  const b = backendOf('conv2dBackpropInput', dy, w);
-  expect('conv2dBackpropInput', 'dy', dy, [p.n, p.oh, p.ow, p.f]);
-  expect('conv2dBackpropInput', 'filter', w, [p.kh, p.kw, p.c, p.f]);
-  const dx = empty([p.n, p.h, p.w, p.c], 'float32', b);
-  b.conv2dGradInput(dy.buf, w.buf, dx.buf, p);
-  return record('conv2dGradInput', [dy, w], dx, { p });
+  return convPass('conv2dGradInput', 'conv2dBackpropInput', [dy, 'dy', [p.n, p.oh, p.ow, p.f]], [w, 'filter', [p.kh, p.kw, p.c, p.f]], [p.n, p.h, p.w, p.c], p);
 }
 
 /** Gradient of conv2d w.r.t. its filter: x [N,H,W,C], dy [N,OH,OW,F] → [KH,KW,C,F]. */
 export function conv2dBackpropFilter(x: Tensor, dy: Tensor, p: Conv2DParams): Tensor {
-  const b = backendOf('conv2dBackpropFilter', x, dy);
-  expect('conv2dBackpropFilter', 'input', x, [p.n, p.h, p.w, p.c]);
-  expect('conv2dBackpropFilter', 'dy', dy, [p.n, p.oh, p.ow, p.f]);
-  const dw = empty([p.kh, p.kw, p.c, p.f], 'float32', b);
-  b.conv2dGradFilter(x.buf, dy.buf, dw.buf, p);
-  return record('conv2dGradFilter', [x, dy], dw, { p });
+  return convPass('conv2dGradFilter', 'conv2dBackpropFilter', [x, 'input', [p.n, p.h, p.w, p.c]], [dy, 'dy', [p.n, p.oh, p.ow, p.f]], [p.kh, p.kw, p.c, p.f], p);
 }
 
 /** Max pooling of x [N,H,W,C] (Keras defaults: 2×2 window, stride = window, 'valid'). */
