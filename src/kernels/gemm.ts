@@ -186,6 +186,178 @@ export function gemm_macro(mc: i32, nc: i32, kc: i32, a: usize, rsa: i32, csa: i
   }
 }
 
+// GEMM path (gemm_sub / gemm_f32): a 3×12 register tile. Nine independent accumulator chains (vs eight for
+// 4×8) keep both FMA pipes busy despite the FMA latency, and it still fits V8's ~15 xmm registers (9 + 3 + 1).
+// The 4×8 panels and macro-kernel above stay for the convolution kernels.
+export const gemm3_MR: i32 = 3;
+export const gemm3_NR: i32 = 12;
+/** Row / column blocks of the 3×12 path: multiples of the tile that fit the packed-A and packed-B areas. */
+const G3_MC: i32 = 126;
+const G3_NC: i32 = 1020;
+/** Within gemm_SCRATCH: the C tile and A edge panel after the packed B (≤ KC×G3_NC), the B edge panel at gemm_TMP. */
+const G3_TILE: i32 = 192;
+const G3_TMP: i32 = gemm_KC * G3_NC * 4;
+
+function micro3(kc: i32, a: usize, ars: usize, acs: usize, b: usize, bs: usize, c: usize, ldc: usize, add: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c22 = f32x4.splat(0);
+  const a2 = ars * 2;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16), b2 = v128.load(b, 32);
+    let av = v128.load32_splat(a);
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01); c02 = madd(av, b2, c02);
+    av = v128.load32_splat(a + ars);
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11); c12 = madd(av, b2, c12);
+    av = v128.load32_splat(a + a2);
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21); c22 = madd(av, b2, c22);
+    a += acs; b += bs;
+  }
+  st(c, c00, add); st(c + 16, c01, add); st(c + 32, c02, add); c += ldc;
+  st(c, c10, add); st(c + 16, c11, add); st(c + 32, c12, add); c += ldc;
+  st(c, c20, add); st(c + 16, c21, add); st(c + 32, c22, add);
+}
+
+/** micro3 on a packed A panel (ars = 4, acs = 12) and packed-layout B (bs = 48): constant offsets, pointer-bounded loop. */
+function micro3p(kc: i32, a: usize, b: usize, c: usize, ldc: usize, add: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c22 = f32x4.splat(0);
+  const bend = b + <usize>kc * 48;
+  while (b < bend) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16), b2 = v128.load(b, 32);
+    let av = v128.load32_splat(a);
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01); c02 = madd(av, b2, c02);
+    av = v128.load32_splat(a, 4);
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11); c12 = madd(av, b2, c12);
+    av = v128.load32_splat(a, 8);
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21); c22 = madd(av, b2, c22);
+    a += 12; b += 48;
+  }
+  st(c, c00, add); st(c + 16, c01, add); st(c + 32, c02, add); c += ldc;
+  st(c, c10, add); st(c + 16, c11, add); st(c + 32, c12, add); c += ldc;
+  st(c, c20, add); st(c + 16, c21, add); st(c + 32, c22, add);
+}
+
+/** Packs rows [0,mc) × k [0,kc) of A into 3-row panels (k-major) at ap, zero-padding the last panel. */
+function packA3(mc: i32, kc: i32, a: usize, rsa: i32, csa: i32, ap: usize): void {
+  for (let i0 = 0; i0 < mc; i0 += gemm3_MR) {
+    const rows = min(gemm3_MR, mc - i0);
+    const src = a + <usize>(i0 * rsa) * 4;
+    if (rows == gemm3_MR) {
+      const rs = <usize>rsa * 4, cs = <usize>csa * 4;
+      let s = src, d = ap;
+      for (let p = 0; p < kc; p++) {
+        store<f32>(d, load<f32>(s)); store<f32>(d, load<f32>(s + rs), 4); store<f32>(d, load<f32>(s + 2 * rs), 8);
+        s += cs; d += 12;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let i = 0; i < gemm3_MR; i++) {
+          const v: f32 = i < rows ? load<f32>(src + <usize>(i * rsa + p * csa) * 4) : 0;
+          store<f32>(ap + <usize>(p * gemm3_MR + i) * 4, v);
+        }
+      }
+    }
+    ap += <usize>(kc * gemm3_MR) * 4;
+  }
+}
+
+/** Packs k [0,kc) × columns [0,nc) of B into 12-column panels at bp, zero-padding the last panel. */
+function packB12(kc: i32, nc: i32, b: usize, rsb: i32, csb: i32, bp: usize): void {
+  for (let j0 = 0; j0 < nc; j0 += gemm3_NR) {
+    const cols = min(gemm3_NR, nc - j0);
+    const src = b + <usize>(j0 * csb) * 4;
+    if (cols == gemm3_NR && csb == 1) {
+      const rs = <usize>rsb * 4;
+      let s = src, d = bp;
+      for (let p = 0; p < kc; p++) {
+        v128.store(d, v128.load(s)); v128.store(d, v128.load(s, 16), 16); v128.store(d, v128.load(s, 32), 32);
+        s += rs; d += 48;
+      }
+    } else if (cols == gemm3_NR && rsb == 1) {
+      const cs = <usize>csb * 4;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const s = src + <usize>p * 4, d = bp + <usize>p * 48;
+        tr4(d, v128.load(s), v128.load(s + cs), v128.load(s + 2 * cs), v128.load(s + 3 * cs), 48);
+        const s4 = s + 4 * cs;
+        tr4(d + 16, v128.load(s4), v128.load(s4 + cs), v128.load(s4 + 2 * cs), v128.load(s4 + 3 * cs), 48);
+        const s8 = s + 8 * cs;
+        tr4(d + 32, v128.load(s8), v128.load(s8 + cs), v128.load(s8 + 2 * cs), v128.load(s8 + 3 * cs), 48);
+      }
+      for (; p < kc; p++) {
+        for (let j = 0; j < gemm3_NR; j++) store<f32>(bp + <usize>(p * gemm3_NR + j) * 4, load<f32>(src + <usize>(p + j * csb) * 4));
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let j = 0; j < gemm3_NR; j++) {
+          const v: f32 = j < cols ? load<f32>(src + <usize>(p * rsb + j * csb) * 4) : 0;
+          store<f32>(bp + <usize>(p * gemm3_NR + j) * 4, v);
+        }
+      }
+    }
+    bp += <usize>(kc * gemm3_NR) * 4;
+  }
+}
+
+/** gemm_macro for the 3×12 tile (same conventions; tmp: C tile then A edge panel; edgeB: B edge panel). */
+function macro3(mc: i32, nc: i32, kc: i32, a: usize, rsa: i32, csa: i32, b: usize, rsb: i32,
+  c: usize, rsc: i32, csc: i32, add: bool, tmp: usize, edgeB: usize): void {
+  const ldc = <usize>rsc * 4;
+  const edgeA = tmp + <usize>G3_TILE;
+  const ars: usize = rsa ? <usize>rsa * 4 : 4, acs: usize = rsa ? <usize>csa * 4 : 12;
+  const aps: usize = rsa ? <usize>rsa * 12 : <usize>kc * 12;
+  const bs: usize = rsb ? <usize>rsb * 4 : 48, bps: usize = rsb ? 48 : <usize>kc * 48;
+  const mEdge = mc - mc % gemm3_MR;
+  if (rsa && mEdge < mc) packA3(mc - mEdge, kc, a + <usize>(mEdge * rsa) * 4, rsa, csa, edgeA);
+  let bcur = b;
+  for (let j0 = 0; j0 < nc; j0 += gemm3_NR) {
+    const cols = min(gemm3_NR, nc - j0);
+    let bpan = bcur, pbs = bs;
+    bcur += bps;
+    if (rsb && cols < gemm3_NR) {
+      packB12(kc, cols, b + <usize>j0 * 4, rsb, 1, edgeB);
+      bpan = edgeB; pbs = 48;
+    }
+    const full = cols == gemm3_NR && csc == 1;
+    let acur = a, ct = c + <usize>(j0 * csc) * 4;
+    const cstep = ldc * gemm3_MR;
+    let i0 = 0;
+    if (full) {
+      if (!rsa && pbs == 48) {
+        for (; i0 + gemm3_MR <= mc; i0 += gemm3_MR) {
+          micro3p(kc, acur, bpan, ct, ldc, add);
+          acur += aps; ct += cstep;
+        }
+      } else {
+        for (; i0 + gemm3_MR <= mc; i0 += gemm3_MR) {
+          micro3(kc, acur, ars, acs, bpan, pbs, ct, ldc, add);
+          acur += aps; ct += cstep;
+        }
+      }
+    }
+    for (; i0 < mc; i0 += gemm3_MR) {
+      const rows = min(gemm3_MR, mc - i0);
+      let apan = acur, pars = ars, pacs = acs;
+      if (rsa && rows < gemm3_MR) { apan = edgeA; pars = 4; pacs = 12; }
+      micro3(kc, apan, pars, pacs, bpan, pbs, tmp, 48, false);
+      for (let i = 0; i < rows; i++) {
+        let j = 0;
+        if (csc == 1) {
+          for (; j + 4 <= cols; j += 4) st(ct + <usize>(i * rsc + j) * 4, v128.load(tmp + <usize>(i * gemm3_NR + j) * 4), add);
+        }
+        for (; j < cols; j++) {
+          const d = ct + <usize>(i * rsc + j * csc) * 4;
+          const v = load<f32>(tmp + <usize>(i * gemm3_NR + j) * 4);
+          store<f32>(d, add ? load<f32>(d) + v : v);
+        }
+      }
+      acur += aps; ct += cstep;
+    }
+  }
+}
+
 /** One GEMM on the calling thread: C[m,n] (+)= A[m,k]·B[k,n] with element strides; scratch ≥ gemm_SCRATCH bytes. */
 export function gemm_sub(m: i32, n: i32, k: i32, a: usize, rsa: i32, csa: i32, b: usize, rsb: i32, csb: i32,
   c: usize, rsc: i32, csc: i32, accumulate: bool, scratch: usize): void {
@@ -195,23 +367,23 @@ export function gemm_sub(m: i32, n: i32, k: i32, a: usize, rsa: i32, csa: i32, b
     }
     return;
   }
-  const bp = scratch, ap = scratch + <usize>gemm_AP, tmp = scratch + <usize>gemm_TMP;
+  const bp = scratch, ap = scratch + <usize>gemm_AP, tmp = scratch + <usize>G3_TMP, edgeB = scratch + <usize>gemm_TMP;
   const kcb = gemm_kcBlock(k);
   // Packing pays when a panel is reused often: A across the NR panels of N, B across the MR panels of M.
   const directA = n <= DIRECT_A_MAX_N && rsa != 0;
   const directB = m <= DIRECT_B_MAX_M && csb == 1 && rsb != 0;
-  for (let jc = 0; jc < n; jc += gemm_NC) {
-    const nc = min(gemm_NC, n - jc);
+  for (let jc = 0; jc < n; jc += G3_NC) {
+    const nc = min(G3_NC, n - jc);
     for (let pc = 0; pc < k; pc += kcb) {
       const kc = min(kcb, k - pc);
       const bk = b + <usize>(pc * rsb + jc * csb) * 4;
-      if (!directB) gemm_packB(kc, nc, bk, rsb, csb, bp);
-      for (let ic = 0; ic < m; ic += gemm_MC) {
-        const mc = min(gemm_MC, m - ic);
+      if (!directB) packB12(kc, nc, bk, rsb, csb, bp);
+      for (let ic = 0; ic < m; ic += G3_MC) {
+        const mc = min(G3_MC, m - ic);
         const ak = a + <usize>(ic * rsa + pc * csa) * 4;
-        if (!directA) gemm_packA(mc, kc, ak, rsa, csa, ap);
-        gemm_macro(mc, nc, kc, directA ? ak : ap, directA ? rsa : 0, csa, directB ? bk : bp, directB ? rsb : 0,
-          c + <usize>(ic * rsc + jc * csc) * 4, rsc, csc, accumulate || pc > 0, tmp);
+        if (!directA) packA3(mc, kc, ak, rsa, csa, ap);
+        macro3(mc, nc, kc, directA ? ak : ap, directA ? rsa : 0, csa, directB ? bk : bp, directB ? rsb : 0,
+          c + <usize>(ic * rsc + jc * csc) * 4, rsc, csc, accumulate || pc > 0, tmp, edgeB);
       }
     }
   }
@@ -225,17 +397,17 @@ export function gemm_sub(m: i32, n: i32, k: i32, a: usize, rsa: i32, csa: i32, b
 export function gemm_f32(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, rsa: i32, csa: i32, rsb: i32, csb: i32,
   sa: i32, sb: i32, sc: i32, flags: i32, begin: i32, end: i32, scratch: usize): void {
   const accumulate = (flags & 1) != 0, splitN = (flags & 2) != 0;
-  const tiles = splitN ? (n + gemm_NR - 1) / gemm_NR : (m + gemm_MR - 1) / gemm_MR;
+  const tiles = splitN ? (n + gemm3_NR - 1) / gemm3_NR : (m + gemm3_MR - 1) / gemm3_MR;
   let item = begin;
   while (item < end) {
     const bi = item / tiles, t0 = item % tiles;
     const t1 = min(tiles, t0 + (end - item));
     const ab = a + <usize>bi * <usize>sa * 4, bb = b + <usize>bi * <usize>sb * 4, cb = c + <usize>bi * <usize>sc * 4;
     if (splitN) {
-      const j0 = t0 * gemm_NR, j1 = min(n, t1 * gemm_NR);
+      const j0 = t0 * gemm3_NR, j1 = min(n, t1 * gemm3_NR);
       gemm_sub(m, j1 - j0, k, ab, rsa, csa, bb + <usize>(j0 * csb) * 4, rsb, csb, cb + <usize>j0 * 4, n, 1, accumulate, scratch);
     } else {
-      const i0 = t0 * gemm_MR, i1 = min(m, t1 * gemm_MR);
+      const i0 = t0 * gemm3_MR, i1 = min(m, t1 * gemm3_MR);
       gemm_sub(i1 - i0, n, k, ab + <usize>(i0 * rsa) * 4, rsa, csa, bb, rsb, csb, cb + <usize>(i0 * n) * 4, n, 1, accumulate, scratch);
     }
     item += t1 - t0;

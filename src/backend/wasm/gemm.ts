@@ -2,9 +2,9 @@
 import type { Buf, GemmParams } from '../backend.js';
 import type { WasmContext } from './context.js';
 
-/** Register tile of the kernel (gemm_MR × gemm_NR in src/kernels/gemm.ts). */
-const MR = 4;
-const NR = 8;
+/** Register tile of the kernel (gemm3_MR × gemm3_NR in src/kernels/gemm.ts). */
+const MR = 3;
+const NR = 12;
 /** Multiply-adds a thread should get at least before the work is split. */
 export const MACS_PER_THREAD = 1 << 17;
 
