@@ -1,4 +1,4 @@
-// GEMM kernels: Goto/BLIS-style packed, cache-blocked f32x4 GEMM with a 4×8 register-blocked micro-kernel.
+// GEMM kernels: Goto/BLIS-style packed, cache-blocked f32x4 GEMM: a 3×12 micro-kernel for gemm_f32, the 4×8 one for convolution.
 //
 // Legend: C[M,N] (+)= A[M,K]·B[K,N]. A is read at A + (i·rsa + p·csa), B at B + (p·rsb + j·csb), C at
 // C + (i·rsc + j·csc) (element strides), so transposes are just swapped strides. MR×NR is the register
