@@ -12,3 +12,8 @@ export type { Backend, DType } from './backend/backend.js';
 export type { Shape, Padding, Conv2DOptions, Pool2DOptions } from './core/shape.js';
 export { Optimizer, SGD, Adam, AdamW, createOptimizer } from './optim/index.js';
 export type { OptimizerConfig, OptimizerState, ParamState, SGDOptions, AdamOptions, AdamWOptions } from './optim/index.js';
+export * from './nn/index.js';
+export { Parameter } from './sharing/weight-map.js';
+export type { WeightMap, WeightMapConfig, WeightMapStats } from './sharing/weight-map.js';
+export { DenseMap } from './sharing/dense.js';
+export * from './io/index.js';

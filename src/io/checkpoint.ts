@@ -1,0 +1,243 @@
+// The weightshare model-file container: a JSON header plus named float32/int32 tensors, CRC-32 checked.
+//
+// Layout (all integers little-endian):
+//
+//   offset        size  field
+//   0             4     magic, the ASCII bytes "WSHR"
+//   4             4     format version, uint32 (CHECKPOINT_FORMAT_VERSION)
+//   8             4     header length H in bytes, uint32 (a multiple of 8 when written by us)
+//   12            4     data length D in bytes, uint32
+//   16            H     header: UTF-8 JSON `{format, meta, tensors: [{name, dtype, shape, offset, length}]}`,
+//                       right-padded with ASCII spaces so that the data section starts 8-byte aligned
+//   16+H          D     data section: each tensor's elements, row-major, little-endian, one after
+//                       another in header order; `offset` and `length` are in bytes from the start of
+//                       this section, and every offset is a multiple of the element size
+//   16+H+D        4     CRC-32 (IEEE, as zlib/PNG) of bytes [0, 16+H+D), uint32
+//
+// The fixed 16-byte prelude gives the expected file size before anything else is parsed, so a
+// truncated file is reported as such rather than as a checksum or JSON error. The version is
+// checked before the checksum so that a newer file asks for an upgrade rather than looking damaged.
+// Sizes are uint32, so one file holds at most 4 GiB of tensor data (the wasm32 memory limit anyway).
+// This module is platform-neutral (no Node imports); src/io/files.ts reads and writes files.
+
+/** The format version this build writes, and the newest it reads. */
+export const CHECKPOINT_FORMAT_VERSION = 1;
+
+/** Element types a checkpoint can hold. */
+export type StoredDType = 'float32' | 'int32';
+
+/** One named tensor in a checkpoint: element type, dimensions (outermost first) and row-major elements. */
+export interface StoredTensor {
+  dtype: StoredDType;
+  shape: number[];
+  data: Float32Array | Int32Array;
+}
+
+/** What a checkpoint holds: caller JSON (`meta`) and named tensors, in insertion order. */
+export interface CheckpointContents {
+  meta: unknown;
+  tensors: Map<string, StoredTensor>;
+}
+
+/** A checkpoint that cannot be written or read; the message, one line, starts with the file name. */
+export class CheckpointError extends Error {
+  constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super(`${file}: ${message.replace(/\s*\n\s*/g, ' ')}`, options);
+    this.name = 'CheckpointError';
+  }
+}
+
+const MAGIC = [0x57, 0x53, 0x48, 0x52]; // "WSHR"
+const PRELUDE = 16;
+const TRAILER = 4;
+const ALIGN = 8;
+const MAX_U32 = 0xffffffff;
+const ELEMENT_SIZE: Record<StoredDType, number> = { float32: 4, int32: 4 };
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/**
+ * CRC-32 (IEEE 802.3 polynomial, reflected, as zlib and PNG) of `bytes`. Pass a previous result as
+ * `seed` to continue it: `crc32(b, crc32(a))` equals `crc32(a ++ b)`. Returns an unsigned 32-bit integer.
+ */
+export function crc32(bytes: Uint8Array, seed = 0): number {
+  let c = ~seed;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+const hex32 = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+/** Number of elements of `shape`, or -1 when some dimension is not a non-negative safe integer or the product overflows. */
+function elementCount(shape: unknown): number {
+  if (!Array.isArray(shape)) return -1;
+  let n = 1;
+  for (const d of shape) {
+    if (!isCount(d)) return -1;
+    n *= d;
+  }
+  return Number.isSafeInteger(n) ? n : -1;
+}
+
+/** JSON.stringify replacer that refuses NaN and ±Infinity, which JSON would silently turn into null. */
+function strictJson(key: string, value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new Error(`meta holds ${value} under key ${JSON.stringify(key)}, which JSON cannot represent`);
+  }
+  return value;
+}
+
+/**
+ * Encodes a checkpoint into the container described at the top of this file. Rejects empty names,
+ * unknown dtypes, data of the wrong typed-array class, shapes that are not lists of non-negative
+ * integers, data whose length is not the product of the shape, and meta that JSON cannot hold
+ * exactly (cycles, BigInt, non-finite numbers). `file` names the target in error messages.
+ */
+export function encodeCheckpoint(c: CheckpointContents, file = '<bytes>'): Uint8Array {
+  const entries: { name: string; dtype: StoredDType; shape: number[]; offset: number; length: number }[] = [];
+  const sources: Uint8Array[] = [];
+  let dataLength = 0;
+  for (const [name, t] of c.tensors) {
+    const what = `tensor ${JSON.stringify(name)}`;
+    if (typeof name !== 'string' || name.length === 0) throw new CheckpointError(file, `tensor names must be non-empty strings, got ${JSON.stringify(name)}`);
+    if (t.dtype !== 'float32' && t.dtype !== 'int32') throw new CheckpointError(file, `${what}: unknown dtype ${JSON.stringify(t.dtype)} (known: float32, int32)`);
+    const ctor = t.dtype === 'float32' ? Float32Array : Int32Array;
+    if (!(t.data instanceof ctor)) throw new CheckpointError(file, `${what}: dtype ${t.dtype} needs a ${ctor.name}, got ${t.data?.constructor?.name ?? typeof t.data}`);
+    const n = elementCount(t.shape);
+    if (n < 0) throw new CheckpointError(file, `${what}: shape ${JSON.stringify(t.shape)} is not a list of non-negative integers`);
+    if (n !== t.data.length) throw new CheckpointError(file, `${what}: shape [${t.shape.join(', ')}] has ${n} elements but data has ${t.data.length}`);
+    const length = n * ELEMENT_SIZE[t.dtype];
+    dataLength = Math.ceil(dataLength / ELEMENT_SIZE[t.dtype]) * ELEMENT_SIZE[t.dtype];
+    entries.push({ name, dtype: t.dtype, shape: [...t.shape], offset: dataLength, length });
+    sources.push(new Uint8Array(t.data.buffer, t.data.byteOffset, length));
+    dataLength += length;
+  }
+  if (dataLength > MAX_U32) throw new CheckpointError(file, `tensor data is ${dataLength} bytes; one file holds at most ${MAX_U32}`);
+
+  let json: string;
+  try {
+    json = JSON.stringify({ format: CHECKPOINT_FORMAT_VERSION, meta: c.meta === undefined ? null : c.meta, tensors: entries }, strictJson);
+  } catch (e) {
+    throw new CheckpointError(file, `meta cannot be stored as JSON: ${(e as Error).message}`, { cause: e });
+  }
+  const headerText = new TextEncoder().encode(json);
+  const headerLength = Math.ceil(headerText.length / ALIGN) * ALIGN;
+  if (headerLength > MAX_U32) throw new CheckpointError(file, `header is ${headerLength} bytes; one file holds at most ${MAX_U32}`);
+
+  const dataStart = PRELUDE + headerLength;
+  const out = new Uint8Array(dataStart + dataLength + TRAILER);
+  const view = new DataView(out.buffer);
+  out.set(MAGIC, 0);
+  view.setUint32(4, CHECKPOINT_FORMAT_VERSION, true);
+  view.setUint32(8, headerLength, true);
+  view.setUint32(12, dataLength, true);
+  out.set(headerText, PRELUDE);
+  out.fill(0x20, PRELUDE + headerText.length, dataStart);
+  entries.forEach((e, i) => {
+    const at = dataStart + e.offset;
+    out.set(sources[i]!, at);
+    if (!LITTLE_ENDIAN_HOST) swap32(out.subarray(at, at + e.length));
+  });
+  view.setUint32(dataStart + dataLength, crc32(out.subarray(0, dataStart + dataLength)), true);
+  return out;
+}
+
+/** Reverses the byte order of every 4-byte word in place (only used on big-endian hosts). */
+function swap32(b: Uint8Array): void {
+  for (let i = 0; i + 3 < b.length; i += 4) {
+    const b0 = b[i]!, b1 = b[i + 1]!;
+    b[i] = b[i + 3]!; b[i + 1] = b[i + 2]!; b[i + 2] = b1; b[i + 3] = b0;
+  }
+}
+
+/** Printable form of the first bytes of a file, for the bad-magic message. */
+function describeMagic(bytes: Uint8Array): string {
+  const head = Array.from(bytes.subarray(0, 4));
+  const text = head.map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+  return `${head.map((b) => b.toString(16).padStart(2, '0')).join(' ')} "${text}"`;
+}
+
+/**
+ * Decodes and fully validates a checkpoint: magic, version, size, checksum, header JSON and every
+ * tensor entry. Throws a CheckpointError whose one-line message starts with `file`. Returned
+ * tensor data are fresh, aligned copies that never alias `bytes`.
+ */
+export function decodeCheckpoint(bytes: Uint8Array, file = '<bytes>'): CheckpointContents {
+  const fail = (message: string): never => { throw new CheckpointError(file, message); };
+  const minimum = PRELUDE + TRAILER;
+  const truncated = (expected: string): never => fail(`file is truncated: expected ${expected} bytes, found ${bytes.length}`);
+
+  const magicOk = MAGIC.every((m, i) => i >= bytes.length || bytes[i] === m);
+  if (!magicOk) fail(`not a weightshare model file (magic ${describeMagic(bytes)}, expected 57 53 48 52 "WSHR")`);
+  if (bytes.length < 8) truncated(`at least ${minimum}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(4, true);
+  if (version === 0) fail('invalid format version 0');
+  if (version > CHECKPOINT_FORMAT_VERSION) {
+    fail(`written by format version ${version}; this weightshare reads up to version ${CHECKPOINT_FORMAT_VERSION} — upgrade weightshare`);
+  }
+  if (bytes.length < minimum) truncated(`at least ${minimum}`);
+  const headerLength = view.getUint32(8, true);
+  const dataLength = view.getUint32(12, true);
+  const dataStart = PRELUDE + headerLength;
+  const expected = dataStart + dataLength + TRAILER;
+  if (bytes.length < expected) truncated(`${expected}`);
+  if (bytes.length > expected) fail(`unexpected trailing data: expected ${expected} bytes, found ${bytes.length}`);
+  const stored = view.getUint32(expected - TRAILER, true);
+  const computed = crc32(bytes.subarray(0, expected - TRAILER));
+  if (stored !== computed) fail(`checksum mismatch: file is damaged (stored ${hex32(stored)}, computed ${hex32(computed)})`);
+
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PRELUDE, dataStart));
+  } catch {
+    return fail('header is not valid UTF-8');
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    return fail(`header is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) return fail('header is not a JSON object');
+  const h = header as Record<string, unknown>;
+  if (h.format !== version) fail(`header says format ${JSON.stringify(h.format)} but the prelude says version ${version}`);
+  if (!('meta' in h)) fail('header has no "meta" field');
+  if (!Array.isArray(h.tensors)) return fail('header field "tensors" is not an array');
+
+  const tensors = new Map<string, StoredTensor>();
+  h.tensors.forEach((entry: unknown, i: number) => {
+    if (typeof entry !== 'object' || entry === null) fail(`tensor entry #${i} is not a JSON object`);
+    const e = entry as Record<string, unknown>;
+    if (typeof e.name !== 'string' || e.name.length === 0) fail(`tensor entry #${i} has no name (a non-empty string)`);
+    const name = e.name as string;
+    const what = `tensor ${JSON.stringify(name)}`;
+    if (tensors.has(name)) fail(`duplicate tensor name ${JSON.stringify(name)} (entry #${i})`);
+    if (e.dtype !== 'float32' && e.dtype !== 'int32') fail(`${what}: unknown dtype ${JSON.stringify(e.dtype)} (known: float32, int32)`);
+    const dtype = e.dtype as StoredDType;
+    const n = elementCount(e.shape);
+    if (n < 0) fail(`${what}: shape ${JSON.stringify(e.shape)} is not a list of non-negative integers`);
+    if (!isCount(e.offset) || !isCount(e.length)) fail(`${what}: offset and length must be non-negative integers, got ${JSON.stringify(e.offset)} and ${JSON.stringify(e.length)}`);
+    const offset = e.offset as number, length = e.length as number, size = ELEMENT_SIZE[dtype];
+    const shape = e.shape as number[];
+    if (length !== n * size) fail(`${what}: length ${length} bytes does not match shape [${shape.join(', ')}] of ${dtype} (${n * size} bytes)`);
+    if (offset % size !== 0) fail(`${what}: offset ${offset} is not a multiple of ${size}`);
+    if (offset + length > dataLength) fail(`${what}: bytes [${offset}, ${offset + length}) lie outside the data section (${dataLength} bytes)`);
+    const copy = new Uint8Array(length); // not bytes.slice: Buffer#slice returns a view, not a copy
+    copy.set(bytes.subarray(dataStart + offset, dataStart + offset + length));
+    if (!LITTLE_ENDIAN_HOST) swap32(copy);
+    const data = dtype === 'float32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
+    tensors.set(name, { dtype, shape: [...shape], data });
+  });
+  return { meta: h.meta, tensors };
+}

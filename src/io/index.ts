@@ -1,0 +1,2 @@
+// weightshare/io: the checkpoint container (platform-neutral; file helpers live in ./files.js, Node only).
+export * from './checkpoint.js';

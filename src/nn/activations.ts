@@ -1,0 +1,34 @@
+// Activation functions by Keras name, and the fused bias + activation every weighted layer ends with.
+import { biasAct, gelu, relu, sigmoid, softmax, tanh } from '../core/ops/index.js';
+import type { Tensor } from '../core/tensor.js';
+
+/** Keras names of the activations. */
+export const ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax', 'gelu'] as const;
+/** One of {@link ACTIVATIONS}. */
+export type ActivationName = (typeof ACTIVATIONS)[number];
+
+/** Validates an activation name (null/undefined → 'linear'); throws naming the layer and the allowed names. */
+export function activationName(name: string | null | undefined, where: string): ActivationName {
+  const n = name ?? 'linear';
+  if ((ACTIVATIONS as readonly string[]).includes(n)) return n as ActivationName;
+  throw new RangeError(`${where}: unknown activation '${n}' (expected one of ${ACTIVATIONS.join(', ')})`);
+}
+
+/** act(x) along the last axis where it matters (softmax). With `logits` set, softmax is skipped (losses fuse it). */
+export function activate(x: Tensor, act: ActivationName, logits = false): Tensor {
+  switch (act) {
+    case 'linear': return x;
+    case 'relu': return relu(x);
+    case 'sigmoid': return sigmoid(x);
+    case 'tanh': return tanh(x);
+    case 'gelu': return gelu(x);
+    case 'softmax': return logits ? x : softmax(x, -1);
+  }
+}
+
+/** act(x + bias) with one fused kernel where the backend has it (linear, relu, sigmoid, tanh). */
+export function biasActivate(x: Tensor, bias: Tensor | undefined, act: ActivationName, logits = false): Tensor {
+  if (!bias) return activate(x, act, logits);
+  if (act === 'linear' || act === 'relu' || act === 'sigmoid' || act === 'tanh') return biasAct(x, bias, act);
+  return activate(biasAct(x, bias, 'linear'), act, logits);
+}

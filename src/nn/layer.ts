@@ -1,0 +1,198 @@
+// The Layer base class: shape inference, weights held as sharing maps, config for saving, and the class registry.
+import { ShapeError, fmt } from '../core/errors.js';
+import { Random } from '../core/random.js';
+import { shapesEqual, type Shape } from '../core/shape.js';
+import type { Tensor } from '../core/tensor.js';
+import { DenseMap } from '../sharing/dense.js';
+import type { Parameter, WeightMap } from '../sharing/weight-map.js';
+import { type Fans, initialize, type InitializerName } from './initializers.js';
+
+/** What a layer's forward pass may depend on besides its input. */
+export interface CallContext {
+  /** Training mode (Dropout is active only then). */
+  training: boolean;
+  /** Seed of this step's randomness; layers mix in their own name. */
+  seed: number;
+  /** Set on the model's last layer when the loss wants logits: a final softmax is skipped. */
+  logits?: boolean;
+}
+
+/** Options every layer takes. */
+export interface LayerOptions {
+  /** Unique name within the model (Keras style: 'dense', 'dense_1', … when omitted). */
+  name?: string;
+  /** Seed of this layer's initialisers (default: derived from the model's seed and the layer's position). */
+  seed?: number;
+  /** Per-sample input shape, for the first layer of a `sequential` model (Keras `inputShape`). */
+  inputShape?: readonly number[];
+}
+
+/** A layer's serialised form: its registered class name and its config (JSON). */
+export interface LayerSpec {
+  className: string;
+  config: Record<string, unknown>;
+}
+
+/** A named weight of a layer: `conv2d/kernel`. */
+export interface NamedWeight {
+  layer: Layer;
+  /** 'kernel', 'bias', … */
+  name: string;
+  map: WeightMap;
+}
+
+/** A placeholder in a functional model: a model input or a layer's output, with its per-sample shape. */
+export class SymbolicTensor {
+  constructor(
+    /** Per-sample shape (no batch axis). */
+    readonly shape: readonly number[],
+    /** The layer that produces it (undefined for a model input). */
+    readonly layer: Layer | undefined,
+    /** The layer's input (undefined for a model input). */
+    readonly input: SymbolicTensor | undefined,
+    readonly name = '',
+  ) {}
+}
+
+/** A model input of the given per-sample shape (Keras `Input(shape=...)`). */
+export function input(o: { shape: readonly number[]; name?: string }): SymbolicTensor {
+  for (const d of o.shape) if (!Number.isInteger(d) || d < 1) throw new RangeError(`input: shape must hold positive integers, got [${o.shape.join(',')}]`);
+  return new SymbolicTensor([...o.shape], undefined, undefined, o.name ?? 'input');
+}
+
+/** A layer: maps a batch [N, ...inputShape] to [N, ...outputShape], asking its maps for its weights. */
+export abstract class Layer {
+  /** The Keras class name, e.g. 'Dense'; the key of the registry. */
+  abstract readonly className: string;
+  /** Keras' default name stem, e.g. 'dense', 'max_pooling2d'. */
+  abstract readonly defaultName: string;
+  name: string;
+  /** Seed given by the user (else the model assigns one at build). */
+  readonly seed: number | undefined;
+  /** The per-sample input shape given at construction, if any. */
+  readonly declaredInputShape: number[] | undefined;
+  /** Per-sample input shape, set by build. */
+  inputShape: number[] | undefined;
+  private readonly maps = new Map<string, WeightMap>();
+
+  constructor(o: LayerOptions = {}) {
+    this.name = o.name ?? '';
+    this.seed = o.seed;
+    this.declaredInputShape = o.inputShape ? [...o.inputShape] : undefined;
+    this.inputShape = undefined;
+  }
+
+  /** True once the weights exist. */
+  get built(): boolean {
+    return this.inputShape !== undefined;
+  }
+
+  /** Creates the weights for a per-sample input shape (once; a second call must agree on the shape). */
+  build(inputShape: Shape, seed: number): void {
+    if (this.inputShape) {
+      if (!shapesEqual(this.inputShape, inputShape)) {
+        throw new ShapeError(this.name, `layer '${this.name}' was built for inputs ${fmt(this.inputShape)} but now gets ${fmt(inputShape)}`);
+      }
+      return;
+    }
+    this.outputShape(inputShape);
+    this.createWeights(inputShape, new Random(this.seed ?? seed));
+    this.inputShape = [...inputShape];
+  }
+
+  /** Connects the layer in a functional model: checks the shape and returns the symbolic output. */
+  apply(x: SymbolicTensor): SymbolicTensor {
+    return new SymbolicTensor(this.outputShape(x.shape), this, x);
+  }
+
+  /** Subclasses create their weights here with {@link addWeight}. */
+  protected createWeights(_inputShape: Shape, _rng: Random): void {}
+
+  /** Adds a weight held by a dense map, drawn from `init` with a seed from `rng`. */
+  protected addWeight(name: string, shape: Shape, init: InitializerName, rng: Random, fans?: Fans): WeightMap {
+    const map = new DenseMap(initialize(init, shape, rng.nextUint32(), fans));
+    this.maps.set(name, map);
+    return map;
+  }
+
+  /** The map of a weight (throws naming the layer if it does not exist). */
+  weight(name: string): WeightMap {
+    const m = this.maps.get(name);
+    if (!m) throw new Error(`layer '${this.name}' has no weight '${name}' (built: ${this.built})`);
+    return m;
+  }
+
+  /** The layer's weights in creation order. */
+  weights(): NamedWeight[] {
+    return [...this.maps].map(([name, map]) => ({ layer: this, name, map }));
+  }
+
+  /** Free parameters of all weights (each once). */
+  parameters(): Parameter[] {
+    const seen = new Set<Parameter>();
+    for (const m of this.maps.values()) for (const p of m.parameters()) seen.add(p);
+    return [...seen];
+  }
+
+  /** Number of free parameters. */
+  countParams(): number {
+    return this.parameters().reduce((s, p) => s + p.value.size, 0);
+  }
+
+  /** Per-sample output shape for a per-sample input shape; throws a ShapeError naming the layer when the input does not fit. */
+  abstract outputShape(inputShape: Shape): number[];
+
+  /** The forward pass on a batch [N, ...inputShape]. */
+  abstract call(x: Tensor, ctx: CallContext): Tensor;
+
+  /** The layer's own settings (JSON); `name`, `seed`, `inputShape` are added by {@link toJSON}. */
+  protected abstract config(): Record<string, unknown>;
+
+  /** Registered class name + config: enough, with the weights, to rebuild the layer. */
+  toJSON(): LayerSpec {
+    const c: Record<string, unknown> = { name: this.name, ...this.config() };
+    if (this.seed !== undefined) c.seed = this.seed;
+    if (this.declaredInputShape) c.inputShape = this.declaredInputShape;
+    return { className: this.className, config: c };
+  }
+
+  /** A ShapeError prefixed with the layer's name. */
+  protected shapeError(message: string): ShapeError {
+    return new ShapeError(`layer '${this.name || this.defaultName}' (${this.className})`, message);
+  }
+
+  /** Frees the weights. */
+  dispose(): void {
+    for (const m of this.maps.values()) m.dispose();
+    this.maps.clear();
+    this.inputShape = undefined;
+  }
+}
+
+type LayerFactory = (config: Record<string, unknown>) => Layer;
+const registry = new Map<string, LayerFactory>();
+
+/** Registers a layer class under its Keras class name, so saved models can be rebuilt. */
+export function registerLayer(className: string, factory: LayerFactory): void {
+  registry.set(className, factory);
+}
+
+/** Rebuilds a layer (unbuilt, no weights yet) from its spec. */
+export function layerFromSpec(spec: LayerSpec): Layer {
+  const f = registry.get(spec.className);
+  if (!f) throw new Error(`unknown layer class '${spec.className}' (known: ${[...registry.keys()].join(', ')})`);
+  return f(spec.config);
+}
+
+/** Checks an integer option (≥ min) of a layer. */
+export function intOption(layer: string, option: string, v: unknown, min = 1): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new RangeError(`layer '${layer}': ${option} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Normalises a number or [h, w] pair option. */
+export function pairOption(layer: string, option: string, v: unknown, min = 1): [number, number] {
+  const pair = typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(pair) || pair.length !== 2) throw new RangeError(`layer '${layer}': ${option} must be a number or a pair [h, w], got ${JSON.stringify(v)}`);
+  return [intOption(layer, option, pair[0], min), intOption(layer, option, pair[1], min)];
+}

@@ -1,0 +1,92 @@
+// Conv2D: y = act(conv(x, kernel) + b), NHWC inputs and HWIO kernels like Keras.
+import { conv2d } from '../../core/ops/index.js';
+import type { Random } from '../../core/random.js';
+import { conv2dParams, type Padding, type Shape } from '../../core/shape.js';
+import type { Tensor } from '../../core/tensor.js';
+import { type ActivationName, activationName, biasActivate } from '../activations.js';
+import { initializerName, type InitializerName } from '../initializers.js';
+import { type CallContext, intOption, Layer, type LayerOptions, pairOption, registerLayer } from '../layer.js';
+
+/** Options of {@link Conv2D} (Keras names). */
+export interface Conv2DLayerOptions extends LayerOptions {
+  filters: number;
+  kernelSize: number | [number, number];
+  strides?: number | [number, number];
+  padding?: Padding;
+  dilationRate?: number | [number, number];
+  activation?: ActivationName;
+  useBias?: boolean;
+  kernelInitializer?: string;
+  biasInitializer?: string;
+}
+
+/** Checks a padding option. */
+export function paddingOption(layer: string, v: unknown): Padding {
+  const p = v ?? 'valid';
+  if (p !== 'valid' && p !== 'same') throw new RangeError(`layer '${layer}': padding must be 'valid' or 'same', got ${JSON.stringify(v)}`);
+  return p;
+}
+
+/** 2-D convolution: kernel [KH, KW, C, filters], bias [filters]; [N, H, W, C] → [N, OH, OW, filters]. */
+export class Conv2D extends Layer {
+  readonly className = 'Conv2D';
+  readonly defaultName = 'conv2d';
+  readonly filters: number;
+  readonly kernelSize: [number, number];
+  readonly strides: [number, number];
+  readonly padding: Padding;
+  readonly dilationRate: [number, number];
+  readonly activation: ActivationName;
+  readonly useBias: boolean;
+  readonly kernelInitializer: InitializerName;
+  readonly biasInitializer: InitializerName;
+
+  constructor(o: Conv2DLayerOptions) {
+    super(o);
+    const n = o.name ?? 'conv2d';
+    this.filters = intOption(n, 'filters', o.filters);
+    this.kernelSize = pairOption(n, 'kernelSize', o.kernelSize);
+    this.strides = pairOption(n, 'strides', o.strides ?? 1);
+    this.padding = paddingOption(n, o.padding);
+    this.dilationRate = pairOption(n, 'dilationRate', o.dilationRate ?? 1);
+    this.activation = activationName(o.activation, `layer '${n}'`);
+    this.useBias = o.useBias ?? true;
+    this.kernelInitializer = initializerName(o.kernelInitializer ?? 'glorot_uniform', `layer '${n}'`);
+    this.biasInitializer = initializerName(o.biasInitializer ?? 'zeros', `layer '${n}'`);
+  }
+
+  private kernelShape(s: Shape): number[] {
+    return [...this.kernelSize, s[2], this.filters];
+  }
+
+  outputShape(s: Shape): number[] {
+    if (s.length !== 3) throw this.shapeError(`needs inputs [N, H, W, C], got per-sample shape [${s.join(',')}]`);
+    try {
+      const p = conv2dParams(this.name, [1, ...s], this.kernelShape(s), { strides: this.strides, padding: this.padding, dilations: this.dilationRate });
+      return [p.oh, p.ow, p.f];
+    } catch (e) {
+      throw this.shapeError(`input [${s.join(',')}] does not fit: ${(e as Error).message}`);
+    }
+  }
+
+  protected override createWeights(s: Shape, rng: Random): void {
+    this.addWeight('kernel', this.kernelShape(s), this.kernelInitializer, rng);
+    if (this.useBias) this.addWeight('bias', [this.filters], this.biasInitializer, rng);
+  }
+
+  call(x: Tensor, ctx: CallContext): Tensor {
+    const w = this.weight('kernel').materialize();
+    const y = conv2d(x, w, { strides: this.strides, padding: this.padding, dilations: this.dilationRate });
+    return biasActivate(y, this.useBias ? this.weight('bias').materialize() : undefined, this.activation, ctx.logits);
+  }
+
+  protected config(): Record<string, unknown> {
+    return {
+      filters: this.filters, kernelSize: this.kernelSize, strides: this.strides, padding: this.padding, dilationRate: this.dilationRate,
+      activation: this.activation, useBias: this.useBias, kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer,
+    };
+  }
+}
+
+registerLayer('Conv2D', (c) => new Conv2D(c as unknown as Conv2DLayerOptions));
+

@@ -1,0 +1,46 @@
+// Dropout: zeroes a fraction `rate` of the inputs while training and scales the rest by 1/(1−rate); identity at inference.
+import { greaterEqual, mul, randomUniform } from '../../core/ops/index.js';
+import type { Shape } from '../../core/shape.js';
+import type { Tensor } from '../../core/tensor.js';
+import { type CallContext, Layer, type LayerOptions, registerLayer } from '../layer.js';
+
+/** Options of {@link Dropout}. */
+export interface DropoutOptions extends LayerOptions {
+  rate: number;
+}
+
+/** Inverted dropout; the mask is drawn from the step's seed mixed with the layer's name, so runs are reproducible. */
+export class Dropout extends Layer {
+  readonly className = 'Dropout';
+  readonly defaultName = 'dropout';
+  readonly rate: number;
+  constructor(o: DropoutOptions) {
+    super(o);
+    if (!(typeof o.rate === 'number' && o.rate >= 0 && o.rate < 1)) {
+      throw new RangeError(`layer '${o.name ?? 'dropout'}': rate must be in [0, 1), got ${JSON.stringify(o.rate)}`);
+    }
+    this.rate = o.rate;
+  }
+  outputShape(s: Shape): number[] {
+    return [...s];
+  }
+  call(x: Tensor, ctx: CallContext): Tensor {
+    if (!ctx.training || this.rate === 0) return x;
+    const u = randomUniform(x.shape, { seed: mixSeed(ctx.seed, this.name) });
+    const keepMask = greaterEqual(u, this.rate);
+    return mul(x, mul(keepMask, 1 / (1 - this.rate)));
+  }
+  protected config(): Record<string, unknown> {
+    return { rate: this.rate };
+  }
+}
+
+/** A 32-bit seed from a seed and a string (FNV-1a over the name, then mixed). */
+export function mixSeed(seed: number, name: string): number {
+  let h = (2166136261 ^ (seed >>> 0)) >>> 0;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+  return (h ^ (h >>> 12)) >>> 0;
+}
+
+registerLayer('Dropout', (c) => new Dropout(c as unknown as DropoutOptions));

@@ -1,0 +1,24 @@
+// The layer classes and the `layers` factory namespace (TF.js style: layers.dense({ units: 10 })).
+import { Activation, type ActivationOptions } from './activation.js';
+import { Conv2D, type Conv2DLayerOptions } from './conv2d.js';
+import { Dense, type DenseOptions } from './dense.js';
+import { Dropout, type DropoutOptions } from './dropout.js';
+import { Flatten } from './flatten.js';
+import { LocallyConnected2D, type LocallyConnected2DOptions } from './locally-connected2d.js';
+import { AveragePooling2D, MaxPooling2D, type Pooling2DOptions } from './pooling.js';
+import type { LayerOptions } from '../layer.js';
+
+export { Activation, Conv2D, Dense, Dropout, Flatten, LocallyConnected2D, AveragePooling2D, MaxPooling2D };
+export type { ActivationOptions, Conv2DLayerOptions, DenseOptions, DropoutOptions, LocallyConnected2DOptions, Pooling2DOptions };
+
+/** Layer factories with Keras names in camelCase. */
+export const layers = {
+  dense: (o: DenseOptions): Dense => new Dense(o),
+  conv2d: (o: Conv2DLayerOptions): Conv2D => new Conv2D(o),
+  locallyConnected2d: (o: LocallyConnected2DOptions): LocallyConnected2D => new LocallyConnected2D(o),
+  maxPooling2d: (o: Pooling2DOptions = {}): MaxPooling2D => new MaxPooling2D(o),
+  averagePooling2d: (o: Pooling2DOptions = {}): AveragePooling2D => new AveragePooling2D(o),
+  flatten: (o: LayerOptions = {}): Flatten => new Flatten(o),
+  dropout: (o: DropoutOptions): Dropout => new Dropout(o),
+  activation: (o: ActivationOptions): Activation => new Activation(o),
+};

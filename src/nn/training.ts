@@ -1,0 +1,304 @@
+// The training loop behind Model.fit / evaluate / predict: seeded batching, one taped step per batch, callbacks, NaN stop.
+import { tidy } from '../core/engine.js';
+import { DTypeError, fmt, IndexError, ShapeError } from '../core/errors.js';
+import { gather, tensor } from '../core/ops/index.js';
+import { valueAndGrads } from '../core/tape.js';
+import type { Tensor } from '../core/tensor.js';
+import { mixSeed } from './layers/dropout.js';
+import type { Model } from './model.js';
+
+/** Inputs or targets: a tensor [N, ...], or a typed array with its shape. */
+export type Data = Tensor | { data: Float32Array | Int32Array; shape: readonly number[] };
+
+/** Values reported to callbacks and stored in the history (Keras keys: loss, accuracy, val_loss, val_accuracy). */
+export type Logs = Record<string, number>;
+
+/** Hooks called during {@link fit}; set `model.stopTraining = true` to stop after the current batch. */
+export interface Callback {
+  onTrainBegin?(info: { epochs: number; stepsPerEpoch: number; samples: number; initialEpoch: number }): void | Promise<void>;
+  onEpochBegin?(epoch: number): void | Promise<void>;
+  /** After each batch: `logs` holds running epoch means (loss, metrics) and `samples` seen this epoch. */
+  onBatchEnd?(step: number, logs: Logs): void | Promise<void>;
+  /** After each epoch (0-based), with the epoch's means and validation results. */
+  onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  onTrainEnd?(logs: Logs): void | Promise<void>;
+}
+
+/** Options of {@link fit} (Keras names). */
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  /** Fraction of the samples, taken from the end before shuffling, held out for validation. */
+  validationSplit?: number;
+  validationData?: [Data, Data];
+  /** Shuffle the training samples each epoch (default true). */
+  shuffle?: boolean;
+  /** Seed of the shuffling and of dropout; the same seed gives the same run (default 0). */
+  seed?: number;
+  callbacks?: Callback[];
+  /** Epoch to start at (for resuming): epochs before it are skipped but keep their shuffle order. */
+  initialEpoch?: number;
+  /** Yield to the event loop every this many ms so signals and timers can run (default 50). */
+  yieldEveryMs?: number;
+}
+
+/** What fit returns: the epochs run and the per-epoch logs (Keras `History`). */
+export interface History {
+  epoch: number[];
+  history: Record<string, number[]>;
+}
+
+/** Thrown by fit when the loss becomes NaN or infinite; the weights are those before the failing step. */
+export class NonFiniteLossError extends Error {
+  constructor(readonly epoch: number, readonly step: number, readonly value: number) {
+    super(`loss became ${value} at epoch ${epoch + 1}, batch ${step + 1}; training stopped with the weights from before this batch (try a lower learning rate)`);
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+/** A view of Data that can cut rows: count, per-sample shape, and a batch of rows as a tensor. */
+class Rows {
+  readonly n: number;
+  readonly sampleShape: number[];
+  readonly dtype: 'float32' | 'int32';
+  private readonly array: Float32Array | Int32Array | undefined;
+  private readonly source: Tensor | undefined;
+  readonly rowSize: number;
+
+  constructor(d: Data, what: string) {
+    if ('isTensor' in d) {
+      this.source = d;
+      this.array = undefined;
+      this.dtype = d.dtype as 'float32' | 'int32';
+    } else {
+      this.array = d.data;
+      this.source = undefined;
+      this.dtype = d.data instanceof Int32Array ? 'int32' : 'float32';
+      const size = d.shape.reduce((a, b) => a * b, 1);
+      if (size !== d.data.length) throw new ShapeError(what, `shape ${fmt(d.shape)} needs ${size} values but the array has ${d.data.length}`);
+    }
+    const shape = this.source ? this.source.shape : (d as { shape: readonly number[] }).shape;
+    if (shape.length < 1) throw new ShapeError(what, `needs a batch axis, got shape ${fmt(shape)}`);
+    this.n = shape[0];
+    this.sampleShape = shape.slice(1);
+    this.rowSize = this.sampleShape.reduce((a, b) => a * b, 1);
+  }
+
+  /** Rows at `idx` as a tensor [idx.length, ...sampleShape]. */
+  take(idx: Int32Array): Tensor {
+    if (this.source) return tidy(() => gather(this.source!, tensor(idx, [idx.length], 'int32'), 0));
+    const a = this.array!;
+    const out = a instanceof Int32Array ? new Int32Array(idx.length * this.rowSize) : new Float32Array(idx.length * this.rowSize);
+    const r = this.rowSize;
+    for (let k = 0; k < idx.length; k++) out.set(a.subarray(idx[k] * r, idx[k] * r + r), k * r);
+    return tensor(out, [idx.length, ...this.sampleShape], this.dtype);
+  }
+
+  /** A Rows over [start, end) (no copy for arrays). */
+  range(start: number, end: number): Data {
+    if (this.source) {
+      const idx = new Int32Array(end - start).map((_, i) => start + i);
+      return this.take(idx);
+    }
+    return { data: this.array!.subarray(start * this.rowSize, end * this.rowSize), shape: [end - start, ...this.sampleShape] };
+  }
+
+  /** The values as a typed array (reads a tensor once). */
+  values(): Float32Array | Int32Array {
+    return this.array ?? this.source!.data();
+  }
+}
+
+function checkPair(m: Model, x: Rows, y: Rows): void {
+  if (x.n !== y.n) throw new ShapeError(`model '${m.name}'`, `${x.n} input samples but ${y.n} targets`);
+  const want = m.inputShape;
+  if (x.sampleShape.length !== want.length || x.sampleShape.some((d, i) => d !== want[i])) {
+    throw new ShapeError(`model '${m.name}'`, `expects inputs [N, ${want.join(', ')}], got [${x.n}, ${x.sampleShape.join(', ')}] (input of layer '${m.graph[0]?.layer.name}')`);
+  }
+  const loss = m.loss!;
+  if (loss.labelDType === 'int32') {
+    if (y.dtype !== 'int32') throw new DTypeError(loss.name, `labels must be int32 class indices, got ${y.dtype}`);
+    const classes = m.outputShape[m.outputShape.length - 1];
+    const v = y.values();
+    for (let i = 0; i < v.length; i++) {
+      if (!(v[i] >= 0 && v[i] < classes)) throw new IndexError(loss.name, `label ${v[i]} of sample ${i} is outside the model's ${classes} classes [0, ${classes})`);
+    }
+  } else if (y.dtype !== 'float32') throw new DTypeError(loss.name, `targets must be float32, got ${y.dtype}`);
+}
+
+function requireCompiled(m: Model, what: string): void {
+  if (!m.optimizer || !m.loss) throw new Error(`model '${m.name}': call compile({ optimizer, loss }) before ${what}`);
+}
+
+/** Loss and metrics of one batch; with `train`, also one optimizer step (skipped when the loss is not finite). */
+function runBatch(m: Model, xb: Tensor, yb: Tensor, train: boolean, seed: number): { loss: number; metrics: { sum: number; count: number }[] } {
+  const loss = m.loss!;
+  const logits = loss.fusesSoftmax && !loss.fromLogits && m.endsInSoftmax();
+  return tidy(() => {
+    let out!: Tensor;
+    const f = (): Tensor => {
+      out = m.call(xb, { training: train, seed, logits });
+      return loss.compute(out, yb, logits || loss.fromLogits);
+    };
+    let value: number;
+    if (train) {
+      const params = m.namedParameters().map((p) => p.param.value);
+      const r = valueAndGrads(f, params);
+      value = r.value.item();
+      if (Number.isFinite(value)) m.optimizer!.step(params, r.grads);
+    } else value = f().item();
+    return { loss: value, metrics: m.metrics.map((mt) => mt.update(out, yb)) };
+  }) as { loss: number; metrics: { sum: number; count: number }[] };
+}
+
+/** Mean loss and metrics over all samples. */
+function evaluateRows(m: Model, x: Rows, y: Rows, batchSize: number): Logs {
+  let lossSum = 0;
+  const sums = m.metrics.map(() => 0);
+  const counts = m.metrics.map(() => 0);
+  for (let start = 0; start < x.n; start += batchSize) {
+    const idx = new Int32Array(Math.min(batchSize, x.n - start)).map((_, i) => start + i);
+    const xb = x.take(idx);
+    const yb = y.take(idx);
+    try {
+      const r = runBatch(m, xb, yb, false, 0);
+      lossSum += r.loss * idx.length;
+      r.metrics.forEach((s, i) => { sums[i] += s.sum; counts[i] += s.count; });
+    } finally {
+      xb.dispose();
+      yb.dispose();
+    }
+  }
+  const logs: Logs = { loss: lossSum / Math.max(1, x.n) };
+  m.metrics.forEach((mt, i) => { logs[mt.name] = sums[i] / Math.max(1, counts[i]); });
+  return logs;
+}
+
+function positiveInt(what: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`fit: ${what} must be a positive integer, got ${v}`);
+  return v;
+}
+
+const yieldNow = (): Promise<void> => new Promise((r) => setImmediate ? setImmediate(r) : setTimeout(r, 0));
+
+/** Keras `fit`: trains `m` on (x, y); see {@link FitOptions}. Async so that signals, timers and progress output can run. */
+export async function fit(m: Model, xData: Data, yData: Data, o: FitOptions = {}): Promise<History> {
+  requireCompiled(m, 'fit');
+  m.build();
+  const epochs = positiveInt('epochs', o.epochs ?? 1);
+  const batchSize = positiveInt('batchSize', o.batchSize ?? 32);
+  const seed = o.seed ?? 0;
+  const initialEpoch = o.initialEpoch ?? 0;
+  let x = new Rows(xData, 'fit: x');
+  let y = new Rows(yData, 'fit: y');
+  checkPair(m, x, y);
+  let val: [Rows, Rows] | undefined;
+  if (o.validationData) {
+    val = [new Rows(o.validationData[0], 'fit: validation x'), new Rows(o.validationData[1], 'fit: validation y')];
+    checkPair(m, val[0], val[1]);
+  } else if (o.validationSplit) {
+    const f = o.validationSplit;
+    if (!(f > 0 && f < 1)) throw new RangeError(`fit: validationSplit must be in (0, 1), got ${f}`);
+    const cut = Math.floor(x.n * (1 - f));
+    if (cut < 1 || cut >= x.n) throw new RangeError(`fit: validationSplit ${f} of ${x.n} samples leaves an empty part`);
+    val = [new Rows(x.range(cut, x.n), 'fit: validation x'), new Rows(y.range(cut, y.n), 'fit: validation y')];
+    x = new Rows(x.range(0, cut), 'fit: x');
+    y = new Rows(y.range(0, cut), 'fit: y');
+  }
+  const steps = Math.ceil(x.n / batchSize);
+  const history: History = { epoch: [], history: {} };
+  const cbs = o.callbacks ?? [];
+  const yieldMs = o.yieldEveryMs ?? 50;
+  let lastYield = Date.now();
+  m.stopTraining = false;
+  for (const c of cbs) await c.onTrainBegin?.({ epochs, stepsPerEpoch: steps, samples: x.n, initialEpoch });
+  let logs: Logs = {};
+  for (let epoch = initialEpoch; epoch < epochs && !m.stopTraining; epoch++) {
+    for (const c of cbs) await c.onEpochBegin?.(epoch);
+    const order = epochOrder(x.n, o.shuffle ?? true, seed, epoch);
+    let lossSum = 0;
+    let seen = 0;
+    const sums = m.metrics.map(() => 0);
+    const counts = m.metrics.map(() => 0);
+    for (let step = 0; step < steps && !m.stopTraining; step++) {
+      const idx = order.subarray(step * batchSize, Math.min(x.n, (step + 1) * batchSize));
+      const xb = x.take(idx);
+      const yb = y.take(idx);
+      let r: ReturnType<typeof runBatch>;
+      try {
+        r = runBatch(m, xb, yb, true, mixSeed(seed, `step:${m.optimizer!.iterations}`));
+      } finally {
+        xb.dispose();
+        yb.dispose();
+      }
+      if (!Number.isFinite(r.loss)) throw new NonFiniteLossError(epoch, step, r.loss);
+      lossSum += r.loss * idx.length;
+      seen += idx.length;
+      r.metrics.forEach((s, i) => { sums[i] += s.sum; counts[i] += s.count; });
+      const batchLogs: Logs = { loss: lossSum / seen, samples: seen };
+      m.metrics.forEach((mt, i) => { batchLogs[mt.name] = sums[i] / counts[i]; });
+      for (const c of cbs) await c.onBatchEnd?.(step, batchLogs);
+      if (Date.now() - lastYield >= yieldMs) {
+        await yieldNow();
+        lastYield = Date.now();
+      }
+    }
+    if (seen < x.n) break; // stopped mid-epoch: the epoch is not complete, so it is not logged
+    logs = { loss: lossSum / seen };
+    m.metrics.forEach((mt, i) => { logs[mt.name] = sums[i] / counts[i]; });
+    if (val) for (const [k, v] of Object.entries(evaluateRows(m, val[0], val[1], batchSize))) logs[`val_${k}`] = v;
+    history.epoch.push(epoch);
+    for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
+    for (const c of cbs) await c.onEpochEnd?.(epoch, logs);
+  }
+  for (const c of cbs) await c.onTrainEnd?.(logs);
+  return history;
+}
+
+/** The sample order of an epoch: a seeded shuffle that depends only on (seed, epoch), so resumed runs match. */
+export function epochOrder(n: number, shuffle: boolean, seed: number, epoch: number): Int32Array {
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  if (!shuffle) return idx;
+  let s = mixSeed(seed, `epoch:${epoch}`);
+  for (let i = n - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = Math.floor(((s >>> 8) / 16777216) * (i + 1));
+    const t = idx[i];
+    idx[i] = idx[j];
+    idx[j] = t;
+  }
+  return idx;
+}
+
+/** Keras `evaluate`: mean loss and metrics over (x, y). */
+export function evaluate(m: Model, xData: Data, yData: Data, o: { batchSize?: number } = {}): Logs {
+  requireCompiled(m, 'evaluate');
+  m.build();
+  const x = new Rows(xData, 'evaluate: x');
+  const y = new Rows(yData, 'evaluate: y');
+  checkPair(m, x, y);
+  return evaluateRows(m, x, y, positiveInt('batchSize', o.batchSize ?? 32));
+}
+
+/** Keras `predict`: the model's outputs for every sample, [N, ...outputShape], computed in batches. */
+export function predict(m: Model, xData: Data, o: { batchSize?: number } = {}): Tensor {
+  m.build();
+  const x = new Rows(xData, 'predict: x');
+  const bs = positiveInt('batchSize', o.batchSize ?? 32);
+  const outShape = m.outputShape;
+  const rowSize = outShape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(x.n * rowSize);
+  for (let start = 0; start < x.n; start += bs) {
+    const idx = new Int32Array(Math.min(bs, x.n - start)).map((_, i) => start + i);
+    const xb = x.take(idx);
+    try {
+      const y = tidy(() => m.call(xb));
+      out.set(y.f32(), start * rowSize);
+      y.dispose();
+    } finally {
+      xb.dispose();
+    }
+  }
+  return tensor(out, [x.n, ...outShape]);
+}
