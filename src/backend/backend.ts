@@ -146,12 +146,30 @@ export interface Kernels {
   scatterAdd(upd: Buf, idx: Buf, y: Buf, outer: number, axisLen: number, inner: number, nIdx: number): number;
   /** y[rows, cols] = act(x[rows, cols] + bias[cols]). */
   biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void;
+  /**
+   * Adam step in place over n float32 elements (p, m, v updated; g read):
+   * m = b1·m + (1−b1)·g; v = b2·v + (1−b2)·g²; p = p·keep − (m / (√v·invSqrtBc2 + eps))·stepSize.
+   */
+  adam(p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamHyper): void;
   /** Strided copy of 4-byte words (transpose, slice, concat, broadcast), see {@link CopyParams}. */
   copy(x: Buf, y: Buf, p: CopyParams): void;
   /** y[n] = value, stored as `dtype`. */
   fill(y: Buf, dtype: DType, n: number, value: number): void;
   /** y[n] = x[n] converted between float32 and int32 (float → int truncates toward zero, saturates, NaN → 0). */
   cast(x: Buf, from: DType, y: Buf, to: DType, n: number): void;
+}
+
+/** Constants of one fused Adam step (see {@link Kernels.adam}); all are used as float32. */
+export interface AdamHyper {
+  beta1: number;
+  beta2: number;
+  /** learningRate / (1 − β₁ᵗ). */
+  stepSize: number;
+  /** 1 / √(1 − β₂ᵗ). */
+  invSqrtBc2: number;
+  epsilon: number;
+  /** Multiplier of p before the step: 1 − learningRate·weightDecay (AdamW), 1 for Adam. */
+  keep: number;
 }
 
 /** A backend: memory management plus the kernels. Autodiff and layers never touch its memory directly. */

@@ -68,8 +68,8 @@ function backward(tape: Tape, y: Tensor, xs: readonly Tensor[]): Tensor[] {
     const gy = g.get(node.output.id);
     if (gy === undefined) continue;
     if (!want.has(node.output.id)) g.delete(node.output.id);
-    const rule = vjp[node.op] as (g: Tensor, inputs: readonly Tensor[], output: Tensor, attrs: OpAttrs[Op]) => (Tensor | null)[];
-    const gs = rule(gy, node.inputs, node.output, node.attrs);
+    const rule = vjp[node.op] as (g: Tensor, inputs: readonly Tensor[], output: Tensor, attrs: OpAttrs[Op], needs: readonly boolean[]) => (Tensor | null)[];
+    const gs = rule(gy, node.inputs, node.output, node.attrs, node.inputs.map((x) => tape.watched.has(x.id)));
     node.inputs.forEach((x, k) => {
       const gx = gs[k];
       if (!gx || !tape.watched.has(x.id)) return;

@@ -11,8 +11,11 @@ import { sum } from './ops/reduce.js';
 import { broadcastTo, concat, pad, reshape, slice, sumToShape, transpose } from './ops/shape-ops.js';
 import type { Tensor } from './tensor.js';
 
-/** Given ∂L/∂output, the op's inputs, output and attributes, returns ∂L/∂input for each input (null = zero). */
-export type VjpRule<K extends Op> = (g: Tensor, inputs: readonly Tensor[], y: Tensor, attrs: OpAttrs[K]) => (Tensor | null)[];
+/**
+ * Given ∂L/∂output, the op's inputs, output and attributes, returns ∂L/∂input for each input (null = zero).
+ * `needs[i]` is false when nobody wants input i's gradient: costly rules skip it (returning null).
+ */
+export type VjpRule<K extends Op> = (g: Tensor, inputs: readonly Tensor[], y: Tensor, attrs: OpAttrs[K], needs: readonly boolean[]) => (Tensor | null)[];
 
 const none = (): (Tensor | null)[] => [null, null, null];
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -78,12 +81,12 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   notEqual: none,
   where: (g, [c, a, b]) => [null, sumToShape(where(c, g, 0), a.shape), sumToShape(where(c, 0, g), b.shape)],
   // Linear algebra
-  matmul: (g, [a, b], _, { transA, transB }) => {
-    const da = transA ? (transB ? matmul(b, g, true, true) : matmul(b, g, false, true)) : matmul(g, b, false, !transB);
-    const db = transB ? (transA ? matmul(g, a, true, true) : matmul(g, a, true, false)) : matmul(a, g, !transA, false);
-    return [sumToShape(da, a.shape), sumToShape(db, b.shape)];
+  matmul: (g, [a, b], _, { transA, transB }, needs) => {
+    const da = !needs[0] ? null : transA ? (transB ? matmul(b, g, true, true) : matmul(b, g, false, true)) : matmul(g, b, false, !transB);
+    const db = !needs[1] ? null : transB ? (transA ? matmul(g, a, true, true) : matmul(g, a, true, false)) : matmul(a, g, !transA, false);
+    return [da && sumToShape(da, a.shape), db && sumToShape(db, b.shape)];
   },
-  conv2d: (g, [x, w], _, { p }) => [conv2dBackpropInput(g, w, p), conv2dBackpropFilter(x, g, p)],
+  conv2d: (g, [x, w], _, { p }, needs) => [needs[0] ? conv2dBackpropInput(g, w, p) : null, needs[1] ? conv2dBackpropFilter(x, g, p) : null],
   conv2dGradInput: (g, [dy, w], _, { p }) => [conv2dWith(g, w, p), conv2dBackpropFilter(g, dy, p)],
   conv2dGradFilter: (g, [x, dy], _, { p }) => [conv2dBackpropInput(dy, g, p), conv2dWith(x, g, p)],
   maxPool2d: (g, [x], _, { p }) => [maxPool2dGrad(x, g, p)],

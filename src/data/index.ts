@@ -2,3 +2,4 @@
 export * from './idx.js';
 export * from './datasets.js';
 export * from './batches.js';
+export * from './png.js';

@@ -2,6 +2,9 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
+import type { Model } from '../nn/model.js';
+import type { Callback, Logs } from '../nn/training.js';
+import { modelFromCheckpoint, type ModelFileMeta, modelToCheckpoint, type TrainingState } from './model-file.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type CheckpointContents } from './checkpoint.js';
 
 /**
@@ -65,4 +68,28 @@ export function loadCheckpoint(path: string): CheckpointContents {
     throw new CheckpointError(path, `cannot read checkpoint: ${(e as Error).message}`, { cause: e });
   }
   return decodeCheckpoint(bytes, path);
+}
+
+/** Saves a model (weights, config, optimizer state, training progress) atomically to `path`. */
+export function saveModel(path: string, m: Model, o: Parameters<typeof modelToCheckpoint>[1] = {}): void {
+  saveCheckpoint(path, modelToCheckpoint(m, o));
+}
+
+/** Loads a model saved by {@link saveModel}; errors name the file and what is wrong. */
+export function loadModel(path: string): { model: Model; meta: ModelFileMeta } {
+  return modelFromCheckpoint(loadCheckpoint(path), path);
+}
+
+/**
+ * A fit callback that saves the model with optimizer state after every epoch (Keras `ModelCheckpoint`);
+ * `training(epoch, logs)` supplies the progress record stored with it.
+ */
+export function modelCheckpoint(path: string, training: (epoch: number, logs: Logs) => TrainingState, o: { initSeed?: number } = {}): Callback & { model?: Model } {
+  const cb: Callback & { model?: Model } = {
+    onEpochEnd(epoch, logs) {
+      if (!cb.model) throw new Error('modelCheckpoint: set callback.model before fit');
+      saveModel(path, cb.model, { training: training(epoch, logs), initSeed: o.initSeed });
+    },
+  };
+  return cb;
 }

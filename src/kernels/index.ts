@@ -20,3 +20,4 @@ export * from './reduce';
 export * from './pool';
 export * from './gather';
 export * from './copy';
+export * from './optim';

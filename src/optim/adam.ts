@@ -56,6 +56,25 @@ export class Adam extends Optimizer {
     return this.adamStep(p, g, s);
   }
 
+  /** Multiplier of p before the step (AdamW's decoupled decay); 1 for Adam. */
+  protected keepFactor(): number {
+    return 1;
+  }
+
+  /** One fused kernel updates p, m and v in place (same float32 arithmetic as {@link adamStep}). */
+  protected override apply(p: Tensor, g: Tensor, s: ParamState): void {
+    const { m, v } = s.slots;
+    if (p.backend !== g.backend || p.backend !== m.backend) return super.apply(p, g, s);
+    p.backend.adam(p.buf, g.buf, m.buf, v.buf, p.size, {
+      beta1: this.beta1,
+      beta2: this.beta2,
+      stepSize: this.learningRate / (1 - Math.pow(this.beta1, s.step)),
+      invSqrtBc2: 1 / Math.sqrt(1 - Math.pow(this.beta2, s.step)),
+      epsilon: this.epsilon,
+      keep: this.keepFactor(),
+    });
+  }
+
   /** `{ name: 'adam', learningRate, beta1, beta2, epsilon }`. */
   toJSON(): OptimizerConfig {
     return { name: this.name, learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };

@@ -32,6 +32,10 @@ export class AdamW extends Adam {
     return this.adamStep(decayed, g, s);
   }
 
+  protected override keepFactor(): number {
+    return 1 - this.learningRate * this.weightDecay;
+  }
+
   /** `{ name: 'adamw', learningRate, beta1, beta2, epsilon, weightDecay }`. */
   override toJSON(): OptimizerConfig {
     return { ...super.toJSON(), weightDecay: this.weightDecay };

@@ -51,6 +51,11 @@ export abstract class Optimizer {
   /** The new value of `p` given its summed gradient `g`; update slots in place with assign(). `s.step` is already incremented. */
   protected abstract update(p: Tensor, g: Tensor, s: ParamState): Tensor;
 
+  /** Updates `p` in place; the default assigns {@link update}'s result, fused optimizers override it. */
+  protected apply(p: Tensor, g: Tensor, s: ParamState): void {
+    assign(p, this.update(p, g, s));
+  }
+
   /** The hyperparameters, as accepted by {@link createOptimizer}. */
   abstract toJSON(): OptimizerConfig;
 
@@ -77,7 +82,7 @@ export abstract class Optimizer {
         const g = gs.reduce((a, b) => add(a, b));
         const s = this.stateOf(p);
         s.step++;
-        assign(p, this.update(p, g, s));
+        this.apply(p, g, s);
       });
     }
   }

@@ -3,7 +3,7 @@
 // Float results are computed in float64 and rounded to float32 once when stored. Word-level kernels
 // (copy, gather, where) move raw 32-bit patterns, so they work for float32 and int32 alike.
 
-import type { BiasActivation, BinaryOp, Broadcast, CopyParams, DType, ReduceOp, UnaryOp } from '../backend.js';
+import type { AdamHyper, BiasActivation, BinaryOp, Broadcast, CopyParams, DType, ReduceOp, UnaryOp } from '../backend.js';
 import { biasActFn, binaryFn, unaryFn } from './math.js';
 
 /**
@@ -149,6 +149,24 @@ export function biasAct(x: Float32Array, bias: Float32Array, y: Float32Array, ro
   const fn = biasActFn[act];
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < cols; j++) y[r * cols + j] = fn(Math.fround(x[r * cols + j] + bias[j]));
+  }
+}
+
+/** Fused Adam step in place, every product and sum rounded to float32 in the kernel's order. */
+export function adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number, h: AdamHyper): void {
+  const f = Math.fround;
+  const [b1, b2, s, inv, eps, keep] = [h.beta1, h.beta2, h.stepSize, h.invSqrtBc2, h.epsilon, h.keep].map(f);
+  const c1 = f(1 - b1);
+  const c2 = f(1 - b2);
+  for (let i = 0; i < n; i++) {
+    const gi = g[i];
+    const mi = f(f(m[i] * b1) + f(gi * c1));
+    const vi = f(f(v[i] * b2) + f(f(gi * gi) * c2));
+    m[i] = mi;
+    v[i] = vi;
+    const denom = f(f(f(Math.sqrt(vi)) * inv) + eps);
+    const pk = keep === 1 ? p[i] : f(p[i] * keep);
+    p[i] = f(pk - f(f(mi / denom) * s));
   }
 }
 

@@ -4,7 +4,7 @@
 // in plain loop order) and rounded to float32 once when stored; scatterAdd adds in float32.
 
 import type {
-  Backend, BiasActivation, BinaryOp, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams,
+  AdamHyper, Backend, BiasActivation, BinaryOp, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams,
   Pool2DParams, ReduceOp, UnaryOp,
 } from '../backend.js';
 import * as linalg from './linalg.js';
@@ -129,6 +129,9 @@ export class RefBackend implements Backend {
     return ops.scatterAdd(this.f32(upd), this.i32(idx), this.f32(y), outer, axisLen, inner, nIdx);
   }
 
+  adam(p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamHyper): void {
+    ops.adam(this.f32(p), this.f32(g), this.f32(m), this.f32(v), n, h);
+  }
   biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void {
     ops.biasAct(this.f32(x), this.f32(bias), this.f32(y), rows, cols, act);
   }

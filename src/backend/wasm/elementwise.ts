@@ -1,7 +1,7 @@
 // Wasm wrappers of the element-wise kernels: unary, binary and where with broadcasting, bias + activation, fill, cast.
 import {
   BIAS_ACTIVATIONS, BINARY_OPS, UNARY_OPS,
-  type BiasActivation, type BinaryOp, type Broadcast, type Buf, type DType, type UnaryOp,
+  type AdamHyper, type BiasActivation, type BinaryOp, type Broadcast, type Buf, type DType, type UnaryOp,
 } from '../backend.js';
 import type { WasmContext } from './context.js';
 import { simplifyStrides, sizeOf } from './copy.js';
@@ -55,6 +55,12 @@ export function wasmBiasAct(ctx: WasmContext, x: Buf, bias: Buf, y: Buf, rows: n
   if (total === 0) return;
   const cost = act === 'linear' || act === 'relu' ? CHEAP : POLY;
   ctx.parallel('ew_bias_act', [BIAS_ACTIVATIONS.indexOf(act), x, bias, y, rows, cols], total, 16, cost);
+}
+
+/** Fused Adam step in place over n elements (see Kernels.adam). */
+export function wasmAdam(ctx: WasmContext, p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamHyper): void {
+  if (n === 0) return;
+  ctx.parallel('ew_adam', [p, g, m, v, h.beta1, h.beta2, h.stepSize, h.invSqrtBc2, h.epsilon, h.keep, n], n, 16, 1 << 15);
 }
 
 /** y[n] = value stored as dtype (int32 truncates toward zero like `value | 0`). */

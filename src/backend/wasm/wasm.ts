@@ -1,10 +1,10 @@
 // The `wasm` backend: AssemblyScript SIMD kernels over one shared memory, split across a worker pool.
 import type {
-  Backend, BiasActivation, BinaryOp, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams, Pool2DParams, ReduceOp, UnaryOp,
+  AdamHyper, Backend, BiasActivation, BinaryOp, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams, Pool2DParams, ReduceOp, UnaryOp,
 } from '../backend.js';
 import { wasmConv2d, wasmConv2dGradFilter, wasmConv2dGradInput } from './conv.js';
 import { wasmCopy } from './copy.js';
-import { wasmBiasAct, wasmBinary, wasmCast, wasmFill, wasmUnary, wasmWhere } from './elementwise.js';
+import { wasmAdam, wasmBiasAct, wasmBinary, wasmCast, wasmFill, wasmUnary, wasmWhere } from './elementwise.js';
 import { wasmGather, wasmScatterAdd } from './gather.js';
 import { wasmGemm } from './gemm.js';
 import { wasmAvgPool2d, wasmAvgPool2dGrad, wasmMaxPool2d, wasmMaxPool2dGrad } from './pool.js';
@@ -110,6 +110,9 @@ export class WasmBackend implements Backend {
   }
   scatterAdd(upd: Buf, idx: Buf, y: Buf, outer: number, axisLen: number, inner: number, nIdx: number): number {
     return wasmScatterAdd(this.rt, upd, idx, y, outer, axisLen, inner, nIdx);
+  }
+  adam(p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamHyper): void {
+    wasmAdam(this.rt, p, g, m, v, n, h);
   }
   biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void {
     wasmBiasAct(this.rt, x, bias, y, rows, cols, act);

@@ -1,0 +1,142 @@
+// Keras-like training progress: an in-place TTY progress bar per epoch and the one-line per-epoch summary.
+
+/** The part of a writable stream the reporter uses (process.stderr fits; tests pass a fake). */
+export interface ProgressStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+  /** Terminal width; the bar line is truncated to fit when known. */
+  columns?: number;
+}
+
+/** Options of a `ProgressBar`. */
+export interface ProgressOptions {
+  /** Steps (batches) per epoch. */
+  total: number;
+  /** 1-based epoch number and the epoch count, shown as `Epoch 3/10`. */
+  epoch: number;
+  epochs: number;
+  /** Default: process.stderr. */
+  stream?: ProgressStream;
+  /** Whether to redraw in place; default `stream.isTTY`. When false nothing is printed per step. */
+  isTTY?: boolean;
+  /** Bar width in characters between the brackets (default 20). */
+  width?: number;
+  /** Clock in milliseconds (default `performance.now`), for tests. */
+  now?: () => number;
+  /** Minimum milliseconds between redraws (default 100, i.e. ~10 redraws/s); the last step is always drawn. */
+  minIntervalMs?: number;
+}
+
+/** Metrics shown on the bar; any may be omitted. */
+export interface StepMetrics {
+  loss?: number;
+  accuracy?: number;
+  samplesPerSec?: number;
+}
+
+/** `1234567.8` → `'1,234,568'` (rounded, locale-independent). */
+export function formatThousands(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  const s = String(Math.round(Math.abs(n))).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return n < 0 && Math.round(n) !== 0 ? `-${s}` : s;
+}
+
+/** Seconds as `m:ss` below an hour, else `h:mm:ss` (rounded to whole seconds): 7 → `0:07`, 3723 → `1:02:03`. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?:??';
+  const total = Math.max(0, Math.round(seconds));
+  const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+  const ss = String(s).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** Fields of the per-epoch summary line. */
+export interface EpochSummary {
+  epoch: number;
+  epochs: number;
+  seconds: number;
+  samplesPerSec?: number;
+  loss?: number;
+  accuracy?: number;
+  valLoss?: number;
+  valAccuracy?: number;
+}
+
+/**
+ * The Keras-like per-epoch line, e.g.
+ * `Epoch 3/10 - 12.3s - 1,234 samples/s - loss: 0.2345 - accuracy: 0.9312 - val_loss: 0.1234 - val_accuracy: 0.9600`.
+ * Omitted fields are left out; durations of a minute or more use `formatDuration`.
+ */
+export function formatEpochLine(s: EpochSummary): string {
+  const parts = [`Epoch ${s.epoch}/${s.epochs}`, s.seconds < 60 ? `${s.seconds.toFixed(1)}s` : formatDuration(s.seconds)];
+  if (s.samplesPerSec !== undefined) parts.push(`${formatThousands(s.samplesPerSec)} samples/s`);
+  const metric = (name: string, v: number | undefined): void => { if (v !== undefined) parts.push(`${name}: ${v.toFixed(4)}`); };
+  metric('loss', s.loss);
+  metric('accuracy', s.accuracy);
+  metric('val_loss', s.valLoss);
+  metric('val_accuracy', s.valAccuracy);
+  return parts.join(' - ');
+}
+
+/**
+ * A per-epoch progress bar, e.g.
+ * `Epoch 3/10  [=========>..........]  120/250  loss 0.2345  acc 0.9312  1,234 samples/s  ETA 0:07`,
+ * redrawn in place with `\r` on a TTY (throttled), silent per step otherwise. Call `finish` once at the end.
+ */
+export class ProgressBar {
+  private readonly stream: ProgressStream;
+  private readonly tty: boolean;
+  private readonly width: number;
+  private readonly now: () => number;
+  private readonly minInterval: number;
+  private readonly start: number;
+  private lastDraw = -Infinity;
+  private lastLen = 0;
+  private done = false;
+
+  constructor(private readonly opts: ProgressOptions) {
+    if (!Number.isInteger(opts.total) || opts.total < 1) throw new RangeError(`ProgressBar: total must be a positive integer, got ${opts.total}`);
+    this.stream = opts.stream ?? process.stderr;
+    this.tty = opts.isTTY ?? this.stream.isTTY === true;
+    this.width = opts.width ?? 20;
+    this.now = opts.now ?? (() => performance.now());
+    this.minInterval = opts.minIntervalMs ?? 100;
+    this.start = this.now();
+  }
+
+  /** The bar line for `step` of `total` (no `\r`); exposed for tests and for callers that print their own way. */
+  render(step: number, m: StepMetrics = {}): string {
+    const { total, epoch, epochs } = this.opts;
+    const k = Math.min(Math.max(step, 0), total);
+    const filled = Math.floor((k / total) * this.width);
+    const bar = k >= total ? '='.repeat(this.width) : `${'='.repeat(filled)}>${'.'.repeat(this.width - filled - 1)}`;
+    const digits = String(total).length;
+    const parts = [`Epoch ${epoch}/${epochs}`, `[${bar}]`, `${String(k).padStart(digits)}/${total}`];
+    if (m.loss !== undefined) parts.push(`loss ${m.loss.toFixed(4)}`);
+    if (m.accuracy !== undefined) parts.push(`acc ${m.accuracy.toFixed(4)}`);
+    if (m.samplesPerSec !== undefined) parts.push(`${formatThousands(m.samplesPerSec)} samples/s`);
+    if (k > 0 && k < total) parts.push(`ETA ${formatDuration(((this.now() - this.start) / 1000 / k) * (total - k))}`);
+    return parts.join('  ');
+  }
+
+  /** Reports that `step` of `total` steps are done; redraws when on a TTY and the throttle interval has passed (or step = total). */
+  update(step: number, metrics: StepMetrics = {}): void {
+    if (!this.tty || this.done) return;
+    const t = this.now();
+    if (step < this.opts.total && t - this.lastDraw < this.minInterval) return;
+    this.lastDraw = t;
+    let line = this.render(step, metrics);
+    const cols = this.stream.columns;
+    if (cols && line.length > cols - 1) line = line.slice(0, Math.max(0, cols - 1));
+    this.stream.write(`\r${line}${' '.repeat(Math.max(0, this.lastLen - line.length))}`);
+    this.lastLen = line.length;
+  }
+
+  /** Clears the bar (on a TTY) and prints `line` (e.g. from `formatEpochLine`) followed by a newline. Later updates are ignored. */
+  finish(line: string): void {
+    if (this.done) return;
+    this.done = true;
+    const clear = this.tty && this.lastLen > 0 ? `\r${' '.repeat(this.lastLen)}\r` : '';
+    this.stream.write(`${clear}${line}\n`);
+  }
+}

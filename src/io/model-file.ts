@@ -1,0 +1,112 @@
+// Models as checkpoint contents: config JSON + named weights + optimizer state + training progress (platform-neutral).
+import { createOptimizer } from '../optim/index.js';
+import type { OptimizerState } from '../optim/index.js';
+import { type CompileConfig, type Model, type ModelConfig, modelFromConfig } from '../nn/model.js';
+import type { History } from '../nn/training.js';
+import { CheckpointError, type CheckpointContents, type StoredTensor } from './checkpoint.js';
+
+/** Where a training run stands, stored with the model so `--resume` can continue it exactly. */
+export interface TrainingState {
+  /** Epochs completed. */
+  epoch: number;
+  /** Epochs the run asked for. */
+  epochs: number;
+  batchSize: number;
+  /** The fit seed (shuffling, dropout) and the weight-initialisation seed. */
+  seed: number;
+  /** Dataset name and directory, so eval/resume find the same data. */
+  dataset?: string;
+  dataDir?: string;
+  validationSplit?: number;
+  history: History;
+  /** Free-form extras (e.g. the CLI's model name). */
+  [key: string]: unknown;
+}
+
+/** The JSON header of a weightshare model file. */
+export interface ModelFileMeta {
+  kind: 'weightshare-model';
+  model: ModelConfig;
+  /** Seed the weights were initialised with (recorded for provenance). */
+  initSeed: number;
+  compile?: CompileConfig;
+  optimizer?: { iterations: number; steps: Record<string, number> };
+  training?: TrainingState;
+}
+
+const W = 'weights/';
+const O = 'optimizer/';
+
+/** The checkpoint contents of a model: weights (as named), and, when compiled, optimizer state; `training` is stored as given. */
+export function modelToCheckpoint(m: Model, o: { training?: TrainingState; initSeed?: number; withOptimizer?: boolean } = {}): CheckpointContents {
+  m.build();
+  const tensors = new Map<string, StoredTensor>();
+  const named = m.namedParameters();
+  for (const { name, param } of named) tensors.set(W + name, { dtype: 'float32', shape: [...param.value.shape], data: param.value.f32() });
+  const meta: ModelFileMeta = { kind: 'weightshare-model', model: m.toJSON(), initSeed: o.initSeed ?? 0 };
+  const compile = m.compileConfig();
+  if (compile) meta.compile = compile;
+  if (m.optimizer && (o.withOptimizer ?? true)) {
+    const st = m.optimizer.getState(named.map((p) => p.param.value), named.map((p) => p.name));
+    meta.optimizer = { iterations: st.iterations, steps: st.steps };
+    for (const [k, v] of Object.entries(st.slots)) {
+      const [pname] = splitSlot(k);
+      const shape = named.find((p) => p.name === pname)!.param.value.shape;
+      tensors.set(O + k, { dtype: 'float32', shape: [...shape], data: v });
+    }
+  }
+  if (o.training) meta.training = o.training;
+  return { meta, tensors };
+}
+
+function splitSlot(key: string): [string, string] {
+  const i = key.lastIndexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
+/**
+ * Rebuilds a model from checkpoint contents: layers from the config, weights by name (each checked
+ * against the layer's shape), and, when the file has them, compile settings and optimizer state.
+ * `file` names the source in errors.
+ */
+export function modelFromCheckpoint(c: CheckpointContents, file = '<model>'): { model: Model; meta: ModelFileMeta } {
+  const meta = c.meta as ModelFileMeta;
+  if (!meta || typeof meta !== 'object' || meta.kind !== 'weightshare-model' || !meta.model) {
+    throw new CheckpointError(file, 'not a weightshare model (the header has no model config)');
+  }
+  let m: Model;
+  try {
+    m = modelFromConfig(meta.model);
+    m.build(meta.initSeed ?? 0);
+  } catch (e) {
+    throw new CheckpointError(file, `model config cannot be rebuilt: ${(e as Error).message}`);
+  }
+  const named = m.namedParameters();
+  for (const { name, param } of named) {
+    const t = c.tensors.get(W + name);
+    if (!t) throw new CheckpointError(file, `weight '${name}' is missing`);
+    const want = param.value.shape;
+    if (t.dtype !== 'float32' || t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
+      throw new CheckpointError(file, `weight '${name}' is ${t.dtype} [${t.shape.join(',')}] but layer expects float32 [${want.join(',')}]`);
+    }
+    param.value.backend.write(param.value.buf, t.data);
+  }
+  const known = new Set(named.map((p) => W + p.name));
+  for (const k of c.tensors.keys()) {
+    if (k.startsWith(W) && !known.has(k)) throw new CheckpointError(file, `tensor '${k}' belongs to no weight of the model`);
+  }
+  if (meta.compile) {
+    m.compile({ optimizer: createOptimizer(meta.compile.optimizer), loss: meta.compile.loss, metrics: meta.compile.metrics, fromLogits: meta.compile.fromLogits });
+    if (meta.optimizer) {
+      const slots: Record<string, Float32Array> = {};
+      for (const [k, t] of c.tensors) if (k.startsWith(O)) slots[k.slice(O.length)] = t.data as Float32Array;
+      const state: OptimizerState = { iterations: meta.optimizer.iterations, steps: meta.optimizer.steps, slots };
+      try {
+        m.optimizer!.setState(state, named.map((p) => p.param.value), named.map((p) => p.name));
+      } catch (e) {
+        throw new CheckpointError(file, `optimizer state does not fit the model: ${(e as Error).message}`);
+      }
+    }
+  }
+  return { model: m, meta };
+}
