@@ -66,6 +66,8 @@ export interface ParsedArgs<S extends CommandSpec = CommandSpec> {
   help: boolean;
   flags: FlagValues<S>;
   positionals: PositionalValues<S>;
+  /** Flags given on the command line (kebab-case names), to tell an explicit value from a default. */
+  given: ReadonlySet<string>;
 }
 
 /** A command-line mistake; the message is one line naming the problem. `command` is the command being parsed, if any. */
@@ -170,6 +172,7 @@ export function parseArgs<const S extends CommandSpec>(spec: S, argv: readonly s
     values[camelCase(name)] = Array.isArray(d) ? [...d] : d;
   }
   const given = new Set<string>();
+  const givenNames = new Set<string>();
   const rest: string[] = [];
   let help = false;
   for (let i = 0; i < argv.length; i++) {
@@ -217,6 +220,7 @@ export function parseArgs<const S extends CommandSpec>(spec: S, argv: readonly s
     const key = camelCase(name);
     values[key] = f.type === 'list' && given.has(key) ? [...(values[key] as string[]), ...(value as string[])] : value;
     given.add(key);
+    givenNames.add(name);
   }
   const positionals: Record<string, string | string[] | undefined> = {};
   if (!help) {
@@ -236,7 +240,7 @@ export function parseArgs<const S extends CommandSpec>(spec: S, argv: readonly s
       throw new UsageError(`too many arguments: expected at most ${max}, got ${max + rest.length} (unexpected '${rest[0]}')`, command);
     }
   }
-  return { help, flags: values as FlagValues<S>, positionals: positionals as PositionalValues<S> };
+  return { help, flags: values as FlagValues<S>, positionals: positionals as PositionalValues<S>, given: givenNames };
 }
 
 /** Word-wraps `text` to `width` columns, indenting continuation lines by `indent` spaces. */

@@ -38,6 +38,8 @@ export interface FitOptions {
   callbacks?: Callback[];
   /** Epoch to start at (for resuming): epochs before it are skipped but keep their shuffle order. */
   initialEpoch?: number;
+  /** Batches of `initialEpoch` already done (resuming mid-epoch): they are skipped, the rest of the epoch runs in the same order. */
+  initialStep?: number;
   /** Yield to the event loop every this many ms so signals and timers can run (default 50). */
   yieldEveryMs?: number;
 }
@@ -46,6 +48,8 @@ export interface FitOptions {
 export interface History {
   epoch: number[];
   history: Record<string, number[]>;
+  /** Set when a callback stopped training mid-epoch: that epoch (0-based) and the batches of it completed. */
+  stopped?: { epoch: number; step: number };
 }
 
 /** Thrown by fit when the loss becomes NaN or infinite; the weights are those before the failing step. */
@@ -220,7 +224,11 @@ export async function fit(m: Model, xData: Data, yData: Data, o: FitOptions = {}
     let seen = 0;
     const sums = m.metrics.map(() => 0);
     const counts = m.metrics.map(() => 0);
-    for (let step = 0; step < steps && !m.stopTraining; step++) {
+    const first = epoch === initialEpoch ? Math.min(o.initialStep ?? 0, steps) : 0;
+    if (first > 0) seen = Math.min(x.n, first * batchSize);
+    const skipped = seen;
+    let done = first;
+    for (let step = first; step < steps && !m.stopTraining; step++) {
       const idx = order.subarray(step * batchSize, Math.min(x.n, (step + 1) * batchSize));
       const xb = x.take(idx);
       const yb = y.take(idx);
@@ -235,16 +243,20 @@ export async function fit(m: Model, xData: Data, yData: Data, o: FitOptions = {}
       lossSum += r.loss * idx.length;
       seen += idx.length;
       r.metrics.forEach((s, i) => { sums[i] += s.sum; counts[i] += s.count; });
-      const batchLogs: Logs = { loss: lossSum / seen, samples: seen };
+      const batchLogs: Logs = { loss: lossSum / (seen - skipped), samples: seen };
       m.metrics.forEach((mt, i) => { batchLogs[mt.name] = sums[i] / counts[i]; });
+      done = step + 1;
       for (const c of cbs) await c.onBatchEnd?.(step, batchLogs);
       if (Date.now() - lastYield >= yieldMs) {
         await yieldNow();
         lastYield = Date.now();
       }
     }
-    if (seen < x.n) break; // stopped mid-epoch: the epoch is not complete, so it is not logged
-    logs = { loss: lossSum / seen };
+    if (done < steps) {
+      history.stopped = { epoch, step: done }; // stopped mid-epoch: the epoch is not complete, so it is not logged
+      break;
+    }
+    logs = { loss: lossSum / Math.max(1, seen - skipped) };
     m.metrics.forEach((mt, i) => { logs[mt.name] = sums[i] / counts[i]; });
     if (val) for (const [k, v] of Object.entries(evaluateRows(m, val[0], val[1], batchSize))) logs[`val_${k}`] = v;
     history.epoch.push(epoch);

@@ -1,0 +1,134 @@
+// `weightshare eval | predict | summary`: use a saved model on a test set, on images (PNG or IDX), or describe it.
+import { extname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { DataError, readIdx } from '../data/idx.js';
+import { FASHION_MNIST_CLASS_NAMES } from '../data/datasets.js';
+import { readPng, toGrayscale28 } from '../data/png.js';
+import { loadModel } from '../io/files.js';
+import { thousands } from '../nn/summary.js';
+import { defineCommand, type ParsedArgs } from './args.js';
+import { applyThreads, CliError, COMMON_FLAGS, DATA_FLAGS, images, type Io, labels, percent, readDataset } from './common.js';
+
+export const evalSpec = defineCommand({
+  name: 'eval',
+  summary: 'Evaluate a saved model on a test set (default: the dataset it was trained on)',
+  positionals: [{ name: 'model', required: true, description: 'Model file written by `weightshare train`' }],
+  flags: {
+    dataset: { ...DATA_FLAGS.dataset, default: undefined, description: 'Dataset (default: the one the model was trained on)' },
+    data: DATA_FLAGS.data,
+    'batch-size': { type: 'int', default: 256, min: 1, description: 'Samples per batch' },
+    'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
+    ...COMMON_FLAGS,
+  },
+  examples: ['weightshare eval seed-cnn-mnist-sample.wsm', 'weightshare eval lenet5.wsm --dataset mnist --data ~/mnist --json'],
+});
+
+export const predictSpec = defineCommand({
+  name: 'predict',
+  summary: 'Classify images: a PNG file (any size, converted to 28×28 grey) or an IDX image file [N,28,28]',
+  positionals: [
+    { name: 'model', required: true, description: 'Model file written by `weightshare train`' },
+    { name: 'input', required: true, description: 'A .png image or an IDX images file (raw or .gz)' },
+  ],
+  flags: {
+    top: { type: 'int', default: 1, min: 1, max: 10, description: 'Show the k most likely classes' },
+    limit: { type: 'int', min: 1, description: 'Classify only the first N images of an IDX file' },
+    invert: { type: 'string', default: 'auto', choices: ['auto', 'yes', 'no'], description: 'PNG only: invert grey levels (auto: when the border is light, since digits are light on dark)' },
+    ...COMMON_FLAGS,
+  },
+  examples: ['weightshare predict seed-cnn-mnist-sample.wsm digit.png', 'weightshare predict model.wsm t10k-images-idx3-ubyte.gz --limit 5 --json'],
+});
+
+export const summarySpec = defineCommand({
+  name: 'summary',
+  summary: 'Print a saved model\'s layers, output shapes, parameter counts and training record',
+  positionals: [{ name: 'model', required: true, description: 'Model file' }],
+  flags: { json: COMMON_FLAGS.json, verbose: COMMON_FLAGS.verbose },
+  examples: ['weightshare summary seed-cnn-mnist-sample.wsm'],
+});
+
+/** Runs `weightshare eval`. */
+export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
+  applyThreads(a.flags.threads);
+  const { model, meta } = loadModel(a.positionals.model);
+  if (!model.loss) model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const name = a.flags.dataset ?? meta.training?.dataset ?? 'mnist-sample';
+  const dir = a.flags.data ?? (a.flags.dataset ? undefined : meta.training?.dataDir);
+  const ds = readDataset(name, dir, 1, a.flags.testLimit);
+  const t0 = performance.now();
+  const r = model.evaluate(images(ds.xTest), labels(ds.yTest), { batchSize: a.flags.batchSize });
+  const seconds = (performance.now() - t0) / 1000;
+  if (a.flags.json) io.out.write(JSON.stringify({ model: a.positionals.model, dataset: ds.name, samples: ds.yTest.length, ...r, seconds }, null, 2) + '\n');
+  else io.out.write(`${ds.name} test set (${thousands(ds.yTest.length)} samples): loss ${r.loss.toFixed(4)} - accuracy ${percent(r.accuracy)}\n`);
+  return 0;
+}
+
+/** The images of `input` as [N, 28, 28, 1] values in [0, 1]. */
+function readImages(input: string, limit: number | undefined, invert: 'auto' | 'yes' | 'no'): Float32Array {
+  const bytes = readFileSync(input);
+  const isPng = bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
+  if (isPng) return toGrayscale28(readPng(bytes, { name: input }), { invert: invert === 'auto' ? 'auto' : invert === 'yes' });
+  if (extname(input).toLowerCase() === '.png') throw new DataError(input, 'has a .png name but is not a PNG file (bad signature at byte offset 0)');
+  const idx = readIdx(bytes, { name: input });
+  const [n, h, w] = idx.shape;
+  if (idx.dtype !== 'uint8' || idx.shape.length !== 3 || h !== 28 || w !== 28) {
+    throw new DataError(input, `expected uint8 images [N, 28, 28], found ${idx.dtype} [${idx.shape.join(', ')}]`);
+  }
+  const count = Math.min(n, limit ?? n);
+  const x = new Float32Array(count * 784);
+  for (let i = 0; i < x.length; i++) x[i] = idx.data[i] / 255;
+  return x;
+}
+
+/** Runs `weightshare predict`. */
+export function predictCommand(a: ParsedArgs<typeof predictSpec>, io: Io): number {
+  applyThreads(a.flags.threads);
+  const { model, meta } = loadModel(a.positionals.model);
+  const x = readImages(a.positionals.input, a.flags.limit, a.flags.invert);
+  const n = x.length / 784;
+  const probs = model.predict(images(x), { batchSize: 256 });
+  const p = probs.f32();
+  probs.dispose();
+  const classes = p.length / n;
+  const names = meta.training?.dataset === 'fashion-mnist' ? FASHION_MNIST_CLASS_NAMES : undefined;
+  const results = Array.from({ length: n }, (_, i) => {
+    const row = Array.from(p.subarray(i * classes, (i + 1) * classes));
+    const order = row.map((v, c) => [c, v] as const).sort((u, v) => v[1] - u[1]).slice(0, a.flags.top);
+    return order.map(([c, v]) => ({ class: c, ...(names ? { name: names[c] } : {}), probability: v }));
+  });
+  if (a.flags.json) io.out.write(JSON.stringify({ model: a.positionals.model, input: a.positionals.input, predictions: results }, null, 2) + '\n');
+  else {
+    results.forEach((r, i) => {
+      const text = r.map((c) => `${c.class}${c.name ? ` (${c.name})` : ''} ${percent(c.probability)}`).join(', ');
+      io.out.write(n === 1 ? `${text}\n` : `${i}: ${text}\n`);
+    });
+  }
+  return 0;
+}
+
+/** Runs `weightshare summary`. */
+export function summaryCommand(a: ParsedArgs<typeof summarySpec>, io: Io): number {
+  const { model, meta } = loadModel(a.positionals.model);
+  const t = meta.training;
+  if (a.flags.json) {
+    io.out.write(JSON.stringify({
+      model: a.positionals.model, name: model.name, parameters: model.countParams(), inputShape: model.inputShape, outputShape: model.outputShape,
+      layers: model.graph.map((g) => ({ name: g.layer.name, className: g.layer.className, outputShape: g.output.shape, parameters: g.layer.countParams() })),
+      compile: meta.compile, training: t ? { ...t, history: t.history.history } : undefined,
+    }, null, 2) + '\n');
+    return 0;
+  }
+  io.out.write(model.summary() + '\n');
+  if (meta.compile) io.out.write(`Compiled: ${meta.compile.optimizer.name} (lr ${meta.compile.optimizer.learningRate}), loss ${meta.compile.loss}, metrics ${meta.compile.metrics.join(', ') || 'none'}\n`);
+  if (t) {
+    const h = t.history.history;
+    const last = (k: string): number | undefined => h[k]?.[h[k].length - 1];
+    const acc = last('accuracy');
+    io.out.write(`Trained: ${t.epoch}/${t.epochs} epochs${t.step ? ` + ${String(t.step)} batches` : ''} on ${t.dataset ?? '?'}, batch ${t.batchSize}, seed ${t.seed}` +
+      (acc !== undefined ? `; last epoch: loss ${last('loss')!.toFixed(4)}, accuracy ${percent(acc)}` : '') + '\n');
+  }
+  return 0;
+}
+
+/** Keeps a reference to CliError for commands that may throw it later. */
+export { CliError };

@@ -1,0 +1,181 @@
+// `weightshare train`: the reference experiment by default; progress on stderr, per-epoch checkpoints, resume, Ctrl-C and NaN handling.
+import { getBackend } from '../core/engine.js';
+import { loadModel, saveModel } from '../io/files.js';
+import type { TrainingState } from '../io/model-file.js';
+import { Conv2D } from '../nn/layers/conv2d.js';
+import type { Model } from '../nn/model.js';
+import { thousands } from '../nn/summary.js';
+import { type History, NonFiniteLossError } from '../nn/training.js';
+import { createModel, MODEL_DESCRIPTIONS, MODEL_NAMES } from '../nn/zoo.js';
+import { createOptimizer } from '../optim/index.js';
+import { defineCommand, type ParsedArgs } from './args.js';
+import { applyThreads, CliError, COMMON_FLAGS, DATA_FLAGS, images, type Io, labels, percent, readDataset } from './common.js';
+import { formatEpochLine, ProgressBar } from './progress.js';
+
+export const trainSpec = defineCommand({
+  name: 'train',
+  summary: 'Train a model (default: the Keras MNIST CNN, Adam, batch 32, 10 epochs on mnist-sample)',
+  description:
+    'Trains, evaluates on the test set and saves the model (config, weights, optimizer state) after every epoch.\n' +
+    `Models: ${MODEL_NAMES.map((n) => `${n} (${MODEL_DESCRIPTIONS[n]})`).join('; ')}.`,
+  flags: {
+    model: { type: 'string', default: 'seed-cnn', choices: MODEL_NAMES, description: 'Architecture to train' },
+    ...DATA_FLAGS,
+    epochs: { type: 'int', default: 10, min: 1, description: 'Epochs to train (with --resume: the total, counting those done)' },
+    'batch-size': { type: 'int', default: 32, min: 1, description: 'Samples per batch' },
+    lr: { type: 'number', description: 'Learning rate (default: the optimizer\'s Keras default, 0.001 for Adam, 0.01 for SGD)' },
+    optimizer: { type: 'string', default: 'adam', choices: ['adam', 'adamw', 'sgd'], description: 'Optimizer' },
+    momentum: { type: 'number', min: 0, description: 'SGD momentum (default 0)' },
+    seed: { type: 'int', default: 0, description: 'Seed of the initial weights, shuffling and dropout' },
+    'validation-split': { type: 'number', default: 0, min: 0, max: 0.99, description: 'Fraction of the training set (its end) held out for validation each epoch' },
+    limit: { type: 'int', min: 1, description: 'Train on the first N training samples only' },
+    'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
+    out: { type: 'string', short: 'o', metavar: 'file', description: 'Model file written after every epoch (default: <model>-<dataset>.wsm)' },
+    resume: { type: 'string', metavar: 'file', description: 'Continue a run from its model file (weights, optimizer state, position)' },
+    ...COMMON_FLAGS,
+  },
+  examples: [
+    'weightshare train',
+    'weightshare train --model lenet5 --dataset fashion-mnist --epochs 5 --out lenet5.wsm',
+    'weightshare train --resume seed-cnn-mnist-sample.wsm',
+    'weightshare train --model mlp --epochs 1 --json > run.json',
+  ],
+});
+
+/** Parameter count of a model with every Conv2D replaced by a LocallyConnected2D of the same geometry (no sharing across positions). */
+export function unsharedParamCount(m: Model): number {
+  let total = 0;
+  for (const l of m.layers) {
+    if (l instanceof Conv2D && l.inputShape) {
+      const [oh, ow] = l.outputShape(l.inputShape);
+      const k = l.kernelSize[0] * l.kernelSize[1] * l.inputShape[2];
+      total += oh * ow * (k * l.filters + (l.useBias ? l.filters : 0));
+    } else total += l.countParams();
+  }
+  return total;
+}
+
+/** Runs `weightshare train`; returns the exit code. */
+export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<number> {
+  const f = a.flags;
+  applyThreads(f.threads);
+  let model: Model;
+  let state: TrainingState;
+  const given = (name: string): boolean => a.given.has(name);
+  if (f.resume) {
+    const loaded = loadModel(f.resume);
+    model = loaded.model;
+    const t = loaded.meta.training;
+    if (!t || !model.optimizer) throw new CliError(`${f.resume}: has no training state to resume (it was not written by \`weightshare train\`)`);
+    state = { ...t, epochs: given('epochs') ? f.epochs : t.epochs };
+    if (given('lr') && f.lr !== undefined) model.optimizer.learningRate = f.lr;
+    for (const k of ['model', 'dataset', 'data', 'batch-size', 'seed', 'optimizer', 'validation-split', 'limit'] as const) {
+      if (given(k)) io.err.write(`note: --${k} is ignored with --resume (the run keeps its own settings)\n`);
+    }
+  } else {
+    model = createModel(f.model);
+    model.build(f.seed);
+    const opt = createOptimizer({ name: f.optimizer, ...(f.lr !== undefined ? { learningRate: f.lr } : {}), ...(f.momentum !== undefined ? { momentum: f.momentum } : {}) });
+    model.compile({ optimizer: opt, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+    state = {
+      epoch: 0, step: 0, epochs: f.epochs, batchSize: f.batchSize, seed: f.seed, dataset: f.dataset, dataDir: f.data,
+      validationSplit: f.validationSplit || undefined, limit: f.limit, model: f.model, history: { epoch: [], history: {} },
+    };
+  }
+  const out = f.out ?? f.resume ?? `${String(state.model ?? model.name)}-${state.dataset}.wsm`;
+  const ds = readDataset(state.dataset ?? 'mnist-sample', state.dataDir, state.limit as number | undefined, f.testLimit);
+  const step0 = (state.step as number | undefined) ?? 0;
+  if (state.epoch >= state.epochs) throw new CliError(`${f.resume}: already trained for ${state.epoch} of ${state.epochs} epochs; pass --epochs N with N > ${state.epoch} to continue`);
+
+  const msg = (s: string): void => void (f.json ? io.err.write(s + '\n') : io.err.write(s + '\n'));
+  msg(`${f.resume ? 'Resuming' : 'Training'} ${model.name} (${thousands(model.countParams())} parameters) on ${ds.name}: ${thousands(ds.yTrain.length)} training samples, ` +
+    `${state.epochs} epochs, batch ${state.batchSize}, ${model.optimizer!.name} lr ${model.optimizer!.learningRate}, seed ${state.seed}, ` +
+    `${getBackend().name} engine${'threads' in getBackend() ? ` (${(getBackend() as unknown as { threads: number }).threads} threads)` : ''}` +
+    (f.resume ? `; from epoch ${state.epoch + 1}${step0 ? `, batch ${step0 + 1}` : ''}` : ''));
+
+  // Ctrl-C: stop after the current batch and save; a second Ctrl-C exits at once.
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    model.stopTraining = true;
+    io.err.write('\ninterrupted: finishing this batch and saving a checkpoint (Ctrl-C again to quit without saving)\n');
+  };
+  process.on('SIGINT', onSigint);
+
+  const history: History = state.history;
+  const started = performance.now();
+  let samplesDone = 0;
+  let bar: ProgressBar | undefined;
+  let epochStart = 0;
+  let epochSamples = 0;
+  const trainingState = (epoch: number, step: number): TrainingState => ({ ...state, epoch, step, history });
+  let fitHistory: History;
+  try {
+    fitHistory = await model.fit(images(ds.xTrain), labels(ds.yTrain), {
+      epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, validationSplit: state.validationSplit,
+      initialEpoch: state.epoch, initialStep: step0, shuffle: true,
+      callbacks: [{
+        onTrainBegin: ({ stepsPerEpoch }) => {
+          bar = undefined;
+          (state as { stepsPerEpoch?: number }).stepsPerEpoch = stepsPerEpoch;
+        },
+        onEpochBegin: (epoch) => {
+          epochStart = performance.now();
+          epochSamples = 0;
+          bar = new ProgressBar({ total: (state as { stepsPerEpoch?: number }).stepsPerEpoch ?? 1, epoch: epoch + 1, epochs: state.epochs, stream: io.err });
+        },
+        onBatchEnd: (step, logs) => {
+          epochSamples = logs.samples;
+          const secs = (performance.now() - epochStart) / 1000;
+          bar?.update(step + 1, { loss: logs.loss, accuracy: logs.accuracy, samplesPerSec: (epochSamples - (step0 && history.epoch.length === 0 ? 0 : 0)) / Math.max(secs, 1e-9) });
+        },
+        onEpochEnd: (epoch, logs) => {
+          const secs = (performance.now() - epochStart) / 1000;
+          samplesDone += epochSamples;
+          history.epoch.push(epoch);
+          for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
+          bar?.finish(formatEpochLine({
+            epoch: epoch + 1, epochs: state.epochs, seconds: secs, samplesPerSec: epochSamples / Math.max(secs, 1e-9),
+            loss: logs.loss, accuracy: logs.accuracy, valLoss: logs.val_loss, valAccuracy: logs.val_accuracy,
+          }));
+          saveModel(out, model, { training: trainingState(epoch + 1, 0), initSeed: state.seed });
+        },
+      }],
+    });
+  } catch (e) {
+    if (e instanceof NonFiniteLossError) {
+      bar?.finish('');
+      throw new CliError(`training stopped: ${e.message}. The last good checkpoint is ${out}${history.epoch.length ? ` (after epoch ${history.epoch.length})` : ' (none was written: no epoch completed)'}`, 3);
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (fitHistory.stopped) {
+    bar?.finish(`Epoch ${fitHistory.stopped.epoch + 1}/${state.epochs} interrupted after batch ${fitHistory.stopped.step}`);
+    saveModel(out, model, { training: trainingState(fitHistory.stopped.epoch, fitHistory.stopped.step), initSeed: state.seed });
+    io.err.write(`saved checkpoint ${out} (epoch ${fitHistory.stopped.epoch + 1}, batch ${fitHistory.stopped.step}); continue with: weightshare train --resume ${out}\n`);
+    return 130;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const test = model.evaluate(images(ds.xTest), labels(ds.yTest), { batchSize: 256 });
+  io.err.write(`Test loss: ${test.loss.toFixed(4)} - test accuracy: ${percent(test.accuracy)} on ${thousands(ds.yTest.length)} test samples (${ds.name})\n`);
+  io.err.write(`Saved ${out}\n`);
+  const hasConv = model.layers.some((l) => l instanceof Conv2D);
+  const unshared = hasConv ? unsharedParamCount(model) : undefined;
+  if (unshared !== undefined) {
+    const n = model.countParams();
+    io.err.write(`Weight sharing: ${model.name} has ${thousands(n)} parameters; the same network without convolution's sharing ` +
+      `(LocallyConnected2D, as in seed-cnn-local) would have ${thousands(unshared)}: sharing saves ${thousands(unshared - n)} (${(unshared / n).toFixed(1)}× fewer)\n`);
+  }
+  const summary = {
+    model: model.name, dataset: ds.name, parameters: model.countParams(), unsharedParameters: unshared,
+    epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, optimizer: model.optimizer!.toJSON(),
+    trainSamples: ds.yTrain.length, testSamples: ds.yTest.length,
+    seconds, samplesPerSec: samplesDone / Math.max(seconds, 1e-9),
+    history: history.history, test, out,
+  };
+  if (f.json) io.out.write(JSON.stringify(summary, null, 2) + '\n');
+  return 0;
+}
