@@ -74,7 +74,7 @@ export type UnaryOp = (typeof UNARY_OPS)[number];
 /** Element-wise binary functions with broadcasting (float32 → float32; comparisons give 1 or 0; `pow` follows C's pow: pow(x, 0) = pow(1, y) = 1 even for NaN). */
 export const BINARY_OPS = [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
-  'greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual',
+  'greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual', 'reluGrad',
 ] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 

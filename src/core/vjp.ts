@@ -3,7 +3,7 @@ import { NotDifferentiableError } from './errors.js';
 import type { Op, OpAttrs } from './op-types.js';
 import { avgPool2dGrad, avgPool2dWith, conv2dBackpropFilter, conv2dBackpropInput, conv2dWith, maxPool2dGrad } from './ops/conv.js';
 import {
-  abs, add, cast, cos, div, equal, erf, exp, greaterEqual, lessEqual, log, mul, neg, pow, sign, sin, square, step, sub, where,
+  abs, add, cast, cos, div, equal, erf, exp, greaterEqual, lessEqual, log, mul, neg, pow, reluGrad, sign, sin, square, sub, where,
 } from './ops/elementwise.js';
 import { matmul } from './ops/linalg.js';
 import { gather, scatterAdd } from './ops/nn.js';
@@ -43,7 +43,7 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   rsqrt: (g, _, y) => [mul(g, mul(-0.5, mul(y, square(y))))],
   square: (g, [x]) => [mul(g, mul(x, 2))],
   reciprocal: (g, _, y) => [neg(mul(g, square(y)))],
-  relu: (g, [x]) => [mul(g, step(x))],
+  relu: (g, [x]) => [reluGrad(g, x)],
   step: none,
   sigmoid: (g, _, y) => [mul(g, mul(y, sub(1, y)))],
   tanh: (g, _, y) => [mul(g, sub(1, square(y)))],
@@ -79,6 +79,7 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   lessEqual: none,
   equal: none,
   notEqual: none,
+  reluGrad: (g, [a, b]) => [sumToShape(reluGrad(g, b), a.shape), null],
   where: (g, [c, a, b]) => [null, sumToShape(where(c, g, 0), a.shape), sumToShape(where(c, 0, g), b.shape)],
   // Linear algebra
   matmul: (g, [a, b], _, { transA, transB }, needs) => {
@@ -107,7 +108,7 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   softmax: (g, _, y) => [mul(y, sub(g, sum(mul(g, y), -1, true)))],
   logSoftmax: (g, _, y) => [sub(g, mul(exp(y), sum(g, -1, true)))],
   biasAct: (g, [x, bias], y, { act }) => {
-    const dz = act === 'relu' ? mul(g, step(y)) : act === 'sigmoid' ? mul(g, mul(y, sub(1, y))) : act === 'tanh' ? mul(g, sub(1, square(y))) : g;
+    const dz = act === 'relu' ? reluGrad(g, y) : act === 'sigmoid' ? mul(g, mul(y, sub(1, y))) : act === 'tanh' ? mul(g, sub(1, square(y))) : g;
     return [dz, sumToShape(dz, bias.shape)];
   },
   gather: (g, [x, idx], _, { axis }) => [scatterAdd(g, idx, x.shape[axis], axis), null],

@@ -114,7 +114,8 @@ export function ew_unary(op: i32, x: usize, y: usize, n: i32, begin: i32, end: i
     case 9: return v128.and(f32x4.lt(a, b), sp(1));
     case 10: return v128.and(f32x4.le(a, b), sp(1));
     case 11: return v128.and(f32x4.eq(a, b), sp(1));
-    default: return v128.and(f32x4.ne(a, b), sp(1));
+    case 12: return v128.and(f32x4.ne(a, b), sp(1));
+    default: return v128.and(a, f32x4.gt(b, sp(0))); // reluGrad: b > 0 ? a : 0
   }
 }
 
@@ -185,7 +186,8 @@ export function ew_binary(op: i32, a: usize, b: usize, y: usize, rank: i32, shap
     case 9: binaryStrided(9, a, b, y, rank, shape, strides, begin, end, scratch); break;
     case 10: binaryStrided(10, a, b, y, rank, shape, strides, begin, end, scratch); break;
     case 11: binaryStrided(11, a, b, y, rank, shape, strides, begin, end, scratch); break;
-    default: binaryStrided(12, a, b, y, rank, shape, strides, begin, end, scratch); break;
+    case 12: binaryStrided(12, a, b, y, rank, shape, strides, begin, end, scratch); break;
+    default: binaryStrided(13, a, b, y, rank, shape, strides, begin, end, scratch); break;
   }
 }
 

@@ -66,7 +66,7 @@ const BROADCASTS: number[][][] = [
 
 const BINARY_TOL: { [K in BinaryOp]: TolFn } = {
   add: EXACT, sub: EXACT, mul: EXACT, div: EXACT, pow: TRANSCENDENTAL, maximum: EXACT, minimum: EXACT,
-  greater: EXACT, greaterEqual: EXACT, less: EXACT, lessEqual: EXACT, equal: EXACT, notEqual: EXACT,
+  greater: EXACT, greaterEqual: EXACT, less: EXACT, lessEqual: EXACT, equal: EXACT, notEqual: EXACT, reluGrad: EXACT,
 };
 
 test('binary: every op with broadcasting (scalar, row, column, middle axis) and NaN/Inf', (t) => {

@@ -77,6 +77,7 @@ const cases: { [K in Op]: Case } = {
   lessEqual: { f: T.lessEqual, inputs: () => [distinct([5], 38), T.add(distinct([5], 39), 0.05)] },
   equal: { f: T.equal, inputs: () => [distinct([5], 40), T.add(distinct([5], 41), 0.05)] },
   notEqual: { f: T.notEqual, inputs: () => [distinct([5], 42), T.add(distinct([5], 43), 0.05)] },
+  reluGrad: { f: T.reluGrad, inputs: () => [rand([3, 4], 49), rand([4], 50, -1, 1, 0.1)] },
   where: { f: (c, a, b) => T.where(T.greater(c, 0), a, b), inputs: () => [rand([3, 4], 44, -1, 1, 0.1), rand([3, 4], 45), rand([4], 46)] },
   matmul: { f: (a, b) => T.matmul(a, b), inputs: () => [rand([3, 5], 47), rand([5, 4], 48)] },
   conv2d: {

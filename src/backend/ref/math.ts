@@ -95,6 +95,7 @@ export const binaryFn: { readonly [K in BinaryOp]: (a: number, b: number) => num
   lessEqual: (a, b) => (a <= b ? 1 : 0),
   equal: (a, b) => (a === b ? 1 : 0),
   notEqual: (a, b) => (a !== b ? 1 : 0),
+  reluGrad: (a, b) => (b > 0 ? a : 0),
 };
 
 /** The activations fused with a bias add, in float64 (linear is the identity, relu(NaN) = NaN). */

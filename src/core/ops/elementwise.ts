@@ -96,6 +96,9 @@ export const equal = (a: TensorLike, b: TensorLike): Tensor => binary('equal', a
 /** 1 where a ≠ b */
 export const notEqual = (a: TensorLike, b: TensorLike): Tensor => binary('notEqual', a, b);
 
+/** b > 0 ? a : 0 — the gradient `a` of relu routed through where relu's input (or output) `b` is positive; one pass. */
+export const reluGrad = (a: TensorLike, b: TensorLike): Tensor => binary('reluGrad', a, b);
+
 /** cond ≠ 0 ? a : b, broadcasting all three. */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const ta = lift(a, cond);
