@@ -9,7 +9,7 @@ import { type CallContext, input as makeInput, Layer, type LayerSpec, layerFromS
 import { getLoss, type Loss } from './losses.js';
 import { getMetric, type Metric } from './metrics.js';
 import { formatSummary } from './summary.js';
-import { type Data, evaluate, fit, type FitOptions, type History, type Logs, predict } from './training.js';
+import { type Data, evaluate, fit, type FitOptions, type History, type Logs, predict, trainOnBatch } from './training.js';
 
 /** One application of a layer in the graph. */
 export interface GraphNode {
@@ -240,6 +240,11 @@ export class Model {
   /** Trains the model (Keras `fit`); async so that progress output and signals can run between batches. */
   fit(x: Data, y: Data, o: FitOptions = {}): Promise<History> {
     return fit(this, x, y, o);
+  }
+
+  /** One optimizer step on one batch (Keras `trainOnBatch`); returns the batch's loss and metrics. */
+  trainOnBatch(x: Tensor, y: Tensor, o: { seed?: number } = {}): Logs {
+    return trainOnBatch(this, x, y, o);
   }
 
   /** Mean loss and metrics over (x, y) (Keras `evaluate`). */

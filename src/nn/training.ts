@@ -155,6 +155,16 @@ function runBatch(m: Model, xb: Tensor, yb: Tensor, train: boolean, seed: number
   }) as { loss: number; metrics: { sum: number; count: number }[] };
 }
 
+/** Keras `train_on_batch`: one optimizer step on a batch; returns its loss and metrics (the step is skipped if the loss is not finite). */
+export function trainOnBatch(m: Model, x: Tensor, y: Tensor, o: { seed?: number } = {}): Logs {
+  requireCompiled(m, 'trainOnBatch');
+  m.build();
+  const r = runBatch(m, x, y, true, o.seed ?? mixSeed(0, `step:${m.optimizer!.iterations}`));
+  const logs: Logs = { loss: r.loss };
+  m.metrics.forEach((mt, i) => { logs[mt.name] = r.metrics[i].sum / Math.max(1, r.metrics[i].count); });
+  return logs;
+}
+
 /** Mean loss and metrics over all samples. */
 function evaluateRows(m: Model, x: Rows, y: Rows, batchSize: number): Logs {
   let lossSum = 0;
