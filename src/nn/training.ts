@@ -98,13 +98,9 @@ class Rows {
     return tensor(out, [idx.length, ...this.sampleShape], this.dtype);
   }
 
-  /** A Rows over [start, end) (no copy for arrays). */
+  /** Rows [start, end) as a typed array (no copy for arrays; a tensor is read to the host, so fit owns no new tensor to free). */
   range(start: number, end: number): Data {
-    if (this.source) {
-      const idx = new Int32Array(end - start).map((_, i) => start + i);
-      return this.take(idx);
-    }
-    return { data: this.array!.subarray(start * this.rowSize, end * this.rowSize), shape: [end - start, ...this.sampleShape] };
+    return { data: this.values().subarray(start * this.rowSize, end * this.rowSize), shape: [end - start, ...this.sampleShape] };
   }
 
   /** The values as a typed array (reads a tensor once). */

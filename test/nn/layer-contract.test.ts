@@ -1,0 +1,256 @@
+// One contract check for every layer (shape, parameter count, gradients, save/load, one SGD step), on both backends, plus Keras defaults.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { memory, setBackend, tidy } from '../../src/core/engine.js';
+import { mul, sum, tensor } from '../../src/core/ops/index.js';
+import { Random } from '../../src/core/random.js';
+import { valueAndGrads } from '../../src/core/tape.js';
+import type { Tensor } from '../../src/core/tensor.js';
+import {
+  Activation, AveragePooling2D, Conv2D, Dense, Dropout, Flatten, LocallyConnected2D, MaxPooling2D,
+  type Layer, sequential,
+} from '../../src/nn/index.js';
+import { SGD } from '../../src/optim/index.js';
+import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../../src/io/index.js';
+import { checkGradients, type GradCheckOptions } from '../helpers/gradcheck.js';
+import { compareBits } from '../helpers/compare.js';
+import { Rng } from '../helpers/random.js';
+
+/** One layer under test: a fresh instance, the per-sample input shape, and the Keras parameter count. */
+interface LayerCase {
+  label: string;
+  make: () => Layer;
+  /** Per-sample input shape [H, W, C] or [features]. */
+  inputShape: number[];
+  /** Free parameters by Keras' formula. */
+  params: number;
+  /** Input values: 'spread' keeps |x| ≥ 0.1 (kinks of relu) and distinct by ≥ 0.05 (ties of max pooling). */
+  input?: 'uniform' | 'spread';
+  /** Run the gradient check in training mode (Dropout: a fixed mask). */
+  training?: boolean;
+  grad?: GradCheckOptions;
+}
+
+const BATCH = 2;
+
+/** Seeded inputs [BATCH, ...shape]: uniform in [−1, 1), or distinct values at least 0.05 apart and away from 0. */
+function inputs(shape: number[], kind: 'uniform' | 'spread', seed: number): Float32Array {
+  const n = BATCH * shape.reduce((a, b) => a * b, 1);
+  const rng = new Rng(seed);
+  if (kind === 'uniform') return rng.uniforms(n, -1, 1);
+  const perm = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [perm[i], perm[j]] = [perm[j], perm[i]];
+  }
+  return Float32Array.from(perm, (v) => {
+    const c = (v - (n - 1) / 2) * 0.05;
+    return c >= 0 ? c + 0.1 : c - 0.1;
+  });
+}
+
+/**
+ * Central differences of L = Σ layer(x)·R against the taped gradient w.r.t. each of the layer's own
+ * parameter tensors (the ones the optimizer steps), perturbed in place through the backend. Same
+ * tolerance rule as checkGradients: |a − n| ≤ atol + rtol·max(|a|, |n|).
+ */
+function checkParamGradients(label: string, layer: Layer, x: Tensor, training: boolean, o: GradCheckOptions = {}): void {
+  const eps = o.eps ?? 1e-2;
+  const rtol = o.rtol ?? 2e-2;
+  const atol = o.atol ?? 2e-3;
+  const params = layer.parameters().map((p) => p.value);
+  tidy(() => {
+    const ctx = { training, seed: 11 };
+    const y0 = layer.call(x, ctx);
+    const rng = new Random(o.seed ?? 7);
+    const r = tensor(Float32Array.from({ length: y0.size }, () => rng.uniform() * 2 - 1), y0.shape);
+    const loss = (): Tensor => sum(mul(layer.call(x, ctx), r));
+    const { grads } = valueAndGrads(loss, params);
+    params.forEach((p, k) => {
+      const base = p.f32();
+      const analytic = grads[k].f32();
+      const stride = Math.max(1, Math.floor(p.size / (o.maxCoords ?? 48)));
+      for (let i = 0; i < p.size; i += stride) {
+        const h = eps * Math.max(1, Math.abs(base[i]));
+        const at = (v: number): number => {
+          const d = base.slice();
+          d[i] = v;
+          p.backend.write(p.buf, d);
+          const l = tidy(() => loss().item());
+          p.backend.write(p.buf, base);
+          return l;
+        };
+        const numeric = (at(base[i] + h) - at(base[i] - h)) / (2 * h);
+        const a = analytic[i];
+        assert.ok(Math.abs(a - numeric) <= atol + rtol * Math.max(Math.abs(a), Math.abs(numeric)),
+          `${label}: d/d ${layer.name} parameter ${k} [${i}] analytic ${a} vs numeric ${numeric}`);
+      }
+    });
+  });
+}
+
+/** The contract every layer meets (Keras run_layer_test): (a) shape, (b) parameter count, (c) gradients, (d) save/load, (e) one SGD step. */
+async function checkLayerContract(c: LayerCase, backend: 'ref' | 'wasm'): Promise<void> {
+  setBackend(backend);
+  const label = `${c.label} (${backend})`;
+  const before = memory().tensors;
+  const layer = c.make();
+  const m = sequential([layer], { inputShape: c.inputShape }).build(5);
+  const x = tensor(inputs(c.inputShape, c.input ?? 'uniform', 3), [BATCH, ...c.inputShape]);
+  try {
+    // (a) declared output shape = model's = the real forward output's.
+    const want = layer.outputShape(c.inputShape);
+    assert.deepEqual(m.outputShape, want, `${label}: model.outputShape`);
+    const y = tidy(() => m.call(x));
+    assert.deepEqual(y.shape, [BATCH, ...want], `${label}: forward output shape`);
+    if (y !== x) y.dispose(); // identity layers (Dropout at inference) hand back their input
+
+    // (b) parameter count = Keras formula, for the layer and the model (each parameter once).
+    assert.equal(layer.countParams(), c.params, `${label}: layer.countParams()`);
+    assert.equal(m.countParams(), c.params, `${label}: model.countParams()`);
+    assert.equal(m.namedParameters().reduce((s, p) => s + p.param.value.size, 0), c.params, `${label}: named parameters`);
+
+    // (c) finite differences w.r.t. the input and every parameter.
+    const training = c.training ?? false;
+    // 'spread' inputs are ≥ 0.05 apart and |x| ≤ ~3: a step of 5e-3·|x| never crosses a tie or a kink.
+    const grad = { ...(c.input === 'spread' ? { eps: 5e-3 } : {}), ...c.grad };
+    checkGradients(`${label} input`, (t) => layer.call(t, { training, seed: 11 }), [x], grad);
+    checkParamGradients(label, layer, x, training, grad);
+
+    // (d) save/load: identical config JSON and bit-identical outputs.
+    const bytes = encodeCheckpoint(modelToCheckpoint(m, { initSeed: 5 }));
+    const { model: back } = modelFromCheckpoint(decodeCheckpoint(bytes));
+    try {
+      assert.equal(JSON.stringify(back.toJSON()), JSON.stringify(m.toJSON()), `${label}: config JSON after round trip`);
+      assert.equal(back.countParams(), c.params, `${label}: parameters after round trip`);
+      const [y1, y2] = [tidy(() => m.call(x)), tidy(() => back.call(x))];
+      const cmp = compareBits(y2.f32(), y1.f32());
+      for (const t of [y1, y2]) if (t !== x) t.dispose();
+      assert.equal(cmp.message, undefined, `${label}: outputs after round trip: ${cmp.message}`);
+    } finally {
+      back.dispose();
+    }
+
+    // (e) one SGD step on an MSE target changes every parameter and lowers the loss.
+    const target = tensor(new Rng(9).uniforms(BATCH * want.reduce((a, b) => a * b, 1), -1, 1), [BATCH, ...want]);
+    try {
+      m.compile({ optimizer: new SGD({ learningRate: 1e-2 }), loss: 'mse' });
+      const w0 = m.getWeights();
+      const l0 = m.evaluate(x, target).loss;
+      const h = await m.fit(x, target, { epochs: 1, batchSize: BATCH, shuffle: false, seed: 1 });
+      assert.equal(h.epoch.length, 1);
+      const l1 = m.evaluate(x, target).loss;
+      for (const [name, v1] of m.getWeights()) {
+        const v0 = w0.get(name)!;
+        assert.ok(v1.some((v, i) => v !== v0[i]), `${label}: SGD step left '${name}' unchanged`);
+      }
+      if (c.params > 0) assert.ok(l1 < l0, `${label}: loss ${l0} → ${l1} after one SGD step`);
+      else assert.equal(l1, l0, `${label}: a layer without parameters cannot change the loss`);
+    } finally {
+      target.dispose();
+    }
+  } finally {
+    x.dispose();
+    m.dispose();
+  }
+  assert.equal(memory().tensors, before, `${label}: tensors leaked`);
+}
+
+const cases: LayerCase[] = [
+  { label: 'Dense', make: () => new Dense({ units: 3 }), inputShape: [4], params: 4 * 3 + 3 },
+  { label: 'Dense tanh on [2, 4] samples', make: () => new Dense({ units: 3, activation: 'tanh' }), inputShape: [2, 4], params: 4 * 3 + 3 },
+  { label: 'Dense useBias false', make: () => new Dense({ units: 5, useBias: false }), inputShape: [3], params: 3 * 5 },
+  { label: 'Conv2D valid', make: () => new Conv2D({ filters: 3, kernelSize: [2, 3] }), inputShape: [4, 5, 2], params: 2 * 3 * 2 * 3 + 3 },
+  { label: 'Conv2D strides 2 same', make: () => new Conv2D({ filters: 2, kernelSize: 3, strides: 2, padding: 'same' }), inputShape: [5, 4, 2], params: 3 * 3 * 2 * 2 + 2 },
+  { label: 'Conv2D dilation 2', make: () => new Conv2D({ filters: 2, kernelSize: 2, dilationRate: 2 }), inputShape: [5, 5, 1], params: 2 * 2 * 1 * 2 + 2 },
+  { label: 'Conv2D useBias false', make: () => new Conv2D({ filters: 4, kernelSize: 3, useBias: false }), inputShape: [4, 4, 2], params: 3 * 3 * 2 * 4 },
+  // oh·ow·kh·kw·c·f + oh·ow·f
+  { label: 'LocallyConnected2D valid', make: () => new LocallyConnected2D({ filters: 2, kernelSize: 2 }), inputShape: [4, 3, 2], params: 3 * 2 * (2 * 2 * 2 * 2) + 3 * 2 * 2 },
+  { label: 'LocallyConnected2D strides 2', make: () => new LocallyConnected2D({ filters: 3, kernelSize: [3, 2], strides: 2 }), inputShape: [5, 6, 1], params: 2 * 3 * (3 * 2 * 1 * 3) + 2 * 3 * 3 },
+  { label: 'MaxPooling2D', make: () => new MaxPooling2D(), inputShape: [4, 5, 2], params: 0, input: 'spread' },
+  { label: 'MaxPooling2D 3 stride 2 same', make: () => new MaxPooling2D({ poolSize: 3, strides: 2, padding: 'same' }), inputShape: [5, 5, 2], params: 0, input: 'spread' },
+  { label: 'AveragePooling2D', make: () => new AveragePooling2D(), inputShape: [4, 4, 3], params: 0 },
+  { label: 'AveragePooling2D same', make: () => new AveragePooling2D({ poolSize: 2, padding: 'same' }), inputShape: [3, 5, 2], params: 0 },
+  { label: 'Flatten', make: () => new Flatten(), inputShape: [3, 2, 2], params: 0 },
+  { label: 'Dropout (inference)', make: () => new Dropout({ rate: 0.5 }), inputShape: [6], params: 0 },
+  { label: 'Dropout (training mask)', make: () => new Dropout({ rate: 0.3 }), inputShape: [3, 4], params: 0, training: true },
+  ...(['relu', 'sigmoid', 'tanh', 'softmax', 'gelu'] as const).map((a): LayerCase => ({
+    label: `Activation ${a}`, make: () => new Activation({ activation: a }), inputShape: [5], params: 0, input: a === 'relu' ? 'spread' : 'uniform',
+  })),
+];
+
+for (const backend of ['ref', 'wasm'] as const) {
+  describe(`layer contract (${backend})`, () => {
+    for (const c of cases) test(c.label, () => checkLayerContract(c, backend));
+  });
+}
+
+describe('Dropout', () => {
+  const n = 4000;
+  const x = (): Tensor => tensor(new Float32Array(n).fill(2), [8, n / 8]);
+
+  test('is the identity at inference', () => {
+    setBackend('wasm');
+    const d = new Dropout({ rate: 0.4, name: 'dropout' });
+    const xs = x();
+    const y = d.call(xs, { training: false, seed: 3 });
+    assert.equal(y, xs);
+    xs.dispose();
+  });
+
+  test('in training zeroes about `rate` of the values, scales survivors by 1/(1−rate), and the same seed gives the same mask', () => {
+    for (const backend of ['ref', 'wasm'] as const) {
+      setBackend(backend);
+      const rate = 0.3;
+      const d = new Dropout({ rate, name: 'dropout' });
+      tidy(() => {
+        const xs = x();
+        const a = d.call(xs, { training: true, seed: 3 }).f32();
+        const b = d.call(xs, { training: true, seed: 3 }).f32();
+        const c = d.call(xs, { training: true, seed: 4 }).f32();
+        const zeros = a.filter((v) => v === 0).length;
+        // Binomial(4000, 0.3): sd ≈ 29, so ±5 sd is ±0.036 of the rate.
+        assert.ok(Math.abs(zeros / n - rate) < 0.036, `${backend}: ${zeros} zeros of ${n}, rate ${rate}`);
+        const scaled = Math.fround(2 / (1 - rate));
+        for (const v of a) if (v !== 0) assert.ok(Math.abs(v - scaled) < 1e-6, `${backend}: survivor ${v}, want ${scaled}`);
+        assert.equal(compareBits(b, a).message, undefined, `${backend}: same seed, same mask`);
+        assert.ok(c.some((v, i) => v !== a[i]), `${backend}: another seed gives another mask`);
+      });
+    }
+  });
+});
+
+describe('Keras defaults', () => {
+  test('glorot-uniform kernels lie within ±sqrt(6/(fanIn+fanOut)) with variance limit²/3; biases start at zero', () => {
+    setBackend('wasm');
+    const m = sequential([new Dense({ units: 32 }), new Dense({ units: 16 })], { inputShape: [64] }).build(1);
+    const c = sequential([new Conv2D({ filters: 16, kernelSize: 3 })], { inputShape: [8, 8, 8] }).build(1);
+    const check = (w: Map<string, Float32Array>, name: string, fanIn: number, fanOut: number): void => {
+      const k = w.get(name)!;
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      for (const v of k) assert.ok(Math.abs(v) <= limit, `${name}: ${v} outside ±${limit}`);
+      const variance = k.reduce((s, v) => s + v * v, 0) / k.length;
+      // n ≥ 512 draws: the sample variance of U(−a, a) is a²/3 with relative sd ≤ 4 %; allow 15 %.
+      assert.ok(Math.abs(variance / (limit * limit / 3) - 1) < 0.15, `${name}: variance ${variance}, want ${limit * limit / 3}`);
+    };
+    const wm = m.getWeights();
+    check(wm, 'dense/kernel', 64, 32);
+    check(wm, 'dense_1/kernel', 32, 16);
+    check(c.getWeights(), 'conv2d/kernel', 3 * 3 * 8, 3 * 3 * 16);
+    for (const [name, v] of [...wm, ...c.getWeights()]) if (name.endsWith('/bias')) assert.ok(v.every((b) => b === 0), `${name} not zero`);
+    m.dispose();
+    c.dispose();
+  });
+
+  test('default names follow Keras: dense, dense_1, conv2d, max_pooling2d, flatten', () => {
+    const m = sequential([
+      new Conv2D({ filters: 2, kernelSize: 3 }), new MaxPooling2D(), new Conv2D({ filters: 2, kernelSize: 1 }), new Flatten(),
+      new Dense({ units: 4 }), new Dense({ units: 2 }),
+    ], { inputShape: [6, 6, 1] });
+    assert.deepEqual(m.layers.map((l) => l.name), ['conv2d', 'max_pooling2d', 'conv2d_1', 'flatten', 'dense', 'dense_1']);
+    assert.deepEqual([...m.build(0).getWeights().keys()], [
+      'conv2d/kernel', 'conv2d/bias', 'conv2d_1/kernel', 'conv2d_1/bias', 'dense/kernel', 'dense/bias', 'dense_1/kernel', 'dense_1/bias',
+    ]);
+    m.dispose();
+  });
+});
