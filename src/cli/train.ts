@@ -111,6 +111,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   let epochSamples = 0;
   const trainingState = (epoch: number, step: number): TrainingState => ({ ...state, epoch, step, history });
   let fitHistory: History;
+  let savedInRun = 0; // checkpoints this run has written to `out`
   try {
     fitHistory = await model.fit(images(ds.xTrain), labels(ds.yTrain), {
       epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, validationSplit: state.validationSplit,
@@ -140,13 +141,17 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
             loss: logs.loss, accuracy: logs.accuracy, valLoss: logs.val_loss, valAccuracy: logs.val_accuracy,
           }));
           saveModel(out, model, { training: trainingState(epoch + 1, 0), initSeed: state.seed });
+          savedInRun++;
         },
       }],
     });
   } catch (e) {
     if (e instanceof NonFiniteLossError) {
       bar?.finish('');
-      throw new CliError(`training stopped: ${e.message}. The last good checkpoint is ${out}${history.epoch.length ? ` (after epoch ${history.epoch.length})` : ' (none was written: no epoch completed)'}`, 3);
+      const kept = savedInRun > 0 ? `The last good checkpoint is ${out} (after epoch ${history.epoch.length})`
+        : f.resume ? `The last good checkpoint is ${f.resume} (the one resumed from)`
+        : 'No checkpoint was written (no epoch completed)';
+      throw new CliError(`training stopped: ${e.message}. ${kept}`, 3);
     }
     throw e;
   } finally {

@@ -3,6 +3,8 @@ import { createOptimizer } from '../optim/index.js';
 import type { OptimizerState } from '../optim/index.js';
 import { type CompileConfig, type Model, type ModelConfig, modelFromConfig } from '../nn/model.js';
 import type { History } from '../nn/training.js';
+// Registers every built-in layer class, so that loading a model needs no other import than this module.
+import '../nn/layers/index.js';
 import { CheckpointError, type CheckpointContents, type StoredTensor } from './checkpoint.js';
 
 /** Where a training run stands, stored with the model so `--resume` can continue it exactly. */

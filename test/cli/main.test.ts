@@ -1,0 +1,499 @@
+// End-to-end tests of the `weightshare` CLI: help and usage errors, train → eval → summary → predict, resume,
+// Ctrl-C, NaN, and bad input files. In-process through `main()` where possible; spawned for exit codes and signals.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../../src/cli/main.js';
+import { trainSpec } from '../../src/cli/train.js';
+import { evalSpec, predictSpec, summarySpec } from '../../src/cli/inspect.js';
+import { loadDataset } from '../../src/data/datasets.js';
+import { writeIdx } from '../../src/data/idx.js';
+import { writePng } from '../../src/data/png.js';
+import { loadModel, saveModel } from '../../src/io/files.js';
+import { createModel } from '../../src/nn/zoo.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'ws-cli-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+const tmp = (name: string): string => join(dir, name);
+
+interface Result { code: number; out: string; err: string }
+
+/** Runs the CLI in this process with string-collecting streams. */
+async function run(...argv: string[]): Promise<Result> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) } });
+  return { code, out, err };
+}
+
+/** Runs the compiled CLI as a child process; `onErr` sees stderr as it grows (and may signal the child). */
+function spawnCli(args: string[], onErr?: (soFar: string, child: ReturnType<typeof spawn>) => void): Promise<Result & { signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      onErr?.(err, child);
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? -1, signal, out, err }));
+  });
+}
+
+const lines = (s: string): string[] => s.split('\n').filter((l) => l.trim() !== '');
+const STACK = /^\s+at /m;
+
+/** A usage error: exit 2, one error line naming the problem (plus at most the "Run ... --help" hint), no stack trace. */
+function assertUsage(r: Result, re: RegExp): void {
+  assert.equal(r.code, 2, r.err);
+  assert.equal(r.out, '');
+  const l = lines(r.err);
+  assert.match(l[0]!, /^weightshare( \w+)?: /);
+  assert.match(l[0]!, re);
+  assert.ok(l.length === 1 || (l.length === 2 && /^Run 'weightshare( \w+)? --help' for usage\.$/.test(l[1]!)), r.err);
+  assert.doesNotMatch(r.err, STACK);
+}
+
+/** A runtime error: the given exit code, exactly one line on stderr (after any progress lines) starting 'weightshare: error: ', no stack trace. */
+function assertError(r: Result, re: RegExp, code = 1): string {
+  assert.equal(r.code, code, r.err);
+  const errs = lines(r.err).filter((l) => l.startsWith('weightshare'));
+  assert.equal(errs.length, 1, r.err);
+  assert.match(errs[0]!, /^weightshare: error: /);
+  assert.match(errs[0]!, re);
+  assert.doesNotMatch(r.err, STACK);
+  return errs[0]!;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Help, version, usage errors
+
+test('--help, no arguments and `help` list the commands; `help train` equals `train --help`', async () => {
+  for (const argv of [['--help'], ['-h'], [], ['help']]) {
+    const r = await run(...argv);
+    assert.equal(r.code, 0);
+    assert.equal(r.err, '');
+    assert.match(r.out, /^Usage: weightshare <command>/);
+    for (const c of ['train', 'eval', 'predict', 'summary']) assert.match(r.out, new RegExp(`^  ${c} `, 'm'), c);
+  }
+  const a = await run('help', 'train');
+  const b = await run('train', '--help');
+  assert.equal(a.code, 0);
+  assert.equal(b.code, 0);
+  assert.equal(a.out, b.out);
+  assert.match(a.out, /^Usage: weightshare train \[options\]/);
+});
+
+test('--version prints the package version', async () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  for (const flag of ['--version', '-v']) {
+    const r = await run(flag);
+    assert.equal(r.code, 0);
+    assert.equal(r.out, `weightshare ${pkg.version}\n`);
+  }
+});
+
+test('each command\'s --help lists every flag and positional', async () => {
+  for (const spec of [trainSpec, evalSpec, predictSpec, summarySpec]) {
+    const r = await run(spec.name, '--help');
+    assert.equal(r.code, 0, spec.name);
+    assert.equal(r.err, '');
+    for (const [flag, f] of Object.entries(spec.flags)) {
+      const shown = f.type === 'boolean' ? `--[no-]${flag}` : `--${flag}`;
+      assert.ok(r.out.includes(shown), `${spec.name} --help lacks ${shown}`);
+    }
+    for (const p of (spec as { positionals?: readonly { name: string }[] }).positionals ?? []) {
+      assert.ok(r.out.includes(p.name), `${spec.name} --help lacks <${p.name}>`);
+    }
+  }
+  const t = await run('train', '--help');
+  assert.match(t.out, /-o, --out <file>/);
+  assert.match(t.out, /seed-cnn\|seed-cnn-local\|mlp\|lenet-300-100\|lenet5/);
+});
+
+test('usage errors: exit code 2, one line naming the problem, no stack trace', async () => {
+  assertUsage(await run('trian'), /unknown command 'trian' \(did you mean 'train'\?\)/);
+  assertUsage(await run('frobnicate'), /unknown command 'frobnicate'; run 'weightshare --help'/);
+  assertUsage(await run('help', 'bogus'), /unknown command 'bogus'/);
+  assertUsage(await run('train', '--epocs', '2'), /^weightshare train: unknown flag --epocs \(did you mean --epochs\?\)/);
+  assertUsage(await run('train', '--epochs', 'ten'), /--epochs expects an integer, got 'ten'/);
+  assertUsage(await run('train', '--epochs', '0'), /--epochs must be at least 1, got 0/);
+  assertUsage(await run('train', '--dataset', 'cifar'), /--dataset must be one of mnist-sample, mnist, fashion-mnist; got 'cifar'/);
+  assertUsage(await run('train', '--lr', 'fast'), /--lr expects a number, got 'fast'/);
+  assertUsage(await run('eval'), /^weightshare eval: missing required argument <model>/);
+  assertUsage(await run('predict', 'model.wsm'), /missing required argument <input>/);
+  // --verbose may add a stack trace, but the exit code stays 2.
+  assert.equal((await run('train', '--epochs', 'ten', '--verbose')).code, 2);
+});
+
+test('spawned: usage and runtime errors have exit codes 2 and 1 and no stack trace; --verbose adds one', async () => {
+  const u = await spawnCli(['train', '--epochs', 'ten']);
+  assertUsage(u, /--epochs expects an integer/);
+  const d = await spawnCli(['train', '--dataset', 'cifar']);
+  assertUsage(d, /--dataset must be one of/);
+  const missing = tmp('does-not-exist.wsm');
+  const r = await spawnCli(['eval', missing]);
+  assertError(r, /does-not-exist\.wsm: no such file/);
+  assert.equal(r.out, '');
+  const v = await spawnCli(['eval', missing, '--verbose']);
+  assert.equal(v.code, 1);
+  assert.match(lines(v.err)[0]!, /^weightshare: error: .*does-not-exist\.wsm: no such file$/);
+  assert.match(v.err, /CheckpointError: /);
+  assert.match(v.err, STACK);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// train → eval → summary → predict
+
+const TEST_LIMIT = '300';
+let trainedModel: { file: string; summary: TrainSummary } | undefined;
+interface TrainSummary {
+  model: string; dataset: string; parameters: number; epochs: number; trainSamples: number; testSamples: number;
+  history: Record<string, number[]>; test: { loss: number; accuracy: number }; out: string;
+}
+
+/** An mlp trained once for 1 epoch on 500 mnist-sample digits (shared by the tests that only read it). */
+async function trained(): Promise<{ file: string; summary: TrainSummary }> {
+  if (trainedModel) return trainedModel;
+  const file = tmp('mlp.wsm');
+  const r = await run('train', '--model', 'mlp', '--epochs', '1', '--limit', '500', '--test-limit', TEST_LIMIT, '--out', file, '--json');
+  assert.equal(r.code, 0, r.err);
+  trainedModel = { file, summary: JSON.parse(r.out) as TrainSummary };
+  return trainedModel;
+}
+
+let sample: ReturnType<typeof loadDataset> | undefined;
+const mnistSample = (): ReturnType<typeof loadDataset> => (sample ??= loadDataset('mnist-sample'));
+
+test('train --json: exit 0, writes the model file, prints a JSON summary with test accuracy, history and parameters', async () => {
+  const { file, summary: s } = await trained();
+  assert.ok(existsSync(file));
+  assert.equal(s.model, 'mlp');
+  assert.equal(s.dataset, 'mnist-sample');
+  assert.equal(s.parameters, 784 * 200 + 200 + 200 * 200 + 200 + 200 * 10 + 10);
+  assert.equal(s.epochs, 1);
+  assert.equal(s.trainSamples, 500);
+  assert.equal(s.testSamples, Number(TEST_LIMIT));
+  assert.equal(s.out, file);
+  assert.equal(s.history.loss!.length, 1);
+  assert.equal(s.history.accuracy!.length, 1);
+  assert.ok(s.test.accuracy > 0.3 && s.test.accuracy <= 1, `test accuracy ${s.test.accuracy}`);
+  assert.ok(Number.isFinite(s.test.loss));
+  const { model, meta } = loadModel(file);
+  assert.equal(model.countParams(), s.parameters);
+  assert.equal(meta.training?.epoch, 1);
+  assert.equal(meta.training?.epochs, 1);
+});
+
+test('train without --json prints nothing on stdout and reports progress on stderr', async () => {
+  const file = tmp('quiet.wsm');
+  const r = await run('train', '--model', 'mlp', '--epochs', '1', '--limit', '64', '--test-limit', '32', '-o', file);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, '');
+  assert.match(r.err, /^Training mlp \(199,210 parameters\) on mnist-sample: 64 training samples, 1 epochs/);
+  assert.match(r.err, /Epoch 1\/1 /);
+  assert.match(r.err, /test accuracy: [\d.]+ % on 32 test samples/);
+  assert.ok(r.err.includes(`Saved ${file}`));
+  assert.ok(existsSync(file));
+});
+
+test('eval reports the same test accuracy as train on the same test samples', async () => {
+  const { file, summary } = await trained();
+  const j = await run('eval', file, '--test-limit', TEST_LIMIT, '--json');
+  assert.equal(j.code, 0, j.err);
+  const e = JSON.parse(j.out) as { dataset: string; samples: number; accuracy: number; loss: number };
+  assert.equal(e.dataset, 'mnist-sample');
+  assert.equal(e.samples, Number(TEST_LIMIT));
+  assert.equal(e.accuracy, summary.test.accuracy);
+  assert.ok(Math.abs(e.loss - summary.test.loss) < 1e-6, `${e.loss} vs ${summary.test.loss}`);
+  const t = await run('eval', file, '--test-limit', TEST_LIMIT);
+  assert.equal(t.code, 0);
+  assert.equal(t.out, `mnist-sample test set (300 samples): loss ${summary.test.loss.toFixed(4)} - accuracy ${(100 * summary.test.accuracy).toFixed(2)} %\n`);
+});
+
+test('summary shows the layers, Total params, compile settings and training record', async () => {
+  const { file } = await trained();
+  const r = await run('summary', file);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /Model: "mlp"/);
+  assert.match(r.out, /Total params: 199,210/);
+  assert.match(r.out, /dense_2 \(Dense\)/);
+  assert.match(r.out, /Compiled: adam \(lr 0\.001\), loss sparse_categorical_crossentropy, metrics accuracy/);
+  assert.match(r.out, /Trained: 1\/1 epochs on mnist-sample, batch 32, seed 0; last epoch: loss [\d.]+, accuracy [\d.]+ %/);
+  const j = await run('summary', file, '--json');
+  assert.equal(j.code, 0);
+  const s = JSON.parse(j.out) as { parameters: number; layers: { className: string }[]; training: { epoch: number } };
+  assert.equal(s.parameters, 199210);
+  assert.deepEqual(s.layers.map((l) => l.className), ['Flatten', 'Dense', 'Dense', 'Dense']);
+  assert.equal(s.training.epoch, 1);
+});
+
+/** The model's classes for images [N, 28, 28] of bytes, computed in this process. */
+function classesOf(file: string, bytes: Uint8Array): number[] {
+  const n = bytes.length / 784;
+  const { model } = loadModel(file);
+  const p = model.predict({ data: Float32Array.from(bytes, (b) => b / 255), shape: [n, 28, 28, 1] });
+  const probs = p.f32();
+  p.dispose();
+  return Array.from({ length: n }, (_, i) => {
+    const row = Array.from(probs.subarray(i * 10, i * 10 + 10));
+    return row.indexOf(Math.max(...row));
+  });
+}
+
+/** The first `n` mnist-sample test digits as bytes, and their labels. */
+function testDigits(n: number): { bytes: Uint8Array; labels: number[] } {
+  const ds = mnistSample();
+  return { bytes: Uint8Array.from(ds.xTest.subarray(0, n * 784), (v) => Math.round(v * 255)), labels: Array.from(ds.yTest.subarray(0, n)) };
+}
+
+test('predict classifies a PNG of a real test digit', async () => {
+  const { file } = await trained();
+  const { bytes, labels } = testDigits(50);
+  const predicted = classesOf(file, bytes);
+  // A digit the model gets right (a 1-epoch mlp gets most of them), written as an 8-bit grey PNG.
+  const k = predicted.findIndex((c, i) => c === labels[i]);
+  assert.ok(k >= 0, 'the model classifies none of the first 50 test digits correctly');
+  const png = tmp('digit.png');
+  writeFileSync(png, writePng({ width: 28, height: 28, channels: 1, data: bytes.slice(k * 784, (k + 1) * 784) }));
+  const j = await run('predict', file, png, '--json', '--top', '3');
+  assert.equal(j.code, 0, j.err);
+  const r = JSON.parse(j.out) as { input: string; predictions: { class: number; probability: number }[][] };
+  assert.equal(r.input, png);
+  assert.equal(r.predictions.length, 1);
+  const top = r.predictions[0]!;
+  assert.equal(top.length, 3);
+  assert.equal(top[0]!.class, labels[k]);
+  assert.ok(top[0]!.probability >= top[1]!.probability && top[1]!.probability >= top[2]!.probability);
+  assert.ok(top.reduce((a, c) => a + c.probability, 0) <= 1 + 1e-5);
+  const t = await run('predict', file, png);
+  assert.equal(t.code, 0);
+  assert.match(t.out, new RegExp(`^${labels[k]} [\\d.]+ %\\n$`));
+});
+
+test('predict classifies the first images of an IDX file (--limit 3 --json)', async () => {
+  const { file } = await trained();
+  const { bytes } = testDigits(5);
+  const idx = tmp('t10k-5-images-idx3-ubyte');
+  writeFileSync(idx, writeIdx({ shape: [5, 28, 28], dtype: 'uint8', data: bytes }));
+  const j = await run('predict', file, idx, '--limit', '3', '--json');
+  assert.equal(j.code, 0, j.err);
+  const r = JSON.parse(j.out) as { predictions: { class: number; probability: number }[][] };
+  assert.equal(r.predictions.length, 3);
+  assert.deepEqual(r.predictions.map((p) => p[0]!.class), classesOf(file, bytes).slice(0, 3));
+  for (const p of r.predictions) assert.equal(p.length, 1);
+  const gz = tmp('t10k-5-images-idx3-ubyte.gz');
+  writeFileSync(gz, writeIdx({ shape: [5, 28, 28], dtype: 'uint8', data: bytes }, { gzip: true }));
+  const t = await run('predict', file, gz);
+  assert.equal(t.code, 0, t.err);
+  assert.equal(lines(t.out).length, 5);
+  assert.match(t.out, /^0: \d [\d.]+ %$/m);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Resume
+
+/** Asserts that two model files hold bit-identical weights and the same optimizer position. */
+function assertSameWeights(a: string, b: string): void {
+  const ma = loadModel(a), mb = loadModel(b);
+  const wa = ma.model.getWeights(), wb = mb.model.getWeights();
+  assert.deepEqual([...wa.keys()], [...wb.keys()]);
+  for (const [name, x] of wa) {
+    const y = wb.get(name)!;
+    assert.equal(x.length, y.length, name);
+    const ux = new Uint32Array(x.buffer, x.byteOffset, x.length), uy = new Uint32Array(y.buffer, y.byteOffset, y.length);
+    for (let i = 0; i < ux.length; i++) if (ux[i] !== uy[i]) assert.fail(`${name}[${i}]: ${x[i]} vs ${y[i]}`);
+  }
+  assert.deepEqual(ma.meta.optimizer, mb.meta.optimizer);
+}
+
+test('train --resume FILE --epochs 2 equals a direct 2-epoch run bit for bit', async () => {
+  const resumed = tmp('resume.wsm'), direct = tmp('direct.wsm');
+  const common = ['--model', 'mlp', '--limit', '300', '--test-limit', '50', '--seed', '7'];
+  assert.equal((await run('train', ...common, '--epochs', '1', '--out', resumed)).code, 0);
+  const r = await run('train', '--resume', resumed, '--epochs', '2', '--test-limit', '50', '--json');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /^Resuming mlp .* seed 7, .*; from epoch 2$/m);
+  const s = JSON.parse(r.out) as TrainSummary;
+  assert.equal(s.out, resumed);
+  assert.equal(s.history.loss!.length, 2);
+  const d = await run('train', ...common, '--epochs', '2', '--out', direct, '--json');
+  assert.equal(d.code, 0, d.err);
+  assertSameWeights(resumed, direct);
+  const sd = JSON.parse(d.out) as TrainSummary;
+  assert.deepEqual(s.history, sd.history);
+  assert.deepEqual(s.test, sd.test);
+});
+
+test('resuming a finished run without a larger --epochs is a clear error', async () => {
+  const file = tmp('finished.wsm');
+  assert.equal((await run('train', '--model', 'mlp', '--epochs', '1', '--limit', '64', '--test-limit', '32', '--out', file)).code, 0);
+  const before = readFileSync(file);
+  assertError(await run('train', '--resume', file), /finished\.wsm: already trained for 1 of 1 epochs; pass --epochs N with N > 1 to continue/);
+  assertError(await run('train', '--resume', file, '--epochs', '1'), /already trained for 1 of 1 epochs/);
+  assert.deepEqual(readFileSync(file), before, 'the failed resume must not touch the file');
+  // A model file without training state (saved by the library, not by `train`).
+  const plain = tmp('plain.wsm');
+  const m = createModel('mlp');
+  m.build(0);
+  saveModel(plain, m);
+  assertError(await run('train', '--resume', plain, '--epochs', '2'), /plain\.wsm: has no training state to resume/);
+  // --resume with settings that cannot change: a note, not an error.
+  const r = await run('train', '--resume', file, '--epochs', '2', '--batch-size', '64', '--test-limit', '32');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /note: --batch-size is ignored with --resume/);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Ctrl-C
+
+test('Ctrl-C saves a checkpoint, exits 130, and --resume finishes the run exactly', async () => {
+  const file = tmp('interrupted.wsm');
+  const args = ['--model', 'mlp', '--epochs', '3', '--limit', '3000', '--test-limit', '50'];
+  let sent = false;
+  const r = await spawnCli(['train', ...args, '--out', file], (err, child) => {
+    // No progress bar without a TTY: wait for the "Training" line, then give it a moment (the SIGINT handler is installed right after that line).
+    if (!sent && /^Training /m.test(err)) {
+      sent = true;
+      setTimeout(() => child.kill('SIGINT'), 100);
+    }
+  });
+  assert.ok(sent, r.err);
+  assert.equal(r.signal, null, r.err);
+  assert.equal(r.code, 130, r.err);
+  assert.match(r.err, /interrupted: finishing this batch and saving a checkpoint/);
+  assert.ok(r.err.includes(`saved checkpoint ${file}`), r.err);
+  assert.ok(r.err.includes(`weightshare train --resume ${file}`), r.err);
+  assert.doesNotMatch(r.err, STACK);
+  assert.ok(existsSync(file));
+  const t = loadModel(file).meta.training!;
+  assert.ok(t.epoch < 3, `interrupted after ${t.epoch} epochs`);
+
+  const done = await spawnCli(['train', '--resume', file]);
+  assert.equal(done.code, 0, done.err);
+  assert.match(done.err, /^Resuming mlp/m);
+  assert.match(done.err, /Epoch 3\/3 /);
+  const s = await run('summary', file);
+  assert.match(s.out, /Trained: 3\/3 epochs on mnist-sample/);
+  // Stopping mid-epoch and resuming gives the same weights as never stopping.
+  const direct = tmp('uninterrupted.wsm');
+  assert.equal((await run('train', ...args, '--out', direct)).code, 0);
+  assertSameWeights(file, direct);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// NaN
+
+test('a diverging run stops with a one-line NaN/Infinity message naming the checkpoint', async () => {
+  const file = tmp('nan.wsm');
+  const r = await run('train', '--model', 'mlp', '--lr', '1e9', '--optimizer', 'sgd', '--epochs', '2', '--limit', '500', '--out', file);
+  assert.notEqual(r.code, 0);
+  assertError(r, /training stopped: loss became (NaN|-?Infinity) at epoch 1, batch \d+;.*No checkpoint was written \(no epoch completed\)/, r.code);
+  assert.ok(!existsSync(file));
+
+  // Diverging in epoch 2 of a resumed run: the epoch-1 checkpoint stays good and is named.
+  const good = tmp('good.wsm');
+  assert.equal((await run('train', '--model', 'mlp', '--optimizer', 'sgd', '--epochs', '1', '--limit', '500', '--test-limit', '32', '--out', good)).code, 0);
+  const before = readFileSync(good);
+  const d = await spawnCli(['train', '--resume', good, '--epochs', '3', '--lr', '1e9']);
+  assert.notEqual(d.code, 0);
+  const line = assertError(d, /loss became (NaN|-?Infinity) at epoch 2, batch \d+/, d.code);
+  assert.ok(line.includes(`The last good checkpoint is ${good}`), line);
+  assert.deepEqual(readFileSync(good), before);
+  for (const w of loadModel(good).model.getWeights().values()) assert.ok(w.every(Number.isFinite));
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Bad input files
+
+/** A folder with the four IDX files of a tiny 10-class dataset; `labels` overrides the training labels. */
+function idxFolder(name: string, o: { trainLabels?: number[] } = {}): string {
+  const { bytes, labels } = testDigits(30);
+  const images = (a: number, b: number): Uint8Array => writeIdx({ shape: [b - a, 28, 28], dtype: 'uint8', data: bytes.subarray(a * 784, b * 784) });
+  const lab = (v: number[]): Uint8Array => writeIdx({ shape: [v.length], dtype: 'uint8', data: Uint8Array.from(v) });
+  const real = mkdtempSync(join(dir, `${name}-`));
+  writeFileSync(join(real, 'train-images-idx3-ubyte'), images(0, 20));
+  writeFileSync(join(real, 'train-labels-idx1-ubyte'), lab(o.trainLabels ?? labels.slice(0, 20)));
+  writeFileSync(join(real, 't10k-images-idx3-ubyte'), images(20, 30));
+  writeFileSync(join(real, 't10k-labels-idx1-ubyte'), lab(labels.slice(20, 30)));
+  return real;
+}
+
+test('a valid --data folder trains; a truncated IDX file is named with its offset; a bad label is named', async () => {
+  const ok = idxFolder('good-idx');
+  const r = await run('train', '--model', 'mlp', '--dataset', 'mnist', '--data', ok, '--epochs', '1', '--out', tmp('idx.wsm'), '--json');
+  assert.equal(r.code, 0, r.err);
+  assert.equal((JSON.parse(r.out) as TrainSummary).trainSamples, 20);
+  // eval finds the same folder again from the model file.
+  const e = await run('eval', tmp('idx.wsm'), '--json');
+  assert.equal(e.code, 0, e.err);
+  assert.equal((JSON.parse(e.out) as { samples: number }).samples, 10);
+
+  const cut = idxFolder('cut-idx');
+  const images = join(cut, 'train-images-idx3-ubyte');
+  truncateSync(images, 16 + 20 * 784 - 100);
+  const t = await spawnCli(['train', '--model', 'mlp', '--dataset', 'mnist', '--data', cut, '--epochs', '1']);
+  const line = assertError(t, /truncated at byte offset 16\+15580: expected 15680 bytes of data for shape \[20, 28, 28\] uint8, found 15580/);
+  assert.ok(line.includes(images), line);
+
+  const bad = idxFolder('label-idx', { trainLabels: [...Array.from({ length: 19 }, (_, i) => i % 10), 12] });
+  const b = await run('train', '--model', 'mlp', '--dataset', 'mnist', '--data', bad, '--epochs', '1');
+  const l2 = assertError(b, /label out of range at index 19 \(byte offset 27\): expected 0–9, found 12/);
+  assert.ok(l2.includes(join(bad, 'train-labels-idx1-ubyte')), l2);
+
+  const none = await run('train', '--model', 'mlp', '--dataset', 'mnist', '--data', tmp('no-such-dir'), '--epochs', '1');
+  assertError(none, /no-such-dir\/train-images-idx3-ubyte: file not found/);
+});
+
+test('a damaged model file: checksum mismatch, newer format version, truncation, not a model file, missing file', async () => {
+  const { file } = await trained();
+  const good = readFileSync(file);
+
+  const flipped = tmp('flipped.wsm');
+  const b = Uint8Array.from(good);
+  b[b.length - 100]! ^= 0x01; // a weight byte
+  writeFileSync(flipped, b);
+  assertError(await run('eval', flipped), /flipped\.wsm: checksum mismatch: file is damaged/);
+  assertError(await run('predict', flipped, tmp('digit.png')), /checksum mismatch/);
+
+  const newer = tmp('newer.wsm');
+  const v = Uint8Array.from(good);
+  new DataView(v.buffer).setUint32(4, 2, true);
+  writeFileSync(newer, v);
+  assertError(await run('eval', newer), /newer\.wsm: written by format version 2; .* upgrade weightshare/);
+  assertError(await run('summary', newer), /upgrade/);
+
+  const short = tmp('short.wsm');
+  writeFileSync(short, good.subarray(0, good.length - 1000));
+  assertError(await run('summary', short), /short\.wsm: file is truncated/);
+
+  const notModel = tmp('not-a-model.wsm');
+  copyFileSync(tmp('digit.png'), notModel);
+  assertError(await run('eval', notModel), /not-a-model\.wsm: not a weightshare model file \(magic 89 50 4e 47/);
+
+  assertError(await run('summary', tmp('nowhere.wsm')), /nowhere\.wsm: no such file/);
+  assertError(await run('train', '--resume', tmp('nowhere.wsm'), '--epochs', '2'), /nowhere\.wsm: no such file/);
+});
+
+test('predict on a file that is not an image is a clear error', async () => {
+  const { file } = await trained();
+  const text = tmp('notes.txt');
+  writeFileSync(text, 'these are not pixels\n');
+  assertError(await run('predict', file, text), /notes\.txt: bad magic number at byte offset 0: .*\(not an IDX file\?\)/);
+  const fake = tmp('fake.png');
+  writeFileSync(fake, 'GIF89a not really');
+  assertError(await run('predict', file, fake), /fake\.png: has a \.png name but is not a PNG file/);
+  const labelsFile = tmp('labels-idx1-ubyte');
+  writeFileSync(labelsFile, writeIdx({ shape: [3], dtype: 'uint8', data: Uint8Array.of(1, 2, 3) }));
+  assertError(await run('predict', file, labelsFile), /expected uint8 images \[N, 28, 28\], found uint8 \[3\]/);
+  assertError(await run('predict', file, tmp('missing.png')), /missing\.png: file not found$/);
+  assertError(await run('predict', file, dir), /ws-cli-\w+: cannot read file \(EISDIR/);
+});
