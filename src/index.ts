@@ -13,7 +13,5 @@ export type { Shape, Padding, Conv2DOptions, Pool2DOptions } from './core/shape.
 export { Optimizer, SGD, Adam, AdamW, createOptimizer } from './optim/index.js';
 export type { OptimizerConfig, OptimizerState, ParamState, SGDOptions, AdamOptions, AdamWOptions } from './optim/index.js';
 export * from './nn/index.js';
-export { Parameter } from './sharing/weight-map.js';
-export type { WeightMap, WeightMapConfig, WeightMapStats } from './sharing/weight-map.js';
-export { DenseMap } from './sharing/dense.js';
+export * from './sharing/index.js';
 export * from './io/index.js';

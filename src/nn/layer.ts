@@ -3,9 +3,10 @@ import { ShapeError, fmt } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import { shapesEqual, type Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
-import { DenseMap } from '../sharing/dense.js';
+import '../sharing/index.js';
+import { createMap, type MapSpec, parseMapSpec } from '../sharing/registry.js';
 import type { Parameter, WeightMap } from '../sharing/weight-map.js';
-import { type Fans, initialize, type InitializerName } from './initializers.js';
+import { type Fans, fansOf, initialize, type InitializerName } from './initializers.js';
 
 /** What a layer's forward pass may depend on besides its input. */
 export interface CallContext {
@@ -25,7 +26,12 @@ export interface LayerOptions {
   seed?: number;
   /** Per-sample input shape, for the first layer of a `sequential` model (Keras `inputShape`). */
   inputShape?: readonly number[];
+  /** How each weight is shared, by weight name: `{ kernel: 'hashed:1/8' }` (default: 'dense', W = θ). */
+  maps?: Record<string, MapSpec>;
 }
+
+/** Finds a weight's map by 'layer/weight' among the layers built so far (for tying). */
+export type MapResolver = (path: string) => WeightMap | undefined;
 
 /** A layer's serialised form: its registered class name and its config (JSON). */
 export interface LayerSpec {
@@ -74,12 +80,17 @@ export abstract class Layer {
   /** Per-sample input shape, set by build. */
   inputShape: number[] | undefined;
   private readonly maps = new Map<string, WeightMap>();
+  /** The sharing spec of each weight, as given (a built layer stores its maps' full configs instead). */
+  readonly mapSpecs: Record<string, MapSpec>;
+  private resolver: MapResolver | undefined;
 
   constructor(o: LayerOptions = {}) {
     this.name = o.name ?? '';
     this.seed = o.seed;
     this.declaredInputShape = o.inputShape ? [...o.inputShape] : undefined;
     this.inputShape = undefined;
+    this.mapSpecs = { ...(o.maps ?? {}) };
+    for (const s of Object.values(this.mapSpecs)) parseMapSpec(s);
   }
 
   /** True once the weights exist. */
@@ -88,7 +99,7 @@ export abstract class Layer {
   }
 
   /** Creates the weights for a per-sample input shape (once; a second call must agree on the shape). */
-  build(inputShape: Shape, seed: number): void {
+  build(inputShape: Shape, seed: number, resolve?: MapResolver): void {
     if (this.inputShape) {
       if (!shapesEqual(this.inputShape, inputShape)) {
         throw new ShapeError(this.name, `layer '${this.name}' was built for inputs ${fmt(this.inputShape)} but now gets ${fmt(inputShape)}`);
@@ -96,7 +107,20 @@ export abstract class Layer {
       return;
     }
     this.outputShape(inputShape);
-    this.createWeights(inputShape, new Random(this.seed ?? seed));
+    this.resolver = resolve;
+    try {
+      this.createWeights(inputShape, new Random(this.seed ?? seed));
+      const unknown = Object.keys(this.mapSpecs).filter((k) => !this.maps.has(k));
+      if (unknown.length) {
+        throw new RangeError(`layer '${this.name}': maps name ${unknown.map((k) => `'${k}'`).join(', ')}, but its weights are ${[...this.maps.keys()].join(', ') || 'none'}`);
+      }
+    } catch (e) {
+      for (const m of this.maps.values()) m.dispose();
+      this.maps.clear();
+      throw e;
+    } finally {
+      this.resolver = undefined;
+    }
     this.inputShape = [...inputShape];
   }
 
@@ -108,9 +132,16 @@ export abstract class Layer {
   /** Subclasses create their weights here with {@link addWeight}. */
   protected createWeights(_inputShape: Shape, _rng: Random): void {}
 
-  /** Adds a weight held by a dense map, drawn from `init` with a seed from `rng`. */
+  /**
+   * Adds a weight of shape `shape`, held by the map its spec asks for (default dense), with θ drawn from
+   * `init` (using W's fans, or `fans`) and a seed from `rng`.
+   */
   protected addWeight(name: string, shape: Shape, init: InitializerName, rng: Random, fans?: Fans): WeightMap {
-    const map = new DenseMap(initialize(init, shape, rng.nextUint32(), fans));
+    const f = fans ?? fansOf(shape);
+    const map = createMap(this.mapSpecs[name], {
+      layer: this.name || this.defaultName, weight: name, shape, initializer: init, seed: rng.nextUint32(),
+      init: (s, seed) => initialize(init, s, seed, f), resolve: this.resolver,
+    });
     this.maps.set(name, map);
     return map;
   }
@@ -151,6 +182,10 @@ export abstract class Layer {
   /** Registered class name + config: enough, with the weights, to rebuild the layer. */
   toJSON(): LayerSpec {
     const c: Record<string, unknown> = { name: this.name, ...this.config() };
+    const maps: Record<string, unknown> = {};
+    for (const [k, m] of this.maps) if (m.kind !== 'dense') maps[k] = m.toJSON();
+    for (const [k, s] of Object.entries(this.mapSpecs)) if (!this.maps.has(k)) maps[k] = parseMapSpec(s);
+    if (Object.keys(maps).length) c.maps = maps;
     if (this.seed !== undefined) c.seed = this.seed;
     if (this.declaredInputShape) c.inputShape = this.declaredInputShape;
     return { className: this.className, config: c };

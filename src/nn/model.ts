@@ -3,7 +3,7 @@ import { fmt, ShapeError } from '../core/errors.js';
 import { shapesEqual, type Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../optim/index.js';
-import type { Parameter } from '../sharing/weight-map.js';
+import type { Parameter, WeightMap } from '../sharing/weight-map.js';
 import { mixSeed } from './layers/dropout.js';
 import { type CallContext, input as makeInput, Layer, type LayerSpec, layerFromSpec, type NamedWeight, SymbolicTensor } from './layer.js';
 import { getLoss, type Loss } from './losses.js';
@@ -144,7 +144,12 @@ export class Model {
    */
   build(seed = 0): this {
     if (this.builtSeed !== undefined) return this;
-    for (const n of this.nodes) n.layer.build(n.input.shape, n.layer.seed ?? mixSeed(seed, n.layer.name));
+    const resolve = (path: string): WeightMap | undefined => {
+      const i = path.lastIndexOf('/');
+      const l = this.layers.find((x) => x.name === path.slice(0, i));
+      return l?.built ? l.weights().find((w) => w.name === path.slice(i + 1))?.map : undefined;
+    };
+    for (const n of this.nodes) n.layer.build(n.input.shape, n.layer.seed ?? mixSeed(seed, n.layer.name), resolve);
     this.builtSeed = seed;
     return this;
   }

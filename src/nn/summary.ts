@@ -11,26 +11,58 @@ function size(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MB` : `${(bytes / 1024).toFixed(2)} KB`;
 }
 
+/** Virtual and free parameter counts and stored bits of a layer's weights (a tied weight's θ counts at its source). */
+function layerStats(l: Model['layers'][number]): { virtual: number; free: number; bits: number; shared: boolean } {
+  let virtual = 0;
+  let free = 0;
+  let bits = 0;
+  let shared = false;
+  for (const w of l.weights()) {
+    const st = w.map.stats();
+    virtual += st.virtual;
+    free += st.free;
+    bits += st.bits;
+    if (w.map.kind !== 'dense') shared = true;
+  }
+  return { virtual, free, bits, shared };
+}
+
 /**
  * The summary table: one row per layer application (a reused layer's parameters are counted at its first
- * use and shown as "shared" after), then the totals.
+ * use and shown as "(shared)" after), then the totals. When some weight is shared by a map other than
+ * `dense`, the table adds the virtual parameter count (elements of the effective weights W) and the bits
+ * stored, and the totals compare them.
  */
 export function formatSummary(m: Model): string {
   m.build();
-  const rows: [string, string, string][] = [];
+  const sharing = m.layers.some((l) => layerStats(l).shared);
+  const head = sharing ? ['Layer (type)', 'Output Shape', 'Param #', 'Virtual #', 'Map', 'Bits'] : ['Layer (type)', 'Output Shape', 'Param #'];
+  const rows: string[][] = [];
   const counted = new Set<unknown>();
+  let virtualTotal = 0;
+  let bitsTotal = 0;
   for (const n of m.graph) {
     const l = n.layer;
     const reused = counted.has(l);
     counted.add(l);
-    rows.push([`${l.name} (${l.className})`, `(None, ${n.output.shape.join(', ')})`, reused ? `(shared)` : thousands(l.countParams())]);
+    const st = layerStats(l);
+    if (!reused) {
+      virtualTotal += st.virtual;
+      bitsTotal += st.bits;
+    }
+    const row = [`${l.name} (${l.className})`, `(None, ${n.output.shape.join(', ')})`, reused ? '(shared)' : thousands(st.free)];
+    if (sharing) {
+      const kinds = [...new Set(l.weights().map((w) => w.map.kind))].join('+') || '-';
+      row.push(reused ? '' : thousands(st.virtual), kinds, reused ? '' : thousands(st.bits));
+    }
+    rows.push(row);
   }
-  const head: [string, string, string] = ['Layer (type)', 'Output Shape', 'Param #'];
-  const w = [0, 1, 2].map((i) => Math.max(head[i].length, ...rows.map((r) => r[i].length)) + 2);
-  const line = (r: [string, string, string]): string => (r[0].padEnd(w[0]) + r[1].padEnd(w[1]) + r[2].padStart(w[2] - 2)).trimEnd();
-  const width = w[0] + w[1] + w[2] - 2;
+  const w = head.map((_, i) => Math.max(head[i].length, ...rows.map((r) => r[i].length)) + 2);
+  const right = new Set([2, 3, 5]);
+  const line = (r: string[]): string => r.map((c, i) => (right.has(i) ? c.padStart(w[i] - 2) + '  ' : c.padEnd(w[i]))).join('').trimEnd();
+  const width = w.reduce((a, b) => a + b, 0) - 2;
   const total = m.countParams();
-  return [
+  const out = [
     `Model: "${m.name}"`,
     '_'.repeat(width),
     line(head),
@@ -40,6 +72,11 @@ export function formatSummary(m: Model): string {
     `Total params: ${thousands(total)} (${size(4 * total)})`,
     `Trainable params: ${thousands(total)} (${size(4 * total)})`,
     `Non-trainable params: 0 (0.00 B)`,
-    '_'.repeat(width),
-  ].join('\n');
+  ];
+  if (sharing) {
+    out.push(`Virtual params: ${thousands(virtualTotal)} (the effective weights W); stored: ${thousands(bitsTotal)} bits = ` +
+      `${size(bitsTotal / 8)}, ${(virtualTotal * 32 / Math.max(1, bitsTotal)).toFixed(1)}× smaller than dense float32 weights`);
+  }
+  out.push('_'.repeat(width));
+  return out.join('\n');
 }

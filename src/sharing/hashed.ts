@@ -1,0 +1,83 @@
+// HashedNets (Chen et al., ICML 2015): W[i] = ξ(i)·θ[h(i)], a seeded hash h into K buckets and a seeded sign ξ.
+import { keep } from '../core/engine.js';
+import { gather, mul, reshape, tensor } from '../core/ops/index.js';
+import { sizeOf, type Shape } from '../core/shape.js';
+import type { Tensor } from '../core/tensor.js';
+import { hash32, type MapConfig, type MapContext, registerMap, SharingError } from './registry.js';
+import { Parameter, type WeightMap, type WeightMapConfig, type WeightMapStats } from './weight-map.js';
+
+/**
+ * The hashing trick for weights: every element i of W reads bucket h(i) of θ [K], times a sign
+ * ξ(i) ∈ {−1, +1} (unbiased inner products, as in the paper). Only θ and the seed are stored; the bucket
+ * and sign tables are recomputed from the seed. Gradient: ∂L/∂θ[k] = Σ_{h(i)=k} ξ(i)·∂L/∂W[i]
+ * (gather's adjoint, a scatter-add).
+ */
+export class HashedMap implements WeightMap {
+  readonly kind = 'hashed';
+  readonly shape: Shape;
+  readonly buckets: number;
+  readonly seed: number;
+  readonly signs: boolean;
+  private readonly theta: Parameter;
+  private readonly index: Tensor;
+  private readonly sign: Tensor | undefined;
+
+  constructor(shape: Shape, buckets: number, seed: number, signs: boolean, theta: Tensor) {
+    this.shape = [...shape];
+    this.buckets = buckets;
+    this.seed = seed >>> 0;
+    this.signs = signs;
+    const n = sizeOf(shape);
+    const idx = new Int32Array(n);
+    const sg = new Float32Array(n);
+    const hs = hash32(0x5bd1e995, this.seed);
+    for (let i = 0; i < n; i++) {
+      idx[i] = hash32(i, this.seed) % buckets;
+      sg[i] = hash32(i, hs) & 1 ? 1 : -1;
+    }
+    this.index = keep(tensor(idx, [n], 'int32'));
+    this.sign = signs ? keep(tensor(sg, [n])) : undefined;
+    this.theta = new Parameter(keep(theta), 'theta');
+  }
+
+  parameters(): Parameter[] {
+    return [this.theta];
+  }
+
+  materialize(): Tensor {
+    const w = gather(this.theta.value, this.index);
+    return reshape(this.sign ? mul(w, this.sign) : w, this.shape);
+  }
+
+  stats(): WeightMapStats {
+    return { virtual: sizeOf(this.shape), free: this.buckets, bits: 32 * this.buckets };
+  }
+
+  toJSON(): WeightMapConfig {
+    return { kind: 'hashed', buckets: this.buckets, seed: this.seed, signs: this.signs };
+  }
+
+  dispose(): void {
+    this.theta.value.dispose();
+    this.index.dispose();
+    this.sign?.dispose();
+  }
+}
+
+/** Builds a hashed map from { buckets } or { compression } (free/virtual, in (0, 1]); seed defaults to the weight's seed. */
+export function hashedFromConfig(c: MapConfig, ctx: MapContext): HashedMap {
+  const n = sizeOf(ctx.shape);
+  let k: number;
+  if (c.buckets !== undefined) {
+    k = Number(c.buckets);
+    if (!Number.isInteger(k) || k < 1 || k > n) throw new SharingError(ctx, 'hashed', `buckets must be an integer in [1, ${n}] (the weight's ${n} elements), got ${JSON.stringify(c.buckets)}`);
+  } else {
+    const r = Number(c.compression ?? 1 / 8);
+    if (!(r > 0 && r <= 1)) throw new SharingError(ctx, 'hashed', `compression (free/virtual) must be in (0, 1], e.g. 1/8, got ${JSON.stringify(c.compression)}`);
+    k = Math.max(1, Math.round(r * n));
+  }
+  const seed = c.seed === undefined ? ctx.seed : Number(c.seed);
+  return new HashedMap(ctx.shape, k, seed, c.signs !== false, ctx.init([k], seed));
+}
+
+registerMap('hashed', hashedFromConfig);

@@ -1,0 +1,104 @@
+// Map specs ('hashed:1/8', { kind: 'lowRank', rank: 16 }) and the registry that builds a WeightMap for a layer's weight.
+import type { Shape } from '../core/shape.js';
+import type { Tensor } from '../core/tensor.js';
+import { DenseMap } from './dense.js';
+import type { WeightMap } from './weight-map.js';
+
+/** How a weight is shared: a kind name with options, as an object or a short string ('dense', 'hashed:1/8', 'lowRank:16', 'tied:dense/kernel:T'). */
+export type MapSpec = string | MapConfig;
+
+/** A map spec as an object: `kind` plus the scheme's options. */
+export interface MapConfig {
+  kind: string;
+  [option: string]: unknown;
+}
+
+/** What a scheme needs to build the map of one weight. */
+export interface MapContext {
+  /** Layer and weight names, for errors ("layer 'dense_1' kernel: …"). */
+  layer: string;
+  weight: string;
+  /** Shape of the effective weight W. */
+  shape: Shape;
+  /** Draws a tensor from the layer's initialiser for this weight, with W's fans (for θ of any shape). */
+  init: (shape: Shape, seed: number) => Tensor;
+  /** The layer's initialiser name (schemes may adapt, e.g. zeros stays zeros). */
+  initializer: string;
+  /** Seed for this weight (θ and, unless the spec sets its own, the scheme's hashes and projections). */
+  seed: number;
+  /** Finds another weight's map by 'layer/weight' (for tying); undefined outside a model. */
+  resolve?: (path: string) => WeightMap | undefined;
+}
+
+/** Builds a map from its config (kind already checked). */
+export type MapFactory = (config: MapConfig, ctx: MapContext) => WeightMap;
+
+const factories = new Map<string, MapFactory>();
+
+/** Registers a sharing scheme under its kind name. */
+export function registerMap(kind: string, factory: MapFactory): void {
+  factories.set(kind, factory);
+}
+
+/** The registered scheme names. */
+export function mapKinds(): string[] {
+  return [...factories.keys()];
+}
+
+/** An error about a map: names the layer, the weight, the scheme and what is allowed. */
+export class SharingError extends RangeError {
+  constructor(ctx: { layer: string; weight: string }, kind: string, message: string) {
+    super(`layer '${ctx.layer}' ${ctx.weight}, scheme '${kind}': ${message}`);
+    this.name = 'SharingError';
+  }
+}
+
+/**
+ * Parses a short spec: 'dense'; 'hashed:1/8' or 'hashed:0.125' (compression) or 'hashed:buckets=1000';
+ * 'lowRank:16' (rank); 'codebook:16' (clusters); 'tied:layer/weight' or 'tied:layer/weight:T'.
+ * Options after the first may be given as key=value, separated by ':'.
+ */
+export function parseMapSpec(spec: MapSpec): MapConfig {
+  if (typeof spec !== 'string') {
+    if (!spec || typeof spec.kind !== 'string') throw new RangeError(`sharing: a map spec needs a 'kind', got ${JSON.stringify(spec)}`);
+    return spec;
+  }
+  const [kind, ...parts] = spec.split(':');
+  const c: MapConfig = { kind };
+  const first: Record<string, string> = { hashed: 'compression', lowRank: 'rank', codebook: 'clusters', tied: 'to' };
+  parts.forEach((p, i) => {
+    const eq = p.indexOf('=');
+    if (eq > 0) c[p.slice(0, eq)] = number(p.slice(eq + 1));
+    else if (i === 0 && first[kind]) c[first[kind]] = kind === 'tied' ? p : number(p);
+    else if (kind === 'tied' && p === 'T') c.transpose = true;
+    else throw new RangeError(`sharing: cannot read '${p}' in map spec '${spec}'`);
+  });
+  return c;
+}
+
+function number(s: string): number | string {
+  const frac = /^(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)$/.exec(s);
+  if (frac) return Number(frac[1]) / Number(frac[2]);
+  const n = Number(s);
+  return s.trim() !== '' && Number.isFinite(n) ? n : s;
+}
+
+/** Builds the map of one weight from a spec (default 'dense'); throws a SharingError for unknown kinds or bad options. */
+export function createMap(spec: MapSpec | undefined, ctx: MapContext): WeightMap {
+  const c = parseMapSpec(spec ?? 'dense');
+  if (c.kind === 'dense') return new DenseMap(ctx.init(ctx.shape, ctx.seed));
+  const f = factories.get(c.kind);
+  if (!f) throw new SharingError(ctx, c.kind, `unknown scheme (known: dense, ${mapKinds().join(', ')})`);
+  return f(c, ctx);
+}
+
+/** A 32-bit integer hash of (i, seed) (murmur3 finaliser), for bucket and sign tables recomputed from the seed. */
+export function hash32(i: number, seed: number): number {
+  let h = (Math.imul(i ^ 0x9e3779b9, 0x85ebca6b) ^ seed) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h ^= h >>> 16;
+  return h >>> 0;
+}
