@@ -8,7 +8,8 @@ import { thousands } from '../nn/summary.js';
 import { type History, NonFiniteLossError } from '../nn/training.js';
 import { createModel, MODEL_DESCRIPTIONS, MODEL_NAMES } from '../nn/zoo.js';
 import { createOptimizer } from '../optim/index.js';
-import { defineCommand, type ParsedArgs } from './args.js';
+import { parseMapSpec } from '../sharing/registry.js';
+import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { applyThreads, CliError, COMMON_FLAGS, DATA_FLAGS, images, type Io, labels, percent, readDataset } from './common.js';
 import { formatEpochLine, ProgressBar } from './progress.js';
 
@@ -19,7 +20,8 @@ export const trainSpec = defineCommand({
     'Trains, evaluates on the test set and saves the model (config, weights, optimizer state) after every epoch.\n' +
     `Models: ${MODEL_NAMES.map((n) => `${n} (${MODEL_DESCRIPTIONS[n]})`).join('; ')}.`,
   flags: {
-    model: { type: 'string', default: 'seed-cnn', choices: MODEL_NAMES, description: 'Architecture to train' },
+    model: { type: 'string', default: 'seed-cnn', description: `Architecture: ${MODEL_NAMES.join(', ')}, or mlp:H1,H2,… (hidden sizes)` },
+    sharing: { type: 'string', metavar: 'spec', description: "How weights are shared: one scheme for every layer's kernel ('hashed:1/8', 'lowRank:16', 'randomMask:1/8', 'codebook:16'), or per layer 'dense=hashed:1/64,dense_1=lowRank:4' ('layer/bias=…' for other weights)" },
     ...DATA_FLAGS,
     epochs: { type: 'int', default: 10, min: 1, description: 'Epochs to train (with --resume: the total, counting those done)' },
     'batch-size': { type: 'int', default: 32, min: 1, description: 'Samples per batch' },
@@ -39,8 +41,37 @@ export const trainSpec = defineCommand({
     'weightshare train --model lenet5 --dataset fashion-mnist --epochs 5 --out lenet5.wsm',
     'weightshare train --resume seed-cnn-mnist-sample.wsm',
     'weightshare train --model mlp --epochs 1 --json > run.json',
+    'weightshare train --model mlp:1000 --sharing hashed:1/64',
+    'weightshare train --sharing conv2d_1=lowRank:8,dense=hashed:1/8',
   ],
 });
+
+/**
+ * Applies a --sharing spec to an unbuilt model: a scheme for every layer with a kernel, or
+ * `layer=scheme,…` / `layer/weight=scheme,…`. Unknown layers or weights fail before anything is built.
+ */
+export function applySharing(model: Model, spec: string): void {
+  const parts = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const eq = parts[0]?.indexOf('=') ?? -1;
+  const perLayer = eq > 0 && !parts[0].slice(0, eq).includes(':');
+  const weighted = model.layers.filter((l) => 'kernelInitializer' in l);
+  if (!perLayer) {
+    if (parts.length !== 1) throw new UsageError(`--sharing: give one scheme for the whole model or layer=scheme pairs, got '${spec}'`, 'train');
+    parseMapSpec(parts[0]);
+    for (const l of weighted) l.mapSpecs.kernel = parts[0];
+    return;
+  }
+  for (const p of parts) {
+    const i = p.indexOf('=');
+    if (i <= 0) throw new UsageError(`--sharing: expected layer=scheme, got '${p}'`, 'train');
+    const [layerName, weight = 'kernel'] = p.slice(0, i).split('/');
+    const layer = model.layers.find((l) => l.name === layerName);
+    if (!layer) throw new UsageError(`--sharing: unknown layer '${layerName}' (layers with weights: ${weighted.map((l) => l.name).join(', ')})`, 'train');
+    if (!('kernelInitializer' in layer)) throw new UsageError(`--sharing: layer '${layerName}' (${layer.className}) has no weights`, 'train');
+    parseMapSpec(p.slice(i + 1));
+    layer.mapSpecs[weight] = p.slice(i + 1);
+  }
+}
 
 /** Parameter count of a model with every Conv2D replaced by a LocallyConnected2D of the same geometry (no sharing across positions). */
 export function unsharedParamCount(m: Model): number {
@@ -73,7 +104,12 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
       if (given(k)) io.err.write(`note: --${k} is ignored with --resume (the run keeps its own settings)\n`);
     }
   } else {
-    model = createModel(f.model);
+    try {
+      model = createModel(f.model);
+    } catch (e) {
+      throw new UsageError(`--model: ${(e as Error).message}`, 'train');
+    }
+    if (f.sharing) applySharing(model, f.sharing);
     model.build(f.seed);
     const opt = createOptimizer({ name: f.optimizer, ...(f.lr !== undefined ? { learningRate: f.lr } : {}), ...(f.momentum !== undefined ? { momentum: f.momentum } : {}) });
     model.compile({ optimizer: opt, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
@@ -82,7 +118,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
       validationSplit: f.validationSplit || undefined, limit: f.limit, model: f.model, history: { epoch: [], history: {} },
     };
   }
-  const out = f.out ?? f.resume ?? `${String(state.model ?? model.name)}-${state.dataset}.wsm`;
+  const out = f.out ?? f.resume ?? `${String(state.model ?? model.name).replace(/[:,/]/g, '-')}-${state.dataset}.wsm`;
   const ds = readDataset(state.dataset ?? 'mnist-sample', state.dataDir, state.limit as number | undefined, f.testLimit);
   const step0 = (state.step as number | undefined) ?? 0;
   if (state.epoch >= state.epochs) throw new CliError(`${f.resume}: already trained for ${state.epoch} of ${state.epochs} epochs; pass --epochs N with N > ${state.epoch} to continue`);

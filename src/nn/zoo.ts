@@ -19,8 +19,13 @@ export const MODEL_DESCRIPTIONS: Record<ModelName, string> = {
   lenet5: 'LeNet-5 (Caffe version, as in Deep Compression): conv 20 5×5, max-pool, conv 50 5×5, max-pool, dense 500 relu, dense 10',
 };
 
-/** Builds a named model (unbuilt; `build(seed)` or `fit` creates the weights). Throws listing the names when unknown. */
+/**
+ * Builds a named model (unbuilt; `build(seed)` or `fit` creates the weights). Besides {@link MODEL_NAMES},
+ * `mlp:H1,H2,…` is an MLP with those hidden sizes (relu), e.g. `mlp:1000` for HashedNets' 784-1000-10.
+ * Throws listing the names when unknown.
+ */
 export function createModel(name: string, o: { inputShape?: number[]; classes?: number } = {}): Sequential {
+  const custom = /^mlp:(\d+(?:,\d+)*)$/.exec(name);
   const inputShape = o.inputShape ?? INPUT;
   const classes = o.classes ?? 10;
   const head = (hidden: number[]): Layer[] => [
@@ -28,6 +33,11 @@ export function createModel(name: string, o: { inputShape?: number[]; classes?: 
     layers.dense({ units: classes, activation: 'softmax' }),
   ];
   let list: Layer[];
+  if (custom) {
+    const sizes = custom[1].split(',').map(Number);
+    if (sizes.some((s) => s < 1)) throw new RangeError(`model '${name}': hidden sizes must be ≥ 1`);
+    return sequential([layers.flatten(), ...head(sizes)], { name, inputShape });
+  }
   switch (name as ModelName) {
     case 'seed-cnn':
     case 'seed-cnn-local': {
@@ -52,7 +62,7 @@ export function createModel(name: string, o: { inputShape?: number[]; classes?: 
       ];
       break;
     default:
-      throw new RangeError(`unknown model '${name}' (expected one of ${MODEL_NAMES.join(', ')})`);
+      throw new RangeError(`unknown model '${name}' (expected one of ${MODEL_NAMES.join(', ')}, or mlp:H1,H2,… for hidden sizes)`);
   }
   return sequential(list, { name, inputShape });
 }

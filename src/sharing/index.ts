@@ -7,3 +7,4 @@ export type { MapSpec, MapConfig, MapContext, MapFactory } from './registry.js';
 export { HashedMap } from './hashed.js';
 export { LowRankMap } from './low-rank.js';
 export { TiedMap } from './tied.js';
+export { RandomMaskMap } from './random-mask.js';

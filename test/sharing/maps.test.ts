@@ -1,0 +1,160 @@
+// The sharing maps hashed, lowRank, randomMask and tied: gradients, definitions, save/load, CLI specs and errors.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { memory, tidy } from '../../src/core/engine.js';
+import { matmul, mul, randomUniform, sum, tensor, transpose } from '../../src/core/ops/index.js';
+import { Random } from '../../src/core/random.js';
+import { valueAndGrads } from '../../src/core/tape.js';
+import type { Tensor } from '../../src/core/tensor.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/io/checkpoint.js';
+import { modelFromCheckpoint, modelToCheckpoint } from '../../src/io/model-file.js';
+import { input, layers, model, sequential, type Model } from '../../src/nn/index.js';
+import { applySharing } from '../../src/cli/train.js';
+import { createModel } from '../../src/nn/zoo.js';
+import { createMap, parseMapSpec, SharingError, type WeightMap } from '../../src/sharing/index.js';
+
+const ctx = (shape: number[], seed = 3) => ({
+  layer: 'test', weight: 'kernel', shape, initializer: 'glorot_uniform', seed,
+  init: (s: readonly number[], sd: number) => randomUniform(s, { seed: sd, min: -0.5, max: 0.5 }),
+});
+
+/** Central differences of L = Σ W·R w.r.t. every θ coordinate against autodiff through materialize(). */
+function checkMapGradient(m: WeightMap): void {
+  const rng = new Random(11);
+  const R = tensor(Float32Array.from({ length: m.shape.reduce((a, b) => a * b, 1) }, () => rng.uniform() * 2 - 1), m.shape);
+  const params = m.parameters().map((p) => p.value);
+  const loss = (): number => tidy(() => sum(mul(m.materialize(), R)).item());
+  const grads = tidy(() => valueAndGrads(() => sum(mul(m.materialize(), R)), params).grads.map((g) => g.f32()) as unknown as Tensor[]) as unknown as Float32Array[];
+  params.forEach((p, k) => {
+    const base = p.f32();
+    const step = Math.max(1, Math.floor(base.length / 40));
+    for (let i = 0; i < base.length; i += step) {
+      const eps = 1e-2;
+      const v = base.slice();
+      v[i] = base[i] + eps;
+      p.backend.write(p.buf, v);
+      const up = loss();
+      v[i] = base[i] - eps;
+      p.backend.write(p.buf, v);
+      const down = loss();
+      p.backend.write(p.buf, base);
+      const num = (up - down) / (2 * eps);
+      assert.ok(Math.abs(num - grads[k][i]) <= 2e-3 + 2e-2 * Math.abs(num), `${m.kind} θ${k}[${i}]: numeric ${num}, autodiff ${grads[k][i]}`);
+    }
+  });
+  R.dispose();
+}
+
+test('hashed: W[i] = ξ(i)·θ[h(i)] with the stated bucket count, signs ±1, recomputed from the seed; gradient = signed bucket sums', () => {
+  const m = createMap('hashed:buckets=7', ctx([6, 5]));
+  assert.deepEqual(m.stats(), { virtual: 30, free: 7, bits: 224 });
+  const theta = m.parameters()[0].value.f32();
+  const w = tidy(() => m.materialize().f32() as unknown as Tensor) as unknown as Float32Array;
+  for (const x of w) assert.ok(theta.some((t) => Math.abs(Math.abs(t) - Math.abs(x)) < 1e-7), `${x} is ±θ[k]`);
+  const again = createMap(m.toJSON(), ctx([6, 5], 99));
+  again.parameters()[0].value.backend.write(again.parameters()[0].value.buf, theta);
+  assert.deepEqual(tidy(() => again.materialize().f32() as unknown as Tensor), w, 'same seed in the config → same tables');
+  checkMapGradient(m);
+  assert.equal(createMap('hashed:1/8', ctx([40, 20])).stats().free, 100);
+  m.dispose();
+  again.dispose();
+});
+
+test('lowRank: W = U·V reshaped; gradients; rank range checked', () => {
+  const m = createMap('lowRank:2', ctx([3, 3, 2, 4]));
+  const [u, v] = m.parameters().map((p) => p.value);
+  assert.deepEqual(u.shape, [18, 2]);
+  assert.deepEqual(v.shape, [2, 4]);
+  const w = tidy(() => m.materialize().f32() as unknown as Tensor) as unknown as Float32Array;
+  const uv = tidy(() => matmul(u, v).f32() as unknown as Tensor) as unknown as Float32Array;
+  assert.deepEqual(w, uv);
+  assert.equal(m.stats().free, 2 * (18 + 4));
+  checkMapGradient(m);
+  m.dispose();
+  assert.throws(() => createMap('lowRank:5', ctx([8, 4])), (e: unknown) => e instanceof SharingError && /layer 'test' kernel, scheme 'lowRank': rank must be an integer in \[1, 4\]/.test((e as Error).message));
+});
+
+test('randomMask: exactly `kept` trained elements, the rest zero; gradient flows only to θ', () => {
+  const m = createMap('randomMask:kept=9', ctx([5, 6]));
+  const w = tidy(() => m.materialize().f32() as unknown as Tensor) as unknown as Float32Array;
+  assert.equal(w.filter((x) => x !== 0).length, 9);
+  assert.deepEqual(m.stats(), { virtual: 30, free: 9, bits: 288 });
+  checkMapGradient(m);
+  m.dispose();
+});
+
+test('tied: a Dense kernel tied (transposed) to another has the sum of both uses as its gradient, counted once', () => {
+  const x = input({ shape: [4] });
+  const enc = layers.dense({ units: 3, useBias: false, name: 'enc' });
+  const dec = layers.dense({ units: 4, useBias: false, name: 'dec', maps: { kernel: 'tied:enc/kernel:T' } });
+  const m = model({ inputs: x, outputs: dec.apply(enc.apply(x)) }).build(1);
+  assert.equal(m.countParams(), 12, 'the tied kernel adds no parameters');
+  const k = enc.weight('kernel').parameters()[0].value;
+  const xs = randomUniform([5, 4], { seed: 4 });
+  const { grads } = valueAndGrads(() => sum(mul(m.call(xs), m.call(xs))), [k]);
+  // The same loss with the kernel used twice explicitly (untied copies A and B = Aᵀ): dL/dK = dL/dA + (dL/dB)ᵀ.
+  const a = tensor(k.f32(), k.shape);
+  const b = tensor(tidy(() => transpose(k).f32() as unknown as Tensor) as unknown as Float32Array, [3, 4]);
+  const r = valueAndGrads(() => { const y = matmul(matmul(xs, a), b); return sum(mul(y, y)); }, [a, b]);
+  const want = tidy(() => r.grads[0].f32() as unknown as Tensor) as unknown as Float32Array;
+  const bt = tidy(() => transpose(r.grads[1]).f32() as unknown as Tensor) as unknown as Float32Array;
+  const got = grads[0].f32();
+  got.forEach((g, i) => assert.ok(Math.abs(g - (want[i] + bt[i])) < 1e-4, `coordinate ${i}: ${g} vs ${want[i] + bt[i]}`));
+  assert.throws(() => model({ inputs: x, outputs: layers.dense({ units: 4, maps: { kernel: 'tied:enc/kernel' } }).apply(enc.apply(x)) }).build(),
+    /scheme 'tied': 'enc\/kernel' has shape \[4,3\] but this weight needs \[3,4\]/);
+  assert.throws(() => model({ inputs: x, outputs: layers.dense({ units: 4, maps: { kernel: 'tied:nope/kernel' } }).apply(x) }).build(), /'nope\/kernel' is not a weight/);
+  m.dispose();
+});
+
+function roundTrip(m: Model): Model {
+  return modelFromCheckpoint(decodeCheckpoint(encodeCheckpoint(modelToCheckpoint(m)))).model;
+}
+
+test('a model with hashed, lowRank, randomMask and tied weights saves θ and seeds only, and loads to identical outputs', () => {
+  const x = input({ shape: [12] });
+  const h1 = layers.dense({ units: 10, activation: 'relu', maps: { kernel: 'hashed:1/4', bias: 'hashed:buckets=3' } });
+  const h2 = layers.dense({ units: 8, activation: 'tanh', maps: { kernel: 'lowRank:3' } });
+  const h3 = layers.dense({ units: 10, maps: { kernel: 'randomMask:1/2' } });
+  const h4 = layers.dense({ units: 8, maps: { kernel: 'tied:dense_1/kernel' } });
+  const m = model({ inputs: x, outputs: h4.apply(h3.apply(h2.apply(h1.apply(x)))) }).build(5);
+  m.compile({ optimizer: 'adam', loss: 'mean_squared_error' });
+  const xs = randomUniform([6, 12], { seed: 1 });
+  m.trainOnBatch(xs, randomUniform([6, 8], { seed: 2 }));
+  const c = modelToCheckpoint(m);
+  assert.ok(!c.tensors.has('weights/dense/kernel'), 'the hashed kernel is stored as θ, never as W');
+  assert.equal(c.tensors.get('weights/dense/kernel/theta')!.data.length, 30);
+  const back = roundTrip(m);
+  assert.deepEqual(back.call(xs).f32(), m.call(xs).f32());
+  assert.deepEqual(back.toJSON(), m.toJSON());
+  assert.ok(m.summary().includes('hashed') && m.summary().includes('Virtual params'));
+  m.dispose();
+  back.dispose();
+});
+
+test('specs: short strings parse; bad specs and ranges fail before training with the layer, scheme and range', () => {
+  assert.deepEqual(parseMapSpec('hashed:1/64'), { kind: 'hashed', compression: 1 / 64 });
+  assert.deepEqual(parseMapSpec('hashed:buckets=1000:seed=3'), { kind: 'hashed', buckets: 1000, seed: 3 });
+  assert.deepEqual(parseMapSpec('tied:enc/kernel:T'), { kind: 'tied', to: 'enc/kernel', transpose: true });
+  assert.throws(() => createMap('warp', ctx([2, 2])), /scheme 'warp': unknown scheme/);
+  assert.throws(() => createMap('hashed:buckets=0', ctx([2, 2])), /buckets must be an integer in \[1, 4\]/);
+  assert.throws(() => createMap('randomMask:2', ctx([2, 2])), /density \(kept\/virtual\) must be in \(0, 1\]/);
+  assert.throws(() => sequential([layers.dense({ units: 2, inputShape: [3], maps: { kernal: 'hashed:1/2' } })]).build(), /maps name 'kernal', but its weights are kernel, bias/);
+  const live = memory().tensors;
+  assert.throws(() => sequential([layers.dense({ units: 2, inputShape: [3], maps: { kernel: 'lowRank:9' } })]).build());
+  assert.equal(memory().tensors, live, 'a failed build frees what it made');
+});
+
+test('CLI --sharing: one scheme for every kernel, or per layer; unknown layers are rejected before building', () => {
+  const m = createModel('seed-cnn');
+  applySharing(m, 'hashed:1/8');
+  assert.deepEqual(m.layers.filter((l) => l.mapSpecs.kernel).map((l) => l.name), ['conv2d', 'conv2d_1', 'dense', 'dense_1']);
+  const p = createModel('mlp');
+  applySharing(p, 'dense=lowRank:4,dense_1/bias=hashed:buckets=10');
+  assert.deepEqual(p.getLayer('dense').mapSpecs, { kernel: 'lowRank:4' });
+  assert.deepEqual(p.getLayer('dense_1').mapSpecs, { bias: 'hashed:buckets=10' });
+  p.build(0);
+  assert.equal(p.countParams(), 4 * (784 + 200) + 200 + 200 * 200 + 10 + 2010);
+  assert.throws(() => applySharing(createModel('mlp'), 'dense_7=hashed:1/8'), /unknown layer 'dense_7' \(layers with weights: dense, dense_1, dense_2\)/);
+  assert.throws(() => applySharing(createModel('mlp'), 'flatten=hashed:1/8'), /layer 'flatten' \(Flatten\) has no weights/);
+  p.dispose();
+});
