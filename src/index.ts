@@ -14,4 +14,8 @@ export { Optimizer, SGD, Adam, AdamW, createOptimizer } from './optim/index.js';
 export type { OptimizerConfig, OptimizerState, ParamState, SGDOptions, AdamOptions, AdamWOptions } from './optim/index.js';
 export * from './nn/index.js';
 export * from './sharing/index.js';
+export { subspace } from './sharing/subspace-model.js';
+export type { SubspaceOptions } from './sharing/subspace-model.js';
 export * from './io/index.js';
+export { clusterWeights, planClusters, stripSharing, CLUSTERED_CLASSES } from './sharing/cluster.js';
+export type { ClusterOptions, ClusteredWeight, ClusterJob } from './sharing/cluster.js';

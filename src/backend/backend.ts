@@ -151,6 +151,8 @@ export interface Kernels {
    * m = b1·m + (1−b1)·g; v = b2·v + (1−b2)·g²; p = p·keep − (m / (√v·invSqrtBc2 + eps))·stepSize.
    */
   adam(p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamHyper): void;
+  /** y[rows, n] = H_n · x[rows, n] row by row: the unnormalised fast Walsh–Hadamard transform (n a power of 2, entries of H ±1). */
+  fwht(x: Buf, y: Buf, rows: number, n: number): void;
   /** Strided copy of 4-byte words (transpose, slice, concat, broadcast), see {@link CopyParams}. */
   copy(x: Buf, y: Buf, p: CopyParams): void;
   /** y[n] = value, stored as `dtype`. */

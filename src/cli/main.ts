@@ -4,10 +4,12 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { findCommand, formatCommandList, formatHelp, parseArgs, UsageError } from './args.js';
 import { CliError, type Io } from './common.js';
+import { compressCommand, compressSpec } from './compress.js';
 import { evalCommand, evalSpec, predictCommand, predictSpec, summaryCommand, summarySpec } from './inspect.js';
+import { intrinsicDim, intrinsicDimSpec } from './intrinsic-dim.js';
 import { train, trainSpec } from './train.js';
 
-const specs = [trainSpec, evalSpec, predictSpec, summarySpec];
+const specs = [trainSpec, evalSpec, predictSpec, summarySpec, compressSpec, intrinsicDimSpec];
 
 function version(): string {
   try {
@@ -48,6 +50,16 @@ export async function main(argv: readonly string[], io: Io = { out: process.stdo
         const a = parseArgs(predictSpec, rest);
         if (a.help) return void io.out.write(formatHelp(predictSpec) + '\n'), 0;
         return predictCommand(a, io);
+      }
+      case 'compress': {
+        const a = parseArgs(compressSpec, rest);
+        if (a.help) return void io.out.write(formatHelp(compressSpec) + '\n'), 0;
+        return await compressCommand(a, io);
+      }
+      case 'intrinsic-dim': {
+        const a = parseArgs(intrinsicDimSpec, rest);
+        if (a.help) return void io.out.write(formatHelp(intrinsicDimSpec) + '\n'), 0;
+        return await intrinsicDim(a, io);
       }
       default: {
         const a = parseArgs(summarySpec, rest);

@@ -30,6 +30,7 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
   concat: { axis: number };
   broadcastTo: NoAttrs;
   cast: { to: DType };
+  fwht: NoAttrs;
 };
 
 /** Every differentiable op. */

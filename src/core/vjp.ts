@@ -6,6 +6,7 @@ import {
   abs, add, cast, cos, div, equal, erf, exp, greaterEqual, lessEqual, log, mul, neg, pow, reluGrad, sign, sin, square, sub, where,
 } from './ops/elementwise.js';
 import { matmul } from './ops/linalg.js';
+import { fwht } from './ops/fwht.js';
 import { gather, scatterAdd } from './ops/nn.js';
 import { sum } from './ops/reduce.js';
 import { broadcastTo, concat, pad, reshape, slice, sumToShape, transpose } from './ops/shape-ops.js';
@@ -132,4 +133,6 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   },
   broadcastTo: (g, [x]) => [sumToShape(g, x.shape)],
   cast: (g, [x]) => [x.dtype === 'float32' ? cast(g, 'float32') : null],
+  // H is symmetric: the VJP of y = H·x is H·g.
+  fwht: (g) => [fwht(g)],
 };

@@ -38,6 +38,8 @@ export interface ModelFileMeta {
 
 const W = 'weights/';
 const O = 'optimizer/';
+/** Prefix of the maps' fixed state (codebook assign and mask): `maps/<layer>/<weight>/<name>`. */
+const B = 'maps/';
 
 /** The checkpoint contents of a model: weights (as named), and, when compiled, optimizer state; `training` is stored as given. */
 export function modelToCheckpoint(m: Model, o: { training?: TrainingState; initSeed?: number; withOptimizer?: boolean } = {}): CheckpointContents {
@@ -45,6 +47,7 @@ export function modelToCheckpoint(m: Model, o: { training?: TrainingState; initS
   const tensors = new Map<string, StoredTensor>();
   const named = m.namedParameters();
   for (const { name, param } of named) tensors.set(W + name, { dtype: 'float32', shape: [...param.value.shape], data: param.value.f32() });
+  for (const { name, tensor } of m.namedBuffers()) tensors.set(B + name, { dtype: tensor.dtype, shape: [...tensor.shape], data: tensor.data() });
   const meta: ModelFileMeta = { kind: 'weightshare-model', model: m.toJSON(), initSeed: o.initSeed ?? 0 };
   const compile = m.compileConfig();
   if (compile) meta.compile = compile;
@@ -93,9 +96,19 @@ export function modelFromCheckpoint(c: CheckpointContents, file = '<model>'): { 
     }
     param.value.backend.write(param.value.buf, t.data);
   }
-  const known = new Set(named.map((p) => W + p.name));
+  const buffers = m.namedBuffers();
+  for (const { name, tensor } of buffers) {
+    const t = c.tensors.get(B + name);
+    if (!t) throw new CheckpointError(file, `map state '${B + name}' is missing`);
+    const want = tensor.shape;
+    if (t.dtype !== tensor.dtype || t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
+      throw new CheckpointError(file, `map state '${B + name}' is ${t.dtype} [${t.shape.join(',')}] but the map expects ${tensor.dtype} [${want.join(',')}]`);
+    }
+    tensor.backend.write(tensor.buf, t.data);
+  }
+  const known = new Set([...named.map((p) => W + p.name), ...buffers.map((b) => B + b.name)]);
   for (const k of c.tensors.keys()) {
-    if (k.startsWith(W) && !known.has(k)) throw new CheckpointError(file, `tensor '${k}' belongs to no weight of the model`);
+    if ((k.startsWith(W) || k.startsWith(B)) && !known.has(k)) throw new CheckpointError(file, `tensor '${k}' belongs to no weight of the model`);
   }
   if (meta.compile) {
     m.compile({ optimizer: createOptimizer(meta.compile.optimizer), loss: meta.compile.loss, metrics: meta.compile.metrics, fromLogits: meta.compile.fromLogits });

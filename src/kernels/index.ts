@@ -21,3 +21,4 @@ export * from './pool';
 export * from './gather';
 export * from './copy';
 export * from './optim';
+export * from './fwht';

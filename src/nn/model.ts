@@ -179,6 +179,13 @@ export class Model {
     return out;
   }
 
+  /** The maps' fixed non-trained state (see WeightMap.buffers), each distinct map once, named `layer/weight/buffer`. */
+  namedBuffers(): { name: string; tensor: Tensor }[] {
+    const out: { name: string; tensor: Tensor }[] = [];
+    for (const w of this.weights()) for (const [k, t] of w.map.buffers?.() ?? []) out.push({ name: `${w.path}/${k}`, tensor: t });
+    return out;
+  }
+
   /** Number of free parameters (shared ones counted once). */
   countParams(): number {
     return this.namedParameters().reduce((s, p) => s + p.param.value.size, 0);

@@ -39,6 +39,12 @@ export interface WeightMap {
   materialize(): Tensor;
   stats(): WeightMapStats;
   toJSON(): WeightMapConfig;
+  /**
+   * Fixed state that is not trained but defines the map (e.g. a codebook's int32 `assign` and its pruning
+   * `mask`), by name; model files store them as `maps/<layer>/<weight>/<name>` and write them back on load.
+   * Optional: maps whose state is θ plus seeds have none.
+   */
+  buffers?(): Map<string, Tensor>;
   /** Frees θ. */
   dispose(): void;
 }

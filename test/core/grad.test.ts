@@ -111,6 +111,7 @@ const cases: { [K in Op]: Case } = {
   concat: { f: (a, b) => T.concat([a, b], 1), inputs: () => [rand([2, 1, 3], 74), rand([2, 2, 3], 75)] },
   broadcastTo: { f: (x) => T.broadcastTo(x, [2, 3, 4]), inputs: () => [rand([3, 1], 76)] },
   cast: { f: (x) => T.cast(x, 'float32'), inputs: () => [rand([5], 77)] },
+  fwht: { f: T.fwht, inputs: () => [rand([3, 16], 78)] },
 };
 
 /** Ops that need extra coverage beyond their table entry (other variants of the same rule). */

@@ -170,6 +170,25 @@ export function adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float
   }
 }
 
+/** y[rows, n] = H_n · x[rows, n] (fast Walsh–Hadamard, n a power of 2), butterflies in float64, rounded once. */
+export function fwht(x: Float32Array, y: Float32Array, rows: number, n: number): void {
+  const t = new Float64Array(n);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < n; i++) t[i] = x[r * n + i];
+    for (let h = 1; h < n; h <<= 1) {
+      for (let i = 0; i < n; i += h << 1) {
+        for (let j = i; j < i + h; j++) {
+          const a = t[j];
+          const b = t[j + h];
+          t[j] = a + b;
+          t[j + h] = a - b;
+        }
+      }
+    }
+    for (let i = 0; i < n; i++) y[r * n + i] = t[i];
+  }
+}
+
 /** Strided copy of 32-bit words, see CopyParams. */
 export function copy(x: Int32Array, y: Int32Array, p: CopyParams): void {
   forEachStrided(p.shape, [p.srcStrides, p.dstStrides], [p.srcOffset, p.dstOffset], (_o, [src, dst]) => {

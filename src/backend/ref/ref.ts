@@ -136,6 +136,10 @@ export class RefBackend implements Backend {
     ops.biasAct(this.f32(x), this.f32(bias), this.f32(y), rows, cols, act);
   }
 
+  fwht(x: Buf, y: Buf, rows: number, n: number): void {
+    ops.fwht(this.f32(x), this.f32(y), rows, n);
+  }
+
   copy(x: Buf, y: Buf, p: CopyParams): void {
     ops.copy(this.i32(x), this.i32(y), p);
   }

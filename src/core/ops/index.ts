@@ -6,3 +6,4 @@ export * from './reduce.js';
 export * from './linalg.js';
 export * from './conv.js';
 export * from './nn.js';
+export * from './fwht.js';

@@ -1,0 +1,128 @@
+// `weightshare compress`: Deep Compression's pruning + k-means weight sharing + fine-tuning on a saved model.
+import { loadModel, saveModel } from '../io/files.js';
+import type { Model } from '../nn/model.js';
+import { thousands } from '../nn/summary.js';
+import { createOptimizer } from '../optim/index.js';
+import { indexBits } from '../sharing/codebook.js';
+import { type ClusterOptions, clusterWeights, planClusters } from '../sharing/cluster.js';
+import { KMEANS_INITS } from '../sharing/kmeans.js';
+import { defineCommand, type ParsedArgs } from './args.js';
+import { applyThreads, COMMON_FLAGS, DATA_FLAGS, images, type Io, labels, percent, readDataset } from './common.js';
+import { formatEpochLine } from './progress.js';
+
+export const compressSpec = defineCommand({
+  name: 'compress',
+  summary: 'Prune and cluster a saved model\'s kernels into per-layer codebooks (Deep Compression), fine-tune the centroids, save',
+  description:
+    'Each selected kernel becomes W = mask ⊙ centroids[assign]: the smallest --prune fraction of its weights is zeroed for good, the rest\n' +
+    'clustered by 1-D k-means into --clusters centroids (--conv-clusters for Conv2D/LocallyConnected2D). Only the centroids are then\n' +
+    'fine-tuned (Adam) on the dataset the model was trained on. Sizes: 32 bits per centroid, ⌈log2 K⌉ bits per index and, when pruned,\n' +
+    'a 1-bit-per-weight mask with indices for the surviving weights only; other weights (biases) at 32 bits; no entropy coding.',
+  positionals: [{ name: 'model', required: true, description: 'Model file written by `weightshare train`' }],
+  flags: {
+    clusters: { type: 'int', default: 16, min: 2, description: 'Centroids per kernel (Dense: 32 = 5-bit in Deep Compression)' },
+    'conv-clusters': { type: 'int', min: 2, description: 'Centroids per Conv2D/LocallyConnected2D kernel (default: --clusters; Deep Compression: 256)' },
+    prune: { type: 'number', default: 0, min: 0, description: 'Fraction in [0, 1) of each kernel\'s smallest-magnitude weights set to zero for good' },
+    init: { type: 'string', default: 'linear', choices: KMEANS_INITS, description: 'k-means initialisation' },
+    layers: { type: 'list', metavar: 'a,b', description: 'Layers whose kernel to compress (default: every Dense, Conv2D, LocallyConnected2D)' },
+    'finetune-epochs': { type: 'int', default: 2, min: 0, description: 'Epochs of fine-tuning the centroids after clustering (0: none)' },
+    lr: { type: 'number', default: 1e-4, description: 'Adam learning rate of the fine-tuning' },
+    'batch-size': { type: 'int', min: 1, description: 'Fine-tuning batch size (default: the model\'s training batch size, else 32)' },
+    seed: { type: 'int', default: 0, description: 'Seed of the k-means initialisation (random, kmeans++) and of the fine-tuning shuffle' },
+    dataset: { ...DATA_FLAGS.dataset, default: undefined, description: 'Dataset (default: the one the model was trained on)' },
+    data: DATA_FLAGS.data,
+    limit: { type: 'int', min: 1, description: 'Fine-tune on the first N training samples only (default: the training run\'s limit)' },
+    'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
+    out: { type: 'string', short: 'o', metavar: 'file', description: 'Compressed model file (default: <model>-compressed.wsm)' },
+    ...COMMON_FLAGS,
+  },
+  examples: [
+    'weightshare compress lenet-300-100.wsm --clusters 32 --prune 0.9 --out lenet-300-100-dc.wsm',
+    'weightshare compress lenet5.wsm --clusters 32 --conv-clusters 256 --finetune-epochs 2 --json',
+  ],
+});
+
+/** Bits stored by all the model's weights, and 32 bits per element of W (the float32 original). */
+function sizes(m: Model): { bits: number; float32Bits: number } {
+  let bits = 0, virtual = 0;
+  for (const w of m.weights()) {
+    const s = w.map.stats();
+    bits += s.bits;
+    virtual += s.virtual;
+  }
+  return { bits, float32Bits: 32 * virtual };
+}
+
+/** Runs `weightshare compress`; returns the exit code. */
+export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io): Promise<number> {
+  const f = a.flags;
+  applyThreads(f.threads);
+  const file = a.positionals.model;
+  const { model, meta } = loadModel(file);
+  const t = meta.training;
+  const name = f.dataset ?? t?.dataset ?? 'mnist-sample';
+  const dir = f.data ?? (f.dataset ? undefined : t?.dataDir);
+  const ds = readDataset(name, dir, f.limit ?? (t?.limit as number | undefined), f.testLimit);
+  const lossName = model.loss?.name ?? 'sparse_categorical_crossentropy';
+  const fromLogits = model.loss?.fromLogits ?? false;
+  if (!model.loss) model.compile({ optimizer: 'adam', loss: lossName, metrics: ['accuracy'] });
+  const xTest = images(ds.xTest), yTest = labels(ds.yTest);
+  const evaluate = (): { loss: number; accuracy: number } => {
+    const r = model.evaluate(xTest, yTest, { batchSize: 256 });
+    return { loss: r.loss, accuracy: r.accuracy };
+  };
+  const msg = (s: string): void => void io.err.write(s + '\n');
+
+  const convClusters = f.convClusters ?? f.clusters;
+  const options: ClusterOptions = {
+    clusters: (l) => (l.className === 'Dense' ? f.clusters : convClusters), init: f.init, prune: f.prune, layers: f.layers, seed: f.seed,
+  };
+  planClusters(model, options); // bad options fail here, before any work
+  const before = evaluate();
+  const size0 = sizes(model);
+  msg(`${file}: ${model.name} on ${ds.name} (${thousands(ds.yTest.length)} test samples): accuracy ${percent(before.accuracy)}, loss ${before.loss.toFixed(4)}`);
+
+  const report = clusterWeights(model, options);
+  for (const r of report) {
+    const pruned = r.pruned ? `, ${(100 * r.pruned / r.weights).toFixed(1)} % pruned (1-bit mask, indices for the ${thousands(r.weights - r.pruned)} kept)` : '';
+    msg(`${r.path}: ${thousands(r.weights)} weights → ${r.clusters} centroids + ${indexBits(r.clusters)}-bit indices${pruned}: ${(r.bitsBefore / r.bitsAfter).toFixed(1)}× smaller`);
+  }
+  const clustered = evaluate();
+  msg(`after clustering: accuracy ${percent(clustered.accuracy)}, loss ${clustered.loss.toFixed(4)}`);
+
+  let finetuned = clustered;
+  const batchSize = f.batchSize ?? t?.batchSize ?? 32;
+  if (f.finetuneEpochs > 0) {
+    model.compile({ optimizer: createOptimizer({ name: 'adam', learningRate: f.lr }), loss: lossName, fromLogits, metrics: ['accuracy'] });
+    msg(`fine-tuning the centroids: ${f.finetuneEpochs} epochs on ${thousands(ds.yTrain.length)} samples, Adam lr ${f.lr}, batch ${batchSize}`);
+    let start = performance.now();
+    await model.fit(images(ds.xTrain), labels(ds.yTrain), {
+      epochs: f.finetuneEpochs, batchSize, seed: f.seed, shuffle: true,
+      callbacks: [{
+        onEpochBegin: () => void (start = performance.now()),
+        onEpochEnd: (epoch, logs) => {
+          const secs = (performance.now() - start) / 1000;
+          msg(formatEpochLine({ epoch: epoch + 1, epochs: f.finetuneEpochs, seconds: secs, samplesPerSec: ds.yTrain.length / Math.max(secs, 1e-9), loss: logs.loss, accuracy: logs.accuracy }));
+        },
+      }],
+    });
+    finetuned = evaluate();
+    msg(`after fine-tuning: accuracy ${percent(finetuned.accuracy)}, loss ${finetuned.loss.toFixed(4)}`);
+  }
+  const size1 = sizes(model);
+  const ratio = size0.float32Bits / size1.bits;
+  msg(`size: ${thousands(size0.bits)} bits (${(size0.bits / 8192).toFixed(1)} KiB) → ${thousands(size1.bits)} bits (${(size1.bits / 8192).toFixed(1)} KiB): ` +
+    `${ratio.toFixed(1)}× smaller than float32`);
+
+  const out = f.out ?? file.replace(/(\.wsm)?$/, '-compressed.wsm');
+  const settings = { clusters: f.clusters, convClusters, prune: f.prune, init: f.init, layers: f.layers, finetuneEpochs: f.finetuneEpochs, lr: f.lr, seed: f.seed, from: file };
+  saveModel(out, model, { training: t ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed });
+  msg(`Saved ${out}`);
+  if (f.json) {
+    io.out.write(JSON.stringify({
+      model: file, out, dataset: ds.name, testSamples: ds.yTest.length, settings, layers: report,
+      before, clustered, finetuned, bits: { float32: size0.float32Bits, before: size0.bits, after: size1.bits }, ratio,
+    }, null, 2) + '\n');
+  }
+  return 0;
+}

@@ -1,0 +1,174 @@
+// Codebook (k-means) weight sharing, Deep Compression (Han et al., ICLR 2016): W = mask ⊙ centroids[assign].
+import { keep } from '../core/engine.js';
+import { gather, mul, reshape, tensor } from '../core/ops/index.js';
+import { sizeOf, type Shape } from '../core/shape.js';
+import type { Tensor } from '../core/tensor.js';
+import { KMEANS_INITS, type KMeansInit, kmeans1d } from './kmeans.js';
+import { type MapConfig, type MapContext, registerMap, SharingError } from './registry.js';
+import { Parameter, type WeightMap, type WeightMapConfig, type WeightMapStats } from './weight-map.js';
+
+/** How to fit a codebook to a weight's values. */
+export interface CodebookFit {
+  /** Number of centroids K (2 ≤ K ≤ surviving weights). */
+  clusters: number;
+  /** Centroid initialisation of k-means (default 'linear'). */
+  init?: KMeansInit;
+  /** Fraction in [0, 1) of the smallest-magnitude weights set to zero for good (default 0: no mask). */
+  prune?: number;
+  /** Seed of the 'random' and 'kmeans++' initialisations (default 0). */
+  seed?: number;
+}
+
+/**
+ * Per-layer scalar k-means weight sharing: every element i of W reads centroid assign[i] of θ = centroids [K],
+ * times a fixed 0/1 pruning mask when the weight was pruned. θ is trained; `assign` [n] (int32) and `mask` [n]
+ * (float32 0/1) are fixed state, exposed by {@link buffers} so that model files store them. Gradient:
+ * ∂L/∂centroid_k = Σ_{assign(i)=k} mask[i]·∂L/∂W[i] (gather's adjoint), so pruned weights contribute nothing
+ * and stay exactly zero whatever the optimizer does.
+ *
+ * Stored size (stats().bits): 32·K for the centroids plus ⌈log2 K⌉ bits per index; with a mask, a 1-bit-per-weight
+ * bitmap plus indices for the surviving weights only: 32·K + n + kept·⌈log2 K⌉ (no entropy coding).
+ */
+export class CodebookMap implements WeightMap {
+  readonly kind = 'codebook';
+  readonly shape: Shape;
+  readonly clusters: number;
+  readonly init: KMeansInit;
+  readonly seed: number;
+  /** Pruned fraction the map was fitted with (0: no mask). */
+  readonly prune: number;
+  private readonly centroids: Parameter;
+  private readonly assign: Tensor;
+  private readonly mask: Tensor | undefined;
+
+  /** Takes the centroids [K], the assignment [n] (values in [0, K)) and optionally a 0/1 mask [n]. */
+  constructor(shape: Shape, centroids: Float32Array, assign: Int32Array, mask: Float32Array | undefined, o: { init: KMeansInit; seed: number; prune: number }) {
+    const n = sizeOf(shape);
+    if (assign.length !== n || (mask && mask.length !== n)) throw new RangeError(`codebook: assign/mask need ${n} elements for shape [${shape.join(',')}]`);
+    this.shape = [...shape];
+    this.clusters = centroids.length;
+    this.init = o.init;
+    this.seed = o.seed >>> 0;
+    this.prune = mask ? o.prune : 0;
+    this.centroids = new Parameter(keep(tensor(centroids, [centroids.length])), 'centroids');
+    this.assign = keep(tensor(assign, [n], 'int32'));
+    this.mask = mask ? keep(tensor(mask, [n])) : undefined;
+  }
+
+  parameters(): Parameter[] {
+    return [this.centroids];
+  }
+
+  materialize(): Tensor {
+    const w = gather(this.centroids.value, this.assign);
+    return reshape(this.mask ? mul(w, this.mask) : w, this.shape);
+  }
+
+  /** The fixed state: 'assign' (int32 [n]) and, when pruned, 'mask' (float32 [n], 0 or 1). Writing into them changes the map. */
+  buffers(): Map<string, Tensor> {
+    const m = new Map<string, Tensor>([['assign', this.assign]]);
+    if (this.mask) m.set('mask', this.mask);
+    return m;
+  }
+
+  /** Weights that are not pruned. */
+  kept(): number {
+    if (!this.mask) return this.assign.size;
+    let k = 0;
+    for (const v of this.mask.f32()) if (v !== 0) k++;
+    return k;
+  }
+
+  stats(): WeightMapStats {
+    const n = sizeOf(this.shape);
+    const b = indexBits(this.clusters);
+    const bits = 32 * this.clusters + (this.mask ? n + this.kept() * b : n * b);
+    return { virtual: n, free: this.clusters, bits };
+  }
+
+  toJSON(): WeightMapConfig {
+    const c: WeightMapConfig = { kind: 'codebook', clusters: this.clusters, init: this.init, seed: this.seed };
+    if (this.mask) c.prune = this.prune;
+    return c;
+  }
+
+  dispose(): void {
+    this.centroids.value.dispose();
+    this.assign.dispose();
+    this.mask?.dispose();
+  }
+}
+
+/** Bits of one centroid index: ⌈log2 K⌉ (at least 1). */
+export function indexBits(clusters: number): number {
+  return Math.max(1, Math.ceil(Math.log2(clusters)));
+}
+
+/** Checks a fit's options against a weight of `n` elements; throws a SharingError naming the layer, the scheme and the allowed range. */
+export function checkCodebookFit(ctx: { layer: string; weight: string }, n: number, f: CodebookFit): void {
+  const prune = f.prune ?? 0;
+  if (typeof prune !== 'number' || !(prune >= 0 && prune < 1)) throw new SharingError(ctx, 'codebook', `prune must be a fraction in [0, 1), got ${JSON.stringify(f.prune)}`);
+  const kept = n - prunedCount(n, prune);
+  if (!Number.isInteger(f.clusters) || f.clusters < 2 || f.clusters > kept) {
+    throw new SharingError(ctx, 'codebook', `clusters must be an integer in [2, ${kept}] (the weight's ${n} elements${prune ? `, ${kept} after pruning ${prune}` : ''}), got ${JSON.stringify(f.clusters)}`);
+  }
+  const init = f.init ?? 'linear';
+  if (!KMEANS_INITS.includes(init)) throw new SharingError(ctx, 'codebook', `init must be one of ${KMEANS_INITS.join(', ')}, got ${JSON.stringify(f.init)}`);
+}
+
+function prunedCount(n: number, prune: number): number {
+  return Math.floor(prune * n);
+}
+
+/**
+ * Fits a codebook map to the values of W: zeroes the ⌊prune·n⌋ smallest |w| (ties by position), runs
+ * {@link kmeans1d} on the survivors, and assigns pruned positions index 0 under a zero mask. Call
+ * {@link checkCodebookFit} first for errors that name the layer.
+ */
+export function fitCodebook(values: Float32Array, shape: Shape, f: CodebookFit): CodebookMap {
+  const n = values.length;
+  const prune = f.prune ?? 0;
+  const init = f.init ?? 'linear';
+  const seed = f.seed ?? 0;
+  const cut = prunedCount(n, prune);
+  let mask: Float32Array | undefined;
+  let survivors = values;
+  let where: Int32Array | undefined;
+  if (cut > 0) {
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((a, b) => Math.abs(values[a]) - Math.abs(values[b]) || a - b);
+    mask = new Float32Array(n).fill(1);
+    for (let i = 0; i < cut; i++) mask[order[i]] = 0;
+    where = new Int32Array(n - cut);
+    survivors = new Float32Array(n - cut);
+    for (let i = 0, j = 0; i < n; i++) if (mask[i]) (where[j] = i), (survivors[j++] = values[i]);
+  }
+  const km = kmeans1d(survivors, f.clusters, { init, seed });
+  let assign = km.assign;
+  if (where) {
+    assign = new Int32Array(n);
+    where.forEach((i, j) => (assign[i] = km.assign[j]));
+  }
+  return new CodebookMap(shape, km.centroids, assign, mask, { init, seed, prune });
+}
+
+/**
+ * Builds a codebook map from { clusters, init?, prune?, seed? } by fitting it to a fresh draw of the layer's
+ * initialiser ('codebook:16' trains from scratch this way). A saved model's centroids, assign and mask
+ * then overwrite the fit when it is loaded.
+ */
+export function codebookFromConfig(c: MapConfig, ctx: MapContext): CodebookMap {
+  const fit: CodebookFit = {
+    clusters: Number(c.clusters), init: (c.init ?? 'linear') as KMeansInit,
+    prune: c.prune === undefined ? 0 : (c.prune as number), seed: c.seed === undefined ? ctx.seed : Number(c.seed),
+  };
+  if (c.clusters === undefined) throw new SharingError(ctx, 'codebook', `needs clusters, e.g. 'codebook:16'`);
+  checkCodebookFit(ctx, sizeOf(ctx.shape), fit);
+  const w = ctx.init(ctx.shape, ctx.seed);
+  const values = w.f32();
+  w.dispose();
+  return fitCodebook(values, ctx.shape, fit);
+}
+
+registerMap('codebook', codebookFromConfig);
