@@ -153,6 +153,20 @@ export abstract class Layer {
     return m;
   }
 
+  /**
+   * Replaces the map of an existing weight of a built layer (e.g. clustering a trained kernel); the shapes
+   * must agree. The old map is not disposed (the caller may still read it). The layer's spec follows the new map.
+   */
+  replaceWeight(name: string, map: WeightMap): void {
+    const old = this.weight(name);
+    if (old.shape.length !== map.shape.length || old.shape.some((d, i) => d !== map.shape[i])) {
+      throw new ShapeError(`layer '${this.name}'`, `replacing weight '${name}' [${old.shape.join(',')}] by a map of shape [${map.shape.join(',')}]`);
+    }
+    this.maps.set(name, map);
+    if (map.kind === 'dense') delete this.mapSpecs[name];
+    else this.mapSpecs[name] = map.toJSON() as MapSpec;
+  }
+
   /** The layer's weights in creation order. */
   weights(): NamedWeight[] {
     return [...this.maps].map(([name, map]) => ({ layer: this, name, map }));

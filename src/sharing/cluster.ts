@@ -41,13 +41,9 @@ export interface ClusteredWeight {
   bitsAfter: number;
 }
 
-/** Swaps the map of a built layer's weight (the layer keeps its maps privately; this is the one place that replaces them). */
+/** Swaps the map of a built layer's weight (see Layer.replaceWeight). */
 function replaceMap(layer: Layer, name: string, map: WeightMap): void {
-  const maps = layer['maps'] as Map<string, WeightMap>;
-  maps.set(name, map);
-  const specs = layer.mapSpecs as Record<string, unknown>;
-  if (map.kind === 'dense') delete specs[name];
-  else specs[name] = map.toJSON();
+  layer.replaceWeight(name, map);
 }
 
 /** Drops all optimizer state: the replaced parameters' moments belong to tensors that no longer exist (the optimizer stays usable). */
