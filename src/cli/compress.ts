@@ -4,7 +4,7 @@ import type { Model } from '../nn/model.js';
 import { thousands } from '../nn/summary.js';
 import { createOptimizer } from '../optim/index.js';
 import { indexBits } from '../sharing/codebook.js';
-import { type ClusterOptions, clusterWeights, planClusters } from '../sharing/cluster.js';
+import { type ClusterOptions, clusterWeights, planClusters, planPrune, type PruneOptions, pruneWeights } from '../sharing/cluster.js';
 import { KMEANS_INITS } from '../sharing/kmeans.js';
 import { defineCommand, type ParsedArgs } from './args.js';
 import { applyThreads, COMMON_FLAGS, DATA_FLAGS, images, type Io, labels, percent, readDataset } from './common.js';
@@ -12,17 +12,23 @@ import { formatEpochLine } from './progress.js';
 
 export const compressSpec = defineCommand({
   name: 'compress',
-  summary: 'Prune and cluster a saved model\'s kernels into per-layer codebooks (Deep Compression), fine-tune the centroids, save',
+  summary: 'Prune (and retrain) and cluster a saved model\'s kernels into per-layer codebooks (Deep Compression), fine-tune the centroids, save',
   description:
     'Each selected kernel becomes W = mask ⊙ centroids[assign]: the smallest --prune fraction of its weights is zeroed for good, the rest\n' +
     'clustered by 1-D k-means into --clusters centroids (--conv-clusters for Conv2D/LocallyConnected2D). Only the centroids are then\n' +
     'fine-tuned (Adam) on the dataset the model was trained on. Sizes: 32 bits per centroid, ⌈log2 K⌉ bits per index and, when pruned,\n' +
-    'a 1-bit-per-weight mask with indices for the surviving weights only; other weights (biases) at 32 bits; no entropy coding.',
+    'a 1-bit-per-weight mask with indices for the surviving weights only; other weights (biases) at 32 bits; no entropy coding.\n' +
+    'With --prune-finetune-epochs N (Deep Compression\'s three stages), the kernels are first pruned by magnitude into W = θ ⊙ mask\n' +
+    '(--prune, --conv-prune for convolutions), the whole network is retrained N epochs with the masks fixed (Adam, --prune-lr),\n' +
+    'then the survivors of each kernel are clustered (the codebook keeps the mask) and the centroids fine-tuned as above.',
   positionals: [{ name: 'model', required: true, description: 'Model file written by `weightshare train`' }],
   flags: {
     clusters: { type: 'int', default: 16, min: 2, description: 'Centroids per kernel (Dense: 32 = 5-bit in Deep Compression)' },
     'conv-clusters': { type: 'int', min: 2, description: 'Centroids per Conv2D/LocallyConnected2D kernel (default: --clusters; Deep Compression: 256)' },
     prune: { type: 'number', default: 0, min: 0, description: 'Fraction in [0, 1) of each kernel\'s smallest-magnitude weights set to zero for good' },
+    'conv-prune': { type: 'number', min: 0, description: 'Pruned fraction of Conv2D/LocallyConnected2D kernels (default: --prune; Deep Compression: 0.34–0.66)' },
+    'prune-finetune-epochs': { type: 'int', default: 0, min: 0, description: 'Epochs of retraining the surviving weights (masks fixed) after pruning, before clustering (0: prune and cluster in one shot)' },
+    'prune-lr': { type: 'number', description: 'Adam learning rate of that retraining (default: --lr)' },
     init: { type: 'string', default: 'linear', choices: KMEANS_INITS, description: 'k-means initialisation' },
     layers: { type: 'list', metavar: 'a,b', description: 'Layers whose kernel to compress (default: every Dense, Conv2D, LocallyConnected2D)' },
     'finetune-epochs': { type: 'int', default: 2, min: 0, description: 'Epochs of fine-tuning the centroids after clustering (0: none)' },
@@ -39,6 +45,7 @@ export const compressSpec = defineCommand({
   examples: [
     'weightshare compress lenet-300-100.wsm --clusters 32 --prune 0.9 --out lenet-300-100-dc.wsm',
     'weightshare compress lenet5.wsm --clusters 32 --conv-clusters 256 --finetune-epochs 2 --json',
+    'weightshare compress lenet-300-100.wsm --prune 0.92 --prune-finetune-epochs 4 --prune-lr 1e-3 --clusters 32 --out lenet-300-100-dc.wsm',
   ],
 });
 
@@ -74,15 +81,56 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
   const msg = (s: string): void => void io.err.write(s + '\n');
 
   const convClusters = f.convClusters ?? f.clusters;
+  const convPrune = f.convPrune ?? f.prune;
+  const pruneOf = (l: { className: string }): number => (l.className === 'Dense' ? f.prune : convPrune);
+  const staged = f.pruneFinetuneEpochs > 0;
   const options: ClusterOptions = {
-    clusters: (l) => (l.className === 'Dense' ? f.clusters : convClusters), init: f.init, prune: f.prune, layers: f.layers, seed: f.seed,
+    clusters: (l) => (l.className === 'Dense' ? f.clusters : convClusters), init: f.init, prune: pruneOf, layers: f.layers, seed: f.seed,
   };
-  planClusters(model, options); // bad options fail here, before any work
+  const pruneOptions: PruneOptions = { prune: pruneOf, layers: f.layers };
+  // Bad options fail here, before any work (the clusters are checked against the weights that pruning keeps).
+  if (staged) planPrune(model, pruneOptions);
+  planClusters(model, options);
   const before = evaluate();
   const size0 = sizes(model);
   msg(`${file}: ${model.name} on ${ds.name} (${thousands(ds.yTest.length)} test samples): accuracy ${percent(before.accuracy)}, loss ${before.loss.toFixed(4)}`);
 
-  const report = clusterWeights(model, options);
+  const batchSize = f.batchSize ?? t?.batchSize ?? 32;
+  const fineTune = async (epochs: number, lr: number, what: string): Promise<{ loss: number; accuracy: number }> => {
+    model.compile({ optimizer: createOptimizer({ name: 'adam', learningRate: lr }), loss: lossName, fromLogits, metrics: ['accuracy'] });
+    msg(`${what}: ${epochs} epochs on ${thousands(ds.yTrain.length)} samples, Adam lr ${lr}, batch ${batchSize}`);
+    let start = performance.now();
+    await model.fit(images(ds.xTrain), labels(ds.yTrain), {
+      epochs, batchSize, seed: f.seed, shuffle: true,
+      callbacks: [{
+        onEpochBegin: () => void (start = performance.now()),
+        onEpochEnd: (epoch, logs) => {
+          const secs = (performance.now() - start) / 1000;
+          msg(formatEpochLine({ epoch: epoch + 1, epochs, seconds: secs, samplesPerSec: ds.yTrain.length / Math.max(secs, 1e-9), loss: logs.loss, accuracy: logs.accuracy }));
+        },
+      }],
+    });
+    return evaluate();
+  };
+
+  let pruneReport: ReturnType<typeof pruneWeights> | undefined;
+  let prunedAcc: { loss: number; accuracy: number } | undefined, retrained: { loss: number; accuracy: number } | undefined;
+  let prunedBits: number | undefined;
+  const pruneLr = f.pruneLr ?? f.lr;
+  if (staged) {
+    pruneReport = pruneWeights(model, pruneOptions);
+    for (const r of pruneReport) {
+      msg(`${r.path}: ${thousands(r.weights)} weights, ${(100 * r.pruned / r.weights).toFixed(1)} % pruned (${thousands(r.weights - r.pruned)} kept + 1-bit mask): ${(r.bitsBefore / r.bitsAfter).toFixed(1)}× smaller`);
+    }
+    prunedAcc = evaluate();
+    prunedBits = sizes(model).bits;
+    msg(`after pruning: accuracy ${percent(prunedAcc.accuracy)}, loss ${prunedAcc.loss.toFixed(4)} (${(size0.float32Bits / prunedBits).toFixed(1)}× smaller than float32)`);
+    retrained = await fineTune(f.pruneFinetuneEpochs, pruneLr, 'retraining the surviving weights (masks fixed)');
+    msg(`after retraining: accuracy ${percent(retrained.accuracy)}, loss ${retrained.loss.toFixed(4)}`);
+  }
+
+  // After the staged pruning the pruned kernels keep their masks (prune 0 here); the others are pruned as in one shot (0 when staged).
+  const report = clusterWeights(model, staged ? { ...options, prune: 0 } : options);
   for (const r of report) {
     const pruned = r.pruned ? `, ${(100 * r.pruned / r.weights).toFixed(1)} % pruned (1-bit mask, indices for the ${thousands(r.weights - r.pruned)} kept)` : '';
     msg(`${r.path}: ${thousands(r.weights)} weights → ${r.clusters} centroids + ${indexBits(r.clusters)}-bit indices${pruned}: ${(r.bitsBefore / r.bitsAfter).toFixed(1)}× smaller`);
@@ -91,22 +139,8 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
   msg(`after clustering: accuracy ${percent(clustered.accuracy)}, loss ${clustered.loss.toFixed(4)}`);
 
   let finetuned = clustered;
-  const batchSize = f.batchSize ?? t?.batchSize ?? 32;
   if (f.finetuneEpochs > 0) {
-    model.compile({ optimizer: createOptimizer({ name: 'adam', learningRate: f.lr }), loss: lossName, fromLogits, metrics: ['accuracy'] });
-    msg(`fine-tuning the centroids: ${f.finetuneEpochs} epochs on ${thousands(ds.yTrain.length)} samples, Adam lr ${f.lr}, batch ${batchSize}`);
-    let start = performance.now();
-    await model.fit(images(ds.xTrain), labels(ds.yTrain), {
-      epochs: f.finetuneEpochs, batchSize, seed: f.seed, shuffle: true,
-      callbacks: [{
-        onEpochBegin: () => void (start = performance.now()),
-        onEpochEnd: (epoch, logs) => {
-          const secs = (performance.now() - start) / 1000;
-          msg(formatEpochLine({ epoch: epoch + 1, epochs: f.finetuneEpochs, seconds: secs, samplesPerSec: ds.yTrain.length / Math.max(secs, 1e-9), loss: logs.loss, accuracy: logs.accuracy }));
-        },
-      }],
-    });
-    finetuned = evaluate();
+    finetuned = await fineTune(f.finetuneEpochs, f.lr, 'fine-tuning the centroids');
     msg(`after fine-tuning: accuracy ${percent(finetuned.accuracy)}, loss ${finetuned.loss.toFixed(4)}`);
   }
   const size1 = sizes(model);
@@ -115,13 +149,17 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
     `${ratio.toFixed(1)}× smaller than float32`);
 
   const out = f.out ?? file.replace(/(\.wsm)?$/, '-compressed.wsm');
-  const settings = { clusters: f.clusters, convClusters, prune: f.prune, init: f.init, layers: f.layers, finetuneEpochs: f.finetuneEpochs, lr: f.lr, seed: f.seed, from: file };
+  const settings = {
+    clusters: f.clusters, convClusters, prune: f.prune, convPrune, pruneFinetuneEpochs: f.pruneFinetuneEpochs, pruneLr, init: f.init, layers: f.layers,
+    finetuneEpochs: f.finetuneEpochs, lr: f.lr, seed: f.seed, from: file,
+  };
   saveModel(out, model, { training: t ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed });
   msg(`Saved ${out}`);
   if (f.json) {
     io.out.write(JSON.stringify({
       model: file, out, dataset: ds.name, testSamples: ds.yTest.length, settings, layers: report,
-      before, clustered, finetuned, bits: { float32: size0.float32Bits, before: size0.bits, after: size1.bits }, ratio,
+      before, ...(staged ? { pruning: { layers: pruneReport, pruned: prunedAcc, retrained, bits: prunedBits, ratio: size0.float32Bits / prunedBits! } } : {}),
+      clustered, finetuned, bits: { float32: size0.float32Bits, before: size0.bits, after: size1.bits }, ratio,
     }, null, 2) + '\n');
   }
   return 0;

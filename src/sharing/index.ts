@@ -8,6 +8,7 @@ export { HashedMap } from './hashed.js';
 export { LowRankMap } from './low-rank.js';
 export { TiedMap } from './tied.js';
 export { RandomMaskMap } from './random-mask.js';
+export { PrunedMap, pruneByMagnitude, magnitudeMask, checkPrune } from './pruned.js';
 export { CodebookMap, fitCodebook, checkCodebookFit, indexBits } from './codebook.js';
 export type { CodebookFit } from './codebook.js';
 export { kmeans1d, KMEANS_INITS } from './kmeans.js';

@@ -65,7 +65,7 @@ export function parseMapSpec(spec: MapSpec): MapConfig {
   }
   const [kind, ...parts] = spec.split(':');
   const c: MapConfig = { kind };
-  const first: Record<string, string> = { hashed: 'compression', lowRank: 'rank', codebook: 'clusters', tied: 'to', randomMask: 'density' };
+  const first: Record<string, string> = { hashed: 'compression', lowRank: 'rank', codebook: 'clusters', tied: 'to', randomMask: 'density', pruned: 'prune' };
   parts.forEach((p, i) => {
     const eq = p.indexOf('=');
     if (eq > 0) c[p.slice(0, eq)] = number(p.slice(eq + 1));
