@@ -86,6 +86,12 @@ export function unsharedParamCount(m: Model): number {
   return total;
 }
 
+/** ' (2 threads)' for the wasm engine, '' for others. */
+function engineThreads(): string {
+  const be = getBackend() as unknown as { threads?: number };
+  return be.threads === undefined ? '' : ` (${be.threads} thread${be.threads === 1 ? '' : 's'})`;
+}
+
 /** Runs `weightshare train`; returns the exit code. */
 export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<number> {
   const f = a.flags;
@@ -126,7 +132,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   const msg = (s: string): void => void (f.json ? io.err.write(s + '\n') : io.err.write(s + '\n'));
   msg(`${f.resume ? 'Resuming' : 'Training'} ${model.name} (${thousands(model.countParams())} parameters) on ${ds.name}: ${thousands(ds.yTrain.length)} training samples, ` +
     `${state.epochs} epochs, batch ${state.batchSize}, ${model.optimizer!.name} lr ${model.optimizer!.learningRate}, seed ${state.seed}, ` +
-    `${getBackend().name} engine${'threads' in getBackend() ? ` (${(getBackend() as unknown as { threads: number }).threads} threads)` : ''}` +
+    `${getBackend().name} engine${engineThreads()}` +
     (f.resume ? `; from epoch ${state.epoch + 1}${step0 ? `, batch ${step0 + 1}` : ''}` : ''));
 
   // Ctrl-C: stop after the current batch and save; a second Ctrl-C exits at once.
