@@ -1,4 +1,5 @@
 // PNG codec (no dependencies beyond node:zlib): a validating reader, a writer, and MNIST-style 28×28 grayscale conversion.
+import { crc32 } from '../io/crc32.js';
 import { readFileSync } from 'node:fs';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { DataError } from './idx.js';
@@ -15,22 +16,8 @@ export interface PngImage {
 /** The 8-byte PNG signature: 89 50 4E 47 0D 0A 1A 0A. */
 export const PNG_SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) of `bytes`, as an unsigned 32-bit integer. */
-export function crc32(bytes: Uint8Array, crc = 0): number {
-  let c = ~crc >>> 0;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return ~c >>> 0;
-}
+/** CRC-32 (see src/io/crc32.ts), re-exported for this module's callers. */
+export { crc32 };
 
 /** Encodes one chunk: big-endian length, 4-letter type, data, CRC-32 of type + data. */
 export function pngChunk(type: string, data: Uint8Array): Uint8Array {

@@ -21,6 +21,7 @@
 // This module is platform-neutral (no Node imports); src/io/files.ts reads and writes files.
 
 /** The format version this build writes, and the newest it reads. */
+import { crc32 } from './crc32.js';
 export const CHECKPOINT_FORMAT_VERSION = 1;
 
 /** Element types a checkpoint can hold. */
@@ -55,25 +56,8 @@ const MAX_U32 = 0xffffffff;
 const ELEMENT_SIZE: Record<StoredDType, number> = { float32: 4, int32: 4 };
 const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/**
- * CRC-32 (IEEE 802.3 polynomial, reflected, as zlib and PNG) of `bytes`. Pass a previous result as
- * `seed` to continue it: `crc32(b, crc32(a))` equals `crc32(a ++ b)`. Returns an unsigned 32-bit integer.
- */
-export function crc32(bytes: Uint8Array, seed = 0): number {
-  let c = ~seed;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
-}
+/** CRC-32 (see src/io/crc32.ts), re-exported for this module's callers. */
+export { crc32 };
 
 const hex32 = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
