@@ -5,7 +5,7 @@ import type { TrainingState } from '../io/model-file.js';
 import { Conv2D } from '../nn/layers/conv2d.js';
 import type { Model } from '../nn/model.js';
 import { thousands } from '../nn/summary.js';
-import { type History, NonFiniteLossError } from '../nn/training.js';
+import { type EpochPartial, type History, NonFiniteLossError } from '../nn/training.js';
 import { createModel, MODEL_DESCRIPTIONS, MODEL_NAMES } from '../nn/zoo.js';
 import { createOptimizer } from '../optim/index.js';
 import { parseMapSpec } from '../sharing/registry.js';
@@ -151,13 +151,13 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   let bar: ProgressBar | undefined;
   let epochStart = 0;
   let epochSamples = 0;
-  const trainingState = (epoch: number, step: number): TrainingState => ({ ...state, epoch, step, history });
+  const trainingState = (epoch: number, step: number): TrainingState => ({ ...state, epoch, step, history, partial: undefined });
   let fitHistory: History;
   let savedInRun = 0; // checkpoints this run has written to `out`
   try {
     fitHistory = await model.fit(images(ds.xTrain), labels(ds.yTrain), {
       epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, validationSplit: state.validationSplit,
-      initialEpoch: state.epoch, initialStep: step0, shuffle: true,
+      initialEpoch: state.epoch, initialStep: step0, initialPartial: state.partial as EpochPartial | undefined, shuffle: true,
       callbacks: [{
         onTrainBegin: ({ stepsPerEpoch }) => {
           bar = undefined;
@@ -201,7 +201,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   }
   if (fitHistory.stopped) {
     bar?.finish(`Epoch ${fitHistory.stopped.epoch + 1}/${state.epochs} interrupted after batch ${fitHistory.stopped.step}`);
-    saveModel(out, model, { training: trainingState(fitHistory.stopped.epoch, fitHistory.stopped.step), initSeed: state.seed });
+    saveModel(out, model, { training: { ...trainingState(fitHistory.stopped.epoch, fitHistory.stopped.step), partial: fitHistory.stopped.partial }, initSeed: state.seed });
     io.err.write(`saved checkpoint ${out} (epoch ${fitHistory.stopped.epoch + 1}, batch ${fitHistory.stopped.step}); continue with: weightshare train --resume ${out}\n`);
     return 130;
   }

@@ -40,16 +40,26 @@ export interface FitOptions {
   initialEpoch?: number;
   /** Batches of `initialEpoch` already done (resuming mid-epoch): they are skipped, the rest of the epoch runs in the same order. */
   initialStep?: number;
+  /** The running sums of those batches (`History.stopped.partial` of the interrupted run), so the epoch's logs cover all of it. */
+  initialPartial?: EpochPartial;
   /** Yield to the event loop every this many ms so signals and timers can run (default 50). */
   yieldEveryMs?: number;
+}
+
+/** Running sums of an unfinished epoch: loss·samples, samples, and each metric's sum and count. */
+export interface EpochPartial {
+  lossSum: number;
+  seen: number;
+  sums: number[];
+  counts: number[];
 }
 
 /** What fit returns: the epochs run and the per-epoch logs (Keras `History`). */
 export interface History {
   epoch: number[];
   history: Record<string, number[]>;
-  /** Set when a callback stopped training mid-epoch: that epoch (0-based) and the batches of it completed. */
-  stopped?: { epoch: number; step: number };
+  /** Set when a callback stopped training mid-epoch: that epoch (0-based), the batches of it completed and their running sums. */
+  stopped?: { epoch: number; step: number; partial: EpochPartial };
 }
 
 /** Thrown by fit when the loss becomes NaN or infinite; the weights are those before the failing step. */
@@ -231,8 +241,15 @@ export async function fit(m: Model, xData: Data, yData: Data, o: FitOptions = {}
     const sums = m.metrics.map(() => 0);
     const counts = m.metrics.map(() => 0);
     const first = epoch === initialEpoch ? Math.min(o.initialStep ?? 0, steps) : 0;
-    if (first > 0) seen = Math.min(x.n, first * batchSize);
-    const skipped = seen;
+    let skipped = 0;
+    if (first > 0) {
+      seen = Math.min(x.n, first * batchSize);
+      const p = o.initialPartial;
+      if (p && p.seen === seen && p.sums.length === sums.length) {
+        lossSum = p.lossSum;
+        p.sums.forEach((v, i) => { sums[i] = v; counts[i] = p.counts[i]; });
+      } else skipped = seen; // no sums of the skipped batches: the epoch's logs cover the batches run here
+    }
     let done = first;
     for (let step = first; step < steps && !m.stopTraining; step++) {
       const idx = order.subarray(step * batchSize, Math.min(x.n, (step + 1) * batchSize));
@@ -259,7 +276,8 @@ export async function fit(m: Model, xData: Data, yData: Data, o: FitOptions = {}
       }
     }
     if (done < steps) {
-      history.stopped = { epoch, step: done }; // stopped mid-epoch: the epoch is not complete, so it is not logged
+      // Stopped mid-epoch: the epoch is not complete, so it is not logged; its sums let a resumed run finish the logs.
+      history.stopped = { epoch, step: done, partial: { lossSum, seen, sums: [...sums], counts: [...counts] } };
       break;
     }
     logs = { loss: lossSum / Math.max(1, seen - skipped) };

@@ -95,24 +95,25 @@ describe('fit', () => {
     const data = [{ data: x, shape: [96, 6] }, { data: y, shape: [96] }] as const;
     const opts = { batchSize: 16, seed: 5 };
     const straight = mlp();
-    await straight.fit(data[0], data[1], { ...opts, epochs: 2 });
+    const hs = await straight.fit(data[0], data[1], { ...opts, epochs: 2 });
 
     const first = mlp();
     const h = await first.fit(data[0], data[1], {
       ...opts, epochs: 2,
       callbacks: [{ onBatchEnd: (step) => { if (step === 3) first.stopTraining = true; } }],
     });
-    assert.deepEqual(h.stopped, { epoch: 0, step: 4 });
+    assert.deepEqual({ epoch: h.stopped!.epoch, step: h.stopped!.step, seen: h.stopped!.partial.seen }, { epoch: 0, step: 4, seen: 64 });
     assert.deepEqual(h.epoch, [], 'an interrupted epoch is not logged');
     const resumed = roundTrip(first);
     assert.equal(resumed.optimizer!.iterations, 4);
     const steps: number[] = [];
     const h2 = await resumed.fit(data[0], data[1], {
-      ...opts, epochs: 2, initialEpoch: h.stopped!.epoch, initialStep: h.stopped!.step,
+      ...opts, epochs: 2, initialEpoch: h.stopped!.epoch, initialStep: h.stopped!.step, initialPartial: h.stopped!.partial,
       callbacks: [{ onBatchEnd: (s) => { steps.push(s); } }],
     });
     assert.deepEqual(steps, [4, 5, 0, 1, 2, 3, 4, 5]);
     assert.deepEqual(h2.epoch, [0, 1]);
+    assert.deepEqual(h2.history, hs.history, 'with the partial sums, the resumed epoch logs the whole epoch');
     assertSameWeights(resumed, straight, 'resume mid-epoch');
     for (const m of [straight, first, resumed]) m.dispose();
   });
