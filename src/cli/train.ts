@@ -214,7 +214,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   if (unshared !== undefined) {
     const n = model.countParams();
     io.err.write(`Weight sharing: ${model.name} has ${thousands(n)} parameters; the same network without convolution's sharing ` +
-      `(LocallyConnected2D, as in seed-cnn-local) would have ${thousands(unshared)}: sharing saves ${thousands(unshared - n)} (${(unshared / n).toFixed(1)}× fewer)\n`);
+      `(LocallyConnected2D in place of each Conv2D${model.name === 'seed-cnn' ? ', i.e. seed-cnn-local' : ''}) would have ${thousands(unshared)}: sharing saves ${thousands(unshared - n)} (${(unshared / n).toFixed(1)}× fewer)\n`);
   }
   const summary = {
     model: model.name, dataset: ds.name, parameters: model.countParams(), unsharedParameters: unshared,
