@@ -16,7 +16,7 @@ export const intrinsicDimSpec = defineCommand({
     'in θ = θ₀ + P·d (P a random projection regenerated from --seed, same θ₀). d_int90 is the smallest measured dim\n' +
     'whose test accuracy reaches 90 % of the baseline (as Li et al. report it; no interpolation).',
   flags: {
-    model: { type: 'string', default: 'mlp', choices: MODEL_NAMES, description: 'Architecture (mlp: 784-200-200-10, lenet5)' },
+    model: { type: 'string', default: 'mlp', description: `Architecture: ${MODEL_NAMES.join(', ')}, or mlp:H1,H2,… (mlp = 784-200-200-10)` },
     ...DATA_FLAGS,
     dims: { type: 'list', default: ['50', '100', '200', '400', '800'], description: 'Subspace sizes to try, comma-separated' },
     projection: { type: 'string', default: 'fastfood', choices: PROJECTIONS, description: 'How P is made: dense (≤ 64 MiB), sparse or fastfood' },
