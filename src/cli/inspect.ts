@@ -1,7 +1,6 @@
 // `weightshare eval | predict | summary`: use a saved model on a test set, on images (PNG or IDX), or describe it.
 import { extname } from 'node:path';
-import { readFileSync } from 'node:fs';
-import { DataError, readIdx } from '../data/idx.js';
+import { DataError, readIdx, readSource } from '../data/idx.js';
 import { FASHION_MNIST_CLASS_NAMES } from '../data/datasets.js';
 import { readPng, toGrayscale28 } from '../data/png.js';
 import { loadModel } from '../io/files.js';
@@ -65,13 +64,7 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
 
 /** The images of `input` as [N, 28, 28, 1] values in [0, 1]. */
 function readImages(input: string, limit: number | undefined, invert: 'auto' | 'yes' | 'no'): Float32Array {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(input);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(input, code === 'ENOENT' ? 'file not found' : `cannot read file (${(e as Error).message})`);
-  }
+  const bytes = readSource(input, input);
   const isPng = bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
   if (isPng) return toGrayscale28(readPng(bytes, { name: input }), { invert: invert === 'auto' ? 'auto' : invert === 'yes' });
   if (extname(input).toLowerCase() === '.png') throw new DataError(input, 'has a .png name but is not a PNG file (bad signature at byte offset 0)');

@@ -35,6 +35,17 @@ const TYPES: TypeInfo[] = [
 
 const hex = (v: number, digits = 2): string => `0x${v.toString(16).padStart(digits, '0')}`;
 
+/** The bytes of `source` (a path is read; bytes pass through); a file that cannot be read is a DataError naming it. */
+export function readSource(source: string | Uint8Array, name: string): Uint8Array {
+  if (typeof source !== 'string') return source;
+  try {
+    return readFileSync(source);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(name, code === 'ENOENT' ? 'file not found' : `cannot read file (${(e as Error).message})`);
+  }
+}
+
 /** True when the bytes start with the gzip magic number 1f 8b. */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
@@ -48,17 +59,7 @@ export function isGzip(bytes: Uint8Array): boolean {
  */
 export function readIdx(source: string | Uint8Array, opts: { name?: string } = {}): IdxArray {
   const name = opts.name ?? (typeof source === 'string' ? source : 'IDX data');
-  let bytes: Uint8Array;
-  if (typeof source === 'string') {
-    try {
-      bytes = readFileSync(source);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new DataError(name, code === 'ENOENT' ? 'file not found' : `cannot read file (${(e as Error).message})`);
-    }
-  } else {
-    bytes = source;
-  }
+  let bytes = readSource(source, name);
   if (isGzip(bytes)) {
     try {
       bytes = gunzipSync(bytes);

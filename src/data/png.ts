@@ -1,8 +1,7 @@
 // PNG codec (no dependencies beyond node:zlib): a validating reader, a writer, and MNIST-style 28×28 grayscale conversion.
 import { crc32 } from '../io/crc32.js';
-import { readFileSync } from 'node:fs';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { DataError } from './idx.js';
+import { DataError, readSource } from './idx.js';
 
 /** A decoded 8-bit image: `data` holds H·W·C bytes in row-major HWC order (C = channels). */
 export interface PngImage {
@@ -49,17 +48,7 @@ interface Header { width: number; height: number; depth: number; colour: number;
  */
 export function readPng(source: string | Uint8Array, opts: { name?: string } = {}): PngImage {
   const name = opts.name ?? (typeof source === 'string' ? source : 'PNG data');
-  let bytes: Uint8Array;
-  if (typeof source === 'string') {
-    try {
-      bytes = readFileSync(source);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new DataError(name, code === 'ENOENT' ? 'file not found' : `cannot read file (${(e as Error).message})`);
-    }
-  } else {
-    bytes = source;
-  }
+  const bytes = readSource(source, name);
   const fail = (msg: string): never => { throw new DataError(name, msg); };
   for (let i = 0; i < 8; i++) {
     if (bytes[i] !== PNG_SIGNATURE[i]) {
