@@ -7,17 +7,21 @@ import { type ActivationName, activationName, biasActivate } from '../activation
 import { initializerName, type InitializerName } from '../initializers.js';
 import { type CallContext, intOption, Layer, type LayerOptions, pairOption, registerLayer } from '../layer.js';
 
-/** Options of {@link Conv2D} (Keras names). */
-export interface Conv2DLayerOptions extends LayerOptions {
+/** Options Conv2D and LocallyConnected2D share (Keras names). */
+export interface WindowedLayerOptions extends LayerOptions {
   filters: number;
   kernelSize: number | [number, number];
   strides?: number | [number, number];
   padding?: Padding;
-  dilationRate?: number | [number, number];
   activation?: ActivationName;
   useBias?: boolean;
   kernelInitializer?: string;
   biasInitializer?: string;
+}
+
+/** Options of {@link Conv2D} (Keras names). */
+export interface Conv2DLayerOptions extends WindowedLayerOptions {
+  dilationRate?: number | [number, number];
 }
 
 /** Checks a padding option. */
@@ -27,32 +31,48 @@ export function paddingOption(layer: string, v: unknown): Padding {
   return p;
 }
 
-/** 2-D convolution: kernel [KH, KW, C, filters], bias [filters]; [N, H, W, C] → [N, OH, OW, filters]. */
-export class Conv2D extends Layer {
-  readonly className = 'Conv2D';
-  readonly defaultName = 'conv2d';
+/** The checked settings of a layer that slides a KH×KW window over NHWC inputs (Conv2D, LocallyConnected2D). */
+export abstract class WindowedLayer extends Layer {
   readonly filters: number;
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
   readonly padding: Padding;
-  readonly dilationRate: [number, number];
   readonly activation: ActivationName;
   readonly useBias: boolean;
   readonly kernelInitializer: InitializerName;
   readonly biasInitializer: InitializerName;
 
-  constructor(o: Conv2DLayerOptions) {
+  constructor(o: WindowedLayerOptions, stem: string) {
     super(o);
-    const n = o.name ?? 'conv2d';
+    const n = o.name ?? stem;
     this.filters = intOption(n, 'filters', o.filters);
     this.kernelSize = pairOption(n, 'kernelSize', o.kernelSize);
     this.strides = pairOption(n, 'strides', o.strides ?? 1);
     this.padding = paddingOption(n, o.padding);
-    this.dilationRate = pairOption(n, 'dilationRate', o.dilationRate ?? 1);
     this.activation = activationName(o.activation, `layer '${n}'`);
     this.useBias = o.useBias ?? true;
     this.kernelInitializer = initializerName(o.kernelInitializer ?? 'glorot_uniform', `layer '${n}'`);
     this.biasInitializer = initializerName(o.biasInitializer ?? 'zeros', `layer '${n}'`);
+  }
+
+  /** The shared settings as config JSON. */
+  protected windowConfig(): Record<string, unknown> {
+    return {
+      filters: this.filters, kernelSize: this.kernelSize, strides: this.strides, padding: this.padding,
+      activation: this.activation, useBias: this.useBias, kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer,
+    };
+  }
+}
+
+/** 2-D convolution: kernel [KH, KW, C, filters], bias [filters]; [N, H, W, C] → [N, OH, OW, filters]. */
+export class Conv2D extends WindowedLayer {
+  readonly className = 'Conv2D';
+  readonly defaultName = 'conv2d';
+  readonly dilationRate: [number, number];
+
+  constructor(o: Conv2DLayerOptions) {
+    super(o, 'conv2d');
+    this.dilationRate = pairOption(o.name ?? 'conv2d', 'dilationRate', o.dilationRate ?? 1);
   }
 
   private kernelShape(s: Shape): number[] {
@@ -81,10 +101,7 @@ export class Conv2D extends Layer {
   }
 
   protected config(): Record<string, unknown> {
-    return {
-      filters: this.filters, kernelSize: this.kernelSize, strides: this.strides, padding: this.padding, dilationRate: this.dilationRate,
-      activation: this.activation, useBias: this.useBias, kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer,
-    };
+    return { ...this.windowConfig(), dilationRate: this.dilationRate };
   }
 }
 

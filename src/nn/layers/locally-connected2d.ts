@@ -2,24 +2,14 @@
 import { keep } from '../../core/engine.js';
 import { add, conv2d, matmul, reshape, tensor, transpose } from '../../core/ops/index.js';
 import type { Random } from '../../core/random.js';
-import { conv2dParams, type Padding, type Shape } from '../../core/shape.js';
+import { conv2dParams, type Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
-import { type ActivationName, activate, activationName } from '../activations.js';
-import { initializerName, type InitializerName } from '../initializers.js';
-import { type CallContext, intOption, Layer, type LayerOptions, pairOption, registerLayer } from '../layer.js';
-import { paddingOption } from './conv2d.js';
+import { activate } from '../activations.js';
+import { type CallContext, registerLayer } from '../layer.js';
+import { type WindowedLayerOptions, WindowedLayer } from './conv2d.js';
 
-/** Options of {@link LocallyConnected2D} (Keras names). */
-export interface LocallyConnected2DOptions extends LayerOptions {
-  filters: number;
-  kernelSize: number | [number, number];
-  strides?: number | [number, number];
-  padding?: Padding;
-  activation?: ActivationName;
-  useBias?: boolean;
-  kernelInitializer?: string;
-  biasInitializer?: string;
-}
+/** Options of {@link LocallyConnected2D} (Keras names; those of Conv2D without dilation). */
+export type LocallyConnected2DOptions = WindowedLayerOptions;
 
 /**
  * Unshared convolution: kernel [OH·OW, KH·KW·C, filters] (Keras layout), bias [OH, OW, filters].
@@ -27,31 +17,14 @@ export interface LocallyConnected2DOptions extends LayerOptions {
  * the difference is what convolution's weight sharing saves. Kernels are initialised with the fans of one
  * position (KH·KW·C in, KH·KW·filters out), as Conv2D, so both start at the same scale.
  */
-export class LocallyConnected2D extends Layer {
+export class LocallyConnected2D extends WindowedLayer {
   readonly className = 'LocallyConnected2D';
   readonly defaultName = 'locally_connected2d';
-  readonly filters: number;
-  readonly kernelSize: [number, number];
-  readonly strides: [number, number];
-  readonly padding: Padding;
-  readonly activation: ActivationName;
-  readonly useBias: boolean;
-  readonly kernelInitializer: InitializerName;
-  readonly biasInitializer: InitializerName;
   /** The constant one-hot filter [KH, KW, C, KH·KW·C] that extracts patches with one convolution. */
   private patchFilter: Tensor | undefined;
 
   constructor(o: LocallyConnected2DOptions) {
-    super(o);
-    const n = o.name ?? 'locally_connected2d';
-    this.filters = intOption(n, 'filters', o.filters);
-    this.kernelSize = pairOption(n, 'kernelSize', o.kernelSize);
-    this.strides = pairOption(n, 'strides', o.strides ?? 1);
-    this.padding = paddingOption(n, o.padding);
-    this.activation = activationName(o.activation, `layer '${n}'`);
-    this.useBias = o.useBias ?? true;
-    this.kernelInitializer = initializerName(o.kernelInitializer ?? 'glorot_uniform', `layer '${n}'`);
-    this.biasInitializer = initializerName(o.biasInitializer ?? 'zeros', `layer '${n}'`);
+    super(o, 'locally_connected2d');
   }
 
   private geometry(s: Shape): { oh: number; ow: number; k: number } {
@@ -91,10 +64,7 @@ export class LocallyConnected2D extends Layer {
   }
 
   protected config(): Record<string, unknown> {
-    return {
-      filters: this.filters, kernelSize: this.kernelSize, strides: this.strides, padding: this.padding,
-      activation: this.activation, useBias: this.useBias, kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer,
-    };
+    return this.windowConfig();
   }
 
   override dispose(): void {
