@@ -3,13 +3,13 @@ import { NotDifferentiableError } from './errors.js';
 import type { Op, OpAttrs } from './op-types.js';
 import { avgPool2dGrad, avgPool2dWith, conv2dBackpropFilter, conv2dBackpropInput, conv2dWith, maxPool2dGrad } from './ops/conv.js';
 import {
-  abs, add, cast, cos, div, equal, erf, exp, greaterEqual, lessEqual, log, mul, neg, pow, reluGrad, sign, sin, square, sub, where,
+  add, cast, cos, div, equal, erf, exp, greaterEqual, lessEqual, log, mul, neg, pow, reluGrad, sign, sin, square, sub, where,
 } from './ops/elementwise.js';
 import { matmul } from './ops/linalg.js';
 import { fwht } from './ops/fwht.js';
 import { gather, scatterAdd } from './ops/nn.js';
 import { sum } from './ops/reduce.js';
-import { broadcastTo, concat, pad, reshape, slice, sumToShape, transpose } from './ops/shape-ops.js';
+import { broadcastTo, pad, reshape, slice, sumToShape, transpose } from './ops/shape-ops.js';
 import type { Tensor } from './tensor.js';
 
 /**

@@ -1,6 +1,6 @@
 // Model and Sequential: the layer graph, compile, weights by name, summary and config; training lives in training.ts.
 import { fmt, ShapeError } from '../core/errors.js';
-import { shapesEqual, type Shape } from '../core/shape.js';
+import { shapesEqual } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../optim/index.js';
 import type { Parameter, WeightMap } from '../sharing/weight-map.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { tidy } from '../../src/core/engine.js';
-import { mul, softmaxCrossEntropy, sum, tensor } from '../../src/core/ops/index.js';
+import { softmaxCrossEntropy, tensor } from '../../src/core/ops/index.js';
 import { Random } from '../../src/core/random.js';
 import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';

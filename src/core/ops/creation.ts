@@ -1,6 +1,5 @@
 // Creation ops: tensors from data, constants, ranges and seeded random tensors.
 import type { DType } from '../../backend/backend.js';
-import { getBackend } from '../engine.js';
 import { ShapeError } from '../errors.js';
 import { Random } from '../random.js';
 import { checkShape, type Shape, sizeOf } from '../shape.js';
