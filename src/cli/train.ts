@@ -150,7 +150,8 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   let samplesDone = 0;
   let bar: ProgressBar | undefined;
   let epochStart = 0;
-  let epochSamples = 0;
+  let epochSamples = 0; // samples trained in this run during the current epoch
+  let epochSkipped = 0; // samples of the current epoch done before a mid-epoch resume
   const trainingState = (epoch: number, step: number): TrainingState => ({ ...state, epoch, step, history, partial: undefined });
   let fitHistory: History;
   let savedInRun = 0; // checkpoints this run has written to `out`
@@ -166,12 +167,13 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
         onEpochBegin: (epoch) => {
           epochStart = performance.now();
           epochSamples = 0;
+          epochSkipped = epoch === state.epoch ? Math.min(ds.yTrain.length, step0 * state.batchSize) : 0;
           bar = new ProgressBar({ total: (state as { stepsPerEpoch?: number }).stepsPerEpoch ?? 1, epoch: epoch + 1, epochs: state.epochs, stream: io.err });
         },
         onBatchEnd: (step, logs) => {
-          epochSamples = logs.samples;
+          epochSamples = logs.samples - epochSkipped;
           const secs = (performance.now() - epochStart) / 1000;
-          bar?.update(step + 1, { loss: logs.loss, accuracy: logs.accuracy, samplesPerSec: (epochSamples - (step0 && history.epoch.length === 0 ? 0 : 0)) / Math.max(secs, 1e-9) });
+          bar?.update(step + 1, { loss: logs.loss, accuracy: logs.accuracy, samplesPerSec: epochSamples / Math.max(secs, 1e-9) });
         },
         onEpochEnd: (epoch, logs) => {
           const secs = (performance.now() - epochStart) / 1000;
