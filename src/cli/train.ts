@@ -106,7 +106,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     if (!t || !model.optimizer) throw new CliError(`${f.resume}: has no training state to resume (it was not written by \`weightshare train\`)`);
     state = { ...t, epochs: given('epochs') ? f.epochs : t.epochs };
     if (given('lr') && f.lr !== undefined) model.optimizer.learningRate = f.lr;
-    for (const k of ['model', 'dataset', 'data', 'batch-size', 'seed', 'optimizer', 'validation-split', 'limit'] as const) {
+    for (const k of ['model', 'sharing', 'dataset', 'data', 'batch-size', 'seed', 'optimizer', 'momentum', 'validation-split', 'limit'] as const) {
       if (given(k)) io.err.write(`note: --${k} is ignored with --resume (the run keeps its own settings)\n`);
     }
   } else {
@@ -129,11 +129,10 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   const step0 = (state.step as number | undefined) ?? 0;
   if (state.epoch >= state.epochs) throw new CliError(`${f.resume}: already trained for ${state.epoch} of ${state.epochs} epochs; pass --epochs N with N > ${state.epoch} to continue`);
 
-  const msg = (s: string): void => void (f.json ? io.err.write(s + '\n') : io.err.write(s + '\n'));
-  msg(`${f.resume ? 'Resuming' : 'Training'} ${model.name} (${thousands(model.countParams())} parameters) on ${ds.name}: ${thousands(ds.yTrain.length)} training samples, ` +
+  io.err.write(`${f.resume ? 'Resuming' : 'Training'} ${model.name} (${thousands(model.countParams())} parameters) on ${ds.name}: ${thousands(ds.yTrain.length)} training samples, ` +
     `${state.epochs} epochs, batch ${state.batchSize}, ${model.optimizer!.name} lr ${model.optimizer!.learningRate}, seed ${state.seed}, ` +
     `${getBackend().name} engine${engineThreads()}` +
-    (f.resume ? `; from epoch ${state.epoch + 1}${step0 ? `, batch ${step0 + 1}` : ''}` : ''));
+    (f.resume ? `; from epoch ${state.epoch + 1}${step0 ? `, batch ${step0 + 1}` : ''}` : '') + '\n');
 
   // Ctrl-C: stop after the current batch and save; a second Ctrl-C exits at once.
   let interrupted = false;
