@@ -199,7 +199,7 @@ function positiveInt(what: string, v: number): number {
   return v;
 }
 
-const yieldNow = (): Promise<void> => new Promise((r) => setImmediate ? setImmediate(r) : setTimeout(r, 0));
+const yieldNow = (): Promise<void> => new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
 
 /** Keras `fit`: trains `m` on (x, y); see {@link FitOptions}. Async so that signals, timers and progress output can run. */
 export async function fit(m: Model, xData: Data, yData: Data, o: FitOptions = {}): Promise<History> {

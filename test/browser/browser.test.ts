@@ -67,6 +67,7 @@ interface PageResult {
   relaxedSimd: boolean;
   backend: string;
   matmul: { ms: number; gflops: number };
+  training: { before: number; after: number; lossBefore: number; lossAfter: number; roundTrip: number; hashed: boolean; bytes: number };
   leak: { tensors: number; bytes: number };
   diff: Record<string, number>;
   sizes: Record<string, number>;
@@ -95,6 +96,9 @@ function checkAgainstRef(r: PageResult, log: string[]): void {
   assert.equal(r.backend, 'wasm');
   assert.deepEqual(r.sizes, { mm: 20000, y: 4 * 14 * 14 * 16, loss: 1, dx: 4 * 14 * 14 * 3, dw: 3 * 3 * 3 * 16 });
   for (const [k, d] of Object.entries(r.diff)) assert.ok(d < 1e-4, `${k}: wasm differs from ref by ${d} (relative)`);
+  const t = r.training;
+  assert.ok(t.lossAfter < 0.6 * t.lossBefore && t.after >= 0.85, `the model API trains in the browser: ${JSON.stringify(t)}`);
+  assert.ok(t.hashed && t.roundTrip === 0 && t.bytes > 0, `a hashed model file round-trips in the browser: ${JSON.stringify(t)}`);
 }
 
 test('browser, cross-origin isolated: 2 Web Worker threads, matmul and conv2d + grads match ref', { skip, timeout: 30000 }, async () => {
