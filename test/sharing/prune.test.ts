@@ -252,4 +252,16 @@ test('`weightshare compress --prune-finetune-epochs` end to end: prune, retrain,
   const bad2 = io();
   assert.equal(await main(['compress', f, '--prune', '1', '--prune-finetune-epochs', '1'], bad2.io), 1);
   assert.match(bad2.r.err, /^weightshare: error: layer 'dense' kernel, scheme 'pruned': prune must be a fraction in \[0, 1\), got 1\n$/);
+  // Per-layer fractions override --prune; bad names and values are usage errors before any work.
+  const per = io();
+  assert.equal(await main(['compress', f, '--prune', '0.5', '--layer-prune', 'dense_2=0.25', '--prune-finetune-epochs', '1', '--clusters', '8',
+    '--finetune-epochs', '1', '--test-limit', '100', '--out', join(dir, 'per.wsm'), '--json'], per.io), 0, per.r.err);
+  assert.match(per.r.err, /dense\/kernel: 156,800 weights, 50\.0 % pruned/);
+  assert.match(per.r.err, /dense_2\/kernel: 2,000 weights, 25\.0 % pruned/);
+  const bad3 = io();
+  assert.equal(await main(['compress', f, '--layer-prune', 'dense_9=0.5'], bad3.io), 2);
+  assert.match(bad3.r.err, /--layer-prune: unknown layer 'dense_9' \(layers: flatten, dense, dense_1, dense_2\)/);
+  const bad4 = io();
+  assert.equal(await main(['compress', f, '--layer-prune', 'dense=1.5'], bad4.io), 2);
+  assert.match(bad4.r.err, /--layer-prune: expected layer=fraction with a fraction in \[0, 1\), got 'dense=1\.5'/);
 });
