@@ -6,7 +6,7 @@ import { readPng, toGrayscale28 } from '../data/png.js';
 import { loadModel } from '../io/files.js';
 import { thousands } from '../nn/summary.js';
 import { defineCommand, type ParsedArgs } from './args.js';
-import { applyThreads, CliError, COMMON_FLAGS, DATA_FLAGS, images, type Io, labels, percent, readDataset } from './common.js';
+import { applyThreads, COMMON_FLAGS, DATA_FLAGS, images, type Io, labels, percent, readDataset } from './common.js';
 
 export const evalSpec = defineCommand({
   name: 'eval',
@@ -128,6 +128,3 @@ export function summaryCommand(a: ParsedArgs<typeof summarySpec>, io: Io): numbe
   }
   return 0;
 }
-
-/** Keeps a reference to CliError for commands that may throw it later. */
-export { CliError };

@@ -1,15 +1,41 @@
 #!/usr/bin/env node
-// The `weightshare` command: dispatches to train / eval / predict / summary; one-line errors, exit codes, --help.
+// The `weightshare` command: dispatches to its commands (train, eval, predict, summary, compress, intrinsic-dim); one-line errors, exit codes, --help.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { findCommand, formatCommandList, formatHelp, parseArgs, UsageError } from './args.js';
+import { type CommandSpec, findCommand, formatCommandList, formatHelp, parseArgs, type ParsedArgs, UsageError } from './args.js';
 import { CliError, type Io } from './common.js';
 import { compressCommand, compressSpec } from './compress.js';
 import { evalCommand, evalSpec, predictCommand, predictSpec, summaryCommand, summarySpec } from './inspect.js';
 import { intrinsicDim, intrinsicDimSpec } from './intrinsic-dim.js';
 import { train, trainSpec } from './train.js';
 
-const specs = [trainSpec, evalSpec, predictSpec, summarySpec, compressSpec, intrinsicDimSpec];
+/** A command: its spec and what runs it once its flags are parsed (`--help` prints the spec's help instead). */
+interface Command {
+  spec: CommandSpec;
+  run(argv: readonly string[], io: Io): Promise<number>;
+}
+
+function command<const S extends CommandSpec>(spec: S, run: (a: ParsedArgs<S>, io: Io) => number | Promise<number>): Command {
+  return {
+    spec,
+    async run(argv, io) {
+      const a = parseArgs(spec, argv);
+      if (!a.help) return run(a, io);
+      io.out.write(formatHelp(spec) + '\n');
+      return 0;
+    },
+  };
+}
+
+const commands: Command[] = [
+  command(trainSpec, train),
+  command(evalSpec, evalCommand),
+  command(predictSpec, predictCommand),
+  command(summarySpec, summaryCommand),
+  command(compressSpec, compressCommand),
+  command(intrinsicDimSpec, intrinsicDim),
+];
+const specs = commands.map((c) => c.spec);
 
 function version(): string {
   try {
@@ -35,38 +61,7 @@ export async function main(argv: readonly string[], io: Io = { out: process.stdo
       return 0;
     }
     const spec = findCommand(specs, cmd);
-    switch (spec.name) {
-      case 'train': {
-        const a = parseArgs(trainSpec, rest);
-        if (a.help) return void io.out.write(formatHelp(trainSpec) + '\n'), 0;
-        return await train(a, io);
-      }
-      case 'eval': {
-        const a = parseArgs(evalSpec, rest);
-        if (a.help) return void io.out.write(formatHelp(evalSpec) + '\n'), 0;
-        return evalCommand(a, io);
-      }
-      case 'predict': {
-        const a = parseArgs(predictSpec, rest);
-        if (a.help) return void io.out.write(formatHelp(predictSpec) + '\n'), 0;
-        return predictCommand(a, io);
-      }
-      case 'compress': {
-        const a = parseArgs(compressSpec, rest);
-        if (a.help) return void io.out.write(formatHelp(compressSpec) + '\n'), 0;
-        return await compressCommand(a, io);
-      }
-      case 'intrinsic-dim': {
-        const a = parseArgs(intrinsicDimSpec, rest);
-        if (a.help) return void io.out.write(formatHelp(intrinsicDimSpec) + '\n'), 0;
-        return await intrinsicDim(a, io);
-      }
-      default: {
-        const a = parseArgs(summarySpec, rest);
-        if (a.help) return void io.out.write(formatHelp(summarySpec) + '\n'), 0;
-        return summaryCommand(a, io);
-      }
-    }
+    return await commands.find((c) => c.spec === spec)!.run(rest, io);
   } catch (e) {
     const err = e as Error;
     const usage = e instanceof UsageError;

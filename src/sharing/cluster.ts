@@ -46,11 +46,6 @@ export interface ClusteredWeight {
   bitsAfter: number;
 }
 
-/** Swaps the map of a built layer's weight (see Layer.replaceWeight). */
-function replaceMap(layer: Layer, name: string, map: WeightMap): void {
-  layer.replaceWeight(name, map);
-}
-
 /** Drops all optimizer state: the replaced parameters' moments belong to tensors that no longer exist (the optimizer stays usable). */
 function dropOptimizerState(model: Model): void {
   model.optimizer?.dispose();
@@ -75,7 +70,7 @@ export function clusterWeights(model: Model, o: ClusterOptions): ClusteredWeight
     const values = valuesOf(j.map);
     const fit = { clusters: j.clusters, init: o.init ?? 'linear', seed: pathSeed(o.seed ?? 0, j.path) };
     const cb = j.map instanceof PrunedMap ? fitMasked(values, j.map, fit) : fitCodebook(values, j.map.shape, { ...fit, prune: j.prune });
-    replaceMap(j.layer, 'kernel', cb);
+    j.layer.replaceWeight('kernel', cb);
     j.map.dispose();
     out.push({ path: j.path, weights: values.length, clusters: j.clusters, pruned: values.length - cb.kept(), bitsBefore: 32 * values.length, bitsAfter: cb.stats().bits });
   }
@@ -235,7 +230,7 @@ export function pruneWeights(model: Model, o: PruneOptions): PrunedWeight[] {
   for (const j of jobs) {
     const values = valuesOf(j.map);
     const pm = pruneByMagnitude(values, j.map.shape, j.prune);
-    replaceMap(j.layer, 'kernel', pm);
+    j.layer.replaceWeight('kernel', pm);
     j.map.dispose();
     out.push({ path: j.path, weights: values.length, pruned: values.length - pm.kept(), bitsBefore: 32 * values.length, bitsAfter: pm.stats().bits });
   }
@@ -255,7 +250,7 @@ export function stripSharing(model: Model): string[] {
     jobs.push({ layer: l, name: w.name, map: w.map, w: valuesOf(w.map) });
   }
   dropOptimizerState(model);
-  for (const j of jobs) replaceMap(j.layer, j.name, new DenseMap(tensor(j.w, j.map.shape)));
+  for (const j of jobs) j.layer.replaceWeight(j.name, new DenseMap(tensor(j.w, j.map.shape)));
   for (const j of jobs) j.map.dispose();
   return jobs.map((j) => `${j.layer.name}/${j.name}`);
 }
