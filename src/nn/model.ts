@@ -4,7 +4,7 @@ import { shapesEqual } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../optim/index.js';
 import type { Parameter, WeightMap } from '../sharing/weight-map.js';
-import { mixSeed } from './layers/dropout.js';
+import { mixSeed } from '../core/random.js';
 import { type CallContext, input as makeInput, Layer, type LayerSpec, layerFromSpec, type NamedWeight, SymbolicTensor } from './layer.js';
 import { getLoss, type Loss } from './losses.js';
 import { getMetric, type Metric } from './metrics.js';

@@ -4,7 +4,7 @@ import { DTypeError, fmt, IndexError, ShapeError } from '../core/errors.js';
 import { gather, tensor } from '../core/ops/index.js';
 import { valueAndGrads } from '../core/tape.js';
 import type { Tensor } from '../core/tensor.js';
-import { mixSeed } from './layers/dropout.js';
+import { mixSeed } from '../core/random.js';
 import type { Model } from './model.js';
 
 /** Inputs or targets: a tensor [N, ...], or a typed array with its shape. */

@@ -2,6 +2,7 @@
 import { greaterEqual, mul, randomUniform } from '../../core/ops/index.js';
 import type { Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
+import { mixSeed } from '../../core/random.js';
 import { type CallContext, Layer, type LayerOptions, registerLayer } from '../layer.js';
 
 /** Options of {@link Dropout}. */
@@ -33,14 +34,6 @@ export class Dropout extends Layer {
   protected config(): Record<string, unknown> {
     return { rate: this.rate };
   }
-}
-
-/** A 32-bit seed from a seed and a string (FNV-1a over the name, then mixed). */
-export function mixSeed(seed: number, name: string): number {
-  let h = (2166136261 ^ (seed >>> 0)) >>> 0;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;
-  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
-  return (h ^ (h >>> 12)) >>> 0;
 }
 
 registerLayer('Dropout', (c) => new Dropout(c as unknown as DropoutOptions));
