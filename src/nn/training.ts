@@ -172,23 +172,29 @@ export function trainOnBatch(m: Model, x: Tensor, y: Tensor, o: { seed?: number 
 }
 
 /** Mean loss and metrics over all samples. */
+/** Calls `visit` on consecutive batches of the rows (the last may be short) with the batch's first row; disposes each batch after. */
+function forEachBatch(rows: Rows[], batchSize: number, visit: (batch: Tensor[], start: number) => void): void {
+  const n = rows[0].n;
+  for (let start = 0; start < n; start += batchSize) {
+    const idx = new Int32Array(Math.min(batchSize, n - start)).map((_, i) => start + i);
+    const batch = rows.map((r) => r.take(idx));
+    try {
+      visit(batch, start);
+    } finally {
+      for (const t of batch) t.dispose();
+    }
+  }
+}
+
 function evaluateRows(m: Model, x: Rows, y: Rows, batchSize: number): Logs {
   let lossSum = 0;
   const sums = m.metrics.map(() => 0);
   const counts = m.metrics.map(() => 0);
-  for (let start = 0; start < x.n; start += batchSize) {
-    const idx = new Int32Array(Math.min(batchSize, x.n - start)).map((_, i) => start + i);
-    const xb = x.take(idx);
-    const yb = y.take(idx);
-    try {
-      const r = runBatch(m, xb, yb, false, 0);
-      lossSum += r.loss * idx.length;
-      r.metrics.forEach((s, i) => { sums[i] += s.sum; counts[i] += s.count; });
-    } finally {
-      xb.dispose();
-      yb.dispose();
-    }
-  }
+  forEachBatch([x, y], batchSize, ([xb, yb]) => {
+    const r = runBatch(m, xb, yb, false, 0);
+    lossSum += r.loss * xb.shape[0];
+    r.metrics.forEach((s, i) => { sums[i] += s.sum; counts[i] += s.count; });
+  });
   const logs: Logs = { loss: lossSum / Math.max(1, x.n) };
   m.metrics.forEach((mt, i) => { logs[mt.name] = sums[i] / Math.max(1, counts[i]); });
   return logs;
@@ -325,16 +331,10 @@ export function predict(m: Model, xData: Data, o: { batchSize?: number } = {}): 
   const outShape = m.outputShape;
   const rowSize = outShape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(x.n * rowSize);
-  for (let start = 0; start < x.n; start += bs) {
-    const idx = new Int32Array(Math.min(bs, x.n - start)).map((_, i) => start + i);
-    const xb = x.take(idx);
-    try {
-      const y = tidy(() => m.call(xb));
-      out.set(y.f32(), start * rowSize);
-      y.dispose();
-    } finally {
-      xb.dispose();
-    }
-  }
+  forEachBatch([x], bs, ([xb], start) => {
+    const y = tidy(() => m.call(xb));
+    out.set(y.f32(), start * rowSize);
+    y.dispose();
+  });
   return tensor(out, [x.n, ...outShape]);
 }
