@@ -64,6 +64,25 @@ export function modelToCheckpoint(m: Model, o: { training?: TrainingState; initS
   return { meta, tensors };
 }
 
+/**
+ * Files written before codebook maps kept one `codes` tensor (K = pruned) held `assign` (int32) and, when
+ * pruned, `mask` (float32 0/1); this rewrites that pair into `codes` in place (K from the centroids' length).
+ */
+function upgradeCodebookState(tensors: Map<string, StoredTensor>): void {
+  for (const [key, assign] of [...tensors]) {
+    const m = /^maps\/(.+)\/assign$/.exec(key);
+    if (!m || tensors.has(`${B}${m[1]}/codes`) || assign.dtype !== 'int32') continue;
+    const k = tensors.get(`${W}${m[1]}/centroids`)?.shape[0];
+    if (k === undefined) continue;
+    const mask = tensors.get(`${B}${m[1]}/mask`);
+    const codes = Int32Array.from(assign.data);
+    if (mask && mask.data.length === codes.length) for (let i = 0; i < codes.length; i++) if (mask.data[i] === 0) codes[i] = k;
+    tensors.delete(key);
+    tensors.delete(`${B}${m[1]}/mask`);
+    tensors.set(`${B}${m[1]}/codes`, { dtype: 'int32', shape: [...assign.shape], data: codes });
+  }
+}
+
 function splitSlot(key: string): [string, string] {
   const i = key.lastIndexOf('/');
   return [key.slice(0, i), key.slice(i + 1)];
@@ -96,14 +115,17 @@ export function modelFromCheckpoint(c: CheckpointContents, file = '<model>'): { 
     }
     param.value.backend.write(param.value.buf, t.data);
   }
+  upgradeCodebookState(c.tensors);
   const buffers = m.namedBuffers();
-  for (const { name, tensor } of buffers) {
+  for (const { name, tensor, map, key } of buffers) {
     const t = c.tensors.get(B + name);
     if (!t) throw new CheckpointError(file, `map state '${B + name}' is missing`);
     const want = tensor.shape;
     if (t.dtype !== tensor.dtype || t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
       throw new CheckpointError(file, `map state '${B + name}' is ${t.dtype} [${t.shape.join(',')}] but the map expects ${tensor.dtype} [${want.join(',')}]`);
     }
+    const problem = map.checkBuffer?.(key, t.data);
+    if (problem) throw new CheckpointError(file, `map state '${B + name}' ${problem}`);
     tensor.backend.write(tensor.buf, t.data);
   }
   const known = new Set([...named.map((p) => W + p.name), ...buffers.map((b) => B + b.name)]);

@@ -180,9 +180,9 @@ export class Model {
   }
 
   /** The maps' fixed non-trained state (see WeightMap.buffers), each distinct map once, named `layer/weight/buffer`. */
-  namedBuffers(): { name: string; tensor: Tensor }[] {
-    const out: { name: string; tensor: Tensor }[] = [];
-    for (const w of this.weights()) for (const [k, t] of w.map.buffers?.() ?? []) out.push({ name: `${w.path}/${k}`, tensor: t });
+  namedBuffers(): { name: string; tensor: Tensor; map: WeightMap; key: string }[] {
+    const out: { name: string; tensor: Tensor; map: WeightMap; key: string }[] = [];
+    for (const w of this.weights()) for (const [k, t] of w.map.buffers?.() ?? []) out.push({ name: `${w.path}/${k}`, tensor: t, map: w.map, key: k });
     return out;
   }
 

@@ -90,7 +90,7 @@ export interface ClusterJob {
 
 /**
  * A codebook over the survivors of a pruned map: k-means (via fitCodebook) of the kept values only, the pruned
- * map's mask as the codebook's mask (pruned positions get index 0 under a zero mask).
+ * map's mask as the codebook's pruning (pruned positions get code K).
  */
 function fitMasked(values: Float32Array, map: PrunedMap, f: { clusters: number; init: KMeansInit; seed: number }): CodebookMap {
   const mask = map.maskValues();
@@ -100,7 +100,7 @@ function fitMasked(values: Float32Array, map: PrunedMap, f: { clusters: number; 
   const kept = Float32Array.from(where, (i) => values[i]);
   const sub = fitCodebook(kept, [kept.length], f);
   const centroids = sub.parameters()[0].value.f32().slice();
-  const subAssign = sub.buffers().get('assign')!.data() as Int32Array;
+  const subAssign = sub.buffers().get('codes')!.data() as Int32Array;
   const assign = new Int32Array(n);
   where.forEach((i, j) => (assign[i] = subAssign[j]));
   sub.dispose();

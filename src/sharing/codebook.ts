@@ -1,6 +1,6 @@
-// Codebook (k-means) weight sharing, Deep Compression (Han et al., ICLR 2016): W = mask ⊙ centroids[assign].
+// Codebook (k-means) weight sharing, Deep Compression (Han et al., ICLR 2016): W = [centroids, 0][codes].
 import { keep } from '../core/engine.js';
-import { gather, mul, reshape, tensor } from '../core/ops/index.js';
+import { concat, gather, reshape, tensor, zeros } from '../core/ops/index.js';
 import { sizeOf, type Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 import { KMEANS_INITS, type KMeansInit, kmeans1d } from './kmeans.js';
@@ -20,14 +20,15 @@ export interface CodebookFit {
 }
 
 /**
- * Per-layer scalar k-means weight sharing: every element i of W reads centroid assign[i] of θ = centroids [K],
- * times a fixed 0/1 pruning mask when the weight was pruned. θ is trained; `assign` [n] (int32) and `mask` [n]
- * (float32 0/1) are fixed state, exposed by {@link buffers} so that model files store them. Gradient:
- * ∂L/∂centroid_k = Σ_{assign(i)=k} mask[i]·∂L/∂W[i] (gather's adjoint), so pruned weights contribute nothing
- * and stay exactly zero whatever the optimizer does.
+ * Per-layer scalar k-means weight sharing: every element i of W reads centroid codes[i] of θ = centroids [K], or
+ * is zero when codes[i] = K (pruned: W = [centroids, 0][codes]). θ is trained; `codes` [n] (int32 in [0, K]) is
+ * fixed state, exposed by {@link buffers} so that model files store it (sparse- and entropy-coded there: the
+ * pruned positions as gaps, the others' codes Huffman-coded, as in Deep Compression). Gradient:
+ * ∂L/∂centroid_k = Σ_{codes(i)=k} ∂L/∂W[i] (gather's adjoint), so pruned weights contribute nothing and stay
+ * exactly zero whatever the optimizer does.
  *
- * Stored size (stats().bits): 32·K for the centroids plus ⌈log2 K⌉ bits per index; with a mask, a 1-bit-per-weight
- * bitmap plus indices for the surviving weights only: 32·K + n + kept·⌈log2 K⌉ (no entropy coding).
+ * stats().bits, the size without entropy coding: 32·K for the centroids plus ⌈log2 K⌉ bits per index; with
+ * pruning, a 1-bit-per-weight bitmap plus indices for the surviving weights only: 32·K + n + kept·⌈log2 K⌉.
  */
 export class CodebookMap implements WeightMap {
   readonly kind = 'codebook';
@@ -35,13 +36,14 @@ export class CodebookMap implements WeightMap {
   readonly clusters: number;
   readonly init: KMeansInit;
   readonly seed: number;
-  /** Pruned fraction the map was fitted with (0: no mask). */
+  /** Pruned fraction the map was fitted with (0: no pruning, no code K). */
   readonly prune: number;
   private readonly centroids: Parameter;
-  private readonly assign: Tensor;
-  private readonly mask: Tensor | undefined;
+  private readonly codes: Tensor;
+  /** [0]: the value of code K (pruned maps only). */
+  private readonly zero: Tensor | undefined;
 
-  /** Takes the centroids [K], the assignment [n] (values in [0, K)) and optionally a 0/1 mask [n]. */
+  /** Takes the centroids [K], the assignment [n] (values in [0, K)) and optionally a 0/1 mask [n] (0 = pruned). */
   constructor(shape: Shape, centroids: Float32Array, assign: Int32Array, mask: Float32Array | undefined, o: { init: KMeansInit; seed: number; prune: number }) {
     const n = sizeOf(shape);
     if (assign.length !== n || (mask && mask.length !== n)) throw new RangeError(`codebook: assign/mask need ${n} elements for shape [${shape.join(',')}]`);
@@ -50,9 +52,11 @@ export class CodebookMap implements WeightMap {
     this.init = o.init;
     this.seed = o.seed >>> 0;
     this.prune = mask ? o.prune : 0;
+    const codes = Int32Array.from(assign);
+    if (mask) for (let i = 0; i < n; i++) if (mask[i] === 0) codes[i] = this.clusters;
     this.centroids = new Parameter(keep(tensor(centroids, [centroids.length])), 'centroids');
-    this.assign = keep(tensor(assign, [n], 'int32'));
-    this.mask = mask ? keep(tensor(mask, [n])) : undefined;
+    this.codes = keep(tensor(codes, [n], 'int32'));
+    this.zero = mask ? keep(zeros([1])) : undefined;
   }
 
   parameters(): Parameter[] {
@@ -60,42 +64,49 @@ export class CodebookMap implements WeightMap {
   }
 
   materialize(): Tensor {
-    const w = gather(this.centroids.value, this.assign);
-    return reshape(this.mask ? mul(w, this.mask) : w, this.shape);
+    const table = this.zero ? concat([this.centroids.value, this.zero]) : this.centroids.value;
+    return reshape(gather(table, this.codes), this.shape);
   }
 
-  /** The fixed state: 'assign' (int32 [n]) and, when pruned, 'mask' (float32 [n], 0 or 1). Writing into them changes the map. */
+  /** The fixed state: 'codes' (int32 [n]: the centroid of each weight, K when pruned). Writing into it changes the map. */
   buffers(): Map<string, Tensor> {
-    const m = new Map<string, Tensor>([['assign', this.assign]]);
-    if (this.mask) m.set('mask', this.mask);
-    return m;
+    return new Map([['codes', this.codes]]);
+  }
+
+  checkBuffer(name: string, data: Float32Array | Int32Array): string | undefined {
+    if (name !== 'codes') return undefined;
+    const top = this.zero ? this.clusters : this.clusters - 1;
+    for (let i = 0; i < data.length; i++) {
+      if (!(data[i] >= 0 && data[i] <= top)) return `holds ${data[i]} at position ${i}, outside [0, ${top}]`;
+    }
+    return undefined;
   }
 
   /** Weights that are not pruned. */
   kept(): number {
-    if (!this.mask) return this.assign.size;
+    if (!this.zero) return this.codes.size;
     let k = 0;
-    for (const v of this.mask.f32()) if (v !== 0) k++;
+    for (const c of this.codes.data()) if (c !== this.clusters) k++;
     return k;
   }
 
   stats(): WeightMapStats {
     const n = sizeOf(this.shape);
     const b = indexBits(this.clusters);
-    const bits = 32 * this.clusters + (this.mask ? n + this.kept() * b : n * b);
+    const bits = 32 * this.clusters + (this.zero ? n + this.kept() * b : n * b);
     return { virtual: n, free: this.clusters, bits };
   }
 
   toJSON(): WeightMapConfig {
     const c: WeightMapConfig = { kind: 'codebook', clusters: this.clusters, init: this.init, seed: this.seed };
-    if (this.mask) c.prune = this.prune;
+    if (this.zero) c.prune = this.prune;
     return c;
   }
 
   dispose(): void {
     this.centroids.value.dispose();
-    this.assign.dispose();
-    this.mask?.dispose();
+    this.codes.dispose();
+    this.zero?.dispose();
   }
 }
 
@@ -122,7 +133,7 @@ function prunedCount(n: number, prune: number): number {
 
 /**
  * Fits a codebook map to the values of W: zeroes the ⌊prune·n⌋ smallest |w| (ties by position), runs
- * {@link kmeans1d} on the survivors, and assigns pruned positions index 0 under a zero mask. Call
+ * {@link kmeans1d} on the survivors, and gives pruned positions code K. Call
  * {@link checkCodebookFit} first for errors that name the layer.
  */
 export function fitCodebook(values: Float32Array, shape: Shape, f: CodebookFit): CodebookMap {
@@ -155,7 +166,7 @@ export function fitCodebook(values: Float32Array, shape: Shape, f: CodebookFit):
 
 /**
  * Builds a codebook map from { clusters, init?, prune?, seed? } by fitting it to a fresh draw of the layer's
- * initialiser ('codebook:16' trains from scratch this way). A saved model's centroids, assign and mask
+ * initialiser ('codebook:16' trains from scratch this way). A saved model's centroids and codes
  * then overwrite the fit when it is loaded.
  */
 export function codebookFromConfig(c: MapConfig, ctx: MapContext): CodebookMap {

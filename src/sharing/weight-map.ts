@@ -45,6 +45,8 @@ export interface WeightMap {
    * Optional: maps whose state is θ plus seeds have none.
    */
   buffers?(): Map<string, Tensor>;
+  /** Checks values about to be written into buffer `name` (from a file): a description of the first bad value, or undefined. */
+  checkBuffer?(name: string, data: Float32Array | Int32Array): string | undefined;
   /** Frees θ. */
   dispose(): void;
 }

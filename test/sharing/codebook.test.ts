@@ -37,13 +37,18 @@ function withCentroids(map: CodebookMap, c: Tensor): Tensor {
 }
 
 const rnd = (n: number, seed: number, std = 1): Float32Array => new Rng(seed).normals(n, std);
+/** A codebook map's state: each weight's centroid index (K = pruned) and the 0/1 mask it implies. */
+function state(m: CodebookMap): { a: Int32Array; mask: Float32Array } {
+  const a = m.buffers().get('codes')!.data() as Int32Array;
+  return { a, mask: Float32Array.from(a, (v) => (v === m.clusters ? 0 : 1)) };
+}
 
 describe('CodebookMap', () => {
-  test('W = mask ⊙ centroids[assign], stats count K free numbers and the index bits', () => {
+  test('W = [centroids, 0][codes] (code K = pruned), stats count K free numbers and the index bits', () => {
     const m = fitCodebook(rnd(60, 1), [6, 10], { clusters: 4, prune: 0.5 });
     const c = m.parameters()[0].value.f32();
-    const a = m.buffers().get('assign')!.data() as Int32Array;
-    const mask = m.buffers().get('mask')!.f32();
+    const { a, mask } = state(m);
+    assert.deepEqual([...m.buffers().keys()], ['codes']);
     tidy(() => {
       const w = m.materialize();
       assert.deepEqual(w.shape, [6, 10]);
@@ -54,7 +59,7 @@ describe('CodebookMap', () => {
     assert.deepEqual(m.stats(), { virtual: 60, free: 4, bits: 32 * 4 + 60 + 30 * 2 });
     const u = fitCodebook(rnd(60, 1), [60], { clusters: 5 });
     assert.deepEqual(u.stats(), { virtual: 60, free: 5, bits: 32 * 5 + 60 * 3 });
-    assert.equal(u.buffers().has('mask'), false);
+    assert.ok(state(u).a.every((v) => v >= 0 && v < 5), 'no pruned code without pruning');
     assert.deepEqual(m.toJSON(), { kind: 'codebook', clusters: 4, init: 'linear', seed: 0, prune: 0.5 });
     m.dispose();
     u.dispose();
@@ -72,8 +77,7 @@ describe('CodebookMap', () => {
   test('∂L/∂centroid_k = Σ over its (unpruned) members of ∂L/∂W[i]', () => {
     const m = fitCodebook(rnd(200, 3), [20, 10], { clusters: 8, prune: 0.3 });
     const r = rnd(200, 4);
-    const a = m.buffers().get('assign')!.data() as Int32Array;
-    const mask = m.buffers().get('mask')!.f32();
+    const { a, mask } = state(m);
     tidy(() => {
       const { grads } = valueAndGrads(() => sum(mul(m.materialize(), tensor(r, [20, 10]))), [m.parameters()[0].value]);
       const g = grads[0].f32();
@@ -113,16 +117,15 @@ function prunedNet(): Model {
   return m;
 }
 
-test('pruned weights stay exactly zero through Adam steps; assign and mask do not change', async () => {
+test('pruned weights stay exactly zero through Adam steps; the codes do not change', async () => {
   const m = prunedNet();
   const map = m.getLayer('h').weight('kernel') as CodebookMap;
-  const mask0 = map.buffers().get('mask')!.f32(), a0 = map.buffers().get('assign')!.data();
+  const { mask: mask0, a: a0 } = state(map);
   const c0 = map.parameters()[0].value.f32();
   const ds = loadDataset('mnist-sample');
   await m.fit({ data: ds.xTrain.subarray(0, 128 * 784), shape: [128, 28, 28, 1] }, { data: ds.yTrain.subarray(0, 128), shape: [128] }, { epochs: 2, batchSize: 16, seed: 2 });
   assert.notDeepEqual(map.parameters()[0].value.f32(), c0, 'centroids moved');
-  assert.deepEqual(map.buffers().get('mask')!.f32(), mask0);
-  assert.deepEqual(map.buffers().get('assign')!.data(), a0);
+  assert.deepEqual(state(map).a, a0);
   tidy(() => {
     const w = map.materialize().f32();
     let zeros = 0;
@@ -135,22 +138,20 @@ test('pruned weights stay exactly zero through Adam steps; assign and mask do no
   m.dispose();
 });
 
-test('model-file round trip keeps centroids, assign and mask exactly (stored under maps/<layer>/<weight>/<name>)', () => {
+test('model-file round trip keeps centroids and codes exactly (stored under maps/<layer>/<weight>/codes)', () => {
   const m = prunedNet();
   const map = m.getLayer('h').weight('kernel') as CodebookMap;
   // Make the stored state differ from what a rebuild from the config would fit.
-  const a = map.buffers().get('assign')!;
-  const shuffled = Int32Array.from(a.data(), (v, i) => (v + i) % 8);
+  const a = map.buffers().get('codes')!;
+  const shuffled = Int32Array.from(a.data(), (v, i) => (v === 8 ? 8 : (v + i) % 8));
   a.backend.write(a.buf, shuffled);
   const bytes = encodeCheckpoint(modelToCheckpoint(m), 'm.wsm');
   const c = decodeCheckpoint(bytes, 'm.wsm');
-  assert.equal(c.tensors.get('maps/h/kernel/assign')!.dtype, 'int32');
-  assert.equal(c.tensors.get('maps/h/kernel/mask')!.dtype, 'float32');
+  assert.equal(c.tensors.get('maps/h/kernel/codes')!.dtype, 'int32');
   assert.ok(c.tensors.has('weights/h/kernel/centroids'));
   const { model: back } = modelFromCheckpoint(c, 'm.wsm');
   const bm = back.getLayer('h').weight('kernel') as CodebookMap;
-  assert.deepEqual(bm.buffers().get('assign')!.data(), shuffled);
-  assert.deepEqual(bm.buffers().get('mask')!.f32(), map.buffers().get('mask')!.f32());
+  assert.deepEqual(state(bm).a, shuffled);
   assert.deepEqual(bm.parameters()[0].value.f32(), map.parameters()[0].value.f32());
   tidy(() => {
     const x = tensor(rnd(3 * 784, 8), [3, 28, 28, 1]);
@@ -158,14 +159,26 @@ test('model-file round trip keeps centroids, assign and mask exactly (stored und
   });
   // A file missing the state, or with state of the wrong type, is refused by name.
   const missing = decodeCheckpoint(bytes, 'm.wsm');
-  missing.tensors.delete('maps/h/kernel/mask');
-  assert.throws(() => modelFromCheckpoint(missing, 'm.wsm'), /m\.wsm: map state 'maps\/h\/kernel\/mask' is missing/);
+  missing.tensors.delete('maps/h/kernel/codes');
+  assert.throws(() => modelFromCheckpoint(missing, 'm.wsm'), /m\.wsm: map state 'maps\/h\/kernel\/codes' is missing/);
   const wrong = decodeCheckpoint(bytes, 'm.wsm');
-  wrong.tensors.set('maps/h/kernel/assign', { dtype: 'float32', shape: [784 * 16], data: new Float32Array(784 * 16) });
-  assert.throws(() => modelFromCheckpoint(wrong, 'm.wsm'), /map state 'maps\/h\/kernel\/assign' is float32 \[12544\] but the map expects int32 \[12544\]/);
+  wrong.tensors.set('maps/h/kernel/codes', { dtype: 'float32', shape: [784 * 16], data: new Float32Array(784 * 16) });
+  assert.throws(() => modelFromCheckpoint(wrong, 'm.wsm'), /map state 'maps\/h\/kernel\/codes' is float32 \[12544\] but the map expects int32 \[12544\]/);
+  const bad = decodeCheckpoint(bytes, 'm.wsm');
+  bad.tensors.get('maps/h/kernel/codes')!.data[7] = 9;
+  assert.throws(() => modelFromCheckpoint(bad, 'm.wsm'), /m\.wsm: map state 'maps\/h\/kernel\/codes' holds 9 at position 7, outside \[0, 8\]/);
+  // Files from before the `codes` state held `assign` (int32) and `mask` (float32 0/1): they still load, identically.
+  const legacy = decodeCheckpoint(bytes, 'm.wsm');
+  const codes = legacy.tensors.get('maps/h/kernel/codes')!;
+  legacy.tensors.delete('maps/h/kernel/codes');
+  legacy.tensors.set('maps/h/kernel/assign', { dtype: 'int32', shape: codes.shape, data: Int32Array.from(codes.data, (v) => (v === 8 ? 0 : v)) });
+  legacy.tensors.set('maps/h/kernel/mask', { dtype: 'float32', shape: codes.shape, data: Float32Array.from(codes.data, (v) => (v === 8 ? 0 : 1)) });
+  const { model: old } = modelFromCheckpoint(legacy, 'old.wsm');
+  assert.deepEqual(state(old.getLayer('h').weight('kernel') as CodebookMap).a, shuffled);
+  old.dispose();
   const extra = decodeCheckpoint(bytes, 'm.wsm');
-  extra.tensors.set('maps/out/kernel/assign', { dtype: 'int32', shape: [1], data: new Int32Array(1) });
-  assert.throws(() => modelFromCheckpoint(extra, 'm.wsm'), /tensor 'maps\/out\/kernel\/assign' belongs to no weight/);
+  extra.tensors.set('maps/out/kernel/codes', { dtype: 'int32', shape: [1], data: new Int32Array(1) });
+  assert.throws(() => modelFromCheckpoint(extra, 'm.wsm'), /tensor 'maps\/out\/kernel\/codes' belongs to no weight/);
   m.dispose();
   back.dispose();
 });
