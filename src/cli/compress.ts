@@ -61,6 +61,8 @@ function sizes(m: Model): { bits: number; float32Bits: number } {
   return { bits, float32Bits: 32 * virtual };
 }
 
+const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
+
 /** Runs `weightshare compress`; returns the exit code. */
 export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io): Promise<number> {
   const f = a.flags;
@@ -154,21 +156,23 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
   }
   const size1 = sizes(model);
   const ratio = size0.float32Bits / size1.bits;
-  msg(`size: ${thousands(size0.bits)} bits (${(size0.bits / 8192).toFixed(1)} KiB) → ${thousands(size1.bits)} bits (${(size1.bits / 8192).toFixed(1)} KiB): ` +
-    `${ratio.toFixed(1)}× smaller than float32`);
+  msg(`size: ${thousands(size0.bits)} bits (${kib(size0.bits / 8)} KiB) → ${thousands(size1.bits)} bits (${kib(size1.bits / 8)} KiB): ` +
+    `${ratio.toFixed(1)}× smaller than float32 before entropy coding`);
 
   const out = f.out ?? file.replace(/(\.wsm)?$/, '-compressed.wsm');
   const settings = {
     clusters: f.clusters, convClusters, prune: f.prune, convPrune, pruneFinetuneEpochs: f.pruneFinetuneEpochs, pruneLr, init: f.init, layers: f.layers,
     finetuneEpochs: f.finetuneEpochs, lr: f.lr, seed: f.seed, from: file,
   };
-  saveModel(out, model, { training: t ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed });
-  msg(`Saved ${out}`);
+  const fileBytes = saveModel(out, model, { training: t ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed });
+  const fileRatio = size0.float32Bits / 8 / fileBytes;
+  msg(`Saved ${out}: ${kib(fileBytes)} KiB on disk, ${fileRatio.toFixed(1)}× smaller than the float32 weights (${kib(size0.float32Bits / 8)} KiB)` +
+    ` — indices sparse- and Huffman-coded; the file also holds the config and the fine-tuning state`);
   if (f.json) {
     io.out.write(JSON.stringify({
       model: file, out, dataset: ds.name, testSamples: ds.yTest.length, settings, layers: report,
       before, ...(staged ? { pruning: { layers: pruneReport, pruned: prunedAcc, retrained, bits: prunedBits, ratio: size0.float32Bits / prunedBits! } } : {}),
-      clustered, finetuned, bits: { float32: size0.float32Bits, before: size0.bits, after: size1.bits }, ratio,
+      clustered, finetuned, bits: { float32: size0.float32Bits, before: size0.bits, after: size1.bits }, ratio, fileBytes, fileRatio,
     }, null, 2) + '\n');
   }
   return 0;

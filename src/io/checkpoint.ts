@@ -7,22 +7,28 @@
 //   4             4     format version, uint32 (CHECKPOINT_FORMAT_VERSION)
 //   8             4     header length H in bytes, uint32 (a multiple of 8 when written by us)
 //   12            4     data length D in bytes, uint32
-//   16            H     header: UTF-8 JSON `{format, meta, tensors: [{name, dtype, shape, offset, length}]}`,
-//                       right-padded with ASCII spaces so that the data section starts 8-byte aligned
-//   16+H          D     data section: each tensor's elements, row-major, little-endian, one after
-//                       another in header order; `offset` and `length` are in bytes from the start of
-//                       this section, and every offset is a multiple of the element size
+//   16            H     header: UTF-8 JSON `{format, meta, tensors: [{name, dtype, shape, offset, length,
+//                       encoding?}]}`, right-padded with ASCII spaces so that the data section starts 8-byte aligned
+//   16+H          D     data section: each tensor's bytes, one after another in header order; `offset` and
+//                       `length` are in bytes from the start of this section. A tensor without `encoding`
+//                       is its elements, row-major, little-endian, at an offset that is a multiple of the
+//                       element size; one with `encoding` (format 2: {kind: 'sparse', …}, see codec.ts) is
+//                       that codec's payload: the entries that differ from a fill value as Huffman-coded
+//                       gaps plus their values (Deep Compression's relative indexing and Huffman coding).
 //   16+H+D        4     CRC-32 (IEEE, as zlib/PNG) of bytes [0, 16+H+D), uint32
 //
+// Format 1 is format 2 without encodings; this build reads both and writes 2.
 // The fixed 16-byte prelude gives the expected file size before anything else is parsed, so a
 // truncated file is reported as such rather than as a checksum or JSON error. The version is
 // checked before the checksum so that a newer file asks for an upgrade rather than looking damaged.
 // Sizes are uint32, so one file holds at most 4 GiB of tensor data (the wasm32 memory limit anyway).
 // This module is platform-neutral (no Node imports); src/io/files.ts reads and writes files.
 
-/** The format version this build writes, and the newest it reads. */
+import { decodeSparse, encodeSparse, type SparseEncoding } from './codec.js';
 import { crc32 } from './crc32.js';
-export const CHECKPOINT_FORMAT_VERSION = 1;
+
+/** The format version this build writes, and the newest it reads. */
+export const CHECKPOINT_FORMAT_VERSION = 2;
 
 /** Element types a checkpoint can hold. */
 export type StoredDType = 'float32' | 'int32';
@@ -88,7 +94,7 @@ function strictJson(key: string, value: unknown): unknown {
  * exactly (cycles, BigInt, non-finite numbers). `file` names the target in error messages.
  */
 export function encodeCheckpoint(c: CheckpointContents, file = '<bytes>'): Uint8Array {
-  const entries: { name: string; dtype: StoredDType; shape: number[]; offset: number; length: number }[] = [];
+  const entries: { name: string; dtype: StoredDType; shape: number[]; offset: number; length: number; encoding?: SparseEncoding }[] = [];
   const sources: Uint8Array[] = [];
   let dataLength = 0;
   for (const [name, t] of c.tensors) {
@@ -100,6 +106,13 @@ export function encodeCheckpoint(c: CheckpointContents, file = '<bytes>'): Uint8
     const n = elementCount(t.shape);
     if (n < 0) throw new CheckpointError(file, `${what}: shape ${JSON.stringify(t.shape)} is not a list of non-negative integers`);
     if (n !== t.data.length) throw new CheckpointError(file, `${what}: shape [${t.shape.join(', ')}] has ${n} elements but data has ${t.data.length}`);
+    const coded = worthCoding(t.data) ? encodeSparse(t.data) : undefined;
+    if (coded) {
+      entries.push({ name, dtype: t.dtype, shape: [...t.shape], offset: dataLength, length: coded.bytes.length, encoding: coded.encoding });
+      sources.push(coded.bytes);
+      dataLength += coded.bytes.length;
+      continue;
+    }
     const length = n * ELEMENT_SIZE[t.dtype];
     dataLength = Math.ceil(dataLength / ELEMENT_SIZE[t.dtype]) * ELEMENT_SIZE[t.dtype];
     entries.push({ name, dtype: t.dtype, shape: [...t.shape], offset: dataLength, length });
@@ -130,10 +143,27 @@ export function encodeCheckpoint(c: CheckpointContents, file = '<bytes>'): Uint8
   entries.forEach((e, i) => {
     const at = dataStart + e.offset;
     out.set(sources[i]!, at);
-    if (!LITTLE_ENDIAN_HOST) swap32(out.subarray(at, at + e.length));
+    if (!e.encoding && !LITTLE_ENDIAN_HOST) swap32(out.subarray(at, at + e.length));
   });
   view.setUint32(dataStart + dataLength, crc32(out.subarray(0, dataStart + dataLength)), true);
   return out;
+}
+
+/**
+ * Whether a tensor is worth offering to the sparse codec (a cheap scan; the codec still keeps raw data when coding
+ * does not pay): int32 state (codebook codes, indices), and float32 data that is mostly +0 (pruned weights and their
+ * optimizer slots) or all small integers (masks). Ordinary float32 weights are written raw without trying.
+ */
+function worthCoding(data: Float32Array | Int32Array): boolean {
+  if (data.length < 64) return false;
+  if (data instanceof Int32Array) return true;
+  let zeros = 0, ints = 0;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v === 0) zeros++;
+    else if (Number.isInteger(v)) ints++;
+  }
+  return 2 * zeros >= data.length || zeros + ints === data.length;
 }
 
 /** Reverses the byte order of every 4-byte word in place (only used on big-endian hosts). */
@@ -214,6 +244,18 @@ export function decodeCheckpoint(bytes: Uint8Array, file = '<bytes>'): Checkpoin
     if (!isCount(e.offset) || !isCount(e.length)) fail(`${what}: offset and length must be non-negative integers, got ${JSON.stringify(e.offset)} and ${JSON.stringify(e.length)}`);
     const offset = e.offset as number, length = e.length as number, size = ELEMENT_SIZE[dtype];
     const shape = e.shape as number[];
+    if (e.encoding !== undefined) {
+      if (version < 2) fail(`${what}: has an encoding, which format ${version} does not allow`);
+      if (offset + length > dataLength) fail(`${what}: bytes [${offset}, ${offset + length}) lie outside the data section (${dataLength} bytes)`);
+      let data: Float32Array | Int32Array;
+      try {
+        data = decodeSparse(e.encoding, bytes.subarray(dataStart + offset, dataStart + offset + length), dtype, n);
+      } catch (err) {
+        return fail(`${what}: ${(err as Error).message}`);
+      }
+      tensors.set(name, { dtype, shape: [...shape], data });
+      return;
+    }
     if (length !== n * size) fail(`${what}: length ${length} bytes does not match shape [${shape.join(', ')}] of ${dtype} (${n * size} bytes)`);
     if (offset % size !== 0) fail(`${what}: offset ${offset} is not a multiple of ${size}`);
     if (offset + length > dataLength) fail(`${what}: bytes [${offset}, ${offset + length}) lie outside the data section (${dataLength} bytes)`);

@@ -47,14 +47,15 @@ function syncDirectory(dir: string): void {
   }
 }
 
-/** Encodes `c` and writes it atomically to `path`; any failure is a CheckpointError naming the path. */
-export function saveCheckpoint(path: string, c: CheckpointContents): void {
+/** Encodes `c` and writes it atomically to `path`, returning the bytes written; any failure is a CheckpointError naming the path. */
+export function saveCheckpoint(path: string, c: CheckpointContents): number {
   const bytes = encodeCheckpoint(c, path);
   try {
     writeFileAtomic(path, bytes);
   } catch (e) {
     throw new CheckpointError(path, `cannot write checkpoint: ${(e as Error).message}`, { cause: e });
   }
+  return bytes.length;
 }
 
 /** Reads and decodes the checkpoint at `path`; a missing, unreadable or invalid file is a CheckpointError naming the path. */
@@ -70,9 +71,9 @@ export function loadCheckpoint(path: string): CheckpointContents {
   return decodeCheckpoint(bytes, path);
 }
 
-/** Saves a model (weights, config, optimizer state, training progress) atomically to `path`. */
-export function saveModel(path: string, m: Model, o: Parameters<typeof modelToCheckpoint>[1] = {}): void {
-  saveCheckpoint(path, modelToCheckpoint(m, o));
+/** Saves a model (weights, config, optimizer state, training progress) atomically to `path`; returns the file size in bytes. */
+export function saveModel(path: string, m: Model, o: Parameters<typeof modelToCheckpoint>[1] = {}): number {
+  return saveCheckpoint(path, modelToCheckpoint(m, o));
 }
 
 /** Loads a model saved by {@link saveModel}; errors name the file and what is wrong. */

@@ -466,9 +466,9 @@ test('a damaged model file: checksum mismatch, newer format version, truncation,
 
   const newer = tmp('newer.wsm');
   const v = Uint8Array.from(good);
-  new DataView(v.buffer).setUint32(4, 2, true);
+  new DataView(v.buffer).setUint32(4, 3, true);
   writeFileSync(newer, v);
-  assertError(await run('eval', newer), /newer\.wsm: written by format version 2; .* upgrade weightshare/);
+  assertError(await run('eval', newer), /newer\.wsm: written by format version 3; .* upgrade weightshare/);
   assertError(await run('summary', newer), /upgrade/);
 
   const short = tmp('short.wsm');

@@ -92,12 +92,12 @@ test('layout: magic, version, padded header, aligned little-endian data, trailin
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   assert.equal(new TextDecoder().decode(bytes.subarray(0, 4)), 'WSHR');
   assert.equal(view.getUint32(4, true), CHECKPOINT_FORMAT_VERSION);
-  assert.equal(CHECKPOINT_FORMAT_VERSION, 1);
+  assert.equal(CHECKPOINT_FORMAT_VERSION, 2);
   const headerLength = view.getUint32(8, true);
   assert.equal(headerLength % 8, 0);
   assert.equal(view.getUint32(12, true), 8);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength)));
-  assert.deepEqual(header, { format: 1, meta: { a: 1 }, tensors: [{ name: 'w', dtype: 'int32', shape: [2], offset: 0, length: 8 }] });
+  assert.deepEqual(header, { format: 2, meta: { a: 1 }, tensors: [{ name: 'w', dtype: 'int32', shape: [2], offset: 0, length: 8 }] });
   const dataStart = 16 + headerLength;
   assert.deepEqual(Array.from(bytes.subarray(dataStart, dataStart + 8)), [4, 3, 2, 1, 255, 255, 255, 255]);
   assert.equal(bytes.length, dataStart + 8 + 4);
@@ -153,7 +153,7 @@ test('decode: wrong magic says it is not a weightshare file', () => {
 test('decode: a newer format version asks for an upgrade, version 0 is invalid', () => {
   const b = encodeCheckpoint(sample());
   b[4] = 7;
-  decodeFails(b, /^model\.wshr: written by format version 7; this weightshare reads up to version 1 — upgrade weightshare$/);
+  decodeFails(b, /^model\.wshr: written by format version 7; this weightshare reads up to version 2 — upgrade weightshare$/);
   b[4] = 0;
   decodeFails(b, /invalid format version 0/);
 });
@@ -177,12 +177,12 @@ test('decode: a flipped byte anywhere after the version is a checksum mismatch',
 });
 
 /** Builds a correctly checksummed container around arbitrary header bytes and data. */
-function assemble(header: string | Uint8Array, data = new Uint8Array(0)): Uint8Array {
+function assemble(header: string | Uint8Array, data: Uint8Array = new Uint8Array(0), version = 1): Uint8Array {
   const text = typeof header === 'string' ? new TextEncoder().encode(header) : header;
   const out = new Uint8Array(16 + text.length + data.length + 4);
   const view = new DataView(out.buffer);
   out.set([0x57, 0x53, 0x48, 0x52]);
-  view.setUint32(4, 1, true);
+  view.setUint32(4, version, true);
   view.setUint32(8, text.length, true);
   view.setUint32(12, data.length, true);
   out.set(text, 16);
@@ -280,4 +280,55 @@ test('atomic write: when writing throws midway, the old file stays intact and no
     assert.deepEqual(readdirSync(d), ['model.wshr'], method);
   }
   assertSame(loadCheckpoint(path), sample());
+});
+
+test('sparse coding: int32 codes, mostly-zero and 0/1 float32 tensors are stored coded and decode bit-exactly; dense floats stay raw', () => {
+  const n = 20_000;
+  let seed = 7;
+  const rnd = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const codes = Int32Array.from({ length: n }, () => (rnd() < 0.9 ? 32 : Math.floor(rnd() * 32)));
+  const pruned = Float32Array.from({ length: n }, () => (rnd() < 0.9 ? 0 : rnd() - 0.5));
+  const mask = Float32Array.from(pruned, (v) => (v === 0 ? 0 : 1));
+  const dense = Float32Array.from({ length: n }, () => rnd() - 0.5);
+  const c: CheckpointContents = {
+    meta: null,
+    tensors: new Map<string, StoredTensor>([
+      ['maps/d/kernel/codes', { dtype: 'int32', shape: [100, 200], data: codes }],
+      ['weights/p/kernel/theta', { dtype: 'float32', shape: [n], data: pruned }],
+      ['maps/p/kernel/mask', { dtype: 'float32', shape: [n], data: mask }],
+      ['weights/d/kernel', { dtype: 'float32', shape: [n], data: dense }],
+      ['small', i32([3], [1, 1, 1])],
+    ]),
+  };
+  const bytes = encodeCheckpoint(c, 'c.wsm');
+  const raw = 4 * (4 * n + 3);
+  assert.ok(bytes.length < 4 * n + 0.5 * 4 * n, `file ${bytes.length} bytes vs ${raw} raw: the three sparse tensors must shrink`);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + new DataView(bytes.buffer).getUint32(8, true))));
+  const enc = Object.fromEntries(header.tensors.map((e: { name: string; encoding?: { kind: string } }) => [e.name, e.encoding?.kind ?? 'raw']));
+  assert.deepEqual(enc, { 'maps/d/kernel/codes': 'sparse', 'weights/p/kernel/theta': 'sparse', 'maps/p/kernel/mask': 'sparse', 'weights/d/kernel': 'raw', small: 'raw' });
+  const back = decodeCheckpoint(bytes, 'c.wsm');
+  for (const [name, t] of c.tensors) {
+    const b = back.tensors.get(name)!;
+    assert.equal(b.dtype, t.dtype, name);
+    assert.deepEqual(b.shape, t.shape, name);
+    assert.deepEqual(new Uint32Array(b.data.buffer, b.data.byteOffset, b.data.length), new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length), name);
+  }
+});
+
+test('decode: a coded tensor in a format-1 file, or a coded payload that does not decode, is refused by name', () => {
+  const n = 1000;
+  const c: CheckpointContents = { meta: null, tensors: new Map([['codes', { dtype: 'int32', shape: [n], data: Int32Array.from({ length: n }, (_, i) => (i % 10 === 0 ? 3 : 0)) } as StoredTensor]]) };
+  const good = encodeCheckpoint(c, 'c.wsm');
+  const view = new DataView(good.buffer);
+  const h = view.getUint32(8, true), d = view.getUint32(12, true);
+  const header = new TextDecoder().decode(good.subarray(16, 16 + h));
+  const data = good.subarray(16 + h, 16 + h + d);
+  assert.match(header, /"encoding":\{"kind":"sparse"/);
+  assert.deepEqual(decodeCheckpoint(assemble(header, data, 2)).tensors.get('codes')!.data, c.tensors.get('codes')!.data);
+  decodeFails(assemble(header.replace('"format":2', '"format":1'), data, 1), /model\.wshr: tensor "codes": has an encoding, which format 1 does not allow$/);
+  const damaged = Uint8Array.from(data);
+  damaged[1]! ^= 0x10; // inside the gap stream's code-length table
+  decodeFails(assemble(header, damaged, 2), /model\.wshr: tensor "codes": /);
+  const lying = header.replace(/"listed":(\d+)/, (_, k) => `"listed":${Number(k) + 5000}`);
+  decodeFails(assemble(lying, data, 2), /model\.wshr: tensor "codes": /);
 });
