@@ -67,7 +67,7 @@ interface PageResult {
   relaxedSimd: boolean;
   backend: string;
   matmul: { ms: number; gflops: number };
-  training: { before: number; after: number; lossBefore: number; lossAfter: number; roundTrip: number; hashed: boolean; bytes: number };
+  training: { before: number; after: number; lossBefore: number; lossAfter: number; roundTrip: number; hashed: boolean; bytes: number; coded: boolean; codedRoundTrip: number };
   leak: { tensors: number; bytes: number };
   diff: Record<string, number>;
   sizes: Record<string, number>;
@@ -99,6 +99,7 @@ function checkAgainstRef(r: PageResult, log: string[]): void {
   const t = r.training;
   assert.ok(t.lossAfter < 0.6 * t.lossBefore && t.after >= 0.85, `the model API trains in the browser: ${JSON.stringify(t)}`);
   assert.ok(t.hashed && t.roundTrip === 0 && t.bytes > 0, `a hashed model file round-trips in the browser: ${JSON.stringify(t)}`);
+  assert.ok(t.coded && t.codedRoundTrip === 0, `a clustered model file with Huffman-coded codes round-trips in the browser: ${JSON.stringify(t)}`);
 }
 
 test('browser, cross-origin isolated: 2 Web Worker threads, matmul and conv2d + grads match ref', { skip, timeout: 30000 }, async () => {
