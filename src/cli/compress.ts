@@ -164,10 +164,11 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
     clusters: f.clusters, convClusters, prune: f.prune, convPrune, pruneFinetuneEpochs: f.pruneFinetuneEpochs, pruneLr, init: f.init, layers: f.layers,
     finetuneEpochs: f.finetuneEpochs, lr: f.lr, seed: f.seed, from: file,
   };
-  const fileBytes = saveModel(out, model, { training: t ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed });
+  // The compressed model is for shipping: its optimizer state (the fine-tuning's Adam slots) is not kept.
+  const fileBytes = saveModel(out, model, { training: t ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed, withOptimizer: false });
   const fileRatio = size0.float32Bits / 8 / fileBytes;
   msg(`Saved ${out}: ${kib(fileBytes)} KiB on disk, ${fileRatio.toFixed(1)}× smaller than the float32 weights (${kib(size0.float32Bits / 8)} KiB)` +
-    ` — indices sparse- and Huffman-coded; the file also holds the config and the fine-tuning state`);
+    ` (indices as Huffman-coded gaps and codes; the file also holds the model config)`);
   if (f.json) {
     io.out.write(JSON.stringify({
       model: file, out, dataset: ds.name, testSamples: ds.yTest.length, settings, layers: report,

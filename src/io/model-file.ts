@@ -38,7 +38,7 @@ export interface ModelFileMeta {
 
 const W = 'weights/';
 const O = 'optimizer/';
-/** Prefix of the maps' fixed state (codebook assign and mask): `maps/<layer>/<weight>/<name>`. */
+/** Prefix of the maps' fixed state (codebook codes, pruning masks): `maps/<layer>/<weight>/<name>`. */
 const B = 'maps/';
 
 /** The checkpoint contents of a model: weights (as named), and, when compiled, optimizer state; `training` is stored as given. */

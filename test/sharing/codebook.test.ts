@@ -1,7 +1,7 @@
 // Codebook (k-means) weight sharing: gradients, pruning under Adam, model-file round trip, clusterWeights/stripSharing, errors, `compress` CLI.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tidy } from '../../src/core/engine.js';
@@ -10,7 +10,7 @@ import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { main } from '../../src/cli/main.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/io/checkpoint.js';
-import { loadModel } from '../../src/io/files.js';
+import { loadCheckpoint, loadModel } from '../../src/io/files.js';
 import { modelFromCheckpoint, modelToCheckpoint } from '../../src/io/model-file.js';
 import { Dense, Flatten, type Model, sequential } from '../../src/nn/index.js';
 import { createModel } from '../../src/nn/zoo.js';
@@ -289,6 +289,13 @@ test('`weightshare compress` end to end: train a tiny MLP, compress it, reload t
   const j = JSON.parse(c.r.out);
   assert.deepEqual(j.layers.map((l: { path: string }) => l.path), ['dense/kernel', 'dense_1/kernel']);
   assert.ok(j.ratio > 5 && j.bits.after < j.bits.before, `ratio ${j.ratio}`);
+  // The file on disk: what it says, holding the (coded) codes and no optimizer state.
+  assert.equal(j.fileBytes, statSync(g).size);
+  assert.match(c.r.err, new RegExp(`Saved .*mlp-c\\.wsm: ${(j.fileBytes / 1024).toFixed(1).replace('.', '\\.')} KiB on disk, [0-9.]+× smaller than the float32 weights`));
+  const stored = loadCheckpoint(g);
+  assert.ok(![...stored.tensors.keys()].some((k) => k.startsWith('optimizer/')), 'no optimizer slots in a compressed file');
+  // 196,800 codes: 787 KB as int32, 123 KB as a 1-bit mask + 4-bit indices; gaps + Huffman-coded codes take less.
+  assert.ok(j.fileBytes < 100_000, `file ${j.fileBytes} bytes: the codes must be sparse- and entropy-coded`);
   assert.ok(j.finetuned.accuracy > 0.3);
   const { model } = loadModel(g);
   assert.equal(model.getLayer('dense').weight('kernel').kind, 'codebook');
