@@ -3,7 +3,8 @@ import { extname } from 'node:path';
 import { DataError, readIdx, readSource } from '../data/idx.js';
 import { FASHION_MNIST_CLASS_NAMES } from '../data/datasets.js';
 import { readPng, toGrayscale28 } from '../data/png.js';
-import { loadModel } from '../io/files.js';
+import { loadCheckpoint, loadModel } from '../io/files.js';
+import { modelFromCheckpoint } from '../io/model-file.js';
 import { thousands } from '../nn/summary.js';
 import { defineCommand, type ParsedArgs } from './args.js';
 import { applyThreads, COMMON_FLAGS, DATA_FLAGS, images, type Io, labels, percent, readDataset } from './common.js';
@@ -105,9 +106,24 @@ export function predictCommand(a: ParsedArgs<typeof predictSpec>, io: Io): numbe
   return 0;
 }
 
+/** "File: …" — the file's size and what takes it: weights, map state (codebook codes, masks), optimizer state, header. */
+function fileLine(stored: { fileBytes: number; tensorBytes: Map<string, number> }): string {
+  const parts: [string, string, number][] = [['weights/', 'weights', 0], ['maps/', 'map state', 0], ['optimizer/', 'optimizer state', 0]];
+  let tensors = 0;
+  for (const [name, n] of stored.tensorBytes) {
+    tensors += n;
+    const p = parts.find(([prefix]) => name.startsWith(prefix));
+    if (p) p[2] += n;
+  }
+  const size = (n: number): string => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(2)} MiB`);
+  const shown = parts.filter(([, , n]) => n > 0).map(([, what, n]) => `${what} ${size(n)}`);
+  return `File: ${size(stored.fileBytes)} (${[...shown, `header ${size(stored.fileBytes - tensors)}`].join(', ')})`;
+}
+
 /** Runs `weightshare summary`. */
 export function summaryCommand(a: ParsedArgs<typeof summarySpec>, io: Io): number {
-  const { model, meta } = loadModel(a.positionals.model);
+  const contents = loadCheckpoint(a.positionals.model);
+  const { model, meta } = modelFromCheckpoint(contents, a.positionals.model);
   const t = meta.training;
   if (a.flags.json) {
     io.out.write(JSON.stringify({
@@ -118,6 +134,7 @@ export function summaryCommand(a: ParsedArgs<typeof summarySpec>, io: Io): numbe
     return 0;
   }
   io.out.write(model.summary() + '\n');
+  if (contents.stored) io.out.write(fileLine(contents.stored) + '\n');
   if (meta.compile) io.out.write(`Compiled: ${meta.compile.optimizer.name} (lr ${meta.compile.optimizer.learningRate}), loss ${meta.compile.loss}, metrics ${meta.compile.metrics.join(', ') || 'none'}\n`);
   if (t) {
     const h = t.history.history;

@@ -44,6 +44,8 @@ export interface StoredTensor {
 export interface CheckpointContents {
   meta: unknown;
   tensors: Map<string, StoredTensor>;
+  /** Set by decodeCheckpoint: the file's size and each tensor's stored bytes (coded or raw). */
+  stored?: { fileBytes: number; tensorBytes: Map<string, number> };
 }
 
 /** A checkpoint that cannot be written or read; the message, one line, starts with the file name. */
@@ -230,6 +232,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file = '<bytes>'): Checkpoin
   if (!Array.isArray(h.tensors)) return fail('header field "tensors" is not an array');
 
   const tensors = new Map<string, StoredTensor>();
+  const tensorBytes = new Map<string, number>();
   h.tensors.forEach((entry: unknown, i: number) => {
     if (typeof entry !== 'object' || entry === null) fail(`tensor entry #${i} is not a JSON object`);
     const e = entry as Record<string, unknown>;
@@ -254,6 +257,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file = '<bytes>'): Checkpoin
         return fail(`${what}: ${(err as Error).message}`);
       }
       tensors.set(name, { dtype, shape: [...shape], data });
+      tensorBytes.set(name, length);
       return;
     }
     if (length !== n * size) fail(`${what}: length ${length} bytes does not match shape [${shape.join(', ')}] of ${dtype} (${n * size} bytes)`);
@@ -264,6 +268,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file = '<bytes>'): Checkpoin
     if (!LITTLE_ENDIAN_HOST) swap32(copy);
     const data = dtype === 'float32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
     tensors.set(name, { dtype, shape: [...shape], data });
+    tensorBytes.set(name, length);
   });
-  return { meta: h.meta, tensors };
+  return { meta: h.meta, tensors, stored: { fileBytes: bytes.length, tensorBytes } };
 }

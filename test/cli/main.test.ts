@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -227,6 +227,11 @@ test('summary shows the layers, Total params, compile settings and training reco
   assert.match(r.out, /Total params: 199,210/);
   assert.match(r.out, /dense_2 \(Dense\)/);
   assert.match(r.out, /Compiled: adam \(lr 0\.001\), loss sparse_categorical_crossentropy, metrics accuracy/);
+  // 199,210 float32 weights = 778.2 KiB, and Adam's two slots per weight (zeros coded small only where still zero).
+  const size = statSync(file).size;
+  const m = /File: ([\d.]+) (KiB|MiB) \(weights 778\.2 KiB, optimizer state ([\d.]+) (KiB|MiB), header ([\d.]+) KiB\)/.exec(r.out);
+  assert.ok(m, r.out);
+  assert.ok(Math.abs(Number(m[1]) * (m[2] === 'MiB' ? 1 << 20 : 1024) - size) < (m[2] === 'MiB' ? 6000 : 60), `${m[0]} vs ${size} bytes`);
   assert.match(r.out, /Trained: 1\/1 epochs on mnist-sample, batch 32, seed 0; last epoch: loss [\d.]+, accuracy [\d.]+ %/);
   const j = await run('summary', file, '--json');
   assert.equal(j.code, 0);
