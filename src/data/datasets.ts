@@ -80,9 +80,18 @@ export function loadDataset(name: string, opts: { dataDir?: string } = {}): Data
   }
 }
 
-/** The path of `base` or `base.gz` in `dir`, or undefined when neither exists. */
+/**
+ * The names an IDX file goes by: `base`, and the dotted spelling many copies use (`train-images.idx3-ubyte`
+ * for `train-images-idx3-ubyte`), each raw or `.gz`.
+ */
+function idxNames(base: string): string[] {
+  const dotted = base.replace(/-(idx\d-ubyte)$/, '.$1');
+  return [...new Set([base, dotted])].flatMap((b) => [b, `${b}.gz`]);
+}
+
+/** The path of `base` in `dir` under one of its names ({@link idxNames}), or undefined when none exists. */
 export function findIdxFile(dir: string, base: string): string | undefined {
-  for (const f of [base, `${base}.gz`]) {
+  for (const f of idxNames(base)) {
     const p = join(dir, f);
     if (existsSync(p)) return p;
   }
@@ -96,13 +105,13 @@ export function findFashionMnistDir(): string | undefined {
 
 /**
  * Loads a 28×28 greyscale, 10-class dataset from a folder of the four standard IDX files (each raw or
- * `.gz`). Checks: images are uint8 [N, 28, 28]; labels uint8 [N] with the same N; every label < 10.
+ * `.gz`, named `train-images-idx3-ubyte` or `train-images.idx3-ubyte` and so on). Checks: images are uint8 [N, 28, 28]; labels uint8 [N] with the same N; every label < 10.
  * Pixels are scaled by 1/255.
  */
 export function loadIdxDataset(dir: string, opts: { name?: string; classNames?: string[] } = {}): Dataset {
   const path = (base: string): string => {
     const p = findIdxFile(dir, base);
-    if (p === undefined) throw new DataError(join(dir, base), `file not found (also tried ${base}.gz)`);
+    if (p === undefined) throw new DataError(join(dir, base), `file not found (also tried ${idxNames(base).slice(1).join(', ')})`);
     return p;
   };
   const [xTrain, yTrain] = loadPair(path(IDX_FILES.trainImages), path(IDX_FILES.trainLabels));

@@ -1,7 +1,7 @@
 // Tests of the built-in datasets: IDX folders (synthetic, in a temp dir), mnist-sample, and Fashion-MNIST when installed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataError, writeIdx } from '../../src/data/idx.js';
@@ -44,6 +44,15 @@ function fails(fn: () => unknown, ...patterns: RegExp[]): void {
   });
 }
 
+test('finds the dotted file names many copies of MNIST use (train-images.idx3-ubyte)', () => {
+  const dir = folder('dotted');
+  for (const base of Object.values(IDX_FILES)) renameSync(join(dir, base), join(dir, base.replace(/-(idx\d-ubyte)$/, '.$1')));
+  assert.ok(existsSync(join(dir, 't10k-labels.idx1-ubyte')));
+  const ds = loadDataset('mnist', { dataDir: dir });
+  assert.equal(ds.xTrain.length, 12 * 784);
+  assert.deepEqual(Array.from(ds.yTest), [0, 1, 2, 3, 4]);
+});
+
 for (const gzip of [false, true]) {
   test(`loads a folder of IDX files${gzip ? ' (gzip)' : ''}: shapes, scaling, labels`, () => {
     const ds = loadDataset('mnist', { dataDir: folder(`ok${gzip ? '-gz' : ''}`, { gzip }) });
@@ -76,7 +85,7 @@ test('a label out of range names the file, the index and the value', () => {
 test('a missing file and an unknown dataset name are DataErrors', () => {
   const dir = join(root, 'empty');
   mkdirSync(dir);
-  fails(() => loadDataset('fashion-mnist', { dataDir: dir }), /train-images-idx3-ubyte: file not found \(also tried train-images-idx3-ubyte\.gz\)/);
+  fails(() => loadDataset('fashion-mnist', { dataDir: dir }), /train-images-idx3-ubyte: file not found \(also tried train-images-idx3-ubyte\.gz, train-images\.idx3-ubyte, train-images\.idx3-ubyte\.gz\)/);
   fails(() => loadDataset('cifar-10'), /^cifar-10: unknown dataset: expected one of mnist-sample, mnist, fashion-mnist$/);
 });
 
