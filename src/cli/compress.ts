@@ -7,7 +7,7 @@ import { indexBits } from '../sharing/codebook.js';
 import { type ClusterOptions, clusterWeights, planClusters, planPrune, type PruneOptions, pruneWeights } from '../sharing/cluster.js';
 import { KMEANS_INITS } from '../sharing/kmeans.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
-import { applyThreads, COMMON_FLAGS, DATA_FLAGS, images, type Io, labels, percent, readDataset } from './common.js';
+import { applyThreads, CliError, COMMON_FLAGS, DATA_FLAGS, images, type Io, labels, percent, readDataset } from './common.js';
 import { formatEpochLine } from './progress.js';
 
 export const compressSpec = defineCommand({
@@ -101,7 +101,10 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
   const pruneOptions: PruneOptions = { prune: pruneOf, layers: f.layers };
   // Bad options fail here, before any work (the clusters are checked against the weights that pruning keeps).
   if (staged) planPrune(model, pruneOptions);
-  planClusters(model, options);
+  if (planClusters(model, options).length === 0) {
+    const kinds = model.weights().filter((w) => w.path.endsWith('/kernel')).map((w) => `${w.path} is '${w.map.kind}'`);
+    throw new CliError(`${file}: no kernel to compress (${kinds.join(', ') || 'the model has no kernels'}); compress clusters and prunes plain (dense) kernels`);
+  }
   const before = evaluate();
   const size0 = sizes(model);
   msg(`${file}: ${model.name} on ${ds.name} (${thousands(ds.yTest.length)} test samples): accuracy ${percent(before.accuracy)}, loss ${before.loss.toFixed(4)}`);
@@ -167,8 +170,7 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
   // The compressed model is for shipping: its optimizer state (the fine-tuning's Adam slots) is not kept.
   const fileBytes = saveModel(out, model, { training: t ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed, withOptimizer: false });
   const fileRatio = size0.float32Bits / 8 / fileBytes;
-  msg(`Saved ${out}: ${kib(fileBytes)} KiB on disk, ${fileRatio.toFixed(1)}× smaller than the float32 weights (${kib(size0.float32Bits / 8)} KiB)` +
-    ` (indices as Huffman-coded gaps and codes; the file also holds the model config)`);
+  msg(`Saved ${out}: ${kib(fileBytes)} KiB on disk, ${fileRatio.toFixed(1)}× smaller than the float32 weights (${kib(size0.float32Bits / 8)} KiB)`);
   if (f.json) {
     io.out.write(JSON.stringify({
       model: file, out, dataset: ds.name, testSamples: ds.yTest.length, settings, layers: report,

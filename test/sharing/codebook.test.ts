@@ -310,5 +310,12 @@ test('`weightshare compress` end to end: train a tiny MLP, compress it, reload t
   const bad2 = io();
   assert.equal(await main(['compress', f, '--layers', 'nope'], bad2.io), 1);
   assert.match(bad2.r.err, /layer 'nope' kernel, scheme 'codebook': model 'mlp' has no such layer/);
+  // A model whose kernels are all shared already has nothing to cluster: said, not silently "compressed".
+  const h = join(dir, 'hashed.wsm');
+  const th = io();
+  assert.equal(await main(['train', '--model', 'mlp:16', '--sharing', 'hashed:1/4', '--epochs', '1', '--limit', '64', '--test-limit', '32', '--out', h], th.io), 0, th.r.err);
+  const bad3 = io();
+  assert.equal(await main(['compress', h, '--clusters', '4', '--out', join(dir, 'y.wsm')], bad3.io), 1);
+  assert.match(bad3.r.err, /hashed\.wsm: no kernel to compress \(dense\/kernel is 'hashed', dense_1\/kernel is 'hashed'\); compress clusters and prunes plain \(dense\) kernels\n$/);
   model.dispose();
 });
