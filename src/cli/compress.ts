@@ -14,10 +14,11 @@ export const compressSpec = defineCommand({
   name: 'compress',
   summary: 'Prune (and retrain) and cluster a saved model\'s kernels into per-layer codebooks (Deep Compression), fine-tune the centroids, save',
   description:
-    'Each selected kernel becomes W = mask ⊙ centroids[assign]: the smallest --prune fraction of its weights is zeroed for good, the rest\n' +
-    'clustered by 1-D k-means into --clusters centroids (--conv-clusters for Conv2D/LocallyConnected2D). Only the centroids are then\n' +
-    'fine-tuned (Adam) on the dataset the model was trained on. Sizes: 32 bits per centroid, ⌈log2 K⌉ bits per index and, when pruned,\n' +
-    'a 1-bit-per-weight mask with indices for the surviving weights only; other weights (biases) at 32 bits; no entropy coding.\n' +
+    'Each selected kernel becomes W = [centroids, 0][codes]: the smallest --prune fraction of its weights is zeroed for good (code K),\n' +
+    'the rest clustered by 1-D k-means into --clusters centroids (--conv-clusters for Conv2D/LocallyConnected2D). Only the centroids\n' +
+    'are then fine-tuned (Adam) on the dataset the model was trained on. Sizes printed: 32 bits per centroid, ⌈log2 K⌉ bits per index\n' +
+    'and, when pruned, a 1-bit-per-weight mask with indices for the surviving weights only; other weights (biases) at 32 bits; then\n' +
+    'the file written, where the codes are stored as Huffman-coded gaps and indices (no optimizer state: the file is for shipping).\n' +
     'With --prune-finetune-epochs N (Deep Compression\'s three stages), the kernels are first pruned by magnitude into W = θ ⊙ mask\n' +
     '(--prune, --conv-prune for convolutions), the whole network is retrained N epochs with the masks fixed (Adam, --prune-lr),\n' +
     'then the survivors of each kernel are clustered (the codebook keeps the mask) and the centroids fine-tuned as above.',
