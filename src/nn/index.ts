@@ -5,6 +5,8 @@ export type { CallContext, LayerOptions, LayerSpec, NamedWeight } from './layer.
 export { Model, Sequential, sequential, model, modelFromConfig } from './model.js';
 export type { CompileOptions, CompileConfig, ModelConfig, GraphNode } from './model.js';
 export { NonFiniteLossError, epochOrder } from './training.js';
+export { EarlyStopping } from './callbacks.js';
+export type { EarlyStoppingOptions, EarlyStoppingState } from './callbacks.js';
 export type { Callback, Data, EpochPartial, FitOptions, History, Logs } from './training.js';
 export { getLoss, LOSSES } from './losses.js';
 export type { Loss, LossName } from './losses.js';

@@ -15,6 +15,8 @@ export type Logs = Record<string, number>;
 
 /** Hooks called during {@link fit}; set `model.stopTraining = true` to stop after the current batch. */
 export interface Callback {
+  /** Called by fit before onTrainBegin with the model being trained (callbacks that read or set weights keep it). */
+  setModel?(m: Model): void;
   onTrainBegin?(info: { epochs: number; stepsPerEpoch: number; samples: number; initialEpoch: number }): void | Promise<void>;
   onEpochBegin?(epoch: number): void | Promise<void>;
   /** After each batch: `logs` holds running epoch means (loss, metrics) and `samples` seen this epoch. */
@@ -237,6 +239,7 @@ export async function fit(m: Model, xData: Data, yData: Data, o: FitOptions = {}
   const yieldMs = o.yieldEveryMs ?? 50;
   let lastYield = Date.now();
   m.stopTraining = false;
+  for (const c of cbs) c.setModel?.(m);
   for (const c of cbs) await c.onTrainBegin?.({ epochs, stepsPerEpoch: steps, samples: x.n, initialEpoch });
   let logs: Logs = {};
   for (let epoch = initialEpoch; epoch < epochs && !m.stopTraining; epoch++) {

@@ -1,0 +1,126 @@
+// Built-in fit callbacks (Keras names): EarlyStopping.
+import type { Model } from './model.js';
+import type { Callback, Logs } from './training.js';
+
+/** Options of {@link EarlyStopping} (Keras names and defaults). */
+export interface EarlyStoppingOptions {
+  /** The epoch log watched (default 'val_loss': needs validationSplit or validationData). */
+  monitor?: string;
+  /** Smallest change that counts as an improvement (default 0). */
+  minDelta?: number;
+  /** Epochs without improvement after which training stops (default 0). */
+  patience?: number;
+  /** 'min' or 'max'; 'auto' (default) is 'max' for accuracy-like logs (…acc, …accuracy, …auc), else 'min'. */
+  mode?: 'auto' | 'min' | 'max';
+  /** The patience counter only resets on epochs that also beat this value. */
+  baseline?: number;
+  /** When training stops early, put back the weights of the best epoch (default false; as in Keras 2, not when the epochs simply run out). */
+  restoreBestWeights?: boolean;
+}
+
+/** Where an EarlyStopping stands, for saving with a checkpoint and resuming exactly (`best` null before any epoch). */
+export interface EarlyStoppingState {
+  best: number | null;
+  /** 0-based epoch of `best`, or -1. */
+  bestEpoch: number;
+  /** Epochs since the last improvement (that also beat the baseline). */
+  wait: number;
+  /** 0-based epoch after which training was stopped, or -1. */
+  stoppedEpoch: number;
+}
+
+/**
+ * Keras `EarlyStopping`: after each epoch compares `monitor` with the best value so far; after `patience`
+ * epochs without an improvement of more than `minDelta` it sets `model.stopTraining` (never after the first
+ * epoch). With `restoreBestWeights` it keeps a copy of the best epoch's weights and restores them when it
+ * stops. Reusable across fit calls (state resets at the start of each) unless {@link setState} was called
+ * for a resumed run.
+ */
+export class EarlyStopping implements Callback {
+  readonly monitor: string;
+  readonly minDelta: number;
+  readonly patience: number;
+  readonly mode: 'min' | 'max';
+  readonly baseline: number | undefined;
+  readonly restoreBestWeights: boolean;
+  private model: Model | undefined;
+  private state: EarlyStoppingState = { best: null, bestEpoch: -1, wait: 0, stoppedEpoch: -1 };
+  private weights: Map<string, Float32Array> | undefined;
+  private resumed = false;
+
+  constructor(o: EarlyStoppingOptions = {}) {
+    this.monitor = o.monitor ?? 'val_loss';
+    this.minDelta = Math.abs(o.minDelta ?? 0);
+    this.patience = o.patience ?? 0;
+    if (!Number.isInteger(this.patience) || this.patience < 0) throw new RangeError(`EarlyStopping: patience must be a non-negative integer, got ${o.patience}`);
+    if (!Number.isFinite(this.minDelta)) throw new RangeError(`EarlyStopping: minDelta must be a finite number, got ${o.minDelta}`);
+    const mode = o.mode ?? 'auto';
+    if (mode !== 'auto' && mode !== 'min' && mode !== 'max') throw new RangeError(`EarlyStopping: mode must be 'auto', 'min' or 'max', got ${JSON.stringify(o.mode)}`);
+    this.mode = mode === 'auto' ? (/(acc|accuracy|auc)$/.test(this.monitor) ? 'max' : 'min') : mode;
+    this.baseline = o.baseline;
+    this.restoreBestWeights = o.restoreBestWeights ?? false;
+  }
+
+  setModel(m: Model): void {
+    this.model = m;
+  }
+
+  /** A copy of the state (see {@link EarlyStoppingState}). */
+  getState(): EarlyStoppingState {
+    return { ...this.state };
+  }
+
+  /** The best epoch's weights kept for restoring (restoreBestWeights only), by weight name. */
+  bestWeights(): Map<string, Float32Array> | undefined {
+    return this.weights;
+  }
+
+  /** Continues a run: the next fit starts from this state (and these best weights) instead of resetting. */
+  setState(s: EarlyStoppingState, bestWeights?: Map<string, Float32Array>): void {
+    this.state = { ...s };
+    this.weights = bestWeights;
+    this.resumed = true;
+  }
+
+  /** True when this callback stopped the last fit. */
+  get stopped(): boolean {
+    return this.state.stoppedEpoch >= 0;
+  }
+
+  onTrainBegin(): void {
+    if (!this.resumed) {
+      this.state = { best: null, bestEpoch: -1, wait: 0, stoppedEpoch: -1 };
+      this.weights = undefined;
+    }
+    this.resumed = false;
+  }
+
+  onEpochEnd(epoch: number, logs: Logs): void {
+    const current = logs[this.monitor];
+    if (current === undefined) {
+      throw new RangeError(`EarlyStopping: the epoch logs have no '${this.monitor}' (they have ${Object.keys(logs).join(', ')})` +
+        (this.monitor.startsWith('val_') ? '; fit needs validationSplit or validationData for it' : ''));
+    }
+    const s = this.state;
+    s.wait++;
+    if (this.improves(current, s.best)) {
+      s.best = current;
+      s.bestEpoch = epoch;
+      if (this.restoreBestWeights) this.weights = this.model?.getWeights();
+      if (this.baseline === undefined || this.improves(current, this.baseline)) s.wait = 0;
+      return;
+    }
+    if (s.wait >= this.patience && epoch > 0) {
+      s.stoppedEpoch = epoch;
+      if (this.model) {
+        this.model.stopTraining = true;
+        if (this.restoreBestWeights && this.weights) this.model.setWeights(this.weights);
+      }
+    }
+  }
+
+  private improves(current: number, reference: number | null): boolean {
+    if (reference === null) return !Number.isNaN(current);
+    return this.mode === 'min' ? current < reference - this.minDelta : current > reference + this.minDelta;
+  }
+}
