@@ -1,7 +1,8 @@
 // `weightshare train`: the reference experiment by default; progress on stderr, per-epoch checkpoints, resume, Ctrl-C and NaN handling.
 import { getBackend } from '../core/engine.js';
-import { loadModel, saveModel } from '../io/files.js';
-import type { TrainingState } from '../io/model-file.js';
+import { loadCheckpoint, saveModel } from '../io/files.js';
+import { modelFromCheckpoint, type TrainingState } from '../io/model-file.js';
+import { EarlyStopping } from '../nn/callbacks.js';
 import { Conv2D } from '../nn/layers/conv2d.js';
 import type { Model } from '../nn/model.js';
 import { thousands } from '../nn/summary.js';
@@ -30,6 +31,8 @@ export const trainSpec = defineCommand({
     momentum: { type: 'number', min: 0, description: 'SGD momentum (default 0)' },
     seed: { type: 'int', default: 0, description: 'Seed of the initial weights, shuffling and dropout' },
     'validation-split': { type: 'number', default: 0, min: 0, max: 0.99, description: 'Fraction of the training set (its end) held out for validation each epoch' },
+    'early-stopping': { type: 'int', min: 0, metavar: 'patience', description: 'Stop when val_loss has not improved for this many epochs (Keras EarlyStopping; needs --validation-split)' },
+    'restore-best': { type: 'boolean', description: 'With --early-stopping: when it stops, go back to the weights of the epoch with the lowest val_loss' },
     limit: { type: 'int', min: 1, description: 'Train on the first N training samples only' },
     'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
     out: { type: 'string', short: 'o', metavar: 'file', description: 'Model file written after every epoch (default: <model>-<dataset>.wsm)' },
@@ -42,6 +45,7 @@ export const trainSpec = defineCommand({
     'weightshare train --resume seed-cnn-mnist-sample.wsm',
     'weightshare train --model mlp --epochs 1 --json > run.json',
     'weightshare train --model mlp:1000 --sharing hashed:1/64',
+    'weightshare train --validation-split 0.1 --early-stopping 2 --restore-best',
     'weightshare train --sharing conv2d_1=lowRank:8,dense=hashed:1/8',
   ],
 });
@@ -86,6 +90,9 @@ export function unsharedParamCount(m: Model): number {
   return total;
 }
 
+/** Prefix of early stopping's kept best weights in a model file (ignored when the file is loaded as a model). */
+const BEST = 'best/';
+
 /** ' (2 threads)' for the wasm engine, '' for others. */
 function engineThreads(): string {
   const be = getBackend() as unknown as { threads?: number };
@@ -99,17 +106,31 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   let model: Model;
   let state: TrainingState;
   const given = (name: string): boolean => a.given.has(name);
+  let bestWeights: Map<string, Float32Array> | undefined;
   if (f.resume) {
-    const loaded = loadModel(f.resume);
+    const contents = loadCheckpoint(f.resume);
+    const loaded = modelFromCheckpoint(contents, f.resume);
     model = loaded.model;
     const t = loaded.meta.training;
     if (!t || !model.optimizer) throw new CliError(`${f.resume}: has no training state to resume (it was not written by \`weightshare train\`)`);
+    const es = t.earlyStopping;
+    if (es && es.state.stoppedEpoch >= 0) {
+      throw new CliError(`${f.resume}: training stopped early after epoch ${es.state.stoppedEpoch + 1} (val_loss had not improved for ${es.patience} epoch${es.patience === 1 ? '' : 's'}); there is nothing to resume`);
+    }
+    if (es?.restoreBest) {
+      bestWeights = new Map();
+      for (const [k, v] of contents.tensors) if (k.startsWith(BEST)) bestWeights.set(k.slice(BEST.length), v.data as Float32Array);
+    }
     state = { ...t, epochs: given('epochs') ? f.epochs : t.epochs };
     if (given('lr') && f.lr !== undefined) model.optimizer.learningRate = f.lr;
-    for (const k of ['model', 'sharing', 'dataset', 'data', 'batch-size', 'seed', 'optimizer', 'momentum', 'validation-split', 'limit'] as const) {
+    for (const k of ['model', 'sharing', 'dataset', 'data', 'batch-size', 'seed', 'optimizer', 'momentum', 'validation-split', 'limit', 'early-stopping', 'restore-best'] as const) {
       if (given(k)) io.err.write(`note: --${k} is ignored with --resume (the run keeps its own settings)\n`);
     }
   } else {
+    if (f.earlyStopping !== undefined && !(f.validationSplit > 0)) {
+      throw new UsageError('--early-stopping watches val_loss: give --validation-split too (e.g. --validation-split 0.1)', 'train');
+    }
+    if (f.restoreBest && f.earlyStopping === undefined) throw new UsageError('--restore-best needs --early-stopping PATIENCE', 'train');
     try {
       model = createModel(f.model);
     } catch (e) {
@@ -122,8 +143,14 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     state = {
       epoch: 0, step: 0, epochs: f.epochs, batchSize: f.batchSize, seed: f.seed, dataset: f.dataset, dataDir: f.data,
       validationSplit: f.validationSplit || undefined, limit: f.limit, model: f.model, history: { epoch: [], history: {} },
+      ...(f.earlyStopping !== undefined ? {
+        earlyStopping: { patience: f.earlyStopping, restoreBest: f.restoreBest, state: { best: null, bestEpoch: -1, wait: 0, stoppedEpoch: -1 } },
+      } : {}),
     };
   }
+  const esConfig = state.earlyStopping;
+  const stopper = esConfig ? new EarlyStopping({ patience: esConfig.patience, restoreBestWeights: esConfig.restoreBest }) : undefined;
+  if (stopper && esConfig) stopper.setState(esConfig.state, bestWeights);
   const out = f.out ?? f.resume ?? `${String(state.model ?? model.name).replace(/[:,/]/g, '-')}-${state.dataset}.wsm`;
   const ds = readDataset(state.dataset ?? 'mnist-sample', state.dataDir, state.limit as number | undefined, f.testLimit);
   const step0 = (state.step as number | undefined) ?? 0;
@@ -151,14 +178,24 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   let epochStart = 0;
   let epochSamples = 0; // samples trained in this run during the current epoch
   let epochSkipped = 0; // samples of the current epoch done before a mid-epoch resume
-  const trainingState = (epoch: number, step: number): TrainingState => ({ ...state, epoch, step, history, partial: undefined });
+  const trainingState = (epoch: number, step: number): TrainingState => ({
+    ...state, epoch, step, history, partial: undefined,
+    ...(stopper && esConfig ? { earlyStopping: { ...esConfig, state: stopper.getState() } } : {}),
+  });
+  /** Saves the run (with early stopping's best weights as `best/…` tensors when it keeps them). */
+  const save = (training: TrainingState): void => {
+    const best = stopper?.bestWeights();
+    const extra = new Map([...best ?? []].map(([k, v]) => [BEST + k, { dtype: 'float32' as const, shape: [v.length], data: v }]));
+    saveModel(out, model, { training, initSeed: state.seed, extra });
+  };
   let fitHistory: History;
   let savedInRun = 0; // checkpoints this run has written to `out`
   try {
     fitHistory = await model.fit(images(ds.xTrain), labels(ds.yTrain), {
       epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, validationSplit: state.validationSplit,
       initialEpoch: state.epoch, initialStep: step0, initialPartial: state.partial as EpochPartial | undefined, shuffle: true,
-      callbacks: [{
+      // Early stopping first, so that the checkpoint of each epoch holds its updated state.
+      callbacks: [...(stopper ? [stopper] : []), {
         onTrainBegin: ({ stepsPerEpoch }) => {
           bar = undefined;
           (state as { stepsPerEpoch?: number }).stepsPerEpoch = stepsPerEpoch;
@@ -183,7 +220,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
             epoch: epoch + 1, epochs: state.epochs, seconds: secs, samplesPerSec: epochSamples / Math.max(secs, 1e-9),
             loss: logs.loss, accuracy: logs.accuracy, valLoss: logs.val_loss, valAccuracy: logs.val_accuracy,
           }));
-          saveModel(out, model, { training: trainingState(epoch + 1, 0), initSeed: state.seed });
+          save(trainingState(epoch + 1, 0));
           savedInRun++;
         },
       }],
@@ -202,11 +239,16 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   }
   if (fitHistory.stopped) {
     bar?.finish(`Epoch ${fitHistory.stopped.epoch + 1}/${state.epochs} interrupted after batch ${fitHistory.stopped.step}`);
-    saveModel(out, model, { training: { ...trainingState(fitHistory.stopped.epoch, fitHistory.stopped.step), partial: fitHistory.stopped.partial }, initSeed: state.seed });
+    save({ ...trainingState(fitHistory.stopped.epoch, fitHistory.stopped.step), partial: fitHistory.stopped.partial });
     io.err.write(`saved checkpoint ${out} (epoch ${fitHistory.stopped.epoch + 1}, batch ${fitHistory.stopped.step}); continue with: weightshare train --resume ${out}\n`);
     return 130;
   }
   const seconds = (performance.now() - started) / 1000;
+  const es = stopper?.getState();
+  if (stopper?.stopped && es) {
+    io.err.write(`Early stopping: val_loss has not improved for ${esConfig!.patience} epoch${esConfig!.patience === 1 ? '' : 's'}; stopped after epoch ${es.stoppedEpoch + 1} of ${state.epochs}; ` +
+      `best epoch ${es.bestEpoch + 1} (val_loss ${es.best!.toFixed(4)})${esConfig!.restoreBest ? ', whose weights are restored' : ''}\n`);
+  }
   const test = model.evaluate(images(ds.xTest), labels(ds.yTest), { batchSize: 256 });
   io.err.write(`Test loss: ${test.loss.toFixed(4)} - test accuracy: ${percent(test.accuracy)} on ${thousands(ds.yTest.length)} test samples (${ds.name})\n`);
   io.err.write(`Saved ${out}\n`);
@@ -223,6 +265,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     trainSamples: ds.yTrain.length, testSamples: ds.yTest.length,
     seconds, samplesPerSec: samplesDone / Math.max(seconds, 1e-9),
     history: history.history, test, out,
+    ...(es ? { earlyStopping: { ...es, restored: stopper!.stopped && esConfig!.restoreBest } } : {}),
   };
   if (f.json) io.out.write(JSON.stringify(summary, null, 2) + '\n');
   return 0;

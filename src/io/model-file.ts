@@ -2,6 +2,7 @@
 import { createOptimizer } from '../optim/index.js';
 import type { OptimizerState } from '../optim/index.js';
 import { type CompileConfig, type Model, type ModelConfig, modelFromConfig } from '../nn/model.js';
+import type { EarlyStoppingState } from '../nn/callbacks.js';
 import type { History } from '../nn/training.js';
 // Registers every built-in layer class, so that loading a model needs no other import than this module.
 import '../nn/layers/index.js';
@@ -21,6 +22,8 @@ export interface TrainingState {
   dataDir?: string;
   validationSplit?: number;
   history: History;
+  /** Early stopping's settings and state (its best epoch's weights, with restoreBest, are the file's `best/…` tensors). */
+  earlyStopping?: { patience: number; restoreBest: boolean; state: EarlyStoppingState };
   /** Free-form extras (e.g. the CLI's model name). */
   [key: string]: unknown;
 }
@@ -41,8 +44,13 @@ const O = 'optimizer/';
 /** Prefix of the maps' fixed state (codebook codes, pruning masks): `maps/<layer>/<weight>/<name>`. */
 const B = 'maps/';
 
-/** The checkpoint contents of a model: weights (as named), and, when compiled, optimizer state; `training` is stored as given. */
-export function modelToCheckpoint(m: Model, o: { training?: TrainingState; initSeed?: number; withOptimizer?: boolean } = {}): CheckpointContents {
+/**
+ * The checkpoint contents of a model: weights (as named), and, when compiled, optimizer state; `training` is stored
+ * as given; `extra` tensors (e.g. early stopping's `best/…` weights) are stored under their own names and ignored on load.
+ */
+export function modelToCheckpoint(
+  m: Model, o: { training?: TrainingState; initSeed?: number; withOptimizer?: boolean; extra?: ReadonlyMap<string, StoredTensor> } = {},
+): CheckpointContents {
   m.build();
   const tensors = new Map<string, StoredTensor>();
   const named = m.namedParameters();
@@ -61,6 +69,10 @@ export function modelToCheckpoint(m: Model, o: { training?: TrainingState; initS
     }
   }
   if (o.training) meta.training = o.training;
+  for (const [k, t] of o.extra ?? []) {
+    if (k.startsWith(W) || k.startsWith(B) || k.startsWith(O)) throw new RangeError(`modelToCheckpoint: extra tensor '${k}' uses a reserved prefix (${W}, ${O}, ${B})`);
+    tensors.set(k, t);
+  }
   return { meta, tensors };
 }
 

@@ -338,6 +338,31 @@ test('train --resume FILE --epochs 2 equals a direct 2-epoch run bit for bit', a
   assert.deepEqual(s.test, sd.test);
 });
 
+test('--early-stopping stops when val_loss stalls, restores the best epoch, resumes exactly, and refuses to resume a stopped run', async () => {
+  const common = ['--model', 'mlp', '--limit', '400', '--test-limit', '50', '--validation-split', '0.25', '--early-stopping', '1', '--restore-best'];
+  const whole = tmp('es-whole.wsm'), part = tmp('es-part.wsm');
+  const r = await run('train', ...common, '--epochs', '10', '--out', whole, '--json');
+  assert.equal(r.code, 0, r.err);
+  const s = JSON.parse(r.out) as TrainSummary & { earlyStopping: { bestEpoch: number; stoppedEpoch: number; restored: boolean; best: number } };
+  // val_loss 1.407 … 0.345 (epoch 6), 0.358 (epoch 7): stopped after epoch 7 with epoch 6's weights.
+  assert.deepEqual([s.earlyStopping.bestEpoch, s.earlyStopping.stoppedEpoch, s.earlyStopping.restored], [5, 6, true]);
+  assert.equal(s.history.val_loss!.length, 7);
+  assert.equal(s.earlyStopping.best, Math.min(...s.history.val_loss!));
+  assert.match(r.err, /^Early stopping: val_loss has not improved for 1 epoch; stopped after epoch 7 of 10; best epoch 6 \(val_loss [\d.]+\), whose weights are restored$/m);
+  // The file holds the restored weights: evaluating it gives the run's test figures.
+  const e = await run('eval', whole, '--test-limit', '50', '--json');
+  assert.deepEqual(JSON.parse(e.out).loss, s.test.loss);
+  // The same run in two parts (4 epochs, then --resume): the same stop, the same weights, bit for bit.
+  assert.equal((await run('train', ...common, '--epochs', '4', '--out', part)).code, 0);
+  const rr = await run('train', '--resume', part, '--epochs', '10', '--test-limit', '50', '--json');
+  assert.equal(rr.code, 0, rr.err);
+  assert.deepEqual(JSON.parse(rr.out).earlyStopping, s.earlyStopping);
+  assertSameWeights(part, whole);
+  assertError(await run('train', '--resume', whole, '--epochs', '12'), /es-whole\.wsm: training stopped early after epoch 7 \(val_loss had not improved for 1 epoch\); there is nothing to resume/);
+  assertUsage(await run('train', '--early-stopping', '2'), /--early-stopping watches val_loss: give --validation-split too/);
+  assertUsage(await run('train', '--validation-split', '0.1', '--restore-best'), /--restore-best needs --early-stopping PATIENCE/);
+});
+
 test('resuming a finished run without a larger --epochs is a clear error', async () => {
   const file = tmp('finished.wsm');
   assert.equal((await run('train', '--model', 'mlp', '--epochs', '1', '--limit', '64', '--test-limit', '32', '--out', file)).code, 0);
