@@ -108,7 +108,9 @@ export function predictCommand(a: ParsedArgs<typeof predictSpec>, io: Io): numbe
 
 /** "File: …" — the file's size and what takes it: weights, map state (codebook codes, masks), optimizer state, header. */
 function fileLine(stored: { fileBytes: number; tensorBytes: Map<string, number> }): string {
-  const parts: [string, string, number][] = [['weights/', 'weights', 0], ['maps/', 'map state', 0], ['optimizer/', 'optimizer state', 0]];
+  const parts: [string, string, number][] = [
+    ['weights/', 'weights', 0], ['maps/', 'map state', 0], ['optimizer/', 'optimizer state', 0], ['best/', 'early stopping\'s best weights', 0],
+  ];
   let tensors = 0;
   for (const [name, n] of stored.tensorBytes) {
     tensors += n;
