@@ -118,8 +118,17 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
       throw new CliError(`${f.resume}: training stopped early after epoch ${es.state.stoppedEpoch + 1} (val_loss had not improved for ${es.patience} epoch${es.patience === 1 ? '' : 's'}); there is nothing to resume`);
     }
     if (es?.restoreBest) {
+      // The best epoch's weights: each must be one of the model's weights, float32, of its size.
+      const sizes = new Map([...model.getWeights()].map(([k, v]) => [k, v.length]));
       bestWeights = new Map();
-      for (const [k, v] of contents.tensors) if (k.startsWith(BEST)) bestWeights.set(k.slice(BEST.length), v.data as Float32Array);
+      for (const [k, v] of contents.tensors) {
+        if (!k.startsWith(BEST)) continue;
+        const name = k.slice(BEST.length);
+        if (v.dtype !== 'float32' || sizes.get(name) !== v.data.length) {
+          throw new CliError(`${f.resume}: early stopping's tensor '${k}' (${v.dtype}, ${v.data.length} values) matches no weight of the model`);
+        }
+        bestWeights.set(name, v.data as Float32Array);
+      }
     }
     state = { ...t, epochs: given('epochs') ? f.epochs : t.epochs };
     if (given('lr') && f.lr !== undefined) model.optimizer.learningRate = f.lr;

@@ -13,7 +13,7 @@ import { evalSpec, predictSpec, summarySpec } from '../../src/cli/inspect.js';
 import { loadDataset } from '../../src/data/datasets.js';
 import { writeIdx } from '../../src/data/idx.js';
 import { writePng } from '../../src/data/png.js';
-import { loadModel, saveModel } from '../../src/io/files.js';
+import { loadCheckpoint, loadModel, saveCheckpoint, saveModel } from '../../src/io/files.js';
 import { createModel } from '../../src/nn/zoo.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -358,6 +358,13 @@ test('--early-stopping stops when val_loss stalls, restores the best epoch, resu
   assert.equal(rr.code, 0, rr.err);
   assert.deepEqual(JSON.parse(rr.out).earlyStopping, s.earlyStopping);
   assertSameWeights(part, whole);
+  // A checkpoint whose kept best weights do not fit the model is refused by name.
+  const bad = tmp('es-bad.wsm');
+  assert.equal((await run('train', ...common, '--epochs', '2', '--out', bad)).code, 0);
+  const c = loadCheckpoint(bad);
+  c.tensors.set('best/dense/kernel', { dtype: 'float32', shape: [3], data: new Float32Array(3) });
+  saveCheckpoint(bad, c);
+  assertError(await run('train', '--resume', bad, '--epochs', '4'), /es-bad\.wsm: early stopping's tensor 'best\/dense\/kernel' \(float32, 3 values\) matches no weight of the model/);
   assertError(await run('train', '--resume', whole, '--epochs', '12'), /es-whole\.wsm: training stopped early after epoch 7 \(val_loss had not improved for 1 epoch\); there is nothing to resume/);
   assertUsage(await run('train', '--early-stopping', '2'), /--early-stopping watches val_loss: give --validation-split too/);
   assertUsage(await run('train', '--validation-split', '0.1', '--restore-best'), /--restore-best needs --early-stopping PATIENCE/);
