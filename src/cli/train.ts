@@ -114,7 +114,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     const t = loaded.meta.training;
     if (!t || !model.optimizer) throw new CliError(`${f.resume}: has no training state to resume (it was not written by \`weightshare train\`)`);
     const es = t.earlyStopping;
-    if (es && es.state.stoppedEpoch >= 0) {
+    if (es?.state && es.state.stoppedEpoch >= 0) {
       throw new CliError(`${f.resume}: training stopped early after epoch ${es.state.stoppedEpoch + 1} (val_loss had not improved for ${es.patience} epoch${es.patience === 1 ? '' : 's'}); there is nothing to resume`);
     }
     if (es?.restoreBest) {
@@ -153,13 +153,13 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
       epoch: 0, step: 0, epochs: f.epochs, batchSize: f.batchSize, seed: f.seed, dataset: f.dataset, dataDir: f.data,
       validationSplit: f.validationSplit || undefined, limit: f.limit, model: f.model, history: { epoch: [], history: {} },
       ...(f.earlyStopping !== undefined ? {
-        earlyStopping: { patience: f.earlyStopping, restoreBest: f.restoreBest, state: { best: null, bestEpoch: -1, wait: 0, stoppedEpoch: -1 } },
+        earlyStopping: { patience: f.earlyStopping, restoreBest: f.restoreBest },
       } : {}),
     };
   }
   const esConfig = state.earlyStopping;
   const stopper = esConfig ? new EarlyStopping({ patience: esConfig.patience, restoreBestWeights: esConfig.restoreBest }) : undefined;
-  if (stopper && esConfig) stopper.setState(esConfig.state, bestWeights);
+  if (stopper && esConfig?.state) stopper.setState(esConfig.state, bestWeights);
   const out = f.out ?? f.resume ?? `${String(state.model ?? model.name).replace(/[:,/]/g, '-')}-${state.dataset}.wsm`;
   const ds = readDataset(state.dataset ?? 'mnist-sample', state.dataDir, state.limit as number | undefined, f.testLimit);
   const step0 = (state.step as number | undefined) ?? 0;

@@ -22,8 +22,8 @@ export interface TrainingState {
   dataDir?: string;
   validationSplit?: number;
   history: History;
-  /** Early stopping's settings and state (its best epoch's weights, with restoreBest, are the file's `best/…` tensors). */
-  earlyStopping?: { patience: number; restoreBest: boolean; state: EarlyStoppingState };
+  /** Early stopping's settings and, once an epoch is saved, its state (with restoreBest its best epoch's weights are the file's `best/…` tensors). */
+  earlyStopping?: { patience: number; restoreBest: boolean; state?: EarlyStoppingState };
   /** Free-form extras (e.g. the CLI's model name). */
   [key: string]: unknown;
 }

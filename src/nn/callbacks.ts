@@ -29,6 +29,9 @@ export interface EarlyStoppingState {
   stoppedEpoch: number;
 }
 
+/** The state before the first epoch. */
+const freshState = (): EarlyStoppingState => ({ best: null, bestEpoch: -1, wait: 0, stoppedEpoch: -1 });
+
 /**
  * Keras `EarlyStopping`: after each epoch compares `monitor` with the best value so far; after `patience`
  * epochs without an improvement of more than `minDelta` it sets `model.stopTraining` (never after the first
@@ -44,7 +47,7 @@ export class EarlyStopping implements Callback {
   readonly baseline: number | undefined;
   readonly restoreBestWeights: boolean;
   private model: Model | undefined;
-  private state: EarlyStoppingState = { best: null, bestEpoch: -1, wait: 0, stoppedEpoch: -1 };
+  private state = freshState();
   private weights: Map<string, Float32Array> | undefined;
   private resumed = false;
 
@@ -89,7 +92,7 @@ export class EarlyStopping implements Callback {
 
   onTrainBegin(): void {
     if (!this.resumed) {
-      this.state = { best: null, bestEpoch: -1, wait: 0, stoppedEpoch: -1 };
+      this.state = freshState();
       this.weights = undefined;
     }
     this.resumed = false;
