@@ -4,6 +4,7 @@ import { Random } from '../core/random.js';
 import { shapesEqual, type Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 import '../sharing/index.js';
+import { materialize } from '../sharing/cache.js';
 import { createMap, type MapSpec, parseMapSpec } from '../sharing/registry.js';
 import type { Parameter, WeightMap } from '../sharing/weight-map.js';
 import { type Fans, fansOf, initialize, type InitializerName } from './initializers.js';
@@ -12,10 +13,16 @@ import { type Fans, fansOf, initialize, type InitializerName } from './initializ
 export interface CallContext {
   /** Training mode (Dropout is active only then). */
   training: boolean;
-  /** Seed of this step's randomness; layers mix in their own name. */
+  /** Seed of this step's randomness; layers mix in {@link CallContext.path} (or their name). */
   seed: number;
-  /** Set on the model's last layer when the loss wants logits: a final softmax is skipped. */
+  /** Set on the model's output layer when the loss wants logits: a final softmax is skipped. */
   logits?: boolean;
+  /**
+   * Where this application of the layer sits: its name for the first use in a model, `name#k` for its k-th reuse,
+   * `parent/child` inside a layer made of layers. Layers that draw random numbers (Dropout) mix it into the seed, so
+   * every application draws its own mask.
+   */
+  path?: string;
 }
 
 /** Options every layer takes. */
@@ -26,11 +33,14 @@ export interface LayerOptions {
   seed?: number;
   /** Per-sample input shape, for the first layer of a `sequential` model (Keras `inputShape`). */
   inputShape?: readonly number[];
-  /** How each weight is shared, by weight name: `{ kernel: 'hashed:1/8' }` (default: 'dense', W = θ). */
+  /**
+   * How each weight is shared, by weight name: `{ kernel: 'hashed:1/8' }` (default: 'dense', W = θ). A layer made of
+   * layers takes its sublayers' weights by path: `{ 'query/kernel': 'lowRank:8' }`.
+   */
   maps?: Record<string, MapSpec>;
 }
 
-/** Finds a weight's map by 'layer/weight' among the layers built so far (for tying). */
+/** Finds a weight's map by 'layer/weight' (or 'layer/sublayer/…/weight') among the layers built so far (for tying). */
 export type MapResolver = (path: string) => WeightMap | undefined;
 
 /** A layer's serialised form: its registered class name and its config (JSON). */
@@ -41,32 +51,70 @@ export interface LayerSpec {
 
 /** A named weight of a layer: `conv2d/kernel`. */
 export interface NamedWeight {
+  /** The layer that owns the weight (a sublayer for a weight of a layer made of layers). */
   layer: Layer;
-  /** 'kernel', 'bias', … */
+  /** 'kernel', 'bias', … (the name within its owning layer). */
   name: string;
   map: WeightMap;
+  /** Path below the layer `weights()` was asked: 'kernel', or 'attention/query/kernel' for a sublayer's weight. */
+  path: string;
+}
+
+let nextSymbolic = 1;
+
+/** One application of a layer in a graph: the symbolic tensors it takes and the ones it makes. */
+export interface LayerNode {
+  readonly layer: Layer;
+  /** Which application of the layer this is (Keras' node index). */
+  readonly index: number;
+  readonly inputs: readonly SymbolicTensor[];
+  readonly outputs: readonly SymbolicTensor[];
 }
 
 /** A placeholder in a functional model: a model input or a layer's output, with its per-sample shape. */
 export class SymbolicTensor {
+  /** Creation order: a producer is always created before what it makes, so sorting by it is a topological order. */
+  readonly id = nextSymbolic++;
   constructor(
     /** Per-sample shape (no batch axis). */
     readonly shape: readonly number[],
-    /** The layer that produces it (undefined for a model input). */
-    readonly layer: Layer | undefined,
-    /** The layer's input (undefined for a model input). */
-    readonly input: SymbolicTensor | undefined,
+    /** The application that makes it (undefined for a model input). */
+    readonly node: LayerNode | undefined,
+    /** Which of the node's outputs it is. */
+    readonly index = 0,
+    /** The input's name (model inputs only). */
     readonly name = '',
+    /** Element type: 'float32', or 'int32' for token ids. */
+    readonly dtype: 'float32' | 'int32' = 'float32',
   ) {}
+
+  /** The layer that produces it (undefined for a model input). */
+  get layer(): Layer | undefined {
+    return this.node?.layer;
+  }
+
+  /** Keras' way to name it: `dense[0][0]` (layer, node, output), or the input's name. */
+  describe(): string {
+    return this.node ? `${this.node.layer.name || this.node.layer.defaultName}[${this.node.index}][${this.index}]` : this.name;
+  }
 }
 
-/** A model input of the given per-sample shape (Keras `Input(shape=...)`). */
-export function input(o: { shape: readonly number[]; name?: string }): SymbolicTensor {
+/** A model input of the given per-sample shape (Keras `Input(shape=...)`); `dtype: 'int32'` for token ids. */
+export function input(o: { shape: readonly number[]; name?: string; dtype?: 'float32' | 'int32' }): SymbolicTensor {
   for (const d of o.shape) if (!Number.isInteger(d) || d < 1) throw new RangeError(`input: shape must hold positive integers, got [${o.shape.join(',')}]`);
-  return new SymbolicTensor([...o.shape], undefined, undefined, o.name ?? 'input');
+  if (o.dtype !== undefined && o.dtype !== 'float32' && o.dtype !== 'int32') throw new RangeError(`input: dtype must be 'float32' or 'int32', got ${JSON.stringify(o.dtype)}`);
+  return new SymbolicTensor([...o.shape], undefined, 0, o.name ?? 'input', o.dtype ?? 'float32');
 }
 
-/** A layer: maps a batch [N, ...inputShape] to [N, ...outputShape], asking its maps for its weights. */
+/** `(None, 3, 4)`: a per-sample shape with the batch axis, as Keras prints it. */
+export function batchShape(s: readonly number[]): string {
+  return `(None, ${s.join(', ')})`;
+}
+
+/**
+ * A layer: maps a batch [N, ...inputShape] (or several) to [N, ...outputShape] (or several), asking its maps for its
+ * weights. A layer may own sublayers ({@link Layer.addLayer}); their weights are named by path.
+ */
 export abstract class Layer {
   /** The Keras class name, e.g. 'Dense'; the key of the registry. */
   abstract readonly className: string;
@@ -77,66 +125,123 @@ export abstract class Layer {
   readonly seed: number | undefined;
   /** The per-sample input shape given at construction, if any. */
   readonly declaredInputShape: number[] | undefined;
-  /** Per-sample input shape, set by build. */
-  inputShape: number[] | undefined;
+  /** Per-sample input shapes, set by build (one per input). */
+  inputShapes: number[][] | undefined;
   private readonly maps = new Map<string, WeightMap>();
+  private readonly children = new Map<string, Layer>();
   /** The sharing spec of each weight, as given (a built layer stores its maps' full configs instead). */
   readonly mapSpecs: Record<string, MapSpec>;
   private resolver: MapResolver | undefined;
+  /** Input shapes of the first application (a layer with weights must get the same shapes at every use). */
+  private appliedShapes: number[][] | undefined;
+  /** How many times {@link applyAll} connected the layer (the next node's index). */
+  private applications = 0;
 
   constructor(o: LayerOptions = {}) {
     this.name = o.name ?? '';
     this.seed = o.seed;
     this.declaredInputShape = o.inputShape ? [...o.inputShape] : undefined;
-    this.inputShape = undefined;
+    this.inputShapes = undefined;
     this.mapSpecs = { ...(o.maps ?? {}) };
     for (const s of Object.values(this.mapSpecs)) parseMapSpec(s);
   }
 
-  /** True once the weights exist. */
-  get built(): boolean {
-    return this.inputShape !== undefined;
+  /** Per-sample shape of the (first) input, set by build. */
+  get inputShape(): number[] | undefined {
+    return this.inputShapes?.[0];
   }
 
-  /** Creates the weights for a per-sample input shape (once; a second call must agree on the shape). */
-  build(inputShape: Shape, seed: number, resolve?: MapResolver): void {
-    if (this.inputShape) {
-      if (!shapesEqual(this.inputShape, inputShape)) {
-        throw new ShapeError(this.name, `layer '${this.name}' was built for inputs ${fmt(this.inputShape)} but now gets ${fmt(inputShape)}`);
+  /** True once the weights exist. */
+  get built(): boolean {
+    return this.inputShapes !== undefined;
+  }
+
+  /**
+   * True for layers without weights whose behaviour does not depend on the input shape they were first used with
+   * (Flatten, Activation, pooling, merges): they may be applied to inputs of different shapes.
+   */
+  get stateless(): boolean {
+    return false;
+  }
+
+  /**
+   * Creates the weights (and builds the sublayers) for per-sample input shapes — one shape, or one per input — once;
+   * a second call must agree on the shapes unless the layer is {@link stateless}.
+   */
+  build(inputShape: Shape | readonly Shape[], seed: number, resolve?: MapResolver): void {
+    const shapes = asShapeList(inputShape);
+    if (this.inputShapes) {
+      if (!this.stateless && !sameShapes(this.inputShapes, shapes)) {
+        throw new ShapeError(this.name, `layer '${this.name}' was built for inputs ${shapes.length > 1 ? this.inputShapes.map((s) => fmt(s)).join(', ') : fmt(this.inputShapes[0])} but now gets ${shapes.map((s) => fmt(s)).join(', ')}`);
       }
       return;
     }
-    this.outputShape(inputShape);
+    this.outputShapes(shapes);
     this.resolver = resolve;
     try {
-      this.createWeights(inputShape, new Random(this.seed ?? seed));
-      const unknown = Object.keys(this.mapSpecs).filter((k) => !this.maps.has(k));
+      this.createWeights(shapes[0], new Random(this.seed ?? seed), shapes);
+      const own = Object.keys(this.mapSpecs).filter((k) => !k.includes('/'));
+      const unknown = own.filter((k) => !this.maps.has(k));
       if (unknown.length) {
         throw new RangeError(`layer '${this.name}': maps name ${unknown.map((k) => `'${k}'`).join(', ')}, but its weights are ${[...this.maps.keys()].join(', ') || 'none'}`);
       }
     } catch (e) {
-      for (const m of this.maps.values()) m.dispose();
-      this.maps.clear();
+      this.disposeWeights();
       throw e;
     } finally {
       this.resolver = undefined;
     }
-    this.inputShape = [...inputShape];
+    this.inputShapes = shapes.map((s) => [...s]);
   }
 
-  /** Connects the layer in a functional model: checks the shape and returns the symbolic output. */
-  apply(x: SymbolicTensor): SymbolicTensor {
-    return new SymbolicTensor(this.outputShape(x.shape), this, x);
+  /**
+   * Connects the layer in a functional model: checks the shapes and returns the symbolic output. Takes one symbolic
+   * tensor or, for merge layers, an array; throws if the layer makes several outputs (use {@link applyAll}).
+   */
+  apply(x: SymbolicTensor | readonly SymbolicTensor[]): SymbolicTensor {
+    const outs = this.applyAll(x);
+    if (outs.length !== 1) throw new Error(`layer '${this.name || this.defaultName}' (${this.className}) makes ${outs.length} outputs: use applyAll`);
+    return outs[0];
   }
 
-  /** Subclasses create their weights here with {@link addWeight}. */
-  protected createWeights(_inputShape: Shape, _rng: Random): void {}
+  /** Like {@link apply}, returning every output of the layer. */
+  applyAll(x: SymbolicTensor | readonly SymbolicTensor[]): SymbolicTensor[] {
+    const xs = x instanceof SymbolicTensor ? [x] : [...x];
+    if (xs.length === 0 || xs.some((t) => !(t instanceof SymbolicTensor))) {
+      throw new TypeError(`layer '${this.name || this.defaultName}' (${this.className}): apply takes a symbolic tensor (from input() or another layer's apply) or an array of them`);
+    }
+    const shapes = xs.map((t) => t.shape);
+    const at = `node ${this.applications} of layer '${this.name || this.defaultName}', inputs from ${xs.map((t) => t.describe()).join(', ')}`;
+    if (this.appliedShapes && !this.stateless && !sameShapes(this.appliedShapes, shapes)) {
+      throw this.shapeError(`is applied again to inputs ${shapes.map((s) => batchShape(s)).join(', ')}, but its first use took ${this.appliedShapes.map((s) => batchShape(s)).join(', ')} (${at}; a layer reused at several places keeps one set of weights, so every use needs the same input shapes)`);
+    }
+    let outShapes: number[][];
+    try {
+      outShapes = this.outputShapes(shapes);
+    } catch (e) {
+      if (e instanceof ShapeError) throw new ShapeError(`layer '${this.name || this.defaultName}' (${this.className})`, `${e.message.replace(/^.*?: /, '')} (${at})`);
+      throw e;
+    }
+    this.appliedShapes ??= shapes.map((s) => [...s]);
+    const node: { layer: Layer; index: number; inputs: SymbolicTensor[]; outputs: SymbolicTensor[] } = { layer: this, index: this.applications++, inputs: xs, outputs: [] };
+    node.outputs = outShapes.map((s, i) => new SymbolicTensor(s, node, i, '', this.outputDType(xs.map((t) => t.dtype), i)));
+    return node.outputs;
+  }
+
+  /** Element type of output `index` for inputs of these types (float32 unless a layer says otherwise). */
+  outputDType(_inputs: readonly ('float32' | 'int32')[], _index: number): 'float32' | 'int32' {
+    return 'float32';
+  }
+
+  /** Subclasses create their weights (with {@link addWeight}) and sublayers (with {@link buildLayer}) here. */
+  protected createWeights(_inputShape: Shape, _rng: Random, _inputShapes: readonly Shape[]): void {}
 
   /**
    * Adds a weight of shape `shape`, held by the map its spec asks for (default dense), with θ drawn from
    * `init` (using W's fans, or `fans`) and a seed from `rng`.
    */
   protected addWeight(name: string, shape: Shape, init: InitializerName, rng: Random, fans?: Fans): WeightMap {
+    if (this.maps.has(name) || this.children.has(name)) throw new Error(`layer '${this.name}': a weight or sublayer '${name}' exists already`);
     const f = fans ?? fansOf(shape);
     const map = createMap(this.mapSpecs[name], {
       layer: this.name || this.defaultName, weight: name, shape, initializer: init, seed: rng.nextUint32(),
@@ -146,11 +251,60 @@ export abstract class Layer {
     return map;
   }
 
+  /**
+   * Makes `layer` a sublayer named `name` (call it in the constructor): its weights become this layer's
+   * `name/…`, this layer's map specs for `name/…` go to it, and it is saved as part of this layer's config
+   * (so the constructor must recreate it from the config). Returns the sublayer.
+   */
+  protected addLayer<L extends Layer>(name: string, layer: L): L {
+    if (!name || name.includes('/')) throw new RangeError(`layer '${this.name || this.defaultName}': a sublayer name must be non-empty without '/', got '${name}'`);
+    if (this.children.has(name)) throw new Error(`layer '${this.name || this.defaultName}': two sublayers are named '${name}'`);
+    layer.name = name;
+    const prefix = `${name}/`;
+    for (const [k, v] of Object.entries(this.mapSpecs)) {
+      if (!k.startsWith(prefix)) continue;
+      layer.mapSpecs[k.slice(prefix.length)] = v;
+      delete this.mapSpecs[k];
+    }
+    this.children.set(name, layer);
+    return layer;
+  }
+
+  /** Builds a sublayer for these input shapes (call it from {@link createWeights}); its seed comes from `rng`. */
+  protected buildLayer(layer: Layer, inputShape: Shape | readonly Shape[], rng: Random): void {
+    const seed = rng.nextUint32();
+    layer.build(inputShape, layer.seed ?? seed, this.resolver && ((p) => this.resolver!(p)));
+  }
+
+  /** Runs a sublayer on one tensor inside this layer's call: its context path is `<this path>/<name>`. */
+  protected callLayer(layer: Layer, x: Tensor | readonly Tensor[], ctx: CallContext): Tensor {
+    const sub: CallContext = { training: ctx.training, seed: ctx.seed, path: `${ctx.path ?? this.name}/${layer.name}` };
+    if (x instanceof Array) {
+      const ys = layer.callAll(x, sub);
+      if (ys.length !== 1) throw new Error(`layer '${layer.name}' makes ${ys.length} outputs: use callAll`);
+      return ys[0];
+    }
+    return layer.call(x as Tensor, sub);
+  }
+
+  /** The sublayers, in the order they were added. */
+  sublayers(): Layer[] {
+    return [...this.children.values()];
+  }
+
   /** The map of a weight (throws naming the layer if it does not exist). */
   weight(name: string): WeightMap {
     const m = this.maps.get(name);
     if (!m) throw new Error(`layer '${this.name}' has no weight '${name}' (built: ${this.built})`);
     return m;
+  }
+
+  /**
+   * The effective weight W of `name` for this forward pass: materialised once per model call even when the layer is
+   * applied many times (see `sharing/cache.ts`), differentiable.
+   */
+  protected w(name: string): Tensor {
+    return materialize(this.weight(name));
   }
 
   /**
@@ -167,15 +321,17 @@ export abstract class Layer {
     else this.mapSpecs[name] = map.toJSON() as MapSpec;
   }
 
-  /** The layer's weights in creation order. */
+  /** The layer's weights in creation order, then each sublayer's (named by path: `query/kernel`). */
   weights(): NamedWeight[] {
-    return [...this.maps].map(([name, map]) => ({ layer: this, name, map }));
+    const own = [...this.maps].map(([name, map]) => ({ layer: this as Layer, name, map, path: name }));
+    const sub = [...this.children].flatMap(([cn, c]) => c.weights().map((w) => ({ ...w, path: `${cn}/${w.path}` })));
+    return [...own, ...sub];
   }
 
-  /** Free parameters of all weights (each once). */
+  /** Free parameters of all weights, the sublayers' included (each once). */
   parameters(): Parameter[] {
     const seen = new Set<Parameter>();
-    for (const m of this.maps.values()) for (const p of m.parameters()) seen.add(p);
+    for (const w of this.weights()) for (const p of w.map.parameters()) seen.add(p);
     return [...seen];
   }
 
@@ -187,18 +343,37 @@ export abstract class Layer {
   /** Per-sample output shape for a per-sample input shape; throws a ShapeError naming the layer when the input does not fit. */
   abstract outputShape(inputShape: Shape): number[];
 
+  /** Per-sample output shapes for the input shapes (one per input); layers with several inputs or outputs override it. */
+  outputShapes(inputShapes: readonly Shape[]): number[][] {
+    if (inputShapes.length !== 1) throw this.shapeError(`takes one input, got ${inputShapes.length}: ${inputShapes.map((s) => batchShape(s)).join(', ')}`);
+    return [this.outputShape(inputShapes[0])];
+  }
+
   /** The forward pass on a batch [N, ...inputShape]. */
   abstract call(x: Tensor, ctx: CallContext): Tensor;
+
+  /** The forward pass on one batch per input, returning one batch per output; layers with several inputs or outputs override it. */
+  callAll(xs: readonly Tensor[], ctx: CallContext): Tensor[] {
+    if (xs.length !== 1) throw this.shapeError(`takes one input, got ${xs.length}`);
+    return [this.call(xs[0], ctx)];
+  }
 
   /** The layer's own settings (JSON); `name`, `seed`, `inputShape` are added by {@link toJSON}. */
   protected abstract config(): Record<string, unknown>;
 
-  /** Registered class name + config: enough, with the weights, to rebuild the layer. */
-  toJSON(): LayerSpec {
-    const c: Record<string, unknown> = { name: this.name, ...this.config() };
+  /** The maps of this layer's and its sublayers' non-dense weights, by path (as `maps` in the config). */
+  private mapConfigs(): Record<string, unknown> {
     const maps: Record<string, unknown> = {};
     for (const [k, m] of this.maps) if (m.kind !== 'dense') maps[k] = m.toJSON();
     for (const [k, s] of Object.entries(this.mapSpecs)) if (!this.maps.has(k)) maps[k] = parseMapSpec(s);
+    for (const [cn, c] of this.children) for (const [k, v] of Object.entries(c.mapConfigs())) maps[`${cn}/${k}`] = v;
+    return maps;
+  }
+
+  /** Registered class name + config: enough, with the weights, to rebuild the layer. */
+  toJSON(): LayerSpec {
+    const c: Record<string, unknown> = { name: this.name, ...this.config() };
+    const maps = this.mapConfigs();
     if (Object.keys(maps).length) c.maps = maps;
     if (this.seed !== undefined) c.seed = this.seed;
     if (this.declaredInputShape) c.inputShape = this.declaredInputShape;
@@ -210,12 +385,25 @@ export abstract class Layer {
     return new ShapeError(`layer '${this.name || this.defaultName}' (${this.className})`, message);
   }
 
-  /** Frees the weights. */
-  dispose(): void {
+  private disposeWeights(): void {
     for (const m of this.maps.values()) m.dispose();
     this.maps.clear();
-    this.inputShape = undefined;
+    for (const c of this.children.values()) c.dispose();
   }
+
+  /** Frees the weights (the sublayers' too). */
+  dispose(): void {
+    this.disposeWeights();
+    this.inputShapes = undefined;
+  }
+}
+
+function asShapeList(s: Shape | readonly Shape[]): number[][] {
+  return s.length > 0 && Array.isArray(s[0]) ? (s as readonly Shape[]).map((x) => [...x]) : [[...(s as Shape)]];
+}
+
+function sameShapes(a: readonly Shape[], b: readonly Shape[]): boolean {
+  return a.length === b.length && a.every((s, i) => shapesEqual(s, b[i]));
 }
 
 type LayerFactory = (config: Record<string, unknown>) => Layer;

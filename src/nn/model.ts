@@ -5,18 +5,14 @@ import type { Tensor } from '../core/tensor.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../optim/index.js';
 import type { Parameter, WeightMap } from '../sharing/weight-map.js';
 import { mixSeed } from '../core/random.js';
-import { type CallContext, input as makeInput, Layer, type LayerSpec, layerFromSpec, type NamedWeight, SymbolicTensor } from './layer.js';
+import { type GraphNode, runGraph, traceGraph } from './graph.js';
+import { batchShape, type CallContext, input as makeInput, Layer, type LayerSpec, layerFromSpec, type NamedWeight, SymbolicTensor } from './layer.js';
 import { getLoss, type Loss } from './losses.js';
 import { getMetric, type Metric } from './metrics.js';
 import { formatSummary } from './summary.js';
-import { type Data, evaluate, fit, type FitOptions, type History, type Logs, predict, trainOnBatch } from './training.js';
+import { type Data, evaluate, fit, type FitOptions, type History, type Logs, predict, predictAll, trainOnBatch } from './training.js';
 
-/** One application of a layer in the graph. */
-export interface GraphNode {
-  layer: Layer;
-  input: SymbolicTensor;
-  output: SymbolicTensor;
-}
+export type { GraphNode } from './graph.js';
 
 /** Options of {@link Model.compile} (Keras names). */
 export interface CompileOptions {
@@ -38,19 +34,42 @@ export interface CompileConfig {
   metrics: string[];
 }
 
-/** A model's config: its layers and how they connect (layer names along the chain), enough with the weights to rebuild it. */
-export interface ModelConfig {
-  className: 'Model' | 'Sequential';
+/** A symbolic tensor in a saved graph: [layer name, node (the layer's k-th use), output index], or [input name, 0, 0]. */
+export type TensorRef = [string, number, number];
+
+/** One node of a saved graph: the layer applied and the tensors it takes (Keras' inbound nodes). */
+export interface NodeConfig {
+  layer: string;
+  inbound: TensorRef[];
+}
+
+/** A model input in a saved graph. */
+export interface InputConfig {
   name: string;
-  inputShape: number[];
-  layers: LayerSpec[];
-  /** The layer names applied in order from the input to the output (a layer may appear several times: reuse). */
-  graph: string[];
+  shape: number[];
+  dtype?: 'float32' | 'int32';
 }
 
 /**
- * A model: a chain of layer applications from one input to one output (layers may be reused at several
- * depths; their weights are then shared). Build it with {@link sequential} or {@link model}.
+ * A model's config: its layers and the graph that connects them (each node names its inbound tensors), enough with
+ * the weights to rebuild it. Files from before graphs hold `inputShape` and `graph` as a list of layer names along a
+ * chain; they still load.
+ */
+export interface ModelConfig {
+  className: 'Model' | 'Sequential';
+  name: string;
+  /** The first input's per-sample shape (kept for readers of single-input models). */
+  inputShape: number[];
+  inputs?: InputConfig[];
+  layers: LayerSpec[];
+  graph: NodeConfig[] | string[];
+  outputs?: TensorRef[];
+}
+
+/**
+ * A model: a graph of layer applications from one or several inputs to one or several outputs (residual
+ * connections, merges; a layer applied at several places keeps one set of weights). Build it with {@link sequential}
+ * or {@link model}.
  */
 export class Model {
   readonly className: 'Model' | 'Sequential' = 'Model';
@@ -58,40 +77,35 @@ export class Model {
   /** Set by a callback to end `fit` after the current batch. */
   stopTraining = false;
   protected nodes: GraphNode[] = [];
-  protected inputSym: SymbolicTensor | undefined;
+  protected inputSyms: SymbolicTensor[] = [];
+  protected outputSyms: SymbolicTensor[] = [];
   private builtSeed: number | undefined;
   /** Set by compile. */
   optimizer: Optimizer | undefined;
   loss: Loss | undefined;
   metrics: Metric[] = [];
 
-  constructor(o: { inputs?: SymbolicTensor; outputs?: SymbolicTensor; name?: string } = {}) {
+  constructor(o: { inputs?: SymbolicTensor | readonly SymbolicTensor[]; outputs?: SymbolicTensor | readonly SymbolicTensor[]; name?: string } = {}) {
     this.name = o.name ?? 'model';
-    if (o.inputs && o.outputs) this.setGraph(o.inputs, o.outputs);
+    if (o.inputs && o.outputs) this.setGraph(toList(o.inputs), toList(o.outputs));
     else if (o.inputs || o.outputs) throw new Error(`model '${this.name}': give both inputs and outputs`);
   }
 
-  /** Walks back from `outputs` to `inputs` and records the chain of layer applications. */
-  protected setGraph(inputs: SymbolicTensor, outputs: SymbolicTensor): void {
-    const chain: GraphNode[] = [];
-    let s: SymbolicTensor | undefined = outputs;
-    while (s && s !== inputs) {
-      if (!s.layer || !s.input) throw new Error(`model '${this.name}': the outputs do not come from the given inputs`);
-      chain.push({ layer: s.layer, input: s.input, output: s });
-      s = s.input;
-    }
-    if (s !== inputs) throw new Error(`model '${this.name}': the outputs do not come from the given inputs`);
-    this.inputSym = inputs;
-    this.nodes = chain.reverse();
+  /** Traces the graph from `outputs` back to `inputs` (see traceGraph) and names the layers. */
+  protected setGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[]): void {
+    this.nodes = traceGraph(this.name, inputs, outputs);
+    this.inputSyms = inputs;
+    this.outputSyms = outputs;
     this.nameLayers();
   }
 
-  /** Gives unnamed layers Keras names (dense, dense_1, …) and checks names are unique. */
+  /** Gives unnamed layers Keras names (dense, dense_1, …) and checks names are unique (inputs included). */
   protected nameLayers(): void {
-    const used = new Map<string, Layer>();
+    const used = new Map<string, Layer | SymbolicTensor>();
+    for (const t of this.inputSyms) used.set(t.name, t);
     for (const l of this.layers) if (l.name) {
       const other = used.get(l.name);
-      if (other && other !== l) throw new Error(`model '${this.name}': two different layers are named '${l.name}'`);
+      if (other && other !== l) throw new Error(`model '${this.name}': two different ${other instanceof Layer ? 'layers are' : 'things (an input and a layer) are'} named '${l.name}'`);
       used.set(l.name, l);
     }
     const counts = new Map<string, number>();
@@ -118,20 +132,41 @@ export class Model {
     return l;
   }
 
-  /** Per-sample input shape. */
+  /** The model's inputs (symbolic). */
+  get inputs(): readonly SymbolicTensor[] {
+    return this.inputSyms;
+  }
+
+  /** The model's outputs (symbolic). */
+  get outputs(): readonly SymbolicTensor[] {
+    return this.outputSyms;
+  }
+
+  /** Per-sample shape of the (first) input. */
   get inputShape(): number[] {
-    if (!this.inputSym) throw new Error(`model '${this.name}' has no input shape yet: give the first layer an inputShape`);
-    return [...this.inputSym.shape];
+    if (!this.inputSyms.length) throw new Error(`model '${this.name}' has no input shape yet: give the first layer an inputShape`);
+    return [...this.inputSyms[0].shape];
   }
 
-  /** Per-sample output shape. */
+  /** Per-sample shape of the (first) output. */
   get outputShape(): number[] {
-    return this.nodes.length ? [...this.nodes[this.nodes.length - 1].output.shape] : this.inputShape;
+    return this.outputSyms.length ? [...this.outputSyms[0].shape] : this.inputShape;
   }
 
-  /** The graph's layer applications in order. */
+  /** The graph's layer applications in a topological order. */
   get graph(): readonly GraphNode[] {
     return this.nodes;
+  }
+
+  /** True when the graph is a plain chain: one input, one output, each node taking the previous node's only output. */
+  get isChain(): boolean {
+    if (this.inputSyms.length !== 1 || this.outputSyms.length !== 1) return false;
+    let prev = this.inputSyms[0];
+    for (const n of this.nodes) {
+      if (n.inputs.length !== 1 || n.outputs.length !== 1 || n.input !== prev) return false;
+      prev = n.output;
+    }
+    return prev === this.outputSyms[0];
   }
 
   get built(): boolean {
@@ -145,16 +180,16 @@ export class Model {
   build(seed = 0): this {
     if (this.builtSeed !== undefined) return this;
     const resolve = (path: string): WeightMap | undefined => {
-      const i = path.lastIndexOf('/');
+      const i = path.indexOf('/');
       const l = this.layers.find((x) => x.name === path.slice(0, i));
-      return l?.built ? l.weights().find((w) => w.name === path.slice(i + 1))?.map : undefined;
+      return l?.built ? l.weights().find((w) => w.path === path.slice(i + 1))?.map : undefined;
     };
-    for (const n of this.nodes) n.layer.build(n.input.shape, n.layer.seed ?? mixSeed(seed, n.layer.name), resolve);
+    for (const n of this.nodes) n.layer.build(n.inputs.map((s) => s.shape), n.layer.seed ?? mixSeed(seed, n.layer.name), resolve);
     this.builtSeed = seed;
     return this;
   }
 
-  /** The weights, each distinct map once, named `layer/weight` (e.g. `conv2d/kernel`). */
+  /** The weights, each distinct map once, named by path: `layer/weight` (e.g. `conv2d/kernel`), `block/query/kernel` inside a layer made of layers. */
   weights(): (NamedWeight & { path: string })[] {
     this.requireBuilt('weights');
     const seen = new Set<unknown>();
@@ -162,7 +197,7 @@ export class Model {
     for (const l of this.layers) for (const w of l.weights()) {
       if (seen.has(w.map)) continue;
       seen.add(w.map);
-      out.push({ ...w, path: `${l.name}/${w.name}` });
+      out.push({ ...w, path: `${l.name}/${w.path}` });
     }
     return out;
   }
@@ -191,28 +226,47 @@ export class Model {
     return this.namedParameters().reduce((s, p) => s + p.param.value.size, 0);
   }
 
-  /** The forward pass on a batch [N, ...inputShape]; checks the input shape and names the model when it does not fit. */
-  call(x: Tensor, ctx: CallContext = { training: false, seed: 0 }): Tensor {
+  /**
+   * The forward pass on a batch [N, ...inputShape] (or one batch per input, in the order of the model's inputs);
+   * returns the output batch. Checks the input shapes and names the model when they do not fit. For a model with
+   * several outputs use {@link callAll}.
+   */
+  call(x: Tensor | readonly Tensor[], ctx: CallContext = { training: false, seed: 0 }): Tensor {
+    if (this.outputSyms.length > 1) throw new Error(`model '${this.name}' has ${this.outputSyms.length} outputs: use callAll`);
+    return this.callAll(x, ctx)[0];
+  }
+
+  /** The forward pass, returning one batch per output. */
+  callAll(x: Tensor | readonly Tensor[], ctx: CallContext = { training: false, seed: 0 }): Tensor[] {
     this.requireBuilt('call');
-    const want = this.inputShape;
-    if (x.rank !== want.length + 1 || !shapesEqual(x.shape.slice(1), want)) {
-      throw new ShapeError(`model '${this.name}'`, `expects inputs [N, ${want.join(', ')}], got ${fmt(x.shape)} (input of layer '${this.nodes[0]?.layer.name}')`);
+    const xs = x instanceof Array ? x : [x as Tensor];
+    if (xs.length !== this.inputSyms.length) {
+      throw new ShapeError(`model '${this.name}'`, `has ${this.inputSyms.length} inputs (${this.inputSyms.map((s) => `'${s.name}' ${batchShape(s.shape)}`).join(', ')}) but got ${xs.length} tensors`);
     }
-    let y = x;
-    const last = this.nodes.length - 1;
-    this.nodes.forEach((n, i) => {
-      y = n.layer.call(y, i === last ? ctx : { ...ctx, logits: false });
+    xs.forEach((t, i) => {
+      const s = this.inputSyms[i];
+      if (t.rank !== s.shape.length + 1 || !shapesEqual(t.shape.slice(1), s.shape)) {
+        const users = this.nodes.filter((n) => n.inputs.includes(s)).map((n) => `'${n.layer.name}'`).join(', ');
+        throw new ShapeError(`model '${this.name}'`, `expects inputs [N, ${s.shape.join(', ')}], got ${fmt(t.shape)} (${this.inputSyms.length > 1 ? `input '${s.name}', ` : ''}input of layer ${users})`);
+      }
+      if (t.dtype !== s.dtype) throw new ShapeError(`model '${this.name}'`, `input '${s.name}' must be ${s.dtype}, got a ${t.dtype} tensor ${fmt(t.shape)}`);
     });
-    return y;
+    return runGraph(this.nodes, this.inputSyms, this.outputSyms, xs, ctx, this.outputSyms.length === 1 ? this.outputNode() : undefined);
   }
 
-  /** True when the last layer ends in softmax, so a cross-entropy can be computed from its logits. */
+  /** The node that makes the (first) output. */
+  private outputNode(): GraphNode | undefined {
+    return this.nodes.find((n) => n.outputs.includes(this.outputSyms[0]));
+  }
+
+  /** True when the (single) output is made by a layer ending in softmax, so a cross-entropy can be computed from its logits. */
   endsInSoftmax(): boolean {
-    const last = this.nodes[this.nodes.length - 1]?.layer as (Layer & { activation?: string }) | undefined;
-    return last?.activation === 'softmax';
+    const n = this.outputNode();
+    if (!n || n.outputs.length !== 1 || this.outputSyms.length !== 1) return false;
+    return (n.layer as Layer & { activation?: string }).activation === 'softmax';
   }
 
-  /** Sets the optimizer, loss and metrics for fit/evaluate (Keras `compile`). */
+/** Sets the optimizer, loss and metrics for fit/evaluate (Keras `compile`). */
   compile(o: CompileOptions): this {
     const loss = typeof o.loss === 'string' ? getLoss(o.loss, { fromLogits: o.fromLogits }) : o.loss;
     const metrics = (o.metrics ?? []).map((m) => getMetric(m, loss.name));
@@ -249,24 +303,29 @@ export class Model {
     }
   }
 
-  /** Trains the model (Keras `fit`); async so that progress output and signals can run between batches. */
-  fit(x: Data, y: Data, o: FitOptions = {}): Promise<History> {
+  /** Trains the model (Keras `fit`; `x` is one Data per model input, or one Data for a single input); async so that progress output and signals can run between batches. */
+  fit(x: Data | readonly Data[], y: Data, o: FitOptions = {}): Promise<History> {
     return fit(this, x, y, o);
   }
 
   /** One optimizer step on one batch (Keras `trainOnBatch`); returns the batch's loss and metrics. */
-  trainOnBatch(x: Tensor, y: Tensor, o: { seed?: number } = {}): Logs {
+  trainOnBatch(x: Tensor | Tensor[], y: Tensor, o: { seed?: number } = {}): Logs {
     return trainOnBatch(this, x, y, o);
   }
 
   /** Mean loss and metrics over (x, y) (Keras `evaluate`). */
-  evaluate(x: Data, y: Data, o: { batchSize?: number } = {}): Logs {
+  evaluate(x: Data | readonly Data[], y: Data, o: { batchSize?: number } = {}): Logs {
     return evaluate(this, x, y, o);
   }
 
   /** Outputs for every sample, [N, ...outputShape] (Keras `predict`). */
-  predict(x: Data, o: { batchSize?: number } = {}): Tensor {
+  predict(x: Data | readonly Data[], o: { batchSize?: number } = {}): Tensor {
     return predict(this, x, o);
+  }
+
+  /** Outputs for every sample, one tensor per model output. */
+  predictAll(x: Data | readonly Data[], o: { batchSize?: number } = {}): Tensor[] {
+    return predictAll(this, x, o);
   }
 
   /** Layers, output shapes and parameter counts as a printable table (Keras `summary`). */
@@ -274,14 +333,21 @@ export class Model {
     return formatSummary(this);
   }
 
-  /** The model's config (layers + graph), without weights. */
+  /** The model's config (layers + node graph), without weights. */
   toJSON(): ModelConfig {
+    const ref = (t: SymbolicTensor): TensorRef => {
+      if (!t.node) return [t.name, 0, 0];
+      const n = this.nodes.find((m) => m.outputs.includes(t))!;
+      return [n.layer.name, n.application, t.index];
+    };
     return {
       className: this.className,
       name: this.name,
       inputShape: this.inputShape,
+      inputs: this.inputSyms.map((t) => ({ name: t.name, shape: [...t.shape], ...(t.dtype !== 'float32' ? { dtype: t.dtype } : {}) })),
       layers: this.layers.map((l) => l.toJSON()),
-      graph: this.nodes.map((n) => n.layer.name),
+      graph: this.nodes.map((n) => ({ layer: n.layer.name, inbound: n.inputs.map(ref) })),
+      outputs: this.outputSyms.map(ref),
     };
   }
 
@@ -298,6 +364,10 @@ export class Model {
   }
 }
 
+function toList(t: SymbolicTensor | readonly SymbolicTensor[]): SymbolicTensor[] {
+  return t instanceof SymbolicTensor ? [t] : [...t];
+}
+
 function isOptimizer(o: Optimizer | string | OptimizerConfig): o is Optimizer {
   return typeof o === 'object' && typeof (o as Optimizer).step === 'function';
 }
@@ -305,52 +375,87 @@ function isOptimizer(o: Optimizer | string | OptimizerConfig): o is Optimizer {
 /** A linear stack of layers (Keras `Sequential`); the first layer needs `inputShape` (or pass it to sequential()). */
 export class Sequential extends Model {
   override readonly className = 'Sequential' as const;
-  private readonly stack: Layer[] = [];
 
-  constructor(layerList: Layer[] = [], o: { name?: string; inputShape?: readonly number[] } = {}) {
+  constructor(layerList: Layer[] = [], o: { name?: string; inputShape?: readonly number[]; inputDType?: 'float32' | 'int32' } = {}) {
     super({ name: o.name ?? 'sequential' });
-    if (o.inputShape) this.inputSym = makeInput({ shape: o.inputShape });
+    if (o.inputShape) this.inputSyms = [makeInput({ shape: o.inputShape, dtype: o.inputDType })];
     for (const l of layerList) this.add(l);
   }
 
   /** Appends a layer (Keras `add`); its input shape must fit the previous output. */
   add(layer: Layer): this {
     if (this.built) throw new Error(`model '${this.name}': cannot add layers after it was built`);
-    if (!this.inputSym) {
+    if (!this.inputSyms.length) {
       if (!layer.declaredInputShape) throw new Error(`model '${this.name}': the first layer needs an inputShape (e.g. { inputShape: [28, 28, 1] })`);
-      this.inputSym = makeInput({ shape: layer.declaredInputShape });
+      this.inputSyms = [makeInput({ shape: layer.declaredInputShape })];
     }
-    const prev = this.nodes.length ? this.nodes[this.nodes.length - 1].output : this.inputSym;
-    this.stack.push(layer);
-    this.nodes.push({ layer, input: prev, output: layer.apply(prev) });
+    const prev = this.nodes.length ? this.nodes[this.nodes.length - 1].output : this.inputSyms[0];
+    const out = layer.apply(prev);
+    const application = this.nodes.filter((n) => n.layer === layer).length;
+    this.nodes.push({ layer, application, inputs: [prev], outputs: [out], input: prev, output: out });
+    this.outputSyms = [out];
     this.nameLayers();
     return this;
   }
 }
 
 /** A linear stack of layers: `sequential([layers.dense({ units: 10, inputShape: [784] })])`. */
-export function sequential(layerList: Layer[] = [], o: { name?: string; inputShape?: readonly number[] } = {}): Sequential {
+export function sequential(layerList: Layer[] = [], o: { name?: string; inputShape?: readonly number[]; inputDType?: 'float32' | 'int32' } = {}): Sequential {
   return new Sequential(layerList, o);
 }
 
-/** A functional model from an input and an output (Keras `Model(inputs, outputs)`). */
-export function model(o: { inputs: SymbolicTensor; outputs: SymbolicTensor; name?: string }): Model {
+/**
+ * A functional model from its inputs and outputs (Keras `Model(inputs, outputs)`): one symbolic tensor or an array
+ * of each. Every layer applied on the way from the inputs to the outputs belongs to the model.
+ */
+export function model(o: { inputs: SymbolicTensor | readonly SymbolicTensor[]; outputs: SymbolicTensor | readonly SymbolicTensor[]; name?: string }): Model {
   return new Model(o);
 }
 
-/** Rebuilds a model (unbuilt, weights not yet created) from its config. */
+/** Rebuilds a model (unbuilt, weights not yet created) from its config; throws naming the node that does not fit. */
 export function modelFromConfig(c: ModelConfig): Model {
+  if (!c || typeof c !== 'object') throw new Error('model config must be an object');
   if (c.className !== 'Model' && c.className !== 'Sequential') throw new Error(`unknown model class '${String(c.className)}'`);
+  if (!Array.isArray(c.layers) || !Array.isArray(c.graph)) throw new Error(`model config '${String(c.name)}' needs 'layers' and 'graph' arrays`);
   const byName = new Map<string, Layer>();
-  for (const spec of c.layers) byName.set(String(spec.config.name), layerFromSpec(spec));
-  const chain = c.graph.map((n) => {
-    const l = byName.get(n);
-    if (!l) throw new Error(`model config: graph names layer '${n}' that is not among its layers`);
+  for (const spec of c.layers) {
+    const name = String(spec?.config?.name);
+    if (byName.has(name)) throw new Error(`model config: two layers are named '${name}'`);
+    byName.set(name, layerFromSpec(spec));
+  }
+  const layerNamed = (n: unknown, where: string): Layer => {
+    const l = byName.get(String(n));
+    if (!l) throw new Error(`model config: ${where} names layer '${String(n)}' that is not among its layers (${[...byName.keys()].join(', ')})`);
     return l;
+  };
+  const legacy = c.graph.every((n) => typeof n === 'string');
+  const firstInput = legacy ? { shape: c.inputShape, dtype: undefined } : (c.inputs?.[0] ?? { shape: c.inputShape, dtype: undefined });
+  if (c.className === 'Sequential' || legacy) {
+    // A Sequential's graph is its chain; files from before graphs hold the layer names along a chain.
+    const chain = (c.graph as (string | NodeConfig)[]).map((n, k) => layerNamed(typeof n === 'string' ? n : n?.layer, `node ${k}`));
+    if (c.className === 'Sequential') return new Sequential(chain, { name: c.name, inputShape: firstInput.shape, inputDType: firstInput.dtype });
+    const inp = makeInput({ shape: c.inputShape });
+    let s = inp;
+    for (const l of chain) s = l.apply(s);
+    return new Model({ inputs: inp, outputs: s, name: c.name });
+  }
+  const inputs = (c.inputs ?? [{ name: 'input', shape: c.inputShape }]).map((i) => makeInput({ shape: i.shape, name: i.name, dtype: i.dtype }));
+  const tensors = new Map<string, SymbolicTensor>(inputs.map((t) => [`${t.name}/0/0`, t]));
+  const uses = new Map<Layer, number>();
+  const lookup = (r: unknown, where: string): SymbolicTensor => {
+    const t = Array.isArray(r) && r.length === 3 ? tensors.get(`${r[0]}/${r[1]}/${r[2]}`) : undefined;
+    if (!t) throw new Error(`model config: ${where} takes ${JSON.stringify(r)}, which is no input and no output of an earlier node (is the graph out of order or cyclic?)`);
+    return t;
+  };
+  (c.graph as NodeConfig[]).forEach((n, k) => {
+    if (!n || typeof n !== 'object' || !Array.isArray(n.inbound) || n.inbound.length === 0) throw new Error(`model config: node ${k} must be { layer, inbound: [[name, node, index], …] }, got ${JSON.stringify(n)}`);
+    const l = layerNamed(n.layer, `node ${k}`);
+    const app = uses.get(l) ?? 0;
+    const ins = n.inbound.map((r) => lookup(r, `node ${k} (layer '${l.name}', use ${app})`));
+    const outs = l.applyAll(ins);
+    uses.set(l, app + 1);
+    outs.forEach((t, i) => tensors.set(`${l.name}/${app}/${i}`, t));
   });
-  if (c.className === 'Sequential') return new Sequential(chain, { name: c.name, inputShape: c.inputShape });
-  const inp = makeInput({ shape: c.inputShape });
-  let s = inp;
-  for (const l of chain) s = l.apply(s);
-  return new Model({ inputs: inp, outputs: s, name: c.name });
+  const outputs = (c.outputs ?? []).map((r) => lookup(r, 'the model\'s outputs'));
+  return new Model({ inputs, outputs, name: c.name });
 }

@@ -36,11 +36,19 @@ function layerStats(l: Model['layers'][number]): { virtual: number; free: number
 export function formatSummary(m: Model): string {
   m.build();
   const sharing = m.layers.some((l) => layerStats(l).shared);
-  const head = sharing ? ['Layer (type)', 'Output Shape', 'Param #', 'Virtual #', 'Map', 'Bits'] : ['Layer (type)', 'Output Shape', 'Param #'];
+  // Keras adds "Connected to" (and the input rows) for functional models that are not a plain chain.
+  const graph = !m.isChain;
+  const head = ['Layer (type)', 'Output Shape', 'Param #', ...(sharing ? ['Virtual #', 'Map', 'Bits'] : []), ...(graph ? ['Connected to'] : [])];
   const rows: string[][] = [];
   const counted = new Set<unknown>();
   let virtualTotal = 0;
   let bitsTotal = 0;
+  const refOf = (t: Model['inputs'][number]): string => {
+    if (!t.node) return t.name;
+    const n = m.graph.find((g) => g.outputs.includes(t))!;
+    return `${n.layer.name}[${n.application}][${t.index}]`;
+  };
+  if (graph) for (const t of m.inputs) rows.push([`${t.name} (InputLayer)`, `(None, ${t.shape.join(', ')})`, '0', ...(sharing ? ['', '', ''] : []), '-']);
   for (const n of m.graph) {
     const l = n.layer;
     const reused = counted.has(l);
@@ -50,15 +58,17 @@ export function formatSummary(m: Model): string {
       virtualTotal += st.virtual;
       bitsTotal += st.bits;
     }
-    const row = [`${l.name} (${l.className})`, `(None, ${n.output.shape.join(', ')})`, reused ? '(shared)' : thousands(st.free)];
+    const shape = n.outputs.map((o) => `(None, ${o.shape.join(', ')})`).join(', ');
+    const row = [`${l.name} (${l.className})`, shape, reused ? '(shared)' : thousands(st.free)];
     if (sharing) {
       const kinds = [...new Set(l.weights().map((w) => w.map.kind))].join('+') || '-';
       row.push(reused ? '' : thousands(st.virtual), kinds, reused ? '' : thousands(st.bits));
     }
+    if (graph) row.push(n.inputs.map(refOf).join(', '));
     rows.push(row);
   }
   const w = head.map((_, i) => Math.max(head[i].length, ...rows.map((r) => r[i].length)) + 2);
-  const right = new Set([2, 3, 5]);
+  const right = new Set(sharing ? [2, 3, 5] : [2]);
   const line = (r: string[]): string => r.map((c, i) => (right.has(i) ? c.padStart(w[i] - 2) + '  ' : c.padEnd(w[i]))).join('').trimEnd();
   const width = w.reduce((a, b) => a + b, 0) - 2;
   const total = m.countParams();

@@ -121,12 +121,29 @@ class Rows {
   }
 }
 
-function checkPair(m: Model, x: Rows, y: Rows): void {
-  if (x.n !== y.n) throw new ShapeError(`model '${m.name}'`, `${x.n} input samples but ${y.n} targets`);
-  const want = m.inputShape;
-  if (x.sampleShape.length !== want.length || x.sampleShape.some((d, i) => d !== want[i])) {
-    throw new ShapeError(`model '${m.name}'`, `expects inputs [N, ${want.join(', ')}], got [${x.n}, ${x.sampleShape.join(', ')}] (input of layer '${m.graph[0]?.layer.name}')`);
+/** One Rows per model input: `x` is one Data for a single-input model, an array (in the model's input order) otherwise. */
+function inputRows(m: Model, x: Data | readonly Data[], what: string): Rows[] {
+  const list = Array.isArray(x) ? (x as readonly Data[]) : [x as Data];
+  const ins = m.inputs;
+  if (list.length !== ins.length) {
+    throw new ShapeError(`model '${m.name}'`, `has ${ins.length} input${ins.length > 1 ? 's' : ''} (${ins.map((s) => `'${s.name}'`).join(', ')}) but ${what} gives ${list.length}`);
   }
+  const rows = list.map((d, i) => new Rows(d, ins.length > 1 ? `${what}[${i}]` : what));
+  rows.forEach((r, i) => {
+    const s = ins[i];
+    if (r.n !== rows[0].n) throw new ShapeError(`model '${m.name}'`, `input '${s.name}' has ${r.n} samples but input '${ins[0].name}' has ${rows[0].n}`);
+    if (r.sampleShape.length !== s.shape.length || r.sampleShape.some((d, k) => d !== s.shape[k])) {
+      const users = m.graph.filter((n) => n.inputs.includes(s)).map((n) => `'${n.layer.name}'`).join(', ');
+      throw new ShapeError(`model '${m.name}'`, `expects inputs [N, ${s.shape.join(', ')}], got [${r.n}, ${r.sampleShape.join(', ')}] (${ins.length > 1 ? `input '${s.name}', ` : ''}input of layer ${users})`);
+    }
+    if (r.dtype !== s.dtype) throw new DTypeError(`model '${m.name}'`, `input '${s.name}' must be ${s.dtype}, got ${r.dtype} data`);
+  });
+  return rows;
+}
+
+function checkPair(m: Model, xs: Rows[], y: Rows): void {
+  if (m.outputs.length !== 1) throw new Error(`model '${m.name}' has ${m.outputs.length} outputs: fit and evaluate train and score models with one output`);
+  if (xs[0].n !== y.n) throw new ShapeError(`model '${m.name}'`, `${xs[0].n} input samples but ${y.n} targets`);
   const loss = m.loss!;
   if (loss.labelDType === 'int32') {
     if (y.dtype !== 'int32') throw new DTypeError(loss.name, `labels must be int32 class indices, got ${y.dtype}`);
@@ -143,7 +160,7 @@ function requireCompiled(m: Model, what: string): void {
 }
 
 /** Loss and metrics of one batch; with `train`, also one optimizer step (skipped when the loss is not finite). */
-function runBatch(m: Model, xb: Tensor, yb: Tensor, train: boolean, seed: number): { loss: number; metrics: { sum: number; count: number }[] } {
+function runBatch(m: Model, xb: Tensor | Tensor[], yb: Tensor, train: boolean, seed: number): { loss: number; metrics: { sum: number; count: number }[] } {
   const loss = m.loss!;
   const logits = loss.fusesSoftmax && !loss.fromLogits && m.endsInSoftmax();
   return tidy(() => {
@@ -164,7 +181,7 @@ function runBatch(m: Model, xb: Tensor, yb: Tensor, train: boolean, seed: number
 }
 
 /** Keras `train_on_batch`: one optimizer step on a batch; returns its loss and metrics (the step is skipped if the loss is not finite). */
-export function trainOnBatch(m: Model, x: Tensor, y: Tensor, o: { seed?: number } = {}): Logs {
+export function trainOnBatch(m: Model, x: Tensor | Tensor[], y: Tensor, o: { seed?: number } = {}): Logs {
   requireCompiled(m, 'trainOnBatch');
   m.build();
   const r = runBatch(m, x, y, true, o.seed ?? mixSeed(0, `step:${m.optimizer!.iterations}`));
@@ -188,16 +205,16 @@ function forEachBatch(rows: Rows[], batchSize: number, visit: (batch: Tensor[], 
   }
 }
 
-function evaluateRows(m: Model, x: Rows, y: Rows, batchSize: number): Logs {
+function evaluateRows(m: Model, xs: Rows[], y: Rows, batchSize: number): Logs {
   let lossSum = 0;
   const sums = m.metrics.map(() => 0);
   const counts = m.metrics.map(() => 0);
-  forEachBatch([x, y], batchSize, ([xb, yb]) => {
-    const r = runBatch(m, xb, yb, false, 0);
-    lossSum += r.loss * xb.shape[0];
+  forEachBatch([y, ...xs], batchSize, ([yb, ...xb]) => {
+    const r = runBatch(m, unwrap(xb), yb, false, 0);
+    lossSum += r.loss * yb.shape[0];
     r.metrics.forEach((s, i) => { sums[i] += s.sum; counts[i] += s.count; });
   });
-  const logs: Logs = { loss: lossSum / Math.max(1, x.n) };
+  const logs: Logs = { loss: lossSum / Math.max(1, y.n) };
   m.metrics.forEach((mt, i) => { logs[mt.name] = sums[i] / Math.max(1, counts[i]); });
   return logs;
 }
@@ -210,29 +227,30 @@ function positiveInt(what: string, v: number): number {
 const yieldNow = (): Promise<void> => new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
 
 /** Keras `fit`: trains `m` on (x, y); see {@link FitOptions}. Async so that signals, timers and progress output can run. */
-export async function fit(m: Model, xData: Data, yData: Data, o: FitOptions = {}): Promise<History> {
+export async function fit(m: Model, xData: Data | readonly Data[], yData: Data, o: FitOptions = {}): Promise<History> {
   requireCompiled(m, 'fit');
   m.build();
   const epochs = positiveInt('epochs', o.epochs ?? 1);
   const batchSize = positiveInt('batchSize', o.batchSize ?? 32);
   const seed = o.seed ?? 0;
   const initialEpoch = o.initialEpoch ?? 0;
-  let x = new Rows(xData, 'fit: x');
+  let xs = inputRows(m, xData, 'fit: x');
   let y = new Rows(yData, 'fit: y');
-  checkPair(m, x, y);
-  let val: [Rows, Rows] | undefined;
+  checkPair(m, xs, y);
+  let val: [Rows[], Rows] | undefined;
   if (o.validationData) {
-    val = [new Rows(o.validationData[0], 'fit: validation x'), new Rows(o.validationData[1], 'fit: validation y')];
+    val = [inputRows(m, o.validationData[0], 'fit: validation x'), new Rows(o.validationData[1], 'fit: validation y')];
     checkPair(m, val[0], val[1]);
   } else if (o.validationSplit) {
     const f = o.validationSplit;
     if (!(f > 0 && f < 1)) throw new RangeError(`fit: validationSplit must be in (0, 1), got ${f}`);
-    const cut = Math.floor(x.n * (1 - f));
-    if (cut < 1 || cut >= x.n) throw new RangeError(`fit: validationSplit ${f} of ${x.n} samples leaves an empty part`);
-    val = [new Rows(x.range(cut, x.n), 'fit: validation x'), new Rows(y.range(cut, y.n), 'fit: validation y')];
-    x = new Rows(x.range(0, cut), 'fit: x');
+    const cut = Math.floor(y.n * (1 - f));
+    if (cut < 1 || cut >= y.n) throw new RangeError(`fit: validationSplit ${f} of ${y.n} samples leaves an empty part`);
+    val = [xs.map((x) => new Rows(x.range(cut, x.n), 'fit: validation x')), new Rows(y.range(cut, y.n), 'fit: validation y')];
+    xs = xs.map((x) => new Rows(x.range(0, cut), 'fit: x'));
     y = new Rows(y.range(0, cut), 'fit: y');
   }
+  const x = { n: y.n };
   const steps = Math.ceil(x.n / batchSize);
   const history: History = { epoch: [], history: {} };
   const cbs = o.callbacks ?? [];
@@ -262,13 +280,13 @@ export async function fit(m: Model, xData: Data, yData: Data, o: FitOptions = {}
     let done = first;
     for (let step = first; step < steps && !m.stopTraining; step++) {
       const idx = order.subarray(step * batchSize, Math.min(x.n, (step + 1) * batchSize));
-      const xb = x.take(idx);
+      const xb = xs.map((x) => x.take(idx));
       const yb = y.take(idx);
       let r: ReturnType<typeof runBatch>;
       try {
-        r = runBatch(m, xb, yb, true, mixSeed(seed, `step:${m.optimizer!.iterations}`));
+        r = runBatch(m, unwrap(xb), yb, true, mixSeed(seed, `step:${m.optimizer!.iterations}`));
       } finally {
-        xb.dispose();
+        for (const t of xb) t.dispose();
         yb.dispose();
       }
       if (!Number.isFinite(r.loss)) throw new NonFiniteLossError(epoch, step, r.loss);
@@ -317,27 +335,41 @@ export function epochOrder(n: number, shuffle: boolean, seed: number, epoch: num
 }
 
 /** Keras `evaluate`: mean loss and metrics over (x, y). */
-export function evaluate(m: Model, xData: Data, yData: Data, o: { batchSize?: number } = {}): Logs {
+export function evaluate(m: Model, xData: Data | readonly Data[], yData: Data, o: { batchSize?: number } = {}): Logs {
   requireCompiled(m, 'evaluate');
   m.build();
-  const x = new Rows(xData, 'evaluate: x');
+  const xs = inputRows(m, xData, 'evaluate: x');
   const y = new Rows(yData, 'evaluate: y');
-  checkPair(m, x, y);
-  return evaluateRows(m, x, y, positiveInt('batchSize', o.batchSize ?? 32));
+  checkPair(m, xs, y);
+  return evaluateRows(m, xs, y, positiveInt('batchSize', o.batchSize ?? 32));
 }
 
-/** Keras `predict`: the model's outputs for every sample, [N, ...outputShape], computed in batches. */
-export function predict(m: Model, xData: Data, o: { batchSize?: number } = {}): Tensor {
+/** Keras `predict`: the model's outputs for every sample, [N, ...outputShape], computed in batches (one tensor per output with {@link predictAll}). */
+export function predict(m: Model, xData: Data | readonly Data[], o: { batchSize?: number } = {}): Tensor {
+  if (m.outputs.length !== 1) throw new Error(`model '${m.name}' has ${m.outputs.length} outputs: use predictAll`);
+  return predictAll(m, xData, o)[0];
+}
+
+/** The model's outputs for every sample, one tensor [N, ...outputShape] per output, computed in batches. */
+export function predictAll(m: Model, xData: Data | readonly Data[], o: { batchSize?: number } = {}): Tensor[] {
   m.build();
-  const x = new Rows(xData, 'predict: x');
+  const xs = inputRows(m, xData, 'predict: x');
   const bs = positiveInt('batchSize', o.batchSize ?? 32);
-  const outShape = m.outputShape;
-  const rowSize = outShape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(x.n * rowSize);
-  forEachBatch([x], bs, ([xb], start) => {
-    const y = tidy(() => m.call(xb));
-    out.set(y.f32(), start * rowSize);
-    y.dispose();
+  const n = xs[0].n;
+  const shapes = m.outputs.map((s) => s.shape);
+  const rowSizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
+  const outs = shapes.map((_, i) => new Float32Array(n * rowSizes[i]));
+  forEachBatch(xs, bs, (xb, start) => {
+    const ys = tidy(() => m.callAll(unwrap(xb)));
+    ys.forEach((y, i) => {
+      outs[i].set(y.f32(), start * rowSizes[i]);
+      y.dispose();
+    });
   });
-  return tensor(out, [x.n, ...outShape]);
+  return shapes.map((s, i) => tensor(outs[i], [n, ...s]));
+}
+
+/** A single tensor as itself, several as the array (what Model.call takes). */
+function unwrap(xs: Tensor[]): Tensor | Tensor[] {
+  return xs.length === 1 ? xs[0] : xs;
 }

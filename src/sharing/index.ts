@@ -2,6 +2,7 @@
 export { Parameter } from './weight-map.js';
 export type { WeightMap, WeightMapConfig, WeightMapStats } from './weight-map.js';
 export { DenseMap } from './dense.js';
+export { materialize, withWeightCache } from './cache.js';
 export { createMap, parseMapSpec, registerMap, mapKinds, SharingError, hash32 } from './registry.js';
 export type { MapSpec, MapConfig, MapContext, MapFactory } from './registry.js';
 export { HashedMap } from './hashed.js';

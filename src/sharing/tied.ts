@@ -3,6 +3,7 @@ import { transpose } from '../core/ops/index.js';
 import { fmt } from '../core/errors.js';
 import { shapesEqual, type Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
+import { materialize } from './cache.js';
 import { type MapConfig, type MapContext, registerMap, SharingError } from './registry.js';
 import type { Parameter, WeightMap, WeightMapConfig, WeightMapStats } from './weight-map.js';
 
@@ -20,7 +21,7 @@ export class TiedMap implements WeightMap {
   }
 
   materialize(): Tensor {
-    const w = this.source.materialize();
+    const w = materialize(this.source);
     return this.transposed ? transpose(w) : w;
   }
 

@@ -28,7 +28,7 @@ export interface WeightMapConfig {
   [key: string]: unknown;
 }
 
-/** φ: free parameters θ ─► effective weight W. Layers only ever call `materialize()`. */
+/** φ: free parameters θ ─► effective weight W. Layers ask for W through `materialize(map)` of `cache.ts` (once per forward pass). */
 export interface WeightMap {
   readonly kind: string;
   /** Shape of W. */

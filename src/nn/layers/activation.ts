@@ -18,6 +18,10 @@ export class Activation extends Layer {
     super(o);
     this.activation = activationName(o.activation, `layer '${o.name ?? 'activation'}'`);
   }
+  override get stateless(): boolean {
+    return true;
+  }
+
   outputShape(s: Shape): number[] {
     return [...s];
   }

@@ -95,9 +95,9 @@ export class Conv2D extends WindowedLayer {
   }
 
   call(x: Tensor, ctx: CallContext): Tensor {
-    const w = this.weight('kernel').materialize();
+    const w = this.w('kernel');
     const y = conv2d(x, w, { strides: this.strides, padding: this.padding, dilations: this.dilationRate });
-    return biasActivate(y, this.useBias ? this.weight('bias').materialize() : undefined, this.activation, ctx.logits);
+    return biasActivate(y, this.useBias ? this.w('bias') : undefined, this.activation, ctx.logits);
   }
 
   protected config(): Record<string, unknown> {

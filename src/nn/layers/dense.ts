@@ -47,8 +47,8 @@ export class Dense extends Layer {
   }
 
   call(x: Tensor, ctx: CallContext): Tensor {
-    const w = this.weight('kernel').materialize();
-    const b = this.useBias ? this.weight('bias').materialize() : undefined;
+    const w = this.w('kernel');
+    const b = this.useBias ? this.w('bias') : undefined;
     const flat = x.rank === 2 ? x : reshape(x, [x.size / x.shape[x.rank - 1], x.shape[x.rank - 1]]);
     let y = biasActivate(matmul(flat, w), b, this.activation, ctx.logits);
     if (x.rank !== 2) y = reshape(y, [...x.shape.slice(0, -1), this.units]);

@@ -10,7 +10,11 @@ export interface DropoutOptions extends LayerOptions {
   rate: number;
 }
 
-/** Inverted dropout; the mask is drawn from the step's seed mixed with the layer's name, so runs are reproducible. */
+/**
+ * Inverted dropout; the mask is drawn from the step's seed mixed with the application's path (the layer's name at its
+ * first use, `name#k` at its k-th reuse, `block/dropout` inside a block), so runs are reproducible and every use of
+ * one layer draws its own mask.
+ */
 export class Dropout extends Layer {
   readonly className = 'Dropout';
   readonly defaultName = 'dropout';
@@ -22,12 +26,16 @@ export class Dropout extends Layer {
     }
     this.rate = o.rate;
   }
+  override get stateless(): boolean {
+    return true;
+  }
+
   outputShape(s: Shape): number[] {
     return [...s];
   }
   call(x: Tensor, ctx: CallContext): Tensor {
     if (!ctx.training || this.rate === 0) return x;
-    const u = randomUniform(x.shape, { seed: mixSeed(ctx.seed, this.name) });
+    const u = randomUniform(x.shape, { seed: mixSeed(ctx.seed, ctx.path ?? this.name) });
     const keepMask = greaterEqual(u, this.rate);
     return mul(x, mul(keepMask, 1 / (1 - this.rate)));
   }

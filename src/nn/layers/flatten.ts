@@ -11,6 +11,10 @@ export class Flatten extends Layer {
   constructor(o: LayerOptions = {}) {
     super(o);
   }
+  override get stateless(): boolean {
+    return true;
+  }
+
   outputShape(s: Shape): number[] {
     return [sizeOf(s)];
   }

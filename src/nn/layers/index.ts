@@ -5,11 +5,12 @@ import { Dense, type DenseOptions } from './dense.js';
 import { Dropout, type DropoutOptions } from './dropout.js';
 import { Flatten } from './flatten.js';
 import { LocallyConnected2D, type LocallyConnected2DOptions } from './locally-connected2d.js';
+import { Add, Average, Concatenate, type ConcatenateOptions, Multiply, Subtract } from './merge.js';
 import { AveragePooling2D, MaxPooling2D, type Pooling2DOptions } from './pooling.js';
 import type { LayerOptions } from '../layer.js';
 
-export { Activation, Conv2D, Dense, Dropout, Flatten, LocallyConnected2D, AveragePooling2D, MaxPooling2D };
-export type { ActivationOptions, Conv2DLayerOptions, DenseOptions, DropoutOptions, LocallyConnected2DOptions, Pooling2DOptions };
+export { Activation, Conv2D, Dense, Dropout, Flatten, LocallyConnected2D, AveragePooling2D, MaxPooling2D, Add, Subtract, Multiply, Average, Concatenate };
+export type { ActivationOptions, ConcatenateOptions, Conv2DLayerOptions, DenseOptions, DropoutOptions, LocallyConnected2DOptions, Pooling2DOptions };
 
 /** Layer factories with Keras names in camelCase. */
 export const layers = {
@@ -21,4 +22,9 @@ export const layers = {
   flatten: (o: LayerOptions = {}): Flatten => new Flatten(o),
   dropout: (o: DropoutOptions): Dropout => new Dropout(o),
   activation: (o: ActivationOptions): Activation => new Activation(o),
+  add: (o: LayerOptions = {}): Add => new Add(o),
+  subtract: (o: LayerOptions = {}): Subtract => new Subtract(o),
+  multiply: (o: LayerOptions = {}): Multiply => new Multiply(o),
+  average: (o: LayerOptions = {}): Average => new Average(o),
+  concatenate: (o: ConcatenateOptions = {}): Concatenate => new Concatenate(o),
 };

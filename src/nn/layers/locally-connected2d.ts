@@ -57,9 +57,9 @@ export class LocallyConnected2D extends WindowedLayer {
     const n = x.shape[0];
     const patches = conv2d(x, this.patchFilter!, { strides: this.strides, padding: this.padding });
     const byPosition = transpose(reshape(patches, [n, oh * ow, k]), [1, 0, 2]);
-    const y = transpose(matmul(byPosition, this.weight('kernel').materialize()), [1, 0, 2]);
+    const y = transpose(matmul(byPosition, this.w('kernel')), [1, 0, 2]);
     let out = reshape(y, [n, oh, ow, this.filters]);
-    if (this.useBias) out = add(out, this.weight('bias').materialize());
+    if (this.useBias) out = add(out, this.w('bias'));
     return activate(out, this.activation, ctx.logits);
   }
 

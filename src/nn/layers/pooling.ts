@@ -25,6 +25,10 @@ abstract class Pooling2D extends Layer {
     this.padding = paddingOption(n, o.padding);
   }
 
+  override get stateless(): boolean {
+    return true;
+  }
+
   outputShape(s: Shape): number[] {
     if (s.length !== 3) throw this.shapeError(`needs inputs [N, H, W, C], got per-sample shape [${s.join(',')}]`);
     try {

@@ -1,0 +1,93 @@
+// The layer graph of a functional model: tracing symbolic tensors back to the inputs, in topological order, and running it.
+import { ShapeError } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
+import { withWeightCache } from '../sharing/cache.js';
+import { batchShape, type CallContext, type Layer, SymbolicTensor } from './layer.js';
+
+/** One application of a layer in a model's graph. */
+export interface GraphNode {
+  layer: Layer;
+  /** Which use of the layer this is within the graph (0 for the first; a reused layer has several nodes). */
+  application: number;
+  inputs: readonly SymbolicTensor[];
+  outputs: readonly SymbolicTensor[];
+  /** The first input (every layer has at least one). */
+  input: SymbolicTensor;
+  /** The first output. */
+  output: SymbolicTensor;
+}
+
+/**
+ * The applications between `inputs` and `outputs`, in creation order (a topological order: a node is created after
+ * the tensors it takes). Throws, naming the model, the layer and the node, when an output needs a tensor that does not
+ * come from the inputs, or an input reaches no output.
+ */
+export function traceGraph(modelName: string, inputs: readonly SymbolicTensor[], outputs: readonly SymbolicTensor[]): GraphNode[] {
+  const where = `model '${modelName}'`;
+  if (inputs.length === 0 || outputs.length === 0) throw new Error(`${where}: needs at least one input and one output`);
+  for (const t of [...inputs, ...outputs]) {
+    if (!(t instanceof SymbolicTensor)) throw new TypeError(`${where}: inputs and outputs must be symbolic tensors (from input() and layer.apply())`);
+  }
+  const names = new Set<string>();
+  for (const t of inputs) {
+    if (t.node) throw new Error(`${where}: inputs must come from input(), but one is the output ${t.describe()}`);
+    if (names.has(t.name)) throw new Error(`${where}: two inputs are named '${t.name}' (give each input a name)`);
+    names.add(t.name);
+  }
+  const given = new Set(inputs);
+  const reached = new Set<SymbolicTensor>();
+  const seen = new Set<unknown>();
+  const found: GraphNode[] = [];
+  const stack: [SymbolicTensor, string][] = outputs.map((t) => [t, 'the outputs']);
+  while (stack.length) {
+    const [t, user] = stack.pop()!;
+    if (!t.node) {
+      if (!given.has(t)) throw new Error(`${where}: graph disconnected: ${user} need${user === 'the outputs' ? '' : 's'} input '${t.name}' ${batchShape(t.shape)}, which is not among the model's inputs (${inputs.map((i) => `'${i.name}'`).join(', ')})`);
+      reached.add(t);
+      continue;
+    }
+    if (seen.has(t.node)) continue;
+    seen.add(t.node);
+    const n = t.node;
+    found.push({ layer: n.layer, application: 0, inputs: n.inputs, outputs: n.outputs, input: n.inputs[0], output: n.outputs[0] });
+    for (const x of n.inputs) stack.push([x, `layer '${n.layer.name || n.layer.defaultName}' (node ${n.index})`]);
+  }
+  const unused = inputs.filter((t) => !reached.has(t));
+  if (unused.length) throw new Error(`${where}: input${unused.length > 1 ? 's' : ''} ${unused.map((t) => `'${t.name}'`).join(', ')} reach${unused.length > 1 ? '' : 'es'} none of the outputs`);
+  found.sort((a, b) => a.output.id - b.output.id);
+  const uses = new Map<Layer, number>();
+  for (const n of found) {
+    n.application = uses.get(n.layer) ?? 0;
+    uses.set(n.layer, n.application + 1);
+  }
+  return found;
+}
+
+/** The context path of a node: the layer's name at its first use, `name#k` at its k-th reuse. */
+export function nodePath(n: GraphNode): string {
+  return n.application === 0 ? n.layer.name : `${n.layer.name}#${n.application}`;
+}
+
+/**
+ * Runs the graph on one batch per input; returns one batch per output. Weights are materialised once for the whole
+ * pass. `logitsNode` (the node making the single output, when the loss wants logits) gets `ctx.logits`.
+ */
+export function runGraph(
+  nodes: readonly GraphNode[], inputs: readonly SymbolicTensor[], outputs: readonly SymbolicTensor[], xs: readonly Tensor[],
+  ctx: CallContext, logitsNode?: GraphNode,
+): Tensor[] {
+  return withWeightCache(() => {
+    const values = new Map<SymbolicTensor, Tensor>();
+    inputs.forEach((s, i) => values.set(s, xs[i]));
+    for (const n of nodes) {
+      const c: CallContext = { training: ctx.training, seed: ctx.seed, logits: n === logitsNode ? ctx.logits : false, path: nodePath(n) };
+      const args = n.inputs.map((s) => values.get(s)!);
+      const ys = n.inputs.length === 1 && n.outputs.length === 1 ? [n.layer.call(args[0], c)] : n.layer.callAll(args, c);
+      if (ys.length !== n.outputs.length) {
+        throw new ShapeError(`layer '${n.layer.name}' (${n.layer.className})`, `made ${ys.length} outputs at node ${n.application}, expected ${n.outputs.length}`);
+      }
+      n.outputs.forEach((s, i) => values.set(s, ys[i]));
+    }
+    return outputs.map((s) => values.get(s)!);
+  });
+}
