@@ -70,17 +70,18 @@ export function nodePath(n: GraphNode): string {
 
 /**
  * Runs the graph on one batch per input; returns one batch per output. Weights are materialised once for the whole
- * pass. `logitsNode` (the node making the single output, when the loss wants logits) gets `ctx.logits`.
+ * pass. `logitsNode` (the node making the single output, when the loss wants logits) gets `ctx.logits`; `prefix` is the
+ * context path of a graph inside a layer (a Block), prepended to each node's path.
  */
 export function runGraph(
   nodes: readonly GraphNode[], inputs: readonly SymbolicTensor[], outputs: readonly SymbolicTensor[], xs: readonly Tensor[],
-  ctx: CallContext, logitsNode?: GraphNode,
+  ctx: CallContext, logitsNode?: GraphNode, prefix?: string,
 ): Tensor[] {
   return withWeightCache(() => {
     const values = new Map<SymbolicTensor, Tensor>();
     inputs.forEach((s, i) => values.set(s, xs[i]));
     for (const n of nodes) {
-      const c: CallContext = { training: ctx.training, seed: ctx.seed, logits: n === logitsNode ? ctx.logits : false, path: nodePath(n) };
+      const c: CallContext = { training: ctx.training, seed: ctx.seed, logits: n === logitsNode ? ctx.logits : false, path: prefix ? `${prefix}/${nodePath(n)}` : nodePath(n) };
       const args = n.inputs.map((s) => values.get(s)!);
       const ys = n.inputs.length === 1 && n.outputs.length === 1 ? [n.layer.call(args[0], c)] : n.layer.callAll(args, c);
       if (ys.length !== n.outputs.length) {

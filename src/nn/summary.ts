@@ -36,15 +36,15 @@ function layerStats(l: Model['layers'][number]): { virtual: number; free: number
 export function formatSummary(m: Model): string {
   m.build();
   const sharing = m.layers.some((l) => layerStats(l).shared);
-  // Keras adds "Connected to" (and the input rows) for functional models that are not a plain chain.
-  const graph = !m.isChain;
+  // Keras adds "Connected to" (and the input rows) for functional models that are not a plain chain or reuse a layer.
+  const graph = !m.isChain || m.graph.length > m.layers.length;
   const head = ['Layer (type)', 'Output Shape', 'Param #', ...(sharing ? ['Virtual #', 'Map', 'Bits'] : []), ...(graph ? ['Connected to'] : [])];
   const rows: string[][] = [];
   const counted = new Set<unknown>();
   let virtualTotal = 0;
   let bitsTotal = 0;
   const refOf = (t: Model['inputs'][number]): string => {
-    if (!t.node) return t.name;
+    if (!t.node) return `${t.name}[0][0]`;
     const n = m.graph.find((g) => g.outputs.includes(t))!;
     return `${n.layer.name}[${n.application}][${t.index}]`;
   };

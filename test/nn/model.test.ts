@@ -113,8 +113,8 @@ describe('layer reuse', () => {
     assert.deepEqual([...m.getWeights().keys()], ['shared/kernel', 'shared/bias', 'head/kernel', 'head/bias']);
     const rows = m.summary().split('\n').filter((l) => l.startsWith('shared '));
     assert.equal(rows.length, 2);
-    assert.match(rows[0], /\s12$/);
-    assert.match(rows[1], /\(shared\)$/);
+    assert.match(rows[0], /\s12\s+input\[0\]\[0\]$/);
+    assert.match(rows[1], /\(shared\)\s+shared\[0\]\[0\]$/);
     assert.match(m.summary(), /Total params: 20 \(/);
     m.dispose();
   });

@@ -1,5 +1,6 @@
 // The layer classes and the `layers` factory namespace (TF.js style: layers.dense({ units: 10 })).
 import { Activation, type ActivationOptions } from './activation.js';
+import { Block, type BlockOptions } from './block.js';
 import { Conv2D, type Conv2DLayerOptions } from './conv2d.js';
 import { Dense, type DenseOptions } from './dense.js';
 import { Dropout, type DropoutOptions } from './dropout.js';
@@ -9,8 +10,8 @@ import { Add, Average, Concatenate, type ConcatenateOptions, Multiply, Subtract 
 import { AveragePooling2D, MaxPooling2D, type Pooling2DOptions } from './pooling.js';
 import type { LayerOptions } from '../layer.js';
 
-export { Activation, Conv2D, Dense, Dropout, Flatten, LocallyConnected2D, AveragePooling2D, MaxPooling2D, Add, Subtract, Multiply, Average, Concatenate };
-export type { ActivationOptions, ConcatenateOptions, Conv2DLayerOptions, DenseOptions, DropoutOptions, LocallyConnected2DOptions, Pooling2DOptions };
+export { Activation, Block, Conv2D, Dense, Dropout, Flatten, LocallyConnected2D, AveragePooling2D, MaxPooling2D, Add, Subtract, Multiply, Average, Concatenate };
+export type { ActivationOptions, BlockOptions, ConcatenateOptions, Conv2DLayerOptions, DenseOptions, DropoutOptions, LocallyConnected2DOptions, Pooling2DOptions };
 
 /** Layer factories with Keras names in camelCase. */
 export const layers = {
@@ -27,4 +28,5 @@ export const layers = {
   multiply: (o: LayerOptions = {}): Multiply => new Multiply(o),
   average: (o: LayerOptions = {}): Average => new Average(o),
   concatenate: (o: ConcatenateOptions = {}): Concatenate => new Concatenate(o),
+  block: (o: BlockOptions): Block => new Block(o),
 };

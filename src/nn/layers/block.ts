@@ -1,0 +1,79 @@
+// Block: a graph of layers used as one layer (Keras' functional model as a layer), so a block reused N times keeps one θ.
+import type { Random } from '../../core/random.js';
+import type { Shape } from '../../core/shape.js';
+import type { Tensor } from '../../core/tensor.js';
+import { runGraph } from '../graph.js';
+import { batchShape, type CallContext, Layer, type LayerOptions, type LayerSpec, registerLayer, type SymbolicTensor } from '../layer.js';
+import { Model, type ModelConfig, modelFromConfig } from '../model.js';
+
+/** Options of {@link Block}: the inner graph from its inputs to its outputs (as for `model()`), or its saved config. */
+export interface BlockOptions extends LayerOptions {
+  inputs?: SymbolicTensor | readonly SymbolicTensor[];
+  outputs?: SymbolicTensor | readonly SymbolicTensor[];
+  /** The inner graph's config (how a saved block is rebuilt). */
+  graph?: ModelConfig;
+}
+
+/**
+ * A layer made of layers: the graph between `inputs` and `outputs` (symbolic tensors of a fresh `input()`), applied
+ * as one layer. Its sublayers are the graph's layers, their weights named `block/dense/kernel`; applying the block at
+ * several places shares all of them (ALBERT-style sharing across depth); Dropout inside draws a different mask at each
+ * use. `maps: { 'dense/kernel': 'hashed:1/4' }` shares a sublayer's weight.
+ */
+export class Block extends Layer {
+  readonly className = 'Block';
+  readonly defaultName = 'block';
+  private readonly inner: Model;
+
+  constructor(o: BlockOptions) {
+    super(o);
+    const name = o.name ?? 'block';
+    if (o.graph) {
+      const g = o.graph;
+      if (!g || typeof g !== 'object' || g.className !== 'Model') throw new RangeError(`layer '${name}' (Block): graph must be a Model config, got ${JSON.stringify(g)?.slice(0, 80)}`);
+      this.inner = modelFromConfig(g);
+    } else if (o.inputs && o.outputs) this.inner = new Model({ inputs: o.inputs, outputs: o.outputs, name });
+    else throw new RangeError(`layer '${name}' (Block): give inputs and outputs (symbolic tensors of its inner graph)`);
+    for (const l of this.inner.layers) this.addLayer(l.name, l);
+  }
+
+  outputShape(s: Shape): number[] {
+    return this.outputShapes([s])[0];
+  }
+
+  override outputShapes(shapes: readonly Shape[]): number[][] {
+    const ins = this.inner.inputs;
+    if (shapes.length !== ins.length || shapes.some((s, i) => s.length !== ins[i].shape.length || s.some((d, k) => d !== ins[i].shape[k]))) {
+      throw this.shapeError(`takes ${ins.map((t) => batchShape(t.shape)).join(', ')}, got ${shapes.map((s) => batchShape(s)).join(', ')}`);
+    }
+    return this.inner.outputs.map((t) => [...t.shape]);
+  }
+
+  override outputDType(_inputs: readonly ('float32' | 'int32')[], index: number): 'float32' | 'int32' {
+    return this.inner.outputs[index].dtype;
+  }
+
+  protected override createWeights(_s: Shape, rng: Random): void {
+    for (const n of this.inner.graph) this.buildLayer(n.layer, n.inputs.map((t) => t.shape), rng);
+  }
+
+  call(x: Tensor, ctx: CallContext): Tensor {
+    return this.callAll([x], ctx)[0];
+  }
+
+  override callAll(xs: readonly Tensor[], ctx: CallContext): Tensor[] {
+    return runGraph(this.inner.graph, this.inner.inputs, this.inner.outputs, xs, { training: ctx.training, seed: ctx.seed }, undefined, ctx.path ?? this.name);
+  }
+
+  protected config(): Record<string, unknown> {
+    const g = this.inner.toJSON();
+    // The sublayers' maps travel in this layer's `maps` (by path), not twice.
+    const layers: LayerSpec[] = g.layers.map((s) => {
+      const { maps: _maps, ...config } = s.config;
+      return { className: s.className, config };
+    });
+    return { graph: { ...g, layers } };
+  }
+}
+
+registerLayer('Block', (c) => new Block(c as BlockOptions));

@@ -1,0 +1,317 @@
+// Graph models: residual connections, several inputs and outputs, merge layers, blocks of layers reused at several
+// depths (one θ, W materialised once per pass, a Dropout mask per use), saved node graphs, and the errors of bad graphs.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { memory, tidy } from '../../src/core/engine.js';
+import { ShapeError } from '../../src/core/errors.js';
+import { concat, mul, sum, tensor } from '../../src/core/ops/index.js';
+import { valueAndGrads } from '../../src/core/tape.js';
+import type { Tensor } from '../../src/core/tensor.js';
+import { loadDataset } from '../../src/data/index.js';
+import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../../src/io/index.js';
+import {
+  Add, Block, Concatenate, Dense, Dropout, Flatten, input, layers, type Model, model, modelFromConfig, Multiply, sequential, Subtract, Average,
+} from '../../src/nn/index.js';
+import type { WeightMap } from '../../src/sharing/weight-map.js';
+import { compareBits } from '../helpers/compare.js';
+import { checkGradients } from '../helpers/gradcheck.js';
+import { Rng } from '../helpers/random.js';
+
+const f32 = (shape: number[], seed: number): Tensor => tensor(new Rng(seed).uniforms(shape.reduce((a, b) => a * b, 1), -1, 1), shape);
+
+/** x[784] → dense 32 → (dense 32 → dense 32) + skip → dense 10 softmax. */
+function residualMlp(): Model {
+  const x = input({ shape: [28, 28, 1], name: 'pixels' });
+  const h = layers.dense({ units: 32, activation: 'relu' }).apply(layers.flatten().apply(x));
+  const f = layers.dense({ units: 32 }).apply(layers.dense({ units: 32, activation: 'relu' }).apply(h));
+  const r = layers.add().apply([h, f]);
+  return model({ inputs: x, outputs: layers.dense({ units: 10, activation: 'softmax' }).apply(r), name: 'residual-mlp' });
+}
+
+/** Two inputs (the top and bottom halves of a digit), one branch each, concatenated. */
+function twoInput(): Model {
+  const top = input({ shape: [14, 28, 1], name: 'top' });
+  const bottom = input({ shape: [14, 28, 1], name: 'bottom' });
+  const a = layers.dense({ units: 24, activation: 'relu' }).apply(layers.flatten().apply(top));
+  const b = layers.dense({ units: 24, activation: 'relu' }).apply(layers.flatten().apply(bottom));
+  const j = layers.concatenate().apply([a, b]);
+  return model({ inputs: [top, bottom], outputs: layers.dense({ units: 10, activation: 'softmax' }).apply(j), name: 'two-input' });
+}
+
+/** A residual block (dense → dropout → dense, plus the skip) applied three times: one θ for all three depths. */
+function blockModel(rate = 0.1): { m: Model; block: Block } {
+  const bi = input({ shape: [24] });
+  const inner = layers.dense({ units: 24, activation: 'relu' }).apply(bi);
+  const out = layers.dense({ units: 24 }).apply(layers.dropout({ rate }).apply(inner));
+  const block = layers.block({ inputs: bi, outputs: layers.add().apply([bi, out]), name: 'block' });
+  const x = input({ shape: [28, 28, 1] });
+  let h = layers.dense({ units: 24, activation: 'relu' }).apply(layers.flatten().apply(x));
+  for (let i = 0; i < 3; i++) h = block.apply(h);
+  return { m: model({ inputs: x, outputs: layers.dense({ units: 10, activation: 'softmax' }).apply(h), name: 'deep-shared' }), block };
+}
+
+const px = 28 * 28;
+function digits(n: number, split: 'train' | 'test'): { x: Float32Array; y: Int32Array } {
+  const ds = loadDataset('mnist-sample');
+  const x = split === 'train' ? ds.xTrain : ds.xTest;
+  const y = split === 'train' ? ds.yTrain : ds.yTest;
+  return { x: x.subarray(0, n * px), y: y.subarray(0, n) };
+}
+
+/** The top and bottom 14 rows of each 28×28 image. */
+function halves(x: Float32Array, n: number): [Float32Array, Float32Array] {
+  const half = 14 * 28;
+  const top = new Float32Array(n * half), bottom = new Float32Array(n * half);
+  for (let i = 0; i < n; i++) {
+    top.set(x.subarray(i * px, i * px + half), i * half);
+    bottom.set(x.subarray(i * px + half, (i + 1) * px), i * half);
+  }
+  return [top, bottom];
+}
+
+/** Saves and reloads through the model-file format (bytes), returning the rebuilt model. */
+function roundTrip(m: Model): Model {
+  const bytes = encodeCheckpoint(modelToCheckpoint(m));
+  return modelFromCheckpoint(decodeCheckpoint(bytes)).model;
+}
+
+function sameOutputs(a: Model, b: Model, xs: Tensor | Tensor[], label: string): void {
+  const [ya, yb] = [tidy(() => a.call(xs)), tidy(() => b.call(xs))];
+  const cmp = compareBits(yb.f32(), ya.f32());
+  assert.equal(cmp.message, undefined, `${label}: ${cmp.message}`);
+  ya.dispose();
+  yb.dispose();
+}
+
+describe('graph models train on MNIST digits through fit, and round-trip through model files', () => {
+  const n = 1200, nTest = 400;
+  const train = digits(n, 'train'), test_ = digits(nTest, 'test');
+
+  test('a residual MLP', async () => {
+    const m = residualMlp().build(0);
+    assert.equal(m.isChain, false);
+    m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+    const h = await m.fit({ data: train.x, shape: [n, 28, 28, 1] }, { data: train.y, shape: [n] }, { epochs: 2, batchSize: 32, seed: 0 });
+    assert.ok(h.history.loss[1] < h.history.loss[0], `loss ${h.history.loss}`);
+    const r = m.evaluate({ data: test_.x, shape: [nTest, 28, 28, 1] }, { data: test_.y, shape: [nTest] });
+    assert.ok(r.accuracy > 0.75, `held-out accuracy ${r.accuracy}`);
+    const back = roundTrip(m);
+    assert.deepEqual(back.toJSON(), m.toJSON());
+    sameOutputs(m, back, tensor(test_.x.slice(0, 8 * px), [8, 28, 28, 1]), 'reloaded residual MLP');
+    assert.deepEqual(back.evaluate({ data: test_.x, shape: [nTest, 28, 28, 1] }, { data: test_.y, shape: [nTest] }), r);
+    m.dispose();
+    back.dispose();
+  });
+
+  test('a model with two inputs', async () => {
+    const m = twoInput().build(0);
+    m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+    const [top, bottom] = halves(train.x, n);
+    const h = await m.fit([{ data: top, shape: [n, 14, 28, 1] }, { data: bottom, shape: [n, 14, 28, 1] }], { data: train.y, shape: [n] }, { epochs: 2, seed: 0, validationSplit: 0.1 });
+    assert.ok(h.history.val_accuracy[1] > 0.6, `validation accuracy ${h.history.val_accuracy}`);
+    const [tt, tb] = halves(test_.x, nTest);
+    const xs = [{ data: tt, shape: [nTest, 14, 28, 1] }, { data: tb, shape: [nTest, 14, 28, 1] }];
+    const r = m.evaluate(xs, { data: test_.y, shape: [nTest] });
+    assert.ok(r.accuracy > 0.7, `held-out accuracy ${r.accuracy}`);
+    const p = m.predict(xs);
+    assert.deepEqual(p.shape, [nTest, 10]);
+    const back = roundTrip(m);
+    const pb = back.predict(xs);
+    assert.equal(compareBits(pb.f32(), p.f32()).message, undefined);
+    assert.throws(() => m.predict(xs[0]), (e: Error) => e instanceof ShapeError && /has 2 inputs \('top', 'bottom'\) but predict: x gives 1/.test(e.message));
+    assert.throws(() => m.predict([xs[1], { data: tt, shape: [nTest, 28, 14, 1] }]), (e: Error) => /input 'bottom'/.test(e.message) && /\[N, 14, 28, 1\]/.test(e.message) && /'flatten_1'/.test(e.message));
+    for (const t of [p, pb]) t.dispose();
+    m.dispose();
+    back.dispose();
+  });
+
+  test('a block reused three times: one θ, trained, saved and reloaded', async () => {
+    const { m, block } = blockModel();
+    m.build(0);
+    const direct = 784 * 24 + 24 + 2 * (24 * 24 + 24) + 24 * 10 + 10;
+    assert.equal(m.countParams(), direct, 'the block\'s weights count once');
+    assert.deepEqual(m.weights().map((w) => w.path), ['dense/kernel', 'dense/bias', 'block/dense/kernel', 'block/dense/bias', 'block/dense_1/kernel', 'block/dense_1/bias', 'dense_1/kernel', 'dense_1/bias']);
+    assert.deepEqual(block.sublayers().map((l) => l.name), ['dense', 'dropout', 'dense_1', 'add']);
+    m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+    const h = await m.fit({ data: train.x, shape: [n, 28, 28, 1] }, { data: train.y, shape: [n] }, { epochs: 2, seed: 0 });
+    assert.ok(h.history.accuracy[1] > h.history.accuracy[0] && h.history.accuracy[1] > 0.5, `accuracy ${h.history.accuracy} (chance 0.1)`);
+    const s = m.summary();
+    assert.match(s, /Connected to/);
+    assert.equal(s.split('\n').filter((l) => l.startsWith('block (Block)')).length, 3);
+    assert.match(s, /block \(Block\)\s+\(None, 24\)\s+\(shared\)\s+block\[1\]\[0\]/);
+    const back = roundTrip(m);
+    assert.deepEqual(back.toJSON(), m.toJSON());
+    sameOutputs(m, back, tensor(test_.x.slice(0, 8 * px), [8, 28, 28, 1]), 'reloaded block model');
+    m.dispose();
+    back.dispose();
+  });
+});
+
+describe('layers made of layers', () => {
+  test('every use of a block draws its own Dropout mask, the same on every run', () => {
+    const { m } = blockModel(0.5);
+    m.build(1);
+    const x = f32([4, 28, 28, 1], 2);
+    const run = (): Float32Array => {
+      const y = tidy(() => m.call(x, { training: true, seed: 9 }));
+      const v = y.f32();
+      y.dispose();
+      return v;
+    };
+    assert.deepEqual(run(), run());
+    // With one mask for every use, the block's three dropouts would keep the same units; check the masks directly.
+    const bi = input({ shape: [64] });
+    const drop = new Dropout({ rate: 0.5 });
+    const b = new Block({ inputs: bi, outputs: drop.apply(bi), name: 'b' });
+    const xi = input({ shape: [64] });
+    const outs = [b.apply(xi), b.apply(xi), b.apply(xi)];
+    const three = model({ inputs: xi, outputs: outs, name: 'masks' }).build(0);
+    const ones = tensor(new Float32Array(2 * 64).fill(1), [2, 64]);
+    const ys = tidy(() => three.callAll(ones, { training: true, seed: 3 })).map((t) => {
+      const v = t.f32();
+      t.dispose();
+      return v;
+    });
+    assert.notDeepEqual(ys[0], ys[1]);
+    assert.notDeepEqual(ys[1], ys[2]);
+    for (const y of ys) assert.ok(y.every((v) => v === 0 || v === 2));
+    three.dispose();
+    m.dispose();
+  });
+
+  test('a weight used at several places in one pass is materialised once, and its gradient is the sum over the uses', () => {
+    const { m } = blockModel(0);
+    m.build(4);
+    let calls = 0;
+    const w = m.weights().find((v) => v.path === 'block/dense/kernel')!;
+    const map: WeightMap = w.map;
+    const original = map.materialize.bind(map);
+    map.materialize = () => {
+      calls++;
+      return original();
+    };
+    const x = f32([3, 28, 28, 1], 5);
+    const params = m.namedParameters().map((p) => p.param.value);
+    tidy(() => {
+      const r = valueAndGrads(() => sum(mul(m.call(x), f32([3, 10], 6))), params);
+      assert.equal(calls, 1, 'one materialize for three uses');
+      const g = r.grads[params.indexOf(map.parameters()[0].value)].f32();
+      assert.ok(g.some((v) => v !== 0));
+    });
+    const before = memory().tensors;
+    tidy(() => {
+      m.call(x);
+    });
+    assert.equal(memory().tensors, before, 'no tensor is left behind by the cache');
+    m.dispose();
+  });
+
+  test('maps of sublayers are set by path and survive a save', () => {
+    const bi = input({ shape: [12] });
+    const b = new Block({ inputs: bi, outputs: new Dense({ units: 12, name: 'proj' }).apply(bi), name: 'b', maps: { 'proj/kernel': 'hashed:1/4' } });
+    const xi = input({ shape: [12] });
+    const m = model({ inputs: xi, outputs: b.apply(b.apply(xi)) }).build(0);
+    const kernel = m.weights().find((w) => w.path === 'b/proj/kernel')!;
+    assert.equal(kernel.map.kind, 'hashed');
+    assert.ok(kernel.map.stats().free < 144);
+    assert.equal(m.countParams(), kernel.map.stats().free + 12);
+    const back = roundTrip(m);
+    assert.equal(back.weights().find((w) => w.path === 'b/proj/kernel')!.map.kind, 'hashed');
+    sameOutputs(m, back, f32([2, 12], 1), 'hashed sublayer');
+    m.dispose();
+    back.dispose();
+  });
+
+  test('gradients through residual and merge layers match finite differences', () => {
+    const a = input({ shape: [5], name: 'a' });
+    const b = input({ shape: [5], name: 'b' });
+    const d = new Dense({ units: 5, activation: 'tanh', name: 'd' });
+    const s = new Add().apply([a, d.apply(b)]);
+    const p = new Multiply().apply([s, new Subtract().apply([a, b])]);
+    const c = new Concatenate().apply([p, new Average().apply([a, b, s])]);
+    const m = model({ inputs: [a, b], outputs: new Dense({ units: 3, name: 'out' }).apply(c) }).build(2);
+    checkGradients('merge graph', (x1, x2) => m.call([x1, x2]), [f32([2, 5], 1), f32([2, 5], 2)]);
+    const y = tidy(() => m.call([f32([2, 5], 1), f32([2, 5], 2)]));
+    assert.deepEqual(y.shape, [2, 3]);
+    y.dispose();
+    m.dispose();
+  });
+});
+
+describe('saved graphs', () => {
+  test('the config is a node graph naming each node\'s inbound tensors; files from before graphs still load', () => {
+    const m = residualMlp();
+    const c = m.toJSON();
+    assert.deepEqual(c.inputs, [{ name: 'pixels', shape: [28, 28, 1] }]);
+    assert.deepEqual(c.graph[4], { layer: 'add', inbound: [['dense', 0, 0], ['dense_2', 0, 0]] });
+    assert.deepEqual(c.outputs, [['dense_3', 0, 0]]);
+    // A chain config as written before graphs: layer names along the chain.
+    const seq = sequential([new Flatten(), new Dense({ units: 4, activation: 'softmax' })], { inputShape: [3, 2] }).build(1);
+    const old = { ...seq.toJSON(), graph: ['flatten', 'dense'], inputs: undefined, outputs: undefined };
+    const back = modelFromConfig(old).build(1);
+    assert.equal(back.className, 'Sequential');
+    sameOutputs(seq, back, f32([2, 3, 2], 3), 'old chain config');
+    const oldFunctional = modelFromConfig({ ...old, className: 'Model' }).build(1);
+    sameOutputs(seq, oldFunctional, f32([2, 3, 2], 3), 'old functional chain config');
+    for (const x of [seq, back, oldFunctional]) x.dispose();
+  });
+
+  test('a bad graph in a config is refused naming the node: cycle / out of order, unknown layer, missing output', () => {
+    const c = residualMlp().toJSON();
+    const cyclic = { ...c, graph: [...c.graph] as typeof c.graph };
+    (cyclic.graph as { layer: string; inbound: [string, number, number][] }[])[1] = { layer: 'dense', inbound: [['add', 0, 0]] };
+    assert.throws(() => modelFromConfig(cyclic), /node 1 \(layer 'dense', use 0\) takes \["add",0,0\], which is no input and no output of an earlier node/);
+    assert.throws(() => modelFromConfig({ ...c, graph: [{ layer: 'nope', inbound: [['pixels', 0, 0]] }] }), /node 0 names layer 'nope'/);
+    assert.throws(() => modelFromConfig({ ...c, outputs: [['dense_9', 0, 0]] }), /the model's outputs takes \["dense_9",0,0\]/);
+  });
+});
+
+describe('bad graphs', () => {
+  test('mismatched merge shapes name the layer, the node and both shapes', () => {
+    const a = input({ shape: [32], name: 'a' });
+    const b = input({ shape: [16], name: 'b' });
+    assert.throws(() => new Add({ name: 'sum' }).apply([a, b]),
+      (e: Error) => e instanceof ShapeError && /layer 'sum' \(Add\)/.test(e.message) && /\(None, 32\) and \(None, 16\)/.test(e.message) && /node 0/.test(e.message) && /inputs from a, b/.test(e.message));
+    assert.throws(() => new Concatenate({ name: 'cat' }).apply([input({ shape: [4, 3] }), input({ shape: [5, 3] })]), /layer 'cat' \(Concatenate\).*\(None, 4, 3\) and \(None, 5, 3\)/);
+    assert.throws(() => new Add().apply([a]), /needs at least 2 inputs, got 1/);
+    assert.throws(() => new Dense({ units: 3, name: 'd' }).apply([a, a]), /layer 'd' \(Dense\).*takes one input, got 2/);
+  });
+
+  test('a layer applied to inputs of different shapes is refused at its second use', () => {
+    const d = new Dense({ units: 3, name: 'shared' });
+    const a = input({ shape: [8], name: 'a' });
+    const y = d.apply(a);
+    assert.throws(() => d.apply(input({ shape: [4], name: 'b' })),
+      (e: Error) => e instanceof ShapeError && /layer 'shared'/.test(e.message) && /\(None, 4\)/.test(e.message) && /\(None, 8\)/.test(e.message) && /node 1/.test(e.message));
+    // Layers without weights may be reused on any shape.
+    const f = new Flatten();
+    f.apply(input({ shape: [2, 3] }));
+    f.apply(input({ shape: [4, 5] }));
+    assert.ok(y);
+  });
+
+  test('an output that does not come from the inputs, an input that reaches no output', () => {
+    const a = input({ shape: [4], name: 'a' });
+    const b = input({ shape: [4], name: 'b' });
+    const y = new Add({ name: 'plus' }).apply([a, b]);
+    assert.throws(() => model({ inputs: a, outputs: y, name: 'm' }), /model 'm': graph disconnected: layer 'plus' \(node 0\) needs input 'b' \(None, 4\), which is not among the model's inputs \('a'\)/);
+    const c = input({ shape: [4], name: 'c' });
+    assert.throws(() => model({ inputs: [a, b, c], outputs: y, name: 'm' }), /model 'm': input 'c' reaches none of the outputs/);
+    assert.throws(() => model({ inputs: [a, y], outputs: y, name: 'm' }), /inputs must come from input\(\)/);
+  });
+
+  test('fit refuses a model with several outputs, and data for the wrong number of inputs', async () => {
+    const a = input({ shape: [4] });
+    const m = model({ inputs: a, outputs: [new Dense({ units: 2 }).apply(a), new Dense({ units: 3 }).apply(a)] }).build(0);
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    const x = { data: new Float32Array(8), shape: [2, 4] };
+    await assert.rejects(m.fit(x, { data: new Float32Array(4), shape: [2, 2] }), /has 2 outputs/);
+    const ys = m.predictAll(x);
+    assert.deepEqual(ys.map((t) => t.shape), [[2, 2], [2, 3]]);
+    for (const t of ys) t.dispose();
+    assert.throws(() => m.predict(x), /use predictAll/);
+    m.dispose();
+    const concatAll = tidy(() => concat([f32([1, 2], 1), f32([1, 2], 2)], 1).shape);
+    assert.deepEqual(concatAll, [1, 4]);
+  });
+});
