@@ -7,7 +7,7 @@ import { Random } from '../../src/core/random.js';
 import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import {
-  Activation, AveragePooling2D, Conv2D, Dense, Dropout, Flatten, LocallyConnected2D, MaxPooling2D,
+  Activation, Add, AveragePooling2D, Block, Conv2D, Dense, Dropout, Flatten, input, LocallyConnected2D, MaxPooling2D,
   type Layer, sequential,
 } from '../../src/nn/index.js';
 import { SGD } from '../../src/optim/index.js';
@@ -32,6 +32,13 @@ interface LayerCase {
 }
 
 const BATCH = 2;
+
+/** x + tanh(dense(x)) as one layer. */
+function residualBlock(n: number, maps: Record<string, string>): Block {
+  const x = input({ shape: [n] });
+  const y = new Add().apply([x, new Dense({ units: n, activation: 'tanh', name: 'inner' }).apply(x)]);
+  return new Block({ inputs: x, outputs: y, maps });
+}
 
 /** Seeded inputs [BATCH, ...shape]: uniform in [−1, 1), or distinct values at least 0.05 apart and away from 0. */
 function inputs(shape: number[], kind: 'uniform' | 'spread', seed: number): Float32Array {
@@ -174,6 +181,8 @@ const cases: LayerCase[] = [
   { label: 'Flatten', make: () => new Flatten(), inputShape: [3, 2, 2], params: 0 },
   { label: 'Dropout (inference)', make: () => new Dropout({ rate: 0.5 }), inputShape: [6], params: 0 },
   { label: 'Dropout (training mask)', make: () => new Dropout({ rate: 0.3 }), inputShape: [3, 4], params: 0, training: true },
+  { label: 'Block (residual dense)', make: () => residualBlock(4, {}), inputShape: [4], params: 4 * 4 + 4 },
+  { label: 'Block with a low-rank sublayer kernel by path', make: () => residualBlock(6, { 'inner/kernel': 'lowRank:2' }), inputShape: [6], params: 6 * 2 + 2 * 6 + 6 },
   ...(['relu', 'sigmoid', 'tanh', 'softmax', 'gelu'] as const).map((a): LayerCase => ({
     label: `Activation ${a}`, make: () => new Activation({ activation: a }), inputShape: [5], params: 0, input: a === 'relu' ? 'spread' : 'uniform',
   })),
