@@ -10,8 +10,10 @@ import type { Tensor } from '../../src/core/tensor.js';
 import { loadDataset } from '../../src/data/index.js';
 import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../../src/io/index.js';
 import {
-  Add, Block, Concatenate, Dense, Dropout, Flatten, input, layers, type Model, model, modelFromConfig, Multiply, sequential, Subtract, Average,
+  Add, Block, type CallContext, Concatenate, Dense, Dropout, Flatten, input, Layer, type LayerOptions, layers, type Model, model, modelFromConfig,
+  Multiply, registerLayer, sequential, Subtract, Average,
 } from '../../src/nn/index.js';
+import type { Random } from '../../src/core/random.js';
 import type { WeightMap } from '../../src/sharing/weight-map.js';
 import { compareBits } from '../helpers/compare.js';
 import { checkGradients } from '../helpers/gradcheck.js';
@@ -313,5 +315,57 @@ describe('bad graphs', () => {
     m.dispose();
     const concatAll = tidy(() => concat([f32([1, 2], 1), f32([1, 2], 2)], 1).shape);
     assert.deepEqual(concatAll, [1, 4]);
+  });
+});
+
+/** A layer written by a user, made of two Dense sublayers: y = sigmoid(gate(x)) ⊙ value(x). */
+class Gated extends Layer {
+  readonly className = 'TestGated';
+  readonly defaultName = 'gated';
+  readonly units: number;
+  private readonly gate: Dense;
+  private readonly value: Dense;
+  constructor(o: LayerOptions & { units: number }) {
+    super(o);
+    this.units = o.units;
+    this.gate = this.addLayer('gate', new Dense({ units: o.units, activation: 'sigmoid' }));
+    this.value = this.addLayer('value', new Dense({ units: o.units }));
+  }
+  outputShape(s: number[]): number[] {
+    return [...s.slice(0, -1), this.units];
+  }
+  protected override createWeights(s: number[], rng: Random): void {
+    this.buildLayer(this.gate, s, rng);
+    this.buildLayer(this.value, s, rng);
+  }
+  call(x: Tensor, ctx: CallContext): Tensor {
+    return mul(this.callLayer(this.gate, x, ctx), this.callLayer(this.value, x, ctx));
+  }
+  protected config(): Record<string, unknown> {
+    return { units: this.units };
+  }
+}
+registerLayer('TestGated', (c) => new Gated(c as unknown as LayerOptions & { units: number }));
+
+describe('a layer class made of layers', () => {
+  test('sublayers built, named by path, trained through fit, saved and reloaded with a map by path', async () => {
+    const x = input({ shape: [6] });
+    const g = new Gated({ units: 4, maps: { 'value/kernel': 'lowRank:2' } });
+    const m = model({ inputs: x, outputs: new Dense({ units: 3, activation: 'softmax' }).apply(g.apply(x)) }).build(0);
+    assert.deepEqual(m.weights().map((w) => `${w.path}:${w.map.kind}`),
+      ['gated/gate/kernel:dense', 'gated/gate/bias:dense', 'gated/value/kernel:lowRank', 'gated/value/bias:dense', 'dense/kernel:dense', 'dense/bias:dense']);
+    assert.equal(m.countParams(), 6 * 4 + 4 + (6 * 2 + 2 * 4) + 4 + 4 * 3 + 3);
+    checkGradients('gated', (t) => m.call(t), [f32([2, 6], 4)]);
+    m.compile({ optimizer: { name: 'adam', learningRate: 0.02 }, loss: 'sparse_categorical_crossentropy' });
+    const rng = new Rng(1);
+    const xs = rng.uniforms(64 * 6, -1, 1);
+    const ys = Int32Array.from({ length: 64 }, (_, i) => (xs[i * 6] > 0 ? 1 : 0) + (xs[i * 6 + 1] > 0 ? 1 : 0));
+    const h = await m.fit({ data: xs, shape: [64, 6] }, { data: ys, shape: [64] }, { epochs: 20, batchSize: 16 });
+    assert.ok(h.history.loss[19] < h.history.loss[0] * 0.5, `loss ${h.history.loss[0]} → ${h.history.loss[19]}`);
+    const back = roundTrip(m);
+    assert.equal(back.weights().find((w) => w.path === 'gated/value/kernel')!.map.kind, 'lowRank');
+    sameOutputs(m, back, f32([3, 6], 9), 'reloaded gated');
+    m.dispose();
+    back.dispose();
   });
 });
