@@ -33,6 +33,8 @@ export interface LayerOptions {
   seed?: number;
   /** Per-sample input shape, for the first layer of a `sequential` model (Keras `inputShape`). */
   inputShape?: readonly number[];
+  /** Element type of that input: 'float32' (default) or 'int32' (token ids, for a first layer that takes them). */
+  inputDType?: 'float32' | 'int32';
   /**
    * How each weight is shared, by weight name: `{ kernel: 'hashed:1/8' }` (default: 'dense', W = θ). A layer made of
    * layers takes its sublayers' weights by path: `{ 'query/kernel': 'lowRank:8' }`.
@@ -125,6 +127,8 @@ export abstract class Layer {
   readonly seed: number | undefined;
   /** The per-sample input shape given at construction, if any. */
   readonly declaredInputShape: number[] | undefined;
+  /** The input element type given at construction, if any. */
+  readonly declaredInputDType: 'float32' | 'int32' | undefined;
   /** Per-sample input shapes, set by build (one per input). */
   inputShapes: number[][] | undefined;
   private readonly maps = new Map<string, WeightMap>();
@@ -141,6 +145,10 @@ export abstract class Layer {
     this.name = o.name ?? '';
     this.seed = o.seed;
     this.declaredInputShape = o.inputShape ? [...o.inputShape] : undefined;
+    if (o.inputDType !== undefined && o.inputDType !== 'float32' && o.inputDType !== 'int32') {
+      throw new RangeError(`layer '${o.name ?? ''}': inputDType must be 'float32' or 'int32', got ${JSON.stringify(o.inputDType)}`);
+    }
+    this.declaredInputDType = o.inputDType;
     this.inputShapes = undefined;
     this.mapSpecs = { ...(o.maps ?? {}) };
     for (const s of Object.values(this.mapSpecs)) parseMapSpec(s);
@@ -377,6 +385,7 @@ export abstract class Layer {
     if (Object.keys(maps).length) c.maps = maps;
     if (this.seed !== undefined) c.seed = this.seed;
     if (this.declaredInputShape) c.inputShape = this.declaredInputShape;
+    if (this.declaredInputDType) c.inputDType = this.declaredInputDType;
     return { className: this.className, config: c };
   }
 

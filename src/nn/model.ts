@@ -387,7 +387,7 @@ export class Sequential extends Model {
     if (this.built) throw new Error(`model '${this.name}': cannot add layers after it was built`);
     if (!this.inputSyms.length) {
       if (!layer.declaredInputShape) throw new Error(`model '${this.name}': the first layer needs an inputShape (e.g. { inputShape: [28, 28, 1] })`);
-      this.inputSyms = [makeInput({ shape: layer.declaredInputShape })];
+      this.inputSyms = [makeInput({ shape: layer.declaredInputShape, dtype: layer.declaredInputDType })];
     }
     const prev = this.nodes.length ? this.nodes[this.nodes.length - 1].output : this.inputSyms[0];
     const out = layer.apply(prev);

@@ -358,15 +358,16 @@ export function predictAll(m: Model, xData: Data | readonly Data[], o: { batchSi
   const n = xs[0].n;
   const shapes = m.outputs.map((s) => s.shape);
   const rowSizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
-  const outs = shapes.map((_, i) => new Float32Array(n * rowSizes[i]));
+  const outs: (Float32Array | Int32Array)[] = shapes.map((_, i) => new Float32Array(n * rowSizes[i]));
   forEachBatch(xs, bs, (xb, start) => {
     const ys = tidy(() => m.callAll(unwrap(xb)));
     ys.forEach((y, i) => {
-      outs[i].set(y.f32(), start * rowSizes[i]);
+      if (start === 0 && y.dtype === 'int32') outs[i] = new Int32Array(n * rowSizes[i]);
+      outs[i].set(y.data(), start * rowSizes[i]);
       y.dispose();
     });
   });
-  return shapes.map((s, i) => tensor(outs[i], [n, ...s]));
+  return shapes.map((s, i) => tensor(outs[i], [n, ...s], outs[i] instanceof Int32Array ? 'int32' : 'float32'));
 }
 
 /** A single tensor as itself, several as the array (what Model.call takes). */

@@ -369,3 +369,20 @@ describe('a layer class made of layers', () => {
     back.dispose();
   });
 });
+
+describe('input element types', () => {
+  test('a first layer declares int32 inputs (token ids); data of another type is refused naming the input', () => {
+    const s = sequential([new Flatten({ inputShape: [3], inputDType: 'int32' })]);
+    assert.equal(s.inputs[0].dtype, 'int32');
+    assert.equal(modelFromConfig(s.toJSON()).inputs[0].dtype, 'int32');
+    const x = input({ shape: [3], dtype: 'int32', name: 'tokens' });
+    const m = model({ inputs: x, outputs: new Flatten().apply(x) }).build(0);
+    assert.deepEqual(m.toJSON().inputs, [{ name: 'tokens', shape: [3], dtype: 'int32' }]);
+    const p = m.predict({ data: Int32Array.of(1, 2, 3), shape: [1, 3] });
+    assert.deepEqual([...p.data()], [1, 2, 3]);
+    p.dispose();
+    assert.throws(() => m.predict({ data: Float32Array.of(1, 2, 3), shape: [1, 3] }), /input 'tokens' must be int32, got float32 data/);
+    assert.throws(() => input({ shape: [3], dtype: 'int8' as 'int32' }), /dtype must be 'float32' or 'int32'/);
+    m.dispose();
+  });
+});

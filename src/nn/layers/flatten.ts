@@ -18,6 +18,9 @@ export class Flatten extends Layer {
   outputShape(s: Shape): number[] {
     return [sizeOf(s)];
   }
+  override outputDType(inputs: readonly ('float32' | 'int32')[]): 'float32' | 'int32' {
+    return inputs[0];
+  }
   call(x: Tensor, _ctx: CallContext): Tensor {
     return reshape(x, [x.shape[0], x.shape[0] === 0 ? sizeOf(x.shape.slice(1)) : x.size / x.shape[0]]);
   }
