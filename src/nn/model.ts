@@ -125,10 +125,16 @@ export class Model {
     return [...new Set(this.nodes.map((n) => n.layer))];
   }
 
-  /** The layer of that name (throws listing the names). */
+  /** The layer of that name, or a sublayer by path (`block/dense`); throws listing the names. */
   getLayer(name: string): Layer {
-    const l = this.layers.find((x) => x.name === name);
-    if (!l) throw new Error(`model '${this.name}' has no layer '${name}' (layers: ${this.layers.map((x) => x.name).join(', ')})`);
+    const [top, ...rest] = name.split('/');
+    let l = this.layers.find((x) => x.name === top);
+    if (!l) throw new Error(`model '${this.name}' has no layer '${top}' (layers: ${this.layers.map((x) => x.name).join(', ')})`);
+    for (const part of rest) {
+      const sub: Layer | undefined = l.sublayers().find((x) => x.name === part);
+      if (!sub) throw new Error(`layer '${l.name}' of model '${this.name}' has no sublayer '${part}' (sublayers: ${l.sublayers().map((x) => x.name).join(', ') || 'none'})`);
+      l = sub;
+    }
     return l;
   }
 

@@ -134,6 +134,8 @@ describe('graph models train on MNIST digits through fit, and round-trip through
     assert.equal(m.countParams(), direct, 'the block\'s weights count once');
     assert.deepEqual(m.weights().map((w) => w.path), ['dense/kernel', 'dense/bias', 'block/dense/kernel', 'block/dense/bias', 'block/dense_1/kernel', 'block/dense_1/bias', 'dense_1/kernel', 'dense_1/bias']);
     assert.deepEqual(block.sublayers().map((l) => l.name), ['dense', 'dropout', 'dense_1', 'add']);
+    assert.equal(m.getLayer('block/dense_1'), block.sublayers()[2]);
+    assert.throws(() => m.getLayer('block/nope'), /layer 'block' of model 'deep-shared' has no sublayer 'nope' \(sublayers: dense, dropout, dense_1, add\)/);
     m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
     const h = await m.fit({ data: train.x, shape: [n, 28, 28, 1] }, { data: train.y, shape: [n] }, { epochs: 2, seed: 0 });
     assert.ok(h.history.accuracy[1] > h.history.accuracy[0] && h.history.accuracy[1] > 0.5, `accuracy ${h.history.accuracy} (chance 0.1)`);
