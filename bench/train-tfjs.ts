@@ -14,7 +14,7 @@ type T2 = import('@tensorflow/tfjs-core').Tensor2D;
  * extension-less paths, so a resolve hook appends `.js` for them. The gradients land in the global
  * registry the bundle's engine reads (at the cost of a second copy of tfjs-core's modules in memory).
  */
-async function registerTfjsGradients(): Promise<void> {
+export async function registerTfjsGradients(): Promise<void> {
   const hook = `export async function resolve(s, c, next) {
     try { return await next(s, c); } catch (e) {
       if (/^\\.\\.?\\//.test(s) && c.parentURL?.includes('/@tensorflow/tfjs-core/dist/')) return next(s + '.js', c);

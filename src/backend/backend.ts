@@ -179,8 +179,14 @@ export interface Backend extends Kernels {
   readonly name: string;
   /** Allocates room for `length` elements of `dtype`; contents are unspecified. */
   alloc(length: number, dtype: DType): Buf;
-  /** Returns a buffer to the backend. */
+  /** Returns a buffer to the backend (one `alloc` returned; never an alias). */
   free(buf: Buf): void;
+  /**
+   * A handle to the elements of `buf` from element `offset` on (0 ≤ offset ≤ its length), sharing its memory, so
+   * kernels can start at an offset. Valid until the buffer it aliases is freed; never freed on its own. Calling it
+   * again with the same arguments may return the same handle; an alias of an alias adds the offsets.
+   */
+  alias(buf: Buf, offset: number): Buf;
   /** Copies `length` elements out of a buffer. */
   read(buf: Buf, dtype: DType, length: number): Float32Array | Int32Array;
   /** Copies `data` into the start of a buffer. */

@@ -26,6 +26,8 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
   reshape: NoAttrs;
   transpose: { perm: number[] };
   slice: { begin: number[]; size: number[] };
+  /** Pieces of extents `sizes` along `axis` (unstack records it too, with its outputs' axis removed). */
+  split: { axis: number; sizes: number[] };
   pad: { paddings: [number, number][] };
   concat: { axis: number };
   broadcastTo: NoAttrs;
@@ -35,3 +37,9 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
 
 /** Every differentiable op. */
 export type Op = keyof OpAttrs;
+
+/** Ops with several outputs: one tape node holds them all and their rule gets one gradient per output. */
+export const MULTI_OUTPUT_OPS = ['split'] as const;
+export type MultiOutputOp = (typeof MULTI_OUTPUT_OPS)[number];
+/** Ops with one output. */
+export type SingleOutputOp = Exclude<Op, MultiOutputOp>;

@@ -63,6 +63,23 @@ export function broadcastStrides(shape: Shape, out: Shape): number[] {
   return r;
 }
 
+/**
+ * Whether a block of extent `size` inside a dense `shape` is one contiguous run of memory wherever it starts:
+ * true when every axis after the last cut one (size < dim) is full and every axis before it has size 1.
+ */
+export function isContiguousBlock(shape: Shape, size: Shape): boolean {
+  let cut = -1;
+  for (let i = 0; i < shape.length; i++) if (size[i] !== shape[i]) cut = i;
+  for (let i = 0; i < cut; i++) if (size[i] !== 1) return false;
+  return true;
+}
+
+/** Element offset of index `begin` in a dense row-major `shape`. */
+export function offsetOf(shape: Shape, begin: readonly number[]): number {
+  const st = stridesOf(shape);
+  return begin.reduce((acc, v, i) => acc + v * st[i], 0);
+}
+
 /** Normalises a possibly negative axis. */
 export function normAxis(op: string, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;

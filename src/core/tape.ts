@@ -1,15 +1,17 @@
 // Reverse-mode autodiff: ops are recorded on the active tapes and replayed backwards through the VJP table.
 import { tidy } from './engine.js';
 import { DTypeError, fmt } from './errors.js';
-import type { Op, OpAttrs } from './op-types.js';
+import { GradStore } from './grad-store.js';
+import { MULTI_OUTPUT_OPS, type MultiOutputOp, type Op, type OpAttrs, type SingleOutputOp } from './op-types.js';
 import type { Tensor } from './tensor.js';
-import { add, onesLike, zerosLike } from './ops/index.js';
-import { vjp } from './vjp.js';
+import { onesLike, zerosLike } from './ops/index.js';
+import { vjp, type MultiVjpRule, type SingleVjpRule } from './vjp.js';
 
+/** One recorded op: its inputs, its outputs (one, or several for a multi-output op) and its attributes. */
 interface Node {
   op: Op;
   inputs: readonly Tensor[];
-  output: Tensor;
+  outputs: readonly Tensor[];
   attrs: OpAttrs[Op];
 }
 
@@ -19,16 +21,27 @@ class Tape {
 }
 
 const tapes: Tape[] = [];
+const multiOutput = new Set<Op>(MULTI_OUTPUT_OPS);
 
-/** Records `output = op(inputs)` on every active tape that watches one of the inputs; returns `output`. */
-export function record<K extends Op>(op: K, inputs: readonly Tensor[], output: Tensor, attrs: OpAttrs[K]): Tensor {
+function push(op: Op, inputs: readonly Tensor[], outputs: readonly Tensor[], attrs: OpAttrs[Op]): void {
   for (const tape of tapes) {
     if (inputs.some((t) => tape.watched.has(t.id))) {
-      tape.watched.add(output.id);
-      tape.nodes.push({ op, inputs, output, attrs });
+      for (const y of outputs) tape.watched.add(y.id);
+      tape.nodes.push({ op, inputs, outputs, attrs });
     }
   }
+}
+
+/** Records `output = op(inputs)` on every active tape that watches one of the inputs; returns `output`. */
+export function record<K extends SingleOutputOp>(op: K, inputs: readonly Tensor[], output: Tensor, attrs: OpAttrs[K]): Tensor {
+  push(op, inputs, [output], attrs);
   return output;
+}
+
+/** Records `outputs = op(inputs)` for an op with several outputs as one node; returns `outputs`. */
+export function recordMany<K extends MultiOutputOp>(op: K, inputs: readonly Tensor[], outputs: Tensor[], attrs: OpAttrs[K]): Tensor[] {
+  push(op, inputs, outputs, attrs);
+  return outputs;
 }
 
 /** True while some tape is recording (ops may then skip work that only matters without gradients). */
@@ -59,22 +72,26 @@ export function valueAndGrads(f: () => Tensor, xs: readonly Tensor[]): { value: 
   return { value, grads };
 }
 
+/**
+ * Replays the tape backwards from y. Gradients are summed in a GradStore: in place into buffers the pass owns,
+ * unless an outer tape is recording (a gradient of a gradient), which must see every sum as an op.
+ */
 function backward(tape: Tape, y: Tensor, xs: readonly Tensor[]): Tensor[] {
-  const g = new Map<number, Tensor>();
-  g.set(y.id, onesLike(y));
+  const g = new GradStore(!recording());
+  g.add(y, onesLike(y));
   const want = new Set(xs.map((x) => x.id));
   for (let i = tape.nodes.length - 1; i >= 0; i--) {
     const node = tape.nodes[i];
-    const gy = g.get(node.output.id);
-    if (gy === undefined) continue;
-    if (!want.has(node.output.id)) g.delete(node.output.id);
-    const rule = vjp[node.op] as (g: Tensor, inputs: readonly Tensor[], output: Tensor, attrs: OpAttrs[Op], needs: readonly boolean[]) => (Tensor | null)[];
-    const gs = rule(gy, node.inputs, node.output, node.attrs, node.inputs.map((x) => tape.watched.has(x.id)));
+    const gys = node.outputs.map((o) => g.get(o.id) ?? null);
+    if (gys.every((gy) => gy === null)) continue;
+    for (const o of node.outputs) if (!want.has(o.id)) g.delete(o.id);
+    const needs = node.inputs.map((x) => tape.watched.has(x.id));
+    const gs = multiOutput.has(node.op)
+      ? (vjp[node.op] as MultiVjpRule<MultiOutputOp>)(gys, node.inputs, node.outputs, node.attrs as OpAttrs[MultiOutputOp], needs)
+      : (vjp[node.op] as SingleVjpRule<SingleOutputOp>)(gys[0]!, node.inputs, node.outputs[0], node.attrs as OpAttrs[SingleOutputOp], needs);
     node.inputs.forEach((x, k) => {
       const gx = gs[k];
-      if (!gx || !tape.watched.has(x.id)) return;
-      const prev = g.get(x.id);
-      g.set(x.id, prev ? add(prev, gx) : gx);
+      if (gx && tape.watched.has(x.id)) g.add(x, gx);
     });
   }
   return xs.map((x) => g.get(x.id) ?? zerosLike(x));

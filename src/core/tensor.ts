@@ -4,7 +4,7 @@ import { getBackend, track, untrack } from './engine.js';
 import { DisposedError, DTypeError, fmt, ShapeError } from './errors.js';
 import { checkShape, type Shape, shapesEqual, sizeOf } from './shape.js';
 
-/** Backend memory shared by a tensor and its reshaped views; freed when the last one is disposed. */
+/** Backend memory shared by a tensor and its views (reshaped, or offset); freed when the last one is disposed. */
 export class Storage {
   refs = 1;
   constructor(readonly backend: Backend, readonly buf: Buf, readonly dtype: DType, readonly size: number) {}
@@ -15,17 +15,26 @@ export class Storage {
 
 let nextId = 1;
 
-/** An n-dimensional array of float32 (or int32, for indices) living on a backend. */
+/**
+ * An n-dimensional array of float32 (or int32, for indices) living on a backend: `size` dense row-major
+ * elements of its storage, starting `offset` elements in.
+ */
 export class Tensor {
   readonly isTensor = true;
   readonly id = nextId++;
   readonly size: number;
+  /** The backend handle of the first element (the storage's buffer, or an alias of it at `offset`). */
+  readonly buf: Buf;
   /** Set by keep(): not disposed by enclosing tidy scopes. */
   kept = false;
   private disposedFlag = false;
 
-  constructor(readonly storage: Storage, readonly shape: Shape) {
+  constructor(readonly storage: Storage, readonly shape: Shape, readonly offset = 0) {
     this.size = sizeOf(shape);
+    if (!Number.isInteger(offset) || offset < 0 || offset + this.size > storage.size) {
+      throw new RangeError(`Tensor: ${this.size} elements at offset ${offset} do not fit a storage of ${storage.size}`);
+    }
+    this.buf = offset === 0 ? storage.buf : storage.backend.alias(storage.buf, offset);
     track(this);
   }
 
@@ -37,9 +46,6 @@ export class Tensor {
   }
   get backend(): Backend {
     return this.storage.backend;
-  }
-  get buf(): Buf {
-    return this.storage.buf;
   }
   get isDisposed(): boolean {
     return this.disposedFlag;
@@ -101,16 +107,26 @@ export function empty(shape: Shape, dtype: DType = 'float32', backend: Backend =
 
 /** A new tensor sharing `t`'s storage with another shape of the same size. */
 export function view(t: Tensor, shape: Shape): Tensor {
+  return viewAt(t, 0, shape);
+}
+
+/**
+ * A new tensor of `shape` over `t`'s storage, starting `offset` elements after `t`'s first element (no copy):
+ * e.g. row i of x[T,B,H] is viewAt(x, i·B·H, [B, H]). It keeps the storage alive after `t` is disposed.
+ */
+export function viewAt(t: Tensor, offset: number, shape: Shape): Tensor {
+  const v = new Tensor(t.storage, [...shape], t.offset + offset);
   t.storage.refs++;
-  return new Tensor(t.storage, [...shape]);
+  return v;
 }
 
 /**
  * Copies `value`'s elements into `target`'s existing storage, in place, so `target` keeps its identity
  * (optimizers update parameters this way). Shapes, dtypes and backends must match exactly (no broadcasting).
- * Reshaped views share storage with the tensor they came from: assigning to either writes through to all
- * of them. Not recorded on the tape: do not assign to a tensor a live valueAndGrads still needs.
- * Returns `target`.
+ * Views (reshape, and slice / split / unstack along leading axes) share storage with the tensor they came
+ * from: assigning to a view writes through to that block of the base and of every other view of it, and
+ * assigning to the base changes its views. Not recorded on the tape: do not assign to a tensor a live
+ * valueAndGrads still needs. Returns `target`.
  */
 export function assign(target: Tensor, value: Tensor): Tensor {
   target.check('assign');
@@ -124,8 +140,18 @@ export function assign(target: Tensor, value: Tensor): Tensor {
   if (target.backend !== value.backend) {
     throw new Error(`assign: target ${fmt(target.shape)} is on backend '${target.backend.name}', value ${fmt(value.shape)} on '${value.backend.name}'`);
   }
-  if (target.size > 0 && target.buf !== value.buf) {
-    target.backend.copy(value.buf, target.buf, { shape: [target.size], srcStrides: [1], srcOffset: 0, dstStrides: [1], dstOffset: 0 });
+  if (target.size === 0 || target.buf === value.buf) return target;
+  const b = target.backend;
+  const flat = { shape: [target.size], srcStrides: [1], srcOffset: 0, dstStrides: [1], dstOffset: 0 };
+  const overlap = target.storage === value.storage && Math.abs(target.offset - value.offset) < target.size;
+  if (!overlap) {
+    b.copy(value.buf, target.buf, flat);
+    return target;
   }
+  // Two overlapping views of one storage: copy kernels want disjoint buffers, so go through a temporary.
+  const tmp = b.alloc(target.size, target.dtype);
+  b.copy(value.buf, tmp, flat);
+  b.copy(tmp, target.buf, flat);
+  b.free(tmp);
   return target;
 }

@@ -1,6 +1,7 @@
 // The vector-Jacobian table: one rule per op; the mapped type makes a missing rule a compile error.
 import { NotDifferentiableError } from './errors.js';
-import type { Op, OpAttrs } from './op-types.js';
+import { BlockGrad } from './grad-store.js';
+import type { MultiOutputOp, Op, OpAttrs } from './op-types.js';
 import { avgPool2dGrad, avgPool2dWith, conv2dBackpropFilter, conv2dBackpropInput, conv2dWith, maxPool2dGrad } from './ops/conv.js';
 import {
   add, cast, cos, div, equal, erf, exp, greaterEqual, lessEqual, log, mul, neg, pow, reluGrad, sign, sin, square, sub, where,
@@ -9,14 +10,26 @@ import { matmul } from './ops/linalg.js';
 import { fwht } from './ops/fwht.js';
 import { gather, scatterAdd } from './ops/nn.js';
 import { sum } from './ops/reduce.js';
-import { broadcastTo, pad, reshape, slice, sumToShape, transpose } from './ops/shape-ops.js';
+import { zerosLike } from './ops/creation.js';
+import { broadcastTo, concat, reshape, slice, sumToShape, transpose } from './ops/shape-ops.js';
 import type { Tensor } from './tensor.js';
 
+/** ∂L/∂input as a rule returns it: a tensor of the input's shape, one nonzero only on a block, or null (zero). */
+export type InputGrad = Tensor | BlockGrad | null;
+
 /**
- * Given ∂L/∂output, the op's inputs, output and attributes, returns ∂L/∂input for each input (null = zero).
+ * Given ∂L/∂output, the op's inputs, output and attributes, returns ∂L/∂input for each input.
  * `needs[i]` is false when nobody wants input i's gradient: costly rules skip it (returning null).
  */
-export type VjpRule<K extends Op> = (g: Tensor, inputs: readonly Tensor[], y: Tensor, attrs: OpAttrs[K], needs: readonly boolean[]) => (Tensor | null)[];
+export type SingleVjpRule<K extends Op> = (g: Tensor, inputs: readonly Tensor[], y: Tensor, attrs: OpAttrs[K], needs: readonly boolean[]) => InputGrad[];
+
+/** The rule of a multi-output op: one ∂L/∂output per output (null where an output got none). */
+export type MultiVjpRule<K extends Op> = (
+  gs: readonly (Tensor | null)[], inputs: readonly Tensor[], ys: readonly Tensor[], attrs: OpAttrs[K], needs: readonly boolean[],
+) => InputGrad[];
+
+/** The rule of op K: single- or multi-output. */
+export type VjpRule<K extends Op> = K extends MultiOutputOp ? MultiVjpRule<K> : SingleVjpRule<K>;
 
 const none = (): (Tensor | null)[] => [null, null, null];
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -121,7 +134,15 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
     perm.forEach((a, i) => (inv[a] = i));
     return [transpose(g, inv)];
   },
-  slice: (g, [x], _, { begin, size }) => [pad(g, x.shape.map((d, i) => [begin[i], d - begin[i] - size[i]] as [number, number]))],
+  // Added into x's gradient buffer in place, block only (not a full-size pad per slice).
+  slice: (g, _x, _y, { begin, size }) => [new BlockGrad(g, begin, size)],
+  // All pieces' gradients joined into one buffer, zeros for pieces that got none.
+  split: (gs, [x], _, { axis, sizes }) => [
+    concat(gs.map((g, i) => {
+      const shape = x.shape.map((d, j) => (j === axis ? sizes[i] : d));
+      return g ? reshape(g, shape) : zerosLike(x, shape);
+    }), axis),
+  ],
   pad: (g, [x], _, { paddings }) => [slice(g, paddings.map(([l]) => l), x.shape)],
   concat: (g, xs, _, { axis }) => {
     let at = 0;

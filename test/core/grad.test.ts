@@ -107,6 +107,14 @@ const cases: { [K in Op]: Case } = {
   reshape: { f: (x) => T.reshape(x, [3, -1]), inputs: () => [rand([2, 3, 2], 70)] },
   transpose: { f: (x) => T.transpose(x, [2, 0, 1]), inputs: () => [rand([2, 3, 4], 71)] },
   slice: { f: (x) => T.slice(x, [1, 0, 1], [1, -1, 2]), inputs: () => [rand([2, 3, 4], 72)] },
+  // Pieces along a middle axis (copies); the middle piece is unused, so its gradient is null.
+  split: {
+    f: (x) => {
+      const [a, , c] = T.split(x, [1, 3, 1], 1);
+      return T.concat([T.mul(c, 3), T.square(a)], 1);
+    },
+    inputs: () => [rand([2, 5, 3], 79)],
+  },
   pad: { f: (x) => T.pad(x, [[1, 0], [2, 1]]), inputs: () => [rand([2, 3], 73)] },
   concat: { f: (a, b) => T.concat([a, b], 1), inputs: () => [rand([2, 1, 3], 74), rand([2, 2, 3], 75)] },
   broadcastTo: { f: (x) => T.broadcastTo(x, [2, 3, 4]), inputs: () => [rand([3, 1], 76)] },
@@ -125,6 +133,29 @@ const extra: Record<string, Case> = {
   'biasAct tanh': { f: (x, b) => T.biasAct(x, b, 'tanh'), inputs: () => [rand([4, 3], 92), rand([3], 93)] },
   'softmaxCrossEntropy': { f: (x) => T.softmaxCrossEntropy(x, idx([2, 0, 1, 2])), inputs: () => [rand([4, 3], 94, -3, 3)] },
   'gather with duplicates axis 0': { f: (x) => T.gather(x, idx([1, 1, 0, 3, 1], [5])), inputs: () => [rand([4, 2], 95)] },
+  'slice leading axis (views), overlapping, plus the whole input': {
+    f: (x) => T.add(T.mul(T.slice(x, [0, 0, 0], [2, -1, -1]), T.slice(x, [1, 0, 0], [2, -1, -1])), T.slice(T.square(x), [0, 0, 0], [2, 3, 2])),
+    inputs: () => [rand([3, 3, 2], 97)],
+  },
+  'slice middle axes (copies) after the whole input, then before it': {
+    f: (x) => {
+      const a = T.slice(x, [0, 1, 0], [2, 2, -1]);
+      const b = T.slice(x, [1, 0, 1], [1, 3, 1]);
+      return T.concat([T.reshape(T.exp(a), [-1]), T.reshape(b, [-1]), T.reshape(T.square(x), [-1]), T.reshape(T.slice(x, [0, 2, 0], [2, 1, 2]), [-1])], 0);
+    },
+    inputs: () => [rand([2, 3, 2], 102)],
+  },
+  'slice leading axis before the whole input': { f: (x) => T.concat([T.slice(x, [2, 0], [1, -1]), T.mul(x, 2)], 0), inputs: () => [rand([3, 4], 103)] },
+  'slice of a slice (offset view of an offset view)': { f: (x) => T.exp(T.slice(T.slice(x, [1, 0], [3, -1]), [1, 1], [1, 3])), inputs: () => [rand([5, 4], 98)] },
+  'split axis 0 by count (views), one piece used twice': {
+    f: (x) => {
+      const [a, b, c] = T.split(x, 3);
+      return T.concat([T.mul(a, b), T.mul(a, c), T.sin(a)], 0);
+    },
+    inputs: () => [rand([6, 1, 3], 99)],
+  },
+  'unstack axis 0 (views)': { f: (x) => T.stack(T.unstack(x).map((t, i) => T.mul(t, i + 1)), 1), inputs: () => [rand([3, 2, 3], 100)] },
+  'unstack axis 2 (copies), odd sizes': { f: (x) => T.add(T.unstack(x, -1)[0], T.square(T.unstack(x, 2)[2])), inputs: () => [rand([3, 1, 3], 101)] },
   'maxPool2d valid 2x2': { f: (x) => T.maxPool2d(x), inputs: () => [distinct([2, 6, 5, 2], 96)] },
 };
 

@@ -11,11 +11,17 @@ import * as linalg from './linalg.js';
 import * as ops from './ops.js';
 import * as pool from './pool.js';
 
-/** One allocation: its dtype and both 32-bit views of the same bytes. */
+/**
+ * One allocation, or an alias of one from an element offset on: its dtype and both 32-bit views of the
+ * bytes. An allocation is its own `root` (offset 0) and lists its aliases by offset; an alias names its root.
+ */
 interface Slot {
   readonly dtype: DType;
   readonly f32: Float32Array;
   readonly i32: Int32Array;
+  readonly root: Buf;
+  readonly offset: number;
+  readonly aliases?: Map<number, Buf>;
 }
 
 /** The reference backend: buffers are JS typed arrays in a Map keyed by handle (1, 2, …). */
@@ -33,16 +39,35 @@ export class RefBackend implements Backend {
     if (dtype !== 'float32' && dtype !== 'int32') throw new TypeError(`RefBackend.alloc: unknown dtype '${dtype}'`);
     const raw = new ArrayBuffer(length * 4);
     const handle = this.nextHandle++;
-    this.slots.set(handle, { dtype, f32: new Float32Array(raw), i32: new Int32Array(raw) });
+    this.slots.set(handle, { dtype, f32: new Float32Array(raw), i32: new Int32Array(raw), root: handle, offset: 0, aliases: new Map() });
     this.bytes += raw.byteLength;
     return handle;
   }
 
-  /** Releases a buffer; throws on an unknown or already freed handle. */
+  /** Releases a buffer and its aliases; throws on an unknown or already freed handle, or on an alias. */
   free(buf: Buf): void {
     const slot = this.slot(buf);
+    if (slot.root !== buf) throw new Error(`RefBackend.free: buffer ${buf} is an alias of buffer ${slot.root}; free that one`);
+    for (const a of slot.aliases?.values() ?? []) this.slots.delete(a);
     this.bytes -= slot.f32.byteLength;
     this.slots.delete(buf);
+  }
+
+  /** A handle to the elements of `buf` from `offset` on: subarrays of the same bytes, one per (root, offset), freed with the root. */
+  alias(buf: Buf, offset: number): Buf {
+    const slot = this.slot(buf);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > slot.f32.length) {
+      throw new RangeError(`RefBackend.alias: offset ${offset} outside buffer ${buf} of ${slot.f32.length} elements`);
+    }
+    const root = this.slot(slot.root);
+    const at = slot.offset + offset;
+    if (at === 0) return slot.root;
+    const known = root.aliases?.get(at);
+    if (known !== undefined) return known;
+    const handle = this.nextHandle++;
+    this.slots.set(handle, { dtype: root.dtype, f32: root.f32.subarray(at), i32: root.i32.subarray(at), root: slot.root, offset: at });
+    root.aliases?.set(at, handle);
+    return handle;
   }
 
   /** Copies `length` elements out of a buffer, read as `dtype`. */

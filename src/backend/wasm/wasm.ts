@@ -43,6 +43,11 @@ export class WasmBackend implements Backend {
     this.rt.allocator.free(buf);
   }
 
+  /** An address `offset` words past `buf`: nothing to record or free. */
+  alias(buf: Buf, offset: number): Buf {
+    return buf + offset * 4;
+  }
+
   read(buf: Buf, dtype: DType, length: number): Float32Array | Int32Array {
     const mem = this.rt.memory.buffer;
     return dtype === 'int32' ? new Int32Array(mem, buf, length).slice() : new Float32Array(mem, buf, length).slice();

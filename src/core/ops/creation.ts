@@ -62,9 +62,9 @@ export function ones(shape: Shape, dtype: DType = 'float32'): Tensor {
   return fill(shape, 1, dtype);
 }
 
-/** Zeros with the shape, dtype and backend of `t`. */
-export function zerosLike(t: Tensor): Tensor {
-  const z = empty(t.shape, t.dtype, t.backend);
+/** Zeros with the shape (or `shape`), dtype and backend of `t`. */
+export function zerosLike(t: Tensor, shape: Shape = t.shape): Tensor {
+  const z = empty(shape, t.dtype, t.backend);
   z.backend.fill(z.buf, t.dtype, z.size, 0);
   return z;
 }

@@ -2,7 +2,7 @@
 import type { ReduceOp } from '../../backend/backend.js';
 import { normAxes, normAxis, sizeOf } from '../shape.js';
 import { record } from '../tape.js';
-import { Storage, Tensor } from '../tensor.js';
+import { Storage, Tensor, view } from '../tensor.js';
 import { backendOf, requireDType } from './util.js';
 
 function reduce(op: ReduceOp, x: Tensor, axes: number | readonly number[] | undefined, keepDims: boolean): Tensor {
@@ -32,8 +32,7 @@ function reduce(op: ReduceOp, x: Tensor, axes: number | readonly number[] | unde
   const outShape = keepDims ? shape : shape.filter((_, i) => !ax.includes(i));
   let y: Tensor;
   if (buf === x.buf) {
-    x.storage.refs++;
-    y = new Tensor(x.storage, outShape);
+    y = view(x, outShape);
   } else {
     y = new Tensor(new Storage(b, buf, 'float32', sizeOf(outShape)), outShape);
   }

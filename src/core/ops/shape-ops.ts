@@ -1,8 +1,10 @@
-// Ops that move data without arithmetic: reshape, transpose, slice, pad, concat, broadcast; plus sumToShape.
+// Ops that move data without arithmetic: reshape, transpose, slice, split, unstack, pad, concat, broadcast; plus sumToShape.
 import { fmt, ShapeError } from '../errors.js';
-import { broadcastShapes, broadcastStrides, normAxis, type Shape, shapesEqual, sizeOf, stridesOf } from '../shape.js';
-import { record } from '../tape.js';
-import { empty, type Tensor, view } from '../tensor.js';
+import {
+  broadcastShapes, broadcastStrides, isContiguousBlock, normAxis, offsetOf, type Shape, shapesEqual, sizeOf, stridesOf,
+} from '../shape.js';
+import { record, recordMany } from '../tape.js';
+import { empty, type Tensor, view, viewAt } from '../tensor.js';
 import { sum } from './reduce.js';
 import { backendOf } from './util.js';
 
@@ -47,9 +49,26 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   return record('transpose', [x], y, { perm: p });
 }
 
-/** The block starting at `begin` of extent `size` (−1 = to the end). */
+/**
+ * The block of `x` at `begin` of extent `size`, as a tensor of `shape` (same element count; not recorded): a view
+ * of x's storage when the block is contiguous in memory (see isContiguousBlock), else a copy.
+ */
+function block(x: Tensor, begin: readonly number[], size: readonly number[], shape: Shape = size): Tensor {
+  const off = offsetOf(x.shape, begin);
+  if (sizeOf(size) > 0 && isContiguousBlock(x.shape, size)) return viewAt(x, off, shape);
+  const b = x.backend;
+  const y = empty(shape, x.dtype, b);
+  b.copy(x.buf, y.buf, { shape: size, srcStrides: stridesOf(x.shape), srcOffset: off, dstStrides: stridesOf(size), dstOffset: 0 });
+  return y;
+}
+
+/**
+ * The block starting at `begin` of extent `size` (−1 = to the end). Shares memory with `x` (no copy) when the
+ * block is contiguous: only leading axes restricted, i.e. every axis after the last cut one is full and every
+ * axis before it has size 1 (x[t] of x[T,B,H], rows of a matrix); otherwise a copy.
+ */
 export function slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
-  const b = backendOf('slice', x);
+  backendOf('slice', x);
   if (begin.length !== x.rank || (size && size.length !== x.rank)) throw new ShapeError('slice', `begin [${begin}] / size [${size ?? ''}] must have one entry per axis of ${fmt(x.shape)}`);
   const sz = x.shape.map((d, i) => (size === undefined || size[i] === -1 ? d - begin[i] : size[i]));
   x.shape.forEach((d, i) => {
@@ -57,11 +76,53 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
       throw new ShapeError('slice', `begin [${begin}] size [${sz}] is out of range for ${fmt(x.shape)}`);
     }
   });
-  const st = stridesOf(x.shape);
-  const y = empty(sz, x.dtype, b);
-  const off = begin.reduce((acc, v, i) => acc + v * st[i], 0);
-  b.copy(x.buf, y.buf, { shape: sz, srcStrides: st, srcOffset: off, dstStrides: stridesOf(sz), dstOffset: 0 });
-  return record('slice', [x], y, { begin: [...begin], size: sz });
+  return record('slice', [x], block(x, begin, sz), { begin: [...begin], size: sz });
+}
+
+/** Pieces of `x` along axis `a` of the given extents, each reshaped to `shapeOf(extent)`; one tape node. */
+function pieces(x: Tensor, sizes: number[], a: number, shapeOf: (n: number) => Shape): Tensor[] {
+  let at = 0;
+  const ys = sizes.map((n) => {
+    const begin = x.shape.map((_, i) => (i === a ? at : 0));
+    at += n;
+    return block(x, begin, x.shape.map((d, i) => (i === a ? n : d)), shapeOf(n));
+  });
+  return recordMany('split', [x], ys, { axis: a, sizes });
+}
+
+/**
+ * Splits `x` along `axis` into pieces: `sizesOrCount` lists their extents (summing to the axis length) or
+ * counts equal pieces. Pieces share memory with `x` when every axis before `axis` has size 1 (always for
+ * axis 0), else they are copies. The backward pass writes all the pieces' gradients into one buffer.
+ */
+export function split(x: Tensor, sizesOrCount: number | readonly number[], axis = 0): Tensor[] {
+  backendOf('split', x);
+  const a = normAxis('split', axis, x.rank);
+  const len = x.shape[a];
+  let sizes: number[];
+  if (typeof sizesOrCount === 'number') {
+    if (!Number.isInteger(sizesOrCount) || sizesOrCount < 1 || len % sizesOrCount !== 0) {
+      throw new ShapeError('split', `cannot split axis ${a} of ${fmt(x.shape)} (length ${len}) into ${sizesOrCount} equal pieces`);
+    }
+    sizes = new Array<number>(sizesOrCount).fill(len / sizesOrCount);
+  } else {
+    sizes = [...sizesOrCount];
+    if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 0) || sizes.reduce((p, n) => p + n, 0) !== len) {
+      throw new ShapeError('split', `sizes [${sizes}] must be non-negative integers summing to the length ${len} of axis ${a} of ${fmt(x.shape)}`);
+    }
+  }
+  return pieces(x, sizes, a, (n) => x.shape.map((d, i) => (i === a ? n : d)));
+}
+
+/**
+ * The slices of `x` along `axis` with that axis removed: unstack(x[T,B,H]) gives T tensors [B,H]. Views of `x`
+ * when every axis before `axis` has size 1 (always for axis 0), else copies; the inverse of stack.
+ */
+export function unstack(x: Tensor, axis = 0): Tensor[] {
+  backendOf('unstack', x);
+  const a = normAxis('unstack', axis, x.rank);
+  const shape = x.shape.filter((_, i) => i !== a);
+  return pieces(x, new Array<number>(x.shape[a]).fill(1), a, () => shape);
 }
 
 /** Pads with `value` (default 0): paddings[i] = [before, after] for axis i. */
