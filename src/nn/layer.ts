@@ -7,6 +7,7 @@ import '../sharing/index.js';
 import { createMap, type MapSpec, parseMapSpec } from '../sharing/registry.js';
 import type { Parameter, WeightMap } from '../sharing/weight-map.js';
 import { type Fans, fansOf, initialize, type InitializerName } from './initializers.js';
+import type { WeightRole } from './weight-role.js';
 
 /** What a layer's forward pass may depend on besides its input. */
 export interface CallContext {
@@ -44,7 +45,15 @@ export interface NamedWeight {
   layer: Layer;
   /** 'kernel', 'bias', … */
   name: string;
+  /** What the weight is for (decides whether transforms share or compress it). */
+  role: WeightRole;
   map: WeightMap;
+}
+
+/** How {@link Layer.addWeight} declares a weight: its role, and the fans its initialiser uses when not W's own. */
+export interface WeightOptions {
+  role: WeightRole;
+  fans?: Fans;
 }
 
 /** A placeholder in a functional model: a model input or a layer's output, with its per-sample shape. */
@@ -80,6 +89,7 @@ export abstract class Layer {
   /** Per-sample input shape, set by build. */
   inputShape: number[] | undefined;
   private readonly maps = new Map<string, WeightMap>();
+  private readonly roles = new Map<string, WeightRole>();
   /** The sharing spec of each weight, as given (a built layer stores its maps' full configs instead). */
   readonly mapSpecs: Record<string, MapSpec>;
   private resolver: MapResolver | undefined;
@@ -117,6 +127,7 @@ export abstract class Layer {
     } catch (e) {
       for (const m of this.maps.values()) m.dispose();
       this.maps.clear();
+      this.roles.clear();
       throw e;
     } finally {
       this.resolver = undefined;
@@ -133,16 +144,17 @@ export abstract class Layer {
   protected createWeights(_inputShape: Shape, _rng: Random): void {}
 
   /**
-   * Adds a weight of shape `shape`, held by the map its spec asks for (default dense), with θ drawn from
-   * `init` (using W's fans, or `fans`) and a seed from `rng`.
+   * Adds a weight of shape `shape` with its `role`, held by the map its spec asks for (default dense), with θ drawn
+   * from `init` (using W's fans, or `o.fans`) and a seed from `rng`.
    */
-  protected addWeight(name: string, shape: Shape, init: InitializerName, rng: Random, fans?: Fans): WeightMap {
-    const f = fans ?? fansOf(shape);
+  protected addWeight(name: string, shape: Shape, init: InitializerName, rng: Random, o: WeightOptions): WeightMap {
+    const f = o.fans ?? fansOf(shape);
     const map = createMap(this.mapSpecs[name], {
       layer: this.name || this.defaultName, weight: name, shape, initializer: init, seed: rng.nextUint32(),
       init: (s, seed) => initialize(init, s, seed, f), resolve: this.resolver,
     });
     this.maps.set(name, map);
+    this.roles.set(name, o.role);
     return map;
   }
 
@@ -169,7 +181,7 @@ export abstract class Layer {
 
   /** The layer's weights in creation order. */
   weights(): NamedWeight[] {
-    return [...this.maps].map(([name, map]) => ({ layer: this, name, map }));
+    return [...this.maps].map(([name, map]) => ({ layer: this, name, role: this.roles.get(name)!, map }));
   }
 
   /** Free parameters of all weights (each once). */
@@ -214,6 +226,7 @@ export abstract class Layer {
   dispose(): void {
     for (const m of this.maps.values()) m.dispose();
     this.maps.clear();
+    this.roles.clear();
     this.inputShape = undefined;
   }
 }
