@@ -13,12 +13,9 @@ export type { Shape, Padding, Conv2DOptions, Pool2DOptions } from './core/shape.
 export { Optimizer, SGD, Adam, AdamW, createOptimizer } from './optim/index.js';
 export type { OptimizerConfig, OptimizerState, ParamState, SGDOptions, AdamOptions, AdamWOptions } from './optim/index.js';
 export * from './nn/index.js';
+export * from './sharing/index.js';
+export * from './io/index.js';
 export type { WeightOptions } from './nn/layer.js';
 export { SHAREABLE_ROLES, isShareable } from './nn/weight-role.js';
 export type { WeightRole } from './nn/weight-role.js';
-export * from './sharing/index.js';
-export { subspace } from './sharing/subspace-model.js';
-export type { SubspaceOptions } from './sharing/subspace-model.js';
-export * from './io/index.js';
-export { clusterWeights, planClusters, stripSharing, CLUSTERED_CLASSES } from './sharing/cluster.js';
-export type { ClusterOptions, ClusteredWeight, ClusterJob } from './sharing/cluster.js';
+export * from './transforms/index.js';

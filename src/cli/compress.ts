@@ -4,8 +4,10 @@ import type { Model } from '../nn/model.js';
 import { thousands } from '../nn/summary.js';
 import { createOptimizer } from '../optim/index.js';
 import { indexBits } from '../sharing/codebook.js';
-import { type ClusterOptions, clusterWeights, planClusters, planPrune, type PruneOptions, pruneWeights } from '../sharing/cluster.js';
 import { KMEANS_INITS } from '../sharing/kmeans.js';
+import { type ClusterOptions, clusterWeights, planClusters } from '../transforms/cluster.js';
+import { planPrune, type PruneOptions, pruneWeights } from '../transforms/prune.js';
+import { type ModelWeight, shareableWeights } from '../transforms/select.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { applyThreads, CliError, COMMON_FLAGS, DATA_FLAGS, images, type Io, labels, percent, readDataset } from './common.js';
 import { formatEpochLine } from './progress.js';
@@ -32,7 +34,7 @@ export const compressSpec = defineCommand({
     'prune-finetune-epochs': { type: 'int', default: 0, min: 0, description: 'Epochs of retraining the surviving weights (masks fixed) after pruning, before clustering (0: prune and cluster in one shot)' },
     'prune-lr': { type: 'number', description: 'Adam learning rate of that retraining (default: --lr)' },
     init: { type: 'string', default: 'linear', choices: KMEANS_INITS, description: 'k-means initialisation' },
-    layers: { type: 'list', metavar: 'a,b', description: 'Layers whose kernel to compress (default: every Dense, Conv2D, LocallyConnected2D)' },
+    layers: { type: 'list', metavar: 'a,b', description: 'Layers whose kernel-like weights to compress (default: every weight of role kernel, recurrentKernel or embedding)' },
     'finetune-epochs': { type: 'int', default: 2, min: 0, description: 'Epochs of fine-tuning the centroids after clustering (0: none)' },
     lr: { type: 'number', default: 1e-4, description: 'Adam learning rate of the fine-tuning' },
     'batch-size': { type: 'int', min: 1, description: 'Fine-tuning batch size (default: the model\'s training batch size, else 32)' },
@@ -94,16 +96,18 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
     if (!model.layers.some((l) => l.name === name)) throw new UsageError(`--layer-prune: unknown layer '${name}' (layers: ${model.layers.map((l) => l.name).join(', ')})`, 'compress');
     perLayer.set(name, v);
   }
-  const pruneOf = (l: { className: string; name: string }): number => perLayer.get(l.name) ?? (l.className === 'Dense' ? f.prune : convPrune);
+  // Weights of rank > 2 (convolution windows: Conv2D's, LocallyConnected2D's kernels) take the --conv-… settings.
+  const conv = (w: ModelWeight): boolean => w.map.shape.length > 2;
+  const pruneOf = (w: ModelWeight): number => perLayer.get(w.layer.name) ?? (conv(w) ? convPrune : f.prune);
   const staged = f.pruneFinetuneEpochs > 0;
   const options: ClusterOptions = {
-    clusters: (l) => (l.className === 'Dense' ? f.clusters : convClusters), init: f.init, prune: pruneOf, layers: f.layers, seed: f.seed,
+    clusters: (w) => (conv(w) ? convClusters : f.clusters), init: f.init, prune: pruneOf, layers: f.layers, seed: f.seed,
   };
   const pruneOptions: PruneOptions = { prune: pruneOf, layers: f.layers };
   // Bad options fail here, before any work (the clusters are checked against the weights that pruning keeps).
   if (staged) planPrune(model, pruneOptions);
   if (planClusters(model, options).length === 0) {
-    const kinds = model.weights().filter((w) => w.path.endsWith('/kernel')).map((w) => `${w.path} is '${w.map.kind}'`);
+    const kinds = shareableWeights(model, undefined, 'codebook').map((w) => `${w.path} is '${w.map.kind}'`);
     throw new CliError(`${file}: no kernel to compress (${kinds.join(', ') || 'the model has no kernels'}); compress clusters and prunes plain (dense) kernels`);
   }
   const before = evaluate();
