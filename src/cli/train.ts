@@ -6,7 +6,7 @@ import { EarlyStopping } from '../nn/callbacks.js';
 import { Conv2D } from '../nn/layers/conv2d.js';
 import { type Model, modelFromConfig } from '../nn/model.js';
 import { thousands } from '../nn/summary.js';
-import { type EpochPartial, type History, NonFiniteLossError } from '../nn/training.js';
+import { type History, NonFiniteLossError } from '../nn/training.js';
 import { isShareable, SHAREABLE_ROLES } from '../nn/weight-role.js';
 import { createModel, MODEL_DESCRIPTIONS, MODEL_NAMES } from '../nn/zoo.js';
 import { createOptimizer } from '../optim/index.js';
@@ -174,8 +174,8 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   const stopper = esConfig ? new EarlyStopping({ patience: esConfig.patience, restoreBestWeights: esConfig.restoreBest }) : undefined;
   if (stopper && esConfig?.state) stopper.setState(esConfig.state, bestWeights);
   const out = f.out ?? f.resume ?? `${String(state.model ?? model.name).replace(/[:,/]/g, '-')}-${state.dataset}.wsm`;
-  const ds = readDataset(state.dataset ?? 'mnist-sample', state.dataDir, state.limit as number | undefined, f.testLimit);
-  const step0 = (state.step as number | undefined) ?? 0;
+  const ds = readDataset(state.dataset ?? 'mnist-sample', state.dataDir, state.limit, f.testLimit);
+  const step0 = state.step ?? 0;
   if (state.epoch >= state.epochs) throw new CliError(`${f.resume}: already trained for ${state.epoch} of ${state.epochs} epochs; pass --epochs N with N > ${state.epoch} to continue`);
 
   io.err.write(`${f.resume ? 'Resuming' : 'Training'} ${model.name} (${thousands(model.countParams())} parameters) on ${ds.name}: ${thousands(ds.yTrain.length)} training samples, ` +
@@ -215,18 +215,18 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   try {
     fitHistory = await model.fit(images(ds.xTrain), labels(ds.yTrain), {
       epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, validationSplit: state.validationSplit,
-      initialEpoch: state.epoch, initialStep: step0, initialPartial: state.partial as EpochPartial | undefined, shuffle: true,
+      initialEpoch: state.epoch, initialStep: step0, initialPartial: state.partial, shuffle: true,
       // Early stopping first, so that the checkpoint of each epoch holds its updated state.
       callbacks: [...(stopper ? [stopper] : []), {
         onTrainBegin: ({ stepsPerEpoch }) => {
           bar = undefined;
-          (state as { stepsPerEpoch?: number }).stepsPerEpoch = stepsPerEpoch;
+          state.stepsPerEpoch = stepsPerEpoch;
         },
         onEpochBegin: (epoch) => {
           epochStart = performance.now();
           epochSamples = 0;
           epochSkipped = epoch === state.epoch ? Math.min(ds.yTrain.length, step0 * state.batchSize) : 0;
-          bar = new ProgressBar({ total: (state as { stepsPerEpoch?: number }).stepsPerEpoch ?? 1, epoch: epoch + 1, epochs: state.epochs, stream: io.err });
+          bar = new ProgressBar({ total: state.stepsPerEpoch ?? 1, epoch: epoch + 1, epochs: state.epochs, stream: io.err });
         },
         onBatchEnd: (step, logs) => {
           epochSamples = logs.samples - epochSkipped;
