@@ -1,11 +1,12 @@
-// `weightshare compress`: Deep Compression's pruning + k-means weight sharing + fine-tuning on a saved model.
+// `weightshare compress`: Deep Compression (transforms/deep-compression.ts) on a saved model: flags in, progress and sizes out.
 import { loadModel, saveModel } from '../io/files.js';
-import type { Model } from '../nn/model.js';
+import type { CompressRecord } from '../io/training-state.js';
 import { thousands } from '../nn/summary.js';
-import { createOptimizer } from '../optim/index.js';
 import { indexBits } from '../sharing/codebook.js';
-import { type ClusterOptions, clusterWeights, planClusters, planPrune, type PruneOptions, pruneWeights } from '../sharing/cluster.js';
 import { KMEANS_INITS } from '../sharing/kmeans.js';
+import {
+  deepCompress, type DeepCompressEvent, type DeepCompressOptions, type DeepCompressReport, deepCompressSettings, NothingToCompressError,
+} from '../transforms/deep-compression.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { applyThreads, CliError, COMMON_FLAGS, DATA_FLAGS, images, type Io, labels, percent, readDataset } from './common.js';
 import { formatEpochLine } from './progress.js';
@@ -32,7 +33,7 @@ export const compressSpec = defineCommand({
     'prune-finetune-epochs': { type: 'int', default: 0, min: 0, description: 'Epochs of retraining the surviving weights (masks fixed) after pruning, before clustering (0: prune and cluster in one shot)' },
     'prune-lr': { type: 'number', description: 'Adam learning rate of that retraining (default: --lr)' },
     init: { type: 'string', default: 'linear', choices: KMEANS_INITS, description: 'k-means initialisation' },
-    layers: { type: 'list', metavar: 'a,b', description: 'Layers whose kernel to compress (default: every Dense, Conv2D, LocallyConnected2D)' },
+    layers: { type: 'list', metavar: 'a,b', description: 'Layers whose kernel-like weights to compress (default: every weight of role kernel, recurrentKernel or embedding)' },
     'finetune-epochs': { type: 'int', default: 2, min: 0, description: 'Epochs of fine-tuning the centroids after clustering (0: none)' },
     lr: { type: 'number', default: 1e-4, description: 'Adam learning rate of the fine-tuning' },
     'batch-size': { type: 'int', min: 1, description: 'Fine-tuning batch size (default: the model\'s training batch size, else 32)' },
@@ -51,20 +52,9 @@ export const compressSpec = defineCommand({
   ],
 });
 
-/** Bits stored by all the model's weights, and 32 bits per element of W (the float32 original). */
-function sizes(m: Model): { bits: number; float32Bits: number } {
-  let bits = 0, virtual = 0;
-  for (const w of m.weights()) {
-    const s = w.map.stats();
-    bits += s.bits;
-    virtual += s.virtual;
-  }
-  return { bits, float32Bits: 32 * virtual };
-}
-
 const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
 
-/** Runs `weightshare compress`; returns the exit code. */
+/** Runs `weightshare compress`: parses the flags, calls {@link deepCompress} and prints its progress and report; returns the exit code. */
 export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io): Promise<number> {
   const f = a.flags;
   applyThreads(f.threads);
@@ -73,110 +63,74 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
   const t = meta.training;
   const name = f.dataset ?? t?.dataset ?? 'mnist-sample';
   const dir = f.data ?? (f.dataset ? undefined : t?.dataDir);
-  const ds = readDataset(name, dir, f.limit ?? (t?.limit as number | undefined), f.testLimit);
-  const lossName = model.loss?.name ?? 'sparse_categorical_crossentropy';
-  const fromLogits = model.loss?.fromLogits ?? false;
-  if (!model.loss) model.compile({ optimizer: 'adam', loss: lossName, metrics: ['accuracy'] });
-  const xTest = images(ds.xTest), yTest = labels(ds.yTest);
-  const evaluate = (): { loss: number; accuracy: number } => {
-    const r = model.evaluate(xTest, yTest, { batchSize: 256 });
-    return { loss: r.loss, accuracy: r.accuracy };
-  };
+  const ds = readDataset(name, dir, f.limit ?? t?.limit, f.testLimit);
+  if (!model.loss) model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
   const msg = (s: string): void => void io.err.write(s + '\n');
 
-  const convClusters = f.convClusters ?? f.clusters;
-  const convPrune = f.convPrune ?? f.prune;
-  const perLayer = new Map<string, number>();
+  const layerPrune: Record<string, number> = {};
   for (const item of f.layerPrune ?? []) {
     const [name, value] = item.split('=');
     const v = Number(value);
     if (!name || value === undefined || !(v >= 0 && v < 1)) throw new UsageError(`--layer-prune: expected layer=fraction with a fraction in [0, 1), got '${item}'`, 'compress');
     if (!model.layers.some((l) => l.name === name)) throw new UsageError(`--layer-prune: unknown layer '${name}' (layers: ${model.layers.map((l) => l.name).join(', ')})`, 'compress');
-    perLayer.set(name, v);
+    layerPrune[name] = v;
   }
-  const pruneOf = (l: { className: string; name: string }): number => perLayer.get(l.name) ?? (l.className === 'Dense' ? f.prune : convPrune);
-  const staged = f.pruneFinetuneEpochs > 0;
-  const options: ClusterOptions = {
-    clusters: (l) => (l.className === 'Dense' ? f.clusters : convClusters), init: f.init, prune: pruneOf, layers: f.layers, seed: f.seed,
+  const options: DeepCompressOptions = {
+    clusters: f.clusters, convClusters: f.convClusters, prune: f.prune, convPrune: f.convPrune, layerPrune, pruneFinetuneEpochs: f.pruneFinetuneEpochs,
+    pruneLr: f.pruneLr, init: f.init, layers: f.layers, finetuneEpochs: f.finetuneEpochs, lr: f.lr, batchSize: f.batchSize ?? t?.batchSize ?? 32, seed: f.seed,
   };
-  const pruneOptions: PruneOptions = { prune: pruneOf, layers: f.layers };
-  // Bad options fail here, before any work (the clusters are checked against the weights that pruning keeps).
-  if (staged) planPrune(model, pruneOptions);
-  if (planClusters(model, options).length === 0) {
-    const kinds = model.weights().filter((w) => w.path.endsWith('/kernel')).map((w) => `${w.path} is '${w.map.kind}'`);
-    throw new CliError(`${file}: no kernel to compress (${kinds.join(', ') || 'the model has no kernels'}); compress clusters and prunes plain (dense) kernels`);
-  }
-  const before = evaluate();
-  const size0 = sizes(model);
-  msg(`${file}: ${model.name} on ${ds.name} (${thousands(ds.yTest.length)} test samples): accuracy ${percent(before.accuracy)}, loss ${before.loss.toFixed(4)}`);
-
-  const batchSize = f.batchSize ?? t?.batchSize ?? 32;
-  const fineTune = async (epochs: number, lr: number, what: string): Promise<{ loss: number; accuracy: number }> => {
-    model.compile({ optimizer: createOptimizer({ name: 'adam', learningRate: lr }), loss: lossName, fromLogits, metrics: ['accuracy'] });
-    msg(`${what}: ${epochs} epochs on ${thousands(ds.yTrain.length)} samples, Adam lr ${lr}, batch ${batchSize}`);
-    let start = performance.now();
-    await model.fit(images(ds.xTrain), labels(ds.yTrain), {
-      epochs, batchSize, seed: f.seed, shuffle: true,
-      callbacks: [{
-        onEpochBegin: () => void (start = performance.now()),
-        onEpochEnd: (epoch, logs) => {
-          const secs = (performance.now() - start) / 1000;
-          msg(formatEpochLine({ epoch: epoch + 1, epochs, seconds: secs, samplesPerSec: ds.yTrain.length / Math.max(secs, 1e-9), loss: logs.loss, accuracy: logs.accuracy }));
-        },
-      }],
-    });
-    return evaluate();
-  };
-
-  let pruneReport: ReturnType<typeof pruneWeights> | undefined;
-  let prunedAcc: { loss: number; accuracy: number } | undefined, retrained: { loss: number; accuracy: number } | undefined;
-  let prunedBits: number | undefined;
-  const pruneLr = f.pruneLr ?? f.lr;
-  if (staged) {
-    pruneReport = pruneWeights(model, pruneOptions);
-    for (const r of pruneReport) {
-      msg(`${r.path}: ${thousands(r.weights)} weights, ${(100 * r.pruned / r.weights).toFixed(1)} % pruned (${thousands(r.weights - r.pruned)} kept + 1-bit mask): ${(r.bitsBefore / r.bitsAfter).toFixed(1)}× smaller`);
+  const s = deepCompressSettings(options);
+  const what = { retrain: 'retraining the surviving weights (masks fixed)', finetune: 'fine-tuning the centroids' } as const;
+  let float32Bits = 0;
+  const onProgress = (e: DeepCompressEvent): void => {
+    switch (e.kind) {
+      case 'original':
+        float32Bits = e.float32Bits;
+        return msg(`${file}: ${model.name} on ${ds.name} (${thousands(ds.yTest.length)} test samples): accuracy ${percent(e.result.accuracy)}, loss ${e.result.loss.toFixed(4)}`);
+      case 'pruned':
+        for (const r of e.weights) {
+          msg(`${r.path}: ${thousands(r.weights)} weights, ${(100 * r.pruned / r.weights).toFixed(1)} % pruned (${thousands(r.weights - r.pruned)} kept + 1-bit mask): ${(r.bitsBefore / r.bitsAfter).toFixed(1)}× smaller`);
+        }
+        return msg(`after pruning: accuracy ${percent(e.result.accuracy)}, loss ${e.result.loss.toFixed(4)} (${(float32Bits / e.bits).toFixed(1)}× smaller than float32)`);
+      case 'trainBegin':
+        return msg(`${what[e.phase]}: ${e.epochs} epochs on ${thousands(e.samples)} samples, Adam lr ${e.learningRate}, batch ${e.batchSize}`);
+      case 'epochEnd':
+        return msg(formatEpochLine({ epoch: e.epoch, epochs: e.epochs, seconds: e.seconds, samplesPerSec: ds.yTrain.length / Math.max(e.seconds, 1e-9), loss: e.loss, accuracy: e.accuracy }));
+      case 'retrained':
+        return msg(`after retraining: accuracy ${percent(e.result.accuracy)}, loss ${e.result.loss.toFixed(4)}`);
+      case 'clustered':
+        for (const r of e.weights) {
+          const pruned = r.pruned ? `, ${(100 * r.pruned / r.weights).toFixed(1)} % pruned (1-bit mask, indices for the ${thousands(r.weights - r.pruned)} kept)` : '';
+          msg(`${r.path}: ${thousands(r.weights)} weights → ${r.clusters} centroids + ${indexBits(r.clusters)}-bit indices${pruned}: ${(r.bitsBefore / r.bitsAfter).toFixed(1)}× smaller`);
+        }
+        return msg(`after clustering: accuracy ${percent(e.result.accuracy)}, loss ${e.result.loss.toFixed(4)}`);
+      case 'finetuned':
+        return msg(`after fine-tuning: accuracy ${percent(e.result.accuracy)}, loss ${e.result.loss.toFixed(4)}`);
     }
-    prunedAcc = evaluate();
-    prunedBits = sizes(model).bits;
-    msg(`after pruning: accuracy ${percent(prunedAcc.accuracy)}, loss ${prunedAcc.loss.toFixed(4)} (${(size0.float32Bits / prunedBits).toFixed(1)}× smaller than float32)`);
-    retrained = await fineTune(f.pruneFinetuneEpochs, pruneLr, 'retraining the surviving weights (masks fixed)');
-    msg(`after retraining: accuracy ${percent(retrained.accuracy)}, loss ${retrained.loss.toFixed(4)}`);
+  };
+  let r: DeepCompressReport;
+  try {
+    r = await deepCompress(model, { train: { x: images(ds.xTrain), y: labels(ds.yTrain) }, test: { x: images(ds.xTest), y: labels(ds.yTest) } }, options, { onProgress });
+  } catch (e) {
+    if (e instanceof NothingToCompressError) throw new CliError(`${file}: no kernel to compress (${e.found || 'the model has no kernels'}); compress clusters and prunes plain (dense) kernels`);
+    throw e;
   }
-
-  // After the staged pruning the pruned kernels keep their masks (prune 0 here); the others are pruned as in one shot (0 when staged).
-  const report = clusterWeights(model, staged ? { ...options, prune: 0 } : options);
-  for (const r of report) {
-    const pruned = r.pruned ? `, ${(100 * r.pruned / r.weights).toFixed(1)} % pruned (1-bit mask, indices for the ${thousands(r.weights - r.pruned)} kept)` : '';
-    msg(`${r.path}: ${thousands(r.weights)} weights → ${r.clusters} centroids + ${indexBits(r.clusters)}-bit indices${pruned}: ${(r.bitsBefore / r.bitsAfter).toFixed(1)}× smaller`);
-  }
-  const clustered = evaluate();
-  msg(`after clustering: accuracy ${percent(clustered.accuracy)}, loss ${clustered.loss.toFixed(4)}`);
-
-  let finetuned = clustered;
-  if (f.finetuneEpochs > 0) {
-    finetuned = await fineTune(f.finetuneEpochs, f.lr, 'fine-tuning the centroids');
-    msg(`after fine-tuning: accuracy ${percent(finetuned.accuracy)}, loss ${finetuned.loss.toFixed(4)}`);
-  }
-  const size1 = sizes(model);
-  const ratio = size0.float32Bits / size1.bits;
-  msg(`size: ${thousands(size0.bits)} bits (${kib(size0.bits / 8)} KiB) → ${thousands(size1.bits)} bits (${kib(size1.bits / 8)} KiB): ` +
-    `${ratio.toFixed(1)}× smaller than float32 before entropy coding`);
+  msg(`size: ${thousands(r.bits.before)} bits (${kib(r.bits.before / 8)} KiB) → ${thousands(r.bits.after)} bits (${kib(r.bits.after / 8)} KiB): ` +
+    `${r.ratio.toFixed(1)}× smaller than float32 before entropy coding`);
 
   const out = f.out ?? file.replace(/(\.wsm)?$/, '-compressed.wsm');
-  const settings = {
-    clusters: f.clusters, convClusters, prune: f.prune, convPrune, pruneFinetuneEpochs: f.pruneFinetuneEpochs, pruneLr, init: f.init, layers: f.layers,
-    finetuneEpochs: f.finetuneEpochs, lr: f.lr, seed: f.seed, from: file,
+  const settings: CompressRecord = {
+    clusters: s.clusters, convClusters: s.convClusters, prune: s.prune, convPrune: s.convPrune, pruneFinetuneEpochs: s.pruneFinetuneEpochs, pruneLr: s.pruneLr,
+    init: s.init, layers: f.layers, finetuneEpochs: s.finetuneEpochs, lr: s.lr, seed: s.seed, from: file,
   };
   // The compressed model is for shipping: its optimizer state (the fine-tuning's Adam slots) is not kept.
   const fileBytes = saveModel(out, model, { training: t ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed, withOptimizer: false });
-  const fileRatio = size0.float32Bits / 8 / fileBytes;
-  msg(`Saved ${out}: ${kib(fileBytes)} KiB on disk, ${fileRatio.toFixed(1)}× smaller than the float32 weights (${kib(size0.float32Bits / 8)} KiB)`);
+  const fileRatio = r.bits.float32 / 8 / fileBytes;
+  msg(`Saved ${out}: ${kib(fileBytes)} KiB on disk, ${fileRatio.toFixed(1)}× smaller than the float32 weights (${kib(r.bits.float32 / 8)} KiB)`);
   if (f.json) {
     io.out.write(JSON.stringify({
-      model: file, out, dataset: ds.name, testSamples: ds.yTest.length, settings, layers: report,
-      before, ...(staged ? { pruning: { layers: pruneReport, pruned: prunedAcc, retrained, bits: prunedBits, ratio: size0.float32Bits / prunedBits! } } : {}),
-      clustered, finetuned, bits: { float32: size0.float32Bits, before: size0.bits, after: size1.bits }, ratio, fileBytes, fileRatio,
+      model: file, out, dataset: ds.name, testSamples: ds.yTest.length, settings, layers: r.layers, before: r.before, ...(r.pruning ? { pruning: r.pruning } : {}),
+      clustered: r.clustered, finetuned: r.finetuned, bits: r.bits, ratio: r.ratio, fileBytes, fileRatio,
     }, null, 2) + '\n');
   }
   return 0;

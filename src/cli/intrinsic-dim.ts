@@ -3,8 +3,8 @@ import { tidy } from '../core/engine.js';
 import type { Model } from '../nn/model.js';
 import { thousands } from '../nn/summary.js';
 import { createModel, MODEL_NAMES } from '../nn/zoo.js';
-import { subspace } from '../sharing/subspace-model.js';
 import { PROJECTIONS } from '../sharing/subspace.js';
+import { subspace } from '../transforms/subspace.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { applyThreads, COMMON_FLAGS, DATA_FLAGS, images, type Io, labels, percent, readDataset } from './common.js';
 

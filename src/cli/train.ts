@@ -4,9 +4,10 @@ import { loadCheckpoint, saveModel } from '../io/files.js';
 import { modelFromCheckpoint, type TrainingState } from '../io/model-file.js';
 import { EarlyStopping } from '../nn/callbacks.js';
 import { Conv2D } from '../nn/layers/conv2d.js';
-import type { Model } from '../nn/model.js';
+import { type Model, modelFromConfig } from '../nn/model.js';
 import { thousands } from '../nn/summary.js';
-import { type EpochPartial, type History, NonFiniteLossError } from '../nn/training.js';
+import { type History, NonFiniteLossError } from '../nn/training.js';
+import { isShareable, SHAREABLE_ROLES } from '../nn/weight-role.js';
 import { createModel, MODEL_DESCRIPTIONS, MODEL_NAMES } from '../nn/zoo.js';
 import { createOptimizer } from '../optim/index.js';
 import { parseMapSpec } from '../sharing/registry.js';
@@ -22,7 +23,7 @@ export const trainSpec = defineCommand({
     `Models: ${MODEL_NAMES.map((n) => `${n} (${MODEL_DESCRIPTIONS[n]})`).join('; ')}.`,
   flags: {
     model: { type: 'string', default: 'seed-cnn', description: `Architecture: ${MODEL_NAMES.join(', ')}, or mlp:H1,H2,… (hidden sizes)` },
-    sharing: { type: 'string', metavar: 'spec', description: "How weights are shared: one scheme for every layer's kernel ('hashed:1/8', 'lowRank:16', 'randomMask:1/8', 'codebook:16'), or per layer 'dense=hashed:1/64,dense_1=lowRank:4' ('layer/bias=…' for other weights)" },
+    sharing: { type: 'string', metavar: 'spec', description: "How weights are shared: one scheme for every kernel-like weight (roles kernel, recurrentKernel, embedding) ('hashed:1/8', 'lowRank:16', 'randomMask:1/8', 'codebook:16'), or per layer 'dense=hashed:1/64,dense_1=lowRank:4' ('layer/bias=…' for other weights)" },
     ...DATA_FLAGS,
     epochs: { type: 'int', default: 10, min: 1, description: 'Epochs to train (with --resume: the total, counting those done)' },
     'batch-size': { type: 'int', default: 32, min: 1, description: 'Samples per batch' },
@@ -51,29 +52,41 @@ export const trainSpec = defineCommand({
 });
 
 /**
- * Applies a --sharing spec to an unbuilt model: a scheme for every layer with a kernel, or
- * `layer=scheme,…` / `layer/weight=scheme,…`. Unknown layers or weights fail before anything is built.
+ * Applies a --sharing spec to an unbuilt model: a scheme for every weight whose role is shareable (kernels, recurrent
+ * kernels, embeddings), or `layer=scheme,…` (that layer's shareable weights) / `layer/weight=scheme,…`. The weights and
+ * their roles are read from a throwaway build of a copy; unknown layers or weights fail before the model is built.
  */
 export function applySharing(model: Model, spec: string): void {
   const parts = spec.split(',').map((s) => s.trim()).filter(Boolean);
   const eq = parts[0]?.indexOf('=') ?? -1;
   const perLayer = eq > 0 && !parts[0].slice(0, eq).includes(':');
-  const weighted = model.layers.filter((l) => 'kernelInitializer' in l);
+  if (!perLayer && parts.length !== 1) throw new UsageError(`--sharing: give one scheme for the whole model or layer=scheme pairs, got '${spec}'`, 'train');
+  const probe = modelFromConfig(model.toJSON()).build();
+  const weights = probe.weights().map((w) => ({ layer: w.layer.name, name: w.name, shareable: isShareable(w.role) }));
+  probe.dispose();
+  const set = (layer: string, weight: string, scheme: string): void => void (model.getLayer(layer).mapSpecs[weight] = scheme);
   if (!perLayer) {
-    if (parts.length !== 1) throw new UsageError(`--sharing: give one scheme for the whole model or layer=scheme pairs, got '${spec}'`, 'train');
     parseMapSpec(parts[0]);
-    for (const l of weighted) l.mapSpecs.kernel = parts[0];
+    for (const w of weights) if (w.shareable) set(w.layer, w.name, parts[0]);
     return;
   }
+  const withWeights = [...new Set(weights.map((w) => w.layer))];
   for (const p of parts) {
     const i = p.indexOf('=');
     if (i <= 0) throw new UsageError(`--sharing: expected layer=scheme, got '${p}'`, 'train');
-    const [layerName, weight = 'kernel'] = p.slice(0, i).split('/');
+    const [layerName, weight] = p.slice(0, i).split('/');
     const layer = model.layers.find((l) => l.name === layerName);
-    if (!layer) throw new UsageError(`--sharing: unknown layer '${layerName}' (layers with weights: ${weighted.map((l) => l.name).join(', ')})`, 'train');
-    if (!('kernelInitializer' in layer)) throw new UsageError(`--sharing: layer '${layerName}' (${layer.className}) has no weights`, 'train');
+    if (!layer) throw new UsageError(`--sharing: unknown layer '${layerName}' (layers with weights: ${withWeights.join(', ')})`, 'train');
+    const own = weights.filter((w) => w.layer === layerName);
+    if (!own.length) throw new UsageError(`--sharing: layer '${layerName}' (${layer.className}) has no weights`, 'train');
+    const picked = weight === undefined ? own.filter((w) => w.shareable) : own.filter((w) => w.name === weight);
+    if (!picked.length) {
+      throw new UsageError(weight === undefined
+        ? `--sharing: layer '${layerName}' has no shareable weight (roles ${SHAREABLE_ROLES.join(', ')}); name one: ${own.map((w) => `${layerName}/${w.name}`).join(', ')}`
+        : `--sharing: layer '${layerName}' has no weight '${weight}' (weights: ${own.map((w) => w.name).join(', ')})`, 'train');
+    }
     parseMapSpec(p.slice(i + 1));
-    layer.mapSpecs[weight] = p.slice(i + 1);
+    for (const w of picked) set(w.layer, w.name, p.slice(i + 1));
   }
 }
 
@@ -161,8 +174,8 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   const stopper = esConfig ? new EarlyStopping({ patience: esConfig.patience, restoreBestWeights: esConfig.restoreBest }) : undefined;
   if (stopper && esConfig?.state) stopper.setState(esConfig.state, bestWeights);
   const out = f.out ?? f.resume ?? `${String(state.model ?? model.name).replace(/[:,/]/g, '-')}-${state.dataset}.wsm`;
-  const ds = readDataset(state.dataset ?? 'mnist-sample', state.dataDir, state.limit as number | undefined, f.testLimit);
-  const step0 = (state.step as number | undefined) ?? 0;
+  const ds = readDataset(state.dataset ?? 'mnist-sample', state.dataDir, state.limit, f.testLimit);
+  const step0 = state.step ?? 0;
   if (state.epoch >= state.epochs) throw new CliError(`${f.resume}: already trained for ${state.epoch} of ${state.epochs} epochs; pass --epochs N with N > ${state.epoch} to continue`);
 
   io.err.write(`${f.resume ? 'Resuming' : 'Training'} ${model.name} (${thousands(model.countParams())} parameters) on ${ds.name}: ${thousands(ds.yTrain.length)} training samples, ` +
@@ -202,18 +215,18 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   try {
     fitHistory = await model.fit(images(ds.xTrain), labels(ds.yTrain), {
       epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, validationSplit: state.validationSplit,
-      initialEpoch: state.epoch, initialStep: step0, initialPartial: state.partial as EpochPartial | undefined, shuffle: true,
+      initialEpoch: state.epoch, initialStep: step0, initialPartial: state.partial, shuffle: true,
       // Early stopping first, so that the checkpoint of each epoch holds its updated state.
       callbacks: [...(stopper ? [stopper] : []), {
         onTrainBegin: ({ stepsPerEpoch }) => {
           bar = undefined;
-          (state as { stepsPerEpoch?: number }).stepsPerEpoch = stepsPerEpoch;
+          state.stepsPerEpoch = stepsPerEpoch;
         },
         onEpochBegin: (epoch) => {
           epochStart = performance.now();
           epochSamples = 0;
           epochSkipped = epoch === state.epoch ? Math.min(ds.yTrain.length, step0 * state.batchSize) : 0;
-          bar = new ProgressBar({ total: (state as { stepsPerEpoch?: number }).stepsPerEpoch ?? 1, epoch: epoch + 1, epochs: state.epochs, stream: io.err });
+          bar = new ProgressBar({ total: state.stepsPerEpoch ?? 1, epoch: epoch + 1, epochs: state.epochs, stream: io.err });
         },
         onBatchEnd: (step, logs) => {
           epochSamples = logs.samples - epochSkipped;

@@ -2,31 +2,12 @@
 import { createOptimizer } from '../optim/index.js';
 import type { OptimizerState } from '../optim/index.js';
 import { type CompileConfig, type Model, type ModelConfig, modelFromConfig } from '../nn/model.js';
-import type { EarlyStoppingState } from '../nn/callbacks.js';
-import type { History } from '../nn/training.js';
 // Registers every built-in layer class, so that loading a model needs no other import than this module.
 import '../nn/layers/index.js';
 import { CheckpointError, type CheckpointContents, type StoredTensor } from './checkpoint.js';
+import { checkTrainingState, type TrainingState } from './training-state.js';
 
-/** Where a training run stands, stored with the model so `--resume` can continue it exactly. */
-export interface TrainingState {
-  /** Epochs completed. */
-  epoch: number;
-  /** Epochs the run asked for. */
-  epochs: number;
-  batchSize: number;
-  /** The fit seed (shuffling, dropout) and the weight-initialisation seed. */
-  seed: number;
-  /** Dataset name and directory, so eval/resume find the same data. */
-  dataset?: string;
-  dataDir?: string;
-  validationSplit?: number;
-  history: History;
-  /** Early stopping's settings and, once an epoch is saved, its state (with restoreBest its best epoch's weights are the file's `best/…` tensors). */
-  earlyStopping?: { patience: number; restoreBest: boolean; state?: EarlyStoppingState };
-  /** Free-form extras (e.g. the CLI's model name). */
-  [key: string]: unknown;
-}
+export type { CompressRecord, TrainingState } from './training-state.js';
 
 /** The JSON header of a weightshare model file. */
 export interface ModelFileMeta {
@@ -109,6 +90,13 @@ export function modelFromCheckpoint(c: CheckpointContents, file = '<model>'): { 
   const meta = c.meta as ModelFileMeta;
   if (!meta || typeof meta !== 'object' || meta.kind !== 'weightshare-model' || !meta.model) {
     throw new CheckpointError(file, 'not a weightshare model (the header has no model config)');
+  }
+  if (meta.training !== undefined) {
+    try {
+      checkTrainingState(meta.training);
+    } catch (e) {
+      throw new CheckpointError(file, (e as Error).message);
+    }
   }
   let m: Model;
   try {

@@ -8,6 +8,7 @@ import { materialize } from '../sharing/cache.js';
 import { createMap, type MapSpec, parseMapSpec } from '../sharing/registry.js';
 import type { Parameter, WeightMap } from '../sharing/weight-map.js';
 import { type Fans, fansOf, initialize, type InitializerName } from './initializers.js';
+import type { WeightRole } from './weight-role.js';
 
 /** What a layer's forward pass may depend on besides its input. */
 export interface CallContext {
@@ -57,6 +58,8 @@ export interface NamedWeight {
   layer: Layer;
   /** 'kernel', 'bias', … (the name within its owning layer). */
   name: string;
+  /** What the weight is for (decides whether transforms share or compress it). */
+  role: WeightRole;
   map: WeightMap;
   /** Path below the layer `weights()` was asked: 'kernel', or 'attention/query/kernel' for a sublayer's weight. */
   path: string;
@@ -71,6 +74,12 @@ export interface LayerNode {
   readonly index: number;
   readonly inputs: readonly SymbolicTensor[];
   readonly outputs: readonly SymbolicTensor[];
+}
+
+/** How {@link Layer.addWeight} declares a weight: its role, and the fans its initialiser uses when not W's own. */
+export interface WeightOptions {
+  role: WeightRole;
+  fans?: Fans;
 }
 
 /** A placeholder in a functional model: a model input or a layer's output, with its per-sample shape. */
@@ -132,6 +141,7 @@ export abstract class Layer {
   /** Per-sample input shapes, set by build (one per input). */
   inputShapes: number[][] | undefined;
   private readonly maps = new Map<string, WeightMap>();
+  private readonly roles = new Map<string, WeightRole>();
   private readonly children = new Map<string, Layer>();
   /** The sharing spec of each weight, as given (a built layer stores its maps' full configs instead). */
   readonly mapSpecs: Record<string, MapSpec>;
@@ -245,17 +255,18 @@ export abstract class Layer {
   protected createWeights(_inputShape: Shape, _rng: Random, _inputShapes: readonly Shape[]): void {}
 
   /**
-   * Adds a weight of shape `shape`, held by the map its spec asks for (default dense), with θ drawn from
-   * `init` (using W's fans, or `fans`) and a seed from `rng`.
+   * Adds a weight of shape `shape` with its `role`, held by the map its spec asks for (default dense), with θ drawn
+   * from `init` (using W's fans, or `o.fans`) and a seed from `rng`.
    */
-  protected addWeight(name: string, shape: Shape, init: InitializerName, rng: Random, fans?: Fans): WeightMap {
+  protected addWeight(name: string, shape: Shape, init: InitializerName, rng: Random, o: WeightOptions): WeightMap {
     if (this.maps.has(name) || this.children.has(name)) throw new Error(`layer '${this.name}': a weight or sublayer '${name}' exists already`);
-    const f = fans ?? fansOf(shape);
+    const f = o.fans ?? fansOf(shape);
     const map = createMap(this.mapSpecs[name], {
       layer: this.name || this.defaultName, weight: name, shape, initializer: init, seed: rng.nextUint32(),
       init: (s, seed) => initialize(init, s, seed, f), resolve: this.resolver,
     });
     this.maps.set(name, map);
+    this.roles.set(name, o.role);
     return map;
   }
 
@@ -331,7 +342,7 @@ export abstract class Layer {
 
   /** The layer's weights in creation order, then each sublayer's (named by path: `query/kernel`). */
   weights(): NamedWeight[] {
-    const own = [...this.maps].map(([name, map]) => ({ layer: this as Layer, name, map, path: name }));
+    const own = [...this.maps].map(([name, map]) => ({ layer: this as Layer, name, role: this.roles.get(name)!, map, path: name }));
     const sub = [...this.children].flatMap(([cn, c]) => c.weights().map((w) => ({ ...w, path: `${cn}/${w.path}` })));
     return [...own, ...sub];
   }
@@ -397,6 +408,7 @@ export abstract class Layer {
   private disposeWeights(): void {
     for (const m of this.maps.values()) m.dispose();
     this.maps.clear();
+    this.roles.clear();
     for (const c of this.children.values()) c.dispose();
   }
 

@@ -233,7 +233,7 @@ export function checkSubspaceSettings(c: Record<string, unknown>, where: { layer
 
 /**
  * Builds a subspace map from { dim, projection, seed, total, offset, owner? }. Written by {@link subspace}
- * (src/sharing/subspace-model.ts), which lays the model's weights out along P's rows.
+ * (src/transforms/subspace.ts), which lays the model's weights out along P's rows.
  */
 export function subspaceFromConfig(c: MapConfig, ctx: MapContext): SubspaceMap {
   const s = checkSubspaceSettings(c, ctx);

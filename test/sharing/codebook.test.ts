@@ -17,7 +17,7 @@ import { createModel } from '../../src/nn/zoo.js';
 import { loadDataset } from '../../src/data/datasets.js';
 import { Adam } from '../../src/optim/index.js';
 import { CodebookMap, createMap, fitCodebook, SharingError } from '../../src/sharing/index.js';
-import { clusterWeights, stripSharing } from '../../src/sharing/cluster.js';
+import { clusterWeights, stripSharing } from '../../src/transforms/index.js';
 import { checkGradients } from '../helpers/gradcheck.js';
 import { Rng } from '../helpers/random.js';
 
@@ -250,7 +250,7 @@ describe('clusterWeights and stripSharing', () => {
       [{ clusters: 16, prune: 1 }, /^layer 'dense' kernel, scheme 'codebook': prune must be a fraction in \[0, 1\), got 1$/],
       [{ clusters: 16, prune: -0.1 }, /prune must be a fraction in \[0, 1\), got -0\.1/],
       [{ clusters: 16, layers: ['dense', 'nope'] }, /^layer 'nope' kernel, scheme 'codebook': model 'mlp' has no such layer \(layers: flatten, dense, dense_1, dense_2\)$/],
-      [{ clusters: 16, layers: ['flatten'] }, /layer 'flatten' kernel, scheme 'codebook': layer has no kernel \(weights: none\)/],
+      [{ clusters: 16, layers: ['flatten'] }, /layer 'flatten' kernel, scheme 'codebook': layer has no shareable weight \(roles kernel, recurrentKernel, embedding; weights: none\)/],
       [{ clusters: 16, init: 'nope' as never }, /init must be one of linear, density, random, kmeans\+\+, got "nope"/],
     ];
     for (const [o, re] of cases) {

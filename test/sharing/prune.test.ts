@@ -16,7 +16,7 @@ import { Dense, Flatten, type Model, sequential } from '../../src/nn/index.js';
 import { loadDataset } from '../../src/data/datasets.js';
 import { Adam } from '../../src/optim/index.js';
 import { CodebookMap, createMap, PrunedMap, pruneByMagnitude, SharingError } from '../../src/sharing/index.js';
-import { clusterWeights, pruneWeights } from '../../src/sharing/cluster.js';
+import { clusterWeights, pruneWeights } from '../../src/transforms/index.js';
 import { checkGradients } from '../helpers/gradcheck.js';
 import { Rng } from '../helpers/random.js';
 
@@ -170,7 +170,7 @@ test('pruneWeights then clusterWeights: the codebook keeps the pruned mask and c
   assert.throws(() => pruneWeights(m, { prune: 1 }), /SharingError: layer 'a' kernel, scheme 'pruned': prune must be a fraction in \[0, 1\), got 1$/);
   assert.throws(() => pruneWeights(m, { prune: 0.5, layers: ['zz'] }), /layer 'zz' kernel, scheme 'pruned': model '.*' has no such layer/);
   assert.ok(m.weights().every((w) => w.map.kind === 'dense'), 'nothing changed');
-  const rep = pruneWeights(m, { prune: (l) => (l.name === 'a' ? 0.9 : 0) });
+  const rep = pruneWeights(m, { prune: (w) => (w.layer.name === 'a' ? 0.9 : 0) });
   assert.deepEqual(rep.map((r) => [r.path, r.pruned]), [['a/kernel', Math.floor(0.9 * 784 * 12)]]);
   assert.equal(m.getLayer('b').weight('kernel').kind, 'dense');
   const pm = m.getLayer('a').weight('kernel') as PrunedMap;

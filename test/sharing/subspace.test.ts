@@ -16,7 +16,7 @@ import { layers } from '../../src/nn/layers/index.js';
 import { sequential } from '../../src/nn/model.js';
 import { createModel } from '../../src/nn/zoo.js';
 import { SharingError } from '../../src/sharing/registry.js';
-import { subspace } from '../../src/sharing/subspace-model.js';
+import { subspace } from '../../src/transforms/subspace.js';
 import { projectionRows, SubspaceMap, type Projection, type SubspaceSettings } from '../../src/sharing/subspace.js';
 import { checkGradients } from '../helpers/gradcheck.js';
 

@@ -90,8 +90,8 @@ export class Conv2D extends WindowedLayer {
   }
 
   protected override createWeights(s: Shape, rng: Random): void {
-    this.addWeight('kernel', this.kernelShape(s), this.kernelInitializer, rng);
-    if (this.useBias) this.addWeight('bias', [this.filters], this.biasInitializer, rng);
+    this.addWeight('kernel', this.kernelShape(s), this.kernelInitializer, rng, { role: 'kernel' });
+    if (this.useBias) this.addWeight('bias', [this.filters], this.biasInitializer, rng, { role: 'bias' });
   }
 
   call(x: Tensor, ctx: CallContext): Tensor {

@@ -42,8 +42,8 @@ export class Dense extends Layer {
   }
 
   protected override createWeights(s: Shape, rng: Random): void {
-    this.addWeight('kernel', [s[s.length - 1], this.units], this.kernelInitializer, rng);
-    if (this.useBias) this.addWeight('bias', [this.units], this.biasInitializer, rng);
+    this.addWeight('kernel', [s[s.length - 1], this.units], this.kernelInitializer, rng, { role: 'kernel' });
+    if (this.useBias) this.addWeight('bias', [this.units], this.biasInitializer, rng, { role: 'bias' });
   }
 
   call(x: Tensor, ctx: CallContext): Tensor {

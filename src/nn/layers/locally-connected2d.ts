@@ -45,8 +45,8 @@ export class LocallyConnected2D extends WindowedLayer {
   protected override createWeights(s: Shape, rng: Random): void {
     const { oh, ow, k } = this.geometry(s);
     const [kh, kw] = this.kernelSize;
-    this.addWeight('kernel', [oh * ow, k, this.filters], this.kernelInitializer, rng, { fanIn: k, fanOut: kh * kw * this.filters });
-    if (this.useBias) this.addWeight('bias', [oh, ow, this.filters], this.biasInitializer, rng);
+    this.addWeight('kernel', [oh * ow, k, this.filters], this.kernelInitializer, rng, { role: 'kernel', fans: { fanIn: k, fanOut: kh * kw * this.filters } });
+    if (this.useBias) this.addWeight('bias', [oh, ow, this.filters], this.biasInitializer, rng, { role: 'bias' });
     const eye = new Float32Array(k * k);
     for (let i = 0; i < k; i++) eye[i * k + i] = 1;
     this.patchFilter = keep(tensor(eye, [kh, kw, s[2], k]));

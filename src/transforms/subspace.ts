@@ -1,8 +1,8 @@
 // subspace(model, …): the whole model rewritten as θ₀ + P·d (Li et al., ICLR 2018), one 'subspace' map per weight sharing d.
 import type { Model } from '../nn/model.js';
 import { modelFromConfig } from '../nn/model.js';
-import { SharingError } from './registry.js';
-import { checkSubspaceSettings, type Projection } from './subspace.js';
+import { SharingError } from '../sharing/registry.js';
+import { checkSubspaceSettings, type Projection } from '../sharing/subspace.js';
 
 /** Options of {@link subspace}. */
 export interface SubspaceOptions {

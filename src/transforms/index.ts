@@ -1,0 +1,14 @@
+// Model transforms above nn/ and sharing/: clustering, pruning, stripping, the subspace twin and Deep Compression's pipeline.
+export { clusterWeights, planClusters } from './cluster.js';
+export type { ClusterOptions, ClusteredWeight, ClusterJob } from './cluster.js';
+export { pruneWeights, planPrune } from './prune.js';
+export type { PruneOptions, PrunedWeight, PruneJob } from './prune.js';
+export { stripSharing } from './strip.js';
+export { subspace } from './subspace.js';
+export type { SubspaceOptions } from './subspace.js';
+export { shareableWeights } from './select.js';
+export type { ModelWeight, PerWeight } from './select.js';
+export { deepCompress, deepCompressSettings, NothingToCompressError } from './deep-compression.js';
+export type {
+  DeepCompressData, DeepCompressEvent, DeepCompressOptions, DeepCompressPhase, DeepCompressReport, DeepCompressSettings, StageResult,
+} from './deep-compression.js';

@@ -1,0 +1,67 @@
+// Which weights of a model a transform acts on: those with a shareable role, of every layer or of the layers named.
+import { tidy } from '../core/engine.js';
+import type { NamedWeight } from '../nn/layer.js';
+import type { Model } from '../nn/model.js';
+import { isShareable, SHAREABLE_ROLES } from '../nn/weight-role.js';
+import { SharingError } from '../sharing/registry.js';
+import { TiedMap } from '../sharing/tied.js';
+import type { WeightMap } from '../sharing/weight-map.js';
+
+/** A weight of a model as {@link Model.weights} lists it: its layer, name, role, map and path (`dense/kernel`). */
+export type ModelWeight = NamedWeight & { path: string };
+
+/** A per-weight setting: one value for every weight, or a function of the weight (e.g. of `w.layer.name` or `w.map.shape`). */
+export type PerWeight<T> = T | ((w: ModelWeight) => T);
+
+/** The value of a {@link PerWeight} setting for one weight. */
+export function valueFor<T>(v: PerWeight<T>, w: ModelWeight): T {
+  return typeof v === 'function' ? (v as (w: ModelWeight) => T)(w) : v;
+}
+
+/** True when `w` belongs to the layer named `name` or to a sublayer under it (its path starts with `name/`). */
+function inLayer(w: ModelWeight, name: string): boolean {
+  return w.layer.name === name || w.path.startsWith(name + '/');
+}
+
+/**
+ * The weights a transform under scheme `scheme` acts on: every weight whose role is shareable ({@link SHAREABLE_ROLES}),
+ * or, when `layers` is given, those of the named layers in that order. A name that is no layer, or a layer without a
+ * shareable weight, throws a SharingError naming it and the scheme.
+ */
+export function shareableWeights(model: Model, layers: readonly string[] | undefined, scheme: string): ModelWeight[] {
+  const all = model.weights();
+  if (!layers) return all.filter((w) => isShareable(w.role));
+  const picked = new Set<ModelWeight>();
+  for (const name of layers) {
+    const own = all.filter((w) => inLayer(w, name));
+    const ctx = { layer: name, weight: 'kernel' };
+    if (!own.length && !model.layers.some((l) => l.name === name)) {
+      throw new SharingError(ctx, scheme, `model '${model.name}' has no such layer (layers: ${model.layers.map((l) => l.name).join(', ')})`);
+    }
+    const shareable = own.filter((w) => isShareable(w.role));
+    if (!shareable.length) {
+      throw new SharingError(ctx, scheme, `layer has no shareable weight (roles ${SHAREABLE_ROLES.join(', ')}; weights: ${own.map((w) => w.name).join(', ') || 'none'})`);
+    }
+    for (const w of shareable) picked.add(w);
+  }
+  return [...picked];
+}
+
+/** Maps that some TiedMap reads (replacing them would untie the weights). */
+export function tiedSources(model: Model): Set<WeightMap> {
+  return new Set(model.weights().filter((w) => w.map instanceof TiedMap).map((w) => (w.map as TiedMap).source));
+}
+
+/** Drops all optimizer state: replaced parameters' moments belong to tensors that no longer exist (the optimizer stays usable). */
+export function dropOptimizerState(model: Model): void {
+  model.optimizer?.dispose();
+}
+
+/** W = φ(θ) as a plain array (temporaries freed). */
+export function valuesOf(map: WeightMap): Float32Array {
+  let out: Float32Array = new Float32Array(0);
+  tidy(() => {
+    out = map.materialize().f32();
+  });
+  return out;
+}
