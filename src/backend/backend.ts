@@ -147,8 +147,9 @@ export interface Kernels {
   /** y[rows, cols] = act(x[rows, cols] + bias[cols]). */
   biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void;
   /**
-   * Adam step in place over n float32 elements (p, m, v updated; g read):
-   * m = b1·m + (1−b1)·g; v = b2·v + (1−b2)·g²; p = p·keep − (m / (√v·invSqrtBc2 + eps))·stepSize.
+   * Adam step in place over n float32 elements (p, m, v updated; g read), in the order of PyTorch's CPU kernels:
+   * m = g·c1 ⊕ (m·b1); v = (c2·g)·g ⊕ (v·b2); p = p·keep − (stepSize·m) / (√v / sqrtBc2 + eps), each product,
+   * sum and quotient rounded to float32, and a ⊕ b a multiply-add in float64 (exact product) rounded to float32.
    */
   adam(p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamHyper): void;
   /** y[rows, n] = H_n · x[rows, n] row by row: the unnormalised fast Walsh–Hadamard transform (n a power of 2, entries of H ±1). */
@@ -161,14 +162,21 @@ export interface Kernels {
   cast(x: Buf, from: DType, y: Buf, to: DType, n: number): void;
 }
 
-/** Constants of one fused Adam step (see {@link Kernels.adam}); all are used as float32. */
+/**
+ * Constants of one fused Adam step (see {@link Kernels.adam}), each computed in float64 by the caller and
+ * rounded once to float32 by the kernel, as PyTorch does with its Python-float scalars.
+ */
 export interface AdamHyper {
   beta1: number;
   beta2: number;
+  /** 1 − β₁. */
+  c1: number;
+  /** 1 − β₂. */
+  c2: number;
   /** learningRate / (1 − β₁ᵗ). */
   stepSize: number;
-  /** 1 / √(1 − β₂ᵗ). */
-  invSqrtBc2: number;
+  /** √(1 − β₂ᵗ). */
+  sqrtBc2: number;
   epsilon: number;
   /** Multiplier of p before the step: 1 − learningRate·weightDecay (AdamW), 1 for Adam. */
   keep: number;

@@ -60,7 +60,7 @@ export function wasmBiasAct(ctx: WasmContext, x: Buf, bias: Buf, y: Buf, rows: n
 /** Fused Adam step in place over n elements (see Kernels.adam). */
 export function wasmAdam(ctx: WasmContext, p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamHyper): void {
   if (n === 0) return;
-  ctx.parallel('ew_adam', [p, g, m, v, h.beta1, h.beta2, h.stepSize, h.invSqrtBc2, h.epsilon, h.keep, n], n, 16, 1 << 15);
+  ctx.parallel('ew_adam', [p, g, m, v, h.beta1, h.beta2, h.c1, h.c2, h.stepSize, h.sqrtBc2, h.epsilon, h.keep, n], n, 16, 1 << 15);
 }
 
 /** y[n] = value stored as dtype (int32 truncates toward zero like `value | 0`). */
