@@ -1,6 +1,7 @@
 // Compiles the AssemblyScript kernels (src/kernels) into two wasm binaries: 128-bit SIMD, and SIMD + relaxed SIMD.
+// Every top-level file of src/kernels is an entry (its exports are the module's); src/kernels/lib holds helpers.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,8 +10,10 @@ const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
 const out = join(root, 'dist', 'kernels');
 mkdirSync(out, { recursive: true });
 
+const dir = join(root, 'src', 'kernels');
+const entries = readdirSync(dir).filter((f) => f.endsWith('.ts')).sort().map((f) => join(dir, f));
 const common = [
-  join(root, 'src', 'kernels', 'index.ts'),
+  ...entries,
   '-O3', '--noAssert', '--runtime', 'stub',
   '--importMemory', '--sharedMemory', '--initialMemory', '256', '--maximumMemory', '65536',
 ];

@@ -4,6 +4,7 @@
 //   N batch, H/W input height/width, C input channels, F output channels (filters),
 //   KH/KW kernel height/width, OH/OW output height/width, M/K/Nc GEMM dims.
 // All buffers are dense row-major; activations are NHWC and convolution kernels HWIO.
+import { BiasAct, Binary, Reduce, Unary } from './opcodes.js';
 
 /** Element types a buffer can hold. */
 export type DType = 'float32' | 'int32';
@@ -64,27 +65,26 @@ export interface Pool2DParams {
   ow: number;
 }
 
-/** Element-wise unary functions (float32 → float32). `step` is 1 where x > 0, else 0; `gelu` is the exact (erf) form. */
-export const UNARY_OPS = [
-  'neg', 'abs', 'sign', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'reciprocal',
-  'relu', 'step', 'sigmoid', 'tanh', 'erf', 'gelu', 'sin', 'cos',
-] as const;
-export type UnaryOp = (typeof UNARY_OPS)[number];
+/** The member names of a numeric enum of opcodes.ts, in code order. */
+function names<E extends Record<string, string | number>>(e: E): readonly Extract<keyof E, string>[] {
+  return Object.keys(e).filter((k) => typeof e[k] === 'number') as Extract<keyof E, string>[];
+}
 
-/** Element-wise binary functions with broadcasting (float32 → float32; comparisons give 1 or 0; `pow` follows C's pow: pow(x, 0) = pow(1, y) = 1 even for NaN). */
-export const BINARY_OPS = [
-  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
-  'greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual', 'reluGrad',
-] as const;
-export type BinaryOp = (typeof BINARY_OPS)[number];
+/** Element-wise unary functions (float32 → float32), see {@link Unary}. */
+export const UNARY_OPS = names(Unary);
+export type UnaryOp = keyof typeof Unary;
 
-/** Reductions along one axis of a tensor viewed as [outer, size, inner]. */
-export const REDUCE_OPS = ['sum', 'mean', 'max', 'min'] as const;
-export type ReduceOp = (typeof REDUCE_OPS)[number];
+/** Element-wise binary functions with broadcasting (float32 → float32; comparisons give 1 or 0; `pow` follows C's pow: pow(x, 0) = pow(1, y) = 1 even for NaN), see {@link Binary}. */
+export const BINARY_OPS = names(Binary);
+export type BinaryOp = keyof typeof Binary;
 
-/** Activations that can be fused with a bias add. */
-export const BIAS_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
-export type BiasActivation = (typeof BIAS_ACTIVATIONS)[number];
+/** Reductions along one axis of a tensor viewed as [outer, size, inner], see {@link Reduce}. */
+export const REDUCE_OPS = names(Reduce);
+export type ReduceOp = keyof typeof Reduce;
+
+/** Activations that can be fused with a bias add, see {@link BiasAct}. */
+export const BIAS_ACTIVATIONS = names(BiasAct);
+export type BiasActivation = keyof typeof BiasAct;
 
 /**
  * Broadcast geometry for element-wise kernels: the output is dense with `shape`; input i is read at
@@ -147,8 +147,9 @@ export interface Kernels {
   /** y[rows, cols] = act(x[rows, cols] + bias[cols]). */
   biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void;
   /**
-   * Adam step in place over n float32 elements (p, m, v updated; g read):
-   * m = b1·m + (1−b1)·g; v = b2·v + (1−b2)·g²; p = p·keep − (m / (√v·invSqrtBc2 + eps))·stepSize.
+   * Adam step in place over n float32 elements (p, m, v updated; g read), in the order of PyTorch's CPU kernels:
+   * m = g·c1 ⊕ (m·b1); v = (c2·g)·g ⊕ (v·b2); p = p·keep − (stepSize·m) / (√v / sqrtBc2 + eps), each product,
+   * sum and quotient rounded to float32, and a ⊕ b a multiply-add in float64 (exact product) rounded to float32.
    */
   adam(p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamHyper): void;
   /** y[rows, n] = H_n · x[rows, n] row by row: the unnormalised fast Walsh–Hadamard transform (n a power of 2, entries of H ±1). */
@@ -161,14 +162,21 @@ export interface Kernels {
   cast(x: Buf, from: DType, y: Buf, to: DType, n: number): void;
 }
 
-/** Constants of one fused Adam step (see {@link Kernels.adam}); all are used as float32. */
+/**
+ * Constants of one fused Adam step (see {@link Kernels.adam}), each computed in float64 by the caller and
+ * rounded once to float32 by the kernel, as PyTorch does with its Python-float scalars.
+ */
 export interface AdamHyper {
   beta1: number;
   beta2: number;
+  /** 1 − β₁. */
+  c1: number;
+  /** 1 − β₂. */
+  c2: number;
   /** learningRate / (1 − β₁ᵗ). */
   stepSize: number;
-  /** 1 / √(1 − β₂ᵗ). */
-  invSqrtBc2: number;
+  /** √(1 − β₂ᵗ). */
+  sqrtBc2: number;
   epsilon: number;
   /** Multiplier of p before the step: 1 − learningRate·weightDecay (AdamW), 1 for Adam. */
   keep: number;

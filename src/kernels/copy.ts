@@ -1,7 +1,7 @@
 // Strided copy of 4-byte words over a shape of rank ≤ 8 (transpose, slice, concat, broadcast).
 // Geometry: shape i32[rank]; strides i32[2·rank] = [src strides, dst strides] (elements, may be 0 or negative);
 // offsets srcOff/dstOff in elements. Partition over the flat positions of `shape`.
-import { walkStart, walkNextRow, walkOffset } from './strided';
+import { walkStart, walkNextRow, walkOffset } from './lib/strided';
 
 /** y[dstOff + Σ i_d·dstStride_d] = x[srcOff + Σ i_d·srcStride_d] over `shape`. */
 export function copy_strided(x: usize, y: usize, rank: i32, shape: usize, strides: usize, srcOff: i32, dstOff: i32, begin: i32, end: i32, scratch: usize): void {

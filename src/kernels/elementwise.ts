@@ -1,9 +1,10 @@
 // Element-wise kernels: unary ops, broadcasting binary ops and where, fused bias + activation, fill, cast.
-// Legend: n element count; rows × cols a matrix; rank/shape/strides a broadcast geometry (see strided.ts).
-// Op codes are indices into UNARY_OPS / BINARY_OPS / BIAS_ACTIVATIONS of src/backend/backend.ts.
+// Legend: n element count; rows × cols a matrix; rank/shape/strides a broadcast geometry (see lib/strided.ts).
+// Op codes are the enums Unary / Binary / BiasAct / CastMode of src/backend/opcodes.ts (shared with TypeScript).
 // Every kernel partitions output elements, and each element's value never depends on where a chunk starts.
-import { loadTail, storeTail, vexp, vlog, vtanh, vsigmoid, verf, vgelu } from './vecmath';
-import { walkStart, walkNextRow, walkOffset } from './strided';
+import { loadTail, storeTail, vexp, vlog, vtanh, vsigmoid, verf, vgelu } from './lib/vecmath';
+import { walkStart, walkNextRow, walkOffset } from './lib/strided';
+import { BiasAct, Binary, CastMode, Unary } from '../backend/opcodes';
 
 // @ts-ignore: decorator
 @inline function sp(c: f32): v128 {
@@ -15,7 +16,7 @@ import { walkStart, walkNextRow, walkOffset } from './strided';
 @inline function lanes(op: i32, v: v128): v128 {
   let a0 = f32x4.extract_lane(v, 0), a1 = f32x4.extract_lane(v, 1);
   let a2 = f32x4.extract_lane(v, 2), a3 = f32x4.extract_lane(v, 3);
-  if (op == 15) {
+  if (op == Unary.sin) {
     a0 = Mathf.sin(a0); a1 = Mathf.sin(a1); a2 = Mathf.sin(a2); a3 = Mathf.sin(a3);
   } else {
     a0 = Mathf.cos(a0); a1 = Mathf.cos(a1); a2 = Mathf.cos(a2); a3 = Mathf.cos(a3);
@@ -23,28 +24,28 @@ import { walkStart, walkNextRow, walkOffset } from './strided';
   return f32x4(a0, a1, a2, a3);
 }
 
-/** UNARY_OPS[op] on four lanes. */
+/** Unary op `op` on four lanes. */
 // @ts-ignore: decorator
 @inline function unaryVec(op: i32, v: v128): v128 {
   switch (op) {
-    case 0: return f32x4.neg(v);
-    case 1: return f32x4.abs(v);
-    case 2: { // sign: keeps ±0 and NaN
+    case Unary.neg: return f32x4.neg(v);
+    case Unary.abs: return f32x4.abs(v);
+    case Unary.sign: { // sign: keeps ±0 and NaN
       const s = v128.bitselect(sp(1), v, f32x4.gt(v, sp(0)));
       return v128.bitselect(sp(-1), s, f32x4.lt(v, sp(0)));
     }
-    case 3: return vexp(v);
-    case 4: return vlog(v);
-    case 5: return f32x4.sqrt(v);
-    case 6: return f32x4.div(sp(1), f32x4.sqrt(v));
-    case 7: return f32x4.mul(v, v);
-    case 8: return f32x4.div(sp(1), v);
-    case 9: return f32x4.max(v, sp(0)); // NaN-propagating
-    case 10: return v128.and(f32x4.gt(v, sp(0)), sp(1));
-    case 11: return vsigmoid(v);
-    case 12: return vtanh(v);
-    case 13: return verf(v);
-    case 14: return vgelu(v);
+    case Unary.exp: return vexp(v);
+    case Unary.log: return vlog(v);
+    case Unary.sqrt: return f32x4.sqrt(v);
+    case Unary.rsqrt: return f32x4.div(sp(1), f32x4.sqrt(v));
+    case Unary.square: return f32x4.mul(v, v);
+    case Unary.reciprocal: return f32x4.div(sp(1), v);
+    case Unary.relu: return f32x4.max(v, sp(0)); // NaN-propagating
+    case Unary.step: return v128.and(f32x4.gt(v, sp(0)), sp(1));
+    case Unary.sigmoid: return vsigmoid(v);
+    case Unary.tanh: return vtanh(v);
+    case Unary.erf: return verf(v);
+    case Unary.gelu: return vgelu(v);
     default: return lanes(op, v);
   }
 }
@@ -64,26 +65,26 @@ import { walkStart, walkNextRow, walkOffset } from './strided';
   }
 }
 
-/** y[n] = UNARY_OPS[op](x[n]); partition over elements. x may equal y. */
+/** y[n] = Unary op `op` of x[n]; partition over elements. x may equal y. */
 export function ew_unary(op: i32, x: usize, y: usize, n: i32, begin: i32, end: i32, scratch: usize): void {
   switch (op) { // constant op codes let each inlined loop specialise
-    case 0: unaryRange(0, x, y, begin, end); break;
-    case 1: unaryRange(1, x, y, begin, end); break;
-    case 2: unaryRange(2, x, y, begin, end); break;
-    case 3: unaryRange(3, x, y, begin, end); break;
-    case 4: unaryRange(4, x, y, begin, end); break;
-    case 5: unaryRange(5, x, y, begin, end); break;
-    case 6: unaryRange(6, x, y, begin, end); break;
-    case 7: unaryRange(7, x, y, begin, end); break;
-    case 8: unaryRange(8, x, y, begin, end); break;
-    case 9: unaryRange(9, x, y, begin, end); break;
-    case 10: unaryRange(10, x, y, begin, end); break;
-    case 11: unaryRange(11, x, y, begin, end); break;
-    case 12: unaryRange(12, x, y, begin, end); break;
-    case 13: unaryRange(13, x, y, begin, end); break;
-    case 14: unaryRange(14, x, y, begin, end); break;
-    case 15: unaryRange(15, x, y, begin, end); break;
-    default: unaryRange(16, x, y, begin, end); break;
+    case Unary.neg: unaryRange(Unary.neg, x, y, begin, end); break;
+    case Unary.abs: unaryRange(Unary.abs, x, y, begin, end); break;
+    case Unary.sign: unaryRange(Unary.sign, x, y, begin, end); break;
+    case Unary.exp: unaryRange(Unary.exp, x, y, begin, end); break;
+    case Unary.log: unaryRange(Unary.log, x, y, begin, end); break;
+    case Unary.sqrt: unaryRange(Unary.sqrt, x, y, begin, end); break;
+    case Unary.rsqrt: unaryRange(Unary.rsqrt, x, y, begin, end); break;
+    case Unary.square: unaryRange(Unary.square, x, y, begin, end); break;
+    case Unary.reciprocal: unaryRange(Unary.reciprocal, x, y, begin, end); break;
+    case Unary.relu: unaryRange(Unary.relu, x, y, begin, end); break;
+    case Unary.step: unaryRange(Unary.step, x, y, begin, end); break;
+    case Unary.sigmoid: unaryRange(Unary.sigmoid, x, y, begin, end); break;
+    case Unary.tanh: unaryRange(Unary.tanh, x, y, begin, end); break;
+    case Unary.erf: unaryRange(Unary.erf, x, y, begin, end); break;
+    case Unary.gelu: unaryRange(Unary.gelu, x, y, begin, end); break;
+    case Unary.sin: unaryRange(Unary.sin, x, y, begin, end); break;
+    default: unaryRange(Unary.cos, x, y, begin, end); break;
   }
 }
 
@@ -94,27 +95,27 @@ export function ew_unary(op: i32, x: usize, y: usize, n: i32, begin: i32, end: i
   return <f32>Math.pow(<f64>a, <f64>b);
 }
 
-/** BINARY_OPS[op] on four lanes; comparisons give 1 or 0. */
+/** Binary op `op` on four lanes; comparisons give 1 or 0. */
 // @ts-ignore: decorator
 @inline function binaryVec(op: i32, a: v128, b: v128): v128 {
   switch (op) {
-    case 0: return f32x4.add(a, b);
-    case 1: return f32x4.sub(a, b);
-    case 2: return f32x4.mul(a, b);
-    case 3: return f32x4.div(a, b);
-    case 4: return f32x4(
+    case Binary.add: return f32x4.add(a, b);
+    case Binary.sub: return f32x4.sub(a, b);
+    case Binary.mul: return f32x4.mul(a, b);
+    case Binary.div: return f32x4.div(a, b);
+    case Binary.pow: return f32x4(
       powC(f32x4.extract_lane(a, 0), f32x4.extract_lane(b, 0)),
       powC(f32x4.extract_lane(a, 1), f32x4.extract_lane(b, 1)),
       powC(f32x4.extract_lane(a, 2), f32x4.extract_lane(b, 2)),
       powC(f32x4.extract_lane(a, 3), f32x4.extract_lane(b, 3)));
-    case 5: return f32x4.max(a, b);
-    case 6: return f32x4.min(a, b);
-    case 7: return v128.and(f32x4.gt(a, b), sp(1));
-    case 8: return v128.and(f32x4.ge(a, b), sp(1));
-    case 9: return v128.and(f32x4.lt(a, b), sp(1));
-    case 10: return v128.and(f32x4.le(a, b), sp(1));
-    case 11: return v128.and(f32x4.eq(a, b), sp(1));
-    case 12: return v128.and(f32x4.ne(a, b), sp(1));
+    case Binary.maximum: return f32x4.max(a, b);
+    case Binary.minimum: return f32x4.min(a, b);
+    case Binary.greater: return v128.and(f32x4.gt(a, b), sp(1));
+    case Binary.greaterEqual: return v128.and(f32x4.ge(a, b), sp(1));
+    case Binary.less: return v128.and(f32x4.lt(a, b), sp(1));
+    case Binary.lessEqual: return v128.and(f32x4.le(a, b), sp(1));
+    case Binary.equal: return v128.and(f32x4.eq(a, b), sp(1));
+    case Binary.notEqual: return v128.and(f32x4.ne(a, b), sp(1));
     default: return v128.and(a, f32x4.gt(b, sp(0))); // reluGrad: b > 0 ? a : 0
   }
 }
@@ -122,7 +123,7 @@ export function ew_unary(op: i32, x: usize, y: usize, n: i32, begin: i32, end: i
 /** One element through the vector code (bit-identical to the vector path). */
 // @ts-ignore: decorator
 @inline function binaryOne(op: i32, a: f32, b: f32): f32 {
-  if (op == 4) return powC(a, b);
+  if (op == Binary.pow) return powC(a, b);
   return f32x4.extract_lane(binaryVec(op, f32x4.splat(a), f32x4.splat(b)), 0);
 }
 
@@ -171,23 +172,23 @@ export function ew_unary(op: i32, x: usize, y: usize, n: i32, begin: i32, end: i
   }
 }
 
-/** y[shape] = BINARY_OPS[op](a, b); strides = [aStrides(rank), bStrides(rank)]; partition over output elements. */
+/** y[shape] = Binary op `op` of (a, b); strides = [aStrides(rank), bStrides(rank)]; partition over output elements. */
 export function ew_binary(op: i32, a: usize, b: usize, y: usize, rank: i32, shape: usize, strides: usize, begin: i32, end: i32, scratch: usize): void {
   switch (op) {
-    case 0: binaryStrided(0, a, b, y, rank, shape, strides, begin, end, scratch); break;
-    case 1: binaryStrided(1, a, b, y, rank, shape, strides, begin, end, scratch); break;
-    case 2: binaryStrided(2, a, b, y, rank, shape, strides, begin, end, scratch); break;
-    case 3: binaryStrided(3, a, b, y, rank, shape, strides, begin, end, scratch); break;
-    case 4: binaryStrided(4, a, b, y, rank, shape, strides, begin, end, scratch); break;
-    case 5: binaryStrided(5, a, b, y, rank, shape, strides, begin, end, scratch); break;
-    case 6: binaryStrided(6, a, b, y, rank, shape, strides, begin, end, scratch); break;
-    case 7: binaryStrided(7, a, b, y, rank, shape, strides, begin, end, scratch); break;
-    case 8: binaryStrided(8, a, b, y, rank, shape, strides, begin, end, scratch); break;
-    case 9: binaryStrided(9, a, b, y, rank, shape, strides, begin, end, scratch); break;
-    case 10: binaryStrided(10, a, b, y, rank, shape, strides, begin, end, scratch); break;
-    case 11: binaryStrided(11, a, b, y, rank, shape, strides, begin, end, scratch); break;
-    case 12: binaryStrided(12, a, b, y, rank, shape, strides, begin, end, scratch); break;
-    default: binaryStrided(13, a, b, y, rank, shape, strides, begin, end, scratch); break;
+    case Binary.add: binaryStrided(Binary.add, a, b, y, rank, shape, strides, begin, end, scratch); break;
+    case Binary.sub: binaryStrided(Binary.sub, a, b, y, rank, shape, strides, begin, end, scratch); break;
+    case Binary.mul: binaryStrided(Binary.mul, a, b, y, rank, shape, strides, begin, end, scratch); break;
+    case Binary.div: binaryStrided(Binary.div, a, b, y, rank, shape, strides, begin, end, scratch); break;
+    case Binary.pow: binaryStrided(Binary.pow, a, b, y, rank, shape, strides, begin, end, scratch); break;
+    case Binary.maximum: binaryStrided(Binary.maximum, a, b, y, rank, shape, strides, begin, end, scratch); break;
+    case Binary.minimum: binaryStrided(Binary.minimum, a, b, y, rank, shape, strides, begin, end, scratch); break;
+    case Binary.greater: binaryStrided(Binary.greater, a, b, y, rank, shape, strides, begin, end, scratch); break;
+    case Binary.greaterEqual: binaryStrided(Binary.greaterEqual, a, b, y, rank, shape, strides, begin, end, scratch); break;
+    case Binary.less: binaryStrided(Binary.less, a, b, y, rank, shape, strides, begin, end, scratch); break;
+    case Binary.lessEqual: binaryStrided(Binary.lessEqual, a, b, y, rank, shape, strides, begin, end, scratch); break;
+    case Binary.equal: binaryStrided(Binary.equal, a, b, y, rank, shape, strides, begin, end, scratch); break;
+    case Binary.notEqual: binaryStrided(Binary.notEqual, a, b, y, rank, shape, strides, begin, end, scratch); break;
+    default: binaryStrided(Binary.reluGrad, a, b, y, rank, shape, strides, begin, end, scratch); break;
   }
 }
 
@@ -227,12 +228,12 @@ export function ew_where(cond: usize, a: usize, b: usize, y: usize, rank: i32, s
   }
 }
 
-/** BIAS_ACTIVATIONS[act] on four lanes. */
+/** Activation `act` (BiasAct) on four lanes. */
 // @ts-ignore: decorator
 @inline function actVec(act: i32, v: v128): v128 {
-  if (act == 0) return v;
-  if (act == 1) return f32x4.max(v, sp(0));
-  if (act == 2) return vsigmoid(v);
+  if (act == BiasAct.linear) return v;
+  if (act == BiasAct.relu) return f32x4.max(v, sp(0));
+  if (act == BiasAct.sigmoid) return vsigmoid(v);
   return vtanh(v);
 }
 
@@ -261,10 +262,10 @@ export function ew_where(cond: usize, a: usize, b: usize, y: usize, rank: i32, s
 
 /** y[rows, cols] = act(x[rows, cols] + bias[cols]); partition over the rows·cols elements. x may equal y. */
 export function ew_bias_act(act: i32, x: usize, bias: usize, y: usize, rows: i32, cols: i32, begin: i32, end: i32, scratch: usize): void {
-  if (act == 0) biasRange(0, x, bias, y, cols, begin, end);
-  else if (act == 1) biasRange(1, x, bias, y, cols, begin, end);
-  else if (act == 2) biasRange(2, x, bias, y, cols, begin, end);
-  else biasRange(3, x, bias, y, cols, begin, end);
+  if (act == BiasAct.linear) biasRange(BiasAct.linear, x, bias, y, cols, begin, end);
+  else if (act == BiasAct.relu) biasRange(BiasAct.relu, x, bias, y, cols, begin, end);
+  else if (act == BiasAct.sigmoid) biasRange(BiasAct.sigmoid, x, bias, y, cols, begin, end);
+  else biasRange(BiasAct.tanh, x, bias, y, cols, begin, end);
 }
 
 /** y[n] = the 4-byte word `bits`; partition over elements. */
@@ -275,18 +276,18 @@ export function ew_fill(y: usize, bits: i32, n: i32, begin: i32, end: i32, scrat
   for (; i < end; i++) store<i32>(y + (<usize>i << 2), bits);
 }
 
-/** y[n] = convert(x[n]): mode 0 float32 → int32 (truncate, saturating, NaN → 0), 1 int32 → float32, 2 copy. */
+/** y[n] = convert(x[n]) by CastMode: float32 → int32 (truncate, saturating, NaN → 0), int32 → float32, or copy. */
 export function ew_cast(x: usize, y: usize, mode: i32, n: i32, begin: i32, end: i32, scratch: usize): void {
   let i = begin;
   for (; i + 4 <= end; i += 4) {
     const o = <usize>i << 2;
     const v = v128.load(x + o);
-    v128.store(y + o, mode == 0 ? i32x4.trunc_sat_f32x4_s(v) : mode == 1 ? f32x4.convert_i32x4_s(v) : v);
+    v128.store(y + o, mode == CastMode.floatToInt ? i32x4.trunc_sat_f32x4_s(v) : mode == CastMode.intToFloat ? f32x4.convert_i32x4_s(v) : v);
   }
   const r = end - i;
   if (r > 0) {
     const o = <usize>i << 2;
     const v = loadTail(x + o, r);
-    storeTail(y + o, mode == 0 ? i32x4.trunc_sat_f32x4_s(v) : mode == 1 ? f32x4.convert_i32x4_s(v) : v, r);
+    storeTail(y + o, mode == CastMode.floatToInt ? i32x4.trunc_sat_f32x4_s(v) : mode == CastMode.intToFloat ? f32x4.convert_i32x4_s(v) : v, r);
   }
 }

@@ -1,4 +1,6 @@
-// Entry point of the AssemblyScript kernels: re-exports every kernel file (compiled by scripts/build-kernels.mjs).
+// Module-wide exports of the AssemblyScript kernels. scripts/build-kernels.mjs compiles every top-level file of
+// src/kernels as an entry, so each kernel file's exports are the module's exports (no list to keep here);
+// helpers shared by kernel files live in src/kernels/lib/. Op codes come from src/backend/opcodes.ts.
 // Rules for every kernel file: raw pointers only (no `new`, no managed arrays, no mutable static data in memory),
 // parallel kernels end with (begin: i32, end: i32, scratch: usize) and must give identical results for any split.
 
@@ -11,14 +13,3 @@ export function heapBase(): usize {
 export function relaxed(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
-
-export * from './gemm';
-export * from './conv';
-export * from './conv-direct';
-export * from './elementwise';
-export * from './reduce';
-export * from './pool';
-export * from './gather';
-export * from './copy';
-export * from './optim';
-export * from './fwht';

@@ -1,8 +1,9 @@
 // Reductions along one axis of x viewed as [outer, size, inner]: reduce (sum/mean/max/min), argmax, softmax.
 // Each kernel partitions outputs (never the reduced axis), so results are identical for any split.
 // Sums (sum, mean, the softmax denominator) accumulate in float64.
-// Op codes are indices into REDUCE_OPS of src/backend/backend.ts: 0 sum, 1 mean, 2 max, 3 min.
-import { vexp, laneMask, loadTail, storeTail } from './vecmath';
+// Op codes are the enum Reduce of src/backend/opcodes.ts (shared with TypeScript): sum, mean, max, min.
+import { vexp, laneMask, loadTail, storeTail } from './lib/vecmath';
+import { Reduce } from '../backend/opcodes';
 
 /** Largest block of inner columns accumulated at once (floats). */
 const BLOCK: i32 = 1024;
@@ -14,17 +15,17 @@ const BLOCK: i32 = 1024;
 
 // @ts-ignore: decorator
 @inline function combine(op: i32, a: v128, b: v128): v128 {
-  return op < 2 ? f32x4.add(a, b) : op == 2 ? f32x4.max(a, b) : f32x4.min(a, b); // max/min propagate NaN
+  return op <= Reduce.mean ? f32x4.add(a, b) : op == Reduce.max ? f32x4.max(a, b) : f32x4.min(a, b); // max/min propagate NaN
 }
 
 // @ts-ignore: decorator
 @inline function combine1(op: i32, a: f32, b: f32): f32 {
-  return op < 2 ? a + b : op == 2 ? max<f32>(a, b) : min<f32>(a, b);
+  return op <= Reduce.mean ? a + b : op == Reduce.max ? max<f32>(a, b) : min<f32>(a, b);
 }
 
 // @ts-ignore: decorator
 @inline function identity(op: i32): f32 {
-  return op < 2 ? 0 : op == 2 ? -Infinity : Infinity;
+  return op <= Reduce.mean ? 0 : op == Reduce.max ? -Infinity : Infinity;
 }
 
 /** Σ of a contiguous row p[size] in float64 (two f64x2 accumulators per 4 floats, fixed order). */
@@ -71,9 +72,9 @@ const BLOCK: i32 = 1024;
     for (let r = begin; r < end; r++) {
       const p = x + (<usize>r * <usize>size << 2);
       let v: f32;
-      if (op < 2) {
+      if (op <= Reduce.mean) {
         const s = sumRow64(p, size);
-        v = <f32>(op == 1 ? s / <f64>size : s);
+        v = <f32>(op == Reduce.mean ? s / <f64>size : s);
       } else {
         v = extremeRow(op, p, size);
       }
@@ -90,7 +91,7 @@ const BLOCK: i32 = 1024;
     const py = y + (<usize>pos << 2);
     const px = x + ((<usize>o * <usize>size * <usize>inner + <usize>i0) << 2);
     const rowBytes = <usize>inner << 2;
-    if (op < 2) {
+    if (op <= Reduce.mean) {
       memory.fill(scratch, 0, <usize>len << 3);
       for (let s = 0; s < size; s++) {
         const ps = px + <usize>s * rowBytes;
@@ -106,7 +107,7 @@ const BLOCK: i32 = 1024;
           store<f64>(a, load<f64>(a) + <f64>load<f32>(ps + (<usize>k << 2)));
         }
       }
-      const div = op == 1 ? <f64>size : 1.0;
+      const div = op == Reduce.mean ? <f64>size : 1.0;
       for (let k = 0; k < len; k++) store<f32>(py + (<usize>k << 2), <f32>(load<f64>(scratch + (<usize>k << 3)) / div));
     } else {
       const id = identity(op);
@@ -128,12 +129,12 @@ const BLOCK: i32 = 1024;
   }
 }
 
-/** y[outer, inner] = REDUCE_OPS[op] over s of x[outer, size, inner]; partition over the outer·inner outputs. */
+/** y[outer, inner] = Reduce op `op` over s of x[outer, size, inner]; partition over the outer·inner outputs. */
 export function red_reduce(op: i32, x: usize, y: usize, outer: i32, size: i32, inner: i32, begin: i32, end: i32, scratch: usize): void {
-  if (op == 0) reduceOp(0, x, y, size, inner, begin, end, scratch);
-  else if (op == 1) reduceOp(1, x, y, size, inner, begin, end, scratch);
-  else if (op == 2) reduceOp(2, x, y, size, inner, begin, end, scratch);
-  else reduceOp(3, x, y, size, inner, begin, end, scratch);
+  if (op == Reduce.sum) reduceOp(Reduce.sum, x, y, size, inner, begin, end, scratch);
+  else if (op == Reduce.mean) reduceOp(Reduce.mean, x, y, size, inner, begin, end, scratch);
+  else if (op == Reduce.max) reduceOp(Reduce.max, x, y, size, inner, begin, end, scratch);
+  else reduceOp(Reduce.min, x, y, size, inner, begin, end, scratch);
 }
 
 /** True when v beats the current best b: greater, or the first NaN (NaN counts as maximal). */

@@ -1,5 +1,6 @@
 // Adam (Kingma & Ba), Keras defaults, PyTorch's bias correction and epsilon placement.
-import { add, div, mul, sqrt, square, sub } from '../core/ops/index.js';
+import type { AdamHyper } from '../backend/backend.js';
+import { add, div, mul, sqrt, sub } from '../core/ops/index.js';
 import { assign, type Tensor } from '../core/tensor.js';
 import { Optimizer, type OptimizerConfig, type ParamState, positive, unitInterval } from './optimizer.js';
 
@@ -18,6 +19,8 @@ export interface AdamOptions {
 /**
  * Adam. With t the parameter's own step count (from 1):
  * `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`, `p ← p − lr·(m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)`.
+ * Like `torch.optim.Adam`, the scalars (1−β, lr/(1−β₁ᵗ), √(1−β₂ᵗ)) are float64, each rounded once to
+ * float32, and the float32 operations come in PyTorch's order, so trajectories match PyTorch's bit for bit.
  * This is PyTorch's form: ε is added to the bias-corrected √v̂. Keras adds its ε to the uncorrected
  * √v ("epsilon hat"); the results differ by ε·(1 − √(1−β₂ᵗ)) in the denominator, negligible for ε = 1e-7.
  */
@@ -41,15 +44,31 @@ export class Adam extends Optimizer {
     return ['m', 'v'];
   }
 
-  /** The Adam step for `p` (before any weight decay), given the summed gradient and the state. */
+  /** The constants of step `t` (from 1), all computed in float64 like PyTorch's Python floats. */
+  protected hyper(t: number): AdamHyper {
+    return {
+      beta1: this.beta1,
+      beta2: this.beta2,
+      c1: 1 - this.beta1,
+      c2: 1 - this.beta2,
+      stepSize: this.learningRate / (1 - Math.pow(this.beta1, t)),
+      sqrtBc2: Math.sqrt(1 - Math.pow(this.beta2, t)),
+      epsilon: this.epsilon,
+      keep: this.keepFactor(),
+    };
+  }
+
+  /**
+   * The Adam step for `p` (after any weight decay), given the summed gradient and the state, as tensor ops in
+   * the fused kernel's order, except that its two multiply-adds are rounded twice here (an ulp apart at most).
+   */
   protected adamStep(p: Tensor, g: Tensor, s: ParamState): Tensor {
+    const h = this.hyper(s.step);
     const { m: mSlot, v: vSlot } = s.slots;
-    const m = assign(mSlot, add(mul(mSlot, this.beta1), mul(g, 1 - this.beta1)));
-    const v = assign(vSlot, add(mul(vSlot, this.beta2), mul(square(g), 1 - this.beta2)));
-    const bc1 = 1 - Math.pow(this.beta1, s.step);
-    const bc2 = 1 - Math.pow(this.beta2, s.step);
-    const denom = add(mul(sqrt(v), 1 / Math.sqrt(bc2)), this.epsilon);
-    return sub(p, mul(div(m, denom), this.learningRate / bc1));
+    const m = assign(mSlot, add(mul(mSlot, h.beta1), mul(g, h.c1)));
+    const v = assign(vSlot, add(mul(vSlot, h.beta2), mul(mul(g, h.c2), g)));
+    const denom = add(div(sqrt(v), h.sqrtBc2), h.epsilon);
+    return sub(p, div(mul(m, h.stepSize), denom));
   }
 
   protected update(p: Tensor, g: Tensor, s: ParamState): Tensor {
@@ -61,18 +80,11 @@ export class Adam extends Optimizer {
     return 1;
   }
 
-  /** One fused kernel updates p, m and v in place (same float32 arithmetic as {@link adamStep}). */
+  /** One fused kernel updates p, m and v in place (the backend's `adam`); tensors on mixed backends take {@link adamStep}. */
   protected override apply(p: Tensor, g: Tensor, s: ParamState): void {
     const { m, v } = s.slots;
     if (p.backend !== g.backend || p.backend !== m.backend) return super.apply(p, g, s);
-    p.backend.adam(p.buf, g.buf, m.buf, v.buf, p.size, {
-      beta1: this.beta1,
-      beta2: this.beta2,
-      stepSize: this.learningRate / (1 - Math.pow(this.beta1, s.step)),
-      invSqrtBc2: 1 / Math.sqrt(1 - Math.pow(this.beta2, s.step)),
-      epsilon: this.epsilon,
-      keep: this.keepFactor(),
-    });
+    p.backend.adam(p.buf, g.buf, m.buf, v.buf, p.size, this.hyper(s.step));
   }
 
   /** `{ name: 'adam', learningRate, beta1, beta2, epsilon }`. */

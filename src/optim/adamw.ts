@@ -28,8 +28,8 @@ export class AdamW extends Adam {
   }
 
   protected override update(p: Tensor, g: Tensor, s: ParamState): Tensor {
-    const decayed = this.weightDecay === 0 ? p : mul(p, 1 - this.learningRate * this.weightDecay);
-    return this.adamStep(decayed, g, s);
+    const keep = this.keepFactor();
+    return this.adamStep(keep === 1 ? p : mul(p, keep), g, s);
   }
 
   protected override keepFactor(): number {

@@ -32,7 +32,7 @@ test('adam: wasm equals ref to the last bit on odd sizes, for Adam and AdamW, ov
     const arr = (scale: number, positive = false): Float32Array => Float32Array.from({ length: n }, () => (positive ? Math.abs(rng.normal()) : rng.normal()) * scale);
     const [p, g, m, v] = [arr(1), arr(0.1), arr(0.01), arr(0.001, true)];
     for (const keep of [1, 1 - 0.001 * 0.01]) {
-      const h: AdamHyper = { beta1: 0.9, beta2: 0.999, stepSize: 0.001 / (1 - 0.9 ** 3), invSqrtBc2: 1 / Math.sqrt(1 - 0.999 ** 3), epsilon: 1e-7, keep };
+      const h: AdamHyper = { beta1: 0.9, beta2: 0.999, c1: 1 - 0.9, c2: 1 - 0.999, stepSize: 0.001 / (1 - 0.9 ** 3), sqrtBc2: Math.sqrt(1 - 0.999 ** 3), epsilon: 1e-7, keep };
       const want = run(ref, p, g, m, v, h, 3);
       for (const be of [wasm1, wasm2]) {
         const got = run(be, p, g, m, v, h, 3);

@@ -63,6 +63,8 @@ export interface OptimFixture {
   param: number[];
   grads: number[][];
   cases: OptimCase[];
+  /** Adam and AdamW run by PyTorch in float32 (values are float32), compared bit for bit. */
+  float32: { param: number[]; grads: number[][]; cases: OptimCase[] };
 }
 
 /** Loads test/fixtures/optim.json. */
@@ -70,6 +72,15 @@ export function optimFixture(): OptimFixture {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
   return JSON.parse(readFileSync(join(dir, 'test', 'fixtures', 'optim.json'), 'utf8')) as OptimFixture;
+}
+
+/** Distance between two float32 values in units in the last place (steps between them on the float32 line). */
+export function ulps(a: number, b: number): number {
+  const ord = (x: number): number => {
+    const i = new Int32Array(Float32Array.of(x).buffer)[0];
+    return i < 0 ? -(i & 0x7fffffff) : i;
+  };
+  return Math.abs(ord(a) - ord(b));
 }
 
 /** The quadratic f(p) = ½ Σ aᵢ (pᵢ − cᵢ)² used for trajectories: its start, curvature and centre. */

@@ -4,7 +4,7 @@ import * as T from '../../src/core/ops/index.js';
 import { memory, setBackend, tidy } from '../../src/core/engine.js';
 import { valueAndGrads } from '../../src/core/tape.js';
 import { createOptimizer, type OptimizerConfig } from '../../src/optim/index.js';
-import { assertClose, optimFixture, QUAD, quadGrad, refOptimizer } from './reference.js';
+import { assertClose, optimFixture, QUAD, quadGrad, refOptimizer, ulps } from './reference.js';
 import assert from 'node:assert/strict';
 
 const CONFIGS: OptimizerConfig[] = [
@@ -58,6 +58,27 @@ for (const backend of ['ref', 'wasm'] as const) {
         assertClose(p.f32(), expected, `${JSON.stringify(cfg)} vs torch, step ${s + 1}`);
         assertClose(q, expected, `float64 rule ${JSON.stringify(cfg)} vs torch, step ${s + 1}`, 1e-12, 1e-14);
       });
+      opt.dispose();
+      p.dispose();
+    }
+  });
+}
+
+for (const backend of ['ref', 'wasm'] as const) {
+  test(`Adam and AdamW in float32 match PyTorch 1.13's float32 trajectories bit for bit over 40 steps (${backend})`, () => {
+    setBackend(backend);
+    const fx = optimFixture().float32;
+    for (const k of fx.cases) {
+      const cfg = { name: k.optimizer, ...k.config } as OptimizerConfig;
+      const opt = createOptimizer(cfg);
+      const p = T.tensor(fx.param, [fx.param.length]);
+      k.trajectory.forEach((expected, s) => {
+        tidy(() => opt.step([p], [T.tensor(fx.grads[s], [fx.param.length])]));
+        const got = p.f32();
+        const worst = Math.max(...expected.map((e, i) => ulps(got[i], e)));
+        assert.equal(worst, 0, `${JSON.stringify(cfg)} vs torch float32, step ${s + 1}: ${worst} ulps apart`);
+      });
+      assert.ok(k.trajectory.length >= 30);
       opt.dispose();
       p.dispose();
     }

@@ -152,21 +152,19 @@ export function biasAct(x: Float32Array, bias: Float32Array, y: Float32Array, ro
   }
 }
 
-/** Fused Adam step in place, every product and sum rounded to float32 in the kernel's order. */
+/** Fused Adam step in place, in the kernel's (PyTorch's) order: float32 roundings, two multiply-adds through float64. */
 export function adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number, h: AdamHyper): void {
   const f = Math.fround;
-  const [b1, b2, s, inv, eps, keep] = [h.beta1, h.beta2, h.stepSize, h.invSqrtBc2, h.epsilon, h.keep].map(f);
-  const c1 = f(1 - b1);
-  const c2 = f(1 - b2);
+  const [b1, b2, c1, c2, s, sq, eps, keep] = [h.beta1, h.beta2, h.c1, h.c2, h.stepSize, h.sqrtBc2, h.epsilon, h.keep].map(f);
   for (let i = 0; i < n; i++) {
     const gi = g[i];
-    const mi = f(f(m[i] * b1) + f(gi * c1));
-    const vi = f(f(v[i] * b2) + f(f(gi * gi) * c2));
+    const mi = f(gi * c1 + f(m[i] * b1)); // the product of two float32 is exact in float64
+    const vi = f(f(c2 * gi) * gi + f(v[i] * b2));
     m[i] = mi;
     v[i] = vi;
-    const denom = f(f(f(Math.sqrt(vi)) * inv) + eps);
+    const denom = f(f(f(Math.sqrt(vi)) / sq) + eps);
     const pk = keep === 1 ? p[i] : f(p[i] * keep);
-    p[i] = f(pk - f(f(mi / denom) * s));
+    p[i] = f(pk - f(f(s * mi) / denom));
   }
 }
 

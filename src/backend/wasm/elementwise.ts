@@ -1,8 +1,6 @@
 // Wasm wrappers of the element-wise kernels: unary, binary and where with broadcasting, bias + activation, fill, cast.
-import {
-  BIAS_ACTIVATIONS, BINARY_OPS, UNARY_OPS,
-  type AdamHyper, type BiasActivation, type BinaryOp, type Broadcast, type Buf, type DType, type UnaryOp,
-} from '../backend.js';
+import type { AdamHyper, BiasActivation, BinaryOp, Broadcast, Buf, DType, UnaryOp } from '../backend.js';
+import { BiasAct, Binary, CastMode, Unary } from '../opcodes.js';
 import type { WasmContext } from './context.js';
 import { simplifyStrides, sizeOf } from './copy.js';
 
@@ -22,7 +20,7 @@ const i32Bits = new Int32Array(f32Bits.buffer);
 
 /** y[n] = op(x[n]) (x may equal y). */
 export function wasmUnary(ctx: WasmContext, op: UnaryOp, x: Buf, y: Buf, n: number): void {
-  ctx.parallel('ew_unary', [UNARY_OPS.indexOf(op), x, y, n], n, 16, unaryCost[op]);
+  ctx.parallel('ew_unary', [Unary[op], x, y, n], n, 16, unaryCost[op]);
 }
 
 /** y[shape] = op(a, b) with broadcasting; bc.strides = [aStrides, bStrides]. */
@@ -33,7 +31,7 @@ export function wasmBinary(ctx: WasmContext, op: BinaryOp, a: Buf, b: Buf, y: Bu
   const shape = ctx.params(g.shape);
   const strides = ctx.params([...g.strides[0], ...g.strides[1]]);
   const cost = op === 'pow' ? SCALAR : CHEAP;
-  ctx.parallel('ew_binary', [BINARY_OPS.indexOf(op), a, b, y, g.shape.length, shape, strides], total, 16, cost);
+  ctx.parallel('ew_binary', [Binary[op], a, b, y, g.shape.length, shape, strides], total, 16, cost);
 }
 
 /**
@@ -54,13 +52,13 @@ export function wasmBiasAct(ctx: WasmContext, x: Buf, bias: Buf, y: Buf, rows: n
   const total = rows * cols;
   if (total === 0) return;
   const cost = act === 'linear' || act === 'relu' ? CHEAP : POLY;
-  ctx.parallel('ew_bias_act', [BIAS_ACTIVATIONS.indexOf(act), x, bias, y, rows, cols], total, 16, cost);
+  ctx.parallel('ew_bias_act', [BiasAct[act], x, bias, y, rows, cols], total, 16, cost);
 }
 
 /** Fused Adam step in place over n elements (see Kernels.adam). */
 export function wasmAdam(ctx: WasmContext, p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamHyper): void {
   if (n === 0) return;
-  ctx.parallel('ew_adam', [p, g, m, v, h.beta1, h.beta2, h.stepSize, h.invSqrtBc2, h.epsilon, h.keep, n], n, 16, 1 << 15);
+  ctx.parallel('ew_adam', [p, g, m, v, h.beta1, h.beta2, h.c1, h.c2, h.stepSize, h.sqrtBc2, h.epsilon, h.keep, n], n, 16, 1 << 15);
 }
 
 /** y[n] = value stored as dtype (int32 truncates toward zero like `value | 0`). */
@@ -77,6 +75,6 @@ export function wasmFill(ctx: WasmContext, y: Buf, dtype: DType, n: number, valu
 
 /** y[n] = x[n] converted (float → int truncates toward zero, saturating, NaN → 0; int → float rounds to nearest). */
 export function wasmCast(ctx: WasmContext, x: Buf, from: DType, y: Buf, to: DType, n: number): void {
-  const mode = from === to ? 2 : from === 'float32' ? 0 : 1;
+  const mode = from === to ? CastMode.copy : from === 'float32' ? CastMode.floatToInt : CastMode.intToFloat;
   ctx.parallel('ew_cast', [x, y, mode, n], n, 16, 1 << 17);
 }

@@ -1,5 +1,6 @@
 // Wasm wrappers of the reductions: reduce (sum/mean/max/min), argmax, softmax / log-softmax.
-import { REDUCE_OPS, type Buf, type ReduceOp } from '../backend.js';
+import type { Buf, ReduceOp } from '../backend.js';
+import { Reduce } from '../opcodes.js';
 import type { WasmContext } from './context.js';
 
 /** Elements of input a thread should get at least before the work is split. */
@@ -13,7 +14,7 @@ function minOutputs(size: number, work = WORK_PER_THREAD): number {
 /** y[outer, inner] = op over s of x[outer, size, inner] (partitioned over outputs, so any thread count gives the same bits). */
 export function wasmReduce(ctx: WasmContext, op: ReduceOp, x: Buf, y: Buf, outer: number, size: number, inner: number): void {
   const total = outer * inner;
-  ctx.parallel('red_reduce', [REDUCE_OPS.indexOf(op), x, y, outer, size, inner], total, inner === 1 ? 1 : 16, minOutputs(size));
+  ctx.parallel('red_reduce', [Reduce[op], x, y, outer, size, inner], total, inner === 1 ? 1 : 16, minOutputs(size));
 }
 
 /** y[outer, inner] (int32) = index of the first maximum over s of x[outer, size, inner]; NaN counts as maximal. */

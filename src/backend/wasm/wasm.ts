@@ -5,7 +5,6 @@ import type {
 import { wasmConv2d, wasmConv2dGradFilter, wasmConv2dGradInput } from './conv.js';
 import { wasmCopy } from './copy.js';
 import { wasmAdam, wasmBiasAct, wasmBinary, wasmCast, wasmFill, wasmUnary, wasmWhere } from './elementwise.js';
-import { wasmFwht } from './fwht.js';
 import { wasmGather, wasmScatterAdd } from './gather.js';
 import { wasmGemm } from './gemm.js';
 import { wasmAvgPool2d, wasmAvgPool2dGrad, wasmMaxPool2d, wasmMaxPool2dGrad } from './pool.js';
@@ -123,8 +122,10 @@ export class WasmBackend implements Backend {
   biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void {
     wasmBiasAct(this.rt, x, bias, y, rows, cols, act);
   }
+  /** Split over rows (x may equal y). */
   fwht(x: Buf, y: Buf, rows: number, n: number): void {
-    wasmFwht(this.rt, x, y, rows, n);
+    if (rows === 0 || n === 0) return;
+    this.rt.parallel('fwht_rows', [x, y, n], rows, 1, Math.max(1, Math.ceil((1 << 15) / n)));
   }
   copy(x: Buf, y: Buf, p: CopyParams): void {
     wasmCopy(this.rt, x, y, p);
