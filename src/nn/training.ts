@@ -4,7 +4,9 @@ import { DTypeError, fmt, IndexError, ShapeError } from '../core/errors.js';
 import { gather, tensor } from '../core/ops/index.js';
 import { valueAndGrads } from '../core/tape.js';
 import type { Tensor } from '../core/tensor.js';
-import { mixSeed } from '../core/random.js';
+import { epochOrder, mixSeed } from '../core/random.js';
+
+export { epochOrder };
 import type { Model } from './model.js';
 
 /** Inputs or targets: a tensor [N, ...], or a typed array with its shape. */
@@ -298,22 +300,6 @@ export async function fit(m: Model, xData: Data, yData: Data, o: FitOptions = {}
   }
   for (const c of cbs) await c.onTrainEnd?.(logs);
   return history;
-}
-
-/** The sample order of an epoch: a seeded shuffle that depends only on (seed, epoch), so resumed runs match. */
-export function epochOrder(n: number, shuffle: boolean, seed: number, epoch: number): Int32Array {
-  const idx = new Int32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
-  if (!shuffle) return idx;
-  let s = mixSeed(seed, `epoch:${epoch}`);
-  for (let i = n - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = Math.floor(((s >>> 8) / 16777216) * (i + 1));
-    const t = idx[i];
-    idx[i] = idx[j];
-    idx[j] = t;
-  }
-  return idx;
 }
 
 /** Keras `evaluate`: mean loss and metrics over (x, y). */
