@@ -9,7 +9,7 @@ import { type CallContext, input as makeInput, Layer, type LayerSpec, layerFromS
 import { getLoss, type Loss } from './losses.js';
 import { getMetric, type Metric } from './metrics.js';
 import { formatSummary } from './summary.js';
-import { type Data, evaluate, fit, type FitOptions, type History, type Logs, predict, trainOnBatch } from './training.js';
+import { type Data, evaluate, type EvaluateOptions, fit, type FitOptions, type History, type Logs, predict, trainOnBatch } from './training.js';
 
 /** One application of a layer in the graph. */
 export interface GraphNode {
@@ -24,10 +24,12 @@ export interface CompileOptions {
   optimizer: Optimizer | string | OptimizerConfig;
   /** A loss name ('sparse_categorical_crossentropy', 'categorical_crossentropy', 'mean_squared_error') or a Loss. */
   loss: string | Loss;
-  /** Metric names: 'accuracy'. */
+  /** Metric names: 'accuracy', 'sparse_top_k_categorical_accuracy' / 'top_k_categorical_accuracy' ('top_k_accuracy'), 'perplexity', 'bits_per_char'. */
   metrics?: string[];
   /** The predictions are logits (no softmax at the end); default false. */
   fromLogits?: boolean;
+  /** Sparse cross-entropy: labels of this class (e.g. padding 0) count neither in the loss nor in the metrics (Keras `ignore_class`). */
+  ignoreClass?: number;
 }
 
 /** The serialisable form of a model's compile settings. */
@@ -36,6 +38,7 @@ export interface CompileConfig {
   loss: string;
   fromLogits: boolean;
   metrics: string[];
+  ignoreClass?: number;
 }
 
 /** A model's config: its layers and how they connect (layer names along the chain), enough with the weights to rebuild it. */
@@ -214,7 +217,7 @@ export class Model {
 
   /** Sets the optimizer, loss and metrics for fit/evaluate (Keras `compile`). */
   compile(o: CompileOptions): this {
-    const loss = typeof o.loss === 'string' ? getLoss(o.loss, { fromLogits: o.fromLogits }) : o.loss;
+    const loss = typeof o.loss === 'string' ? getLoss(o.loss, { fromLogits: o.fromLogits, ignoreClass: o.ignoreClass }) : o.loss;
     const metrics = (o.metrics ?? []).map((m) => getMetric(m, loss.name));
     const opt: Optimizer = isOptimizer(o.optimizer) ? o.optimizer : createOptimizer(o.optimizer);
     if (this.optimizer && this.optimizer !== opt) this.optimizer.dispose();
@@ -227,7 +230,8 @@ export class Model {
   /** The compile settings as JSON (for checkpoints). */
   compileConfig(): CompileConfig | undefined {
     if (!this.optimizer || !this.loss) return undefined;
-    return { optimizer: this.optimizer.toJSON(), loss: this.loss.name, fromLogits: this.loss.fromLogits, metrics: this.metrics.map((m) => m.name) };
+    const ignore = this.loss.ignoreClass;
+    return { optimizer: this.optimizer.toJSON(), loss: this.loss.name, fromLogits: this.loss.fromLogits, metrics: this.metrics.map((m) => m.name), ...(ignore !== undefined ? { ignoreClass: ignore } : {}) };
   }
 
   /** The weights' values by name (copies). */
@@ -260,7 +264,7 @@ export class Model {
   }
 
   /** Mean loss and metrics over (x, y) (Keras `evaluate`). */
-  evaluate(x: Data, y: Data, o: { batchSize?: number } = {}): Logs {
+  evaluate(x: Data, y: Data, o: EvaluateOptions = {}): Logs {
     return evaluate(this, x, y, o);
   }
 

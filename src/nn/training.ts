@@ -34,7 +34,14 @@ export interface FitOptions {
   batchSize?: number;
   /** Fraction of the samples, taken from the end before shuffling, held out for validation. */
   validationSplit?: number;
-  validationData?: [Data, Data];
+  /** Held-out (x, y) or (x, y, sampleWeight) evaluated after each epoch (`val_…` logs). */
+  validationData?: [Data, Data] | [Data, Data, Data];
+  /**
+   * Keras `sample_weight`: float32 [N] (one weight per sample) or [N, T, …] (per position: a prefix of the
+   * label positions, e.g. [N, T] for labels [N, T]); the loss is Σ weight·loss / positions, the metrics
+   * weighted means. A validationSplit takes the weights of its samples with them.
+   */
+  sampleWeight?: Data;
   /** Shuffle the training samples each epoch (default true). */
   shuffle?: boolean;
   /** Seed of the shuffling and of dropout; the same seed gives the same run (default 0). */
@@ -48,6 +55,13 @@ export interface FitOptions {
   initialPartial?: EpochPartial;
   /** Yield to the event loop every this many ms so signals and timers can run (default 50). */
   yieldEveryMs?: number;
+}
+
+/** Options of {@link evaluate} (Keras names). */
+export interface EvaluateOptions {
+  batchSize?: number;
+  /** Keras `sample_weight`, as in {@link FitOptions.sampleWeight}. */
+  sampleWeight?: Data;
 }
 
 /** Running sums of an unfinished epoch: loss·samples, samples, and each metric's sum and count. */
@@ -123,21 +137,50 @@ class Rows {
   }
 }
 
-function checkPair(m: Model, x: Rows, y: Rows): void {
+/** Inputs, targets and optional sample weights, as rows. */
+interface Labelled {
+  x: Rows;
+  y: Rows;
+  w?: Rows;
+}
+
+/** Rows of (x, y[, w]) checked against the model and its loss. */
+function labelled(m: Model, what: string, x: Data, y: Data, w?: Data): Labelled {
+  const d: Labelled = { x: new Rows(x, `${what} x`), y: new Rows(y, `${what} y`), w: w && new Rows(w, `${what} sampleWeight`) };
+  checkPair(m, d);
+  return d;
+}
+
+function checkPair(m: Model, { x, y, w }: Labelled): void {
   if (x.n !== y.n) throw new ShapeError(`model '${m.name}'`, `${x.n} input samples but ${y.n} targets`);
   const want = m.inputShape;
   if (x.sampleShape.length !== want.length || x.sampleShape.some((d, i) => d !== want[i])) {
     throw new ShapeError(`model '${m.name}'`, `expects inputs [N, ${want.join(', ')}], got [${x.n}, ${x.sampleShape.join(', ')}] (input of layer '${m.graph[0]?.layer.name}')`);
   }
   const loss = m.loss!;
-  if (loss.labelDType === 'int32') {
+  const out = m.outputShape;
+  const sparse = loss.labelDType === 'int32';
+  const labelShape = sparse ? out.slice(0, -1) : out;
+  if (y.sampleShape.length !== labelShape.length || y.sampleShape.some((d, i) => d !== labelShape[i])) {
+    throw new ShapeError(loss.name, `model '${m.name}' outputs [N, ${out.join(', ')}], so its ${sparse ? 'class-index labels' : 'targets'} must be [N${labelShape.map((d) => `, ${d}`).join('')}], got [${y.n}${y.sampleShape.map((d) => `, ${d}`).join('')}]`);
+  }
+  if (sparse) {
     if (y.dtype !== 'int32') throw new DTypeError(loss.name, `labels must be int32 class indices, got ${y.dtype}`);
-    const classes = m.outputShape[m.outputShape.length - 1];
+    const classes = out[out.length - 1];
     const v = y.values();
     for (let i = 0; i < v.length; i++) {
-      if (!(v[i] >= 0 && v[i] < classes)) throw new IndexError(loss.name, `label ${v[i]} of sample ${i} is outside the model's ${classes} classes [0, ${classes})`);
+      if (!(v[i] >= 0 && v[i] < classes) && v[i] !== loss.ignoreClass) {
+        throw new IndexError(loss.name, `label ${v[i]} of sample ${Math.floor(i / Math.max(1, y.rowSize))} is outside the model's ${classes} classes [0, ${classes})`);
+      }
     }
   } else if (y.dtype !== 'float32') throw new DTypeError(loss.name, `targets must be float32, got ${y.dtype}`);
+  if (w) {
+    const positions = loss.name === 'categorical_crossentropy' ? y.sampleShape.slice(0, -1) : y.sampleShape;
+    if (w.n !== y.n || w.sampleShape.length > positions.length || w.sampleShape.some((d, i) => d !== positions[i])) {
+      const fits = ['[N]', ...positions.map((_, i) => `[N, ${positions.slice(0, i + 1).join(', ')}]`)].join(' or ');
+      throw new ShapeError(loss.name, `sample weights [${[w.n, ...w.sampleShape].join(', ')}] do not fit targets [${[y.n, ...y.sampleShape].join(', ')}]: expected ${fits} with N = ${y.n}`);
+    }
+  }
 }
 
 function requireCompiled(m: Model, what: string): void {
@@ -145,14 +188,14 @@ function requireCompiled(m: Model, what: string): void {
 }
 
 /** Loss and metrics of one batch; with `train`, also one optimizer step (skipped when the loss is not finite). */
-function runBatch(m: Model, xb: Tensor, yb: Tensor, train: boolean, seed: number): { loss: number; metrics: { sum: number; count: number }[] } {
+function runBatch(m: Model, xb: Tensor, yb: Tensor, wb: Tensor | undefined, train: boolean, seed: number): { loss: number; metrics: { sum: number; count: number }[] } {
   const loss = m.loss!;
   const logits = loss.fusesSoftmax && !loss.fromLogits && m.endsInSoftmax();
   return tidy(() => {
     let out!: Tensor;
     const f = (): Tensor => {
       out = m.call(xb, { training: train, seed, logits });
-      return loss.compute(out, yb, logits || loss.fromLogits);
+      return loss.compute(out, yb, logits || loss.fromLogits, wb && { sampleWeight: wb });
     };
     let value: number;
     if (train) {
@@ -161,7 +204,8 @@ function runBatch(m: Model, xb: Tensor, yb: Tensor, train: boolean, seed: number
       value = r.value.item();
       if (Number.isFinite(value)) m.optimizer!.step(params, r.grads);
     } else value = f().item();
-    return { loss: value, metrics: m.metrics.map((mt) => mt.update(out, yb)) };
+    const inputs = { logits: logits || loss.fromLogits, sampleWeight: wb, ignoreClass: loss.ignoreClass };
+    return { loss: value, metrics: m.metrics.map((mt) => mt.update(out, yb, inputs)) };
   }) as { loss: number; metrics: { sum: number; count: number }[] };
 }
 
@@ -169,38 +213,38 @@ function runBatch(m: Model, xb: Tensor, yb: Tensor, train: boolean, seed: number
 export function trainOnBatch(m: Model, x: Tensor, y: Tensor, o: { seed?: number } = {}): Logs {
   requireCompiled(m, 'trainOnBatch');
   m.build();
-  const r = runBatch(m, x, y, true, o.seed ?? mixSeed(0, `step:${m.optimizer!.iterations}`));
+  const r = runBatch(m, x, y, undefined, true, o.seed ?? mixSeed(0, `step:${m.optimizer!.iterations}`));
   const logs: Logs = { loss: r.loss };
-  m.metrics.forEach((mt, i) => { logs[mt.name] = r.metrics[i].sum / Math.max(1, r.metrics[i].count); });
+  m.metrics.forEach((mt, i) => { logs[mt.name] = mt.result(r.metrics[i].sum, r.metrics[i].count); });
   return logs;
 }
 
-/** Mean loss and metrics over all samples. */
 /** Calls `visit` on consecutive batches of the rows (the last may be short) with the batch's first row; disposes each batch after. */
-function forEachBatch(rows: Rows[], batchSize: number, visit: (batch: Tensor[], start: number) => void): void {
-  const n = rows[0].n;
+function forEachBatch(rows: (Rows | undefined)[], batchSize: number, visit: (batch: (Tensor | undefined)[], start: number) => void): void {
+  const n = rows[0]!.n;
   for (let start = 0; start < n; start += batchSize) {
     const idx = new Int32Array(Math.min(batchSize, n - start)).map((_, i) => start + i);
-    const batch = rows.map((r) => r.take(idx));
+    const batch = rows.map((r) => r?.take(idx));
     try {
       visit(batch, start);
     } finally {
-      for (const t of batch) t.dispose();
+      for (const t of batch) t?.dispose();
     }
   }
 }
 
-function evaluateRows(m: Model, x: Rows, y: Rows, batchSize: number): Logs {
+/** Mean loss (batch losses weighted by batch size, as Keras) and metrics (from their exact sums) over all samples. */
+function evaluateRows(m: Model, { x, y, w }: Labelled, batchSize: number): Logs {
   let lossSum = 0;
   const sums = m.metrics.map(() => 0);
   const counts = m.metrics.map(() => 0);
-  forEachBatch([x, y], batchSize, ([xb, yb]) => {
-    const r = runBatch(m, xb, yb, false, 0);
-    lossSum += r.loss * xb.shape[0];
+  forEachBatch([x, y, w], batchSize, ([xb, yb, wb]) => {
+    const r = runBatch(m, xb!, yb!, wb, false, 0);
+    lossSum += r.loss * xb!.shape[0];
     r.metrics.forEach((s, i) => { sums[i] += s.sum; counts[i] += s.count; });
   });
   const logs: Logs = { loss: lossSum / Math.max(1, x.n) };
-  m.metrics.forEach((mt, i) => { logs[mt.name] = sums[i] / Math.max(1, counts[i]); });
+  m.metrics.forEach((mt, i) => { logs[mt.name] = mt.result(sums[i], counts[i]); });
   return logs;
 }
 
@@ -219,21 +263,18 @@ export async function fit(m: Model, xData: Data, yData: Data, o: FitOptions = {}
   const batchSize = positiveInt('batchSize', o.batchSize ?? 32);
   const seed = o.seed ?? 0;
   const initialEpoch = o.initialEpoch ?? 0;
-  let x = new Rows(xData, 'fit: x');
-  let y = new Rows(yData, 'fit: y');
-  checkPair(m, x, y);
-  let val: [Rows, Rows] | undefined;
+  let { x, y, w } = labelled(m, 'fit:', xData, yData, o.sampleWeight);
+  let val: Labelled | undefined;
   if (o.validationData) {
-    val = [new Rows(o.validationData[0], 'fit: validation x'), new Rows(o.validationData[1], 'fit: validation y')];
-    checkPair(m, val[0], val[1]);
+    const [vx, vy, vw] = o.validationData;
+    val = labelled(m, 'fit: validation', vx, vy, vw);
   } else if (o.validationSplit) {
     const f = o.validationSplit;
     if (!(f > 0 && f < 1)) throw new RangeError(`fit: validationSplit must be in (0, 1), got ${f}`);
     const cut = Math.floor(x.n * (1 - f));
     if (cut < 1 || cut >= x.n) throw new RangeError(`fit: validationSplit ${f} of ${x.n} samples leaves an empty part`);
-    val = [new Rows(x.range(cut, x.n), 'fit: validation x'), new Rows(y.range(cut, y.n), 'fit: validation y')];
-    x = new Rows(x.range(0, cut), 'fit: x');
-    y = new Rows(y.range(0, cut), 'fit: y');
+    val = labelled(m, 'fit: validation', x.range(cut, x.n), y.range(cut, y.n), w?.range(cut, w.n));
+    ({ x, y, w } = labelled(m, 'fit:', x.range(0, cut), y.range(0, cut), w?.range(0, cut)));
   }
   const steps = Math.ceil(x.n / batchSize);
   const history: History = { epoch: [], history: {} };
@@ -266,19 +307,21 @@ export async function fit(m: Model, xData: Data, yData: Data, o: FitOptions = {}
       const idx = order.subarray(step * batchSize, Math.min(x.n, (step + 1) * batchSize));
       const xb = x.take(idx);
       const yb = y.take(idx);
+      const wb = w?.take(idx);
       let r: ReturnType<typeof runBatch>;
       try {
-        r = runBatch(m, xb, yb, true, mixSeed(seed, `step:${m.optimizer!.iterations}`));
+        r = runBatch(m, xb, yb, wb, true, mixSeed(seed, `step:${m.optimizer!.iterations}`));
       } finally {
         xb.dispose();
         yb.dispose();
+        wb?.dispose();
       }
       if (!Number.isFinite(r.loss)) throw new NonFiniteLossError(epoch, step, r.loss);
       lossSum += r.loss * idx.length;
       seen += idx.length;
       r.metrics.forEach((s, i) => { sums[i] += s.sum; counts[i] += s.count; });
       const batchLogs: Logs = { loss: lossSum / (seen - skipped), samples: seen };
-      m.metrics.forEach((mt, i) => { batchLogs[mt.name] = sums[i] / counts[i]; });
+      m.metrics.forEach((mt, i) => { batchLogs[mt.name] = mt.result(sums[i], counts[i]); });
       done = step + 1;
       for (const c of cbs) await c.onBatchEnd?.(step, batchLogs);
       if (Date.now() - lastYield >= yieldMs) {
@@ -292,8 +335,8 @@ export async function fit(m: Model, xData: Data, yData: Data, o: FitOptions = {}
       break;
     }
     logs = { loss: lossSum / Math.max(1, seen - skipped) };
-    m.metrics.forEach((mt, i) => { logs[mt.name] = sums[i] / counts[i]; });
-    if (val) for (const [k, v] of Object.entries(evaluateRows(m, val[0], val[1], batchSize))) logs[`val_${k}`] = v;
+    m.metrics.forEach((mt, i) => { logs[mt.name] = mt.result(sums[i], counts[i]); });
+    if (val) for (const [k, v] of Object.entries(evaluateRows(m, val, batchSize))) logs[`val_${k}`] = v;
     history.epoch.push(epoch);
     for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
     for (const c of cbs) await c.onEpochEnd?.(epoch, logs);
@@ -302,14 +345,11 @@ export async function fit(m: Model, xData: Data, yData: Data, o: FitOptions = {}
   return history;
 }
 
-/** Keras `evaluate`: mean loss and metrics over (x, y). */
-export function evaluate(m: Model, xData: Data, yData: Data, o: { batchSize?: number } = {}): Logs {
+/** Keras `evaluate`: mean loss and metrics over (x, y), optionally sample-weighted. */
+export function evaluate(m: Model, xData: Data, yData: Data, o: EvaluateOptions = {}): Logs {
   requireCompiled(m, 'evaluate');
   m.build();
-  const x = new Rows(xData, 'evaluate: x');
-  const y = new Rows(yData, 'evaluate: y');
-  checkPair(m, x, y);
-  return evaluateRows(m, x, y, positiveInt('batchSize', o.batchSize ?? 32));
+  return evaluateRows(m, labelled(m, 'evaluate:', xData, yData, o.sampleWeight), positiveInt('batchSize', o.batchSize ?? 32));
 }
 
 /** Keras `predict`: the model's outputs for every sample, [N, ...outputShape], computed in batches. */
@@ -321,7 +361,7 @@ export function predict(m: Model, xData: Data, o: { batchSize?: number } = {}): 
   const rowSize = outShape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(x.n * rowSize);
   forEachBatch([x], bs, ([xb], start) => {
-    const y = tidy(() => m.call(xb));
+    const y = tidy(() => m.call(xb!));
     out.set(y.f32(), start * rowSize);
     y.dispose();
   });
