@@ -7,7 +7,8 @@ import { indexBits } from '../sharing/codebook.js';
 import { type ClusterOptions, clusterWeights, planClusters, planPrune, type PruneOptions, pruneWeights } from '../sharing/cluster.js';
 import { KMEANS_INITS } from '../sharing/kmeans.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
-import { applyThreads, CliError, COMMON_FLAGS, DATA_FLAGS, images, type Io, labels, percent, readDataset } from './common.js';
+import { sampleCount, splitData } from '../data/dataset.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset } from './common.js';
 import { formatEpochLine } from './progress.js';
 
 export const compressSpec = defineCommand({
@@ -74,10 +75,13 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
   const name = f.dataset ?? t?.dataset ?? 'mnist-sample';
   const dir = f.data ?? (f.dataset ? undefined : t?.dataDir);
   const ds = readDataset(name, dir, f.limit ?? (t?.limit as number | undefined), f.testLimit);
+  checkFits(model, ds);
   const lossName = model.loss?.name ?? 'sparse_categorical_crossentropy';
   const fromLogits = model.loss?.fromLogits ?? false;
+  const ignoreClass = model.loss?.ignoreClass;
   if (!model.loss) model.compile({ optimizer: 'adam', loss: lossName, metrics: ['accuracy'] });
-  const xTest = images(ds.xTest), yTest = labels(ds.yTest);
+  const { x: xTest, y: yTest } = splitData(ds, 'test');
+  const nTrain = sampleCount(ds, 'train'), nTest = sampleCount(ds, 'test');
   const evaluate = (): { loss: number; accuracy: number } => {
     const r = model.evaluate(xTest, yTest, { batchSize: 256 });
     return { loss: r.loss, accuracy: r.accuracy };
@@ -108,20 +112,21 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
   }
   const before = evaluate();
   const size0 = sizes(model);
-  msg(`${file}: ${model.name} on ${ds.name} (${thousands(ds.yTest.length)} test samples): accuracy ${percent(before.accuracy)}, loss ${before.loss.toFixed(4)}`);
+  msg(`${file}: ${model.name} on ${ds.name} (${thousands(nTest)} test samples): accuracy ${percent(before.accuracy)}, loss ${before.loss.toFixed(4)}`);
 
   const batchSize = f.batchSize ?? t?.batchSize ?? 32;
   const fineTune = async (epochs: number, lr: number, what: string): Promise<{ loss: number; accuracy: number }> => {
-    model.compile({ optimizer: createOptimizer({ name: 'adam', learningRate: lr }), loss: lossName, fromLogits, metrics: ['accuracy'] });
-    msg(`${what}: ${epochs} epochs on ${thousands(ds.yTrain.length)} samples, Adam lr ${lr}, batch ${batchSize}`);
+    model.compile({ optimizer: createOptimizer({ name: 'adam', learningRate: lr }), loss: lossName, fromLogits, ignoreClass, metrics: ['accuracy'] });
+    msg(`${what}: ${epochs} epochs on ${thousands(nTrain)} samples, Adam lr ${lr}, batch ${batchSize}`);
     let start = performance.now();
-    await model.fit(images(ds.xTrain), labels(ds.yTrain), {
+    const train = splitData(ds, 'train');
+    await model.fit(train.x, train.y, {
       epochs, batchSize, seed: f.seed, shuffle: true,
       callbacks: [{
         onEpochBegin: () => void (start = performance.now()),
         onEpochEnd: (epoch, logs) => {
           const secs = (performance.now() - start) / 1000;
-          msg(formatEpochLine({ epoch: epoch + 1, epochs, seconds: secs, samplesPerSec: ds.yTrain.length / Math.max(secs, 1e-9), loss: logs.loss, accuracy: logs.accuracy }));
+          msg(formatEpochLine({ epoch: epoch + 1, epochs, seconds: secs, samplesPerSec: nTrain / Math.max(secs, 1e-9), loss: logs.loss, accuracy: logs.accuracy }));
         },
       }],
     });
@@ -174,7 +179,7 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
   msg(`Saved ${out}: ${kib(fileBytes)} KiB on disk, ${fileRatio.toFixed(1)}× smaller than the float32 weights (${kib(size0.float32Bits / 8)} KiB)`);
   if (f.json) {
     io.out.write(JSON.stringify({
-      model: file, out, dataset: ds.name, testSamples: ds.yTest.length, settings, layers: report,
+      model: file, out, dataset: ds.name, testSamples: nTest, settings, layers: report,
       before, ...(staged ? { pruning: { layers: pruneReport, pruned: prunedAcc, retrained, bits: prunedBits, ratio: size0.float32Bits / prunedBits! } } : {}),
       clustered, finetuned, bits: { float32: size0.float32Bits, before: size0.bits, after: size1.bits }, ratio, fileBytes, fileRatio,
     }, null, 2) + '\n');

@@ -1,6 +1,6 @@
 // Seeded shuffling (the shared one of core/random.ts, as fit uses), mini-batch iteration over index ranges, row gathering and Keras-style validation splits.
 import { epochOrder } from '../core/random.js';
-import { DataError } from './idx.js';
+import { DataError } from './data-error.js';
 
 export { epochOrder, shuffledIndices, shuffleInPlace } from '../core/random.js';
 
