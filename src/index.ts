@@ -3,7 +3,7 @@ export * from './core/ops/index.js';
 export { Tensor, assign } from './core/tensor.js';
 export { tidy, keep, memory, getBackend, setBackend, setThreads } from './core/engine.js';
 export { valueAndGrads, grad } from './core/tape.js';
-export { Random } from './core/random.js';
+export { Random, shuffledIndices, shuffleInPlace } from './core/random.js';
 export { ShapeError, DTypeError, IndexError, DisposedError, NotDifferentiableError } from './core/errors.js';
 export { WasmOutOfMemoryError } from './backend/wasm/allocator.js';
 export { initWasmBackend, createWasmBackendAsync } from './backend/wasm/wasm.js';

@@ -1,5 +1,6 @@
 // Shared pieces of the CLI commands: output streams, dataset loading with limits, number formatting, CLI errors.
-import { DATASET_NAMES, type Dataset, loadDataset } from '../data/index.js';
+import { DATASET_NAMES, type Dataset, limitDataset, loadDataset } from '../data/index.js';
+import type { Model } from '../nn/model.js';
 import { setThreads } from '../core/engine.js';
 
 /** Where commands write: results to `out` (stdout), progress and messages to `err` (stderr). */
@@ -18,7 +19,7 @@ export class CliError extends Error {
 
 /** Flags every data-reading command shares. */
 export const DATA_FLAGS = {
-  dataset: { type: 'string', default: 'mnist-sample', choices: DATASET_NAMES, description: 'Dataset: mnist-sample (built in), mnist or fashion-mnist (IDX files)' },
+  dataset: { type: 'string', default: 'mnist-sample', choices: DATASET_NAMES, description: 'Dataset: mnist-sample (built in), mnist or fashion-mnist (IDX files), idx (a --data folder of IDX images of any size)' },
   data: { type: 'string', metavar: 'dir', description: 'Folder holding the four IDX files (train/t10k images and labels, raw or .gz)' },
 } as const;
 
@@ -34,25 +35,25 @@ export function applyThreads(threads: number | undefined): void {
   if (threads !== undefined) setThreads(threads);
 }
 
-/** Loads a dataset by name, optionally from a folder, and keeps the first `limit` training samples. */
+/** Loads a dataset by name, optionally from a folder, and keeps the first `limit` training and `testLimit` test samples. */
 export function readDataset(name: string, dataDir: string | undefined, limit?: number, testLimit?: number): Dataset {
-  const ds = loadDataset(name, { dataDir });
-  const cut = <T extends Float32Array | Int32Array>(a: T, n: number | undefined, row: number): T => (n === undefined || n * row >= a.length ? a : (a.subarray(0, n * row) as T));
-  return {
-    ...ds,
-    xTrain: cut(ds.xTrain, limit, 784), yTrain: cut(ds.yTrain, limit, 1),
-    xTest: cut(ds.xTest, testLimit, 784), yTest: cut(ds.yTest, testLimit, 1),
-  };
+  return limitDataset(loadDataset(name, { dataDir }), limit, testLimit);
 }
 
-/** Data in the form Model.fit takes. */
-export function images(x: Float32Array): { data: Float32Array; shape: number[] } {
-  return { data: x, shape: [x.length / 784, 28, 28, 1] };
-}
-
-/** Labels in the form Model.fit takes. */
-export function labels(y: Int32Array): { data: Int32Array; shape: number[] } {
-  return { data: y, shape: [y.length] };
+/**
+ * Checks that a model takes the dataset's samples and, for class targets, outputs its classes; a CliError
+ * names both shapes otherwise (e.g. a 28×28 model on 32×32 images).
+ */
+export function checkFits(model: Model, ds: Dataset): void {
+  const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+  const inShape = model.inputShape, outShape = model.outputShape;
+  if (!same(inShape, ds.shape)) {
+    throw new CliError(`model '${model.name}' takes inputs [${inShape.join(', ')}] but dataset '${ds.name}' has samples [${ds.shape.join(', ')}]`);
+  }
+  const want = [...ds.targetShape ?? [], ...(ds.classes !== undefined ? [ds.classes] : [])];
+  if (ds.classes !== undefined && !same(outShape, want)) {
+    throw new CliError(`model '${model.name}' outputs [${outShape.join(', ')}] but dataset '${ds.name}' needs [${want.join(', ')}] (${ds.classes} classes)`);
+  }
 }
 
 /** 0.98765 → '98.77 %'. */

@@ -8,7 +8,8 @@ import {
   deepCompress, type DeepCompressEvent, type DeepCompressOptions, type DeepCompressReport, deepCompressSettings, NothingToCompressError,
 } from '../transforms/deep-compression.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
-import { applyThreads, CliError, COMMON_FLAGS, DATA_FLAGS, images, type Io, labels, percent, readDataset } from './common.js';
+import { sampleCount, splitData } from '../data/dataset.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset } from './common.js';
 import { formatEpochLine } from './progress.js';
 
 export const compressSpec = defineCommand({
@@ -64,6 +65,8 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
   const name = f.dataset ?? t?.dataset ?? 'mnist-sample';
   const dir = f.data ?? (f.dataset ? undefined : t?.dataDir);
   const ds = readDataset(name, dir, f.limit ?? t?.limit, f.testLimit);
+  checkFits(model, ds);
+  const nTrain = sampleCount(ds, 'train'), nTest = sampleCount(ds, 'test');
   if (!model.loss) model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
   const msg = (s: string): void => void io.err.write(s + '\n');
 
@@ -86,7 +89,7 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
     switch (e.kind) {
       case 'original':
         float32Bits = e.float32Bits;
-        return msg(`${file}: ${model.name} on ${ds.name} (${thousands(ds.yTest.length)} test samples): accuracy ${percent(e.result.accuracy)}, loss ${e.result.loss.toFixed(4)}`);
+        return msg(`${file}: ${model.name} on ${ds.name} (${thousands(nTest)} test samples): accuracy ${percent(e.result.accuracy)}, loss ${e.result.loss.toFixed(4)}`);
       case 'pruned':
         for (const r of e.weights) {
           msg(`${r.path}: ${thousands(r.weights)} weights, ${(100 * r.pruned / r.weights).toFixed(1)} % pruned (${thousands(r.weights - r.pruned)} kept + 1-bit mask): ${(r.bitsBefore / r.bitsAfter).toFixed(1)}× smaller`);
@@ -95,7 +98,7 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
       case 'trainBegin':
         return msg(`${what[e.phase]}: ${e.epochs} epochs on ${thousands(e.samples)} samples, Adam lr ${e.learningRate}, batch ${e.batchSize}`);
       case 'epochEnd':
-        return msg(formatEpochLine({ epoch: e.epoch, epochs: e.epochs, seconds: e.seconds, samplesPerSec: ds.yTrain.length / Math.max(e.seconds, 1e-9), loss: e.loss, accuracy: e.accuracy }));
+        return msg(formatEpochLine({ epoch: e.epoch, epochs: e.epochs, seconds: e.seconds, samplesPerSec: nTrain / Math.max(e.seconds, 1e-9), loss: e.loss, accuracy: e.accuracy }));
       case 'retrained':
         return msg(`after retraining: accuracy ${percent(e.result.accuracy)}, loss ${e.result.loss.toFixed(4)}`);
       case 'clustered':
@@ -110,7 +113,7 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
   };
   let r: DeepCompressReport;
   try {
-    r = await deepCompress(model, { train: { x: images(ds.xTrain), y: labels(ds.yTrain) }, test: { x: images(ds.xTest), y: labels(ds.yTest) } }, options, { onProgress });
+    r = await deepCompress(model, { train: splitData(ds, 'train'), test: splitData(ds, 'test') }, options, { onProgress });
   } catch (e) {
     if (e instanceof NothingToCompressError) throw new CliError(`${file}: no kernel to compress (${e.found || 'the model has no kernels'}); compress clusters and prunes plain (dense) kernels`);
     throw e;
@@ -129,7 +132,7 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
   msg(`Saved ${out}: ${kib(fileBytes)} KiB on disk, ${fileRatio.toFixed(1)}× smaller than the float32 weights (${kib(r.bits.float32 / 8)} KiB)`);
   if (f.json) {
     io.out.write(JSON.stringify({
-      model: file, out, dataset: ds.name, testSamples: ds.yTest.length, settings, layers: r.layers, before: r.before, ...(r.pruning ? { pruning: r.pruning } : {}),
+      model: file, out, dataset: ds.name, testSamples: nTest, settings, layers: r.layers, before: r.before, ...(r.pruning ? { pruning: r.pruning } : {}),
       clustered: r.clustered, finetuned: r.finetuned, bits: r.bits, ratio: r.ratio, fileBytes, fileRatio,
     }, null, 2) + '\n');
   }

@@ -2,12 +2,13 @@
 import { extname } from 'node:path';
 import { DataError, readIdx, readSource } from '../data/idx.js';
 import { FASHION_MNIST_CLASS_NAMES } from '../data/datasets.js';
-import { readPng, toGrayscale28 } from '../data/png.js';
+import { readPng, toGrayscale } from '../data/png.js';
+import { sampleCount, splitData } from '../data/dataset.js';
 import { loadCheckpoint, loadModel } from '../io/files.js';
 import { modelFromCheckpoint } from '../io/model-file.js';
 import { thousands } from '../nn/summary.js';
 import { defineCommand, type ParsedArgs } from './args.js';
-import { applyThreads, COMMON_FLAGS, DATA_FLAGS, images, type Io, labels, percent, readDataset } from './common.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset } from './common.js';
 
 export const evalSpec = defineCommand({
   name: 'eval',
@@ -25,7 +26,7 @@ export const evalSpec = defineCommand({
 
 export const predictSpec = defineCommand({
   name: 'predict',
-  summary: 'Classify images: a PNG file (any size, converted to 28×28 grey) or an IDX image file [N,28,28]',
+  summary: 'Classify images: a PNG file (any size, converted to the model\'s size in grey, e.g. 28×28) or an IDX image file [N,H,W]',
   positionals: [
     { name: 'model', required: true, description: 'Model file written by `weightshare train`' },
     { name: 'input', required: true, description: 'A .png image or an IDX images file (raw or .gz)' },
@@ -56,26 +57,31 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
   const dir = a.flags.data ?? (a.flags.dataset ? undefined : meta.training?.dataDir);
   const ds = readDataset(name, dir, 1, a.flags.testLimit);
   const t0 = performance.now();
-  const r = model.evaluate(images(ds.xTest), labels(ds.yTest), { batchSize: a.flags.batchSize });
+  checkFits(model, ds);
+  const test = splitData(ds, 'test');
+  const n = sampleCount(ds, 'test');
+  const r = model.evaluate(test.x, test.y, { batchSize: a.flags.batchSize });
   const seconds = (performance.now() - t0) / 1000;
-  if (a.flags.json) io.out.write(JSON.stringify({ model: a.positionals.model, dataset: ds.name, samples: ds.yTest.length, ...r, seconds }, null, 2) + '\n');
-  else io.out.write(`${ds.name} test set (${thousands(ds.yTest.length)} samples): loss ${r.loss.toFixed(4)} - accuracy ${percent(r.accuracy)}\n`);
+  if (a.flags.json) io.out.write(JSON.stringify({ model: a.positionals.model, dataset: ds.name, samples: n, ...r, seconds }, null, 2) + '\n');
+  else io.out.write(`${ds.name} test set (${thousands(n)} samples): loss ${r.loss.toFixed(4)} - accuracy ${percent(r.accuracy)}\n`);
   return 0;
 }
 
-/** The images of `input` as [N, 28, 28, 1] values in [0, 1]. */
-function readImages(input: string, limit: number | undefined, invert: 'auto' | 'yes' | 'no'): Float32Array {
+/** The images of `input` as values in [0, 1] for a model taking greyscale images `shape` = [H, W, 1]. */
+function readImages(input: string, shape: number[], limit: number | undefined, invert: 'auto' | 'yes' | 'no'): Float32Array {
+  const [H, W, channels] = shape;
+  if (shape.length !== 3 || channels !== 1) throw new CliError(`predict reads greyscale images for a model taking [H, W, 1]; this model takes [${shape.join(', ')}]`);
   const bytes = readSource(input, input);
   const isPng = bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-  if (isPng) return toGrayscale28(readPng(bytes, { name: input }), { invert: invert === 'auto' ? 'auto' : invert === 'yes' });
+  if (isPng) return toGrayscale(readPng(bytes, { name: input }), W, H, { invert: invert === 'auto' ? 'auto' : invert === 'yes' });
   if (extname(input).toLowerCase() === '.png') throw new DataError(input, 'has a .png name but is not a PNG file (bad signature at byte offset 0)');
   const idx = readIdx(bytes, { name: input });
   const [n, h, w] = idx.shape;
-  if (idx.dtype !== 'uint8' || idx.shape.length !== 3 || h !== 28 || w !== 28) {
-    throw new DataError(input, `expected uint8 images [N, 28, 28], found ${idx.dtype} [${idx.shape.join(', ')}]`);
+  if (idx.dtype !== 'uint8' || idx.shape.length !== 3 || h !== H || w !== W) {
+    throw new DataError(input, `expected uint8 images [N, ${H}, ${W}] (the model takes [${shape.join(', ')}]), found ${idx.dtype} [${idx.shape.join(', ')}]`);
   }
   const count = Math.min(n, limit ?? n);
-  const x = new Float32Array(count * 784);
+  const x = new Float32Array(count * H * W);
   for (let i = 0; i < x.length; i++) x[i] = idx.data[i] / 255;
   return x;
 }
@@ -84,9 +90,10 @@ function readImages(input: string, limit: number | undefined, invert: 'auto' | '
 export function predictCommand(a: ParsedArgs<typeof predictSpec>, io: Io): number {
   applyThreads(a.flags.threads);
   const { model, meta } = loadModel(a.positionals.model);
-  const x = readImages(a.positionals.input, a.flags.limit, a.flags.invert);
-  const n = x.length / 784;
-  const probs = model.predict(images(x), { batchSize: 256 });
+  const shape = model.inputShape;
+  const x = readImages(a.positionals.input, shape, a.flags.limit, a.flags.invert);
+  const n = x.length / (shape[0] * shape[1]);
+  const probs = model.predict({ data: x, shape: [n, ...shape] }, { batchSize: 256 });
   const p = probs.f32();
   probs.dispose();
   const classes = p.length / n;

@@ -6,7 +6,8 @@ import { createModel, MODEL_NAMES } from '../nn/zoo.js';
 import { PROJECTIONS } from '../sharing/subspace.js';
 import { subspace } from '../transforms/subspace.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
-import { applyThreads, COMMON_FLAGS, DATA_FLAGS, images, type Io, labels, percent, readDataset } from './common.js';
+import { sampleCount, splitData } from '../data/dataset.js';
+import { applyThreads, checkFits, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset } from './common.js';
 
 export const intrinsicDimSpec = defineCommand({
   name: 'intrinsic-dim',
@@ -59,7 +60,8 @@ export async function intrinsicDim(a: ParsedArgs<typeof intrinsicDimSpec>, io: I
     if (!Number.isInteger(d) || d < 1) throw new UsageError(`--dims: '${f.dims[i]}' is not a positive integer`, 'intrinsic-dim');
   }
   const ds = readDataset(f.dataset, f.data, f.limit, f.testLimit);
-  const x = images(ds.xTrain), y = labels(ds.yTrain), xt = images(ds.xTest), yt = labels(ds.yTest);
+  const { x, y } = splitData(ds, 'train'), { x: xt, y: yt } = splitData(ds, 'test');
+  const shapes = { inputShape: ds.shape, classes: ds.classes };
   const run = async (m: Model, lr: number): Promise<{ accuracy: number; seconds: number }> => {
     const t = performance.now();
     m.compile({ optimizer: { name: 'adam', learningRate: lr }, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
@@ -68,20 +70,21 @@ export async function intrinsicDim(a: ParsedArgs<typeof intrinsicDimSpec>, io: I
     return { accuracy, seconds: (performance.now() - t) / 1000 };
   };
 
-  const full = createModel(f.model);
+  const full = createModel(f.model, shapes);
+  checkFits(full, ds);
   full.build(f.seed);
   const total = full.countParams();
-  io.err.write(`intrinsic-dim: ${f.model} (D = ${thousands(total)} parameters) on ${ds.name}, ${thousands(ds.yTrain.length)} training / ` +
-    `${thousands(ds.yTest.length)} test samples, ${f.epochs} epochs, ${f.projection} projection, seed ${f.seed}\n`);
+  io.err.write(`intrinsic-dim: ${f.model} (D = ${thousands(total)} parameters) on ${ds.name}, ${thousands(sampleCount(ds, 'train'))} training / ` +
+    `${thousands(sampleCount(ds, 'test'))} test samples, ${f.epochs} epochs, ${f.projection} projection, seed ${f.seed}\n`);
   // Check every dim (SharingError names the range) before any training.
-  for (const d of dims) subspace(createModel(f.model), { dim: d, projection: f.projection, seed: f.seed, initSeed: f.seed }).dispose();
+  for (const d of dims) subspace(createModel(f.model, shapes), { dim: d, projection: f.projection, seed: f.seed, initSeed: f.seed }).dispose();
 
   const base = await run(full, f.lr);
   full.dispose();
   io.err.write(`  full model: test accuracy ${percent(base.accuracy)} (${base.seconds.toFixed(1)} s)\n`);
   const rows: IntrinsicDimRow[] = [];
   for (const d of dims) {
-    const m = subspace(createModel(f.model), { dim: d, projection: f.projection, seed: f.seed, initSeed: f.seed });
+    const m = subspace(createModel(f.model, shapes), { dim: d, projection: f.projection, seed: f.seed, initSeed: f.seed });
     const r = await run(m, f.subspaceLr);
     m.dispose();
     rows.push({ dim: d, accuracy: r.accuracy, fraction: base.accuracy > 0 ? r.accuracy / base.accuracy : 0, seconds: r.seconds });
@@ -91,7 +94,7 @@ export async function intrinsicDim(a: ParsedArgs<typeof intrinsicDimSpec>, io: I
   if (f.json) {
     io.out.write(JSON.stringify({
       model: f.model, dataset: ds.name, parameters: total, projection: f.projection, epochs: f.epochs, seed: f.seed,
-      trainSamples: ds.yTrain.length, testSamples: ds.yTest.length,
+      trainSamples: sampleCount(ds, 'train'), testSamples: sampleCount(ds, 'test'),
       baseline: base, rows, dint90: dint90 ?? null, dint90Rule: 'smallest measured dim with accuracy ≥ 0.9 × baseline',
     }, null, 2) + '\n');
   } else {

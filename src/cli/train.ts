@@ -3,6 +3,7 @@ import { getBackend } from '../core/engine.js';
 import { loadCheckpoint, saveModel } from '../io/files.js';
 import { modelFromCheckpoint, type TrainingState } from '../io/model-file.js';
 import { EarlyStopping } from '../nn/callbacks.js';
+import { METRICS } from '../nn/metrics.js';
 import { Conv2D } from '../nn/layers/conv2d.js';
 import { type Model, modelFromConfig } from '../nn/model.js';
 import { thousands } from '../nn/summary.js';
@@ -12,7 +13,8 @@ import { createModel, MODEL_DESCRIPTIONS, MODEL_NAMES } from '../nn/zoo.js';
 import { createOptimizer } from '../optim/index.js';
 import { parseMapSpec } from '../sharing/registry.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
-import { applyThreads, CliError, COMMON_FLAGS, DATA_FLAGS, images, type Io, labels, percent, readDataset } from './common.js';
+import { type Dataset, sampleCount, splitData } from '../data/dataset.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset } from './common.js';
 import { formatEpochLine, ProgressBar } from './progress.js';
 
 export const trainSpec = defineCommand({
@@ -34,6 +36,7 @@ export const trainSpec = defineCommand({
     'validation-split': { type: 'number', default: 0, min: 0, max: 0.99, description: 'Fraction of the training set (its end) held out for validation each epoch' },
     'early-stopping': { type: 'int', min: 0, metavar: 'patience', description: 'Stop when val_loss has not improved for this many epochs (Keras EarlyStopping; needs --validation-split)' },
     'restore-best': { type: 'boolean', description: 'With --early-stopping: when it stops, go back to the weights of the epoch with the lowest val_loss' },
+    metrics: { type: 'list', default: ['accuracy'], description: `Metrics in the logs and --json (each also as val_…): ${METRICS.join(', ')}, top_k_accuracy (k 5)` },
     limit: { type: 'int', min: 1, description: 'Train on the first N training samples only' },
     'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
     out: { type: 'string', short: 'o', metavar: 'file', description: 'Model file written after every epoch (default: <model>-<dataset>.wsm)' },
@@ -48,6 +51,7 @@ export const trainSpec = defineCommand({
     'weightshare train --model mlp:1000 --sharing hashed:1/64',
     'weightshare train --validation-split 0.1 --early-stopping 2 --restore-best',
     'weightshare train --sharing conv2d_1=lowRank:8,dense=hashed:1/8',
+    'weightshare train --model mlp:64 --dataset idx --data ./my-idx-folder --metrics accuracy,top_k_accuracy,perplexity --json',
   ],
 });
 
@@ -120,6 +124,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   let state: TrainingState;
   const given = (name: string): boolean => a.given.has(name);
   let bestWeights: Map<string, Float32Array> | undefined;
+  let fresh: Dataset | undefined; // a new run's dataset, read first: the model is built for its shapes
   if (f.resume) {
     const contents = loadCheckpoint(f.resume);
     const loaded = modelFromCheckpoint(contents, f.resume);
@@ -145,7 +150,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     }
     state = { ...t, epochs: given('epochs') ? f.epochs : t.epochs };
     if (given('lr') && f.lr !== undefined) model.optimizer.learningRate = f.lr;
-    for (const k of ['model', 'sharing', 'dataset', 'data', 'batch-size', 'seed', 'optimizer', 'momentum', 'validation-split', 'limit', 'early-stopping', 'restore-best'] as const) {
+    for (const k of ['model', 'sharing', 'dataset', 'data', 'batch-size', 'seed', 'optimizer', 'momentum', 'validation-split', 'limit', 'early-stopping', 'restore-best', 'metrics'] as const) {
       if (given(k)) io.err.write(`note: --${k} is ignored with --resume (the run keeps its own settings)\n`);
     }
   } else {
@@ -153,15 +158,20 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
       throw new UsageError('--early-stopping watches val_loss: give --validation-split too (e.g. --validation-split 0.1)', 'train');
     }
     if (f.restoreBest && f.earlyStopping === undefined) throw new UsageError('--restore-best needs --early-stopping PATIENCE', 'train');
+    fresh = readDataset(f.dataset, f.data, f.limit, f.testLimit);
     try {
-      model = createModel(f.model);
+      model = createModel(f.model, { inputShape: fresh.shape, classes: fresh.classes });
     } catch (e) {
       throw new UsageError(`--model: ${(e as Error).message}`, 'train');
     }
     if (f.sharing) applySharing(model, f.sharing);
     model.build(f.seed);
     const opt = createOptimizer({ name: f.optimizer, ...(f.lr !== undefined ? { learningRate: f.lr } : {}), ...(f.momentum !== undefined ? { momentum: f.momentum } : {}) });
-    model.compile({ optimizer: opt, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+    try {
+      model.compile({ optimizer: opt, loss: 'sparse_categorical_crossentropy', metrics: f.metrics });
+    } catch (e) {
+      throw new UsageError(`--metrics: ${(e as Error).message}`, 'train');
+    }
     state = {
       epoch: 0, step: 0, epochs: f.epochs, batchSize: f.batchSize, seed: f.seed, dataset: f.dataset, dataDir: f.data,
       validationSplit: f.validationSplit || undefined, limit: f.limit, model: f.model, history: { epoch: [], history: {} },
@@ -174,11 +184,13 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   const stopper = esConfig ? new EarlyStopping({ patience: esConfig.patience, restoreBestWeights: esConfig.restoreBest }) : undefined;
   if (stopper && esConfig?.state) stopper.setState(esConfig.state, bestWeights);
   const out = f.out ?? f.resume ?? `${String(state.model ?? model.name).replace(/[:,/]/g, '-')}-${state.dataset}.wsm`;
-  const ds = readDataset(state.dataset ?? 'mnist-sample', state.dataDir, state.limit, f.testLimit);
+  const ds = fresh ?? readDataset(state.dataset ?? 'mnist-sample', state.dataDir, state.limit, f.testLimit);
+  checkFits(model, ds);
+  const nTrain = sampleCount(ds, 'train'), nTest = sampleCount(ds, 'test');
   const step0 = state.step ?? 0;
   if (state.epoch >= state.epochs) throw new CliError(`${f.resume}: already trained for ${state.epoch} of ${state.epochs} epochs; pass --epochs N with N > ${state.epoch} to continue`);
 
-  io.err.write(`${f.resume ? 'Resuming' : 'Training'} ${model.name} (${thousands(model.countParams())} parameters) on ${ds.name}: ${thousands(ds.yTrain.length)} training samples, ` +
+  io.err.write(`${f.resume ? 'Resuming' : 'Training'} ${model.name} (${thousands(model.countParams())} parameters) on ${ds.name}: ${thousands(nTrain)} training samples, ` +
     `${state.epochs} epochs, batch ${state.batchSize}, ${model.optimizer!.name} lr ${model.optimizer!.learningRate}, seed ${state.seed}, ` +
     `${getBackend().name} engine${engineThreads()}` +
     (f.resume ? `; from epoch ${state.epoch + 1}${step0 ? `, batch ${step0 + 1}` : ''}` : '') + '\n');
@@ -213,7 +225,8 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   let fitHistory: History;
   let savedInRun = 0; // checkpoints this run has written to `out`
   try {
-    fitHistory = await model.fit(images(ds.xTrain), labels(ds.yTrain), {
+    const train = splitData(ds, 'train');
+    fitHistory = await model.fit(train.x, train.y, {
       epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, validationSplit: state.validationSplit,
       initialEpoch: state.epoch, initialStep: step0, initialPartial: state.partial, shuffle: true,
       // Early stopping first, so that the checkpoint of each epoch holds its updated state.
@@ -225,7 +238,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
         onEpochBegin: (epoch) => {
           epochStart = performance.now();
           epochSamples = 0;
-          epochSkipped = epoch === state.epoch ? Math.min(ds.yTrain.length, step0 * state.batchSize) : 0;
+          epochSkipped = epoch === state.epoch ? Math.min(nTrain, step0 * state.batchSize) : 0;
           bar = new ProgressBar({ total: state.stepsPerEpoch ?? 1, epoch: epoch + 1, epochs: state.epochs, stream: io.err });
         },
         onBatchEnd: (step, logs) => {
@@ -271,8 +284,10 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     io.err.write(`Early stopping: val_loss has not improved for ${esConfig!.patience} epoch${esConfig!.patience === 1 ? '' : 's'}; stopped after epoch ${es.stoppedEpoch + 1} of ${state.epochs}; ` +
       `best epoch ${es.bestEpoch + 1} (val_loss ${es.best!.toFixed(4)})${esConfig!.restoreBest ? ', whose weights are restored' : ''}\n`);
   }
-  const test = model.evaluate(images(ds.xTest), labels(ds.yTest), { batchSize: 256 });
-  io.err.write(`Test loss: ${test.loss.toFixed(4)} - test accuracy: ${percent(test.accuracy)} on ${thousands(ds.yTest.length)} test samples (${ds.name})\n`);
+  const testData = splitData(ds, 'test');
+  const test = model.evaluate(testData.x, testData.y, { batchSize: 256 });
+  const shown = Object.entries(test).filter(([k]) => k !== 'loss').map(([k, v]) => ` - test ${k}: ${k.endsWith('accuracy') ? percent(v) : v.toFixed(4)}`);
+  io.err.write(`Test loss: ${test.loss.toFixed(4)}${shown.join('')} on ${thousands(nTest)} test samples (${ds.name})\n`);
   io.err.write(`Saved ${out}\n`);
   const hasConv = model.layers.some((l) => l instanceof Conv2D);
   const unshared = hasConv ? unsharedParamCount(model) : undefined;
@@ -284,7 +299,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   const summary = {
     model: model.name, dataset: ds.name, parameters: model.countParams(), unsharedParameters: unshared,
     epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, optimizer: model.optimizer!.toJSON(),
-    trainSamples: ds.yTrain.length, testSamples: ds.yTest.length,
+    trainSamples: nTrain, testSamples: nTest,
     seconds, samplesPerSec: samplesDone / Math.max(seconds, 1e-9),
     history: history.history, test, out,
     ...(es ? { earlyStopping: { ...es, restored: stopper!.stopped && esConfig!.restoreBest } } : {}),

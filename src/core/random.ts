@@ -74,3 +74,35 @@ export function mixSeed(seed: number, name: string): number {
   h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
   return (h ^ (h >>> 12)) >>> 0;
 }
+
+/**
+ * Shuffles `arr` in place: Fisher–Yates driven by a 32-bit LCG seeded with `seed` (taking j from the top
+ * 24 bits). The one shuffle of the library: fit's epoch order and data/batches use it, so the same seed gives
+ * the same order in Node and in the browser. Returns `arr`.
+ */
+export function shuffleInPlace<T extends { length: number; [i: number]: any }>(arr: T, seed: number): T {
+  let s = seed >>> 0;
+  for (let i = arr.length - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = Math.floor(((s >>> 8) / 16777216) * (i + 1));
+    const t = arr[i];
+    arr[i] = arr[j];
+    arr[j] = t;
+  }
+  return arr;
+}
+
+/** A seeded permutation of 0…n−1 ({@link shuffleInPlace} of the identity); the same seed always gives the same order. */
+export function shuffledIndices(n: number, seed: number): Int32Array {
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  return shuffleInPlace(idx, seed);
+}
+
+/** The sample order of fit's epoch `epoch`: {@link shuffledIndices} under a seed mixed from (seed, epoch), so resumed runs match; 0…n−1 without `shuffle`. */
+export function epochOrder(n: number, shuffle: boolean, seed: number, epoch: number): Int32Array {
+  if (shuffle) return shuffledIndices(n, mixSeed(seed, `epoch:${epoch}`));
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  return idx;
+}

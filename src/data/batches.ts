@@ -1,24 +1,8 @@
-// Seeded shuffling, mini-batch iteration over index ranges, row gathering and Keras-style validation splits.
-import { Random } from '../core/random.js';
-import { DataError } from './idx.js';
+// Seeded shuffling (the shared one of core/random.ts, as fit uses), mini-batch iteration over index ranges, row gathering and Keras-style validation splits.
+import { epochOrder } from '../core/random.js';
+import { DataError } from './data-error.js';
 
-/** Shuffles `arr` in place with Fisher–Yates driven by `rng`; returns `arr`. */
-export function shuffleInPlace<T extends { length: number; [i: number]: any }>(arr: T, rng: Random): T {
-  for (let i = arr.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = arr[i];
-    arr[i] = arr[j];
-    arr[j] = t;
-  }
-  return arr;
-}
-
-/** A permutation of 0…n−1: Fisher–Yates with `new Random(seed)`; the same seed always gives the same order. */
-export function shuffledIndices(n: number, seed: number): Int32Array {
-  const idx = new Int32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
-  return shuffleInPlace(idx, new Random(seed));
-}
+export { epochOrder, shuffledIndices, shuffleInPlace } from '../core/random.js';
 
 /** A half-open range [start, end) of positions. */
 export interface IndexRange {
@@ -42,23 +26,19 @@ export interface BatchOptions {
   shuffle?: boolean;
   /** Seed of the shuffle; required when `shuffle` is set. */
   seed?: number;
+  /** Epoch number: with `shuffle`, the order is fit's for this epoch and seed (`epochOrder`). Default 0. */
+  epoch?: number;
   /** Skip a final batch smaller than `batchSize`. Default false. */
   dropRemainder?: boolean;
 }
 
 /**
  * Yields the sample indices of each mini-batch of an epoch over n samples (views into one order array,
- * valid until the generator finishes): 0…n−1 in order, or a seeded permutation when `shuffle` is set.
+ * valid until the generator finishes): 0…n−1 in order, or with `shuffle` the order fit uses for (seed, epoch).
  */
 export function* batchIndices(n: number, batchSize: number, opts: BatchOptions = {}): Generator<Int32Array> {
-  let order: Int32Array;
-  if (opts.shuffle) {
-    if (opts.seed === undefined) throw new DataError('batchIndices', 'shuffle needs an explicit seed');
-    order = shuffledIndices(n, opts.seed);
-  } else {
-    order = new Int32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-  }
+  if (opts.shuffle && opts.seed === undefined) throw new DataError('batchIndices', 'shuffle needs an explicit seed');
+  const order = epochOrder(n, opts.shuffle ?? false, opts.seed ?? 0, opts.epoch ?? 0);
   for (const r of batchRanges(n, batchSize, opts)) yield order.subarray(r.start, r.end);
 }
 

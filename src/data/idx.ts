@@ -1,14 +1,9 @@
 // IDX file format (MNIST, Fashion-MNIST, EMNIST): a validating reader (raw or gzip) and a writer.
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { DataError } from './data-error.js';
 
-/** A malformed or missing data file; the message names the file, the byte offset or value, and what was expected. */
-export class DataError extends Error {
-  constructor(file: string, message: string) {
-    super(`${file}: ${message}`);
-    this.name = 'DataError';
-  }
-}
+export { DataError };
 
 /** Element types of the IDX format, named after the typed array that holds them. */
 export type IdxDType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';

@@ -1,4 +1,6 @@
 // weightshare/data: datasets, the IDX reader and seeded batching (Node only: reads files with node:fs).
+export * from './data-error.js';
+export * from './dataset.js';
 export * from './idx.js';
 export * from './datasets.js';
 export * from './batches.js';

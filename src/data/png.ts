@@ -1,4 +1,4 @@
-// PNG codec (no dependencies beyond node:zlib): a validating reader, a writer, and MNIST-style 28×28 grayscale conversion.
+// PNG codec (no dependencies beyond node:zlib): a validating reader, a writer, and grayscale conversion to a model's size (MNIST-style 28×28 by default).
 import { crc32 } from '../io/crc32.js';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { DataError, readSource } from './idx.js';
@@ -290,28 +290,32 @@ export function resizeArea(src: Float32Array, width: number, height: number, out
 }
 
 /**
- * Converts an image to the 784 floats an MNIST model expects: gray (see `toGray`), area-resized to 28×28,
- * scaled to [0, 1]. `invert: 'auto'` (default) inverts when more than half the border pixels are light
- * (> 0.5), since MNIST digits are white on black; `true`/`false` force it.
+ * Converts an image to the `height`·`width` floats a greyscale model [height, width, 1] expects: gray (see
+ * `toGray`), area-resized, scaled to [0, 1]. `invert: 'auto'` (default) inverts when more than half the
+ * border pixels are light (> 0.5), since MNIST-style digits are white on black; `true`/`false` force it.
  */
-export function toGrayscale28(img: PngImage, opts: { invert?: 'auto' | boolean } = {}): Float32Array {
-  const N = 28;
+export function toGrayscale(img: PngImage, width: number, height: number, opts: { invert?: 'auto' | boolean } = {}): Float32Array {
   let gray = toGray(img);
-  if (img.width !== N || img.height !== N) gray = resizeArea(gray, img.width, img.height, N, N);
-  const out = new Float32Array(N * N);
+  if (img.width !== width || img.height !== height) gray = resizeArea(gray, img.width, img.height, width, height);
+  const out = new Float32Array(width * height);
   for (let i = 0; i < out.length; i++) out[i] = Math.min(1, Math.max(0, gray[i] / 255));
   let invert = opts.invert ?? 'auto';
   if (invert === 'auto') {
     let light = 0, count = 0;
-    for (let y = 0; y < N; y++) {
-      for (let x = 0; x < N; x++) {
-        if (y !== 0 && y !== N - 1 && x !== 0 && x !== N - 1) continue;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        if (y !== 0 && y !== height - 1 && x !== 0 && x !== width - 1) continue;
         count++;
-        if (out[y * N + x] > 0.5) light++;
+        if (out[y * width + x] > 0.5) light++;
       }
     }
     invert = light * 2 > count;
   }
   if (invert) for (let i = 0; i < out.length; i++) out[i] = 1 - out[i];
   return out;
+}
+
+/** The 784 floats an MNIST model expects: {@link toGrayscale} at 28×28. */
+export function toGrayscale28(img: PngImage, opts: { invert?: 'auto' | boolean } = {}): Float32Array {
+  return toGrayscale(img, 28, 28, opts);
 }

@@ -8,11 +8,11 @@ export type { CompileOptions, CompileConfig, ModelConfig, GraphNode, NodeConfig,
 export { NonFiniteLossError, epochOrder } from './training.js';
 export { EarlyStopping } from './callbacks.js';
 export type { EarlyStoppingOptions, EarlyStoppingState } from './callbacks.js';
-export type { Callback, Data, EpochPartial, FitOptions, History, Logs } from './training.js';
+export type { Callback, Data, EpochPartial, EvaluateOptions, FitOptions, History, Logs } from './training.js';
 export { getLoss, LOSSES } from './losses.js';
-export type { Loss, LossName } from './losses.js';
+export type { Loss, LossInputs, LossName, LossOptions } from './losses.js';
 export { getMetric, METRICS } from './metrics.js';
-export type { Metric, MetricName } from './metrics.js';
+export type { Metric, MetricInputs, MetricName } from './metrics.js';
 export { initialize, initializerName, fansOf, INITIALIZERS } from './initializers.js';
 export type { InitializerName, Fans } from './initializers.js';
 export { ACTIVATIONS } from './activations.js';

@@ -10,7 +10,7 @@ import { batchShape, type CallContext, input as makeInput, Layer, type LayerSpec
 import { getLoss, type Loss } from './losses.js';
 import { getMetric, type Metric } from './metrics.js';
 import { formatSummary } from './summary.js';
-import { type Data, evaluate, fit, type FitOptions, type History, type Logs, predict, predictAll, trainOnBatch } from './training.js';
+import { type Data, evaluate, type EvaluateOptions, fit, type FitOptions, type History, type Logs, predict, predictAll, trainOnBatch } from './training.js';
 
 export type { GraphNode } from './graph.js';
 
@@ -20,10 +20,12 @@ export interface CompileOptions {
   optimizer: Optimizer | string | OptimizerConfig;
   /** A loss name ('sparse_categorical_crossentropy', 'categorical_crossentropy', 'mean_squared_error') or a Loss. */
   loss: string | Loss;
-  /** Metric names: 'accuracy'. */
+  /** Metric names: 'accuracy', 'sparse_top_k_categorical_accuracy' / 'top_k_categorical_accuracy' ('top_k_accuracy'), 'perplexity', 'bits_per_char'. */
   metrics?: string[];
   /** The predictions are logits (no softmax at the end); default false. */
   fromLogits?: boolean;
+  /** Sparse cross-entropy: labels of this class (e.g. padding 0) count neither in the loss nor in the metrics (Keras `ignore_class`). */
+  ignoreClass?: number;
 }
 
 /** The serialisable form of a model's compile settings. */
@@ -32,6 +34,7 @@ export interface CompileConfig {
   loss: string;
   fromLogits: boolean;
   metrics: string[];
+  ignoreClass?: number;
 }
 
 /** A symbolic tensor in a saved graph: [layer name, node (the layer's k-th use), output index], or [input name, 0, 0]. */
@@ -274,7 +277,7 @@ export class Model {
 
 /** Sets the optimizer, loss and metrics for fit/evaluate (Keras `compile`). */
   compile(o: CompileOptions): this {
-    const loss = typeof o.loss === 'string' ? getLoss(o.loss, { fromLogits: o.fromLogits }) : o.loss;
+    const loss = typeof o.loss === 'string' ? getLoss(o.loss, { fromLogits: o.fromLogits, ignoreClass: o.ignoreClass }) : o.loss;
     const metrics = (o.metrics ?? []).map((m) => getMetric(m, loss.name));
     const opt: Optimizer = isOptimizer(o.optimizer) ? o.optimizer : createOptimizer(o.optimizer);
     if (this.optimizer && this.optimizer !== opt) this.optimizer.dispose();
@@ -287,7 +290,8 @@ export class Model {
   /** The compile settings as JSON (for checkpoints). */
   compileConfig(): CompileConfig | undefined {
     if (!this.optimizer || !this.loss) return undefined;
-    return { optimizer: this.optimizer.toJSON(), loss: this.loss.name, fromLogits: this.loss.fromLogits, metrics: this.metrics.map((m) => m.name) };
+    const ignore = this.loss.ignoreClass;
+    return { optimizer: this.optimizer.toJSON(), loss: this.loss.name, fromLogits: this.loss.fromLogits, metrics: this.metrics.map((m) => m.name), ...(ignore !== undefined ? { ignoreClass: ignore } : {}) };
   }
 
   /** The weights' values by name (copies). */
@@ -320,7 +324,7 @@ export class Model {
   }
 
   /** Mean loss and metrics over (x, y) (Keras `evaluate`). */
-  evaluate(x: Data | readonly Data[], y: Data, o: { batchSize?: number } = {}): Logs {
+  evaluate(x: Data | readonly Data[], y: Data, o: EvaluateOptions = {}): Logs {
     return evaluate(this, x, y, o);
   }
 

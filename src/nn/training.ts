@@ -4,7 +4,9 @@ import { DTypeError, fmt, IndexError, ShapeError } from '../core/errors.js';
 import { gather, tensor } from '../core/ops/index.js';
 import { valueAndGrads } from '../core/tape.js';
 import type { Tensor } from '../core/tensor.js';
-import { mixSeed } from '../core/random.js';
+import { epochOrder, mixSeed } from '../core/random.js';
+
+export { epochOrder };
 import type { Model } from './model.js';
 
 /** Inputs or targets: a tensor [N, ...], or a typed array with its shape. */
@@ -32,7 +34,14 @@ export interface FitOptions {
   batchSize?: number;
   /** Fraction of the samples, taken from the end before shuffling, held out for validation. */
   validationSplit?: number;
-  validationData?: [Data, Data];
+  /** Held-out (x, y) or (x, y, sampleWeight) evaluated after each epoch (`val_…` logs). */
+  validationData?: [Data | readonly Data[], Data] | [Data | readonly Data[], Data, Data];
+  /**
+   * Keras `sample_weight`: float32 [N] (one weight per sample) or [N, T, …] (per position: a prefix of the
+   * label positions, e.g. [N, T] for labels [N, T]); the loss is Σ weight·loss / positions, the metrics
+   * weighted means. A validationSplit takes the weights of its samples with them.
+   */
+  sampleWeight?: Data;
   /** Shuffle the training samples each epoch (default true). */
   shuffle?: boolean;
   /** Seed of the shuffling and of dropout; the same seed gives the same run (default 0). */
@@ -46,6 +55,13 @@ export interface FitOptions {
   initialPartial?: EpochPartial;
   /** Yield to the event loop every this many ms so signals and timers can run (default 50). */
   yieldEveryMs?: number;
+}
+
+/** Options of {@link evaluate} (Keras names). */
+export interface EvaluateOptions {
+  batchSize?: number;
+  /** Keras `sample_weight`, as in {@link FitOptions.sampleWeight}. */
+  sampleWeight?: Data;
 }
 
 /** Running sums of an unfinished epoch: loss·samples, samples, and each metric's sum and count. */
@@ -141,18 +157,47 @@ function inputRows(m: Model, x: Data | readonly Data[], what: string): Rows[] {
   return rows;
 }
 
-function checkPair(m: Model, xs: Rows[], y: Rows): void {
+/** Inputs (one Rows per model input), targets and optional sample weights, as rows. */
+interface Labelled {
+  xs: Rows[];
+  y: Rows;
+  w?: Rows;
+}
+
+/** Rows of (x, y[, w]) checked against the model and its loss; `x` is one Data per model input (or one Data). */
+function labelled(m: Model, what: string, x: Data | readonly Data[], y: Data, w?: Data): Labelled {
+  const d: Labelled = { xs: inputRows(m, x, `${what} x`), y: new Rows(y, `${what} y`), w: w && new Rows(w, `${what} sampleWeight`) };
+  checkPair(m, d);
+  return d;
+}
+
+function checkPair(m: Model, { xs, y, w }: Labelled): void {
   if (m.outputs.length !== 1) throw new Error(`model '${m.name}' has ${m.outputs.length} outputs: fit and evaluate train and score models with one output`);
   if (xs[0].n !== y.n) throw new ShapeError(`model '${m.name}'`, `${xs[0].n} input samples but ${y.n} targets`);
   const loss = m.loss!;
-  if (loss.labelDType === 'int32') {
+  const out = m.outputShape;
+  const sparse = loss.labelDType === 'int32';
+  const labelShape = sparse ? out.slice(0, -1) : out;
+  if (y.sampleShape.length !== labelShape.length || y.sampleShape.some((d, i) => d !== labelShape[i])) {
+    throw new ShapeError(loss.name, `model '${m.name}' outputs [N, ${out.join(', ')}], so its ${sparse ? 'class-index labels' : 'targets'} must be [N${labelShape.map((d) => `, ${d}`).join('')}], got [${y.n}${y.sampleShape.map((d) => `, ${d}`).join('')}]`);
+  }
+  if (sparse) {
     if (y.dtype !== 'int32') throw new DTypeError(loss.name, `labels must be int32 class indices, got ${y.dtype}`);
-    const classes = m.outputShape[m.outputShape.length - 1];
+    const classes = out[out.length - 1];
     const v = y.values();
     for (let i = 0; i < v.length; i++) {
-      if (!(v[i] >= 0 && v[i] < classes)) throw new IndexError(loss.name, `label ${v[i]} of sample ${i} is outside the model's ${classes} classes [0, ${classes})`);
+      if (!(v[i] >= 0 && v[i] < classes) && v[i] !== loss.ignoreClass) {
+        throw new IndexError(loss.name, `label ${v[i]} of sample ${Math.floor(i / Math.max(1, y.rowSize))} is outside the model's ${classes} classes [0, ${classes})`);
+      }
     }
   } else if (y.dtype !== 'float32') throw new DTypeError(loss.name, `targets must be float32, got ${y.dtype}`);
+  if (w) {
+    const positions = loss.name === 'categorical_crossentropy' ? y.sampleShape.slice(0, -1) : y.sampleShape;
+    if (w.n !== y.n || w.sampleShape.length > positions.length || w.sampleShape.some((d, i) => d !== positions[i])) {
+      const fits = ['[N]', ...positions.map((_, i) => `[N, ${positions.slice(0, i + 1).join(', ')}]`)].join(' or ');
+      throw new ShapeError(loss.name, `sample weights [${[w.n, ...w.sampleShape].join(', ')}] do not fit targets [${[y.n, ...y.sampleShape].join(', ')}]: expected ${fits} with N = ${y.n}`);
+    }
+  }
 }
 
 function requireCompiled(m: Model, what: string): void {
@@ -160,14 +205,14 @@ function requireCompiled(m: Model, what: string): void {
 }
 
 /** Loss and metrics of one batch; with `train`, also one optimizer step (skipped when the loss is not finite). */
-function runBatch(m: Model, xb: Tensor | Tensor[], yb: Tensor, train: boolean, seed: number): { loss: number; metrics: { sum: number; count: number }[] } {
+function runBatch(m: Model, xb: Tensor | Tensor[], yb: Tensor, wb: Tensor | undefined, train: boolean, seed: number): { loss: number; metrics: { sum: number; count: number }[] } {
   const loss = m.loss!;
   const logits = loss.fusesSoftmax && !loss.fromLogits && m.endsInSoftmax();
   return tidy(() => {
     let out!: Tensor;
     const f = (): Tensor => {
       out = m.call(xb, { training: train, seed, logits });
-      return loss.compute(out, yb, logits || loss.fromLogits);
+      return loss.compute(out, yb, logits || loss.fromLogits, wb && { sampleWeight: wb });
     };
     let value: number;
     if (train) {
@@ -176,7 +221,8 @@ function runBatch(m: Model, xb: Tensor | Tensor[], yb: Tensor, train: boolean, s
       value = r.value.item();
       if (Number.isFinite(value)) m.optimizer!.step(params, r.grads);
     } else value = f().item();
-    return { loss: value, metrics: m.metrics.map((mt) => mt.update(out, yb)) };
+    const inputs = { logits: logits || loss.fromLogits, sampleWeight: wb, ignoreClass: loss.ignoreClass };
+    return { loss: value, metrics: m.metrics.map((mt) => mt.update(out, yb, inputs)) };
   }) as { loss: number; metrics: { sum: number; count: number }[] };
 }
 
@@ -184,38 +230,38 @@ function runBatch(m: Model, xb: Tensor | Tensor[], yb: Tensor, train: boolean, s
 export function trainOnBatch(m: Model, x: Tensor | Tensor[], y: Tensor, o: { seed?: number } = {}): Logs {
   requireCompiled(m, 'trainOnBatch');
   m.build();
-  const r = runBatch(m, x, y, true, o.seed ?? mixSeed(0, `step:${m.optimizer!.iterations}`));
+  const r = runBatch(m, x, y, undefined, true, o.seed ?? mixSeed(0, `step:${m.optimizer!.iterations}`));
   const logs: Logs = { loss: r.loss };
-  m.metrics.forEach((mt, i) => { logs[mt.name] = r.metrics[i].sum / Math.max(1, r.metrics[i].count); });
+  m.metrics.forEach((mt, i) => { logs[mt.name] = mt.result(r.metrics[i].sum, r.metrics[i].count); });
   return logs;
 }
 
-/** Mean loss and metrics over all samples. */
 /** Calls `visit` on consecutive batches of the rows (the last may be short) with the batch's first row; disposes each batch after. */
-function forEachBatch(rows: Rows[], batchSize: number, visit: (batch: Tensor[], start: number) => void): void {
-  const n = rows[0].n;
+function forEachBatch(rows: (Rows | undefined)[], batchSize: number, visit: (batch: (Tensor | undefined)[], start: number) => void): void {
+  const n = rows[0]!.n;
   for (let start = 0; start < n; start += batchSize) {
     const idx = new Int32Array(Math.min(batchSize, n - start)).map((_, i) => start + i);
-    const batch = rows.map((r) => r.take(idx));
+    const batch = rows.map((r) => r?.take(idx));
     try {
       visit(batch, start);
     } finally {
-      for (const t of batch) t.dispose();
+      for (const t of batch) t?.dispose();
     }
   }
 }
 
-function evaluateRows(m: Model, xs: Rows[], y: Rows, batchSize: number): Logs {
+/** Mean loss (batch losses weighted by batch size, as Keras) and metrics (from their exact sums) over all samples. */
+function evaluateRows(m: Model, { xs, y, w }: Labelled, batchSize: number): Logs {
   let lossSum = 0;
   const sums = m.metrics.map(() => 0);
   const counts = m.metrics.map(() => 0);
-  forEachBatch([y, ...xs], batchSize, ([yb, ...xb]) => {
-    const r = runBatch(m, unwrap(xb), yb, false, 0);
-    lossSum += r.loss * yb.shape[0];
+  forEachBatch([y, w, ...xs], batchSize, ([yb, wb, ...xb]) => {
+    const r = runBatch(m, unwrap(xb as Tensor[]), yb!, wb, false, 0);
+    lossSum += r.loss * yb!.shape[0];
     r.metrics.forEach((s, i) => { sums[i] += s.sum; counts[i] += s.count; });
   });
   const logs: Logs = { loss: lossSum / Math.max(1, y.n) };
-  m.metrics.forEach((mt, i) => { logs[mt.name] = sums[i] / Math.max(1, counts[i]); });
+  m.metrics.forEach((mt, i) => { logs[mt.name] = mt.result(sums[i], counts[i]); });
   return logs;
 }
 
@@ -234,21 +280,18 @@ export async function fit(m: Model, xData: Data | readonly Data[], yData: Data, 
   const batchSize = positiveInt('batchSize', o.batchSize ?? 32);
   const seed = o.seed ?? 0;
   const initialEpoch = o.initialEpoch ?? 0;
-  let xs = inputRows(m, xData, 'fit: x');
-  let y = new Rows(yData, 'fit: y');
-  checkPair(m, xs, y);
-  let val: [Rows[], Rows] | undefined;
+  let { xs, y, w } = labelled(m, 'fit:', xData, yData, o.sampleWeight);
+  let val: Labelled | undefined;
   if (o.validationData) {
-    val = [inputRows(m, o.validationData[0], 'fit: validation x'), new Rows(o.validationData[1], 'fit: validation y')];
-    checkPair(m, val[0], val[1]);
+    const [vx, vy, vw] = o.validationData;
+    val = labelled(m, 'fit: validation', vx, vy, vw);
   } else if (o.validationSplit) {
     const f = o.validationSplit;
     if (!(f > 0 && f < 1)) throw new RangeError(`fit: validationSplit must be in (0, 1), got ${f}`);
     const cut = Math.floor(y.n * (1 - f));
     if (cut < 1 || cut >= y.n) throw new RangeError(`fit: validationSplit ${f} of ${y.n} samples leaves an empty part`);
-    val = [xs.map((x) => new Rows(x.range(cut, x.n), 'fit: validation x')), new Rows(y.range(cut, y.n), 'fit: validation y')];
-    xs = xs.map((x) => new Rows(x.range(0, cut), 'fit: x'));
-    y = new Rows(y.range(0, cut), 'fit: y');
+    val = labelled(m, 'fit: validation', xs.map((x) => x.range(cut, x.n)), y.range(cut, y.n), w?.range(cut, w.n));
+    ({ xs, y, w } = labelled(m, 'fit:', xs.map((x) => x.range(0, cut)), y.range(0, cut), w?.range(0, cut)));
   }
   const x = { n: y.n };
   const steps = Math.ceil(x.n / batchSize);
@@ -282,19 +325,21 @@ export async function fit(m: Model, xData: Data | readonly Data[], yData: Data, 
       const idx = order.subarray(step * batchSize, Math.min(x.n, (step + 1) * batchSize));
       const xb = xs.map((x) => x.take(idx));
       const yb = y.take(idx);
+      const wb = w?.take(idx);
       let r: ReturnType<typeof runBatch>;
       try {
-        r = runBatch(m, unwrap(xb), yb, true, mixSeed(seed, `step:${m.optimizer!.iterations}`));
+        r = runBatch(m, unwrap(xb), yb, wb, true, mixSeed(seed, `step:${m.optimizer!.iterations}`));
       } finally {
         for (const t of xb) t.dispose();
         yb.dispose();
+        wb?.dispose();
       }
       if (!Number.isFinite(r.loss)) throw new NonFiniteLossError(epoch, step, r.loss);
       lossSum += r.loss * idx.length;
       seen += idx.length;
       r.metrics.forEach((s, i) => { sums[i] += s.sum; counts[i] += s.count; });
       const batchLogs: Logs = { loss: lossSum / (seen - skipped), samples: seen };
-      m.metrics.forEach((mt, i) => { batchLogs[mt.name] = sums[i] / counts[i]; });
+      m.metrics.forEach((mt, i) => { batchLogs[mt.name] = mt.result(sums[i], counts[i]); });
       done = step + 1;
       for (const c of cbs) await c.onBatchEnd?.(step, batchLogs);
       if (Date.now() - lastYield >= yieldMs) {
@@ -308,8 +353,8 @@ export async function fit(m: Model, xData: Data | readonly Data[], yData: Data, 
       break;
     }
     logs = { loss: lossSum / Math.max(1, seen - skipped) };
-    m.metrics.forEach((mt, i) => { logs[mt.name] = sums[i] / counts[i]; });
-    if (val) for (const [k, v] of Object.entries(evaluateRows(m, val[0], val[1], batchSize))) logs[`val_${k}`] = v;
+    m.metrics.forEach((mt, i) => { logs[mt.name] = mt.result(sums[i], counts[i]); });
+    if (val) for (const [k, v] of Object.entries(evaluateRows(m, val, batchSize))) logs[`val_${k}`] = v;
     history.epoch.push(epoch);
     for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
     for (const c of cbs) await c.onEpochEnd?.(epoch, logs);
@@ -318,30 +363,11 @@ export async function fit(m: Model, xData: Data | readonly Data[], yData: Data, 
   return history;
 }
 
-/** The sample order of an epoch: a seeded shuffle that depends only on (seed, epoch), so resumed runs match. */
-export function epochOrder(n: number, shuffle: boolean, seed: number, epoch: number): Int32Array {
-  const idx = new Int32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
-  if (!shuffle) return idx;
-  let s = mixSeed(seed, `epoch:${epoch}`);
-  for (let i = n - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = Math.floor(((s >>> 8) / 16777216) * (i + 1));
-    const t = idx[i];
-    idx[i] = idx[j];
-    idx[j] = t;
-  }
-  return idx;
-}
-
-/** Keras `evaluate`: mean loss and metrics over (x, y). */
-export function evaluate(m: Model, xData: Data | readonly Data[], yData: Data, o: { batchSize?: number } = {}): Logs {
+/** Keras `evaluate`: mean loss and metrics over (x, y), optionally sample-weighted. */
+export function evaluate(m: Model, xData: Data | readonly Data[], yData: Data, o: EvaluateOptions = {}): Logs {
   requireCompiled(m, 'evaluate');
   m.build();
-  const xs = inputRows(m, xData, 'evaluate: x');
-  const y = new Rows(yData, 'evaluate: y');
-  checkPair(m, xs, y);
-  return evaluateRows(m, xs, y, positiveInt('batchSize', o.batchSize ?? 32));
+  return evaluateRows(m, labelled(m, 'evaluate:', xData, yData, o.sampleWeight), positiveInt('batchSize', o.batchSize ?? 32));
 }
 
 /** Keras `predict`: the model's outputs for every sample, [N, ...outputShape], computed in batches (one tensor per output with {@link predictAll}). */
@@ -360,7 +386,7 @@ export function predictAll(m: Model, xData: Data | readonly Data[], o: { batchSi
   const rowSizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
   const outs: (Float32Array | Int32Array)[] = shapes.map((_, i) => new Float32Array(n * rowSizes[i]));
   forEachBatch(xs, bs, (xb, start) => {
-    const ys = tidy(() => m.callAll(unwrap(xb)));
+    const ys = tidy(() => m.callAll(unwrap(xb as Tensor[])));
     ys.forEach((y, i) => {
       if (start === 0 && y.dtype === 'int32') outs[i] = new Int32Array(n * rowSizes[i]);
       outs[i].set(y.data(), start * rowSizes[i]);

@@ -126,7 +126,7 @@ test('usage errors: exit code 2, one line naming the problem, no stack trace', a
   assertUsage(await run('train', '--epocs', '2'), /^weightshare train: unknown flag --epocs \(did you mean --epochs\?\)/);
   assertUsage(await run('train', '--epochs', 'ten'), /--epochs expects an integer, got 'ten'/);
   assertUsage(await run('train', '--epochs', '0'), /--epochs must be at least 1, got 0/);
-  assertUsage(await run('train', '--dataset', 'cifar'), /--dataset must be one of mnist-sample, mnist, fashion-mnist; got 'cifar'/);
+  assertUsage(await run('train', '--dataset', 'cifar'), /--dataset must be one of mnist-sample, mnist, fashion-mnist, idx; got 'cifar'/);
   assertUsage(await run('train', '--lr', 'fast'), /--lr expects a number, got 'fast'/);
   assertUsage(await run('eval'), /^weightshare eval: missing required argument <model>/);
   assertUsage(await run('predict', 'model.wsm'), /missing required argument <input>/);
@@ -530,7 +530,56 @@ test('predict on a file that is not an image is a clear error', async () => {
   assertError(await run('predict', file, fake), /fake\.png: has a \.png name but is not a PNG file/);
   const labelsFile = tmp('labels-idx1-ubyte');
   writeFileSync(labelsFile, writeIdx({ shape: [3], dtype: 'uint8', data: Uint8Array.of(1, 2, 3) }));
-  assertError(await run('predict', file, labelsFile), /expected uint8 images \[N, 28, 28\], found uint8 \[3\]/);
+  assertError(await run('predict', file, labelsFile), /expected uint8 images \[N, 28, 28\] \(the model takes \[28, 28, 1\]\), found uint8 \[3\]/);
   assertError(await run('predict', file, tmp('missing.png')), /missing\.png: file not found$/);
   assertError(await run('predict', file, dir), /ws-cli-\w+: cannot read file \(EISDIR/);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Data beyond 28×28 and metrics beyond accuracy
+
+/** A folder of the four IDX files with 8×8 images of 3 classes (each class a different band of bright rows). */
+function smallIdxFolder(name: string): string {
+  const images = (n: number): Uint8Array => {
+    const px = new Uint8Array(n * 64);
+    for (let i = 0; i < n; i++) for (let r = 0; r < 2; r++) px.fill(250, i * 64 + ((i % 3) * 2 + r) * 8, i * 64 + ((i % 3) * 2 + r + 1) * 8);
+    return px;
+  };
+  const real = mkdtempSync(join(dir, `${name}-`));
+  const put = (file: string, shape: number[], data: Uint8Array): void => writeFileSync(join(real, file), writeIdx({ shape, dtype: 'uint8', data }));
+  put('train-images-idx3-ubyte', [30, 8, 8], images(30));
+  put('train-labels-idx1-ubyte', [30], Uint8Array.from({ length: 30 }, (_, i) => i % 3));
+  put('t10k-images-idx3-ubyte', [9, 8, 8], images(9));
+  put('t10k-labels-idx1-ubyte', [9], Uint8Array.from({ length: 9 }, (_, i) => i % 3));
+  return real;
+}
+
+test('train on 8×8 images of 3 classes (--dataset idx): the model is built for the data; --metrics reach the history and --json; eval refuses a model that does not fit', async () => {
+  const data = smallIdxFolder('small');
+  const file = tmp('small.wsm');
+  const r = await run('train', '--model', 'mlp:16', '--dataset', 'idx', '--data', data, '--epochs', '2', '--validation-split', '0.2',
+    '--metrics', 'accuracy,top_k_accuracy,perplexity,bits_per_char', '--out', file, '--json');
+  assert.equal(r.code, 0, r.err);
+  const s = JSON.parse(r.out) as TrainSummary & { test: Record<string, number> };
+  assert.equal(s.parameters, 64 * 16 + 16 + 16 * 3 + 3);
+  assert.deepEqual([s.trainSamples, s.testSamples], [30, 9]);
+  for (const k of ['accuracy', 'sparse_top_k_categorical_accuracy', 'perplexity', 'bits_per_char']) {
+    assert.equal(s.history[k]?.length, 2, k);
+    assert.equal(s.history[`val_${k}`]?.length, 2, `val_${k}`);
+    assert.ok(Number.isFinite(s.test[k]), `test ${k}`);
+  }
+  assert.ok(Math.abs(Math.log(s.test.perplexity) / Math.LN2 - s.test.bits_per_char) < 1e-9);
+  assert.match(r.err, /Test loss: \d\.\d{4} - test accuracy: [\d.]+ % - test sparse_top_k_categorical_accuracy: 100\.00 % - test perplexity: \d+\.\d{4} - test bits_per_char/);
+  const e = await run('eval', file, '--json');
+  assert.equal(e.code, 0, e.err);
+  assert.deepEqual(Object.keys(JSON.parse(e.out) as object).filter((k) => k.includes('perplexity')), ['perplexity']);
+  assertError(await run('eval', file, '--dataset', 'mnist-sample'), /model 'mlp:16' takes inputs \[8, 8, 1\] but dataset 'mnist-sample' has samples \[28, 28, 1\]/);
+  assertError(await run('eval', (await trained()).file, '--dataset', 'idx', '--data', data), /takes inputs \[28, 28, 1\] but dataset 'small-\w+' has samples \[8, 8, 1\]/);
+  assertUsage(await run('train', '--metrics', 'f1', '--epochs', '1'), /--metrics: unknown metric 'f1'/);
+  // predict reads IDX images of the model's size.
+  const idx = tmp('eight.idx');
+  writeFileSync(idx, writeIdx({ shape: [2, 8, 8], dtype: 'uint8', data: new Uint8Array(128) }));
+  const p = await run('predict', file, idx, '--json');
+  assert.equal(p.code, 0, p.err);
+  assert.equal((JSON.parse(p.out) as { predictions: unknown[] }).predictions.length, 2);
 });

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { DataError, writeIdx } from '../../src/data/idx.js';
 import {
   FASHION_MNIST_CLASS_NAMES, IDX_FILES, findFashionMnistDir, loadDataset, loadIdxDataset, loadMnistSample, mnistSampleOrder,
-  type Dataset,
+  type ImageDataset,
 } from '../../src/data/datasets.js';
+import { checkDataset, type Dataset, limitDataset, sampleCount, splitData } from '../../src/data/dataset.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ws-ds-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
@@ -86,7 +87,7 @@ test('a missing file and an unknown dataset name are DataErrors', () => {
   const dir = join(root, 'empty');
   mkdirSync(dir);
   fails(() => loadDataset('fashion-mnist', { dataDir: dir }), /train-images-idx3-ubyte: file not found \(also tried train-images-idx3-ubyte\.gz, train-images\.idx3-ubyte, train-images\.idx3-ubyte\.gz\)/);
-  fails(() => loadDataset('cifar-10'), /^cifar-10: unknown dataset: expected one of mnist-sample, mnist, fashion-mnist$/);
+  fails(() => loadDataset('cifar-10'), /^cifar-10: unknown dataset: expected one of mnist-sample, mnist, fashion-mnist, idx$/);
 });
 
 test('mnistSampleOrder interleaves classes in proportion and is a permutation', () => {
@@ -94,8 +95,8 @@ test('mnistSampleOrder interleaves classes in proportion and is a permutation', 
   assert.deepEqual(order, [[1, 0], [0, 0], [1, 1], [1, 2], [0, 1], [1, 3]]);
 });
 
-let sample: Dataset | undefined;
-const mnistSample = (): Dataset => (sample ??= loadMnistSample());
+let sample: ImageDataset | undefined;
+const mnistSample = (): ImageDataset => (sample ??= loadMnistSample());
 
 test('mnist-sample: 8,000/2,000 split, shapes, value ranges', () => {
   const ds = loadDataset('mnist-sample');
@@ -159,4 +160,45 @@ test('fashion-mnist: found automatically and loads 60,000/10,000 balanced images
   for (const v of ds.yTest) perClass[v]++;
   assert.deepEqual(perClass, new Array(10).fill(1000));
   assert.deepEqual(Array.from(ds.yTrain.subarray(0, 10)), [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]);
+});
+
+test("'idx': a folder of IDX images of any size; shape and classes come from the files; mnist still insists on 28×28", () => {
+  const dir = folder('side8', { side: 8 });
+  const ds = loadDataset('idx', { dataDir: dir });
+  assert.deepEqual([ds.name, ds.shape, ds.classes], ['side8', [8, 8, 1], 10]);
+  assert.equal(ds.xTrain.length, 12 * 64);
+  assert.equal(ds.xTrain[1], Math.fround(7 / 255));
+  assert.deepEqual(splitData(ds, 'test').x.shape, [5, 8, 8, 1]);
+  fails(() => loadDataset('mnist', { dataDir: dir }), /expected images of type uint8 and shape \[N, 28, 28\], found uint8 \[12, 8, 8\]/);
+  fails(() => loadDataset('idx'), /^idx: needs a folder/);
+  const few = loadIdxDataset(folder('side3', { side: 3, nTrain: 4 }), { shape: undefined, classes: undefined });
+  assert.equal(few.classes, 5, '1 + the largest label (train 0–3, test 0–4)');
+});
+
+/** A token dataset: int32 inputs [N, T] and per-position int32 targets [N, T]. */
+const tokens = (): Dataset<Int32Array, Int32Array> => ({
+  name: 'tokens', shape: [3], targetShape: [3], classes: 4,
+  xTrain: Int32Array.from([1, 2, 3, 2, 3, 0, 3, 1, 1, 0, 0, 2]), yTrain: Int32Array.from([2, 3, 0, 3, 0, 0, 1, 1, 2, 0, 2, 3]),
+  xTest: Int32Array.from([1, 1, 1]), yTest: Int32Array.from([1, 1, 1]),
+});
+
+test('a generic Dataset: int32 token inputs and per-position targets; counts, limits and the form fit takes', () => {
+  const ds = checkDataset(tokens());
+  assert.equal(sampleCount(ds, 'train'), 4);
+  const lim = limitDataset(ds, 2, 1);
+  assert.deepEqual([sampleCount(lim, 'train'), sampleCount(lim, 'test')], [2, 1]);
+  assert.deepEqual(Array.from(lim.xTrain), [1, 2, 3, 2, 3, 0]);
+  const { x, y } = splitData(lim, 'train');
+  assert.ok(x.data instanceof Int32Array);
+  assert.deepEqual([x.shape, y.shape], [[2, 3], [2, 3]]);
+  // Float regression targets, one value per sample, no classes.
+  const reg: Dataset = { name: 'reg', shape: [2], xTrain: new Float32Array(6), yTrain: new Float32Array(3), xTest: new Float32Array(2), yTest: new Float32Array(1) };
+  assert.deepEqual(splitData(checkDataset(reg), 'train').y.shape, [3]);
+});
+
+test('checkDataset: rows that do not match, targets outside the classes, too few class names', () => {
+  fails(() => checkDataset({ ...tokens(), xTrain: new Int32Array(11) }), /^tokens: train split: 11 input values are not 4 rows of shape \[3\]/);
+  fails(() => checkDataset({ ...tokens(), yTest: Int32Array.from([1, 4, 1]) }), /^tokens: test target 1 is 4, outside the 4 classes \[0, 4\)/);
+  fails(() => checkDataset({ ...tokens(), classNames: ['a', 'b'] }), /2 class names for 4 classes/);
+  fails(() => checkDataset({ ...tokens(), shape: [0] }), /sample shape must hold positive integers/);
 });

@@ -7,7 +7,7 @@ import { empty, type Tensor } from '../tensor.js';
 import { cast, equal, mul, neg, sub } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { expandDims, reshape, transpose } from './shape-ops.js';
-import { range } from './creation.js';
+import { range, tensor } from './creation.js';
 import { backendOf, requireDType } from './util.js';
 
 function softmaxLike(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Tensor {
@@ -93,27 +93,126 @@ export function oneHot(labels: Tensor, depth: number): Tensor {
 }
 
 /**
- * Mean cross-entropy between logits [B, C] and int32 labels [B] (sparse categorical, from logits),
- * computed stably through log-softmax. Throws on labels outside [0, C).
+ * How a loss weighs its positions (Keras `sample_weight`, mask and `ignore_class`; PyTorch `ignore_index`).
+ * Positions are the label entries of a cross-entropy ([...] for predictions [..., C]) or the elements of MSE.
+ * The loss is Σ weight·loss over the positions that count, divided by how many count (Keras
+ * `sum_over_batch_size`): without a mask or ignoreClass that is every position; if none counts, the loss is 0.
  */
-export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
-  requireDType('softmaxCrossEntropy', 'int32', labels);
-  if (logits.rank !== 2 || labels.rank !== 1 || labels.shape[0] !== logits.shape[0]) {
-    throw new ShapeError('softmaxCrossEntropy', `logits must be [B,C] and labels [B], got ${fmt(logits.shape)} and ${fmt(labels.shape)}`);
-  }
-  const c = logits.shape[1];
-  const l = labels.data();
-  for (let i = 0; i < l.length; i++) {
-    if (l[i] < 0 || l[i] >= c) throw new IndexError('softmaxCrossEntropy', `label ${l[i]} at position ${i} is outside [0, ${c})`);
-  }
-  const picked = sum(mul(logSoftmax(logits), oneHot(labels, c)), 1);
-  return neg(mean(picked));
+export interface LossWeighting {
+  /** Per-position weights, float32, shaped like a prefix of the positions ([B] or [B, T] for [B, T]) and broadcast over the rest. */
+  weights?: Tensor;
+  /** Which positions count (nonzero), shaped like a prefix of the positions; the mean divides by their number. */
+  mask?: Tensor;
+  /** A label whose positions do not count (e.g. a padding id 0, or −100); sparse labels only. Default: none. */
+  ignoreClass?: number;
+  /** Who errors name (a loss passes its Keras name); default: the op's name. */
+  name?: string;
 }
 
-/** Mean squared error over all elements. */
-export function meanSquaredError(pred: Tensor, target: Tensor): Tensor {
+/** Per-position weights resolved by {@link positionWeights}. */
+export interface PositionWeights {
+  /** sampleWeight at each position that counts, 0 elsewhere (row-major over the positions). */
+  weight: Float64Array;
+  /** 1 where the position counts (mask nonzero, label ≠ ignoreClass). */
+  counts: Uint8Array;
+  /** How many positions count. */
+  valid: number;
+}
+
+/** True when `o` asks for anything beyond a plain mean over all positions. */
+export function isWeighted(o: LossWeighting): boolean {
+  return o.weights !== undefined || o.mask !== undefined || o.ignoreClass !== undefined;
+}
+
+/** The values of `t` broadcast from a prefix of `positions` over the rest; throws naming `what`, both shapes and what would fit. */
+function prefixValues(name: string, what: string, t: Tensor, positions: readonly number[]): { v: ArrayLike<number>; block: number } {
+  if (t.rank > positions.length || t.shape.some((d, i) => d !== positions[i])) {
+    const fits = positions.map((_, i) => fmt(positions.slice(0, i + 1))).join(' or ');
+    throw new ShapeError(name, `${what} ${fmt(t.shape)} do not fit positions ${fmt(positions)}: expected ${fits}`);
+  }
+  return { v: t.data(), block: sizeOf(positions.slice(t.rank)) };
+}
+
+/**
+ * Resolves {@link LossWeighting} over `positions`: sample weights and mask (prefixes, broadcast) and, with
+ * `labels`, ignoreClass. Throws ShapeError naming `o.name ?? op`, both shapes and the shapes that would fit.
+ */
+export function positionWeights(op: string, positions: readonly number[], o: LossWeighting, labels?: ArrayLike<number>): PositionWeights {
+  const name = o.name ?? op;
+  const n = sizeOf(positions);
+  const w = o.weights && prefixValues(name, 'sample weights', o.weights, positions);
+  const m = o.mask && prefixValues(name, 'mask', o.mask, positions);
+  const weight = new Float64Array(n);
+  const counts = new Uint8Array(n);
+  let valid = 0;
+  for (let i = 0; i < n; i++) {
+    if (m && m.v[Math.floor(i / m.block)] === 0) continue;
+    if (labels && o.ignoreClass !== undefined && labels[i] === o.ignoreClass) continue;
+    counts[i] = 1;
+    weight[i] = w ? w.v[Math.floor(i / w.block)] : 1;
+    valid++;
+  }
+  return { weight, counts, valid };
+}
+
+/** Σ values·weight / valid: the weighted mean of per-position values [positions] (0 when no position counts). */
+export function weightedSum(values: Tensor, pw: PositionWeights): Tensor {
+  const scale = new Float32Array(pw.weight.length);
+  if (pw.valid > 0) for (let i = 0; i < scale.length; i++) scale[i] = pw.weight[i] / pw.valid;
+  return sum(mul(values, tensor(scale, values.shape)));
+}
+
+/**
+ * Checks sparse labels [...] against predictions [..., C] (int32, the leading shape, values in [0, C) at the
+ * positions that count) and resolves the weighting; errors name `o.name ?? op` and both shapes.
+ */
+export function sparseLabels(op: string, pred: Tensor, labels: Tensor, o: LossWeighting = {}): { values: ArrayLike<number>; weights: PositionWeights | undefined } {
+  const name = o.name ?? op;
+  requireDType(name, 'int32', labels);
+  const positions = pred.shape.slice(0, -1);
+  if (pred.rank < 2 || labels.rank !== positions.length || labels.shape.some((d, i) => d !== positions[i])) {
+    throw new ShapeError(name, `predictions [..., C] need labels of their leading shape: predictions ${fmt(pred.shape)} need labels ${pred.rank < 2 ? '[B, ...]' : fmt(positions)}, got ${fmt(labels.shape)}`);
+  }
+  const c = pred.shape[pred.rank - 1];
+  const l = labels.data();
+  const pw = isWeighted(o) ? positionWeights(name, positions, o, l) : undefined;
+  for (let i = 0; i < l.length; i++) {
+    if ((pw === undefined || pw.counts[i]) && (l[i] < 0 || l[i] >= c)) {
+      throw new IndexError(name, `label ${l[i]} at position ${i} of labels ${fmt(labels.shape)} is outside [0, ${c}) (predictions ${fmt(pred.shape)})`);
+    }
+  }
+  return { values: l, weights: pw };
+}
+
+/**
+ * Mean cross-entropy between logits [..., C] and int32 labels [...] (sparse categorical, from logits),
+ * computed stably through log-softmax, optionally weighted and masked ({@link LossWeighting}). Throws on
+ * labels outside [0, C) at positions that count, and on labels or weights whose shape does not fit.
+ */
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, o: LossWeighting = {}): Tensor {
+  const { values: l, weights: pw } = sparseLabels('softmaxCrossEntropy', logits, labels, o);
+  const c = logits.shape[logits.rank - 1];
+  const rows = l.length;
+  if (!pw) {
+    // Unweighted: the one-hot path (for [B, C] exactly as it has always been computed).
+    const x = logits.rank === 2 ? logits : reshape(logits, [rows, c]);
+    const y = labels.rank === 1 ? labels : reshape(labels, [rows]);
+    const picked = sum(mul(logSoftmax(x), oneHot(y, c)), 1);
+    return neg(mean(picked));
+  }
+  // Weighted / masked: gather each counted position's log-probability (O(positions), not O(positions·C)).
+  const flat = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) flat[i] = i * c + (pw.counts[i] ? l[i] : 0);
+  const picked = gather(reshape(logSoftmax(reshape(logits, [rows, c])), [rows * c]), tensor(flat, [rows], 'int32'));
+  return neg(weightedSum(reshape(picked, labels.shape), pw));
+}
+
+/** Mean squared error over all elements of any shape, optionally weighted and masked per element prefix ({@link LossWeighting}). */
+export function meanSquaredError(pred: Tensor, target: Tensor, o: LossWeighting = {}): Tensor {
   const d = sub(pred, target);
-  return mean(mul(d, d));
+  if (!isWeighted(o)) return mean(mul(d, d));
+  if (o.ignoreClass !== undefined) throw new RangeError(`${o.name ?? 'meanSquaredError'}: ignoreClass needs sparse labels (a cross-entropy)`);
+  return weightedSum(mul(d, d), positionWeights('meanSquaredError', d.shape, o));
 }
 
 /** Flattens all axes after the first: [N, ...] → [N, prod(...)]. */

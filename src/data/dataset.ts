@@ -1,0 +1,81 @@
+// The generic Dataset (any per-sample shape, float32 or int32 inputs and targets, classes optional) with checks, limits and the form fit takes; browser-safe.
+import { DataError } from './data-error.js';
+
+/**
+ * A dataset: train and test inputs of any per-sample shape (float32, or int32 such as token ids) and
+ * targets (int32 class indices, or float32 values), each a flat row-major array of N rows.
+ */
+export interface Dataset<X extends Float32Array | Int32Array = Float32Array | Int32Array, Y extends Int32Array | Float32Array = Int32Array | Float32Array> {
+  name: string;
+  /** N·prod(shape) training inputs. */
+  xTrain: X;
+  /** N·prod(targetShape) training targets: class indices in [0, classes) when `classes` is set. */
+  yTrain: Y;
+  xTest: X;
+  yTest: Y;
+  /** Per-sample input shape: [28, 28, 1] for MNIST, [T] for token sequences. */
+  shape: number[];
+  /** Per-sample target shape: [] (default) for one class or value per sample, [T] for one label per position. */
+  targetShape?: number[];
+  /** Number of classes when the targets are class indices. */
+  classes?: number;
+  /** Class names, index = class (as many as `classes`). */
+  classNames?: string[];
+}
+
+/** The built-in image datasets: NHWC float32 pixels in [0, 1] and int32 class labels. */
+export type ImageDataset = Dataset<Float32Array, Int32Array> & { classes: number };
+
+/** Values per sample of inputs (`x`) or targets (`y`). */
+export function rowSize(ds: Dataset, which: 'x' | 'y'): number {
+  return (which === 'x' ? ds.shape : ds.targetShape ?? []).reduce((a, b) => a * b, 1);
+}
+
+/** Samples in the training or test split. */
+export function sampleCount(ds: Dataset, split: 'train' | 'test'): number {
+  return (split === 'train' ? ds.yTrain : ds.yTest).length / rowSize(ds, 'y');
+}
+
+/**
+ * Checks a dataset: whole rows of inputs and targets, the same count of each per split, class indices
+ * (int32 targets) in [0, classes), and as many class names as classes. Throws DataError naming the dataset.
+ * Returns the dataset.
+ */
+export function checkDataset<D extends Dataset>(ds: D): D {
+  const fail = (msg: string): never => { throw new DataError(ds.name, msg); };
+  const xs = rowSize(ds, 'x'), ys = rowSize(ds, 'y');
+  if (!(xs > 0) || !ds.shape.every((d) => Number.isInteger(d) && d > 0)) fail(`sample shape must hold positive integers, found [${ds.shape.join(', ')}]`);
+  for (const split of ['train', 'test'] as const) {
+    const x = split === 'train' ? ds.xTrain : ds.xTest, y = split === 'train' ? ds.yTrain : ds.yTest;
+    if (x.length % xs !== 0 || y.length % Math.max(1, ys) !== 0 || x.length / xs !== y.length / ys) {
+      fail(`${split} split: ${x.length} input values are not ${y.length / ys} rows of shape [${ds.shape.join(', ')}] (one per target row of shape [${(ds.targetShape ?? []).join(', ')}])`);
+    }
+    if (ds.classes !== undefined && y instanceof Int32Array) {
+      for (let i = 0; i < y.length; i++) {
+        if (!(y[i] >= 0 && y[i] < ds.classes)) fail(`${split} target ${i} is ${y[i]}, outside the ${ds.classes} classes [0, ${ds.classes})`);
+      }
+    }
+  }
+  if (ds.classNames && ds.classes !== undefined && ds.classNames.length !== ds.classes) fail(`${ds.classNames.length} class names for ${ds.classes} classes`);
+  return ds;
+}
+
+/** The dataset with only its first `trainLimit` training and `testLimit` test samples (views, no copies). */
+export function limitDataset<D extends Dataset>(ds: D, trainLimit?: number, testLimit?: number): D {
+  const cut = <T extends Float32Array | Int32Array>(a: T, n: number | undefined, row: number): T => (n === undefined || n * row >= a.length ? a : (a.subarray(0, n * row) as T));
+  const xs = rowSize(ds, 'x'), ys = rowSize(ds, 'y');
+  return {
+    ...ds,
+    xTrain: cut(ds.xTrain, trainLimit, xs), yTrain: cut(ds.yTrain, trainLimit, ys),
+    xTest: cut(ds.xTest, testLimit, xs), yTest: cut(ds.yTest, testLimit, ys),
+  };
+}
+
+/** A split as fit / evaluate take it: `{ data, shape }` inputs [N, ...shape] and targets [N, ...targetShape]. */
+export function splitData(ds: Dataset, split: 'train' | 'test'): { x: { data: Float32Array | Int32Array; shape: number[] }; y: { data: Int32Array | Float32Array; shape: number[] } } {
+  const n = sampleCount(ds, split);
+  return {
+    x: { data: split === 'train' ? ds.xTrain : ds.xTest, shape: [n, ...ds.shape] },
+    y: { data: split === 'train' ? ds.yTrain : ds.yTest, shape: [n, ...ds.targetShape ?? []] },
+  };
+}
