@@ -46,6 +46,9 @@ export function readDataset(name: string, dataDir: string | undefined, limit?: n
  */
 export function checkFits(model: Model, ds: Dataset): void {
   const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    throw new CliError(`model '${model.name}' has ${model.inputs.length} inputs and ${model.outputs.length} outputs; the command line feeds a dataset's samples to a model with one input and one output (from code, fit, evaluate and deepCompress take one array per input)`);
+  }
   const inShape = model.inputShape, outShape = model.outputShape;
   if (!same(inShape, ds.shape)) {
     throw new CliError(`model '${model.name}' takes inputs [${inShape.join(', ')}] but dataset '${ds.name}' has samples [${ds.shape.join(', ')}]`);

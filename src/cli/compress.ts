@@ -30,7 +30,7 @@ export const compressSpec = defineCommand({
     'conv-clusters': { type: 'int', min: 2, description: 'Centroids per Conv2D/LocallyConnected2D kernel (default: --clusters; Deep Compression: 256)' },
     prune: { type: 'number', default: 0, min: 0, description: 'Fraction in [0, 1) of each kernel\'s smallest-magnitude weights set to zero for good' },
     'conv-prune': { type: 'number', min: 0, description: 'Pruned fraction of Conv2D/LocallyConnected2D kernels (default: --prune; Deep Compression: 0.34–0.66)' },
-    'layer-prune': { type: 'list', metavar: 'layer=f,…', description: 'Pruned fractions of single layers, overriding --prune / --conv-prune (e.g. dense=0.92,dense_1=0.91,dense_2=0.74, Han et al.\'s LeNet-300-100)' },
+    'layer-prune': { type: 'list', metavar: 'layer=f,…', description: 'Pruned fractions of single layers (or sublayers by path: block/dense=0.5), overriding --prune / --conv-prune (e.g. dense=0.92,dense_1=0.91,dense_2=0.74, Han et al.\'s LeNet-300-100)' },
     'prune-finetune-epochs': { type: 'int', default: 0, min: 0, description: 'Epochs of retraining the surviving weights (masks fixed) after pruning, before clustering (0: prune and cluster in one shot)' },
     'prune-lr': { type: 'number', description: 'Adam learning rate of that retraining (default: --lr)' },
     init: { type: 'string', default: 'linear', choices: KMEANS_INITS, description: 'k-means initialisation' },
@@ -75,7 +75,9 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
     const [name, value] = item.split('=');
     const v = Number(value);
     if (!name || value === undefined || !(v >= 0 && v < 1)) throw new UsageError(`--layer-prune: expected layer=fraction with a fraction in [0, 1), got '${item}'`, 'compress');
-    if (!model.layers.some((l) => l.name === name)) throw new UsageError(`--layer-prune: unknown layer '${name}' (layers: ${model.layers.map((l) => l.name).join(', ')})`, 'compress');
+    if (!model.layers.some((l) => l.name === name) && !model.weights().some((w) => w.path.startsWith(`${name}/`))) {
+      throw new UsageError(`--layer-prune: unknown layer '${name}' (layers: ${model.layers.map((l) => l.name).join(', ')}; a sublayer by path, e.g. block/dense)`, 'compress');
+    }
     layerPrune[name] = v;
   }
   const options: DeepCompressOptions = {

@@ -66,31 +66,37 @@ export function applySharing(model: Model, spec: string): void {
   const perLayer = eq > 0 && !parts[0].slice(0, eq).includes(':');
   if (!perLayer && parts.length !== 1) throw new UsageError(`--sharing: give one scheme for the whole model or layer=scheme pairs, got '${spec}'`, 'train');
   const probe = modelFromConfig(model.toJSON()).build();
-  const weights = probe.weights().map((w) => ({ layer: w.layer.name, name: w.name, shareable: isShareable(w.role) }));
+  // By path: 'dense/kernel', or 'block/dense/kernel' for a sublayer's weight (its layer is 'block/dense').
+  const weights = probe.weights().map((w) => ({ path: w.path, layer: w.path.slice(0, w.path.lastIndexOf('/')), name: w.name, shareable: isShareable(w.role) }));
   probe.dispose();
-  const set = (layer: string, weight: string, scheme: string): void => void (model.getLayer(layer).mapSpecs[weight] = scheme);
+  const set = (w: { layer: string; name: string }, scheme: string): void => void (model.getLayer(w.layer).mapSpecs[w.name] = scheme);
   if (!perLayer) {
     parseMapSpec(parts[0]);
-    for (const w of weights) if (w.shareable) set(w.layer, w.name, parts[0]);
+    for (const w of weights) if (w.shareable) set(w, parts[0]);
     return;
   }
-  const withWeights = [...new Set(weights.map((w) => w.layer))];
+  const withWeights = [...new Set(weights.map((w) => w.layer.split('/')[0]))];
   for (const p of parts) {
     const i = p.indexOf('=');
     if (i <= 0) throw new UsageError(`--sharing: expected layer=scheme, got '${p}'`, 'train');
-    const [layerName, weight] = p.slice(0, i).split('/');
-    const layer = model.layers.find((l) => l.name === layerName);
-    if (!layer) throw new UsageError(`--sharing: unknown layer '${layerName}' (layers with weights: ${withWeights.join(', ')})`, 'train');
-    const own = weights.filter((w) => w.layer === layerName);
-    if (!own.length) throw new UsageError(`--sharing: layer '${layerName}' (${layer.className}) has no weights`, 'train');
-    const picked = weight === undefined ? own.filter((w) => w.shareable) : own.filter((w) => w.name === weight);
+    const key = p.slice(0, i);
+    const exact = weights.filter((w) => w.path === key);
+    const own = weights.filter((w) => w.path.startsWith(`${key}/`));
+    const top = key.split('/')[0];
+    const layer = model.layers.find((l) => l.name === top);
+    if (!layer) throw new UsageError(`--sharing: unknown layer '${top}' (layers with weights: ${withWeights.join(', ')})`, 'train');
+    if (!exact.length && !own.length) {
+      const under = weights.filter((w) => w.path.startsWith(`${key.slice(0, key.lastIndexOf('/'))}/`));
+      throw new UsageError(key.includes('/') && under.length
+        ? `--sharing: no weight '${key}' (weights there: ${under.map((w) => w.path).join(', ')})`
+        : `--sharing: layer '${key}' (${layer.className}) has no weights`, 'train');
+    }
+    const picked = exact.length ? exact : own.filter((w) => w.shareable);
     if (!picked.length) {
-      throw new UsageError(weight === undefined
-        ? `--sharing: layer '${layerName}' has no shareable weight (roles ${SHAREABLE_ROLES.join(', ')}); name one: ${own.map((w) => `${layerName}/${w.name}`).join(', ')}`
-        : `--sharing: layer '${layerName}' has no weight '${weight}' (weights: ${own.map((w) => w.name).join(', ')})`, 'train');
+      throw new UsageError(`--sharing: layer '${key}' has no shareable weight (roles ${SHAREABLE_ROLES.join(', ')}); name one: ${own.map((w) => w.path).join(', ')}`, 'train');
     }
     parseMapSpec(p.slice(i + 1));
-    for (const w of picked) set(w.layer, w.name, p.slice(i + 1));
+    for (const w of picked) set(w, p.slice(i + 1));
   }
 }
 

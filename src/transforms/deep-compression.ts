@@ -5,7 +5,7 @@ import { createOptimizer } from '../optim/index.js';
 import type { KMeansInit } from '../sharing/kmeans.js';
 import { type ClusteredWeight, type ClusterOptions, clusterWeights, planClusters } from './cluster.js';
 import { planPrune, type PrunedWeight, type PruneOptions, pruneWeights } from './prune.js';
-import { type ModelWeight, shareableWeights } from './select.js';
+import { byLayer, inLayer, type ModelWeight, shareableWeights } from './select.js';
 
 /** Options of {@link deepCompress}; weights of rank > 2 (convolution windows: Conv2D's, LocallyConnected2D's kernels) take the `conv…` settings. */
 export interface DeepCompressOptions {
@@ -40,10 +40,13 @@ export interface DeepCompressOptions {
 /** {@link DeepCompressOptions} with every default filled in. */
 export type DeepCompressSettings = Required<Omit<DeepCompressOptions, 'layers'>> & { layers: readonly string[] | undefined };
 
-/** The data of {@link deepCompress}: training samples (for the retraining and fine-tuning) and test samples (for the accuracy after each stage). */
+/**
+ * The data of {@link deepCompress}: training samples (for the retraining and fine-tuning) and test samples (for the
+ * accuracy after each stage); `x` is one Data per model input (or one Data), as for `fit`.
+ */
 export interface DeepCompressData {
-  train: { x: Data; y: Data };
-  test: { x: Data; y: Data };
+  train: { x: Data | readonly Data[]; y: Data };
+  test: { x: Data | readonly Data[]; y: Data };
 }
 
 /** Loss and accuracy on the test samples. */
@@ -131,10 +134,11 @@ export async function deepCompress(
   const loss = model.loss.name, fromLogits = model.loss.fromLogits;
   const emit = hooks.onProgress ?? (() => {});
   const conv = (w: ModelWeight): boolean => w.map.shape.length > 2;
+  const weights = model.weights();
   for (const name of Object.keys(s.layerPrune)) {
-    if (!model.layers.some((l) => l.name === name)) throw new RangeError(`deepCompress: layerPrune names no layer of model '${model.name}': '${name}' (layers: ${model.layers.map((l) => l.name).join(', ')})`);
+    if (!model.layers.some((l) => l.name === name) && !weights.some((w) => inLayer(w, name))) throw new RangeError(`deepCompress: layerPrune names no layer of model '${model.name}': '${name}' (layers: ${model.layers.map((l) => l.name).join(', ')}; a sublayer by path, e.g. 'block/dense')`);
   }
-  const pruneOf = (w: ModelWeight): number => s.layerPrune[w.layer.name] ?? (conv(w) ? s.convPrune : s.prune);
+  const pruneOf = (w: ModelWeight): number => byLayer(s.layerPrune, w) ?? (conv(w) ? s.convPrune : s.prune);
   const staged = s.pruneFinetuneEpochs > 0;
   const cluster: ClusterOptions = { clusters: (w) => (conv(w) ? s.convClusters : s.clusters), init: s.init, prune: pruneOf, layers: s.layers, seed: s.seed };
   const prune: PruneOptions = { prune: pruneOf, layers: s.layers };

@@ -18,9 +18,19 @@ export function valueFor<T>(v: PerWeight<T>, w: ModelWeight): T {
   return typeof v === 'function' ? (v as (w: ModelWeight) => T)(w) : v;
 }
 
-/** True when `w` belongs to the layer named `name` or to a sublayer under it (its path starts with `name/`). */
-function inLayer(w: ModelWeight, name: string): boolean {
-  return w.layer.name === name || w.path.startsWith(name + '/');
+/**
+ * True when `w` belongs to the layer `name` of the model, or to a sublayer under it: `name` is a top-level layer name
+ * or a path to a sublayer (`block/dense`), and the weight's path starts with `name/`.
+ */
+export function inLayer(w: ModelWeight, name: string): boolean {
+  return w.path.startsWith(name + '/');
+}
+
+/** The value for `w` of a setting keyed by layer name or sublayer path: the longest key that `w` is in, else undefined. */
+export function byLayer<T>(settings: Readonly<Record<string, T>>, w: ModelWeight): T | undefined {
+  let best: string | undefined;
+  for (const k of Object.keys(settings)) if (inLayer(w, k) && (best === undefined || k.length > best.length)) best = k;
+  return best === undefined ? undefined : settings[best];
 }
 
 /**

@@ -38,9 +38,11 @@ export function subspace(model: Model, o: SubspaceOptions): Model {
   let offset = 0;
   const owner = weights.length ? weights[0].path : undefined;
   for (const w of weights) {
-    const m = maps.get(w.layer.name) ?? {};
-    m[w.name] = { kind: 'subspace', ...settings, offset, ...(w.path !== owner ? { owner } : {}) };
-    maps.set(w.layer.name, m);
+    // Keyed by top-level layer, then the weight's path below it ('kernel', or 'dense/kernel' in a block).
+    const [top, ...below] = w.path.split('/');
+    const m = maps.get(top) ?? {};
+    m[below.join('/')] = { kind: 'subspace', ...settings, offset, ...(w.path !== owner ? { owner } : {}) };
+    maps.set(top, m);
     offset += w.map.shape.reduce((a, b) => a * b, 1);
   }
   for (const l of config.layers) {

@@ -260,7 +260,7 @@ test('`weightshare compress --prune-finetune-epochs` end to end: prune, retrain,
   assert.match(per.r.err, /dense_2\/kernel: 2,000 weights, 25\.0 % pruned/);
   const bad3 = io();
   assert.equal(await main(['compress', f, '--layer-prune', 'dense_9=0.5'], bad3.io), 2);
-  assert.match(bad3.r.err, /--layer-prune: unknown layer 'dense_9' \(layers: flatten, dense, dense_1, dense_2\)/);
+  assert.match(bad3.r.err, /--layer-prune: unknown layer 'dense_9' \(layers: flatten, dense, dense_1, dense_2;/);
   const bad4 = io();
   assert.equal(await main(['compress', f, '--layer-prune', 'dense=1.5'], bad4.io), 2);
   assert.match(bad4.r.err, /--layer-prune: expected layer=fraction with a fraction in \[0, 1\), got 'dense=1\.5'/);

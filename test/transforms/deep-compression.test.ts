@@ -80,7 +80,7 @@ test('deepCompress: bad options fail before any work, naming what is wrong', asy
   const d = { train, test: testSet };
   await assert.rejects(deepCompress(m, d, { clusters: 4, convClusters: 100 }), /layer 'conv' kernel, scheme 'codebook': clusters must be an integer in \[2, 36\]/);
   await assert.rejects(deepCompress(m, d, { clusters: 4, prune: 1, pruneFinetuneEpochs: 1 }), /layer 'conv' kernel, scheme 'pruned': prune must be a fraction in \[0, 1\), got 1/);
-  await assert.rejects(deepCompress(m, d, { clusters: 4, layerPrune: { nope: 0.5 } }), /layerPrune names no layer of model '.*': 'nope' \(layers: conv, flatten, fc\)/);
+  await assert.rejects(deepCompress(m, d, { clusters: 4, layerPrune: { nope: 0.5 } }), /layerPrune names no layer of model '.*': 'nope' \(layers: conv, flatten, fc;/);
   assert.deepEqual(m.getWeights(), w0, 'nothing changed');
   const bare = sequential([new Flatten({ inputShape: [6, 6, 1] }), new Dense({ units: 3, maps: { kernel: 'hashed:1/4' } })]).build(0);
   await assert.rejects(deepCompress(bare, d, { clusters: 4 }), /is not compiled/);

@@ -104,5 +104,5 @@ test('--sharing: one scheme for every shareable weight, or per layer, reaches th
   applySharing(p, 'proj=lowRank:2,proj/scale=hashed:buckets=3');
   assert.deepEqual(p.getLayer('proj').mapSpecs, { w: 'lowRank:2', scale: 'hashed:buckets=3' });
   assert.deepEqual(p.getLayer('out').mapSpecs, {});
-  assert.throws(() => applySharing(build(), 'proj/kernel=hashed:1/2'), /--sharing: layer 'proj' has no weight 'kernel' \(weights: w, scale\)/);
+  assert.throws(() => applySharing(build(), 'proj/kernel=hashed:1/2'), /--sharing: no weight 'proj\/kernel' \(weights there: proj\/w, proj\/scale\)/);
 });
