@@ -133,7 +133,10 @@ export function modelFromCheckpoint(c: CheckpointContents, file = '<model>'): { 
     if ((k.startsWith(W) || k.startsWith(B)) && !known.has(k)) throw new CheckpointError(file, `tensor '${k}' belongs to no weight of the model`);
   }
   if (meta.compile) {
-    m.compile({ optimizer: createOptimizer(meta.compile.optimizer), loss: meta.compile.loss, metrics: meta.compile.metrics, fromLogits: meta.compile.fromLogits, ignoreClass: meta.compile.ignoreClass });
+    m.compile({
+      optimizer: createOptimizer(meta.compile.optimizer), loss: meta.compile.losses ?? meta.compile.loss, lossWeights: meta.compile.lossWeights,
+      metrics: meta.compile.metrics, fromLogits: meta.compile.fromLogits, ignoreClass: meta.compile.ignoreClass,
+    });
     if (meta.optimizer) {
       const slots: Record<string, Float32Array> = {};
       for (const [k, t] of c.tensors) if (k.startsWith(O)) slots[k.slice(O.length)] = t.data as Float32Array;

@@ -26,7 +26,10 @@ export interface MetricInputs {
  * (unweighted: the number of positions). The epoch's value is `result(Σ sums, Σ counts)`, exact over uneven batches.
  */
 export interface Metric {
-  readonly name: MetricName;
+  /** The metric's name in logs: a {@link MetricName}, prefixed by the output's layer (`dense_1_accuracy`) in a model with several outputs. */
+  readonly name: MetricName | string;
+  /** Which model output it scores (0 unless the model has several). */
+  readonly output?: number;
   update(yPred: Tensor, yTrue: Tensor, o?: MetricInputs): { sum: number; count: number };
   /** The metric from summed `sum` and `count` (a weighted mean, or e.g. perplexity = exp of the mean cross-entropy). */
   result(sum: number, count: number): number;

@@ -18,8 +18,13 @@ export type { GraphNode } from './graph.js';
 export interface CompileOptions {
   /** An optimizer, its Keras name ('adam', 'sgd', 'adamw') or a config `{ name, learningRate, … }`. */
   optimizer: Optimizer | string | OptimizerConfig;
-  /** A loss name ('sparse_categorical_crossentropy', 'categorical_crossentropy', 'mean_squared_error') or a Loss. */
-  loss: string | Loss;
+  /**
+   * A loss name ('sparse_categorical_crossentropy', 'categorical_crossentropy', 'mean_squared_error') or a Loss; for a
+   * model with several outputs, one for all of them or one per output (Keras): the model's loss is their weighted sum.
+   */
+  loss: string | Loss | readonly (string | Loss)[];
+  /** Weights of the outputs' losses in that sum (default 1 each). */
+  lossWeights?: readonly number[];
   /** Metric names: 'accuracy', 'sparse_top_k_categorical_accuracy' / 'top_k_categorical_accuracy' ('top_k_accuracy'), 'perplexity', 'bits_per_char'. */
   metrics?: string[];
   /** The predictions are logits (no softmax at the end); default false. */
@@ -35,6 +40,9 @@ export interface CompileConfig {
   fromLogits: boolean;
   metrics: string[];
   ignoreClass?: number;
+  /** With several outputs: each output's loss and its weight. */
+  losses?: string[];
+  lossWeights?: number[];
 }
 
 /** A symbolic tensor in a saved graph: [layer name, node (the layer's k-th use), output index], or [input name, 0, 0]. */
@@ -85,8 +93,14 @@ export class Model {
   private builtSeed: number | undefined;
   /** Set by compile. */
   optimizer: Optimizer | undefined;
+  /** The loss of the (first) output. */
   loss: Loss | undefined;
+  /** One loss per output and its weight in the total (set by compile). */
+  losses: Loss[] = [];
+  lossWeights: number[] = [];
+  /** The metrics; with several outputs, each metric once per output (`output` says which), named `<layer>_<metric>`. */
   metrics: Metric[] = [];
+  private metricNames: string[] = [];
 
   constructor(o: { inputs?: SymbolicTensor | readonly SymbolicTensor[]; outputs?: SymbolicTensor | readonly SymbolicTensor[]; name?: string } = {}) {
     this.name = o.name ?? 'model';
@@ -277,13 +291,33 @@ export class Model {
 
 /** Sets the optimizer, loss and metrics for fit/evaluate (Keras `compile`). */
   compile(o: CompileOptions): this {
-    const loss = typeof o.loss === 'string' ? getLoss(o.loss, { fromLogits: o.fromLogits, ignoreClass: o.ignoreClass }) : o.loss;
-    const metrics = (o.metrics ?? []).map((m) => getMetric(m, loss.name));
+    const n = Math.max(1, this.outputSyms.length);
+    const specs = Array.isArray(o.loss) ? (o.loss as readonly (string | Loss)[]) : [o.loss as string | Loss];
+    if (specs.length !== 1 && specs.length !== n) throw new RangeError(`model '${this.name}' has ${n} outputs but compile got ${specs.length} losses (give one, or one per output)`);
+    const losses = Array.from({ length: n }, (_, i) => {
+      const spec = specs[specs.length === 1 ? 0 : i];
+      return typeof spec === 'string' ? getLoss(spec, { fromLogits: o.fromLogits, ignoreClass: o.ignoreClass }) : spec;
+    });
+    const weights = o.lossWeights ? [...o.lossWeights] : losses.map(() => 1);
+    if (weights.length !== n || weights.some((w) => !Number.isFinite(w) || w < 0)) {
+      throw new RangeError(`model '${this.name}': lossWeights must be ${n} finite numbers ≥ 0 (one per output), got ${JSON.stringify(o.lossWeights)}`);
+    }
+    const names = o.metrics ?? [];
+    const outName = (i: number): string => this.nodes.find((g) => g.outputs.includes(this.outputSyms[i]))?.layer.name ?? `output_${i}`;
+    const metrics: Metric[] = n === 1
+      ? names.map((m) => getMetric(m, losses[0].name))
+      : losses.flatMap((l, i) => names.map((m): Metric => {
+        const mt = getMetric(m, l.name);
+        return { name: `${outName(i)}_${mt.name}`, output: i, update: mt.update, result: mt.result };
+      }));
     const opt: Optimizer = isOptimizer(o.optimizer) ? o.optimizer : createOptimizer(o.optimizer);
     if (this.optimizer && this.optimizer !== opt) this.optimizer.dispose();
     this.optimizer = opt;
-    this.loss = loss;
+    this.loss = losses[0];
+    this.losses = losses;
+    this.lossWeights = weights;
     this.metrics = metrics;
+    this.metricNames = n === 1 ? metrics.map((m) => m.name) : [...names];
     return this;
   }
 
@@ -291,7 +325,11 @@ export class Model {
   compileConfig(): CompileConfig | undefined {
     if (!this.optimizer || !this.loss) return undefined;
     const ignore = this.loss.ignoreClass;
-    return { optimizer: this.optimizer.toJSON(), loss: this.loss.name, fromLogits: this.loss.fromLogits, metrics: this.metrics.map((m) => m.name), ...(ignore !== undefined ? { ignoreClass: ignore } : {}) };
+    const several = this.losses.length > 1 ? { losses: this.losses.map((l) => l.name), lossWeights: [...this.lossWeights] } : {};
+    return {
+      optimizer: this.optimizer.toJSON(), loss: this.loss.name, fromLogits: this.loss.fromLogits, metrics: [...this.metricNames],
+      ...(ignore !== undefined ? { ignoreClass: ignore } : {}), ...several,
+    };
   }
 
   /** The weights' values by name (copies). */
@@ -313,18 +351,18 @@ export class Model {
     }
   }
 
-  /** Trains the model (Keras `fit`; `x` is one Data per model input, or one Data for a single input); async so that progress output and signals can run between batches. */
-  fit(x: Data | readonly Data[], y: Data, o: FitOptions = {}): Promise<History> {
+  /** Trains the model (Keras `fit`; `x` is one Data per model input and `y` one per output, or one Data each); async so that progress output and signals can run between batches. */
+  fit(x: Data | readonly Data[], y: Data | readonly Data[], o: FitOptions = {}): Promise<History> {
     return fit(this, x, y, o);
   }
 
   /** One optimizer step on one batch (Keras `trainOnBatch`); returns the batch's loss and metrics. */
-  trainOnBatch(x: Tensor | Tensor[], y: Tensor, o: { seed?: number } = {}): Logs {
+  trainOnBatch(x: Tensor | Tensor[], y: Tensor | Tensor[], o: { seed?: number } = {}): Logs {
     return trainOnBatch(this, x, y, o);
   }
 
   /** Mean loss and metrics over (x, y) (Keras `evaluate`). */
-  evaluate(x: Data | readonly Data[], y: Data, o: EvaluateOptions = {}): Logs {
+  evaluate(x: Data | readonly Data[], y: Data | readonly Data[], o: EvaluateOptions = {}): Logs {
     return evaluate(this, x, y, o);
   }
 

@@ -1,7 +1,7 @@
 // The training loop behind Model.fit / evaluate / predict: seeded batching, one taped step per batch, callbacks, NaN stop.
 import { tidy } from '../core/engine.js';
 import { DTypeError, fmt, IndexError, ShapeError } from '../core/errors.js';
-import { gather, tensor } from '../core/ops/index.js';
+import { add, gather, mul, tensor } from '../core/ops/index.js';
 import { valueAndGrads } from '../core/tape.js';
 import type { Tensor } from '../core/tensor.js';
 import { epochOrder, mixSeed } from '../core/random.js';
@@ -35,7 +35,7 @@ export interface FitOptions {
   /** Fraction of the samples, taken from the end before shuffling, held out for validation. */
   validationSplit?: number;
   /** Held-out (x, y) or (x, y, sampleWeight) evaluated after each epoch (`val_…` logs). */
-  validationData?: [Data | readonly Data[], Data] | [Data | readonly Data[], Data, Data];
+  validationData?: [Data | readonly Data[], Data | readonly Data[]] | [Data | readonly Data[], Data | readonly Data[], Data];
   /**
    * Keras `sample_weight`: float32 [N] (one weight per sample) or [N, T, …] (per position: a prefix of the
    * label positions, e.g. [N, T] for labels [N, T]); the loss is Σ weight·loss / positions, the metrics
@@ -157,29 +157,38 @@ function inputRows(m: Model, x: Data | readonly Data[], what: string): Rows[] {
   return rows;
 }
 
-/** Inputs (one Rows per model input), targets and optional sample weights, as rows. */
+/** Inputs (one Rows per model input), targets (one per output) and optional sample weights, as rows. */
 interface Labelled {
   xs: Rows[];
-  y: Rows;
+  ys: Rows[];
   w?: Rows;
 }
 
-/** Rows of (x, y[, w]) checked against the model and its loss; `x` is one Data per model input (or one Data). */
-function labelled(m: Model, what: string, x: Data | readonly Data[], y: Data, w?: Data): Labelled {
-  const d: Labelled = { xs: inputRows(m, x, `${what} x`), y: new Rows(y, `${what} y`), w: w && new Rows(w, `${what} sampleWeight`) };
-  checkPair(m, d);
+/**
+ * Rows of (x, y[, w]) checked against the model and its losses; `x` is one Data per model input and `y` one per
+ * output (or one Data each for a single input or output).
+ */
+function labelled(m: Model, what: string, x: Data | readonly Data[], y: Data | readonly Data[], w?: Data): Labelled {
+  const ylist = Array.isArray(y) ? (y as readonly Data[]) : [y as Data];
+  const outs = m.outputs.length;
+  if (ylist.length !== outs) throw new ShapeError(`model '${m.name}'`, `has ${outs} output${outs > 1 ? 's' : ''} but ${what} y gives ${ylist.length} targets`);
+  const d: Labelled = {
+    xs: inputRows(m, x, `${what} x`), ys: ylist.map((t, i) => new Rows(t, outs > 1 ? `${what} y[${i}]` : `${what} y`)), w: w && new Rows(w, `${what} sampleWeight`),
+  };
+  d.ys.forEach((y, k) => checkTargets(m, k, d.xs[0].n, y, d.w));
   return d;
 }
 
-function checkPair(m: Model, { xs, y, w }: Labelled): void {
-  if (m.outputs.length !== 1) throw new Error(`model '${m.name}' has ${m.outputs.length} outputs: fit and evaluate train and score models with one output`);
-  if (xs[0].n !== y.n) throw new ShapeError(`model '${m.name}'`, `${xs[0].n} input samples but ${y.n} targets`);
-  const loss = m.loss!;
-  const out = m.outputShape;
+/** Checks the targets of output `k` (and the sample weights) against the output's shape and loss. */
+function checkTargets(m: Model, k: number, n: number, y: Rows, w: Rows | undefined): void {
+  if (n !== y.n) throw new ShapeError(`model '${m.name}'`, `${n} input samples but ${y.n} targets`);
+  const loss = m.losses[k] ?? m.loss!;
+  const out = m.outputs[k].shape;
+  const which = m.outputs.length > 1 ? `output ${k} of model '${m.name}' ('${m.graph.find((g) => g.outputs.includes(m.outputs[k]))?.layer.name}')` : `model '${m.name}'`;
   const sparse = loss.labelDType === 'int32';
   const labelShape = sparse ? out.slice(0, -1) : out;
   if (y.sampleShape.length !== labelShape.length || y.sampleShape.some((d, i) => d !== labelShape[i])) {
-    throw new ShapeError(loss.name, `model '${m.name}' outputs [N, ${out.join(', ')}], so its ${sparse ? 'class-index labels' : 'targets'} must be [N${labelShape.map((d) => `, ${d}`).join('')}], got [${y.n}${y.sampleShape.map((d) => `, ${d}`).join('')}]`);
+    throw new ShapeError(loss.name, `${which} outputs [N, ${out.join(', ')}], so its ${sparse ? 'class-index labels' : 'targets'} must be [N${labelShape.map((d) => `, ${d}`).join('')}], got [${y.n}${y.sampleShape.map((d) => `, ${d}`).join('')}]`);
   }
   if (sparse) {
     if (y.dtype !== 'int32') throw new DTypeError(loss.name, `labels must be int32 class indices, got ${y.dtype}`);
@@ -187,7 +196,7 @@ function checkPair(m: Model, { xs, y, w }: Labelled): void {
     const v = y.values();
     for (let i = 0; i < v.length; i++) {
       if (!(v[i] >= 0 && v[i] < classes) && v[i] !== loss.ignoreClass) {
-        throw new IndexError(loss.name, `label ${v[i]} of sample ${Math.floor(i / Math.max(1, y.rowSize))} is outside the model's ${classes} classes [0, ${classes})`);
+        throw new IndexError(loss.name, `label ${v[i]} of sample ${Math.floor(i / Math.max(1, y.rowSize))} is outside the ${m.outputs.length > 1 ? `output's` : `model's`} ${classes} classes [0, ${classes})`);
       }
     }
   } else if (y.dtype !== 'float32') throw new DTypeError(loss.name, `targets must be float32, got ${y.dtype}`);
@@ -205,14 +214,20 @@ function requireCompiled(m: Model, what: string): void {
 }
 
 /** Loss and metrics of one batch; with `train`, also one optimizer step (skipped when the loss is not finite). */
-function runBatch(m: Model, xb: Tensor | Tensor[], yb: Tensor, wb: Tensor | undefined, train: boolean, seed: number): { loss: number; metrics: { sum: number; count: number }[] } {
-  const loss = m.loss!;
-  const logits = loss.fusesSoftmax && !loss.fromLogits && m.endsInSoftmax();
+function runBatch(m: Model, xb: Tensor | Tensor[], ybs: Tensor[], wb: Tensor | undefined, train: boolean, seed: number): { loss: number; metrics: { sum: number; count: number }[] } {
+  const losses = m.losses.length ? m.losses : [m.loss!];
+  // One output: a final softmax may hand its logits to the cross-entropy (exact and stable). Several: each output's
+  // loss on its predictions, weighted and summed (Keras).
+  const logits = ybs.length === 1 && losses[0].fusesSoftmax && !losses[0].fromLogits && m.endsInSoftmax();
   return tidy(() => {
-    let out!: Tensor;
+    let outs!: Tensor[];
     const f = (): Tensor => {
-      out = m.call(xb, { training: train, seed, logits });
-      return loss.compute(out, yb, logits || loss.fromLogits, wb && { sampleWeight: wb });
+      if (ybs.length === 1) {
+        outs = [m.call(xb, { training: train, seed, logits })];
+        return losses[0].compute(outs[0], ybs[0], logits || losses[0].fromLogits, wb && { sampleWeight: wb });
+      }
+      outs = m.callAll(xb, { training: train, seed });
+      return losses.map((l, k) => mul(l.compute(outs[k], ybs[k], l.fromLogits, wb && { sampleWeight: wb }), m.lossWeights[k] ?? 1)).reduce((a, b) => add(a, b));
     };
     let value: number;
     if (train) {
@@ -221,16 +236,23 @@ function runBatch(m: Model, xb: Tensor | Tensor[], yb: Tensor, wb: Tensor | unde
       value = r.value.item();
       if (Number.isFinite(value)) m.optimizer!.step(params, r.grads);
     } else value = f().item();
-    const inputs = { logits: logits || loss.fromLogits, sampleWeight: wb, ignoreClass: loss.ignoreClass };
-    return { loss: value, metrics: m.metrics.map((mt) => mt.update(out, yb, inputs)) };
+    return {
+      loss: value,
+      metrics: m.metrics.map((mt) => {
+        const k = mt.output ?? 0;
+        return mt.update(outs[k], ybs[k], { logits: (k === 0 && logits) || losses[k].fromLogits, sampleWeight: wb, ignoreClass: losses[k].ignoreClass });
+      }),
+    };
   }) as { loss: number; metrics: { sum: number; count: number }[] };
 }
 
 /** Keras `train_on_batch`: one optimizer step on a batch; returns its loss and metrics (the step is skipped if the loss is not finite). */
-export function trainOnBatch(m: Model, x: Tensor | Tensor[], y: Tensor, o: { seed?: number } = {}): Logs {
+export function trainOnBatch(m: Model, x: Tensor | Tensor[], y: Tensor | Tensor[], o: { seed?: number } = {}): Logs {
   requireCompiled(m, 'trainOnBatch');
   m.build();
-  const r = runBatch(m, x, y, undefined, true, o.seed ?? mixSeed(0, `step:${m.optimizer!.iterations}`));
+  const ys = y instanceof Array ? y : [y];
+  if (ys.length !== m.outputs.length) throw new ShapeError(`model '${m.name}'`, `has ${m.outputs.length} outputs but trainOnBatch got ${ys.length} targets`);
+  const r = runBatch(m, x, ys, undefined, true, o.seed ?? mixSeed(0, `step:${m.optimizer!.iterations}`));
   const logs: Logs = { loss: r.loss };
   m.metrics.forEach((mt, i) => { logs[mt.name] = mt.result(r.metrics[i].sum, r.metrics[i].count); });
   return logs;
@@ -251,16 +273,17 @@ function forEachBatch(rows: (Rows | undefined)[], batchSize: number, visit: (bat
 }
 
 /** Mean loss (batch losses weighted by batch size, as Keras) and metrics (from their exact sums) over all samples. */
-function evaluateRows(m: Model, { xs, y, w }: Labelled, batchSize: number): Logs {
+function evaluateRows(m: Model, { xs, ys, w }: Labelled, batchSize: number): Logs {
   let lossSum = 0;
   const sums = m.metrics.map(() => 0);
   const counts = m.metrics.map(() => 0);
-  forEachBatch([y, w, ...xs], batchSize, ([yb, wb, ...xb]) => {
-    const r = runBatch(m, unwrap(xb as Tensor[]), yb!, wb, false, 0);
-    lossSum += r.loss * yb!.shape[0];
+  const k = ys.length;
+  forEachBatch([...ys, w, ...xs], batchSize, (b) => {
+    const r = runBatch(m, unwrap(b.slice(k + 1) as Tensor[]), b.slice(0, k) as Tensor[], b[k], false, 0);
+    lossSum += r.loss * b[0]!.shape[0];
     r.metrics.forEach((s, i) => { sums[i] += s.sum; counts[i] += s.count; });
   });
-  const logs: Logs = { loss: lossSum / Math.max(1, y.n) };
+  const logs: Logs = { loss: lossSum / Math.max(1, ys[0].n) };
   m.metrics.forEach((mt, i) => { logs[mt.name] = mt.result(sums[i], counts[i]); });
   return logs;
 }
@@ -273,14 +296,14 @@ function positiveInt(what: string, v: number): number {
 const yieldNow = (): Promise<void> => new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
 
 /** Keras `fit`: trains `m` on (x, y); see {@link FitOptions}. Async so that signals, timers and progress output can run. */
-export async function fit(m: Model, xData: Data | readonly Data[], yData: Data, o: FitOptions = {}): Promise<History> {
+export async function fit(m: Model, xData: Data | readonly Data[], yData: Data | readonly Data[], o: FitOptions = {}): Promise<History> {
   requireCompiled(m, 'fit');
   m.build();
   const epochs = positiveInt('epochs', o.epochs ?? 1);
   const batchSize = positiveInt('batchSize', o.batchSize ?? 32);
   const seed = o.seed ?? 0;
   const initialEpoch = o.initialEpoch ?? 0;
-  let { xs, y, w } = labelled(m, 'fit:', xData, yData, o.sampleWeight);
+  let { xs, ys, w } = labelled(m, 'fit:', xData, yData, o.sampleWeight);
   let val: Labelled | undefined;
   if (o.validationData) {
     const [vx, vy, vw] = o.validationData;
@@ -288,12 +311,13 @@ export async function fit(m: Model, xData: Data | readonly Data[], yData: Data, 
   } else if (o.validationSplit) {
     const f = o.validationSplit;
     if (!(f > 0 && f < 1)) throw new RangeError(`fit: validationSplit must be in (0, 1), got ${f}`);
-    const cut = Math.floor(y.n * (1 - f));
-    if (cut < 1 || cut >= y.n) throw new RangeError(`fit: validationSplit ${f} of ${y.n} samples leaves an empty part`);
-    val = labelled(m, 'fit: validation', xs.map((x) => x.range(cut, x.n)), y.range(cut, y.n), w?.range(cut, w.n));
-    ({ xs, y, w } = labelled(m, 'fit:', xs.map((x) => x.range(0, cut)), y.range(0, cut), w?.range(0, cut)));
+    const all = ys[0].n;
+    const cut = Math.floor(all * (1 - f));
+    if (cut < 1 || cut >= all) throw new RangeError(`fit: validationSplit ${f} of ${all} samples leaves an empty part`);
+    val = labelled(m, 'fit: validation', xs.map((x) => x.range(cut, x.n)), ys.map((y) => y.range(cut, y.n)), w?.range(cut, w.n));
+    ({ xs, ys, w } = labelled(m, 'fit:', xs.map((x) => x.range(0, cut)), ys.map((y) => y.range(0, cut)), w?.range(0, cut)));
   }
-  const x = { n: y.n };
+  const x = { n: ys[0].n };
   const steps = Math.ceil(x.n / batchSize);
   const history: History = { epoch: [], history: {} };
   const cbs = o.callbacks ?? [];
@@ -324,14 +348,14 @@ export async function fit(m: Model, xData: Data | readonly Data[], yData: Data, 
     for (let step = first; step < steps && !m.stopTraining; step++) {
       const idx = order.subarray(step * batchSize, Math.min(x.n, (step + 1) * batchSize));
       const xb = xs.map((x) => x.take(idx));
-      const yb = y.take(idx);
+      const yb = ys.map((y) => y.take(idx));
       const wb = w?.take(idx);
       let r: ReturnType<typeof runBatch>;
       try {
         r = runBatch(m, unwrap(xb), yb, wb, true, mixSeed(seed, `step:${m.optimizer!.iterations}`));
       } finally {
         for (const t of xb) t.dispose();
-        yb.dispose();
+        for (const t of yb) t.dispose();
         wb?.dispose();
       }
       if (!Number.isFinite(r.loss)) throw new NonFiniteLossError(epoch, step, r.loss);
@@ -364,7 +388,7 @@ export async function fit(m: Model, xData: Data | readonly Data[], yData: Data, 
 }
 
 /** Keras `evaluate`: mean loss and metrics over (x, y), optionally sample-weighted. */
-export function evaluate(m: Model, xData: Data | readonly Data[], yData: Data, o: EvaluateOptions = {}): Logs {
+export function evaluate(m: Model, xData: Data | readonly Data[], yData: Data | readonly Data[], o: EvaluateOptions = {}): Logs {
   requireCompiled(m, 'evaluate');
   m.build();
   return evaluateRows(m, labelled(m, 'evaluate:', xData, yData, o.sampleWeight), positiveInt('batchSize', o.batchSize ?? 32));

@@ -4,13 +4,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memory, tidy } from '../../src/core/engine.js';
 import { ShapeError } from '../../src/core/errors.js';
-import { concat, mul, sum, tensor } from '../../src/core/ops/index.js';
+import { mul, sum, tensor } from '../../src/core/ops/index.js';
 import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { loadDataset } from '../../src/data/index.js';
 import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../../src/io/index.js';
 import {
-  Add, Block, type CallContext, Concatenate, Dense, Dropout, Flatten, input, Layer, type LayerOptions, layers, type Model, model, modelFromConfig,
+  Add, Block, type CallContext, Concatenate, Dense, Dropout, Flatten, getLoss, input, Layer, type LayerOptions, layers, type Model, model, modelFromConfig,
   Multiply, registerLayer, sequential, Subtract, Average,
 } from '../../src/nn/index.js';
 import type { Random } from '../../src/core/random.js';
@@ -304,19 +304,54 @@ describe('bad graphs', () => {
     assert.throws(() => model({ inputs: [a, y], outputs: y, name: 'm' }), /inputs must come from input\(\)/);
   });
 
-  test('fit refuses a model with several outputs, and data for the wrong number of inputs', async () => {
+  test('several outputs: predictAll, and the wrong number of targets or losses is refused', async () => {
     const a = input({ shape: [4] });
     const m = model({ inputs: a, outputs: [new Dense({ units: 2 }).apply(a), new Dense({ units: 3 }).apply(a)] }).build(0);
-    m.compile({ optimizer: 'sgd', loss: 'mse' });
     const x = { data: new Float32Array(8), shape: [2, 4] };
-    await assert.rejects(m.fit(x, { data: new Float32Array(4), shape: [2, 2] }), /has 2 outputs/);
     const ys = m.predictAll(x);
     assert.deepEqual(ys.map((t) => t.shape), [[2, 2], [2, 3]]);
     for (const t of ys) t.dispose();
     assert.throws(() => m.predict(x), /use predictAll/);
+    assert.throws(() => m.compile({ optimizer: 'sgd', loss: ['mse', 'mse', 'mse'] }), /has 2 outputs but compile got 3 losses/);
+    assert.throws(() => m.compile({ optimizer: 'sgd', loss: 'mse', lossWeights: [1] }), /lossWeights must be 2 finite numbers/);
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    await assert.rejects(m.fit(x, { data: new Float32Array(4), shape: [2, 2] }), /has 2 outputs but fit: y gives 1 targets/);
+    await assert.rejects(m.fit(x, [{ data: new Float32Array(4), shape: [2, 2] }, { data: new Float32Array(4), shape: [2, 2] }]),
+      /output 1 of model 'model' \('dense_1'\) outputs \[N, 3\], so its targets must be \[N, 3\], got \[2, 2\]/);
     m.dispose();
-    const concatAll = tidy(() => concat([f32([1, 2], 1), f32([1, 2], 2)], 1).shape);
-    assert.deepEqual(concatAll, [1, 4]);
+  });
+});
+
+describe('a model with two outputs trains on MNIST digits', () => {
+  test('the digit (cross-entropy) and its mean brightness (MSE), weighted; logs per output; saved and reloaded', async () => {
+    const n = 1000;
+    const { x, y } = digits(n, 'train');
+    const bright = Float32Array.from({ length: n }, (_, i) => x.subarray(i * px, (i + 1) * px).reduce((s, v) => s + v, 0) / px);
+    const inp = input({ shape: [28, 28, 1] });
+    const h = layers.dense({ units: 32, activation: 'relu' }).apply(layers.flatten().apply(inp));
+    const digit = layers.dense({ units: 10, activation: 'softmax', name: 'digit' }).apply(h);
+    const brightness = layers.dense({ units: 1, name: 'brightness' }).apply(h);
+    const m = model({ inputs: inp, outputs: [digit, brightness], name: 'two-heads' }).build(0);
+    m.compile({ optimizer: 'adam', loss: ['sparse_categorical_crossentropy', 'mse'], lossWeights: [1, 0.5], metrics: ['accuracy'] });
+    const xs = { data: x, shape: [n, 28, 28, 1] };
+    const targets = [{ data: y, shape: [n] }, { data: bright, shape: [n, 1] }];
+    const h1 = await m.fit(xs, targets, { epochs: 3, seed: 0, validationSplit: 0.2 });
+    assert.deepEqual(Object.keys(h1.history).sort(), ['brightness_accuracy', 'digit_accuracy', 'loss', 'val_brightness_accuracy', 'val_digit_accuracy', 'val_loss']);
+    assert.ok(h1.history.val_digit_accuracy[2] > 0.7, `validation digit accuracy ${h1.history.val_digit_accuracy}`);
+    assert.ok(h1.history.loss[2] < h1.history.loss[0]);
+    // The total is the weighted sum of the outputs' losses.
+    const r = m.evaluate(xs, targets, { batchSize: n });
+    const [pd, pb] = m.predictAll(xs);
+    const ce = getLoss('sparse_categorical_crossentropy'), mse = getLoss('mse');
+    const parts = tidy(() => [ce.compute(pd, tensor(y, [n], 'int32')).item(), mse.compute(pb, tensor(bright, [n, 1])).item()]);
+    assert.ok(Math.abs(r.loss - (parts[0] + 0.5 * parts[1])) < 1e-5 * r.loss, `${r.loss} vs ${parts}`);
+    pd.dispose();
+    pb.dispose();
+    const back = roundTrip(m);
+    assert.deepEqual(back.compileConfig(), m.compileConfig());
+    assert.deepEqual(back.evaluate(xs, targets, { batchSize: n }), r);
+    m.dispose();
+    back.dispose();
   });
 });
 
