@@ -198,10 +198,11 @@ export abstract class Layer {
     this.resolver = resolve;
     try {
       this.createWeights(shapes[0], new Random(this.seed ?? seed), shapes);
-      const own = Object.keys(this.mapSpecs).filter((k) => !k.includes('/'));
-      const unknown = own.filter((k) => !this.maps.has(k));
+      // Specs of sublayers' weights ('query/kernel') went to the sublayers in addLayer: what is left names nothing.
+      const unknown = Object.keys(this.mapSpecs).filter((k) => !this.maps.has(k));
       if (unknown.length) {
-        throw new RangeError(`layer '${this.name}': maps name ${unknown.map((k) => `'${k}'`).join(', ')}, but its weights are ${[...this.maps.keys()].join(', ') || 'none'}`);
+        const subs = this.children.size ? `; sublayers: ${[...this.children.keys()].join(', ')}` : '';
+        throw new RangeError(`layer '${this.name}': maps name ${unknown.map((k) => `'${k}'`).join(', ')}, but its weights are ${[...this.maps.keys()].join(', ') || 'none'}${subs}`);
       }
     } catch (e) {
       this.disposeWeights();

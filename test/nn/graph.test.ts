@@ -221,6 +221,8 @@ describe('layers made of layers', () => {
     assert.equal(m.countParams(), kernel.map.stats().free + 12);
     const back = roundTrip(m);
     assert.equal(back.weights().find((w) => w.path === 'b/proj/kernel')!.map.kind, 'hashed');
+    const typo = new Block({ inputs: bi, outputs: new Dense({ units: 12, name: 'p2' }).apply(bi), name: 'typo', maps: { 'porj/kernel': 'hashed:1/4' } });
+    assert.throws(() => model({ inputs: xi, outputs: typo.apply(xi) }).build(0), /layer 'typo': maps name 'porj\/kernel', but its weights are none; sublayers: p2/);
     sameOutputs(m, back, f32([2, 12], 1), 'hashed sublayer');
     m.dispose();
     back.dispose();
