@@ -467,7 +467,10 @@ export function modelFromConfig(c: ModelConfig): Model {
   if (!Array.isArray(c.layers) || !Array.isArray(c.graph)) throw new Error(`model config '${String(c.name)}' needs 'layers' and 'graph' arrays`);
   const byName = new Map<string, Layer>();
   for (const spec of c.layers) {
-    const name = String(spec?.config?.name);
+    if (!spec || typeof spec !== 'object' || typeof spec.className !== 'string' || !spec.config || typeof spec.config !== 'object') {
+      throw new Error(`model config: each layer must be { className, config }, got ${JSON.stringify(spec)?.slice(0, 120)}`);
+    }
+    const name = String(spec.config.name);
     if (byName.has(name)) throw new Error(`model config: two layers are named '${name}'`);
     byName.set(name, layerFromSpec(spec));
   }
@@ -487,6 +490,10 @@ export function modelFromConfig(c: ModelConfig): Model {
     for (const l of chain) s = l.apply(s);
     return new Model({ inputs: inp, outputs: s, name: c.name });
   }
+  if (c.inputs !== undefined && (!Array.isArray(c.inputs) || c.inputs.length === 0 || c.inputs.some((i) => !i || typeof i.name !== 'string' || !Array.isArray(i.shape)))) {
+    throw new Error(`model config: 'inputs' must be a non-empty list of { name, shape[, dtype] }, got ${JSON.stringify(c.inputs)?.slice(0, 120)}`);
+  }
+  if (!Array.isArray(c.outputs) || c.outputs.length === 0) throw new Error(`model config: 'outputs' must be a non-empty list of [layer, node, output], got ${JSON.stringify(c.outputs)?.slice(0, 120)}`);
   const inputs = (c.inputs ?? [{ name: 'input', shape: c.inputShape }]).map((i) => makeInput({ shape: i.shape, name: i.name, dtype: i.dtype }));
   const tensors = new Map<string, SymbolicTensor>(inputs.map((t) => [`${t.name}/0/0`, t]));
   const uses = new Map<Layer, number>();
@@ -504,6 +511,6 @@ export function modelFromConfig(c: ModelConfig): Model {
     uses.set(l, app + 1);
     outs.forEach((t, i) => tensors.set(`${l.name}/${app}/${i}`, t));
   });
-  const outputs = (c.outputs ?? []).map((r) => lookup(r, 'the model\'s outputs'));
+  const outputs = c.outputs.map((r) => lookup(r, 'the model\'s outputs'));
   return new Model({ inputs, outputs, name: c.name });
 }

@@ -10,7 +10,7 @@ import type { Tensor } from '../../src/core/tensor.js';
 import { loadDataset } from '../../src/data/index.js';
 import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../../src/io/index.js';
 import {
-  Add, Block, type CallContext, Concatenate, Dense, Dropout, Flatten, getLoss, input, Layer, type LayerOptions, layers, type Model, model, modelFromConfig,
+  Add, Block, type CallContext, type LayerSpec, Concatenate, Dense, Dropout, Flatten, getLoss, input, Layer, type LayerOptions, layers, type Model, model, modelFromConfig,
   Multiply, registerLayer, sequential, Subtract, Average,
 } from '../../src/nn/index.js';
 import type { Random } from '../../src/core/random.js';
@@ -269,6 +269,11 @@ describe('saved graphs', () => {
     assert.throws(() => modelFromConfig(cyclic), /node 1 \(layer 'dense', use 0\) takes \["add",0,0\], which is no input and no output of an earlier node/);
     assert.throws(() => modelFromConfig({ ...c, graph: [{ layer: 'nope', inbound: [['pixels', 0, 0]] }] }), /node 0 names layer 'nope'/);
     assert.throws(() => modelFromConfig({ ...c, outputs: [['dense_9', 0, 0]] }), /the model's outputs takes \["dense_9",0,0\]/);
+    assert.throws(() => modelFromConfig({ ...c, inputs: 5 as unknown as [] }), /'inputs' must be a non-empty list of \{ name, shape\[, dtype\] \}, got 5/);
+    assert.throws(() => modelFromConfig({ ...c, outputs: undefined }), /'outputs' must be a non-empty list/);
+    assert.throws(() => modelFromConfig({ ...c, graph: [null as unknown as string] }), /node 0 must be \{ layer, inbound/);
+    assert.throws(() => modelFromConfig({ ...c, layers: [null as unknown as LayerSpec] }), /each layer must be \{ className, config \}, got null/);
+    assert.throws(() => modelFromConfig({ ...c, layers: [c.layers[1], c.layers[1]] }), /two layers are named 'dense'/);
   });
 });
 
