@@ -164,12 +164,16 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
       throw new UsageError('--early-stopping watches val_loss: give --validation-split too (e.g. --validation-split 0.1)', 'train');
     }
     if (f.restoreBest && f.earlyStopping === undefined) throw new UsageError('--restore-best needs --early-stopping PATIENCE', 'train');
+    const make = (o?: { inputShape: number[]; classes?: number }): ReturnType<typeof createModel> => {
+      try {
+        return createModel(f.model, o);
+      } catch (e) {
+        throw new UsageError(`--model: ${(e as Error).message}`, 'train');
+      }
+    };
+    make(); // an unknown --model is a usage error before any data is read (the layers are not built: nothing to free)
     fresh = readDataset(f.dataset, f.data, f.limit, f.testLimit);
-    try {
-      model = createModel(f.model, { inputShape: fresh.shape, classes: fresh.classes });
-    } catch (e) {
-      throw new UsageError(`--model: ${(e as Error).message}`, 'train');
-    }
+    model = make({ inputShape: fresh.shape, classes: fresh.classes });
     if (f.sharing) applySharing(model, f.sharing);
     model.build(f.seed);
     const opt = createOptimizer({ name: f.optimizer, ...(f.lr !== undefined ? { learningRate: f.lr } : {}), ...(f.momentum !== undefined ? { momentum: f.momentum } : {}) });
