@@ -1,37 +1,47 @@
-// Training benchmark (`npm run bench:train`): the Keras MNIST CNN trained with Adam, ours beside PyTorch and TF.js, each engine in its own process.
-// Flags: --threads N (default: cores), --quick (few steps, BENCHMARKS.md untouched), --engines a,b (subset).
-import { spawn, spawnSync } from 'node:child_process';
+// Training benchmark (`npm run bench:train`): the Keras MNIST CNN trained with Adam, ours beside PyTorch at its best thread setting and TF.js, batch sizes 32/128/512, each engine run in its own process.
+// Flags: --threads N (default: cores), --quick (few steps, BENCHMARKS.md untouched), --engines a,b (subset), --batches 32,128 (subset), --no-grid (PyTorch at one setting).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  bestIndex, describePeer, findTorchPeer, gridTable, runPeerWorker, settingLabel, settingMismatch, settingsGrid,
+  type EffectiveSetting, type PeerSetting, type TorchPeer,
+} from './torch-peer.js';
 import type { TrainRunner } from './train-ours.js';
-import { machine, reason, repoRoot, writeSection } from './util.js';
+import { lastJsonLine, machine, reason, repoRoot, runChild, writeSection } from './util.js';
 
 const ENGINES = ['weightshare', 'pytorch', 'tfjs-cpu', 'tfjs-wasm'] as const;
 type EngineName = (typeof ENGINES)[number];
 
-const BATCH = 32;
+const BATCHES = [32, 128, 512];
+/** The batch at which inference, batch-1 latency and the TF.js engines are measured too. */
+const MAIN_BATCH = 32;
 const INFER_BATCH = 256;
 const SEED = 1;
 const PIXELS = 28 * 28;
 
-/** How long one engine runs: warm-up steps, then timed steps until both minimums are met (or the maximum). */
-interface Plan {
-  warmupSteps: number;
-  minSteps: number;
+/** One timed phase: `warmup` untimed calls, then timed calls until both minimums are met (or `max`); max 0 skips it. */
+interface Phase {
+  warmup: number;
+  min: number;
   minSeconds: number;
-  maxSteps: number;
-  minInferBatches: number;
-  minInferSeconds: number;
-  maxInferBatches: number;
+  max: number;
+}
+
+/** What one worker run measures: training steps, inference batches (INFER_BATCH), batch-1 predictions. */
+interface Plan {
+  train: Phase;
+  infer: Phase;
+  latency: Phase;
 }
 
 /**
  * What every worker (node or python) reads: the folder of raw little-endian files train_x.f32
- * [trainBatches·BATCH,28,28,1], train_y.i32, test_x.f32 [testBatches·INFER_BATCH,28,28,1], test_y.i32.
- * Training step k uses train batch k mod trainBatches; inference batch j uses test batch j mod testBatches.
+ * [trainSamples,28,28,1], train_y.i32, test_x.f32 [testBatches·INFER_BATCH,28,28,1], test_y.i32.
+ * Training step k uses samples [i·batch, (i+1)·batch) with i = k mod trainBatches; inference batch j
+ * uses test batch j mod testBatches; latency call k predicts test image k mod (testBatches·inferBatch).
  */
 interface WorkerConfig {
   dir: string;
@@ -41,7 +51,7 @@ interface WorkerConfig {
   trainBatches: number;
   inferBatch: number;
   testBatches: number;
-  plans: Record<EngineName, Plan>;
+  plan: Plan;
 }
 
 /** The JSON line a worker prints. */
@@ -51,22 +61,50 @@ interface WorkerResult {
   note?: string;
   version?: string;
   skipped?: string;
+  settings?: EffectiveSetting;
   train?: { sps: number; steps: number; seconds: number; lossFirst: number; lossLast: number };
   trainError?: string;
   infer?: { sps: number; batches: number; seconds: number; accuracy: number; evaluated: number };
   inferError?: string;
+  latency?: { ms: number; calls: number; seconds: number };
+  latencyError?: string;
   rssMB?: number;
 }
 
-function plans(quick: boolean): Record<EngineName, Plan> {
-  const full: Plan = { warmupSteps: 5, minSteps: 250, minSeconds: 10, maxSteps: 2500, minInferBatches: 20, minInferSeconds: 5, maxInferBatches: 400 };
-  const fast: Plan = { warmupSteps: 2, minSteps: 10, minSeconds: 0, maxSteps: 10, minInferBatches: 2, minInferSeconds: 0, maxInferBatches: 2 };
-  // tfjs-cpu trains at a few samples/s: a handful of steps is all the time allows.
-  const slow: Plan = quick
-    ? { warmupSteps: 0, minSteps: 1, minSeconds: 0, maxSteps: 1, minInferBatches: 1, minInferSeconds: 0, maxInferBatches: 1 }
-    : { warmupSteps: 1, minSteps: 3, minSeconds: 0, maxSteps: 3, minInferBatches: 2, minInferSeconds: 0, maxInferBatches: 2 };
-  const p = quick ? fast : full;
-  return { weightshare: p, pytorch: p, 'tfjs-cpu': slow, 'tfjs-wasm': p };
+const SKIP: Phase = { warmup: 0, min: 0, minSeconds: 0, max: 0 };
+const TRAIN_SAMPLES = 8000; // one pass over mnist-sample's training digits: the minimum of a full run (250 steps at batch 32)
+
+/** The normal measuring window; inference and latency only when `full` (the main batch). */
+function normalPlan(batch: number, quick: boolean, full: boolean): Plan {
+  if (quick) {
+    return {
+      train: { warmup: 2, min: 5, minSeconds: 0, max: 5 },
+      infer: full ? { warmup: 1, min: 2, minSeconds: 0, max: 2 } : SKIP,
+      latency: full ? { warmup: 2, min: 5, minSeconds: 0, max: 5 } : SKIP,
+    };
+  }
+  return {
+    train: { warmup: 5, min: Math.ceil(TRAIN_SAMPLES / batch), minSeconds: 6, max: Math.ceil((10 * TRAIN_SAMPLES) / batch) },
+    infer: full ? { warmup: 1, min: 20, minSeconds: 3, max: 400 } : SKIP,
+    latency: full ? { warmup: 20, min: 100, minSeconds: 2, max: 5000 } : SKIP,
+  };
+}
+
+/** The short window of one PyTorch grid point (≈ 3 s of training, ≈ 1.5 s each of inference and latency). */
+function gridPlan(batch: number, quick: boolean, full: boolean): Plan {
+  if (quick) return normalPlan(batch, true, full);
+  return {
+    train: { warmup: Math.max(3, Math.ceil(256 / batch)), min: 3, minSeconds: 3, max: Math.ceil((3 * TRAIN_SAMPLES) / batch) },
+    infer: full ? { warmup: 1, min: 5, minSeconds: 1.5, max: 400 } : SKIP,
+    latency: full ? { warmup: 20, min: 50, minSeconds: 1.5, max: 5000 } : SKIP,
+  };
+}
+
+/** tfjs-cpu trains at about one sample/s: two steps (no warm-up: its first step's setup is noise beside 25 s) are all the time allows. */
+function slowPlan(quick: boolean): Plan {
+  return quick
+    ? { train: { warmup: 0, min: 1, minSeconds: 0, max: 1 }, infer: { warmup: 0, min: 1, minSeconds: 0, max: 1 }, latency: { warmup: 0, min: 1, minSeconds: 0, max: 1 } }
+    : { train: { warmup: 0, min: 2, minSeconds: 0, max: 2 }, infer: { warmup: 0, min: 2, minSeconds: 0, max: 2 }, latency: { warmup: 1, min: 5, minSeconds: 0, max: 5 } };
 }
 
 // ---------------------------------------------------------------------------------------------- worker
@@ -88,66 +126,77 @@ async function makeRunner(engine: EngineName, threads: number): Promise<TrainRun
   throw new Error(`no node runner for engine '${engine}'`);
 }
 
+/** call(k) for the phase's warm-up calls, then timed calls until its minimums are met (or its max); the twin of train_torch.py's run_phase. */
+function runPhase(phase: Phase, call: (k: number) => void): { calls: number; seconds: number; times: number[] } {
+  for (let k = 0; k < phase.warmup; k++) call(k);
+  const times: number[] = [];
+  const t0 = performance.now();
+  const elapsed = () => (performance.now() - t0) / 1000;
+  while ((times.length < phase.min || elapsed() < phase.minSeconds) && times.length < phase.max) {
+    const t = performance.now();
+    call(phase.warmup + times.length);
+    times.push((performance.now() - t) / 1000);
+  }
+  return { calls: times.length, seconds: elapsed(), times };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 /** Runs one engine in this process and prints its WorkerResult as one JSON line. */
 async function worker(engine: EngineName, cfgPath: string): Promise<void> {
   const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as WorkerConfig;
-  const plan = cfg.plans[engine];
+  const { plan, batch: b, inferBatch: ib } = cfg;
   const out: WorkerResult = { engine, threads: cfg.threads };
   const xTrain = readF32(join(cfg.dir, 'train_x.f32'));
   const yTrain = readI32(join(cfg.dir, 'train_y.i32'));
   const xTest = readF32(join(cfg.dir, 'test_x.f32'));
   const yTest = readI32(join(cfg.dir, 'test_y.i32'));
   const runner = await makeRunner(engine, cfg.threads);
-  const b = cfg.batch;
-  const step = (k: number): number => {
-    const i = k % cfg.trainBatches;
-    return runner.trainStep(xTrain.subarray(i * b * PIXELS, (i + 1) * b * PIXELS), yTrain.subarray(i * b, (i + 1) * b));
-  };
-  try {
-    let first = NaN, last = NaN;
-    for (let k = 0; k < plan.warmupSteps; k++) {
-      const loss = step(k);
-      if (k === 0) first = loss;
+  if (plan.train.max > 0) {
+    try {
+      const losses: number[] = [];
+      const r = runPhase(plan.train, (k) => {
+        const i = k % cfg.trainBatches;
+        losses.push(runner.trainStep(xTrain.subarray(i * b * PIXELS, (i + 1) * b * PIXELS), yTrain.subarray(i * b, (i + 1) * b)));
+      });
+      out.train = { sps: (r.calls * b) / r.seconds, steps: r.calls, seconds: r.seconds, lossFirst: losses[0], lossLast: losses[losses.length - 1] };
+      console.error(`  ${engine} batch ${b}: ${r.calls} training steps in ${r.seconds.toFixed(1)} s, loss ${losses[0].toFixed(3)} → ${losses[losses.length - 1].toFixed(3)}`);
+    } catch (e) {
+      out.trainError = reason(e);
+      console.error(`  ${engine}: cannot train: ${out.trainError}`);
     }
-    let steps = 0;
-    const t0 = performance.now();
-    const elapsed = () => (performance.now() - t0) / 1000;
-    while ((steps < plan.minSteps || elapsed() < plan.minSeconds) && steps < plan.maxSteps) {
-      last = step(plan.warmupSteps + steps++);
-      if (Number.isNaN(first)) first = last;
-    }
-    const seconds = elapsed();
-    out.train = { sps: (steps * b) / seconds, steps, seconds, lossFirst: first, lossLast: last };
-    console.error(`  ${engine}: ${steps} training steps in ${seconds.toFixed(1)} s, loss ${first.toFixed(3)} → ${last.toFixed(3)}`);
-  } catch (e) {
-    out.trainError = reason(e);
-    console.error(`  ${engine}: cannot train: ${out.trainError}`);
   }
-  try {
-    const ib = cfg.inferBatch;
-    const batchX = (j: number) => xTest.subarray((j % cfg.testBatches) * ib * PIXELS, ((j % cfg.testBatches) + 1) * ib * PIXELS);
-    runner.predict(batchX(0), ib);
-    let batches = 0, correct = 0, evaluated = 0;
-    const t0 = performance.now();
-    const elapsed = () => (performance.now() - t0) / 1000;
-    while ((batches < plan.minInferBatches || elapsed() < plan.minInferSeconds) && batches < plan.maxInferBatches) {
-      const logits = runner.predict(batchX(batches), ib);
-      if (batches < cfg.testBatches) {
-        for (let r = 0; r < ib; r++) {
-          let best = 0;
-          for (let c = 1; c < 10; c++) if (logits[r * 10 + c] > logits[r * 10 + best]) best = c;
-          if (best === yTest[batches * ib + r]) correct++;
+  if (plan.infer.max > 0) {
+    try {
+      let correct = 0, evaluated = 0;
+      const r = runPhase(plan.infer, (k) => {
+        const j = k % cfg.testBatches;
+        const logits = runner.predict(xTest.subarray(j * ib * PIXELS, (j + 1) * ib * PIXELS), ib);
+        if (k < cfg.testBatches && evaluated < cfg.testBatches * ib) {
+          for (let row = 0; row < ib; row++) {
+            let best = 0;
+            for (let c = 1; c < 10; c++) if (logits[row * 10 + c] > logits[row * 10 + best]) best = c;
+            if (best === yTest[j * ib + row]) correct++;
+          }
+          evaluated += ib;
         }
-        evaluated += ib;
-      }
-      batches++;
+      });
+      out.infer = { sps: (r.calls * ib) / r.seconds, batches: r.calls, seconds: r.seconds, accuracy: correct / Math.max(1, evaluated), evaluated };
+      console.error(`  ${engine}: ${r.calls} inference batches in ${r.seconds.toFixed(1)} s`);
+    } catch (e) {
+      out.inferError = reason(e);
+      console.error(`  ${engine}: cannot infer: ${out.inferError}`);
     }
-    const seconds = elapsed();
-    out.infer = { sps: (batches * ib) / seconds, batches, seconds, accuracy: correct / evaluated, evaluated };
-    console.error(`  ${engine}: ${batches} inference batches in ${seconds.toFixed(1)} s`);
-  } catch (e) {
-    out.inferError = reason(e);
-    console.error(`  ${engine}: cannot infer: ${out.inferError}`);
+  }
+  if (plan.latency.max > 0) {
+    try {
+      const images = cfg.testBatches * ib;
+      const r = runPhase(plan.latency, (k) => void runner.predict(xTest.subarray((k % images) * PIXELS, ((k % images) + 1) * PIXELS), 1));
+      out.latency = { ms: 1000 * median(r.times), calls: r.calls, seconds: r.seconds };
+    } catch (e) {
+      out.latencyError = reason(e);
+      console.error(`  ${engine}: cannot predict one image: ${out.latencyError}`);
+    }
   }
   out.note = runner.describe();
   runner.dispose();
@@ -157,36 +206,15 @@ async function worker(engine: EngineName, cfgPath: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------- parent
 
-/** Runs a command, passing its stderr through; resolves with its stdout, or rejects with the reason it failed. */
-function runChild(cmd: string, args: string[], timeoutS: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], timeout: timeoutS * 1000 });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve(stdout);
-      else reject(new Error(signal ? `killed by ${signal}${signal === 'SIGTERM' ? ` (timeout ${timeoutS} s?)` : ''}` : `exit code ${code}`));
-    });
-  });
-}
-
-/** The last line of stdout that parses as a WorkerResult. */
-function lastJson(stdout: string): WorkerResult {
-  const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
-  if (!line) throw new Error(`no JSON result line in the worker's output: ${stdout.slice(-200)}`);
-  return JSON.parse(line) as WorkerResult;
-}
-
-/** Writes the shuffled training set and the test batches as raw files; returns the worker config. */
-async function prepareData(dir: string, threads: number, quick: boolean): Promise<WorkerConfig> {
+/** Writes the shuffled training set and the test batches as raw files; returns the config every run starts from. */
+async function prepareData(dir: string, threads: number): Promise<Omit<WorkerConfig, 'batch' | 'trainBatches' | 'plan'> & { trainSamples: number }> {
   const { loadDataset, shuffledIndices } = await import('../src/data/index.js');
   const ds = loadDataset('mnist-sample');
-  const trainBatches = Math.floor(ds.yTrain.length / BATCH);
-  const order = shuffledIndices(ds.yTrain.length, SEED);
-  const x = new Float32Array(trainBatches * BATCH * PIXELS);
-  const y = new Int32Array(trainBatches * BATCH);
-  for (let k = 0; k < y.length; k++) {
+  const n = ds.yTrain.length;
+  const order = shuffledIndices(n, SEED);
+  const x = new Float32Array(n * PIXELS);
+  const y = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
     x.set(ds.xTrain.subarray(order[k] * PIXELS, (order[k] + 1) * PIXELS), k * PIXELS);
     y[k] = ds.yTrain[order[k]];
   }
@@ -196,57 +224,130 @@ async function prepareData(dir: string, threads: number, quick: boolean): Promis
   writeFileSync(join(dir, 'train_y.i32'), raw(y));
   writeFileSync(join(dir, 'test_x.f32'), raw(ds.xTest.subarray(0, testBatches * INFER_BATCH * PIXELS)));
   writeFileSync(join(dir, 'test_y.i32'), raw(ds.yTest.subarray(0, testBatches * INFER_BATCH)));
-  return { dir, threads, seed: SEED, batch: BATCH, trainBatches, inferBatch: INFER_BATCH, testBatches, plans: plans(quick) };
+  return { dir, threads, seed: SEED, inferBatch: INFER_BATCH, testBatches, trainSamples: n };
 }
 
-/** The Python to run the torch peer with: $PYTHON, else the first of python3 / Debian's /usr/bin/python3 that imports torch. */
-function python(): string {
-  if (process.env.PYTHON) return process.env.PYTHON;
-  const candidates = ['python3', '/usr/bin/python3'];
-  return candidates.find((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 }).status === 0) ?? candidates[0];
-}
-
-async function runEngine(engine: EngineName, cfgPath: string): Promise<WorkerResult> {
-  console.error(`${engine}:`);
+/** Runs one worker (a node engine, or the PyTorch peer under a setting); failures come back as `skipped`. */
+async function runWorker(engine: EngineName, cfgPath: string, peer?: { peer: TorchPeer; setting: PeerSetting }): Promise<WorkerResult> {
   try {
-    const stdout = engine === 'pytorch'
-      ? await runChild(python(), [join(repoRoot(), 'bench', 'train_torch.py'), cfgPath], 900)
+    const stdout = peer
+      ? await runPeerWorker(peer.peer, join(repoRoot(), 'bench', 'train_torch.py'), [cfgPath], peer.setting, 900)
       : await runChild(process.execPath, [fileURLToPath(import.meta.url), '--worker', engine, '--config', cfgPath], 900);
-    const r = lastJson(stdout);
+    const r = lastJsonLine<WorkerResult>(stdout);
     if (r.skipped) console.error(`  ${engine} skipped: ${r.skipped}`);
     return r;
   } catch (e) {
     console.error(`  ${engine} failed: ${reason(e)}`);
-    return { engine, threads: 0, skipped: `${engine === 'pytorch' ? 'python3 failed: ' : ''}${reason(e)}` };
+    return { engine, threads: 0, skipped: reason(e) };
   }
 }
 
+/** How many normal-window runs each engine gets per batch (in turn with the other engine); each figure is the best of them. */
+const ROUNDS = 2;
+
+/** Runs `fn` n times, one after the other. */
+async function repeat<T>(n: number, fn: () => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(await fn());
+  return out;
+}
+
+/**
+ * The best of repeated runs of one engine: the run with the most training samples/s, carrying the best
+ * inference samples/s and the lowest latency of all of them, and the highest peak RSS.
+ */
+function bestOf(runs: WorkerResult[]): WorkerResult {
+  const ok = runs.filter((r) => !r.skipped);
+  if (!ok.length) return runs[0];
+  const by = (v: (r: WorkerResult) => number | undefined, lower = false) => ok[Math.max(0, bestIndex(ok.map(v), lower))];
+  const best = { ...by((r) => r.train?.sps) };
+  best.infer = by((r) => r.infer?.sps).infer ?? best.infer;
+  best.latency = by((r) => r.latency?.ms, true).latency ?? best.latency;
+  best.rssMB = Math.max(...ok.map((r) => r.rssMB ?? 0));
+  return best;
+}
+
+/** PyTorch at one batch: every grid point in a short window, then the best setting(s) in the normal window, ROUNDS times. */
+interface TorchAtBatch {
+  settings: PeerSetting[];
+  grid: WorkerResult[];
+  /** The best training setting re-measured (with inference and latency at the main batch). */
+  train: { setting: PeerSetting; result: WorkerResult };
+  /** Inference and latency re-measured at their own best settings, when those differ from training's. */
+  infer?: { setting: PeerSetting; result: WorkerResult };
+  latency?: { setting: PeerSetting; result: WorkerResult };
+}
+
 const num = (v: number | undefined, digits = 0): string => (v === undefined ? '–' : v.toFixed(digits));
+/** Speed ratio ours / theirs as "1.23×" (for latencies pass them swapped: theirs ms / ours ms). */
 const ratio = (v: number | undefined, ref: number | undefined): string =>
   v !== undefined && ref ? `${v / ref < 0.1 ? (v / ref).toPrecision(2) : (v / ref).toFixed(2)}×` : '–';
+const cell = (s: string) => s.replace(/\|/g, '\\|');
 
-function table(results: WorkerResult[]): string[] {
-  const torch = results.find((r) => r.engine === 'pytorch');
+function sweepTable(batches: number[], ours: Map<number, WorkerResult>, torch: Map<number, TorchAtBatch>): string[] {
   const lines = [
-    '| engine | threads | train samples/s | vs PyTorch | inference samples/s (batch 256) | vs PyTorch | peak RSS MB | notes |',
-    '|---|---:|---:|---:|---:|---:|---:|---|',
+    '| batch | weightshare samples/s | PyTorch best samples/s | PyTorch setting | weightshare / PyTorch | PyTorch grid (short windows) | peak RSS weightshare MB | peak RSS PyTorch MB | loss first → last (weightshare; PyTorch) |',
+    '|---:|---:|---:|---|---:|---|---:|---:|---|',
+  ];
+  for (const b of batches) {
+    const o = ours.get(b), t = torch.get(b);
+    const tr = t?.train.result;
+    const gridSps = t?.grid.map((g) => g.train?.sps).filter((v): v is number => v !== undefined) ?? [];
+    const range = gridSps.length ? `${Math.min(...gridSps).toFixed(0)}–${Math.max(...gridSps).toFixed(0)}` : '–';
+    const loss = (r?: WorkerResult) => (r?.train ? `${r.train.lossFirst.toFixed(3)} → ${r.train.lossLast.toFixed(3)}` : '–');
+    lines.push(`| ${b} | ${o?.train ? num(o.train.sps) : o?.skipped ? 'skipped' : '–'} | ${num(tr?.train?.sps)} | ${t ? settingLabel(t.train.setting) : '–'} | ` +
+      `${ratio(o?.train?.sps, tr?.train?.sps)} | ${range} | ${num(o?.rssMB)} | ${num(tr?.rssMB)} | ${loss(o)}; ${loss(tr)} |`);
+  }
+  return lines;
+}
+
+function mainTable(results: WorkerResult[], torch: TorchAtBatch | undefined): string[] {
+  const tTrain = torch?.train.result;
+  const tInfer = torch?.infer?.result ?? tTrain;
+  const tLat = torch?.latency?.result ?? tTrain;
+  const lines = [
+    `| engine | threads | train samples/s (batch ${MAIN_BATCH}) | vs PyTorch | inference samples/s (batch ${INFER_BATCH}) | vs PyTorch | batch-1 latency ms | vs PyTorch | peak RSS MB | notes |`,
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const r of results) {
     if (r.skipped) {
-      lines.push(`| ${r.engine} | – | – | – | – | – | – | skipped: ${r.skipped} |`);
+      lines.push(`| ${r.engine} | – | – | – | – | – | – | – | – | skipped: ${cell(r.skipped)} |`);
       continue;
     }
+    const isTorch = r.engine === 'pytorch';
+    const infer = isTorch ? tInfer : r;
+    const lat = isTorch ? tLat : r;
     const notes: string[] = [];
     if (r.note) notes.push(r.note);
     if (r.train) notes.push(`${r.train.steps} timed steps after warm-up, loss ${r.train.lossFirst.toFixed(3)} → ${r.train.lossLast.toFixed(3)}`);
     if (r.trainError) notes.push(`cannot train: ${r.trainError}`);
-    if (r.infer) notes.push(`${r.infer.batches} inference batches; test accuracy ${(100 * r.infer.accuracy).toFixed(1)} % on ${r.infer.evaluated} digits ${r.train ? 'after training' : '(untrained weights)'}`);
-    if (r.inferError) notes.push(`cannot infer: ${r.inferError}`);
-    const threads = r.engine === 'tfjs-cpu' || (r.engine === 'tfjs-wasm' && /1 thread/.test(r.note ?? '')) ? `1 (asked ${r.threads})` : String(r.threads);
-    lines.push(`| ${r.engine} | ${threads} | ${r.train ? num(r.train.sps, r.train.sps < 10 ? 2 : 0) : 'n/a'} | ${ratio(r.train?.sps, torch?.train?.sps)} | ` +
-      `${r.infer ? num(r.infer.sps, r.infer.sps < 10 ? 2 : 0) : 'n/a'} | ${ratio(r.infer?.sps, torch?.infer?.sps)} | ${num(r.rssMB)} | ${notes.join('; ').replace(/\|/g, '\\|')} |`);
+    if (infer?.infer) notes.push(`${infer.infer.batches} inference batches; test accuracy ${(100 * infer.infer.accuracy).toFixed(1)} % on ${infer.infer.evaluated} digits ${r.train ? 'after training' : '(untrained weights)'}`);
+    if (infer?.inferError) notes.push(`cannot infer: ${infer.inferError}`);
+    if (lat?.latencyError) notes.push(`cannot predict one image: ${lat.latencyError}`);
+    if (isTorch && torch?.infer) notes.push(`inference measured at its own best setting, ${settingLabel(torch.infer.setting)}`);
+    if (isTorch && torch?.latency) notes.push(`latency measured at its own best setting, ${settingLabel(torch.latency.setting)}`);
+    const threads = isTorch && torch ? settingLabel(torch.train.setting)
+      : r.engine === 'tfjs-cpu' || (r.engine === 'tfjs-wasm' && /1 thread/.test(r.note ?? '')) ? `1 (asked ${r.threads})` : String(r.threads);
+    const sps = (v?: number) => (v === undefined ? 'n/a' : num(v, v < 10 ? 2 : 0));
+    lines.push(`| ${r.engine} | ${threads} | ${sps(r.train?.sps)} | ${ratio(r.train?.sps, tTrain?.train?.sps)} | ` +
+      `${sps(infer?.infer?.sps)} | ${ratio(infer?.infer?.sps, tInfer?.infer?.sps)} | ` +
+      `${lat?.latency ? num(lat.latency.ms, 2) : 'n/a'} | ${ratio(tLat?.latency?.ms, lat?.latency?.ms)} | ${num(r.rssMB)} | ${cell(notes.join('; '))} |`);
   }
   return lines;
+}
+
+/** The grid: one row per setting, training samples/s per batch, inference and latency at the main batch. */
+function torchGridTable(batches: number[], torch: Map<number, TorchAtBatch>): string[] {
+  const first = torch.values().next().value as TorchAtBatch | undefined;
+  if (!first || first.settings.length < 2) return [];
+  const main = torch.get(MAIN_BATCH);
+  return gridTable(first.settings, [
+    ...batches.map((b) => ({ title: `train samples/s, batch ${b}`, values: torch.get(b)?.grid.map((g) => g.train?.sps) ?? [] })),
+    ...(main ? [
+      { title: `inference samples/s, batch ${INFER_BATCH}`, values: main.grid.map((g) => g.infer?.sps) },
+      { title: 'batch-1 latency ms', values: main.grid.map((g) => g.latency?.ms), lowerIsBetter: true, digits: 2 },
+    ] : []),
+  ]);
 }
 
 async function main(): Promise<void> {
@@ -255,6 +356,8 @@ async function main(): Promise<void> {
       threads: { type: 'string' },
       quick: { type: 'boolean', default: false },
       engines: { type: 'string' },
+      batches: { type: 'string' },
+      'no-grid': { type: 'boolean', default: false },
       worker: { type: 'string' },
       config: { type: 'string' },
     },
@@ -267,41 +370,120 @@ async function main(): Promise<void> {
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a positive integer, got ${values.threads}`);
   const engines = (values.engines ? values.engines.split(',') : [...ENGINES]) as EngineName[];
   for (const e of engines) if (!ENGINES.includes(e)) throw new Error(`unknown engine '${e}' (expected ${ENGINES.join(', ')})`);
+  const batches = values.batches ? values.batches.split(',').map(Number) : BATCHES;
+  for (const b of batches) if (!Number.isInteger(b) || b < 1) throw new Error(`--batches takes positive integers, got ${values.batches}`);
   const quick = values.quick ?? false;
+  const useGrid = !values['no-grid'];
 
   const started = performance.now();
+  const load = loadavg()[0];
+  const found = engines.includes('pytorch') ? findTorchPeer() : undefined;
+  if (found && !found.ok) console.error(`PyTorch peer skipped (${found.missing} missing): ${found.message}; our engine runs alone`);
+  const peer = found?.ok ? found.peer : undefined;
+  if (peer) console.error(`PyTorch peer: ${describePeer(peer)}`);
+  const settings: PeerSetting[] = !peer ? []
+    : useGrid ? settingsGrid(threads, peer.blas.kind, peer.probe.onednn === true)
+    : [{ torchThreads: threads, blasThreads: peer.blas.kind === 'openblas' ? 1 : undefined }];
+
   const dir = mkdtempSync(join(tmpdir(), 'weightshare-train-'));
-  const results: WorkerResult[] = [];
+  const ours = new Map<number, WorkerResult>();
+  const torch = new Map<number, TorchAtBatch>();
+  const others: WorkerResult[] = [];
+  const warnings: string[] = [];
   let dataMB = '?';
   try {
-    const cfg = await prepareData(dir, threads, quick);
-    dataMB = (((cfg.trainBatches * cfg.batch + cfg.testBatches * cfg.inferBatch) * (PIXELS + 1) * 4) / 2 ** 20).toFixed(0);
-    const cfgPath = join(dir, 'config.json');
-    writeFileSync(cfgPath, JSON.stringify(cfg));
-    for (const e of engines) results.push(await runEngine(e, cfgPath));
+    const base = await prepareData(dir, threads);
+    dataMB = (((base.trainSamples + base.testBatches * INFER_BATCH) * (PIXELS + 1) * 4) / 2 ** 20).toFixed(0);
+    let runs = 0;
+    const config = (batch: number, plan: Plan): string => {
+      const path = join(dir, `config-${runs++}.json`);
+      writeFileSync(path, JSON.stringify({ ...base, batch, trainBatches: Math.floor(base.trainSamples / batch), plan } satisfies WorkerConfig));
+      return path;
+    };
+    const runTorch = async (setting: PeerSetting, batch: number, plan: Plan): Promise<WorkerResult> => {
+      console.error(`pytorch batch ${batch}, ${settingLabel(setting)}:`);
+      const r = await runWorker('pytorch', config(batch, plan), { peer: peer!, setting });
+      const bad = r.skipped ? undefined : settingMismatch(setting, r.settings);
+      if (bad) warnings.push(`PyTorch at ${settingLabel(setting)} ran with ${bad}`);
+      return r;
+    };
+    for (const b of batches) {
+      const full = b === MAIN_BATCH;
+      const grid: WorkerResult[] = [];
+      if (peer && settings.length > 1) for (const s of settings) grid.push(await runTorch(s, b, gridPlan(b, quick, full)));
+      const pick = (v: (r: WorkerResult) => number | undefined, lower = false) => settings[Math.max(0, bestIndex(grid.map(v), lower))];
+      const trainSetting = pick((r) => r.train?.sps);
+      // Ours and PyTorch's best in turn, ROUNDS times each, so that both see the same drift of the machine.
+      const oursRuns: WorkerResult[] = [], torchRuns: WorkerResult[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        if (engines.includes('weightshare')) {
+          console.error(`weightshare batch ${b} (round ${round + 1} of ${ROUNDS}):`);
+          oursRuns.push(await runWorker('weightshare', config(b, normalPlan(b, quick, full))));
+        }
+        if (peer) torchRuns.push(await runTorch(trainSetting, b, normalPlan(b, quick, full)));
+      }
+      if (oursRuns.length) ours.set(b, bestOf(oursRuns));
+      if (!peer) continue;
+      const at: TorchAtBatch = { settings, grid, train: { setting: trainSetting, result: bestOf(torchRuns) } };
+      if (full && grid.length) {
+        const normal = normalPlan(b, quick, true);
+        const alone = async (setting: PeerSetting, plan: Plan) => ({ setting, result: bestOf(await repeat(ROUNDS, () => runTorch(setting, b, plan))) });
+        const inferSetting = pick((r) => r.infer?.sps);
+        const latSetting = pick((r) => r.latency?.ms, true);
+        if (inferSetting !== trainSetting) at.infer = await alone(inferSetting, { ...normal, train: SKIP, latency: SKIP });
+        if (latSetting !== trainSetting) at.latency = await alone(latSetting, { ...normal, train: SKIP, infer: SKIP });
+      }
+      torch.set(b, at);
+    }
+    for (const e of engines.filter((e) => e.startsWith('tfjs'))) {
+      console.error(`${e} batch ${MAIN_BATCH}:`);
+      others.push(await runWorker(e, config(MAIN_BATCH, e === 'tfjs-cpu' ? slowPlan(quick) : normalPlan(MAIN_BATCH, quick, true))));
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 
   const m = machine();
-  const torch = results.find((r) => r.engine === 'pytorch');
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const skippedTorch = found && !found.ok ? `not run: ${found.message}; our engine ran alone` : undefined;
+  const mainResults: WorkerResult[] = [
+    ...(ours.get(MAIN_BATCH) ? [ours.get(MAIN_BATCH)!] : []),
+    ...(torch.get(MAIN_BATCH) ? [torch.get(MAIN_BATCH)!.train.result] : skippedTorch ? [{ engine: 'pytorch', threads: 0, skipped: skippedTorch }] : []),
+    ...others,
+  ];
+  const gridLines = torchGridTable(batches, torch);
   const body = [
     '## Training: `npm run bench:train`',
     '',
-    `- Command: \`node dist/bench/train.js --threads ${threads}${quick ? ' --quick' : ''}\`; date ${date}; wall time ${((performance.now() - started) / 1000).toFixed(0)} s`,
-    `- Machine: nproc ${m.nproc}, ${m.cpu}, Node ${m.node}, torch ${torch?.version ?? `not run (${torch?.skipped ?? 'not selected'})`}`,
+    `- Command: \`node dist/bench/train.js --threads ${threads}${quick ? ' --quick' : ''}${values.batches ? ` --batches ${batches.join(',')}` : ''}${useGrid ? '' : ' --no-grid'}\`; ` +
+      `date ${date}; wall time ${((performance.now() - started) / 1000).toFixed(0)} s; 1-minute load average ${load.toFixed(1)} at the start`,
+    `- Machine: nproc ${m.nproc}, ${m.cpu}, Node ${m.node}`,
+    `- PyTorch peer: ${peer ? describePeer(peer) : skippedTorch ?? 'not selected'}`,
     '- Workload: the Keras MNIST CNN (conv 32 3×3 relu → max-pool 2 → conv 64 3×3 relu → max-pool 2 → dense 128 relu → dense 10, softmax cross-entropy), ' +
       'glorot-uniform init, Adam lr 1e-3, on the 8,000 real digits of `mnist-sample` in one seeded shuffle, the same batches in the same order for every engine.',
-    `- Train: samples/s at batch ${BATCH}, each step forward + loss + backward + Adam update with the loss read back; after warm-up steps, at least 250 steps and 10 s ` +
-      '(tfjs-cpu: 3 steps after 1). Inference: samples/s of forward passes at batch 256 over the first 1,792 test digits after training.',
-    `- Each engine runs alone in its own child process; peak RSS is that process's maxrss (MB = 2²⁰ bytes), including the ${dataMB} MB of raw data it loads. ` +
-      'Ratios divide by PyTorch. Figures are indicative: the machine is shared.',
+    `- Train: samples/s, each step forward + loss + backward + Adam update with the loss read back; after warm-up steps, at least one pass over the 8,000 digits and 6 s ` +
+      `(tfjs-cpu: 2 steps, no warm-up). At batch ${MAIN_BATCH} the same process then measures inference (samples/s of forward passes at batch ${INFER_BATCH}, ` +
+      'accuracy over the first 1,792 test digits) and batch-1 latency (median ms of single-image forward passes, at least 100 and 2 s); TF.js runs at that batch only.',
+    `- PyTorch at its best: each batch first runs PyTorch once per thread setting of the grid below (a fresh process each, ≈ 3 s of training${batches.includes(MAIN_BATCH) ? `, plus ≈ 1.5 s each of inference and latency at batch ${MAIN_BATCH}` : ''}), ` +
+      `then ours and PyTorch at the setting with the most training samples/s run in turn, ${ROUNDS} times each, in the normal window, and each engine's figures are the best of its runs ` +
+      '(PyTorch\'s inference and latency at their own best settings, as often). Settings: intra-op threads by ' +
+      '`torch.set_num_threads`, OpenBLAS threads by `OPENBLAS_NUM_THREADS` (torch does not govern them: torch 2 + OpenBLAS 2 oversubscribe two cores), oneDNN by ' +
+      '`torch.backends.mkldnn.enabled`; each worker reads the settings in effect back from torch and OpenBLAS.',
+    `- Each run is a child process of its own, one at a time; peak RSS is that process's maxrss (MB = 2²⁰ bytes), including the ${dataMB} MB of raw data it loads ` +
+      `(at batch ${MAIN_BATCH} also the inference runs; the highest of an engine's runs). Ratios are speed ratios against PyTorch's best (> 1: faster; for latency PyTorch's ms / ours).`,
+    ...warnings.map((w) => `- Warning: ${w}`),
     '',
-    ...table(results),
+    `### Batch sweep: training samples/s and peak RSS`,
+    '',
+    ...sweepTable(batches, ours, torch),
+    '',
+    `### Batch ${MAIN_BATCH}: every engine, training, inference and batch-1 latency`,
+    '',
+    ...mainTable(mainResults, torch.get(MAIN_BATCH)),
+    ...(gridLines.length ? ['', '### PyTorch thread-setting grid (short windows; best of each column in bold)', '', ...gridLines] : []),
   ].join('\n');
   console.log(body);
-  if (quick) console.error('--quick: BENCHMARKS.md left unchanged');
+  if (quick || values.batches || !useGrid) console.error('--quick / --batches / --no-grid: BENCHMARKS.md left unchanged');
   else console.error(`written to ${writeSection('bench:train', body)}`);
 }
 

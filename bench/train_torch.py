@@ -3,23 +3,39 @@
 
 Usage: python3 bench/train_torch.py CONFIG.json  (the config and the raw little-endian data files are
 written by `node dist/bench/train.js`; see WorkerConfig there). Shapes: x [N,1,28,28] (NCHW; with one
-channel the same bytes as the NHWC files), y [N] int.
+channel the same bytes as the NHWC files), y [N] int. Thread settings come from the environment (see
+bench/torch_peer.py); the plan's three phases (train, infer, latency) each run only when its max > 0.
 """
 import json
 import resource
+import statistics
 import sys
 import time
+
+import torch_peer
 
 
 def rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+def run_phase(phase, call):
+    """call(k) for the phase's warm-up calls, then timed calls until its minimums are met (or its max); returns (calls, seconds, per-call seconds)."""
+    for k in range(phase["warmup"]):
+        call(k)
+    n, times, t0 = 0, [], time.perf_counter()
+    while (n < phase["min"] or time.perf_counter() - t0 < phase["minSeconds"]) and n < phase["max"]:
+        t = time.perf_counter()
+        call(phase["warmup"] + n)
+        times.append(time.perf_counter() - t)
+        n += 1
+    return n, time.perf_counter() - t0, times
+
+
 def main():
     cfg = json.load(open(sys.argv[1]))
-    threads = cfg["threads"]
-    plan = cfg["plans"]["pytorch"]
-    out = {"engine": "pytorch", "threads": threads}
+    plan = cfg["plan"]
+    out = {"engine": "pytorch", "threads": cfg["threads"]}
     try:
         import numpy as np
         import torch
@@ -29,7 +45,9 @@ def main():
         print(json.dumps(out))
         return
 
-    torch.set_num_threads(threads)
+    torch.set_num_threads(cfg["threads"])
+    out["settings"] = torch_peer.apply_settings()
+    out["threads"] = out["settings"]["torchThreads"]
     torch.manual_seed(cfg["seed"])
     d = cfg["dir"]
     x_train = np.fromfile(f"{d}/train_x.f32", dtype="<f4").reshape(-1, 1, 28, 28)
@@ -50,6 +68,7 @@ def main():
     loss_fn = nn.CrossEntropyLoss()
     xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
     b, n_batches = cfg["batch"], cfg["trainBatches"]
+    losses = []
 
     def train_step(k):
         i = (k % n_batches) * b
@@ -57,41 +76,41 @@ def main():
         loss = loss_fn(model(xt[i:i + b]), yt[i:i + b])
         loss.backward()
         opt.step()
-        return loss.item()
+        losses.append(loss.item())
 
-    first = None
-    for k in range(plan["warmupSteps"]):
-        loss = train_step(k)
-        first = loss if first is None else first
-    k, t0 = plan["warmupSteps"], time.perf_counter()
-    steps = 0
-    while (steps < plan["minSteps"] or time.perf_counter() - t0 < plan["minSeconds"]) and steps < plan["maxSteps"]:
-        last = train_step(k)
-        first = last if first is None else first
-        k += 1
-        steps += 1
-    secs = time.perf_counter() - t0
-    out["train"] = {"sps": steps * b / secs, "steps": steps, "seconds": secs, "lossFirst": first, "lossLast": last}
+    if plan["train"]["max"] > 0:
+        steps, secs, _ = run_phase(plan["train"], train_step)
+        out["train"] = {"sps": steps * b / secs, "steps": steps, "seconds": secs, "lossFirst": losses[0], "lossLast": losses[-1]}
 
     ib, n_test = cfg["inferBatch"], cfg["testBatches"]
     xs = torch.from_numpy(x_test)
-    correct, seen = 0, 0
+    score = {"correct": 0, "seen": 0}
+
+    def infer(k):
+        j = k % n_test
+        logits = model(xs[j * ib:(j + 1) * ib])
+        if k < n_test and score["seen"] < n_test * ib:
+            score["correct"] += int((logits.argmax(1).numpy() == y_test[j * ib:(j + 1) * ib]).sum())
+            score["seen"] += ib
+
+    def one(k):
+        j = k % (n_test * ib)
+        model(xs[j:j + 1])
+
     with torch.inference_mode():
-        model(xs[0:ib])
-        t0, batches = time.perf_counter(), 0
-        while (batches < plan["minInferBatches"] or time.perf_counter() - t0 < plan["minInferSeconds"]) and batches < plan["maxInferBatches"]:
-            j = batches % n_test
-            logits = model(xs[j * ib:(j + 1) * ib])
-            if batches < n_test:
-                correct += int((logits.argmax(1).numpy() == y_test[j * ib:(j + 1) * ib]).sum())
-                seen += ib
-            batches += 1
-        secs = time.perf_counter() - t0
-    out["infer"] = {"sps": batches * ib / secs, "batches": batches, "seconds": secs, "accuracy": correct / seen, "evaluated": seen}
+        if plan["infer"]["max"] > 0:
+            batches, secs, _ = run_phase(plan["infer"], infer)
+            out["infer"] = {"sps": batches * ib / secs, "batches": batches, "seconds": secs,
+                            "accuracy": score["correct"] / max(1, score["seen"]), "evaluated": score["seen"]}
+        if plan["latency"]["max"] > 0:
+            calls, secs, times = run_phase(plan["latency"], one)
+            out["latency"] = {"ms": 1000 * statistics.median(times), "calls": calls, "seconds": secs}
     info = torch.__config__.parallel_info().splitlines()
     par = next((l.split(":", 1)[1].strip() for l in info if l.startswith("ATen parallel backend")), "?")
-    dnn = "oneDNN on" if torch.backends.mkldnn.is_available() else "no oneDNN"
-    out["note"] = f"torch {torch.__version__}, numpy {np.__version__}: eager NCHW, {par} {torch.get_num_threads()} thread(s), {dnn}"
+    s = out["settings"]
+    blas = f"OpenBLAS {s['blasThreads']} thread(s)" if s["blasThreads"] is not None else "BLAS not OpenBLAS"
+    out["note"] = (f"torch {torch.__version__}, numpy {np.__version__}: eager NCHW, {par} {torch.get_num_threads()} thread(s), {blas}, "
+                   f"oneDNN {'on' if s['onednn'] else 'off'}")
     out["version"] = torch.__version__
     out["rssMB"] = rss_mb()
     print(json.dumps(out))

@@ -1,4 +1,5 @@
-// Shared benchmark helpers: timing, deterministic data, the machine description and the BENCHMARKS.md writer.
+// Shared benchmark helpers: timing, deterministic data, child processes, the machine description and the BENCHMARKS.md writer.
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -125,4 +126,28 @@ export function writeSection(key: string, body: string): string {
 export function reason(e: unknown): string {
   const msg = e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String((e as { message: unknown }).message) : String(e);
   return msg.split('\n')[0].slice(0, 160);
+}
+
+/**
+ * Runs a command, passing its stderr through; resolves with its stdout, or rejects with the reason it
+ * failed. `env` entries are added to this process's environment.
+ */
+export function runChild(cmd: string, args: string[], timeoutS: number, env: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], timeout: timeoutS * 1000, env: { ...process.env, ...env } });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve(stdout);
+      else reject(new Error(signal ? `killed by ${signal}${signal === 'SIGTERM' ? ` (timeout ${timeoutS} s?)` : ''}` : `exit code ${code}`));
+    });
+  });
+}
+
+/** The last line of a child's stdout that starts with '{', parsed as JSON. */
+export function lastJsonLine<T>(stdout: string): T {
+  const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`no JSON result line in the worker's output: ${stdout.slice(-200)}`);
+  return JSON.parse(line) as T;
 }
