@@ -7,6 +7,7 @@ import { KMEANS_INITS } from '../sharing/kmeans.js';
 import {
   deepCompress, type DeepCompressEvent, type DeepCompressOptions, type DeepCompressReport, deepCompressSettings, NothingToCompressError,
 } from '../transforms/deep-compression.js';
+import { namesLayer } from '../transforms/select.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { sampleCount, splitData } from '../data/dataset.js';
 import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset } from './common.js';
@@ -75,7 +76,7 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
     const [name, value] = item.split('=');
     const v = Number(value);
     if (!name || value === undefined || !(v >= 0 && v < 1)) throw new UsageError(`--layer-prune: expected layer=fraction with a fraction in [0, 1), got '${item}'`, 'compress');
-    if (!model.layers.some((l) => l.name === name) && !model.weights().some((w) => w.path.startsWith(`${name}/`))) {
+    if (!namesLayer(model, name)) {
       throw new UsageError(`--layer-prune: unknown layer '${name}' (layers: ${model.layers.map((l) => l.name).join(', ')}; a sublayer by path, e.g. block/dense)`, 'compress');
     }
     layerPrune[name] = v;

@@ -83,7 +83,7 @@ export function runGraph(
     for (const n of nodes) {
       const c: CallContext = { training: ctx.training, seed: ctx.seed, logits: n === logitsNode ? ctx.logits : false, path: prefix ? `${prefix}/${nodePath(n)}` : nodePath(n) };
       const args = n.inputs.map((s) => values.get(s)!);
-      const ys = n.inputs.length === 1 && n.outputs.length === 1 ? [n.layer.call(args[0], c)] : n.layer.callAll(args, c);
+      const ys = n.layer.callAll(args, c);
       if (ys.length !== n.outputs.length) {
         throw new ShapeError(`layer '${n.layer.name}' (${n.layer.className})`, `made ${ys.length} outputs at node ${n.application}, expected ${n.outputs.length}`);
       }

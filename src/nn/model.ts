@@ -240,18 +240,33 @@ export class Model {
     }
     xs.forEach((t, i) => {
       const s = this.inputSyms[i];
-      if (t.rank !== s.shape.length + 1 || !shapesEqual(t.shape.slice(1), s.shape)) {
-        const users = this.nodes.filter((n) => n.inputs.includes(s)).map((n) => `'${n.layer.name}'`).join(', ');
-        throw new ShapeError(`model '${this.name}'`, `expects inputs [N, ${s.shape.join(', ')}], got ${fmt(t.shape)} (${this.inputSyms.length > 1 ? `input '${s.name}', ` : ''}input of layer ${users})`);
-      }
+      if (t.rank !== s.shape.length + 1 || !shapesEqual(t.shape.slice(1), s.shape)) throw this.inputShapeError(i, fmt(t.shape));
       if (t.dtype !== s.dtype) throw new ShapeError(`model '${this.name}'`, `input '${s.name}' must be ${s.dtype}, got a ${t.dtype} tensor ${fmt(t.shape)}`);
     });
     return runGraph(this.nodes, this.inputSyms, this.outputSyms, xs, ctx, this.outputSyms.length === 1 ? this.outputNode() : undefined);
   }
 
+  /** The node of this graph that makes `t` (undefined for a model input). */
+  producer(t: SymbolicTensor): GraphNode | undefined {
+    return t.node ? this.nodes.find((n) => n.outputs.includes(t)) : undefined;
+  }
+
+  /** Where `t` comes from in this graph: [layer, node (its use in the graph), output], or [input name, 0, 0] (Keras' inbound refs). */
+  tensorRef(t: SymbolicTensor): TensorRef {
+    const n = this.producer(t);
+    return n ? [n.layer.name, n.application, t.index] : [t.name, 0, 0];
+  }
+
+  /** The error for input `i` given data of shape `got`: the expected shape, the input's name and the layers that take it. */
+  inputShapeError(i: number, got: string): ShapeError {
+    const s = this.inputSyms[i];
+    const users = this.nodes.filter((n) => n.inputs.includes(s)).map((n) => `'${n.layer.name}'`).join(', ');
+    return new ShapeError(`model '${this.name}'`, `expects inputs [N, ${s.shape.join(', ')}], got ${got} (${this.inputSyms.length > 1 ? `input '${s.name}', ` : ''}input of layer ${users})`);
+  }
+
   /** The node that makes the (first) output. */
   private outputNode(): GraphNode | undefined {
-    return this.nodes.find((n) => n.outputs.includes(this.outputSyms[0]));
+    return this.producer(this.outputSyms[0]);
   }
 
   /** True when the (single) output is made by a layer ending in softmax, so a cross-entropy can be computed from its logits. */
@@ -275,7 +290,7 @@ export class Model {
       throw new RangeError(`model '${this.name}': lossWeights must be ${n} finite numbers ≥ 0 (one per output), got ${JSON.stringify(o.lossWeights)}`);
     }
     const names = o.metrics ?? [];
-    const outName = (i: number): string => this.nodes.find((g) => g.outputs.includes(this.outputSyms[i]))?.layer.name ?? `output_${i}`;
+    const outName = (i: number): string => this.producer(this.outputSyms[i])?.layer.name ?? `output_${i}`;
     const metrics: Metric[] = n === 1
       ? names.map((m) => getMetric(m, losses[0].name))
       : losses.flatMap((l, i) => names.map((m): Metric => {
@@ -355,19 +370,14 @@ export class Model {
 
   /** The model's config (layers + node graph), without weights. */
   toJSON(): ModelConfig {
-    const ref = (t: SymbolicTensor): TensorRef => {
-      if (!t.node) return [t.name, 0, 0];
-      const n = this.nodes.find((m) => m.outputs.includes(t))!;
-      return [n.layer.name, n.application, t.index];
-    };
     return {
       className: this.className,
       name: this.name,
       inputShape: this.inputShape,
       inputs: this.inputSyms.map((t) => ({ name: t.name, shape: [...t.shape], ...(t.dtype !== 'float32' ? { dtype: t.dtype } : {}) })),
       layers: this.layers.map((l) => l.toJSON()),
-      graph: this.nodes.map((n) => ({ layer: n.layer.name, inbound: n.inputs.map(ref) })),
-      outputs: this.outputSyms.map(ref),
+      graph: this.nodes.map((n) => ({ layer: n.layer.name, inbound: n.inputs.map((t) => this.tensorRef(t)) })),
+      outputs: this.outputSyms.map((t) => this.tensorRef(t)),
     };
   }
 

@@ -44,9 +44,8 @@ export function formatSummary(m: Model): string {
   let virtualTotal = 0;
   let bitsTotal = 0;
   const refOf = (t: Model['inputs'][number]): string => {
-    if (!t.node) return `${t.name}[0][0]`;
-    const n = m.graph.find((g) => g.outputs.includes(t))!;
-    return `${n.layer.name}[${n.application}][${t.index}]`;
+    const [name, node, index] = m.tensorRef(t);
+    return `${name}[${node}][${index}]`;
   };
   if (graph) for (const t of m.inputs) rows.push([`${t.name} (InputLayer)`, `(None, ${t.shape.join(', ')})`, '0', ...(sharing ? ['', '', ''] : []), '-']);
   for (const n of m.graph) {

@@ -148,10 +148,7 @@ function inputRows(m: Model, x: Data | readonly Data[], what: string): Rows[] {
   rows.forEach((r, i) => {
     const s = ins[i];
     if (r.n !== rows[0].n) throw new ShapeError(`model '${m.name}'`, `input '${s.name}' has ${r.n} samples but input '${ins[0].name}' has ${rows[0].n}`);
-    if (r.sampleShape.length !== s.shape.length || r.sampleShape.some((d, k) => d !== s.shape[k])) {
-      const users = m.graph.filter((n) => n.inputs.includes(s)).map((n) => `'${n.layer.name}'`).join(', ');
-      throw new ShapeError(`model '${m.name}'`, `expects inputs [N, ${s.shape.join(', ')}], got [${r.n}, ${r.sampleShape.join(', ')}] (${ins.length > 1 ? `input '${s.name}', ` : ''}input of layer ${users})`);
-    }
+    if (r.sampleShape.length !== s.shape.length || r.sampleShape.some((d, k) => d !== s.shape[k])) throw m.inputShapeError(i, `[${r.n}, ${r.sampleShape.join(', ')}]`);
     if (r.dtype !== s.dtype) throw new DTypeError(`model '${m.name}'`, `input '${s.name}' must be ${s.dtype}, got ${r.dtype} data`);
   });
   return rows;
@@ -184,7 +181,7 @@ function checkTargets(m: Model, k: number, n: number, y: Rows, w: Rows | undefin
   if (n !== y.n) throw new ShapeError(`model '${m.name}'`, `${n} input samples but ${y.n} targets`);
   const loss = m.losses[k] ?? m.loss!;
   const out = m.outputs[k].shape;
-  const which = m.outputs.length > 1 ? `output ${k} of model '${m.name}' ('${m.graph.find((g) => g.outputs.includes(m.outputs[k]))?.layer.name}')` : `model '${m.name}'`;
+  const which = m.outputs.length > 1 ? `output ${k} of model '${m.name}' ('${m.producer(m.outputs[k])?.layer.name}')` : `model '${m.name}'`;
   const sparse = loss.labelDType === 'int32';
   const labelShape = sparse ? out.slice(0, -1) : out;
   if (y.sampleShape.length !== labelShape.length || y.sampleShape.some((d, i) => d !== labelShape[i])) {
@@ -279,7 +276,7 @@ function evaluateRows(m: Model, { xs, ys, w }: Labelled, batchSize: number): Log
   const counts = m.metrics.map(() => 0);
   const k = ys.length;
   forEachBatch([...ys, w, ...xs], batchSize, (b) => {
-    const r = runBatch(m, unwrap(b.slice(k + 1) as Tensor[]), b.slice(0, k) as Tensor[], b[k], false, 0);
+    const r = runBatch(m, b.slice(k + 1) as Tensor[], b.slice(0, k) as Tensor[], b[k], false, 0);
     lossSum += r.loss * b[0]!.shape[0];
     r.metrics.forEach((s, i) => { sums[i] += s.sum; counts[i] += s.count; });
   });
@@ -317,19 +314,19 @@ export async function fit(m: Model, xData: Data | readonly Data[], yData: Data |
     val = labelled(m, 'fit: validation', xs.map((x) => x.range(cut, x.n)), ys.map((y) => y.range(cut, y.n)), w?.range(cut, w.n));
     ({ xs, ys, w } = labelled(m, 'fit:', xs.map((x) => x.range(0, cut)), ys.map((y) => y.range(0, cut)), w?.range(0, cut)));
   }
-  const x = { n: ys[0].n };
-  const steps = Math.ceil(x.n / batchSize);
+  const n = ys[0].n;
+  const steps = Math.ceil(n / batchSize);
   const history: History = { epoch: [], history: {} };
   const cbs = o.callbacks ?? [];
   const yieldMs = o.yieldEveryMs ?? 50;
   let lastYield = Date.now();
   m.stopTraining = false;
   for (const c of cbs) c.setModel?.(m);
-  for (const c of cbs) await c.onTrainBegin?.({ epochs, stepsPerEpoch: steps, samples: x.n, initialEpoch });
+  for (const c of cbs) await c.onTrainBegin?.({ epochs, stepsPerEpoch: steps, samples: n, initialEpoch });
   let logs: Logs = {};
   for (let epoch = initialEpoch; epoch < epochs && !m.stopTraining; epoch++) {
     for (const c of cbs) await c.onEpochBegin?.(epoch);
-    const order = epochOrder(x.n, o.shuffle ?? true, seed, epoch);
+    const order = epochOrder(n, o.shuffle ?? true, seed, epoch);
     let lossSum = 0;
     let seen = 0;
     const sums = m.metrics.map(() => 0);
@@ -337,7 +334,7 @@ export async function fit(m: Model, xData: Data | readonly Data[], yData: Data |
     const first = epoch === initialEpoch ? Math.min(o.initialStep ?? 0, steps) : 0;
     let skipped = 0;
     if (first > 0) {
-      seen = Math.min(x.n, first * batchSize);
+      seen = Math.min(n, first * batchSize);
       const p = o.initialPartial;
       if (p && p.seen === seen && p.sums.length === sums.length) {
         lossSum = p.lossSum;
@@ -346,13 +343,13 @@ export async function fit(m: Model, xData: Data | readonly Data[], yData: Data |
     }
     let done = first;
     for (let step = first; step < steps && !m.stopTraining; step++) {
-      const idx = order.subarray(step * batchSize, Math.min(x.n, (step + 1) * batchSize));
+      const idx = order.subarray(step * batchSize, Math.min(n, (step + 1) * batchSize));
       const xb = xs.map((x) => x.take(idx));
       const yb = ys.map((y) => y.take(idx));
       const wb = w?.take(idx);
       let r: ReturnType<typeof runBatch>;
       try {
-        r = runBatch(m, unwrap(xb), yb, wb, true, mixSeed(seed, `step:${m.optimizer!.iterations}`));
+        r = runBatch(m, xb, yb, wb, true, mixSeed(seed, `step:${m.optimizer!.iterations}`));
       } finally {
         for (const t of xb) t.dispose();
         for (const t of yb) t.dispose();
@@ -410,7 +407,7 @@ export function predictAll(m: Model, xData: Data | readonly Data[], o: { batchSi
   const rowSizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
   const outs: (Float32Array | Int32Array)[] = shapes.map((_, i) => new Float32Array(n * rowSizes[i]));
   forEachBatch(xs, bs, (xb, start) => {
-    const ys = tidy(() => m.callAll(unwrap(xb as Tensor[])));
+    const ys = tidy(() => m.callAll(xb as Tensor[]));
     ys.forEach((y, i) => {
       if (start === 0 && y.dtype === 'int32') outs[i] = new Int32Array(n * rowSizes[i]);
       outs[i].set(y.data(), start * rowSizes[i]);
@@ -418,9 +415,4 @@ export function predictAll(m: Model, xData: Data | readonly Data[], o: { batchSi
     });
   });
   return shapes.map((s, i) => tensor(outs[i], [n, ...s], outs[i] instanceof Int32Array ? 'int32' : 'float32'));
-}
-
-/** A single tensor as itself, several as the array (what Model.call takes). */
-function unwrap(xs: Tensor[]): Tensor | Tensor[] {
-  return xs.length === 1 ? xs[0] : xs;
 }

@@ -5,7 +5,7 @@ import { createOptimizer } from '../optim/index.js';
 import type { KMeansInit } from '../sharing/kmeans.js';
 import { type ClusteredWeight, type ClusterOptions, clusterWeights, planClusters } from './cluster.js';
 import { planPrune, type PrunedWeight, type PruneOptions, pruneWeights } from './prune.js';
-import { byLayer, inLayer, type ModelWeight, shareableWeights } from './select.js';
+import { byLayer, type ModelWeight, namesLayer, shareableWeights } from './select.js';
 
 /** Options of {@link deepCompress}; weights of rank > 2 (convolution windows: Conv2D's, LocallyConnected2D's kernels) take the `conv…` settings. */
 export interface DeepCompressOptions {
@@ -136,7 +136,7 @@ export async function deepCompress(
   const conv = (w: ModelWeight): boolean => w.map.shape.length > 2;
   const weights = model.weights();
   for (const name of Object.keys(s.layerPrune)) {
-    if (!model.layers.some((l) => l.name === name) && !weights.some((w) => inLayer(w, name))) throw new RangeError(`deepCompress: layerPrune names no layer of model '${model.name}': '${name}' (layers: ${model.layers.map((l) => l.name).join(', ')}; a sublayer by path, e.g. 'block/dense')`);
+    if (!namesLayer(model, name, weights)) throw new RangeError(`deepCompress: layerPrune names no layer of model '${model.name}': '${name}' (layers: ${model.layers.map((l) => l.name).join(', ')}; a sublayer by path, e.g. 'block/dense')`);
   }
   const pruneOf = (w: ModelWeight): number => byLayer(s.layerPrune, w) ?? (conv(w) ? s.convPrune : s.prune);
   const staged = s.pruneFinetuneEpochs > 0;

@@ -26,6 +26,11 @@ export function inLayer(w: ModelWeight, name: string): boolean {
   return w.path.startsWith(name + '/');
 }
 
+/** True when `name` is a layer of the model or the path of a sublayer with weights (`block/dense`). */
+export function namesLayer(model: Model, name: string, weights: readonly ModelWeight[] = model.weights()): boolean {
+  return model.layers.some((l) => l.name === name) || weights.some((w) => inLayer(w, name));
+}
+
 /** The value for `w` of a setting keyed by layer name or sublayer path: the longest key that `w` is in, else undefined. */
 export function byLayer<T>(settings: Readonly<Record<string, T>>, w: ModelWeight): T | undefined {
   let best: string | undefined;
