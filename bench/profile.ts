@@ -1,0 +1,63 @@
+// `npm run bench:profile`: where a training step of the reference CNN spends its time, kernel by kernel.
+// Wraps every kernel method of the active backend with a timer (the backend's calls are synchronous:
+// each returns when every thread is done), runs seeded training steps on random data at one batch size,
+// and prints per-kernel milliseconds per step; "JavaScript and the tape" is the step's wall time minus the kernels'.
+import { performance } from 'node:perf_hooks';
+import { Adam, createModel, getBackend, setThreads, tensor, tidy } from '../src/index.js';
+
+interface Row { calls: number; ms: number }
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+const batch = arg('batch', 32);
+const threads = arg('threads', 2);
+const steps = arg('steps', 200);
+const warm = 20;
+setThreads(threads);
+const be = getBackend() as unknown as Record<string, unknown>;
+const rows = new Map<string, Row>();
+let on = false;
+const proto = Object.getPrototypeOf(be) as Record<string, unknown>;
+for (const name of Object.getOwnPropertyNames(proto)) {
+  const d = Object.getOwnPropertyDescriptor(proto, name);
+  const f = d?.value;
+  if (typeof f !== 'function' || name === 'constructor' || ['alloc', 'free', 'alias', 'read', 'write', 'bytesInUse', 'dispose'].includes(name)) continue;
+  be[name] = function (this: unknown, ...args: unknown[]) {
+    if (!on) return (f as (...a: unknown[]) => unknown).apply(be, args);
+    const conv = name.startsWith('conv2d') ? args[args.length - 1] as { c: number; f: number; kh: number; kw: number } : undefined;
+    const key = conv ? `${name} ${conv.kh}×${conv.kw}×${conv.c}→${conv.f}` : name === 'unary' || name === 'binary' || name === 'reduce' || name === 'biasAct' ? `${name}:${String(name === 'biasAct' ? args[5] : args[0])}` : name;
+    const t = performance.now();
+    const r = (f as (...a: unknown[]) => unknown).apply(be, args);
+    const row = rows.get(key) ?? { calls: 0, ms: 0 };
+    row.calls++;
+    row.ms += performance.now() - t;
+    rows.set(key, row);
+    return r;
+  };
+}
+const model = createModel('seed-cnn').build(1);
+model.compile({ optimizer: new Adam({ learningRate: 1e-3 }), loss: 'sparse_categorical_crossentropy' });
+let s = 1;
+const rnd = (): number => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const x = new Float32Array(batch * 784).map(rnd);
+const y = new Int32Array(batch).map(() => Math.floor(rnd() * 10));
+const step = (): number => tidy(() => model.trainOnBatch(tensor(x, [batch, 28, 28, 1], 'float32'), tensor(y, [batch], 'int32')).loss);
+for (let i = 0; i < warm; i++) step();
+on = true;
+const t0 = performance.now();
+for (let i = 0; i < steps; i++) step();
+const wall = (performance.now() - t0) / steps;
+on = false;
+let kernels = 0;
+const sorted = [...rows.entries()].sort((a, b) => b[1].ms - a[1].ms);
+console.log(`batch ${batch}, ${threads} thread(s), ${steps} steps: ${wall.toFixed(3)} ms per step (${(batch / wall * 1000).toFixed(0)} samples/s)`);
+console.log('| kernel | calls/step | ms/step | share |');
+console.log('|---|---:|---:|---:|');
+for (const [k, r] of sorted) {
+  kernels += r.ms / steps;
+  console.log(`| ${k} | ${(r.calls / steps).toFixed(1)} | ${(r.ms / steps).toFixed(3)} | ${(r.ms / steps / wall * 100).toFixed(1)} % |`);
+}
+console.log(`| JavaScript and the tape (wall − kernels) | | ${(wall - kernels).toFixed(3)} | ${((wall - kernels) / wall * 100).toFixed(1)} % |`);
