@@ -2,10 +2,10 @@
 import type { AdamHyper } from '../backend/backend.js';
 import { add, div, mul, sqrt, sub } from '../core/ops/index.js';
 import { assign, type Tensor } from '../core/tensor.js';
-import { Optimizer, type OptimizerConfig, type ParamState, positive, unitInterval } from './optimizer.js';
+import { type CommonOptimizerOptions, Optimizer, type OptimizerConfig, type ParamState, positive, unitInterval } from './optimizer.js';
 
 /** Adam hyperparameters (Keras names and defaults). */
-export interface AdamOptions {
+export interface AdamOptions extends CommonOptimizerOptions {
   /** Step size (default 0.001). */
   learningRate?: number;
   /** Decay of the first moment (default 0.9). */
@@ -31,7 +31,7 @@ export class Adam extends Optimizer {
   epsilon: number;
 
   constructor(o: AdamOptions = {}) {
-    super(o.learningRate ?? 0.001);
+    super(o.learningRate ?? 0.001, o);
     this.beta1 = o.beta1 ?? 0.9;
     this.beta2 = o.beta2 ?? 0.999;
     this.epsilon = o.epsilon ?? 1e-7;
@@ -51,7 +51,7 @@ export class Adam extends Optimizer {
       beta2: this.beta2,
       c1: 1 - this.beta1,
       c2: 1 - this.beta2,
-      stepSize: this.learningRate / (1 - Math.pow(this.beta1, t)),
+      stepSize: this.rate / (1 - Math.pow(this.beta1, t)),
       sqrtBc2: Math.sqrt(1 - Math.pow(this.beta2, t)),
       epsilon: this.epsilon,
       keep: this.keepFactor(),
@@ -89,6 +89,6 @@ export class Adam extends Optimizer {
 
   /** `{ name: 'adam', learningRate, beta1, beta2, epsilon }`. */
   toJSON(): OptimizerConfig {
-    return { name: this.name, learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+    return { name: this.name, learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, ...this.commonJSON() };
   }
 }

@@ -33,7 +33,7 @@ export class AdamW extends Adam {
   }
 
   protected override keepFactor(): number {
-    return 1 - this.learningRate * this.weightDecay;
+    return 1 - this.rate * this.weightDecay;
   }
 
   /** `{ name: 'adamw', learningRate, beta1, beta2, epsilon, weightDecay }`. */

@@ -1,11 +1,12 @@
 // The optimizers and the factory that builds one from a Keras name or a config.
 import { Adam } from './adam.js';
 import { AdamW } from './adamw.js';
-import type { Optimizer, OptimizerConfig } from './optimizer.js';
+import { COMMON_OPTIMIZER_KEYS, type Optimizer, type OptimizerConfig } from './optimizer.js';
 import { SGD } from './sgd.js';
 
 export { Optimizer } from './optimizer.js';
-export type { OptimizerConfig, OptimizerState, ParamState } from './optimizer.js';
+export type { CommonOptimizerOptions, OptimizerConfig, OptimizerState, ParamState } from './optimizer.js';
+export { checkSchedule, scheduledRate, SCHEDULE_NAMES, type CosineDecayConfig, type ExponentialDecayConfig, type ScheduleConfig } from './schedule.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, type AdamOptions } from './adam.js';
 export { AdamW, type AdamWOptions } from './adamw.js';
@@ -24,7 +25,7 @@ const KEYS: Record<string, readonly string[]> = {
 export function createOptimizer(spec: string | OptimizerConfig): Optimizer {
   const config: OptimizerConfig = typeof spec === 'string' ? { name: spec } : spec;
   const name = String(config.name).toLowerCase();
-  const keys = KEYS[name];
+  const keys = KEYS[name] ? [...KEYS[name], ...COMMON_OPTIMIZER_KEYS] : undefined;
   if (!keys) throw new Error(`createOptimizer: unknown optimizer '${config.name}' (expected one of ${Object.keys(KEYS).join(', ')})`);
   const { name: _ignored, ...rest } = config;
   for (const k of Object.keys(rest)) {

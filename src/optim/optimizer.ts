@@ -1,16 +1,31 @@
 // The optimizer base: dedupes parameters by identity, keeps per-parameter state, updates in place.
 import { keep, tidy } from '../core/engine.js';
 import { fmt, ShapeError } from '../core/errors.js';
-import { add, zerosLike } from '../core/ops/index.js';
+import { add, div, maximum, mul, sqrt, sum, zerosLike } from '../core/ops/index.js';
 import { shapesEqual } from '../core/shape.js';
 import { assign, type Tensor } from '../core/tensor.js';
+import { checkSchedule, type ScheduleConfig, scheduledRate } from './schedule.js';
 
 /** A serialisable optimizer description: `name` plus its hyperparameters (see {@link createOptimizer}). */
 export interface OptimizerConfig {
   name: string;
   learningRate?: number;
-  [key: string]: number | string | boolean | undefined;
+  schedule?: ScheduleConfig;
+  [key: string]: number | string | boolean | ScheduleConfig | undefined;
 }
+
+/** Options every optimizer takes (Keras names): gradient clipping and a learning-rate schedule. */
+export interface CommonOptimizerOptions {
+  /** Clip the gradients together so that their global L2 norm is at most this (Keras' `global_clipnorm`, `tf.clip_by_global_norm`). */
+  globalClipnorm?: number;
+  /** Clip each parameter's gradient to this L2 norm on its own (Keras' `clipnorm`). */
+  clipnorm?: number;
+  /** A learning-rate schedule over updates (the base rate is `learningRate`), see {@link ScheduleConfig}. */
+  schedule?: ScheduleConfig;
+}
+
+/** The keys of {@link CommonOptimizerOptions}, accepted by every optimizer config. */
+export const COMMON_OPTIMIZER_KEYS = ['globalClipnorm', 'clipnorm', 'schedule'] as const;
 
 /**
  * An optimizer's state, enough to resume exactly: the number of `step` calls, each parameter's own
@@ -40,9 +55,34 @@ export abstract class Optimizer {
   /** Number of `step` calls so far. */
   iterations = 0;
   private readonly state = new Map<Tensor, ParamState>();
+  readonly globalClipnorm?: number;
+  readonly clipnorm?: number;
+  readonly schedule?: ScheduleConfig;
+  /** The learning rate of the update in progress (the schedule's value at it, else `learningRate`). */
+  protected rate: number;
 
-  constructor(public learningRate: number) {
+  constructor(public learningRate: number, o: CommonOptimizerOptions = {}) {
     positive('learningRate', learningRate);
+    if (o.globalClipnorm !== undefined) positive('globalClipnorm', o.globalClipnorm);
+    if (o.clipnorm !== undefined) positive('clipnorm', o.clipnorm);
+    this.globalClipnorm = o.globalClipnorm;
+    this.clipnorm = o.clipnorm;
+    if (o.schedule !== undefined) this.schedule = checkSchedule(o.schedule);
+    this.rate = learningRate;
+  }
+
+  /** The learning rate the next update will use (the schedule's value at `iterations`, else `learningRate`). */
+  currentLearningRate(): number {
+    return this.schedule ? scheduledRate(this.learningRate, this.schedule, this.iterations) : this.learningRate;
+  }
+
+  /** The common options as they appear in {@link toJSON} (only those set). */
+  protected commonJSON(): Partial<OptimizerConfig> {
+    const out: Partial<OptimizerConfig> = {};
+    if (this.globalClipnorm !== undefined) out.globalClipnorm = this.globalClipnorm;
+    if (this.clipnorm !== undefined) out.clipnorm = this.clipnorm;
+    if (this.schedule) out.schedule = { ...this.schedule };
+    return out;
   }
 
   /** Names of the per-parameter slots this optimizer keeps (e.g. ['m', 'v']). */
@@ -76,15 +116,34 @@ export abstract class Optimizer {
       if (list) list.push(g);
       else grouped.set(p, [g]);
     });
+    this.rate = this.currentLearningRate();
     this.iterations++;
-    for (const [p, gs] of grouped) {
-      tidy(() => {
-        const g = gs.reduce((a, b) => add(a, b));
-        const s = this.stateOf(p);
-        s.step++;
-        this.apply(p, g, s);
-      });
+    if (this.globalClipnorm === undefined) {
+      for (const [p, gs] of grouped) {
+        tidy(() => this.stepOne(p, this.clipOne(gs.reduce((a, b) => add(a, b)))));
+      }
+      return;
     }
+    tidy(() => {
+      // Keras' global clipping: every g times clip / max(‖all g‖₂, clip), the factor computed on the backend (no read-back).
+      const entries = [...grouped].map(([p, gs]) => [p, this.clipOne(gs.reduce((a, b) => add(a, b)))] as const);
+      const squares = entries.map(([, g]) => sum(mul(g, g)));
+      const norm = sqrt(squares.reduce((a, b) => add(a, b)));
+      const factor = div(this.globalClipnorm!, maximum(norm, this.globalClipnorm!));
+      for (const [p, g] of entries) tidy(() => this.stepOne(p, mul(g, factor)));
+    });
+  }
+
+  /** `g` clipped to `clipnorm` on its own when that is set: g · clip / max(‖g‖₂, clip). */
+  private clipOne(g: Tensor): Tensor {
+    if (this.clipnorm === undefined) return g;
+    return mul(g, div(this.clipnorm, maximum(sqrt(sum(mul(g, g))), this.clipnorm)));
+  }
+
+  private stepOne(p: Tensor, g: Tensor): void {
+    const s = this.stateOf(p);
+    s.step++;
+    this.apply(p, g, s);
   }
 
   /** The state of `p`, created with zero slots on first use. */

@@ -1,10 +1,10 @@
 // Stochastic gradient descent with optional (Nesterov) momentum, PyTorch semantics.
 import { add, mul, sub } from '../core/ops/index.js';
 import { assign, type Tensor } from '../core/tensor.js';
-import { Optimizer, type OptimizerConfig, type ParamState, unitInterval } from './optimizer.js';
+import { type CommonOptimizerOptions, Optimizer, type OptimizerConfig, type ParamState, unitInterval } from './optimizer.js';
 
 /** SGD hyperparameters (Keras names). */
-export interface SGDOptions {
+export interface SGDOptions extends CommonOptimizerOptions {
   /** Step size (default 0.01, as in Keras). */
   learningRate?: number;
   /** Momentum factor μ in [0, 1) (default 0: plain SGD). */
@@ -25,7 +25,7 @@ export class SGD extends Optimizer {
   nesterov: boolean;
 
   constructor(o: SGDOptions = {}) {
-    super(o.learningRate ?? 0.01);
+    super(o.learningRate ?? 0.01, o);
     this.momentum = o.momentum ?? 0;
     this.nesterov = o.nesterov ?? false;
     unitInterval('momentum', this.momentum);
@@ -37,14 +37,14 @@ export class SGD extends Optimizer {
   }
 
   protected update(p: Tensor, g: Tensor, s: ParamState): Tensor {
-    if (this.momentum === 0) return sub(p, mul(g, this.learningRate));
+    if (this.momentum === 0) return sub(p, mul(g, this.rate));
     const b = assign(s.slots.momentum, add(mul(s.slots.momentum, this.momentum), g));
     const d = this.nesterov ? add(g, mul(b, this.momentum)) : b;
-    return sub(p, mul(d, this.learningRate));
+    return sub(p, mul(d, this.rate));
   }
 
   /** `{ name: 'sgd', learningRate, momentum, nesterov }`. */
   toJSON(): OptimizerConfig {
-    return { name: this.name, learningRate: this.learningRate, momentum: this.momentum, nesterov: this.nesterov };
+    return { name: this.name, learningRate: this.learningRate, momentum: this.momentum, nesterov: this.nesterov, ...this.commonJSON() };
   }
 }
