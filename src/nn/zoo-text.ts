@@ -1,0 +1,107 @@
+// Named text models: character- and word-level recurrent language models and recurrent text classifiers.
+import { input } from './layer.js';
+import { layers } from './layers/index.js';
+import { type Model, model } from './model.js';
+
+/** Names accepted by {@link createTextModel} and `weightshare train --model`. */
+export const TEXT_MODEL_NAMES = ['char-lstm', 'char-gru', 'word-lstm', 'word-gru', 'text-gru', 'text-lstm'] as const;
+export type TextModelName = (typeof TEXT_MODEL_NAMES)[number];
+
+/** What each text model is, for help texts. */
+export const TEXT_MODEL_DESCRIPTIONS: Record<TextModelName, string> = {
+  'char-lstm': 'character-level language model: embedding, LSTM × layers (sequences), dense softmax over the characters at every step',
+  'char-gru': 'char-lstm with GRU cells',
+  'word-lstm': 'word-level language model: embedding, LSTM × layers, dense softmax over the vocabulary at every step (--tied shares the table)',
+  'word-gru': 'word-lstm with GRU cells',
+  'text-gru': 'text classifier: embedding (id 0 masked as padding), GRU × layers, dense softmax over the classes',
+  'text-lstm': 'text-gru with LSTM cells',
+};
+
+/** What a text model is made of, from its name. */
+export interface TextModelKind {
+  task: 'language-model' | 'classifier';
+  /** The tokenizer level its data needs (classifiers: words). */
+  level: 'char' | 'word';
+  cell: 'lstm' | 'gru';
+}
+
+/** The kind of a text model name, or undefined for names that are not text models. */
+export function textModelKind(name: string): TextModelKind | undefined {
+  if (!(TEXT_MODEL_NAMES as readonly string[]).includes(name)) return undefined;
+  const [level, cell] = name.split('-') as [string, 'lstm' | 'gru'];
+  return level === 'text' ? { task: 'classifier', level: 'word', cell } : { task: 'language-model', level: level as 'char' | 'word', cell };
+}
+
+/** Sizes of a text model; defaults per model in {@link TEXT_MODEL_DEFAULTS}. */
+export interface TextModelOptions {
+  /** Vocabulary size V (token ids in [0, V)). */
+  vocab: number;
+  /** Tokens per sample T (the BPTT window of a language model, the padded length of a classifier's texts). */
+  length: number;
+  /** Classes of a classifier. */
+  classes?: number;
+  /** Embedding size E. */
+  embed?: number;
+  /** Recurrent units H. */
+  hidden?: number;
+  /** Stacked recurrent layers. */
+  layers?: number;
+  /** Dropout after the embedding and after each recurrent layer (0: none). */
+  dropout?: number;
+  /** Language models: the output projection's kernel is the embedding table transposed (needs E = H). */
+  tied?: boolean;
+}
+
+/** Default embedding and hidden sizes and layers per model. */
+export const TEXT_MODEL_DEFAULTS: Record<TextModelName, { embed: number; hidden: number; layers: number }> = {
+  'char-lstm': { embed: 128, hidden: 256, layers: 1 },
+  'char-gru': { embed: 128, hidden: 256, layers: 1 },
+  'word-lstm': { embed: 256, hidden: 256, layers: 1 },
+  'word-gru': { embed: 256, hidden: 256, layers: 1 },
+  'text-gru': { embed: 64, hidden: 64, layers: 1 },
+  'text-lstm': { embed: 64, hidden: 64, layers: 1 },
+};
+
+/**
+ * Builds a named text model (unbuilt). Language models map ids [T] to next-token probabilities [T, V]; classifiers
+ * map ids [T] (0 = padding, masked) to class probabilities. Layer names are fixed (`embedding`, `lstm`, `lstm_1`, …,
+ * `decoder` or `classifier`), so `--sharing embedding=hashed:1/8` and the tie `tied:embedding/embeddings:T` find them.
+ */
+export function createTextModel(name: string, o: TextModelOptions): Model {
+  const kind = textModelKind(name);
+  if (!kind) throw new RangeError(`unknown text model '${name}' (expected one of ${TEXT_MODEL_NAMES.join(', ')})`);
+  const d = TEXT_MODEL_DEFAULTS[name as TextModelName];
+  const embed = o.embed ?? d.embed, hidden = o.hidden ?? d.hidden, depth = o.layers ?? d.layers, dropout = o.dropout ?? 0;
+  const int = (key: string, v: number, min: number): void => {
+    if (!(Number.isInteger(v) && v >= min)) throw new RangeError(`model '${name}': ${key} must be an integer ≥ ${min}, got ${v}`);
+  };
+  int('vocabulary size', o.vocab, 2);
+  int('sequence length', o.length, 1);
+  int('embed', embed, 1);
+  int('hidden', hidden, 1);
+  int('layers', depth, 1);
+  if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`model '${name}': dropout must be in [0, 1), got ${dropout}`);
+  if (o.tied && kind.task !== 'language-model') throw new RangeError(`model '${name}': --tied ties a language model's output projection to its embedding; a classifier has no such projection`);
+  if (o.tied && embed !== hidden) {
+    throw new RangeError(`model '${name}': tying the output projection to the embedding table needs embed = hidden (the decoder's kernel [${hidden}, ${o.vocab}] is the table [${o.vocab}, ${embed}] transposed); got embed ${embed}, hidden ${hidden}`);
+  }
+  const ids = input({ shape: [o.length], dtype: 'int32', name: 'ids' });
+  let h = layers.embedding({ inputDim: o.vocab, outputDim: embed, maskZero: kind.task === 'classifier', name: 'embedding' }).apply(ids);
+  const drop = (k: number): void => {
+    if (dropout > 0) h = layers.dropout({ rate: dropout, name: k === 0 ? 'dropout' : `dropout_${k}` }).apply(h);
+  };
+  drop(0);
+  for (let i = 0; i < depth; i++) {
+    const returnSequences = kind.task === 'language-model' || i < depth - 1;
+    const o2 = { units: hidden, returnSequences, name: i === 0 ? kind.cell : `${kind.cell}_${i}` };
+    h = (kind.cell === 'lstm' ? layers.lstm(o2) : layers.gru(o2)).apply(h);
+    drop(i + 1);
+  }
+  if (kind.task === 'language-model') {
+    h = layers.dense({ units: o.vocab, activation: 'softmax', name: 'decoder', ...(o.tied ? { maps: { kernel: 'tied:embedding/embeddings:T' } } : {}) }).apply(h);
+  } else {
+    int('classes', o.classes ?? 0, 2);
+    h = layers.dense({ units: o.classes!, activation: 'softmax', name: 'classifier' }).apply(h);
+  }
+  return model({ inputs: ids, outputs: h, name });
+}
