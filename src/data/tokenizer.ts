@@ -215,7 +215,8 @@ export class CharTokenizer extends VocabTokenizer {
  * the training text, most frequent first (ties: code-unit order), capped at `maxVocab` (default 10,000).
  * Decoding joins tokens with spaces, writes `<eos>` as a line break, and re-attaches punctuation: no space before
  * `. , ; : ! ? ) ] } % ' ’ ” …`, none after `( [ { $ # “ ‘`, none around `- – — /`, and straight double
- * quotes alternately open and close.
+ * quotes alternately open and close; `<unk>` is written as `<unk>`. Decoding is lossy (case, spacing), but encoding
+ * the decoded text gives back the ids when none of them is `<unk>` and no two `<eos>` follow each other.
  */
 export class WordTokenizer extends VocabTokenizer {
   readonly kind = 'word' as const;
