@@ -230,7 +230,7 @@ export class WordTokenizer extends VocabTokenizer {
   static build(texts: string | Iterable<string>, opts: TokenizerOptions = {}): WordTokenizer {
     const slot = new Map<string, number>(), seen: number[] = [];
     for (const text of typeof texts === 'string' ? [texts] : texts) {
-      forEachPiece(text, (p) => {
+      forEachPiece(text.toLowerCase(), (p) => {
         if (p === EOS) return;
         const k = slot.get(p);
         if (k === undefined) {
@@ -249,14 +249,16 @@ export class WordTokenizer extends VocabTokenizer {
 
   pieces(text: string): string[] {
     const out: string[] = [];
-    forEachPiece(text, (p) => out.push(p));
+    forEachPiece(text.toLowerCase(), (p) => out.push(p));
     return out;
   }
 
   encode(text: string): Int32Array {
-    const ids: number[] = [];
-    forEachPiece(text, (p) => ids.push(this.ids.get(p) ?? UNK_ID));
-    return Int32Array.from(ids);
+    const s = text.toLowerCase();
+    const ids = new Int32Array(s.length);
+    let n = 0;
+    forEachPiece(s, (p) => { ids[n++] = this.ids.get(p) ?? UNK_ID; });
+    return ids.slice(0, n);
   }
 
   protected join(tokens: string[]): string {
@@ -346,9 +348,8 @@ function scanPieces(s: string, fn: (start: number, end: number, kind: number) =>
   }
 }
 
-/** Calls `fn` with each piece of `text` (lower-cased; `<eos>` for a line break, ’ inside words stored as '). */
-function forEachPiece(text: string, fn: (piece: string) => void): void {
-  const s = text.toLowerCase();
+/** Calls `fn` with each piece of the lower-cased text `s` (`<eos>` for a line break, ’ inside words stored as '). */
+function forEachPiece(s: string, fn: (piece: string) => void): void {
   scanPieces(s, (a, b, kind) => fn(kind === EOS_PIECE ? EOS : kind === QUOTED_WORD_PIECE ? s.slice(a, b).replace(/’/g, "'") : s.slice(a, b)));
 }
 
