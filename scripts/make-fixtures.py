@@ -283,16 +283,22 @@ def dump(obj, indent=0):
     return pad + json.dumps(obj, separators=(',', ':'))
 
 
-def main():
+def write_fixtures(makers, generated_by):
+    """Writes test/fixtures/<name>.json for each (name, make) pair, stamped with `generated_by`."""
     os.makedirs(OUT_DIR, exist_ok=True)
-    for name, make in [('matmul', matmul_fixture), ('conv2d', conv_fixture), ('pool2d', pool_fixture),
-                       ('softmax_cross_entropy', softmax_fixture)]:
+    for name, make in makers:
         path = os.path.join(OUT_DIR, name + '.json')
         fixture = make()
-        fixture['generatedBy'] = f'scripts/make-fixtures.py, torch {torch.__version__}, float64, seed 1234'
+        fixture['generatedBy'] = generated_by
         with open(path, 'w') as f:
             f.write(dump(fixture) + '\n')
         print(f'wrote {os.path.relpath(path)} ({os.path.getsize(path) // 1024} KB, {len(fixture["cases"])} cases)')
+
+
+def main():
+    write_fixtures([('matmul', matmul_fixture), ('conv2d', conv_fixture), ('pool2d', pool_fixture),
+                    ('softmax_cross_entropy', softmax_fixture)],
+                   f'scripts/make-fixtures.py, torch {torch.__version__}, float64, seed 1234')
 
 
 if __name__ == '__main__':

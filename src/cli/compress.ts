@@ -61,7 +61,7 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
   const f = a.flags;
   applyThreads(f.threads);
   const file = a.positionals.model;
-  const { model, meta } = loadModel(file);
+  const { model, meta, tokenizer } = loadModel(file);
   const t = meta.training;
   const name = f.dataset ?? t?.dataset ?? 'mnist-sample';
   const dir = f.data ?? (f.dataset ? undefined : t?.dataDir);
@@ -130,7 +130,7 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
     init: s.init, layers: f.layers, finetuneEpochs: s.finetuneEpochs, lr: s.lr, seed: s.seed, from: file,
   };
   // The compressed model is for shipping: its optimizer state (the fine-tuning's Adam slots) is not kept.
-  const fileBytes = saveModel(out, model, { training: t ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed, withOptimizer: false });
+  const fileBytes = saveModel(out, model, { training: t ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed, withOptimizer: false, tokenizer });
   const fileRatio = r.bits.float32 / 8 / fileBytes;
   msg(`Saved ${out}: ${kib(fileBytes)} KiB on disk, ${fileRatio.toFixed(1)}× smaller than the float32 weights (${kib(r.bits.float32 / 8)} KiB)`);
   if (f.json) {

@@ -16,9 +16,9 @@ export class DTypeError extends Error {
   }
 }
 
-/** An index outside the valid range (gather, scatter, one-hot). */
+/** An index outside the valid range (gather, scatter, one-hot); gather and scatterAdd also give the bad value and its flat position. */
 export class IndexError extends Error {
-  constructor(op: string, message: string) {
+  constructor(op: string, message: string, readonly value?: number, readonly position?: number) {
     super(`${op}: ${message}`);
     this.name = 'IndexError';
   }

@@ -74,6 +74,16 @@ export function isContiguousBlock(shape: Shape, size: Shape): boolean {
   return true;
 }
 
+/** The multi-index of flat (row-major) position `flat` in `shape`: 7 in [2, 5] is [1, 2]. */
+export function unravel(flat: number, shape: Shape): number[] {
+  const out = new Array<number>(shape.length);
+  for (let i = shape.length - 1; i >= 0; i--) {
+    out[i] = flat % shape[i];
+    flat = Math.floor(flat / shape[i]);
+  }
+  return out;
+}
+
 /** Element offset of index `begin` in a dense row-major `shape`. */
 export function offsetOf(shape: Shape, begin: readonly number[]): number {
   const st = stridesOf(shape);

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { Model } from '../nn/model.js';
 import type { Callback, Logs } from '../nn/training.js';
-import { modelFromCheckpoint, type ModelFileMeta, modelToCheckpoint, type TrainingState } from './model-file.js';
+import type { Tokenizer } from '../data/tokenizer.js';
+import { modelFromCheckpoint, modelToCheckpoint, type TrainingState } from './model-file.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type CheckpointContents } from './checkpoint.js';
 
 /**
@@ -76,20 +77,22 @@ export function saveModel(path: string, m: Model, o: Parameters<typeof modelToCh
   return saveCheckpoint(path, modelToCheckpoint(m, o));
 }
 
-/** Loads a model saved by {@link saveModel}; errors name the file and what is wrong. */
-export function loadModel(path: string): { model: Model; meta: ModelFileMeta } {
+/** Loads a model saved by {@link saveModel} (with its tokenizer when it has one); errors name the file and what is wrong. */
+export function loadModel(path: string): ReturnType<typeof modelFromCheckpoint> {
   return modelFromCheckpoint(loadCheckpoint(path), path);
 }
 
 /**
- * A fit callback that saves the model with optimizer state after every epoch (Keras `ModelCheckpoint`);
- * `training(epoch, logs)` supplies the progress record stored with it.
+ * A fit callback that saves the model with optimizer state (and `tokenizer`, when given) after every epoch (Keras
+ * `ModelCheckpoint`); `training(epoch, logs)` supplies the progress record stored with it.
  */
-export function modelCheckpoint(path: string, training: (epoch: number, logs: Logs) => TrainingState, o: { initSeed?: number } = {}): Callback & { model?: Model } {
+export function modelCheckpoint(
+  path: string, training: (epoch: number, logs: Logs) => TrainingState, o: { initSeed?: number; tokenizer?: Tokenizer } = {},
+): Callback & { model?: Model } {
   const cb: Callback & { model?: Model } = {
     onEpochEnd(epoch, logs) {
       if (!cb.model) throw new Error('modelCheckpoint: set callback.model before fit');
-      saveModel(path, cb.model, { training: training(epoch, logs), initSeed: o.initSeed });
+      saveModel(path, cb.model, { training: training(epoch, logs), initSeed: o.initSeed, tokenizer: o.tokenizer });
     },
   };
   return cb;

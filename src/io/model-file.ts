@@ -6,6 +6,7 @@ import { type CompileConfig, type Model, type ModelConfig, modelFromConfig } fro
 import '../nn/layers/index.js';
 import { CheckpointError, type CheckpointContents, type StoredTensor } from './checkpoint.js';
 import { checkTrainingState, type TrainingState } from './training-state.js';
+import { type Tokenizer, type TokenizerConfig, tokenizerFromJSON } from '../data/tokenizer.js';
 
 export type { CompressRecord, TrainingState } from './training-state.js';
 
@@ -18,6 +19,8 @@ export interface ModelFileMeta {
   compile?: CompileConfig;
   optimizer?: { iterations: number; steps: Record<string, number> };
   training?: TrainingState;
+  /** The tokenizer of a text model (its vocabulary), so that generating or evaluating text needs nothing else. */
+  tokenizer?: TokenizerConfig;
 }
 
 const W = 'weights/';
@@ -27,10 +30,11 @@ const B = 'maps/';
 
 /**
  * The checkpoint contents of a model: weights (as named), and, when compiled, optimizer state; `training` is stored
- * as given; `extra` tensors (e.g. early stopping's `best/…` weights) are stored under their own names and ignored on load.
+ * as given, and so is `tokenizer` (its `toJSON()`); `extra` tensors (e.g. early stopping's `best/…` weights) are
+ * stored under their own names and ignored on load.
  */
 export function modelToCheckpoint(
-  m: Model, o: { training?: TrainingState; initSeed?: number; withOptimizer?: boolean; extra?: ReadonlyMap<string, StoredTensor> } = {},
+  m: Model, o: { training?: TrainingState; initSeed?: number; withOptimizer?: boolean; extra?: ReadonlyMap<string, StoredTensor>; tokenizer?: Tokenizer } = {},
 ): CheckpointContents {
   m.build();
   const tensors = new Map<string, StoredTensor>();
@@ -50,6 +54,7 @@ export function modelToCheckpoint(
     }
   }
   if (o.training) meta.training = o.training;
+  if (o.tokenizer) meta.tokenizer = o.tokenizer.toJSON();
   for (const [k, t] of o.extra ?? []) {
     if (k.startsWith(W) || k.startsWith(B) || k.startsWith(O)) throw new RangeError(`modelToCheckpoint: extra tensor '${k}' uses a reserved prefix (${W}, ${O}, ${B})`);
     tensors.set(k, t);
@@ -83,10 +88,10 @@ function splitSlot(key: string): [string, string] {
 
 /**
  * Rebuilds a model from checkpoint contents: layers from the config, weights by name (each checked
- * against the layer's shape), and, when the file has them, compile settings and optimizer state.
- * `file` names the source in errors.
+ * against the layer's shape), and, when the file has them, compile settings, optimizer state and the
+ * tokenizer (checked: a CheckpointError names what is wrong with it). `file` names the source in errors.
  */
-export function modelFromCheckpoint(c: CheckpointContents, file = '<model>'): { model: Model; meta: ModelFileMeta } {
+export function modelFromCheckpoint(c: CheckpointContents, file = '<model>'): { model: Model; meta: ModelFileMeta; tokenizer?: Tokenizer } {
   const meta = c.meta as ModelFileMeta;
   if (!meta || typeof meta !== 'object' || meta.kind !== 'weightshare-model' || !meta.model) {
     throw new CheckpointError(file, 'not a weightshare model (the header has no model config)');
@@ -96,6 +101,14 @@ export function modelFromCheckpoint(c: CheckpointContents, file = '<model>'): { 
       checkTrainingState(meta.training);
     } catch (e) {
       throw new CheckpointError(file, (e as Error).message);
+    }
+  }
+  let tokenizer: Tokenizer | undefined;
+  if (meta.tokenizer !== undefined) {
+    try {
+      tokenizer = tokenizerFromJSON(meta.tokenizer);
+    } catch (e) {
+      throw new CheckpointError(file, `stored ${(e as Error).message}`);
     }
   }
   let m: Model;
@@ -148,5 +161,5 @@ export function modelFromCheckpoint(c: CheckpointContents, file = '<model>'): { 
       }
     }
   }
-  return { model: m, meta };
+  return tokenizer ? { model: m, meta, tokenizer } : { model: m, meta };
 }

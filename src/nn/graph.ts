@@ -2,7 +2,7 @@
 import { ShapeError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { withWeightCache } from '../sharing/cache.js';
-import { batchShape, type CallContext, type Layer, SymbolicTensor } from './layer.js';
+import { batchShape, type CallContext, type Layer, type MaskedOutputs, SymbolicTensor } from './layer.js';
 
 /** One application of a layer in a model's graph. */
 export interface GraphNode {
@@ -69,26 +69,37 @@ export function nodePath(n: GraphNode): string {
 }
 
 /**
- * Runs the graph on one batch per input; returns one batch per output. Weights are materialised once for the whole
- * pass. `logitsNode` (the node making the single output, when the loss wants logits) gets `ctx.logits`; `prefix` is the
- * context path of a graph inside a layer (a Block), prepended to each node's path.
+ * Runs the graph on one batch per input; returns one batch per output and the outputs' Keras masks. Weights are
+ * materialised once for the whole pass. Masks travel from node to node: each layer gets its inputs' masks in
+ * `ctx.masks` and says its outputs' through `callWithMasks` (see `Layer.computeMask`); `ctx.masks` are the graph
+ * inputs' masks (a Block hands on its own). `logitsNode` (the node making the single output, when the loss wants logits)
+ * gets `ctx.logits`; `prefix` is the context path of a graph inside a layer (a Block), prepended to each node's path.
  */
 export function runGraph(
   nodes: readonly GraphNode[], inputs: readonly SymbolicTensor[], outputs: readonly SymbolicTensor[], xs: readonly Tensor[],
   ctx: CallContext, logitsNode?: GraphNode, prefix?: string,
-): Tensor[] {
+): MaskedOutputs {
   return withWeightCache(() => {
     const values = new Map<SymbolicTensor, Tensor>();
-    inputs.forEach((s, i) => values.set(s, xs[i]));
+    const masks = new Map<SymbolicTensor, Tensor>();
+    inputs.forEach((s, i) => {
+      values.set(s, xs[i]);
+      const m = ctx.masks?.[i];
+      if (m) masks.set(s, m);
+    });
     for (const n of nodes) {
       const c: CallContext = { training: ctx.training, seed: ctx.seed, logits: n === logitsNode ? ctx.logits : false, path: prefix ? `${prefix}/${nodePath(n)}` : nodePath(n) };
       const args = n.inputs.map((s) => values.get(s)!);
-      const ys = n.layer.callAll(args, c);
-      if (ys.length !== n.outputs.length) {
-        throw new ShapeError(`layer '${n.layer.name}' (${n.layer.className})`, `made ${ys.length} outputs at node ${n.application}, expected ${n.outputs.length}`);
+      const r = n.layer.callWithMasks(args, n.inputs.map((s) => masks.get(s)), c);
+      if (r.outputs.length !== n.outputs.length) {
+        throw new ShapeError(`layer '${n.layer.name}' (${n.layer.className})`, `made ${r.outputs.length} outputs at node ${n.application}, expected ${n.outputs.length}`);
       }
-      n.outputs.forEach((s, i) => values.set(s, ys[i]));
+      n.outputs.forEach((s, i) => {
+        values.set(s, r.outputs[i]);
+        const m = r.masks?.[i];
+        if (m) masks.set(s, m);
+      });
     }
-    return outputs.map((s) => values.get(s)!);
+    return { outputs: outputs.map((s) => values.get(s)!), masks: outputs.map((s) => masks.get(s)) };
   });
 }

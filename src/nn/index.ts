@@ -1,7 +1,7 @@
 // weightshare's neural-network layer: layers, models, losses, metrics, initialisers and the model zoo.
 export * from './layers/index.js';
 export { Layer, SymbolicTensor, input, registerLayer, layerFromSpec } from './layer.js';
-export type { CallContext, LayerNode, LayerOptions, LayerSpec, MapResolver, NamedWeight } from './layer.js';
+export type { CallContext, LayerNode, LayerOptions, LayerSpec, MapResolver, MaskedOutputs, NamedWeight } from './layer.js';
 export { traceGraph } from './graph.js';
 export { Model, Sequential, sequential, model, modelFromConfig } from './model.js';
 export type { CompileOptions, CompileConfig, ModelConfig, GraphNode, NodeConfig, InputConfig, TensorRef } from './model.js';

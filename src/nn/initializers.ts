@@ -1,10 +1,10 @@
-// Weight initialisers with Keras names and formulas (glorot, he, lecun; zeros, ones), all seeded.
+// Weight initialisers with Keras names and formulas (glorot, he, lecun; uniform; zeros, ones), all seeded.
 import { fill, randomUniform, truncatedNormal } from '../core/ops/index.js';
 import type { Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 
 /** Keras names of the initialisers (snake_case, as in Keras configs; camelCase is accepted too). */
-export const INITIALIZERS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'lecun_uniform', 'lecun_normal', 'zeros', 'ones'] as const;
+export const INITIALIZERS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'lecun_uniform', 'lecun_normal', 'uniform', 'zeros', 'ones'] as const;
 /** One of {@link INITIALIZERS}. */
 export type InitializerName = (typeof INITIALIZERS)[number];
 
@@ -23,16 +23,21 @@ export function fansOf(shape: Shape): Fans {
   return { fanIn: shape[shape.length - 2] * receptive, fanOut: shape[shape.length - 1] * receptive };
 }
 
+/** Keras' other names for an initialiser ('random_uniform' is the class behind the string 'uniform'). */
+const ALIASES: Record<string, InitializerName> = { random_uniform: 'uniform' };
+
 /** Normalises 'glorotUniform' / 'GlorotUniform' / 'glorot_uniform' to the Keras snake_case name; throws for unknown names. */
 export function initializerName(name: string, where = 'initializer'): InitializerName {
   const snake = name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
   if ((INITIALIZERS as readonly string[]).includes(snake)) return snake as InitializerName;
+  if (ALIASES[snake]) return ALIASES[snake];
   throw new RangeError(`${where}: unknown initializer '${name}' (expected one of ${INITIALIZERS.join(', ')})`);
 }
 
 /**
  * Draws a tensor of `shape` from the named initialiser. `fans` defaults to {@link fansOf}(shape).
- * Truncated normals use Keras' correction (stddev / 0.87962566103423978) so the variance matches.
+ * Truncated normals use Keras' correction (stddev / 0.87962566103423978) so the variance matches. 'uniform' is Keras'
+ * `RandomUniform()` default, U(−0.05, 0.05) whatever the fans (Embedding's default).
  */
 export function initialize(name: InitializerName, shape: Shape, seed: number, fans: Fans = fansOf(shape)): Tensor {
   const { fanIn, fanOut } = fans;
@@ -50,5 +55,6 @@ export function initialize(name: InitializerName, shape: Shape, seed: number, fa
     case 'he_normal': return normal(2 / fanIn);
     case 'lecun_uniform': return uniform(1 / fanIn);
     case 'lecun_normal': return normal(1 / fanIn);
+    case 'uniform': return randomUniform(shape, { seed, min: -0.05, max: 0.05 });
   }
 }

@@ -24,6 +24,19 @@ export interface CallContext {
    * every application draws its own mask.
    */
   path?: string;
+  /**
+   * Keras masks of the inputs, one per input (undefined where an input has none; the field is absent when no input has
+   * one): float32 [N, T] — the input's shape without its last (feature) axis — 1 at a real step, 0 at padding. The
+   * graph runner sets it from the producers' {@link Layer.computeMask} (e.g. an Embedding with `maskZero`); recurrent
+   * layers skip the masked steps.
+   */
+  masks?: readonly (Tensor | undefined)[];
+}
+
+/** What {@link Layer.callWithMasks} returns: one batch per output and the outputs' masks (undefined: none). */
+export interface MaskedOutputs {
+  outputs: Tensor[];
+  masks: readonly (Tensor | undefined)[] | undefined;
 }
 
 /** Options every layer takes. */
@@ -247,7 +260,10 @@ export abstract class Layer {
     return node.outputs;
   }
 
-  /** Element type of output `index` for inputs of these types (float32 unless a layer says otherwise). */
+  /**
+   * Element type of output `index` for inputs of these types (float32 unless a layer says otherwise); a layer that
+   * cannot take these types throws here, so the error comes when the graph is built.
+   */
   outputDType(_inputs: readonly ('float32' | 'int32')[], _index: number): 'float32' | 'int32' {
     return 'float32';
   }
@@ -296,9 +312,12 @@ export abstract class Layer {
     layer.build(inputShape, layer.seed ?? seed, this.resolver && ((p) => this.resolver!(p)));
   }
 
-  /** Runs a sublayer on one tensor inside this layer's call: its context path is `<this path>/<name>`. */
-  protected callLayer(layer: Layer, x: Tensor | readonly Tensor[], ctx: CallContext): Tensor {
-    const sub: CallContext = { training: ctx.training, seed: ctx.seed, path: `${ctx.path ?? this.name}/${layer.name}` };
+  /**
+   * Runs a sublayer on one tensor inside this layer's call: its context path is `<this path>/<name>`; `masks` are the
+   * sublayer's input masks (a wrapper hands its own `ctx.masks` on when the sublayer takes the same steps).
+   */
+  protected callLayer(layer: Layer, x: Tensor | readonly Tensor[], ctx: CallContext, masks?: readonly (Tensor | undefined)[]): Tensor {
+    const sub: CallContext = { training: ctx.training, seed: ctx.seed, path: `${ctx.path ?? this.name}/${layer.name}`, ...(masks?.some((m) => m) ? { masks } : {}) };
     if (x instanceof Array) {
       const ys = layer.callAll(x, sub);
       if (ys.length !== 1) throw new Error(`layer '${layer.name}' makes ${ys.length} outputs: use callAll`);
@@ -376,6 +395,43 @@ export abstract class Layer {
   callAll(xs: readonly Tensor[], ctx: CallContext): Tensor[] {
     if (xs.length !== 1) throw this.shapeError(`takes one input, got ${xs.length}`);
     return [this.call(xs[0], ctx)];
+  }
+
+  /**
+   * True for layers that hand their (first) input's mask on unchanged (Keras `supports_masking`): Dense, Dropout,
+   * Activation, LayerNormalization. Default false: a mask reaching the layer goes no further (Keras' default for
+   * layers that do not support masking, e.g. Flatten, Conv2D, pooling).
+   */
+  get supportsMasking(): boolean {
+    return false;
+  }
+
+  /**
+   * The masks of the outputs (Keras `compute_mask`): one per output (undefined where an output has none), or undefined
+   * for none, from the inputs and their masks (undefined where an input has none). Default: the first input's mask for
+   * the first output when {@link supportsMasking}, else none. Embedding with `maskZero` makes one (ids ≠ 0), merge
+   * layers combine their inputs' masks, a recurrent layer hands its input's mask on only with `returnSequences`.
+   */
+  computeMask(_inputs: readonly Tensor[], masks: readonly (Tensor | undefined)[]): (Tensor | undefined)[] | undefined {
+    return this.supportsMasking && masks[0] ? [masks[0]] : undefined;
+  }
+
+  /**
+   * The forward pass with masks, as the graph runner calls it: {@link callAll} with the input masks in `ctx.masks`
+   * (only when some input has one), then {@link computeMask}. A layer whose output masks come out of the computation
+   * itself (a Block's inner graph) overrides it.
+   */
+  callWithMasks(xs: readonly Tensor[], masks: readonly (Tensor | undefined)[], ctx: CallContext): MaskedOutputs {
+    const c: CallContext = masks.some((m) => m) ? { ...ctx, masks } : ctx;
+    return { outputs: this.callAll(xs, c), masks: this.computeMask(xs, masks) };
+  }
+
+  /**
+   * For an int32 input of indices into a table of this layer (Embedding's token ids): the table's size, so that fit,
+   * evaluate and predict check the data against [0, size) before running; undefined for other inputs.
+   */
+  inputIdLimit(_input: number): number | undefined {
+    return undefined;
   }
 
   /** The layer's own settings (JSON); `name`, `seed`, `inputShape` are added by {@link toJSON}. */

@@ -6,7 +6,7 @@ import { createOptimizer, type Optimizer, type OptimizerConfig } from '../optim/
 import type { Parameter, WeightMap } from '../sharing/weight-map.js';
 import { mixSeed } from '../core/random.js';
 import { type GraphNode, runGraph, traceGraph } from './graph.js';
-import { batchShape, type CallContext, input as makeInput, Layer, type NamedWeight, SymbolicTensor } from './layer.js';
+import { batchShape, type CallContext, input as makeInput, Layer, type MaskedOutputs, type NamedWeight, SymbolicTensor } from './layer.js';
 import type { ModelConfig, TensorRef } from './model-config.js';
 import { getLoss, type Loss } from './losses.js';
 import { getMetric, type Metric } from './metrics.js';
@@ -233,6 +233,15 @@ export class Model {
 
   /** The forward pass, returning one batch per output. */
   callAll(x: Tensor | readonly Tensor[], ctx: CallContext = { training: false, seed: 0 }): Tensor[] {
+    return this.callWithMasks(x, ctx).outputs;
+  }
+
+  /**
+   * The forward pass, returning one batch per output and each output's Keras mask (undefined where it has none, e.g.
+   * [N, T] from an Embedding with `maskZero` through layers that keep it): fit and evaluate weigh the loss and metrics
+   * of a masked output by it.
+   */
+  callWithMasks(x: Tensor | readonly Tensor[], ctx: CallContext = { training: false, seed: 0 }): MaskedOutputs {
     this.requireBuilt('call');
     const xs = x instanceof Array ? x : [x as Tensor];
     if (xs.length !== this.inputSyms.length) {

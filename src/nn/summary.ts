@@ -31,7 +31,7 @@ function layerStats(l: Model['layers'][number]): { virtual: number; free: number
  * The summary table: one row per layer application (a reused layer's parameters are counted at its first
  * use and shown as "(shared)" after), then the totals. When some weight is shared by a map other than
  * `dense`, the table adds the virtual parameter count (elements of the effective weights W) and the bits
- * stored, and the totals compare them.
+ * stored, and the totals compare them. Tied weights are listed under the table with the weight they are.
  */
 export function formatSummary(m: Model): string {
   m.build();
@@ -86,6 +86,11 @@ export function formatSummary(m: Model): string {
     out.push(`Virtual params: ${thousands(virtualTotal)} (the effective weights W); stored: ${thousands(bitsTotal)} bits = ` +
       `${size(bitsTotal / 8)}, ${(virtualTotal * 32 / Math.max(1, bitsTotal)).toFixed(1)}× smaller than dense float32 weights`);
   }
+  const ties = m.weights().filter((w) => w.map.kind === 'tied').map((w) => {
+    const c = w.map.toJSON();
+    return `${w.path} = ${String(c.to)}${c.transpose ? ' transposed' : ''}`;
+  });
+  if (ties.length) out.push(`Tied weights (their parameters counted once, at the source): ${ties.join('; ')}`);
   out.push('_'.repeat(width));
   return out.join('\n');
 }

@@ -5,8 +5,10 @@ import { add, gather, mul, tensor } from '../core/ops/index.js';
 import { valueAndGrads } from '../core/tape.js';
 import type { Tensor } from '../core/tensor.js';
 import { epochOrder, mixSeed } from '../core/random.js';
+import { unravel } from '../core/shape.js';
 
 export { epochOrder };
+import type { LossInputs } from './losses.js';
 import type { Model } from './model.js';
 
 /** Inputs or targets: a tensor [N, ...], or a typed array with its shape. */
@@ -150,8 +152,27 @@ function inputRows(m: Model, x: Data | readonly Data[], what: string): Rows[] {
     if (r.n !== rows[0].n) throw new ShapeError(`model '${m.name}'`, `input '${s.name}' has ${r.n} samples but input '${ins[0].name}' has ${rows[0].n}`);
     if (r.sampleShape.length !== s.shape.length || r.sampleShape.some((d, k) => d !== s.shape[k])) throw m.inputShapeError(i, `[${r.n}, ${r.sampleShape.join(', ')}]`);
     if (r.dtype !== s.dtype) throw new DTypeError(`model '${m.name}'`, `input '${s.name}' must be ${s.dtype}, got ${r.dtype} data`);
+    if (r.dtype === 'int32') checkIds(m, i, r, ins.length > 1 ? `${what}[${i}]` : what);
   });
   return rows;
+}
+
+/**
+ * Checks the ids of int32 model input `i` against the table of each layer that takes it directly (an Embedding's
+ * inputDim, see Layer.inputIdLimit), before any batch runs: the error names the layer, the id, its sample and position.
+ */
+function checkIds(m: Model, i: number, r: Rows, what: string): void {
+  const s = m.inputs[i];
+  for (const n of m.graph) n.inputs.forEach((t, k) => {
+    const limit = t === s ? n.layer.inputIdLimit(k) : undefined;
+    if (limit === undefined) return;
+    const v = r.values();
+    for (let j = 0; j < v.length; j++) {
+      if (v[j] >= 0 && v[j] < limit) continue;
+      const at = r.sampleShape.length ? ` at [${unravel(j % r.rowSize, r.sampleShape).join(', ')}]` : '';
+      throw new IndexError(`layer '${n.layer.name}' (${n.layer.className})`, `${what} sample ${Math.floor(j / r.rowSize)} has id ${v[j]}${at}, outside [0, ${limit})`, v[j], j);
+    }
+  });
 }
 
 /** Inputs (one Rows per model input), targets (one per output) and optional sample weights, as rows. */
@@ -218,13 +239,16 @@ function runBatch(m: Model, xb: Tensor | Tensor[], ybs: Tensor[], wb: Tensor | u
   const logits = ybs.length === 1 && losses[0].fusesSoftmax && !losses[0].fromLogits && m.endsInSoftmax();
   return tidy(() => {
     let outs!: Tensor[];
+    // Keras: an output that carries a mask (an Embedding's maskZero kept by the layers after it) weighs its loss and
+    // metrics per position by it, on top of the sample weights.
+    let masks: readonly (Tensor | undefined)[] = [];
     const f = (): Tensor => {
-      if (ybs.length === 1) {
-        outs = [m.call(xb, { training: train, seed, logits })];
-        return losses[0].compute(outs[0], ybs[0], logits || losses[0].fromLogits, wb && { sampleWeight: wb });
-      }
-      outs = m.callAll(xb, { training: train, seed });
-      return losses.map((l, k) => mul(l.compute(outs[k], ybs[k], l.fromLogits, wb && { sampleWeight: wb }), m.lossWeights[k] ?? 1)).reduce((a, b) => add(a, b));
+      const r = m.callWithMasks(xb, { training: train, seed, logits });
+      outs = r.outputs;
+      masks = r.masks ?? [];
+      const w = (k: number): LossInputs | undefined => (wb || masks[k] ? { sampleWeight: wb, mask: masks[k] } : undefined);
+      if (ybs.length === 1) return losses[0].compute(outs[0], ybs[0], logits || losses[0].fromLogits, w(0));
+      return losses.map((l, k) => mul(l.compute(outs[k], ybs[k], l.fromLogits, w(k)), m.lossWeights[k] ?? 1)).reduce((a, b) => add(a, b));
     };
     let value: number;
     if (train) {
@@ -237,7 +261,7 @@ function runBatch(m: Model, xb: Tensor | Tensor[], ybs: Tensor[], wb: Tensor | u
       loss: value,
       metrics: m.metrics.map((mt) => {
         const k = mt.output ?? 0;
-        return mt.update(outs[k], ybs[k], { logits: (k === 0 && logits) || losses[k].fromLogits, sampleWeight: wb, ignoreClass: losses[k].ignoreClass });
+        return mt.update(outs[k], ybs[k], { logits: (k === 0 && logits) || losses[k].fromLogits, sampleWeight: wb, mask: masks[k], ignoreClass: losses[k].ignoreClass });
       }),
     };
   }) as { loss: number; metrics: { sum: number; count: number }[] };

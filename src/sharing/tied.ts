@@ -45,7 +45,9 @@ export function tiedFromConfig(c: MapConfig, ctx: MapContext): TiedMap {
   if (t && src.shape.length !== 2) throw new SharingError(ctx, 'tied', `transpose needs a 2-D source, '${to}' is ${fmt(src.shape)}`);
   const shape = t ? [...src.shape].reverse() : src.shape;
   if (!shapesEqual(shape, ctx.shape)) {
-    throw new SharingError(ctx, 'tied', `'${to}'${t ? ' transposed' : ''} has shape ${fmt(shape)} but this weight needs ${fmt(ctx.shape)}`);
+    throw new SharingError(ctx, 'tied', t
+      ? `'${to}' has shape ${fmt(src.shape)}, transposed ${fmt(shape)}, but this weight needs ${fmt(ctx.shape)}`
+      : `'${to}' has shape ${fmt(shape)} but this weight needs ${fmt(ctx.shape)}`);
   }
   return new TiedMap(src, to, t);
 }

@@ -5,7 +5,7 @@ import type { KMeansInit } from '../sharing/kmeans.js';
 import { PrunedMap } from '../sharing/pruned.js';
 import { SharingError } from '../sharing/registry.js';
 import type { WeightMap } from '../sharing/weight-map.js';
-import { dropOptimizerState, type ModelWeight, type PerWeight, shareableWeights, tiedSources, valueFor, valuesOf } from './select.js';
+import { dropOptimizerState, type ModelWeight, notDenseReason, type PerWeight, replaceWeight, shareableWeights, valueFor, valuesOf } from './select.js';
 
 /** Options of {@link clusterWeights}. */
 export interface ClusterOptions {
@@ -54,7 +54,8 @@ export interface ClusterJob {
  * only its kept values are clustered), in place: the layer's map and its saved
  * config change, the old θ is freed. Every option is checked before anything changes; errors are
  * SharingErrors naming the layer, the scheme and the allowed range (clusters in [2, weights], prune in
- * [0, 1), known layer names with a dense, untied shareable weight).
+ * [0, 1), known layer names with a dense shareable weight). A weight tied to the clustered one (tied embeddings) is
+ * tied to its codebook after: one θ still.
  *
  * The model's optimizer state is dropped entirely (the optimizer keeps its settings and starts fresh:
  * Adam moments of the old dense θ are meaningless for centroids); recompile to change the learning rate.
@@ -67,7 +68,7 @@ export function clusterWeights(model: Model, o: ClusterOptions): ClusteredWeight
     const values = valuesOf(w.map);
     const fit = { clusters, init: o.init ?? 'linear', seed: pathSeed(o.seed ?? 0, w.path) };
     const cb = w.map instanceof PrunedMap ? fitMasked(values, w.map, fit) : fitCodebook(values, w.map.shape, { ...fit, prune });
-    w.layer.replaceWeight(w.name, cb);
+    replaceWeight(model, w, cb);
     w.map.dispose();
     out.push({ path: w.path, weights: values.length, clusters, pruned: values.length - cb.kept(), bitsBefore: 32 * values.length, bitsAfter: cb.stats().bits });
   }
@@ -98,17 +99,13 @@ function fitMasked(values: Float32Array, map: PrunedMap, f: { clusters: number; 
 /** Checks `o` against the model and lists the weights {@link clusterWeights} would cluster, changing nothing; throws its SharingErrors. */
 export function planClusters(model: Model, o: ClusterOptions): ClusterJob[] {
   model.build();
-  const tied = tiedSources(model);
   const jobs: ClusterJob[] = [];
   for (const w of shareableWeights(model, o.layers, 'codebook')) {
     const map: WeightMap = w.map;
     const ctx = { layer: w.layer.name, weight: w.name };
-    const usable = (map.kind === 'dense' || map instanceof PrunedMap) && !tied.has(map);
-    if (!usable) {
+    if (map.kind !== 'dense' && !(map instanceof PrunedMap)) {
       if (!o.layers) continue;
-      throw new SharingError(ctx, 'codebook', map.kind !== 'dense' && !(map instanceof PrunedMap)
-        ? `only a dense ${w.role} can be clustered, this one is '${map.kind}' (stripSharing first)`
-        : `the ${w.role} is tied to by another weight; clustering it would untie them`);
+      throw new SharingError(ctx, 'codebook', notDenseReason(w, 'cluster'));
     }
     const clusters = valueFor(o.clusters, w);
     const prune = valueFor(o.prune ?? 0, w);

@@ -85,7 +85,7 @@ export interface DeepCompressReport {
   ratio: number;
 }
 
-/** Thrown by {@link deepCompress} before any work when no selected weight is plain (dense) and untied. */
+/** Thrown by {@link deepCompress} before any work when no selected weight is plain (dense). */
 export class NothingToCompressError extends Error {
   constructor(
     /** The shareable weights and their schemes, e.g. "dense/kernel is 'hashed', dense_1/kernel is 'hashed'". */

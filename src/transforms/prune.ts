@@ -2,7 +2,7 @@
 import type { Model } from '../nn/model.js';
 import { checkPrune, pruneByMagnitude } from '../sharing/pruned.js';
 import { SharingError } from '../sharing/registry.js';
-import { dropOptimizerState, type ModelWeight, type PerWeight, shareableWeights, tiedSources, valueFor, valuesOf } from './select.js';
+import { dropOptimizerState, type ModelWeight, notDenseReason, type PerWeight, replaceWeight, shareableWeights, valueFor, valuesOf } from './select.js';
 
 /** Options of {@link pruneWeights}. */
 export interface PruneOptions {
@@ -35,15 +35,12 @@ export interface PruneJob {
 /** Checks `o` against the model and lists the weights {@link pruneWeights} would prune (prune > 0), changing nothing; throws its SharingErrors. */
 export function planPrune(model: Model, o: PruneOptions): PruneJob[] {
   model.build();
-  const tied = tiedSources(model);
   const jobs: PruneJob[] = [];
   for (const w of shareableWeights(model, o.layers, 'pruned')) {
     const ctx = { layer: w.layer.name, weight: w.name };
-    if (w.map.kind !== 'dense' || tied.has(w.map)) {
+    if (w.map.kind !== 'dense') {
       if (!o.layers) continue;
-      throw new SharingError(ctx, 'pruned', w.map.kind !== 'dense'
-        ? `only a dense ${w.role} can be pruned, this one is '${w.map.kind}' (stripSharing first)`
-        : `the ${w.role} is tied to by another weight; pruning it would untie them`);
+      throw new SharingError(ctx, 'pruned', notDenseReason(w, 'prune'));
     }
     const prune = valueFor(o.prune, w);
     checkPrune(ctx, prune);
@@ -66,7 +63,7 @@ export function pruneWeights(model: Model, o: PruneOptions): PrunedWeight[] {
   for (const { weight: w, prune } of jobs) {
     const values = valuesOf(w.map);
     const pm = pruneByMagnitude(values, w.map.shape, prune);
-    w.layer.replaceWeight(w.name, pm);
+    replaceWeight(model, w, pm);
     w.map.dispose();
     out.push({ path: w.path, weights: values.length, pruned: values.length - pm.kept(), bitsBefore: 32 * values.length, bitsAfter: pm.stats().bits });
   }

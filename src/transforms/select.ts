@@ -62,9 +62,28 @@ export function shareableWeights(model: Model, layers: readonly string[] | undef
   return [...picked];
 }
 
-/** Maps that some TiedMap reads (replacing them would untie the weights). */
-export function tiedSources(model: Model): Set<WeightMap> {
-  return new Set(model.weights().filter((w) => w.map instanceof TiedMap).map((w) => (w.map as TiedMap).source));
+/**
+ * Why a transform of dense weights (`verb`: 'cluster', 'prune') cannot take `w`: it is tied to another weight (transform
+ * that one, the tie follows), or another scheme holds it.
+ */
+export function notDenseReason(w: ModelWeight, verb: string): string {
+  return w.map instanceof TiedMap
+    ? `the ${w.role} is tied to '${w.map.to}': ${verb} that weight, and the tie follows`
+    : `only a dense ${w.role} can be ${verb}${verb.endsWith('e') ? 'd' : 'ed'}, this one is '${w.map.kind}' (stripSharing first)`;
+}
+
+/**
+ * Replaces the map of weight `w` by `map` in its layer, and re-points every weight tied to the old map (a TiedMap with
+ * the same `to` and transpose) at the new one: a tied table stays one θ when it is clustered or pruned, and the saved
+ * tie (`to: 'embedding/embeddings'`) finds the new map on load. The old map is not disposed.
+ */
+export function replaceWeight(model: Model, w: ModelWeight, map: WeightMap): void {
+  const ties = model.weights().filter((t) => t.map instanceof TiedMap && t.map.source === w.map);
+  w.layer.replaceWeight(w.name, map);
+  for (const t of ties) {
+    const old = t.map as TiedMap;
+    t.layer.replaceWeight(t.name, new TiedMap(map, old.to, old.transposed));
+  }
 }
 
 /** Drops all optimizer state: replaced parameters' moments belong to tensors that no longer exist (the optimizer stays usable). */

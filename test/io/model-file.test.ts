@@ -13,6 +13,9 @@ import { loadCheckpoint, loadModel, modelCheckpoint, saveCheckpoint, saveModel }
 import type { Model } from '../../src/nn/model.js';
 import { createModel } from '../../src/nn/zoo.js';
 import { createOptimizer } from '../../src/optim/index.js';
+import { CharTokenizer, WordTokenizer } from '../../src/data/tokenizer.js';
+import { Dense } from '../../src/nn/layers/index.js';
+import { sequential } from '../../src/nn/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ws-model-file-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -127,6 +130,30 @@ test('an uncompiled model round-trips without compile settings or optimizer', ()
   assert.equal(back.model.optimizer, undefined);
   assert.equal(back.meta.training, undefined);
   assertSameWeights(back.model, m);
+});
+
+test('a tokenizer saved with the model comes back identical; a damaged one is a CheckpointError naming it', () => {
+  const m = sequential([new Dense({ units: 3 })], { inputShape: [4] }).build(1);
+  const words = WordTokenizer.build('The Union is strong. The union, “strong”!\nAnd ünïcödé 😀 too.');
+  const c = modelToCheckpoint(m, { tokenizer: words });
+  assert.deepEqual((c.meta as ModelFileMeta).tokenizer, words.toJSON());
+  const back = modelFromCheckpoint(decodeCheckpoint(encodeCheckpoint(c)), 'w.wsm');
+  assert.ok(back.tokenizer instanceof WordTokenizer);
+  assert.deepEqual(back.tokenizer.tokens, words.tokens);
+  assert.deepEqual(back.tokenizer.encode('the union 😀 is new'), words.encode('the union 😀 is new'));
+  assertSameWeights(back.model, m);
+  assert.equal(modelFromCheckpoint(modelToCheckpoint(m)).tokenizer, undefined, 'no tokenizer, none returned');
+  const chars = CharTokenizer.build('abc😀\n');
+  const file = join(dir, 'chars.wsm');
+  saveModel(file, m, { tokenizer: chars });
+  const loaded = loadModel(file);
+  assert.ok(loaded.tokenizer instanceof CharTokenizer);
+  assert.equal(loaded.tokenizer.decode(loaded.tokenizer.encode('c😀a')), 'c😀a');
+  const bad = copy(c);
+  (bad.meta as ModelFileMeta).tokenizer!.tokens[4] = 'Upper Case';
+  assert.throws(() => modelFromCheckpoint(bad, 'bad.wsm'), throwsCheckpoint(/^bad\.wsm: stored word tokenizer: token 4 \("Upper Case"\) is not a lower-case word/));
+  (bad.meta as ModelFileMeta).tokenizer = { kind: 'bytes' } as unknown as ModelFileMeta['tokenizer'];
+  assert.throws(() => modelFromCheckpoint(bad, 'bad.wsm'), throwsCheckpoint(/^bad\.wsm: stored tokenizer: unknown kind "bytes"/));
 });
 
 test('a weight of the wrong shape or dtype is a CheckpointError naming the weight and both shapes', async () => {

@@ -7,8 +7,8 @@ import { Random } from '../../src/core/random.js';
 import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import {
-  Activation, Add, AveragePooling2D, Block, Conv2D, Dense, Dropout, Flatten, input, LocallyConnected2D, MaxPooling2D,
-  type Layer, sequential,
+  Activation, Add, AveragePooling2D, Block, Conv2D, Dense, Dropout, Embedding, Flatten, input, LayerNormalization, LocallyConnected2D,
+  MaxPooling2D, type Layer, sequential,
 } from '../../src/nn/index.js';
 import { SGD } from '../../src/optim/index.js';
 import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../../src/io/index.js';
@@ -29,6 +29,8 @@ interface LayerCase {
   /** Run the gradient check in training mode (Dropout: a fixed mask). */
   training?: boolean;
   grad?: GradCheckOptions;
+  /** Integer inputs (token ids) drawn from [0, ids): the model input is int32 and only the parameters' gradients are checked. */
+  ids?: number;
 }
 
 const BATCH = 2;
@@ -102,8 +104,10 @@ async function checkLayerContract(c: LayerCase, backend: 'ref' | 'wasm'): Promis
   const label = `${c.label} (${backend})`;
   const before = memory().tensors;
   const layer = c.make();
-  const m = sequential([layer], { inputShape: c.inputShape }).build(5);
-  const x = tensor(inputs(c.inputShape, c.input ?? 'uniform', 3), [BATCH, ...c.inputShape]);
+  const m = sequential([layer], { inputShape: c.inputShape, inputDType: c.ids ? 'int32' : undefined }).build(5);
+  const x = c.ids
+    ? tensor(new Rng(3).ints(BATCH * c.inputShape.reduce((a, b) => a * b, 1), 0, c.ids - 1), [BATCH, ...c.inputShape], 'int32')
+    : tensor(inputs(c.inputShape, c.input ?? 'uniform', 3), [BATCH, ...c.inputShape]);
   try {
     // (a) declared output shape = model's = the real forward output's.
     const want = layer.outputShape(c.inputShape);
@@ -121,7 +125,7 @@ async function checkLayerContract(c: LayerCase, backend: 'ref' | 'wasm'): Promis
     const training = c.training ?? false;
     // 'spread' inputs are ≥ 0.05 apart and |x| ≤ ~3: a step of 5e-3·|x| never crosses a tie or a kink.
     const grad = { ...(c.input === 'spread' ? { eps: 5e-3 } : {}), ...c.grad };
-    checkGradients(`${label} input`, (t) => layer.call(t, { training, seed: 11 }), [x], grad);
+    if (!c.ids) checkGradients(`${label} input`, (t) => layer.call(t, { training, seed: 11 }), [x], grad);
     checkParamGradients(label, layer, x, training, grad);
 
     // (d) save/load: identical config JSON and bit-identical outputs.
@@ -183,6 +187,13 @@ const cases: LayerCase[] = [
   { label: 'Dropout (training mask)', make: () => new Dropout({ rate: 0.3 }), inputShape: [3, 4], params: 0, training: true },
   { label: 'Block (residual dense)', make: () => residualBlock(4, {}), inputShape: [4], params: 4 * 4 + 4 },
   { label: 'Block with a low-rank sublayer kernel by path', make: () => residualBlock(6, { 'inner/kernel': 'lowRank:2' }), inputShape: [6], params: 6 * 2 + 2 * 6 + 6 },
+  // V·E; ids [2, 5] from a vocabulary of 4 repeat, so rows accumulate several gradients.
+  { label: 'Embedding', make: () => new Embedding({ inputDim: 4, outputDim: 3 }), inputShape: [5], params: 4 * 3, ids: 4 },
+  { label: 'Embedding maskZero on ids [2, 3]', make: () => new Embedding({ inputDim: 6, outputDim: 2, maskZero: true }), inputShape: [2, 3], params: 6 * 2, ids: 6 },
+  // gamma and beta of the normalised axes' shape.
+  { label: 'LayerNormalization', make: () => new LayerNormalization(), inputShape: [3, 5], params: 2 * 5 },
+  { label: 'LayerNormalization axes [1, 2]', make: () => new LayerNormalization({ axis: [1, 2] }), inputShape: [3, 4], params: 2 * 3 * 4 },
+  { label: 'LayerNormalization axis 1 of 3, no center', make: () => new LayerNormalization({ axis: 1, center: false }), inputShape: [4, 3], params: 4 },
   ...(['relu', 'sigmoid', 'tanh', 'softmax', 'gelu'] as const).map((a): LayerCase => ({
     label: `Activation ${a}`, make: () => new Activation({ activation: a }), inputShape: [5], params: 0, input: a === 'relu' ? 'spread' : 'uniform',
   })),

@@ -48,7 +48,7 @@ export function biasAct(x: Tensor, bias: Tensor, act: BiasActivation = 'linear')
 function checkIndex(op: string, code: number, indices: Tensor, axisLen: number): void {
   if (code < 0) return;
   const bad = indices.data()[code];
-  throw new IndexError(op, `index ${bad} at position ${code} of indices ${fmt(indices.shape)} is outside [0, ${axisLen})`);
+  throw new IndexError(op, `index ${bad} at position ${code} of indices ${fmt(indices.shape)} is outside [0, ${axisLen})`, bad, code);
 }
 
 /** Picks slices of x along `axis` at int32 `indices`: out shape = x[:axis] + indices.shape + x[axis+1:]. */

@@ -3,7 +3,7 @@ import type { Random } from '../../core/random.js';
 import type { Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
 import { runGraph } from '../graph.js';
-import { batchShape, type CallContext, Layer, type LayerOptions, type LayerSpec, registerLayer, type SymbolicTensor } from '../layer.js';
+import { batchShape, type CallContext, Layer, type LayerOptions, type LayerSpec, type MaskedOutputs, registerLayer, type SymbolicTensor } from '../layer.js';
 import { Model, type ModelConfig, modelFromConfig } from '../model.js';
 
 /** Options of {@link Block}: the inner graph from its inputs to its outputs (as for `model()`), or its saved config. */
@@ -62,7 +62,12 @@ export class Block extends Layer {
   }
 
   override callAll(xs: readonly Tensor[], ctx: CallContext): Tensor[] {
-    return runGraph(this.inner.graph, this.inner.inputs, this.inner.outputs, xs, { training: ctx.training, seed: ctx.seed }, undefined, ctx.path ?? this.name);
+    return this.callWithMasks(xs, ctx.masks ?? [], ctx).outputs;
+  }
+
+  /** Runs the inner graph with the block's input masks; its outputs' masks are those the inner graph makes. */
+  override callWithMasks(xs: readonly Tensor[], masks: readonly (Tensor | undefined)[], ctx: CallContext): MaskedOutputs {
+    return runGraph(this.inner.graph, this.inner.inputs, this.inner.outputs, xs, { training: ctx.training, seed: ctx.seed, masks }, undefined, ctx.path ?? this.name);
   }
 
   protected config(): Record<string, unknown> {

@@ -36,6 +36,11 @@ export class Dense extends Layer {
     this.biasInitializer = initializerName(o.biasInitializer ?? 'zeros', where);
   }
 
+  /** Keeps a Keras mask (it acts on each step alone). */
+  override get supportsMasking(): boolean {
+    return true;
+  }
+
   outputShape(s: Shape): number[] {
     if (s.length < 1 || s[s.length - 1] < 1) throw this.shapeError(`needs inputs [N, ..., features], got per-sample shape [${s.join(',')}]`);
     return [...s.slice(0, -1), this.units];

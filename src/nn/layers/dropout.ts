@@ -30,6 +30,11 @@ export class Dropout extends Layer {
     return true;
   }
 
+  /** Keeps a Keras mask (Keras supports_masking). */
+  override get supportsMasking(): boolean {
+    return true;
+  }
+
   outputShape(s: Shape): number[] {
     return [...s];
   }

@@ -4,14 +4,19 @@ import { Block, type BlockOptions } from './block.js';
 import { Conv2D, type Conv2DLayerOptions } from './conv2d.js';
 import { Dense, type DenseOptions } from './dense.js';
 import { Dropout, type DropoutOptions } from './dropout.js';
+import { Embedding, type EmbeddingOptions } from './embedding.js';
 import { Flatten } from './flatten.js';
+import { LayerNormalization, type LayerNormalizationOptions } from './layer-normalization.js';
 import { LocallyConnected2D, type LocallyConnected2DOptions } from './locally-connected2d.js';
 import { Add, Average, Concatenate, type ConcatenateOptions, Multiply, Subtract } from './merge.js';
 import { AveragePooling2D, MaxPooling2D, type Pooling2DOptions } from './pooling.js';
 import type { LayerOptions } from '../layer.js';
 
-export { Activation, Block, Conv2D, Dense, Dropout, Flatten, LocallyConnected2D, AveragePooling2D, MaxPooling2D, Add, Subtract, Multiply, Average, Concatenate };
-export type { ActivationOptions, BlockOptions, ConcatenateOptions, Conv2DLayerOptions, DenseOptions, DropoutOptions, LocallyConnected2DOptions, Pooling2DOptions };
+export { Activation, Block, Conv2D, Dense, Dropout, Embedding, Flatten, LayerNormalization, LocallyConnected2D, AveragePooling2D, MaxPooling2D, Add, Subtract, Multiply, Average, Concatenate };
+export type {
+  ActivationOptions, BlockOptions, ConcatenateOptions, Conv2DLayerOptions, DenseOptions, DropoutOptions, EmbeddingOptions, LayerNormalizationOptions,
+  LocallyConnected2DOptions, Pooling2DOptions,
+};
 
 /** Layer factories with Keras names in camelCase. */
 export const layers = {
@@ -23,6 +28,8 @@ export const layers = {
   flatten: (o: LayerOptions = {}): Flatten => new Flatten(o),
   dropout: (o: DropoutOptions): Dropout => new Dropout(o),
   activation: (o: ActivationOptions): Activation => new Activation(o),
+  embedding: (o: EmbeddingOptions): Embedding => new Embedding(o),
+  layerNormalization: (o: LayerNormalizationOptions = {}): LayerNormalization => new LayerNormalization(o),
   add: (o: LayerOptions = {}): Add => new Add(o),
   subtract: (o: LayerOptions = {}): Subtract => new Subtract(o),
   multiply: (o: LayerOptions = {}): Multiply => new Multiply(o),

@@ -1,5 +1,5 @@
-// Merge layers (Keras names): Add, Subtract, Multiply, Average and Concatenate join several inputs into one.
-import { add, concat, mul, sub } from '../../core/ops/index.js';
+// Merge layers (Keras names): Add, Subtract, Multiply, Average and Concatenate join several inputs into one, and their masks.
+import { add, concat, mul, ones, sub } from '../../core/ops/index.js';
 import type { Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
 import { batchShape, type CallContext, Layer, type LayerOptions, registerLayer } from '../layer.js';
@@ -20,6 +20,12 @@ abstract class Merge extends Layer {
 
   protected config(): Record<string, unknown> {
     return {};
+  }
+
+  /** Keras: the inputs' masks combined by logical AND (a product of 0/1 masks); none when no input has one. */
+  override computeMask(_inputs: readonly Tensor[], masks: readonly (Tensor | undefined)[]): (Tensor | undefined)[] | undefined {
+    const given = masks.filter((m): m is Tensor => m !== undefined);
+    return given.length ? [given.slice(1).reduce((a, m) => mul(a, m), given[0])] : undefined;
   }
 
   /** Throws unless there are at least `min` inputs. */
@@ -141,6 +147,17 @@ export class Concatenate extends Merge {
 
   override callAll(xs: readonly Tensor[], _ctx: CallContext): Tensor[] {
     return [concat(xs, this.sampleAxis(xs[0].rank - 1) + 1)];
+  }
+
+  /**
+   * Keras: joined along the last (feature) axis, the masks combine by AND; along a step axis, they are joined along it
+   * too (an input without a mask counts as all ones).
+   */
+  override computeMask(xs: readonly Tensor[], masks: readonly (Tensor | undefined)[]): (Tensor | undefined)[] | undefined {
+    if (!masks.some((m) => m)) return undefined;
+    const a = this.sampleAxis(xs[0].rank - 1) + 1;
+    if (a === xs[0].rank - 1) return super.computeMask(xs, masks);
+    return [concat(xs.map((x, i) => masks[i] ?? ones(x.shape.slice(0, -1))), a)];
   }
 
   protected override config(): Record<string, unknown> {

@@ -1,0 +1,110 @@
+// LayerNormalization: outputs and gradients against PyTorch's F.layer_norm (eps 1e-3), Keras defaults, axes and errors.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { memory, setBackend, tidy } from '../../src/core/engine.js';
+import { mul, sum } from '../../src/core/ops/index.js';
+import { valueAndGrads } from '../../src/core/tape.js';
+import type { Tensor } from '../../src/core/tensor.js';
+import { input, LayerNormalization, layers, sequential } from '../../src/nn/index.js';
+import { assertMatches, type FixtureTensor, fromFixture, loadFixture } from '../helpers/fixtures.js';
+
+interface LayerNormCase {
+  name: string;
+  /** Keras axes (the batch axis is 0). */
+  axis: number[];
+  center: boolean;
+  scale: boolean;
+  x: FixtureTensor;
+  dy: FixtureTensor;
+  y: FixtureTensor;
+  dx: FixtureTensor;
+  gamma?: FixtureTensor;
+  beta?: FixtureTensor;
+  dGamma?: FixtureTensor;
+  dBeta?: FixtureTensor;
+}
+
+const fixture = loadFixture<{ epsilon: number; cases: LayerNormCase[] }>('layer_normalization');
+
+for (const backend of ['ref', 'wasm'] as const) {
+  test(`LayerNormalization matches PyTorch's F.layer_norm (eps 1e-3): output and gradients of x, gamma, beta (${backend})`, () => {
+    setBackend(backend);
+    const before = memory().tensors;
+    for (const c of fixture.cases) {
+      const layer = new LayerNormalization({ axis: c.axis.length === 1 ? c.axis[0] : c.axis, center: c.center, scale: c.scale, name: 'ln' });
+      assert.equal(layer.epsilon, fixture.epsilon);
+      layer.build(c.x.shape.slice(1), 0);
+      const set = (name: string, t: FixtureTensor | undefined): void => {
+        const p = layer.weight(name).parameters()[0].value;
+        p.backend.write(p.buf, Float32Array.from(t!.data));
+      };
+      if (c.scale) set('gamma', c.gamma);
+      if (c.center) set('beta', c.beta);
+      tidy(() => {
+        const x = fromFixture(c.x);
+        const dy = fromFixture(c.dy);
+        const params = layer.parameters().map((p) => p.value);
+        const r = valueAndGrads(() => {
+          const y = layer.call(x, { training: true, seed: 0 });
+          assertMatches(`${c.name}: y`, y, c.y, 1e-5, 1e-6);
+          return sum(mul(y, dy));
+        }, [x, ...params]);
+        const [dx, ...dp] = r.grads as Tensor[];
+        // dx sums terms that cancel (its rows sum to 0): an absolute tolerance at the scale of dy·gamma/σ.
+        assertMatches(`${c.name}: dx`, dx, c.dx, 1e-4, 1e-5);
+        if (c.scale) assertMatches(`${c.name}: dGamma`, dp[0], c.dGamma!, 1e-5, 1e-5);
+        if (c.center) assertMatches(`${c.name}: dBeta`, dp[c.scale ? 1 : 0], c.dBeta!, 1e-5, 1e-6);
+      });
+      layer.dispose();
+    }
+    assert.equal(memory().tensors, before, 'tensors leaked');
+  });
+}
+
+describe('LayerNormalization (Keras semantics)', () => {
+  test('defaults: axis −1, epsilon 1e-3, center and scale with gamma = 1 and beta = 0 of the last axis (roles gamma, beta)', () => {
+    setBackend('wasm');
+    const m = sequential([layers.layerNormalization({ inputShape: [3, 5] })]).build(0);
+    const l = m.getLayer('layer_normalization');
+    assert.deepEqual(l.weights().map((w) => [w.name, w.role, w.map.shape]), [['gamma', 'gamma', [5]], ['beta', 'beta', [5]]]);
+    const w = m.getWeights();
+    assert.ok(w.get('layer_normalization/gamma')!.every((v) => v === 1));
+    assert.ok(w.get('layer_normalization/beta')!.every((v) => v === 0));
+    assert.deepEqual(l.toJSON().config, {
+      name: 'layer_normalization', axis: -1, epsilon: 1e-3, center: true, scale: true, betaInitializer: 'zeros', gammaInitializer: 'ones', inputShape: [3, 5],
+    });
+    m.dispose();
+  });
+
+  test('a list of axes gives gamma and beta of those axes, in ascending order (Keras counts the batch axis as 0)', () => {
+    setBackend('wasm');
+    const x = input({ shape: [2, 3, 4] });
+    const ln = new LayerNormalization({ axis: [3, 1], center: false });
+    ln.apply(x);
+    ln.build([2, 3, 4], 0);
+    assert.deepEqual(ln.weights().map((w) => [w.name, w.map.shape]), [['gamma', [2, 4]]]);
+    let y: Float32Array = new Float32Array(0);
+    tidy(() => {
+      const xs = fromFixture({ shape: [1, 2, 3, 4], data: Array.from({ length: 24 }, (_, i) => (i * 7) % 11) });
+      y = ln.call(xs, { training: false, seed: 0 }).f32();
+    });
+    // Over axes 1 and 3 each of the 3 slices [2, 4] has mean 0 and variance var/(var + eps).
+    for (let j = 0; j < 3; j++) {
+      const v: number[] = [];
+      for (let a = 0; a < 2; a++) for (let c = 0; c < 4; c++) v.push(y[a * 12 + j * 4 + c]);
+      const mean = v.reduce((s, t) => s + t, 0) / v.length;
+      assert.ok(Math.abs(mean) < 1e-5, `slice ${j}: mean ${mean}`);
+      assert.ok(Math.abs(v.reduce((s, t) => s + t * t, 0) / v.length - 1) < 1e-3, `slice ${j}: variance not ≈ 1`);
+    }
+    ln.dispose();
+  });
+
+  test('bad axes and epsilon are one-line errors naming the layer', () => {
+    assert.throws(() => new LayerNormalization({ axis: 0, name: 'ln' }), /layer 'ln': axis must be a non-zero integer or a list of distinct ones \(0 is the batch axis\), got 0/);
+    assert.throws(() => new LayerNormalization({ axis: [1, 1] }), /list of distinct ones/);
+    assert.throws(() => new LayerNormalization({ epsilon: 0 }), /epsilon must be a positive number, got 0/);
+    assert.throws(() => new LayerNormalization({ axis: 3, name: 'ln' }).apply(input({ shape: [4] })),
+      /layer 'ln' \(LayerNormalization\): axis 3 does not fit inputs \(None, 4\) \(rank 2;/);
+    assert.throws(() => new LayerNormalization({ axis: [1, -1] }).apply(input({ shape: [4] })), /axis \[1,-1\] does not fit inputs \(None, 4\)/);
+  });
+});
