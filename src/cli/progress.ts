@@ -31,6 +31,8 @@ export interface ProgressOptions {
 export interface StepMetrics {
   loss?: number;
   accuracy?: number;
+  /** Another running metric (e.g. bits_per_char), shown after the loss. */
+  metric?: { name: string; value: number };
   samplesPerSec?: number;
 }
 
@@ -60,6 +62,8 @@ export interface EpochSummary {
   accuracy?: number;
   valLoss?: number;
   valAccuracy?: number;
+  /** Other metrics (e.g. bits_per_char, val_bits_per_char), shown in this order after the others. */
+  metrics?: Record<string, number>;
 }
 
 /**
@@ -75,6 +79,7 @@ export function formatEpochLine(s: EpochSummary): string {
   metric('accuracy', s.accuracy);
   metric('val_loss', s.valLoss);
   metric('val_accuracy', s.valAccuracy);
+  for (const [k, v] of Object.entries(s.metrics ?? {})) metric(k, v);
   return parts.join(' - ');
 }
 
@@ -114,6 +119,7 @@ export class ProgressBar {
     const parts = [`Epoch ${epoch}/${epochs}`, `[${bar}]`, `${String(k).padStart(digits)}/${total}`];
     if (m.loss !== undefined) parts.push(`loss ${m.loss.toFixed(4)}`);
     if (m.accuracy !== undefined) parts.push(`acc ${m.accuracy.toFixed(4)}`);
+    if (m.metric !== undefined) parts.push(`${m.metric.name} ${m.metric.value.toFixed(4)}`);
     if (m.samplesPerSec !== undefined) parts.push(`${formatThousands(m.samplesPerSec)} samples/s`);
     if (k > 0 && k < total) parts.push(`ETA ${formatDuration(((this.now() - this.start) / 1000 / k) * (total - k))}`);
     return parts.join('  ');

@@ -10,23 +10,38 @@ import { thousands } from '../nn/summary.js';
 import { type History, NonFiniteLossError } from '../nn/training.js';
 import { isShareable, SHAREABLE_ROLES } from '../nn/weight-role.js';
 import { createModel, MODEL_DESCRIPTIONS, MODEL_NAMES } from '../nn/zoo.js';
-import { createOptimizer } from '../optim/index.js';
+import { createTextModel, TEXT_MODEL_DESCRIPTIONS, TEXT_MODEL_NAMES, textModelKind } from '../nn/zoo-text.js';
+import type { Tokenizer } from '../data/tokenizer.js';
+import { createOptimizer, type OptimizerConfig } from '../optim/index.js';
 import { parseMapSpec } from '../sharing/registry.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { type Dataset, sampleCount, splitData } from '../data/dataset.js';
 import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset } from './common.js';
 import { formatEpochLine, ProgressBar } from './progress.js';
+import { defaultTextMetrics, isTextDataset, loadTextForCli, type TextRecord, timeSharingNote } from './text.js';
 
 export const trainSpec = defineCommand({
   name: 'train',
   summary: 'Train a model (default: the Keras MNIST CNN, Adam, batch 32, 10 epochs on mnist-sample)',
   description:
     'Trains, evaluates on the test set and saves the model (config, weights, optimizer state) after every epoch.\n' +
-    `Models: ${MODEL_NAMES.map((n) => `${n} (${MODEL_DESCRIPTIONS[n]})`).join('; ')}.`,
+    `Image models: ${MODEL_NAMES.map((n) => `${n} (${MODEL_DESCRIPTIONS[n]})`).join('; ')}.\n` +
+    `Text models (--dataset sotu, text --data FILE; classifiers spam-assassin): ${TEXT_MODEL_NAMES.map((n) => `${n} (${TEXT_MODEL_DESCRIPTIONS[n]})`).join('; ')}.`,
   flags: {
-    model: { type: 'string', default: 'seed-cnn', description: `Architecture: ${MODEL_NAMES.join(', ')}, or mlp:H1,H2,… (hidden sizes)` },
+    model: { type: 'string', default: 'seed-cnn', description: `Architecture: ${MODEL_NAMES.join(', ')}, or mlp:H1,H2,… (hidden sizes); text: ${TEXT_MODEL_NAMES.join(', ')}` },
     sharing: { type: 'string', metavar: 'spec', description: "How weights are shared: one scheme for every kernel-like weight (roles kernel, recurrentKernel, embedding) ('hashed:1/8', 'lowRank:16', 'randomMask:1/8', 'codebook:16'), or per layer 'dense=hashed:1/64,dense_1=lowRank:4' ('layer/bias=…' for other weights)" },
     ...DATA_FLAGS,
+    embed: { type: 'int', min: 1, description: 'Text models: embedding size (default 128 for char-, 256 for word-, 64 for text- models)' },
+    hidden: { type: 'int', min: 1, description: 'Text models: recurrent units (default 256; 64 for text- models)' },
+    layers: { type: 'int', min: 1, description: 'Text models: stacked recurrent layers (default 1)' },
+    dropout: { type: 'number', min: 0, max: 0.95, description: 'Text models: dropout after the embedding and after each recurrent layer (default 0)' },
+    tied: { type: 'boolean', description: 'Language models: the output projection\'s kernel is the embedding table transposed (one θ; needs --embed = --hidden)' },
+    bptt: { type: 'int', min: 1, description: 'Language models: tokens per training window (default 64)' },
+    'max-vocab': { type: 'int', min: 4, description: 'Text: vocabulary cap incl. <pad>, <unk> (and <eos>) (default: 10,000 words; every character)' },
+    'max-len': { type: 'int', min: 1, description: 'Classifiers: tokens per text, padded or cut (default 200)' },
+    clipnorm: { type: 'number', min: 0, description: 'Clip the gradients to this global L2 norm (Keras global_clipnorm; default: no clipping, 1 for text models)' },
+    'lr-schedule': { type: 'string', default: 'constant', choices: ['constant', 'cosine'], description: 'Learning rate over the run: constant, or cosine decay to 0 over all epochs (after --warmup-steps)' },
+    'warmup-steps': { type: 'int', default: 0, min: 0, description: 'With --lr-schedule cosine: updates of linear warm-up from 0 to --lr' },
     epochs: { type: 'int', default: 10, min: 1, description: 'Epochs to train (with --resume: the total, counting those done)' },
     'batch-size': { type: 'int', default: 32, min: 1, description: 'Samples per batch' },
     lr: { type: 'number', description: 'Learning rate (default: the optimizer\'s Keras default, 0.001 for Adam, 0.01 for SGD)' },
@@ -52,6 +67,10 @@ export const trainSpec = defineCommand({
     'weightshare train --validation-split 0.1 --early-stopping 2 --restore-best',
     'weightshare train --sharing conv2d_1=lowRank:8,dense=hashed:1/8',
     'weightshare train --model mlp:64 --dataset idx --data ./my-idx-folder --metrics accuracy,top_k_accuracy,perplexity --json',
+    'weightshare train --model char-lstm --dataset sotu --epochs 1 --out char-lstm.wsm',
+    'weightshare train --model word-lstm --tied --lr-schedule cosine --epochs 4',
+    'weightshare train --model char-lstm --dataset text --data my-book.txt --hidden 512',
+    'weightshare train --model text-gru --dataset spam-assassin --epochs 3',
   ],
 });
 
@@ -131,10 +150,12 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   const given = (name: string): boolean => a.given.has(name);
   let bestWeights: Map<string, Float32Array> | undefined;
   let fresh: Dataset | undefined; // a new run's dataset, read first: the model is built for its shapes
+  let tokenizer: Tokenizer | undefined; // a text run's, stored with the model
   if (f.resume) {
     const contents = loadCheckpoint(f.resume);
     const loaded = modelFromCheckpoint(contents, f.resume);
     model = loaded.model;
+    tokenizer = loaded.tokenizer;
     const t = loaded.meta.training;
     if (!t || !model.optimizer) throw new CliError(`${f.resume}: has no training state to resume (it was not written by \`weightshare train\`)`);
     const es = t.earlyStopping;
@@ -156,7 +177,8 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     }
     state = { ...t, epochs: given('epochs') ? f.epochs : t.epochs };
     if (given('lr') && f.lr !== undefined) model.optimizer.learningRate = f.lr;
-    for (const k of ['model', 'sharing', 'dataset', 'data', 'batch-size', 'seed', 'optimizer', 'momentum', 'validation-split', 'limit', 'early-stopping', 'restore-best', 'metrics'] as const) {
+    for (const k of ['model', 'sharing', 'dataset', 'data', 'batch-size', 'seed', 'optimizer', 'momentum', 'validation-split', 'limit', 'early-stopping', 'restore-best', 'metrics',
+      'embed', 'hidden', 'layers', 'dropout', 'tied', 'bptt', 'max-vocab', 'max-len', 'clipnorm', 'lr-schedule', 'warmup-steps'] as const) {
       if (given(k)) io.err.write(`note: --${k} is ignored with --resume (the run keeps its own settings)\n`);
     }
   } else {
@@ -171,19 +193,59 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
         throw new UsageError(`--model: ${(e as Error).message}`, 'train');
       }
     };
-    make(); // an unknown --model is a usage error before any data is read (the layers are not built: nothing to free)
-    fresh = readDataset(f.dataset, f.data, f.limit, f.testLimit);
-    model = make({ inputShape: fresh.shape, classes: fresh.classes });
+    const kind = textModelKind(f.model);
+    const textOnly = ['embed', 'hidden', 'layers', 'dropout', 'tied', 'bptt', 'max-vocab', 'max-len'] as const;
+    if (!kind) {
+      for (const k of textOnly) if (given(k)) throw new UsageError(`--${k} is for text models (${TEXT_MODEL_NAMES.join(', ')}), not '${f.model}'`, 'train');
+      make(); // an unknown --model is a usage error before any data is read (the layers are not built: nothing to free)
+      if (isTextDataset(f.dataset)) throw new UsageError(`--dataset ${f.dataset} is text: train a text model on it (--model ${TEXT_MODEL_NAMES.join(', ')})`, 'train');
+    }
+    let dataset = f.dataset;
+    let text: TextRecord | undefined;
+    if (kind) {
+      if (!given('dataset')) dataset = kind.task === 'classifier' ? 'spam-assassin' : 'sotu';
+      text = { task: kind.task, level: kind.level, ...(kind.task === 'classifier' ? { maxLen: f.maxLen ?? 200 } : { bptt: f.bptt ?? 64 }), ...(f.maxVocab !== undefined ? { maxVocab: f.maxVocab } : {}) };
+      if (kind.task === 'classifier' && given('bptt')) throw new UsageError(`--bptt is for language models; a classifier reads texts of --max-len tokens`, 'train');
+      if (kind.task !== 'classifier' && given('max-len')) throw new UsageError(`--max-len is for classifiers; a language model reads windows of --bptt tokens`, 'train');
+      const loaded = loadTextForCli(dataset, f.data, text, { limit: f.limit, testLimit: f.testLimit });
+      fresh = loaded.dataset;
+      tokenizer = loaded.tokenizer;
+      try {
+        model = createTextModel(f.model, {
+          vocab: tokenizer.vocabSize, length: fresh.shape[0], classes: fresh.classes, embed: f.embed, hidden: f.hidden, layers: f.layers, dropout: f.dropout, tied: f.tied,
+        });
+      } catch (e) {
+        throw new UsageError((e as Error).message, 'train');
+      }
+    } else {
+      fresh = readDataset(f.dataset, f.data, f.limit, f.testLimit);
+      model = make({ inputShape: fresh.shape, classes: fresh.classes });
+    }
     if (f.sharing) applySharing(model, f.sharing);
     model.build(f.seed);
-    const opt = createOptimizer({ name: f.optimizer, ...(f.lr !== undefined ? { learningRate: f.lr } : {}), ...(f.momentum !== undefined ? { momentum: f.momentum } : {}) });
+    const trainSamples = sampleCount(fresh, 'train') - Math.floor(sampleCount(fresh, 'train') * (f.validationSplit || 0));
+    const updates = f.epochs * Math.ceil(trainSamples / f.batchSize);
+    const clip = f.clipnorm ?? (kind ? 1 : undefined);
+    const optConfig: OptimizerConfig = {
+      name: f.optimizer, ...(f.lr !== undefined ? { learningRate: f.lr } : {}), ...(f.momentum !== undefined ? { momentum: f.momentum } : {}),
+      ...(clip ? { globalClipnorm: clip } : {}),
+      ...(f.lrSchedule === 'cosine' ? { schedule: { name: 'cosine_decay', decaySteps: Math.max(1, updates - f.warmupSteps), ...(f.warmupSteps > 0 ? { warmupSteps: f.warmupSteps } : {}) } } : {}),
+    };
+    if (f.warmupSteps > 0 && f.lrSchedule !== 'cosine') throw new UsageError('--warmup-steps needs --lr-schedule cosine', 'train');
+    if (f.lrSchedule === 'cosine' && f.warmupSteps > 0) {
+      // Keras' warm-up goes from the base rate to warmupTarget: start at (almost) 0 and reach --lr.
+      const target = f.lr ?? createOptimizer(f.optimizer).learningRate;
+      optConfig.learningRate = target * 1e-6;
+      (optConfig.schedule as { warmupTarget?: number }).warmupTarget = target;
+    }
+    const opt = createOptimizer(optConfig);
     try {
-      model.compile({ optimizer: opt, loss: 'sparse_categorical_crossentropy', metrics: f.metrics });
+      model.compile({ optimizer: opt, loss: 'sparse_categorical_crossentropy', metrics: given('metrics') || !text ? f.metrics : defaultTextMetrics(text) });
     } catch (e) {
       throw new UsageError(`--metrics: ${(e as Error).message}`, 'train');
     }
     state = {
-      epoch: 0, step: 0, epochs: f.epochs, batchSize: f.batchSize, seed: f.seed, dataset: f.dataset, dataDir: f.data,
+      epoch: 0, step: 0, epochs: f.epochs, batchSize: f.batchSize, seed: f.seed, dataset, dataDir: f.data, ...(text ? { text } : {}),
       validationSplit: f.validationSplit || undefined, limit: f.limit, model: f.model, history: { epoch: [], history: {} },
       ...(f.earlyStopping !== undefined ? {
         earlyStopping: { patience: f.earlyStopping, restoreBest: f.restoreBest },
@@ -194,14 +256,16 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   const stopper = esConfig ? new EarlyStopping({ patience: esConfig.patience, restoreBestWeights: esConfig.restoreBest }) : undefined;
   if (stopper && esConfig?.state) stopper.setState(esConfig.state, bestWeights);
   const out = f.out ?? f.resume ?? `${String(state.model ?? model.name).replace(/[:,/]/g, '-')}-${state.dataset}.wsm`;
-  const ds = fresh ?? readDataset(state.dataset ?? 'mnist-sample', state.dataDir, state.limit, f.testLimit);
+  const ds = fresh ?? (state.text
+    ? loadTextForCli(state.dataset ?? 'sotu', state.dataDir, state.text, { limit: state.limit, testLimit: f.testLimit, tokenizer: needTokenizer(tokenizer, f.resume!) }).dataset
+    : readDataset(state.dataset ?? 'mnist-sample', state.dataDir, state.limit, f.testLimit));
   checkFits(model, ds);
   const nTrain = sampleCount(ds, 'train'), nTest = sampleCount(ds, 'test');
   const step0 = state.step ?? 0;
   if (state.epoch >= state.epochs) throw new CliError(`${f.resume}: already trained for ${state.epoch} of ${state.epochs} epochs; pass --epochs N with N > ${state.epoch} to continue`);
 
   io.err.write(`${f.resume ? 'Resuming' : 'Training'} ${model.name} (${thousands(model.countParams())} parameters) on ${ds.name}: ${thousands(nTrain)} training samples, ` +
-    `${state.epochs} epochs, batch ${state.batchSize}, ${model.optimizer!.name} lr ${model.optimizer!.learningRate}, seed ${state.seed}, ` +
+    `${state.epochs} epochs, batch ${state.batchSize}, ${model.optimizer!.name} lr ${describeRate(model.optimizer!.toJSON())}, seed ${state.seed}, ` +
     `${getBackend().name} engine${engineThreads()}` +
     (f.resume ? `; from epoch ${state.epoch + 1}${step0 ? `, batch ${step0 + 1}` : ''}` : '') + '\n');
 
@@ -230,14 +294,18 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   const save = (training: TrainingState): void => {
     const best = stopper?.bestWeights();
     const extra = new Map([...best ?? []].map(([k, v]) => [BEST + k, { dtype: 'float32' as const, shape: [v.length], data: v }]));
-    saveModel(out, model, { training, initSeed: state.seed, extra });
+    saveModel(out, model, { training, initSeed: state.seed, extra, tokenizer });
   };
   let fitHistory: History;
   let savedInRun = 0; // checkpoints this run has written to `out`
   try {
     const train = splitData(ds, 'train');
+    // A text dataset brings its own validation split (unless the run asked for --validation-split).
+    const valid = ds.xValid && !state.validationSplit ? splitData(ds, 'valid') : undefined;
+    const firstMetric = model.metrics.map((m) => m.name).find((k) => k !== 'accuracy');
     fitHistory = await model.fit(train.x, train.y, {
       epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, validationSplit: state.validationSplit,
+      ...(valid ? { validationData: [valid.x, valid.y] as [typeof valid.x, typeof valid.y] } : {}),
       initialEpoch: state.epoch, initialStep: step0, initialPartial: state.partial, shuffle: true,
       // Early stopping first, so that the checkpoint of each epoch holds its updated state.
       callbacks: [...(stopper ? [stopper] : []), {
@@ -254,7 +322,8 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
         onBatchEnd: (step, logs) => {
           epochSamples = logs.samples - epochSkipped;
           const secs = (performance.now() - epochStart) / 1000;
-          bar?.update(step + 1, { loss: logs.loss, accuracy: logs.accuracy, samplesPerSec: epochSamples / Math.max(secs, 1e-9) });
+          const extra = firstMetric !== undefined && logs[firstMetric] !== undefined ? { metric: { name: firstMetric, value: logs[firstMetric] } } : {};
+          bar?.update(step + 1, { loss: logs.loss, accuracy: logs.accuracy, ...extra, samplesPerSec: epochSamples / Math.max(secs, 1e-9) });
         },
         onEpochEnd: (epoch, logs) => {
           const secs = (performance.now() - epochStart) / 1000;
@@ -264,6 +333,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
           bar?.finish(formatEpochLine({
             epoch: epoch + 1, epochs: state.epochs, seconds: secs, samplesPerSec: epochSamples / Math.max(secs, 1e-9),
             loss: logs.loss, accuracy: logs.accuracy, valLoss: logs.val_loss, valAccuracy: logs.val_accuracy,
+            metrics: Object.fromEntries(Object.entries(logs).filter(([k]) => !['loss', 'accuracy', 'val_loss', 'val_accuracy'].includes(k))),
           }));
           save(trainingState(epoch + 1, 0));
           savedInRun++;
@@ -299,6 +369,8 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   const shown = Object.entries(test).filter(([k]) => k !== 'loss').map(([k, v]) => ` - test ${k}: ${k.endsWith('accuracy') ? percent(v) : v.toFixed(4)}`);
   io.err.write(`Test loss: ${test.loss.toFixed(4)}${shown.join('')} on ${thousands(nTest)} test samples (${ds.name})\n`);
   io.err.write(`Saved ${out}\n`);
+  const timeNote = state.text ? timeSharingNote(model, ds.shape[0]) : undefined;
+  if (timeNote) io.err.write(`${timeNote}\n`);
   const hasConv = model.layers.some((l) => l instanceof Conv2D);
   const unshared = hasConv ? unsharedParamCount(model) : undefined;
   if (unshared !== undefined) {
@@ -316,4 +388,20 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   };
   if (f.json) io.out.write(JSON.stringify(summary, null, 2) + '\n');
   return 0;
+}
+
+/** The model file's tokenizer, which a text run cannot resume without. */
+function needTokenizer(t: Tokenizer | undefined, file: string): Tokenizer {
+  if (!t) throw new CliError(`${file}: a text run's model file must hold its tokenizer (the vocabulary), and this one has none`);
+  return t;
+}
+
+/** '0.001', or '0.001 (cosine decay over 1,234 updates, 100 warm-up)' for a scheduled rate. */
+export function describeRate(c: OptimizerConfig): string {
+  const s = c.schedule;
+  if (!s) return String(c.learningRate);
+  if (s.name === 'cosine_decay') {
+    return s.warmupSteps ? `${s.warmupTarget} (linear warm-up over ${thousands(s.warmupSteps)} updates, then cosine decay over ${thousands(s.decaySteps)})` : `${c.learningRate} (cosine decay over ${thousands(s.decaySteps)} updates)`;
+  }
+  return `${c.learningRate} (exponential decay ×${s.decayRate} every ${thousands(s.decaySteps)} updates)`;
 }

@@ -47,6 +47,8 @@ export interface TrainingState {
   earlyStopping?: { patience: number; restoreBest: boolean; state?: EarlyStoppingState };
   /** Set in a file written by `weightshare compress`: how it was compressed. */
   compress?: CompressRecord;
+  /** A text run: how its samples were made from the corpus (the vocabulary itself is the file's tokenizer). */
+  text?: { task: 'language-model' | 'classifier'; level: 'char' | 'word'; bptt?: number; maxLen?: number; maxVocab?: number };
 }
 
 /** Checks a value, throwing a FieldError naming `at` (the field's dotted path) when it does not fit. */
@@ -65,6 +67,7 @@ const int = (min?: number): Check => (v, at) => {
 const num: Check = (v, at) => void (typeof v === 'number' && Number.isFinite(v) || fail(at, 'a number', v));
 const str: Check = (v, at) => void (typeof v === 'string' || fail(at, 'a string', v));
 const bool: Check = (v, at) => void (typeof v === 'boolean' || fail(at, 'true or false', v));
+const oneOf = (values: readonly string[]): Check => (v, at) => void (values.includes(v as string) || fail(at, `one of ${values.map((x) => `'${x}'`).join(', ')}`, v));
 const nullable = (c: Check): Check => (v, at) => void (v === null || c(v, at));
 /** A plain object (not null, not a list), else a FieldError. */
 const plain = (v: unknown, at: string): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : fail(at, 'an object', v));
@@ -95,6 +98,9 @@ const TRAINING_STATE = object({
   earlyStopping: opt(object({
     patience: req(int(0)), restoreBest: req(bool),
     state: opt(object({ best: req(nullable(num)), bestEpoch: req(int(-1)), wait: req(int(0)), stoppedEpoch: req(int(-1)) })),
+  })),
+  text: opt(object({
+    task: req(oneOf(['language-model', 'classifier'])), level: req(oneOf(['char', 'word'])), bptt: opt(int(1)), maxLen: opt(int(1)), maxVocab: opt(int(4)),
   })),
   compress: opt(object({
     clusters: req(int(2)), convClusters: req(int(2)), prune: req(num), convPrune: req(num), pruneFinetuneEpochs: req(int(0)), pruneLr: req(num),

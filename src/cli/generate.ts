@@ -1,0 +1,67 @@
+// `weightshare generate`: continue a prompt with a trained language model (char-lstm, word-lstm, …) by sampling.
+import { EOS_ID, PAD_ID, UNK_ID } from '../data/tokenizer.js';
+import { loadModel } from '../io/files.js';
+import { generateTokens, languageModelShape } from '../nn/generate.js';
+import { defineCommand, type ParsedArgs } from './args.js';
+import { applyThreads, CliError, COMMON_FLAGS, type Io } from './common.js';
+
+export const generateSpec = defineCommand({
+  name: 'generate',
+  summary: 'Generate text with a trained language model: continue --prompt by --length tokens',
+  description:
+    'Samples one token at a time from the model\'s next-token probabilities (softmax of its scores divided by --temperature),\n' +
+    'reading the last T tokens (the window it was trained on). The same --seed, model and prompt give the same text.',
+  positionals: [{ name: 'model', required: true, description: 'A language model file written by `weightshare train --model char-lstm|word-lstm|…`' }],
+  flags: {
+    prompt: { type: 'string', default: 'The ', description: 'Text to continue (characters or words outside the vocabulary become <unk>, with a warning)' },
+    length: { type: 'int', default: 300, min: 0, description: 'Tokens to generate (characters for char- models, words for word- models)' },
+    temperature: { type: 'number', default: 0.8, min: 0, description: '< 1: more likely tokens, > 1: more varied; 0: always the most likely token' },
+    'top-k': { type: 'int', min: 1, description: 'Sample among the k most likely tokens only' },
+    seed: { type: 'int', default: 0, description: 'Seed of the sampling' },
+    ...COMMON_FLAGS,
+  },
+  examples: [
+    'weightshare generate char-lstm-sotu.wsm --prompt "Fellow citizens" --length 400',
+    'weightshare generate word-lstm-sotu.wsm --prompt "the congress" --temperature 0.7 --seed 3',
+  ],
+});
+
+/** Runs `weightshare generate`: the prompt and its continuation on stdout (or JSON with --json). */
+export function generateCommand(a: ParsedArgs<typeof generateSpec>, io: Io): number {
+  const f = a.flags;
+  applyThreads(f.threads);
+  const file = a.positionals.model;
+  const { model, tokenizer } = loadModel(file);
+  try {
+    if (!tokenizer) throw new CliError(`${file}: has no tokenizer (vocabulary): generate needs a text model trained by \`weightshare train --model char-lstm\` (or word-lstm, …)`);
+    let shape: { window: number; vocab: number };
+    try {
+      shape = languageModelShape(model);
+    } catch (e) {
+      throw new CliError(`${file}: ${(e as Error).message}`);
+    }
+    if (shape.vocab !== tokenizer.vocabSize) throw new CliError(`${file}: the model scores ${shape.vocab} tokens but its tokenizer has ${tokenizer.vocabSize}: the file is inconsistent`);
+    if (f.prompt.length === 0) throw new CliError('--prompt is empty: give at least one character to continue');
+    const unknown = tokenizer.unknownTokens(f.prompt);
+    if (unknown.length) {
+      io.err.write(`warning: the prompt has ${unknown.length} ${tokenizer.kind === 'char' ? 'character' : 'word'}${unknown.length === 1 ? '' : 's'} outside the vocabulary, read as <unk>: ${unknown.slice(0, 10).map((u) => JSON.stringify(u)).join(', ')}${unknown.length > 10 ? ', …' : ''}\n`);
+    }
+    let prompt = tokenizer.encode(f.prompt);
+    if (prompt.length === 0) throw new CliError(`--prompt ${JSON.stringify(f.prompt)} holds no ${tokenizer.kind === 'char' ? 'character' : 'word'} tokens`);
+    if (tokenizer.kind === 'word' && prompt[prompt.length - 1] === EOS_ID && prompt.length > 1) prompt = prompt.subarray(0, prompt.length - 1); // a trailing line break is no end of paragraph
+    const t0 = performance.now();
+    const ids = generateTokens(model, prompt, { length: f.length, temperature: f.temperature, topK: f.topK, seed: f.seed, exclude: [PAD_ID, UNK_ID] });
+    const seconds = (performance.now() - t0) / 1000;
+    const continuation = tokenizer.decode(ids);
+    const joiner = tokenizer.kind === 'word' && continuation && !/^[\s.,;:!?)\]}'"]/.test(continuation) ? ' ' : '';
+    if (f.json) {
+      io.out.write(JSON.stringify({ model: file, prompt: f.prompt, continuation, tokens: ids.length, temperature: f.temperature, topK: f.topK, seed: f.seed, seconds }, null, 2) + '\n');
+    } else {
+      io.out.write(`${f.prompt}${joiner}${continuation}\n`);
+      io.err.write(`(${ids.length} ${tokenizer.kind === 'char' ? 'characters' : 'words'} in ${seconds.toFixed(1)} s, temperature ${f.temperature}, seed ${f.seed})\n`);
+    }
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}

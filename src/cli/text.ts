@@ -1,0 +1,63 @@
+// The text side of the CLI: text datasets for `train` / `eval` / `generate`, the record a text run keeps, the text-model flags.
+import { loadTextDataset, type TEXT_DATASET_NAMES } from '../data/corpora.js';
+import type { TextDataset } from '../data/text.js';
+import type { Tokenizer } from '../data/tokenizer.js';
+import { Recurrent } from '../nn/layers/recurrent.js';
+import type { Model } from '../nn/model.js';
+import { thousands } from '../nn/summary.js';
+import type { TextModelKind } from '../nn/zoo-text.js';
+import { CliError, TEXT_CLI_DATASETS } from './common.js';
+
+/** True for a `--dataset` value that is text. */
+export function isTextDataset(name: string | undefined): boolean {
+  return name !== undefined && (TEXT_CLI_DATASETS as readonly string[]).includes(name);
+}
+
+/** How a text run's data was made, stored in its training record so eval and --resume rebuild the same samples. */
+export interface TextRecord {
+  task: TextModelKind['task'];
+  level: 'char' | 'word';
+  /** Language models: tokens per window. */
+  bptt?: number;
+  /** Classifiers: tokens per text. */
+  maxLen?: number;
+  maxVocab?: number;
+}
+
+/**
+ * Loads a text dataset for the CLI: `sotu` / `spam-assassin` / `text` (with `file`), tokenised at `rec.level` by a
+ * tokenizer built on its training split or by `tokenizer` (the model file's), as windows of `bptt` tokens or texts of
+ * `maxLen` tokens. A task that does not fit the corpus (a classifier on sotu) is a CliError.
+ */
+export function loadTextForCli(dataset: string, file: string | undefined, rec: TextRecord, o: { limit?: number; testLimit?: number; tokenizer?: Tokenizer } = {}): TextDataset {
+  if (!isTextDataset(dataset)) throw new CliError(`dataset '${dataset}' is not text: text models train on ${TEXT_CLI_DATASETS.join(', ')} (text reads the UTF-8 file given with --data)`);
+  if (dataset === 'text' && !file) throw new CliError('--dataset text reads your own UTF-8 text file: give it with --data FILE');
+  const classifies = dataset === 'spam-assassin';
+  if (classifies !== (rec.task === 'classifier')) {
+    throw new CliError(classifies
+      ? `'spam-assassin' is a classification set (texts labelled ham/spam): train a classifier on it (--model text-gru or text-lstm)`
+      : `'${dataset}' is running text for language models (char-lstm, word-lstm, …); a classifier needs labelled texts (--dataset spam-assassin)`);
+  }
+  return loadTextDataset(dataset === 'text' ? { file: file! } : dataset as (typeof TEXT_DATASET_NAMES)[number], {
+    level: rec.level, bptt: rec.bptt, maxLen: rec.maxLen, maxVocab: rec.maxVocab, tokenizer: o.tokenizer, limit: o.limit, testLimit: o.testLimit,
+  });
+}
+
+/** The default metrics of a text model: bits per character (char level) or perplexity (word level) for language models, accuracy for classifiers. */
+export function defaultTextMetrics(rec: TextRecord): string[] {
+  if (rec.task === 'classifier') return ['accuracy'];
+  return rec.level === 'char' ? ['bits_per_char'] : ['perplexity'];
+}
+
+/**
+ * What sharing across time saves: each recurrent layer uses one set of weights at all T steps; with a separate set per
+ * step it would have T times as many. Undefined when the model has no recurrent layer.
+ */
+export function timeSharingNote(m: Model, steps: number): string | undefined {
+  const rnns = m.layers.filter((l): l is Recurrent => l instanceof Recurrent);
+  if (!rnns.length) return undefined;
+  const shared = rnns.reduce((a, l) => a + l.countParams(), 0);
+  const total = m.countParams();
+  return `Weight sharing: ${rnns.map((l) => l.name).join(', ')} use${rnns.length === 1 ? 's' : ''} one set of ${thousands(shared)} weights at all ${steps} time steps; ` +
+    `with a separate set per step the model would have ${thousands(total + shared * (steps - 1))} parameters instead of ${thousands(total)} (${((total + shared * (steps - 1)) / total).toFixed(1)}× more)`;
+}
