@@ -20,3 +20,7 @@ export type { ActivationName } from './activations.js';
 export { formatSummary, thousands } from './summary.js';
 export { createModel, MODEL_NAMES } from './zoo.js';
 export type { ModelName } from './zoo.js';
+export { createTextModel, TEXT_MODEL_DEFAULTS, TEXT_MODEL_NAMES, textModelKind } from './zoo-text.js';
+export type { TextModelKind, TextModelName, TextModelOptions } from './zoo-text.js';
+export { generateText, generateTokens, languageModelShape } from './generate.js';
+export type { GenerateOptions, TextCodec } from './generate.js';
