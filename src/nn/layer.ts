@@ -24,6 +24,11 @@ export interface CallContext {
    * every application draws its own mask.
    */
   path?: string;
+  /**
+   * Keras masks of the inputs, one per input (undefined where an input carries none): float32 [N, T], 1 at a real time
+   * step, 0 at padding. Recurrent layers skip masked steps.
+   */
+  masks?: (Tensor | undefined)[];
 }
 
 /** Options every layer takes. */
