@@ -85,6 +85,8 @@ export interface LayerNode {
 export interface WeightOptions {
   role: WeightRole;
   fans?: Fans;
+  /** Draws θ of a shape instead of the named initialiser (e.g. LSTM's unit forget bias); the name is still saved. */
+  init?: (shape: Shape, seed: number) => Tensor;
 }
 
 /** A placeholder in a functional model: a model input or a layer's output, with its per-sample shape. */
@@ -269,7 +271,7 @@ export abstract class Layer {
     const f = o.fans ?? fansOf(shape);
     const map = createMap(this.mapSpecs[name], {
       layer: this.name || this.defaultName, weight: name, shape, initializer: init, seed: rng.nextUint32(),
-      init: (s, seed) => initialize(init, s, seed, f), resolve: this.resolver,
+      init: o.init ?? ((s, seed) => initialize(init, s, seed, f)), resolve: this.resolver,
     });
     this.maps.set(name, map);
     this.roles.set(name, o.role);
