@@ -2,11 +2,13 @@
 //
 // Legend: N batch rows, U units, G gates (Cell.simple 1; lstm 4: i, f, c, o; gru 3: z, r, h), GU = G·U, S saved values
 // per unit (1, 5, 4). Pointers are byte addresses of row 0 of the step's slice; *Row arguments are element strides
-// between rows (the tensors are [N, T, ·], so a step's rows are T·width apart). Work items are units [begin, end): a
-// thread computes the GEMM columns of its units in every gate block, then the cell math of those units in every row, so
-// no value depends on the split (each GEMM element sums over k in the same fixed blocks, see gemm_sub).
+// between rows (the tensors are [N, T, ·], so a step's rows are T·width apart). Work items are units [begin, end), begin
+// a multiple of 12: a thread computes the GEMM columns of its units in every gate block, then the cell math of those
+// units in every row, so no value depends on the split (each GEMM element sums over k in the same fixed blocks, see
+// gemm_packed). The recurrent kernel is packed once per sequence (gemm_pack_b): per gate for h·u, whole for dr·uᵀ;
+// `panels` = ceil(U/12) is the panel count of one packed [·, U] matrix.
 import { Cell } from '../backend/opcodes';
-import { gemm_sub } from './gemm';
+import { gemm3_NR, gemm_packed } from './gemm';
 import { actSlopeVec, actVec, loadTail, storeTail } from './lib/vecmath';
 
 // @ts-ignore: decorator
@@ -39,19 +41,19 @@ import { actSlopeVec, actVec, loadTail, storeTail } from './lib/vecmath';
 
 /**
  * Forward step for units [begin, end): z = p + h·u (+ bRec) and the cell (see Kernels.rnnForward in backend.ts).
- * p [N, GU] (row pRow), u [U, GU], bRec [GU] (0: none), h [N, U] the state before (row hRow), c [N, U] the LSTM cell
+ * p [N, GU] (row pRow), upk: u's G blocks [U, U] each packed (U·panels·12 floats apart), bRec [GU] (0: none), h [N, U] the state before (row hRow), c [N, U] the LSTM cell
  * before (row cRow), sv [N, S·U] the step's saved values (row svRow), hn [N, U] where the state after goes (row hnRow),
  * y / yp [N, U] this and the previous step's outputs (row yRow; yp = 0 at the first step), mask [N] (row maskRow; 0:
  * none). A masked row keeps its state (and cell), and outputs yp's row (0 when zeroOut or at the first step).
  */
 export function rnn_step_forward(cell: i32, act: i32, recAct: i32, n: i32, units: i32, zeroOut: i32,
-  p: usize, pRow: i32, u: usize, bRec: usize, h: usize, hRow: i32, c: usize, cRow: i32, sv: usize, svRow: i32,
+  p: usize, pRow: i32, upk: usize, panels: i32, bRec: usize, h: usize, hRow: i32, c: usize, cRow: i32, sv: usize, svRow: i32,
   hn: usize, hnRow: i32, y: usize, yp: usize, yRow: i32, mask: usize, maskRow: i32,
   begin: i32, end: i32, scratch: usize): void {
-  const G = gatesOf(cell), gu = G * units, nu = end - begin;
+  const G = gatesOf(cell), nu = end - begin, block = <usize>(units * panels * gemm3_NR) << 2;
   for (let g = 0; g < G; g++) {
-    const col = <usize>(g * units + begin) << 2;
-    gemm_sub(n, nu, units, h, hRow, 1, u + col, gu, 1, sv + (<usize>(slotOf(cell, g) * units + begin) << 2), svRow, 1, false, scratch);
+    gemm_packed(n, nu, units, h, hRow, 1, upk + <usize>g * block, panels, begin / gemm3_NR,
+      sv + (<usize>(slotOf(cell, g) * units + begin) << 2), svRow, 1, false, scratch);
   }
   const U4 = <usize>units << 2;
   for (let i = 0; i < n; i++) {
@@ -101,18 +103,18 @@ export function rnn_step_forward(cell: i32, act: i32, recAct: i32, n: i32, units
 /**
  * Backward step for units [begin, end), run for steps s = T−1 … 0 and once more with cellPart = 0. First
  * dh[:, units] += drNext·uᵀ (drNext [N, GU] the recurrent pre-activation gradient of step s+1, row pRow; 0 at s = T−1;
- * ut = uᵀ [GU, U]); then, with cellPart, the cell's backward: g = gy + carry (gy [N, U], row yRow); a real row takes
+ * utpk = uᵀ [GU, U] packed); then, with cellPart, the cell's backward: g = gy + carry (gy [N, U], row yRow); a real row takes
  * dhT = dh + g and writes dp [N, GU] (row pRow), dr (GRU, same layout), dh ← the part of ∂L/∂h_prev that bypasses
  * the GEMM (GRU z·dhT, else 0) and dc ← f·dcT (LSTM, dc [N, U]); a masked row writes zeros to dp / dr, keeps dh and dc,
  * and passes g on in carry (unless zeroOut). sv, hp (hprev, row hpRow) and cb (the LSTM cell before, row cbRow) are the
  * step's saved values. dh, dc and carry are [N, U] (row U).
  */
 export function rnn_step_backward(cell: i32, act: i32, recAct: i32, n: i32, units: i32, zeroOut: i32, cellPart: i32,
-  drNext: usize, pRow: i32, ut: usize, dh: usize, dc: usize, carry: usize, gy: usize, yRow: i32, mask: usize, maskRow: i32,
+  drNext: usize, pRow: i32, utpk: usize, panels: i32, dh: usize, dc: usize, carry: usize, gy: usize, yRow: i32, mask: usize, maskRow: i32,
   sv: usize, svRow: i32, hp: usize, hpRow: i32, cb: usize, cbRow: i32, dp: usize, dr: usize,
   begin: i32, end: i32, scratch: usize): void {
-  const G = gatesOf(cell), gu = G * units, nu = end - begin;
-  if (drNext != 0) gemm_sub(n, nu, gu, drNext, pRow, 1, ut + (<usize>begin << 2), units, 1, dh + (<usize>begin << 2), units, 1, true, scratch);
+  const G = gatesOf(cell), nu = end - begin;
+  if (drNext != 0) gemm_packed(n, nu, G * units, drNext, pRow, 1, utpk, panels, begin / gemm3_NR, dh + (<usize>begin << 2), units, 1, true, scratch);
   if (cellPart == 0) return;
   const U4 = <usize>units << 2;
   for (let i = 0; i < n; i++) {

@@ -305,13 +305,22 @@ export abstract class Layer {
 
   /** Runs a sublayer on one tensor inside this layer's call: its context path is `<this path>/<name>`. */
   protected callLayer(layer: Layer, x: Tensor | readonly Tensor[], ctx: CallContext): Tensor {
-    const sub: CallContext = { training: ctx.training, seed: ctx.seed, path: `${ctx.path ?? this.name}/${layer.name}` };
     if (x instanceof Array) {
-      const ys = layer.callAll(x, sub);
-      if (ys.length !== 1) throw new Error(`layer '${layer.name}' makes ${ys.length} outputs: use callAll`);
+      const ys = this.callLayerAll(layer, x, ctx);
+      if (ys.length !== 1) throw new Error(`layer '${layer.name}' makes ${ys.length} outputs: use callLayerAll`);
       return ys[0];
     }
-    return layer.call(x as Tensor, sub);
+    return layer.call(x as Tensor, this.subContext(layer, ctx));
+  }
+
+  /** Like {@link callLayer}, returning every output of the sublayer; `masks` are its inputs' masks (see CallContext). */
+  protected callLayerAll(layer: Layer, xs: readonly Tensor[], ctx: CallContext, masks?: (Tensor | undefined)[]): Tensor[] {
+    return layer.callAll(xs, this.subContext(layer, ctx, masks));
+  }
+
+  /** A sublayer's context: this call's mode and seed, the path `<this path>/<name>`, and the given input masks. */
+  private subContext(layer: Layer, ctx: CallContext, masks?: (Tensor | undefined)[]): CallContext {
+    return { training: ctx.training, seed: ctx.seed, path: `${ctx.path ?? this.name}/${layer.name}`, ...(masks ? { masks } : {}) };
   }
 
   /** The sublayers, in the order they were added. */

@@ -11,8 +11,13 @@ import { wasmCopy } from './copy.js';
 import { wasmFill } from './elementwise.js';
 import { MACS_PER_THREAD } from './gemm.js';
 
-/** Units are split in multiples of the GEMM's 12-column register tile (chunk starts stay multiples of 4 lanes). */
+/** Units are split in multiples of the GEMM's 12-column panels (gemm3_NR): a chunk starts at a packed panel. */
 const GRAIN = 12;
+
+/** Floats of a [k, n] matrix packed by gemm_pack_b (every KC block holds k's rows of ceil(n/12) zero-padded panels). */
+function packedSize(k: number, n: number): number {
+  return k * Math.ceil(n / GRAIN) * GRAIN;
+}
 
 /** Input time read at step s. */
 function timeOf(q: RnnParams, s: number): number {
@@ -41,26 +46,43 @@ export function wasmRnnForward(ctx: WasmContext, b: RnnForwardBufs, q: RnnParams
   if (n === 0 || U === 0) return;
   const GU = RNN_GATES[cell] * U;
   const SU = RNN_SAVED[cell] * U;
-  const head = [Cell[cell], BiasAct[q.act], BiasAct[q.recAct], n, U, q.zeroOutput ? 1 : 0];
-  const [total, grain, min] = split(q);
   if (T === 0) {
     copyRows(ctx, b.h0, U, b.h, U, n, U);
     if (b.c) copyRows(ctx, b.c0!, U, b.c, U, n, U);
     return;
   }
   copyRows(ctx, b.h0, U, at(b.hprev, timeOf(q, 0) * U), T * U, n, U);
+  // u's gate blocks [U, U], each packed once for the T GEMMs h·u.
+  const G = RNN_GATES[cell];
+  const block = packedSize(U, U);
+  const upk = ctx.allocTemp(G * block * 4);
+  try {
+    for (let g = 0; g < G; g++) ctx.exports.gemm_pack_b(U, U, at(b.u, g * U), GU, 1, at(upk, g * block));
+    forwardSteps(ctx, b, q, upk);
+  } finally {
+    ctx.freeTemp(upk);
+  }
+  if (b.c) copyRows(ctx, at(b.save, timeOf(q, T - 1) * SU + 4 * U), T * SU, b.c, U, n, U);
+}
+
+/** The T parallel calls of the forward recurrence, u packed at upk. */
+function forwardSteps(ctx: WasmContext, b: RnnForwardBufs, q: RnnParams, upk: Buf): void {
+  const { n, t: T, units: U, cell } = q;
+  const GU = RNN_GATES[cell] * U;
+  const SU = RNN_SAVED[cell] * U;
+  const head = [Cell[cell], BiasAct[q.act], BiasAct[q.recAct], n, U, q.zeroOutput ? 1 : 0];
+  const [total, grain, min] = split(q);
   for (let s = 0; s < T; s++) {
     const tau = timeOf(q, s);
     const last = s === T - 1;
     const hn = last ? b.h : at(b.hprev, timeOf(q, s + 1) * U);
     const [c, cRow] = cell !== 'lstm' ? [0, 0] : s === 0 ? [b.c0!, U] : [at(b.save, timeOf(q, s - 1) * SU + 4 * U), T * SU];
     ctx.parallel('rnn_step_forward', [
-      ...head, at(b.p, tau * GU), T * GU, b.u, b.bRec ?? 0, at(b.hprev, tau * U), T * U, c, cRow,
+      ...head, at(b.p, tau * GU), T * GU, upk, Math.ceil(U / GRAIN), b.bRec ?? 0, at(b.hprev, tau * U), T * U, c, cRow,
       at(b.save, tau * SU), T * SU, hn, last ? U : T * U, at(b.y, s * U), s === 0 ? 0 : at(b.y, (s - 1) * U), T * U,
       b.mask === undefined ? 0 : at(b.mask, tau), T,
     ], total, grain, min);
   }
-  if (b.c) copyRows(ctx, at(b.save, timeOf(q, T - 1) * SU + 4 * U), T * SU, b.c, U, n, U);
 }
 
 /**
@@ -77,23 +99,23 @@ export function wasmRnnBackward(ctx: WasmContext, b: RnnBackwardBufs, q: RnnPara
   if (b.dc0) copyRows(ctx, b.gc!, U, b.dc0, U, n, U);
   if (T === 0) return;
   const dr = b.dr ?? b.dp;
-  const ut = ctx.allocTemp(GU * U * 4);
+  const ut = ctx.allocTemp(packedSize(GU, U) * 4);
   const carry = ctx.allocTemp(n * U * 4);
   try {
-    // uᵀ [GU, U] once, so the per-step GEMM dr·uᵀ reads its B operand row by row in place.
-    wasmCopy(ctx, b.u, ut, { shape: [U, GU], srcStrides: [GU, 1], srcOffset: 0, dstStrides: [1, U], dstOffset: 0 });
+    // uᵀ [GU, U] packed once for the T GEMMs dr·uᵀ.
+    ctx.exports.gemm_pack_b(GU, U, b.u, 1, GU, ut);
     wasmFill(ctx, carry, 'float32', n * U, 0);
     const head = [Cell[cell], BiasAct[q.act], BiasAct[q.recAct], n, U, q.zeroOutput ? 1 : 0];
     for (let s = T - 1; s >= -1; s--) {
       const drNext = s === T - 1 ? 0 : at(dr, timeOf(q, s + 1) * GU);
       if (s < 0) {
-        ctx.parallel('rnn_step_backward', [...head, 0, drNext, T * GU, ut, b.dh0, ...new Array<number>(14).fill(0)], total, grain, min);
+        ctx.parallel('rnn_step_backward', [...head, 0, drNext, T * GU, ut, Math.ceil(U / GRAIN), b.dh0, ...new Array<number>(14).fill(0)], total, grain, min);
         break;
       }
       const tau = timeOf(q, s);
       const [cb, cbRow] = cell !== 'lstm' ? [0, 0] : s === 0 ? [b.c0!, U] : [at(b.save, timeOf(q, s - 1) * SU + 4 * U), T * SU];
       ctx.parallel('rnn_step_backward', [
-        ...head, 1, drNext, T * GU, ut, b.dh0, b.dc0 ?? 0, carry, at(b.gy, s * U), T * U,
+        ...head, 1, drNext, T * GU, ut, Math.ceil(U / GRAIN), b.dh0, b.dc0 ?? 0, carry, at(b.gy, s * U), T * U,
         b.mask === undefined ? 0 : at(b.mask, tau), T, at(b.save, tau * SU), T * SU, at(b.hprev, tau * U), T * U, cb, cbRow,
         at(b.dp, tau * GU), b.dr === undefined ? 0 : at(b.dr, tau * GU),
       ], total, grain, min);

@@ -100,8 +100,7 @@ export class Bidirectional extends Layer {
   override callAll(xs: readonly Tensor[], ctx: CallContext): Tensor[] {
     const [x, ...init] = xs;
     const k = init.length ? this.forwardLayer.stateCount : 0;
-    const run = (l: Recurrent, states: readonly Tensor[]): Tensor[] =>
-      l.callAll([x, ...states], { training: ctx.training, seed: ctx.seed, path: `${ctx.path ?? this.name}/${l.name}`, masks: ctx.masks && [ctx.masks[0]] });
+    const run = (l: Recurrent, states: readonly Tensor[]): Tensor[] => this.callLayerAll(l, [x, ...states], ctx, ctx.masks && [ctx.masks[0]]);
     const [yf, ...sf] = run(this.forwardLayer, init.slice(0, k));
     let [yb, ...sb] = run(this.backwardLayer, init.slice(k));
     if (this.returnSequences) {
