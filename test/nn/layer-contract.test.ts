@@ -209,10 +209,13 @@ const cases: LayerCase[] = [
   { label: 'LSTM returnState with initial states', make: () => new LSTM({ units: 4, returnState: true, returnSequences: true }), inputShape: [5, 3], extraInputs: [[4], [4]], params: 4 * (3 * 4 + 16 + 4) },
   { label: 'LSTM implementation 1, no bias', make: () => new LSTM({ units: 4, implementation: 1, useBias: false }), inputShape: [5, 3], params: 4 * (3 * 4 + 16) },
   { label: 'LSTM dropout and recurrentDropout (training masks)', make: () => new LSTM({ units: 4, dropout: 0.3, recurrentDropout: 0.3, returnSequences: true }), inputShape: [5, 3], params: 4 * (3 * 4 + 16 + 4), training: true },
+  // Shared weights: a low-rank kernel (3·2 + 2·16) and a hashed recurrent kernel (1/4 of 4·16 buckets).
+  { label: 'LSTM with a low-rank kernel and a hashed recurrent kernel', make: () => new LSTM({ units: 4, maps: { kernel: 'lowRank:2', recurrentKernel: 'hashed:1/4' } }), inputShape: [5, 3], params: 3 * 2 + 2 * 16 + 16 + 16 },
   { label: 'GRU', make: () => new GRU({ units: 4 }), inputShape: [5, 3], params: 3 * (3 * 4 + 16 + 2 * 4) },
   { label: 'GRU returnSequences, goBackwards, returnState', make: () => new GRU({ units: 4, returnSequences: true, goBackwards: true, returnState: true }), inputShape: [5, 3], params: 3 * (3 * 4 + 16 + 2 * 4) },
   { label: 'GRU resetAfter false with an initial state', make: () => new GRU({ units: 4, resetAfter: false }), inputShape: [5, 3], extraInputs: [[4]], params: 3 * (3 * 4 + 16 + 4) },
   { label: 'Bidirectional LSTM (concat)', make: () => new Bidirectional({ layer: new LSTM({ units: 3 }) }), inputShape: [4, 3], params: 2 * 4 * (3 * 3 + 9 + 3) },
+  { label: 'Bidirectional LSTM with a low-rank backward kernel by path', make: () => new Bidirectional({ layer: new LSTM({ units: 3 }), maps: { 'backward_lstm/kernel': 'lowRank:1' } }), inputShape: [4, 3], params: 4 * (3 * 3 + 9 + 3) + 4 * (9 + 3) + 3 + 12 },
   { label: 'Bidirectional GRU returnSequences (ave)', make: () => new Bidirectional({ layer: new GRU({ units: 3, returnSequences: true }), mergeMode: 'ave' }), inputShape: [4, 3], params: 2 * 3 * (3 * 3 + 9 + 2 * 3) },
   { label: 'Bidirectional SimpleRNN returnState, initial states, mergeMode null', make: () => new Bidirectional({ layer: new SimpleRNN({ units: 3, returnSequences: true, returnState: true }), mergeMode: null }), inputShape: [4, 3], extraInputs: [[3], [3]], params: 2 * (3 * 3 + 9 + 3) },
   ...(['relu', 'sigmoid', 'tanh', 'softmax', 'gelu'] as const).map((a): LayerCase => ({
