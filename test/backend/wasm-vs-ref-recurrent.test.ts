@@ -90,6 +90,9 @@ const cases: Case[] = [
   { cell: 'gru', n: 4, t: 5, units: 11, bias: true, mask: true, reverse: true },
   { cell: 'gru', n: 3, t: 3, units: 6, act: 'sigmoid', recAct: 'tanh', mask: true, zeroOutput: true },
   { cell: 'gru', n: 16, t: 4, units: 130, mask: true },
+  // More units than one GEMM k-block (384): the packed recurrent kernels hold several blocks.
+  { cell: 'simple', n: 2, t: 3, units: 401, reverse: true },
+  { cell: 'lstm', n: 2, t: 3, units: 390, mask: true },
 ];
 
 test('rnnForward / rnnBackward: wasm 1 and 2 threads bit-identical, and within float32 rounding of ref', () => {
