@@ -1,7 +1,7 @@
 // The recurrent layers' base (Keras RNN): options, shapes, initial states, masks, dropout, and the two ways to run a cell.
 //
 // Legend: N batch, T time steps, F input features, U units, G gates per step (SimpleRNN 1, LSTM 4, GRU 3).
-import { BIAS_ACTIVATIONS, type BiasActivation, type RnnCell } from '../../backend/backend.js';
+import { BIAS_ACTIVATIONS, type BiasActivation, RNN_GATES, type RnnCell } from '../../backend/backend.js';
 import { fmt } from '../../core/errors.js';
 import {
   biasAct, concat, greaterEqual, matmul, mul, randomUniform, reshape, rnnSequence, slice, stack, where, zeros,
@@ -116,7 +116,7 @@ export abstract class Recurrent extends Layer {
 
   /** Gates per step (G): the kernels are [F, G·U] and [U, G·U]. */
   get gates(): number {
-    return this.cell === 'lstm' ? 4 : this.cell === 'gru' ? 3 : 1;
+    return RNN_GATES[this.cell];
   }
 
   outputShape(s: Shape): number[] {
@@ -233,15 +233,15 @@ export abstract class Recurrent extends Layer {
   /** The whole sequence as one rnnSequence op. */
   private fused(p: Tensor, w: CellWeights, s: CellState, mask: Tensor | undefined): { y: Tensor; final: CellState } {
     const r = rnnSequence(p, w.recurrent, s.h, {
-      cell: this.cell, activation: this.activation as BiasActivation, recurrentActivation: this.recurrentActivationName() as BiasActivation,
+      cell: this.cell, activation: this.activation as BiasActivation, recurrentActivation: this.gateActivation() as BiasActivation | undefined,
       reverse: this.goBackwards, zeroOutputForMask: this.zeroOutputForMask, c0: s.c, recurrentBias: this.recurrentBias(w), mask,
     });
     return { y: r.y, final: { h: r.h, c: r.c } };
   }
 
-  /** The gates' activation for the fused op (SimpleRNN has none: any valid name). */
-  protected recurrentActivationName(): ActivationName {
-    return 'sigmoid';
+  /** The gates' activation (Keras recurrent_activation; SimpleRNN has no gates). */
+  protected gateActivation(): ActivationName | undefined {
+    return undefined;
   }
 
   /** The loop of small ops (implementation 1, and activations the fused op lacks). */
@@ -299,7 +299,7 @@ export abstract class GatedRecurrent extends Recurrent {
     return super.fusable() && isFusedActivation(this.recurrentActivation);
   }
 
-  protected override recurrentActivationName(): ActivationName {
+  protected override gateActivation(): ActivationName {
     return this.recurrentActivation;
   }
 
