@@ -94,7 +94,7 @@ export type RnnCell = keyof typeof Cell;
 /** Gates per time step of each cell (G): the width G·U of its kernels and of the input projection. */
 export const RNN_GATES: { readonly [K in RnnCell]: number } = { simple: 1, lstm: 4, gru: 3 };
 /** Values per unit and step the forward pass saves for the backward one (S): see {@link Kernels.rnnForward}. */
-export const RNN_SAVED: { readonly [K in RnnCell]: number } = { simple: 1, lstm: 5, gru: 4 };
+export const RNN_SAVED: { readonly [K in RnnCell]: number } = { simple: 1, lstm: 6, gru: 4 };
 
 /**
  * Geometry and options of the fused recurrence kernels. Step s (0 ≤ s < T) reads input time τ(s) = s, or T−1−s when
@@ -235,7 +235,7 @@ export interface Kernels {
    * simple h' = act(z); LSTM i, f, o = recAct(z_i, z_f, z_o), g = act(z_c), c' = f·c + i·g, h' = o·act(c');
    * GRU z, r = recAct(p_z + r_z, p_r + r_r) with r_· = (h·u + bRec)_·, n = act(p_h + r·r_h), h' = z·h + (1−z)·n.
    * Where mask[:,τ] = 0 the state is kept and y[:,s] is the previous output (or 0, `zeroOutput`). save[:,τ] holds
-   * per unit: simple [h'], LSTM [i, f, g, o, c after the step], GRU [z, r, n, r_h].
+   * per unit: simple [h'], LSTM [i, f, g, o, c after the step, act(c')], GRU [z, r, n, r_h].
    */
   rnnForward(b: RnnForwardBufs, p: RnnParams): void;
   /** The backward pass through time of {@link rnnForward} (see {@link RnnBackwardBufs}); dh0/dc0 overwritten. */

@@ -1,7 +1,7 @@
 // Fused recurrence steps (SimpleRNN, LSTM, GRU with the reset gate after the matmul), one parallel call per time step.
 //
 // Legend: N batch rows, U units, G gates (Cell.simple 1; lstm 4: i, f, c, o; gru 3: z, r, h), GU = G·U, S saved values
-// per unit (1, 5, 4). Pointers are byte addresses of row 0 of the step's slice; *Row arguments are element strides
+// per unit (1, 6, 4). Pointers are byte addresses of row 0 of the step's slice; *Row arguments are element strides
 // between rows (the tensors are [N, T, ·], so a step's rows are T·width apart). Work items are units [begin, end), begin
 // a multiple of 12: a thread computes the GEMM columns of its units in every gate block, then the cell math of those
 // units in every row, so no value depends on the split (each GEMM element sums over k in the same fixed blocks, see
@@ -41,10 +41,11 @@ import { actSlopeVec, actVec, loadTail, storeTail } from './lib/vecmath';
 
 /**
  * Forward step for units [begin, end): z = p + h·u (+ bRec) and the cell (see Kernels.rnnForward in backend.ts).
- * p [N, GU] (row pRow), upk: u's G blocks [U, U] each packed (U·panels·12 floats apart), bRec [GU] (0: none), h [N, U] the state before (row hRow), c [N, U] the LSTM cell
- * before (row cRow), sv [N, S·U] the step's saved values (row svRow), hn [N, U] where the state after goes (row hnRow),
- * y / yp [N, U] this and the previous step's outputs (row yRow; yp = 0 at the first step), mask [N] (row maskRow; 0:
- * none). A masked row keeps its state (and cell), and outputs yp's row (0 when zeroOut or at the first step).
+ * p [N, GU] (row pRow), upk u's G blocks [U, U] each packed (U·panels·12 floats apart), bRec [GU] (0: none), h [N, U]
+ * the state before (row hRow), c [N, U] the LSTM cell before (row cRow), sv [N, S·U] the step's saved values (row
+ * svRow), hn [N, U] where the state after goes (row hnRow), y / yp [N, U] this and the previous step's outputs (row
+ * yRow; yp = 0 at the first step), mask [N] (row maskRow; 0: none). A masked row keeps its state (and cell), and
+ * outputs yp's row (0 when zeroOut or at the first step).
  */
 export function rnn_step_forward(cell: i32, act: i32, recAct: i32, n: i32, units: i32, zeroOut: i32,
   p: usize, pRow: i32, upk: usize, panels: i32, bRec: usize, h: usize, hRow: i32, c: usize, cRow: i32, sv: usize, svRow: i32,
@@ -79,8 +80,10 @@ export function rnn_step_forward(cell: i32, act: i32, recAct: i32, n: i32, units
         const gg = actVec(act, f32x4.add(ld(pr + 2 * U4 + o, r), ld(sr + 2 * U4 + o, r)));
         const og = actVec(recAct, f32x4.add(ld(pr + 3 * U4 + o, r), ld(sr + 3 * U4 + o, r)));
         const cn = f32x4.add(f32x4.mul(fg, ld(cr + o, r)), f32x4.mul(ig, gg));
-        hv = f32x4.mul(og, actVec(act, cn));
-        st(sr + o, ig, r); st(sr + U4 + o, fg, r); st(sr + 2 * U4 + o, gg, r); st(sr + 3 * U4 + o, og, r); st(sr + 4 * U4 + o, cn, r);
+        const tc = actVec(act, cn);
+        hv = f32x4.mul(og, tc);
+        st(sr + o, ig, r); st(sr + U4 + o, fg, r); st(sr + 2 * U4 + o, gg, r); st(sr + 3 * U4 + o, og, r);
+        st(sr + 4 * U4 + o, cn, r); st(sr + 5 * U4 + o, tc, r);
       } else {
         let rz = ld(sr + o, r), rr = ld(sr + U4 + o, r), rh = ld(sr + 3 * U4 + o, r);
         if (bRec != 0) {
@@ -140,7 +143,7 @@ export function rnn_step_backward(cell: i32, act: i32, recAct: i32, n: i32, unit
         st(dh + ur + o, sp(0), r);
       } else if (cell == Cell.lstm) {
         const ig = ld(sr + o, r), fg = ld(sr + U4 + o, r), gg = ld(sr + 2 * U4 + o, r), og = ld(sr + 3 * U4 + o, r);
-        const tc = actVec(act, ld(sr + 4 * U4 + o, r));
+        const tc = ld(sr + 5 * U4 + o, r);
         const dct = f32x4.add(ld(dc + ur + o, r), f32x4.mul(f32x4.mul(dht, og), actSlopeVec(act, tc)));
         st(pr + o, f32x4.mul(f32x4.mul(dct, gg), actSlopeVec(recAct, ig)), r);
         st(pr + U4 + o, f32x4.mul(f32x4.mul(dct, ld(cb + (<usize>(i * cbRow) << 2) + o, r)), actSlopeVec(recAct, fg)), r);

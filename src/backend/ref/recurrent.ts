@@ -1,6 +1,6 @@
 // Reference recurrences (SimpleRNN, LSTM, GRU) forward and backward through time as plain loops in float64.
 //
-// Legend: N batch, T time steps, U units, G gates (1, 4, 3), S saved values per unit and step (1, 5, 4); step s reads
+// Legend: N batch, T time steps, U units, G gates (1, 4, 3), S saved values per unit and step (1, 6, 4); step s reads
 // input time τ(s). Sums and cell math are float64; values are rounded to float32 where they are stored (states between
 // steps, saved gates, outputs), so the backward pass reads exactly what the forward stored.
 
@@ -70,12 +70,14 @@ export function rnnForward(b: RnnForwardArrays, q: RnnParams): void {
           const gg = act(p[2 * U + j] + r[2 * U + j]);
           const og = ra(p[3 * U + j] + r[3 * U + j]);
           const cn = fg * c![i * U + j] + ig * gg;
-          hn[j] = og * act(cn);
+          const tc = act(cn);
+          hn[j] = og * tc;
           sv[j] = ig;
           sv[U + j] = fg;
           sv[2 * U + j] = gg;
           sv[3 * U + j] = og;
           sv[4 * U + j] = m ? cn : c![i * U + j];
+          sv[5 * U + j] = tc;
         } else {
           const zg = ra(p[j] + r[j]);
           const rg = ra(p[U + j] + r[U + j]);
@@ -106,7 +108,6 @@ export function rnnBackward(b: RnnBackwardArrays, q: RnnParams): void {
   const { cell } = q;
   const dAct = activationSlope[q.act];
   const dRa = activationSlope[q.recAct];
-  const act = biasActFn[q.act];
   const dh = Float64Array.from(b.gh.subarray(0, N * U));
   const dc = cell === 'lstm' ? Float64Array.from(b.gc!.subarray(0, N * U)) : undefined;
   const carry = new Float64Array(N * U);
@@ -136,9 +137,8 @@ export function rnnBackward(b: RnnBackwardArrays, q: RnnParams): void {
           dRow[j] = dhT[j] * dAct(sv[j]);
           direct[j] = 0;
         } else if (cell === 'lstm') {
-          const [ig, fg, gg, og, ca] = [sv[j], sv[U + j], sv[2 * U + j], sv[3 * U + j], sv[4 * U + j]];
+          const [ig, fg, gg, og, tc] = [sv[j], sv[U + j], sv[2 * U + j], sv[3 * U + j], sv[5 * U + j]];
           const cPrev = s === 0 ? b.c0![i * U + j] : b.save[(i * T + timeOf(q, s - 1)) * S * U + 4 * U + j];
-          const tc = act(ca);
           const dct = dc![i * U + j] + dhT[j] * og * dAct(tc);
           dRow[j] = dct * gg * dRa(ig);
           dRow[U + j] = dct * cPrev * dRa(fg);

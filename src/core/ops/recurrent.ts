@@ -1,7 +1,7 @@
 // The fused recurrence op: a whole SimpleRNN / LSTM / GRU sequence as one tape node, and its backward through time.
 //
 // Legend: N batch, T time steps, U units, G gates (SimpleRNN 1, LSTM 4 in Keras order i, f, c, o; GRU 3: z, r, h),
-// S values saved per unit and step (1, 5, 4).
+// S values saved per unit and step (1, 6, 4).
 import { type BiasActivation, RNN_GATES, RNN_SAVED, type RnnCell, type RnnParams } from '../../backend/backend.js';
 import { fmt, ShapeError } from '../errors.js';
 import { shapesEqual } from '../shape.js';
