@@ -114,6 +114,11 @@ export interface RnnParams {
   zeroOutput: boolean;
 }
 
+/** The input time step s reads: s, or T − 1 − s when `reverse`. */
+export function rnnTimeOf(q: RnnParams, s: number): number {
+  return q.reverse ? q.t - 1 - s : s;
+}
+
 /**
  * Buffers of {@link Kernels.rnnForward}: inputs p [N,T,G·U] (x_t·W + b), u [U,G·U] (recurrent kernel), h0 [N,U],
  * c0 [N,U] (LSTM), bRec [G·U] (GRU: the recurrent bias, added before the reset gate), mask [N,T] (1 = real step, 0 =

@@ -4,7 +4,7 @@
 // input time τ(s). Sums and cell math are float64; values are rounded to float32 where they are stored (states between
 // steps, saved gates, outputs), so the backward pass reads exactly what the forward stored.
 
-import { type BiasActivation, RNN_GATES, RNN_SAVED, type RnnParams } from '../backend.js';
+import { type BiasActivation, RNN_GATES, RNN_SAVED, type RnnParams, rnnTimeOf as timeOf } from '../backend.js';
 import { biasActFn } from './math.js';
 
 /** The recurrence buffers as float32 arrays (see RnnForwardBufs / RnnBackwardBufs in backend.ts). */
@@ -24,11 +24,6 @@ export const activationSlope: { readonly [K in BiasActivation]: (y: number) => n
   sigmoid: (y) => y * (1 - y),
   tanh: (y) => 1 - y * y,
 };
-
-/** Input time read at step s. */
-function timeOf(q: RnnParams, s: number): number {
-  return q.reverse ? q.t - 1 - s : s;
-}
 
 /** The dimension letters of the legend for a recurrence. */
 function dims(q: RnnParams): { N: number; T: number; U: number; S: number; GU: number } {

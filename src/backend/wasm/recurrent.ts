@@ -3,7 +3,7 @@
 // Legend: N batch, T steps, U units, G gates, S saved values per unit (see backend.ts). All [N, T, ·] tensors are
 // batch-major: step s's slice starts s (or τ) rows of its width in and has a row stride of T·width.
 import {
-  type Buf, RNN_GATES, RNN_SAVED, type RnnBackwardBufs, type RnnForwardBufs, type RnnParams,
+  type Buf, RNN_GATES, RNN_SAVED, type RnnBackwardBufs, type RnnForwardBufs, type RnnParams, rnnTimeOf as timeOf,
 } from '../backend.js';
 import { BiasAct, Cell } from '../opcodes.js';
 import type { WasmContext } from './context.js';
@@ -17,11 +17,6 @@ const GRAIN = 12;
 /** Floats of a [k, n] matrix packed by gemm_pack_b (every KC block holds k's rows of ceil(n/12) zero-padded panels). */
 function packedSize(k: number, n: number): number {
   return k * Math.ceil(n / GRAIN) * GRAIN;
-}
-
-/** Input time read at step s. */
-function timeOf(q: RnnParams, s: number): number {
-  return q.reverse ? q.t - 1 - s : s;
 }
 
 /** Byte address of element `i` of buffer `b`. */
