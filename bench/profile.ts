@@ -1,9 +1,11 @@
-// `npm run bench:profile`: where a training step of the reference CNN spends its time, kernel by kernel.
+// `npm run bench:profile`: where a training step of the reference CNN (or, with `--model lstm`, of an LSTM language-model
+// layer: batch 32, T 64, E 128, 256 units, MSE on its output sequence) spends its time, kernel by kernel.
 // Wraps every kernel method of the active backend with a timer (the backend's calls are synchronous:
 // each returns when every thread is done), runs seeded training steps on random data at one batch size,
 // and prints per-kernel milliseconds per step; "JavaScript and the tape" is the step's wall time minus the kernels'.
+// `--implementation 1` runs the LSTM as small ops per step instead of the fused recurrence.
 import { performance } from 'node:perf_hooks';
-import { Adam, createModel, getBackend, setThreads, tensor, tidy } from '../src/index.js';
+import { Adam, createModel, getBackend, layers, type Model, sequential, setThreads, tensor, tidy } from '../src/index.js';
 
 interface Row { calls: number; ms: number }
 
@@ -12,9 +14,12 @@ function arg(name: string, fallback: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
+const lstm = process.argv.includes('lstm');
 const batch = arg('batch', 32);
 const threads = arg('threads', 2);
-const steps = arg('steps', 200);
+const steps = arg('steps', lstm ? 20 : 200);
+const implementation = arg('implementation', 2) === 1 ? 1 : 2;
+const [T, E, U] = [64, 128, 256];
 const warm = 20;
 setThreads(threads);
 const be = getBackend() as unknown as Record<string, unknown>;
@@ -38,14 +43,18 @@ for (const name of Object.getOwnPropertyNames(proto)) {
     return r;
   };
 }
-const model = createModel('seed-cnn').build(1);
-model.compile({ optimizer: new Adam({ learningRate: 1e-3 }), loss: 'sparse_categorical_crossentropy' });
+const model: Model = lstm
+  ? sequential([layers.lstm({ units: U, returnSequences: true, implementation, inputShape: [T, E] })]).build(1)
+  : createModel('seed-cnn').build(1);
+model.compile({ optimizer: new Adam({ learningRate: 1e-3 }), loss: lstm ? 'mse' : 'sparse_categorical_crossentropy' });
 let s = 1;
 const rnd = (): number => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
-const x = new Float32Array(batch * 784).map(rnd);
-const y = new Int32Array(batch).map(() => Math.floor(rnd() * 10));
-const step = (): number => tidy(() => model.trainOnBatch(tensor(x, [batch, 28, 28, 1], 'float32'), tensor(y, [batch], 'int32')).loss);
-for (let i = 0; i < warm; i++) step();
+const x = new Float32Array(batch * (lstm ? T * E : 784)).map(rnd);
+const y = lstm ? new Float32Array(batch * T * U).map(rnd) : new Int32Array(batch).map(() => Math.floor(rnd() * 10));
+const step = (): number => tidy(() => model.trainOnBatch(
+  tensor(x, lstm ? [batch, T, E] : [batch, 28, 28, 1], 'float32'), tensor(y, lstm ? [batch, T, U] : [batch], lstm ? 'float32' : 'int32'),
+).loss);
+for (let i = 0; i < (lstm ? 3 : warm); i++) step();
 on = true;
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) step();
@@ -53,7 +62,7 @@ const wall = (performance.now() - t0) / steps;
 on = false;
 let kernels = 0;
 const sorted = [...rows.entries()].sort((a, b) => b[1].ms - a[1].ms);
-console.log(`batch ${batch}, ${threads} thread(s), ${steps} steps: ${wall.toFixed(3)} ms per step (${(batch / wall * 1000).toFixed(0)} samples/s)`);
+console.log(`${lstm ? `LSTM (T ${T}, E ${E}, ${U} units, implementation ${implementation}), ` : ''}batch ${batch}, ${threads} thread(s), ${steps} steps: ${wall.toFixed(3)} ms per step (${(batch / wall * 1000).toFixed(0)} samples/s${lstm ? `, ${(batch * T / wall * 1000).toFixed(0)} tokens/s` : ''})`);
 console.log('| kernel | calls/step | ms/step | share |');
 console.log('|---|---:|---:|---:|');
 for (const [k, r] of sorted) {

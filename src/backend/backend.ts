@@ -2,9 +2,10 @@
 //
 // Dimension legend used in every kernel comment below:
 //   N batch, H/W input height/width, C input channels, F output channels (filters),
-//   KH/KW kernel height/width, OH/OW output height/width, M/K/Nc GEMM dims.
+//   KH/KW kernel height/width, OH/OW output height/width, M/K/Nc GEMM dims;
+//   recurrences: T time steps, U units, G gates per step (SimpleRNN 1, LSTM 4, GRU 3), S saved values per unit and step.
 // All buffers are dense row-major; activations are NHWC and convolution kernels HWIO.
-import { BiasAct, Binary, Reduce, Unary } from './opcodes.js';
+import { BiasAct, Binary, Cell, Reduce, Unary } from './opcodes.js';
 
 /** Element types a buffer can hold. */
 export type DType = 'float32' | 'int32';
@@ -86,6 +87,80 @@ export type ReduceOp = keyof typeof Reduce;
 export const BIAS_ACTIVATIONS = names(BiasAct);
 export type BiasActivation = keyof typeof BiasAct;
 
+/** Cells of the fused recurrence kernels, see {@link Cell}. */
+export const RNN_CELLS = names(Cell);
+export type RnnCell = keyof typeof Cell;
+
+/** Gates per time step of each cell (G): the width G·U of its kernels and of the input projection. */
+export const RNN_GATES: { readonly [K in RnnCell]: number } = { simple: 1, lstm: 4, gru: 3 };
+/** Values per unit and step the forward pass saves for the backward one (S): see {@link Kernels.rnnForward}. */
+export const RNN_SAVED: { readonly [K in RnnCell]: number } = { simple: 1, lstm: 6, gru: 4 };
+
+/**
+ * Geometry and options of the fused recurrence kernels. Step s (0 ≤ s < T) reads input time τ(s) = s, or T−1−s when
+ * `reverse` (Keras go_backwards); outputs are stored by step s (the reversed sequence when `reverse`, as Keras).
+ */
+export interface RnnParams {
+  cell: RnnCell;
+  n: number;
+  t: number;
+  units: number;
+  /** The cell's activation (Keras `activation`: SimpleRNN's, LSTM's candidate and output, GRU's candidate). */
+  act: BiasActivation;
+  /** The gates' activation (Keras `recurrent_activation`; unused by SimpleRNN). */
+  recAct: BiasActivation;
+  reverse: boolean;
+  /** At a masked step the output is 0 (Keras zero_output_for_mask), else the previous step's output (0 at s = 0). */
+  zeroOutput: boolean;
+}
+
+/** The input time step s reads: s, or T − 1 − s when `reverse`. */
+export function rnnTimeOf(q: RnnParams, s: number): number {
+  return q.reverse ? q.t - 1 - s : s;
+}
+
+/**
+ * Buffers of {@link Kernels.rnnForward}: inputs p [N,T,G·U] (x_t·W + b), u [U,G·U] (recurrent kernel), h0 [N,U],
+ * c0 [N,U] (LSTM), bRec [G·U] (GRU: the recurrent bias, added before the reset gate), mask [N,T] (1 = real step, 0 =
+ * skipped: the state is carried over); outputs y [N,T,U], h [N,U] and c [N,U] (final states), and what the backward
+ * pass reads: hprev [N,T,U] (the state h before the step that reads time τ) and save [N,T,S·U].
+ */
+export interface RnnForwardBufs {
+  p: Buf;
+  u: Buf;
+  h0: Buf;
+  c0?: Buf;
+  bRec?: Buf;
+  mask?: Buf;
+  y: Buf;
+  h: Buf;
+  c?: Buf;
+  hprev: Buf;
+  save: Buf;
+}
+
+/**
+ * Buffers of {@link Kernels.rnnBackward}: the forward's u, bRec, mask, hprev, save and c0, the gradients gy [N,T,U],
+ * gh [N,U], gc [N,U] (LSTM) of its outputs; outputs dp [N,T,G·U] (∂L/∂p), dr [N,T,G·U] (GRU: ∂L/∂ of the recurrent
+ * pre-activation h·U + bRec, whose h block is scaled by the reset gate; the other cells leave it unwritten, it equals
+ * dp), dh0 [N,U] and dc0 [N,U] (LSTM).
+ */
+export interface RnnBackwardBufs {
+  u: Buf;
+  bRec?: Buf;
+  mask?: Buf;
+  c0?: Buf;
+  hprev: Buf;
+  save: Buf;
+  gy: Buf;
+  gh: Buf;
+  gc?: Buf;
+  dp: Buf;
+  dr?: Buf;
+  dh0: Buf;
+  dc0?: Buf;
+}
+
 /**
  * Broadcast geometry for element-wise kernels: the output is dense with `shape`; input i is read at
  * Σ index[d]·strides[i][d] (stride 0 along a broadcast dimension). Rank ≤ 8.
@@ -160,6 +235,16 @@ export interface Kernels {
   fill(y: Buf, dtype: DType, n: number, value: number): void;
   /** y[n] = x[n] converted between float32 and int32 (float → int truncates toward zero, saturates, NaN → 0). */
   cast(x: Buf, from: DType, y: Buf, to: DType, n: number): void;
+  /**
+   * A whole recurrence forward (see {@link RnnForwardBufs}); per step z = p[:,τ] + h·u (+ bRec), then the cell:
+   * simple h' = act(z); LSTM i, f, o = recAct(z_i, z_f, z_o), g = act(z_c), c' = f·c + i·g, h' = o·act(c');
+   * GRU z, r = recAct(p_z + r_z, p_r + r_r) with r_· = (h·u + bRec)_·, n = act(p_h + r·r_h), h' = z·h + (1−z)·n.
+   * Where mask[:,τ] = 0 the state is kept and y[:,s] is the previous output (or 0, `zeroOutput`). save[:,τ] holds
+   * per unit: simple [h'], LSTM [i, f, g, o, c after the step, act(c')], GRU [z, r, n, r_h].
+   */
+  rnnForward(b: RnnForwardBufs, p: RnnParams): void;
+  /** The backward pass through time of {@link rnnForward} (see {@link RnnBackwardBufs}); dh0/dc0 overwritten. */
+  rnnBackward(b: RnnBackwardBufs, p: RnnParams): void;
 }
 
 /**

@@ -28,3 +28,8 @@ export enum BiasAct {
 export enum CastMode {
   floatToInt, intToFloat, copy,
 }
+
+/** Cells of the fused recurrence kernels: SimpleRNN (1 gate), LSTM (i, f, c, o), GRU with the reset gate after the matmul (z, r, h). */
+export enum Cell {
+  simple, lstm, gru,
+}

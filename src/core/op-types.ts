@@ -1,5 +1,6 @@
 // The op set that autodiff knows: each op's name and the attributes its vector-Jacobian rule needs.
 import type { BiasActivation, BinaryOp, Conv2DParams, DType, Pool2DParams, UnaryOp } from '../backend/backend.js';
+import type { RnnAttrs } from './ops/recurrent.js';
 
 type NoAttrs = Record<string, never>;
 
@@ -33,13 +34,17 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
   broadcastTo: NoAttrs;
   cast: { to: DType };
   fwht: NoAttrs;
+  /** A whole recurrence (see ops/recurrent.ts): inputs p, u, h0, [c0], [recurrent bias], [mask]; outputs y, h, [c], hprev, save. */
+  rnnSequence: RnnAttrs;
+  /** Its backward pass through time: outputs dp, [dr], dh0, [dc0]. */
+  rnnSequenceGrad: RnnAttrs;
 };
 
 /** Every differentiable op. */
 export type Op = keyof OpAttrs;
 
 /** Ops with several outputs: one tape node holds them all and their rule gets one gradient per output. */
-export const MULTI_OUTPUT_OPS = ['split'] as const;
+export const MULTI_OUTPUT_OPS = ['split', 'rnnSequence', 'rnnSequenceGrad'] as const;
 export type MultiOutputOp = (typeof MULTI_OUTPUT_OPS)[number];
 /** Ops with one output. */
 export type SingleOutputOp = Exclude<Op, MultiOutputOp>;

@@ -9,6 +9,7 @@ import {
 import { matmul } from './ops/linalg.js';
 import { fwht } from './ops/fwht.js';
 import { gather, scatterAdd } from './ops/nn.js';
+import { rnnSequenceGrad } from './ops/recurrent.js';
 import { sum } from './ops/reduce.js';
 import { zerosLike } from './ops/creation.js';
 import { broadcastTo, concat, reshape, slice, sumToShape, transpose } from './ops/shape-ops.js';
@@ -156,4 +157,20 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   cast: (g, [x]) => [x.dtype === 'float32' ? cast(g, 'float32') : null],
   // H is symmetric: the VJP of y = H·x is H·g.
   fwht: (g) => [fwht(g)],
+  // Back through time in one kernel; ∂L/∂u = Σ_steps hprevᵀ·dr as one GEMM over all N·T rows, ∂L/∂bRec = Σ dr.
+  rnnSequence: (gs, inputs, ys, a, needs) => {
+    const { n, t, units, cell } = a.q;
+    const c = cell === 'lstm';
+    const [dp, dr, dh0, dc0] = rnnSequenceGrad(inputs, ys, gs[0] ?? zerosLike(ys[0]), gs[1] ?? zerosLike(ys[1]), c ? gs[2] ?? zerosLike(ys[2]) : undefined, a);
+    const rows = reshape(dr, [n * t, dr.shape[2]]);
+    const du = needs[1] ? matmul(reshape(ys[ys.length - 2], [n * t, units]), rows, true, false) : null;
+    const grads: InputGrad[] = [dp, du, dh0];
+    if (c) grads.push(dc0);
+    if (a.hasBias) grads.push(needs[grads.length] ? sum(rows, 0) : null);
+    if (a.hasMask) grads.push(null);
+    return grads;
+  },
+  rnnSequenceGrad: () => {
+    throw new NotDifferentiableError('rnnSequenceGrad', 'second derivatives through a fused recurrence are not supported');
+  },
 };

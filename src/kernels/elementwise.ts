@@ -2,7 +2,7 @@
 // Legend: n element count; rows × cols a matrix; rank/shape/strides a broadcast geometry (see lib/strided.ts).
 // Op codes are the enums Unary / Binary / BiasAct / CastMode of src/backend/opcodes.ts (shared with TypeScript).
 // Every kernel partitions output elements, and each element's value never depends on where a chunk starts.
-import { loadTail, storeTail, vexp, vlog, vtanh, vsigmoid, verf, vgelu } from './lib/vecmath';
+import { actVec, loadTail, storeTail, vexp, vlog, vtanh, vsigmoid, verf, vgelu } from './lib/vecmath';
 import { walkStart, walkNextRow, walkOffset } from './lib/strided';
 import { BiasAct, Binary, CastMode, Unary } from '../backend/opcodes';
 
@@ -226,15 +226,6 @@ export function ew_where(cond: usize, a: usize, b: usize, y: usize, rank: i32, s
     col = 0;
     if (pos < end) walkNextRow(rank, shape, strides, 3, scratch);
   }
-}
-
-/** Activation `act` (BiasAct) on four lanes. */
-// @ts-ignore: decorator
-@inline function actVec(act: i32, v: v128): v128 {
-  if (act == BiasAct.linear) return v;
-  if (act == BiasAct.relu) return f32x4.max(v, sp(0));
-  if (act == BiasAct.sigmoid) return vsigmoid(v);
-  return vtanh(v);
 }
 
 // y[pos] = act(x[pos] + bias[pos % cols]) over flat positions [begin, end).

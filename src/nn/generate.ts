@@ -73,7 +73,9 @@ export function generateTokens(m: Model, prompt: ArrayLike<number>, o: GenerateO
     const known = Math.min(window, ids.length);
     x.fill(0);
     x.set(ids.slice(ids.length - known), 0);
-    const logits = tidy(() => m.call(tensor(x, [1, window], 'int32'), { training: false, seed: 0, logits: true }).f32()).subarray((known - 1) * vocab, known * vocab);
+    const out = tidy(() => m.call(tensor(x, [1, window], 'int32'), { training: false, seed: 0, logits: true }));
+    const logits = out.f32().subarray((known - 1) * vocab, known * vocab);
+    out.dispose();
     ids.push(sample(logits, temperature, topK, banned, rng));
   }
   return Int32Array.from(ids.slice(prompt.length));

@@ -1,10 +1,11 @@
-// Weight initialisers with Keras names and formulas (glorot, he, lecun; uniform; zeros, ones), all seeded.
-import { fill, randomUniform, truncatedNormal } from '../core/ops/index.js';
+// Weight initialisers with Keras names and formulas (glorot, he, lecun; uniform; orthogonal; zeros, ones), all seeded.
+import { fill, randomUniform, tensor, truncatedNormal } from '../core/ops/index.js';
+import { Random } from '../core/random.js';
 import type { Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 
 /** Keras names of the initialisers (snake_case, as in Keras configs; camelCase is accepted too). */
-export const INITIALIZERS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'lecun_uniform', 'lecun_normal', 'uniform', 'zeros', 'ones'] as const;
+export const INITIALIZERS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'lecun_uniform', 'lecun_normal', 'uniform', 'orthogonal', 'zeros', 'ones'] as const;
 /** One of {@link INITIALIZERS}. */
 export type InitializerName = (typeof INITIALIZERS)[number];
 
@@ -37,7 +38,8 @@ export function initializerName(name: string, where = 'initializer'): Initialize
 /**
  * Draws a tensor of `shape` from the named initialiser. `fans` defaults to {@link fansOf}(shape).
  * Truncated normals use Keras' correction (stddev / 0.87962566103423978) so the variance matches. 'uniform' is Keras'
- * `RandomUniform()` default, U(−0.05, 0.05) whatever the fans (Embedding's default).
+ * `RandomUniform()` default, U(−0.05, 0.05) whatever the fans (Embedding's default); 'orthogonal' ignores the fans
+ * (see {@link orthogonal}).
  */
 export function initialize(name: InitializerName, shape: Shape, seed: number, fans: Fans = fansOf(shape)): Tensor {
   const { fanIn, fanOut } = fans;
@@ -56,5 +58,40 @@ export function initialize(name: InitializerName, shape: Shape, seed: number, fa
     case 'lecun_uniform': return uniform(1 / fanIn);
     case 'lecun_normal': return normal(1 / fanIn);
     case 'uniform': return randomUniform(shape, { seed, min: -0.05, max: 0.05 });
+    case 'orthogonal': return orthogonal(shape, seed);
   }
+}
+
+/**
+ * Keras' Orthogonal(gain 1): W viewed as [rows = Π shape[:-1], cols = shape[-1]] has orthonormal columns (rows ≥ cols)
+ * or orthonormal rows (rows < cols): the Q of the QR decomposition (diagonal of R made positive) of a standard normal
+ * matrix of the taller orientation, drawn from `seed`. Recurrent kernels [units, G·units] get orthonormal rows.
+ */
+export function orthogonal(shape: Shape, seed: number): Tensor {
+  const cols = shape.length ? shape[shape.length - 1] : 1;
+  const rows = shape.length ? shape.slice(0, -1).reduce((a, b) => a * b, 1) : 1;
+  const [m, n] = rows >= cols ? [rows, cols] : [cols, rows];
+  const rng = new Random(seed);
+  // q: n column vectors of length m (column-major), orthonormalised in order by modified Gram–Schmidt, applied twice
+  // for float64 accuracy; R's diagonal is then the positive norm, as the sign correction of Keras asks.
+  const q = Float64Array.from({ length: m * n }, () => rng.normal());
+  for (let j = 0; j < n; j++) {
+    const qj = q.subarray(j * m, (j + 1) * m);
+    for (let pass = 0; pass < 2; pass++) {
+      for (let k = 0; k < j; k++) {
+        const qk = q.subarray(k * m, (k + 1) * m);
+        let d = 0;
+        for (let i = 0; i < m; i++) d += qk[i] * qj[i];
+        for (let i = 0; i < m; i++) qj[i] -= d * qk[i];
+      }
+    }
+    let norm = 0;
+    for (let i = 0; i < m; i++) norm += qj[i] * qj[i];
+    norm = Math.sqrt(norm);
+    for (let i = 0; i < m; i++) qj[i] /= norm;
+  }
+  // W[r, c]: Q[r, c] when rows ≥ cols (Q is m×n = rows×cols), else Qᵀ[r, c] = Q[c, r].
+  const w = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) w[r * cols + c] = rows >= cols ? q[c * m + r] : q[r * m + c];
+  return tensor(w, [...shape]);
 }

@@ -93,6 +93,8 @@ export interface LayerNode {
 export interface WeightOptions {
   role: WeightRole;
   fans?: Fans;
+  /** Draws θ of a shape instead of the named initialiser (e.g. LSTM's unit forget bias); the name is still saved. */
+  init?: (shape: Shape, seed: number) => Tensor;
 }
 
 /** A placeholder in a functional model: a model input or a layer's output, with its per-sample shape. */
@@ -280,7 +282,7 @@ export abstract class Layer {
     const f = o.fans ?? fansOf(shape);
     const map = createMap(this.mapSpecs[name], {
       layer: this.name || this.defaultName, weight: name, shape, initializer: init, seed: rng.nextUint32(),
-      init: (s, seed) => initialize(init, s, seed, f), resolve: this.resolver,
+      init: o.init ?? ((s, seed) => initialize(init, s, seed, f)), resolve: this.resolver,
     });
     this.maps.set(name, map);
     this.roles.set(name, o.role);
@@ -317,13 +319,22 @@ export abstract class Layer {
    * sublayer's input masks (a wrapper hands its own `ctx.masks` on when the sublayer takes the same steps).
    */
   protected callLayer(layer: Layer, x: Tensor | readonly Tensor[], ctx: CallContext, masks?: readonly (Tensor | undefined)[]): Tensor {
-    const sub: CallContext = { training: ctx.training, seed: ctx.seed, path: `${ctx.path ?? this.name}/${layer.name}`, ...(masks?.some((m) => m) ? { masks } : {}) };
     if (x instanceof Array) {
-      const ys = layer.callAll(x, sub);
-      if (ys.length !== 1) throw new Error(`layer '${layer.name}' makes ${ys.length} outputs: use callAll`);
+      const ys = this.callLayerAll(layer, x, ctx, masks);
+      if (ys.length !== 1) throw new Error(`layer '${layer.name}' makes ${ys.length} outputs: use callLayerAll`);
       return ys[0];
     }
-    return layer.call(x as Tensor, sub);
+    return layer.call(x as Tensor, this.subContext(layer, ctx, masks));
+  }
+
+  /** Like {@link callLayer}, returning every output of the sublayer; `masks` are its inputs' masks (see CallContext). */
+  protected callLayerAll(layer: Layer, xs: readonly Tensor[], ctx: CallContext, masks?: readonly (Tensor | undefined)[]): Tensor[] {
+    return layer.callAll(xs, this.subContext(layer, ctx, masks));
+  }
+
+  /** A sublayer's context: this call's mode and seed, the path `<this path>/<name>`, and the given input masks. */
+  private subContext(layer: Layer, ctx: CallContext, masks?: readonly (Tensor | undefined)[]): CallContext {
+    return { training: ctx.training, seed: ctx.seed, path: `${ctx.path ?? this.name}/${layer.name}`, ...(masks?.some((m) => m) ? { masks } : {}) };
   }
 
   /** The sublayers, in the order they were added. */

@@ -5,6 +5,7 @@ import type { Op } from '../../src/core/op-types.js';
 import * as T from '../../src/core/ops/index.js';
 import { Random } from '../../src/core/random.js';
 import { setBackend, tidy } from '../../src/core/engine.js';
+import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { conv2dParams, pool2dParams } from '../../src/core/shape.js';
 import { checkGradients, type GradCheckOptions } from '../helpers/gradcheck.js';
@@ -120,6 +121,20 @@ const cases: { [K in Op]: Case } = {
   broadcastTo: { f: (x) => T.broadcastTo(x, [2, 3, 4]), inputs: () => [rand([3, 1], 76)] },
   cast: { f: (x) => T.cast(x, 'float32'), inputs: () => [rand([5], 77)] },
   fwht: { f: T.fwht, inputs: () => [rand([3, 16], 78)] },
+  // LSTM over 3 steps: every output (sequence, h, c) and every input (p, u, h0, c0).
+  rnnSequence: {
+    f: (p, u, h0, c0) => {
+      const r = T.rnnSequence(p, u, h0, { cell: 'lstm', activation: 'tanh', c0 });
+      return T.concat([T.reshape(r.y, [2, -1]), r.h, T.mul(r.c!, 2)], 1);
+    },
+    inputs: () => [rand([2, 3, 12], 104), rand([3, 12], 105), rand([2, 3], 106), rand([2, 3], 107)],
+  },
+  // A gradient of a gradient through the fused recurrence is refused with a clear error.
+  rnnSequenceGrad: {
+    f: (p) => valueAndGrads(() => T.sum(T.rnnSequence(p, T.ones([2, 2]), T.zeros([1, 2]), { cell: 'simple', activation: 'tanh' }).y), [p]).grads[0],
+    inputs: () => [rand([1, 3, 2], 108)],
+    throws: /second derivatives through a fused recurrence are not supported/,
+  },
 };
 
 /** Ops that need extra coverage beyond their table entry (other variants of the same rule). */
@@ -157,6 +172,30 @@ const extra: Record<string, Case> = {
   'unstack axis 0 (views)': { f: (x) => T.stack(T.unstack(x).map((t, i) => T.mul(t, i + 1)), 1), inputs: () => [rand([3, 2, 3], 100)] },
   'unstack axis 2 (copies), odd sizes': { f: (x) => T.add(T.unstack(x, -1)[0], T.square(T.unstack(x, 2)[2])), inputs: () => [rand([3, 1, 3], 101)] },
   'maxPool2d valid 2x2': { f: (x) => T.maxPool2d(x), inputs: () => [distinct([2, 6, 5, 2], 96)] },
+  'rnnSequence gru, recurrent bias, mask, reverse': {
+    f: (p, u, h0, b) => {
+      const mask = T.tensor([[1, 0, 1, 1], [0, 1, 1, 0]]);
+      const r = T.rnnSequence(p, u, h0, { cell: 'gru', activation: 'tanh', recurrentBias: b, mask, reverse: true });
+      return T.concat([T.reshape(r.y, [2, -1]), r.h], 1);
+    },
+    inputs: () => [rand([2, 4, 9], 109), rand([3, 9], 110), rand([2, 3], 111), rand([9], 112)],
+  },
+  'rnnSequence simple relu, sigmoid lstm gates as linear, masked with zero outputs': {
+    f: (p, u, h0) => {
+      const mask = T.tensor([[0, 1, 1], [1, 1, 0], [1, 0, 1]]);
+      const r = T.rnnSequence(p, u, h0, { cell: 'simple', activation: 'relu', mask, zeroOutputForMask: true });
+      return T.concat([T.reshape(r.y, [3, -1]), r.h], 1);
+    },
+    inputs: () => [rand([3, 3, 5], 113, -1, 1, 0.2), rand([5, 5], 114, -0.3, 0.3), rand([3, 5], 115)],
+  },
+  'rnnSequence lstm with linear gates and relu cell, masked': {
+    f: (p, u, h0, c0) => {
+      const mask = T.tensor([[1, 1, 0], [0, 1, 1]]);
+      const r = T.rnnSequence(p, u, h0, { cell: 'lstm', activation: 'sigmoid', recurrentActivation: 'linear', c0, mask });
+      return T.concat([T.reshape(r.y, [2, -1]), r.h, r.c!], 1);
+    },
+    inputs: () => [rand([2, 3, 8], 116), rand([2, 8], 117, -0.5, 0.5), rand([2, 2], 118), rand([2, 2], 119)],
+  },
 };
 
 for (const backend of ['ref', 'wasm'] as const) {

@@ -2,13 +2,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memory, setBackend, tidy } from '../../src/core/engine.js';
-import { mul, sum, tensor } from '../../src/core/ops/index.js';
+import { concat, mul, reshape, sum, tensor } from '../../src/core/ops/index.js';
 import { Random } from '../../src/core/random.js';
 import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import {
-  Activation, Add, AveragePooling2D, Block, Conv2D, Dense, Dropout, Embedding, Flatten, input, LayerNormalization, LocallyConnected2D,
-  MaxPooling2D, type Layer, sequential,
+  Activation, Add, AveragePooling2D, Bidirectional, Block, type CallContext, Conv2D, Dense, Dropout, Embedding, Flatten, GRU, input, LayerNormalization,
+  LocallyConnected2D, LSTM, MaxPooling2D, type Layer, type Model, model, sequential, SimpleRNN,
 } from '../../src/nn/index.js';
 import { SGD } from '../../src/optim/index.js';
 import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../../src/io/index.js';
@@ -31,6 +31,8 @@ interface LayerCase {
   grad?: GradCheckOptions;
   /** Integer inputs (token ids) drawn from [0, ids): the model input is int32 and only the parameters' gradients are checked. */
   ids?: number;
+  /** Per-sample shapes of further inputs (a recurrent layer's initial states); the model is then functional. */
+  extraInputs?: number[][];
 }
 
 const BATCH = 2;
@@ -58,22 +60,28 @@ function inputs(shape: number[], kind: 'uniform' | 'spread', seed: number): Floa
   });
 }
 
+/** All of the layer's outputs for inputs `xs`, each flattened per sample and joined: [N, Σ sizes]. */
+function joined(layer: Layer, xs: readonly Tensor[], ctx: CallContext): Tensor {
+  const ys = layer.callAll(xs, ctx);
+  return ys.length === 1 ? ys[0] : concat(ys.map((y) => reshape(y, [y.shape[0], -1])), 1);
+}
+
 /**
- * Central differences of L = Σ layer(x)·R against the taped gradient w.r.t. each of the layer's own
+ * Central differences of L = Σ layer(xs)·R against the taped gradient w.r.t. each of the layer's own
  * parameter tensors (the ones the optimizer steps), perturbed in place through the backend. Same
  * tolerance rule as checkGradients: |a − n| ≤ atol + rtol·max(|a|, |n|).
  */
-function checkParamGradients(label: string, layer: Layer, x: Tensor, training: boolean, o: GradCheckOptions = {}): void {
+function checkParamGradients(label: string, layer: Layer, xs: readonly Tensor[], training: boolean, o: GradCheckOptions = {}): void {
   const eps = o.eps ?? 1e-2;
   const rtol = o.rtol ?? 2e-2;
   const atol = o.atol ?? 2e-3;
   const params = layer.parameters().map((p) => p.value);
   tidy(() => {
     const ctx = { training, seed: 11 };
-    const y0 = layer.call(x, ctx);
+    const y0 = joined(layer, xs, ctx);
     const rng = new Random(o.seed ?? 7);
     const r = tensor(Float32Array.from({ length: y0.size }, () => rng.uniform() * 2 - 1), y0.shape);
-    const loss = (): Tensor => sum(mul(layer.call(x, ctx), r));
+    const loss = (): Tensor => sum(mul(joined(layer, xs, ctx), r));
     const { grads } = valueAndGrads(loss, params);
     params.forEach((p, k) => {
       const base = p.f32();
@@ -104,29 +112,36 @@ async function checkLayerContract(c: LayerCase, backend: 'ref' | 'wasm'): Promis
   const label = `${c.label} (${backend})`;
   const before = memory().tensors;
   const layer = c.make();
-  const m = sequential([layer], { inputShape: c.inputShape, inputDType: c.ids ? 'int32' : undefined }).build(5);
-  const x = c.ids
-    ? tensor(new Rng(3).ints(BATCH * c.inputShape.reduce((a, b) => a * b, 1), 0, c.ids - 1), [BATCH, ...c.inputShape], 'int32')
-    : tensor(inputs(c.inputShape, c.input ?? 'uniform', 3), [BATCH, ...c.inputShape]);
+  const shapes = [c.inputShape, ...(c.extraInputs ?? [])];
+  const want = layer.outputShapes(shapes);
+  const dtype = (k: number): 'int32' | undefined => (k === 0 && c.ids ? 'int32' : undefined);
+  // One input and one output: a sequential model; else a functional one with an input per shape.
+  const ins = shapes.map((s, k) => input({ shape: s, name: k ? `input_${k}` : 'input', dtype: dtype(k) }));
+  const m = (shapes.length === 1 && want.length === 1 ? sequential([layer], { inputShape: c.inputShape, inputDType: dtype(0) }) : model({ inputs: ins, outputs: layer.applyAll(ins) })).build(5);
+  const xs = shapes.map((s, k) => (dtype(k)
+    ? tensor(new Rng(3).ints(BATCH * s.reduce((a, b) => a * b, 1), 0, c.ids! - 1), [BATCH, ...s], 'int32')
+    : tensor(inputs(s, c.input ?? 'uniform', 3 + k), [BATCH, ...s])));
+  const callAll = (mm: Model): Tensor[] => tidy(() => mm.callAll(xs));
+  const release = (ts: Tensor[]): void => ts.forEach((t) => { if (!xs.includes(t)) t.dispose(); }); // identity layers hand back their input
   try {
-    // (a) declared output shape = model's = the real forward output's.
-    const want = layer.outputShape(c.inputShape);
-    assert.deepEqual(m.outputShape, want, `${label}: model.outputShape`);
-    const y = tidy(() => m.call(x));
-    assert.deepEqual(y.shape, [BATCH, ...want], `${label}: forward output shape`);
-    if (y !== x) y.dispose(); // identity layers (Dropout at inference) hand back their input
+    // (a) declared output shapes = model's = the real forward outputs'.
+    assert.deepEqual(m.outputs.map((o) => o.shape), want, `${label}: model output shapes`);
+    assert.deepEqual(layer.outputShape(c.inputShape), want[0], `${label}: outputShape`);
+    const ys = callAll(m);
+    assert.deepEqual(ys.map((y) => y.shape), want.map((w) => [BATCH, ...w]), `${label}: forward output shapes`);
+    release(ys);
 
     // (b) parameter count = Keras formula, for the layer and the model (each parameter once).
     assert.equal(layer.countParams(), c.params, `${label}: layer.countParams()`);
     assert.equal(m.countParams(), c.params, `${label}: model.countParams()`);
     assert.equal(m.namedParameters().reduce((s, p) => s + p.param.value.size, 0), c.params, `${label}: named parameters`);
 
-    // (c) finite differences w.r.t. the input and every parameter.
+    // (c) finite differences w.r.t. every input and every parameter.
     const training = c.training ?? false;
     // 'spread' inputs are ≥ 0.05 apart and |x| ≤ ~3: a step of 5e-3·|x| never crosses a tie or a kink.
     const grad = { ...(c.input === 'spread' ? { eps: 5e-3 } : {}), ...c.grad };
-    if (!c.ids) checkGradients(`${label} input`, (t) => layer.call(t, { training, seed: 11 }), [x], grad);
-    checkParamGradients(label, layer, x, training, grad);
+    if (!c.ids) checkGradients(`${label} input`, (...ts) => joined(layer, ts, { training, seed: 11 }), xs, grad);
+    checkParamGradients(label, layer, xs, training, grad);
 
     // (d) save/load: identical config JSON and bit-identical outputs.
     const bytes = encodeCheckpoint(modelToCheckpoint(m, { initSeed: 5 }));
@@ -134,23 +149,25 @@ async function checkLayerContract(c: LayerCase, backend: 'ref' | 'wasm'): Promis
     try {
       assert.equal(JSON.stringify(back.toJSON()), JSON.stringify(m.toJSON()), `${label}: config JSON after round trip`);
       assert.equal(back.countParams(), c.params, `${label}: parameters after round trip`);
-      const [y1, y2] = [tidy(() => m.call(x)), tidy(() => back.call(x))];
-      const cmp = compareBits(y2.f32(), y1.f32());
-      for (const t of [y1, y2]) if (t !== x) t.dispose();
-      assert.equal(cmp.message, undefined, `${label}: outputs after round trip: ${cmp.message}`);
+      const [y1, y2] = [callAll(m), callAll(back)];
+      y1.forEach((y, k) => {
+        const cmp = compareBits(y2[k].f32(), y.f32());
+        assert.equal(cmp.message, undefined, `${label}: output ${k} after round trip: ${cmp.message}`);
+      });
+      release([...y1, ...y2]);
     } finally {
       back.dispose();
     }
 
-    // (e) one SGD step on an MSE target changes every parameter and lowers the loss.
-    const target = tensor(new Rng(9).uniforms(BATCH * want.reduce((a, b) => a * b, 1), -1, 1), [BATCH, ...want]);
+    // (e) one SGD step on an MSE target per output changes every parameter and lowers the loss.
+    const targets = want.map((w, k) => tensor(new Rng(9 + k).uniforms(BATCH * w.reduce((a, b) => a * b, 1), -1, 1), [BATCH, ...w]));
     try {
       m.compile({ optimizer: new SGD({ learningRate: 1e-2 }), loss: 'mse' });
       const w0 = m.getWeights();
-      const l0 = m.evaluate(x, target).loss;
-      const h = await m.fit(x, target, { epochs: 1, batchSize: BATCH, shuffle: false, seed: 1 });
+      const l0 = m.evaluate(xs, targets).loss;
+      const h = await m.fit(xs, targets, { epochs: 1, batchSize: BATCH, shuffle: false, seed: 1 });
       assert.equal(h.epoch.length, 1);
-      const l1 = m.evaluate(x, target).loss;
+      const l1 = m.evaluate(xs, targets).loss;
       for (const [name, v1] of m.getWeights()) {
         const v0 = w0.get(name)!;
         assert.ok(v1.some((v, i) => v !== v0[i]), `${label}: SGD step left '${name}' unchanged`);
@@ -158,10 +175,10 @@ async function checkLayerContract(c: LayerCase, backend: 'ref' | 'wasm'): Promis
       if (c.params > 0) assert.ok(l1 < l0, `${label}: loss ${l0} → ${l1} after one SGD step`);
       else assert.equal(l1, l0, `${label}: a layer without parameters cannot change the loss`);
     } finally {
-      target.dispose();
+      targets.forEach((t) => t.dispose());
     }
   } finally {
-    x.dispose();
+    xs.forEach((x) => x.dispose());
     m.dispose();
   }
   assert.equal(memory().tensors, before, `${label}: tensors leaked`);
@@ -194,6 +211,25 @@ const cases: LayerCase[] = [
   { label: 'LayerNormalization', make: () => new LayerNormalization(), inputShape: [3, 5], params: 2 * 5 },
   { label: 'LayerNormalization axes [1, 2]', make: () => new LayerNormalization({ axis: [1, 2] }), inputShape: [3, 4], params: 2 * 3 * 4 },
   { label: 'LayerNormalization axis 1 of 3, no center', make: () => new LayerNormalization({ axis: 1, center: false }), inputShape: [4, 3], params: 4 },
+  // Recurrent layers: F = 3 features, U = 4 units, T = 5 steps (Keras counts: SimpleRNN F·U + U² + U, LSTM 4×, GRU 3× with
+  // two bias rows when resetAfter).
+  { label: 'SimpleRNN', make: () => new SimpleRNN({ units: 4 }), inputShape: [5, 3], params: 3 * 4 + 16 + 4 },
+  { label: 'SimpleRNN relu, returnSequences, goBackwards', make: () => new SimpleRNN({ units: 4, activation: 'relu', returnSequences: true, goBackwards: true }), inputShape: [5, 3], params: 3 * 4 + 16 + 4, input: 'spread', grad: { eps: 1e-3 } },
+  { label: 'SimpleRNN returnState with an initial state', make: () => new SimpleRNN({ units: 4, returnState: true }), inputShape: [5, 3], extraInputs: [[4]], params: 3 * 4 + 16 + 4 },
+  { label: 'LSTM', make: () => new LSTM({ units: 4 }), inputShape: [5, 3], params: 4 * (3 * 4 + 16 + 4) },
+  { label: 'LSTM returnSequences, goBackwards', make: () => new LSTM({ units: 4, returnSequences: true, goBackwards: true }), inputShape: [5, 3], params: 4 * (3 * 4 + 16 + 4) },
+  { label: 'LSTM returnState with initial states', make: () => new LSTM({ units: 4, returnState: true, returnSequences: true }), inputShape: [5, 3], extraInputs: [[4], [4]], params: 4 * (3 * 4 + 16 + 4) },
+  { label: 'LSTM implementation 1, no bias', make: () => new LSTM({ units: 4, implementation: 1, useBias: false }), inputShape: [5, 3], params: 4 * (3 * 4 + 16) },
+  { label: 'LSTM dropout and recurrentDropout (training masks)', make: () => new LSTM({ units: 4, dropout: 0.3, recurrentDropout: 0.3, returnSequences: true }), inputShape: [5, 3], params: 4 * (3 * 4 + 16 + 4), training: true },
+  // Shared weights: a low-rank kernel (3·2 + 2·16) and a hashed recurrent kernel (1/4 of 4·16 buckets).
+  { label: 'LSTM with a low-rank kernel and a hashed recurrent kernel', make: () => new LSTM({ units: 4, maps: { kernel: 'lowRank:2', recurrentKernel: 'hashed:1/4' } }), inputShape: [5, 3], params: 3 * 2 + 2 * 16 + 16 + 16 },
+  { label: 'GRU', make: () => new GRU({ units: 4 }), inputShape: [5, 3], params: 3 * (3 * 4 + 16 + 2 * 4) },
+  { label: 'GRU returnSequences, goBackwards, returnState', make: () => new GRU({ units: 4, returnSequences: true, goBackwards: true, returnState: true }), inputShape: [5, 3], params: 3 * (3 * 4 + 16 + 2 * 4) },
+  { label: 'GRU resetAfter false with an initial state', make: () => new GRU({ units: 4, resetAfter: false }), inputShape: [5, 3], extraInputs: [[4]], params: 3 * (3 * 4 + 16 + 4) },
+  { label: 'Bidirectional LSTM (concat)', make: () => new Bidirectional({ layer: new LSTM({ units: 3 }) }), inputShape: [4, 3], params: 2 * 4 * (3 * 3 + 9 + 3) },
+  { label: 'Bidirectional LSTM with a low-rank backward kernel by path', make: () => new Bidirectional({ layer: new LSTM({ units: 3 }), maps: { 'backward_lstm/kernel': 'lowRank:1' } }), inputShape: [4, 3], params: 4 * (3 * 3 + 9 + 3) + 4 * (9 + 3) + 3 + 12 },
+  { label: 'Bidirectional GRU returnSequences (ave)', make: () => new Bidirectional({ layer: new GRU({ units: 3, returnSequences: true }), mergeMode: 'ave' }), inputShape: [4, 3], params: 2 * 3 * (3 * 3 + 9 + 2 * 3) },
+  { label: 'Bidirectional SimpleRNN returnState, initial states, mergeMode null', make: () => new Bidirectional({ layer: new SimpleRNN({ units: 3, returnSequences: true, returnState: true }), mergeMode: null }), inputShape: [4, 3], extraInputs: [[3], [3]], params: 2 * (3 * 3 + 9 + 3) },
   ...(['relu', 'sigmoid', 'tanh', 'softmax', 'gelu'] as const).map((a): LayerCase => ({
     label: `Activation ${a}`, make: () => new Activation({ activation: a }), inputShape: [5], params: 0, input: a === 'relu' ? 'spread' : 'uniform',
   })),

@@ -5,11 +5,12 @@
 
 import type {
   AdamHyper, Backend, BiasActivation, BinaryOp, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams,
-  Pool2DParams, ReduceOp, UnaryOp,
+  Pool2DParams, ReduceOp, RnnBackwardBufs, RnnForwardBufs, RnnParams, UnaryOp,
 } from '../backend.js';
 import * as linalg from './linalg.js';
 import * as ops from './ops.js';
 import * as pool from './pool.js';
+import * as recurrent from './recurrent.js';
 
 /**
  * One allocation, or an alias of one from an element offset on: its dtype and both 32-bit views of the
@@ -177,6 +178,21 @@ export class RefBackend implements Backend {
 
   cast(x: Buf, from: DType, y: Buf, to: DType, n: number): void {
     ops.cast(this.view(x, from), from, this.view(y, to), to, n);
+  }
+
+  rnnForward(b: RnnForwardBufs, p: RnnParams): void {
+    recurrent.rnnForward(this.arrays(b), p);
+  }
+
+  rnnBackward(b: RnnBackwardBufs, p: RnnParams): void {
+    recurrent.rnnBackward(this.arrays(b), p);
+  }
+
+  /** The float32 views of a record of optional buffer handles, key by key. */
+  private arrays<B extends object>(b: B): { [K in keyof B]: Float32Array } {
+    const out: Record<string, Float32Array> = {};
+    for (const [k, v] of Object.entries(b)) if (v !== undefined) out[k] = this.f32(v as Buf);
+    return out as { [K in keyof B]: Float32Array };
   }
 
   private slot(buf: Buf): Slot {

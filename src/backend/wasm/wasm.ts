@@ -1,6 +1,7 @@
 // The `wasm` backend: AssemblyScript SIMD kernels over one shared memory, split across a worker pool.
 import type {
-  AdamHyper, Backend, BiasActivation, BinaryOp, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams, Pool2DParams, ReduceOp, UnaryOp,
+  AdamHyper, Backend, BiasActivation, BinaryOp, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams, Pool2DParams, ReduceOp,
+  RnnBackwardBufs, RnnForwardBufs, RnnParams, UnaryOp,
 } from '../backend.js';
 import { wasmConv2d, wasmConv2dGradFilter, wasmConv2dGradInput } from './conv.js';
 import { wasmCopy } from './copy.js';
@@ -9,6 +10,7 @@ import { wasmGather, wasmScatterAdd } from './gather.js';
 import { wasmGemm } from './gemm.js';
 import { wasmAvgPool2d, wasmAvgPool2dGrad, wasmMaxPool2d, wasmMaxPool2dGrad } from './pool.js';
 import { wasmArgmax, wasmReduce, wasmSoftmax } from './reduce.js';
+import { wasmRnnBackward, wasmRnnForward } from './recurrent.js';
 import { WasmRuntime, type WasmOptions } from './runtime.js';
 
 export type { WasmOptions } from './runtime.js';
@@ -135,6 +137,12 @@ export class WasmBackend implements Backend {
   }
   cast(x: Buf, from: DType, y: Buf, to: DType, n: number): void {
     wasmCast(this.rt, x, from, y, to, n);
+  }
+  rnnForward(b: RnnForwardBufs, p: RnnParams): void {
+    wasmRnnForward(this.rt, b, p);
+  }
+  rnnBackward(b: RnnBackwardBufs, p: RnnParams): void {
+    wasmRnnBackward(this.rt, b, p);
   }
 }
 

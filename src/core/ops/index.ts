@@ -7,3 +7,4 @@ export * from './linalg.js';
 export * from './conv.js';
 export * from './nn.js';
 export * from './fwht.js';
+export * from './recurrent.js';

@@ -1,5 +1,6 @@
 // The layer classes and the `layers` factory namespace (TF.js style: layers.dense({ units: 10 })).
 import { Activation, type ActivationOptions } from './activation.js';
+import { Bidirectional, type BidirectionalOptions, type MergeMode } from './bidirectional.js';
 import { Block, type BlockOptions } from './block.js';
 import { Conv2D, type Conv2DLayerOptions } from './conv2d.js';
 import { Dense, type DenseOptions } from './dense.js';
@@ -7,15 +8,22 @@ import { Dropout, type DropoutOptions } from './dropout.js';
 import { Embedding, type EmbeddingOptions } from './embedding.js';
 import { Flatten } from './flatten.js';
 import { LayerNormalization, type LayerNormalizationOptions } from './layer-normalization.js';
+import { GRU, type GRUOptions } from './gru.js';
 import { LocallyConnected2D, type LocallyConnected2DOptions } from './locally-connected2d.js';
+import { LSTM, type LSTMOptions } from './lstm.js';
 import { Add, Average, Concatenate, type ConcatenateOptions, Multiply, Subtract } from './merge.js';
 import { AveragePooling2D, MaxPooling2D, type Pooling2DOptions } from './pooling.js';
+import { GatedRecurrent, type GatedRecurrentOptions, Recurrent, type RecurrentOptions } from './recurrent.js';
+import { SimpleRNN, type SimpleRNNOptions } from './simple-rnn.js';
 import type { LayerOptions } from '../layer.js';
 
-export { Activation, Block, Conv2D, Dense, Dropout, Embedding, Flatten, LayerNormalization, LocallyConnected2D, AveragePooling2D, MaxPooling2D, Add, Subtract, Multiply, Average, Concatenate };
+export {
+  Activation, Block, Conv2D, Dense, Dropout, Embedding, Flatten, LayerNormalization, LocallyConnected2D, AveragePooling2D, MaxPooling2D, Add, Subtract,
+  Multiply, Average, Concatenate, Recurrent, GatedRecurrent, SimpleRNN, LSTM, GRU, Bidirectional,
+};
 export type {
   ActivationOptions, BlockOptions, ConcatenateOptions, Conv2DLayerOptions, DenseOptions, DropoutOptions, EmbeddingOptions, LayerNormalizationOptions,
-  LocallyConnected2DOptions, Pooling2DOptions,
+  LocallyConnected2DOptions, Pooling2DOptions, RecurrentOptions, GatedRecurrentOptions, SimpleRNNOptions, LSTMOptions, GRUOptions, BidirectionalOptions, MergeMode,
 };
 
 /** Layer factories with Keras names in camelCase. */
@@ -36,4 +44,8 @@ export const layers = {
   average: (o: LayerOptions = {}): Average => new Average(o),
   concatenate: (o: ConcatenateOptions = {}): Concatenate => new Concatenate(o),
   block: (o: BlockOptions): Block => new Block(o),
+  simpleRNN: (o: SimpleRNNOptions): SimpleRNN => new SimpleRNN(o),
+  lstm: (o: LSTMOptions): LSTM => new LSTM(o),
+  gru: (o: GRUOptions): GRU => new GRU(o),
+  bidirectional: (o: BidirectionalOptions): Bidirectional => new Bidirectional(o),
 };
