@@ -1,8 +1,12 @@
 // Text generation from a causal language model: sample the next token from the model's output at the last known position.
-import { tidy } from '../core/engine.js';
-import { tensor } from '../core/ops/index.js';
+import { keep, tidy } from '../core/engine.js';
+import { tensor, zeros } from '../core/ops/index.js';
 import { Random } from '../core/random.js';
-import type { Model } from './model.js';
+import type { Tensor } from '../core/tensor.js';
+import { input, type Layer, layerFromSpec, type SymbolicTensor } from './layer.js';
+import { Recurrent } from './layers/recurrent.js';
+import { type Model, model as makeModel } from './model.js';
+import type { NodeConfig } from './model-config.js';
 
 /** What generation needs of a tokenizer. */
 export interface TextCodec {
@@ -68,6 +72,22 @@ export function generateTokens(m: Model, prompt: ArrayLike<number>, o: GenerateO
   if (banned.size >= vocab) throw new RangeError('generate: every token is excluded');
   const rng = new Random(o.seed ?? 0);
   const ids = Array.from(prompt, Number);
+  const stepper = recurrentStepper(m);
+  if (stepper) {
+    // A chain of recurrent layers: read the prompt once, then one step per token, carrying the states.
+    try {
+      let logits: Float32Array = new Float32Array(0);
+      for (const id of ids) logits = stepper.step(id);
+      for (let step = 0; step < o.length; step++) {
+        const next = sample(logits, temperature, topK, banned, rng);
+        ids.push(next);
+        if (step + 1 < o.length) logits = stepper.step(next);
+      }
+    } finally {
+      stepper.dispose();
+    }
+    return Int32Array.from(ids.slice(prompt.length));
+  }
   const x = new Int32Array(window);
   for (let step = 0; step < o.length; step++) {
     const known = Math.min(window, ids.length);
@@ -79,6 +99,70 @@ export function generateTokens(m: Model, prompt: ArrayLike<number>, o: GenerateO
     ids.push(sample(logits, temperature, topK, banned, rng));
   }
   return Int32Array.from(ids.slice(prompt.length));
+}
+
+/** Feeds a recurrent language model one token at a time: `step(id)` returns the scores of the next token. */
+interface Stepper {
+  step(id: number): Float32Array;
+  dispose(): void;
+}
+
+/**
+ * For a model that is a plain chain from one int32 input through per-step layers (Embedding, Dense, Dropout,
+ * Activation, LayerNormalization) and forward recurrent layers returning sequences: a one-step twin whose recurrent
+ * layers take their states as inputs and return them (Keras `initial_state` / `return_state`), with the model's
+ * weights. Undefined for any other model (generation then runs the whole window per token).
+ */
+function recurrentStepper(m: Model): Stepper | undefined {
+  const c = m.toJSON();
+  const graph = c.graph as NodeConfig[];
+  const perStep = new Set(['Embedding', 'Dense', 'Dropout', 'Activation', 'LayerNormalization']);
+  if (!c.inputs || c.inputs.length !== 1 || !Array.isArray(graph) || graph.length !== c.layers.length || typeof graph[0] !== 'object') return undefined;
+  let prev = c.inputs[0].name;
+  for (let i = 0; i < graph.length; i++) {
+    const node = graph[i], spec = c.layers[i];
+    if (node.layer !== spec.config.name || node.inbound.length !== 1 || node.inbound[0][0] !== prev || node.inbound[0][2] !== 0) return undefined;
+    const rnn = ['SimpleRNN', 'LSTM', 'GRU'].includes(spec.className);
+    if (!rnn && !perStep.has(spec.className)) return undefined;
+    if (rnn && (spec.config.goBackwards === true || spec.config.returnSequences !== true || spec.config.returnState === true)) return undefined;
+    prev = node.layer;
+  }
+  const ids = input({ shape: [1], dtype: 'int32', name: c.inputs[0].name });
+  const stateInputs: SymbolicTensor[] = [];
+  const stateOutputs: SymbolicTensor[] = [];
+  let h: SymbolicTensor = ids;
+  for (const spec of c.layers) {
+    const rnn = ['SimpleRNN', 'LSTM', 'GRU'].includes(spec.className);
+    const layer: Layer = layerFromSpec(rnn ? { ...spec, config: { ...spec.config, returnState: true } } : spec);
+    if (layer instanceof Recurrent) {
+      const states = Array.from({ length: layer.stateCount }, (_, k) => input({ shape: [layer.units], name: `${layer.name}_state_${k}` }));
+      const outs = layer.applyAll([h, ...states]);
+      stateInputs.push(...states);
+      stateOutputs.push(...outs.slice(1));
+      h = outs[0];
+    } else {
+      h = layer.apply(h);
+    }
+  }
+  const twin = makeModel({ inputs: [ids, ...stateInputs], outputs: [h, ...stateOutputs], name: `${m.name}_step` }).build(0);
+  twin.setWeights(m.getWeights());
+  let states: Tensor[] = stateInputs.map((s) => keep(zeros([1, ...s.shape])));
+  return {
+    step(id) {
+      // With several outputs the graph does not hand the final softmax's logits out: take log-probabilities instead
+      // (logits up to a constant, the same distribution).
+      const outs = tidy(() => twin.callAll([tensor(Int32Array.of(id), [1, 1], 'int32'), ...states], { training: false, seed: 0 }));
+      for (const s of states) s.dispose();
+      states = outs.slice(1).map((t) => keep(t));
+      const scores = outs[0].f32().map(Math.log);
+      outs[0].dispose();
+      return scores;
+    },
+    dispose() {
+      for (const s of states) s.dispose();
+      twin.dispose();
+    },
+  };
 }
 
 /** The next token from scores (logits): argmax at temperature 0, else a draw from softmax(logits / temperature) over the top k. */

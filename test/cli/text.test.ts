@@ -1,0 +1,113 @@
+// The CLI on text: train a character LM on sotu, resume it exactly, evaluate, generate; a text classifier on spam-assassin; usage errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+import { loadModel } from '../../src/io/files.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ws-cli-text-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+const tmp = (name: string): string => join(dir, name);
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) } });
+  return { code, out, err };
+}
+
+const SMALL = ['--embed', '16', '--hidden', '32', '--bptt', '16', '--limit', '64', '--test-limit', '32', '--batch-size', '16', '--threads', '2'];
+
+test('train --model char-lstm on sotu: bits per character each epoch on the validation split, the tokenizer in the file; eval agrees', async () => {
+  const out = tmp('char.wsm');
+  const r = await run('train', '--model', 'char-lstm', '--epochs', '2', ...SMALL, '--out', out, '--json');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /Training char-lstm \([\d,]+ parameters\) on sotu: 64 training samples/);
+  assert.match(r.err, /Epoch 2\/2 .* - bits_per_char: [\d.]+ - val_bits_per_char: [\d.]+/);
+  assert.match(r.err, /Weight sharing: lstm uses one set of [\d,]+ weights at all 16 time steps/);
+  const j = JSON.parse(r.out);
+  assert.ok(j.history.bits_per_char[1] < j.history.bits_per_char[0], 'bits per character fall over the two epochs');
+  assert.ok(Math.abs(j.test.bits_per_char - j.test.loss / Math.LN2) < 1e-4);
+  const { tokenizer, meta } = loadModel(out);
+  assert.equal(tokenizer?.kind, 'char');
+  assert.deepEqual(meta.training?.text, { task: 'language-model', level: 'char', bptt: 16 });
+  const e = await run('eval', out, '--test-limit', '32', '--json');
+  assert.equal(e.code, 0, e.err);
+  assert.ok(Math.abs(JSON.parse(e.out).bits_per_char - j.test.bits_per_char) < 1e-6);
+});
+
+test('a text run interrupted after epoch 1 resumes to the same weights as one uninterrupted run', async () => {
+  const whole = tmp('whole.wsm'), part = tmp('part.wsm');
+  assert.equal((await run('train', '--model', 'char-gru', '--epochs', '2', ...SMALL, '--dropout', '0.1', '--out', whole)).code, 0);
+  assert.equal((await run('train', '--model', 'char-gru', '--epochs', '1', ...SMALL, '--dropout', '0.1', '--out', part)).code, 0);
+  const r = await run('train', '--resume', part, '--epochs', '2');
+  assert.equal(r.code, 0, r.err);
+  const a = loadModel(whole).model.getWeights(), b = loadModel(part).model.getWeights();
+  for (const [k, v] of a) assert.deepEqual(b.get(k), v, k);
+});
+
+test('generate: deterministic for a seed, different for another, the prompt kept, unknown characters warned about', async () => {
+  const out = tmp('char.wsm');
+  const a = await run('generate', out, '--prompt', 'The Congress', '--length', '40', '--seed', '1');
+  const b = await run('generate', out, '--prompt', 'The Congress', '--length', '40', '--seed', '1');
+  const c = await run('generate', out, '--prompt', 'The Congress', '--length', '40', '--seed', '2');
+  assert.equal(a.code, 0, a.err);
+  assert.equal(a.out, b.out);
+  assert.notEqual(a.out, c.out);
+  assert.ok(a.out.startsWith('The Congress'));
+  assert.equal([...a.out.trimEnd()].length, 'The Congress'.length + 40);
+  const u = await run('generate', out, '--prompt', 'Hello 🦄', '--length', '5');
+  assert.equal(u.code, 0, u.err);
+  assert.match(u.err, /warning: the prompt has 1 character outside the vocabulary, read as <unk>: "🦄"/);
+});
+
+test('word-lstm --tied: one table for input and output (parameters counted once), in the summary', async () => {
+  const out = tmp('word.wsm');
+  const r = await run('train', '--model', 'word-lstm', '--tied', '--embed', '24', '--hidden', '24', '--max-vocab', '500', '--bptt', '12', '--limit', '48', '--test-limit', '16', '--epochs', '1', '--out', out, '--json');
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  // embedding 500·24, LSTM 4·(24·24 + 24·24 + 24), decoder bias 500 (its kernel is the table).
+  assert.equal(j.parameters, 500 * 24 + 4 * (24 * 24 + 24 * 24 + 24) + 500);
+  assert.ok(Number.isFinite(j.test.perplexity));
+  const s = await run('summary', out);
+  assert.match(s.out, /decoder\/kernel = embedding\/embeddings transposed/);
+});
+
+test('text-gru on spam-assassin: a classifier with accuracy', async () => {
+  const r = await run('train', '--model', 'text-gru', '--epochs', '1', '--max-len', '24', '--max-vocab', '300', '--limit', '64', '--test-limit', '32', '--out', tmp('spam.wsm'), '--json');
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.equal(j.dataset, 'spam-assassin');
+  assert.ok(j.test.accuracy >= 0 && j.test.accuracy <= 1);
+});
+
+test('a user’s own text file trains a language model (--dataset text --data FILE)', async () => {
+  const file = tmp('book.txt');
+  writeFileSync(file, Array.from({ length: 200 }, (_, i) => `Line ${i}: the quick brown fox jumps over the lazy dog.`).join('\n'));
+  const r = await run('train', '--model', 'char-lstm', '--dataset', 'text', '--data', file, '--epochs', '1', ...SMALL, '--out', tmp('book.wsm'));
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /on .*book\.txt: 64 training samples/);
+});
+
+test('text usage errors are one line and name the problem', async () => {
+  const cases: [string[], RegExp][] = [
+    [['train', '--model', 'word-lstm', '--tied', '--embed', '16', '--hidden', '32', '--limit', '10'], /embed = hidden.*embed 16, hidden 32/],
+    [['train', '--model', 'seed-cnn', '--dataset', 'sotu'], /--dataset sotu is text: train a text model/],
+    [['train', '--model', 'mlp', '--bptt', '8'], /--bptt is for text models/],
+    [['train', '--model', 'text-gru', '--dataset', 'sotu', '--limit', '10'], /classifier needs labelled texts/],
+    [['train', '--model', 'char-lstm', '--dataset', 'spam-assassin', '--limit', '10'], /classification set/],
+    [['train', '--model', 'char-lstm', '--dataset', 'text'], /give it with --data FILE/],
+    [['train', '--model', 'text-gru', '--bptt', '8'], /--bptt is for language models/],
+  ];
+  for (const [argv, re] of cases) {
+    const r = await run(...argv);
+    assert.notEqual(r.code, 0, argv.join(' '));
+    const l = r.err.split('\n').filter((x) => x.trim());
+    assert.match(l[0], re, argv.join(' '));
+    assert.doesNotMatch(r.err, /^\s+at /m);
+  }
+  const img = await run('generate', tmp('char.wsm').replace('char', 'nonexistent'));
+  assert.equal(img.code, 1);
+});
