@@ -180,7 +180,7 @@ const extra: Record<string, Case> = {
     },
     inputs: () => [rand([2, 4, 9], 109), rand([3, 9], 110), rand([2, 3], 111), rand([9], 112)],
   },
-  'rnnSequence simple relu, sigmoid lstm gates as linear, masked with zero outputs': {
+  'rnnSequence simple relu, masked, zero outputs at masked steps': {
     f: (p, u, h0) => {
       const mask = T.tensor([[0, 1, 1], [1, 1, 0], [1, 0, 1]]);
       const r = T.rnnSequence(p, u, h0, { cell: 'simple', activation: 'relu', mask, zeroOutputForMask: true });
@@ -188,7 +188,7 @@ const extra: Record<string, Case> = {
     },
     inputs: () => [rand([3, 3, 5], 113, -1, 1, 0.2), rand([5, 5], 114, -0.3, 0.3), rand([3, 5], 115)],
   },
-  'rnnSequence lstm with linear gates and relu cell, masked': {
+  'rnnSequence lstm, linear gates and sigmoid cell activation, masked': {
     f: (p, u, h0, c0) => {
       const mask = T.tensor([[1, 1, 0], [0, 1, 1]]);
       const r = T.rnnSequence(p, u, h0, { cell: 'lstm', activation: 'sigmoid', recurrentActivation: 'linear', c0, mask });

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { memory, setBackend, tidy } from '../../src/core/engine.js';
-import { add, concat, gather, matmul, mul, reshape, slice, sum, tensor, zeros } from '../../src/core/ops/index.js';
+import { add, concat, gather, matmul, mul, reshape, rnnSequence, slice, sum, tensor, zeros } from '../../src/core/ops/index.js';
 import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import {
@@ -342,6 +342,12 @@ describe('recurrent layers: weights, initialisers, config and errors', () => {
       assert.throws(() => g.call(seq(2, 4, 2, 1), { training: false, seed: 0, masks: [zeros([2, 3])] }), /layer 'enc' \(GRU\): a mask for inputs \[2,4,2\] must be float32 \[2, 4\], got float32 \[2,3\]/);
     });
     g.dispose();
+    tidy(() => {
+      const p = zeros([2, 3, 8]);
+      assert.throws(() => rnnSequence(p, zeros([2, 6]), zeros([2, 2]), { cell: 'lstm', activation: 'tanh' }), /rnnSequence: lstm needs projections p \[N, T, 4·U\] and recurrent kernel u \[U, 4·U\], got p \[2,3,8\] and u \[2,6\]/);
+      assert.throws(() => rnnSequence(p, zeros([2, 8]), zeros([2, 2]), { cell: 'lstm', activation: 'tanh' }), /rnnSequence: lstm needs initial cell state c0 \[2,2\]/);
+      assert.throws(() => rnnSequence(p, zeros([2, 8]), zeros([3, 2]), { cell: 'lstm', activation: 'tanh', c0: zeros([2, 2]) }), /rnnSequence: initial state h0 must be \[2,2\] for p \[2,3,8\], got \[3,2\]/);
+    });
     assert.throws(() => new Bidirectional({ layer: new LSTM({ units: 2 }), mergeMode: 'max' as never }), /mergeMode must be one of 'concat', 'sum', 'mul', 'ave' or null, got "max"/);
     assert.throws(() => new Bidirectional({ layer: new LSTM({ units: 2 }), backwardLayer: new LSTM({ units: 2 }) }), /must differ in goBackwards, both have false/);
   });
