@@ -1,0 +1,169 @@
+#!/usr/bin/python3
+"""Reference language model in PyTorch, on exactly the windows `weightshare train --model char-lstm|word-lstm` trains on.
+
+The recipe of `weightshare train --model char-lstm` (and word-lstm), in Keras terms:
+  Embedding(V, E) (uniform(-0.05, 0.05)) -> [Dropout p] -> LSTM(H, return_sequences) x L, each followed by
+  [Dropout p] -> Dense(V) softmax (or, with --tied, Dense whose kernel is the embedding table transposed:
+  E must equal H); glorot-uniform kernels, orthogonal recurrent kernels, zero biases with the forget gate's
+  set to 1 (Keras' unit_forget_bias); sparse categorical cross-entropy over every position; Adam (eps 1e-7),
+  gradients clipped to a global L2 norm (Keras' global_clipnorm: g * c / max(|g|, c)), optional cosine decay
+  of the learning rate over all updates; the training windows reshuffled every epoch; no state carried
+  between windows.
+
+Notes on equivalence with Keras / weightshare:
+  * PyTorch's LSTM has two biases (b_ih, b_hh); b_ih takes Keras' bias, b_hh stays 0: the same function.
+  * Gate order: PyTorch (i, f, g, o) = Keras (i, f, c, o), so Keras' kernel [E, 4H] is weight_ih_l0 transposed.
+  * orthogonal init: torch.nn.init.orthogonal_ on the [4H, H] weight_hh vs Keras on the [H, 4H] kernel: both
+    give a matrix with orthonormal columns/rows of the same distribution up to the transpose.
+  * Bits per character = loss / ln 2 (char level); perplexity = exp(loss) (word level).
+
+Data: raw little-endian files written by `node scripts/export-dataset.mjs sotu-char` (or sotu-word; see there):
+x_train.i32 [M, T], y_train.i32 [M, T], x_valid.i32, y_valid.i32, x_test.i32, y_test.i32, meta.json {vocab, bptt, ...}.
+
+Usage:
+  node scripts/export-dataset.mjs sotu-char
+  /usr/bin/python3 scripts/reference-lm.py --data /tmp/ws-data/sotu-char --epochs 2 --seeds 0 1 2 --threads 2
+Prints per-epoch train loss and validation loss / bits per character (or perplexity), test at the end, and the
+time; appends one JSON line per run to --log.
+"""
+import argparse
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+
+def load(d):
+    meta = json.load(open(os.path.join(d, 'meta.json')))
+    t = meta['bptt']
+
+    def arr(name):
+        a = np.fromfile(os.path.join(d, name), dtype='<i4').astype(np.int64)
+        return torch.from_numpy(a.reshape(-1, t))
+
+    return meta, {s: (arr(f'x_{s}.i32'), arr(f'y_{s}.i32')) for s in ('train', 'valid', 'test')}
+
+
+class LM(nn.Module):
+    def __init__(self, v, e, h, layers, dropout, tied):
+        super().__init__()
+        if tied and e != h:
+            raise SystemExit(f'--tied needs --embed == --hidden (got {e} and {h})')
+        self.emb = nn.Embedding(v, e)
+        self.rnns = nn.ModuleList([nn.LSTM(e if i == 0 else h, h, batch_first=True) for i in range(layers)])
+        self.drop = nn.Dropout(dropout)
+        self.out = nn.Linear(h, v)
+        self.tied = tied
+        nn.init.uniform_(self.emb.weight, -0.05, 0.05)
+        for r in self.rnns:
+            nn.init.xavier_uniform_(r.weight_ih_l0)  # fan_in E, fan_out 4H, as Keras' kernel [E, 4H]
+            nn.init.orthogonal_(r.weight_hh_l0)
+            nn.init.zeros_(r.bias_ih_l0)
+            nn.init.zeros_(r.bias_hh_l0)
+            with torch.no_grad():
+                r.bias_ih_l0[h:2 * h] = 1.0  # unit_forget_bias
+        if tied:
+            self.out.weight = self.emb.weight
+        else:
+            nn.init.xavier_uniform_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x):
+        y = self.drop(self.emb(x))
+        for r in self.rnns:
+            y, _ = r(y)
+            y = self.drop(y)
+        return self.out(y)
+
+
+def evaluate(model, x, y, v, batch=256):
+    model.eval()
+    total, n = 0.0, 0
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            logits = model(x[i:i + batch])
+            total += nn.functional.cross_entropy(logits.reshape(-1, v), y[i:i + batch].reshape(-1), reduction='sum').item()
+            n += y[i:i + batch].numel()
+    model.train()
+    return total / n
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--data', required=True)
+    ap.add_argument('--seeds', type=int, nargs='+', default=[0])
+    ap.add_argument('--epochs', type=int, default=2)
+    ap.add_argument('--batch-size', type=int, default=32)
+    ap.add_argument('--embed', type=int, default=128)
+    ap.add_argument('--hidden', type=int, default=256)
+    ap.add_argument('--layers', type=int, default=1)
+    ap.add_argument('--dropout', type=float, default=0.0)
+    ap.add_argument('--tied', action='store_true')
+    ap.add_argument('--lr', type=float, default=1e-3)
+    ap.add_argument('--clipnorm', type=float, default=1.0)
+    ap.add_argument('--cosine', action='store_true', help='cosine decay of the learning rate to 0 over all updates')
+    ap.add_argument('--limit', type=int, help='train on the first N windows only')
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--log', default='/tmp/ws-data/reference-lm.jsonl')
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    meta, data = load(a.data)
+    v = meta['vocab']
+    per_token = (lambda l: l / math.log(2)) if meta['level'] == 'char' else math.exp
+    unit = 'bits/char' if meta['level'] == 'char' else 'perplexity'
+    xtr, ytr = data['train']
+    if a.limit:
+        xtr, ytr = xtr[:a.limit], ytr[:a.limit]
+    for seed in a.seeds:
+        torch.manual_seed(seed)
+        g = torch.Generator().manual_seed(seed)
+        model = LM(v, a.embed, a.hidden, a.layers, a.dropout, a.tied)
+        params = [p for p in model.parameters()]
+        opt = torch.optim.Adam(params, lr=a.lr, eps=1e-7)
+        steps_per_epoch = math.ceil(len(xtr) / a.batch_size)
+        total_steps = steps_per_epoch * a.epochs
+        started = time.perf_counter()
+        step = 0
+        history = []
+        for epoch in range(a.epochs):
+            order = torch.randperm(len(xtr), generator=g)
+            run, seen = 0.0, 0
+            for b in range(steps_per_epoch):
+                idx = order[b * a.batch_size:(b + 1) * a.batch_size]
+                if a.cosine:
+                    for pg in opt.param_groups:
+                        pg['lr'] = a.lr * 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
+                opt.zero_grad(set_to_none=True)
+                logits = model(xtr[idx])
+                loss = nn.functional.cross_entropy(logits.reshape(-1, v), ytr[idx].reshape(-1))
+                loss.backward()
+                with torch.no_grad():  # Keras' global_clipnorm
+                    norm = torch.sqrt(sum((p.grad.double() ** 2).sum() for p in params if p.grad is not None))
+                    scale = a.clipnorm / max(norm.item(), a.clipnorm)
+                    for p in params:
+                        if p.grad is not None:
+                            p.grad.mul_(scale)
+                opt.step()
+                run += loss.item() * len(idx)
+                seen += len(idx)
+                step += 1
+            val = evaluate(model, *data['valid'], v)
+            history.append({'epoch': epoch + 1, 'loss': run / seen, 'val_loss': val})
+            print(f'seed {seed} epoch {epoch + 1}/{a.epochs}: loss {run / seen:.4f} - val_loss {val:.4f} - val {unit} {per_token(val):.4f} '
+                  f'({time.perf_counter() - started:.0f} s)', flush=True)
+        seconds = time.perf_counter() - started
+        test = evaluate(model, *data['test'], v)
+        print(f'seed {seed}: test loss {test:.4f}, test {unit} {per_token(test):.4f}, {seconds:.0f} s', flush=True)
+        os.makedirs(os.path.dirname(a.log), exist_ok=True)
+        with open(a.log, 'a') as f:
+            f.write(json.dumps({'seed': seed, 'args': vars(a), 'meta': meta, 'history': history, 'test_loss': test,
+                                'test_metric': per_token(test), 'unit': unit, 'seconds': seconds,
+                                'torch': torch.__version__, 'threads': torch.get_num_threads()}) + '\n')
+
+
+if __name__ == '__main__':
+    main()
