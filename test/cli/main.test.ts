@@ -126,7 +126,7 @@ test('usage errors: exit code 2, one line naming the problem, no stack trace', a
   assertUsage(await run('train', '--epocs', '2'), /^weightshare train: unknown flag --epocs \(did you mean --epochs\?\)/);
   assertUsage(await run('train', '--epochs', 'ten'), /--epochs expects an integer, got 'ten'/);
   assertUsage(await run('train', '--epochs', '0'), /--epochs must be at least 1, got 0/);
-  assertUsage(await run('train', '--dataset', 'cifar'), /--dataset must be one of mnist-sample, mnist, fashion-mnist, idx; got 'cifar'/);
+  assertUsage(await run('train', '--dataset', 'cifar'), /--dataset must be one of mnist-sample, mnist, fashion-mnist, idx, sotu, spam-assassin, text; got 'cifar'/);
   assertUsage(await run('train', '--lr', 'fast'), /--lr expects a number, got 'fast'/);
   assertUsage(await run('eval'), /^weightshare eval: missing required argument <model>/);
   assertUsage(await run('predict', 'model.wsm'), /missing required argument <input>/);
