@@ -10,6 +10,7 @@ import { thousands } from '../nn/summary.js';
 import { defineCommand, type ParsedArgs } from './args.js';
 import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset, TEXT_CLI_DATASETS } from './common.js';
 import { defaultTextMetrics, isTextDataset, loadTextForCli } from './text.js';
+import { describeRate } from './train.js';
 
 export const evalSpec = defineCommand({
   name: 'eval',
@@ -142,25 +143,31 @@ function fileLine(stored: { fileBytes: number; tensorBytes: Map<string, number> 
 /** Runs `weightshare summary`. */
 export function summaryCommand(a: ParsedArgs<typeof summarySpec>, io: Io): number {
   const contents = loadCheckpoint(a.positionals.model);
-  const { model, meta } = modelFromCheckpoint(contents, a.positionals.model);
+  const { model, meta, tokenizer } = modelFromCheckpoint(contents, a.positionals.model);
   const t = meta.training;
   if (a.flags.json) {
     io.out.write(JSON.stringify({
       model: a.positionals.model, name: model.name, parameters: model.countParams(), inputShape: model.inputShape, outputShape: model.outputShape,
       layers: model.graph.map((g) => ({ name: g.layer.name, className: g.layer.className, outputShape: g.output.shape, parameters: g.layer.countParams() })),
       compile: meta.compile, training: t ? { ...t, history: t.history.history } : undefined,
+      ...(tokenizer ? { tokenizer: { kind: tokenizer.kind, vocabSize: tokenizer.vocabSize } } : {}),
     }, null, 2) + '\n');
     return 0;
   }
   io.out.write(model.summary() + '\n');
   if (contents.stored) io.out.write(fileLine(contents.stored) + '\n');
-  if (meta.compile) io.out.write(`Compiled: ${meta.compile.optimizer.name} (lr ${meta.compile.optimizer.learningRate}), loss ${meta.compile.loss}, metrics ${meta.compile.metrics.join(', ') || 'none'}\n`);
+  if (meta.compile) io.out.write(`Compiled: ${meta.compile.optimizer.name} (lr ${describeRate(meta.compile.optimizer)}), loss ${meta.compile.loss}, metrics ${meta.compile.metrics.join(', ') || 'none'}\n`);
+  if (tokenizer) {
+    const text = t?.text;
+    io.out.write(`Tokenizer: ${tokenizer.kind} level, ${thousands(tokenizer.vocabSize)} tokens (ids 0 <pad>, 1 <unk>${tokenizer.kind === 'word' ? ', 2 <eos>' : ''})` +
+      (text ? `; ${text.task === 'classifier' ? `texts of ${text.maxLen} tokens` : `windows of ${text.bptt} tokens`}` : '') + '\n');
+  }
   if (t) {
     const h = t.history.history;
     const last = (k: string): number | undefined => h[k]?.[h[k].length - 1];
-    const acc = last('accuracy');
+    const shown = Object.keys(h).filter((k) => k !== 'loss' && !k.startsWith('val_')).map((k) => `, ${k} ${k.endsWith('accuracy') ? percent(last(k)!) : last(k)!.toFixed(4)}`);
     io.out.write(`Trained: ${t.epoch}/${t.epochs} epochs${t.step ? ` + ${String(t.step)} batches` : ''} on ${t.dataset ?? '?'}, batch ${t.batchSize}, seed ${t.seed}` +
-      (acc !== undefined ? `; last epoch: loss ${last('loss')!.toFixed(4)}, accuracy ${percent(acc)}` : '') + '\n');
+      (last('loss') !== undefined ? `; last epoch: loss ${last('loss')!.toFixed(4)}${shown.join('')}` : '') + '\n');
   }
   return 0;
 }
