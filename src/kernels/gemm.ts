@@ -45,7 +45,7 @@ export function gemm_kcBlock(k: i32): i32 {
  * Micro-kernel: tile C[4,8] (row stride ldc bytes, columns contiguous) (+)= A[4,kc] · B[kc,8]; A(i,p) at
  * a + i·ars + p·acs, B(p,j) at b + p·bs + 4j (bytes). Packed panels are ars = 4, acs = 16, bs = 32.
  */
-function micro(kc: i32, a: usize, ars: usize, acs: usize, b: usize, bs: usize, c: usize, ldc: usize, add: bool): void {
+export function gemm_micro(kc: i32, a: usize, ars: usize, acs: usize, b: usize, bs: usize, c: usize, ldc: usize, add: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   const a2 = ars * 2, a3 = ars * 3;
@@ -171,9 +171,9 @@ export function gemm_macro(mc: i32, nc: i32, kc: i32, a: usize, rsa: i32, csa: i
       if (rsa && rows < gemm_MR) { apan = edgeA; pars = 4; pacs = 16; }
       const ct = c + <usize>(i0 * rsc + j0 * csc) * 4;
       if (rows == gemm_MR && cols == gemm_NR && csc == 1) {
-        micro(kc, apan, pars, pacs, bpan, pbs, ct, ldc, add);
+        gemm_micro(kc, apan, pars, pacs, bpan, pbs, ct, ldc, add);
       } else {
-        micro(kc, apan, pars, pacs, bpan, pbs, tmp, 32, false);
+        gemm_micro(kc, apan, pars, pacs, bpan, pbs, tmp, 32, false);
         for (let i = 0; i < rows; i++) {
           for (let j = 0; j < cols; j++) {
             const d = ct + <usize>(i * rsc + j * csc) * 4;

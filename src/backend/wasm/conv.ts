@@ -1,7 +1,8 @@
-// Wasm wrappers of 2-D convolution (NHWC, HWIO) and its two gradients: implicit-im2col GEMMs in src/kernels/conv.ts, direct kernels (src/kernels/conv-direct.ts) for small KH·KW·C.
+// Wasm wrappers of 2-D convolution (NHWC, HWIO) and its two gradients: Winograd for 3×3 stride-1 filters (./winograd.ts), implicit-im2col GEMMs in src/kernels/conv.ts, direct kernels (src/kernels/conv-direct.ts) for small KH·KW·C.
 import type { Buf, Conv2DParams } from '../backend.js';
 import type { WasmContext } from './context.js';
 import { MACS_PER_THREAD } from './gemm.js';
+import { winoConv2d, winoConv2dGradFilter, winoConv2dGradInput, winogradFits } from './winograd.js';
 
 /** Register tile of the GEMM micro-kernel (gemm_MR × gemm_NR). */
 const MR = 4;
@@ -38,6 +39,10 @@ export function wasmConv2d(ctx: WasmContext, x: Buf, w: Buf, y: Buf, p: Conv2DPa
   const pixels = p.n * p.oh * p.ow;
   if (pixels <= 0 || p.f <= 0) return;
   const k = p.kh * p.kw * p.c;
+  if (winogradFits(p)) {
+    winoConv2d(ctx, x, w, y, p);
+    return;
+  }
   if (k > 0 && directFwd(p)) {
     ctx.parallel('convd_forward', [x, w, y, geometry(ctx, p)], p.n * p.oh, 1, minItems(p.ow * k * p.f));
     return;
@@ -52,6 +57,10 @@ export function wasmConv2d(ctx: WasmContext, x: Buf, w: Buf, y: Buf, p: Conv2DPa
  */
 export function wasmConv2dGradInput(ctx: WasmContext, dy: Buf, w: Buf, dx: Buf, p: Conv2DParams): void {
   if (p.n <= 0 || p.h * p.w * p.c <= 0) return;
+  if (winogradFits(p)) {
+    winoConv2dGradInput(ctx, dy, w, dx, p);
+    return;
+  }
   const k = p.kh * p.kw * p.c;
   if (p.c === 1 && directFwd(p)) {
     const pixels = p.n * p.oh * p.ow;
@@ -80,6 +89,10 @@ export function wasmConv2dGradFilter(ctx: WasmContext, x: Buf, dy: Buf, dw: Buf,
   const k = p.kh * p.kw * p.c;
   if (k <= 0 || p.f <= 0) return;
   const pixels = p.n * p.oh * p.ow;
+  if (winogradFits(p)) {
+    winoConv2dGradFilter(ctx, x, dy, dw, p);
+    return;
+  }
   if (directFwd(p)) {
     const tiles = Math.ceil(k / 3) * (p.f / 16);
     ctx.parallel('convd_gradFilter', [x, dy, dw, geometry(ctx, p)], tiles, 1, minItems(pixels * 3 * 16));
