@@ -110,6 +110,8 @@ export interface Kernels {
   gemm(a: Buf, b: Buf, c: Buf, p: GemmParams): void;
   /** y[N,OH,OW,F] = conv(x[N,H,W,C], w[KH,KW,C,F]). */
   conv2d(x: Buf, w: Buf, y: Buf, p: Conv2DParams): void;
+  /** y[N,OH,OW,F] = act(conv(x[N,H,W,C], w[KH,KW,C,F]) + bias[F]): conv2d then biasAct, to the bit, in one pass where the kernel can. */
+  conv2dBiasAct(x: Buf, w: Buf, bias: Buf, y: Buf, p: Conv2DParams, act: BiasActivation): void;
   /** dx[N,H,W,C] = ∂L/∂x given dy[N,OH,OW,F] and w[KH,KW,C,F] (overwrites dx). */
   conv2dGradInput(dy: Buf, w: Buf, dx: Buf, p: Conv2DParams): void;
   /** dw[KH,KW,C,F] = ∂L/∂w given x[N,H,W,C] and dy[N,OH,OW,F] (overwrites dw). */

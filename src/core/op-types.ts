@@ -8,6 +8,7 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
   where: NoAttrs;
   matmul: { transA: boolean; transB: boolean };
   conv2d: { p: Conv2DParams };
+  conv2dBiasAct: { p: Conv2DParams; act: BiasActivation };
   conv2dGradInput: { p: Conv2DParams };
   conv2dGradFilter: { p: Conv2DParams };
   maxPool2d: { p: Pool2DParams };

@@ -1,4 +1,5 @@
 // The vector-Jacobian table: one rule per op; the mapped type makes a missing rule a compile error.
+import type { BiasActivation } from '../backend/backend.js';
 import { NotDifferentiableError } from './errors.js';
 import { BlockGrad } from './grad-store.js';
 import type { MultiOutputOp, Op, OpAttrs } from './op-types.js';
@@ -37,6 +38,11 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 /** Shape of a reduction's output with the reduced axes kept as size 1. */
 function keptShape(x: Tensor, axes: readonly number[]): number[] {
   return x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+/** ∂L/∂z of y = act(z) (biasAct's activations) from g = ∂L/∂y and y. */
+function actGrad(g: Tensor, y: Tensor, act: BiasActivation): Tensor {
+  return act === 'relu' ? reluGrad(g, y) : act === 'sigmoid' ? mul(g, mul(y, sub(1, y))) : act === 'tanh' ? mul(g, sub(1, square(y))) : g;
 }
 
 /** Gradient of max/min: g split equally among the positions equal to the extreme value. */
@@ -102,6 +108,10 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
     return [da && sumToShape(da, a.shape), db && sumToShape(db, b.shape)];
   },
   conv2d: (g, [x, w], _, { p }, needs) => [needs[0] ? conv2dBackpropInput(g, w, p) : null, needs[1] ? conv2dBackpropFilter(x, g, p) : null],
+  conv2dBiasAct: (g, [x, w, bias], y, { p, act }, needs) => {
+    const dz = actGrad(g, y, act);
+    return [needs[0] ? conv2dBackpropInput(dz, w, p) : null, needs[1] ? conv2dBackpropFilter(x, dz, p) : null, needs[2] ? sumToShape(dz, bias.shape) : null];
+  },
   conv2dGradInput: (g, [dy, w], _, { p }) => [conv2dWith(g, w, p), conv2dBackpropFilter(g, dy, p)],
   conv2dGradFilter: (g, [x, dy], _, { p }) => [conv2dBackpropInput(dy, g, p), conv2dWith(x, g, p)],
   maxPool2d: (g, [x], _, { p }) => [maxPool2dGrad(x, g, p)],
@@ -121,8 +131,8 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   // Softmax family (last axis)
   softmax: (g, _, y) => [mul(y, sub(g, sum(mul(g, y), -1, true)))],
   logSoftmax: (g, _, y) => [sub(g, mul(exp(y), sum(g, -1, true)))],
-  biasAct: (g, [x, bias], y, { act }) => {
-    const dz = act === 'relu' ? reluGrad(g, y) : act === 'sigmoid' ? mul(g, mul(y, sub(1, y))) : act === 'tanh' ? mul(g, sub(1, square(y))) : g;
+  biasAct: (g, [, bias], y, { act }) => {
+    const dz = actGrad(g, y, act);
     return [dz, sumToShape(dz, bias.shape)];
   },
   gather: (g, [x, idx], _, { axis }) => [scatterAdd(g, idx, x.shape[axis], axis), null],

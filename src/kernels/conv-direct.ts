@@ -5,6 +5,8 @@
 // kernels only where they apply (see src/backend/wasm/conv.ts). Every output element is computed by one
 // thread in an order fixed by its position alone, so results are bit-identical for any split.
 
+import { biasActVec } from './lib/vecmath';
+
 @inline function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
     return f32x4.relaxed_madd(a, b, c);
@@ -54,10 +56,11 @@ function tapTable(g: usize, kpad: i32, t: usize): void {
 }
 
 /**
- * Forward, parallel over output rows [begin, end) of N·OH: y[N,OH,OW,F] = conv(x[N,H,W,C], w[KH,KW,C,F]).
- * Requires F % 16 == 0 and every tap of every output pixel inside the image (no padding in effect).
+ * Forward, parallel over output rows [begin, end) of N·OH: y[N,OH,OW,F] = conv(x[N,H,W,C], w[KH,KW,C,F]); with
+ * bias ≠ 0, y = act(conv + bias[F]) (act a BiasAct code, as ew_bias_act computes it), applied row by row while the
+ * row is in cache. Requires F % 16 == 0 and every tap of every output pixel inside the image (no padding in effect).
  */
-export function convd_forward(x: usize, w: usize, y: usize, g: usize, begin: i32, end: i32, scratch: usize): void {
+export function convd_forward(x: usize, w: usize, y: usize, g: usize, bias: usize, act: i32, begin: i32, end: i32, scratch: usize): void {
   const H = load<i32>(g, 4), W = load<i32>(g, 8), C = load<i32>(g, 12), F = load<i32>(g, 16);
   const K = load<i32>(g, 20) * load<i32>(g, 24) * C, SH = load<i32>(g, 28), SW = load<i32>(g, 32);
   const OH = load<i32>(g, 52), OW = load<i32>(g, 56);
@@ -75,6 +78,11 @@ export function convd_forward(x: usize, w: usize, y: usize, g: usize, begin: i32
     if (ow < OW) {
       const p0 = row + <usize>ow * ps, yo = yrow + <usize>(ow * F) * 4;
       for (let f = 0; f < F; f += 16) fwd1(p0, offs, K, w + <usize>f * 4, fs, yo + <usize>f * 4);
+    }
+    if (bias) {
+      for (let p: usize = 0; p < <usize>(OW * F) * 4; p += fs) {
+        for (let f: usize = 0; f < fs; f += 16) v128.store(yrow + p + f, biasActVec(act, f32x4.add(v128.load(yrow + p + f), v128.load(bias + f))));
+      }
     }
   }
 }

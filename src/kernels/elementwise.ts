@@ -2,7 +2,7 @@
 // Legend: n element count; rows × cols a matrix; rank/shape/strides a broadcast geometry (see lib/strided.ts).
 // Op codes are the enums Unary / Binary / BiasAct / CastMode of src/backend/opcodes.ts (shared with TypeScript).
 // Every kernel partitions output elements, and each element's value never depends on where a chunk starts.
-import { loadTail, storeTail, vexp, vlog, vtanh, vsigmoid, verf, vgelu } from './lib/vecmath';
+import { biasActVec, loadTail, storeTail, vexp, vlog, vtanh, vsigmoid, verf, vgelu } from './lib/vecmath';
 import { walkStart, walkNextRow, walkOffset } from './lib/strided';
 import { BiasAct, Binary, CastMode, Unary } from '../backend/opcodes';
 
@@ -228,15 +228,6 @@ export function ew_where(cond: usize, a: usize, b: usize, y: usize, rank: i32, s
   }
 }
 
-/** Activation `act` (BiasAct) on four lanes. */
-// @ts-ignore: decorator
-@inline function actVec(act: i32, v: v128): v128 {
-  if (act == BiasAct.linear) return v;
-  if (act == BiasAct.relu) return f32x4.max(v, sp(0));
-  if (act == BiasAct.sigmoid) return vsigmoid(v);
-  return vtanh(v);
-}
-
 // y[pos] = act(x[pos] + bias[pos % cols]) over flat positions [begin, end).
 // @ts-ignore: decorator
 @inline function biasRange(act: i32, x: usize, bias: usize, y: usize, cols: i32, begin: i32, end: i32): void {
@@ -248,12 +239,12 @@ export function ew_where(cond: usize, a: usize, b: usize, y: usize, rank: i32, s
     let k = 0;
     for (; k + 4 <= len; k += 4) {
       const o = <usize>k << 2;
-      v128.store(py + o, actVec(act, f32x4.add(v128.load(px + o), v128.load(pb + o))));
+      v128.store(py + o, biasActVec(act, f32x4.add(v128.load(px + o), v128.load(pb + o))));
     }
     const r = len - k;
     if (r > 0) {
       const o = <usize>k << 2;
-      storeTail(py + o, actVec(act, f32x4.add(loadTail(px + o, r), loadTail(pb + o, r))), r);
+      storeTail(py + o, biasActVec(act, f32x4.add(loadTail(px + o, r), loadTail(pb + o, r))), r);
     }
     pos += len;
     c = 0;

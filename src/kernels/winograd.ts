@@ -10,7 +10,7 @@
 // Geometry comes as 15 int32 at `g`: n h w c f kh kw sH sW dH dW padT padL oh ow (only n h w c f padT padL oh ow are read).
 
 import { gemm_micro } from './gemm';
-import { loadTail, storeTail } from './lib/vecmath';
+import { biasActVec, loadTail, storeTail } from './lib/vecmath';
 
 let N = 0, H = 0, W = 0, C = 0, F = 0, PT = 0, PL = 0, OH = 0, OW = 0;
 /** Tile side m, input tile side α, tiles per image row / column, tiles in all. */
@@ -237,6 +237,8 @@ export function wino_filter(w: usize, u: usize, K: i32, J: i32, mode: i32, m: i3
 
 /** True in the transposed grad input (tiles read from dy, results added into dx), false in the forward. */
 let TRANS = false;
+/** The forward's fused epilogue: y = act(conv + bias[F]) with a BiasAct code, or nothing when BIAS is 0. */
+let BIAS: usize = 0, ACT = 0;
 
 /**
  * Input transform of the current tile, 4 channels from k: α² vectors to d + pos·ds. Forward: Bᵀ x B of the α×α
@@ -266,9 +268,12 @@ function tileOut(mb: usize, j: i32, dst: usize, tmp: usize): void {
     for (let b = 0; b < M; b++) at(mid + <usize>b * 16, <usize>M * 16, out + <usize>b * 16, <usize>M * 16);
     const nf = min(4, F - j), rows = min(M, OH - TY), cols = min(M, OW - TX);
     const row0 = dst + <usize>(((TN * OH + TY) * OW + TX) * F + j) * 4, rs = <usize>(OW * F) * 4, cs = <usize>F * 4;
+    const bias = BIAS ? (nf == 4 ? v128.load(BIAS + <usize>j * 4) : loadTail(BIAS + <usize>j * 4, nf)) : f32x4.splat(0);
     for (let a = 0; a < rows; a++) {
       for (let b = 0; b < cols; b++) {
-        const v = v128.load(out + <usize>(a * M + b) * 16), d = row0 + <usize>a * rs + <usize>b * cs;
+        let v = v128.load(out + <usize>(a * M + b) * 16);
+        const d = row0 + <usize>a * rs + <usize>b * cs;
+        if (BIAS) v = biasActVec(ACT, f32x4.add(v, bias));
         if (nf == 4) v128.store(d, v);
         else storeTail(d, v, nf);
       }
@@ -332,10 +337,13 @@ function tiles(src: usize, u: usize, dst: usize, K: i32, J: i32, t0: i32, t1: i3
   }
 }
 
-/** Forward, parallel over quads of tiles [begin, end): y[N,OH,OW,F] = conv(x[N,H,W,C], w), u = wino_filter(w, …, K = C, J = F, mode 0). */
-export function wino_forward(x: usize, u: usize, y: usize, g: usize, m: i32, begin: i32, end: i32, scratch: usize): void {
+/**
+ * Forward, parallel over quads of tiles [begin, end): y[N,OH,OW,F] = conv(x[N,H,W,C], w), u = wino_filter(w, …, K = C,
+ * J = F, mode 0); with bias ≠ 0, y = act(conv + bias[F]) (act a BiasAct code, as ew_bias_act computes it).
+ */
+export function wino_forward(x: usize, u: usize, y: usize, g: usize, m: i32, bias: usize, act: i32, begin: i32, end: i32, scratch: usize): void {
   geom(g, m);
-  TRANS = false;
+  TRANS = false; BIAS = bias; ACT = act;
   tiles(x, u, y, C, F, begin * 4, min(T, end * 4), scratch);
 }
 

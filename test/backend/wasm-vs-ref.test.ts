@@ -1,6 +1,6 @@
 // GEMM, convolution and pooling on the wasm backend against RefBackend (seeded random, awkward shapes); 1- vs 2-thread bit identity.
 import { after, test } from 'node:test';
-import type { Backend, Buf, Conv2DParams, GemmParams, Pool2DParams } from '../../src/backend/backend.js';
+import { BIAS_ACTIVATIONS, type Backend, type Buf, type Conv2DParams, type GemmParams, type Pool2DParams } from '../../src/backend/backend.js';
 import { RefBackend } from '../../src/backend/ref/ref.js';
 import { createWasmBackend } from '../../src/backend/wasm/wasm.js';
 import { abs, f32Out, pairOn, runOn, type OutSpec } from '../helpers/backends.js';
@@ -104,6 +104,32 @@ test('conv2d, conv2dGradInput, conv2dGradFilter: wasm matches ref', (t) => {
   for (const f of Object.values(fs)) f.assertNone();
 });
 
+test('conv2dBiasAct: the bits of conv2d then biasAct on every path (Winograd, direct, im2col) and activation, and ref agrees', (t) => {
+  const rng = new Rng(5);
+  const f = new Failures('conv2dBiasAct');
+  const cases = [
+    ...convCases(rng), convP([3, 28, 28, 1], [3, 3, 1, 32]), convP([2, 9, 8, 1], [2, 3, 1, 16], [1, 2]),
+    convP([2, 7, 6, 6], [3, 3, 6, 5], [1, 1], [1, 1], 'same'), convP([1, 11, 11, 9], [3, 3, 9, 13]),
+  ];
+  for (const p of cases) {
+    const nx = p.n * p.h * p.w * p.c, nw = p.kh * p.kw * p.c * p.f, ny = p.n * p.oh * p.ow * p.f, rows = p.n * p.oh * p.ow;
+    const x = rng.normals(nx), w = rng.normals(nw), b = rng.normals(p.f);
+    for (const act of BIAS_ACTIVATIONS) {
+      const label = `${act} ${convLabel(p)}`;
+      const fused = (be: Backend) => runOn(be, [x, w, b], [f32Out(ny)], ([a, k, c, y]) => be.conv2dBiasAct(a, k, c, y, p, act)).outs[0];
+      const apart = runOn(wasm, [x, w, b], [f32Out(ny)], ([a, k, c, y]) => {
+        wasm.conv2d(a, k, y, p);
+        wasm.biasAct(y, c, y, rows, p.f, act);
+      }).outs[0];
+      f.add(`${label} fused vs apart`, compareBits(fused(wasm), apart));
+      const scale = runOn(ref, [abs(x), abs(w), abs(b)], [f32Out(ny)], ([a, k, c, y]) => ref.conv2dBiasAct(a, k, c, y, p, 'linear')).outs[0];
+      f.add(`${label} vs ref`, compareClose(fused(wasm), fused(ref), scaledTol(scale, SUM_RTOL * Math.sqrt(p.kh * p.kw * p.c + 1), 1e-30)));
+    }
+  }
+  t.diagnostic(f.summary());
+  f.assertNone();
+});
+
 // ---------------------------------------------------------------- pooling
 
 function poolP(x: number[], k: number[], stride: number[], pad: 'same' | 'valid'): Pool2DParams {
@@ -119,7 +145,7 @@ test('maxPool2d, avgPool2d and their grads: wasm matches ref (padding, ties, NaN
     poolP([4, 11, 11, 64], [2, 2], [2, 2], 'valid'), poolP([4, 11, 11, 64], [2, 2], [2, 2], 'same'),
     poolP([2, 9, 7, 3], [3, 3], [2, 2], 'same'), poolP([2, 9, 7, 5], [3, 3], [1, 1], 'same'),
     poolP([1, 1, 1, 1], [1, 1], [1, 1], 'valid'), poolP([1, 2, 3, 1], [3, 3], [1, 1], 'same'),
-    poolP([3, 10, 13, 17], [3, 2], [3, 1], 'same'), poolP([1, 6, 6, 4], [4, 4], [1, 1], 'same'),
+    poolP([3, 10, 13, 17], [3, 2], [3, 1], 'same'), poolP([1, 6, 6, 4], [4, 4], [1, 1], 'same'), poolP([2, 10, 9, 8], [3, 3], [3, 3], 'valid'),
   ];
   for (const p of cases) {
     const nx = p.n * p.h * p.w * p.c, ny = p.n * p.oh * p.ow * p.c;

@@ -84,6 +84,10 @@ const cases: { [K in Op]: Case } = {
     f: (x, w) => T.conv2d(x, w, { strides: [2, 1], padding: 'same' }),
     inputs: () => [rand([2, 5, 6, 3], 49), rand([3, 2, 3, 4], 50)],
   },
+  conv2dBiasAct: {
+    f: (x, w, b) => T.conv2dBiasAct(x, w, b, 'tanh', { strides: [2, 1], padding: 'same' }),
+    inputs: () => [rand([2, 5, 6, 3], 104), rand([3, 2, 3, 4], 105), rand([4], 106)],
+  },
   conv2dGradInput: { f: (dy, w) => T.conv2dBackpropInput(dy, w, convP), inputs: () => [rand([2, convP.oh, convP.ow, 4], 51), rand([3, 2, 3, 4], 52)] },
   conv2dGradFilter: { f: (x, dy) => T.conv2dBackpropFilter(x, dy, convP2), inputs: () => [rand([1, 7, 7, 2], 53), rand([1, convP2.oh, convP2.ow, 3], 54)] },
   maxPool2d: { f: (x) => T.maxPool2d(x, { poolSize: 3, strides: 2, padding: 'same' }), inputs: () => [distinct([2, 5, 5, 3], 55)] },
@@ -129,6 +133,15 @@ const extra: Record<string, Case> = {
   'matmul both': { f: (a, b) => T.matmul(a, b, true, true), inputs: () => [rand([5, 3], 84), rand([4, 5], 85)] },
   'matmul batched with broadcast': { f: (a, b) => T.matmul(a, b), inputs: () => [rand([2, 3, 5], 86), rand([5, 2], 87)] },
   'conv2d dilation valid': { f: (x, w) => T.conv2d(x, w, { dilations: 2 }), inputs: () => [rand([1, 7, 7, 2], 88), rand([2, 2, 2, 3], 89)] },
+  // 3×3, stride 1, C and F ≥ 4: Winograd on the wasm backend (the fused bias and activation in its output transform).
+  'conv2dBiasAct relu 3x3 same': {
+    f: (x, w, b) => T.conv2dBiasAct(x, w, b, 'relu', { padding: 'same' }),
+    inputs: () => [rand([1, 5, 4, 4], 107), rand([3, 3, 4, 5], 108, -0.5, 0.5), rand([5], 109, 0.2, 0.4)],
+  },
+  'conv2dBiasAct sigmoid 3x3 valid': {
+    f: (x, w, b) => T.conv2dBiasAct(x, w, b, 'sigmoid'),
+    inputs: () => [rand([2, 6, 5, 4], 110), rand([3, 3, 4, 4], 111, -0.5, 0.5), rand([4], 112)],
+  },
   'biasAct sigmoid': { f: (x, b) => T.biasAct(x, b, 'sigmoid'), inputs: () => [rand([4, 3], 90), rand([3], 91)] },
   'biasAct tanh': { f: (x, b) => T.biasAct(x, b, 'tanh'), inputs: () => [rand([4, 3], 92), rand([3], 93)] },
   'softmaxCrossEntropy': { f: (x) => T.softmaxCrossEntropy(x, idx([2, 0, 1, 2])), inputs: () => [rand([4, 3], 94, -3, 3)] },

@@ -97,6 +97,11 @@ export class RefBackend implements Backend {
     linalg.conv2d(this.f32(x), this.f32(w), this.f32(y), p);
   }
 
+  conv2dBiasAct(x: Buf, w: Buf, bias: Buf, y: Buf, p: Conv2DParams, act: BiasActivation): void {
+    this.conv2d(x, w, y, p);
+    this.biasAct(y, bias, y, p.n * p.oh * p.ow, p.f, act);
+  }
+
   conv2dGradInput(dy: Buf, w: Buf, dx: Buf, p: Conv2DParams): void {
     linalg.conv2dGradInput(this.f32(dy), this.f32(w), this.f32(dx), p);
   }

@@ -1,6 +1,8 @@
 // Wasm wrappers of 2-D convolution (NHWC, HWIO) and its two gradients: Winograd for 3×3 stride-1 filters (./winograd.ts), implicit-im2col GEMMs in src/kernels/conv.ts, direct kernels (src/kernels/conv-direct.ts) for small KH·KW·C.
-import type { Buf, Conv2DParams } from '../backend.js';
+import type { BiasActivation, Buf, Conv2DParams } from '../backend.js';
+import { BiasAct } from '../opcodes.js';
 import type { WasmContext } from './context.js';
+import { wasmBiasAct } from './elementwise.js';
 import { MACS_PER_THREAD } from './gemm.js';
 import { winoConv2d, winoConv2dGradFilter, winoConv2dGradInput, winogradFits } from './winograd.js';
 
@@ -34,20 +36,25 @@ function minItems(macs: number): number {
   return Math.max(1, Math.ceil(MACS_PER_THREAD / Math.max(1, macs)));
 }
 
-/** y[N,OH,OW,F] = conv(x[N,H,W,C], w[KH,KW,C,F]); split over tiles of MR output pixels. */
-export function wasmConv2d(ctx: WasmContext, x: Buf, w: Buf, y: Buf, p: Conv2DParams): void {
+/**
+ * y[N,OH,OW,F] = conv(x[N,H,W,C], w[KH,KW,C,F]), or with a bias act(conv + bias[F]): Winograd (3×3, stride 1) or
+ * the direct kernels with the bias and activation fused into their stores; the im2col GEMM (split over tiles of MR
+ * output pixels) followed by the bias-activation kernel.
+ */
+export function wasmConv2d(ctx: WasmContext, x: Buf, w: Buf, y: Buf, p: Conv2DParams, bias: Buf = 0, act: BiasActivation = 'linear'): void {
   const pixels = p.n * p.oh * p.ow;
   if (pixels <= 0 || p.f <= 0) return;
   const k = p.kh * p.kw * p.c;
   if (winogradFits(p)) {
-    winoConv2d(ctx, x, w, y, p);
+    winoConv2d(ctx, x, w, y, p, bias, BiasAct[act]);
     return;
   }
   if (k > 0 && directFwd(p)) {
-    ctx.parallel('convd_forward', [x, w, y, geometry(ctx, p)], p.n * p.oh, 1, minItems(p.ow * k * p.f));
+    ctx.parallel('convd_forward', [x, w, y, geometry(ctx, p), bias, BiasAct[act]], p.n * p.oh, 1, minItems(p.ow * k * p.f));
     return;
   }
   ctx.parallel('conv_forward', [x, w, y, geometry(ctx, p)], Math.ceil(pixels / MR), 1, minItems(MR * k * p.f));
+  if (bias) wasmBiasAct(ctx, y, bias, y, pixels, p.f, act);
 }
 
 /**

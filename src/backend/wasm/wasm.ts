@@ -74,6 +74,9 @@ export class WasmBackend implements Backend {
   conv2d(x: Buf, w: Buf, y: Buf, p: Conv2DParams): void {
     wasmConv2d(this.rt, x, w, y, p);
   }
+  conv2dBiasAct(x: Buf, w: Buf, bias: Buf, y: Buf, p: Conv2DParams, act: BiasActivation): void {
+    wasmConv2d(this.rt, x, w, y, p, bias, act);
+  }
   conv2dGradInput(dy: Buf, w: Buf, dx: Buf, p: Conv2DParams): void {
     wasmConv2dGradInput(this.rt, dy, w, dx, p);
   }

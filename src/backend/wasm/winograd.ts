@@ -47,20 +47,21 @@ function minItems(tiles: number, m: number, k: number, j: number): number {
  * split over quads of tiles.
  */
 function forward(ctx: WasmContext, x: Buf, w: Buf, y: Buf, flip: boolean, n: number, h: number, wd: number, c: number, f: number,
-  pt: number, pl: number, oh: number, ow: number): void {
+  pt: number, pl: number, oh: number, ow: number, bias: Buf = 0, act = 0): void {
   const m = winogradTile(oh, ow);
   const u = filter(ctx, w, c, f, flip ? 1 : 0, m);
   try {
     const quads = Math.ceil((n * Math.ceil(oh / m) * Math.ceil(ow / m)) / 4);
-    ctx.parallel('wino_forward', [x, u, y, geometry(ctx, n, h, wd, c, f, pt, pl, oh, ow), m], quads, 1, minItems(4, m, c, f));
+    const g = geometry(ctx, n, h, wd, c, f, pt, pl, oh, ow);
+    ctx.parallel('wino_forward', [x, u, y, g, m, bias, act], quads, 1, minItems(4, m, c, f));
   } finally {
     ctx.freeTemp(u);
   }
 }
 
-/** y = conv2d(x, w) by Winograd (the caller checked {@link winogradFits}). */
-export function winoConv2d(ctx: WasmContext, x: Buf, w: Buf, y: Buf, p: Conv2DParams): void {
-  forward(ctx, x, w, y, false, p.n, p.h, p.w, p.c, p.f, p.padTop, p.padLeft, p.oh, p.ow);
+/** y = conv2d(x, w), or act(conv2d(x, w) + bias) with bias ≠ 0 (act a BiasAct code), by Winograd (the caller checked {@link winogradFits}). */
+export function winoConv2d(ctx: WasmContext, x: Buf, w: Buf, y: Buf, p: Conv2DParams, bias: Buf, act: number): void {
+  forward(ctx, x, w, y, false, p.n, p.h, p.w, p.c, p.f, p.padTop, p.padLeft, p.oh, p.ow, bias, act);
 }
 
 /**

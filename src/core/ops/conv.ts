@@ -1,5 +1,5 @@
 // Convolution and pooling ops (NHWC activations, HWIO filters) and their gradient ops.
-import type { Conv2DParams, Pool2DParams } from '../../backend/backend.js';
+import type { BiasActivation, Conv2DParams, Pool2DParams } from '../../backend/backend.js';
 import { fmt, ShapeError } from '../errors.js';
 import { type Conv2DOptions, conv2dParams, type Pool2DOptions, pool2dParams, shapesEqual } from '../shape.js';
 import { record } from '../tape.js';
@@ -13,6 +13,20 @@ function expect(op: string, what: string, t: Tensor, shape: number[]): void {
 /** 2-D convolution: x [N,H,W,C] ⊛ w [KH,KW,C,F] → [N,OH,OW,F]. */
 export function conv2d(x: Tensor, w: Tensor, options: Conv2DOptions = {}): Tensor {
   return conv2dWith(x, w, conv2dParams('conv2d', x.shape, w.shape, options));
+}
+
+/**
+ * act(conv2d(x, w) + bias) with bias [F]: the same bits as conv2d then biasAct, computed in one pass where the backend
+ * can (Conv2D layers with a bias and one of biasAct's activations use it).
+ */
+export function conv2dBiasAct(x: Tensor, w: Tensor, bias: Tensor, act: BiasActivation, options: Conv2DOptions = {}): Tensor {
+  const p = conv2dParams('conv2dBiasAct', x.shape, w.shape, options);
+  const be = backendOf('conv2dBiasAct', x, w, bias);
+  requireDType('conv2dBiasAct', 'float32', x, w, bias);
+  expect('conv2dBiasAct', 'bias', bias, [p.f]);
+  const y = empty([p.n, p.oh, p.ow, p.f], 'float32', be);
+  be.conv2dBiasAct(x.buf, w.buf, bias.buf, y.buf, p, act);
+  return record('conv2dBiasAct', [x, w, bias], y, { p, act });
 }
 
 /** The three convolution passes share one shape: two float32 operands of known shapes → one output, recorded under the kernel's name. */

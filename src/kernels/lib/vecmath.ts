@@ -1,6 +1,7 @@
 // Vectorised float32 math (exp, log, tanh, sigmoid, erf, gelu) and partial-vector helpers shared by the kernels.
 // Every function is lane-wise, so a value gives the same bits in any lane and in a partial (tail) vector.
 // Polynomials were fitted for this file (weighted least squares, float32 Horner); max relative error ≲ 5e-7.
+import { BiasAct } from '../../backend/opcodes';
 
 /** Loads the first `n` (1..3) 4-byte words at `p` into a vector whose other lanes are 0. */
 // @ts-ignore: decorator
@@ -189,4 +190,13 @@ const EXP_K = memory.data<f32>([
   const tail = erfcTail(f32x4.mul(b, sp(0.70710678)), sqHi, sqLo);
   const lower = f32x4.mul(f32x4.mul(f32x4.neg(b), sp(0.5)), tail);
   return v128.bitselect(lower, upper, f32x4.lt(x, sp(-1.0)));
+}
+
+/** act(v) for a BiasAct code (linear, relu, sigmoid, tanh): the activation of ew_bias_act and the convolutions' fused epilogues. */
+// @ts-ignore: decorator
+@inline export function biasActVec(act: i32, v: v128): v128 {
+  if (act == BiasAct.linear) return v;
+  if (act == BiasAct.relu) return f32x4.max(v, f32x4.splat(0));
+  if (act == BiasAct.sigmoid) return vsigmoid(v);
+  return vtanh(v);
 }

@@ -1,9 +1,9 @@
 // Conv2D: y = act(conv(x, kernel) + b), NHWC inputs and HWIO kernels like Keras.
-import { conv2d } from '../../core/ops/index.js';
+import { conv2d, conv2dBiasAct } from '../../core/ops/index.js';
 import type { Random } from '../../core/random.js';
 import { conv2dParams, type Padding, type Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
-import { type ActivationName, activationName, biasActivate } from '../activations.js';
+import { type ActivationName, activationName, biasActivate, isBiasActivation } from '../activations.js';
 import { initializerName, type InitializerName } from '../initializers.js';
 import { type CallContext, intOption, Layer, type LayerOptions, pairOption, registerLayer } from '../layer.js';
 
@@ -96,8 +96,10 @@ export class Conv2D extends WindowedLayer {
 
   call(x: Tensor, ctx: CallContext): Tensor {
     const w = this.w('kernel');
-    const y = conv2d(x, w, { strides: this.strides, padding: this.padding, dilations: this.dilationRate });
-    return biasActivate(y, this.useBias ? this.w('bias') : undefined, this.activation, ctx.logits);
+    const b = this.useBias ? this.w('bias') : undefined;
+    const options = { strides: this.strides, padding: this.padding, dilations: this.dilationRate };
+    if (b && isBiasActivation(this.activation)) return conv2dBiasAct(x, w, b, this.activation, options);
+    return biasActivate(conv2d(x, w, options), b, this.activation, ctx.logits);
   }
 
   protected config(): Record<string, unknown> {
