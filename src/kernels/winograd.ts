@@ -368,7 +368,7 @@ const GF_BUDGET = 6 << 20;
 /** Tiles per reduction chunk of the grad filter: a function of the geometry alone (it fixes the summation order). */
 function chunkTiles(): i32 {
   const cp = (C + 3) & ~3, fp8 = (F + 7) & ~7;
-  return max(4, min(32, GF_BUDGET / (A * A * (cp + fp8) * 4)));
+  return max(4, min(64, GF_BUDGET / (A * A * (cp + fp8) * 4)));
 }
 
 /**
