@@ -149,6 +149,12 @@ export interface Kernels {
   /** y[rows, cols] = act(x[rows, cols] + bias[cols]). */
   biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void;
   /**
+   * The gradients of biasAct from g = ∂L/∂y and its output y, in one pass: dz[rows, cols] = g·act'(z) written in terms
+   * of y (relu: y > 0 ? g : 0; sigmoid: g·(y·(1 − y)); tanh: g·(1 − y·y); linear: g, each product rounded to float32),
+   * and db[cols] = Σ_rows dz.
+   */
+  biasActGrad(g: Buf, y: Buf, dz: Buf, db: Buf, rows: number, cols: number, act: BiasActivation): void;
+  /**
    * Adam step in place over n float32 elements (p, m, v updated; g read), in the order of PyTorch's CPU kernels:
    * m = g·c1 ⊕ (m·b1); v = (c2·g)·g ⊕ (v·b2); p = p·keep − (stepSize·m) / (√v / sqrtBc2 + eps), each product,
    * sum and quotient rounded to float32, and a ⊕ b a multiply-add in float64 (exact product) rounded to float32.

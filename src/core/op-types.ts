@@ -24,6 +24,8 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
   gather: { axis: number };
   scatterAdd: { axis: number; axisLen: number };
   biasAct: { act: BiasActivation };
+  /** The gradients of biasAct, [dz, db], from ∂L/∂y and y (one node, two outputs). */
+  biasActGrad: { act: BiasActivation };
   reshape: NoAttrs;
   transpose: { perm: number[] };
   slice: { begin: number[]; size: number[] };
@@ -40,7 +42,7 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
 export type Op = keyof OpAttrs;
 
 /** Ops with several outputs: one tape node holds them all and their rule gets one gradient per output. */
-export const MULTI_OUTPUT_OPS = ['split'] as const;
+export const MULTI_OUTPUT_OPS = ['split', 'biasActGrad'] as const;
 export type MultiOutputOp = (typeof MULTI_OUTPUT_OPS)[number];
 /** Ops with one output. */
 export type SingleOutputOp = Exclude<Op, MultiOutputOp>;

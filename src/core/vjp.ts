@@ -9,7 +9,7 @@ import {
 } from './ops/elementwise.js';
 import { matmul } from './ops/linalg.js';
 import { fwht } from './ops/fwht.js';
-import { gather, scatterAdd } from './ops/nn.js';
+import { biasActGrad, gather, scatterAdd } from './ops/nn.js';
 import { sum } from './ops/reduce.js';
 import { zerosLike } from './ops/creation.js';
 import { broadcastTo, concat, reshape, slice, sumToShape, transpose } from './ops/shape-ops.js';
@@ -43,6 +43,16 @@ function keptShape(x: Tensor, axes: readonly number[]): number[] {
 /** ∂L/∂z of y = act(z) (biasAct's activations) from g = ∂L/∂y and y. */
 function actGrad(g: Tensor, y: Tensor, act: BiasActivation): Tensor {
   return act === 'relu' ? reluGrad(g, y) : act === 'sigmoid' ? mul(g, mul(y, sub(1, y))) : act === 'tanh' ? mul(g, sub(1, square(y))) : g;
+}
+
+/**
+ * [∂L/∂z, ∂L/∂bias] of y = act(z) with z = x + bias (or a convolution plus bias): one fused pass when the bias's
+ * gradient is wanted and the activation is not linear, else dz alone (linear: g itself) and its sum.
+ */
+function biasGrads(g: Tensor, y: Tensor, bias: Tensor, act: BiasActivation, needBias: boolean): [Tensor, Tensor | null] {
+  if (needBias && act !== 'linear') return biasActGrad(g, y, act);
+  const dz = actGrad(g, y, act);
+  return [dz, needBias ? sumToShape(dz, bias.shape) : null];
 }
 
 /** Gradient of max/min: g split equally among the positions equal to the extreme value. */
@@ -109,8 +119,8 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   },
   conv2d: (g, [x, w], _, { p }, needs) => [needs[0] ? conv2dBackpropInput(g, w, p) : null, needs[1] ? conv2dBackpropFilter(x, g, p) : null],
   conv2dBiasAct: (g, [x, w, bias], y, { p, act }, needs) => {
-    const dz = actGrad(g, y, act);
-    return [needs[0] ? conv2dBackpropInput(dz, w, p) : null, needs[1] ? conv2dBackpropFilter(x, dz, p) : null, needs[2] ? sumToShape(dz, bias.shape) : null];
+    const [dz, db] = biasGrads(g, y, bias, act, needs[2]);
+    return [needs[0] ? conv2dBackpropInput(dz, w, p) : null, needs[1] ? conv2dBackpropFilter(x, dz, p) : null, db];
   },
   conv2dGradInput: (g, [dy, w], _, { p }) => [conv2dWith(g, w, p), conv2dBackpropFilter(g, dy, p)],
   conv2dGradFilter: (g, [x, dy], _, { p }) => [conv2dBackpropInput(dy, g, p), conv2dWith(x, g, p)],
@@ -131,9 +141,13 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   // Softmax family (last axis)
   softmax: (g, _, y) => [mul(y, sub(g, sum(mul(g, y), -1, true)))],
   logSoftmax: (g, _, y) => [sub(g, mul(exp(y), sum(g, -1, true)))],
-  biasAct: (g, [, bias], y, { act }) => {
-    const dz = actGrad(g, y, act);
-    return [dz, sumToShape(dz, bias.shape)];
+  biasAct: (g, [, bias], y, { act }, needs) => biasGrads(g, y, bias, act, needs[1]),
+  // dz = g·φ'(y), db = Σ_rows dz: the cotangent t = gdz + gdb (broadcast) pulls back to t·φ'(y) for g and to
+  // g·t·∂φ'/∂y for y (sigmoid: φ' = y(1 − y), ∂/∂y = 1 − 2y; tanh: φ' = 1 − y², ∂/∂y = −2y; relu, linear: 0).
+  biasActGrad: ([gdz, gdb], [g, y], _, { act }, needs) => {
+    const t = gdz && gdb ? add(gdz, gdb) : gdz ?? broadcastTo(gdb!, g.shape);
+    const dy = !needs[1] ? null : act === 'sigmoid' ? mul(mul(t, g), sub(1, mul(2, y))) : act === 'tanh' ? mul(mul(t, g), mul(-2, y)) : null;
+    return [needs[0] ? actGrad(t, y, act) : null, dy];
   },
   gather: (g, [x, idx], _, { axis }) => [scatterAdd(g, idx, x.shape[axis], axis), null],
   scatterAdd: (g, [, idx], _, { axis }) => [gather(g, idx, axis), null],

@@ -259,6 +259,53 @@ export function ew_bias_act(act: i32, x: usize, bias: usize, y: usize, rows: i32
   else biasRange(BiasAct.tanh, x, bias, y, cols, begin, end);
 }
 
+/** g·act'(z) from the activation's output y = act(z): the biasAct gradient's dz, in the composed ops' order and roundings. */
+// @ts-ignore: decorator
+@inline function actGradVec(act: i32, g: v128, y: v128): v128 {
+  if (act == BiasAct.relu) return v128.and(g, f32x4.gt(y, sp(0)));
+  if (act == BiasAct.sigmoid) return f32x4.mul(g, f32x4.mul(y, f32x4.sub(sp(1), y)));
+  if (act == BiasAct.tanh) return f32x4.mul(g, f32x4.sub(sp(1), f32x4.mul(y, y)));
+  return g;
+}
+
+// Rows [r0, r1) of ew_bias_act_grad for one activation; part = the block's column sums.
+// @ts-ignore: decorator
+@inline function biasGradRows(act: i32, g: usize, y: usize, dz: usize, part: usize, cols: i32, r0: i32, r1: i32): void {
+  for (let r = r0; r < r1; r++) {
+    const o = <usize>r * <usize>cols << 2;
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const k = o + (<usize>c << 2), pc = part + (<usize>c << 2);
+      const d = actGradVec(act, v128.load(g + k), v128.load(y + k));
+      v128.store(dz + k, d);
+      v128.store(pc, r == r0 ? d : f32x4.add(v128.load(pc), d));
+    }
+    const n = cols - c;
+    if (n > 0) {
+      const k = o + (<usize>c << 2), pc = part + (<usize>c << 2);
+      const d = actGradVec(act, loadTail(g + k, n), loadTail(y + k, n));
+      storeTail(dz + k, d, n);
+      storeTail(pc, r == r0 ? d : f32x4.add(loadTail(pc, n), d), n);
+    }
+  }
+}
+
+/**
+ * dz[rows, cols] = g · act'(z) given y = act(z) (act a BiasAct code; as reluGrad / the composed ops compute it), and
+ * part[⌈rows/blockRows⌉, cols] = dz's column sums over each block of blockRows rows (summed in block order afterwards:
+ * the bias gradient; blockRows is fixed by the caller, never by the split); partition over the blocks.
+ */
+export function ew_bias_act_grad(act: i32, g: usize, y: usize, dz: usize, part: usize, rows: i32, cols: i32, blockRows: i32,
+  begin: i32, end: i32, scratch: usize): void {
+  for (let b = begin; b < end; b++) {
+    const r0 = b * blockRows, r1 = min(rows, r0 + blockRows), pb = part + (<usize>b * <usize>cols << 2);
+    if (act == BiasAct.relu) biasGradRows(BiasAct.relu, g, y, dz, pb, cols, r0, r1);
+    else if (act == BiasAct.sigmoid) biasGradRows(BiasAct.sigmoid, g, y, dz, pb, cols, r0, r1);
+    else if (act == BiasAct.tanh) biasGradRows(BiasAct.tanh, g, y, dz, pb, cols, r0, r1);
+    else biasGradRows(BiasAct.linear, g, y, dz, pb, cols, r0, r1);
+  }
+}
+
 /** y[n] = the 4-byte word `bits`; partition over elements. */
 export function ew_fill(y: usize, bits: i32, n: i32, begin: i32, end: i32, scratch: usize): void {
   const v = i32x4.splat(bits);

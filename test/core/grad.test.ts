@@ -108,6 +108,13 @@ const cases: { [K in Op]: Case } = {
   gather: { f: (x) => T.gather(x, idx([2, 0, 2, 1]), 1), inputs: () => [rand([2, 3, 2], 66)] },
   scatterAdd: { f: (u) => T.scatterAdd(u, idx([1, 1, 0], [3]), 4, 0), inputs: () => [rand([3, 2], 67)] },
   biasAct: { f: (x, b) => T.biasAct(x, b, 'relu'), inputs: () => [rand([4, 3], 68, -1, 1, 0.1), rand([3], 69, -0.05, 0.05)] },
+  biasActGrad: {
+    f: (g, y) => {
+      const [dz, db] = T.biasActGrad(g, y, 'sigmoid');
+      return T.add(T.mul(dz, 1.3), db);
+    },
+    inputs: () => [rand([4, 3], 113), rand([4, 3], 114, 0.05, 0.95)],
+  },
   reshape: { f: (x) => T.reshape(x, [3, -1]), inputs: () => [rand([2, 3, 2], 70)] },
   transpose: { f: (x) => T.transpose(x, [2, 0, 1]), inputs: () => [rand([2, 3, 4], 71)] },
   slice: { f: (x) => T.slice(x, [1, 0, 1], [1, -1, 2]), inputs: () => [rand([2, 3, 4], 72)] },
@@ -142,6 +149,8 @@ const extra: Record<string, Case> = {
     f: (x, w, b) => T.conv2dBiasAct(x, w, b, 'sigmoid'),
     inputs: () => [rand([2, 6, 5, 4], 110), rand([3, 3, 4, 4], 111, -0.5, 0.5), rand([4], 112)],
   },
+  'biasActGrad tanh, db only': { f: (g, y) => T.biasActGrad(g, y, 'tanh')[1], inputs: () => [rand([5, 2], 115), rand([5, 2], 116, -0.9, 0.9)] },
+  'biasActGrad relu, dz only': { f: (g, y) => T.biasActGrad(g, y, 'relu')[0], inputs: () => [rand([3, 5], 117), rand([3, 5], 118, -1, 1, 0.1)] },
   'biasAct sigmoid': { f: (x, b) => T.biasAct(x, b, 'sigmoid'), inputs: () => [rand([4, 3], 90), rand([3], 91)] },
   'biasAct tanh': { f: (x, b) => T.biasAct(x, b, 'tanh'), inputs: () => [rand([4, 3], 92), rand([3], 93)] },
   'softmaxCrossEntropy': { f: (x) => T.softmaxCrossEntropy(x, idx([2, 0, 1, 2])), inputs: () => [rand([4, 3], 94, -3, 3)] },

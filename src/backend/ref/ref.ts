@@ -166,6 +166,10 @@ export class RefBackend implements Backend {
     ops.biasAct(this.f32(x), this.f32(bias), this.f32(y), rows, cols, act);
   }
 
+  biasActGrad(g: Buf, y: Buf, dz: Buf, db: Buf, rows: number, cols: number, act: BiasActivation): void {
+    ops.biasActGrad(this.f32(g), this.f32(y), this.f32(dz), this.f32(db), rows, cols, act);
+  }
+
   fwht(x: Buf, y: Buf, rows: number, n: number): void {
     ops.fwht(this.f32(x), this.f32(y), rows, n);
   }

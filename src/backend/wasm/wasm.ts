@@ -4,7 +4,7 @@ import type {
 } from '../backend.js';
 import { wasmConv2d, wasmConv2dGradFilter, wasmConv2dGradInput } from './conv.js';
 import { wasmCopy } from './copy.js';
-import { wasmAdam, wasmBiasAct, wasmBinary, wasmCast, wasmFill, wasmUnary, wasmWhere } from './elementwise.js';
+import { wasmAdam, wasmBiasAct, wasmBiasActGrad, wasmBinary, wasmCast, wasmFill, wasmUnary, wasmWhere } from './elementwise.js';
 import { wasmGather, wasmScatterAdd } from './gather.js';
 import { wasmGemm } from './gemm.js';
 import { wasmAvgPool2d, wasmAvgPool2dGrad, wasmMaxPool2d, wasmMaxPool2dGrad } from './pool.js';
@@ -124,6 +124,9 @@ export class WasmBackend implements Backend {
   }
   biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void {
     wasmBiasAct(this.rt, x, bias, y, rows, cols, act);
+  }
+  biasActGrad(g: Buf, y: Buf, dz: Buf, db: Buf, rows: number, cols: number, act: BiasActivation): void {
+    wasmBiasActGrad(this.rt, g, y, dz, db, rows, cols, act);
   }
   /** Split over rows (x may equal y). */
   fwht(x: Buf, y: Buf, rows: number, n: number): void {
