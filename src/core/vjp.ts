@@ -3,7 +3,9 @@ import type { BiasActivation } from '../backend/backend.js';
 import { NotDifferentiableError } from './errors.js';
 import { BlockGrad } from './grad-store.js';
 import type { MultiOutputOp, Op, OpAttrs } from './op-types.js';
-import { avgPool2dGrad, avgPool2dWith, conv2dBackpropFilter, conv2dBackpropInput, conv2dWith, maxPool2dGrad } from './ops/conv.js';
+import {
+  avgPool2dGrad, avgPool2dWith, conv2dBackpropFilter, conv2dBackpropInput, conv2dWith, maxPool2dBiasActGrad, maxPool2dGrad,
+} from './ops/conv.js';
 import {
   add, cast, cos, div, equal, erf, exp, greaterEqual, lessEqual, log, mul, neg, pow, reluGrad, sign, sin, square, sub, where,
 } from './ops/elementwise.js';
@@ -127,6 +129,17 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   maxPool2d: (g, [x], _, { p }) => [maxPool2dGrad(x, g, p)],
   maxPool2dGrad: () => {
     throw new NotDifferentiableError('maxPool2dGrad', 'second derivatives through max pooling are not supported');
+  },
+  // gy (y's own uses) is null when the graph fused the pooling: then the pooling's and the activation's gradients and
+  // the bias's in one pass.
+  conv2dBiasActPool: ([gy, gp], [x, w, bias], [y], { cp, pp, act }, needs) => {
+    let dz: Tensor, db: Tensor | null;
+    if (gp && !gy) [dz, db] = maxPool2dBiasActGrad(y, gp, pp, act);
+    else [dz, db] = biasGrads(gp ? (gy ? add(maxPool2dGrad(y, gp, pp), gy) : maxPool2dGrad(y, gp, pp)) : gy!, y, bias, act, needs[2]);
+    return [needs[0] ? conv2dBackpropInput(dz, w, cp) : null, needs[1] ? conv2dBackpropFilter(x, dz, cp) : null, needs[2] ? db : null];
+  },
+  maxPool2dBiasActGrad: () => {
+    throw new NotDifferentiableError('maxPool2dBiasActGrad', 'second derivatives through max pooling are not supported');
   },
   avgPool2d: (g, _x, _y, { p }) => [avgPool2dGrad(g, p)],
   avgPool2dGrad: (g, _x, _y, { p }) => [avgPool2dWith(g, p)],

@@ -55,33 +55,66 @@ function tapTable(g: usize, kpad: i32, t: usize): void {
   v128.store(yo, a00); v128.store(yo, a01, 16); v128.store(yo, a02, 32); v128.store(yo, a03, 48);
 }
 
+// The forward's geometry and tap table, set by convd_forward for convRow (module globals: one instance per thread).
+let fH = 0, fW = 0, fC = 0, fF = 0, fK = 0, fSH = 0, fSW = 0, fOH = 0, fOW = 0;
+let fOffs: usize = 0;
+
+/** Output row r of N·OH into dst (OW·F floats): the convolution, then act(· + bias) when bias ≠ 0. */
+function convRow(x: usize, w: usize, r: i32, dst: usize, bias: usize, act: i32): void {
+  const n = r / fOH, oh = r - n * fOH, F = fF, K = fK, offs = fOffs;
+  const row = x + <usize>((n * fH + oh * fSH) * fW * fC) * 4, ps = <usize>(fSW * fC) * 4, fs = <usize>F * 4;
+  let ow = 0;
+  for (; ow + 2 <= fOW; ow += 2) {
+    const p0 = row + <usize>ow * ps, yo = dst + <usize>(ow * F) * 4;
+    for (let f = 0; f < F; f += 16) fwd2(p0, ps, offs, K, w + <usize>f * 4, fs, yo + <usize>f * 4);
+  }
+  if (ow < fOW) {
+    const p0 = row + <usize>ow * ps, yo = dst + <usize>(ow * F) * 4;
+    for (let f = 0; f < F; f += 16) fwd1(p0, offs, K, w + <usize>f * 4, fs, yo + <usize>f * 4);
+  }
+  if (bias) {
+    for (let p: usize = 0; p < <usize>(fOW * F) * 4; p += fs) {
+      for (let f: usize = 0; f < fs; f += 16) v128.store(dst + p + f, biasActVec(act, f32x4.add(v128.load(dst + p + f), v128.load(bias + f))));
+    }
+  }
+}
+
 /**
- * Forward, parallel over output rows [begin, end) of N·OH: y[N,OH,OW,F] = conv(x[N,H,W,C], w[KH,KW,C,F]); with
- * bias ≠ 0, y = act(conv + bias[F]) (act a BiasAct code, as ew_bias_act computes it), applied row by row while the
- * row is in cache. Requires F % 16 == 0 and every tap of every output pixel inside the image (no padding in effect).
+ * Forward: y[N,OH,OW,F] = conv(x[N,H,W,C], w[KH,KW,C,F]); with bias ≠ 0, y = act(conv + bias[F]) (act a BiasAct code,
+ * as ew_bias_act computes it), applied row by row while the row is in cache. Requires F % 16 == 0 and every tap of
+ * every output pixel inside the image (no padding in effect). Without pooling (pool = 0), parallel over output rows
+ * [begin, end) of N·OH. With pool ≠ 0 and pg its geometry (i32[12] as pool_max's, windows that tile the rows: SH = KH,
+ * SW = KW, no padding), parallel over pooled rows [begin, end) of N·POH: each computes its KH rows of y (into y, or
+ * into scratch when y = 0, which then stores no y; rows below the last window go with the last) and pools them into
+ * pool[N,POH,POW,F] as pool_max does.
  */
-export function convd_forward(x: usize, w: usize, y: usize, g: usize, bias: usize, act: i32, begin: i32, end: i32, scratch: usize): void {
-  const H = load<i32>(g, 4), W = load<i32>(g, 8), C = load<i32>(g, 12), F = load<i32>(g, 16);
-  const K = load<i32>(g, 20) * load<i32>(g, 24) * C, SH = load<i32>(g, 28), SW = load<i32>(g, 32);
-  const OH = load<i32>(g, 52), OW = load<i32>(g, 56);
-  const offs = scratch;
-  tapTable(g, K, offs);
-  const ps = <usize>(SW * C) * 4, fs = <usize>F * 4;
-  for (let r = begin; r < end; r++) {
-    const n = r / OH, oh = r - n * OH;
-    const row = x + <usize>((n * H + oh * SH) * W * C) * 4, yrow = y + <usize>r * <usize>(OW * F) * 4;
-    let ow = 0;
-    for (; ow + 2 <= OW; ow += 2) {
-      const p0 = row + <usize>ow * ps, yo = yrow + <usize>(ow * F) * 4;
-      for (let f = 0; f < F; f += 16) fwd2(p0, ps, offs, K, w + <usize>f * 4, fs, yo + <usize>f * 4);
-    }
-    if (ow < OW) {
-      const p0 = row + <usize>ow * ps, yo = yrow + <usize>(ow * F) * 4;
-      for (let f = 0; f < F; f += 16) fwd1(p0, offs, K, w + <usize>f * 4, fs, yo + <usize>f * 4);
-    }
-    if (bias) {
-      for (let p: usize = 0; p < <usize>(OW * F) * 4; p += fs) {
-        for (let f: usize = 0; f < fs; f += 16) v128.store(yrow + p + f, biasActVec(act, f32x4.add(v128.load(yrow + p + f), v128.load(bias + f))));
+export function convd_forward(x: usize, w: usize, y: usize, g: usize, bias: usize, act: i32, pool: usize, pg: usize,
+  begin: i32, end: i32, scratch: usize): void {
+  fH = load<i32>(g, 4); fW = load<i32>(g, 8); fC = load<i32>(g, 12); fF = load<i32>(g, 16);
+  fK = load<i32>(g, 20) * load<i32>(g, 24) * fC; fSH = load<i32>(g, 28); fSW = load<i32>(g, 32);
+  fOH = load<i32>(g, 52); fOW = load<i32>(g, 56);
+  fOffs = scratch;
+  tapTable(g, fK, fOffs);
+  const rowBytes = <usize>(fOW * fF) * 4;
+  if (!pool) {
+    for (let r = begin; r < end; r++) convRow(x, w, r, y + <usize>r * rowBytes, bias, act);
+    return;
+  }
+  const kh = load<i32>(pg, 16), kw = load<i32>(pg, 20), poh = load<i32>(pg, 40), pow = load<i32>(pg, 44);
+  const buf = scratch + ((<usize>fK * 4 + 15) & ~15), fs = <usize>fF * 4, cs = <usize>kw * fs;
+  for (let u = begin; u < end; u++) {
+    const n = u / poh, ph = u - n * poh, r0 = n * fOH + ph * kh, rEnd = y && ph == poh - 1 ? (n + 1) * fOH : r0 + kh;
+    const src = y ? y + <usize>r0 * rowBytes : buf;
+    for (let r = r0; r < rEnd; r++) convRow(x, w, r, src + <usize>(r - r0) * rowBytes, bias, act);
+    const prow = pool + <usize>u * <usize>(pow * fF) * 4;
+    for (let pw = 0; pw < pow; pw++) {
+      for (let f: usize = 0; f < fs; f += 16) {
+        let acc = f32x4.splat(-Infinity);
+        for (let ky = 0; ky < kh; ky++) {
+          const cell = src + <usize>ky * rowBytes + <usize>pw * cs + f;
+          for (let kx: usize = 0; kx < cs; kx += fs) acc = f32x4.max(acc, v128.load(cell + kx));
+        }
+        v128.store(prow + <usize>pw * fs + f, acc);
       }
     }
   }

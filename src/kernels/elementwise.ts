@@ -2,7 +2,7 @@
 // Legend: n element count; rows × cols a matrix; rank/shape/strides a broadcast geometry (see lib/strided.ts).
 // Op codes are the enums Unary / Binary / BiasAct / CastMode of src/backend/opcodes.ts (shared with TypeScript).
 // Every kernel partitions output elements, and each element's value never depends on where a chunk starts.
-import { biasActVec, loadTail, storeTail, vexp, vlog, vtanh, vsigmoid, verf, vgelu } from './lib/vecmath';
+import { actGradVec, biasActVec, loadTail, storeTail, vexp, vlog, vtanh, vsigmoid, verf, vgelu } from './lib/vecmath';
 import { walkStart, walkNextRow, walkOffset } from './lib/strided';
 import { BiasAct, Binary, CastMode, Unary } from '../backend/opcodes';
 
@@ -257,15 +257,6 @@ export function ew_bias_act(act: i32, x: usize, bias: usize, y: usize, rows: i32
   else if (act == BiasAct.relu) biasRange(BiasAct.relu, x, bias, y, cols, begin, end);
   else if (act == BiasAct.sigmoid) biasRange(BiasAct.sigmoid, x, bias, y, cols, begin, end);
   else biasRange(BiasAct.tanh, x, bias, y, cols, begin, end);
-}
-
-/** g·act'(z) from the activation's output y = act(z): the biasAct gradient's dz, in the composed ops' order and roundings. */
-// @ts-ignore: decorator
-@inline function actGradVec(act: i32, g: v128, y: v128): v128 {
-  if (act == BiasAct.relu) return v128.and(g, f32x4.gt(y, sp(0)));
-  if (act == BiasAct.sigmoid) return f32x4.mul(g, f32x4.mul(y, f32x4.sub(sp(1), y)));
-  if (act == BiasAct.tanh) return f32x4.mul(g, f32x4.sub(sp(1), f32x4.mul(y, y)));
-  return g;
 }
 
 // Rows [r0, r1) of ew_bias_act_grad for one activation; part = the block's column sums.

@@ -2,6 +2,7 @@
 // Legend: N batch, H/W input size, C channels, KH/KW window, SH/SW strides, PT/PL padding, OH/OW output size.
 // Geometry p: i32[12] = [N, H, W, C, KH, KW, SH, SW, PT, PL, OH, OW]. Padded cells are skipped (never win a
 // max, not counted by avg); an empty window gives max -inf and avg NaN and gets no gradient. SIMD over C.
+import { actGradVec } from './lib/vecmath';
 
 // @ts-ignore: decorator
 @inline function g(p: usize, i: i32): i32 {
@@ -83,7 +84,7 @@ export function pool_max_grad(x: usize, dy: usize, dx: usize, p: usize, rowMode:
   const h = g(p, 1), w = g(p, 2), c = g(p, 3), kh = g(p, 4), kw = g(p, 5);
   const sh = g(p, 6), sw = g(p, 7), pt = g(p, 8), pl = g(p, 9), oh = g(p, 10), ow = g(p, 11);
   if (rowMode && sh == kh && sw == kw && pt == 0 && pl == 0 && oh * kh <= h && ow * kw <= w && (c & 3) == 0) {
-    maxGradTiled(x, dy, dx, h, w, c, kh, kw, oh, ow, begin, end);
+    maxGradTiled(x, dy, dx, h, w, c, kh, kw, oh, ow, -1, 0, begin, end);
     return;
   }
   const per = rowMode ? oh : 1;
@@ -153,17 +154,17 @@ export function pool_max_grad(x: usize, dy: usize, dx: usize, p: usize, rowMode:
 /**
  * pool_max_grad where the windows tile the input (SH = KH, SW = KW, no padding, every window inside) and C % 4 = 0,
  * over output rows [begin, end): each dx cell is written once, dy at its window's first maximum and +0 elsewhere
- * (as 0 + dy would give), with no fill and no scatter.
+ * (as 0 + dy would give), with no fill and no scatter. With act ≥ 0 (a BiasAct code) each cell is then multiplied by
+ * act' at x (x = act's output: actGradVec), and part[u][C] (part ≠ 0) gets the column sums of unit u's cells.
  */
-function maxGradTiled(x: usize, dy: usize, dx: usize, h: i32, w: i32, c: i32, kh: i32, kw: i32, oh: i32, ow: i32, begin: i32, end: i32): void {
+function maxGradTiled(x: usize, dy: usize, dx: usize, h: i32, w: i32, c: i32, kh: i32, kw: i32, oh: i32, ow: i32,
+  act: i32, part: usize, begin: i32, end: i32): void {
   const rs = <usize>(w * c) << 2, cs = <usize>c << 2, win = <usize>kh * rs, zero = f32x4.splat(0);
   for (let u = begin; u < end; u++) {
     const b = u / oh, oy = u - b * oh, r0 = oy * kh, rEnd = oy == oh - 1 ? h : r0 + kh;
     const at = <usize>((b * h + r0) * w * c) << 2, xr = x + at, dr = dx + at, gy = fptr(dy, u * ow * c);
-    // Cells no window covers: the columns right of the last window, the rows below the last.
-    const covered = <usize>(ow * kw) * cs;
-    if (covered < rs) for (let ky = 0; ky < kh; ky++) memory.fill(dr + <usize>ky * rs + covered, 0, rs - covered);
-    if (rEnd > r0 + kh) memory.fill(dr + win, 0, <usize>(rEnd - r0 - kh) * rs);
+    const pu = part + <usize>u * cs;
+    if (part) memory.fill(pu, 0, cs);
     for (let ox = 0; ox < ow; ox++) {
       const wo = <usize>(ox * kw) * cs, g0 = gy + <usize>ox * cs;
       for (let o: usize = 0; o < cs; o += 16) {
@@ -176,17 +177,44 @@ function maxGradTiled(x: usize, dy: usize, dx: usize, h: i32, w: i32, c: i32, kh
           }
         }
         const gv = v128.load(g0 + o);
-        let taken = zero;
+        let taken = zero, sum = zero;
         for (let r: usize = 0; r < win; r += rs) {
           for (let q: usize = 0; q < <usize>kw * cs; q += cs) {
-            const hit = v128.andnot(isBest(v128.load(xo + r + q), best), taken);
-            v128.store(dq + r + q, f32x4.add(zero, v128.and(gv, hit)));
+            const v = v128.load(xo + r + q), hit = v128.andnot(isBest(v, best), taken);
+            let d = f32x4.add(zero, v128.and(gv, hit));
+            if (act >= 0) d = actGradVec(act, d, v);
+            v128.store(dq + r + q, d);
+            sum = f32x4.add(sum, d);
             taken = v128.or(taken, hit);
           }
         }
+        if (part) v128.store(pu + o, f32x4.add(v128.load(pu + o), sum));
+      }
+    }
+    // Cells no window covers: the columns right of the last window, the rows below the last (0, through act').
+    const covered = <usize>(ow * kw) * cs;
+    for (let r: usize = 0; r < <usize>(rEnd - r0) * rs; r += rs) {
+      for (let q = r < win ? covered : 0; q < rs; q += 16) {
+        if (act < 0) {
+          v128.store(dr + r + q, zero);
+          continue;
+        }
+        const d = actGradVec(act, zero, v128.load(xr + r + q)), po = pu + q % cs;
+        v128.store(dr + r + q, d);
+        if (part) v128.store(po, f32x4.add(v128.load(po), d));
       }
     }
   }
+}
+
+/**
+ * The gradient of max pooling followed by the gradient of the activation that made x, over output rows [begin, end),
+ * for windows that tile the input (SH = KH, SW = KW, no padding, every window inside) and C % 4 = 0:
+ * dx[N,H,W,C] = act'(x)·(dy routed to each window's first maximum) (act a BiasAct code, x = act's output), to the bit of
+ * pool_max_grad then ew_bias_act_grad; part[N·OH, C] = the column sums of dx over each output row's input rows.
+ */
+export function pool_max_grad_act(x: usize, dy: usize, dx: usize, part: usize, p: usize, act: i32, begin: i32, end: i32, scratch: usize): void {
+  maxGradTiled(x, dy, dx, g(p, 1), g(p, 2), g(p, 3), g(p, 4), g(p, 5), g(p, 10), g(p, 11), act, part, begin, end);
 }
 
 /**

@@ -237,8 +237,12 @@ export function wino_filter(w: usize, u: usize, K: i32, J: i32, mode: i32, m: i3
 
 /** True in the transposed grad input (tiles read from dy, results added into dx), false in the forward. */
 let TRANS = false;
-/** The forward's fused epilogue: y = act(conv + bias[F]) with a BiasAct code, or nothing when BIAS is 0. */
-let BIAS: usize = 0, ACT = 0;
+/**
+ * The forward's fused epilogue: y = act(conv + bias[F]) with a BiasAct code (nothing when BIAS is 0); with POOL ≠ 0 also
+ * the 2×2, stride-2 max pooling of y into POOL[N, OH/2, OW/2, F] (tiles start at even rows and columns, so each holds
+ * whole windows); y itself is not stored when Y is false.
+ */
+let BIAS: usize = 0, ACT = 0, POOL: usize = 0, Y = true;
 
 /**
  * Input transform of the current tile, 4 channels from k: α² vectors to d + pos·ds. Forward: Bᵀ x B of the α×α
@@ -271,13 +275,17 @@ function tileOut(mb: usize, j: i32, dst: usize, tmp: usize): void {
     const bias = BIAS ? (nf == 4 ? v128.load(BIAS + <usize>j * 4) : loadTail(BIAS + <usize>j * 4, nf)) : f32x4.splat(0);
     for (let a = 0; a < rows; a++) {
       for (let b = 0; b < cols; b++) {
-        let v = v128.load(out + <usize>(a * M + b) * 16);
-        const d = row0 + <usize>a * rs + <usize>b * cs;
+        const o = out + <usize>(a * M + b) * 16;
+        let v = v128.load(o);
         if (BIAS) v = biasActVec(ACT, f32x4.add(v, bias));
+        if (POOL) v128.store(o, v);
+        if (!Y) continue;
+        const d = row0 + <usize>a * rs + <usize>b * cs;
         if (nf == 4) v128.store(d, v);
         else storeTail(d, v, nf);
       }
     }
+    if (POOL) poolTile(out, j, nf);
     return;
   }
   for (let nu = 0; nu < A; nu++) bb(mb + <usize>nu * 128, <usize>A * 128, mid + <usize>nu * 16, <usize>A * 16);
@@ -291,6 +299,20 @@ function tileOut(mb: usize, j: i32, dst: usize, tmp: usize): void {
       const v = v128.load(out + <usize>(a * A + b) * 16), d = row + <usize>(iw0 + b) * cs;
       if (nc == 4) v128.store(d, f32x4.add(v128.load(d), v));
       else storeTail(d, f32x4.add(loadTail(d, nc), v), nc);
+    }
+  }
+}
+
+/** The 2×2 max pools of the current tile's m×m outputs (at out, with the epilogue applied) into POOL, windows in order. */
+function poolTile(out: usize, j: i32, nf: i32): void {
+  const ph0 = TY >> 1, pw0 = TX >> 1, poh = OH >> 1, pow = OW >> 1, half = M >> 1, rs = <usize>M * 16;
+  for (let a = 0; a < half && ph0 + a < poh; a++) {
+    for (let b = 0; b < half && pw0 + b < pow; b++) {
+      const o = out + <usize>a * 2 * rs + <usize>b * 32;
+      const v = f32x4.max(f32x4.max(f32x4.max(f32x4.max(f32x4.splat(-Infinity), v128.load(o)), v128.load(o, 16)), v128.load(o + rs)), v128.load(o + rs, 16));
+      const d = POOL + <usize>(((TN * poh + ph0 + a) * pow + pw0 + b) * F + j) * 4;
+      if (nf == 4) v128.store(d, v);
+      else storeTail(d, v, nf);
     }
   }
 }
@@ -339,11 +361,13 @@ function tiles(src: usize, u: usize, dst: usize, K: i32, J: i32, t0: i32, t1: i3
 
 /**
  * Forward, parallel over quads of tiles [begin, end): y[N,OH,OW,F] = conv(x[N,H,W,C], w), u = wino_filter(w, …, K = C,
- * J = F, mode 0); with bias ≠ 0, y = act(conv + bias[F]) (act a BiasAct code, as ew_bias_act computes it).
+ * J = F, mode 0); with bias ≠ 0, y = act(conv + bias[F]) (act a BiasAct code, as ew_bias_act computes it); with
+ * pool ≠ 0, also pool[N, ⌊OH/2⌋, ⌊OW/2⌋, F] = 2×2 max pooling of y, as pool_max computes it (y = 0: not stored).
  */
-export function wino_forward(x: usize, u: usize, y: usize, g: usize, m: i32, bias: usize, act: i32, begin: i32, end: i32, scratch: usize): void {
+export function wino_forward(x: usize, u: usize, y: usize, g: usize, m: i32, bias: usize, act: i32, pool: usize,
+  begin: i32, end: i32, scratch: usize): void {
   geom(g, m);
-  TRANS = false; BIAS = bias; ACT = act;
+  TRANS = false; BIAS = bias; ACT = act; POOL = pool; Y = y != 0;
   tiles(x, u, y, C, F, begin * 4, min(T, end * 4), scratch);
 }
 

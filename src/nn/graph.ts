@@ -68,6 +68,34 @@ export function nodePath(n: GraphNode): string {
   return n.application === 0 ? n.layer.name : `${n.layer.name}#${n.application}`;
 }
 
+/** A node run together with the next one (see {@link Layer.fusedWith}). */
+interface Fusion {
+  next: GraphNode;
+  run: (x: Tensor, ctx: CallContext) => Tensor;
+}
+
+const fusionCache = new WeakMap<readonly GraphNode[], { outputs: readonly SymbolicTensor[]; fusions: Map<GraphNode, Fusion> }>();
+
+/**
+ * The nodes that run fused with the node after them: that node takes their only output, which no other node uses and
+ * the graph does not return, and their layer offers the fusion. Found once per node list (and outputs).
+ */
+function fusions(nodes: readonly GraphNode[], outputs: readonly SymbolicTensor[]): Map<GraphNode, Fusion> {
+  const hit = fusionCache.get(nodes);
+  if (hit && hit.outputs === outputs) return hit.fusions;
+  const uses = new Map<SymbolicTensor, number>();
+  for (const s of [...nodes.flatMap((n) => n.inputs), ...outputs]) uses.set(s, (uses.get(s) ?? 0) + 1);
+  const found = new Map<GraphNode, Fusion>();
+  for (let i = 0; i + 1 < nodes.length; i++) {
+    const n = nodes[i], next = nodes[i + 1];
+    if (n.outputs.length !== 1 || next.inputs.length !== 1 || next.outputs.length !== 1 || next.input !== n.output || uses.get(n.output) !== 1) continue;
+    const run = n.layer.fusedWith(next.layer);
+    if (run) found.set(n, { next, run });
+  }
+  fusionCache.set(nodes, { outputs, fusions: found });
+  return found;
+}
+
 /**
  * Runs the graph on one batch per input; returns one batch per output. Weights are materialised once for the whole
  * pass. `logitsNode` (the node making the single output, when the loss wants logits) gets `ctx.logits`; `prefix` is the
@@ -80,8 +108,16 @@ export function runGraph(
   return withWeightCache(() => {
     const values = new Map<SymbolicTensor, Tensor>();
     inputs.forEach((s, i) => values.set(s, xs[i]));
-    for (const n of nodes) {
+    const fused = fusions(nodes, outputs);
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i];
       const c: CallContext = { training: ctx.training, seed: ctx.seed, logits: n === logitsNode ? ctx.logits : false, path: prefix ? `${prefix}/${nodePath(n)}` : nodePath(n) };
+      const f = fused.get(n);
+      if (f) {
+        values.set(f.next.output, f.run(values.get(n.input)!, c));
+        i++;
+        continue;
+      }
       const args = n.inputs.map((s) => values.get(s)!);
       const ys = n.layer.callAll(args, c);
       if (ys.length !== n.outputs.length) {

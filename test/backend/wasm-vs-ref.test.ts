@@ -130,6 +130,58 @@ test('conv2dBiasAct: the bits of conv2d then biasAct on every path (Winograd, di
   f.assertNone();
 });
 
+test('conv2dBiasActPool and maxPool2dBiasActGrad: the bits of the composed kernels on every path, ref agrees, 1 and 2 threads agree', (t) => {
+  const rng = new Rng(6);
+  const f = new Failures('conv2dBiasActPool');
+  const fg = new Failures('maxPool2dBiasActGrad');
+  const pool = (c: Conv2DParams, k: number[], s: number[], pad: Padding = 'valid'): Pool2DParams => poolP([c.n, c.oh, c.ow, c.f], k, s, pad === 'valid' ? 'valid' : 'same');
+  const cases: [Conv2DParams, Pool2DParams][] = [];
+  for (const c of [
+    convP([3, 13, 13, 32], [3, 3, 32, 64]), convP([2, 9, 11, 6], [3, 3, 6, 9], [1, 1], [1, 1], 'same'), convP([1, 6, 6, 4], [3, 3, 4, 4]), // Winograd
+    convP([3, 28, 28, 1], [3, 3, 1, 32]), convP([2, 12, 11, 2], [2, 3, 2, 16]), // direct
+    convP([2, 9, 8, 3], [3, 3, 3, 5], [2, 1]), // im2col
+  ]) {
+    for (const [k, st] of [[[2, 2], [2, 2]], [[3, 3], [3, 3]], [[3, 2], [2, 1]]]) if (c.oh >= k[0] && c.ow >= k[1]) cases.push([c, pool(c, k, st)]);
+  }
+  for (const [c, p] of cases) {
+    const nx = c.n * c.h * c.w * c.c, nw = c.kh * c.kw * c.c * c.f, ny = c.n * c.oh * c.ow * c.f, np = p.n * p.oh * p.ow * p.c;
+    const x = rng.normals(nx), w = rng.normals(nw), b = rng.normals(c.f), gp = rng.normals(np);
+    for (const act of BIAS_ACTIVATIONS) {
+      const label = `${act} ${convLabel(c)} pool ${p.kh}x${p.kw} s${p.strideH},${p.strideW}`;
+      const fused = (be: Backend, keepY: boolean) => runOn(be, [x, w, b], [f32Out(ny), f32Out(np)], ([a, k, bb, y, o]) => be.conv2dBiasActPool(a, k, bb, keepY ? y : null, o, c, p, act)).outs;
+      const apart = runOn(wasm, [x, w, b], [f32Out(ny), f32Out(np)], ([a, k, bb, y, o]) => {
+        wasm.conv2dBiasAct(a, k, bb, y, c, act);
+        wasm.maxPool2d(y, o, p);
+      }).outs;
+      const [wy, wp] = fused(wasm, true), [, wpNoY] = fused(wasm, false), [, onep] = fused(wasm1, false);
+      f.add(`${label} y`, compareBits(wy, apart[0]));
+      f.add(`${label} pooled`, compareBits(wp, apart[1]));
+      f.add(`${label} pooled without y`, compareBits(wpNoY, apart[1]));
+      f.add(`${label} 1 vs 2 threads`, compareBits(onep, wp));
+      const scale = runOn(ref, [abs(x), abs(w), abs(b)], [f32Out(np)], ([a, k, bb, o]) => ref.conv2dBiasActPool(a, k, bb, null, o, c, p, 'linear')).outs[0];
+      f.add(`${label} vs ref`, compareClose(wp, fused(ref, false)[1], scaledTol(scale, SUM_RTOL * Math.sqrt(c.kh * c.kw * c.c + 1), 1e-30)));
+      // The backward over y (ties and NaN included: a grid of values with a few NaN).
+      const y = rng.sprinkle(rng.grid(ny, 3), 0.01, [NaN]);
+      const grad = (be: Backend) => runOn(be, [y, gp], [f32Out(ny), f32Out(c.f)], ([yy, g, dz, db]) => be.maxPool2dBiasActGrad(yy, g, dz, db, p, act)).outs;
+      const composed = runOn(wasm, [y, gp], [f32Out(ny), f32Out(c.f)], ([yy, g, dz, db]) => {
+        wasm.maxPool2dGrad(yy, g, dz, p);
+        wasm.biasActGrad(dz, yy, dz, db, c.n * c.oh * c.ow, c.f, act);
+      }).outs;
+      const [dz, db] = grad(wasm), [dz1, db1] = grad(wasm1), [rdz, rdb] = grad(ref);
+      fg.add(`${label} dz`, compareBits(dz, composed[0]));
+      // Overlapping windows add several dy into one cell: float32 sums here, float64 in ref.
+      const dzScale = runOn(ref, [y, abs(gp)], [f32Out(ny), f32Out(c.f)], ([yy, g, o, s]) => ref.maxPool2dBiasActGrad(yy, g, o, s, p, 'linear')).outs[0];
+      fg.add(`${label} dz vs ref`, compareClose(dz, rdz, scaledTol(dzScale, 4 * SUM_RTOL, 1e-30)));
+      const dbScale = runOn(ref, [abs(rdz as Float32Array), new Float32Array(ny)], [f32Out(ny), f32Out(c.f)], ([a, z, o, s]) => ref.biasActGrad(a, z, o, s, c.n * c.oh * c.ow, c.f, 'linear')).outs[1];
+      fg.add(`${label} db vs ref`, compareClose(db, rdb, scaledTol(dbScale, SUM_RTOL * Math.sqrt(ny / c.f + 1), 1e-30)));
+      fg.add(`${label} 1 vs 2 threads`, compareBits(dz1, dz));
+      fg.add(`${label} db 1 vs 2 threads`, compareBits(db1, db));
+    }
+  }
+  for (const x of [f, fg]) t.diagnostic(x.summary());
+  for (const x of [f, fg]) x.assertNone();
+});
+
 // ---------------------------------------------------------------- pooling
 
 function poolP(x: number[], k: number[], stride: number[], pad: 'same' | 'valid'): Pool2DParams {

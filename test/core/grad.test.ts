@@ -44,6 +44,7 @@ const idx = (values: number[], shape = [values.length]): Tensor => T.tensor(Int3
 const convP = conv2dParams('test', [2, 5, 6, 3], [3, 2, 3, 4], { strides: [2, 1], padding: 'same', dilations: 1 });
 const convP2 = conv2dParams('test', [1, 7, 7, 2], [2, 2, 2, 3], { strides: 1, padding: 'valid', dilations: 2 });
 const poolP = pool2dParams('test', [2, 5, 5, 3], { poolSize: 3, strides: 2, padding: 'same' });
+const poolP2 = pool2dParams('test', [2, 4, 4, 4], {});
 
 /** One case per op: the mapped type makes a missing case a compile error. */
 const cases: { [K in Op]: Case } = {
@@ -96,6 +97,16 @@ const cases: { [K in Op]: Case } = {
     f: (dy) => T.maxPool2dGrad(distinct([2, 5, 5, 3], 56), dy, poolP),
     inputs: () => [rand([2, 3, 3, 3], 57)],
     throws: /second derivatives through max pooling are not supported/,
+  },
+  maxPool2dBiasActGrad: {
+    f: (dy) => T.add(T.maxPool2dBiasActGrad(distinct([2, 4, 4, 4], 119), dy, poolP2, 'relu')[1], 1),
+    inputs: () => [rand([2, 2, 2, 4], 120)],
+    throws: /second derivatives through max pooling are not supported/,
+  },
+  // 3×3 stride 1, C and F ≥ 4 and 2×2 pooling: the fused Winograd kernel on wasm (tanh: no kink at 0).
+  conv2dBiasActPool: {
+    f: (x, w, b) => T.conv2dBiasActPool(x, w, b, 'tanh', { padding: 'same' }),
+    inputs: () => [rand([2, 4, 6, 4], 121), rand([3, 3, 4, 5], 122, -0.5, 0.5), rand([5], 123)],
   },
   avgPool2d: { f: (x) => T.avgPool2d(x, { poolSize: 3, strides: 2, padding: 'same' }), inputs: () => [rand([2, 5, 5, 3], 58)] },
   avgPool2dGrad: { f: (dy) => T.avgPool2dGrad(dy, poolP), inputs: () => [rand([2, 3, 3, 3], 59)] },
@@ -151,6 +162,17 @@ const extra: Record<string, Case> = {
   },
   'biasActGrad tanh, db only': { f: (g, y) => T.biasActGrad(g, y, 'tanh')[1], inputs: () => [rand([5, 2], 115), rand([5, 2], 116, -0.9, 0.9)] },
   'biasActGrad relu, dz only': { f: (g, y) => T.biasActGrad(g, y, 'relu')[0], inputs: () => [rand([3, 5], 117), rand([3, 5], 118, -1, 1, 0.1)] },
+  // C = 1, F = 16, no padding: the direct kernel pooling its own rows on wasm (3×3 windows, 7 → 2 rows: one left over).
+  'conv2dBiasActPool direct 3x3 pool': {
+    f: (x, w, b) => T.conv2dBiasActPool(x, w, b, 'sigmoid', {}, { poolSize: 3 }),
+    inputs: () => [rand([1, 9, 8, 1], 124), rand([3, 3, 1, 16], 125), rand([16], 126)],
+    options: { eps: 1e-3 },
+  },
+  // Overlapping windows: conv2dBiasAct then maxPool2d.
+  'conv2dBiasActPool overlapping pool': {
+    f: (x, w, b) => T.conv2dBiasActPool(x, w, b, 'linear', { strides: 2 }, { poolSize: 3, strides: 1 }),
+    inputs: () => [rand([1, 9, 9, 2], 127), rand([2, 2, 2, 3], 128), rand([3], 129)],
+  },
   'biasAct sigmoid': { f: (x, b) => T.biasAct(x, b, 'sigmoid'), inputs: () => [rand([4, 3], 90), rand([3], 91)] },
   'biasAct tanh': { f: (x, b) => T.biasAct(x, b, 'tanh'), inputs: () => [rand([4, 3], 92), rand([3], 93)] },
   'softmaxCrossEntropy': { f: (x) => T.softmaxCrossEntropy(x, idx([2, 0, 1, 2])), inputs: () => [rand([4, 3], 94, -3, 3)] },

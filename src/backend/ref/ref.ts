@@ -102,6 +102,13 @@ export class RefBackend implements Backend {
     this.biasAct(y, bias, y, p.n * p.oh * p.ow, p.f, act);
   }
 
+  conv2dBiasActPool(x: Buf, w: Buf, bias: Buf, y: Buf | null, p: Buf, cp: Conv2DParams, pp: Pool2DParams, act: BiasActivation): void {
+    const yy = y ?? this.alloc(cp.n * cp.oh * cp.ow * cp.f, 'float32');
+    this.conv2dBiasAct(x, w, bias, yy, cp, act);
+    this.maxPool2d(yy, p, pp);
+    if (y === null) this.free(yy);
+  }
+
   conv2dGradInput(dy: Buf, w: Buf, dx: Buf, p: Conv2DParams): void {
     linalg.conv2dGradInput(this.f32(dy), this.f32(w), this.f32(dx), p);
   }
@@ -116,6 +123,11 @@ export class RefBackend implements Backend {
 
   maxPool2dGrad(x: Buf, dy: Buf, dx: Buf, p: Pool2DParams): void {
     pool.maxPool2dGrad(this.f32(x), this.f32(dy), this.f32(dx), p);
+  }
+
+  maxPool2dBiasActGrad(y: Buf, dy: Buf, dz: Buf, db: Buf, p: Pool2DParams, act: BiasActivation): void {
+    this.maxPool2dGrad(y, dy, dz, p);
+    this.biasActGrad(dz, y, dz, db, p.n * p.h * p.w, p.c, act);
   }
 
   avgPool2d(x: Buf, y: Buf, p: Pool2DParams): void {

@@ -2,12 +2,12 @@
 import type {
   AdamHyper, Backend, BiasActivation, BinaryOp, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams, Pool2DParams, ReduceOp, UnaryOp,
 } from '../backend.js';
-import { wasmConv2d, wasmConv2dGradFilter, wasmConv2dGradInput } from './conv.js';
+import { wasmConv2d, wasmConv2dBiasActPool, wasmConv2dGradFilter, wasmConv2dGradInput } from './conv.js';
 import { wasmCopy } from './copy.js';
 import { wasmAdam, wasmBiasAct, wasmBiasActGrad, wasmBinary, wasmCast, wasmFill, wasmUnary, wasmWhere } from './elementwise.js';
 import { wasmGather, wasmScatterAdd } from './gather.js';
 import { wasmGemm } from './gemm.js';
-import { wasmAvgPool2d, wasmAvgPool2dGrad, wasmMaxPool2d, wasmMaxPool2dGrad } from './pool.js';
+import { wasmAvgPool2d, wasmAvgPool2dGrad, wasmMaxPool2d, wasmMaxPool2dBiasActGrad, wasmMaxPool2dGrad } from './pool.js';
 import { wasmArgmax, wasmReduce, wasmSoftmax } from './reduce.js';
 import { WasmRuntime, type WasmOptions } from './runtime.js';
 
@@ -77,6 +77,9 @@ export class WasmBackend implements Backend {
   conv2dBiasAct(x: Buf, w: Buf, bias: Buf, y: Buf, p: Conv2DParams, act: BiasActivation): void {
     wasmConv2d(this.rt, x, w, y, p, bias, act);
   }
+  conv2dBiasActPool(x: Buf, w: Buf, bias: Buf, y: Buf | null, p: Buf, cp: Conv2DParams, pp: Pool2DParams, act: BiasActivation): void {
+    wasmConv2dBiasActPool(this.rt, x, w, bias, y, p, cp, pp, act);
+  }
   conv2dGradInput(dy: Buf, w: Buf, dx: Buf, p: Conv2DParams): void {
     wasmConv2dGradInput(this.rt, dy, w, dx, p);
   }
@@ -88,6 +91,9 @@ export class WasmBackend implements Backend {
   }
   maxPool2dGrad(x: Buf, dy: Buf, dx: Buf, p: Pool2DParams): void {
     wasmMaxPool2dGrad(this.rt, x, dy, dx, p);
+  }
+  maxPool2dBiasActGrad(y: Buf, dy: Buf, dz: Buf, db: Buf, p: Pool2DParams, act: BiasActivation): void {
+    wasmMaxPool2dBiasActGrad(this.rt, y, dy, dz, db, p, act);
   }
   avgPool2d(x: Buf, y: Buf, p: Pool2DParams): void {
     wasmAvgPool2d(this.rt, x, y, p);

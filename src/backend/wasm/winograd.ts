@@ -47,21 +47,24 @@ function minItems(tiles: number, m: number, k: number, j: number): number {
  * split over quads of tiles.
  */
 function forward(ctx: WasmContext, x: Buf, w: Buf, y: Buf, flip: boolean, n: number, h: number, wd: number, c: number, f: number,
-  pt: number, pl: number, oh: number, ow: number, bias: Buf = 0, act = 0): void {
+  pt: number, pl: number, oh: number, ow: number, bias: Buf = 0, act = 0, pool: Buf = 0): void {
   const m = winogradTile(oh, ow);
   const u = filter(ctx, w, c, f, flip ? 1 : 0, m);
   try {
     const quads = Math.ceil((n * Math.ceil(oh / m) * Math.ceil(ow / m)) / 4);
     const g = geometry(ctx, n, h, wd, c, f, pt, pl, oh, ow);
-    ctx.parallel('wino_forward', [x, u, y, g, m, bias, act], quads, 1, minItems(4, m, c, f));
+    ctx.parallel('wino_forward', [x, u, y, g, m, bias, act, pool], quads, 1, minItems(4, m, c, f));
   } finally {
     ctx.freeTemp(u);
   }
 }
 
-/** y = conv2d(x, w), or act(conv2d(x, w) + bias) with bias ≠ 0 (act a BiasAct code), by Winograd (the caller checked {@link winogradFits}). */
-export function winoConv2d(ctx: WasmContext, x: Buf, w: Buf, y: Buf, p: Conv2DParams, bias: Buf, act: number): void {
-  forward(ctx, x, w, y, false, p.n, p.h, p.w, p.c, p.f, p.padTop, p.padLeft, p.oh, p.ow, bias, act);
+/**
+ * y = conv2d(x, w), or act(conv2d(x, w) + bias) with bias ≠ 0 (act a BiasAct code), by Winograd (the caller checked
+ * {@link winogradFits}); with pool ≠ 0 also pool = 2×2 stride-2 max pooling of y ('valid'), y = 0 then not stored.
+ */
+export function winoConv2d(ctx: WasmContext, x: Buf, w: Buf, y: Buf, p: Conv2DParams, bias: Buf, act: number, pool: Buf = 0): void {
+  forward(ctx, x, w, y, false, p.n, p.h, p.w, p.c, p.f, p.padTop, p.padLeft, p.oh, p.ow, bias, act, pool);
 }
 
 /**

@@ -200,3 +200,12 @@ const EXP_K = memory.data<f32>([
   if (act == BiasAct.sigmoid) return vsigmoid(v);
   return vtanh(v);
 }
+
+/** g·act'(z) from the activation's output y = act(z) (BiasAct code): biasAct's dz, in the composed ops' order and roundings. */
+// @ts-ignore: decorator
+@inline export function actGradVec(act: i32, g: v128, y: v128): v128 {
+  if (act == BiasAct.relu) return v128.and(g, f32x4.gt(y, f32x4.splat(0)));
+  if (act == BiasAct.sigmoid) return f32x4.mul(g, f32x4.mul(y, f32x4.sub(f32x4.splat(1), y)));
+  if (act == BiasAct.tanh) return f32x4.mul(g, f32x4.sub(f32x4.splat(1), f32x4.mul(y, y)));
+  return g;
+}
