@@ -29,7 +29,7 @@ for (const name of Object.getOwnPropertyNames(proto)) {
   if (typeof f !== 'function' || name === 'constructor' || ['alloc', 'free', 'alias', 'read', 'write', 'bytesInUse', 'dispose'].includes(name)) continue;
   be[name] = function (this: unknown, ...args: unknown[]) {
     if (!on) return (f as (...a: unknown[]) => unknown).apply(be, args);
-    const conv = name.startsWith('conv2d') ? args.find((a) => typeof a === 'object') as { c: number; f: number; kh: number; kw: number } : undefined;
+    const conv = name.startsWith('conv2d') ? args.find((a) => a !== null && typeof a === 'object') as { c: number; f: number; kh: number; kw: number } : undefined;
     const key = conv ? `${name} ${conv.kh}×${conv.kw}×${conv.c}→${conv.f}` : name === 'unary' || name === 'binary' || name === 'reduce' || name === 'biasAct' ? `${name}:${String(name === 'biasAct' ? args[5] : args[0])}` : name;
     const t = performance.now();
     const r = (f as (...a: unknown[]) => unknown).apply(be, args);

@@ -2,7 +2,7 @@
 // Legend: n element count; rows × cols a matrix; rank/shape/strides a broadcast geometry (see lib/strided.ts).
 // Op codes are the enums Unary / Binary / BiasAct / CastMode of src/backend/opcodes.ts (shared with TypeScript).
 // Every kernel partitions output elements, and each element's value never depends on where a chunk starts.
-import { actGradVec, biasActVec, loadTail, storeTail, vexp, vlog, vtanh, vsigmoid, verf, vgelu } from './lib/vecmath';
+import { actGradVec, biasActVec, loadTail, reluVec, storeTail, vexp, vlog, vtanh, vsigmoid, verf, vgelu } from './lib/vecmath';
 import { walkStart, walkNextRow, walkOffset } from './lib/strided';
 import { BiasAct, Binary, CastMode, Unary } from '../backend/opcodes';
 
@@ -40,7 +40,7 @@ import { BiasAct, Binary, CastMode, Unary } from '../backend/opcodes';
     case Unary.rsqrt: return f32x4.div(sp(1), f32x4.sqrt(v));
     case Unary.square: return f32x4.mul(v, v);
     case Unary.reciprocal: return f32x4.div(sp(1), v);
-    case Unary.relu: return f32x4.max(v, sp(0)); // NaN-propagating
+    case Unary.relu: return reluVec(v); // NaN-propagating
     case Unary.step: return v128.and(f32x4.gt(v, sp(0)), sp(1));
     case Unary.sigmoid: return vsigmoid(v);
     case Unary.tanh: return vtanh(v);

@@ -192,11 +192,20 @@ const EXP_K = memory.data<f32>([
   return v128.bitselect(lower, upper, f32x4.lt(x, sp(-1.0)));
 }
 
+/**
+ * max(v, 0) as f32x4.max gives it for every non-NaN lane (+0 for ±0; NaN stays NaN), in two instructions: pmax
+ * (v < 0 ? 0 : v) is one SSE maxps where max is a sequence of about eight, and adding +0 turns −0 into +0.
+ */
+// @ts-ignore: decorator
+@inline export function reluVec(v: v128): v128 {
+  return f32x4.add(f32x4.pmax(v, f32x4.splat(0)), f32x4.splat(0));
+}
+
 /** act(v) for a BiasAct code (linear, relu, sigmoid, tanh): the activation of ew_bias_act and the convolutions' fused epilogues. */
 // @ts-ignore: decorator
 @inline export function biasActVec(act: i32, v: v128): v128 {
   if (act == BiasAct.linear) return v;
-  if (act == BiasAct.relu) return f32x4.max(v, f32x4.splat(0));
+  if (act == BiasAct.relu) return reluVec(v);
   if (act == BiasAct.sigmoid) return vsigmoid(v);
   return vtanh(v);
 }
