@@ -43,27 +43,27 @@ function tileScale(scale: ArrayLike<number>, [n, rows, cols, ch]: number[]): Flo
   return out;
 }
 
-/** Geometries that take the Winograd kernels, chosen to hit every edge. */
+/** Geometries that take the Winograd kernels (≥ 256 output pixels in all), chosen to hit every edge. */
 const CASES: Conv2DParams[] = [
-  convP([1, 5, 5, 5], [3, 3, 5, 7]), // output 3×3, smaller than one 4×4 tile; C, F odd; N = 1
-  convP([2, 1, 1, 4], [3, 3, 4, 4], [1, 1], [1, 1], 'same'), // 1×1 image: all taps but the centre in the padding; F(2×2)
-  convP([2, 4, 4, 6], [3, 3, 6, 9]), // output 2×2: F(2×2); F past one 8-wide panel
-  convP([3, 7, 6, 9], [3, 3, 9, 13], [1, 1], [1, 1], 'same'),
-  convP([2, 10, 9, 12], [3, 3, 12, 10], [1, 1], [1, 1], [0, 2, 2, 1]), // asymmetric padding
-  convP([1, 6, 8, 7], [3, 3, 7, 5], [1, 1], [1, 1], [3, 1, 0, 3]), // padding 3: grad input over dy's tiles
-  convP([2, 9, 9, 6], [3, 3, 6, 4], [1, 1], [1, 1], [2, 2, 2, 2]), // output larger than the input
-  convP([1, 30, 29, 4], [3, 3, 4, 8]), // 49 tiles on one image: several blocks per thread
-  convP([5, 6, 6, 33], [3, 3, 33, 17], [1, 1], [1, 1], 'same'),
+  convP([29, 5, 5, 5], [3, 3, 5, 7]), // output 3×3, smaller than one 4×4 tile; C, F odd
+  convP([256, 1, 1, 4], [3, 3, 4, 4], [1, 1], [1, 1], 'same'), // 1×1 images: all taps but the centre in the padding; F(2×2)
+  convP([64, 4, 4, 6], [3, 3, 6, 9]), // output 2×2: F(2×2); F past one 8-wide panel
+  convP([7, 7, 6, 9], [3, 3, 9, 13], [1, 1], [1, 1], 'same'),
+  convP([4, 10, 9, 12], [3, 3, 12, 10], [1, 1], [1, 1], [0, 2, 2, 1]), // asymmetric padding
+  convP([4, 6, 8, 7], [3, 3, 7, 5], [1, 1], [1, 1], [3, 1, 0, 3]), // padding 3: grad input over dy's tiles
+  convP([3, 9, 9, 6], [3, 3, 6, 4], [1, 1], [1, 1], [2, 2, 2, 2]), // output larger than the input
+  convP([1, 30, 29, 4], [3, 3, 4, 8]), // N = 1, 49 tiles: several blocks per thread
+  convP([8, 6, 6, 33], [3, 3, 33, 17], [1, 1], [1, 1], 'same'),
   convP([4, 13, 13, 32], [3, 3, 32, 64]), // the reference CNN's second layer
   convP([4, 13, 13, 32], [3, 3, 32, 64], [1, 1], [1, 1], 'same'),
 ];
 
-test('winogradFits: 3×3, stride 1, dilation 1, C and F ≥ 4 only; tiles of 4 unless 2 wastes less', () => {
+test('winogradFits: 3×3, stride 1, dilation 1, C and F ≥ 4, ≥ 256 output pixels only; tiles of 4 unless 2 wastes less', () => {
   for (const p of CASES) assert.ok(winogradFits(p), convLabel(p));
   const not = [
-    convP([2, 9, 9, 8], [3, 3, 8, 8], [2, 2]), convP([2, 9, 9, 8], [3, 3, 8, 8], [1, 1], [2, 2]),
-    convP([2, 9, 9, 8], [3, 2, 8, 8]), convP([2, 9, 9, 8], [5, 5, 8, 8]), convP([2, 9, 9, 3], [3, 3, 3, 8]),
-    convP([2, 9, 9, 8], [3, 3, 8, 3]), convP([0, 9, 9, 8], [3, 3, 8, 8]),
+    convP([8, 9, 9, 8], [3, 3, 8, 8], [2, 2]), convP([8, 9, 9, 8], [3, 3, 8, 8], [1, 1], [2, 2]),
+    convP([8, 9, 9, 8], [3, 2, 8, 8]), convP([8, 9, 9, 8], [5, 5, 8, 8]), convP([8, 9, 9, 3], [3, 3, 3, 8]),
+    convP([8, 9, 9, 8], [3, 3, 8, 3]), convP([0, 9, 9, 8], [3, 3, 8, 8]), convP([1, 13, 13, 32], [3, 3, 32, 64]),
   ];
   for (const p of not) assert.ok(!winogradFits(p), convLabel(p));
   assert.deepEqual([[11, 11], [13, 13], [3, 3], [2, 2], [1, 1], [6, 6], [12, 12]].map(([h, w]) => winogradTile(h, w)), [4, 4, 4, 2, 2, 2, 4]);

@@ -109,7 +109,7 @@ test('conv2dBiasAct: the bits of conv2d then biasAct on every path (Winograd, di
   const f = new Failures('conv2dBiasAct');
   const cases = [
     ...convCases(rng), convP([3, 28, 28, 1], [3, 3, 1, 32]), convP([2, 9, 8, 1], [2, 3, 1, 16], [1, 2]),
-    convP([2, 7, 6, 6], [3, 3, 6, 5], [1, 1], [1, 1], 'same'), convP([1, 11, 11, 9], [3, 3, 9, 13]),
+    convP([7, 7, 6, 6], [3, 3, 6, 5], [1, 1], [1, 1], 'same'), convP([4, 11, 11, 9], [3, 3, 9, 13]),
   ];
   for (const p of cases) {
     const nx = p.n * p.h * p.w * p.c, nw = p.kh * p.kw * p.c * p.f, ny = p.n * p.oh * p.ow * p.f, rows = p.n * p.oh * p.ow;
@@ -137,7 +137,7 @@ test('conv2dBiasActPool and maxPool2dBiasActGrad: the bits of the composed kerne
   const pool = (c: Conv2DParams, k: number[], s: number[], pad: Padding = 'valid'): Pool2DParams => poolP([c.n, c.oh, c.ow, c.f], k, s, pad === 'valid' ? 'valid' : 'same');
   const cases: [Conv2DParams, Pool2DParams][] = [];
   for (const c of [
-    convP([3, 13, 13, 32], [3, 3, 32, 64]), convP([2, 9, 11, 6], [3, 3, 6, 9], [1, 1], [1, 1], 'same'), convP([1, 6, 6, 4], [3, 3, 4, 4]), // Winograd
+    convP([3, 13, 13, 32], [3, 3, 32, 64]), convP([3, 9, 11, 6], [3, 3, 6, 9], [1, 1], [1, 1], 'same'), convP([16, 6, 6, 4], [3, 3, 4, 4]), // Winograd
     convP([3, 28, 28, 1], [3, 3, 1, 32]), convP([2, 12, 11, 2], [2, 3, 2, 16]), // direct
     convP([2, 9, 8, 3], [3, 3, 3, 5], [2, 1]), // im2col
   ]) {
