@@ -10,7 +10,7 @@
 // Geometry comes as 15 int32 at `g`: n h w c f kh kw sH sW dH dW padT padL oh ow (only n h w c f padT padL oh ow are read).
 
 import { gemm_micro } from './gemm';
-import { biasActVec, loadTail, storeTail } from './lib/vecmath';
+import { biasActVec, loadTail, storeTail, storeTransposed4 } from './lib/vecmath';
 
 let N = 0, H = 0, W = 0, C = 0, F = 0, PT = 0, PL = 0, OH = 0, OW = 0;
 /** Tile side m, input tile side α, tiles per image row / column, tiles in all. */
@@ -193,13 +193,35 @@ export function wino_filter(w: usize, u: usize, K: i32, J: i32, mode: i32, m: i3
   M = m; A = m + 2;
   const npj = (J + 7) >> 3, ab = <usize>K * 32, wt = scratch, tmid = wt + 9 * ab;
   for (let jp = begin; jp < end; jp++) {
-    // w' of this panel as [9][K][8], zero past J.
+    // w' of this panel as [9][K][8], zero past J: rows of 8 copied whole, or columns read along k (transposed modes).
     for (let q = 0; q < 9; q++) {
-      for (let k = 0; k < K; k++) {
-        for (let jj = 0; jj < 8; jj++) {
-          const j = jp * 8 + jj;
+      const d = wt + <usize>q * ab;
+      if (mode == 0 && jp * 8 + 8 <= J) {
+        for (let k = 0; k < K; k++) {
+          const s = w + <usize>((q * K + k) * J + jp * 8) * 4;
+          v128.store(d + <usize>k * 32, v128.load(s));
+          v128.store(d + <usize>k * 32, v128.load(s, 16), 16);
+        }
+        continue;
+      }
+      let k0 = 0;
+      if (mode) {
+        // Rows j of the transposed filter, 4 k at a time, transposed into the panel (rows past J read as 0).
+        const src = w + <usize>(((mode == 1 ? 8 - q : q) * J + jp * 8) * K) * 4, rs = <usize>K * 4, nj = J - jp * 8;
+        for (; k0 + 4 <= K; k0 += 4) {
+          const s = src + <usize>k0 * 4, z = f32x4.splat(0);
+          const r0 = v128.load(s), r1 = nj > 1 ? v128.load(s + rs) : z, r2 = nj > 2 ? v128.load(s + 2 * rs) : z, r3 = nj > 3 ? v128.load(s + 3 * rs) : z;
+          const r4 = nj > 4 ? v128.load(s + 4 * rs) : z, r5 = nj > 5 ? v128.load(s + 5 * rs) : z;
+          const r6 = nj > 6 ? v128.load(s + 6 * rs) : z, r7 = nj > 7 ? v128.load(s + 7 * rs) : z;
+          storeTransposed4(d + <usize>k0 * 32, r0, r1, r2, r3, 32);
+          storeTransposed4(d + <usize>k0 * 32 + 16, r4, r5, r6, r7, 32);
+        }
+      }
+      for (let jj = 0; jj < 8; jj++) {
+        const j = jp * 8 + jj;
+        for (let k = k0; k < K; k++) {
           const v: f32 = j >= J ? 0 : mode ? load<f32>(w + <usize>(((mode == 1 ? 8 - q : q) * J + j) * K + k) * 4) : load<f32>(w + <usize>((q * K + k) * J + j) * 4);
-          store<f32>(wt + <usize>((q * K + k) * 8 + jj) * 4, v);
+          store<f32>(d + <usize>(k * 8 + jj) * 4, v);
         }
       }
     }

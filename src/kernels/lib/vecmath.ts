@@ -218,3 +218,14 @@ const EXP_K = memory.data<f32>([
   if (act == BiasAct.tanh) return f32x4.mul(g, f32x4.sub(f32x4.splat(1), f32x4.mul(y, y)));
   return g;
 }
+
+/** Stores the 4×4 transpose of rows r0..r3: column i of them (lane i of each) at p + i·step. */
+// @ts-ignore: decorator
+@inline export function storeTransposed4(p: usize, r0: v128, r1: v128, r2: v128, r3: v128, step: usize): void {
+  const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t2 = f32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(p, f32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(p + step, f32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(p + 2 * step, f32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(p + 3 * step, f32x4.shuffle(t1, t3, 2, 3, 6, 7));
+}
