@@ -4,180 +4,16 @@
 // input tile side, pos = ξ·α + ν one of the α² transform positions (ξ along H, ν along W). Each image is cut into
 // TH = ⌈OH/m⌉ × TW = ⌈OW/m⌉ tiles, tile t = (n·TH + th)·TW + tw reading the α×α window at (th·m − padT, tw·m − padL),
 // zero outside the image. Per tile, forward: Y = Aᵀ[(G w Gᵀ) ⊙ (Bᵀ d B)]A, the α² element-wise products summed
-// over C as small GEMMs on gemm.ts's 4×8 micro-kernel. Grad filter (the transposed algorithm):
-// dW = Gᵀ[Σ_t (A dy_t Aᵀ) ⊙ (Bᵀ d_t B)]G. Grad input is the forward with the flipped, transposed filter (the wrapper
-// in src/backend/wasm/conv.ts sets that up). Transforms run on f32x4 vectors of 4 channels or filters.
+// over C as small GEMMs on gemm.ts's 4×8 micro-kernel. Grad input: the transpose of the forward over dy's tiles
+// (wino_gradInput), or the forward with the flipped, transposed filter (see src/backend/wasm/winograd.ts). Grad filter:
+// winograd-grad-filter.ts. Shared parts (geometry, windows, transforms): lib/winograd.ts. f32x4 vectors of 4 channels.
 // Geometry comes as 15 int32 at `g`: n h w c f kh kw sH sW dH dW padT padL oh ow (only n h w c f padT padL oh ow are read).
 
 import { gemm_micro } from './gemm';
 import { biasActVec, loadTail, storeTail, storeTransposed4 } from './lib/vecmath';
-
-let N = 0, H = 0, W = 0, C = 0, F = 0, PT = 0, PL = 0, OH = 0, OW = 0;
-/** Tile side m, input tile side α, tiles per image row / column, tiles in all. */
-let M = 2, A = 4, TH = 0, TW = 0, T = 0;
-
-function geom(g: usize, m: i32): void {
-  N = load<i32>(g); H = load<i32>(g, 4); W = load<i32>(g, 8); C = load<i32>(g, 12); F = load<i32>(g, 16);
-  PT = load<i32>(g, 44); PL = load<i32>(g, 48); OH = load<i32>(g, 52); OW = load<i32>(g, 56);
-  M = m; A = m + 2; TH = (OH + m - 1) / m; TW = (OW + m - 1) / m; T = N * TH * TW;
-}
-
-// @ts-ignore: decorator
-@inline function sp(c: f32): v128 {
-  return f32x4.splat(c);
-}
-
-// 1-D transforms: read n vectors at s + i·ss, write the results at d + k·ds (byte strides).
-
-/** d = Bᵀ s: the input transform (α inputs → α outputs). */
-// @ts-ignore: decorator
-@inline function bt(s: usize, ss: usize, d: usize, ds: usize): void {
-  const s0 = v128.load(s), s1 = v128.load(s + ss), s2 = v128.load(s + 2 * ss), s3 = v128.load(s + 3 * ss);
-  if (M == 2) {
-    v128.store(d, f32x4.sub(s0, s2));
-    v128.store(d + ds, f32x4.add(s1, s2));
-    v128.store(d + 2 * ds, f32x4.sub(s2, s1));
-    v128.store(d + 3 * ds, f32x4.sub(s1, s3));
-    return;
-  }
-  const s4 = v128.load(s + 4 * ss), s5 = v128.load(s + 5 * ss), four = sp(4), five = sp(5), two = sp(2);
-  v128.store(d, f32x4.add(f32x4.sub(f32x4.mul(four, s0), f32x4.mul(five, s2)), s4));
-  v128.store(d + ds, f32x4.sub(f32x4.add(s3, s4), f32x4.mul(four, f32x4.add(s1, s2))));
-  v128.store(d + 2 * ds, f32x4.add(f32x4.sub(s4, s3), f32x4.mul(four, f32x4.sub(s1, s2))));
-  const e = f32x4.sub(s4, s2), o = f32x4.mul(two, f32x4.sub(s3, s1));
-  v128.store(d + 3 * ds, f32x4.add(e, o));
-  v128.store(d + 4 * ds, f32x4.sub(e, o));
-  v128.store(d + 5 * ds, f32x4.add(f32x4.sub(f32x4.mul(four, s1), f32x4.mul(five, s3)), s5));
-}
-
-/** d = Aᵀ s: the output transform (α inputs → m outputs). */
-// @ts-ignore: decorator
-@inline function at(s: usize, ss: usize, d: usize, ds: usize): void {
-  const s0 = v128.load(s), s1 = v128.load(s + ss), s2 = v128.load(s + 2 * ss), s3 = v128.load(s + 3 * ss);
-  if (M == 2) {
-    v128.store(d, f32x4.add(f32x4.add(s0, s1), s2));
-    v128.store(d + ds, f32x4.sub(f32x4.sub(s1, s2), s3));
-    return;
-  }
-  const s4 = v128.load(s + 4 * ss), s5 = v128.load(s + 5 * ss);
-  const p = f32x4.add(s1, s2), q = f32x4.sub(s1, s2), r = f32x4.add(s3, s4), u = f32x4.sub(s3, s4);
-  v128.store(d, f32x4.add(f32x4.add(s0, p), r));
-  v128.store(d + ds, f32x4.add(q, f32x4.mul(sp(2), u)));
-  v128.store(d + 2 * ds, f32x4.add(p, f32x4.mul(sp(4), r)));
-  v128.store(d + 3 * ds, f32x4.add(f32x4.add(q, f32x4.mul(sp(8), u)), s5));
-}
-
-/** d = A s: the transform of a gradient tile (m inputs → α outputs; the transpose of {@link at}). */
-// @ts-ignore: decorator
-@inline function ag(s: usize, ss: usize, d: usize, ds: usize): void {
-  const s0 = v128.load(s), s1 = v128.load(s + ss);
-  if (M == 2) {
-    v128.store(d, s0);
-    v128.store(d + ds, f32x4.add(s0, s1));
-    v128.store(d + 2 * ds, f32x4.sub(s0, s1));
-    v128.store(d + 3 * ds, f32x4.neg(s1));
-    return;
-  }
-  const s2 = v128.load(s + 2 * ss), s3 = v128.load(s + 3 * ss);
-  const e = f32x4.add(s0, s2), o = f32x4.add(s1, s3);
-  const e4 = f32x4.add(s0, f32x4.mul(sp(4), s2)), o4 = f32x4.add(f32x4.mul(sp(2), s1), f32x4.mul(sp(8), s3));
-  v128.store(d, s0);
-  v128.store(d + ds, f32x4.add(e, o));
-  v128.store(d + 2 * ds, f32x4.sub(e, o));
-  v128.store(d + 3 * ds, f32x4.add(e4, o4));
-  v128.store(d + 4 * ds, f32x4.sub(e4, o4));
-  v128.store(d + 5 * ds, s3);
-}
-
-/** d = G s: the filter transform (3 inputs → α outputs). */
-// @ts-ignore: decorator
-@inline function gf(s: usize, ss: usize, d: usize, ds: usize): void {
-  const s0 = v128.load(s), s1 = v128.load(s + ss), s2 = v128.load(s + 2 * ss);
-  if (M == 2) {
-    const h = f32x4.mul(sp(0.5), f32x4.add(s0, s2)), h1 = f32x4.mul(sp(0.5), s1);
-    v128.store(d, s0);
-    v128.store(d + ds, f32x4.add(h, h1));
-    v128.store(d + 2 * ds, f32x4.sub(h, h1));
-    v128.store(d + 3 * ds, s2);
-    return;
-  }
-  const e = f32x4.add(s0, s2), sixth = sp(<f32>(-1.0 / 6));
-  const p = f32x4.add(f32x4.mul(sp(<f32>(1.0 / 24)), s0), f32x4.mul(sp(<f32>(1.0 / 6)), s2)), q = f32x4.mul(sp(<f32>(1.0 / 12)), s1);
-  v128.store(d, f32x4.mul(sp(0.25), s0));
-  v128.store(d + ds, f32x4.mul(sixth, f32x4.add(e, s1)));
-  v128.store(d + 2 * ds, f32x4.mul(sixth, f32x4.sub(e, s1)));
-  v128.store(d + 3 * ds, f32x4.add(p, q));
-  v128.store(d + 4 * ds, f32x4.sub(p, q));
-  v128.store(d + 5 * ds, s2);
-}
-
-/** d = Gᵀ s: the inverse filter transform of the grad filter (α inputs → 3 outputs). */
-// @ts-ignore: decorator
-@inline function gt(s: usize, ss: usize, d: usize, ds: usize): void {
-  const s0 = v128.load(s), s1 = v128.load(s + ss), s2 = v128.load(s + 2 * ss), s3 = v128.load(s + 3 * ss);
-  if (M == 2) {
-    const p = f32x4.mul(sp(0.5), f32x4.add(s1, s2));
-    v128.store(d, f32x4.add(s0, p));
-    v128.store(d + ds, f32x4.mul(sp(0.5), f32x4.sub(s1, s2)));
-    v128.store(d + 2 * ds, f32x4.add(p, s3));
-    return;
-  }
-  const s4 = v128.load(s + 4 * ss), s5 = v128.load(s + 5 * ss);
-  const p = f32x4.add(s1, s2), r = f32x4.add(s3, s4);
-  v128.store(d, f32x4.add(f32x4.sub(f32x4.mul(sp(0.25), s0), f32x4.mul(sp(<f32>(1.0 / 6)), p)), f32x4.mul(sp(<f32>(1.0 / 24)), r)));
-  v128.store(d + ds, f32x4.add(f32x4.mul(sp(<f32>(1.0 / 6)), f32x4.sub(s2, s1)), f32x4.mul(sp(<f32>(1.0 / 12)), f32x4.sub(s3, s4))));
-  v128.store(d + 2 * ds, f32x4.add(f32x4.mul(sp(<f32>(1.0 / 6)), f32x4.sub(r, p)), s5));
-}
-
-/** The current tile (set by {@link tileAt}): its image and the top-left output pixel (TY, TX). */
-let TN = 0, TY = 0, TX = 0;
-
-function tileAt(t: i32): void {
-  const r = t / TW;
-  TX = (t - r * TW) * M; TN = r / TH; TY = (r - TN * TH) * M;
-}
-
-/** Byte strides (rows, columns) of the window {@link window} returned. */
-let RS: usize = 0, CS: usize = 0;
-
-/**
- * Address of the n×n window at (r0, c0) of image TN of img[·, R, Q, ch], channels k .. k+4, with RS/CS set. A window
- * reaching outside the image, or a partial channel quad, is first copied to tmp (n² vectors, zero-filled).
- */
-function window(img: usize, n: i32, r0: i32, c0: i32, R: i32, Q: i32, ch: i32, k: i32, tmp: usize): usize {
-  const cs = <usize>ch * 4, rs = <usize>Q * cs, base = img + <usize>((TN * R * Q) * ch + k) * 4;
-  if (r0 >= 0 && c0 >= 0 && r0 + n <= R && c0 + n <= Q && k + 4 <= ch) {
-    RS = rs; CS = cs;
-    return base + <usize>r0 * rs + <usize>c0 * cs;
-  }
-  const nc = min(4, ch - k);
-  for (let i = 0; i < n; i++) {
-    const r = r0 + i;
-    for (let j = 0; j < n; j++) {
-      const c = c0 + j;
-      let v = f32x4.splat(0);
-      if (<u32>r < <u32>R && <u32>c < <u32>Q && nc > 0) {
-        const p = base + <usize>r * rs + <usize>c * cs;
-        v = nc >= 4 ? v128.load(p) : loadTail(p, nc);
-      }
-      v128.store(tmp + <usize>(i * n + j) * 16, v);
-    }
-  }
-  RS = <usize>n * 16; CS = 16;
-  return tmp;
-}
-
-/** Tile TN/TY/TX's α×α input window of x, channels c .. c+4 (see {@link window}). */
-// @ts-ignore: decorator
-@inline function xWindow(x: usize, c: i32, tmp: usize): usize {
-  return window(x, A, TY - PT, TX - PL, H, W, C, c, tmp);
-}
-
-/** Tile TN/TY/TX's m×m tile of dy, filters f .. f+4 (see {@link window}; zero past F). */
-// @ts-ignore: decorator
-@inline function dyWindow(dy: usize, f: i32, tmp: usize): usize {
-  return window(dy, M, TY, TX, OH, OW, F, f, tmp);
-}
+import {
+  A, C, CS, F, H, M, OH, OW, PL, PT, RS, T, TH, TN, TW, TX, TY, W, ag, at, bb, bt, dyWindow, geom, gf, tileAt, tileSide, xWindow,
+} from './lib/winograd';
 
 /** Bytes of per-thread scratch the forward's tile block may use (the transformed inputs V). */
 const FWD_BUDGET = 4 << 20;
@@ -190,7 +26,7 @@ const FWD_TILES = 16;
  * w'[a,b,k,j] = w[2−a, 2−b, j, k] (flipped and transposed), mode 2: w'[a,b,k,j] = w[a, b, j, k] (transposed).
  */
 export function wino_filter(w: usize, u: usize, K: i32, J: i32, mode: i32, m: i32, begin: i32, end: i32, scratch: usize): void {
-  M = m; A = m + 2;
+  tileSide(m);
   const npj = (J + 7) >> 3, ab = <usize>K * 32, wt = scratch, tmid = wt + 9 * ab;
   for (let jp = begin; jp < end; jp++) {
     // w' of this panel as [9][K][8], zero past J: rows of 8 copied whole, or columns read along k (transposed modes).
@@ -234,27 +70,6 @@ export function wino_filter(w: usize, u: usize, K: i32, J: i32, mode: i32, m: i3
       }
     }
   }
-}
-
-/** d = B s: the transpose of {@link bt}, back from the transform domain in the transposed grad input (α → α). */
-// @ts-ignore: decorator
-@inline function bb(s: usize, ss: usize, d: usize, ds: usize): void {
-  const s0 = v128.load(s), s1 = v128.load(s + ss), s2 = v128.load(s + 2 * ss), s3 = v128.load(s + 3 * ss);
-  if (M == 2) {
-    v128.store(d, s0);
-    v128.store(d + ds, f32x4.add(f32x4.sub(s1, s2), s3));
-    v128.store(d + 2 * ds, f32x4.sub(f32x4.add(s1, s2), s0));
-    v128.store(d + 3 * ds, f32x4.neg(s3));
-    return;
-  }
-  const s4 = v128.load(s + 4 * ss), s5 = v128.load(s + 5 * ss), four = sp(4), two = sp(2);
-  const p = f32x4.add(s1, s2), q = f32x4.sub(s2, s1), r = f32x4.add(s3, s4), u = f32x4.sub(s4, s3);
-  v128.store(d, f32x4.mul(four, s0));
-  v128.store(d + ds, f32x4.add(f32x4.mul(four, f32x4.add(q, s5)), f32x4.mul(two, u)));
-  v128.store(d + 2 * ds, f32x4.sub(f32x4.neg(f32x4.add(f32x4.mul(sp(5), s0), f32x4.mul(four, p))), r));
-  v128.store(d + 3 * ds, f32x4.sub(f32x4.sub(f32x4.neg(q), f32x4.mul(two, u)), f32x4.mul(sp(5), s5)));
-  v128.store(d + 4 * ds, f32x4.add(f32x4.add(s0, p), r));
-  v128.store(d + 5 * ds, s5);
 }
 
 /** True in the transposed grad input (tiles read from dy, results added into dx), false in the forward. */
@@ -405,72 +220,5 @@ export function wino_gradInput(dy: usize, u: usize, dx: usize, g: usize, m: i32,
   for (let n = begin; n < end; n++) {
     memory.fill(dx + <usize>n * img, 0, img);
     tiles(dy, u, dx, F, C, n * per, (n + 1) * per, scratch);
-  }
-}
-
-/** Bytes of per-thread scratch the grad filter's chunk of transformed tiles may use. */
-const GF_BUDGET = 6 << 20;
-
-/** Tiles per reduction chunk of the grad filter: a function of the geometry alone (it fixes the summation order). */
-function chunkTiles(): i32 {
-  const cp = (C + 3) & ~3, fp8 = (F + 7) & ~7;
-  return max(4, min(64, GF_BUDGET / (A * A * (cp + fp8) * 4)));
-}
-
-/**
- * Grad filter, transform and reduce, parallel over rows ξ [begin, end) of the α² positions:
- * s[pos][C'][F'] = Σ_t (Bᵀ d_t B)[pos] ⊗ (A dy_t Aᵀ)[pos] (C' = C rounded up to 4, F' = F to 8) for pos = ξ·α + ν,
- * over the tiles in chunks of chunkTiles(), each chunk transformed into the micro-kernel's packed panels and added.
- */
-export function wino_gradFilter(x: usize, dy: usize, s: usize, g: usize, m: i32, begin: i32, end: i32, scratch: usize): void {
-  geom(g, m);
-  const cp = (C + 3) & ~3, fp8 = (F + 7) & ~7, ncq = cp >> 2, nfp = fp8 >> 3, np = (end - begin) * A, tcs = chunkTiles();
-  const vps = <usize>(ncq * tcs) * 16 + 64, zps = <usize>(nfp * tcs) * 32 + 64;
-  const vp = scratch, zp = vp + <usize>np * vps, tin = zp + <usize>np * zps, tmid = tin + <usize>(A * A) * 16;
-  for (let t0 = 0; t0 < T; t0 += tcs) {
-    const tc = min(tcs, T - t0);
-    for (let i = 0; i < tc; i++) {
-      tileAt(t0 + i);
-      for (let c = 0; c < C; c += 4) {
-        const src = xWindow(x, c, tin), rs = RS, cs = CS;
-        for (let j = 0; j < A; j++) bt(src + <usize>j * cs, rs, tmid + <usize>j * 16, <usize>A * 16);
-        const d = vp + <usize>((c >> 2) * tcs + i) * 16;
-        for (let xi = begin; xi < end; xi++) bt(tmid + <usize>(xi * A) * 16, 16, d + <usize>((xi - begin) * A) * vps, vps);
-      }
-      for (let f = 0; f < fp8; f += 4) {
-        const src = dyWindow(dy, f, tin), rs = RS, cs = CS;
-        for (let j = 0; j < M; j++) ag(src + <usize>j * cs, rs, tmid + <usize>j * 16, <usize>M * 16);
-        const d = zp + <usize>((f >> 3) * tcs + i) * 32 + <usize>(f & 4) * 4;
-        for (let xi = begin; xi < end; xi++) ag(tmid + <usize>(xi * M) * 16, 16, d + <usize>((xi - begin) * A) * zps, zps);
-      }
-    }
-    for (let pl = 0; pl < np; pl++) {
-      const sp0 = s + <usize>((begin * A + pl) * cp * fp8) * 4;
-      for (let cq = 0; cq < ncq; cq++) {
-        for (let fq = 0; fq < nfp; fq++) {
-          gemm_micro(tc, vp + <usize>pl * vps + <usize>(cq * tcs) * 16, 4, 16, zp + <usize>pl * zps + <usize>(fq * tcs) * 32, 32,
-            sp0 + <usize>((cq * 4) * fp8 + fq * 8) * 4, <usize>fp8 * 4, t0 > 0);
-        }
-      }
-    }
-  }
-}
-
-/** Grad filter, inverse transform, parallel over input channels [begin, end): dw[3,3,C,F] = Gᵀ s[·][c] G (s from wino_gradFilter). */
-export function wino_gradFilterOut(s: usize, dw: usize, g: usize, m: i32, begin: i32, end: i32, scratch: usize): void {
-  geom(g, m);
-  const cp = (C + 3) & ~3, fp8 = (F + 7) & ~7, ps = <usize>(cp * fp8) * 4;
-  const mid = scratch, out = mid + <usize>(3 * A) * 16;
-  for (let c = begin; c < end; c++) {
-    for (let f = 0; f < F; f += 4) {
-      const base = s + <usize>(c * fp8 + f) * 4, nf = min(4, F - f);
-      for (let nu = 0; nu < A; nu++) gt(base + <usize>nu * ps, <usize>A * ps, mid + <usize>nu * 16, <usize>A * 16);
-      for (let kh = 0; kh < 3; kh++) gt(mid + <usize>(kh * A) * 16, 16, out + <usize>(kh * 3) * 16, 16);
-      for (let k = 0; k < 9; k++) {
-        const v = v128.load(out + <usize>k * 16), d = dw + <usize>((k * C + c) * F + f) * 4;
-        if (nf == 4) v128.store(d, v);
-        else storeTail(d, v, nf);
-      }
-    }
   }
 }
