@@ -185,6 +185,13 @@ export interface Kernels {
   gemm(a: Buf, b: Buf, c: Buf, p: GemmParams): void;
   /** y[N,OH,OW,F] = conv(x[N,H,W,C], w[KH,KW,C,F]). */
   conv2d(x: Buf, w: Buf, y: Buf, p: Conv2DParams): void;
+  /** y[N,OH,OW,F] = act(conv(x[N,H,W,C], w[KH,KW,C,F]) + bias[F]): conv2d then biasAct, to the bit, in one pass where the kernel can. */
+  conv2dBiasAct(x: Buf, w: Buf, bias: Buf, y: Buf, p: Conv2DParams, act: BiasActivation): void;
+  /**
+   * p = maxPool2d(act(conv(x, w) + bias)) ([N,POH,POW,F], pooling geometry pp over [N,OH,OW,F]) and, unless y is null,
+   * y[N,OH,OW,F] = act(conv + bias): conv2dBiasAct then maxPool2d, to the bit, in one pass where the kernels can.
+   */
+  conv2dBiasActPool(x: Buf, w: Buf, bias: Buf, y: Buf | null, p: Buf, cp: Conv2DParams, pp: Pool2DParams, act: BiasActivation): void;
   /** dx[N,H,W,C] = ∂L/∂x given dy[N,OH,OW,F] and w[KH,KW,C,F] (overwrites dx). */
   conv2dGradInput(dy: Buf, w: Buf, dx: Buf, p: Conv2DParams): void;
   /** dw[KH,KW,C,F] = ∂L/∂w given x[N,H,W,C] and dy[N,OH,OW,F] (overwrites dw). */
@@ -193,6 +200,11 @@ export interface Kernels {
   maxPool2d(x: Buf, y: Buf, p: Pool2DParams): void;
   /** dx[N,H,W,C] = routes dy[N,OH,OW,C] to the first maximum of each window of x (overwrites dx). */
   maxPool2dGrad(x: Buf, dy: Buf, dx: Buf, p: Pool2DParams): void;
+  /**
+   * The gradients of max pooling over y = act(z + bias): dz[N,H,W,C] = act'·maxPool2dGrad(y, dy) (biasActGrad's dz, to
+   * the bit) and db[C] = Σ dz, in one pass where the kernel can.
+   */
+  maxPool2dBiasActGrad(y: Buf, dy: Buf, dz: Buf, db: Buf, p: Pool2DParams, act: BiasActivation): void;
   /** y[N,OH,OW,C] = mean over the valid cells of each window of x[N,H,W,C]. */
   avgPool2d(x: Buf, y: Buf, p: Pool2DParams): void;
   /** dx[N,H,W,C] = spreads dy[N,OH,OW,C] evenly over each window's valid cells (overwrites dx). */
@@ -221,6 +233,12 @@ export interface Kernels {
   scatterAdd(upd: Buf, idx: Buf, y: Buf, outer: number, axisLen: number, inner: number, nIdx: number): number;
   /** y[rows, cols] = act(x[rows, cols] + bias[cols]). */
   biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void;
+  /**
+   * The gradients of biasAct from g = ∂L/∂y and its output y, in one pass: dz[rows, cols] = g·act'(z) written in terms
+   * of y (relu: y > 0 ? g : 0; sigmoid: g·(y·(1 − y)); tanh: g·(1 − y·y); linear: g, each product rounded to float32),
+   * and db[cols] = Σ_rows dz.
+   */
+  biasActGrad(g: Buf, y: Buf, dz: Buf, db: Buf, rows: number, cols: number, act: BiasActivation): void;
   /**
    * Adam step in place over n float32 elements (p, m, v updated; g read), in the order of PyTorch's CPU kernels:
    * m = g·c1 ⊕ (m·b1); v = (c2·g)·g ⊕ (v·b2); p = p·keep − (stepSize·m) / (√v / sqrtBc2 + eps), each product,

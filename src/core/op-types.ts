@@ -9,10 +9,15 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
   where: NoAttrs;
   matmul: { transA: boolean; transB: boolean };
   conv2d: { p: Conv2DParams };
+  conv2dBiasAct: { p: Conv2DParams; act: BiasActivation };
+  /** [y, maxPool2d(y)] for y = act(conv2d + bias) (one node, two outputs). */
+  conv2dBiasActPool: { cp: Conv2DParams; pp: Pool2DParams; act: BiasActivation };
   conv2dGradInput: { p: Conv2DParams };
   conv2dGradFilter: { p: Conv2DParams };
   maxPool2d: { p: Pool2DParams };
   maxPool2dGrad: { p: Pool2DParams };
+  /** [dz, db]: maxPool2dGrad then biasActGrad (one node, two outputs). */
+  maxPool2dBiasActGrad: { p: Pool2DParams; act: BiasActivation };
   avgPool2d: { p: Pool2DParams };
   avgPool2dGrad: { p: Pool2DParams };
   sum: { axes: number[]; keepDims: boolean };
@@ -24,6 +29,8 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
   gather: { axis: number };
   scatterAdd: { axis: number; axisLen: number };
   biasAct: { act: BiasActivation };
+  /** The gradients of biasAct, [dz, db], from ∂L/∂y and y (one node, two outputs). */
+  biasActGrad: { act: BiasActivation };
   reshape: NoAttrs;
   transpose: { perm: number[] };
   slice: { begin: number[]; size: number[] };
@@ -44,7 +51,7 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
 export type Op = keyof OpAttrs;
 
 /** Ops with several outputs: one tape node holds them all and their rule gets one gradient per output. */
-export const MULTI_OUTPUT_OPS = ['split', 'rnnSequence', 'rnnSequenceGrad'] as const;
+export const MULTI_OUTPUT_OPS = ['split', 'rnnSequence', 'rnnSequenceGrad', 'biasActGrad', 'conv2dBiasActPool', 'maxPool2dBiasActGrad'] as const;
 export type MultiOutputOp = (typeof MULTI_OUTPUT_OPS)[number];
 /** Ops with one output. */
 export type SingleOutputOp = Exclude<Op, MultiOutputOp>;

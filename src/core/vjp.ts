@@ -1,14 +1,17 @@
 // The vector-Jacobian table: one rule per op; the mapped type makes a missing rule a compile error.
+import type { BiasActivation } from '../backend/backend.js';
 import { NotDifferentiableError } from './errors.js';
 import { BlockGrad } from './grad-store.js';
 import type { MultiOutputOp, Op, OpAttrs } from './op-types.js';
-import { avgPool2dGrad, avgPool2dWith, conv2dBackpropFilter, conv2dBackpropInput, conv2dWith, maxPool2dGrad } from './ops/conv.js';
+import {
+  avgPool2dGrad, avgPool2dWith, conv2dBackpropFilter, conv2dBackpropInput, conv2dWith, maxPool2dBiasActGrad, maxPool2dGrad,
+} from './ops/conv.js';
 import {
   add, cast, cos, div, equal, erf, exp, greaterEqual, lessEqual, log, mul, neg, pow, reluGrad, sign, sin, square, sub, where,
 } from './ops/elementwise.js';
 import { matmul } from './ops/linalg.js';
 import { fwht } from './ops/fwht.js';
-import { gather, scatterAdd } from './ops/nn.js';
+import { biasActGrad, gather, scatterAdd } from './ops/nn.js';
 import { rnnSequenceGrad } from './ops/recurrent.js';
 import { sum } from './ops/reduce.js';
 import { zerosLike } from './ops/creation.js';
@@ -38,6 +41,21 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 /** Shape of a reduction's output with the reduced axes kept as size 1. */
 function keptShape(x: Tensor, axes: readonly number[]): number[] {
   return x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+/** ∂L/∂z of y = act(z) (biasAct's activations) from g = ∂L/∂y and y. */
+function actGrad(g: Tensor, y: Tensor, act: BiasActivation): Tensor {
+  return act === 'relu' ? reluGrad(g, y) : act === 'sigmoid' ? mul(g, mul(y, sub(1, y))) : act === 'tanh' ? mul(g, sub(1, square(y))) : g;
+}
+
+/**
+ * [∂L/∂z, ∂L/∂bias] of y = act(z) with z = x + bias (or a convolution plus bias): one fused pass when the bias's
+ * gradient is wanted and the activation is not linear, else dz alone (linear: g itself) and its sum.
+ */
+function biasGrads(g: Tensor, y: Tensor, bias: Tensor, act: BiasActivation, needBias: boolean): [Tensor, Tensor | null] {
+  if (needBias && act !== 'linear') return biasActGrad(g, y, act);
+  const dz = actGrad(g, y, act);
+  return [dz, needBias ? sumToShape(dz, bias.shape) : null];
 }
 
 /** Gradient of max/min: g split equally among the positions equal to the extreme value. */
@@ -103,11 +121,26 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
     return [da && sumToShape(da, a.shape), db && sumToShape(db, b.shape)];
   },
   conv2d: (g, [x, w], _, { p }, needs) => [needs[0] ? conv2dBackpropInput(g, w, p) : null, needs[1] ? conv2dBackpropFilter(x, g, p) : null],
+  conv2dBiasAct: (g, [x, w, bias], y, { p, act }, needs) => {
+    const [dz, db] = biasGrads(g, y, bias, act, needs[2]);
+    return [needs[0] ? conv2dBackpropInput(dz, w, p) : null, needs[1] ? conv2dBackpropFilter(x, dz, p) : null, db];
+  },
   conv2dGradInput: (g, [dy, w], _, { p }) => [conv2dWith(g, w, p), conv2dBackpropFilter(g, dy, p)],
   conv2dGradFilter: (g, [x, dy], _, { p }) => [conv2dBackpropInput(dy, g, p), conv2dWith(x, g, p)],
   maxPool2d: (g, [x], _, { p }) => [maxPool2dGrad(x, g, p)],
   maxPool2dGrad: () => {
     throw new NotDifferentiableError('maxPool2dGrad', 'second derivatives through max pooling are not supported');
+  },
+  // gy (y's own uses) is null when the graph fused the pooling: then the pooling's and the activation's gradients and
+  // the bias's in one pass.
+  conv2dBiasActPool: ([gy, gp], [x, w, bias], [y], { cp, pp, act }, needs) => {
+    let dz: Tensor, db: Tensor | null;
+    if (gp && !gy) [dz, db] = maxPool2dBiasActGrad(y, gp, pp, act);
+    else [dz, db] = biasGrads(gp ? (gy ? add(maxPool2dGrad(y, gp, pp), gy) : maxPool2dGrad(y, gp, pp)) : gy!, y, bias, act, needs[2]);
+    return [needs[0] ? conv2dBackpropInput(dz, w, cp) : null, needs[1] ? conv2dBackpropFilter(x, dz, cp) : null, needs[2] ? db : null];
+  },
+  maxPool2dBiasActGrad: () => {
+    throw new NotDifferentiableError('maxPool2dBiasActGrad', 'second derivatives through max pooling are not supported');
   },
   avgPool2d: (g, _x, _y, { p }) => [avgPool2dGrad(g, p)],
   avgPool2dGrad: (g, _x, _y, { p }) => [avgPool2dWith(g, p)],
@@ -122,9 +155,13 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   // Softmax family (last axis)
   softmax: (g, _, y) => [mul(y, sub(g, sum(mul(g, y), -1, true)))],
   logSoftmax: (g, _, y) => [sub(g, mul(exp(y), sum(g, -1, true)))],
-  biasAct: (g, [x, bias], y, { act }) => {
-    const dz = act === 'relu' ? reluGrad(g, y) : act === 'sigmoid' ? mul(g, mul(y, sub(1, y))) : act === 'tanh' ? mul(g, sub(1, square(y))) : g;
-    return [dz, sumToShape(dz, bias.shape)];
+  biasAct: (g, [, bias], y, { act }, needs) => biasGrads(g, y, bias, act, needs[1]),
+  // dz = g·φ'(y), db = Σ_rows dz: the cotangent t = gdz + gdb (broadcast) pulls back to t·φ'(y) for g and to
+  // g·t·∂φ'/∂y for y (sigmoid: φ' = y(1 − y), ∂/∂y = 1 − 2y; tanh: φ' = 1 − y², ∂/∂y = −2y; relu, linear: 0).
+  biasActGrad: ([gdz, gdb], [g, y], _, { act }, needs) => {
+    const t = gdz && gdb ? add(gdz, gdb) : gdz ?? broadcastTo(gdb!, g.shape);
+    const dy = !needs[1] ? null : act === 'sigmoid' ? mul(mul(t, g), sub(1, mul(2, y))) : act === 'tanh' ? mul(mul(t, g), mul(-2, y)) : null;
+    return [needs[0] ? actGrad(t, y, act) : null, dy];
   },
   gather: (g, [x, idx], _, { axis }) => [scatterAdd(g, idx, x.shape[axis], axis), null],
   scatterAdd: (g, [, idx], _, { axis }) => [gather(g, idx, axis), null],

@@ -5,6 +5,9 @@
 // kernels only where they apply (see src/backend/wasm/conv.ts). Every output element is computed by one
 // thread in an order fixed by its position alone, so results are bit-identical for any split.
 
+import { BiasAct } from '../backend/opcodes';
+import { biasActVec } from './lib/vecmath';
+
 @inline function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
     return f32x4.relaxed_madd(a, b, c);
@@ -24,7 +27,7 @@ function tapTable(g: usize, kpad: i32, t: usize): void {
 }
 
 /** y[2 pixels, 16 filters] = Σ_k x(p0 + i·ps + off[k]) · w[k, 0..16] (w rows of fs bytes, y rows of fs bytes). */
-@inline function fwd2(p0: usize, ps: usize, offs: usize, K: i32, wf: usize, fs: usize, yo: usize): void {
+@inline function fwd2(p0: usize, ps: usize, offs: usize, K: i32, wf: usize, fs: usize, yo: usize, act: i32, bias: usize): void {
   let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0), a03 = f32x4.splat(0);
   let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0), a13 = f32x4.splat(0);
   const p1 = p0 + ps;
@@ -36,13 +39,18 @@ function tapTable(g: usize, kpad: i32, t: usize): void {
     a10 = madd(s1, w0, a10); a11 = madd(s1, w1, a11); a12 = madd(s1, w2, a12); a13 = madd(s1, w3, a13);
     wf += fs;
   }
+  if (act >= 0) {
+    const b0 = v128.load(bias), b1 = v128.load(bias, 16), b2 = v128.load(bias, 32), b3 = v128.load(bias, 48);
+    a00 = epi(act, a00, b0); a01 = epi(act, a01, b1); a02 = epi(act, a02, b2); a03 = epi(act, a03, b3);
+    a10 = epi(act, a10, b0); a11 = epi(act, a11, b1); a12 = epi(act, a12, b2); a13 = epi(act, a13, b3);
+  }
   v128.store(yo, a00); v128.store(yo, a01, 16); v128.store(yo, a02, 32); v128.store(yo, a03, 48);
   yo += fs;
   v128.store(yo, a10); v128.store(yo, a11, 16); v128.store(yo, a12, 32); v128.store(yo, a13, 48);
 }
 
 /** y[1 pixel, 16 filters] = Σ_k x(p0 + off[k]) · w[k, 0..16] (same order as fwd2). */
-@inline function fwd1(p0: usize, offs: usize, K: i32, wf: usize, fs: usize, yo: usize): void {
+@inline function fwd1(p0: usize, offs: usize, K: i32, wf: usize, fs: usize, yo: usize, act: i32, bias: usize): void {
   let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0), a03 = f32x4.splat(0);
   for (let k = 0; k < K; k++) {
     const s0 = v128.load32_splat(p0 + <usize>load<i32>(offs + <usize>k * 4));
@@ -50,31 +58,97 @@ function tapTable(g: usize, kpad: i32, t: usize): void {
     a02 = madd(s0, v128.load(wf, 32), a02); a03 = madd(s0, v128.load(wf, 48), a03);
     wf += fs;
   }
+  if (act >= 0) {
+    a00 = epi(act, a00, v128.load(bias)); a01 = epi(act, a01, v128.load(bias, 16));
+    a02 = epi(act, a02, v128.load(bias, 32)); a03 = epi(act, a03, v128.load(bias, 48));
+  }
   v128.store(yo, a00); v128.store(yo, a01, 16); v128.store(yo, a02, 32); v128.store(yo, a03, 48);
 }
 
+// The forward's geometry and tap table, set by convd_forward for convRow (module globals: one instance per thread).
+let fH = 0, fW = 0, fC = 0, fF = 0, fK = 0, fSH = 0, fSW = 0, fOH = 0, fOW = 0;
+let fOffs: usize = 0;
+
+/** act(v + b) (a BiasAct code). */
+// @ts-ignore: decorator
+@inline function epi(act: i32, v: v128, b: v128): v128 {
+  return biasActVec(act, f32x4.add(v, b));
+}
+
+/** convRow for one activation (act −1: no bias), a constant after inlining, so the epilogue costs no branches. */
+// @ts-ignore: decorator
+@inline function convRowAct(act: i32, x: usize, w: usize, r: i32, dst: usize, bias: usize): void {
+  const n = r / fOH, oh = r - n * fOH, F = fF, K = fK, offs = fOffs;
+  const row = x + <usize>((n * fH + oh * fSH) * fW * fC) * 4, ps = <usize>(fSW * fC) * 4, fs = <usize>F * 4;
+  let ow = 0;
+  for (; ow + 2 <= fOW; ow += 2) {
+    const p0 = row + <usize>ow * ps, yo = dst + <usize>(ow * F) * 4;
+    for (let f = 0; f < F; f += 16) fwd2(p0, ps, offs, K, w + <usize>f * 4, fs, yo + <usize>f * 4, act, bias + <usize>f * 4);
+  }
+  if (ow < fOW) {
+    const p0 = row + <usize>ow * ps, yo = dst + <usize>(ow * F) * 4;
+    for (let f = 0; f < F; f += 16) fwd1(p0, offs, K, w + <usize>f * 4, fs, yo + <usize>f * 4, act, bias + <usize>f * 4);
+  }
+}
+
+/** Output row r of N·OH into dst (OW·F floats): the convolution, then act(· + bias) when bias ≠ 0, before each store. */
+function convRow(x: usize, w: usize, r: i32, dst: usize, bias: usize, act: i32): void {
+  if (!bias) convRowAct(-1, x, w, r, dst, bias);
+  else if (act == BiasAct.relu) convRowAct(BiasAct.relu, x, w, r, dst, bias);
+  else if (act == BiasAct.linear) convRowAct(BiasAct.linear, x, w, r, dst, bias);
+  else if (act == BiasAct.sigmoid) convRowAct(BiasAct.sigmoid, x, w, r, dst, bias);
+  else convRowAct(BiasAct.tanh, x, w, r, dst, bias);
+}
+
 /**
- * Forward, parallel over output rows [begin, end) of N·OH: y[N,OH,OW,F] = conv(x[N,H,W,C], w[KH,KW,C,F]).
- * Requires F % 16 == 0 and every tap of every output pixel inside the image (no padding in effect).
+ * Forward: y[N,OH,OW,F] = conv(x[N,H,W,C], w[KH,KW,C,F]); with bias ≠ 0, y = act(conv + bias[F]) (act a BiasAct code,
+ * as ew_bias_act computes it), applied row by row while the row is in cache. Requires F % 16 == 0 and every tap of
+ * every output pixel inside the image (no padding in effect). Without pooling (pool = 0), parallel over output rows
+ * [begin, end) of N·OH. With pool ≠ 0 and pg its geometry (i32[12] as pool_max's, windows that tile the rows: SH = KH,
+ * SW = KW, no padding), parallel over pooled rows [begin, end) of N·POH: each computes its KH rows of y (into y, or
+ * into scratch when y = 0, which then stores no y; rows below the last window go with the last) and pools them into
+ * pool[N,POH,POW,F] as pool_max does.
  */
-export function convd_forward(x: usize, w: usize, y: usize, g: usize, begin: i32, end: i32, scratch: usize): void {
-  const H = load<i32>(g, 4), W = load<i32>(g, 8), C = load<i32>(g, 12), F = load<i32>(g, 16);
-  const K = load<i32>(g, 20) * load<i32>(g, 24) * C, SH = load<i32>(g, 28), SW = load<i32>(g, 32);
-  const OH = load<i32>(g, 52), OW = load<i32>(g, 56);
-  const offs = scratch;
-  tapTable(g, K, offs);
-  const ps = <usize>(SW * C) * 4, fs = <usize>F * 4;
-  for (let r = begin; r < end; r++) {
-    const n = r / OH, oh = r - n * OH;
-    const row = x + <usize>((n * H + oh * SH) * W * C) * 4, yrow = y + <usize>r * <usize>(OW * F) * 4;
-    let ow = 0;
-    for (; ow + 2 <= OW; ow += 2) {
-      const p0 = row + <usize>ow * ps, yo = yrow + <usize>(ow * F) * 4;
-      for (let f = 0; f < F; f += 16) fwd2(p0, ps, offs, K, w + <usize>f * 4, fs, yo + <usize>f * 4);
+export function convd_forward(x: usize, w: usize, y: usize, g: usize, bias: usize, act: i32, pool: usize, pg: usize,
+  begin: i32, end: i32, scratch: usize): void {
+  fH = load<i32>(g, 4); fW = load<i32>(g, 8); fC = load<i32>(g, 12); fF = load<i32>(g, 16);
+  fK = load<i32>(g, 20) * load<i32>(g, 24) * fC; fSH = load<i32>(g, 28); fSW = load<i32>(g, 32);
+  fOH = load<i32>(g, 52); fOW = load<i32>(g, 56);
+  fOffs = scratch;
+  tapTable(g, fK, fOffs);
+  const rowBytes = <usize>(fOW * fF) * 4;
+  if (!pool) {
+    for (let r = begin; r < end; r++) convRow(x, w, r, y + <usize>r * rowBytes, bias, act);
+    return;
+  }
+  const kh = load<i32>(pg, 16), kw = load<i32>(pg, 20), poh = load<i32>(pg, 40), pow = load<i32>(pg, 44);
+  const buf = scratch + ((<usize>fK * 4 + 15) & ~15), fs = <usize>fF * 4, cs = <usize>kw * fs;
+  for (let u = begin; u < end; u++) {
+    const n = u / poh, ph = u - n * poh, r0 = n * fOH + ph * kh, rEnd = y && ph == poh - 1 ? (n + 1) * fOH : r0 + kh;
+    const src = y ? y + <usize>r0 * rowBytes : buf;
+    for (let r = r0; r < rEnd; r++) convRow(x, w, r, src + <usize>(r - r0) * rowBytes, bias, act);
+    const prow = pool + <usize>u * <usize>(pow * fF) * 4;
+    if (kh == 2 && kw == 2) {
+      // The common 2×2 window, unrolled (the same order: top row, then bottom).
+      for (let pw = 0; pw < pow; pw++) {
+        const d = prow + <usize>pw * fs, c0 = src + <usize>pw * cs;
+        for (let f: usize = 0; f < fs; f += 16) {
+          const c = c0 + f;
+          const m = f32x4.max(f32x4.max(f32x4.max(f32x4.splat(-Infinity), v128.load(c)), v128.load(c + fs)), v128.load(c + rowBytes));
+          v128.store(d + f, f32x4.max(m, v128.load(c + rowBytes + fs)));
+        }
+      }
+      continue;
     }
-    if (ow < OW) {
-      const p0 = row + <usize>ow * ps, yo = yrow + <usize>(ow * F) * 4;
-      for (let f = 0; f < F; f += 16) fwd1(p0, offs, K, w + <usize>f * 4, fs, yo + <usize>f * 4);
+    for (let pw = 0; pw < pow; pw++) {
+      for (let f: usize = 0; f < fs; f += 16) {
+        let acc = f32x4.splat(-Infinity);
+        for (let ky = 0; ky < kh; ky++) {
+          const cell = src + <usize>ky * rowBytes + <usize>pw * cs + f;
+          for (let kx: usize = 0; kx < cs; kx += fs) acc = f32x4.max(acc, v128.load(cell + kx));
+        }
+        v128.store(prow + <usize>pw * fs + f, acc);
+      }
     }
   }
 }

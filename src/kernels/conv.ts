@@ -9,6 +9,7 @@ import {
   gemm_MR, gemm_NR, gemm_MC, gemm_NC, gemm_AP, gemm_TMP, gemm_SCRATCH,
   gemm_kcBlock, gemm_packB, gemm_macro, gemm_sub,
 } from './gemm';
+import { storeTransposed4 } from './lib/vecmath';
 
 let N = 0, H = 0, W = 0, C = 0, F = 0, KH = 0, KW = 0, SH = 0, SW = 0, DH = 0, DW = 0, PT = 0, PL = 0, OH = 0, OW = 0;
 
@@ -25,15 +26,6 @@ function geom(g: usize): void {
 
 @inline function ldf(s: usize, o: usize): f32 {
   return s ? load<f32>(s + o) : 0;
-}
-
-@inline function tr4(p: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
-  const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
-  const t2 = f32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
-  v128.store(p, f32x4.shuffle(t0, t2, 0, 1, 4, 5));
-  v128.store(p, f32x4.shuffle(t0, t2, 2, 3, 6, 7), 16);
-  v128.store(p, f32x4.shuffle(t1, t3, 0, 1, 4, 5), 32);
-  v128.store(p, f32x4.shuffle(t1, t3, 2, 3, 6, 7), 48);
 }
 
 // Pixel cursor (module globals, per thread): image base address and top-left input cell of the current output pixel.
@@ -110,7 +102,7 @@ function packCols(x: usize, p0: i32, mc: i32, k0: i32, kc: i32, ap: usize): void
       let c = c0;
       const ce = c0 + run;
       for (; c + 4 <= ce; c += 4) {
-        tr4(d, ld(s0, c), ld(s1, c), ld(s2, c), ld(s3, c));
+        storeTransposed4(d, ld(s0, c), ld(s1, c), ld(s2, c), ld(s3, c), 16);
         d += 64;
       }
       for (; c < ce; c++) {
@@ -184,8 +176,8 @@ function packColsT(x: usize, kk0: i32, mc: i32, q0: i32, kc: i32, ap: usize): vo
       if (row4 && ow + 4 <= ows && q + 4 <= kc) {
         const iw = ow + min(min(v0, v1), min(v2, v3)), iwe = ow + 3 + max(max(v0, v1), max(v2, v3));
         if (iw >= 0 && iwe < w && <u32>ih0 < <u32>h && <u32>ih1 < <u32>h && <u32>ih2 < <u32>h && <u32>ih3 < <u32>h) {
-          tr4(d, v128.load(base + <usize>(ih0 * w + ow + v0) * 4), v128.load(base + <usize>(ih1 * w + ow + v1) * 4),
-            v128.load(base + <usize>(ih2 * w + ow + v2) * 4), v128.load(base + <usize>(ih3 * w + ow + v3) * 4));
+          storeTransposed4(d, v128.load(base + <usize>(ih0 * w + ow + v0) * 4), v128.load(base + <usize>(ih1 * w + ow + v1) * 4),
+            v128.load(base + <usize>(ih2 * w + ow + v2) * 4), v128.load(base + <usize>(ih3 * w + ow + v3) * 4), 16);
           d += 64; q += 4; ow += 4;
           if (ow == ows) { ow = 0; if (++oh == ohs) { oh = 0; base += img; } }
           continue;

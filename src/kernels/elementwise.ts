@@ -2,7 +2,7 @@
 // Legend: n element count; rows × cols a matrix; rank/shape/strides a broadcast geometry (see lib/strided.ts).
 // Op codes are the enums Unary / Binary / BiasAct / CastMode of src/backend/opcodes.ts (shared with TypeScript).
 // Every kernel partitions output elements, and each element's value never depends on where a chunk starts.
-import { actVec, loadTail, storeTail, vexp, vlog, vtanh, vsigmoid, verf, vgelu } from './lib/vecmath';
+import { actGradVec, actVec, biasActVec, loadTail, reluVec, storeTail, vexp, vlog, vtanh, vsigmoid, verf, vgelu } from './lib/vecmath';
 import { walkStart, walkNextRow, walkOffset } from './lib/strided';
 import { BiasAct, Binary, CastMode, Unary } from '../backend/opcodes';
 
@@ -40,7 +40,7 @@ import { BiasAct, Binary, CastMode, Unary } from '../backend/opcodes';
     case Unary.rsqrt: return f32x4.div(sp(1), f32x4.sqrt(v));
     case Unary.square: return f32x4.mul(v, v);
     case Unary.reciprocal: return f32x4.div(sp(1), v);
-    case Unary.relu: return f32x4.max(v, sp(0)); // NaN-propagating
+    case Unary.relu: return reluVec(v); // NaN-propagating
     case Unary.step: return v128.and(f32x4.gt(v, sp(0)), sp(1));
     case Unary.sigmoid: return vsigmoid(v);
     case Unary.tanh: return vtanh(v);
@@ -239,12 +239,12 @@ export function ew_where(cond: usize, a: usize, b: usize, y: usize, rank: i32, s
     let k = 0;
     for (; k + 4 <= len; k += 4) {
       const o = <usize>k << 2;
-      v128.store(py + o, actVec(act, f32x4.add(v128.load(px + o), v128.load(pb + o))));
+      v128.store(py + o, biasActVec(act, f32x4.add(v128.load(px + o), v128.load(pb + o))));
     }
     const r = len - k;
     if (r > 0) {
       const o = <usize>k << 2;
-      storeTail(py + o, actVec(act, f32x4.add(loadTail(px + o, r), loadTail(pb + o, r))), r);
+      storeTail(py + o, biasActVec(act, f32x4.add(loadTail(px + o, r), loadTail(pb + o, r))), r);
     }
     pos += len;
     c = 0;
@@ -257,6 +257,44 @@ export function ew_bias_act(act: i32, x: usize, bias: usize, y: usize, rows: i32
   else if (act == BiasAct.relu) biasRange(BiasAct.relu, x, bias, y, cols, begin, end);
   else if (act == BiasAct.sigmoid) biasRange(BiasAct.sigmoid, x, bias, y, cols, begin, end);
   else biasRange(BiasAct.tanh, x, bias, y, cols, begin, end);
+}
+
+// Rows [r0, r1) of ew_bias_act_grad for one activation; part = the block's column sums.
+// @ts-ignore: decorator
+@inline function biasGradRows(act: i32, g: usize, y: usize, dz: usize, part: usize, cols: i32, r0: i32, r1: i32): void {
+  for (let r = r0; r < r1; r++) {
+    const o = <usize>r * <usize>cols << 2;
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const k = o + (<usize>c << 2), pc = part + (<usize>c << 2);
+      const d = actGradVec(act, v128.load(g + k), v128.load(y + k));
+      v128.store(dz + k, d);
+      v128.store(pc, r == r0 ? d : f32x4.add(v128.load(pc), d));
+    }
+    const n = cols - c;
+    if (n > 0) {
+      const k = o + (<usize>c << 2), pc = part + (<usize>c << 2);
+      const d = actGradVec(act, loadTail(g + k, n), loadTail(y + k, n));
+      storeTail(dz + k, d, n);
+      storeTail(pc, r == r0 ? d : f32x4.add(loadTail(pc, n), d), n);
+    }
+  }
+}
+
+/**
+ * dz[rows, cols] = g · act'(z) given y = act(z) (act a BiasAct code; as reluGrad / the composed ops compute it), and
+ * part[⌈rows/blockRows⌉, cols] = dz's column sums over each block of blockRows rows (summed in block order afterwards:
+ * the bias gradient; blockRows is fixed by the caller, never by the split); partition over the blocks.
+ */
+export function ew_bias_act_grad(act: i32, g: usize, y: usize, dz: usize, part: usize, rows: i32, cols: i32, blockRows: i32,
+  begin: i32, end: i32, scratch: usize): void {
+  for (let b = begin; b < end; b++) {
+    const r0 = b * blockRows, r1 = min(rows, r0 + blockRows), pb = part + (<usize>b * <usize>cols << 2);
+    if (act == BiasAct.relu) biasGradRows(BiasAct.relu, g, y, dz, pb, cols, r0, r1);
+    else if (act == BiasAct.sigmoid) biasGradRows(BiasAct.sigmoid, g, y, dz, pb, cols, r0, r1);
+    else if (act == BiasAct.tanh) biasGradRows(BiasAct.tanh, g, y, dz, pb, cols, r0, r1);
+    else biasGradRows(BiasAct.linear, g, y, dz, pb, cols, r0, r1);
+  }
 }
 
 /** y[n] = the 4-byte word `bits`; partition over elements. */

@@ -6,6 +6,8 @@
 // panels of NR columns, each kc × NR. Edge panels are zero-padded so edge elements get the same
 // arithmetic. Every C element is Σ over KC blocks taken in order from k = 0, whatever the split.
 
+import { storeTransposed4 } from './lib/vecmath';
+
 export const gemm_MR: i32 = 4;
 export const gemm_NR: i32 = 8;
 /** Largest KC block; a reduction of length k is cut into equal blocks of at most this (see gemm_kcBlock). */
@@ -45,7 +47,7 @@ export function gemm_kcBlock(k: i32): i32 {
  * Micro-kernel: tile C[4,8] (row stride ldc bytes, columns contiguous) (+)= A[4,kc] · B[kc,8]; A(i,p) at
  * a + i·ars + p·acs, B(p,j) at b + p·bs + 4j (bytes). Packed panels are ars = 4, acs = 16, bs = 32.
  */
-function micro(kc: i32, a: usize, ars: usize, acs: usize, b: usize, bs: usize, c: usize, ldc: usize, add: bool): void {
+export function gemm_micro(kc: i32, a: usize, ars: usize, acs: usize, b: usize, bs: usize, c: usize, ldc: usize, add: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   const a2 = ars * 2, a3 = ars * 3;
@@ -67,15 +69,6 @@ function micro(kc: i32, a: usize, ars: usize, acs: usize, b: usize, bs: usize, c
   st(c, c30, add); st(c + 16, c31, add);
 }
 
-@inline function tr4(p: usize, r0: v128, r1: v128, r2: v128, r3: v128, step: usize): void {
-  const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
-  const t2 = f32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
-  v128.store(p, f32x4.shuffle(t0, t2, 0, 1, 4, 5));
-  v128.store(p + step, f32x4.shuffle(t0, t2, 2, 3, 6, 7));
-  v128.store(p + 2 * step, f32x4.shuffle(t1, t3, 0, 1, 4, 5));
-  v128.store(p + 3 * step, f32x4.shuffle(t1, t3, 2, 3, 6, 7));
-}
-
 /** Packs rows [0,mc) × k [0,kc) of A (element strides rsa, csa) into MR-row panels at ap, zero-padding the last panel. */
 export function gemm_packA(mc: i32, kc: i32, a: usize, rsa: i32, csa: i32, ap: usize): void {
   for (let i0 = 0; i0 < mc; i0 += gemm_MR) {
@@ -86,7 +79,7 @@ export function gemm_packA(mc: i32, kc: i32, a: usize, rsa: i32, csa: i32, ap: u
       let p = 0;
       for (; p + 4 <= kc; p += 4) {
         const s = src + <usize>p * 4;
-        tr4(ap + <usize>p * 16, v128.load(s), v128.load(s + rs), v128.load(s + 2 * rs), v128.load(s + 3 * rs), 16);
+        storeTransposed4(ap + <usize>p * 16, v128.load(s), v128.load(s + rs), v128.load(s + 2 * rs), v128.load(s + 3 * rs), 16);
       }
       for (; p < kc; p++) {
         const s = src + <usize>p * 4, d = ap + <usize>p * 16;
@@ -124,9 +117,9 @@ export function gemm_packB(kc: i32, nc: i32, b: usize, rsb: i32, csb: i32, bp: u
       let p = 0;
       for (; p + 4 <= kc; p += 4) {
         const s = src + <usize>p * 4, d = bp + <usize>p * 32;
-        tr4(d, v128.load(s), v128.load(s + cs), v128.load(s + 2 * cs), v128.load(s + 3 * cs), 32);
+        storeTransposed4(d, v128.load(s), v128.load(s + cs), v128.load(s + 2 * cs), v128.load(s + 3 * cs), 32);
         const s4 = s + 4 * cs;
-        tr4(d + 16, v128.load(s4), v128.load(s4 + cs), v128.load(s4 + 2 * cs), v128.load(s4 + 3 * cs), 32);
+        storeTransposed4(d + 16, v128.load(s4), v128.load(s4 + cs), v128.load(s4 + 2 * cs), v128.load(s4 + 3 * cs), 32);
       }
       for (; p < kc; p++) {
         for (let j = 0; j < gemm_NR; j++) store<f32>(bp + <usize>(p * gemm_NR + j) * 4, load<f32>(src + <usize>(p + j * csb) * 4));
@@ -171,9 +164,9 @@ export function gemm_macro(mc: i32, nc: i32, kc: i32, a: usize, rsa: i32, csa: i
       if (rsa && rows < gemm_MR) { apan = edgeA; pars = 4; pacs = 16; }
       const ct = c + <usize>(i0 * rsc + j0 * csc) * 4;
       if (rows == gemm_MR && cols == gemm_NR && csc == 1) {
-        micro(kc, apan, pars, pacs, bpan, pbs, ct, ldc, add);
+        gemm_micro(kc, apan, pars, pacs, bpan, pbs, ct, ldc, add);
       } else {
-        micro(kc, apan, pars, pacs, bpan, pbs, tmp, 32, false);
+        gemm_micro(kc, apan, pars, pacs, bpan, pbs, tmp, 32, false);
         for (let i = 0; i < rows; i++) {
           for (let j = 0; j < cols; j++) {
             const d = ct + <usize>(i * rsc + j * csc) * 4;
@@ -280,11 +273,11 @@ function packB12(kc: i32, nc: i32, b: usize, rsb: i32, csb: i32, bp: usize): voi
       let p = 0;
       for (; p + 4 <= kc; p += 4) {
         const s = src + <usize>p * 4, d = bp + <usize>p * 48;
-        tr4(d, v128.load(s), v128.load(s + cs), v128.load(s + 2 * cs), v128.load(s + 3 * cs), 48);
+        storeTransposed4(d, v128.load(s), v128.load(s + cs), v128.load(s + 2 * cs), v128.load(s + 3 * cs), 48);
         const s4 = s + 4 * cs;
-        tr4(d + 16, v128.load(s4), v128.load(s4 + cs), v128.load(s4 + 2 * cs), v128.load(s4 + 3 * cs), 48);
+        storeTransposed4(d + 16, v128.load(s4), v128.load(s4 + cs), v128.load(s4 + 2 * cs), v128.load(s4 + 3 * cs), 48);
         const s8 = s + 8 * cs;
-        tr4(d + 32, v128.load(s8), v128.load(s8 + cs), v128.load(s8 + 2 * cs), v128.load(s8 + 3 * cs), 48);
+        storeTransposed4(d + 32, v128.load(s8), v128.load(s8 + cs), v128.load(s8 + 2 * cs), v128.load(s8 + 3 * cs), 48);
       }
       for (; p < kc; p++) {
         for (let j = 0; j < gemm3_NR; j++) store<f32>(bp + <usize>(p * gemm3_NR + j) * 4, load<f32>(src + <usize>(p + j * csb) * 4));

@@ -68,6 +68,34 @@ export function nodePath(n: GraphNode): string {
   return n.application === 0 ? n.layer.name : `${n.layer.name}#${n.application}`;
 }
 
+/** A node run together with the next one (see {@link Layer.fusedWith}). */
+interface Fusion {
+  next: GraphNode;
+  run: (x: Tensor, ctx: CallContext) => Tensor;
+}
+
+const fusionCache = new WeakMap<readonly GraphNode[], { outputs: readonly SymbolicTensor[]; fusions: Map<GraphNode, Fusion> }>();
+
+/**
+ * The nodes that run fused with the node after them: that node takes their only output, which no other node uses and
+ * the graph does not return, and their layer offers the fusion. Found once per node list (and outputs).
+ */
+function fusions(nodes: readonly GraphNode[], outputs: readonly SymbolicTensor[]): Map<GraphNode, Fusion> {
+  const hit = fusionCache.get(nodes);
+  if (hit && hit.outputs === outputs) return hit.fusions;
+  const uses = new Map<SymbolicTensor, number>();
+  for (const s of [...nodes.flatMap((n) => n.inputs), ...outputs]) uses.set(s, (uses.get(s) ?? 0) + 1);
+  const found = new Map<GraphNode, Fusion>();
+  for (let i = 0; i + 1 < nodes.length; i++) {
+    const n = nodes[i], next = nodes[i + 1];
+    if (n.outputs.length !== 1 || next.inputs.length !== 1 || next.outputs.length !== 1 || next.input !== n.output || uses.get(n.output) !== 1) continue;
+    const run = n.layer.fusedWith(next.layer);
+    if (run) found.set(n, { next, run });
+  }
+  fusionCache.set(nodes, { outputs, fusions: found });
+  return found;
+}
+
 /**
  * Runs the graph on one batch per input; returns one batch per output and the outputs' Keras masks. Weights are
  * materialised once for the whole pass. Masks travel from node to node: each layer gets its inputs' masks in
@@ -87,8 +115,16 @@ export function runGraph(
       const m = ctx.masks?.[i];
       if (m) masks.set(s, m);
     });
-    for (const n of nodes) {
+    const fused = fusions(nodes, outputs);
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i];
       const c: CallContext = { training: ctx.training, seed: ctx.seed, logits: n === logitsNode ? ctx.logits : false, path: prefix ? `${prefix}/${nodePath(n)}` : nodePath(n) };
+      const f = fused.get(n);
+      if (f && !masks.has(n.input)) { // fused layers (convolution + pooling) keep no mask
+        values.set(f.next.output, f.run(values.get(n.input)!, c));
+        i++;
+        continue;
+      }
       const args = n.inputs.map((s) => values.get(s)!);
       const r = n.layer.callWithMasks(args, n.inputs.map((s) => masks.get(s)), c);
       if (r.outputs.length !== n.outputs.length) {

@@ -445,6 +445,15 @@ export abstract class Layer {
     return undefined;
   }
 
+  /**
+   * This layer and `next` run as one (`next` taking this layer's only output, which nothing else uses), giving next's
+   * output as the two calls would to the bit, or undefined (the default) when the layer has no such fusion. The layer
+   * graph asks it, e.g. to run a convolution and the max pooling after it in one pass.
+   */
+  fusedWith(_next: Layer): ((x: Tensor, ctx: CallContext) => Tensor) | undefined {
+    return undefined;
+  }
+
   /** The layer's own settings (JSON); `name`, `seed`, `inputShape` are added by {@link toJSON}. */
   protected abstract config(): Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 // Element-wise, reduction, softmax, indexing and copy kernels on the wasm backend against RefBackend.
 import { after, test } from 'node:test';
-import { BIAS_ACTIVATIONS, BINARY_OPS, UNARY_OPS, type BinaryOp, type CopyParams, type UnaryOp } from '../../src/backend/backend.js';
+import { BIAS_ACTIVATIONS, BINARY_OPS, UNARY_OPS, type Backend, type BinaryOp, type CopyParams, type UnaryOp } from '../../src/backend/backend.js';
 import { RefBackend } from '../../src/backend/ref/ref.js';
 import { createWasmBackend } from '../../src/backend/wasm/wasm.js';
 import { abs, f32Out, i32Out, pairOn, runOn } from '../helpers/backends.js';
@@ -202,6 +202,37 @@ test('biasAct: every activation on awkward rows/cols with NaN/Inf', (t) => {
       f.add(`${act} [${rows},${cols}]`, compareClose(w.outs[0], r.outs[0], act === 'linear' || act === 'relu' ? EXACT : TRANSCENDENTAL));
     }
   }
+  t.diagnostic(f.summary());
+  f.assertNone();
+});
+
+test('biasActGrad: dz has the bits of the composed ops; db matches ref; 1 and 2 threads agree', (t) => {
+  const rng = new Rng(21);
+  const f = new Failures('biasActGrad');
+  const wasm1 = createWasmBackend({ threads: 1 });
+  const composed = (act: string, g: Float32Array, y: Float32Array): Float32Array => {
+    const n = g.length, out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const s = Math.fround(y[i] * Math.fround(1 - y[i])), q = Math.fround(1 - Math.fround(y[i] * y[i]));
+      out[i] = act === 'relu' ? (y[i] > 0 ? g[i] : 0) : act === 'sigmoid' ? Math.fround(g[i] * s) : act === 'tanh' ? Math.fround(g[i] * q) : g[i];
+    }
+    return out;
+  };
+  for (const act of BIAS_ACTIVATIONS) {
+    for (const [rows, cols] of [[1, 1], [1, 17], [3, 5], [63, 4], [64, 7], [65, 3], [129, 32], [700, 33], [10816, 32], [0, 3]]) {
+      const g = rng.sprinkle(rng.normals(rows * cols, 3), 0.02), y = rng.sprinkle(rng.normals(rows * cols), 0.02);
+      const run = (be: Backend) => runOn(be, [g, y], [f32Out(rows * cols), f32Out(cols)], ([a, b, dz, db]) => be.biasActGrad(a, b, dz, db, rows, cols, act)).outs;
+      const [wz, wb] = run(wasm), [rz, rb] = run(ref), [oz, ob] = run(wasm1);
+      const label = `${act} [${rows},${cols}]`;
+      f.add(`${label} dz vs composed`, compareBits(wz, composed(act, g, y)));
+      f.add(`${label} dz vs ref`, compareBits(wz, rz));
+      const scale = runOn(ref, [abs(wz as Float32Array), new Float32Array(rows * cols)], [f32Out(rows * cols), f32Out(cols)], ([a, b, dz, db]) => ref.biasActGrad(a, b, dz, db, rows, cols, 'linear')).outs[1];
+      f.add(`${label} db vs ref`, compareClose(wb, rb, scaledTol(scale, 1e-6 * Math.sqrt(rows + 1), 1e-30)));
+      f.add(`${label} 1 vs 2 threads`, compareBits(wz, oz));
+      f.add(`${label} db 1 vs 2 threads`, compareBits(wb, ob));
+    }
+  }
+  wasm1.dispose();
   t.diagnostic(f.summary());
   f.assertNone();
 });

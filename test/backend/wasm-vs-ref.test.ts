@@ -1,10 +1,11 @@
 // GEMM, convolution and pooling on the wasm backend against RefBackend (seeded random, awkward shapes); 1- vs 2-thread bit identity.
 import { after, test } from 'node:test';
-import type { Backend, Buf, Conv2DParams, GemmParams, Pool2DParams } from '../../src/backend/backend.js';
+import { BIAS_ACTIVATIONS, type Backend, type Buf, type Conv2DParams, type GemmParams, type Pool2DParams } from '../../src/backend/backend.js';
 import { RefBackend } from '../../src/backend/ref/ref.js';
 import { createWasmBackend } from '../../src/backend/wasm/wasm.js';
 import { abs, f32Out, pairOn, runOn, type OutSpec } from '../helpers/backends.js';
 import { compareBits, compareClose, Failures, relTol, scaledTol, type Arr } from '../helpers/compare.js';
+import { convLabel, convP, type Padding } from '../helpers/conv.js';
 import { Rng } from '../helpers/random.js';
 
 const ref = new RefBackend();
@@ -60,33 +61,6 @@ test('gemm: wasm matches ref (all transposes, accumulate, batches, broadcast, aw
 
 // ---------------------------------------------------------------- convolution
 
-type Padding = 'same' | 'valid' | [number, number, number, number];
-
-/** Conv geometry from shapes; 'same' pads like TF (extra row/column at the bottom/right). */
-function convP(x: number[], k: number[], stride = [1, 1], dil = [1, 1], pad: Padding = 'valid'): Conv2DParams {
-  const [n, h, w, c] = x;
-  const [kh, kw, , f] = k;
-  const ext = (kk: number, d: number) => (kk - 1) * d + 1;
-  let oh: number, ow: number, padTop: number, padLeft: number;
-  if (pad === 'same') {
-    oh = Math.ceil(h / stride[0]);
-    ow = Math.ceil(w / stride[1]);
-    padTop = Math.floor(Math.max((oh - 1) * stride[0] + ext(kh, dil[0]) - h, 0) / 2);
-    padLeft = Math.floor(Math.max((ow - 1) * stride[1] + ext(kw, dil[1]) - w, 0) / 2);
-  } else {
-    const [t, b, l, r] = pad === 'valid' ? [0, 0, 0, 0] : pad;
-    oh = Math.floor((h + t + b - ext(kh, dil[0])) / stride[0]) + 1;
-    ow = Math.floor((w + l + r - ext(kw, dil[1])) / stride[1]) + 1;
-    padTop = t;
-    padLeft = l;
-  }
-  return { n, h, w, c, f, kh, kw, strideH: stride[0], strideW: stride[1], dilationH: dil[0], dilationW: dil[1], padTop, padLeft, oh, ow };
-}
-
-function convLabel(p: Conv2DParams): string {
-  return `x[${p.n},${p.h},${p.w},${p.c}] w[${p.kh},${p.kw},${p.c},${p.f}] s${p.strideH},${p.strideW} d${p.dilationH},${p.dilationW} pad${p.padTop},${p.padLeft} out${p.oh}x${p.ow}`;
-}
-
 /** The conv shapes: the reference CNN at batch 4 plus awkward geometries. */
 function convCases(rng: Rng): Conv2DParams[] {
   const cases = [
@@ -130,6 +104,84 @@ test('conv2d, conv2dGradInput, conv2dGradFilter: wasm matches ref', (t) => {
   for (const f of Object.values(fs)) f.assertNone();
 });
 
+test('conv2dBiasAct: the bits of conv2d then biasAct on every path (Winograd, direct, im2col) and activation, and ref agrees', (t) => {
+  const rng = new Rng(5);
+  const f = new Failures('conv2dBiasAct');
+  const cases = [
+    ...convCases(rng), convP([3, 28, 28, 1], [3, 3, 1, 32]), convP([2, 9, 8, 1], [2, 3, 1, 16], [1, 2]),
+    convP([7, 7, 6, 6], [3, 3, 6, 5], [1, 1], [1, 1], 'same'), convP([4, 11, 11, 9], [3, 3, 9, 13]),
+  ];
+  for (const p of cases) {
+    const nx = p.n * p.h * p.w * p.c, nw = p.kh * p.kw * p.c * p.f, ny = p.n * p.oh * p.ow * p.f, rows = p.n * p.oh * p.ow;
+    const x = rng.normals(nx), w = rng.normals(nw), b = rng.normals(p.f);
+    for (const act of BIAS_ACTIVATIONS) {
+      const label = `${act} ${convLabel(p)}`;
+      const fused = (be: Backend) => runOn(be, [x, w, b], [f32Out(ny)], ([a, k, c, y]) => be.conv2dBiasAct(a, k, c, y, p, act)).outs[0];
+      const apart = runOn(wasm, [x, w, b], [f32Out(ny)], ([a, k, c, y]) => {
+        wasm.conv2d(a, k, y, p);
+        wasm.biasAct(y, c, y, rows, p.f, act);
+      }).outs[0];
+      f.add(`${label} fused vs apart`, compareBits(fused(wasm), apart));
+      const scale = runOn(ref, [abs(x), abs(w), abs(b)], [f32Out(ny)], ([a, k, c, y]) => ref.conv2dBiasAct(a, k, c, y, p, 'linear')).outs[0];
+      f.add(`${label} vs ref`, compareClose(fused(wasm), fused(ref), scaledTol(scale, SUM_RTOL * Math.sqrt(p.kh * p.kw * p.c + 1), 1e-30)));
+    }
+  }
+  t.diagnostic(f.summary());
+  f.assertNone();
+});
+
+test('conv2dBiasActPool and maxPool2dBiasActGrad: the bits of the composed kernels on every path, ref agrees, 1 and 2 threads agree', (t) => {
+  const rng = new Rng(6);
+  const f = new Failures('conv2dBiasActPool');
+  const fg = new Failures('maxPool2dBiasActGrad');
+  const pool = (c: Conv2DParams, k: number[], s: number[], pad: Padding = 'valid'): Pool2DParams => poolP([c.n, c.oh, c.ow, c.f], k, s, pad === 'valid' ? 'valid' : 'same');
+  const cases: [Conv2DParams, Pool2DParams][] = [];
+  for (const c of [
+    convP([3, 13, 13, 32], [3, 3, 32, 64]), convP([3, 9, 11, 6], [3, 3, 6, 9], [1, 1], [1, 1], 'same'), convP([16, 6, 6, 4], [3, 3, 4, 4]), // Winograd
+    convP([3, 28, 28, 1], [3, 3, 1, 32]), convP([2, 12, 11, 2], [2, 3, 2, 16]), // direct
+    convP([2, 9, 8, 3], [3, 3, 3, 5], [2, 1]), // im2col
+  ]) {
+    for (const [k, st] of [[[2, 2], [2, 2]], [[3, 3], [3, 3]], [[3, 2], [2, 1]]]) if (c.oh >= k[0] && c.ow >= k[1]) cases.push([c, pool(c, k, st)]);
+  }
+  for (const [c, p] of cases) {
+    const nx = c.n * c.h * c.w * c.c, nw = c.kh * c.kw * c.c * c.f, ny = c.n * c.oh * c.ow * c.f, np = p.n * p.oh * p.ow * p.c;
+    const x = rng.normals(nx), w = rng.normals(nw), b = rng.normals(c.f), gp = rng.normals(np);
+    for (const act of BIAS_ACTIVATIONS) {
+      const label = `${act} ${convLabel(c)} pool ${p.kh}x${p.kw} s${p.strideH},${p.strideW}`;
+      const fused = (be: Backend, keepY: boolean) => runOn(be, [x, w, b], [f32Out(ny), f32Out(np)], ([a, k, bb, y, o]) => be.conv2dBiasActPool(a, k, bb, keepY ? y : null, o, c, p, act)).outs;
+      const apart = runOn(wasm, [x, w, b], [f32Out(ny), f32Out(np)], ([a, k, bb, y, o]) => {
+        wasm.conv2dBiasAct(a, k, bb, y, c, act);
+        wasm.maxPool2d(y, o, p);
+      }).outs;
+      const [wy, wp] = fused(wasm, true), [, wpNoY] = fused(wasm, false), [, onep] = fused(wasm1, false);
+      f.add(`${label} y`, compareBits(wy, apart[0]));
+      f.add(`${label} pooled`, compareBits(wp, apart[1]));
+      f.add(`${label} pooled without y`, compareBits(wpNoY, apart[1]));
+      f.add(`${label} 1 vs 2 threads`, compareBits(onep, wp));
+      const scale = runOn(ref, [abs(x), abs(w), abs(b)], [f32Out(np)], ([a, k, bb, o]) => ref.conv2dBiasActPool(a, k, bb, null, o, c, p, 'linear')).outs[0];
+      f.add(`${label} vs ref`, compareClose(wp, fused(ref, false)[1], scaledTol(scale, SUM_RTOL * Math.sqrt(c.kh * c.kw * c.c + 1), 1e-30)));
+      // The backward over y (ties and NaN included: a grid of values with a few NaN).
+      const y = rng.sprinkle(rng.grid(ny, 3), 0.01, [NaN]);
+      const grad = (be: Backend) => runOn(be, [y, gp], [f32Out(ny), f32Out(c.f)], ([yy, g, dz, db]) => be.maxPool2dBiasActGrad(yy, g, dz, db, p, act)).outs;
+      const composed = runOn(wasm, [y, gp], [f32Out(ny), f32Out(c.f)], ([yy, g, dz, db]) => {
+        wasm.maxPool2dGrad(yy, g, dz, p);
+        wasm.biasActGrad(dz, yy, dz, db, c.n * c.oh * c.ow, c.f, act);
+      }).outs;
+      const [dz, db] = grad(wasm), [dz1, db1] = grad(wasm1), [rdz, rdb] = grad(ref);
+      fg.add(`${label} dz`, compareBits(dz, composed[0]));
+      // Overlapping windows add several dy into one cell: float32 sums here, float64 in ref.
+      const dzScale = runOn(ref, [y, abs(gp)], [f32Out(ny), f32Out(c.f)], ([yy, g, o, s]) => ref.maxPool2dBiasActGrad(yy, g, o, s, p, 'linear')).outs[0];
+      fg.add(`${label} dz vs ref`, compareClose(dz, rdz, scaledTol(dzScale, 4 * SUM_RTOL, 1e-30)));
+      const dbScale = runOn(ref, [abs(rdz as Float32Array), new Float32Array(ny)], [f32Out(ny), f32Out(c.f)], ([a, z, o, s]) => ref.biasActGrad(a, z, o, s, c.n * c.oh * c.ow, c.f, 'linear')).outs[1];
+      fg.add(`${label} db vs ref`, compareClose(db, rdb, scaledTol(dbScale, SUM_RTOL * Math.sqrt(ny / c.f + 1), 1e-30)));
+      fg.add(`${label} 1 vs 2 threads`, compareBits(dz1, dz));
+      fg.add(`${label} db 1 vs 2 threads`, compareBits(db1, db));
+    }
+  }
+  for (const x of [f, fg]) t.diagnostic(x.summary());
+  for (const x of [f, fg]) x.assertNone();
+});
+
 // ---------------------------------------------------------------- pooling
 
 function poolP(x: number[], k: number[], stride: number[], pad: 'same' | 'valid'): Pool2DParams {
@@ -145,7 +197,7 @@ test('maxPool2d, avgPool2d and their grads: wasm matches ref (padding, ties, NaN
     poolP([4, 11, 11, 64], [2, 2], [2, 2], 'valid'), poolP([4, 11, 11, 64], [2, 2], [2, 2], 'same'),
     poolP([2, 9, 7, 3], [3, 3], [2, 2], 'same'), poolP([2, 9, 7, 5], [3, 3], [1, 1], 'same'),
     poolP([1, 1, 1, 1], [1, 1], [1, 1], 'valid'), poolP([1, 2, 3, 1], [3, 3], [1, 1], 'same'),
-    poolP([3, 10, 13, 17], [3, 2], [3, 1], 'same'), poolP([1, 6, 6, 4], [4, 4], [1, 1], 'same'),
+    poolP([3, 10, 13, 17], [3, 2], [3, 1], 'same'), poolP([1, 6, 6, 4], [4, 4], [1, 1], 'same'), poolP([2, 10, 9, 8], [3, 3], [3, 3], 'valid'),
   ];
   for (const p of cases) {
     const nx = p.n * p.h * p.w * p.c, ny = p.n * p.oh * p.ow * p.c;

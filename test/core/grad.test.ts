@@ -45,6 +45,7 @@ const idx = (values: number[], shape = [values.length]): Tensor => T.tensor(Int3
 const convP = conv2dParams('test', [2, 5, 6, 3], [3, 2, 3, 4], { strides: [2, 1], padding: 'same', dilations: 1 });
 const convP2 = conv2dParams('test', [1, 7, 7, 2], [2, 2, 2, 3], { strides: 1, padding: 'valid', dilations: 2 });
 const poolP = pool2dParams('test', [2, 5, 5, 3], { poolSize: 3, strides: 2, padding: 'same' });
+const poolP2 = pool2dParams('test', [2, 4, 4, 4], {});
 
 /** One case per op: the mapped type makes a missing case a compile error. */
 const cases: { [K in Op]: Case } = {
@@ -85,6 +86,10 @@ const cases: { [K in Op]: Case } = {
     f: (x, w) => T.conv2d(x, w, { strides: [2, 1], padding: 'same' }),
     inputs: () => [rand([2, 5, 6, 3], 49), rand([3, 2, 3, 4], 50)],
   },
+  conv2dBiasAct: {
+    f: (x, w, b) => T.conv2dBiasAct(x, w, b, 'tanh', { strides: [2, 1], padding: 'same' }),
+    inputs: () => [rand([2, 5, 6, 3], 104), rand([3, 2, 3, 4], 105), rand([4], 106)],
+  },
   conv2dGradInput: { f: (dy, w) => T.conv2dBackpropInput(dy, w, convP), inputs: () => [rand([2, convP.oh, convP.ow, 4], 51), rand([3, 2, 3, 4], 52)] },
   conv2dGradFilter: { f: (x, dy) => T.conv2dBackpropFilter(x, dy, convP2), inputs: () => [rand([1, 7, 7, 2], 53), rand([1, convP2.oh, convP2.ow, 3], 54)] },
   maxPool2d: { f: (x) => T.maxPool2d(x, { poolSize: 3, strides: 2, padding: 'same' }), inputs: () => [distinct([2, 5, 5, 3], 55)] },
@@ -93,6 +98,16 @@ const cases: { [K in Op]: Case } = {
     f: (dy) => T.maxPool2dGrad(distinct([2, 5, 5, 3], 56), dy, poolP),
     inputs: () => [rand([2, 3, 3, 3], 57)],
     throws: /second derivatives through max pooling are not supported/,
+  },
+  maxPool2dBiasActGrad: {
+    f: (dy) => T.add(T.maxPool2dBiasActGrad(distinct([2, 4, 4, 4], 119), dy, poolP2, 'relu')[1], 1),
+    inputs: () => [rand([2, 2, 2, 4], 120)],
+    throws: /second derivatives through max pooling are not supported/,
+  },
+  // 2×2 pooling of a 3×3 'same' convolution (tanh: no kink at 0).
+  conv2dBiasActPool: {
+    f: (x, w, b) => T.conv2dBiasActPool(x, w, b, 'tanh', { padding: 'same' }),
+    inputs: () => [rand([2, 4, 6, 4], 121), rand([3, 3, 4, 5], 122, -0.5, 0.5), rand([5], 123)],
   },
   avgPool2d: { f: (x) => T.avgPool2d(x, { poolSize: 3, strides: 2, padding: 'same' }), inputs: () => [rand([2, 5, 5, 3], 58)] },
   avgPool2dGrad: { f: (dy) => T.avgPool2dGrad(dy, poolP), inputs: () => [rand([2, 3, 3, 3], 59)] },
@@ -105,6 +120,13 @@ const cases: { [K in Op]: Case } = {
   gather: { f: (x) => T.gather(x, idx([2, 0, 2, 1]), 1), inputs: () => [rand([2, 3, 2], 66)] },
   scatterAdd: { f: (u) => T.scatterAdd(u, idx([1, 1, 0], [3]), 4, 0), inputs: () => [rand([3, 2], 67)] },
   biasAct: { f: (x, b) => T.biasAct(x, b, 'relu'), inputs: () => [rand([4, 3], 68, -1, 1, 0.1), rand([3], 69, -0.05, 0.05)] },
+  biasActGrad: {
+    f: (g, y) => {
+      const [dz, db] = T.biasActGrad(g, y, 'sigmoid');
+      return T.add(T.mul(dz, 1.3), db);
+    },
+    inputs: () => [rand([4, 3], 113), rand([4, 3], 114, 0.05, 0.95)],
+  },
   reshape: { f: (x) => T.reshape(x, [3, -1]), inputs: () => [rand([2, 3, 2], 70)] },
   transpose: { f: (x) => T.transpose(x, [2, 0, 1]), inputs: () => [rand([2, 3, 4], 71)] },
   slice: { f: (x) => T.slice(x, [1, 0, 1], [1, -1, 2]), inputs: () => [rand([2, 3, 4], 72)] },
@@ -144,6 +166,29 @@ const extra: Record<string, Case> = {
   'matmul both': { f: (a, b) => T.matmul(a, b, true, true), inputs: () => [rand([5, 3], 84), rand([4, 5], 85)] },
   'matmul batched with broadcast': { f: (a, b) => T.matmul(a, b), inputs: () => [rand([2, 3, 5], 86), rand([5, 2], 87)] },
   'conv2d dilation valid': { f: (x, w) => T.conv2d(x, w, { dilations: 2 }), inputs: () => [rand([1, 7, 7, 2], 88), rand([2, 2, 2, 3], 89)] },
+  // The rules on small shapes (the Winograd kernels need ≥ 256 output pixels, too many for finite differences across
+  // relu's and max pooling's kinks; test/backend/wasm-vs-ref-winograd.test.ts checks those kernels against ref).
+  'conv2dBiasAct relu 3x3 same': {
+    f: (x, w, b) => T.conv2dBiasAct(x, w, b, 'relu', { padding: 'same' }),
+    inputs: () => [rand([1, 5, 4, 4], 107), rand([3, 3, 4, 5], 108, -0.5, 0.5), rand([5], 109, 0.2, 0.4)],
+  },
+  'conv2dBiasAct sigmoid 3x3 valid': {
+    f: (x, w, b) => T.conv2dBiasAct(x, w, b, 'sigmoid'),
+    inputs: () => [rand([2, 6, 5, 4], 110), rand([3, 3, 4, 4], 111, -0.5, 0.5), rand([4], 112)],
+  },
+  'biasActGrad tanh, db only': { f: (g, y) => T.biasActGrad(g, y, 'tanh')[1], inputs: () => [rand([5, 2], 115), rand([5, 2], 116, -0.9, 0.9)] },
+  'biasActGrad relu, dz only': { f: (g, y) => T.biasActGrad(g, y, 'relu')[0], inputs: () => [rand([3, 5], 117), rand([3, 5], 118, -1, 1, 0.1)] },
+  // C = 1, F = 16, no padding: the direct kernel pooling its own rows on wasm (3×3 windows, 7 → 2 rows: one left over).
+  'conv2dBiasActPool direct 3x3 pool': {
+    f: (x, w, b) => T.conv2dBiasActPool(x, w, b, 'sigmoid', {}, { poolSize: 3 }),
+    inputs: () => [rand([1, 9, 8, 1], 124), rand([3, 3, 1, 16], 125), rand([16], 126)],
+    options: { eps: 1e-3 },
+  },
+  // Overlapping windows: conv2dBiasAct then maxPool2d.
+  'conv2dBiasActPool overlapping pool': {
+    f: (x, w, b) => T.conv2dBiasActPool(x, w, b, 'linear', { strides: 2 }, { poolSize: 3, strides: 1 }),
+    inputs: () => [rand([1, 9, 9, 2], 127), rand([2, 2, 2, 3], 128), rand([3], 129)],
+  },
   'biasAct sigmoid': { f: (x, b) => T.biasAct(x, b, 'sigmoid'), inputs: () => [rand([4, 3], 90), rand([3], 91)] },
   'biasAct tanh': { f: (x, b) => T.biasAct(x, b, 'tanh'), inputs: () => [rand([4, 3], 92), rand([3], 93)] },
   'softmaxCrossEntropy': { f: (x) => T.softmaxCrossEntropy(x, idx([2, 0, 1, 2])), inputs: () => [rand([4, 3], 94, -3, 3)] },

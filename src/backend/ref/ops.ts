@@ -152,6 +152,25 @@ export function biasAct(x: Float32Array, bias: Float32Array, y: Float32Array, ro
   }
 }
 
+/** act'(z) in terms of y = act(z), float32 products as the composed ops round them. */
+const actDerivative: { readonly [K in BiasActivation]: (g: number, y: number) => number } = {
+  linear: (g) => g,
+  relu: (g, y) => (y > 0 ? g : 0),
+  sigmoid: (g, y) => Math.fround(g * Math.fround(y * Math.fround(1 - y))),
+  tanh: (g, y) => Math.fround(g * Math.fround(1 - Math.fround(y * y))),
+};
+
+/** dz[rows, cols] = g·act'(z) from y = act(z); db[cols] = Σ_rows dz (summed in float64, rounded once). */
+export function biasActGrad(g: Float32Array, y: Float32Array, dz: Float32Array, db: Float32Array, rows: number, cols: number, act: BiasActivation): void {
+  const fn = actDerivative[act];
+  const acc = new Float64Array(cols);
+  for (let i = 0; i < rows * cols; i++) {
+    dz[i] = fn(g[i], y[i]);
+    acc[i % cols] += dz[i];
+  }
+  db.set(acc);
+}
+
 /** Fused Adam step in place, in the kernel's (PyTorch's) order: float32 roundings, two multiply-adds through float64. */
 export function adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number, h: AdamHyper): void {
   const f = Math.fround;

@@ -98,6 +98,18 @@ export class RefBackend implements Backend {
     linalg.conv2d(this.f32(x), this.f32(w), this.f32(y), p);
   }
 
+  conv2dBiasAct(x: Buf, w: Buf, bias: Buf, y: Buf, p: Conv2DParams, act: BiasActivation): void {
+    this.conv2d(x, w, y, p);
+    this.biasAct(y, bias, y, p.n * p.oh * p.ow, p.f, act);
+  }
+
+  conv2dBiasActPool(x: Buf, w: Buf, bias: Buf, y: Buf | null, p: Buf, cp: Conv2DParams, pp: Pool2DParams, act: BiasActivation): void {
+    const yy = y ?? this.alloc(cp.n * cp.oh * cp.ow * cp.f, 'float32');
+    this.conv2dBiasAct(x, w, bias, yy, cp, act);
+    this.maxPool2d(yy, p, pp);
+    if (y === null) this.free(yy);
+  }
+
   conv2dGradInput(dy: Buf, w: Buf, dx: Buf, p: Conv2DParams): void {
     linalg.conv2dGradInput(this.f32(dy), this.f32(w), this.f32(dx), p);
   }
@@ -112,6 +124,11 @@ export class RefBackend implements Backend {
 
   maxPool2dGrad(x: Buf, dy: Buf, dx: Buf, p: Pool2DParams): void {
     pool.maxPool2dGrad(this.f32(x), this.f32(dy), this.f32(dx), p);
+  }
+
+  maxPool2dBiasActGrad(y: Buf, dy: Buf, dz: Buf, db: Buf, p: Pool2DParams, act: BiasActivation): void {
+    this.maxPool2dGrad(y, dy, dz, p);
+    this.biasActGrad(dz, y, dz, db, p.n * p.h * p.w, p.c, act);
   }
 
   avgPool2d(x: Buf, y: Buf, p: Pool2DParams): void {
@@ -160,6 +177,10 @@ export class RefBackend implements Backend {
   }
   biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void {
     ops.biasAct(this.f32(x), this.f32(bias), this.f32(y), rows, cols, act);
+  }
+
+  biasActGrad(g: Buf, y: Buf, dz: Buf, db: Buf, rows: number, cols: number, act: BiasActivation): void {
+    ops.biasActGrad(this.f32(g), this.f32(y), this.f32(dz), this.f32(db), rows, cols, act);
   }
 
   fwht(x: Buf, y: Buf, rows: number, n: number): void {

@@ -1,7 +1,11 @@
-// Wasm wrappers of 2-D convolution (NHWC, HWIO) and its two gradients: implicit-im2col GEMMs in src/kernels/conv.ts, direct kernels (src/kernels/conv-direct.ts) for small KH·KW·C.
-import type { Buf, Conv2DParams } from '../backend.js';
+// Wasm wrappers of 2-D convolution (NHWC, HWIO) and its two gradients: Winograd for 3×3 stride-1 filters (./winograd.ts), implicit-im2col GEMMs in src/kernels/conv.ts, direct kernels (src/kernels/conv-direct.ts) for small KH·KW·C.
+import type { BiasActivation, Buf, Conv2DParams, Pool2DParams } from '../backend.js';
+import { BiasAct } from '../opcodes.js';
 import type { WasmContext } from './context.js';
+import { wasmBiasAct } from './elementwise.js';
+import { poolGeometry, poolTiles, wasmMaxPool2d } from './pool.js';
 import { MACS_PER_THREAD } from './gemm.js';
+import { winoConv2d, winoConv2dGradFilter, winoConv2dGradInput, winogradFits } from './winograd.js';
 
 /** Register tile of the GEMM micro-kernel (gemm_MR × gemm_NR). */
 const MR = 4;
@@ -33,16 +37,55 @@ function minItems(macs: number): number {
   return Math.max(1, Math.ceil(MACS_PER_THREAD / Math.max(1, macs)));
 }
 
-/** y[N,OH,OW,F] = conv(x[N,H,W,C], w[KH,KW,C,F]); split over tiles of MR output pixels. */
-export function wasmConv2d(ctx: WasmContext, x: Buf, w: Buf, y: Buf, p: Conv2DParams): void {
+/**
+ * y[N,OH,OW,F] = conv(x[N,H,W,C], w[KH,KW,C,F]), or with a bias act(conv + bias[F]): Winograd (3×3, stride 1) or
+ * the direct kernels with the bias and activation fused into their stores; the im2col GEMM (split over tiles of MR
+ * output pixels) followed by the bias-activation kernel.
+ */
+export function wasmConv2d(ctx: WasmContext, x: Buf, w: Buf, y: Buf, p: Conv2DParams, bias: Buf = 0, act: BiasActivation = 'linear'): void {
   const pixels = p.n * p.oh * p.ow;
   if (pixels <= 0 || p.f <= 0) return;
   const k = p.kh * p.kw * p.c;
+  if (winogradFits(p)) {
+    winoConv2d(ctx, x, w, y, p, bias, BiasAct[act]);
+    return;
+  }
   if (k > 0 && directFwd(p)) {
-    ctx.parallel('convd_forward', [x, w, y, geometry(ctx, p)], p.n * p.oh, 1, minItems(p.ow * k * p.f));
+    ctx.parallel('convd_forward', [x, w, y, geometry(ctx, p), bias, BiasAct[act], 0, 0], p.n * p.oh, 1, minItems(p.ow * k * p.f));
     return;
   }
   ctx.parallel('conv_forward', [x, w, y, geometry(ctx, p)], Math.ceil(pixels / MR), 1, minItems(MR * k * p.f));
+  if (bias) wasmBiasAct(ctx, y, bias, y, pixels, p.f, act);
+}
+
+/** Bytes of scratch the direct forward may give its rows of y when it pools them itself. */
+const POOL_ROWS_BYTES = 4 << 20;
+
+/**
+ * p = maxPool2d(act(conv(x, w) + bias)) and y = act(conv + bias) unless null. Where the pooling windows tile y, the
+ * Winograd kernel (2×2 windows, within its even-aligned tiles) or the direct kernel (split over pooled rows) pools as
+ * it stores, and leaves y unwritten when null; otherwise conv2dBiasAct then maxPool2d.
+ */
+export function wasmConv2dBiasActPool(ctx: WasmContext, x: Buf, w: Buf, bias: Buf, y: Buf | null, p: Buf, cp: Conv2DParams,
+  pp: Pool2DParams, act: BiasActivation): void {
+  const tiles = poolTiles(pp);
+  if (tiles && winogradFits(cp) && pp.kh === 2 && pp.kw === 2) {
+    winoConv2d(ctx, x, w, y ?? 0, cp, bias, BiasAct[act], p);
+    return;
+  }
+  const k = cp.kh * cp.kw * cp.c;
+  if (tiles && k > 0 && directFwd(cp) && k * 4 + pp.kh * cp.ow * cp.f * 4 + 64 <= POOL_ROWS_BYTES) {
+    const args = [x, w, y ?? 0, geometry(ctx, cp), bias, BiasAct[act], p, poolGeometry(ctx, pp)];
+    ctx.parallel('convd_forward', args, pp.n * pp.oh, 1, minItems(pp.kh * cp.ow * k * cp.f));
+    return;
+  }
+  const yy = y ?? ctx.allocTemp(cp.n * cp.oh * cp.ow * cp.f * 4);
+  try {
+    wasmConv2d(ctx, x, w, yy, cp, bias, act);
+    wasmMaxPool2d(ctx, yy, p, pp);
+  } finally {
+    if (y === null) ctx.freeTemp(yy);
+  }
 }
 
 /**
@@ -52,6 +95,10 @@ export function wasmConv2d(ctx: WasmContext, x: Buf, w: Buf, y: Buf, p: Conv2DPa
  */
 export function wasmConv2dGradInput(ctx: WasmContext, dy: Buf, w: Buf, dx: Buf, p: Conv2DParams): void {
   if (p.n <= 0 || p.h * p.w * p.c <= 0) return;
+  if (winogradFits(p)) {
+    winoConv2dGradInput(ctx, dy, w, dx, p);
+    return;
+  }
   const k = p.kh * p.kw * p.c;
   if (p.c === 1 && directFwd(p)) {
     const pixels = p.n * p.oh * p.ow;
@@ -80,6 +127,10 @@ export function wasmConv2dGradFilter(ctx: WasmContext, x: Buf, dy: Buf, dw: Buf,
   const k = p.kh * p.kw * p.c;
   if (k <= 0 || p.f <= 0) return;
   const pixels = p.n * p.oh * p.ow;
+  if (winogradFits(p)) {
+    winoConv2dGradFilter(ctx, x, dy, dw, p);
+    return;
+  }
   if (directFwd(p)) {
     const tiles = Math.ceil(k / 3) * (p.f / 16);
     ctx.parallel('convd_gradFilter', [x, dy, dw, geometry(ctx, p)], tiles, 1, minItems(pixels * 3 * 16));

@@ -3,6 +3,7 @@ import type { AdamHyper, BiasActivation, BinaryOp, Broadcast, Buf, DType, UnaryO
 import { BiasAct, Binary, CastMode, Unary } from '../opcodes.js';
 import type { WasmContext } from './context.js';
 import { simplifyStrides, sizeOf } from './copy.js';
+import { wasmReduce } from './reduce.js';
 
 /** Elements per thread below which a kernel stays on the calling thread, by cost class of the op. */
 const CHEAP = 1 << 16;
@@ -53,6 +54,30 @@ export function wasmBiasAct(ctx: WasmContext, x: Buf, bias: Buf, y: Buf, rows: n
   if (total === 0) return;
   const cost = act === 'linear' || act === 'relu' ? CHEAP : POLY;
   ctx.parallel('ew_bias_act', [BiasAct[act], x, bias, y, rows, cols], total, 16, cost);
+}
+
+/** Rows per partial bias-gradient sum of ew_bias_act_grad: a constant, so the order of summation never depends on the split. */
+const BIAS_GRAD_ROWS = 64;
+
+/**
+ * dz = g·act'(z) from y = act(z), db = Σ_rows dz: dz and the column sums of fixed blocks of rows in one pass (split over
+ * the blocks), then the blocks' sums added in order (red_reduce), so the split never changes a bit.
+ */
+export function wasmBiasActGrad(ctx: WasmContext, g: Buf, y: Buf, dz: Buf, db: Buf, rows: number, cols: number, act: BiasActivation): void {
+  if (cols === 0) return;
+  const blockRows = BIAS_GRAD_ROWS, blocks = Math.ceil(rows / blockRows);
+  if (blocks === 0) {
+    wasmFill(ctx, db, 'float32', cols, 0);
+    return;
+  }
+  const part = ctx.allocTemp(blocks * cols * 4);
+  try {
+    const cost = act === 'linear' || act === 'relu' ? CHEAP : POLY;
+    ctx.parallel('ew_bias_act_grad', [BiasAct[act], g, y, dz, part, rows, cols, blockRows], blocks, 1, Math.ceil(cost / (blockRows * cols)));
+    wasmReduce(ctx, 'sum', part, db, 1, blocks, cols);
+  } finally {
+    ctx.freeTemp(part);
+  }
 }
 
 /** Fused Adam step in place over n elements (see Kernels.adam). */

@@ -61,6 +61,7 @@ export class WasmRuntime implements WasmContext {
   readonly allocator: Allocator;
   private readonly scratch: number[] = [];
   private readonly paramBase: number;
+  private readonly paramView: Int32Array;
   private paramTop = 0;
   private pool: WorkerPool | undefined;
   private readonly module: WebAssembly.Module;
@@ -85,6 +86,8 @@ export class WasmRuntime implements WasmContext {
     const heapBase = Number(this.exports.heapBase());
     this.allocator = new Allocator(this.memory, heapBase, maxPages * PAGE);
     this.paramBase = this.allocator.alloc(PARAM_BYTES);
+    // The memory is shared, so growing it never detaches this view (the area lies below any old length).
+    this.paramView = new Int32Array(this.memory.buffer, this.paramBase, PARAM_BYTES >> 2);
     for (let t = 0; t < this.threads; t++) this.scratch.push(this.allocator.alloc(SCRATCH_BYTES));
     this.ranges = new Array(2 * this.threads).fill(0);
   }
@@ -103,8 +106,8 @@ export class WasmRuntime implements WasmContext {
     if (this.paramTop + bytes > PARAM_BYTES) this.paramTop = 0;
     const ptr = this.paramBase + this.paramTop;
     this.paramTop += bytes;
-    const view = new Int32Array(this.memory.buffer, ptr, values.length);
-    for (let i = 0; i < values.length; i++) view[i] = values[i];
+    const view = this.paramView, at = (ptr - this.paramBase) >> 2;
+    for (let i = 0; i < values.length; i++) view[at + i] = values[i];
     return ptr;
   }
 

@@ -3,12 +3,12 @@ import type {
   AdamHyper, Backend, BiasActivation, BinaryOp, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams, Pool2DParams, ReduceOp,
   RnnBackwardBufs, RnnForwardBufs, RnnParams, UnaryOp,
 } from '../backend.js';
-import { wasmConv2d, wasmConv2dGradFilter, wasmConv2dGradInput } from './conv.js';
+import { wasmConv2d, wasmConv2dBiasActPool, wasmConv2dGradFilter, wasmConv2dGradInput } from './conv.js';
 import { wasmCopy } from './copy.js';
-import { wasmAdam, wasmBiasAct, wasmBinary, wasmCast, wasmFill, wasmUnary, wasmWhere } from './elementwise.js';
+import { wasmAdam, wasmBiasAct, wasmBiasActGrad, wasmBinary, wasmCast, wasmFill, wasmUnary, wasmWhere } from './elementwise.js';
 import { wasmGather, wasmScatterAdd } from './gather.js';
 import { wasmGemm } from './gemm.js';
-import { wasmAvgPool2d, wasmAvgPool2dGrad, wasmMaxPool2d, wasmMaxPool2dGrad } from './pool.js';
+import { wasmAvgPool2d, wasmAvgPool2dGrad, wasmMaxPool2d, wasmMaxPool2dBiasActGrad, wasmMaxPool2dGrad } from './pool.js';
 import { wasmArgmax, wasmReduce, wasmSoftmax } from './reduce.js';
 import { wasmRnnBackward, wasmRnnForward } from './recurrent.js';
 import { WasmRuntime, type WasmOptions } from './runtime.js';
@@ -76,6 +76,12 @@ export class WasmBackend implements Backend {
   conv2d(x: Buf, w: Buf, y: Buf, p: Conv2DParams): void {
     wasmConv2d(this.rt, x, w, y, p);
   }
+  conv2dBiasAct(x: Buf, w: Buf, bias: Buf, y: Buf, p: Conv2DParams, act: BiasActivation): void {
+    wasmConv2d(this.rt, x, w, y, p, bias, act);
+  }
+  conv2dBiasActPool(x: Buf, w: Buf, bias: Buf, y: Buf | null, p: Buf, cp: Conv2DParams, pp: Pool2DParams, act: BiasActivation): void {
+    wasmConv2dBiasActPool(this.rt, x, w, bias, y, p, cp, pp, act);
+  }
   conv2dGradInput(dy: Buf, w: Buf, dx: Buf, p: Conv2DParams): void {
     wasmConv2dGradInput(this.rt, dy, w, dx, p);
   }
@@ -87,6 +93,9 @@ export class WasmBackend implements Backend {
   }
   maxPool2dGrad(x: Buf, dy: Buf, dx: Buf, p: Pool2DParams): void {
     wasmMaxPool2dGrad(this.rt, x, dy, dx, p);
+  }
+  maxPool2dBiasActGrad(y: Buf, dy: Buf, dz: Buf, db: Buf, p: Pool2DParams, act: BiasActivation): void {
+    wasmMaxPool2dBiasActGrad(this.rt, y, dy, dz, db, p, act);
   }
   avgPool2d(x: Buf, y: Buf, p: Pool2DParams): void {
     wasmAvgPool2d(this.rt, x, y, p);
@@ -123,6 +132,9 @@ export class WasmBackend implements Backend {
   }
   biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void {
     wasmBiasAct(this.rt, x, bias, y, rows, cols, act);
+  }
+  biasActGrad(g: Buf, y: Buf, dz: Buf, db: Buf, rows: number, cols: number, act: BiasActivation): void {
+    wasmBiasActGrad(this.rt, g, y, dz, db, rows, cols, act);
   }
   /** Split over rows (x may equal y). */
   fwht(x: Buf, y: Buf, rows: number, n: number): void {

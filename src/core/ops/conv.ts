@@ -1,8 +1,8 @@
 // Convolution and pooling ops (NHWC activations, HWIO filters) and their gradient ops.
-import type { Conv2DParams, Pool2DParams } from '../../backend/backend.js';
+import type { BiasActivation, Conv2DParams, Pool2DParams } from '../../backend/backend.js';
 import { fmt, ShapeError } from '../errors.js';
 import { type Conv2DOptions, conv2dParams, type Pool2DOptions, pool2dParams, shapesEqual } from '../shape.js';
-import { record } from '../tape.js';
+import { record, recording, recordMany } from '../tape.js';
 import { empty, type Tensor } from '../tensor.js';
 import { backendOf, requireDType } from './util.js';
 
@@ -13,6 +13,39 @@ function expect(op: string, what: string, t: Tensor, shape: number[]): void {
 /** 2-D convolution: x [N,H,W,C] ⊛ w [KH,KW,C,F] → [N,OH,OW,F]. */
 export function conv2d(x: Tensor, w: Tensor, options: Conv2DOptions = {}): Tensor {
   return conv2dWith(x, w, conv2dParams('conv2d', x.shape, w.shape, options));
+}
+
+/**
+ * act(conv2d(x, w) + bias) with bias [F]: the same bits as conv2d then biasAct, computed in one pass where the backend
+ * can (Conv2D layers with a bias and one of biasAct's activations use it).
+ */
+export function conv2dBiasAct(x: Tensor, w: Tensor, bias: Tensor, act: BiasActivation, options: Conv2DOptions = {}): Tensor {
+  const p = conv2dParams('conv2dBiasAct', x.shape, w.shape, options);
+  const be = backendOf('conv2dBiasAct', x, w, bias);
+  requireDType('conv2dBiasAct', 'float32', x, w, bias);
+  expect('conv2dBiasAct', 'bias', bias, [p.f]);
+  const y = empty([p.n, p.oh, p.ow, p.f], 'float32', be);
+  be.conv2dBiasAct(x.buf, w.buf, bias.buf, y.buf, p, act);
+  return record('conv2dBiasAct', [x, w, bias], y, { p, act });
+}
+
+/**
+ * maxPool2d(act(conv2d(x, w) + bias)): the same bits as conv2dBiasAct then maxPool2d, in one pass where the backend can.
+ * While a tape records, y = act(conv + bias) is made too (the gradients need it) and both are recorded as one node;
+ * otherwise y is never stored. Used by the layer graph for a Conv2D whose only consumer is a MaxPooling2D.
+ */
+export function conv2dBiasActPool(x: Tensor, w: Tensor, bias: Tensor, act: BiasActivation, conv: Conv2DOptions = {}, pool: Pool2DOptions = {}): Tensor {
+  const op = 'conv2dBiasActPool';
+  const cp = conv2dParams(op, x.shape, w.shape, conv);
+  const pp = pool2dParams(op, [cp.n, cp.oh, cp.ow, cp.f], pool);
+  const be = backendOf(op, x, w, bias);
+  requireDType(op, 'float32', x, w, bias);
+  expect(op, 'bias', bias, [cp.f]);
+  const y = recording() ? empty([cp.n, cp.oh, cp.ow, cp.f], 'float32', be) : undefined;
+  const p = empty([pp.n, pp.oh, pp.ow, pp.c], 'float32', be);
+  be.conv2dBiasActPool(x.buf, w.buf, bias.buf, y ? y.buf : null, p.buf, cp, pp, act);
+  if (y) recordMany(op, [x, w, bias], [y, p], { cp, pp, act });
+  return p;
 }
 
 /** The three convolution passes share one shape: two float32 operands of known shapes → one output, recorded under the kernel's name. */
@@ -61,6 +94,21 @@ export function maxPool2dGrad(x: Tensor, dy: Tensor, p: Pool2DParams): Tensor {
   const dx = empty(x.shape, 'float32', b);
   b.maxPool2dGrad(x.buf, dy.buf, dx.buf, p);
   return record('maxPool2dGrad', [x, dy], dx, { p });
+}
+
+/**
+ * The gradients of max pooling over y = act(z + bias) (biasAct's activations): [dz = act'·maxPool2dGrad(y, dy) (the
+ * same bits as maxPool2dGrad then biasActGrad), db = dz summed over all axes but the last].
+ */
+export function maxPool2dBiasActGrad(y: Tensor, dy: Tensor, p: Pool2DParams, act: BiasActivation): [Tensor, Tensor] {
+  const b = backendOf('maxPool2dBiasActGrad', y, dy);
+  expect('maxPool2dBiasActGrad', 'y', y, [p.n, p.h, p.w, p.c]);
+  expect('maxPool2dBiasActGrad', 'dy', dy, [p.n, p.oh, p.ow, p.c]);
+  const dz = empty(y.shape, 'float32', b);
+  const db = empty([p.c], 'float32', b);
+  b.maxPool2dBiasActGrad(y.buf, dy.buf, dz.buf, db.buf, p, act);
+  const [z, s] = recordMany('maxPool2dBiasActGrad', [y, dy], [dz, db], { p, act });
+  return [z, s];
 }
 
 /** Average pooling of x [N,H,W,C]; padded cells are not counted. */

@@ -36,7 +36,9 @@ export function tensor(values: NestedNumbers | Float32Array | Int32Array | reado
   checkShape('tensor', sh);
   if (sizeOf(sh) !== flat.length) throw new ShapeError('tensor', `${flat.length} values do not fill shape [${sh.join(',')}] (${sizeOf(sh)} elements)`);
   const t = empty(sh, dt);
-  t.backend.write(t.buf, dt === 'int32' ? Int32Array.from(flat) : Float32Array.from(flat));
+  // A typed array of the tensor's own type is written as it is (write copies); anything else is converted first.
+  const same = dt === 'int32' ? flat instanceof Int32Array : flat instanceof Float32Array;
+  t.backend.write(t.buf, same ? flat as Float32Array | Int32Array : dt === 'int32' ? Int32Array.from(flat) : Float32Array.from(flat));
   return t;
 }
 

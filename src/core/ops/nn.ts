@@ -1,8 +1,8 @@
 // Neural-network ops: softmax, fused bias + activation, gather / scatter-add, one-hot and losses.
 import type { BiasActivation } from '../../backend/backend.js';
 import { fmt, IndexError, ShapeError } from '../errors.js';
-import { normAxis, sizeOf } from '../shape.js';
-import { record } from '../tape.js';
+import { normAxis, shapesEqual, sizeOf } from '../shape.js';
+import { record, recordMany } from '../tape.js';
 import { empty, type Tensor } from '../tensor.js';
 import { cast, equal, mul, neg, sub } from './elementwise.js';
 import { mean, sum } from './reduce.js';
@@ -43,6 +43,24 @@ export function biasAct(x: Tensor, bias: Tensor, act: BiasActivation = 'linear')
   const y = empty(x.shape, 'float32', b);
   b.biasAct(x.buf, bias.buf, y.buf, cols === 0 ? 0 : x.size / cols, cols, act);
   return record('biasAct', [x, bias], y, { act });
+}
+
+/**
+ * The gradients of y = act(x + bias) (biasAct) from g = ∂L/∂y and y, in one pass: [dz = ∂L/∂x = g·act'(x + bias),
+ * db = ∂L/∂bias = dz summed over all axes but the last]. The same dz as the composed ops (reluGrad, mul, sub).
+ */
+export function biasActGrad(g: Tensor, y: Tensor, act: BiasActivation): [Tensor, Tensor] {
+  const b = backendOf('biasActGrad', g, y);
+  requireDType('biasActGrad', 'float32', g, y);
+  if (g.rank < 1 || !shapesEqual(g.shape, y.shape)) {
+    throw new ShapeError('biasActGrad', `gradient ${fmt(g.shape)} and output ${fmt(y.shape)} must have one shape of rank ≥ 1`);
+  }
+  const cols = y.shape[y.rank - 1];
+  const dz = empty(y.shape, 'float32', b);
+  const db = empty([cols], 'float32', b);
+  b.biasActGrad(g.buf, y.buf, dz.buf, db.buf, cols === 0 ? 0 : y.size / cols, cols, act);
+  const [z, s] = recordMany('biasActGrad', [g, y], [dz, db], { act });
+  return [z, s];
 }
 
 function checkIndex(op: string, code: number, indices: Tensor, axisLen: number): void {

@@ -192,13 +192,48 @@ const EXP_K = memory.data<f32>([
   return v128.bitselect(lower, upper, f32x4.lt(x, sp(-1.0)));
 }
 
-/** Activation `act` (BiasAct) on four lanes. */
+/**
+ * max(v, 0) as f32x4.max gives it for every non-NaN lane (+0 for ±0; NaN stays NaN), in two instructions: pmax
+ * (v < 0 ? 0 : v) is one SSE maxps where max is a sequence of about eight, and adding +0 turns −0 into +0.
+ */
 // @ts-ignore: decorator
-@inline export function actVec(act: i32, v: v128): v128 {
+@inline export function reluVec(v: v128): v128 {
+  return f32x4.add(f32x4.pmax(v, f32x4.splat(0)), f32x4.splat(0));
+}
+
+/** act(v) for a BiasAct code (linear, relu, sigmoid, tanh): the activation of ew_bias_act and the convolutions' fused epilogues. */
+// @ts-ignore: decorator
+@inline export function biasActVec(act: i32, v: v128): v128 {
   if (act == BiasAct.linear) return v;
-  if (act == BiasAct.relu) return f32x4.max(v, sp(0));
+  if (act == BiasAct.relu) return reluVec(v);
   if (act == BiasAct.sigmoid) return vsigmoid(v);
   return vtanh(v);
+}
+
+/** g·act'(z) from the activation's output y = act(z) (BiasAct code): biasAct's dz, in the composed ops' order and roundings. */
+// @ts-ignore: decorator
+@inline export function actGradVec(act: i32, g: v128, y: v128): v128 {
+  if (act == BiasAct.relu) return v128.and(g, f32x4.gt(y, f32x4.splat(0)));
+  if (act == BiasAct.sigmoid) return f32x4.mul(g, f32x4.mul(y, f32x4.sub(f32x4.splat(1), y)));
+  if (act == BiasAct.tanh) return f32x4.mul(g, f32x4.sub(f32x4.splat(1), f32x4.mul(y, y)));
+  return g;
+}
+
+/** Stores the 4×4 transpose of rows r0..r3: column i of them (lane i of each) at p + i·step. */
+// @ts-ignore: decorator
+@inline export function storeTransposed4(p: usize, r0: v128, r1: v128, r2: v128, r3: v128, step: usize): void {
+  const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t2 = f32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(p, f32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(p + step, f32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(p + 2 * step, f32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(p + 3 * step, f32x4.shuffle(t1, t3, 2, 3, 6, 7));
+}
+
+/** Activation `act` (BiasAct) on four lanes (the recurrent kernels' gate activations). */
+// @ts-ignore: decorator
+@inline export function actVec(act: i32, v: v128): v128 {
+  return biasActVec(act, v);
 }
 
 /** act'(x) on four lanes from y = act(x): linear 1, relu [y > 0], sigmoid y(1 − y), tanh 1 − y². */

@@ -1,11 +1,12 @@
 // Conv2D: y = act(conv(x, kernel) + b), NHWC inputs and HWIO kernels like Keras.
-import { conv2d } from '../../core/ops/index.js';
+import { conv2d, conv2dBiasAct, conv2dBiasActPool } from '../../core/ops/index.js';
 import type { Random } from '../../core/random.js';
-import { conv2dParams, type Padding, type Shape } from '../../core/shape.js';
+import { type Conv2DOptions, conv2dParams, type Padding, type Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
-import { type ActivationName, activationName, biasActivate } from '../activations.js';
+import { type ActivationName, activationName, biasActivate, isBiasActivation } from '../activations.js';
 import { initializerName, type InitializerName } from '../initializers.js';
 import { type CallContext, intOption, Layer, type LayerOptions, pairOption, registerLayer } from '../layer.js';
+import { MaxPooling2D } from './pooling.js';
 
 /** Options Conv2D and LocallyConnected2D share (Keras names). */
 export interface WindowedLayerOptions extends LayerOptions {
@@ -94,10 +95,22 @@ export class Conv2D extends WindowedLayer {
     if (this.useBias) this.addWeight('bias', [this.filters], this.biasInitializer, rng, { role: 'bias' });
   }
 
+  private convOptions(): Conv2DOptions {
+    return { strides: this.strides, padding: this.padding, dilations: this.dilationRate };
+  }
+
   call(x: Tensor, ctx: CallContext): Tensor {
     const w = this.w('kernel');
-    const y = conv2d(x, w, { strides: this.strides, padding: this.padding, dilations: this.dilationRate });
-    return biasActivate(y, this.useBias ? this.w('bias') : undefined, this.activation, ctx.logits);
+    const b = this.useBias ? this.w('bias') : undefined;
+    if (b && isBiasActivation(this.activation)) return conv2dBiasAct(x, w, b, this.activation, this.convOptions());
+    return biasActivate(conv2d(x, w, this.convOptions()), b, this.activation, ctx.logits);
+  }
+
+  /** With a bias and one of biasAct's activations, followed by MaxPooling2D: conv2dBiasActPool (one pass, y never stored in inference). */
+  override fusedWith(next: Layer): ((x: Tensor, ctx: CallContext) => Tensor) | undefined {
+    const act = this.activation;
+    if (!(next instanceof MaxPooling2D) || !this.useBias || !isBiasActivation(act)) return undefined;
+    return (x) => conv2dBiasActPool(x, this.w('kernel'), this.w('bias'), act, this.convOptions(), next.poolOptions());
   }
 
   protected config(): Record<string, unknown> {

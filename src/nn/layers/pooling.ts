@@ -39,12 +39,13 @@ abstract class Pooling2D extends Layer {
     }
   }
 
-  protected options(): { poolSize: [number, number]; strides: [number, number]; padding: Padding } {
+  /** The pooling options as the ops take them. */
+  poolOptions(): { poolSize: [number, number]; strides: [number, number]; padding: Padding } {
     return { poolSize: this.poolSize, strides: this.strides, padding: this.padding };
   }
 
   protected config(): Record<string, unknown> {
-    return this.options();
+    return this.poolOptions();
   }
 }
 
@@ -56,7 +57,7 @@ export class MaxPooling2D extends Pooling2D {
     super(o, 'max_pooling2d');
   }
   call(x: Tensor, _ctx: CallContext): Tensor {
-    return maxPool2d(x, this.options());
+    return maxPool2d(x, this.poolOptions());
   }
 }
 
@@ -68,7 +69,7 @@ export class AveragePooling2D extends Pooling2D {
     super(o, 'average_pooling2d');
   }
   call(x: Tensor, _ctx: CallContext): Tensor {
-    return avgPool2d(x, this.options());
+    return avgPool2d(x, this.poolOptions());
   }
 }
 

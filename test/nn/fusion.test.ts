@@ -1,0 +1,70 @@
+// The layer graph running a Conv2D and the MaxPooling2D after it as one op (conv2dBiasActPool): the same outputs and
+// gradients as the two layers apart, and only where nothing else uses the convolution's output.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Backend } from '../../src/backend/backend.js';
+import { getBackend, tidy } from '../../src/core/engine.js';
+import { mul, sum, tensor } from '../../src/core/ops/index.js';
+import { valueAndGrads } from '../../src/core/tape.js';
+import type { Tensor } from '../../src/core/tensor.js';
+import { createModel, input, layers, model, type Model } from '../../src/nn/index.js';
+import { compareBits, compareClose, relTol } from '../helpers/compare.js';
+import { Rng } from '../helpers/random.js';
+
+const f32 = (shape: number[], seed: number): Tensor => tensor(new Rng(seed).uniforms(shape.reduce((a, b) => a * b, 1), -1, 1), shape);
+
+/** Counts the backend's conv2dBiasActPool calls made by `f`. */
+function fusedCalls(f: () => void): number {
+  const be = getBackend();
+  const original = be.conv2dBiasActPool;
+  let calls = 0;
+  be.conv2dBiasActPool = (...a: Parameters<Backend['conv2dBiasActPool']>) => {
+    calls++;
+    original.apply(be, a);
+  };
+  try {
+    f();
+  } finally {
+    Reflect.deleteProperty(be, 'conv2dBiasActPool');
+  }
+  return calls;
+}
+
+/** One set of layers in two models: `fused` (conv → pool → dense) and `apart`, which also returns the conv's output. */
+function twins(act: 'relu' | 'tanh' | 'linear', padding: 'same' | 'valid', poolSize: number): { fused: Model; apart: Model } {
+  const x = input({ shape: [11, 12, 5] });
+  const c = layers.conv2d({ filters: 8, kernelSize: 3, activation: act, padding }).apply(x);
+  const out = layers.dense({ units: 3 }).apply(layers.flatten().apply(layers.maxPooling2d({ poolSize }).apply(c)));
+  const fused = model({ inputs: x, outputs: out }).build(3);
+  return { fused, apart: model({ inputs: x, outputs: [out, c] }) };
+}
+
+test('a Conv2D followed by MaxPooling2D runs as one op, with the outputs and gradients of the layers apart', () => {
+  for (const [act, padding, poolSize] of [['relu', 'valid', 2], ['tanh', 'same', 2], ['linear', 'valid', 3]] as const) {
+    const { fused, apart } = twins(act, padding, poolSize);
+    const label = `${act} ${padding} pool ${poolSize}`;
+    const x = f32([3, 11, 12, 5], 1), r = f32([3, 3], 2);
+    tidy(() => {
+      let a: Tensor | undefined, b: Tensor | undefined;
+      assert.equal(fusedCalls(() => (a = fused.call(x))), 1, `${label}: fused`);
+      assert.equal(fusedCalls(() => (b = apart.callAll(x)[0])), 0, `${label}: the conv output is also returned, so not fused`);
+      assert.equal(compareBits(a!.f32(), b!.f32()).message, undefined, `${label}: outputs`);
+      const params = fused.namedParameters().map((p) => p.param.value);
+      const gf = valueAndGrads(() => sum(mul(fused.call(x, { training: true, seed: 0 }), r)), params).grads;
+      const ga = valueAndGrads(() => sum(mul(apart.callAll(x, { training: true, seed: 0 })[0], r)), params).grads;
+      fused.namedParameters().forEach(({ name: path }, i) => {
+        // The bias gradient is summed in another order (per pooled row); every other gradient has the same bits.
+        const c = /^conv2d(_\d+)?\/bias$/.test(path) ? compareClose(gf[i].f32(), ga[i].f32(), relTol(1e-5, 1e-6)) : compareBits(gf[i].f32(), ga[i].f32());
+        assert.equal(c.message, undefined, `${label}: gradient of ${path}`);
+      });
+    });
+    fused.dispose();
+  }
+});
+
+test('the reference CNN runs both of its conv → pool pairs fused', () => {
+  const m = createModel('seed-cnn').build(0);
+  const x = f32([2, 28, 28, 1], 3);
+  tidy(() => assert.equal(fusedCalls(() => m.call(x)), 2));
+  m.dispose();
+});
