@@ -90,9 +90,14 @@ const cases: Case[] = [
   { cell: 'gru', n: 4, t: 5, units: 11, bias: true, mask: true, reverse: true },
   { cell: 'gru', n: 3, t: 3, units: 6, act: 'sigmoid', recAct: 'tanh', mask: true, zeroOutput: true },
   { cell: 'gru', n: 16, t: 4, units: 130, mask: true },
-  // More units than one GEMM k-block (384): the packed recurrent kernels hold several blocks.
+  // More units than one GEMM k-block (256): the packed recurrent kernels hold several blocks.
   { cell: 'simple', n: 2, t: 3, units: 401, reverse: true },
   { cell: 'lstm', n: 2, t: 3, units: 390, mask: true },
+  // Batches of ≥ 16 rows run split over rows on 2 threads (the smaller ones split each step over units): rows not a
+  // multiple of 4, several row blocks (> 64 rows on one thread), GEMM k blocks.
+  { cell: 'gru', n: 33, t: 4, units: 37, bias: true, mask: true, reverse: true, zeroOutput: true },
+  { cell: 'lstm', n: 70, t: 3, units: 70, mask: true },
+  { cell: 'simple', n: 17, t: 2, units: 300 },
 ];
 
 test('rnnForward / rnnBackward: wasm 1 and 2 threads bit-identical, and within float32 rounding of ref', () => {
