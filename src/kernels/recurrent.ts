@@ -10,11 +10,12 @@
 // times the recurrent kernel packed once per sequence by rnn_pack) into a contiguous per-thread buffer, then the cell
 // math; every value is computed the same way whichever rows and units a call holds, so any split gives the same bits.
 // A thread's scratch holds the packed rows (rb·K floats, K = U forward, GU backward) and the forward's GEMM output
-// (rb·G·Up floats); rb, a multiple of 4, is the most rows a block holds.
+// (rb·G·Up floats); rb, a multiple of 4, is the most rows a block holds. Sigmoid and tanh are lib/gates' fast forms.
 import { Cell } from '../backend/opcodes';
 import { gemm_packA } from './gemm';
 import { gemmRows, packB8, packedB8Size, RT_NR } from './lib/gemm-rows';
-import { actSlopeVec, actVec, loadTail, storeTail } from './lib/vecmath';
+import { gateAct } from './lib/gates';
+import { actSlopeVec, loadTail, storeTail } from './lib/vecmath';
 
 // @ts-ignore: decorator
 @inline function sp(c: f32): v128 {
@@ -116,15 +117,15 @@ function forwardCell(cell: i32, act: i32, recAct: i32, t: i32, units: i32, flags
       }
       let hv: v128;
       if (cell == Cell.simple) {
-        hv = actVec(act, f32x4.add(ld(pr + o, r), ld(zr + o, r)));
+        hv = gateAct(act, f32x4.add(ld(pr + o, r), ld(zr + o, r)));
         st(sr + o, hv, r);
       } else if (cell == Cell.lstm) {
-        const ig = actVec(recAct, f32x4.add(ld(pr + o, r), ld(zr + o, r)));
-        const fg = actVec(recAct, f32x4.add(ld(pr + U4 + o, r), ld(zr + Z4 + o, r)));
-        const gg = actVec(act, f32x4.add(ld(pr + 2 * U4 + o, r), ld(zr + 2 * Z4 + o, r)));
-        const og = actVec(recAct, f32x4.add(ld(pr + 3 * U4 + o, r), ld(zr + 3 * Z4 + o, r)));
+        const ig = gateAct(recAct, f32x4.add(ld(pr + o, r), ld(zr + o, r)));
+        const fg = gateAct(recAct, f32x4.add(ld(pr + U4 + o, r), ld(zr + Z4 + o, r)));
+        const gg = gateAct(act, f32x4.add(ld(pr + 2 * U4 + o, r), ld(zr + 2 * Z4 + o, r)));
+        const og = gateAct(recAct, f32x4.add(ld(pr + 3 * U4 + o, r), ld(zr + 3 * Z4 + o, r)));
         const cn = f32x4.add(f32x4.mul(fg, ld(cr + o, r)), f32x4.mul(ig, gg));
-        const tc = actVec(act, cn);
+        const tc = gateAct(act, cn);
         hv = f32x4.mul(og, tc);
         st(sr + o, ig, r); st(sr + U4 + o, fg, r); st(sr + 2 * U4 + o, gg, r); st(sr + 3 * U4 + o, og, r);
         st(sr + 4 * U4 + o, cn, r); st(sr + 5 * U4 + o, tc, r);
@@ -135,9 +136,9 @@ function forwardCell(cell: i32, act: i32, recAct: i32, t: i32, units: i32, flags
           rr = f32x4.add(rr, ld(bRec + U4 + o, r));
           rh = f32x4.add(rh, ld(bRec + 2 * U4 + o, r));
         }
-        const zg = actVec(recAct, f32x4.add(ld(pr + o, r), rz));
-        const rg = actVec(recAct, f32x4.add(ld(pr + U4 + o, r), rr));
-        const ng = actVec(act, f32x4.add(ld(pr + 2 * U4 + o, r), f32x4.mul(rg, rh)));
+        const zg = gateAct(recAct, f32x4.add(ld(pr + o, r), rz));
+        const rg = gateAct(recAct, f32x4.add(ld(pr + U4 + o, r), rr));
+        const ng = gateAct(act, f32x4.add(ld(pr + 2 * U4 + o, r), f32x4.mul(rg, rh)));
         hv = f32x4.add(f32x4.mul(zg, ld(hr + o, r)), f32x4.mul(f32x4.sub(sp(1), zg), ng));
         st(sr + o, zg, r); st(sr + U4 + o, rg, r); st(sr + 2 * U4 + o, ng, r); st(sr + 3 * U4 + o, rh, r);
       }
