@@ -62,12 +62,13 @@ def main():
     plan = cfg["plan"]
     for k in range(plan["warmup"]):
         step(k)
-    n, t0 = 0, time.perf_counter()
+    n, t0, c0 = 0, time.perf_counter(), time.process_time()
     while (n < plan["min"] or time.perf_counter() - t0 < plan["minSeconds"]) and n < plan["max"]:
         step(plan["warmup"] + n)
         n += 1
     secs = time.perf_counter() - t0
-    out["train"] = {"tokensPerSec": n * b * t / secs, "steps": n, "seconds": secs, "lossFirst": losses[0], "lossLast": losses[-1]}
+    cpu_ms = (time.process_time() - c0) * 1000 / n
+    out["train"] = {"tokensPerSec": n * b * t / secs, "steps": n, "seconds": secs, "lossFirst": losses[0], "lossLast": losses[-1], "cpuMsPerStep": cpu_ms}
     s = out["settings"]
     blas = f"OpenBLAS {s['blasThreads']} thread(s)" if s["blasThreads"] is not None else "BLAS not OpenBLAS"
     out["note"] = f"torch {torch.__version__}: nn.LSTM (eager, CPU), {torch.get_num_threads()} intra-op thread(s), {blas}, oneDNN {'on' if s['onednn'] else 'off'}"

@@ -406,39 +406,3 @@ export function gemm_f32(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, r
     item += t1 - t0;
   }
 }
-
-// Pre-packed B (gemm_pack_b / gemm_packed): a B used by many GEMMs (a recurrent kernel, once per time step) is packed
-// once. Layout: for each KC block of k (gemm_kcBlock), its rows × every 12-column panel of n (zero-padded), panel-major:
-// block pc starts at pc·panels·12 floats, panel p of a block of kc rows at p·kc·12 within it.
-
-/** Packs all of B [k, n] (element strides rsb, csb) into bp: Σ over KC blocks of kc × ceil(n/12)·12 floats. */
-export function gemm_pack_b(k: i32, n: i32, b: usize, rsb: i32, csb: i32, bp: usize): void {
-  const kcb = gemm_kcBlock(k), panels = (n + gemm3_NR - 1) / gemm3_NR;
-  for (let pc = 0; pc < k; pc += kcb) {
-    packB12(min(kcb, k - pc), n, b + <usize>(pc * rsb) * 4, rsb, csb, bp + <usize>(pc * panels * gemm3_NR) * 4);
-  }
-}
-
-/**
- * C[m, n] (+)= A[m, k]·B[k, j0 : j0 + n] on the calling thread, B packed by gemm_pack_b with `panels` panels and j0 =
- * 12·p0; A read with element strides (rsa, csa) and packed here per block; scratch ≥ gemm_SCRATCH bytes. Each C element
- * sums over k in the same blocks as gemm_sub, so results do not depend on how columns are split between calls.
- */
-export function gemm_packed(m: i32, n: i32, k: i32, a: usize, rsa: i32, csa: i32, bp: usize, panels: i32, p0: i32,
-  c: usize, rsc: i32, csc: i32, accumulate: bool, scratch: usize): void {
-  if (k <= 0 || n <= 0) {
-    gemm_sub(m, n, k, a, rsa, csa, bp, 0, 1, c, rsc, csc, accumulate, scratch);
-    return;
-  }
-  const ap = scratch + <usize>gemm_AP, tmp = scratch + <usize>G3_TMP, edgeB = scratch + <usize>gemm_TMP;
-  const kcb = gemm_kcBlock(k);
-  for (let pc = 0; pc < k; pc += kcb) {
-    const kc = min(kcb, k - pc);
-    const bk = bp + <usize>(pc * panels * gemm3_NR + p0 * kc * gemm3_NR) * 4;
-    for (let ic = 0; ic < m; ic += G3_MC) {
-      const mc = min(G3_MC, m - ic);
-      packA3(mc, kc, a + <usize>(ic * rsa + pc * csa) * 4, rsa, csa, ap);
-      macro3(mc, n, kc, ap, 0, csa, bk, 0, c + <usize>(ic * rsc) * 4, rsc, csc, accumulate || pc > 0, tmp, edgeB);
-    }
-  }
-}

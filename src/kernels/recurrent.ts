@@ -1,15 +1,21 @@
-// Fused recurrence steps (SimpleRNN, LSTM, GRU with the reset gate after the matmul), one parallel call per time step.
+// Fused recurrences (SimpleRNN, LSTM, GRU with the reset gate after the matmul): forward and backward through time.
 //
-// Legend: N batch rows, U units, G gates (Cell.simple 1; lstm 4: i, f, c, o; gru 3: z, r, h), GU = G·U, S saved values
-// per unit (1, 6, 4). Pointers are byte addresses of row 0 of the step's slice; *Row arguments are element strides
-// between rows (the tensors are [N, T, ·], so a step's rows are T·width apart). Work items are units [begin, end), begin
-// a multiple of 12: a thread computes the GEMM columns of its units in every gate block, then the cell math of those
-// units in every row, so no value depends on the split (each GEMM element sums over k in the same fixed blocks, see
-// gemm_packed). The recurrent kernel is packed once per sequence (gemm_pack_b): per gate for h·u, whole for dr·uᵀ;
-// `panels` = ceil(U/12) is the panel count of one packed [·, U] matrix.
+// Legend: N batch, T steps, U units, G gates (Cell.simple 1; lstm 4: i, f, c, o; gru 3: z, r, h), GU = G·U, S saved values
+// per unit (1, 6, 4), Up = U rounded up to 8 (the GEMM's panels). The [N, T, ·] tensors are batch-major: step s's slice
+// starts τ(s) (or s) rows of its width in and has a row stride of T·width; τ(s) = s, or T−1−s when reversed.
+// A call runs steps over a block of rows and units. flags: bit 0 reverse, bit 1 zeroOut, bit 2 split rows. With split
+// rows, [begin, end) are batch rows (a multiple of 4 apart) and a call runs every step for them, rows being independent:
+// no thread waits for another between steps. Otherwise [begin, end) are units (a multiple of 8 apart) and a call runs
+// one step for every row (for a batch too small to split). Each step is one GEMM (lib/gemm-rows: the rows' states
+// times the recurrent kernel packed once per sequence by rnn_pack) into a contiguous per-thread buffer, then the cell
+// math; every value is computed the same way whichever rows and units a call holds, so any split gives the same bits.
+// A thread's scratch holds the packed rows (rb·K floats, K = U forward, GU backward) and the forward's GEMM output
+// (rb·G·Up floats); rb, a multiple of 4, is the most rows a block holds. Sigmoid and tanh are lib/gates' fast forms.
 import { Cell } from '../backend/opcodes';
-import { gemm3_NR, gemm_packed } from './gemm';
-import { actSlopeVec, actVec, loadTail, storeTail } from './lib/vecmath';
+import { gemm_packA } from './gemm';
+import { gemmRows, packB8, packedB8Size, RT_NR } from './lib/gemm-rows';
+import { gateAct } from './lib/gates';
+import { actSlopeVec, loadTail, storeTail } from './lib/vecmath';
 
 // @ts-ignore: decorator
 @inline function sp(c: f32): v128 {
@@ -33,67 +39,106 @@ import { actSlopeVec, actVec, loadTail, storeTail } from './lib/vecmath';
   return cell == Cell.lstm ? 4 : cell == Cell.gru ? 3 : 1;
 }
 
-/** The save slot a gate's recurrent GEMM lands in: the gate's own, except GRU's h block (slot 3, r_h; slot 2 is n). */
+/** Byte address of element i of the buffer at b. */
 // @ts-ignore: decorator
-@inline function slotOf(cell: i32, g: i32): i32 {
-  return cell == Cell.gru && g == 2 ? 3 : g;
+@inline function at(b: usize, i: i32): usize {
+  return b + (<usize>i << 2);
 }
 
 /**
- * Forward step for units [begin, end): z = p + h·u (+ bRec) and the cell (see Kernels.rnnForward in backend.ts).
- * p [N, GU] (row pRow), upk u's G blocks [U, U] each packed (U·panels·12 floats apart), bRec [GU] (0: none), h [N, U]
- * the state before (row hRow), c [N, U] the LSTM cell before (row cRow), sv [N, S·U] the step's saved values (row
- * svRow), hn [N, U] where the state after goes (row hnRow), y / yp [N, U] this and the previous step's outputs (row
- * yRow; yp = 0 at the first step), mask [N] (row maskRow; 0: none). A masked row keeps its state (and cell), and
- * outputs yp's row (0 when zeroOut or at the first step).
+ * Packs the recurrent kernel u [U, GU] once per sequence: forward (transpose = 0) each gate block [U, U] by packB8, G
+ * blocks U·Up floats apart; backward (transpose = 1) uᵀ [GU, U] whole.
  */
-export function rnn_step_forward(cell: i32, act: i32, recAct: i32, n: i32, units: i32, zeroOut: i32,
-  p: usize, pRow: i32, upk: usize, panels: i32, bRec: usize, h: usize, hRow: i32, c: usize, cRow: i32, sv: usize, svRow: i32,
-  hn: usize, hnRow: i32, y: usize, yp: usize, yRow: i32, mask: usize, maskRow: i32,
-  begin: i32, end: i32, scratch: usize): void {
-  const G = gatesOf(cell), nu = end - begin, block = <usize>(units * panels * gemm3_NR) << 2;
-  for (let g = 0; g < G; g++) {
-    gemm_packed(n, nu, units, h, hRow, 1, upk + <usize>g * block, panels, begin / gemm3_NR,
-      sv + (<usize>(slotOf(cell, g) * units + begin) << 2), svRow, 1, false, scratch);
+export function rnn_pack(cell: i32, units: i32, transpose: i32, u: usize, upk: usize): void {
+  const G = gatesOf(cell), GU = G * units;
+  if (transpose != 0) {
+    packB8(GU, units, u, 1, GU, upk);
+    return;
   }
-  const U4 = <usize>units << 2;
-  for (let i = 0; i < n; i++) {
-    const pr = p + (<usize>(i * pRow) << 2), sr = sv + (<usize>(i * svRow) << 2);
-    const hr = h + (<usize>(i * hRow) << 2), hnr = hn + (<usize>(i * hnRow) << 2);
-    const cr = c + (<usize>(i * cRow) << 2), yr = y + (<usize>(i * yRow) << 2);
-    const real = mask == 0 || load<f32>(mask + (<usize>(i * maskRow) << 2)) != 0;
-    for (let j = begin; j < end; j += 4) {
-      const r = min(4, end - j), o = <usize>j << 2;
+  const block = <usize>packedB8Size(units, units) << 2;
+  for (let g = 0; g < G; g++) packB8(units, units, at(u, g * units), GU, 1, upk + <usize>g * block);
+}
+
+/**
+ * Forward steps s0 … s1−1 for rows × units (see the legend for flags and [begin, end)), rb the rows of a block:
+ * z = p + h·u (+ bRec) and the cell (see Kernels.rnnForward in backend.ts). p [N, T, GU], upk u packed by rnn_pack,
+ * bRec [GU] (0: none), hprev [N, T, U] (the state before each step: read at τ(s), written at τ(s+1); the wrapper puts
+ * h0 at τ(0)), c0 [N, U] (LSTM), save [N, T, S·U] (LSTM's cell state after step s in slot 4 at τ(s)), y [N, T, U]
+ * (by step), hOut [N, U] (the state after the last step), mask [N, T] (0: none). A masked row keeps its state (and
+ * cell) and outputs the previous step's output (0 when zeroOut or at the first step).
+ */
+export function rnn_forward(cell: i32, act: i32, recAct: i32, n: i32, t: i32, units: i32, flags: i32, s0: i32, s1: i32, rb: i32,
+  p: usize, upk: usize, bRec: usize, hprev: usize, c0: usize, save: usize, y: usize, hOut: usize, mask: usize,
+  begin: i32, end: i32, scratch: usize): void {
+  const rows = (flags & 4) != 0;
+  const r0 = rows ? begin : 0, r1 = rows ? end : n, u0 = rows ? 0 : begin, u1 = rows ? units : end;
+  const G = gatesOf(cell), up = (units + RT_NR - 1) / RT_NR * RT_NR;
+  const z = scratch + (<usize>(rb * units) << 2);
+  for (let b0 = r0; b0 < r1; b0 += rb) {
+    const b1 = min(r1, b0 + rb);
+    for (let s = s0; s < s1; s++) {
+      gemm_packA(b1 - b0, units, at(hprev, (b0 * t + timeAt(flags, t, s)) * units), t * units, 1, scratch);
+      for (let g = 0; g < G; g++) {
+        gemmRows((b1 - b0 + 3) & ~3, u0 / RT_NR, (u1 + RT_NR - 1) / RT_NR, units, scratch,
+          upk + (<usize>(g * units * up) << 2), up / RT_NR, z + (<usize>(g * up) << 2), G * up, false);
+      }
+      forwardCell(cell, act, recAct, t, units, flags, s, b0, b1, u0, u1, z, G * up, up, p, bRec, hprev, c0, save, y, hOut, mask);
+    }
+  }
+}
+
+/** Input time of step s. */
+// @ts-ignore: decorator
+@inline function timeAt(flags: i32, t: i32, s: i32): i32 {
+  return (flags & 1) != 0 ? t - 1 - s : s;
+}
+
+/** The cell math of forward step s for rows [b0, b1) × units [u0, u1), given z, the rows' h·u (row zRow, gate g at g·up). */
+function forwardCell(cell: i32, act: i32, recAct: i32, t: i32, units: i32, flags: i32, s: i32, b0: i32, b1: i32, u0: i32, u1: i32,
+  z: usize, zRow: i32, up: i32, p: usize, bRec: usize, hprev: usize, c0: usize, save: usize, y: usize, hOut: usize, mask: usize): void {
+  const G = gatesOf(cell), GU = G * units, S = cell == Cell.lstm ? 6 : cell == Cell.gru ? 4 : 1, SU = S * units;
+  const tau = timeAt(flags, t, s), last = s == t - 1, zeroOut = (flags & 2) != 0;
+  const U4 = <usize>units << 2, Z4 = <usize>up << 2;
+  for (let i = b0; i < b1; i++) {
+    const row = i * t;
+    const pr = at(p, (row + tau) * GU), sr = at(save, (row + tau) * SU), zr = z + (<usize>((i - b0) * zRow) << 2);
+    const hr = at(hprev, (row + tau) * units);
+    const hnr = last ? at(hOut, i * units) : at(hprev, (row + timeAt(flags, t, s + 1)) * units);
+    const cr: usize = cell != Cell.lstm ? 0 : s == 0 ? at(c0, i * units) : at(save, (row + timeAt(flags, t, s - 1)) * SU + 4 * units);
+    const yr = at(y, (row + s) * units), ypr: usize = s == 0 ? 0 : at(y, (row + s - 1) * units);
+    const real = mask == 0 || load<f32>(at(mask, row + tau)) != 0;
+    for (let j = u0; j < u1; j += 4) {
+      const r = min(4, u1 - j), o = <usize>j << 2;
       if (!real) {
         st(hnr + o, ld(hr + o, r), r);
-        st(yr + o, yp == 0 || zeroOut != 0 ? sp(0) : ld(yp + (<usize>(i * yRow) << 2) + o, r), r);
+        st(yr + o, ypr == 0 || zeroOut ? sp(0) : ld(ypr + o, r), r);
         if (cell == Cell.lstm) st(sr + 4 * U4 + o, ld(cr + o, r), r);
         continue;
       }
       let hv: v128;
       if (cell == Cell.simple) {
-        hv = actVec(act, f32x4.add(ld(pr + o, r), ld(sr + o, r)));
+        hv = gateAct(act, f32x4.add(ld(pr + o, r), ld(zr + o, r)));
         st(sr + o, hv, r);
       } else if (cell == Cell.lstm) {
-        const ig = actVec(recAct, f32x4.add(ld(pr + o, r), ld(sr + o, r)));
-        const fg = actVec(recAct, f32x4.add(ld(pr + U4 + o, r), ld(sr + U4 + o, r)));
-        const gg = actVec(act, f32x4.add(ld(pr + 2 * U4 + o, r), ld(sr + 2 * U4 + o, r)));
-        const og = actVec(recAct, f32x4.add(ld(pr + 3 * U4 + o, r), ld(sr + 3 * U4 + o, r)));
+        const ig = gateAct(recAct, f32x4.add(ld(pr + o, r), ld(zr + o, r)));
+        const fg = gateAct(recAct, f32x4.add(ld(pr + U4 + o, r), ld(zr + Z4 + o, r)));
+        const gg = gateAct(act, f32x4.add(ld(pr + 2 * U4 + o, r), ld(zr + 2 * Z4 + o, r)));
+        const og = gateAct(recAct, f32x4.add(ld(pr + 3 * U4 + o, r), ld(zr + 3 * Z4 + o, r)));
         const cn = f32x4.add(f32x4.mul(fg, ld(cr + o, r)), f32x4.mul(ig, gg));
-        const tc = actVec(act, cn);
+        const tc = gateAct(act, cn);
         hv = f32x4.mul(og, tc);
         st(sr + o, ig, r); st(sr + U4 + o, fg, r); st(sr + 2 * U4 + o, gg, r); st(sr + 3 * U4 + o, og, r);
         st(sr + 4 * U4 + o, cn, r); st(sr + 5 * U4 + o, tc, r);
       } else {
-        let rz = ld(sr + o, r), rr = ld(sr + U4 + o, r), rh = ld(sr + 3 * U4 + o, r);
+        let rz = ld(zr + o, r), rr = ld(zr + Z4 + o, r), rh = ld(zr + 2 * Z4 + o, r);
         if (bRec != 0) {
           rz = f32x4.add(rz, ld(bRec + o, r));
           rr = f32x4.add(rr, ld(bRec + U4 + o, r));
           rh = f32x4.add(rh, ld(bRec + 2 * U4 + o, r));
         }
-        const zg = actVec(recAct, f32x4.add(ld(pr + o, r), rz));
-        const rg = actVec(recAct, f32x4.add(ld(pr + U4 + o, r), rr));
-        const ng = actVec(act, f32x4.add(ld(pr + 2 * U4 + o, r), f32x4.mul(rg, rh)));
+        const zg = gateAct(recAct, f32x4.add(ld(pr + o, r), rz));
+        const rg = gateAct(recAct, f32x4.add(ld(pr + U4 + o, r), rr));
+        const ng = gateAct(act, f32x4.add(ld(pr + 2 * U4 + o, r), f32x4.mul(rg, rh)));
         hv = f32x4.add(f32x4.mul(zg, ld(hr + o, r)), f32x4.mul(f32x4.sub(sp(1), zg), ng));
         st(sr + o, zg, r); st(sr + U4 + o, rg, r); st(sr + 2 * U4 + o, ng, r); st(sr + 3 * U4 + o, rh, r);
       }
@@ -104,62 +149,81 @@ export function rnn_step_forward(cell: i32, act: i32, recAct: i32, n: i32, units
 }
 
 /**
- * Backward step for units [begin, end), run for steps s = T−1 … 0 and once more with cellPart = 0. First
- * dh[:, units] += drNext·uᵀ (drNext [N, GU] the recurrent pre-activation gradient of step s+1, row pRow; 0 at s = T−1;
- * utpk = uᵀ [GU, U] packed); then, with cellPart, the cell's backward: g = gy + carry (gy [N, U], row yRow); a real row takes
- * dhT = dh + g and writes dp [N, GU] (row pRow), dr (GRU, same layout), dh ← the part of ∂L/∂h_prev that bypasses
- * the GEMM (GRU z·dhT, else 0) and dc ← f·dcT (LSTM, dc [N, U]); a masked row writes zeros to dp / dr, keeps dh and dc,
- * and passes g on in carry (unless zeroOut). sv, hp (hprev, row hpRow) and cb (the LSTM cell before, row cbRow) are the
- * step's saved values. dh, dc and carry are [N, U] (row U).
+ * Backward steps s1−1 down to s0 (s0 ≥ −1) for rows × units (flags, [begin, end), rb as in rnn_forward). Step s first
+ * adds dr_{s+1}·uᵀ to dh (dr_{s+1} the recurrent pre-activation gradient of step s+1, read from dr, or dp for SimpleRNN
+ * and LSTM; none at s = T−1; utpk = uᵀ packed by rnn_pack); step −1 does only that, leaving ∂L/∂h0 in dh. Then the
+ * cell's backward: g = gy + carry (gy [N, T, U] by step); a real row takes dhT = dh + g and writes dp [N, T, GU] and dr
+ * (GRU, same layout) at τ(s), dh ← the part of ∂L/∂h_prev that bypasses the GEMM (GRU z·dhT, else 0) and dc ← f·dcT
+ * (LSTM); a masked row writes zeros to dp / dr, keeps dh and dc, and passes g on in carry (unless zeroOut). save, hprev
+ * and c0 are the forward's. dh is [ceil4(N), Up] (row Up), dc and carry [N, U].
  */
-export function rnn_step_backward(cell: i32, act: i32, recAct: i32, n: i32, units: i32, zeroOut: i32, cellPart: i32,
-  drNext: usize, pRow: i32, utpk: usize, panels: i32, dh: usize, dc: usize, carry: usize, gy: usize, yRow: i32, mask: usize, maskRow: i32,
-  sv: usize, svRow: i32, hp: usize, hpRow: i32, cb: usize, cbRow: i32, dp: usize, dr: usize,
+export function rnn_backward(cell: i32, act: i32, recAct: i32, n: i32, t: i32, units: i32, flags: i32, s0: i32, s1: i32, rb: i32,
+  utpk: usize, dh: usize, dc: usize, carry: usize, gy: usize, mask: usize, save: usize, hprev: usize, c0: usize, dp: usize, dr: usize,
   begin: i32, end: i32, scratch: usize): void {
-  const G = gatesOf(cell), nu = end - begin;
-  if (drNext != 0) gemm_packed(n, nu, G * units, drNext, pRow, 1, utpk, panels, begin / gemm3_NR, dh + (<usize>begin << 2), units, 1, true, scratch);
-  if (cellPart == 0) return;
+  const rows = (flags & 4) != 0;
+  const r0 = rows ? begin : 0, r1 = rows ? end : n, u0 = rows ? 0 : begin, u1 = rows ? units : end;
+  const GU = gatesOf(cell) * units, up = (units + RT_NR - 1) / RT_NR * RT_NR;
+  const drs = dr != 0 ? dr : dp;
+  for (let b0 = r0; b0 < r1; b0 += rb) {
+    const b1 = min(r1, b0 + rb);
+    for (let s = s1 - 1; s >= s0; s--) {
+      if (s < t - 1) {
+        gemm_packA(b1 - b0, GU, at(drs, (b0 * t + timeAt(flags, t, s + 1)) * GU), t * GU, 1, scratch);
+        gemmRows((b1 - b0 + 3) & ~3, u0 / RT_NR, (u1 + RT_NR - 1) / RT_NR, GU, scratch, utpk, up / RT_NR, at(dh, b0 * up), up, true);
+      }
+      if (s >= 0) backwardCell(cell, act, recAct, t, units, flags, s, b0, b1, u0, u1, up, dh, dc, carry, gy, mask, save, hprev, c0, dp, dr);
+    }
+  }
+}
+
+/** The cell's backward at step s for rows [b0, b1) × units [u0, u1) (see rnn_backward). */
+function backwardCell(cell: i32, act: i32, recAct: i32, t: i32, units: i32, flags: i32, s: i32, b0: i32, b1: i32, u0: i32, u1: i32,
+  up: i32, dh: usize, dc: usize, carry: usize, gy: usize, mask: usize, save: usize, hprev: usize, c0: usize, dp: usize, dr: usize): void {
+  const G = gatesOf(cell), GU = G * units, S = cell == Cell.lstm ? 6 : cell == Cell.gru ? 4 : 1, SU = S * units;
+  const tau = timeAt(flags, t, s), zeroOut = (flags & 2) != 0;
   const U4 = <usize>units << 2;
-  for (let i = 0; i < n; i++) {
-    const ur = <usize>(i * units) << 2;
-    const sr = sv + (<usize>(i * svRow) << 2), pr = dp + (<usize>(i * pRow) << 2), rr = dr + (<usize>(i * pRow) << 2);
-    const gyr = gy + (<usize>(i * yRow) << 2);
-    const real = mask == 0 || load<f32>(mask + (<usize>(i * maskRow) << 2)) != 0;
-    for (let j = begin; j < end; j += 4) {
-      const r = min(4, end - j), o = <usize>j << 2;
+  for (let i = b0; i < b1; i++) {
+    const row = i * t;
+    const ur = <usize>(i * units) << 2, hr = dh + (<usize>(i * up) << 2);
+    const sr = at(save, (row + tau) * SU), pr = at(dp, (row + tau) * GU), rr: usize = dr == 0 ? 0 : at(dr, (row + tau) * GU);
+    const gyr = at(gy, (row + s) * units);
+    const cb: usize = cell != Cell.lstm ? 0 : s == 0 ? at(c0, i * units) : at(save, (row + timeAt(flags, t, s - 1)) * SU + 4 * units);
+    const real = mask == 0 || load<f32>(at(mask, row + tau)) != 0;
+    for (let j = u0; j < u1; j += 4) {
+      const r = min(4, u1 - j), o = <usize>j << 2;
       const g = f32x4.add(ld(gyr + o, r), ld(carry + ur + o, r));
       if (!real) {
-        st(carry + ur + o, zeroOut != 0 ? sp(0) : g, r);
+        st(carry + ur + o, zeroOut ? sp(0) : g, r);
         for (let k = 0; k < G; k++) {
           st(pr + <usize>k * U4 + o, sp(0), r);
-          if (dr != 0) st(rr + <usize>k * U4 + o, sp(0), r);
+          if (rr != 0) st(rr + <usize>k * U4 + o, sp(0), r);
         }
         continue;
       }
       st(carry + ur + o, sp(0), r);
-      const dht = f32x4.add(ld(dh + ur + o, r), g);
+      const dht = f32x4.add(ld(hr + o, r), g);
       if (cell == Cell.simple) {
         st(pr + o, f32x4.mul(dht, actSlopeVec(act, ld(sr + o, r))), r);
-        st(dh + ur + o, sp(0), r);
+        st(hr + o, sp(0), r);
       } else if (cell == Cell.lstm) {
         const ig = ld(sr + o, r), fg = ld(sr + U4 + o, r), gg = ld(sr + 2 * U4 + o, r), og = ld(sr + 3 * U4 + o, r);
         const tc = ld(sr + 5 * U4 + o, r);
         const dct = f32x4.add(ld(dc + ur + o, r), f32x4.mul(f32x4.mul(dht, og), actSlopeVec(act, tc)));
         st(pr + o, f32x4.mul(f32x4.mul(dct, gg), actSlopeVec(recAct, ig)), r);
-        st(pr + U4 + o, f32x4.mul(f32x4.mul(dct, ld(cb + (<usize>(i * cbRow) << 2) + o, r)), actSlopeVec(recAct, fg)), r);
+        st(pr + U4 + o, f32x4.mul(f32x4.mul(dct, ld(cb + o, r)), actSlopeVec(recAct, fg)), r);
         st(pr + 2 * U4 + o, f32x4.mul(f32x4.mul(dct, ig), actSlopeVec(act, gg)), r);
         st(pr + 3 * U4 + o, f32x4.mul(f32x4.mul(dht, tc), actSlopeVec(recAct, og)), r);
         st(dc + ur + o, f32x4.mul(dct, fg), r);
-        st(dh + ur + o, sp(0), r);
+        st(hr + o, sp(0), r);
       } else {
         const zg = ld(sr + o, r), rg = ld(sr + U4 + o, r), ng = ld(sr + 2 * U4 + o, r), rh = ld(sr + 3 * U4 + o, r);
-        const hv = ld(hp + (<usize>(i * hpRow) << 2) + o, r);
+        const hv = ld(at(hprev, (row + tau) * units) + o, r);
         const dn = f32x4.mul(f32x4.mul(dht, f32x4.sub(sp(1), zg)), actSlopeVec(act, ng));
         const dz = f32x4.mul(f32x4.mul(dht, f32x4.sub(hv, ng)), actSlopeVec(recAct, zg));
         const drg = f32x4.mul(f32x4.mul(dn, rh), actSlopeVec(recAct, rg));
         st(pr + o, dz, r); st(pr + U4 + o, drg, r); st(pr + 2 * U4 + o, dn, r);
         st(rr + o, dz, r); st(rr + U4 + o, drg, r); st(rr + 2 * U4 + o, f32x4.mul(dn, rg), r);
-        st(dh + ur + o, f32x4.mul(dht, zg), r);
+        st(hr + o, f32x4.mul(dht, zg), r);
       }
     }
   }

@@ -29,6 +29,8 @@ interface Case {
   mask?: boolean;
   zeroOutput?: boolean;
   bias?: boolean;
+  /** Largest |p| (default 1): larger values saturate the gates. */
+  scale?: number;
 }
 
 /** Every output of one forward and one backward call, read back (inputs drawn from `seed`). */
@@ -51,7 +53,7 @@ function run(be: Backend, c: Case, seed: number): Record<string, Float32Array> {
   const lstm = c.cell === 'lstm';
   const maskData = Float32Array.from({ length: n * t }, (_, i) => (i % 3 === 1 || i % 7 === 5 ? 0 : 1));
   const f = {
-    p: input(n * t * gu), u: input(u * gu, 1 / Math.sqrt(u)), h0: input(n * u), c0: lstm ? input(n * u) : undefined,
+    p: input(n * t * gu, c.scale), u: input(u * gu, 1 / Math.sqrt(u)), h0: input(n * u), c0: lstm ? input(n * u) : undefined,
     bRec: c.bias ? input(gu, 0.2) : undefined, mask: c.mask ? buf(n * t, maskData) : undefined,
     y: buf(n * t * u), h: buf(n * u), c: lstm ? buf(n * u) : undefined, hprev: buf(n * t * u), save: buf(n * t * RNN_SAVED[c.cell] * u),
   };
@@ -90,9 +92,17 @@ const cases: Case[] = [
   { cell: 'gru', n: 4, t: 5, units: 11, bias: true, mask: true, reverse: true },
   { cell: 'gru', n: 3, t: 3, units: 6, act: 'sigmoid', recAct: 'tanh', mask: true, zeroOutput: true },
   { cell: 'gru', n: 16, t: 4, units: 130, mask: true },
-  // More units than one GEMM k-block (384): the packed recurrent kernels hold several blocks.
+  // More units than one GEMM k-block (256): the packed recurrent kernels hold several blocks.
   { cell: 'simple', n: 2, t: 3, units: 401, reverse: true },
   { cell: 'lstm', n: 2, t: 3, units: 390, mask: true },
+  // Batches of ≥ 16 rows run split over rows on 2 threads (the smaller ones split each step over units): rows not a
+  // multiple of 4, several row blocks (> 64 rows on one thread), GEMM k blocks.
+  { cell: 'gru', n: 33, t: 4, units: 37, bias: true, mask: true, reverse: true, zeroOutput: true },
+  { cell: 'lstm', n: 70, t: 3, units: 70, mask: true },
+  { cell: 'simple', n: 17, t: 2, units: 300 },
+  // Saturated gates and cells (|pre-activations| up to ~12).
+  { cell: 'lstm', n: 6, t: 5, units: 21, scale: 12 },
+  { cell: 'gru', n: 5, t: 4, units: 10, scale: 12, act: 'sigmoid', recAct: 'tanh' },
 ];
 
 test('rnnForward / rnnBackward: wasm 1 and 2 threads bit-identical, and within float32 rounding of ref', () => {

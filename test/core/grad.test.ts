@@ -193,6 +193,11 @@ const extra: Record<string, Case> = {
   'biasAct tanh': { f: (x, b) => T.biasAct(x, b, 'tanh'), inputs: () => [rand([4, 3], 92), rand([3], 93)] },
   'softmaxCrossEntropy': { f: (x) => T.softmaxCrossEntropy(x, idx([2, 0, 1, 2])), inputs: () => [rand([4, 3], 94, -3, 3)] },
   'gather with duplicates axis 0': { f: (x) => T.gather(x, idx([1, 1, 0, 3, 1], [5])), inputs: () => [rand([4, 2], 95)] },
+  'dense over rows [2, 3, 4]': { f: (x, w, b) => T.dense(x, w, b), inputs: () => [rand([2, 3, 4], 120), rand([4, 5], 121), rand([5], 122)] },
+  'dense through a lookup (table rows < rows: table·kernel looked up), duplicate ids': {
+    f: (table, w, b) => T.dense(T.gather(table, idx([2, 0, 2, 1, 2, 0], [2, 3])), w, b),
+    inputs: () => [rand([3, 4], 123), rand([4, 5], 124), rand([5], 125)],
+  },
   'slice leading axis (views), overlapping, plus the whole input': {
     f: (x) => T.add(T.mul(T.slice(x, [0, 0, 0], [2, -1, -1]), T.slice(x, [1, 0, 0], [2, -1, -1])), T.slice(T.square(x), [0, 0, 0], [2, 3, 2])),
     inputs: () => [rand([3, 3, 2], 97)],

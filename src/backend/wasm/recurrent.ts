@@ -1,4 +1,5 @@
-// Wasm wrappers of the fused recurrences: the time loop in TypeScript, one parallel kernel call per step (rnn_step_*).
+// Wasm wrappers of the fused recurrences (rnn_forward / rnn_backward): one parallel call for the whole sequence split
+// over batch rows, or, for a batch too small to split, one call per step split over units.
 //
 // Legend: N batch, T steps, U units, G gates, S saved values per unit (see backend.ts). All [N, T, ·] tensors are
 // batch-major: step s's slice starts s (or τ) rows of its width in and has a row stride of T·width.
@@ -6,17 +7,23 @@ import {
   type Buf, RNN_GATES, RNN_SAVED, type RnnBackwardBufs, type RnnForwardBufs, type RnnParams, rnnTimeOf as timeOf,
 } from '../backend.js';
 import { BiasAct, Cell } from '../opcodes.js';
-import type { WasmContext } from './context.js';
 import { wasmCopy } from './copy.js';
 import { wasmFill } from './elementwise.js';
 import { MACS_PER_THREAD } from './gemm.js';
+import { SCRATCH_BYTES, type WasmContext } from './context.js';
 
-/** Units are split in multiples of the GEMM's 12-column panels (gemm3_NR): a chunk starts at a packed panel. */
-const GRAIN = 12;
+/** GEMM panel width (RT_NR in src/kernels/lib/gemm-rows.ts): a unit split starts at a panel. */
+const NR = 8;
+/** GEMM tile height (RT_MR): a row split starts at a tile. */
+const MR = 4;
+/** Most rows a block holds (the kernels' rb), before the scratch limit. */
+const MAX_BLOCK_ROWS = 64;
+/** Fewest rows per thread for a row split (else each step is split over units). */
+const MIN_ROWS_PER_THREAD = 8;
 
-/** Floats of a [k, n] matrix packed by gemm_pack_b (every KC block holds k's rows of ceil(n/12) zero-padded panels). */
+/** Floats of a [k, n] matrix packed by packB8 (ceil(n/8) zero-padded panels of k rows). */
 function packedSize(k: number, n: number): number {
-  return k * Math.ceil(n / GRAIN) * GRAIN;
+  return k * Math.ceil(n / NR) * NR;
 }
 
 /** Byte address of element `i` of buffer `b`. */
@@ -29,17 +36,40 @@ function copyRows(ctx: WasmContext, src: Buf, srcRow: number, dst: Buf, dstRow: 
   wasmCopy(ctx, src, dst, { shape: [n, units], srcStrides: [srcRow, 1], srcOffset: 0, dstStrides: [dstRow, 1], dstOffset: 0 });
 }
 
-/** The thread split of one step: U units, at least enough units per thread for MACS_PER_THREAD multiply-adds. */
-function split(q: RnnParams): [number, number, number] {
-  const perUnit = q.n * RNN_GATES[q.cell] * q.units;
-  return [q.units, GRAIN, Math.ceil(MACS_PER_THREAD / Math.max(1, perUnit))];
+/**
+ * How a recurrence is split over threads. Rows (each thread runs every step for its rows, no wait between steps) when
+ * every thread gets at least MIN_ROWS_PER_THREAD rows, or on one thread; else one call per step split over units. The
+ * kernels give the same bits either way. `rb` is the most rows a block holds: a multiple of 4 whose packed rows (and
+ * forward GEMM output) fit a thread's scratch.
+ */
+function plan(ctx: WasmContext, q: RnnParams, floatsPerRow: number): { rows: boolean; rb: number; flags: number } {
+  const rows = ctx.threads === 1 || q.n >= MIN_ROWS_PER_THREAD * ctx.threads;
+  const rb = Math.max(MR, Math.min(MAX_BLOCK_ROWS, Math.floor(SCRATCH_BYTES / 4 / floatsPerRow / MR) * MR));
+  return { rows, rb, flags: (q.reverse ? 1 : 0) | (q.zeroOutput ? 2 : 0) | (rows ? 4 : 0) };
 }
 
-/** The forward recurrence (Kernels.rnnForward): T calls of rnn_step_forward. */
+/**
+ * Runs `name` over steps lo … hi−1: one call for all of them split over rows, or one call per step split over units,
+ * in ascending order (descending when `down`).
+ */
+function runSteps(ctx: WasmContext, name: string, q: RnnParams, rows: boolean, lo: number, hi: number, down: boolean,
+  args: (s0: number, s1: number) => number[]): void {
+  if (rows) {
+    ctx.parallel(name, args(lo, hi), q.n, MR, MR);
+    return;
+  }
+  const min = Math.ceil(MACS_PER_THREAD / Math.max(1, q.n * RNN_GATES[q.cell] * q.units));
+  for (let k = 0; k < hi - lo; k++) {
+    const s = down ? hi - 1 - k : lo + k;
+    ctx.parallel(name, args(s, s + 1), q.units, NR, min);
+  }
+}
+
+/** The forward recurrence (Kernels.rnnForward). */
 export function wasmRnnForward(ctx: WasmContext, b: RnnForwardBufs, q: RnnParams): void {
   const { n, t: T, units: U, cell } = q;
   if (n === 0 || U === 0) return;
-  const GU = RNN_GATES[cell] * U;
+  const G = RNN_GATES[cell];
   const SU = RNN_SAVED[cell] * U;
   if (T === 0) {
     copyRows(ctx, b.h0, U, b.h, U, n, U);
@@ -47,76 +77,51 @@ export function wasmRnnForward(ctx: WasmContext, b: RnnForwardBufs, q: RnnParams
     return;
   }
   copyRows(ctx, b.h0, U, at(b.hprev, timeOf(q, 0) * U), T * U, n, U);
+  const { rows, rb, flags } = plan(ctx, q, U + G * Math.ceil(U / NR) * NR);
   // u's gate blocks [U, U], each packed once for the T GEMMs h·u.
-  const G = RNN_GATES[cell];
-  const block = packedSize(U, U);
-  const upk = ctx.allocTemp(G * block * 4);
+  const upk = ctx.allocTemp(G * packedSize(U, U) * 4);
   try {
-    for (let g = 0; g < G; g++) ctx.exports.gemm_pack_b(U, U, at(b.u, g * U), GU, 1, at(upk, g * block));
-    forwardSteps(ctx, b, q, upk);
+    ctx.exports.rnn_pack(Cell[cell], U, 0, b.u, upk);
+    const head = [Cell[cell], BiasAct[q.act], BiasAct[q.recAct], n, T, U, flags];
+    const tail = [upk, b.bRec ?? 0, b.hprev, b.c0 ?? 0, b.save, b.y, b.h, b.mask ?? 0];
+    runSteps(ctx, 'rnn_forward', q, rows, 0, T, false, (s0, s1) => [...head, s0, s1, rb, b.p, ...tail]);
   } finally {
     ctx.freeTemp(upk);
   }
   if (b.c) copyRows(ctx, at(b.save, timeOf(q, T - 1) * SU + 4 * U), T * SU, b.c, U, n, U);
 }
 
-/** The T parallel calls of the forward recurrence, u packed at upk. */
-function forwardSteps(ctx: WasmContext, b: RnnForwardBufs, q: RnnParams, upk: Buf): void {
-  const { n, t: T, units: U, cell } = q;
-  const GU = RNN_GATES[cell] * U;
-  const SU = RNN_SAVED[cell] * U;
-  const head = [Cell[cell], BiasAct[q.act], BiasAct[q.recAct], n, U, q.zeroOutput ? 1 : 0];
-  const [total, grain, min] = split(q);
-  for (let s = 0; s < T; s++) {
-    const tau = timeOf(q, s);
-    const last = s === T - 1;
-    const hn = last ? b.h : at(b.hprev, timeOf(q, s + 1) * U);
-    const [c, cRow] = cell !== 'lstm' ? [0, 0] : s === 0 ? [b.c0!, U] : [at(b.save, timeOf(q, s - 1) * SU + 4 * U), T * SU];
-    ctx.parallel('rnn_step_forward', [
-      ...head, at(b.p, tau * GU), T * GU, upk, Math.ceil(U / GRAIN), b.bRec ?? 0, at(b.hprev, tau * U), T * U, c, cRow,
-      at(b.save, tau * SU), T * SU, hn, last ? U : T * U, at(b.y, s * U), s === 0 ? 0 : at(b.y, (s - 1) * U), T * U,
-      b.mask === undefined ? 0 : at(b.mask, tau), T,
-    ], total, grain, min);
-  }
-}
-
 /**
- * The backward recurrence (Kernels.rnnBackward): rnn_step_backward for s = T−1 … 0, then once more (s = −1) for the last
- * GEMM dh0 += dr_0·uᵀ; dh0 / dc0 serve as the running dh / dc.
+ * The backward recurrence (Kernels.rnnBackward): steps T−1 … 0 and a last GEMM dh0 = dh + dr_0·uᵀ ("step −1"). The
+ * running dh lives in a [ceil4(N), Up] buffer (whole GEMM tiles), dc0 serves as the running dc.
  */
 export function wasmRnnBackward(ctx: WasmContext, b: RnnBackwardBufs, q: RnnParams): void {
   const { n, t: T, units: U, cell } = q;
   if (n === 0 || U === 0) return;
   const GU = RNN_GATES[cell] * U;
-  const SU = RNN_SAVED[cell] * U;
-  const [total, grain, min] = split(q);
-  copyRows(ctx, b.gh, U, b.dh0, U, n, U);
+  const up = Math.ceil(U / NR) * NR;
   if (b.dc0) copyRows(ctx, b.gc!, U, b.dc0, U, n, U);
-  if (T === 0) return;
-  const dr = b.dr ?? b.dp;
+  if (T === 0) {
+    copyRows(ctx, b.gh, U, b.dh0, U, n, U);
+    return;
+  }
+  const { rows, rb, flags } = plan(ctx, q, GU);
   const ut = ctx.allocTemp(packedSize(GU, U) * 4);
+  const dh = ctx.allocTemp(Math.ceil(n / MR) * MR * up * 4);
   const carry = ctx.allocTemp(n * U * 4);
   try {
     // uᵀ [GU, U] packed once for the T GEMMs dr·uᵀ.
-    ctx.exports.gemm_pack_b(GU, U, b.u, 1, GU, ut);
+    ctx.exports.rnn_pack(Cell[cell], U, 1, b.u, ut);
+    wasmFill(ctx, dh, 'float32', Math.ceil(n / MR) * MR * up, 0);
+    copyRows(ctx, b.gh, U, dh, up, n, U);
     wasmFill(ctx, carry, 'float32', n * U, 0);
-    const head = [Cell[cell], BiasAct[q.act], BiasAct[q.recAct], n, U, q.zeroOutput ? 1 : 0];
-    for (let s = T - 1; s >= -1; s--) {
-      const drNext = s === T - 1 ? 0 : at(dr, timeOf(q, s + 1) * GU);
-      if (s < 0) {
-        ctx.parallel('rnn_step_backward', [...head, 0, drNext, T * GU, ut, Math.ceil(U / GRAIN), b.dh0, ...new Array<number>(14).fill(0)], total, grain, min);
-        break;
-      }
-      const tau = timeOf(q, s);
-      const [cb, cbRow] = cell !== 'lstm' ? [0, 0] : s === 0 ? [b.c0!, U] : [at(b.save, timeOf(q, s - 1) * SU + 4 * U), T * SU];
-      ctx.parallel('rnn_step_backward', [
-        ...head, 1, drNext, T * GU, ut, Math.ceil(U / GRAIN), b.dh0, b.dc0 ?? 0, carry, at(b.gy, s * U), T * U,
-        b.mask === undefined ? 0 : at(b.mask, tau), T, at(b.save, tau * SU), T * SU, at(b.hprev, tau * U), T * U, cb, cbRow,
-        at(b.dp, tau * GU), b.dr === undefined ? 0 : at(b.dr, tau * GU),
-      ], total, grain, min);
-    }
+    const head = [Cell[cell], BiasAct[q.act], BiasAct[q.recAct], n, T, U, flags];
+    const tail = [ut, dh, b.dc0 ?? 0, carry, b.gy, b.mask ?? 0, b.save, b.hprev, b.c0 ?? 0, b.dp, b.dr ?? 0];
+    runSteps(ctx, 'rnn_backward', q, rows, -1, T, true, (s0, s1) => [...head, s0, s1, rb, ...tail]);
+    copyRows(ctx, dh, up, b.dh0, U, n, U);
   } finally {
     ctx.freeTemp(ut);
+    ctx.freeTemp(dh);
     ctx.freeTemp(carry);
   }
 }

@@ -131,11 +131,9 @@ export class WasmRuntime implements WasmContext {
       return;
     }
     const r = this.ranges;
-    for (let t = 0; t < this.threads; t++) {
-      const b = t < use ? Math.min(total, Math.round((units * t) / use) * g) : total;
-      const e = t < use ? Math.min(total, Math.round((units * (t + 1)) / use) * g) : total;
-      r[2 * t] = b;
-      r[2 * t + 1] = t === use - 1 ? total : e;
+    for (let t = 0; t < use; t++) {
+      r[2 * t] = Math.min(total, Math.round((units * t) / use) * g);
+      r[2 * t + 1] = t === use - 1 ? total : Math.min(total, Math.round((units * (t + 1)) / use) * g);
     }
     if (!this.pool) {
       // Where the caller may not block (a browser), workers are started only by create(); after dispose() run alone.
@@ -147,7 +145,7 @@ export class WasmRuntime implements WasmContext {
       pool.waitReadySync();
       this.pool = pool;
     }
-    this.pool.run(name, fn, args, r, this.scratch[0]);
+    this.pool.run(name, fn, args, r, use, this.scratch[0]);
   }
 
   private newPool(): WorkerPool {

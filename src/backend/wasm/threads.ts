@@ -1,8 +1,31 @@
 // The worker pool: T-1 worker threads plus the caller, all running the same kernels over one shared memory.
 import { platform, type WorkerHandle } from './platform.js';
 
-/** Layout of the control block (Int32Array over a SharedArrayBuffer) shared with the workers. */
-export const CTRL = { gen: 0, pending: 1, fn: 2, nargs: 3, error: 4, ready: 5, length: 8 } as const;
+/**
+ * Layout of the control block (Int32Array over a SharedArrayBuffer) shared with the workers. `claim` packs the job's
+ * chunk count (bits 8–15) and the next unclaimed chunk (bits 0–7); `done` counts finished chunks.
+ */
+export const CTRL = { gen: 0, done: 1, fn: 2, nargs: 3, error: 4, ready: 5, claim: 6, length: 8 } as const;
+
+/**
+ * Takes the next unclaimed chunk of the job posted in `ctrl` (an index into its ranges), or returns −1 when every chunk
+ * is taken. Whichever thread gets there first runs a chunk, so a thread that the OS has not scheduled yet (a machine
+ * busy with other work) delays nobody: the others take its chunk. Chunks are fixed ranges, and kernels give the same
+ * bits for any split, so who runs which never shows in the results.
+ */
+export function claimChunk(ctrl: Int32Array): number {
+  for (;;) {
+    const w = Atomics.load(ctrl, CTRL.claim);
+    const next = w & 0xff;
+    if (next >= w >>> 8) return -1;
+    if (Atomics.compareExchange(ctrl, CTRL.claim, w, w + 1) === w) return next;
+  }
+}
+
+/** Counts one finished chunk; the thread that finishes the last wakes the caller if it sleeps. */
+export function finishChunk(ctrl: Int32Array): void {
+  if (Atomics.add(ctrl, CTRL.done, 1) + 1 === Atomics.load(ctrl, CTRL.claim) >>> 8) Atomics.notify(ctrl, CTRL.done);
+}
 /** Most arguments a kernel may take before (begin, end, scratch). */
 export const MAX_ARGS = 32;
 
@@ -25,9 +48,10 @@ export const SPIN = 20000;
 const START_MS = 30000;
 
 /**
- * A pool of worker threads driven through Atomics. `run` is synchronous: the caller takes chunk 0,
- * the workers chunks 1…T-1, and `run` returns when all are done. Construction only starts the workers:
- * wait for them with {@link waitReadySync} (Node) or {@link ready} (browser main thread).
+ * A pool of worker threads driven through Atomics. `run` is synchronous: the caller posts the job's chunks, every
+ * thread including the caller takes chunks until none is left ({@link claimChunk}), and `run` returns when all are
+ * done. Construction only starts the workers: wait for them with {@link waitReadySync} (Node) or {@link ready}
+ * (browser main thread).
  */
 export class WorkerPool {
   private readonly ctrl: Int32Array;
@@ -86,35 +110,41 @@ export class WorkerPool {
   }
 
   /**
-   * Runs `fn(...args, begin_t, end_t, scratch_t)` on every thread t with the given [begin, end) ranges;
-   * `self` is the caller's own instance function for range 0.
+   * Runs `fn(...args, begin_i, end_i, scratch)` for the `chunks` ranges [begin_i, end_i) (ranges holds 2 numbers per
+   * chunk, chunks ≤ threads) on whichever threads claim them, each with its own scratch; `self` is the caller's own
+   * instance function, run with scratch0.
    */
-  run(name: string, self: (...a: number[]) => unknown, args: readonly number[], ranges: readonly number[], scratch0: number): void {
+  run(name: string, self: (...a: number[]) => unknown, args: readonly number[], ranges: readonly number[], chunks: number, scratch0: number): void {
     const fn = this.index.get(name);
     if (fn === undefined) throw new Error(`weightshare wasm backend: unknown kernel ${name}`);
     if (args.length > MAX_ARGS) throw new Error(`weightshare wasm backend: kernel ${name} called with ${args.length} > ${MAX_ARGS} arguments`);
+    if (!(chunks >= 1 && chunks <= this.threads)) throw new Error(`weightshare wasm backend: kernel ${name} split into ${chunks} chunks for ${this.threads} threads`);
     const c = this.ctrl;
     this.args.set(args, 0);
-    this.args.set(ranges, MAX_ARGS);
+    for (let i = 0; i < 2 * chunks; i++) this.args[MAX_ARGS + i] = ranges[i];
     Atomics.store(c, CTRL.fn, fn);
     Atomics.store(c, CTRL.nargs, args.length);
     Atomics.store(c, CTRL.error, 0);
-    Atomics.store(c, CTRL.pending, this.threads - 1);
+    Atomics.store(c, CTRL.done, 0);
+    Atomics.store(c, CTRL.claim, chunks << 8);
     Atomics.add(c, CTRL.gen, 1);
     Atomics.notify(c, CTRL.gen);
     let failure: unknown;
-    try {
-      if (ranges[1] > ranges[0]) self(...args, ranges[0], ranges[1], scratch0);
-    } catch (e) {
-      failure = e;
+    for (let k = claimChunk(c); k >= 0; k = claimChunk(c)) {
+      try {
+        self(...args, ranges[2 * k], ranges[2 * k + 1], scratch0);
+      } catch (e) {
+        failure ??= e;
+      }
+      finishChunk(c);
     }
     // A browser's main thread may not block: there the caller only spins (Atomics.load).
     let spins = 0;
     for (;;) {
-      const p = Atomics.load(c, CTRL.pending);
-      if (p === 0) break;
+      const d = Atomics.load(c, CTRL.done);
+      if (d === chunks) break;
       if (++spins < SPIN || !this.blocking) continue;
-      Atomics.wait(c, CTRL.pending, p, 1000);
+      Atomics.wait(c, CTRL.done, d, 1000);
     }
     if (failure !== undefined) throw failure;
     if (Atomics.load(c, CTRL.error) !== 0) throw new Error(`weightshare wasm backend: kernel ${name} trapped in a worker thread`);

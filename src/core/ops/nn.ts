@@ -1,10 +1,11 @@
-// Neural-network ops: softmax, fused bias + activation, gather / scatter-add, one-hot and losses.
+// Neural-network ops: softmax, fused bias + activation, gather / scatter-add, dense projections, one-hot and losses.
 import type { BiasActivation } from '../../backend/backend.js';
 import { fmt, IndexError, ShapeError } from '../errors.js';
 import { normAxis, shapesEqual, sizeOf } from '../shape.js';
 import { record, recordMany } from '../tape.js';
 import { empty, type Tensor } from '../tensor.js';
 import { cast, equal, mul, neg, sub } from './elementwise.js';
+import { matmul } from './linalg.js';
 import { mean, sum } from './reduce.js';
 import { expandDims, reshape, transpose } from './shape-ops.js';
 import { range, tensor } from './creation.js';
@@ -69,6 +70,9 @@ function checkIndex(op: string, code: number, indices: Tensor, axisLen: number):
   throw new IndexError(op, `index ${bad} at position ${code} of indices ${fmt(indices.shape)} is outside [0, ${axisLen})`, bad, code);
 }
 
+/** Row lookups: the output of gather along axis 0 of a matrix (an Embedding's output) → that table and those ids. */
+const lookups = new WeakMap<Tensor, { table: Tensor; ids: Tensor }>();
+
 /** Picks slices of x along `axis` at int32 `indices`: out shape = x[:axis] + indices.shape + x[axis+1:]. */
 export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   const b = backendOf('gather', x, indices);
@@ -79,7 +83,31 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   const outer = sizeOf(x.shape.slice(0, a));
   const inner = sizeOf(x.shape.slice(a + 1));
   checkIndex('gather', b.gather(x.buf, indices.buf, y.buf, outer, x.shape[a], inner, indices.size), indices, x.shape[a]);
+  if (a === 0 && x.rank === 2) lookups.set(y, { table: x, ids: indices });
   return record('gather', [x, indices], y, { axis: a });
+}
+
+/**
+ * x·kernel (+ bias) over the last axis: x [..., K], kernel [K, M] (Keras layout), bias [M] → [..., M]. When x is a row
+ * lookup table[ids] (gather along axis 0 of a [V, K] table, e.g. an Embedding's output) with fewer table rows than x has
+ * rows, it computes table·kernel (+ bias) once and looks its rows up instead: the same sums for each row, and V instead of
+ * x's rows in the GEMMs of the backward pass (the gradients reach table, kernel and bias through the lookup's
+ * scatter-add). An Embedding with a small vocabulary feeding an LSTM saves two thirds of its input projection's work.
+ */
+export function dense(x: Tensor, kernel: Tensor, bias?: Tensor): Tensor {
+  const k = x.shape[x.rank - 1];
+  if (x.rank < 1 || kernel.rank !== 2 || kernel.shape[0] !== k) {
+    throw new ShapeError('dense', `needs x [..., K] and kernel [K, M], got x ${fmt(x.shape)} and kernel ${fmt(kernel.shape)}`);
+  }
+  const rows = k === 0 ? 0 : x.size / k;
+  const look = lookups.get(x);
+  if (look && !look.table.isDisposed && !look.ids.isDisposed && look.table.shape[0] < rows) {
+    const t = matmul(look.table, kernel);
+    return gather(bias ? biasAct(t, bias) : t, look.ids, 0);
+  }
+  const y = matmul(x.rank === 2 ? x : reshape(x, [rows, k]), kernel);
+  const out = bias ? biasAct(y, bias) : y;
+  return x.rank === 2 ? out : reshape(out, [...x.shape.slice(0, -1), kernel.shape[1]]);
 }
 
 /**

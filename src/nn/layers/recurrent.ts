@@ -4,7 +4,7 @@
 import { BIAS_ACTIVATIONS, type BiasActivation, RNN_GATES, type RnnCell } from '../../backend/backend.js';
 import { fmt } from '../../core/errors.js';
 import {
-  biasAct, concat, greaterEqual, matmul, mul, randomUniform, reshape, rnnSequence, slice, stack, where, zeros,
+  biasAct, concat, dense, greaterEqual, matmul, mul, randomUniform, reshape, rnnSequence, slice, stack, where, zeros,
 } from '../../core/ops/index.js';
 import { mixSeed, type Random } from '../../core/random.js';
 import type { Shape } from '../../core/shape.js';
@@ -217,15 +217,19 @@ export abstract class Recurrent extends Layer {
     return this.returnState ? [out, ...this.stateNames.map(() => undefined)] : [out];
   }
 
-  /** x·W + b for every step as one GEMM ([N·T, F]·[F, G·U]); with per-gate dropout masks one GEMM per gate. */
+  /**
+   * x·W + b for every step as one GEMM ([N·T, F]·[F, G·U]; through the vocabulary's rows when x is an Embedding's
+   * lookup, see `dense`); with per-gate dropout masks one GEMM per gate.
+   */
   private project(x: Tensor, w: CellWeights, masks: Tensor[] | undefined): Tensor {
     const [n, t, f] = x.shape;
     const gu = this.gates * this.units;
-    const rows = (m?: Tensor): Tensor => reshape(m ? mul(x, reshape(m, [n, 1, f])) : x, [n * t, f]);
-    let p = masks && masks.length > 1
-      ? concat(masks.map((m, g) => matmul(rows(m), slice(w.kernel, [0, g * this.units], [f, this.units]))), 1)
-      : matmul(rows(masks?.[0]), w.kernel);
     const b = this.inputBias(w);
+    if (!masks) return dense(x, w.kernel, b);
+    const rows = (m: Tensor): Tensor => reshape(mul(x, reshape(m, [n, 1, f])), [n * t, f]);
+    let p = masks.length > 1
+      ? concat(masks.map((m, g) => matmul(rows(m), slice(w.kernel, [0, g * this.units], [f, this.units]))), 1)
+      : matmul(rows(masks[0]), w.kernel);
     if (b) p = biasAct(p, b, 'linear');
     return reshape(p, [n, t, gu]);
   }
