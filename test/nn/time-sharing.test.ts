@@ -72,7 +72,7 @@ for (const backend of ['ref', 'wasm'] as const) {
 
   describe(`per-step recurrent kernels = the plain layer where they must be (${backend})`, () => {
     for (const [cell, make] of Object.entries(makers)) {
-      test(`${cell}: at initialisation untied, rank 0 and rank 2 compute the plain layer's bits (goBackwards, masks, S < T and S > T)`, () => {
+      test(`${cell}: at initialisation untied, rank 0 and rank 2 compute the plain layer's bits (goBackwards, masks, dropout, S < T and S > T)`, () => {
         setBackend(backend);
         const before = memory().tensors;
         const mask = tensor(Float32Array.from([1, 1, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1]), [2, 6]);
@@ -99,6 +99,18 @@ for (const backend of ['ref', 'wasm'] as const) {
             }
           });
           for (const l of [plain, fused, ...stepped]) l.dispose();
+          // Training with dropout and recurrent dropout: the same masks (same layer path and seed), the same bits.
+          const drop = { ...base, dropout: 0.25, recurrentDropout: 0.25 };
+          const [pd, sd] = [make(drop), make({ ...drop, steps: 4, timeSharing: { rank: 2 } })];
+          for (const l of [pd, sd]) l.build([6, 3], 1);
+          tidy(() => {
+            const x = seq(2, 6, 3, 5);
+            const ctx = { training: true, seed: 3 };
+            const want = pd.callAll([x], ctx).map((y) => y.f32());
+            assert.notEqual(compareBits(pd.callAll([x], { training: false, seed: 3 })[0].f32(), want[0]).message, undefined, 'dropout acts');
+            sd.callAll([x], ctx).forEach((y, j) => assert.equal(compareBits(y.f32(), want[j]).message, undefined, `${cell} with dropout: output ${j}`));
+          });
+          for (const l of [pd, sd]) l.dispose();
         }
         mask.dispose();
         assert.equal(memory().tensors, before, 'tensors leaked');
