@@ -19,7 +19,8 @@ export type { WeightOptions } from './nn/layer.js';
 export { SHAREABLE_ROLES, isShareable } from './nn/weight-role.js';
 export type { WeightRole } from './nn/weight-role.js';
 export * from './transforms/index.js';
-// Browser-safe data pieces: tokenizers (stored in model files) and text datasets built from strings.
+// Browser-safe data pieces: tokenizers (stored in model files), text datasets built from strings, synthetic sequences.
 export { DataError } from './data/data-error.js';
 export * from './data/tokenizer.js';
 export * from './data/text.js';
+export * from './data/sequences.js';

@@ -8,3 +8,4 @@ export * from './png.js';
 export * from './tokenizer.js';
 export * from './text.js';
 export * from './corpora.js';
+export * from './sequences.js';

@@ -7,6 +7,7 @@ export { createMap, parseMapSpec, registerMap, mapKinds, SharingError, hash32 } 
 export type { MapSpec, MapConfig, MapContext, MapFactory } from './registry.js';
 export { HashedMap } from './hashed.js';
 export { LowRankMap } from './low-rank.js';
+export { LowRankDeltaMap } from './low-rank-delta.js';
 export { TiedMap } from './tied.js';
 export { RandomMaskMap } from './random-mask.js';
 export { PrunedMap, pruneByMagnitude, magnitudeMask, checkPrune } from './pruned.js';

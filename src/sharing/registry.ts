@@ -55,7 +55,7 @@ export class SharingError extends RangeError {
 
 /**
  * Parses a short spec: 'dense'; 'hashed:1/8' or 'hashed:0.125' (compression) or 'hashed:buckets=1000';
- * 'lowRank:16' (rank); 'codebook:16' (clusters); 'tied:layer/weight' or 'tied:layer/weight:T'.
+ * 'lowRank:16' (rank); 'lowRankDelta:4' (rank); 'codebook:16' (clusters); 'tied:layer/weight' or 'tied:layer/weight:T'.
  * Options after the first may be given as key=value, separated by ':'.
  */
 export function parseMapSpec(spec: MapSpec): MapConfig {
@@ -65,7 +65,7 @@ export function parseMapSpec(spec: MapSpec): MapConfig {
   }
   const [kind, ...parts] = spec.split(':');
   const c: MapConfig = { kind };
-  const first: Record<string, string> = { hashed: 'compression', lowRank: 'rank', codebook: 'clusters', tied: 'to', randomMask: 'density', pruned: 'prune' };
+  const first: Record<string, string> = { hashed: 'compression', lowRank: 'rank', lowRankDelta: 'rank', codebook: 'clusters', tied: 'to', randomMask: 'density', pruned: 'prune' };
   parts.forEach((p, i) => {
     const eq = p.indexOf('=');
     if (eq > 0) c[p.slice(0, eq)] = number(p.slice(eq + 1));

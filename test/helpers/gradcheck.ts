@@ -1,10 +1,11 @@
-// Finite-difference gradient checks for ops and layers.
+// Finite-difference gradient checks for ops, layers and sharing maps.
 import assert from 'node:assert/strict';
 import { Random } from '../../src/core/random.js';
 import { tidy } from '../../src/core/engine.js';
 import { valueAndGrads } from '../../src/core/tape.js';
 import { mul, sum, tensor } from '../../src/core/ops/index.js';
 import type { Tensor } from '../../src/core/tensor.js';
+import type { WeightMap } from '../../src/sharing/weight-map.js';
 
 /** Options of {@link checkGradients}. */
 export interface GradCheckOptions {
@@ -55,4 +56,31 @@ export function checkGradients(name: string, f: (...xs: Tensor[]) => Tensor, xs:
       }
     });
   });
+}
+
+/** Central differences of L = Σ W·R w.r.t. every θ coordinate against autodiff through materialize(). */
+export function checkMapGradient(m: WeightMap): void {
+  const rng = new Random(11);
+  const R = tensor(Float32Array.from({ length: m.shape.reduce((a, b) => a * b, 1) }, () => rng.uniform() * 2 - 1), m.shape);
+  const params = m.parameters().map((p) => p.value);
+  const loss = (): number => tidy(() => sum(mul(m.materialize(), R)).item());
+  const grads = tidy(() => valueAndGrads(() => sum(mul(m.materialize(), R)), params).grads.map((g) => g.f32()) as unknown as Tensor[]) as unknown as Float32Array[];
+  params.forEach((p, k) => {
+    const base = p.f32();
+    const step = Math.max(1, Math.floor(base.length / 40));
+    for (let i = 0; i < base.length; i += step) {
+      const eps = 1e-2;
+      const v = base.slice();
+      v[i] = base[i] + eps;
+      p.backend.write(p.buf, v);
+      const up = loss();
+      v[i] = base[i] - eps;
+      p.backend.write(p.buf, v);
+      const down = loss();
+      p.backend.write(p.buf, base);
+      const num = (up - down) / (2 * eps);
+      assert.ok(Math.abs(num - grads[k][i]) <= 2e-3 + 2e-2 * Math.abs(num), `${m.kind} θ${k}[${i}]: numeric ${num}, autodiff ${grads[k][i]}`);
+    }
+  });
+  R.dispose();
 }

@@ -33,6 +33,11 @@ interface LayerCase {
   ids?: number;
   /** Per-sample shapes of further inputs (a recurrent layer's initial states); the model is then functional. */
   extraInputs?: number[][];
+  /**
+   * Moves θ away from its initial values after the build, where the initialisation hides something from the checks:
+   * a low-rank delta's zero factor B, whose partner A gets no gradient (and no SGD step) until B moves.
+   */
+  prepare?: (m: Model) => void;
 }
 
 const BATCH = 2;
@@ -42,6 +47,13 @@ function residualBlock(n: number, maps: Record<string, string>): Block {
   const x = input({ shape: [n] });
   const y = new Add().apply([x, new Dense({ units: n, activation: 'tanh', name: 'inner' }).apply(x)]);
   return new Block({ inputs: x, outputs: y, maps });
+}
+
+/** Writes uniform values in [−0.5, 0.5) into every per-step delta factor B (`…/recurrentKernel/b`) of the model. */
+function moveDeltas(m: Model): void {
+  for (const { name, param } of m.namedParameters()) {
+    if (name.endsWith('recurrentKernel/b')) param.value.backend.write(param.value.buf, new Rng(5).uniforms(param.value.size, -0.5, 0.5));
+  }
 }
 
 /** Seeded inputs [BATCH, ...shape]: uniform in [−1, 1), or distinct values at least 0.05 apart and away from 0. */
@@ -118,6 +130,7 @@ async function checkLayerContract(c: LayerCase, backend: 'ref' | 'wasm'): Promis
   // One input and one output: a sequential model; else a functional one with an input per shape.
   const ins = shapes.map((s, k) => input({ shape: s, name: k ? `input_${k}` : 'input', dtype: dtype(k) }));
   const m = (shapes.length === 1 && want.length === 1 ? sequential([layer], { inputShape: c.inputShape, inputDType: dtype(0) }) : model({ inputs: ins, outputs: layer.applyAll(ins) })).build(5);
+  c.prepare?.(m);
   const xs = shapes.map((s, k) => (dtype(k)
     ? tensor(new Rng(3).ints(BATCH * s.reduce((a, b) => a * b, 1), 0, c.ids! - 1), [BATCH, ...s], 'int32')
     : tensor(inputs(s, c.input ?? 'uniform', 3 + k), [BATCH, ...s])));
@@ -226,6 +239,12 @@ const cases: LayerCase[] = [
   { label: 'GRU', make: () => new GRU({ units: 4 }), inputShape: [5, 3], params: 3 * (3 * 4 + 16 + 2 * 4) },
   { label: 'GRU returnSequences, goBackwards, returnState', make: () => new GRU({ units: 4, returnSequences: true, goBackwards: true, returnState: true }), inputShape: [5, 3], params: 3 * (3 * 4 + 16 + 2 * 4) },
   { label: 'GRU resetAfter false with an initial state', make: () => new GRU({ units: 4, resetAfter: false }), inputShape: [5, 3], extraInputs: [[4]], params: 3 * (3 * 4 + 16 + 4) },
+  // Per-step recurrent kernels (steps S): untied S·U·G·U; rank r U·G·U + S·r·(U + G·U) (W₀, A, B); rank 0 U·G·U.
+  { label: 'SimpleRNN untied, 3 per-step kernels for 5 steps', make: () => new SimpleRNN({ units: 4, steps: 3, timeSharing: 'untied' }), inputShape: [5, 3], params: 3 * 4 + 3 * 16 + 4 },
+  { label: 'LSTM rank-1 per-step kernels, returnSequences, goBackwards', make: () => new LSTM({ units: 4, steps: 5, timeSharing: { rank: 1 }, returnSequences: true, goBackwards: true }), inputShape: [5, 3], params: 3 * 16 + 16 + 4 * 16 + 5 * (4 + 16), prepare: moveDeltas },
+  { label: 'GRU rank-2 per-step kernels (4 for 5 steps), returnState with an initial state', make: () => new GRU({ units: 4, steps: 4, timeSharing: { rank: 2 }, returnState: true }), inputShape: [5, 3], extraInputs: [[4]], params: 3 * 12 + 2 * 12 + 4 * 12 + 4 * 2 * (4 + 12), prepare: moveDeltas },
+  { label: 'GRU rank-0 per-step kernels (one shared W₀)', make: () => new GRU({ units: 4, steps: 6, timeSharing: { rank: 0 } }), inputShape: [5, 3], params: 3 * (3 * 4 + 16 + 2 * 4) },
+  { label: 'Bidirectional GRU with rank-1 per-step kernels', make: () => new Bidirectional({ layer: new GRU({ units: 3, steps: 4, timeSharing: { rank: 1 } }) }), inputShape: [4, 3], params: 2 * (3 * 9 + 2 * 9 + 3 * 9 + 4 * (3 + 9)), prepare: moveDeltas },
   { label: 'Bidirectional LSTM (concat)', make: () => new Bidirectional({ layer: new LSTM({ units: 3 }) }), inputShape: [4, 3], params: 2 * 4 * (3 * 3 + 9 + 3) },
   { label: 'Bidirectional LSTM with a low-rank backward kernel by path', make: () => new Bidirectional({ layer: new LSTM({ units: 3 }), maps: { 'backward_lstm/kernel': 'lowRank:1' } }), inputShape: [4, 3], params: 4 * (3 * 3 + 9 + 3) + 4 * (9 + 3) + 3 + 12 },
   { label: 'Bidirectional GRU returnSequences (ave)', make: () => new Bidirectional({ layer: new GRU({ units: 3, returnSequences: true }), mergeMode: 'ave' }), inputShape: [4, 3], params: 2 * 3 * (3 * 3 + 9 + 2 * 3) },

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { memory, tidy } from '../../src/core/engine.js';
 import { matmul, mul, randomUniform, sum, tensor, transpose } from '../../src/core/ops/index.js';
-import { Random } from '../../src/core/random.js';
 import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/io/checkpoint.js';
@@ -11,39 +10,13 @@ import { modelFromCheckpoint, modelToCheckpoint } from '../../src/io/model-file.
 import { input, layers, model, sequential, type Model } from '../../src/nn/index.js';
 import { applySharing } from '../../src/cli/train.js';
 import { createModel } from '../../src/nn/zoo.js';
-import { createMap, parseMapSpec, SharingError, type WeightMap } from '../../src/sharing/index.js';
+import { createMap, parseMapSpec, SharingError } from '../../src/sharing/index.js';
+import { checkMapGradient } from '../helpers/gradcheck.js';
 
 const ctx = (shape: number[], seed = 3) => ({
   layer: 'test', weight: 'kernel', shape, initializer: 'glorot_uniform', seed,
   init: (s: readonly number[], sd: number) => randomUniform(s, { seed: sd, min: -0.5, max: 0.5 }),
 });
-
-/** Central differences of L = Σ W·R w.r.t. every θ coordinate against autodiff through materialize(). */
-function checkMapGradient(m: WeightMap): void {
-  const rng = new Random(11);
-  const R = tensor(Float32Array.from({ length: m.shape.reduce((a, b) => a * b, 1) }, () => rng.uniform() * 2 - 1), m.shape);
-  const params = m.parameters().map((p) => p.value);
-  const loss = (): number => tidy(() => sum(mul(m.materialize(), R)).item());
-  const grads = tidy(() => valueAndGrads(() => sum(mul(m.materialize(), R)), params).grads.map((g) => g.f32()) as unknown as Tensor[]) as unknown as Float32Array[];
-  params.forEach((p, k) => {
-    const base = p.f32();
-    const step = Math.max(1, Math.floor(base.length / 40));
-    for (let i = 0; i < base.length; i += step) {
-      const eps = 1e-2;
-      const v = base.slice();
-      v[i] = base[i] + eps;
-      p.backend.write(p.buf, v);
-      const up = loss();
-      v[i] = base[i] - eps;
-      p.backend.write(p.buf, v);
-      const down = loss();
-      p.backend.write(p.buf, base);
-      const num = (up - down) / (2 * eps);
-      assert.ok(Math.abs(num - grads[k][i]) <= 2e-3 + 2e-2 * Math.abs(num), `${m.kind} θ${k}[${i}]: numeric ${num}, autodiff ${grads[k][i]}`);
-    }
-  });
-  R.dispose();
-}
 
 test('hashed: W[i] = ξ(i)·θ[h(i)] with the stated bucket count, signs ±1, recomputed from the seed; gradient = signed bucket sums', () => {
   const m = createMap('hashed:buckets=7', ctx([6, 5]));

@@ -13,7 +13,7 @@ import { LocallyConnected2D, type LocallyConnected2DOptions } from './locally-co
 import { LSTM, type LSTMOptions } from './lstm.js';
 import { Add, Average, Concatenate, type ConcatenateOptions, Multiply, Subtract } from './merge.js';
 import { AveragePooling2D, MaxPooling2D, type Pooling2DOptions } from './pooling.js';
-import { GatedRecurrent, type GatedRecurrentOptions, Recurrent, type RecurrentOptions } from './recurrent.js';
+import { GatedRecurrent, type GatedRecurrentOptions, Recurrent, type RecurrentOptions, type TimeSharing } from './recurrent.js';
 import { SimpleRNN, type SimpleRNNOptions } from './simple-rnn.js';
 import type { LayerOptions } from '../layer.js';
 
@@ -23,7 +23,7 @@ export {
 };
 export type {
   ActivationOptions, BlockOptions, ConcatenateOptions, Conv2DLayerOptions, DenseOptions, DropoutOptions, EmbeddingOptions, LayerNormalizationOptions,
-  LocallyConnected2DOptions, Pooling2DOptions, RecurrentOptions, GatedRecurrentOptions, SimpleRNNOptions, LSTMOptions, GRUOptions, BidirectionalOptions, MergeMode,
+  LocallyConnected2DOptions, Pooling2DOptions, RecurrentOptions, GatedRecurrentOptions, TimeSharing, SimpleRNNOptions, LSTMOptions, GRUOptions, BidirectionalOptions, MergeMode,
 };
 
 /** Layer factories with Keras names in camelCase. */

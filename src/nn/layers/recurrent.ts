@@ -1,16 +1,18 @@
-// The recurrent layers' base (Keras RNN): options, shapes, initial states, masks, dropout, and the two ways to run a cell.
+// The recurrent layers' base (Keras RNN): options, shapes, initial states, masks, dropout, per-step recurrent kernels, and the two ways to run a cell.
 //
-// Legend: N batch, T time steps, F input features, U units, G gates per step (SimpleRNN 1, LSTM 4, GRU 3).
+// Legend: N batch, T time steps, F input features, U units, G gates per step (SimpleRNN 1, LSTM 4, GRU 3),
+// S per-step recurrent kernels (option `steps`).
 import { BIAS_ACTIVATIONS, type BiasActivation, RNN_GATES, type RnnCell } from '../../backend/backend.js';
 import { fmt } from '../../core/errors.js';
 import {
-  biasAct, concat, dense, greaterEqual, matmul, mul, randomUniform, reshape, rnnSequence, slice, stack, where, zeros,
+  biasAct, concat, dense, greaterEqual, matmul, mul, randomUniform, reshape, rnnSequence, slice, stack, tensor, unstack, where, zeros,
 } from '../../core/ops/index.js';
 import { mixSeed, type Random } from '../../core/random.js';
-import type { Shape } from '../../core/shape.js';
+import { type Shape, shapesEqual } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
 import { activate, type ActivationName, activationName } from '../activations.js';
-import { initializerName, type InitializerName } from '../initializers.js';
+import { fansOf, initialize, initializerName, type InitializerName } from '../initializers.js';
+import type { MapSpec } from '../../sharing/registry.js';
 import { batchShape, type CallContext, intOption, Layer, type LayerOptions } from '../layer.js';
 
 /** Options every recurrent layer takes (Keras names and defaults). */
@@ -44,7 +46,27 @@ export interface RecurrentOptions extends LayerOptions {
    * A recurrentDropout > 0 selects 1, as Keras does.
    */
   implementation?: 1 | 2;
+  /**
+   * S per-step recurrent kernels instead of one: the recurrentKernel becomes [S, U, G·U], step k of the loop (the k-th
+   * position processed, masked or not, from the end with goBackwards) multiplies h by kernel min(k, S − 1), so steps
+   * S − 1, S, S + 1, … all use the last one and any sequence length runs. The input kernel and the bias stay shared.
+   * How the S kernels share their numbers is the recurrentKernel's map, set by {@link timeSharing} (or by
+   * `maps.recurrentKernel`; dense, the default, is untied). Selects implementation 1 (the fused op takes one kernel).
+   */
+  steps?: number;
+  /**
+   * How the recurrent kernel is shared across time: 'shared' (default without `steps`) one kernel [U, G·U] at every
+   * step, the plain layer; 'untied' (default with `steps`) S free kernels, θ [S, U, G·U]; { rank: r } partly shared,
+   * kernel k = W + A_k·B_k with one W [U, G·U] and per step A_k [U, r], B_k [r, G·U] (the map 'lowRankDelta';
+   * r = 0 is 'shared' seen step by step, r = U can reach 'untied'). Every choice starts from the same kernel at every
+   * step: the 'shared' layer's initial W, so the three are the same function at initialisation (with the same seed).
+   * 'untied' and { rank } need `steps`; they set the recurrentKernel's map, so `maps.recurrentKernel` must not be given too.
+   */
+  timeSharing?: TimeSharing;
 }
+
+/** How a recurrent layer's kernel is shared across time steps (see {@link RecurrentOptions.timeSharing}). */
+export type TimeSharing = 'shared' | 'untied' | { rank: number };
 
 /** The effective weights of one call. */
 export interface CellWeights {
@@ -83,6 +105,8 @@ export abstract class Recurrent extends Layer {
   readonly goBackwards: boolean;
   readonly zeroOutputForMask: boolean;
   readonly implementation: 1 | 2;
+  /** Number S of per-step recurrent kernels (undefined: one kernel shared by every step). */
+  readonly steps: number | undefined;
   /** The fused op's cell. */
   protected abstract readonly cell: RnnCell;
   /** Names of the states, in the order of initial states and returned states. */
@@ -106,7 +130,15 @@ export abstract class Recurrent extends Layer {
     if (o.implementation !== undefined && o.implementation !== 1 && o.implementation !== 2) {
       throw new RangeError(`${where}: implementation must be 1 or 2, got ${JSON.stringify(o.implementation)}`);
     }
-    this.implementation = this.recurrentDropout > 0 ? 1 : o.implementation ?? 2;
+    this.steps = o.steps === undefined ? undefined : intOption(o.name ?? name, 'steps', o.steps);
+    const map = timeSharingMap(where, o.timeSharing, this.steps);
+    if (map) {
+      if (this.mapSpecs.recurrentKernel !== undefined) {
+        throw new RangeError(`${where}: timeSharing ${JSON.stringify(o.timeSharing)} sets the recurrentKernel's map, and maps.recurrentKernel is given too; give one (steps with maps.recurrentKernel shares the per-step kernels by any scheme)`);
+      }
+      if (map !== 'dense') this.mapSpecs.recurrentKernel = map;
+    }
+    this.implementation = this.recurrentDropout > 0 || this.steps !== undefined ? 1 : o.implementation ?? 2;
   }
 
   /** Number of states (and of initial states it takes): 1, or 2 for LSTM (h, c). */
@@ -140,7 +172,25 @@ export abstract class Recurrent extends Layer {
   protected override createWeights(s: Shape, rng: Random): void {
     const gu = this.gates * this.units;
     this.addWeight('kernel', [s[1], gu], this.kernelInitializer, rng, { role: 'kernel' });
-    this.addWeight('recurrentKernel', [this.units, gu], this.recurrentInitializer, rng, { role: 'recurrentKernel' });
+    const rec = [this.units, gu];
+    if (this.steps === undefined) this.addWeight('recurrentKernel', rec, this.recurrentInitializer, rng, { role: 'recurrentKernel' });
+    else {
+      // Per-step kernels start as S copies of the one kernel the plain layer would draw (same seed, same fans); θ of
+      // any other shape (a map's: lowRankDelta's base [U, G·U], hashed buckets) is drawn as that kernel would be.
+      const init = this.recurrentInitializer;
+      const fans = fansOf(rec);
+      const stacked = [this.steps, ...rec];
+      const perStep = (shape: Shape, seed: number): Tensor => {
+        if (!shapesEqual(shape, stacked)) return initialize(init, shape, seed, fans);
+        const one = initialize(init, rec, seed, fans);
+        const v = one.f32();
+        one.dispose();
+        const all = new Float32Array(v.length * this.steps!);
+        for (let k = 0; k < this.steps!; k++) all.set(v, k * v.length);
+        return tensor(all, stacked);
+      };
+      this.addWeight('recurrentKernel', stacked, init, rng, { role: 'recurrentKernel', fans, init: perStep });
+    }
     if (this.useBias) this.createBias(rng);
   }
 
@@ -203,7 +253,7 @@ export abstract class Recurrent extends Layer {
     const recMasks = drop('recurrentDropout', this.recurrentDropout, [n, this.units], this.gates);
     const { y, final } = !perGate && this.fusable()
       ? this.fused(p, w, state, mask)
-      : this.composed(p, w, state, mask, new RecurrentProduct(w.recurrent, this.units, recMasks));
+      : this.composed(p, w, state, mask, this.recurrentProducts(w.recurrent, recMasks));
     const out = this.returnSequences ? y : reshape(slice(y, [0, t - 1, 0], [n, 1, this.units]), [n, this.units]);
     return this.returnState ? [out, final.h, ...(final.c ? [final.c] : [])] : [out];
   }
@@ -248,15 +298,33 @@ export abstract class Recurrent extends Layer {
     return undefined;
   }
 
-  /** The loop of small ops (implementation 1, and activations the fused op lacks). */
-  private composed(p: Tensor, w: CellWeights, s: CellState, mask: Tensor | undefined, rec: RecurrentProduct): { y: Tensor; final: CellState } {
+  /**
+   * The recurrent product of step k of the loop: one for all steps, or with `steps` one per per-step kernel (views of
+   * the [S, U, G·U] kernel, made when first needed), step k ≥ S taking the last.
+   */
+  private recurrentProducts(kernel: Tensor, masks: Tensor[] | undefined): (k: number) => RecurrentProduct {
+    if (this.steps === undefined) {
+      const rec = new RecurrentProduct(kernel, this.units, masks);
+      return () => rec;
+    }
+    let kernels: Tensor[] | undefined;
+    const recs: RecurrentProduct[] = [];
+    return (k) => {
+      const s = Math.min(k, this.steps! - 1);
+      kernels ??= unstack(kernel, 0);
+      return (recs[s] ??= new RecurrentProduct(kernels[s], this.units, masks));
+    };
+  }
+
+  /** The loop of small ops (implementation 1, activations the fused op lacks, per-step kernels); `rec(k)` serves step k. */
+  private composed(p: Tensor, w: CellWeights, s: CellState, mask: Tensor | undefined, rec: (k: number) => RecurrentProduct): { y: Tensor; final: CellState } {
     const [n, t, gu] = p.shape;
     const ys: Tensor[] = [];
     let state = s;
     let prev: Tensor | number = 0;
     for (let k = 0; k < t; k++) {
       const tau = this.goBackwards ? t - 1 - k : k;
-      const next = this.step(reshape(slice(p, [0, tau, 0], [n, 1, gu]), [n, gu]), state, w, rec);
+      const next = this.step(reshape(slice(p, [0, tau, 0], [n, 1, gu]), [n, gu]), state, w, rec(k));
       let out = next.h;
       if (mask) {
         const m = reshape(slice(mask, [0, tau], [n, 1]), [n, 1]);
@@ -275,6 +343,7 @@ export abstract class Recurrent extends Layer {
       recurrentInitializer: this.recurrentInitializer, biasInitializer: this.biasInitializer, dropout: this.dropout,
       recurrentDropout: this.recurrentDropout, returnSequences: this.returnSequences, returnState: this.returnState,
       goBackwards: this.goBackwards, zeroOutputForMask: this.zeroOutputForMask, implementation: this.implementation,
+      ...(this.steps !== undefined ? { steps: this.steps } : {}),
     };
   }
 }
@@ -346,6 +415,24 @@ export function isFusedActivation(a: ActivationName): boolean {
 /** An inverted-dropout keep mask: 1/(1 − rate) with probability 1 − rate, else 0. */
 function dropMask(shape: number[], r: number, seed: number): Tensor {
   return mul(greaterEqual(randomUniform(shape, { seed }), r), 1 / (1 - r));
+}
+
+/**
+ * The recurrentKernel's map spec for a timeSharing option ('dense' for 'untied'; undefined: none asked), checked
+ * against `steps`: 'shared' takes no steps, 'untied' and { rank } need them.
+ */
+function timeSharingMap(where: string, ts: unknown, steps: number | undefined): MapSpec | undefined {
+  if (ts === undefined) return undefined;
+  const rank = typeof ts === 'object' && ts !== null ? (ts as { rank?: unknown }).rank : undefined;
+  if (ts !== 'shared' && ts !== 'untied' && !(typeof rank === 'number' && Number.isInteger(rank) && rank >= 0)) {
+    throw new RangeError(`${where}: timeSharing must be 'shared', 'untied' or { rank: r } with an integer r ≥ 0, got ${JSON.stringify(ts)}`);
+  }
+  if (ts === 'shared') {
+    if (steps !== undefined) throw new RangeError(`${where}: timeSharing 'shared' keeps one recurrent kernel, so it takes no steps (got steps ${steps}); { rank: 0 } shares one kernel as ${steps} per-step views`);
+    return undefined;
+  }
+  if (steps === undefined) throw new RangeError(`${where}: timeSharing ${JSON.stringify(ts)} needs steps: S, the number of per-step recurrent kernels`);
+  return ts === 'untied' ? 'dense' : { kind: 'lowRankDelta', rank };
 }
 
 function rate(where: string, option: string, v: unknown): number {
