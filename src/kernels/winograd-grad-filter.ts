@@ -5,7 +5,7 @@
 import { gemm_micro } from './gemm';
 import { storeTail } from './lib/vecmath';
 import {
-  A, C, CS, F, M, RS, T, ag, bt, dyWindow, geom, gt, tileAt, xWindow,
+  A, C, CS, F, M, RS, T, ag, agRows, bt, btRows, dyWindow, geom, gt, tileAt, xWindow,
 } from './lib/winograd';
 
 /** Bytes of per-thread scratch the grad filter's chunk of transformed tiles may use. */
@@ -27,19 +27,23 @@ export function wino_gradFilter(x: usize, dy: usize, s: usize, g: usize, m: i32,
   const cp = (C + 3) & ~3, fp8 = (F + 7) & ~7, ncq = cp >> 2, nfp = fp8 >> 3, np = (end - begin) * A, tcs = chunkTiles();
   const vps = <usize>(ncq * tcs) * 16 + 64, zps = <usize>(nfp * tcs) * 32 + 64;
   const vp = scratch, zp = vp + <usize>np * vps, tin = zp + <usize>np * zps, tmid = tin + <usize>(A * A) * 16;
+  // The first pass of each 2-D transform: all its rows (one thread), or only this thread's (the same bits either way).
+  const all = begin == 0 && end == A;
   for (let t0 = 0; t0 < T; t0 += tcs) {
     const tc = min(tcs, T - t0);
     for (let i = 0; i < tc; i++) {
       tileAt(t0 + i);
       for (let c = 0; c < C; c += 4) {
         const src = xWindow(x, c, tin), rs = RS, cs = CS;
-        for (let j = 0; j < A; j++) bt(src + <usize>j * cs, rs, tmid + <usize>j * 16, <usize>A * 16);
+        if (all) for (let j = 0; j < A; j++) bt(src + <usize>j * cs, rs, tmid + <usize>j * 16, <usize>A * 16);
+        else for (let j = 0; j < A; j++) btRows(src + <usize>j * cs, rs, tmid + <usize>j * 16, <usize>A * 16, begin, end);
         const d = vp + <usize>((c >> 2) * tcs + i) * 16;
         for (let xi = begin; xi < end; xi++) bt(tmid + <usize>(xi * A) * 16, 16, d + <usize>((xi - begin) * A) * vps, vps);
       }
       for (let f = 0; f < fp8; f += 4) {
         const src = dyWindow(dy, f, tin), rs = RS, cs = CS;
-        for (let j = 0; j < M; j++) ag(src + <usize>j * cs, rs, tmid + <usize>j * 16, <usize>M * 16);
+        if (all) for (let j = 0; j < M; j++) ag(src + <usize>j * cs, rs, tmid + <usize>j * 16, <usize>M * 16);
+        else for (let j = 0; j < M; j++) agRows(src + <usize>j * cs, rs, tmid + <usize>j * 16, <usize>M * 16, begin, end);
         const d = zp + <usize>((f >> 3) * tcs + i) * 32 + <usize>(f & 4) * 4;
         for (let xi = begin; xi < end; xi++) ag(tmid + <usize>(xi * M) * 16, 16, d + <usize>((xi - begin) * A) * zps, zps);
       }

@@ -80,6 +80,8 @@ let TRANS = false;
  * whole windows); y itself is not stored when Y is false.
  */
 let BIAS: usize = 0, ACT = 0, POOL: usize = 0, Y = true;
+/** The forward stores outputs whose taps read only zeros as exactly 0 (see zeroOutputs). */
+let EXACT = true;
 
 /**
  * Input transform of the current tile, 4 channels from k: α² vectors to d + pos·ds. Forward: Bᵀ x B of the α×α
@@ -99,10 +101,45 @@ function tileTransform(src: usize, k: i32, d: usize, ds: usize, tmp: usize): voi
 }
 
 /**
- * Output transform of the current tile, 4 channels j .. j+4, from the α² products at mb + pos·128. Forward: the m×m
- * tile Aᵀ P A stored into y; transposed: the α×α window B P Bᵀ added into dx (clipped to the image).
+ * zero[a·m + b] = 1 for each output of the current tile whose 3×3 taps read only ±0 in x (image background, padding,
+ * dead units): those are stored as exactly 0, as a direct sum gives them. Winograd would leave rounding noise of the
+ * tile's other pixels there (±1e-8 of their scale), whose random sign flips a following relu's gradient mask wherever
+ * the bias is 0. flags: α² bytes of scratch (1 where a window pixel has a lane other than ±0: sign bits masked off).
  */
-function tileOut(mb: usize, j: i32, dst: usize, tmp: usize): void {
+function zeroOutputs(x: usize, flags: usize, zero: usize): void {
+  const mag = i32x4.splat(0x7fffffff), cs = <usize>C * 4;
+  for (let r = 0; r < A; r++) {
+    const ih = TY - PT + r;
+    for (let c = 0; c < A; c++) {
+      const iw = TX - PL + c;
+      let any = f32x4.splat(0);
+      if (<u32>ih < <u32>H && <u32>iw < <u32>W) {
+        const p = x + <usize>((TN * H + ih) * W + iw) * cs;
+        let k: usize = 0;
+        for (; k + 16 <= cs; k += 16) any = v128.or(any, v128.load(p + k));
+        if (k < cs) any = v128.or(any, loadTail(p + k, <i32>(cs - k) >> 2));
+      }
+      store<u8>(flags + <usize>(r * A + c), v128.any_true(v128.and(any, mag)) ? 1 : 0);
+    }
+  }
+  for (let a = 0; a < M; a++) {
+    for (let b = 0; b < M; b++) {
+      let hit = 0;
+      for (let r = 0; r < 3; r++) {
+        const f = flags + <usize>((a + r) * A + b);
+        hit |= load<u8>(f) | load<u8>(f, 1) | load<u8>(f, 2);
+      }
+      store<u8>(zero + <usize>(a * M + b), hit ? 0 : 1);
+    }
+  }
+}
+
+/**
+ * Output transform of the current tile, 4 channels j .. j+4, from the α² products at mb + pos·128. Forward: the m×m
+ * tile Aᵀ P A stored into y, outputs flagged in zero (zeroOutputs) as exactly 0; transposed: the α×α window B P Bᵀ
+ * added into dx (clipped to the image).
+ */
+function tileOut(mb: usize, j: i32, dst: usize, tmp: usize, zero: usize): void {
   const mid = tmp, out = tmp + <usize>(A * A) * 16;
   if (!TRANS) {
     for (let xi = 0; xi < A; xi++) at(mb + <usize>(xi * A) * 128, 128, mid + <usize>(xi * M) * 16, 16);
@@ -113,7 +150,7 @@ function tileOut(mb: usize, j: i32, dst: usize, tmp: usize): void {
     for (let a = 0; a < rows; a++) {
       for (let b = 0; b < cols; b++) {
         const o = out + <usize>(a * M + b) * 16;
-        let v = v128.load(o);
+        let v = EXACT && load<u8>(zero + <usize>(a * M + b)) ? f32x4.splat(0) : v128.load(o);
         if (BIAS) v = biasActVec(ACT, f32x4.add(v, bias));
         if (POOL) v128.store(o, v);
         if (!Y) continue;
@@ -165,11 +202,14 @@ function tiles(src: usize, u: usize, dst: usize, K: i32, J: i32, t0: i32, t1: i3
   // One cache line past a power of two between positions: the transforms write α² positions at a time.
   const vrow = <usize>kp * 4, vpos = <usize>tb * vrow + 64, upos = <usize>(npj * K) * 32;
   const v = scratch, mloc = v + <usize>aa * vpos, tmp = mloc + <usize>aa * 128;
+  // The forward's window-pixel flags (one tile at a time) and output zero masks (m² bytes per tile of the block).
+  const flags = tmp + <usize>aa * 32, zeros = flags + <usize>aa;
   for (let b0 = t0; b0 < t1; b0 += tb) {
     const nb = min(tb, t1 - b0), nq = (nb + 3) >> 2;
     for (let i = 0; i < nb; i++) {
       tileAt(b0 + i);
       for (let k = 0; k < K; k += 4) tileTransform(src, k, v + <usize>i * vrow + <usize>k * 4, vpos, tmp);
+      if (EXACT) zeroOutputs(src, flags, zeros + <usize>(i * M * M));
     }
     for (let i = nb; i < nq * 4; i++) {
       for (let pos = 0; pos < aa; pos++) memory.fill(v + <usize>pos * vpos + <usize>i * vrow, 0, vrow);
@@ -188,7 +228,7 @@ function tiles(src: usize, u: usize, dst: usize, K: i32, J: i32, t0: i32, t1: i3
           for (let h = 0; h < 2; h++) {
             const j = jp * 8 + h * 4;
             if (j >= J) break;
-            tileOut(mloc + <usize>(r * 32 + h * 16), j, dst, tmp);
+            tileOut(mloc + <usize>(r * 32 + h * 16), j, dst, tmp, zeros + <usize>((q * 4 + r) * M * M));
           }
         }
       }
@@ -199,12 +239,13 @@ function tiles(src: usize, u: usize, dst: usize, K: i32, J: i32, t0: i32, t1: i3
 /**
  * Forward, parallel over quads of tiles [begin, end): y[N,OH,OW,F] = conv(x[N,H,W,C], w), u = wino_filter(w, …, K = C,
  * J = F, mode 0); with bias ≠ 0, y = act(conv + bias[F]) (act a BiasAct code, as ew_bias_act computes it); with
- * pool ≠ 0, also pool[N, ⌊OH/2⌋, ⌊OW/2⌋, F] = 2×2 max pooling of y, as pool_max computes it (y = 0: not stored).
+ * pool ≠ 0, also pool[N, ⌊OH/2⌋, ⌊OW/2⌋, F] = 2×2 max pooling of y, as pool_max computes it (y = 0: not stored);
+ * with exact ≠ 0, outputs whose taps read only zeros are exactly 0 (zeroOutputs).
  */
-export function wino_forward(x: usize, u: usize, y: usize, g: usize, m: i32, bias: usize, act: i32, pool: usize,
+export function wino_forward(x: usize, u: usize, y: usize, g: usize, m: i32, bias: usize, act: i32, pool: usize, exact: i32,
   begin: i32, end: i32, scratch: usize): void {
   geom(g, m);
-  TRANS = false; BIAS = bias; ACT = act; POOL = pool; Y = y != 0;
+  TRANS = false; BIAS = bias; ACT = act; POOL = pool; Y = y != 0; EXACT = exact != 0;
   tiles(x, u, y, C, F, begin * 4, min(T, end * 4), scratch);
 }
 

@@ -27,8 +27,7 @@ const WINO_RTOL = 256 * 2 ** -24;
 
 /**
  * The largest of scale[n, r, q, c] within ±5 along r and q ([N,R,Q,Ch]): a Winograd result is computed from its whole
- * tile's transformed window (≤ 6 pixels wide), so its rounding follows the magnitudes there, not only its own terms
- * (an output whose taps all lie in the padding comes out as rounding noise instead of 0).
+ * tile's transformed window (≤ 6 pixels wide), so its rounding follows the magnitudes there, not only its own terms.
  */
 function tileScale(scale: ArrayLike<number>, [n, rows, cols, ch]: number[]): Float32Array {
   const out = new Float32Array(scale.length);
@@ -92,4 +91,42 @@ test('Winograd conv2d, conv2dGradInput, conv2dGradFilter: wasm matches ref, and 
   }
   for (const f of [...Object.values(fs), bits]) t.diagnostic(f.summary());
   for (const f of [...Object.values(fs), bits]) f.assertNone();
+});
+
+test('Winograd forward: an output whose 3×3 taps read only zeros is exactly 0 (or act(bias)), as a direct sum gives it', (t) => {
+  const rng = new Rng(17);
+  const bits = new Failures('zeros');
+  for (const p of [convP([4, 13, 13, 32], [3, 3, 32, 64]), convP([3, 12, 11, 6], [3, 3, 6, 9], [1, 1], [1, 1], 'same'), convP([64, 4, 4, 5], [3, 3, 5, 4])]) {
+    assert.ok(winogradFits(p), convLabel(p));
+    // Random images with a background (±0): every fourth image, the rows below h/2, and every third other pixel.
+    const x = rng.normals(p.n * p.h * p.w * p.c);
+    for (let i = 0; i < x.length; i++) {
+      const pix = Math.floor(i / p.c), col = pix % p.w, row = Math.floor(pix / p.w) % p.h, n = Math.floor(pix / (p.w * p.h));
+      if (n % 4 === 3 || row >= p.h / 2 || (row * p.w + col) % 3 === 0) x[i] = i % 2 ? 0 : -0;
+    }
+    const w = rng.normals(9 * p.c * p.f), b = rng.normals(p.f), ny = p.n * p.oh * p.ow * p.f;
+    const zero = (i: number): boolean => {
+      const pix = Math.floor(i / p.f), ow = pix % p.ow, oh = Math.floor(pix / p.ow) % p.oh, n = Math.floor(pix / (p.ow * p.oh));
+      for (let a = 0; a < 3; a++) {
+        for (let c = 0; c < 3; c++) {
+          const ih = oh - p.padTop + a, iw = ow - p.padLeft + c;
+          if (ih < 0 || iw < 0 || ih >= p.h || iw >= p.w) continue;
+          for (let k = 0; k < p.c; k++) if (x[((n * p.h + ih) * p.w + iw) * p.c + k] !== 0) return false;
+        }
+      }
+      return true;
+    };
+    const [y] = runOn(wasm[1], [x, w], [f32Out(ny)], ([a, k, o]) => wasm[1].conv2d(a, k, o, p)).outs;
+    const [yb] = runOn(wasm[1], [x, w, b], [f32Out(ny)], ([a, k, c, o]) => wasm[1].conv2dBiasAct(a, k, c, o, p, 'relu')).outs;
+    let zeros = 0, bad = 0;
+    for (let i = 0; i < ny; i++) {
+      if (!zero(i)) continue;
+      zeros++;
+      if (!Object.is(y[i], 0) || !Object.is(yb[i], Math.max(0, b[i % p.f]))) bad++;
+    }
+    assert.ok(zeros > ny / 8, `${convLabel(p)}: ${zeros} of ${ny} outputs read only zeros`);
+    bits.add(convLabel(p), bad === 0 ? { bad: 0, worstRatio: 0, message: undefined } : { bad, worstRatio: Infinity, message: `${bad} of ${zeros} all-zero outputs not exactly 0 / relu(bias)` });
+  }
+  t.diagnostic(bits.summary());
+  bits.assertNone();
 });

@@ -63,7 +63,8 @@ function forward(ctx: WasmContext, x: Buf, w: Buf, y: Buf, flip: boolean, n: num
   try {
     const quads = Math.ceil((n * Math.ceil(oh / m) * Math.ceil(ow / m)) / 4);
     const g = geometry(ctx, n, h, wd, c, f, pt, pl, oh, ow);
-    ctx.parallel('wino_forward', [x, u, y, g, m, bias, act, pool], quads, 1, minItems(4, m, c, f));
+    // The forward proper keeps structural zeros exact (a relu may follow); the grad input's flipped forward need not.
+    ctx.parallel('wino_forward', [x, u, y, g, m, bias, act, pool, flip ? 0 : 1], quads, 1, minItems(4, m, c, f));
   } finally {
     ctx.freeTemp(u);
   }

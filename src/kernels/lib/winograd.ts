@@ -198,3 +198,64 @@ export function window(img: usize, n: i32, r0: i32, c0: i32, R: i32, Q: i32, ch:
   v128.store(d + 4 * ds, f32x4.add(f32x4.add(s0, p), r));
   v128.store(d + 5 * ds, s5);
 }
+
+/**
+ * Outputs ξ ∈ [x0, x1) of {@link bt} only, by the same operations (so to the bit), at d + ξ·ds: a thread that owns
+ * rows [x0, x1) of the positions transforms no more than its share.
+ */
+// @ts-ignore: decorator
+@inline export function btRows(s: usize, ss: usize, d: usize, ds: usize, x0: i32, x1: i32): void {
+  const s0 = v128.load(s), s1 = v128.load(s + ss), s2 = v128.load(s + 2 * ss), s3 = v128.load(s + 3 * ss);
+  if (M == 2) {
+    for (let xi = x0; xi < x1; xi++) {
+      let v = f32x4.sub(s1, s3);
+      if (xi == 0) v = f32x4.sub(s0, s2);
+      else if (xi == 1) v = f32x4.add(s1, s2);
+      else if (xi == 2) v = f32x4.sub(s2, s1);
+      v128.store(d + <usize>xi * ds, v);
+    }
+    return;
+  }
+  const s4 = v128.load(s + 4 * ss), s5 = v128.load(s + 5 * ss), four = sp(4), five = sp(5), two = sp(2);
+  for (let xi = x0; xi < x1; xi++) {
+    let v: v128;
+    if (xi == 0) v = f32x4.add(f32x4.sub(f32x4.mul(four, s0), f32x4.mul(five, s2)), s4);
+    else if (xi == 1) v = f32x4.sub(f32x4.add(s3, s4), f32x4.mul(four, f32x4.add(s1, s2)));
+    else if (xi == 2) v = f32x4.add(f32x4.sub(s4, s3), f32x4.mul(four, f32x4.sub(s1, s2)));
+    else if (xi == 5) v = f32x4.add(f32x4.sub(f32x4.mul(four, s1), f32x4.mul(five, s3)), s5);
+    else {
+      const e = f32x4.sub(s4, s2), o = f32x4.mul(two, f32x4.sub(s3, s1));
+      v = xi == 3 ? f32x4.add(e, o) : f32x4.sub(e, o);
+    }
+    v128.store(d + <usize>xi * ds, v);
+  }
+}
+
+/** Outputs ξ ∈ [x0, x1) of {@link ag} only, by the same operations (so to the bit), at d + ξ·ds. */
+// @ts-ignore: decorator
+@inline export function agRows(s: usize, ss: usize, d: usize, ds: usize, x0: i32, x1: i32): void {
+  const s0 = v128.load(s), s1 = v128.load(s + ss);
+  if (M == 2) {
+    for (let xi = x0; xi < x1; xi++) {
+      let v = f32x4.neg(s1);
+      if (xi == 0) v = s0;
+      else if (xi == 1) v = f32x4.add(s0, s1);
+      else if (xi == 2) v = f32x4.sub(s0, s1);
+      v128.store(d + <usize>xi * ds, v);
+    }
+    return;
+  }
+  const s2 = v128.load(s + 2 * ss), s3 = v128.load(s + 3 * ss);
+  for (let xi = x0; xi < x1; xi++) {
+    let v = s3;
+    if (xi == 0) v = s0;
+    else if (xi == 1 || xi == 2) {
+      const e = f32x4.add(s0, s2), o = f32x4.add(s1, s3);
+      v = xi == 1 ? f32x4.add(e, o) : f32x4.sub(e, o);
+    } else if (xi == 3 || xi == 4) {
+      const e4 = f32x4.add(s0, f32x4.mul(sp(4), s2)), o4 = f32x4.add(f32x4.mul(sp(2), s1), f32x4.mul(sp(8), s3));
+      v = xi == 3 ? f32x4.add(e4, o4) : f32x4.sub(e4, o4);
+    }
+    v128.store(d + <usize>xi * ds, v);
+  }
+}
