@@ -40,7 +40,8 @@ for (const name of Object.getOwnPropertyNames(proto)) {
   be[name] = function (this: unknown, ...args: unknown[]) {
     if (!on) return (f as (...a: unknown[]) => unknown).apply(be, args);
     const conv = name.startsWith('conv2d') ? args.find((a) => a !== null && typeof a === 'object') as { c: number; f: number; kh: number; kw: number } : undefined;
-    const key = conv ? `${name} ${conv.kh}×${conv.kw}×${conv.c}→${conv.f}` : name === 'unary' || name === 'binary' || name === 'reduce' || name === 'biasAct' ? `${name}:${String(name === 'biasAct' ? args[5] : args[0])}` : name;
+    const gemm = name === 'gemm' ? args[3] as { m: number; n: number; k: number; transA: boolean; transB: boolean } : undefined;
+    const key = conv ? `${name} ${conv.kh}×${conv.kw}×${conv.c}→${conv.f}` : gemm ? `gemm ${gemm.m}×${gemm.k}${gemm.transA ? 'ᵀ' : ''}·${gemm.k}×${gemm.n}${gemm.transB ? 'ᵀ' : ''}` : name === 'unary' || name === 'binary' || name === 'reduce' || name === 'biasAct' ? `${name}:${String(name === 'biasAct' ? args[5] : args[0])}` : name;
     const t = performance.now();
     const c = process.cpuUsage();
     const r = (f as (...a: unknown[]) => unknown).apply(be, args);

@@ -143,7 +143,7 @@ export interface RnnForwardBufs {
  * Buffers of {@link Kernels.rnnBackward}: the forward's u, bRec, mask, hprev, save and c0, the gradients gy [N,T,U],
  * gh [N,U], gc [N,U] (LSTM) of its outputs; outputs dp [N,T,G·U] (∂L/∂p), dr [N,T,G·U] (GRU: ∂L/∂ of the recurrent
  * pre-activation h·U + bRec, whose h block is scaled by the reset gate; the other cells leave it unwritten, it equals
- * dp), dh0 [N,U] and dc0 [N,U] (LSTM).
+ * dp), dh0 [N,U], dc0 [N,U] (LSTM) and, when given, du [U,G·U] = ∂L/∂u = Σ over all rows hprevᵀ·dr.
  */
 export interface RnnBackwardBufs {
   u: Buf;
@@ -159,6 +159,7 @@ export interface RnnBackwardBufs {
   dr?: Buf;
   dh0: Buf;
   dc0?: Buf;
+  du?: Buf;
 }
 
 /**

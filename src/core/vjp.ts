@@ -196,14 +196,14 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   fwht: (g) => [fwht(g)],
   // Back through time in one kernel; ∂L/∂u = Σ_steps hprevᵀ·dr as one GEMM over all N·T rows, ∂L/∂bRec = Σ dr.
   rnnSequence: (gs, inputs, ys, a, needs) => {
-    const { n, t, units, cell } = a.q;
+    const { n, t, cell } = a.q;
     const c = cell === 'lstm';
-    const [dp, dr, dh0, dc0] = rnnSequenceGrad(inputs, ys, gs[0] ?? zerosLike(ys[0]), gs[1] ?? zerosLike(ys[1]), c ? gs[2] ?? zerosLike(ys[2]) : undefined, a);
-    const rows = reshape(dr, [n * t, dr.shape[2]]);
-    const du = needs[1] ? matmul(reshape(ys[ys.length - 2], [n * t, units]), rows, true, false) : null;
-    const grads: InputGrad[] = [dp, du, dh0];
-    if (c) grads.push(dc0);
-    if (a.hasBias) grads.push(needs[grads.length] ? sum(rows, 0) : null);
+    const { dp, dr, dh0, dc0, du } = rnnSequenceGrad(
+      inputs, ys, gs[0] ?? zerosLike(ys[0]), gs[1] ?? zerosLike(ys[1]), c ? gs[2] ?? zerosLike(ys[2]) : undefined, a, needs[1],
+    );
+    const grads: InputGrad[] = [dp, du ?? null, dh0];
+    if (c) grads.push(dc0!);
+    if (a.hasBias) grads.push(needs[grads.length] ? sum(reshape(dr, [n * t, dr.shape[2]]), 0) : null);
     if (a.hasMask) grads.push(null);
     return grads;
   },

@@ -13,7 +13,7 @@
 // (rb·G·Up floats); rb, a multiple of 4, is the most rows a block holds. Sigmoid and tanh are lib/gates' fast forms.
 import { Cell } from '../backend/opcodes';
 import { gemm_packA } from './gemm';
-import { gemmRows, packB8, packedB8Size, RT_NR } from './lib/gemm-rows';
+import { gemmRows, kBlock, packB8, packedB8Size, RT_MR, RT_NR } from './lib/gemm-rows';
 import { gateAct } from './lib/gates';
 import { actSlopeVec, loadTail, storeTail } from './lib/vecmath';
 
@@ -224,6 +224,34 @@ function backwardCell(cell: i32, act: i32, recAct: i32, t: i32, units: i32, flag
         st(pr + o, dz, r); st(pr + U4 + o, drg, r); st(pr + 2 * U4 + o, dn, r);
         st(rr + o, dz, r); st(rr + U4 + o, drg, r); st(rr + 2 * U4 + o, f32x4.mul(dn, rg), r);
         st(hr + o, f32x4.mul(dht, zg), r);
+      }
+    }
+  }
+}
+
+/** Rows of u (units) and 8-column panels of GU that rnn_kernel_grad packs at a time (256 KiB of A, 1 MiB of B per k block). */
+const KG_ROWS: i32 = 256;
+const KG_PANELS: i32 = 128;
+
+/**
+ * The recurrent kernel's gradient du [U, GU] = hprevᵀ·dr summed over all R = N·T rows (hprev [R, U], dr [R, GU]), for
+ * GU's 8-column panels [begin, end): packed operands and lib/gemm-rows' tile, k (the rows) in kBlock(R) blocks. du is
+ * written in whole tiles: row stride ldc ≥ ceil8(GU) elements, ceil4(U) rows. Scratch: 1.25 MiB.
+ */
+export function rnn_kernel_grad(units: i32, gu: i32, rows: i32, hprev: usize, dr: usize, du: usize, ldc: i32,
+  begin: i32, end: i32, scratch: usize): void {
+  const kb = kBlock(rows);
+  const ap = scratch, bp = scratch + (<usize>(KG_ROWS * kb) << 2);
+  for (let m0 = 0; m0 < units; m0 += KG_ROWS) {
+    const mb = min(KG_ROWS, units - m0), mp = (mb + RT_MR - 1) & ~(RT_MR - 1);
+    for (let j0 = begin; j0 < end; j0 += KG_PANELS) {
+      const np = min(KG_PANELS, end - j0), cols = min(np * RT_NR, gu - j0 * RT_NR);
+      for (let k0 = 0; k0 < rows; k0 += kb) {
+        const kc = min(kb, rows - k0);
+        // A = hprevᵀ rows m0… (hprev's columns): element (i, k) at hprev[(k0 + k)·U + m0 + i].
+        gemm_packA(mb, kc, at(hprev, k0 * units + m0), 1, units, ap);
+        packB8(kc, cols, at(dr, k0 * gu + j0 * RT_NR), gu, 1, bp);
+        gemmRows(mp, 0, np, kc, ap, bp, np, at(du, m0 * ldc + j0 * RT_NR), ldc, k0 > 0);
       }
     }
   }

@@ -62,6 +62,7 @@ function run(be: Backend, c: Case, seed: number): Record<string, Float32Array> {
     u: f.u, bRec: f.bRec, mask: f.mask, c0: f.c0, hprev: f.hprev, save: f.save,
     gy: input(n * t * u), gh: input(n * u), gc: lstm ? input(n * u) : undefined,
     dp: buf(n * t * gu), dr: c.cell === 'gru' ? buf(n * t * gu) : undefined, dh0: buf(n * u), dc0: lstm ? buf(n * u) : undefined,
+    du: buf(u * gu),
   };
   be.rnnBackward(g, q);
   const out: Record<string, Float32Array> = {};
@@ -76,6 +77,7 @@ function run(be: Backend, c: Case, seed: number): Record<string, Float32Array> {
   read('dr', g.dr, n * t * gu);
   read('dh0', g.dh0, n * u);
   read('dc0', g.dc0, n * u);
+  read('du', g.du, u * gu);
   for (const b of bufs) be.free(b);
   return out;
 }
@@ -100,6 +102,8 @@ const cases: Case[] = [
   { cell: 'gru', n: 33, t: 4, units: 37, bias: true, mask: true, reverse: true, zeroOutput: true },
   { cell: 'lstm', n: 70, t: 3, units: 70, mask: true },
   { cell: 'simple', n: 17, t: 2, units: 300 },
+  // du over more rows than one k block (256), units a multiple of 4 and G·U of 8 (written in place).
+  { cell: 'lstm', n: 40, t: 9, units: 12 },
   // Saturated gates and cells (|pre-activations| up to ~12).
   { cell: 'lstm', n: 6, t: 5, units: 21, scale: 12 },
   { cell: 'gru', n: 5, t: 4, units: 10, scale: 12, act: 'sigmoid', recAct: 'tanh' },
@@ -113,7 +117,8 @@ test('rnnForward / rnnBackward: wasm 1 and 2 threads bit-identical, and within f
     const two = run(wasm2, c, 100 + k);
     for (const [name, w] of Object.entries(want)) {
       assert.equal(compareBits(two[name], one[name]).message, undefined, `${label}: ${name}, 2 threads vs 1`);
-      // Sums of ≤ 4·units float32 products per step, through ≤ 6 steps: a few ulps of the largest terms.
+      // Sums of ≤ 4·units float32 products per step, through ≤ 9 steps (du: over all N·T rows): a few ulps of the
+      // largest terms.
       const cmp = compareClose(one[name], w, relTol(2e-5, 2e-5));
       assert.equal(cmp.message, undefined, `${label}: ${name}, wasm vs ref: ${cmp.message}`);
     }

@@ -15,6 +15,7 @@ export interface RnnForwardArrays {
 export interface RnnBackwardArrays {
   u: Float32Array; bRec?: Float32Array; mask?: Float32Array; c0?: Float32Array; hprev: Float32Array; save: Float32Array;
   gy: Float32Array; gh: Float32Array; gc?: Float32Array; dp: Float32Array; dr?: Float32Array; dh0: Float32Array; dc0?: Float32Array;
+  du?: Float32Array;
 }
 
 /** act'(x) from y = act(x): linear 1, relu [y > 0], sigmoid y(1 − y), tanh 1 − y². */
@@ -164,4 +165,17 @@ export function rnnBackward(b: RnnBackwardArrays, q: RnnParams): void {
   }
   b.dh0.set(dh);
   if (dc) b.dc0!.set(dc);
+  if (b.du) kernelGrad(b.du, b.hprev, cell === 'gru' ? b.dr! : b.dp, N * T, U, GU);
+}
+
+/** du [U, GU] = Σ over the R rows hprevᵀ·dr (hprev [R, U], dr [R, GU]). */
+function kernelGrad(du: Float32Array, hprev: Float32Array, dr: Float32Array, R: number, U: number, GU: number): void {
+  const acc = new Float64Array(U * GU);
+  for (let r = 0; r < R; r++) {
+    for (let j = 0; j < U; j++) {
+      const h = hprev[r * U + j];
+      for (let k = 0; k < GU; k++) acc[j * GU + k] += h * dr[r * GU + k];
+    }
+  }
+  du.set(acc);
 }

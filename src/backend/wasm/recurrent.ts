@@ -119,9 +119,27 @@ export function wasmRnnBackward(ctx: WasmContext, b: RnnBackwardBufs, q: RnnPara
     const tail = [ut, dh, b.dc0 ?? 0, carry, b.gy, b.mask ?? 0, b.save, b.hprev, b.c0 ?? 0, b.dp, b.dr ?? 0];
     runSteps(ctx, 'rnn_backward', q, rows, -1, T, true, (s0, s1) => [...head, s0, s1, rb, ...tail]);
     copyRows(ctx, dh, up, b.dh0, U, n, U);
+    if (b.du) kernelGrad(ctx, b.du, b.hprev, b.dr ?? b.dp, n * T, U, GU);
   } finally {
     ctx.freeTemp(ut);
     ctx.freeTemp(dh);
     ctx.freeTemp(carry);
+  }
+}
+
+/**
+ * du [U, GU] = hprevᵀ·dr over all R = N·T rows (rnn_kernel_grad), split over GU's 8-column panels; through a buffer
+ * of whole tiles when U is not a multiple of 4 or GU of 8.
+ */
+function kernelGrad(ctx: WasmContext, du: Buf, hprev: Buf, dr: Buf, rows: number, U: number, GU: number): void {
+  const panels = Math.ceil(GU / NR);
+  const direct = U % MR === 0 && GU % NR === 0;
+  const ldc = panels * NR;
+  const c = direct ? du : ctx.allocTemp(Math.ceil(U / MR) * MR * ldc * 4);
+  try {
+    ctx.parallel('rnn_kernel_grad', [U, GU, rows, hprev, dr, c, ldc], panels, 1, Math.ceil(MACS_PER_THREAD / Math.max(1, U * NR * rows)));
+    if (!direct) copyRows(ctx, c, ldc, du, GU, U, GU);
+  } finally {
+    if (!direct) ctx.freeTemp(c);
   }
 }

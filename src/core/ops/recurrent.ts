@@ -93,10 +93,12 @@ export function rnnSequence(p: Tensor, u: Tensor, h0: Tensor, o: RnnSequenceOpti
 
 /**
  * The backward pass through time of one rnnSequence node: given its inputs, its outputs (y, h, [c], hprev, save) and
- * the gradients gy, gh, [gc] of y, h, [c], returns [dp, dr, dh0, dc0?] where dr is ∂L/∂(h·u + bRec) per step (for the
- * other cells it is dp itself). Recorded so a gradient of a gradient fails loudly instead of silently.
+ * the gradients gy, gh, [gc] of y, h, [c], returns { dp, dr, dh0, dc0?, du? } where dr is ∂L/∂(h·u + bRec) per step
+ * (for the other cells it is dp itself) and du = ∂L/∂u (when `withKernel`). Recorded so a gradient of a gradient fails
+ * loudly instead of silently.
  */
-export function rnnSequenceGrad(inputs: readonly Tensor[], outputs: readonly Tensor[], gy: Tensor, gh: Tensor, gc: Tensor | undefined, a: RnnAttrs): Tensor[] {
+export function rnnSequenceGrad(inputs: readonly Tensor[], outputs: readonly Tensor[], gy: Tensor, gh: Tensor, gc: Tensor | undefined, a: RnnAttrs,
+  withKernel: boolean): { dp: Tensor; dr: Tensor; dh0: Tensor; dc0?: Tensor; du?: Tensor } {
   const { q } = a;
   const [, u, , ...rest] = inputs;
   const c0 = q.cell === 'lstm' ? rest[0] : undefined;
@@ -109,12 +111,13 @@ export function rnnSequenceGrad(inputs: readonly Tensor[], outputs: readonly Ten
   const dr = q.cell === 'gru' ? empty(dp.shape, 'float32', be) : dp;
   const dh0 = empty([q.n, q.units], 'float32', be);
   const dc0 = c0 ? empty([q.n, q.units], 'float32', be) : undefined;
+  const du = withKernel ? empty(u.shape, 'float32', be) : undefined;
   be.rnnBackward({
     u: u.buf, bRec: bRec?.buf, mask: mask?.buf, c0: c0?.buf, hprev: hprev.buf, save: save.buf,
-    gy: gy.buf, gh: gh.buf, gc: gc?.buf, dp: dp.buf, dr: dr === dp ? undefined : dr.buf, dh0: dh0.buf, dc0: dc0?.buf,
+    gy: gy.buf, gh: gh.buf, gc: gc?.buf, dp: dp.buf, dr: dr === dp ? undefined : dr.buf, dh0: dh0.buf, dc0: dc0?.buf, du: du?.buf,
   }, q);
   const extra = [c0, bRec, mask, gc].filter((t): t is Tensor => t !== undefined);
-  const outs = [dp, ...(dr !== dp ? [dr] : []), dh0, ...(dc0 ? [dc0] : [])];
+  const outs = [dp, ...(dr !== dp ? [dr] : []), dh0, ...(dc0 ? [dc0] : []), ...(du ? [du] : [])];
   recordMany('rnnSequenceGrad', [u, hprev, save, gy, gh, ...extra], outs, a);
-  return [dp, dr, dh0, ...(dc0 ? [dc0] : [])];
+  return { dp, dr, dh0, dc0, du };
 }
