@@ -209,7 +209,7 @@ function tiles(src: usize, u: usize, dst: usize, K: i32, J: i32, t0: i32, t1: i3
     for (let i = 0; i < nb; i++) {
       tileAt(b0 + i);
       for (let k = 0; k < K; k += 4) tileTransform(src, k, v + <usize>i * vrow + <usize>k * 4, vpos, tmp);
-      if (EXACT) zeroOutputs(src, flags, zeros + <usize>(i * M * M));
+      if (!TRANS && EXACT) zeroOutputs(src, flags, zeros + <usize>(i * M * M));
     }
     for (let i = nb; i < nq * 4; i++) {
       for (let pos = 0; pos < aa; pos++) memory.fill(v + <usize>pos * vpos + <usize>i * vrow, 0, vrow);
@@ -256,7 +256,7 @@ export function wino_forward(x: usize, u: usize, y: usize, g: usize, m: i32, bia
  */
 export function wino_gradInput(dy: usize, u: usize, dx: usize, g: usize, m: i32, begin: i32, end: i32, scratch: usize): void {
   geom(g, m);
-  TRANS = true;
+  TRANS = true; EXACT = false;
   const img = <usize>(H * W * C) * 4, per = TH * TW;
   for (let n = begin; n < end; n++) {
     memory.fill(dx + <usize>n * img, 0, img);
