@@ -347,6 +347,11 @@ describe('recurrent layers: weights, initialisers, config and errors', () => {
       assert.throws(() => rnnSequence(p, zeros([2, 6]), zeros([2, 2]), { cell: 'lstm', activation: 'tanh' }), /rnnSequence: lstm needs projections p \[N, T, 4·U\] and recurrent kernel u \[U, 4·U\], got p \[2,3,8\] and u \[2,6\]/);
       assert.throws(() => rnnSequence(p, zeros([2, 8]), zeros([2, 2]), { cell: 'lstm', activation: 'tanh' }), /rnnSequence: lstm needs initial cell state c0 \[2,2\]/);
       assert.throws(() => rnnSequence(p, zeros([2, 8]), zeros([3, 2]), { cell: 'lstm', activation: 'tanh', c0: zeros([2, 2]) }), /rnnSequence: initial state h0 must be \[2,2\] for p \[2,3,8\], got \[3,2\]/);
+      const ids = tensor(Int32Array.from([0, 1, 4, 2, 0, 1]), [2, 3], 'int32');
+      const lstmOpts = { cell: 'lstm' as const, activation: 'tanh' as const, c0: zeros([2, 2]) };
+      assert.throws(() => rnnSequence(p, zeros([2, 8]), zeros([2, 2]), { ...lstmOpts, ids }), /rnnSequence: lstm needs a projection table p \[V, 4·U\] \(with ids\) and recurrent kernel u \[U, 4·U\], got p \[2,3,8\] and u \[2,8\]/);
+      assert.throws(() => rnnSequence(zeros([4, 8]), zeros([2, 8]), zeros([2, 2]), { ...lstmOpts, ids }), /rnnSequence: id 4 at position 2 of ids \[2,3\] is outside the table's rows \[0, 4\)/);
+      assert.throws(() => rnnSequence(zeros([5, 8]), zeros([2, 8]), zeros([2, 2]), { ...lstmOpts, ids: reshape(ids, [6]) }), /rnnSequence: ids must be int32 \[N, T\], got \[6\]/);
     });
     assert.throws(() => new Bidirectional({ layer: new LSTM({ units: 2 }), mergeMode: 'max' as never }), /mergeMode must be one of 'concat', 'sum', 'mul', 'ave' or null, got "max"/);
     assert.throws(() => new Bidirectional({ layer: new LSTM({ units: 2 }), backwardLayer: new LSTM({ units: 2 }) }), /must differ in goBackwards, both have false/);
@@ -396,6 +401,69 @@ for (const backend of ['ref', 'wasm'] as const) {
     });
   });
 }
+
+for (const backend of ['ref', 'wasm'] as const) {
+  test(`Embedding → LSTM / GRU: the projection table looked up by ids gives the outputs of the plain projection, gradients within rounding (${backend})`, () => {
+    setBackend(backend);
+    tidy(() => {
+      const rng = new Rng(41);
+      const table = tensor(rng.uniforms(6 * 4, -1, 1), [6, 4]);
+      const ids = tensor(Int32Array.from({ length: 3 * 5 }, () => Math.floor(rng.uniform() * 6)), [3, 5], 'int32');
+      const mask = tensor([[1, 1, 0, 1, 1], [1, 1, 1, 1, 1], [0, 1, 1, 1, 0]]);
+      const makers = [
+        ['LSTM', (implementation: 1 | 2) => new LSTM({ units: 5, returnSequences: true, implementation })],
+        ['GRU', (implementation: 1 | 2) => new GRU({ units: 5, returnSequences: true, goBackwards: true, implementation })],
+      ] as const;
+      for (const [name, make] of makers) {
+        for (const implementation of [1, 2] as const) {
+          const l = built(make(implementation), 5, 4);
+          const params = l.parameters().map((q) => q.value);
+          // mul(x, 1) is the same sequence, but no longer a lookup: the projection runs over all 15 rows.
+          const run = (lookup: boolean): { y: Tensor; grads: Tensor[] } => {
+            let y: Tensor | undefined;
+            const { grads } = valueAndGrads(() => {
+              const x = gather(table, ids, 0);
+              y = l.call(lookup ? x : mul(x, 1), { training: false, seed: 0, masks: [mask] });
+              return sum(mul(y, y));
+            }, [table, ...params]);
+            return { y: y!, grads };
+          };
+          const a = run(true), b = run(false);
+          const label = `${name} implementation ${implementation}`;
+          assert.equal(compareBits(a.y.f32(), b.y.f32()).message, undefined, `${label}: outputs`);
+          a.grads.forEach((g, k) => {
+            const want = b.grads[k].f32();
+            g.f32().forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 1e-5 + 1e-5 * Math.abs(want[i]), `${label}: gradient ${k}[${i}] ${v} vs ${want[i]}`));
+          });
+          l.dispose();
+        }
+      }
+    });
+  });
+}
+
+test('an Embedding → LSTM training step (projections looked up by ids) gives the same bits on 1 and 2 wasm threads', async () => {
+  const run = async (threads: number): Promise<Map<string, Float32Array>> => {
+    const be = createWasmBackend({ threads });
+    setBackend(be);
+    const x = input({ shape: [7], dtype: 'int32' });
+    const y = layers.dense({ units: 11, activation: 'softmax' }).apply(layers.lstm({ units: 24, returnSequences: true }).apply(layers.embedding({ inputDim: 11, outputDim: 6 }).apply(x)));
+    const m = model({ inputs: x, outputs: y }).build(5);
+    m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+    const rng = new Rng(21);
+    const xs = tensor(Int32Array.from({ length: 40 * 7 }, () => Math.floor(rng.uniform() * 11)), [40, 7], 'int32');
+    const ts = tensor(Int32Array.from({ length: 40 * 7 }, () => Math.floor(rng.uniform() * 11)), [40, 7], 'int32');
+    await m.fit(xs, ts, { epochs: 2, batchSize: 40, seed: 3 });
+    const w = m.getWeights();
+    for (const t of [xs, ts]) t.dispose();
+    m.dispose();
+    setBackend('wasm');
+    be.dispose();
+    return w;
+  };
+  const [one, two] = [await run(1), await run(2)];
+  for (const [name, v] of one) assert.equal(compareBits(two.get(name)!, v).message, undefined, name);
+});
 
 test('an LSTM + GRU training step gives the same bits on 1 and 2 wasm threads', async () => {
   const run = async (threads: number): Promise<Map<string, Float32Array>> => {

@@ -83,7 +83,7 @@ export function wasmRnnForward(ctx: WasmContext, b: RnnForwardBufs, q: RnnParams
   try {
     ctx.exports.rnn_pack(Cell[cell], U, 0, b.u, upk);
     const head = [Cell[cell], BiasAct[q.act], BiasAct[q.recAct], n, T, U, flags];
-    const tail = [upk, b.bRec ?? 0, b.hprev, b.c0 ?? 0, b.save, b.y, b.h, b.mask ?? 0];
+    const tail = [upk, b.bRec ?? 0, b.hprev, b.c0 ?? 0, b.save, b.y, b.h, b.mask ?? 0, b.ids ?? 0];
     runSteps(ctx, 'rnn_forward', q, rows, 0, T, false, (s0, s1) => [...head, s0, s1, rb, b.p, ...tail]);
   } finally {
     ctx.freeTemp(upk);
