@@ -10,7 +10,7 @@ import { add, concat, gather, matmul, mul, reshape, rnnSequence, slice, sum, ten
 import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import {
-  Bidirectional, GRU, input, type Layer, layers, LSTM, model, Recurrent, SimpleRNN,
+  Bidirectional, GRU, input, type Layer, layers, LSTM, type Model, model, Recurrent, SimpleRNN,
 } from '../../src/nn/index.js';
 import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../../src/io/index.js';
 import { createWasmBackend } from '../../src/backend/wasm/wasm.js';
@@ -442,47 +442,45 @@ for (const backend of ['ref', 'wasm'] as const) {
   });
 }
 
-test('an Embedding → LSTM training step (projections looked up by ids) gives the same bits on 1 and 2 wasm threads', async () => {
+/**
+ * Trains the model `setup` builds (2 epochs of one batch, Adam) on a fresh wasm backend of 1 and of 2 threads and
+ * checks that the weights agree to the bit.
+ */
+async function sameBitsOnOneAndTwoThreads(setup: () => { m: Model; xs: Tensor; ts: Tensor; batchSize: number }): Promise<void> {
   const run = async (threads: number): Promise<Map<string, Float32Array>> => {
     const be = createWasmBackend({ threads });
     setBackend(be);
+    const { m, xs, ts, batchSize } = setup();
+    await m.fit(xs, ts, { epochs: 2, batchSize, seed: 3 });
+    const w = m.getWeights();
+    for (const t of [xs, ts]) t.dispose();
+    m.dispose();
+    setBackend('wasm');
+    be.dispose();
+    return w;
+  };
+  const [one, two] = [await run(1), await run(2)];
+  for (const [name, v] of one) assert.equal(compareBits(two.get(name)!, v).message, undefined, name);
+}
+
+test('an Embedding → LSTM training step (projections looked up by ids) gives the same bits on 1 and 2 wasm threads', async () => {
+  await sameBitsOnOneAndTwoThreads(() => {
     const x = input({ shape: [7], dtype: 'int32' });
     const y = layers.dense({ units: 11, activation: 'softmax' }).apply(layers.lstm({ units: 24, returnSequences: true }).apply(layers.embedding({ inputDim: 11, outputDim: 6 }).apply(x)));
     const m = model({ inputs: x, outputs: y }).build(5);
     m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
     const rng = new Rng(21);
-    const xs = tensor(Int32Array.from({ length: 40 * 7 }, () => Math.floor(rng.uniform() * 11)), [40, 7], 'int32');
-    const ts = tensor(Int32Array.from({ length: 40 * 7 }, () => Math.floor(rng.uniform() * 11)), [40, 7], 'int32');
-    await m.fit(xs, ts, { epochs: 2, batchSize: 40, seed: 3 });
-    const w = m.getWeights();
-    for (const t of [xs, ts]) t.dispose();
-    m.dispose();
-    setBackend('wasm');
-    be.dispose();
-    return w;
-  };
-  const [one, two] = [await run(1), await run(2)];
-  for (const [name, v] of one) assert.equal(compareBits(two.get(name)!, v).message, undefined, name);
+    const ids = (): Tensor => tensor(Int32Array.from({ length: 40 * 7 }, () => Math.floor(rng.uniform() * 11)), [40, 7], 'int32');
+    return { m, xs: ids(), ts: ids(), batchSize: 40 };
+  });
 });
 
 test('an LSTM + GRU training step gives the same bits on 1 and 2 wasm threads', async () => {
-  const run = async (threads: number): Promise<Map<string, Float32Array>> => {
-    const be = createWasmBackend({ threads });
-    setBackend(be);
+  await sameBitsOnOneAndTwoThreads(() => {
     const x = input({ shape: [6, 8] });
     const y = layers.gru({ units: 16, goBackwards: true }).apply(layers.lstm({ units: 64, returnSequences: true, dropout: 0.1 }).apply(x));
     const m = model({ inputs: x, outputs: y }).build(2);
     m.compile({ optimizer: 'adam', loss: 'mse' });
-    const xs = seq(16, 6, 8, 19);
-    const ts = tensor(new Rng(20).uniforms(16 * 16, -1, 1), [16, 16]);
-    await m.fit(xs, ts, { epochs: 2, batchSize: 16, seed: 3 });
-    const w = m.getWeights();
-    for (const t of [xs, ts]) t.dispose();
-    m.dispose();
-    setBackend('wasm');
-    be.dispose();
-    return w;
-  };
-  const [one, two] = [await run(1), await run(2)];
-  for (const [name, v] of one) assert.equal(compareBits(two.get(name)!, v).message, undefined, name);
+    return { m, xs: seq(16, 6, 8, 19), ts: tensor(new Rng(20).uniforms(16 * 16, -1, 1), [16, 16]), batchSize: 16 };
+  });
 });
