@@ -105,13 +105,16 @@ const cases: Case[] = [
   // More units than one GEMM k-block (256): the packed recurrent kernels hold several blocks.
   { cell: 'simple', n: 2, t: 3, units: 401, reverse: true },
   { cell: 'lstm', n: 2, t: 3, units: 390, mask: true },
-  // Batches of ≥ 16 rows run split over rows on 2 threads (the smaller ones split each step over units): rows not a
-  // multiple of 4, several row blocks (> 64 rows on one thread), GEMM k blocks.
+  // Batches of ≥ 8 rows run split over rows on 2 threads: rows not a multiple of 4, several row blocks (> 64 rows on
+  // one thread), GEMM k blocks.
   { cell: 'gru', n: 33, t: 4, units: 37, bias: true, mask: true, reverse: true, zeroOutput: true },
   { cell: 'lstm', n: 70, t: 3, units: 70, mask: true },
   { cell: 'simple', n: 17, t: 2, units: 300 },
   // du over more rows than one k block (256), units a multiple of 4 and G·U of 8 (written in place).
   { cell: 'lstm', n: 40, t: 9, units: 12 },
+  // Smaller batches split each step over units when a step has ≥ 2·2²⁰ multiply-adds.
+  { cell: 'gru', n: 7, t: 3, units: 350, bias: true, mask: true },
+  { cell: 'lstm', n: 5, t: 2, units: 420, reverse: true },
   // Projections looked up in a table by ids (an Embedding feeding the layer), rows split and not.
   { cell: 'lstm', n: 20, t: 5, units: 9, vocab: 7, mask: true, reverse: true },
   { cell: 'gru', n: 3, t: 4, units: 30, vocab: 2, bias: true },
