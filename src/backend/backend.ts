@@ -122,7 +122,8 @@ export function rnnTimeOf(q: RnnParams, s: number): number {
 /**
  * Buffers of {@link Kernels.rnnForward}: inputs p [N,T,G·U] (x_t·W + b), u [U,G·U] (recurrent kernel), h0 [N,U],
  * c0 [N,U] (LSTM), bRec [G·U] (GRU: the recurrent bias, added before the reset gate), mask [N,T] (1 = real step, 0 =
- * skipped: the state is carried over); outputs y [N,T,U], h [N,U] and c [N,U] (final states), and what the backward
+ * skipped: the state is carried over), ids [N,T] (int32: p is then a table [V,G·U] and row n at time τ reads its row
+ * ids[n,τ], each in [0, V)); outputs y [N,T,U], h [N,U] and c [N,U] (final states), and what the backward
  * pass reads: hprev [N,T,U] (the state h before the step that reads time τ) and save [N,T,S·U].
  */
 export interface RnnForwardBufs {
@@ -132,6 +133,7 @@ export interface RnnForwardBufs {
   c0?: Buf;
   bRec?: Buf;
   mask?: Buf;
+  ids?: Buf;
   y: Buf;
   h: Buf;
   c?: Buf;

@@ -194,17 +194,20 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   cast: (g, [x]) => [x.dtype === 'float32' ? cast(g, 'float32') : null],
   // H is symmetric: the VJP of y = H·x is H·g.
   fwht: (g) => [fwht(g)],
-  // Back through time in one kernel; ∂L/∂u = Σ_steps hprevᵀ·dr as one GEMM over all N·T rows, ∂L/∂bRec = Σ dr.
+  // Back through time in one kernel, with ∂L/∂u = Σ_steps hprevᵀ·dr over all N·T rows; ∂L/∂bRec = Σ dr; a projection
+  // table looked up by ids gets the sums of its rows' gradients.
   rnnSequence: (gs, inputs, ys, a, needs) => {
     const { n, t, cell } = a.q;
     const c = cell === 'lstm';
     const { dp, dr, dh0, dc0, du } = rnnSequenceGrad(
       inputs, ys, gs[0] ?? zerosLike(ys[0]), gs[1] ?? zerosLike(ys[1]), c ? gs[2] ?? zerosLike(ys[2]) : undefined, a, needs[1],
     );
-    const grads: InputGrad[] = [dp, du ?? null, dh0];
+    const ids = a.hasIds ? inputs[inputs.length - 1] : undefined;
+    const grads: InputGrad[] = [ids ? (needs[0] ? scatterAdd(dp, ids, inputs[0].shape[0], 0) : null) : dp, du ?? null, dh0];
     if (c) grads.push(dc0!);
     if (a.hasBias) grads.push(needs[grads.length] ? sum(reshape(dr, [n * t, dr.shape[2]]), 0) : null);
     if (a.hasMask) grads.push(null);
+    if (ids) grads.push(null);
     return grads;
   },
   rnnSequenceGrad: () => {

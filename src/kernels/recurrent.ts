@@ -64,11 +64,12 @@ export function rnn_pack(cell: i32, units: i32, transpose: i32, u: usize, upk: u
  * z = p + h·u (+ bRec) and the cell (see Kernels.rnnForward in backend.ts). p [N, T, GU], upk u packed by rnn_pack,
  * bRec [GU] (0: none), hprev [N, T, U] (the state before each step: read at τ(s), written at τ(s+1); the wrapper puts
  * h0 at τ(0)), c0 [N, U] (LSTM), save [N, T, S·U] (LSTM's cell state after step s in slot 4 at τ(s)), y [N, T, U]
- * (by step), hOut [N, U] (the state after the last step), mask [N, T] (0: none). A masked row keeps its state (and
- * cell) and outputs the previous step's output (0 when zeroOut or at the first step).
+ * (by step), hOut [N, U] (the state after the last step), mask [N, T] (0: none), ids [N, T] (int32; 0: none; else p
+ * is a table [V, GU] and row i at time τ reads its row ids[i, τ]). A masked row keeps its state (and cell) and outputs
+ * the previous step's output (0 when zeroOut or at the first step).
  */
 export function rnn_forward(cell: i32, act: i32, recAct: i32, n: i32, t: i32, units: i32, flags: i32, s0: i32, s1: i32, rb: i32,
-  p: usize, upk: usize, bRec: usize, hprev: usize, c0: usize, save: usize, y: usize, hOut: usize, mask: usize,
+  p: usize, upk: usize, bRec: usize, hprev: usize, c0: usize, save: usize, y: usize, hOut: usize, mask: usize, ids: usize,
   begin: i32, end: i32, scratch: usize): void {
   const rows = (flags & 4) != 0;
   const r0 = rows ? begin : 0, r1 = rows ? end : n, u0 = rows ? 0 : begin, u1 = rows ? units : end;
@@ -82,7 +83,7 @@ export function rnn_forward(cell: i32, act: i32, recAct: i32, n: i32, t: i32, un
         gemmRows((b1 - b0 + 3) & ~3, u0 / RT_NR, (u1 + RT_NR - 1) / RT_NR, units, scratch,
           upk + (<usize>(g * units * up) << 2), up / RT_NR, z + (<usize>(g * up) << 2), G * up, false);
       }
-      forwardCell(cell, act, recAct, t, units, flags, s, b0, b1, u0, u1, z, G * up, up, p, bRec, hprev, c0, save, y, hOut, mask);
+      forwardCell(cell, act, recAct, t, units, flags, s, b0, b1, u0, u1, z, G * up, up, p, bRec, hprev, c0, save, y, hOut, mask, ids);
     }
   }
 }
@@ -95,13 +96,14 @@ export function rnn_forward(cell: i32, act: i32, recAct: i32, n: i32, t: i32, un
 
 /** The cell math of forward step s for rows [b0, b1) × units [u0, u1), given z, the rows' h·u (row zRow, gate g at g·up). */
 function forwardCell(cell: i32, act: i32, recAct: i32, t: i32, units: i32, flags: i32, s: i32, b0: i32, b1: i32, u0: i32, u1: i32,
-  z: usize, zRow: i32, up: i32, p: usize, bRec: usize, hprev: usize, c0: usize, save: usize, y: usize, hOut: usize, mask: usize): void {
+  z: usize, zRow: i32, up: i32, p: usize, bRec: usize, hprev: usize, c0: usize, save: usize, y: usize, hOut: usize, mask: usize,
+  ids: usize): void {
   const G = gatesOf(cell), GU = G * units, S = cell == Cell.lstm ? 6 : cell == Cell.gru ? 4 : 1, SU = S * units;
   const tau = timeAt(flags, t, s), last = s == t - 1, zeroOut = (flags & 2) != 0;
   const U4 = <usize>units << 2, Z4 = <usize>up << 2;
   for (let i = b0; i < b1; i++) {
     const row = i * t;
-    const pr = at(p, (row + tau) * GU), sr = at(save, (row + tau) * SU), zr = z + (<usize>((i - b0) * zRow) << 2);
+    const pr = at(p, (ids == 0 ? row + tau : load<i32>(at(ids, row + tau))) * GU), sr = at(save, (row + tau) * SU), zr = z + (<usize>((i - b0) * zRow) << 2);
     const hr = at(hprev, (row + tau) * units);
     const hnr = last ? at(hOut, i * units) : at(hprev, (row + timeAt(flags, t, s + 1)) * units);
     const cr: usize = cell != Cell.lstm ? 0 : s == 0 ? at(c0, i * units) : at(save, (row + timeAt(flags, t, s - 1)) * SU + 4 * units);

@@ -31,6 +31,8 @@ interface Case {
   bias?: boolean;
   /** Largest |p| (default 1): larger values saturate the gates. */
   scale?: number;
+  /** p is a table of this many rows, looked up by random ids [N, T]. */
+  vocab?: number;
 }
 
 /** Every output of one forward and one backward call, read back (inputs drawn from `seed`). */
@@ -52,8 +54,14 @@ function run(be: Backend, c: Case, seed: number): Record<string, Float32Array> {
   const input = (len: number, scale = 1): Buf => buf(len, rng.uniforms(len, -scale, scale));
   const lstm = c.cell === 'lstm';
   const maskData = Float32Array.from({ length: n * t }, (_, i) => (i % 3 === 1 || i % 7 === 5 ? 0 : 1));
+  let ids: Buf | undefined;
+  if (c.vocab) {
+    ids = be.alloc(n * t, 'int32');
+    be.write(ids, Int32Array.from({ length: n * t }, () => Math.floor(rng.uniform() * c.vocab!)));
+    bufs.push(ids);
+  }
   const f = {
-    p: input(n * t * gu, c.scale), u: input(u * gu, 1 / Math.sqrt(u)), h0: input(n * u), c0: lstm ? input(n * u) : undefined,
+    ids, p: input((c.vocab ?? n * t) * gu, c.scale), u: input(u * gu, 1 / Math.sqrt(u)), h0: input(n * u), c0: lstm ? input(n * u) : undefined,
     bRec: c.bias ? input(gu, 0.2) : undefined, mask: c.mask ? buf(n * t, maskData) : undefined,
     y: buf(n * t * u), h: buf(n * u), c: lstm ? buf(n * u) : undefined, hprev: buf(n * t * u), save: buf(n * t * RNN_SAVED[c.cell] * u),
   };
@@ -97,13 +105,19 @@ const cases: Case[] = [
   // More units than one GEMM k-block (256): the packed recurrent kernels hold several blocks.
   { cell: 'simple', n: 2, t: 3, units: 401, reverse: true },
   { cell: 'lstm', n: 2, t: 3, units: 390, mask: true },
-  // Batches of ≥ 16 rows run split over rows on 2 threads (the smaller ones split each step over units): rows not a
-  // multiple of 4, several row blocks (> 64 rows on one thread), GEMM k blocks.
+  // Batches of ≥ 8 rows run split over rows on 2 threads: rows not a multiple of 4, several row blocks (> 64 rows on
+  // one thread), GEMM k blocks.
   { cell: 'gru', n: 33, t: 4, units: 37, bias: true, mask: true, reverse: true, zeroOutput: true },
   { cell: 'lstm', n: 70, t: 3, units: 70, mask: true },
   { cell: 'simple', n: 17, t: 2, units: 300 },
   // du over more rows than one k block (256), units a multiple of 4 and G·U of 8 (written in place).
   { cell: 'lstm', n: 40, t: 9, units: 12 },
+  // Smaller batches split each step over units when a step has ≥ 2·2²⁰ multiply-adds.
+  { cell: 'gru', n: 7, t: 3, units: 350, bias: true, mask: true },
+  { cell: 'lstm', n: 5, t: 2, units: 420, reverse: true },
+  // Projections looked up in a table by ids (an Embedding feeding the layer), rows split and not.
+  { cell: 'lstm', n: 20, t: 5, units: 9, vocab: 7, mask: true, reverse: true },
+  { cell: 'gru', n: 3, t: 4, units: 30, vocab: 2, bias: true },
   // Saturated gates and cells (|pre-activations| up to ~12).
   { cell: 'lstm', n: 6, t: 5, units: 21, scale: 12 },
   { cell: 'gru', n: 5, t: 4, units: 10, scale: 12, act: 'sigmoid', recAct: 'tanh' },

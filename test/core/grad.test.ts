@@ -238,6 +238,13 @@ const extra: Record<string, Case> = {
     },
     inputs: () => [rand([3, 3, 5], 113, -1, 1, 0.2), rand([5, 5], 114, -0.3, 0.3), rand([3, 5], 115)],
   },
+  'rnnSequence lstm, projections looked up in a table by ids (duplicates)': {
+    f: (table, u, h0, c0) => {
+      const r = T.rnnSequence(table, u, h0, { cell: 'lstm', activation: 'tanh', c0, ids: idx([2, 0, 2, 1, 1, 2], [2, 3]) });
+      return T.concat([T.reshape(r.y, [2, -1]), r.h, r.c!], 1);
+    },
+    inputs: () => [rand([3, 8], 126), rand([2, 8], 127, -0.5, 0.5), rand([2, 2], 128), rand([2, 2], 129)],
+  },
   'rnnSequence lstm, linear gates and sigmoid cell activation, masked': {
     f: (p, u, h0, c0) => {
       const mask = T.tensor([[1, 1, 0], [0, 1, 1]]);

@@ -10,7 +10,7 @@ import { add, concat, gather, matmul, mul, reshape, rnnSequence, slice, sum, ten
 import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import {
-  Bidirectional, GRU, input, type Layer, layers, LSTM, model, Recurrent, SimpleRNN,
+  Bidirectional, GRU, input, type Layer, layers, LSTM, type Model, model, Recurrent, SimpleRNN,
 } from '../../src/nn/index.js';
 import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../../src/io/index.js';
 import { createWasmBackend } from '../../src/backend/wasm/wasm.js';
@@ -347,6 +347,11 @@ describe('recurrent layers: weights, initialisers, config and errors', () => {
       assert.throws(() => rnnSequence(p, zeros([2, 6]), zeros([2, 2]), { cell: 'lstm', activation: 'tanh' }), /rnnSequence: lstm needs projections p \[N, T, 4·U\] and recurrent kernel u \[U, 4·U\], got p \[2,3,8\] and u \[2,6\]/);
       assert.throws(() => rnnSequence(p, zeros([2, 8]), zeros([2, 2]), { cell: 'lstm', activation: 'tanh' }), /rnnSequence: lstm needs initial cell state c0 \[2,2\]/);
       assert.throws(() => rnnSequence(p, zeros([2, 8]), zeros([3, 2]), { cell: 'lstm', activation: 'tanh', c0: zeros([2, 2]) }), /rnnSequence: initial state h0 must be \[2,2\] for p \[2,3,8\], got \[3,2\]/);
+      const ids = tensor(Int32Array.from([0, 1, 4, 2, 0, 1]), [2, 3], 'int32');
+      const lstmOpts = { cell: 'lstm' as const, activation: 'tanh' as const, c0: zeros([2, 2]) };
+      assert.throws(() => rnnSequence(p, zeros([2, 8]), zeros([2, 2]), { ...lstmOpts, ids }), /rnnSequence: lstm needs a projection table p \[V, 4·U\] \(with ids\) and recurrent kernel u \[U, 4·U\], got p \[2,3,8\] and u \[2,8\]/);
+      assert.throws(() => rnnSequence(zeros([4, 8]), zeros([2, 8]), zeros([2, 2]), { ...lstmOpts, ids }), /rnnSequence: id 4 at position 2 of ids \[2,3\] is outside the table's rows \[0, 4\)/);
+      assert.throws(() => rnnSequence(zeros([5, 8]), zeros([2, 8]), zeros([2, 2]), { ...lstmOpts, ids: reshape(ids, [6]) }), /rnnSequence: ids must be int32 \[N, T\], got \[6\]/);
     });
     assert.throws(() => new Bidirectional({ layer: new LSTM({ units: 2 }), mergeMode: 'max' as never }), /mergeMode must be one of 'concat', 'sum', 'mul', 'ave' or null, got "max"/);
     assert.throws(() => new Bidirectional({ layer: new LSTM({ units: 2 }), backwardLayer: new LSTM({ units: 2 }) }), /must differ in goBackwards, both have false/);
@@ -397,17 +402,56 @@ for (const backend of ['ref', 'wasm'] as const) {
   });
 }
 
-test('an LSTM + GRU training step gives the same bits on 1 and 2 wasm threads', async () => {
+for (const backend of ['ref', 'wasm'] as const) {
+  test(`Embedding → LSTM / GRU: the projection table looked up by ids gives the outputs of the plain projection, gradients within rounding (${backend})`, () => {
+    setBackend(backend);
+    tidy(() => {
+      const rng = new Rng(41);
+      const table = tensor(rng.uniforms(6 * 4, -1, 1), [6, 4]);
+      const ids = tensor(Int32Array.from({ length: 3 * 5 }, () => Math.floor(rng.uniform() * 6)), [3, 5], 'int32');
+      const mask = tensor([[1, 1, 0, 1, 1], [1, 1, 1, 1, 1], [0, 1, 1, 1, 0]]);
+      const makers = [
+        ['LSTM', (implementation: 1 | 2) => new LSTM({ units: 5, returnSequences: true, implementation })],
+        ['GRU', (implementation: 1 | 2) => new GRU({ units: 5, returnSequences: true, goBackwards: true, implementation })],
+      ] as const;
+      for (const [name, make] of makers) {
+        for (const implementation of [1, 2] as const) {
+          const l = built(make(implementation), 5, 4);
+          const params = l.parameters().map((q) => q.value);
+          // mul(x, 1) is the same sequence, but no longer a lookup: the projection runs over all 15 rows.
+          const run = (lookup: boolean): { y: Tensor; grads: Tensor[] } => {
+            let y: Tensor | undefined;
+            const { grads } = valueAndGrads(() => {
+              const x = gather(table, ids, 0);
+              y = l.call(lookup ? x : mul(x, 1), { training: false, seed: 0, masks: [mask] });
+              return sum(mul(y, y));
+            }, [table, ...params]);
+            return { y: y!, grads };
+          };
+          const a = run(true), b = run(false);
+          const label = `${name} implementation ${implementation}`;
+          assert.equal(compareBits(a.y.f32(), b.y.f32()).message, undefined, `${label}: outputs`);
+          a.grads.forEach((g, k) => {
+            const want = b.grads[k].f32();
+            g.f32().forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 1e-5 + 1e-5 * Math.abs(want[i]), `${label}: gradient ${k}[${i}] ${v} vs ${want[i]}`));
+          });
+          l.dispose();
+        }
+      }
+    });
+  });
+}
+
+/**
+ * Trains the model `setup` builds (2 epochs of one batch, Adam) on a fresh wasm backend of 1 and of 2 threads and
+ * checks that the weights agree to the bit.
+ */
+async function sameBitsOnOneAndTwoThreads(setup: () => { m: Model; xs: Tensor; ts: Tensor; batchSize: number }): Promise<void> {
   const run = async (threads: number): Promise<Map<string, Float32Array>> => {
     const be = createWasmBackend({ threads });
     setBackend(be);
-    const x = input({ shape: [6, 8] });
-    const y = layers.gru({ units: 16, goBackwards: true }).apply(layers.lstm({ units: 64, returnSequences: true, dropout: 0.1 }).apply(x));
-    const m = model({ inputs: x, outputs: y }).build(2);
-    m.compile({ optimizer: 'adam', loss: 'mse' });
-    const xs = seq(16, 6, 8, 19);
-    const ts = tensor(new Rng(20).uniforms(16 * 16, -1, 1), [16, 16]);
-    await m.fit(xs, ts, { epochs: 2, batchSize: 16, seed: 3 });
+    const { m, xs, ts, batchSize } = setup();
+    await m.fit(xs, ts, { epochs: 2, batchSize, seed: 3 });
     const w = m.getWeights();
     for (const t of [xs, ts]) t.dispose();
     m.dispose();
@@ -417,4 +461,26 @@ test('an LSTM + GRU training step gives the same bits on 1 and 2 wasm threads', 
   };
   const [one, two] = [await run(1), await run(2)];
   for (const [name, v] of one) assert.equal(compareBits(two.get(name)!, v).message, undefined, name);
+}
+
+test('an Embedding → LSTM training step (projections looked up by ids) gives the same bits on 1 and 2 wasm threads', async () => {
+  await sameBitsOnOneAndTwoThreads(() => {
+    const x = input({ shape: [7], dtype: 'int32' });
+    const y = layers.dense({ units: 11, activation: 'softmax' }).apply(layers.lstm({ units: 24, returnSequences: true }).apply(layers.embedding({ inputDim: 11, outputDim: 6 }).apply(x)));
+    const m = model({ inputs: x, outputs: y }).build(5);
+    m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+    const rng = new Rng(21);
+    const ids = (): Tensor => tensor(Int32Array.from({ length: 40 * 7 }, () => Math.floor(rng.uniform() * 11)), [40, 7], 'int32');
+    return { m, xs: ids(), ts: ids(), batchSize: 40 };
+  });
+});
+
+test('an LSTM + GRU training step gives the same bits on 1 and 2 wasm threads', async () => {
+  await sameBitsOnOneAndTwoThreads(() => {
+    const x = input({ shape: [6, 8] });
+    const y = layers.gru({ units: 16, goBackwards: true }).apply(layers.lstm({ units: 64, returnSequences: true, dropout: 0.1 }).apply(x));
+    const m = model({ inputs: x, outputs: y }).build(2);
+    m.compile({ optimizer: 'adam', loss: 'mse' });
+    return { m, xs: seq(16, 6, 8, 19), ts: tensor(new Rng(20).uniforms(16 * 16, -1, 1), [16, 16]), batchSize: 16 };
+  });
 });

@@ -9,7 +9,7 @@ import { biasActFn } from './math.js';
 
 /** The recurrence buffers as float32 arrays (see RnnForwardBufs / RnnBackwardBufs in backend.ts). */
 export interface RnnForwardArrays {
-  p: Float32Array; u: Float32Array; h0: Float32Array; c0?: Float32Array; bRec?: Float32Array; mask?: Float32Array;
+  p: Float32Array; u: Float32Array; h0: Float32Array; c0?: Float32Array; bRec?: Float32Array; mask?: Float32Array; ids?: Int32Array;
   y: Float32Array; h: Float32Array; c?: Float32Array; hprev: Float32Array; save: Float32Array;
 }
 export interface RnnBackwardArrays {
@@ -54,7 +54,8 @@ export function rnnForward(b: RnnForwardArrays, q: RnnParams): void {
         for (let j = 0; j < U; j++) acc += hRow[j] * b.u[j * GU + k];
         r[k] = acc;
       }
-      const p = b.p.subarray(row * GU, (row + 1) * GU);
+      const pRow = b.ids ? b.ids[row] : row;
+      const p = b.p.subarray(pRow * GU, (pRow + 1) * GU);
       const sv = b.save.subarray(row * S * U, (row + 1) * S * U);
       for (let j = 0; j < U; j++) {
         if (cell === 'simple') {

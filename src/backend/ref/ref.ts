@@ -202,7 +202,8 @@ export class RefBackend implements Backend {
   }
 
   rnnForward(b: RnnForwardBufs, p: RnnParams): void {
-    recurrent.rnnForward(this.arrays(b), p);
+    const { ids, ...floats } = b;
+    recurrent.rnnForward({ ...this.arrays(floats), ids: ids === undefined ? undefined : this.i32(ids) }, p);
   }
 
   rnnBackward(b: RnnBackwardBufs, p: RnnParams): void {

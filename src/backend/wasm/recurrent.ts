@@ -19,7 +19,12 @@ const MR = 4;
 /** Most rows a block holds (the kernels' rb), before the scratch limit. */
 const MAX_BLOCK_ROWS = 64;
 /** Fewest rows per thread for a row split (else each step is split over units). */
-const MIN_ROWS_PER_THREAD = 8;
+const MIN_ROWS_PER_THREAD = 4;
+/**
+ * Fewest multiply-adds per thread and step for a split over units: every thread waits for the others at each step, which
+ * on a busy machine can cost more than a small step's work (~25 µs here).
+ */
+const MIN_STEP_MACS_PER_THREAD = 1 << 20;
 
 /** Floats of a [k, n] matrix packed by packB8 (ceil(n/8) zero-padded panels of k rows). */
 function packedSize(k: number, n: number): number {
@@ -58,7 +63,7 @@ function runSteps(ctx: WasmContext, name: string, q: RnnParams, rows: boolean, l
     ctx.parallel(name, args(lo, hi), q.n, MR, MR);
     return;
   }
-  const min = Math.ceil(MACS_PER_THREAD / Math.max(1, q.n * RNN_GATES[q.cell] * q.units));
+  const min = Math.ceil(MIN_STEP_MACS_PER_THREAD / Math.max(1, q.n * RNN_GATES[q.cell] * q.units));
   for (let k = 0; k < hi - lo; k++) {
     const s = down ? hi - 1 - k : lo + k;
     ctx.parallel(name, args(s, s + 1), q.units, NR, min);
@@ -83,7 +88,7 @@ export function wasmRnnForward(ctx: WasmContext, b: RnnForwardBufs, q: RnnParams
   try {
     ctx.exports.rnn_pack(Cell[cell], U, 0, b.u, upk);
     const head = [Cell[cell], BiasAct[q.act], BiasAct[q.recAct], n, T, U, flags];
-    const tail = [upk, b.bRec ?? 0, b.hprev, b.c0 ?? 0, b.save, b.y, b.h, b.mask ?? 0];
+    const tail = [upk, b.bRec ?? 0, b.hprev, b.c0 ?? 0, b.save, b.y, b.h, b.mask ?? 0, b.ids ?? 0];
     runSteps(ctx, 'rnn_forward', q, rows, 0, T, false, (s0, s1) => [...head, s0, s1, rb, b.p, ...tail]);
   } finally {
     ctx.freeTemp(upk);

@@ -88,6 +88,15 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
 }
 
 /**
+ * When x was made by gather along axis 0 of a matrix (a row lookup, such as an Embedding's output): that table and
+ * those ids, so that a product of x can be taken once per table row (see {@link dense}).
+ */
+export function lookupOf(x: Tensor): { table: Tensor; ids: Tensor } | undefined {
+  const look = lookups.get(x);
+  return look && !look.table.isDisposed && !look.ids.isDisposed ? look : undefined;
+}
+
+/**
  * x·kernel (+ bias) over the last axis: x [..., K], kernel [K, M] (Keras layout), bias [M] → [..., M]. When x is a row
  * lookup table[ids] (gather along axis 0 of a [V, K] table, e.g. an Embedding's output) with fewer table rows than x has
  * rows, it computes table·kernel (+ bias) once and looks its rows up instead: the same sums for each row, and V instead of
@@ -100,8 +109,8 @@ export function dense(x: Tensor, kernel: Tensor, bias?: Tensor): Tensor {
     throw new ShapeError('dense', `needs x [..., K] and kernel [K, M], got x ${fmt(x.shape)} and kernel ${fmt(kernel.shape)}`);
   }
   const rows = k === 0 ? 0 : x.size / k;
-  const look = lookups.get(x);
-  if (look && !look.table.isDisposed && !look.ids.isDisposed && look.table.shape[0] < rows) {
+  const look = lookupOf(x);
+  if (look && look.table.shape[0] < rows) {
     const t = matmul(look.table, kernel);
     return gather(bias ? biasAct(t, bias) : t, look.ids, 0);
   }

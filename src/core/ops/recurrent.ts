@@ -3,7 +3,7 @@
 // Legend: N batch, T time steps, U units, G gates (SimpleRNN 1, LSTM 4 in Keras order i, f, c, o; GRU 3: z, r, h),
 // S values saved per unit and step (1, 6, 4).
 import { type BiasActivation, RNN_GATES, RNN_SAVED, type RnnCell, type RnnParams } from '../../backend/backend.js';
-import { fmt, ShapeError } from '../errors.js';
+import { fmt, IndexError, ShapeError } from '../errors.js';
 import { shapesEqual } from '../shape.js';
 import { recordMany } from '../tape.js';
 import { empty, type Tensor } from '../tensor.js';
@@ -26,6 +26,11 @@ export interface RnnSequenceOptions {
   recurrentBias?: Tensor;
   /** float32 [N, T]: 0 marks a step to skip (state carried over), anything else a real step. */
   mask?: Tensor;
+  /**
+   * int32 [N, T]: p is then a table [V, G·U] and row n at time τ takes its projection from row ids[n, τ] (an Embedding
+   * feeding the layer: p = (embeddings·W + b)[ids] without writing out all N·T rows); ∂L/∂p sums into the table's rows.
+   */
+  ids?: Tensor;
 }
 
 /** What {@link rnnSequence} returns. */
@@ -43,6 +48,7 @@ export interface RnnAttrs {
   q: RnnParams;
   hasBias: boolean;
   hasMask: boolean;
+  hasIds: boolean;
 }
 
 /**
@@ -52,15 +58,22 @@ export interface RnnAttrs {
  * ∂L/∂p, ∂L/∂u, ∂L/∂h0 (∂L/∂c0, ∂L/∂recurrentBias). Throws a ShapeError naming the operand and both shapes.
  */
 export function rnnSequence(p: Tensor, u: Tensor, h0: Tensor, o: RnnSequenceOptions): RnnSequenceResult {
-  const { cell } = o;
+  const { cell, ids } = o;
   const extra = [o.c0, o.recurrentBias, o.mask].filter((t): t is Tensor => t !== undefined);
-  const be = backendOf('rnnSequence', p, u, h0, ...extra);
+  const be = backendOf('rnnSequence', p, u, h0, ...extra, ...(ids ? [ids] : []));
   requireDType('rnnSequence', 'float32', p, u, h0, ...extra);
   const G = RNN_GATES[cell];
-  if (p.rank !== 3 || u.rank !== 2 || p.shape[2] !== u.shape[1] || u.shape[1] !== G * u.shape[0]) {
-    throw new ShapeError('rnnSequence', `${cell} needs projections p [N, T, ${G}·U] and recurrent kernel u [U, ${G}·U], got p ${fmt(p.shape)} and u ${fmt(u.shape)}`);
+  const pRank = ids ? 2 : 3;
+  if (p.rank !== pRank || u.rank !== 2 || p.shape[pRank - 1] !== u.shape[1] || u.shape[1] !== G * u.shape[0]) {
+    const wanted = ids ? `a projection table p [V, ${G}·U] (with ids)` : `projections p [N, T, ${G}·U]`;
+    throw new ShapeError('rnnSequence', `${cell} needs ${wanted} and recurrent kernel u [U, ${G}·U], got p ${fmt(p.shape)} and u ${fmt(u.shape)}`);
   }
-  const [n, t] = p.shape;
+  if (ids) {
+    requireDType('rnnSequence', 'int32', ids);
+    if (ids.rank !== 2) throw new ShapeError('rnnSequence', `ids must be int32 [N, T], got ${fmt(ids.shape)}`);
+    checkRows(ids, p.shape[0]);
+  }
+  const [n, t] = ids ? ids.shape : p.shape;
   const units = u.shape[0];
   const state = [n, units];
   const expect = (what: string, x: Tensor | undefined, shape: number[], wanted: boolean): void => {
@@ -82,13 +95,23 @@ export function rnnSequence(p: Tensor, u: Tensor, h0: Tensor, o: RnnSequenceOpti
   const hprev = empty([n, t, units], 'float32', be);
   const save = empty([n, t, RNN_SAVED[cell] * units], 'float32', be);
   be.rnnForward({
-    p: p.buf, u: u.buf, h0: h0.buf, c0: o.c0?.buf, bRec: o.recurrentBias?.buf, mask: o.mask?.buf,
+    p: p.buf, u: u.buf, h0: h0.buf, c0: o.c0?.buf, bRec: o.recurrentBias?.buf, mask: o.mask?.buf, ids: ids?.buf,
     y: y.buf, h: h.buf, c: c?.buf, hprev: hprev.buf, save: save.buf,
   }, q);
-  const inputs = [p, u, h0, ...extra];
+  const inputs = [p, u, h0, ...extra, ...(ids ? [ids] : [])];
   const outputs = [y, h, ...(c ? [c] : []), hprev, save];
-  recordMany('rnnSequence', inputs, outputs, { q, hasBias: o.recurrentBias !== undefined, hasMask: o.mask !== undefined });
+  recordMany('rnnSequence', inputs, outputs, { q, hasBias: o.recurrentBias !== undefined, hasMask: o.mask !== undefined, hasIds: ids !== undefined });
   return { y, h, c };
+}
+
+/** Throws an IndexError naming the first id outside [0, rows). */
+function checkRows(ids: Tensor, rows: number): void {
+  const d = ids.data();
+  for (let i = 0; i < d.length; i++) {
+    if (!(d[i] >= 0 && d[i] < rows)) {
+      throw new IndexError('rnnSequence', `id ${d[i]} at position ${i} of ids ${fmt(ids.shape)} is outside the table's rows [0, ${rows})`, d[i], i);
+    }
+  }
 }
 
 /**
@@ -103,7 +126,7 @@ export function rnnSequenceGrad(inputs: readonly Tensor[], outputs: readonly Ten
   const [, u, , ...rest] = inputs;
   const c0 = q.cell === 'lstm' ? rest[0] : undefined;
   const bRec = a.hasBias ? rest[q.cell === 'lstm' ? 1 : 0] : undefined;
-  const mask = a.hasMask ? rest[rest.length - 1] : undefined;
+  const mask = a.hasMask ? rest[rest.length - (a.hasIds ? 2 : 1)] : undefined;
   const [hprev, save] = outputs.slice(-2);
   const be = backendOf('rnnSequenceGrad', u, hprev, save, gy, gh);
   const G = RNN_GATES[q.cell];

@@ -5,7 +5,7 @@
 import { BIAS_ACTIVATIONS, type BiasActivation, RNN_GATES, type RnnCell } from '../../backend/backend.js';
 import { fmt } from '../../core/errors.js';
 import {
-  biasAct, concat, dense, greaterEqual, matmul, mul, randomUniform, reshape, rnnSequence, slice, stack, tensor, unstack, where, zeros,
+  biasAct, concat, dense, gather, greaterEqual, lookupOf, matmul, mul, randomUniform, reshape, rnnSequence, slice, stack, tensor, unstack, where, zeros,
 } from '../../core/ops/index.js';
 import { mixSeed, type Random } from '../../core/random.js';
 import { type Shape, shapesEqual } from '../../core/shape.js';
@@ -245,15 +245,15 @@ export abstract class Recurrent extends Layer {
       ctx.training && rateOf > 0
         ? Array.from({ length: count }, (_, g) => dropMask(shape, rateOf, mixSeed(ctx.seed, `${ctx.path ?? this.name}:${what}:${g}`)))
         : undefined;
-    const p = this.project(x, w, drop('dropout', this.dropout, [n, x.shape[2]], perGate ? this.gates : 1));
+    const proj = this.project(x, w, drop('dropout', this.dropout, [n, x.shape[2]], perGate ? this.gates : 1));
     const state: CellState = {
       h: init[0] ?? zeros([n, this.units]),
       c: this.cell === 'lstm' ? init[1] ?? zeros([n, this.units]) : undefined,
     };
     const recMasks = drop('recurrentDropout', this.recurrentDropout, [n, this.units], this.gates);
     const { y, final } = !perGate && this.fusable()
-      ? this.fused(p, w, state, mask)
-      : this.composed(p, w, state, mask, this.recurrentProducts(w.recurrent, recMasks));
+      ? this.fused(proj, w, state, mask)
+      : this.composed(proj.ids ? gather(proj.p, proj.ids, 0) : proj.p, w, state, mask, this.recurrentProducts(w.recurrent, recMasks));
     const out = this.returnSequences ? y : reshape(slice(y, [0, t - 1, 0], [n, 1, this.units]), [n, this.units]);
     return this.returnState ? [out, final.h, ...(final.c ? [final.c] : [])] : [out];
   }
@@ -268,27 +268,31 @@ export abstract class Recurrent extends Layer {
   }
 
   /**
-   * x·W + b for every step as one GEMM ([N·T, F]·[F, G·U]; through the vocabulary's rows when x is an Embedding's
-   * lookup, see `dense`); with per-gate dropout masks one GEMM per gate.
+   * x·W + b for every step as one GEMM ([N·T, F]·[F, G·U]) giving p [N, T, G·U]; with per-gate dropout masks one GEMM
+   * per gate. When x is an Embedding's lookup table[ids] with fewer table rows than N·T, p is the table's projection
+   * [V, G·U] instead, looked up by `ids` [N, T].
    */
-  private project(x: Tensor, w: CellWeights, masks: Tensor[] | undefined): Tensor {
+  private project(x: Tensor, w: CellWeights, masks: Tensor[] | undefined): { p: Tensor; ids?: Tensor } {
     const [n, t, f] = x.shape;
     const gu = this.gates * this.units;
     const b = this.inputBias(w);
-    if (!masks) return dense(x, w.kernel, b);
+    if (!masks) {
+      const look = lookupOf(x);
+      return look && look.table.shape[0] < n * t ? { p: dense(look.table, w.kernel, b), ids: look.ids } : { p: dense(x, w.kernel, b) };
+    }
     const rows = (m: Tensor): Tensor => reshape(mul(x, reshape(m, [n, 1, f])), [n * t, f]);
     let p = masks.length > 1
       ? concat(masks.map((m, g) => matmul(rows(m), slice(w.kernel, [0, g * this.units], [f, this.units]))), 1)
       : matmul(rows(masks[0]), w.kernel);
     if (b) p = biasAct(p, b, 'linear');
-    return reshape(p, [n, t, gu]);
+    return { p: reshape(p, [n, t, gu]) };
   }
 
   /** The whole sequence as one rnnSequence op. */
-  private fused(p: Tensor, w: CellWeights, s: CellState, mask: Tensor | undefined): { y: Tensor; final: CellState } {
-    const r = rnnSequence(p, w.recurrent, s.h, {
+  private fused(proj: { p: Tensor; ids?: Tensor }, w: CellWeights, s: CellState, mask: Tensor | undefined): { y: Tensor; final: CellState } {
+    const r = rnnSequence(proj.p, w.recurrent, s.h, {
       cell: this.cell, activation: this.activation as BiasActivation, recurrentActivation: this.gateActivation() as BiasActivation | undefined,
-      reverse: this.goBackwards, zeroOutputForMask: this.zeroOutputForMask, c0: s.c, recurrentBias: this.recurrentBias(w), mask,
+      reverse: this.goBackwards, zeroOutputForMask: this.zeroOutputForMask, c0: s.c, recurrentBias: this.recurrentBias(w), mask, ids: proj.ids,
     });
     return { y: r.y, final: { h: r.h, c: r.c } };
   }
