@@ -120,6 +120,21 @@ export function viewAt(t: Tensor, offset: number, shape: Shape): Tensor {
   return v;
 }
 
+let inPlaceWrites = 0;
+
+/**
+ * Counts one in-place write to an existing tensor (assign, an optimizer step, Model.setWeights): what was derived from a
+ * tensor's contents (a row lookup's table, see lookupOf in ops/nn.ts) holds only while this count has not moved.
+ */
+export function noteInPlaceWrite(): void {
+  inPlaceWrites++;
+}
+
+/** The number of in-place writes so far (see {@link noteInPlaceWrite}). */
+export function inPlaceWriteCount(): number {
+  return inPlaceWrites;
+}
+
 /**
  * Copies `value`'s elements into `target`'s existing storage, in place, so `target` keeps its identity
  * (optimizers update parameters this way). Shapes, dtypes and backends must match exactly (no broadcasting).
@@ -141,6 +156,7 @@ export function assign(target: Tensor, value: Tensor): Tensor {
     throw new Error(`assign: target ${fmt(target.shape)} is on backend '${target.backend.name}', value ${fmt(value.shape)} on '${value.backend.name}'`);
   }
   if (target.size === 0 || target.buf === value.buf) return target;
+  noteInPlaceWrite();
   const b = target.backend;
   const flat = { shape: [target.size], srcStrides: [1], srcOffset: 0, dstStrides: [1], dstOffset: 0 };
   const overlap = target.storage === value.storage && Math.abs(target.offset - value.offset) < target.size;

@@ -1,7 +1,7 @@
 // Model and Sequential: the layer graph, compile, weights by name, summary and config; training lives in training.ts, rebuilding from a config in model-config.ts.
 import { fmt, ShapeError } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
-import type { Tensor } from '../core/tensor.js';
+import { noteInPlaceWrite, type Tensor } from '../core/tensor.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../optim/index.js';
 import type { Parameter, WeightMap } from '../sharing/weight-map.js';
 import { mixSeed } from '../core/random.js';
@@ -344,6 +344,7 @@ export class Model {
       if (!p) throw new Error(`model '${this.name}' has no weight '${name}' (weights: ${[...params.keys()].join(', ')})`);
       if (v.length !== p.value.size) throw new ShapeError(`setWeights`, `weight '${name}' has shape ${fmt(p.value.shape)} (${p.value.size} values) but ${v.length} values were given`);
       p.value.backend.write(p.value.buf, v);
+      noteInPlaceWrite();
     }
   }
 

@@ -3,7 +3,7 @@ import { keep, tidy } from '../core/engine.js';
 import { fmt, ShapeError } from '../core/errors.js';
 import { add, div, maximum, mul, sqrt, sum, zerosLike } from '../core/ops/index.js';
 import { shapesEqual } from '../core/shape.js';
-import { assign, type Tensor } from '../core/tensor.js';
+import { assign, noteInPlaceWrite, type Tensor } from '../core/tensor.js';
 import { checkSchedule, type ScheduleConfig, scheduledRate } from './schedule.js';
 
 /** A serialisable optimizer description: `name` plus its hyperparameters (see {@link createOptimizer}). */
@@ -143,6 +143,7 @@ export abstract class Optimizer {
   private stepOne(p: Tensor, g: Tensor): void {
     const s = this.stateOf(p);
     s.step++;
+    noteInPlaceWrite();
     this.apply(p, g, s);
   }
 

@@ -5,7 +5,8 @@ import type { GemmParams } from '../../src/backend/backend.js';
 import { getBackend, setBackend, tidy } from '../../src/core/engine.js';
 import * as T from '../../src/core/ops/index.js';
 import { valueAndGrads } from '../../src/core/tape.js';
-import type { Tensor } from '../../src/core/tensor.js';
+import { assign, type Tensor } from '../../src/core/tensor.js';
+import { SGD } from '../../src/optim/index.js';
 import { compareBits, compareClose, relTol } from '../helpers/compare.js';
 import { Rng } from '../helpers/random.js';
 
@@ -59,6 +60,24 @@ for (const backend of ['ref', 'wasm'] as const) {
         const cmp = compareClose(folded.result.grads[i].f32(), plain.result.grads[i].f32(), relTol(1e-5, 1e-5));
         assert.equal(cmp.message, undefined, `∂/∂${name}: ${cmp.message}`);
       });
+    });
+  });
+
+  test(`dense: a lookup whose table was written in place since (assign, an optimizer step) is multiplied as it is (${backend})`, () => {
+    setBackend(backend);
+    tidy(() => {
+      const table = T.tensor([[1, 2], [3, 4]]);
+      const kernel = T.tensor([[1, 0, 1], [0, 1, 1]]);
+      const x = T.gather(table, T.tensor(Int32Array.from([1, 0, 1]), [3], 'int32'));
+      assert.ok(T.lookupOf(x), 'a fresh lookup');
+      assign(table, T.tensor([[9, 9], [9, 9]]));
+      assert.equal(T.lookupOf(x), undefined, 'stale after assign');
+      const looked = gemmRows(() => T.dense(x, kernel));
+      assert.deepEqual(looked.rows, [3]);
+      assert.deepEqual(Array.from(looked.result.data()), [3, 4, 7, 1, 2, 3, 3, 4, 7]);
+      const y = T.gather(table, T.tensor(Int32Array.from([0, 0, 1]), [3], 'int32'));
+      new SGD({ learningRate: 0.1 }).step([table], [T.onesLike(table)]);
+      assert.equal(T.lookupOf(y), undefined, 'stale after an optimizer step');
     });
   });
 

@@ -3,7 +3,7 @@ import type { BiasActivation } from '../../backend/backend.js';
 import { fmt, IndexError, ShapeError } from '../errors.js';
 import { normAxis, shapesEqual, sizeOf } from '../shape.js';
 import { record, recordMany } from '../tape.js';
-import { empty, type Tensor } from '../tensor.js';
+import { empty, inPlaceWriteCount, type Tensor } from '../tensor.js';
 import { cast, equal, mul, neg, sub } from './elementwise.js';
 import { matmul } from './linalg.js';
 import { mean, sum } from './reduce.js';
@@ -70,8 +70,11 @@ function checkIndex(op: string, code: number, indices: Tensor, axisLen: number):
   throw new IndexError(op, `index ${bad} at position ${code} of indices ${fmt(indices.shape)} is outside [0, ${axisLen})`, bad, code);
 }
 
-/** Row lookups: the output of gather along axis 0 of a matrix (an Embedding's output) → that table and those ids. */
-const lookups = new WeakMap<Tensor, { table: Tensor; ids: Tensor }>();
+/**
+ * Row lookups: the output of gather along axis 0 of a matrix (an Embedding's output) → that table and those ids, and the
+ * in-place write count then (the table must not have changed since).
+ */
+const lookups = new WeakMap<Tensor, { table: Tensor; ids: Tensor; writes: number }>();
 
 /** Picks slices of x along `axis` at int32 `indices`: out shape = x[:axis] + indices.shape + x[axis+1:]. */
 export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
@@ -83,17 +86,19 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   const outer = sizeOf(x.shape.slice(0, a));
   const inner = sizeOf(x.shape.slice(a + 1));
   checkIndex('gather', b.gather(x.buf, indices.buf, y.buf, outer, x.shape[a], inner, indices.size), indices, x.shape[a]);
-  if (a === 0 && x.rank === 2) lookups.set(y, { table: x, ids: indices });
+  if (a === 0 && x.rank === 2) lookups.set(y, { table: x, ids: indices, writes: inPlaceWriteCount() });
   return record('gather', [x, indices], y, { axis: a });
 }
 
 /**
- * When x was made by gather along axis 0 of a matrix (a row lookup, such as an Embedding's output): that table and
- * those ids, so that a product of x can be taken once per table row (see {@link dense}).
+ * When x was made by gather along axis 0 of a matrix (a row lookup, such as an Embedding's output) and nothing has been
+ * written in place since (x is still table[ids]): that table and those ids, so that a product of x can be taken once per
+ * table row (see {@link dense}).
  */
 export function lookupOf(x: Tensor): { table: Tensor; ids: Tensor } | undefined {
   const look = lookups.get(x);
-  return look && !look.table.isDisposed && !look.ids.isDisposed ? look : undefined;
+  if (!look || look.table.isDisposed || look.ids.isDisposed || look.writes !== inPlaceWriteCount()) return undefined;
+  return { table: look.table, ids: look.ids };
 }
 
 /**
