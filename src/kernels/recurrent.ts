@@ -1,4 +1,5 @@
-// Fused recurrences (SimpleRNN, LSTM, GRU with the reset gate after the matmul): forward and backward through time.
+// Fused recurrences (SimpleRNN, LSTM, GRU with the reset gate after the matmul): forward and backward through time, and
+// the recurrent kernel's gradient.
 //
 // Legend: N batch, T steps, U units, G gates (Cell.simple 1; lstm 4: i, f, c, o; gru 3: z, r, h), GU = G·U, S saved values
 // per unit (1, 6, 4), Up = U rounded up to 8 (the GEMM's panels). The [N, T, ·] tensors are batch-major: step s's slice
