@@ -321,7 +321,7 @@ function mainTable(results: WorkerResult[], torch: TorchAtBatch | undefined): st
     if (r.note) notes.push(r.note);
     if (r.train) notes.push(`${r.train.steps} timed steps after warm-up, loss ${r.train.lossFirst.toFixed(3)} → ${r.train.lossLast.toFixed(3)}`);
     if (r.trainError) notes.push(`cannot train: ${r.trainError}`);
-    if (infer?.infer) notes.push(`${infer.infer.batches} inference batches; test accuracy ${(100 * infer.infer.accuracy).toFixed(1)} % on ${infer.infer.evaluated} digits ${r.train ? 'after training' : '(untrained weights)'}`);
+    if (infer?.infer) notes.push(`${infer.infer.batches} inference batches; test accuracy ${(100 * infer.infer.accuracy).toFixed(1)} % on ${infer.infer.evaluated} digits ${infer.train ? `after its ${infer.train.steps} training steps` : '(untrained weights)'}`);
     if (infer?.inferError) notes.push(`cannot infer: ${infer.inferError}`);
     if (lat?.latencyError) notes.push(`cannot predict one image: ${lat.latencyError}`);
     if (isTorch && torch?.infer) notes.push(`inference measured at its own best setting, ${settingLabel(torch.infer.setting)}`);
