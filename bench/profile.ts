@@ -21,12 +21,13 @@ function arg(name: string, fallback: number): number {
 
 const lm = process.argv.includes('char-lstm');
 const lstm = lm || process.argv.includes('lstm');
-const VOCAB = 100;
 const batch = arg('batch', 32);
 const threads = arg('threads', 2);
 const steps = arg('steps', lstm ? 20 : 200);
 const implementation = arg('implementation', 2) === 1 ? 1 : 2;
-const [T, E, U] = [64, 128, 256];
+// --vocab, --length, --embed and --hidden resize the language model (e.g. a word-level LM: --vocab 5000 --length 32).
+const VOCAB = arg('vocab', 100);
+const [T, E, U] = [arg('length', 64), arg('embed', 128), arg('hidden', 256)];
 const warm = 20;
 setThreads(threads);
 const be = getBackend() as unknown as Record<string, unknown>;
