@@ -284,6 +284,9 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   let samplesDone = 0;
   let bar: ProgressBar | undefined;
   let epochStart = 0;
+  // When the epoch's last training batch ended (its validation runs after), and the run's seconds spent in training batches.
+  let lastBatchEnd = 0;
+  let trainSeconds = 0;
   let epochSamples = 0; // samples trained in this run during the current epoch
   let epochSkipped = 0; // samples of the current epoch done before a mid-epoch resume
   const trainingState = (epoch: number, step: number): TrainingState => ({
@@ -321,17 +324,21 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
         },
         onBatchEnd: (step, logs) => {
           epochSamples = logs.samples - epochSkipped;
-          const secs = (performance.now() - epochStart) / 1000;
+          lastBatchEnd = performance.now();
+          const secs = (lastBatchEnd - epochStart) / 1000;
           const extra = firstMetric !== undefined && logs[firstMetric] !== undefined ? { metric: { name: firstMetric, value: logs[firstMetric] } } : {};
           bar?.update(step + 1, { loss: logs.loss, accuracy: logs.accuracy, ...extra, samplesPerSec: epochSamples / Math.max(secs, 1e-9) });
         },
         onEpochEnd: (epoch, logs) => {
           const secs = (performance.now() - epochStart) / 1000;
+          // Samples/s counts the training batches only, not the validation pass after them.
+          const trainSecs = Math.max(0, (lastBatchEnd - epochStart) / 1000);
           samplesDone += epochSamples;
+          trainSeconds += trainSecs;
           history.epoch.push(epoch);
           for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
           bar?.finish(formatEpochLine({
-            epoch: epoch + 1, epochs: state.epochs, seconds: secs, samplesPerSec: epochSamples / Math.max(secs, 1e-9),
+            epoch: epoch + 1, epochs: state.epochs, seconds: secs, samplesPerSec: epochSamples / Math.max(trainSecs, 1e-9),
             loss: logs.loss, accuracy: logs.accuracy, valLoss: logs.val_loss, valAccuracy: logs.val_accuracy,
             metrics: Object.fromEntries(Object.entries(logs).filter(([k]) => !['loss', 'accuracy', 'val_loss', 'val_accuracy'].includes(k))),
           }));
@@ -382,7 +389,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     model: model.name, dataset: ds.name, parameters: model.countParams(), unsharedParameters: unshared,
     epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, optimizer: model.optimizer!.toJSON(),
     trainSamples: nTrain, testSamples: nTest,
-    seconds, samplesPerSec: samplesDone / Math.max(seconds, 1e-9),
+    seconds, samplesPerSec: samplesDone / Math.max(trainSeconds, 1e-9),
     history: history.history, test, out,
     ...(es ? { earlyStopping: { ...es, restored: stopper!.stopped && esConfig!.restoreBest } } : {}),
   };
