@@ -8,7 +8,7 @@ import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import {
   Activation, Add, AveragePooling2D, Bidirectional, Block, type CallContext, Conv2D, Dense, Dropout, Embedding, Flatten, GRU, input, LayerNormalization,
-  LocallyConnected2D, LSTM, MaxPooling2D, type Layer, type Model, model, sequential, SimpleRNN,
+  LocallyConnected2D, LSTM, MaxPooling2D, type Layer, type Model, model, PositionEmbedding, sequential, SimpleRNN, SinePositionEncoding,
 } from '../../src/nn/index.js';
 import { SGD } from '../../src/optim/index.js';
 import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../../src/io/index.js';
@@ -224,6 +224,10 @@ const cases: LayerCase[] = [
   { label: 'LayerNormalization', make: () => new LayerNormalization(), inputShape: [3, 5], params: 2 * 5 },
   { label: 'LayerNormalization axes [1, 2]', make: () => new LayerNormalization({ axis: [1, 2] }), inputShape: [3, 4], params: 2 * 3 * 4 },
   { label: 'LayerNormalization axis 1 of 3, no center', make: () => new LayerNormalization({ axis: 1, center: false }), inputShape: [4, 3], params: 4 },
+  // A table [L, D] (here T = L, so that one SGD step moves every row); the output reads only the input's shape.
+  { label: 'PositionEmbedding', make: () => new PositionEmbedding({ sequenceLength: 4 }), inputShape: [4, 3], params: 4 * 3 },
+  { label: 'PositionEmbedding with a hashed table', make: () => new PositionEmbedding({ sequenceLength: 5, maps: { embeddings: 'hashed:1/2' } }), inputShape: [5, 4], params: 10 },
+  { label: 'SinePositionEncoding', make: () => new SinePositionEncoding(), inputShape: [5, 6], params: 0 },
   // Recurrent layers: F = 3 features, U = 4 units, T = 5 steps (Keras counts: SimpleRNN F·U + U² + U, LSTM 4×, GRU 3× with
   // two bias rows when resetAfter).
   { label: 'SimpleRNN', make: () => new SimpleRNN({ units: 4 }), inputShape: [5, 3], params: 3 * 4 + 16 + 4 },
