@@ -301,11 +301,22 @@ export abstract class Layer {
     const prefix = `${name}/`;
     for (const [k, v] of Object.entries(this.mapSpecs)) {
       if (!k.startsWith(prefix)) continue;
-      layer.mapSpecs[k.slice(prefix.length)] = v;
+      layer.takeMapSpec(k.slice(prefix.length), v);
       delete this.mapSpecs[k];
     }
     this.children.set(name, layer);
     return layer;
+  }
+
+  /**
+   * Takes the spec of a weight by path: on to the sublayer the path starts with when that sublayer exists already
+   * (a layer made of layers adds them in its constructor, before its parent hands it specs), else as its own.
+   */
+  private takeMapSpec(path: string, spec: MapSpec): void {
+    const i = path.indexOf('/');
+    const child = i > 0 ? this.children.get(path.slice(0, i)) : undefined;
+    if (child) child.takeMapSpec(path.slice(i + 1), spec);
+    else this.mapSpecs[path] = spec;
   }
 
   /** Builds a sublayer for these input shapes (call it from {@link createWeights}); its seed comes from `rng`. */
