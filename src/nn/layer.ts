@@ -95,6 +95,8 @@ export interface WeightOptions {
   fans?: Fans;
   /** Draws θ of a shape instead of the named initialiser (e.g. LSTM's unit forget bias); the name is still saved. */
   init?: (shape: Shape, seed: number) => Tensor;
+  /** W's matrix view [rows, cols] when it is not [elements / last axis, last axis] (what a low-rank map factorises). */
+  matrix?: readonly [number, number];
 }
 
 /** A placeholder in a functional model: a model input or a layer's output, with its per-sample shape. */
@@ -282,7 +284,7 @@ export abstract class Layer {
     const f = o.fans ?? fansOf(shape);
     const map = createMap(this.mapSpecs[name], {
       layer: this.name || this.defaultName, weight: name, shape, initializer: init, seed: rng.nextUint32(),
-      init: o.init ?? ((s, seed) => initialize(init, s, seed, f)), resolve: this.resolver,
+      init: o.init ?? ((s, seed) => initialize(init, s, seed, f)), resolve: this.resolver, ...(o.matrix ? { matrix: o.matrix } : {}),
     });
     this.maps.set(name, map);
     this.roles.set(name, o.role);

@@ -8,7 +8,7 @@ import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import {
   Activation, Add, AveragePooling2D, Bidirectional, Block, type CallContext, Conv2D, Dense, Dropout, Embedding, Flatten, GRU, input, LayerNormalization,
-  LocallyConnected2D, LSTM, MaxPooling2D, type Layer, type Model, model, PositionEmbedding, sequential, SimpleRNN, SinePositionEncoding,
+  LocallyConnected2D, LSTM, MaxPooling2D, MultiHeadAttention, type Layer, type Model, model, PositionEmbedding, sequential, SimpleRNN, SinePositionEncoding,
 } from '../../src/nn/index.js';
 import { SGD } from '../../src/optim/index.js';
 import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../../src/io/index.js';
@@ -253,6 +253,20 @@ const cases: LayerCase[] = [
   { label: 'Bidirectional LSTM with a low-rank backward kernel by path', make: () => new Bidirectional({ layer: new LSTM({ units: 3 }), maps: { 'backward_lstm/kernel': 'lowRank:1' } }), inputShape: [4, 3], params: 4 * (3 * 3 + 9 + 3) + 4 * (9 + 3) + 3 + 12 },
   { label: 'Bidirectional GRU returnSequences (ave)', make: () => new Bidirectional({ layer: new GRU({ units: 3, returnSequences: true }), mergeMode: 'ave' }), inputShape: [4, 3], params: 2 * 3 * (3 * 3 + 9 + 2 * 3) },
   { label: 'Bidirectional SimpleRNN returnState, initial states, mergeMode null', make: () => new Bidirectional({ layer: new SimpleRNN({ units: 3, returnSequences: true, returnState: true }), mergeMode: null }), inputShape: [4, 3], extraInputs: [[3], [3]], params: 2 * (3 * 3 + 9 + 3) },
+  // Attention: per projection dq·H·Dk + H·Dk (value H·Dv), output H·Dv·out + out (Keras' count).
+  { label: 'MultiHeadAttention self-attention', make: () => new MultiHeadAttention({ numHeads: 2, keyDim: 3 }), inputShape: [4, 5], params: 3 * (5 * 2 * 3 + 2 * 3) + 2 * 3 * 5 + 5 },
+  {
+    label: 'MultiHeadAttention causal, [query, value, key], valueDim 2, outputShape 3, no bias',
+    make: () => new MultiHeadAttention({ numHeads: 2, keyDim: 3, valueDim: 2, outputShape: 3, useBias: false, useCausalMask: true }),
+    inputShape: [3, 4], extraInputs: [[5, 6], [5, 2]], params: 4 * 2 * 3 + 2 * 2 * 3 + 6 * 2 * 2 + 2 * 2 * 3,
+  },
+  // A low-rank query kernel over its matrix view [6, 2·3] (rank 2: 2·(6 + 6)) and a hashed value kernel (36 / 4 buckets).
+  {
+    label: 'MultiHeadAttention with a low-rank query kernel and a hashed value kernel by path',
+    make: () => new MultiHeadAttention({ numHeads: 2, keyDim: 3, maps: { 'query/kernel': 'lowRank:2', 'value/kernel': 'hashed:1/4' } }),
+    inputShape: [4, 6], params: 2 * (6 + 6) + 6 + (36 + 6) + 9 + 6 + (36 + 6),
+  },
+  { label: 'MultiHeadAttention causal with dropout (training mask)', make: () => new MultiHeadAttention({ numHeads: 3, keyDim: 2, dropout: 0.3, useCausalMask: true }), inputShape: [5, 4], params: 3 * (4 * 3 * 2 + 3 * 2) + 3 * 2 * 4 + 4, training: true },
   ...(['relu', 'sigmoid', 'tanh', 'softmax', 'gelu'] as const).map((a): LayerCase => ({
     label: `Activation ${a}`, make: () => new Activation({ activation: a }), inputShape: [5], params: 0, input: a === 'relu' ? 'spread' : 'uniform',
   })),
