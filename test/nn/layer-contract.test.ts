@@ -9,6 +9,7 @@ import type { Tensor } from '../../src/core/tensor.js';
 import {
   Activation, Add, AveragePooling2D, Bidirectional, Block, type CallContext, Conv2D, Dense, Dropout, Embedding, Flatten, GRU, input, LayerNormalization,
   LocallyConnected2D, LSTM, MaxPooling2D, MultiHeadAttention, type Layer, type Model, model, PositionEmbedding, sequential, SimpleRNN, SinePositionEncoding,
+  transformerBlock,
 } from '../../src/nn/index.js';
 import { SGD } from '../../src/optim/index.js';
 import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../../src/io/index.js';
@@ -267,6 +268,13 @@ const cases: LayerCase[] = [
     inputShape: [4, 6], params: 2 * (6 + 6) + 6 + (36 + 6) + 9 + 6 + (36 + 6),
   },
   { label: 'MultiHeadAttention causal with dropout (training mask)', make: () => new MultiHeadAttention({ numHeads: 3, keyDim: 2, dropout: 0.3, useCausalMask: true }), inputShape: [5, 4], params: 3 * (4 * 3 * 2 + 3 * 2) + 3 * 2 * 4 + 4, training: true },
+  // A pre-norm transformer block (Block of two sub-blocks): LN 2·D + 4 projections 4·(D² + D); LN 2·D + D·F + F + F·D + D.
+  { label: 'Block: a pre-norm transformer block', make: () => transformerBlock([3, 4], { heads: 2, ffDim: 6 }), inputShape: [3, 4], params: 8 + 4 * 20 + 8 + 24 + 6 + 24 + 4 },
+  {
+    label: 'Block: a transformer block with dropout (training masks) and a low-rank feed-forward kernel', training: true,
+    make: () => transformerBlock([4, 6], { heads: 3, ffDim: 5, dropout: 0.2, maps: { 'feed_forward/intermediate/kernel': 'lowRank:2' } }),
+    inputShape: [4, 6], params: 12 + 4 * 42 + 12 + 2 * (6 + 5) + 5 + 5 * 6 + 6,
+  },
   ...(['relu', 'sigmoid', 'tanh', 'softmax', 'gelu'] as const).map((a): LayerCase => ({
     label: `Activation ${a}`, make: () => new Activation({ activation: a }), inputShape: [5], params: 0, input: a === 'relu' ? 'spread' : 'uniform',
   })),
