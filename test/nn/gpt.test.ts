@@ -6,7 +6,7 @@ import { tensor } from '../../src/core/ops/index.js';
 import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../../src/io/index.js';
-import { createGptModel, getLoss, type GptModelOptions, type Model } from '../../src/nn/index.js';
+import { createGptModel, generateTokens, getLoss, type GptModelOptions, type Model } from '../../src/nn/index.js';
 import { Adam } from '../../src/optim/index.js';
 import { TiedMap } from '../../src/sharing/index.js';
 import { compareBits } from '../helpers/compare.js';
@@ -211,6 +211,25 @@ describe('GPT with other maps, saved and trained', () => {
     const back = reloaded(m, x);
     assert.ok(back.getLayer('decoder').weight('kernel') instanceof TiedMap);
     back.dispose();
+    m.dispose();
+  });
+});
+
+describe('GPT is causal', () => {
+  test('the scores at step t do not depend on the tokens after t; generateTokens drives the model', () => {
+    setBackend('wasm');
+    const m = createGptModel({ vocab: 12, context: 6, dim: 8, heads: 2, layers: 2, shareLayers: 'all' }).build(5);
+    const a = Int32Array.from([3, 1, 4, 1, 5, 9]);
+    const b = Int32Array.from([3, 1, 4, 2, 6, 5]);
+    const [ya, yb] = [m.predict({ data: a, shape: [1, 6] }), m.predict({ data: b, shape: [1, 6] })];
+    const [va, vb] = [ya.f32(), yb.f32()];
+    assert.equal(compareBits(vb.subarray(0, 3 * 12), va.subarray(0, 3 * 12)).message, undefined, 'steps 0–2 see the same prefix');
+    assert.ok(vb.subarray(3 * 12).some((v, i) => v !== va[3 * 12 + i]), 'step 3 on sees the changed tokens');
+    ya.dispose();
+    yb.dispose();
+    const out = generateTokens(m, [3, 1], { length: 8, seed: 1 });
+    assert.equal(out.length, 8);
+    assert.ok(out.every((t) => t >= 0 && t < 12));
     m.dispose();
   });
 });
