@@ -1,80 +1,29 @@
 #!/usr/bin/env python3
 """LSTM language-model benchmark peer (run by bench/rnn.ts): the same model in PyTorch; prints one JSON line.
 
-Usage: python3 bench/rnn_torch.py CONFIG.json (written by `node dist/bench/rnn.js`; see RnnWorkerConfig there).
-The model: Embedding(V, E) -> LSTM(E, H) x layers (batch-first) -> Linear(H, V), cross-entropy over every
-position, Adam lr 1e-3, eps 1e-7. The data: int32 windows x.i32 and targets y.i32, [M, bptt] each, exactly
-the samples weightshare trains on; step k takes windows [k*batch, (k+1)*batch) (wrapping). Thread settings
-come from the environment (bench/torch_peer.py).
+Usage: python3 bench/rnn_torch.py CONFIG.json (written by `node dist/bench/rnn.js`; see LmWorkerConfig in
+bench/lm-bench.ts). The model: Embedding(V, E) -> LSTM(E, H) x layers (batch-first) -> Linear(H, V); the training
+loop, data and thread settings are bench/lm_peer.py's.
 """
-import json
-import resource
-import sys
-import time
-
-import torch_peer
+import lm_peer
 
 
-def main():
-    cfg = json.load(open(sys.argv[1]))
-    out = {"engine": "pytorch"}
-    try:
-        import numpy as np
-        import torch
-        from torch import nn
-    except Exception as e:  # noqa: BLE001 - any import failure means the peer is skipped
-        out["skipped"] = f"cannot import torch: {type(e).__name__}: {e}"
-        print(json.dumps(out))
-        return
-    out["settings"] = torch_peer.apply_settings()
-    torch.manual_seed(cfg["seed"])
-    b, t, v = cfg["batch"], cfg["bptt"], cfg["vocab"]
-    x_all = torch.from_numpy(np.fromfile(f"{cfg['dir']}/x.i32", dtype="<i4").astype(np.int64).reshape(-1, t))
-    y_all = torch.from_numpy(np.fromfile(f"{cfg['dir']}/y.i32", dtype="<i4").astype(np.int64).reshape(-1, t))
-    n_win = len(x_all)
+def make_model(cfg, torch):
+    from torch import nn
 
     class LM(nn.Module):
         def __init__(self):
             super().__init__()
-            self.emb = nn.Embedding(v, cfg["embed"])
+            self.emb = nn.Embedding(cfg["vocab"], cfg["embed"])
             self.rnn = nn.LSTM(cfg["embed"], cfg["hidden"], cfg["layers"], batch_first=True)
-            self.out = nn.Linear(cfg["hidden"], v)
+            self.out = nn.Linear(cfg["hidden"], cfg["vocab"])
 
         def forward(self, x):
             h, _ = self.rnn(self.emb(x))
             return self.out(h)
 
-    model = LM()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-    loss_fn = nn.CrossEntropyLoss()
-    n_batches = n_win // b
-    losses = []
-
-    def step(k):
-        i = (k % n_batches) * b
-        opt.zero_grad(set_to_none=True)
-        logits = model(x_all[i:i + b])
-        loss = loss_fn(logits.reshape(-1, v), y_all[i:i + b].reshape(-1))
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-
-    plan = cfg["plan"]
-    for k in range(plan["warmup"]):
-        step(k)
-    n, t0, c0 = 0, time.perf_counter(), time.process_time()
-    while (n < plan["min"] or time.perf_counter() - t0 < plan["minSeconds"]) and n < plan["max"]:
-        step(plan["warmup"] + n)
-        n += 1
-    secs = time.perf_counter() - t0
-    cpu_ms = (time.process_time() - c0) * 1000 / n
-    out["train"] = {"tokensPerSec": n * b * t / secs, "steps": n, "seconds": secs, "lossFirst": losses[0], "lossLast": losses[-1], "cpuMsPerStep": cpu_ms}
-    s = out["settings"]
-    blas = f"OpenBLAS {s['blasThreads']} thread(s)" if s["blasThreads"] is not None else "BLAS not OpenBLAS"
-    out["note"] = f"torch {torch.__version__}: nn.LSTM (eager, CPU), {torch.get_num_threads()} intra-op thread(s), {blas}, oneDNN {'on' if s['onednn'] else 'off'}"
-    out["rssMB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(out))
+    return LM()
 
 
 if __name__ == "__main__":
-    main()
+    lm_peer.run(make_model, lambda torch: "nn.LSTM (eager, CPU)")

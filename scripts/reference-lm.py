@@ -92,6 +92,16 @@ def evaluate(model, x, y, v, batch=256):
     return total / n
 
 
+def clip_global_norm(params, clipnorm):
+    """Keras' global_clipnorm: every gradient times c / max(|g|, c), |g| the L2 norm of all of them together."""
+    with torch.no_grad():
+        norm = torch.sqrt(sum((p.grad.double() ** 2).sum() for p in params if p.grad is not None))
+        scale = clipnorm / max(norm.item(), clipnorm)
+        for p in params:
+            if p.grad is not None:
+                p.grad.mul_(scale)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--data', required=True)
@@ -141,12 +151,7 @@ def main():
                 logits = model(xtr[idx])
                 loss = nn.functional.cross_entropy(logits.reshape(-1, v), ytr[idx].reshape(-1))
                 loss.backward()
-                with torch.no_grad():  # Keras' global_clipnorm
-                    norm = torch.sqrt(sum((p.grad.double() ** 2).sum() for p in params if p.grad is not None))
-                    scale = a.clipnorm / max(norm.item(), a.clipnorm)
-                    for p in params:
-                        if p.grad is not None:
-                            p.grad.mul_(scale)
+                clip_global_norm(params, a.clipnorm)
                 opt.step()
                 run += loss.item() * len(idx)
                 seen += len(idx)

@@ -95,6 +95,8 @@ export interface WeightOptions {
   fans?: Fans;
   /** Draws θ of a shape instead of the named initialiser (e.g. LSTM's unit forget bias); the name is still saved. */
   init?: (shape: Shape, seed: number) => Tensor;
+  /** W's matrix view [rows, cols] when it is not [elements / last axis, last axis] (what a low-rank map factorises). */
+  matrix?: readonly [number, number];
 }
 
 /** A placeholder in a functional model: a model input or a layer's output, with its per-sample shape. */
@@ -282,7 +284,7 @@ export abstract class Layer {
     const f = o.fans ?? fansOf(shape);
     const map = createMap(this.mapSpecs[name], {
       layer: this.name || this.defaultName, weight: name, shape, initializer: init, seed: rng.nextUint32(),
-      init: o.init ?? ((s, seed) => initialize(init, s, seed, f)), resolve: this.resolver,
+      init: o.init ?? ((s, seed) => initialize(init, s, seed, f)), resolve: this.resolver, ...(o.matrix ? { matrix: o.matrix } : {}),
     });
     this.maps.set(name, map);
     this.roles.set(name, o.role);
@@ -301,11 +303,22 @@ export abstract class Layer {
     const prefix = `${name}/`;
     for (const [k, v] of Object.entries(this.mapSpecs)) {
       if (!k.startsWith(prefix)) continue;
-      layer.mapSpecs[k.slice(prefix.length)] = v;
+      layer.takeMapSpec(k.slice(prefix.length), v);
       delete this.mapSpecs[k];
     }
     this.children.set(name, layer);
     return layer;
+  }
+
+  /**
+   * Takes the spec of a weight by path: on to the sublayer the path starts with when that sublayer exists already
+   * (a layer made of layers adds them in its constructor, before its parent hands it specs), else as its own.
+   */
+  private takeMapSpec(path: string, spec: MapSpec): void {
+    const i = path.indexOf('/');
+    const child = i > 0 ? this.children.get(path.slice(0, i)) : undefined;
+    if (child) child.takeMapSpec(path.slice(i + 1), spec);
+    else this.mapSpecs[path] = spec;
   }
 
   /** Builds a sublayer for these input shapes (call it from {@link createWeights}); its seed comes from `rng`. */

@@ -1,4 +1,4 @@
-// Low-rank factorisation: W = U·V with W viewed as a matrix [rows, cols] (cols = its last axis).
+// Low-rank factorisation: W = U·V with W viewed as a matrix [rows, cols] (cols = its last axis, unless the layer says otherwise).
 import { keep } from '../core/engine.js';
 import { matmul, reshape, truncatedNormal } from '../core/ops/index.js';
 import { sizeOf, type Shape } from '../core/shape.js';
@@ -7,7 +7,7 @@ import { type MapConfig, type MapContext, registerMap, SharingError } from './re
 import { Parameter, type WeightMap, type WeightMapConfig, type WeightMapStats } from './weight-map.js';
 
 /**
- * W [.., cols] = reshape(U [rows, r] · V [r, cols]), rows = elements / cols. Stores r·(rows + cols)
+ * W = reshape(U [rows, r] · V [r, cols]) with [rows, cols] W's matrix view (by default cols = W's last axis). Stores r·(rows + cols)
  * numbers instead of rows·cols. U and V start from truncated normals scaled so that W has the
  * variance the layer's initialiser would give it.
  */
@@ -54,9 +54,9 @@ export function matrixView(shape: Shape): [number, number] {
   return [cols === 0 ? 0 : sizeOf(shape) / cols, cols];
 }
 
-/** Builds a low-rank map from { rank } (1 ≤ rank ≤ min(rows, cols)). */
+/** Builds a low-rank map from { rank } (1 ≤ rank ≤ min(rows, cols)) over the weight's matrix view (`ctx.matrix`, else {@link matrixView}). */
 export function lowRankFromConfig(c: MapConfig, ctx: MapContext): LowRankMap {
-  const [rows, cols] = matrixView(ctx.shape);
+  const [rows, cols] = ctx.matrix ?? matrixView(ctx.shape);
   const r = Number(c.rank);
   if (!Number.isInteger(r) || r < 1 || r > Math.min(rows, cols)) {
     throw new SharingError(ctx, 'lowRank', `rank must be an integer in [1, ${Math.min(rows, cols)}] for a [${rows}, ${cols}] weight, got ${JSON.stringify(c.rank)}`);

@@ -20,6 +20,11 @@ export interface MapContext {
   weight: string;
   /** Shape of the effective weight W. */
   shape: Shape;
+  /**
+   * W's matrix view [rows, cols] for schemes that factorise it (lowRank), when it is not [elements / last axis, last
+   * axis]: an attention projection's kernel [dim, heads, keyDim] is the matrix [dim, heads·keyDim].
+   */
+  matrix?: readonly [number, number];
   /** Draws a tensor from the layer's initialiser for this weight, with W's fans (for θ of any shape). */
   init: (shape: Shape, seed: number) => Tensor;
   /** The layer's initialiser name (schemes may adapt, e.g. zeros stays zeros). */

@@ -165,6 +165,9 @@ const extra: Record<string, Case> = {
   'matmul transB': { f: (a, b) => T.matmul(a, b, false, true), inputs: () => [rand([3, 5], 82), rand([4, 5], 83)] },
   'matmul both': { f: (a, b) => T.matmul(a, b, true, true), inputs: () => [rand([5, 3], 84), rand([4, 5], 85)] },
   'matmul batched with broadcast': { f: (a, b) => T.matmul(a, b), inputs: () => [rand([2, 3, 5], 86), rand([5, 2], 87)] },
+  'matmul rank 4 transB (attention scores)': { f: (a, b) => T.matmul(a, b, false, true), inputs: () => [rand([2, 3, 4, 5], 130), rand([2, 3, 3, 5], 131)] },
+  'matmul rank 4 transA, a rank-2 operand broadcast': { f: (a, b) => T.matmul(a, b, true, false), inputs: () => [rand([2, 2, 5, 3], 132), rand([5, 4], 133)] },
+  'matmul rank 4 by a batch of one [1, 1, K, N], both transposed': { f: (a, b) => T.matmul(a, b, true, true), inputs: () => [rand([2, 3, 5, 2], 134), rand([1, 1, 4, 5], 135)] },
   'conv2d dilation valid': { f: (x, w) => T.conv2d(x, w, { dilations: 2 }), inputs: () => [rand([1, 7, 7, 2], 88), rand([2, 2, 2, 3], 89)] },
   // The rules on small shapes (the Winograd kernels need ≥ 256 output pixels, too many for finite differences across
   // relu's and max pooling's kinks; test/backend/wasm-vs-ref-winograd.test.ts checks those kernels against ref).

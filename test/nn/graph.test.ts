@@ -228,6 +228,22 @@ describe('layers made of layers', () => {
     back.dispose();
   });
 
+  test('a block inside a block takes maps by the full path, at construction and after a save', () => {
+    const ii = input({ shape: [6] });
+    const inner = new Block({ inputs: ii, outputs: new Dense({ units: 6, name: 'proj' }).apply(ii), name: 'inner' });
+    const oi = input({ shape: [6] });
+    const outer = new Block({ inputs: oi, outputs: inner.apply(oi), name: 'outer', maps: { 'inner/proj/kernel': 'lowRank:2' } });
+    const xi = input({ shape: [6] });
+    const m = model({ inputs: xi, outputs: outer.apply(xi) }).build(0);
+    assert.equal(m.weights().find((w) => w.path === 'outer/inner/proj/kernel')!.map.kind, 'lowRank');
+    assert.equal(m.countParams(), 6 * 2 + 2 * 6 + 6);
+    const back = roundTrip(m);
+    assert.equal(back.weights().find((w) => w.path === 'outer/inner/proj/kernel')!.map.kind, 'lowRank');
+    sameOutputs(m, back, f32([2, 6], 1), 'low-rank kernel two blocks down');
+    m.dispose();
+    back.dispose();
+  });
+
   test('gradients through residual and merge layers match finite differences', () => {
     const a = input({ shape: [5], name: 'a' });
     const b = input({ shape: [5], name: 'b' });

@@ -8,7 +8,8 @@ import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import {
   Activation, Add, AveragePooling2D, Bidirectional, Block, type CallContext, Conv2D, Dense, Dropout, Embedding, Flatten, GRU, input, LayerNormalization,
-  LocallyConnected2D, LSTM, MaxPooling2D, type Layer, type Model, model, sequential, SimpleRNN,
+  LocallyConnected2D, LSTM, MaxPooling2D, MultiHeadAttention, type Layer, type Model, model, PositionEmbedding, sequential, SimpleRNN, SinePositionEncoding,
+  transformerBlock,
 } from '../../src/nn/index.js';
 import { SGD } from '../../src/optim/index.js';
 import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../../src/io/index.js';
@@ -224,6 +225,10 @@ const cases: LayerCase[] = [
   { label: 'LayerNormalization', make: () => new LayerNormalization(), inputShape: [3, 5], params: 2 * 5 },
   { label: 'LayerNormalization axes [1, 2]', make: () => new LayerNormalization({ axis: [1, 2] }), inputShape: [3, 4], params: 2 * 3 * 4 },
   { label: 'LayerNormalization axis 1 of 3, no center', make: () => new LayerNormalization({ axis: 1, center: false }), inputShape: [4, 3], params: 4 },
+  // A table [L, D] (here T = L, so that one SGD step moves every row); the output reads only the input's shape.
+  { label: 'PositionEmbedding', make: () => new PositionEmbedding({ sequenceLength: 4 }), inputShape: [4, 3], params: 4 * 3 },
+  { label: 'PositionEmbedding with a hashed table', make: () => new PositionEmbedding({ sequenceLength: 5, maps: { embeddings: 'hashed:1/2' } }), inputShape: [5, 4], params: 10 },
+  { label: 'SinePositionEncoding', make: () => new SinePositionEncoding(), inputShape: [5, 6], params: 0 },
   // Recurrent layers: F = 3 features, U = 4 units, T = 5 steps (Keras counts: SimpleRNN F·U + U² + U, LSTM 4×, GRU 3× with
   // two bias rows when resetAfter).
   { label: 'SimpleRNN', make: () => new SimpleRNN({ units: 4 }), inputShape: [5, 3], params: 3 * 4 + 16 + 4 },
@@ -249,6 +254,27 @@ const cases: LayerCase[] = [
   { label: 'Bidirectional LSTM with a low-rank backward kernel by path', make: () => new Bidirectional({ layer: new LSTM({ units: 3 }), maps: { 'backward_lstm/kernel': 'lowRank:1' } }), inputShape: [4, 3], params: 4 * (3 * 3 + 9 + 3) + 4 * (9 + 3) + 3 + 12 },
   { label: 'Bidirectional GRU returnSequences (ave)', make: () => new Bidirectional({ layer: new GRU({ units: 3, returnSequences: true }), mergeMode: 'ave' }), inputShape: [4, 3], params: 2 * 3 * (3 * 3 + 9 + 2 * 3) },
   { label: 'Bidirectional SimpleRNN returnState, initial states, mergeMode null', make: () => new Bidirectional({ layer: new SimpleRNN({ units: 3, returnSequences: true, returnState: true }), mergeMode: null }), inputShape: [4, 3], extraInputs: [[3], [3]], params: 2 * (3 * 3 + 9 + 3) },
+  // Attention: per projection dq·H·Dk + H·Dk (value H·Dv), output H·Dv·out + out (Keras' count).
+  { label: 'MultiHeadAttention self-attention', make: () => new MultiHeadAttention({ numHeads: 2, keyDim: 3 }), inputShape: [4, 5], params: 3 * (5 * 2 * 3 + 2 * 3) + 2 * 3 * 5 + 5 },
+  {
+    label: 'MultiHeadAttention causal, [query, value, key], valueDim 2, outputShape 3, no bias',
+    make: () => new MultiHeadAttention({ numHeads: 2, keyDim: 3, valueDim: 2, outputShape: 3, useBias: false, useCausalMask: true }),
+    inputShape: [3, 4], extraInputs: [[5, 6], [5, 2]], params: 4 * 2 * 3 + 2 * 2 * 3 + 6 * 2 * 2 + 2 * 2 * 3,
+  },
+  // A low-rank query kernel over its matrix view [6, 2·3] (rank 2: 2·(6 + 6)) and a hashed value kernel (36 / 4 buckets).
+  {
+    label: 'MultiHeadAttention with a low-rank query kernel and a hashed value kernel by path',
+    make: () => new MultiHeadAttention({ numHeads: 2, keyDim: 3, maps: { 'query/kernel': 'lowRank:2', 'value/kernel': 'hashed:1/4' } }),
+    inputShape: [4, 6], params: 2 * (6 + 6) + 6 + (36 + 6) + 9 + 6 + (36 + 6),
+  },
+  { label: 'MultiHeadAttention causal with dropout (training mask)', make: () => new MultiHeadAttention({ numHeads: 3, keyDim: 2, dropout: 0.3, useCausalMask: true }), inputShape: [5, 4], params: 3 * (4 * 3 * 2 + 3 * 2) + 3 * 2 * 4 + 4, training: true },
+  // A pre-norm transformer block (Block of two sub-blocks): LN 2·D + 4 projections 4·(D² + D); LN 2·D + D·F + F + F·D + D.
+  { label: 'Block: a pre-norm transformer block', make: () => transformerBlock([3, 4], { heads: 2, ffDim: 6 }), inputShape: [3, 4], params: 8 + 4 * 20 + 8 + 24 + 6 + 24 + 4 },
+  {
+    label: 'Block: a transformer block with dropout (training masks) and a low-rank feed-forward kernel', training: true,
+    make: () => transformerBlock([4, 6], { heads: 3, ffDim: 5, dropout: 0.2, maps: { 'feed_forward/intermediate/kernel': 'lowRank:2' } }),
+    inputShape: [4, 6], params: 12 + 4 * 42 + 12 + 2 * (6 + 5) + 5 + 5 * 6 + 6,
+  },
   ...(['relu', 'sigmoid', 'tanh', 'softmax', 'gelu'] as const).map((a): LayerCase => ({
     label: `Activation ${a}`, make: () => new Activation({ activation: a }), inputShape: [5], params: 0, input: a === 'relu' ? 'spread' : 'uniform',
   })),

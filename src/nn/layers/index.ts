@@ -12,18 +12,22 @@ import { GRU, type GRUOptions } from './gru.js';
 import { LocallyConnected2D, type LocallyConnected2DOptions } from './locally-connected2d.js';
 import { LSTM, type LSTMOptions } from './lstm.js';
 import { Add, Average, Concatenate, type ConcatenateOptions, Multiply, Subtract } from './merge.js';
+import { MultiHeadAttention, type MultiHeadAttentionOptions } from './multi-head-attention.js';
 import { AveragePooling2D, MaxPooling2D, type Pooling2DOptions } from './pooling.js';
+import { PositionEmbedding, type PositionEmbeddingOptions } from './position-embedding.js';
 import { GatedRecurrent, type GatedRecurrentOptions, Recurrent, type RecurrentOptions, type TimeSharing } from './recurrent.js';
 import { SimpleRNN, type SimpleRNNOptions } from './simple-rnn.js';
+import { SinePositionEncoding, type SinePositionEncodingOptions } from './sine-position-encoding.js';
 import type { LayerOptions } from '../layer.js';
 
 export {
   Activation, Block, Conv2D, Dense, Dropout, Embedding, Flatten, LayerNormalization, LocallyConnected2D, AveragePooling2D, MaxPooling2D, Add, Subtract,
-  Multiply, Average, Concatenate, Recurrent, GatedRecurrent, SimpleRNN, LSTM, GRU, Bidirectional,
+  Multiply, Average, Concatenate, Recurrent, GatedRecurrent, SimpleRNN, LSTM, GRU, Bidirectional, MultiHeadAttention, PositionEmbedding, SinePositionEncoding,
 };
 export type {
   ActivationOptions, BlockOptions, ConcatenateOptions, Conv2DLayerOptions, DenseOptions, DropoutOptions, EmbeddingOptions, LayerNormalizationOptions,
   LocallyConnected2DOptions, Pooling2DOptions, RecurrentOptions, GatedRecurrentOptions, TimeSharing, SimpleRNNOptions, LSTMOptions, GRUOptions, BidirectionalOptions, MergeMode,
+  MultiHeadAttentionOptions, PositionEmbeddingOptions, SinePositionEncodingOptions,
 };
 
 /** Layer factories with Keras names in camelCase. */
@@ -48,4 +52,7 @@ export const layers = {
   lstm: (o: LSTMOptions): LSTM => new LSTM(o),
   gru: (o: GRUOptions): GRU => new GRU(o),
   bidirectional: (o: BidirectionalOptions): Bidirectional => new Bidirectional(o),
+  multiHeadAttention: (o: MultiHeadAttentionOptions): MultiHeadAttention => new MultiHeadAttention(o),
+  positionEmbedding: (o: PositionEmbeddingOptions): PositionEmbedding => new PositionEmbedding(o),
+  sinePositionEncoding: (o: SinePositionEncodingOptions = {}): SinePositionEncoding => new SinePositionEncoding(o),
 };
