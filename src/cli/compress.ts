@@ -10,7 +10,8 @@ import {
 import { namesLayer } from '../transforms/select.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { sampleCount, splitData } from '../data/dataset.js';
-import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset } from './common.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset, TEXT_CLI_DATASETS } from './common.js';
+import { defaultTextMetrics, isTextDataset, loadTextForCli } from './text.js';
 import { formatEpochLine } from './progress.js';
 
 export const compressSpec = defineCommand({
@@ -65,11 +66,25 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
   const t = meta.training;
   const name = f.dataset ?? t?.dataset ?? 'mnist-sample';
   const dir = f.data ?? (f.dataset ? undefined : t?.dataDir);
-  const ds = readDataset(name, dir, f.limit ?? t?.limit, f.testLimit);
+  const text = t?.text;
+  if (isTextDataset(name) && !(text && tokenizer)) throw new CliError(`${file}: is not a text model trained by \`weightshare train\` (no tokenizer or text record), so it cannot be compressed on '${name}'`);
+  if (text && !isTextDataset(name)) throw new CliError(`${file}: is a text model; compress it on text (--dataset ${TEXT_CLI_DATASETS.join(', ')}), not '${name}'`);
+  const ds = text && tokenizer
+    ? loadTextForCli(name, dir, text, { limit: f.limit ?? t?.limit, testLimit: f.testLimit, tokenizer }).dataset
+    : readDataset(name, dir, f.limit ?? t?.limit, f.testLimit);
   checkFits(model, ds);
   const nTrain = sampleCount(ds, 'train'), nTest = sampleCount(ds, 'test');
-  if (!model.loss) model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  // Compression reports accuracy beside the loss (a text model's file compiles bits per character or perplexity instead).
+  if (!model.loss || !model.metrics.some((m) => m.name === 'accuracy')) {
+    model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: text ? ['accuracy', ...defaultTextMetrics(text).filter((m) => m !== 'accuracy')] : ['accuracy'] });
+  }
   const msg = (s: string): void => void io.err.write(s + '\n');
+  // A language model's score is its loss in bits per character or perplexity (next-token accuracy shown beside).
+  const lm = text?.task === 'language-model' ? text.level : undefined;
+  const score = (r: { accuracy: number; loss: number }): string => lm === 'char'
+    ? `${(r.loss / Math.LN2).toFixed(4)} bits per character (next-character accuracy ${percent(r.accuracy)})`
+    : lm === 'word' ? `perplexity ${Math.exp(r.loss).toFixed(2)} (next-word accuracy ${percent(r.accuracy)})`
+    : `accuracy ${percent(r.accuracy)}, loss ${r.loss.toFixed(4)}`;
 
   const layerPrune: Record<string, number> = {};
   for (const item of f.layerPrune ?? []) {
@@ -92,26 +107,26 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
     switch (e.kind) {
       case 'original':
         float32Bits = e.float32Bits;
-        return msg(`${file}: ${model.name} on ${ds.name} (${thousands(nTest)} test samples): accuracy ${percent(e.result.accuracy)}, loss ${e.result.loss.toFixed(4)}`);
+        return msg(`${file}: ${model.name} on ${ds.name} (${thousands(nTest)} test samples): ${score(e.result)}`);
       case 'pruned':
         for (const r of e.weights) {
           msg(`${r.path}: ${thousands(r.weights)} weights, ${(100 * r.pruned / r.weights).toFixed(1)} % pruned (${thousands(r.weights - r.pruned)} kept + 1-bit mask): ${(r.bitsBefore / r.bitsAfter).toFixed(1)}× smaller`);
         }
-        return msg(`after pruning: accuracy ${percent(e.result.accuracy)}, loss ${e.result.loss.toFixed(4)} (${(float32Bits / e.bits).toFixed(1)}× smaller than float32)`);
+        return msg(`after pruning: ${score(e.result)} (${(float32Bits / e.bits).toFixed(1)}× smaller than float32)`);
       case 'trainBegin':
         return msg(`${what[e.phase]}: ${e.epochs} epochs on ${thousands(e.samples)} samples, Adam lr ${e.learningRate}, batch ${e.batchSize}`);
       case 'epochEnd':
         return msg(formatEpochLine({ epoch: e.epoch, epochs: e.epochs, seconds: e.seconds, samplesPerSec: nTrain / Math.max(e.seconds, 1e-9), loss: e.loss, accuracy: e.accuracy }));
       case 'retrained':
-        return msg(`after retraining: accuracy ${percent(e.result.accuracy)}, loss ${e.result.loss.toFixed(4)}`);
+        return msg(`after retraining: ${score(e.result)}`);
       case 'clustered':
         for (const r of e.weights) {
           const pruned = r.pruned ? `, ${(100 * r.pruned / r.weights).toFixed(1)} % pruned (1-bit mask, indices for the ${thousands(r.weights - r.pruned)} kept)` : '';
           msg(`${r.path}: ${thousands(r.weights)} weights → ${r.clusters} centroids + ${indexBits(r.clusters)}-bit indices${pruned}: ${(r.bitsBefore / r.bitsAfter).toFixed(1)}× smaller`);
         }
-        return msg(`after clustering: accuracy ${percent(e.result.accuracy)}, loss ${e.result.loss.toFixed(4)}`);
+        return msg(`after clustering: ${score(e.result)}`);
       case 'finetuned':
-        return msg(`after fine-tuning: accuracy ${percent(e.result.accuracy)}, loss ${e.result.loss.toFixed(4)}`);
+        return msg(`after fine-tuning: ${score(e.result)}`);
     }
   };
   let r: DeepCompressReport;

@@ -56,7 +56,12 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
   const file = a.positionals.model;
   const { model, meta, tokenizer } = loadModel(file);
   const text = meta.training?.text;
-  if (!model.loss) model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: text ? defaultTextMetrics(text) : ['accuracy'] });
+  // A text model is scored by its own metrics (bits per character, perplexity) even when its file compiled others (compress: accuracy).
+  const wanted = text ? defaultTextMetrics(text) : ['accuracy'];
+  if (!model.loss || (text && !wanted.every((w) => model.metrics.some((m) => m.name === w)))) {
+    const kept = model.metrics.map((m) => m.name).filter((m) => !wanted.includes(m));
+    model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: [...kept, ...wanted] });
+  }
   const name = a.flags.dataset ?? meta.training?.dataset ?? 'mnist-sample';
   const dir = a.flags.data ?? (a.flags.dataset ? undefined : meta.training?.dataDir);
   if (isTextDataset(name) && !(text && tokenizer)) throw new CliError(`${file}: is not a text model trained by \`weightshare train\` (no tokenizer or text record), so it cannot be evaluated on '${name}'`);

@@ -61,3 +61,19 @@ export function timeSharingNote(m: Model, steps: number): string | undefined {
   return `Weight sharing: ${rnns.map((l) => l.name).join(', ')} use${rnns.length === 1 ? 's' : ''} one set of ${thousands(shared)} weights at all ${steps} time steps; ` +
     `with a separate set per step the model would have ${thousands(total + shared * (steps - 1))} parameters instead of ${thousands(total)} (${((total + shared * (steps - 1)) / total).toFixed(1)}× more)`;
 }
+
+/**
+ * What sharing across depth saves (ALBERT): a layer applied at several depths (a transformer block or sub-block of a gpt
+ * model with --share-layers) keeps one set of weights; with a separate set per use the model would have that many more.
+ * Undefined when no layer is applied more than once.
+ */
+export function depthSharingNote(m: Model): string | undefined {
+  const uses = new Map<Model['layers'][number], number>();
+  for (const n of m.graph) uses.set(n.layer, (uses.get(n.layer) ?? 0) + 1);
+  const shared = [...uses].filter(([, u]) => u > 1);
+  if (!shared.length) return undefined;
+  const total = m.countParams();
+  const extra = shared.reduce((a, [l, u]) => a + (u - 1) * l.countParams(), 0);
+  return `Weight sharing: ${shared.map(([l, u]) => `${l.name} (${thousands(l.countParams())} weights) is applied at ${u} depths`).join(', ')}; ` +
+    `with a separate set per depth the model would have ${thousands(total + extra)} parameters instead of ${thousands(total)} (${((total + extra) / total).toFixed(1)}× more)`;
+}

@@ -10,6 +10,7 @@ import { thousands } from '../nn/summary.js';
 import { type History, NonFiniteLossError } from '../nn/training.js';
 import { isShareable, SHAREABLE_ROLES } from '../nn/weight-role.js';
 import { createModel, MODEL_DESCRIPTIONS, MODEL_NAMES } from '../nn/zoo.js';
+import type { ShareLayers } from '../nn/transformer.js';
 import { createTextModel, TEXT_MODEL_DESCRIPTIONS, TEXT_MODEL_NAMES, textModelKind } from '../nn/zoo-text.js';
 import type { Tokenizer } from '../data/tokenizer.js';
 import { createOptimizer, type OptimizerConfig } from '../optim/index.js';
@@ -18,7 +19,7 @@ import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { type Dataset, sampleCount, splitData } from '../data/dataset.js';
 import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset } from './common.js';
 import { formatEpochLine, ProgressBar } from './progress.js';
-import { defaultTextMetrics, isTextDataset, loadTextForCli, type TextRecord, timeSharingNote } from './text.js';
+import { defaultTextMetrics, depthSharingNote, isTextDataset, loadTextForCli, type TextRecord, timeSharingNote } from './text.js';
 
 export const trainSpec = defineCommand({
   name: 'train',
@@ -33,10 +34,15 @@ export const trainSpec = defineCommand({
     ...DATA_FLAGS,
     embed: { type: 'int', min: 1, description: 'Text models: embedding size (default 128 for char-, 256 for word-, 64 for text- models)' },
     hidden: { type: 'int', min: 1, description: 'Text models: recurrent units (default 256; 64 for text- models)' },
-    layers: { type: 'int', min: 1, description: 'Text models: stacked recurrent layers (default 1)' },
-    dropout: { type: 'number', min: 0, max: 0.95, description: 'Text models: dropout after the embedding and after each recurrent layer (default 0)' },
+    layers: { type: 'int', min: 1, description: 'Text models: stacked recurrent layers (default 1), or transformer blocks (gpt: default 4)' },
+    dropout: { type: 'number', min: 0, max: 0.95, description: 'Text models: dropout after the embedding and after each recurrent layer or block (default 0)' },
     tied: { type: 'boolean', description: 'Language models: the output projection\'s kernel is the embedding table transposed (one θ; needs --embed = --hidden)' },
-    bptt: { type: 'int', min: 1, description: 'Language models: tokens per training window (default 64)' },
+    bptt: { type: 'int', min: 1, description: 'Recurrent language models: tokens per training window (default 64)' },
+    dim: { type: 'int', min: 1, description: 'gpt models: model width (default 128)' },
+    heads: { type: 'int', min: 1, description: 'gpt models: attention heads; they must divide --dim (default 4)' },
+    context: { type: 'int', min: 1, description: 'gpt models: tokens per training window, the longest context it reads (default 64)' },
+    'share-layers': { type: 'string', choices: ['none', 'attention', 'ffn', 'all'], description: 'gpt models: share the blocks across depth (ALBERT): none (default), attention, ffn or all' },
+    'factorized-embedding': { type: 'int', min: 1, metavar: 'E', description: 'gpt models: ALBERT\'s factorised embedding, a table [V, E] projected to --dim (default: a table [V, dim])' },
     'max-vocab': { type: 'int', min: 4, description: 'Text: vocabulary cap incl. <pad>, <unk> (and <eos>) (default: 10,000 words; every character)' },
     'max-len': { type: 'int', min: 1, description: 'Classifiers: tokens per text, padded or cut (default 200)' },
     clipnorm: { type: 'number', min: 0, description: 'Clip the gradients to this global L2 norm (Keras global_clipnorm; default: no clipping, 1 for text models)' },
@@ -71,6 +77,8 @@ export const trainSpec = defineCommand({
     'weightshare train --model word-lstm --tied --lr-schedule cosine --epochs 4',
     'weightshare train --model char-lstm --dataset text --data my-book.txt --hidden 512',
     'weightshare train --model text-gru --dataset spam-assassin --epochs 3',
+    'weightshare train --model gpt --dataset sotu --share-layers all --epochs 1 --out gpt.wsm',
+    'weightshare train --model word-gpt --factorized-embedding 32 --tied --max-vocab 5000',
   ],
 });
 
@@ -194,7 +202,14 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
       }
     };
     const kind = textModelKind(f.model);
-    const textOnly = ['embed', 'hidden', 'layers', 'dropout', 'tied', 'bptt', 'max-vocab', 'max-len'] as const;
+    const gptOnly = ['dim', 'heads', 'context', 'share-layers', 'factorized-embedding'] as const;
+    const textOnly = ['embed', 'hidden', 'layers', 'dropout', 'tied', 'bptt', 'max-vocab', 'max-len', ...gptOnly] as const;
+    if (kind?.cell === 'transformer') {
+      const instead: Record<string, string> = { embed: '--dim (or --factorized-embedding E)', hidden: '--dim', bptt: '--context' };
+      for (const k of ['embed', 'hidden', 'bptt']) if (given(k)) throw new UsageError(`--${k} is for the recurrent text models; '${f.model}' takes ${instead[k]}`, 'train');
+    } else if (kind) {
+      for (const k of gptOnly) if (given(k)) throw new UsageError(`--${k} is for the transformer models (gpt, word-gpt), not '${f.model}'`, 'train');
+    }
     if (!kind) {
       for (const k of textOnly) if (given(k)) throw new UsageError(`--${k} is for text models (${TEXT_MODEL_NAMES.join(', ')}), not '${f.model}'`, 'train');
       make(); // an unknown --model is a usage error before any data is read (the layers are not built: nothing to free)
@@ -204,7 +219,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     let text: TextRecord | undefined;
     if (kind) {
       if (!given('dataset')) dataset = kind.task === 'classifier' ? 'spam-assassin' : 'sotu';
-      text = { task: kind.task, level: kind.level, ...(kind.task === 'classifier' ? { maxLen: f.maxLen ?? 200 } : { bptt: f.bptt ?? 64 }), ...(f.maxVocab !== undefined ? { maxVocab: f.maxVocab } : {}) };
+      text = { task: kind.task, level: kind.level, ...(kind.task === 'classifier' ? { maxLen: f.maxLen ?? 200 } : { bptt: f.context ?? f.bptt ?? 64 }), ...(f.maxVocab !== undefined ? { maxVocab: f.maxVocab } : {}) };
       if (kind.task === 'classifier' && given('bptt')) throw new UsageError(`--bptt is for language models; a classifier reads texts of --max-len tokens`, 'train');
       if (kind.task !== 'classifier' && given('max-len')) throw new UsageError(`--max-len is for classifiers; a language model reads windows of --bptt tokens`, 'train');
       const loaded = loadTextForCli(dataset, f.data, text, { limit: f.limit, testLimit: f.testLimit });
@@ -213,6 +228,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
       try {
         model = createTextModel(f.model, {
           vocab: tokenizer.vocabSize, length: fresh.shape[0], classes: fresh.classes, embed: f.embed, hidden: f.hidden, layers: f.layers, dropout: f.dropout, tied: f.tied,
+          dim: f.dim, heads: f.heads, shareLayers: f.shareLayers as ShareLayers | undefined, factorizedEmbedding: f.factorizedEmbedding,
         });
       } catch (e) {
         throw new UsageError((e as Error).message, 'train');
@@ -378,6 +394,8 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   io.err.write(`Saved ${out}\n`);
   const timeNote = state.text ? timeSharingNote(model, ds.shape[0]) : undefined;
   if (timeNote) io.err.write(`${timeNote}\n`);
+  const depthNote = state.text ? depthSharingNote(model) : undefined;
+  if (depthNote) io.err.write(`${depthNote}\n`);
   const hasConv = model.layers.some((l) => l instanceof Conv2D);
   const unshared = hasConv ? unsharedParamCount(model) : undefined;
   if (unshared !== undefined) {

@@ -88,6 +88,11 @@ export function generateTokens(m: Model, prompt: ArrayLike<number>, o: GenerateO
     }
     return Int32Array.from(ids.slice(prompt.length));
   }
+  // Run whole windows: a longer prompt would lose its start without a word, so it is an error (the text generated
+  // after it slides the window on, as it must).
+  if (ids.length > window) {
+    throw new RangeError(`generate: the prompt has ${ids.length} tokens, more than the model's context of ${window} (the window it reads): give at most ${window}`);
+  }
   const x = new Int32Array(window);
   for (let step = 0; step < o.length; step++) {
     const known = Math.min(window, ids.length);

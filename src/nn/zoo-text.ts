@@ -1,10 +1,12 @@
-// Named text models: character- and word-level recurrent language models and recurrent text classifiers.
+// Named text models: character- and word-level recurrent and transformer language models, recurrent text classifiers.
 import { input } from './layer.js';
 import { layers } from './layers/index.js';
 import { type Model, model } from './model.js';
+import type { ShareLayers } from './transformer.js';
+import { createGptModel, GPT_DEFAULTS } from './zoo-gpt.js';
 
 /** Names accepted by {@link createTextModel} and `weightshare train --model`. */
-export const TEXT_MODEL_NAMES = ['char-lstm', 'char-gru', 'word-lstm', 'word-gru', 'text-gru', 'text-lstm'] as const;
+export const TEXT_MODEL_NAMES = ['char-lstm', 'char-gru', 'word-lstm', 'word-gru', 'gpt', 'word-gpt', 'text-gru', 'text-lstm'] as const;
 export type TextModelName = (typeof TEXT_MODEL_NAMES)[number];
 
 /** What each text model is, for help texts. */
@@ -13,6 +15,8 @@ export const TEXT_MODEL_DESCRIPTIONS: Record<TextModelName, string> = {
   'char-gru': 'char-lstm with GRU cells',
   'word-lstm': 'word-level language model: embedding, LSTM × layers, dense softmax over the vocabulary at every step (--tied shares the table)',
   'word-gru': 'word-lstm with GRU cells',
+  gpt: 'character-level transformer language model: token + position embeddings, pre-norm causal blocks × layers (--share-layers shares them across depth, ALBERT), dense softmax at every step',
+  'word-gpt': 'gpt over words (--factorized-embedding E and --tied shrink the vocabulary-sized tables)',
   'text-gru': 'text classifier: embedding (id 0 masked as padding), GRU × layers, dense softmax over the classes',
   'text-lstm': 'text-gru with LSTM cells',
 };
@@ -22,12 +26,14 @@ export interface TextModelKind {
   task: 'language-model' | 'classifier';
   /** The tokenizer level its data needs (classifiers: words). */
   level: 'char' | 'word';
-  cell: 'lstm' | 'gru';
+  /** The recurrent cell, or 'transformer' for the gpt models. */
+  cell: 'lstm' | 'gru' | 'transformer';
 }
 
 /** The kind of a text model name, or undefined for names that are not text models. */
 export function textModelKind(name: string): TextModelKind | undefined {
   if (!(TEXT_MODEL_NAMES as readonly string[]).includes(name)) return undefined;
+  if (name === 'gpt' || name === 'word-gpt') return { task: 'language-model', level: name === 'gpt' ? 'char' : 'word', cell: 'transformer' };
   const [level, cell] = name.split('-') as [string, 'lstm' | 'gru'];
   return level === 'text' ? { task: 'classifier', level: 'word', cell } : { task: 'language-model', level: level as 'char' | 'word', cell };
 }
@@ -50,6 +56,14 @@ export interface TextModelOptions {
   dropout?: number;
   /** Language models: the output projection's kernel is the embedding table transposed (needs E = H). */
   tied?: boolean;
+  /** gpt models: the model width (default 128). */
+  dim?: number;
+  /** gpt models: attention heads (default 4; they must divide dim). */
+  heads?: number;
+  /** gpt models: sharing across depth (ALBERT): none, attention, ffn or all. */
+  shareLayers?: ShareLayers;
+  /** gpt models: ALBERT's factorised embedding size E (a table [V, E] and projections E ↔ dim). */
+  factorizedEmbedding?: number;
 }
 
 /** Default embedding and hidden sizes and layers per model. */
@@ -58,6 +72,8 @@ export const TEXT_MODEL_DEFAULTS: Record<TextModelName, { embed: number; hidden:
   'char-gru': { embed: 128, hidden: 256, layers: 1 },
   'word-lstm': { embed: 256, hidden: 256, layers: 1 },
   'word-gru': { embed: 256, hidden: 256, layers: 1 },
+  gpt: { embed: GPT_DEFAULTS.dim, hidden: GPT_DEFAULTS.dim, layers: GPT_DEFAULTS.layers },
+  'word-gpt': { embed: GPT_DEFAULTS.dim, hidden: GPT_DEFAULTS.dim, layers: GPT_DEFAULTS.layers },
   'text-gru': { embed: 64, hidden: 64, layers: 1 },
   'text-lstm': { embed: 64, hidden: 64, layers: 1 },
 };
@@ -70,6 +86,17 @@ export const TEXT_MODEL_DEFAULTS: Record<TextModelName, { embed: number; hidden:
 export function createTextModel(name: string, o: TextModelOptions): Model {
   const kind = textModelKind(name);
   if (!kind) throw new RangeError(`unknown text model '${name}' (expected one of ${TEXT_MODEL_NAMES.join(', ')})`);
+  if (kind.cell === 'transformer') {
+    // The transformer's width is dim (its embedding is dim wide, or E with a factorised embedding): embed and hidden are the recurrent models' sizes.
+    if (o.embed !== undefined || o.hidden !== undefined) throw new RangeError(`model '${name}': give its width as dim (and a factorised embedding size as factorizedEmbedding), not ${o.embed !== undefined ? 'embed' : 'hidden'}`);
+    return createGptModel({
+      vocab: o.vocab, context: o.length, dim: o.dim, heads: o.heads, layers: o.layers, dropout: o.dropout, tied: o.tied,
+      shareLayers: o.shareLayers, factorizedEmbedding: o.factorizedEmbedding, name,
+    });
+  }
+  for (const k of ['dim', 'heads', 'shareLayers', 'factorizedEmbedding'] as const) {
+    if (o[k] !== undefined) throw new RangeError(`model '${name}': ${k} is for the transformer models (gpt, word-gpt)`);
+  }
   const d = TEXT_MODEL_DEFAULTS[name as TextModelName];
   const embed = o.embed ?? d.embed, hidden = o.hidden ?? d.hidden, depth = o.layers ?? d.layers, dropout = o.dropout ?? 0;
   const int = (key: string, v: number, min: number): void => {
