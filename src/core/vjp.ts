@@ -90,10 +90,11 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   sin: (g, [x]) => [mul(g, cos(x))],
   cos: (g, [x]) => [neg(mul(g, sin(x)))],
   // Binary (with broadcasting: each gradient is summed back to its input's shape)
-  add: (g, [a, b]) => [sumToShape(g, a.shape), sumToShape(g, b.shape)],
-  sub: (g, [a, b]) => [sumToShape(g, a.shape), sumToShape(neg(g), b.shape)],
-  mul: (g, [a, b]) => [sumToShape(mul(g, b), a.shape), sumToShape(mul(g, a), b.shape)],
-  div: (g, [a, b], y) => [sumToShape(div(g, b), a.shape), sumToShape(neg(div(mul(g, y), b)), b.shape)],
+  add: (g, [a, b], _, __, needs) => [needs[0] ? sumToShape(g, a.shape) : null, needs[1] ? sumToShape(g, b.shape) : null],
+  sub: (g, [a, b], _, __, needs) => [needs[0] ? sumToShape(g, a.shape) : null, needs[1] ? sumToShape(neg(g), b.shape) : null],
+  // A constant operand (a mask, a scale) gets no gradient: no product, no reduction.
+  mul: (g, [a, b], _, __, needs) => [needs[0] ? sumToShape(mul(g, b), a.shape) : null, needs[1] ? sumToShape(mul(g, a), b.shape) : null],
+  div: (g, [a, b], y, __, needs) => [needs[0] ? sumToShape(div(g, b), a.shape) : null, needs[1] ? sumToShape(neg(div(mul(g, y), b)), b.shape) : null],
   pow: (g, [a, b], y) => [
     sumToShape(mul(g, mul(b, pow(a, sub(b, 1)))), a.shape),
     sumToShape(mul(g, mul(y, log(where(greaterEqual(a, 0), a, 1)))), b.shape),
