@@ -194,7 +194,6 @@ export class MultiHeadAttention extends Layer {
     }
     const [n, tq] = query.shape;
     const tv = value.shape[1];
-    const h = this.numHeads;
     // Q [N, H, Tq, Dk], K [N, H, Tv, Dk], V [N, H, Tv, Dv].
     const heads = (t: Tensor): Tensor => transpose(t, [0, 2, 1, 3]);
     const q = heads(this.callLayer(this.query, query, ctx));
@@ -203,8 +202,8 @@ export class MultiHeadAttention extends Layer {
     const mask = this.attentionMask(xs.length, ctx.masks, n, tq, tv);
     let p = maskedSoftmax(matmul(q, k, false, true), { scale: 1 / Math.sqrt(this.keyDim), causal: this.useCausalMask, mask });
     if (this.drop) p = this.callLayer(this.drop, p, ctx);
-    const o = reshape(transpose(matmul(p, v), [0, 2, 1, 3]), [n, tq, h, this.valueDim]);
-    return [this.callLayer(this.output, o, ctx)];
+    // O [N, H, Tq, Dv] → [N, Tq, H, Dv], contracted over [H, Dv] by the output projection.
+    return [this.callLayer(this.output, transpose(matmul(p, v), [0, 2, 1, 3]), ctx)];
   }
 
   /**
