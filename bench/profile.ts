@@ -1,7 +1,8 @@
 // `npm run bench:profile`: where a training step of the reference CNN (or, with `--model lstm`, of an LSTM layer: batch
 // 32, T 64, E 128, 256 units, MSE on its output sequence; with `--model char-lstm`, of bench:rnn's whole language model:
-// Embedding(100, 128) → LSTM(256) → Dense(100) softmax, sparse cross-entropy; with `--model gpt`, of bench:transformer's
-// GPT: createGptModel's defaults, 4 layers, 4 heads, dim 128, context 64) spends its time, kernel by kernel.
+// Embedding(100, 128) → LSTM(256) → Dense(100) softmax, sparse cross-entropy; with `--model attention`, of one causal
+// MultiHeadAttention layer: batch 32, T 64, dim 128, 4 heads of 32, MSE on its output; with `--model <text model>`, of
+// that zoo language model at its defaults, e.g. `--model gpt`: 4 layers, 4 heads, dim 128) spends its time, kernel by kernel.
 // Wraps every kernel method of the active backend with a timer (the backend's calls are synchronous:
 // each returns when every thread is done), runs seeded training steps on random data at one batch size,
 // and prints per-kernel milliseconds per step; "JavaScript and the tape" is the step's wall time minus the kernels'.
@@ -11,7 +12,7 @@
 // Beside the means, the least time of any one step (per kernel, and for the step): on a machine other jobs share, the
 // minimum is what the code costs and the mean what the moment cost.
 import { performance } from 'node:perf_hooks';
-import { Adam, createGptModel, createModel, createTextModel, getBackend, layers, type Model, sequential, setThreads, tensor, tidy } from '../src/index.js';
+import { Adam, createModel, createTextModel, getBackend, layers, type Model, sequential, setThreads, tensor, TEXT_MODEL_NAMES, tidy } from '../src/index.js';
 
 interface Row { calls: number; ms: number; cpu: number; cur: number; min: number }
 
@@ -20,16 +21,21 @@ function arg(name: string, fallback: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-const gpt = process.argv.includes('gpt');
-const lm = gpt || process.argv.includes('char-lstm');
-const lstm = lm || process.argv.includes('lstm');
+const modelAt = process.argv.indexOf('--model');
+const modelArg = modelAt >= 0 ? process.argv[modelAt + 1] ?? '' : '';
+const attention = modelArg === 'attention';
+/** A zoo text model other than char-lstm (e.g. gpt), at its defaults. */
+const zooLm = modelArg !== 'char-lstm' && (TEXT_MODEL_NAMES as readonly string[]).includes(modelArg) ? modelArg : undefined;
+const lm = modelArg === 'char-lstm' || zooLm !== undefined;
+// The sequence models share the LSTM's data shapes: [batch, T, E] inputs (ids for the LMs), [batch, T, U] targets.
+const lstm = lm || attention || process.argv.includes('lstm');
 const batch = arg('batch', 32);
 const threads = arg('threads', 2);
 const steps = arg('steps', lstm ? 20 : 200);
 const implementation = arg('implementation', 2) === 1 ? 1 : 2;
 // --vocab, --length, --embed and --hidden resize the language model (e.g. a word-level LM: --vocab 5000 --length 32).
 const VOCAB = arg('vocab', 100);
-const [T, E, U] = [arg('length', 64), arg('embed', 128), arg('hidden', 256)];
+const [T, E, U] = attention ? [64, 128, 128] : [arg('length', 64), arg('embed', 128), arg('hidden', 256)];
 const warm = 20;
 setThreads(threads);
 const be = getBackend() as unknown as Record<string, unknown>;
@@ -59,10 +65,12 @@ for (const name of Object.getOwnPropertyNames(proto)) {
     return r;
   };
 }
-const model: Model = gpt
-  ? createGptModel({ vocab: VOCAB, context: T }).build(1)
+const model: Model = zooLm
+  ? createTextModel(zooLm, { vocab: VOCAB, length: T }).build(1)
   : lm
   ? createTextModel('char-lstm', { vocab: VOCAB, length: T, embed: E, hidden: U, layers: 1 }).build(1)
+  : attention
+  ? sequential([layers.multiHeadAttention({ numHeads: 4, keyDim: 32, useCausalMask: true, inputShape: [T, E] })]).build(1)
   : lstm
   ? sequential([layers.lstm({ units: U, returnSequences: true, implementation, inputShape: [T, E] })]).build(1)
   : createModel('seed-cnn').build(1);
@@ -101,7 +109,7 @@ on = false;
 let kernels = 0;
 let kernelsCpu = 0;
 const sorted = [...rows.entries()].sort((a, b) => b[1].ms - a[1].ms);
-const what = gpt ? `GPT (vocabulary ${VOCAB}, T ${T}, createGptModel's defaults), ` : lm ? `char-lstm LM (vocabulary ${VOCAB}, T ${T}, E ${E}, ${U} units), ` : lstm ? `LSTM (T ${T}, E ${E}, ${U} units, implementation ${implementation}), ` : '';
+const what = zooLm ? `${zooLm} LM (vocabulary ${VOCAB}, T ${T}, zoo defaults), ` : lm ? `char-lstm LM (vocabulary ${VOCAB}, T ${T}, E ${E}, ${U} units), ` : attention ? `causal MultiHeadAttention (T ${T}, dim ${E}, 4 heads of 32), ` : lstm ? `LSTM (T ${T}, E ${E}, ${U} units, implementation ${implementation}), ` : '';
 console.log(`${what}batch ${batch}, ${threads} thread(s), ${steps} steps: ${wall.toFixed(3)} ms per step (${(batch / wall * 1000).toFixed(0)} samples/s${lstm ? `, ${(batch * T / wall * 1000).toFixed(0)} tokens/s` : ''}), fastest step ${minWall.toFixed(3)} ms, process CPU ${cpuMs.toFixed(1)} ms per step`);
 console.log('| kernel | calls/step | ms/step | share | least ms in a step | CPU ms/step |');
 console.log('|---|---:|---:|---:|---:|---:|');

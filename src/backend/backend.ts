@@ -173,6 +173,21 @@ export interface Broadcast {
   strides: readonly (readonly number[])[];
 }
 
+/**
+ * Geometry of the attention softmax kernels: x, y, g, dx [outer, heads, tq, cols] seen as `rows` = outer·heads·tq rows of
+ * `cols`; row r is query step i = r mod tq of sample o = ⌊r / (heads·tq)⌋. Column j of row r is live when j ≤ i (if
+ * `causal`) and mask[o, i, j] ≠ 0 (if a mask [outer, tq, cols] is given).
+ */
+export interface MaskedSoftmaxParams {
+  rows: number;
+  cols: number;
+  tq: number;
+  heads: number;
+  /** Multiplies x before the softmax (attention's 1/√keyDim). */
+  scale: number;
+  causal: boolean;
+}
+
 /** Strided copy of 4-byte words: y[dstOffset + Σ i_d·dstStrides[d]] = x[srcOffset + Σ i_d·srcStrides[d]] over `shape`. Rank ≤ 8. */
 export interface CopyParams {
   shape: readonly number[];
@@ -224,6 +239,17 @@ export interface Kernels {
   argmax(x: Buf, y: Buf, outer: number, size: number, inner: number): void;
   /** y[rows, cols] = softmax (or log-softmax when `log`) of x along its last axis. */
   softmax(x: Buf, y: Buf, rows: number, cols: number, log: boolean): void;
+  /**
+   * Attention probabilities (see {@link MaskedSoftmaxParams}): y[r, j] = e^{z_j − max} / Σ e^{z − max} with z = scale·x[r]
+   * over the live columns of row r, 0 at the others; a row without live columns is all 0. `mask` is null or float32
+   * [outer, tq, cols].
+   */
+  maskedSoftmax(x: Buf, mask: Buf | null, y: Buf, p: MaskedSoftmaxParams): void;
+  /**
+   * The gradient of {@link maskedSoftmax} from g = ∂L/∂y and its output y: dx[r, j] = scale·y[r, j]·(g[r, j] − Σ_k g[r, k]·y[r, k]),
+   * the sum over k < n and dx[r, j] = 0 for j ≥ n, where n = i + 1 when causal, else cols (the mask is not needed: y is 0 there).
+   */
+  maskedSoftmaxGrad(g: Buf, y: Buf, dx: Buf, p: MaskedSoftmaxParams): void;
   /**
    * y[outer, nIdx, inner] = x[outer, idx[j], inner] for j < nIdx (4-byte words: any dtype).
    * Returns -1, or the position j of the first index outside [0, axisLen) (y is then unspecified).

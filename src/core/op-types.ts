@@ -26,6 +26,10 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
   min: { axes: number[]; keepDims: boolean };
   softmax: NoAttrs;
   logSoftmax: NoAttrs;
+  /** Attention probabilities: inputs x and an optional mask (see ops/attention.ts). */
+  maskedSoftmax: { scale: number; causal: boolean };
+  /** Their gradient from [∂L/∂y, y]. */
+  maskedSoftmaxGrad: { scale: number; causal: boolean };
   gather: { axis: number };
   scatterAdd: { axis: number; axisLen: number };
   biasAct: { act: BiasActivation };

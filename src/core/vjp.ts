@@ -9,6 +9,7 @@ import {
 import {
   add, cast, cos, div, equal, erf, exp, greaterEqual, lessEqual, log, mul, neg, pow, reluGrad, sign, sin, square, sub, where,
 } from './ops/elementwise.js';
+import { causalMask, maskedSoftmaxGrad } from './ops/attention.js';
 import { matmul } from './ops/linalg.js';
 import { fwht } from './ops/fwht.js';
 import { biasActGrad, gather, scatterAdd } from './ops/nn.js';
@@ -90,10 +91,11 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   sin: (g, [x]) => [mul(g, cos(x))],
   cos: (g, [x]) => [neg(mul(g, sin(x)))],
   // Binary (with broadcasting: each gradient is summed back to its input's shape)
-  add: (g, [a, b]) => [sumToShape(g, a.shape), sumToShape(g, b.shape)],
-  sub: (g, [a, b]) => [sumToShape(g, a.shape), sumToShape(neg(g), b.shape)],
-  mul: (g, [a, b]) => [sumToShape(mul(g, b), a.shape), sumToShape(mul(g, a), b.shape)],
-  div: (g, [a, b], y) => [sumToShape(div(g, b), a.shape), sumToShape(neg(div(mul(g, y), b)), b.shape)],
+  add: (g, [a, b], _, __, needs) => [needs[0] ? sumToShape(g, a.shape) : null, needs[1] ? sumToShape(g, b.shape) : null],
+  sub: (g, [a, b], _, __, needs) => [needs[0] ? sumToShape(g, a.shape) : null, needs[1] ? sumToShape(neg(g), b.shape) : null],
+  // A constant operand (a mask, a scale) gets no gradient: no product, no reduction.
+  mul: (g, [a, b], _, __, needs) => [needs[0] ? sumToShape(mul(g, b), a.shape) : null, needs[1] ? sumToShape(mul(g, a), b.shape) : null],
+  div: (g, [a, b], y, __, needs) => [needs[0] ? sumToShape(div(g, b), a.shape) : null, needs[1] ? sumToShape(neg(div(mul(g, y), b)), b.shape) : null],
   pow: (g, [a, b], y) => [
     sumToShape(mul(g, mul(b, pow(a, sub(b, 1)))), a.shape),
     sumToShape(mul(g, mul(y, log(where(greaterEqual(a, 0), a, 1)))), b.shape),
@@ -155,6 +157,17 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   // Softmax family (last axis)
   softmax: (g, _, y) => [mul(y, sub(g, sum(mul(g, y), -1, true)))],
   logSoftmax: (g, _, y) => [sub(g, mul(exp(y), sum(g, -1, true)))],
+  maskedSoftmax: (g, _, y, { scale, causal }) => [maskedSoftmaxGrad(g, y, scale, causal), null],
+  // dx = s·y·(g − c), c = Σ g·y over each row's causal span: a cotangent t pulls back to the same map of t for g, and to
+  // s·(t·(g − c) − g·Σ t·y) for y, where t and y count only inside the span (dx neither reads nor writes beyond it).
+  maskedSoftmaxGrad: (t, [g, y], _, { scale, causal }, needs) => {
+    const dg = needs[0] ? maskedSoftmaxGrad(t, y, scale, causal) : null;
+    if (!needs[1]) return [dg, null];
+    const live = causal ? reshape(causalMask(y.shape[y.rank - 2], y.shape[y.rank - 1]), y.shape.slice(-2)) : undefined;
+    const [tl, yl] = live ? [mul(t, live), mul(y, live)] : [t, y];
+    const dy = mul(sub(mul(tl, sub(g, sum(mul(g, yl), -1, true))), mul(g, sum(mul(tl, yl), -1, true))), scale);
+    return [dg, live ? mul(dy, live) : dy];
+  },
   biasAct: (g, [, bias], y, { act }, needs) => biasGrads(g, y, bias, act, needs[1]),
   // dz = g·φ'(y), db = Σ_rows dz: the cotangent t = gdz + gdb (broadcast) pulls back to t·φ'(y) for g and to
   // g·t·∂φ'/∂y for y (sigmoid: φ' = y(1 − y), ∂/∂y = 1 − 2y; tanh: φ' = 1 − y², ∂/∂y = −2y; relu, linear: 0).

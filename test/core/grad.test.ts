@@ -117,6 +117,13 @@ const cases: { [K in Op]: Case } = {
   min: { f: (x) => T.min(x, [0, 2]), inputs: () => [distinct([3, 4, 2], 63)] },
   softmax: { f: (x) => T.softmax(x), inputs: () => [rand([3, 5], 64, -2, 2)] },
   logSoftmax: { f: (x) => T.logSoftmax(x, 0), inputs: () => [rand([4, 3], 65, -2, 2)] },
+  // Scores [2, 2, 4, 5], causal and a mask with a fully masked query step (its row gets zeros and no gradient).
+  maskedSoftmax: {
+    f: (x) => T.maskedSoftmax(x, { scale: 0.7, causal: true, mask: T.tensor(Float32Array.from({ length: 40 }, (_, i) => (i % 7 === 3 || (i >= 25 && i < 30) ? 0 : 1)), [2, 4, 5]) }),
+    inputs: () => [rand([2, 2, 4, 5], 136, -2, 2)],
+  },
+  // Any y (not only a softmax's), causal: both pullbacks, the span's edge included.
+  maskedSoftmaxGrad: { f: (g, y) => T.maskedSoftmaxGrad(g, y, 0.6, true), inputs: () => [rand([2, 3, 4, 5], 137), rand([2, 3, 4, 5], 138, 0, 1)] },
   gather: { f: (x) => T.gather(x, idx([2, 0, 2, 1]), 1), inputs: () => [rand([2, 3, 2], 66)] },
   scatterAdd: { f: (u) => T.scatterAdd(u, idx([1, 1, 0], [3]), 4, 0), inputs: () => [rand([3, 2], 67)] },
   biasAct: { f: (x, b) => T.biasAct(x, b, 'relu'), inputs: () => [rand([4, 3], 68, -1, 1, 0.1), rand([3], 69, -0.05, 0.05)] },
@@ -168,6 +175,8 @@ const extra: Record<string, Case> = {
   'matmul rank 4 transB (attention scores)': { f: (a, b) => T.matmul(a, b, false, true), inputs: () => [rand([2, 3, 4, 5], 130), rand([2, 3, 3, 5], 131)] },
   'matmul rank 4 transA, a rank-2 operand broadcast': { f: (a, b) => T.matmul(a, b, true, false), inputs: () => [rand([2, 2, 5, 3], 132), rand([5, 4], 133)] },
   'matmul rank 4 by a batch of one [1, 1, K, N], both transposed': { f: (a, b) => T.matmul(a, b, true, true), inputs: () => [rand([2, 3, 5, 2], 134), rand([1, 1, 4, 5], 135)] },
+  'maskedSoftmax rank 2, no mask, not causal': { f: (x) => T.maskedSoftmax(x, { scale: 1.3 }), inputs: () => [rand([3, 6], 139, -2, 2)] },
+  'maskedSoftmaxGrad not causal': { f: (g, y) => T.maskedSoftmaxGrad(g, y, 1.5), inputs: () => [rand([2, 3, 7], 140), rand([2, 3, 7], 141, 0, 1)] },
   'conv2d dilation valid': { f: (x, w) => T.conv2d(x, w, { dilations: 2 }), inputs: () => [rand([1, 7, 7, 2], 88), rand([2, 2, 2, 3], 89)] },
   // The rules on small shapes (the Winograd kernels need ≥ 256 output pixels, too many for finite differences across
   // relu's and max pooling's kinks; test/backend/wasm-vs-ref-winograd.test.ts checks those kernels against ref).

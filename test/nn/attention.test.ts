@@ -8,6 +8,7 @@ import type { Tensor } from '../../src/core/tensor.js';
 import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../../src/io/index.js';
 import { Dense, Embedding, input, layers, type Model, model, MultiHeadAttention } from '../../src/nn/index.js';
 import { assertMatches, type FixtureTensor, fromFixture, loadFixture } from '../helpers/fixtures.js';
+import { checkGradients } from '../helpers/gradcheck.js';
 import { compareBits } from '../helpers/compare.js';
 import { Rng } from '../helpers/random.js';
 
@@ -139,6 +140,28 @@ describe('MultiHeadAttention behaviour', () => {
     const hist = await m.fit(x, y, { epochs: 40, batchSize: 2 });
     assert.ok(hist.history.loss[39] < hist.history.loss[0] * 0.3, `loss ${hist.history.loss[0]} → ${hist.history.loss[39]}`);
     tidy(() => reloaded(m, tensor(x.data, x.shape, 'int32'), 2).dispose());
+    m.dispose();
+  });
+});
+
+describe('MultiHeadAttention in a block reused across depth (ALBERT-style)', () => {
+  test('one θ for both uses, dropout masks from the seed, gradients by finite differences, save and load', () => {
+    setBackend('wasm');
+    const bx = input({ shape: [5, 8] });
+    const attn = layers.multiHeadAttention({ numHeads: 2, keyDim: 4, useCausalMask: true, dropout: 0.2, name: 'attn' }).apply(bx);
+    const block = layers.block({ inputs: bx, outputs: layers.layerNormalization({ name: 'ln' }).apply(layers.add().apply([bx, attn])), name: 'layer' });
+    const x = input({ shape: [5, 8] });
+    const m = model({ inputs: x, outputs: block.apply(block.apply(x)) }).build(6);
+    assert.equal(m.countParams(), 4 * (8 * 8 + 8) + 2 * 8);
+    tidy(() => {
+      const xs = f32([2, 5, 8], 7);
+      // Training: the masks come from the step's seed (and each use's path), so the same seed gives the same output.
+      const twice = m.call(xs, { training: true, seed: 3 }).f32();
+      const again = m.call(xs, { training: true, seed: 3 }).f32();
+      assert.equal(compareBits(again, twice).message, undefined, 'same seed, same masks');
+      checkGradients('block stack (training, fixed masks)', (t) => m.call(t, { training: true, seed: 3 }), [xs], { maxCoords: 24 });
+      reloaded(m, xs, 6).dispose();
+    });
     m.dispose();
   });
 });

@@ -3,7 +3,7 @@
 // Float results are computed in float64 and rounded to float32 once when stored. Word-level kernels
 // (copy, gather, where) move raw 32-bit patterns, so they work for float32 and int32 alike.
 
-import type { AdamHyper, BiasActivation, BinaryOp, Broadcast, CopyParams, DType, ReduceOp, UnaryOp } from '../backend.js';
+import type { AdamHyper, BiasActivation, BinaryOp, Broadcast, CopyParams, DType, MaskedSoftmaxParams, ReduceOp, UnaryOp } from '../backend.js';
 import { biasActFn, binaryFn, unaryFn } from './math.js';
 
 /**
@@ -102,6 +102,40 @@ export function softmax(x: Float32Array, y: Float32Array, rows: number, cols: nu
       const shifted = x[base + j] - max;
       y[base + j] = log ? shifted - logSum : Math.exp(shifted) / sum;
     }
+  }
+}
+
+/** Columns [0, n) of row r that the causal mask leaves (all without it), and the row's query step i. */
+function liveSpan(r: number, p: MaskedSoftmaxParams): { i: number; n: number } {
+  const i = r % p.tq;
+  return { i, n: p.causal ? Math.min(i + 1, p.cols) : p.cols };
+}
+
+/** Attention probabilities (Kernels.maskedSoftmax): softmax of scale·x over each row's live columns, 0 elsewhere, in float64. */
+export function maskedSoftmax(x: Float32Array, mask: Float32Array | undefined, y: Float32Array, p: MaskedSoftmaxParams): void {
+  const { rows, cols, tq, heads, scale } = p;
+  for (let r = 0; r < rows; r++) {
+    const { i, n } = liveSpan(r, p);
+    const base = r * cols;
+    const mrow = (Math.floor(r / (heads * tq)) * tq + i) * cols;
+    const live = (j: number): boolean => j < n && (!mask || mask[mrow + j] !== 0);
+    let max = -Infinity;
+    for (let j = 0; j < cols; j++) if (live(j)) max = Math.max(max, scale * x[base + j]);
+    let sum = 0;
+    for (let j = 0; j < cols; j++) if (live(j)) sum += Math.exp(scale * x[base + j] - max);
+    for (let j = 0; j < cols; j++) y[base + j] = live(j) && max !== -Infinity ? Math.exp(scale * x[base + j] - max) / sum : 0;
+  }
+}
+
+/** dx = scale·y·(g − Σ g·y) over each row's causal span, 0 beyond it (Kernels.maskedSoftmaxGrad), in float64. */
+export function maskedSoftmaxGrad(g: Float32Array, y: Float32Array, dx: Float32Array, p: MaskedSoftmaxParams): void {
+  const { rows, cols, scale } = p;
+  for (let r = 0; r < rows; r++) {
+    const { n } = liveSpan(r, p);
+    const base = r * cols;
+    let c = 0;
+    for (let j = 0; j < n; j++) c += g[base + j] * y[base + j];
+    for (let j = 0; j < cols; j++) dx[base + j] = j < n ? scale * y[base + j] * (g[base + j] - c) : 0;
   }
 }
 

@@ -5,7 +5,7 @@
 
 import type {
   AdamHyper, Backend, BiasActivation, BinaryOp, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams,
-  Pool2DParams, ReduceOp, RnnBackwardBufs, RnnForwardBufs, RnnParams, UnaryOp,
+  MaskedSoftmaxParams, Pool2DParams, ReduceOp, RnnBackwardBufs, RnnForwardBufs, RnnParams, UnaryOp,
 } from '../backend.js';
 import * as linalg from './linalg.js';
 import * as ops from './ops.js';
@@ -162,6 +162,14 @@ export class RefBackend implements Backend {
 
   softmax(x: Buf, y: Buf, rows: number, cols: number, log: boolean): void {
     ops.softmax(this.f32(x), this.f32(y), rows, cols, log);
+  }
+
+  maskedSoftmax(x: Buf, mask: Buf | null, y: Buf, p: MaskedSoftmaxParams): void {
+    ops.maskedSoftmax(this.f32(x), mask === null ? undefined : this.f32(mask), this.f32(y), p);
+  }
+
+  maskedSoftmaxGrad(g: Buf, y: Buf, dx: Buf, p: MaskedSoftmaxParams): void {
+    ops.maskedSoftmaxGrad(this.f32(g), this.f32(y), this.f32(dx), p);
   }
 
   gather(x: Buf, idx: Buf, y: Buf, outer: number, axisLen: number, inner: number, nIdx: number): number {

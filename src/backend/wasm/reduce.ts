@@ -1,5 +1,5 @@
-// Wasm wrappers of the reductions: reduce (sum/mean/max/min), argmax, softmax / log-softmax.
-import type { Buf, ReduceOp } from '../backend.js';
+// Wasm wrappers of the reductions: reduce (sum/mean/max/min), argmax, softmax / log-softmax, attention's masked softmax.
+import type { Buf, MaskedSoftmaxParams, ReduceOp } from '../backend.js';
 import { Reduce } from '../opcodes.js';
 import type { WasmContext } from './context.js';
 
@@ -26,4 +26,14 @@ export function wasmArgmax(ctx: WasmContext, x: Buf, y: Buf, outer: number, size
 /** y[rows, cols] = softmax (log-softmax when `log`) of each row of x, shifted by the row max (x may equal y). */
 export function wasmSoftmax(ctx: WasmContext, x: Buf, y: Buf, rows: number, cols: number, log: boolean): void {
   ctx.parallel('red_softmax', [x, y, rows, cols, log ? 1 : 0], rows, 1, minOutputs(cols, 1 << 14));
+}
+
+/** Attention probabilities (Kernels.maskedSoftmax), split over rows. */
+export function wasmMaskedSoftmax(ctx: WasmContext, x: Buf, mask: Buf | null, y: Buf, p: MaskedSoftmaxParams): void {
+  ctx.parallel('attn_softmax', [x, mask ?? 0, y, p.cols, p.tq, p.heads, p.scale, p.causal ? 1 : 0], p.rows, 1, minOutputs(p.cols, 1 << 14));
+}
+
+/** The gradient of the attention probabilities (Kernels.maskedSoftmaxGrad), split over rows. */
+export function wasmMaskedSoftmaxGrad(ctx: WasmContext, g: Buf, y: Buf, dx: Buf, p: MaskedSoftmaxParams): void {
+  ctx.parallel('attn_softmax_grad', [g, y, dx, p.cols, p.tq, p.scale, p.causal ? 1 : 0], p.rows, 1, minOutputs(p.cols, 1 << 14));
 }

@@ -1,6 +1,6 @@
 // The `wasm` backend: AssemblyScript SIMD kernels over one shared memory, split across a worker pool.
 import type {
-  AdamHyper, Backend, BiasActivation, BinaryOp, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams, Pool2DParams, ReduceOp,
+  AdamHyper, Backend, BiasActivation, BinaryOp, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams, MaskedSoftmaxParams, Pool2DParams, ReduceOp,
   RnnBackwardBufs, RnnForwardBufs, RnnParams, UnaryOp,
 } from '../backend.js';
 import { wasmConv2d, wasmConv2dBiasActPool, wasmConv2dGradFilter, wasmConv2dGradInput } from './conv.js';
@@ -9,7 +9,7 @@ import { wasmAdam, wasmBiasAct, wasmBiasActGrad, wasmBinary, wasmCast, wasmFill,
 import { wasmGather, wasmScatterAdd } from './gather.js';
 import { wasmGemm } from './gemm.js';
 import { wasmAvgPool2d, wasmAvgPool2dGrad, wasmMaxPool2d, wasmMaxPool2dBiasActGrad, wasmMaxPool2dGrad } from './pool.js';
-import { wasmArgmax, wasmReduce, wasmSoftmax } from './reduce.js';
+import { wasmArgmax, wasmMaskedSoftmax, wasmMaskedSoftmaxGrad, wasmReduce, wasmSoftmax } from './reduce.js';
 import { wasmRnnBackward, wasmRnnForward } from './recurrent.js';
 import { WasmRuntime, type WasmOptions } from './runtime.js';
 
@@ -120,6 +120,12 @@ export class WasmBackend implements Backend {
   }
   softmax(x: Buf, y: Buf, rows: number, cols: number, log: boolean): void {
     wasmSoftmax(this.rt, x, y, rows, cols, log);
+  }
+  maskedSoftmax(x: Buf, mask: Buf | null, y: Buf, p: MaskedSoftmaxParams): void {
+    wasmMaskedSoftmax(this.rt, x, mask, y, p);
+  }
+  maskedSoftmaxGrad(g: Buf, y: Buf, dx: Buf, p: MaskedSoftmaxParams): void {
+    wasmMaskedSoftmaxGrad(this.rt, g, y, dx, p);
   }
   gather(x: Buf, idx: Buf, y: Buf, outer: number, axisLen: number, inner: number, nIdx: number): number {
     return wasmGather(this.rt, x, idx, y, outer, axisLen, inner, nIdx);

@@ -8,3 +8,4 @@ export * from './conv.js';
 export * from './nn.js';
 export * from './fwht.js';
 export * from './recurrent.js';
+export * from './attention.js';

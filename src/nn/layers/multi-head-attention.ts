@@ -1,5 +1,5 @@
 // MultiHeadAttention: Keras 3's multi-head scaled dot-product attention, with its weight layout, masks and dropout.
-import { add, dense, expandDims, matmul, mul, reshape, softmax, sub, tensor, transpose } from '../../core/ops/index.js';
+import { broadcastTo, dense, expandDims, maskedSoftmax, matmul, mul, reshape, transpose } from '../../core/ops/index.js';
 import type { Random } from '../../core/random.js';
 import type { Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
@@ -30,9 +30,6 @@ export interface MultiHeadAttentionOptions extends LayerOptions {
    */
   useCausalMask?: boolean;
 }
-
-/** Added to a masked score before the softmax (Keras' `_large_negative_number` for float32). */
-export const MASKED_SCORE = -1e9;
 
 /**
  * One of the attention's projections (Keras builds them as EinsumDense sublayers): x [..., ...in] · kernel [...in,
@@ -94,9 +91,10 @@ class Projection extends Layer {
  *
  * Masks, as Keras' `_compute_attention_mask`: query step i may attend to value step j when the query's Keras mask holds
  * at i, the value's and the key's at j, and j ≤ i under `useCausalMask` (with one input, its mask is the query's and the
- * value's). Masked scores get {@link MASKED_SCORE} added before the softmax and the probabilities are multiplied by the
- * mask after it (Keras' masked Softmax), so a query step with no step to attend to gets zeros, and its output is the
- * output bias. The output carries the query's mask.
+ * value's). Keras' masked Softmax adds −1e9 to masked scores before the softmax and multiplies the probabilities by the
+ * mask after it: masked steps get exactly 0, and a query step with no step to attend to gets zeros, so its output is the
+ * output bias. Here scaling, masks and softmax are one fused op ({@link maskedSoftmax}) with the same values; the
+ * causal mask is a flag of it, never a tensor. The output carries the query's mask.
  */
 export class MultiHeadAttention extends Layer {
   readonly className = 'MultiHeadAttention';
@@ -196,28 +194,22 @@ export class MultiHeadAttention extends Layer {
     }
     const [n, tq] = query.shape;
     const tv = value.shape[1];
-    const h = this.numHeads;
     // Q [N, H, Tq, Dk], K [N, H, Tv, Dk], V [N, H, Tv, Dv].
     const heads = (t: Tensor): Tensor => transpose(t, [0, 2, 1, 3]);
     const q = heads(this.callLayer(this.query, query, ctx));
     const k = heads(this.callLayer(this.key, key, ctx));
     const v = heads(this.callLayer(this.value, value, ctx));
     const mask = this.attentionMask(xs.length, ctx.masks, n, tq, tv);
-    const scores = matmul(mul(q, 1 / Math.sqrt(this.keyDim)), k, false, true);
-    let p: Tensor;
-    if (mask) {
-      const m = expandDims(mask, 1);
-      p = mul(softmax(add(scores, mul(sub(1, m), MASKED_SCORE))), m);
-    } else p = softmax(scores);
+    let p = maskedSoftmax(matmul(q, k, false, true), { scale: 1 / Math.sqrt(this.keyDim), causal: this.useCausalMask, mask });
     if (this.drop) p = this.callLayer(this.drop, p, ctx);
-    const o = reshape(transpose(matmul(p, v), [0, 2, 1, 3]), [n, tq, h, this.valueDim]);
-    return [this.callLayer(this.output, o, ctx)];
+    // O [N, H, Tq, Dv] → [N, Tq, H, Dv], contracted over [H, Dv] by the output projection.
+    return [this.callLayer(this.output, transpose(matmul(p, v), [0, 2, 1, 3]), ctx)];
   }
 
   /**
-   * Keras' `_compute_attention_mask`: 1 where query step i may attend to value step j, as float32 [N or 1, Tq, Tv] (the
-   * query's mask [N, Tq, 1] · the value's [N, 1, Tv] · the key's [N, 1, Tv] · the causal [1, Tq, Tv]), or undefined when
-   * nothing is masked.
+   * Keras' `_compute_attention_mask` but for the causal part: 1 where query step i may attend to value step j as far as
+   * the inputs' masks say, float32 [N, Tq, Tv] (the query's mask [N, Tq, 1] · the value's [N, 1, Tv] · the key's
+   * [N, 1, Tv]), or undefined when no input has a mask.
    */
   private attentionMask(inputs: number, masks: CallContext['masks'], n: number, tq: number, tv: number): Tensor | undefined {
     const parts: Tensor[] = [];
@@ -231,8 +223,7 @@ export class MultiHeadAttention extends Layer {
     if (qm) parts.push(expandDims(check(qm, 'query', tq), 2));
     if (vm) parts.push(expandDims(check(vm, 'value', tv), 1));
     if (km) parts.push(expandDims(check(km, 'key', tv), 1));
-    if (this.useCausalMask) parts.push(causalMask(tq, tv));
-    return parts.length ? parts.slice(1).reduce((a, m) => mul(a, m), parts[0]) : undefined;
+    return parts.length ? broadcastTo(parts.slice(1).reduce((a, m) => mul(a, m), parts[0]), [n, tq, tv]) : undefined;
   }
 
   protected config(): Record<string, unknown> {
@@ -242,13 +233,6 @@ export class MultiHeadAttention extends Layer {
       useCausalMask: this.useCausalMask,
     };
   }
-}
-
-/** Keras' causal mask: [1, Tq, Tv] with 1 where j ≤ i (lower triangular, from the top left corner). */
-export function causalMask(tq: number, tv: number): Tensor {
-  const d = new Float32Array(tq * tv);
-  for (let i = 0; i < tq; i++) d.fill(1, i * tv, i * tv + Math.min(i + 1, tv));
-  return tensor(d, [1, tq, tv]);
 }
 
 registerLayer('MultiHeadAttention', (c) => new MultiHeadAttention(c as unknown as MultiHeadAttentionOptions));
