@@ -1,6 +1,6 @@
 // GEMM, convolution and pooling on the wasm backend against RefBackend (seeded random, awkward shapes); 1- vs 2-thread bit identity.
 import { after, test } from 'node:test';
-import { BIAS_ACTIVATIONS, type Backend, type Buf, type Conv2DParams, type GemmParams, type Pool2DParams } from '../../src/backend/backend.js';
+import { OUTPUT_ACTIVATIONS, type Backend, type Buf, type Conv2DParams, type GemmParams, type Pool2DParams } from '../../src/backend/backend.js';
 import { RefBackend } from '../../src/backend/ref/ref.js';
 import { createWasmBackend } from '../../src/backend/wasm/wasm.js';
 import { abs, f32Out, pairOn, runOn, type OutSpec } from '../helpers/backends.js';
@@ -114,7 +114,7 @@ test('conv2dBiasAct: the bits of conv2d then biasAct on every path (Winograd, di
   for (const p of cases) {
     const nx = p.n * p.h * p.w * p.c, nw = p.kh * p.kw * p.c * p.f, ny = p.n * p.oh * p.ow * p.f, rows = p.n * p.oh * p.ow;
     const x = rng.normals(nx), w = rng.normals(nw), b = rng.normals(p.f);
-    for (const act of BIAS_ACTIVATIONS) {
+    for (const act of OUTPUT_ACTIVATIONS) {
       const label = `${act} ${convLabel(p)}`;
       const fused = (be: Backend) => runOn(be, [x, w, b], [f32Out(ny)], ([a, k, c, y]) => be.conv2dBiasAct(a, k, c, y, p, act)).outs[0];
       const apart = runOn(wasm, [x, w, b], [f32Out(ny)], ([a, k, c, y]) => {
@@ -146,7 +146,7 @@ test('conv2dBiasActPool and maxPool2dBiasActGrad: the bits of the composed kerne
   for (const [c, p] of cases) {
     const nx = c.n * c.h * c.w * c.c, nw = c.kh * c.kw * c.c * c.f, ny = c.n * c.oh * c.ow * c.f, np = p.n * p.oh * p.ow * p.c;
     const x = rng.normals(nx), w = rng.normals(nw), b = rng.normals(c.f), gp = rng.normals(np);
-    for (const act of BIAS_ACTIVATIONS) {
+    for (const act of OUTPUT_ACTIVATIONS) {
       const label = `${act} ${convLabel(c)} pool ${p.kh}x${p.kw} s${p.strideH},${p.strideW}`;
       const fused = (be: Backend, keepY: boolean) => runOn(be, [x, w, b], [f32Out(ny), f32Out(np)], ([a, k, bb, y, o]) => be.conv2dBiasActPool(a, k, bb, keepY ? y : null, o, c, p, act)).outs;
       const apart = runOn(wasm, [x, w, b], [f32Out(ny), f32Out(np)], ([a, k, bb, y, o]) => {

@@ -203,6 +203,16 @@ const extra: Record<string, Case> = {
   },
   'biasAct sigmoid': { f: (x, b) => T.biasAct(x, b, 'sigmoid'), inputs: () => [rand([4, 3], 90), rand([3], 91)] },
   'biasAct tanh': { f: (x, b) => T.biasAct(x, b, 'tanh'), inputs: () => [rand([4, 3], 92), rand([3], 93)] },
+  'biasAct gelu (z over both tails and the slope\'s zero)': { f: (x, b) => T.biasAct(x, b, 'gelu'), inputs: () => [rand([4, 5], 139, -4, 4), rand([5], 140)] },
+  // GELU's gradient op reads [g, x, bias]: all three pulled back (second derivatives of the fused GELU).
+  'biasActGrad gelu': {
+    f: (g, x, b) => {
+      const [dz, db] = T.biasActGrad(g, x, 'gelu', b);
+      return T.add(T.mul(dz, 1.3), db);
+    },
+    inputs: () => [rand([4, 3], 141), rand([4, 3], 142, -3, 3), rand([3], 143)],
+  },
+  'biasActGrad gelu, dz only': { f: (g, x, b) => T.biasActGrad(g, x, 'gelu', b)[0], inputs: () => [rand([3, 5], 144), rand([3, 5], 145, -3, 3), rand([5], 146)] },
   'softmaxCrossEntropy': { f: (x) => T.softmaxCrossEntropy(x, idx([2, 0, 1, 2])), inputs: () => [rand([4, 3], 94, -3, 3)] },
   'gather with duplicates axis 0': { f: (x) => T.gather(x, idx([1, 1, 0, 3, 1], [5])), inputs: () => [rand([4, 2], 95)] },
   'dense over rows [2, 3, 4]': { f: (x, w, b) => T.dense(x, w, b), inputs: () => [rand([2, 3, 4], 120), rand([4, 5], 121), rand([5], 122)] },

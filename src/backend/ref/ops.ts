@@ -3,8 +3,8 @@
 // Float results are computed in float64 and rounded to float32 once when stored. Word-level kernels
 // (copy, gather, where) move raw 32-bit patterns, so they work for float32 and int32 alike.
 
-import type { AdamHyper, BiasActivation, BinaryOp, Broadcast, CopyParams, DType, MaskedSoftmaxParams, ReduceOp, UnaryOp } from '../backend.js';
-import { biasActFn, binaryFn, unaryFn } from './math.js';
+import type { AdamHyper, BiasActivation, BinaryOp, OutputActivation, Broadcast, CopyParams, DType, MaskedSoftmaxParams, ReduceOp, UnaryOp } from '../backend.js';
+import { biasActFn, binaryFn, geluSlope, unaryFn } from './math.js';
 
 /**
  * Walks `shape` in row-major order, calling `visit(outIndex, offsets)` where offsets[i] = Σ index[d]·strides[i][d]
@@ -187,7 +187,7 @@ export function biasAct(x: Float32Array, bias: Float32Array, y: Float32Array, ro
 }
 
 /** act'(z) in terms of y = act(z), float32 products as the composed ops round them. */
-const actDerivative: { readonly [K in BiasActivation]: (g: number, y: number) => number } = {
+const actDerivative: { readonly [K in OutputActivation]: (g: number, y: number) => number } = {
   linear: (g) => g,
   relu: (g, y) => (y > 0 ? g : 0),
   sigmoid: (g, y) => Math.fround(g * Math.fround(y * Math.fround(1 - y))),
@@ -195,11 +195,21 @@ const actDerivative: { readonly [K in BiasActivation]: (g: number, y: number) =>
 };
 
 /** dz[rows, cols] = g·act'(z) from y = act(z); db[cols] = Σ_rows dz (summed in float64, rounded once). */
-export function biasActGrad(g: Float32Array, y: Float32Array, dz: Float32Array, db: Float32Array, rows: number, cols: number, act: BiasActivation): void {
+export function biasActGrad(g: Float32Array, y: Float32Array, dz: Float32Array, db: Float32Array, rows: number, cols: number, act: OutputActivation): void {
   const fn = actDerivative[act];
   const acc = new Float64Array(cols);
   for (let i = 0; i < rows * cols; i++) {
     dz[i] = fn(g[i], y[i]);
+    acc[i % cols] += dz[i];
+  }
+  db.set(acc);
+}
+
+/** dz[rows, cols] = g·gelu'(z), z = x + bias[cols] and gelu'(z) rounded to float32; db[cols] = Σ_rows dz (float64, rounded once). */
+export function biasGeluGrad(g: Float32Array, x: Float32Array, bias: Float32Array, dz: Float32Array, db: Float32Array, rows: number, cols: number): void {
+  const acc = new Float64Array(cols);
+  for (let i = 0; i < rows * cols; i++) {
+    dz[i] = g[i] * Math.fround(geluSlope(Math.fround(x[i] + bias[i % cols]))); // the slope in float32, as the kernel has it
     acc[i % cols] += dz[i];
   }
   db.set(acc);
