@@ -263,6 +263,17 @@ export interface Kernels {
    * Returns -1, or the position j of the first index outside [0, axisLen) (y is then unspecified).
    */
   scatterAdd(upd: Buf, idx: Buf, y: Buf, outer: number, axisLen: number, inner: number, nIdx: number): number;
+  /**
+   * Layer normalisation over the last axis: y[r, j] = (x[r, j] − mean_r)·rstd_r·gamma[j] + beta[j], mean_r and the biased
+   * variance var_r over row r of x[rows, cols], rstd_r = 1/√(var_r + epsilon); gamma, beta [cols] or null (1, 0).
+   */
+  layerNorm(x: Buf, gamma: Buf | null, beta: Buf | null, y: Buf, rows: number, cols: number, epsilon: number): void;
+  /**
+   * The gradients of {@link layerNorm} from dy[rows, cols] (each row's mean and rstd recomputed from x as layerNorm
+   * computes them; x̂ = (x − mean)·rstd, ĝ = dy·gamma): dx = rstd·(ĝ − mean_row(ĝ) − x̂·mean_row(ĝ·x̂)),
+   * dgamma[cols] = Σ_rows dy·x̂, dbeta[cols] = Σ_rows dy (in an order that does not depend on the thread count).
+   */
+  layerNormGrad(dy: Buf, x: Buf, gamma: Buf | null, dx: Buf, dgamma: Buf, dbeta: Buf, rows: number, cols: number, epsilon: number): void;
   /** y[rows, cols] = act(x[rows, cols] + bias[cols]). */
   biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void;
   /**

@@ -32,6 +32,10 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
   maskedSoftmaxGrad: { scale: number; causal: boolean };
   gather: { axis: number };
   scatterAdd: { axis: number; axisLen: number };
+  /** Layer normalisation over the last axis: inputs x, [gamma] when `scale`, [beta] when `center`. */
+  layerNorm: { epsilon: number; scale: boolean; center: boolean };
+  /** Its gradients [dx, dgamma, dbeta] from dy, x and [gamma] (one node, three outputs). */
+  layerNormGrad: { epsilon: number; scale: boolean; center: boolean };
   biasAct: { act: BiasActivation };
   /** The gradients of biasAct, [dz, db], from ∂L/∂y and y, or for GELU from ∂L/∂y, x and bias (one node, two outputs). */
   biasActGrad: { act: BiasActivation };
@@ -55,7 +59,7 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
 export type Op = keyof OpAttrs;
 
 /** Ops with several outputs: one tape node holds them all and their rule gets one gradient per output. */
-export const MULTI_OUTPUT_OPS = ['split', 'rnnSequence', 'rnnSequenceGrad', 'biasActGrad', 'conv2dBiasActPool', 'maxPool2dBiasActGrad'] as const;
+export const MULTI_OUTPUT_OPS = ['split', 'rnnSequence', 'rnnSequenceGrad', 'biasActGrad', 'layerNormGrad', 'conv2dBiasActPool', 'maxPool2dBiasActGrad'] as const;
 export type MultiOutputOp = (typeof MULTI_OUTPUT_OPS)[number];
 /** Ops with one output. */
 export type SingleOutputOp = Exclude<Op, MultiOutputOp>;

@@ -12,6 +12,7 @@ import {
 import { causalMask, maskedSoftmaxGrad } from './ops/attention.js';
 import { matmul } from './ops/linalg.js';
 import { fwht } from './ops/fwht.js';
+import { layerNormGrad } from './ops/norm.js';
 import { biasActGrad, gather, scatterAdd } from './ops/nn.js';
 import { rnnSequenceGrad } from './ops/recurrent.js';
 import { sum } from './ops/reduce.js';
@@ -167,6 +168,13 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
     const [tl, yl] = live ? [mul(t, live), mul(y, live)] : [t, y];
     const dy = mul(sub(mul(tl, sub(g, sum(mul(g, yl), -1, true))), mul(g, sum(mul(tl, yl), -1, true))), scale);
     return [dg, live ? mul(dy, live) : dy];
+  },
+  layerNorm: (g, [x, ...ws], _, { epsilon, scale, center }) => {
+    const [dx, dg, db] = layerNormGrad(g, x, scale ? ws[0] : undefined, epsilon);
+    return [dx, ...(scale ? [dg] : []), ...(center ? [db] : [])];
+  },
+  layerNormGrad: () => {
+    throw new NotDifferentiableError('layerNormGrad', 'second derivatives of the fused layer normalisation are not supported');
   },
   biasAct: (g, [x, bias], y, { act }, needs) => {
     if (act !== 'gelu') return biasGrads(g, y, bias, act, needs[1]);

@@ -268,6 +268,36 @@ test('erf, GELU (unary and fused with a bias) and GELU\'s slope (biasActGrad) wi
   f.assertNone();
 });
 
+test('layerNorm and layerNormGrad: close to ref on awkward shapes, with and without gamma/beta; 1 and 2 threads agree', (t) => {
+  const rng = new Rng(25);
+  const f = new Failures('layerNorm');
+  const wasm1 = createWasmBackend({ threads: 1 });
+  const cases: [number, number][] = [[1, 1], [1, 2], [3, 5], [4, 7], [63, 4], [65, 3], [129, 32], [700, 33], [2048, 128], [0, 3]];
+  for (const [rows, cols] of cases) {
+    for (const affine of [true, false]) {
+      // Rows with an offset (the variance about a far mean) and a spread of scales.
+      const x = rng.normals(rows * cols, 3).map((v, i) => v * (1 + (Math.floor(i / cols) % 5)) + 10 * ((Math.floor(i / cols) % 3) - 1));
+      const gamma = rng.normals(cols), beta = rng.normals(cols), dy = rng.normals(rows * cols);
+      const label = `[${rows},${cols}]${affine ? ' γ β' : ''}`;
+      const fwd = (be: Backend) => runOn(be, [x, gamma, beta], [f32Out(rows * cols)], ([a, g, b, y]) => be.layerNorm(a, affine ? g : null, affine ? b : null, y, rows, cols, 1e-3)).outs[0];
+      const bwd = (be: Backend) => runOn(be, [dy, x, gamma], [f32Out(rows * cols), f32Out(cols), f32Out(cols)],
+        ([d, a, g, dx, dg, db]) => be.layerNormGrad(d, a, affine ? g : null, dx, dg, db, rows, cols, 1e-3)).outs;
+      const [wy, ry, oy] = [fwd(wasm), fwd(ref), fwd(wasm1)];
+      // |x̂| ≲ 4 here, γ and β O(1): a few float32 roundings of values O(10).
+      f.add(`${label} y`, compareClose(wy, ry, relTol(1e-5, 1e-5)));
+      f.add(`${label} y 1 vs 2 threads`, compareBits(wy, oy));
+      const [w, r, o] = [bwd(wasm), bwd(ref), bwd(wasm1)];
+      f.add(`${label} dx`, compareClose(w[0], r[0], relTol(1e-4, 1e-5)));
+      f.add(`${label} dgamma`, compareClose(w[1], r[1], relTol(1e-4, 1e-5 * Math.sqrt(rows + 1))));
+      f.add(`${label} dbeta`, compareClose(w[2], r[2], relTol(1e-5, 1e-6 * Math.sqrt(rows + 1))));
+      for (let k = 0; k < 3; k++) f.add(`${label} grad ${k} 1 vs 2 threads`, compareBits(w[k], o[k]));
+    }
+  }
+  wasm1.dispose();
+  t.diagnostic(f.summary());
+  f.assertNone();
+});
+
 test('copy: transposes, slices with offsets, broadcast, rank 0 and rank 8 (raw bits)', (t) => {
   const rng = new Rng(18);
   const f = new Failures('copy');

@@ -178,6 +178,50 @@ export function scatterAdd(
   return -1;
 }
 
+/** Row r's mean (float64, rounded to float32 as the kernels keep it) and rstd = 1/√(var + ε) about that mean (rounded too). */
+function rowStats(x: Float32Array, base: number, cols: number, epsilon: number): [number, number] {
+  let s = 0;
+  for (let j = 0; j < cols; j++) s += x[base + j];
+  const m = Math.fround(s / cols);
+  let v = 0;
+  for (let j = 0; j < cols; j++) v += (x[base + j] - m) ** 2;
+  return [m, Math.fround(1 / Math.sqrt(v / cols + epsilon))];
+}
+
+/** Layer normalisation over the last axis (Kernels.layerNorm), in float64 from the row statistics. */
+export function layerNorm(x: Float32Array, gamma: Float32Array | undefined, beta: Float32Array | undefined, y: Float32Array, rows: number, cols: number,
+  epsilon: number): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    const [m, rs] = rowStats(x, base, cols, epsilon);
+    for (let j = 0; j < cols; j++) y[base + j] = (x[base + j] - m) * rs * (gamma ? gamma[j] : 1) + (beta ? beta[j] : 0);
+  }
+}
+
+/** The gradients of layerNorm (Kernels.layerNormGrad), in float64; dgamma and dbeta summed over rows in float64. */
+export function layerNormGrad(dy: Float32Array, x: Float32Array, gamma: Float32Array | undefined, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
+  rows: number, cols: number, epsilon: number): void {
+  const dg = new Float64Array(cols), db = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    const [m, rs] = rowStats(x, base, cols, epsilon);
+    let sg = 0, sgx = 0;
+    for (let j = 0; j < cols; j++) {
+      const xh = (x[base + j] - m) * rs, d = dy[base + j], g = d * (gamma ? gamma[j] : 1);
+      sg += g;
+      sgx += g * xh;
+      dg[j] += d * xh;
+      db[j] += d;
+    }
+    for (let j = 0; j < cols; j++) {
+      const xh = (x[base + j] - m) * rs, g = dy[base + j] * (gamma ? gamma[j] : 1);
+      dx[base + j] = rs * (g - sg / cols - (xh * sgx) / cols);
+    }
+  }
+  dgamma.set(dg);
+  dbeta.set(db);
+}
+
 /** y[rows, cols] = act(x + bias[cols]); the add is rounded to float32 before the activation. */
 export function biasAct(x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number, act: BiasActivation): void {
   const fn = biasActFn[act];

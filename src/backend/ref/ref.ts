@@ -183,6 +183,14 @@ export class RefBackend implements Backend {
   adam(p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamHyper): void {
     ops.adam(this.f32(p), this.f32(g), this.f32(m), this.f32(v), n, h);
   }
+  layerNorm(x: Buf, gamma: Buf | null, beta: Buf | null, y: Buf, rows: number, cols: number, epsilon: number): void {
+    ops.layerNorm(this.f32(x), gamma === null ? undefined : this.f32(gamma), beta === null ? undefined : this.f32(beta), this.f32(y), rows, cols, epsilon);
+  }
+
+  layerNormGrad(dy: Buf, x: Buf, gamma: Buf | null, dx: Buf, dgamma: Buf, dbeta: Buf, rows: number, cols: number, epsilon: number): void {
+    ops.layerNormGrad(this.f32(dy), this.f32(x), gamma === null ? undefined : this.f32(gamma), this.f32(dx), this.f32(dgamma), this.f32(dbeta), rows, cols, epsilon);
+  }
+
   biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void {
     ops.biasAct(this.f32(x), this.f32(bias), this.f32(y), rows, cols, act);
   }

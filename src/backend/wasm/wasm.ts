@@ -8,6 +8,7 @@ import { wasmCopy } from './copy.js';
 import { wasmAdam, wasmBiasAct, wasmBiasActGrad, wasmBinary, wasmCast, wasmFill, wasmUnary, wasmWhere } from './elementwise.js';
 import { wasmGather, wasmScatterAdd } from './gather.js';
 import { wasmGemm } from './gemm.js';
+import { wasmLayerNorm, wasmLayerNormGrad } from './norm.js';
 import { wasmAvgPool2d, wasmAvgPool2dGrad, wasmMaxPool2d, wasmMaxPool2dBiasActGrad, wasmMaxPool2dGrad } from './pool.js';
 import { wasmArgmax, wasmMaskedSoftmax, wasmMaskedSoftmaxGrad, wasmReduce, wasmSoftmax } from './reduce.js';
 import { wasmRnnBackward, wasmRnnForward } from './recurrent.js';
@@ -135,6 +136,12 @@ export class WasmBackend implements Backend {
   }
   adam(p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamHyper): void {
     wasmAdam(this.rt, p, g, m, v, n, h);
+  }
+  layerNorm(x: Buf, gamma: Buf | null, beta: Buf | null, y: Buf, rows: number, cols: number, epsilon: number): void {
+    wasmLayerNorm(this.rt, x, gamma, beta, y, rows, cols, epsilon);
+  }
+  layerNormGrad(dy: Buf, x: Buf, gamma: Buf | null, dx: Buf, dgamma: Buf, dbeta: Buf, rows: number, cols: number, epsilon: number): void {
+    wasmLayerNormGrad(this.rt, dy, x, gamma, dx, dgamma, dbeta, rows, cols, epsilon);
   }
   biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void {
     wasmBiasAct(this.rt, x, bias, y, rows, cols, act);

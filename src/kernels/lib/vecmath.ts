@@ -20,6 +20,12 @@ import { BiasAct } from '../../backend/opcodes';
   if (n > 2) store<i32>(p, i32x4.extract_lane(v, 2), 8);
 }
 
+/** acc + the four float32 lanes of v, as a float64 pair (lanes 0 and 2 into the first, 1 and 3 into the second). */
+// @ts-ignore: decorator
+@inline export function addPromoted(acc: v128, v: v128): v128 {
+  return f64x2.add(f64x2.add(acc, f64x2.promote_low_f32x4(v)), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)));
+}
+
 /** Lane mask: all ones in lanes < n (n in 0..4). */
 // @ts-ignore: decorator
 @inline export function laneMask(n: i32): v128 {
