@@ -224,6 +224,29 @@ test('maxPool2d, avgPool2d and their grads: wasm matches ref (padding, ties, NaN
   for (const f of Object.values(fs)) f.assertNone();
 });
 
+test('gemm: a packed A (row-major or transposed, whole 4-panel groups and edges) gives the bits of A read in place', (t) => {
+  // N > 32 packs A, N ≤ 32 reads it in place (gemm_sub's directA); both reduce over K in the same blocks and order, so
+  // a column slice computed alone must have the very bits of the same columns of the full product.
+  const rng = new Rng(31);
+  const f = new Failures('gemm packing');
+  for (const [m, k] of [[130, 9], [77, 400], [12, 1], [25, 5], [3, 17], [24, 2]] as const) {
+    for (const transA of [false, true]) {
+      const n = 96, slice = 24, a = rng.normals(m * k), b = rng.normals(k * n);
+      const gemm = (bm: Float32Array, cols: number) => runOn(wasm1, [a, bm], [f32Out(m * cols)], ([x, y, c]) =>
+        wasm1.gemm(x, y, c, { batch: 1, m, n: cols, k, transA, transB: false, strideA: 0, strideB: 0, strideC: 0, accumulate: false })).outs[0];
+      const full = gemm(b, n);
+      for (let j0 = 0; j0 < n; j0 += slice) {
+        const bs = new Float32Array(k * slice), want = new Float32Array(m * slice);
+        for (let p = 0; p < k; p++) bs.set(b.subarray(p * n + j0, p * n + j0 + slice), p * slice);
+        for (let i = 0; i < m; i++) want.set(full.subarray(i * n + j0, i * n + j0 + slice), i * slice);
+        f.add(`M=${m} K=${k} tA=${transA} columns ${j0}..${j0 + slice}`, compareBits(gemm(bs, slice), want));
+      }
+    }
+  }
+  t.diagnostic(f.summary());
+  f.assertNone();
+});
+
 // ---------------------------------------------------------------- thread-count determinism
 
 test('wasm: 1 thread and 2 threads give bit-identical results', (t) => {
