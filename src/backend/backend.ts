@@ -86,6 +86,9 @@ export type ReduceOp = keyof typeof Reduce;
 /** Activations that can be fused with a bias add, see {@link BiasAct}. */
 export const BIAS_ACTIVATIONS = names(BiasAct);
 export type BiasActivation = keyof typeof BiasAct;
+/** The bias activations whose derivative is a function of their output (all but GELU): the convolutions and recurrences fuse these. */
+export const OUTPUT_ACTIVATIONS = BIAS_ACTIVATIONS.filter((a): a is OutputActivation => a !== 'gelu');
+export type OutputActivation = Exclude<BiasActivation, 'gelu'>;
 
 /** Cells of the fused recurrence kernels, see {@link Cell}. */
 export const RNN_CELLS = names(Cell);
@@ -106,9 +109,9 @@ export interface RnnParams {
   t: number;
   units: number;
   /** The cell's activation (Keras `activation`: SimpleRNN's, LSTM's candidate and output, GRU's candidate). */
-  act: BiasActivation;
+  act: OutputActivation;
   /** The gates' activation (Keras `recurrent_activation`; unused by SimpleRNN). */
-  recAct: BiasActivation;
+  recAct: OutputActivation;
   reverse: boolean;
   /** At a masked step the output is 0 (Keras zero_output_for_mask), else the previous step's output (0 at s = 0). */
   zeroOutput: boolean;
@@ -204,12 +207,12 @@ export interface Kernels {
   /** y[N,OH,OW,F] = conv(x[N,H,W,C], w[KH,KW,C,F]). */
   conv2d(x: Buf, w: Buf, y: Buf, p: Conv2DParams): void;
   /** y[N,OH,OW,F] = act(conv(x[N,H,W,C], w[KH,KW,C,F]) + bias[F]): conv2d then biasAct, to the bit, in one pass where the kernel can. */
-  conv2dBiasAct(x: Buf, w: Buf, bias: Buf, y: Buf, p: Conv2DParams, act: BiasActivation): void;
+  conv2dBiasAct(x: Buf, w: Buf, bias: Buf, y: Buf, p: Conv2DParams, act: OutputActivation): void;
   /**
    * p = maxPool2d(act(conv(x, w) + bias)) ([N,POH,POW,F], pooling geometry pp over [N,OH,OW,F]) and, unless y is null,
    * y[N,OH,OW,F] = act(conv + bias): conv2dBiasAct then maxPool2d, to the bit, in one pass where the kernels can.
    */
-  conv2dBiasActPool(x: Buf, w: Buf, bias: Buf, y: Buf | null, p: Buf, cp: Conv2DParams, pp: Pool2DParams, act: BiasActivation): void;
+  conv2dBiasActPool(x: Buf, w: Buf, bias: Buf, y: Buf | null, p: Buf, cp: Conv2DParams, pp: Pool2DParams, act: OutputActivation): void;
   /** dx[N,H,W,C] = ∂L/∂x given dy[N,OH,OW,F] and w[KH,KW,C,F] (overwrites dx). */
   conv2dGradInput(dy: Buf, w: Buf, dx: Buf, p: Conv2DParams): void;
   /** dw[KH,KW,C,F] = ∂L/∂w given x[N,H,W,C] and dy[N,OH,OW,F] (overwrites dw). */
@@ -222,7 +225,7 @@ export interface Kernels {
    * The gradients of max pooling over y = act(z + bias): dz[N,H,W,C] = act'·maxPool2dGrad(y, dy) (biasActGrad's dz, to
    * the bit) and db[C] = Σ dz, in one pass where the kernel can.
    */
-  maxPool2dBiasActGrad(y: Buf, dy: Buf, dz: Buf, db: Buf, p: Pool2DParams, act: BiasActivation): void;
+  maxPool2dBiasActGrad(y: Buf, dy: Buf, dz: Buf, db: Buf, p: Pool2DParams, act: OutputActivation): void;
   /** y[N,OH,OW,C] = mean over the valid cells of each window of x[N,H,W,C]. */
   avgPool2d(x: Buf, y: Buf, p: Pool2DParams): void;
   /** dx[N,H,W,C] = spreads dy[N,OH,OW,C] evenly over each window's valid cells (overwrites dx). */
@@ -260,14 +263,26 @@ export interface Kernels {
    * Returns -1, or the position j of the first index outside [0, axisLen) (y is then unspecified).
    */
   scatterAdd(upd: Buf, idx: Buf, y: Buf, outer: number, axisLen: number, inner: number, nIdx: number): number;
+  /**
+   * Layer normalisation over the last axis: y[r, j] = (x[r, j] − mean_r)·rstd_r·gamma[j] + beta[j], mean_r and the biased
+   * variance var_r over row r of x[rows, cols], rstd_r = 1/√(var_r + epsilon); gamma, beta [cols] or null (1, 0).
+   */
+  layerNorm(x: Buf, gamma: Buf | null, beta: Buf | null, y: Buf, rows: number, cols: number, epsilon: number): void;
+  /**
+   * The gradients of {@link layerNorm} from dy[rows, cols] (each row's mean and rstd recomputed from x as layerNorm
+   * computes them; x̂ = (x − mean)·rstd, ĝ = dy·gamma): dx = rstd·(ĝ − mean_row(ĝ) − x̂·mean_row(ĝ·x̂)),
+   * dgamma[cols] = Σ_rows dy·x̂, dbeta[cols] = Σ_rows dy (in an order that does not depend on the thread count).
+   */
+  layerNormGrad(dy: Buf, x: Buf, gamma: Buf | null, dx: Buf, dgamma: Buf, dbeta: Buf, rows: number, cols: number, epsilon: number): void;
   /** y[rows, cols] = act(x[rows, cols] + bias[cols]). */
   biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void;
   /**
    * The gradients of biasAct from g = ∂L/∂y and its output y, in one pass: dz[rows, cols] = g·act'(z) written in terms
    * of y (relu: y > 0 ? g : 0; sigmoid: g·(y·(1 − y)); tanh: g·(1 − y·y); linear: g, each product rounded to float32),
-   * and db[cols] = Σ_rows dz.
+   * and db[cols] = Σ_rows dz. For gelu, `y` is the input x and `bias` the bias: dz = g·(Φ(z) + z·φ(z)), z = x + bias
+   * rounded to float32 (biasAct's z); `bias` is unused by the other activations.
    */
-  biasActGrad(g: Buf, y: Buf, dz: Buf, db: Buf, rows: number, cols: number, act: BiasActivation): void;
+  biasActGrad(g: Buf, y: Buf, dz: Buf, db: Buf, rows: number, cols: number, act: BiasActivation, bias?: Buf): void;
   /**
    * Adam step in place over n float32 elements (p, m, v updated; g read), in the order of PyTorch's CPU kernels:
    * m = g·c1 ⊕ (m·b1); v = (c2·g)·g ⊕ (v·b2); p = p·keep − (stepSize·m) / (√v / sqrtBc2 + eps), each product,

@@ -19,9 +19,12 @@ export enum Reduce {
   sum, mean, max, min,
 }
 
-/** Activations that can be fused with a bias add. */
+/**
+ * Activations that can be fused with a bias add. The gradients of all but `gelu` (exact, erf form) are functions of
+ * the output, so the convolutions and recurrences fuse those only; GELU's gradient reads the pre-activation.
+ */
 export enum BiasAct {
-  linear, relu, sigmoid, tanh,
+  linear, relu, sigmoid, tanh, gelu,
 }
 
 /** Conversions of the cast kernel. */

@@ -1,5 +1,5 @@
 // The op set that autodiff knows: each op's name and the attributes its vector-Jacobian rule needs.
-import type { BiasActivation, BinaryOp, Conv2DParams, DType, Pool2DParams, UnaryOp } from '../backend/backend.js';
+import type { BiasActivation, BinaryOp, Conv2DParams, DType, OutputActivation, Pool2DParams, UnaryOp } from '../backend/backend.js';
 import type { RnnAttrs } from './ops/recurrent.js';
 
 type NoAttrs = Record<string, never>;
@@ -9,15 +9,15 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
   where: NoAttrs;
   matmul: { transA: boolean; transB: boolean };
   conv2d: { p: Conv2DParams };
-  conv2dBiasAct: { p: Conv2DParams; act: BiasActivation };
+  conv2dBiasAct: { p: Conv2DParams; act: OutputActivation };
   /** [y, maxPool2d(y)] for y = act(conv2d + bias) (one node, two outputs). */
-  conv2dBiasActPool: { cp: Conv2DParams; pp: Pool2DParams; act: BiasActivation };
+  conv2dBiasActPool: { cp: Conv2DParams; pp: Pool2DParams; act: OutputActivation };
   conv2dGradInput: { p: Conv2DParams };
   conv2dGradFilter: { p: Conv2DParams };
   maxPool2d: { p: Pool2DParams };
   maxPool2dGrad: { p: Pool2DParams };
   /** [dz, db]: maxPool2dGrad then biasActGrad (one node, two outputs). */
-  maxPool2dBiasActGrad: { p: Pool2DParams; act: BiasActivation };
+  maxPool2dBiasActGrad: { p: Pool2DParams; act: OutputActivation };
   avgPool2d: { p: Pool2DParams };
   avgPool2dGrad: { p: Pool2DParams };
   sum: { axes: number[]; keepDims: boolean };
@@ -32,8 +32,12 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
   maskedSoftmaxGrad: { scale: number; causal: boolean };
   gather: { axis: number };
   scatterAdd: { axis: number; axisLen: number };
+  /** Layer normalisation over the last axis: inputs x, [gamma] when `scale`, [beta] when `center`. */
+  layerNorm: { epsilon: number; scale: boolean; center: boolean };
+  /** Its gradients [dx, dgamma, dbeta] from dy, x and [gamma] (one node, three outputs). */
+  layerNormGrad: { epsilon: number; scale: boolean; center: boolean };
   biasAct: { act: BiasActivation };
-  /** The gradients of biasAct, [dz, db], from ∂L/∂y and y (one node, two outputs). */
+  /** The gradients of biasAct, [dz, db], from ∂L/∂y and y, or for GELU from ∂L/∂y, x and bias (one node, two outputs). */
   biasActGrad: { act: BiasActivation };
   reshape: NoAttrs;
   transpose: { perm: number[] };
@@ -55,7 +59,7 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
 export type Op = keyof OpAttrs;
 
 /** Ops with several outputs: one tape node holds them all and their rule gets one gradient per output. */
-export const MULTI_OUTPUT_OPS = ['split', 'rnnSequence', 'rnnSequenceGrad', 'biasActGrad', 'conv2dBiasActPool', 'maxPool2dBiasActGrad'] as const;
+export const MULTI_OUTPUT_OPS = ['split', 'rnnSequence', 'rnnSequenceGrad', 'biasActGrad', 'layerNormGrad', 'conv2dBiasActPool', 'maxPool2dBiasActGrad'] as const;
 export type MultiOutputOp = (typeof MULTI_OUTPUT_OPS)[number];
 /** Ops with one output. */
 export type SingleOutputOp = Exclude<Op, MultiOutputOp>;

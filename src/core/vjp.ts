@@ -1,5 +1,5 @@
 // The vector-Jacobian table: one rule per op; the mapped type makes a missing rule a compile error.
-import type { BiasActivation } from '../backend/backend.js';
+import type { OutputActivation } from '../backend/backend.js';
 import { NotDifferentiableError } from './errors.js';
 import { BlockGrad } from './grad-store.js';
 import type { MultiOutputOp, Op, OpAttrs } from './op-types.js';
@@ -12,6 +12,7 @@ import {
 import { causalMask, maskedSoftmaxGrad } from './ops/attention.js';
 import { matmul } from './ops/linalg.js';
 import { fwht } from './ops/fwht.js';
+import { layerNormGrad } from './ops/norm.js';
 import { biasActGrad, gather, scatterAdd } from './ops/nn.js';
 import { rnnSequenceGrad } from './ops/recurrent.js';
 import { sum } from './ops/reduce.js';
@@ -45,7 +46,7 @@ function keptShape(x: Tensor, axes: readonly number[]): number[] {
 }
 
 /** ∂L/∂z of y = act(z) (biasAct's activations) from g = ∂L/∂y and y. */
-function actGrad(g: Tensor, y: Tensor, act: BiasActivation): Tensor {
+function actGrad(g: Tensor, y: Tensor, act: OutputActivation): Tensor {
   return act === 'relu' ? reluGrad(g, y) : act === 'sigmoid' ? mul(g, mul(y, sub(1, y))) : act === 'tanh' ? mul(g, sub(1, square(y))) : g;
 }
 
@@ -53,7 +54,7 @@ function actGrad(g: Tensor, y: Tensor, act: BiasActivation): Tensor {
  * [∂L/∂z, ∂L/∂bias] of y = act(z) with z = x + bias (or a convolution plus bias): one fused pass when the bias's
  * gradient is wanted and the activation is not linear, else dz alone (linear: g itself) and its sum.
  */
-function biasGrads(g: Tensor, y: Tensor, bias: Tensor, act: BiasActivation, needBias: boolean): [Tensor, Tensor | null] {
+function biasGrads(g: Tensor, y: Tensor, bias: Tensor, act: OutputActivation, needBias: boolean): [Tensor, Tensor | null] {
   if (needBias && act !== 'linear') return biasActGrad(g, y, act);
   const dz = actGrad(g, y, act);
   return [dz, needBias ? sumToShape(dz, bias.shape) : null];
@@ -168,11 +169,31 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
     const dy = mul(sub(mul(tl, sub(g, sum(mul(g, yl), -1, true))), mul(g, sum(mul(tl, yl), -1, true))), scale);
     return [dg, live ? mul(dy, live) : dy];
   },
-  biasAct: (g, [, bias], y, { act }, needs) => biasGrads(g, y, bias, act, needs[1]),
+  layerNorm: (g, [x, ...ws], _, { epsilon, scale, center }) => {
+    const [dx, dg, db] = layerNormGrad(g, x, scale ? ws[0] : undefined, epsilon);
+    return [dx, ...(scale ? [dg] : []), ...(center ? [db] : [])];
+  },
+  layerNormGrad: () => {
+    throw new NotDifferentiableError('layerNormGrad', 'second derivatives of the fused layer normalisation are not supported');
+  },
+  biasAct: (g, [x, bias], y, { act }, needs) => {
+    if (act !== 'gelu') return biasGrads(g, y, bias, act, needs[1]);
+    const [dz, db] = biasActGrad(g, x, act, bias); // GELU's slope reads z = x + bias
+    return [dz, needs[1] ? db : null];
+  },
   // dz = g·φ'(y), db = Σ_rows dz: the cotangent t = gdz + gdb (broadcast) pulls back to t·φ'(y) for g and to
   // g·t·∂φ'/∂y for y (sigmoid: φ' = y(1 − y), ∂/∂y = 1 − 2y; tanh: φ' = 1 − y², ∂/∂y = −2y; relu, linear: 0).
-  biasActGrad: ([gdz, gdb], [g, y], _, { act }, needs) => {
+  // GELU (inputs g, x, bias; z = x + bias): t·gelu'(z) for g, and t·g·gelu''(z), gelu'' = φ(z)·(2 − z²), for x and
+  // (summed over rows) for the bias.
+  biasActGrad: ([gdz, gdb], [g, y, bias], _, { act }, needs) => {
     const t = gdz && gdb ? add(gdz, gdb) : gdz ?? broadcastTo(gdb!, g.shape);
+    if (act === 'gelu') {
+      const dg = needs[0] ? biasActGrad(t, y, act, bias)[0] : null;
+      if (!needs[1] && !needs[2]) return [dg, null, null];
+      const z = add(y, bias), zz = square(z);
+      const dx = mul(mul(t, g), mul(mul(exp(mul(zz, -0.5)), INV_SQRT_2PI), sub(2, zz)));
+      return [dg, needs[1] ? dx : null, needs[2] ? sumToShape(dx, bias.shape) : null];
+    }
     const dy = !needs[1] ? null : act === 'sigmoid' ? mul(mul(t, g), sub(1, mul(2, y))) : act === 'tanh' ? mul(mul(t, g), mul(-2, y)) : null;
     return [needs[0] ? actGrad(t, y, act) : null, dy];
   },

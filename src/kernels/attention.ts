@@ -2,13 +2,7 @@
 // Legend: rows = outer·heads·Tq, cols = Tv; row r is query step i = r mod Tq of sample o = r / (heads·Tq).
 // Column j of row r is live when j ≤ i (causal) and mask[o, i, j] ≠ 0 (mask [outer, Tq, Tv], when given).
 // Both kernels partition rows, so any split gives the same bits; row sums accumulate in float64.
-import { laneMask, loadTail, storeTail, vexp } from './lib/vecmath';
-
-/** acc + the four float32 lanes of v, as a float64 pair (lanes 0 and 2 into the first, 1 and 3 into the second). */
-// @ts-ignore: decorator
-@inline function addPromoted(acc: v128, v: v128): v128 {
-  return f64x2.add(f64x2.add(acc, f64x2.promote_low_f32x4(v)), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)));
-}
+import { addPromoted, laneMask, loadTail, storeTail, vexp } from './lib/vecmath';
 
 /** Number of columns of row r that the causal mask leaves: min(i + 1, cols) with i = r mod tq, else cols. */
 // @ts-ignore: decorator

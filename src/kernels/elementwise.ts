@@ -2,7 +2,7 @@
 // Legend: n element count; rows × cols a matrix; rank/shape/strides a broadcast geometry (see lib/strided.ts).
 // Op codes are the enums Unary / Binary / BiasAct / CastMode of src/backend/opcodes.ts (shared with TypeScript).
 // Every kernel partitions output elements, and each element's value never depends on where a chunk starts.
-import { actGradVec, actVec, biasActVec, loadTail, reluVec, storeTail, vexp, vlog, vtanh, vsigmoid, verf, vgelu } from './lib/vecmath';
+import { actGradVec, actVec, biasActVec, loadTail, reluVec, storeTail, vexp, vlog, vtanh, vsigmoid, verf, vgelu, vgeluSlope } from './lib/vecmath';
 import { walkStart, walkNextRow, walkOffset } from './lib/strided';
 import { BiasAct, Binary, CastMode, Unary } from '../backend/opcodes';
 
@@ -256,7 +256,8 @@ export function ew_bias_act(act: i32, x: usize, bias: usize, y: usize, rows: i32
   if (act == BiasAct.linear) biasRange(BiasAct.linear, x, bias, y, cols, begin, end);
   else if (act == BiasAct.relu) biasRange(BiasAct.relu, x, bias, y, cols, begin, end);
   else if (act == BiasAct.sigmoid) biasRange(BiasAct.sigmoid, x, bias, y, cols, begin, end);
-  else biasRange(BiasAct.tanh, x, bias, y, cols, begin, end);
+  else if (act == BiasAct.tanh) biasRange(BiasAct.tanh, x, bias, y, cols, begin, end);
+  else biasRange(BiasAct.gelu, x, bias, y, cols, begin, end);
 }
 
 // Rows [r0, r1) of ew_bias_act_grad for one activation; part = the block's column sums.
@@ -281,18 +282,41 @@ export function ew_bias_act(act: i32, x: usize, bias: usize, y: usize, rows: i32
   }
 }
 
+// Rows [r0, r1) of ew_bias_act_grad for GELU: dz = g·gelu'(x + bias); part as in biasGradRows.
+function geluGradRows(g: usize, x: usize, bias: usize, dz: usize, part: usize, cols: i32, r0: i32, r1: i32): void {
+  for (let r = r0; r < r1; r++) {
+    const o = <usize>r * <usize>cols << 2;
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const k = o + (<usize>c << 2), pc = part + (<usize>c << 2);
+      const d = f32x4.mul(v128.load(g + k), vgeluSlope(f32x4.add(v128.load(x + k), v128.load(bias + (<usize>c << 2)))));
+      v128.store(dz + k, d);
+      v128.store(pc, r == r0 ? d : f32x4.add(v128.load(pc), d));
+    }
+    const n = cols - c;
+    if (n > 0) {
+      const k = o + (<usize>c << 2), pc = part + (<usize>c << 2);
+      const d = f32x4.mul(loadTail(g + k, n), vgeluSlope(f32x4.add(loadTail(x + k, n), loadTail(bias + (<usize>c << 2), n))));
+      storeTail(dz + k, d, n);
+      storeTail(pc, r == r0 ? d : f32x4.add(loadTail(pc, n), d), n);
+    }
+  }
+}
+
 /**
- * dz[rows, cols] = g · act'(z) given y = act(z) (act a BiasAct code; as reluGrad / the composed ops compute it), and
+ * dz[rows, cols] = g · act'(z) given y = act(z) (act a BiasAct code; as reluGrad / the composed ops compute it), or for
+ * GELU given y = the input x and bias[cols] (z = x + bias, rounded to float32 as biasAct rounds it); and
  * part[⌈rows/blockRows⌉, cols] = dz's column sums over each block of blockRows rows (summed in block order afterwards:
  * the bias gradient; blockRows is fixed by the caller, never by the split); partition over the blocks.
  */
-export function ew_bias_act_grad(act: i32, g: usize, y: usize, dz: usize, part: usize, rows: i32, cols: i32, blockRows: i32,
+export function ew_bias_act_grad(act: i32, g: usize, y: usize, bias: usize, dz: usize, part: usize, rows: i32, cols: i32, blockRows: i32,
   begin: i32, end: i32, scratch: usize): void {
   for (let b = begin; b < end; b++) {
     const r0 = b * blockRows, r1 = min(rows, r0 + blockRows), pb = part + (<usize>b * <usize>cols << 2);
     if (act == BiasAct.relu) biasGradRows(BiasAct.relu, g, y, dz, pb, cols, r0, r1);
     else if (act == BiasAct.sigmoid) biasGradRows(BiasAct.sigmoid, g, y, dz, pb, cols, r0, r1);
     else if (act == BiasAct.tanh) biasGradRows(BiasAct.tanh, g, y, dz, pb, cols, r0, r1);
+    else if (act == BiasAct.gelu) geluGradRows(g, y, bias, dz, pb, cols, r0, r1);
     else biasGradRows(BiasAct.linear, g, y, dz, pb, cols, r0, r1);
   }
 }

@@ -6,7 +6,7 @@
 // panels of NR columns, each kc × NR. Edge panels are zero-padded so edge elements get the same
 // arithmetic. Every C element is Σ over KC blocks taken in order from k = 0, whatever the split.
 
-import { storeTransposed4 } from './lib/vecmath';
+import { storeTail, storeTransposed4 } from './lib/vecmath';
 
 export const gemm_MR: i32 = 4;
 export const gemm_NR: i32 = 8;
@@ -232,12 +232,65 @@ function micro3p(kc: i32, a: usize, b: usize, c: usize, ldc: usize, add: bool): 
   st(c, c20, add); st(c + 16, c21, add); st(c + 32, c22, add);
 }
 
+/**
+ * Four 3-row panels of a transposed A (rows contiguous: rsa = 1) from rows [0, 12) at src: per k, 12 contiguous values
+ * in three loads, stored 3 to a panel (a full vector whose fourth lane the next k overwrites; the last k stores three).
+ */
+// @ts-ignore: decorator
+@inline function packA3x4Transposed(kc: i32, src: usize, cs: usize, ap: usize): void {
+  const ps = <usize>kc * 12;
+  let s = src, d = ap;
+  for (let p = 0; p < kc - 1; p++) {
+    const v0 = v128.load(s), v1 = v128.load(s, 16), v2 = v128.load(s, 32);
+    v128.store(d, v0);
+    v128.store(d + ps, i32x4.shuffle(v0, v1, 3, 4, 5, 6));
+    v128.store(d + 2 * ps, i32x4.shuffle(v1, v2, 2, 3, 4, 5));
+    v128.store(d + 3 * ps, i32x4.shuffle(v2, v2, 1, 2, 3, 0));
+    s += cs; d += 12;
+  }
+  const v0 = v128.load(s), v1 = v128.load(s, 16), v2 = v128.load(s, 32);
+  storeTail(d, v0, 3);
+  storeTail(d + ps, i32x4.shuffle(v0, v1, 3, 4, 5, 6), 3);
+  storeTail(d + 2 * ps, i32x4.shuffle(v1, v2, 2, 3, 4, 5), 3);
+  storeTail(d + 3 * ps, i32x4.shuffle(v2, v2, 1, 2, 3, 0), 3);
+}
+
+/** One 3-row panel of a row-major A (csa = 1), four k at a time: rows r0..r2 [4 k each] → 12 values k-major in three stores. */
+// @ts-ignore: decorator
+@inline function packA3RowMajor4(r0: v128, r1: v128, r2: v128, d: usize): void {
+  const t01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t23 = i32x4.shuffle(r0, r1, 2, 6, 3, 7); // (a0 b0 a1 b1), (a2 b2 a3 b3)
+  v128.store(d, i32x4.shuffle(t01, r2, 0, 1, 4, 2));
+  v128.store(d, i32x4.shuffle(i32x4.shuffle(t01, r2, 3, 5, 0, 0), t23, 0, 1, 4, 5), 16);
+  v128.store(d, i32x4.shuffle(r2, t23, 2, 6, 7, 3), 32);
+}
+
 /** Packs rows [0,mc) × k [0,kc) of A into 3-row panels (k-major) at ap, zero-padding the last panel. */
 function packA3(mc: i32, kc: i32, a: usize, rsa: i32, csa: i32, ap: usize): void {
+  if (rsa == 1) { // transposed A: four panels at a time
+    let i0 = 0;
+    for (; i0 + 4 * gemm3_MR <= mc; i0 += 4 * gemm3_MR) {
+      packA3x4Transposed(kc, a + <usize>i0 * 4, <usize>csa * 4, ap);
+      ap += <usize>(kc * 4 * gemm3_MR) * 4;
+    }
+    if (i0 == mc) return;
+    a += <usize>i0 * 4;
+    mc -= i0;
+  }
   for (let i0 = 0; i0 < mc; i0 += gemm3_MR) {
     const rows = min(gemm3_MR, mc - i0);
     const src = a + <usize>(i0 * rsa) * 4;
-    if (rows == gemm3_MR) {
+    if (rows == gemm3_MR && csa == 1) { // row-major A: four k at a time
+      const rs = <usize>rsa * 4;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const s = src + <usize>p * 4;
+        packA3RowMajor4(v128.load(s), v128.load(s + rs), v128.load(s + 2 * rs), ap + <usize>p * 12);
+      }
+      for (; p < kc; p++) {
+        const s = src + <usize>p * 4, d = ap + <usize>p * 12;
+        store<f32>(d, load<f32>(s)); store<f32>(d, load<f32>(s + rs), 4); store<f32>(d, load<f32>(s + 2 * rs), 8);
+      }
+    } else if (rows == gemm3_MR) {
       const rs = <usize>rsa * 4, cs = <usize>csa * 4;
       let s = src, d = ap;
       for (let p = 0; p < kc; p++) {

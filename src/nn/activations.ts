@@ -1,5 +1,5 @@
 // Activation functions by Keras name, and the fused bias + activation every weighted layer ends with.
-import type { BiasActivation } from '../backend/backend.js';
+import type { OutputActivation } from '../backend/backend.js';
 import { biasAct, gelu, relu, sigmoid, softmax, tanh } from '../core/ops/index.js';
 import type { Tensor } from '../core/tensor.js';
 
@@ -27,14 +27,17 @@ export function activate(x: Tensor, act: ActivationName, logits = false): Tensor
   }
 }
 
-/** True for the activations the fused bias kernels (biasAct, conv2dBiasAct) apply: linear, relu, sigmoid, tanh. */
-export function isBiasActivation(act: ActivationName): act is BiasActivation {
+/**
+ * True for the activations every fused bias kernel (biasAct, conv2dBiasAct) applies: linear, relu, sigmoid, tanh (their
+ * slopes are functions of the output; biasAct also fuses GELU, see {@link biasActivate}).
+ */
+export function isBiasActivation(act: ActivationName): act is OutputActivation {
   return act === 'linear' || act === 'relu' || act === 'sigmoid' || act === 'tanh';
 }
 
-/** act(x + bias) with one fused kernel where the backend has it (linear, relu, sigmoid, tanh). */
+/** act(x + bias) with one fused kernel where the backend has it (linear, relu, sigmoid, tanh, gelu). */
 export function biasActivate(x: Tensor, bias: Tensor | undefined, act: ActivationName, logits = false): Tensor {
   if (!bias) return activate(x, act, logits);
-  if (isBiasActivation(act)) return biasAct(x, bias, act);
+  if (isBiasActivation(act) || act === 'gelu') return biasAct(x, bias, act);
   return activate(biasAct(x, bias, 'linear'), act, logits);
 }

@@ -1,6 +1,7 @@
 // Element-wise, reduction, softmax, indexing and copy kernels on the wasm backend against RefBackend.
 import { after, test } from 'node:test';
 import { BIAS_ACTIVATIONS, BINARY_OPS, UNARY_OPS, type Backend, type BinaryOp, type CopyParams, type UnaryOp } from '../../src/backend/backend.js';
+import { geluSlope } from '../../src/backend/ref/math.js';
 import { RefBackend } from '../../src/backend/ref/ref.js';
 import { createWasmBackend } from '../../src/backend/wasm/wasm.js';
 import { abs, f32Out, i32Out, pairOn, runOn } from '../helpers/backends.js';
@@ -206,7 +207,7 @@ test('biasAct: every activation on awkward rows/cols with NaN/Inf', (t) => {
   f.assertNone();
 });
 
-test('biasActGrad: dz has the bits of the composed ops; db matches ref; 1 and 2 threads agree', (t) => {
+test('biasActGrad: dz has the bits of the composed ops (GELU: close to ref); db matches ref; 1 and 2 threads agree', (t) => {
   const rng = new Rng(21);
   const f = new Failures('biasActGrad');
   const wasm1 = createWasmBackend({ threads: 1 });
@@ -220,16 +221,76 @@ test('biasActGrad: dz has the bits of the composed ops; db matches ref; 1 and 2 
   };
   for (const act of BIAS_ACTIVATIONS) {
     for (const [rows, cols] of [[1, 1], [1, 17], [3, 5], [63, 4], [64, 7], [65, 3], [129, 32], [700, 33], [10816, 32], [0, 3]]) {
-      const g = rng.sprinkle(rng.normals(rows * cols, 3), 0.02), y = rng.sprinkle(rng.normals(rows * cols), 0.02);
-      const run = (be: Backend) => runOn(be, [g, y], [f32Out(rows * cols), f32Out(cols)], ([a, b, dz, db]) => be.biasActGrad(a, b, dz, db, rows, cols, act)).outs;
+      // GELU reads y = the input x (spread over both tails) and the bias.
+      const g = rng.sprinkle(rng.normals(rows * cols, 3), 0.02), y = rng.sprinkle(rng.normals(rows * cols, act === 'gelu' ? 3 : 1), 0.02);
+      const bias = rng.normals(cols);
+      const run = (be: Backend) => runOn(be, [g, y, bias], [f32Out(rows * cols), f32Out(cols)], ([a, b, c, dz, db]) => be.biasActGrad(a, b, dz, db, rows, cols, act, c)).outs;
       const [wz, wb] = run(wasm), [rz, rb] = run(ref), [oz, ob] = run(wasm1);
       const label = `${act} [${rows},${cols}]`;
-      f.add(`${label} dz vs composed`, compareBits(wz, composed(act, g, y)));
-      f.add(`${label} dz vs ref`, compareBits(wz, rz));
+      if (act === 'gelu') {
+        // |gelu'| ≤ 1.13 with an error ≤ 1e-6 of its scale (the test above; it crosses 0 near z = −0.75): 2e-6·|g|.
+        f.add(`${label} dz vs ref`, compareClose(wz, rz, scaledTol(abs(g), 2e-6, 1e-37)));
+      } else {
+        f.add(`${label} dz vs composed`, compareBits(wz, composed(act, g, y)));
+        f.add(`${label} dz vs ref`, compareBits(wz, rz));
+      }
       const scale = runOn(ref, [abs(wz as Float32Array), new Float32Array(rows * cols)], [f32Out(rows * cols), f32Out(cols)], ([a, b, dz, db]) => ref.biasActGrad(a, b, dz, db, rows, cols, 'linear')).outs[1];
       f.add(`${label} db vs ref`, compareClose(wb, rb, scaledTol(scale, 1e-6 * Math.sqrt(rows + 1), 1e-30)));
       f.add(`${label} 1 vs 2 threads`, compareBits(wz, oz));
       f.add(`${label} db 1 vs 2 threads`, compareBits(wb, ob));
+    }
+  }
+  wasm1.dispose();
+  t.diagnostic(f.summary());
+  f.assertNone();
+});
+
+test('erf, GELU (unary and fused with a bias) and GELU\'s slope (biasActGrad) within 1e-6 of float64 from −20 to 20', (t) => {
+  const f = new Failures('erf/gelu');
+  const n = 40001;
+  const x = new Float32Array(n + SPECIAL_VALUES.length);
+  for (let i = 0; i < n; i++) x[i] = -20 + (40 * i) / (n - 1); // the core and both tails (erf → ±1, gelu → 0 and x)
+  x.set(SPECIAL_VALUES, n);
+  const m = x.length, zero = new Float32Array(1), ones = new Float32Array(m).fill(1);
+  // 1e-6 relative, and 1e-37 absolute where the float64 value is subnormal in float32 (GELU below x ≈ −13).
+  const tol = relTol(1e-6, 1e-37);
+  for (const op of ['erf', 'gelu'] as const) {
+    const [r, w] = both([x], [f32Out(m)], (be, [a, y]) => be.unary(op, a, y, m));
+    f.add(`unary ${op}`, compareClose(w.outs[0], r.outs[0], tol));
+  }
+  const [rb, wb] = both([x, zero], [f32Out(m)], (be, [a, b, y]) => be.biasAct(a, b, y, m, 1, 'gelu'));
+  f.add('biasAct gelu', compareClose(wb.outs[0], rb.outs[0], tol));
+  // The slope Φ(z) + z·φ(z) crosses 0 near z = −0.75: its error is measured against Φ(z) + |z|·φ(z).
+  const [rs, ws] = both([ones, x, zero], [f32Out(m), f32Out(1)], (be, [g, a, b, dz, db]) => be.biasActGrad(g, a, dz, db, m, 1, 'gelu', b));
+  const scale = Array.from(x, (z) => (Number.isFinite(z) ? Math.abs(geluSlope(z)) + 2 * Math.abs(z) * Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI) : 1));
+  f.add('biasActGrad gelu slope', compareClose(ws.outs[0], rs.outs[0], scaledTol(scale, 1e-6, 1e-37)));
+  t.diagnostic(f.summary());
+  f.assertNone();
+});
+
+test('layerNorm and layerNormGrad: close to ref on awkward shapes, with and without gamma/beta; 1 and 2 threads agree', (t) => {
+  const rng = new Rng(25);
+  const f = new Failures('layerNorm');
+  const wasm1 = createWasmBackend({ threads: 1 });
+  const cases: [number, number][] = [[1, 1], [1, 2], [3, 5], [4, 7], [63, 4], [65, 3], [129, 32], [700, 33], [2048, 128], [0, 3]];
+  for (const [rows, cols] of cases) {
+    for (const affine of [true, false]) {
+      // Rows with an offset (the variance about a far mean) and a spread of scales.
+      const x = rng.normals(rows * cols, 3).map((v, i) => v * (1 + (Math.floor(i / cols) % 5)) + 10 * ((Math.floor(i / cols) % 3) - 1));
+      const gamma = rng.normals(cols), beta = rng.normals(cols), dy = rng.normals(rows * cols);
+      const label = `[${rows},${cols}]${affine ? ' γ β' : ''}`;
+      const fwd = (be: Backend) => runOn(be, [x, gamma, beta], [f32Out(rows * cols)], ([a, g, b, y]) => be.layerNorm(a, affine ? g : null, affine ? b : null, y, rows, cols, 1e-3)).outs[0];
+      const bwd = (be: Backend) => runOn(be, [dy, x, gamma], [f32Out(rows * cols), f32Out(cols), f32Out(cols)],
+        ([d, a, g, dx, dg, db]) => be.layerNormGrad(d, a, affine ? g : null, dx, dg, db, rows, cols, 1e-3)).outs;
+      const [wy, ry, oy] = [fwd(wasm), fwd(ref), fwd(wasm1)];
+      // |x̂| ≲ 4 here, γ and β O(1): a few float32 roundings of values O(10).
+      f.add(`${label} y`, compareClose(wy, ry, relTol(1e-5, 1e-5)));
+      f.add(`${label} y 1 vs 2 threads`, compareBits(wy, oy));
+      const [w, r, o] = [bwd(wasm), bwd(ref), bwd(wasm1)];
+      f.add(`${label} dx`, compareClose(w[0], r[0], relTol(1e-4, 1e-5)));
+      f.add(`${label} dgamma`, compareClose(w[1], r[1], relTol(1e-4, 1e-5 * Math.sqrt(rows + 1))));
+      f.add(`${label} dbeta`, compareClose(w[2], r[2], relTol(1e-5, 1e-6 * Math.sqrt(rows + 1))));
+      for (let k = 0; k < 3; k++) f.add(`${label} grad ${k} 1 vs 2 threads`, compareBits(w[k], o[k]));
     }
   }
   wasm1.dispose();

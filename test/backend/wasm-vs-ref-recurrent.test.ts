@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import {
-  type Backend, type BiasActivation, type Buf, RNN_GATES, RNN_SAVED, type RnnCell, type RnnParams,
+  type Backend, type OutputActivation, type Buf, RNN_GATES, RNN_SAVED, type RnnCell, type RnnParams,
 } from '../../src/backend/backend.js';
 import { RefBackend } from '../../src/backend/ref/ref.js';
 import { createWasmBackend } from '../../src/backend/wasm/wasm.js';
@@ -23,8 +23,8 @@ interface Case {
   n: number;
   t: number;
   units: number;
-  act?: BiasActivation;
-  recAct?: BiasActivation;
+  act?: OutputActivation;
+  recAct?: OutputActivation;
   reverse?: boolean;
   mask?: boolean;
   zeroOutput?: boolean;

@@ -1,6 +1,6 @@
 // GEMM, convolution and pooling on the wasm backend against RefBackend (seeded random, awkward shapes); 1- vs 2-thread bit identity.
 import { after, test } from 'node:test';
-import { BIAS_ACTIVATIONS, type Backend, type Buf, type Conv2DParams, type GemmParams, type Pool2DParams } from '../../src/backend/backend.js';
+import { OUTPUT_ACTIVATIONS, type Backend, type Buf, type Conv2DParams, type GemmParams, type Pool2DParams } from '../../src/backend/backend.js';
 import { RefBackend } from '../../src/backend/ref/ref.js';
 import { createWasmBackend } from '../../src/backend/wasm/wasm.js';
 import { abs, f32Out, pairOn, runOn, type OutSpec } from '../helpers/backends.js';
@@ -114,7 +114,7 @@ test('conv2dBiasAct: the bits of conv2d then biasAct on every path (Winograd, di
   for (const p of cases) {
     const nx = p.n * p.h * p.w * p.c, nw = p.kh * p.kw * p.c * p.f, ny = p.n * p.oh * p.ow * p.f, rows = p.n * p.oh * p.ow;
     const x = rng.normals(nx), w = rng.normals(nw), b = rng.normals(p.f);
-    for (const act of BIAS_ACTIVATIONS) {
+    for (const act of OUTPUT_ACTIVATIONS) {
       const label = `${act} ${convLabel(p)}`;
       const fused = (be: Backend) => runOn(be, [x, w, b], [f32Out(ny)], ([a, k, c, y]) => be.conv2dBiasAct(a, k, c, y, p, act)).outs[0];
       const apart = runOn(wasm, [x, w, b], [f32Out(ny)], ([a, k, c, y]) => {
@@ -146,7 +146,7 @@ test('conv2dBiasActPool and maxPool2dBiasActGrad: the bits of the composed kerne
   for (const [c, p] of cases) {
     const nx = c.n * c.h * c.w * c.c, nw = c.kh * c.kw * c.c * c.f, ny = c.n * c.oh * c.ow * c.f, np = p.n * p.oh * p.ow * p.c;
     const x = rng.normals(nx), w = rng.normals(nw), b = rng.normals(c.f), gp = rng.normals(np);
-    for (const act of BIAS_ACTIVATIONS) {
+    for (const act of OUTPUT_ACTIVATIONS) {
       const label = `${act} ${convLabel(c)} pool ${p.kh}x${p.kw} s${p.strideH},${p.strideW}`;
       const fused = (be: Backend, keepY: boolean) => runOn(be, [x, w, b], [f32Out(ny), f32Out(np)], ([a, k, bb, y, o]) => be.conv2dBiasActPool(a, k, bb, keepY ? y : null, o, c, p, act)).outs;
       const apart = runOn(wasm, [x, w, b], [f32Out(ny), f32Out(np)], ([a, k, bb, y, o]) => {
@@ -222,6 +222,29 @@ test('maxPool2d, avgPool2d and their grads: wasm matches ref (padding, ties, NaN
   }
   for (const f of Object.values(fs)) t.diagnostic(f.summary());
   for (const f of Object.values(fs)) f.assertNone();
+});
+
+test('gemm: a packed A (row-major or transposed, whole 4-panel groups and edges) gives the bits of A read in place', (t) => {
+  // N > 32 packs A, N ≤ 32 reads it in place (gemm_sub's directA); both reduce over K in the same blocks and order, so
+  // a column slice computed alone must have the very bits of the same columns of the full product.
+  const rng = new Rng(31);
+  const f = new Failures('gemm packing');
+  for (const [m, k] of [[130, 9], [77, 400], [12, 1], [25, 5], [3, 17], [24, 2]] as const) {
+    for (const transA of [false, true]) {
+      const n = 96, slice = 24, a = rng.normals(m * k), b = rng.normals(k * n);
+      const gemm = (bm: Float32Array, cols: number) => runOn(wasm1, [a, bm], [f32Out(m * cols)], ([x, y, c]) =>
+        wasm1.gemm(x, y, c, { batch: 1, m, n: cols, k, transA, transB: false, strideA: 0, strideB: 0, strideC: 0, accumulate: false })).outs[0];
+      const full = gemm(b, n);
+      for (let j0 = 0; j0 < n; j0 += slice) {
+        const bs = new Float32Array(k * slice), want = new Float32Array(m * slice);
+        for (let p = 0; p < k; p++) bs.set(b.subarray(p * n + j0, p * n + j0 + slice), p * slice);
+        for (let i = 0; i < m; i++) want.set(full.subarray(i * n + j0, i * n + j0 + slice), i * slice);
+        f.add(`M=${m} K=${k} tA=${transA} columns ${j0}..${j0 + slice}`, compareBits(gemm(bs, slice), want));
+      }
+    }
+  }
+  t.diagnostic(f.summary());
+  f.assertNone();
 });
 
 // ---------------------------------------------------------------- thread-count determinism

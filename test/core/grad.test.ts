@@ -104,6 +104,15 @@ const cases: { [K in Op]: Case } = {
     inputs: () => [rand([2, 2, 2, 4], 120)],
     throws: /second derivatives through max pooling are not supported/,
   },
+  layerNorm: {
+    f: (x, g, b) => T.layerNorm(x, { gamma: g, beta: b, epsilon: 1e-3 }),
+    inputs: () => [rand([3, 7], 147), rand([7], 148, 0.5, 1.5), rand([7], 149)],
+  },
+  layerNormGrad: {
+    f: (dy) => T.add(T.layerNormGrad(dy, rand([2, 5], 150), undefined, 1e-3)[0], 1),
+    inputs: () => [rand([2, 5], 151)],
+    throws: /second derivatives of the fused layer normalisation are not supported/,
+  },
   // 2×2 pooling of a 3×3 'same' convolution (tanh: no kink at 0).
   conv2dBiasActPool: {
     f: (x, w, b) => T.conv2dBiasActPool(x, w, b, 'tanh', { padding: 'same' }),
@@ -202,7 +211,19 @@ const extra: Record<string, Case> = {
     inputs: () => [rand([1, 9, 9, 2], 127), rand([2, 2, 2, 3], 128), rand([3], 129)],
   },
   'biasAct sigmoid': { f: (x, b) => T.biasAct(x, b, 'sigmoid'), inputs: () => [rand([4, 3], 90), rand([3], 91)] },
+  'layerNorm without gamma and beta, rank 3': { f: (x) => T.layerNorm(x), inputs: () => [rand([2, 3, 5], 152)] },
+  'layerNorm gamma only over 1 column': { f: (x, g) => T.layerNorm(x, { gamma: g, epsilon: 0.5 }), inputs: () => [rand([4, 1], 153), rand([1], 154)] },
   'biasAct tanh': { f: (x, b) => T.biasAct(x, b, 'tanh'), inputs: () => [rand([4, 3], 92), rand([3], 93)] },
+  'biasAct gelu (z over both tails and the slope\'s zero)': { f: (x, b) => T.biasAct(x, b, 'gelu'), inputs: () => [rand([4, 5], 139, -4, 4), rand([5], 140)] },
+  // GELU's gradient op reads [g, x, bias]: all three pulled back (second derivatives of the fused GELU).
+  'biasActGrad gelu': {
+    f: (g, x, b) => {
+      const [dz, db] = T.biasActGrad(g, x, 'gelu', b);
+      return T.add(T.mul(dz, 1.3), db);
+    },
+    inputs: () => [rand([4, 3], 141), rand([4, 3], 142, -3, 3), rand([3], 143)],
+  },
+  'biasActGrad gelu, dz only': { f: (g, x, b) => T.biasActGrad(g, x, 'gelu', b)[0], inputs: () => [rand([3, 5], 144), rand([3, 5], 145, -3, 3), rand([5], 146)] },
   'softmaxCrossEntropy': { f: (x) => T.softmaxCrossEntropy(x, idx([2, 0, 1, 2])), inputs: () => [rand([4, 3], 94, -3, 3)] },
   'gather with duplicates axis 0': { f: (x) => T.gather(x, idx([1, 1, 0, 3, 1], [5])), inputs: () => [rand([4, 2], 95)] },
   'dense over rows [2, 3, 4]': { f: (x, w, b) => T.dense(x, w, b), inputs: () => [rand([2, 3, 4], 120), rand([4, 5], 121), rand([5], 122)] },

@@ -1,11 +1,11 @@
 // The layer graph running a Conv2D and the MaxPooling2D after it as one op (conv2dBiasActPool): the same outputs and
 // gradients as the two layers apart, and only where nothing else uses the convolution's output; the reference CNN's
-// gradients on wasm (fused, Winograd) against the ref backend.
+// gradients on wasm (fused, Winograd) against the ref backend; a Dense with GELU running the fused bias + GELU.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Backend } from '../../src/backend/backend.js';
 import { getBackend, setBackend, tidy } from '../../src/core/engine.js';
-import { mul, softmaxCrossEntropy, sum, tensor } from '../../src/core/ops/index.js';
+import { add, gelu, matmul, mul, softmaxCrossEntropy, sum, tensor } from '../../src/core/ops/index.js';
 import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { loadDataset } from '../../src/data/index.js';
@@ -100,4 +100,37 @@ test('the reference CNN on mnist-sample digits: every gradient on wasm within 1e
   } finally {
     setBackend(before);
   }
+});
+
+test("a Dense with activation 'gelu' runs one fused biasAct and biasActGrad, matching Dense then gelu", () => {
+  const be = getBackend();
+  const seen: string[] = [];
+  const spy = <K extends 'unary' | 'biasAct' | 'biasActGrad'>(name: K, label: (a: Parameters<Backend[K]>) => string) => {
+    const original = be[name] as (...a: Parameters<Backend[K]>) => void;
+    (be as unknown as Record<string, unknown>)[name] = (...a: Parameters<Backend[K]>) => {
+      seen.push(label(a));
+      original.apply(be, a);
+    };
+  };
+  const fusedDense = layers.dense({ units: 6, activation: 'gelu' });
+  const x = f32([5, 4], 3), r = f32([5, 6], 4);
+  const xi = input({ shape: [4] });
+  const m = model({ inputs: xi, outputs: fusedDense.apply(xi) }).build(7);
+  const [kernel, bias] = m.namedParameters().map((p) => p.param.value);
+  tidy(() => {
+    spy('unary', (a) => `unary:${a[0]}`);
+    spy('biasAct', (a) => `biasAct:${a[5]}`);
+    spy('biasActGrad', (a) => `biasActGrad:${a[6]}`);
+    let got: { value: Tensor; grads: Tensor[] };
+    try {
+      got = valueAndGrads(() => sum(mul(m.call(x), r)), [kernel, bias]);
+    } finally {
+      for (const k of ['unary', 'biasAct', 'biasActGrad']) Reflect.deleteProperty(be, k);
+    }
+    assert.deepEqual(seen, ['biasAct:gelu', 'biasActGrad:gelu']);
+    // The composed ops: x·W + b, then the unary gelu and its rule through erf and exp (1e-6: different roundings).
+    const want = valueAndGrads(() => sum(mul(gelu(add(matmul(x, kernel), bias)), r)), [kernel, bias]);
+    assert.equal(compareClose(got.value.f32(), want.value.f32(), relTol(1e-6, 1e-6)).message, undefined, 'output');
+    got.grads.forEach((g, i) => assert.equal(compareClose(g.f32(), want.grads[i].f32(), relTol(1e-5, 1e-6)).message, undefined, `gradient ${i}`));
+  });
 });

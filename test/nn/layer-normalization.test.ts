@@ -1,11 +1,13 @@
-// LayerNormalization: outputs and gradients against PyTorch's F.layer_norm (eps 1e-3), Keras defaults, axes and errors.
+// LayerNormalization: outputs and gradients against PyTorch's F.layer_norm (eps 1e-3), the fused last-axis path against
+// the composed ops, Keras defaults, axes and errors.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { memory, setBackend, tidy } from '../../src/core/engine.js';
-import { mul, sum } from '../../src/core/ops/index.js';
+import { getBackend, memory, setBackend, tidy } from '../../src/core/engine.js';
+import { add, mean, mul, rsqrt, square, sub, sum } from '../../src/core/ops/index.js';
 import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { input, LayerNormalization, layers, sequential } from '../../src/nn/index.js';
+import { compareClose, relTol } from '../helpers/compare.js';
 import { assertMatches, type FixtureTensor, fromFixture, loadFixture } from '../helpers/fixtures.js';
 
 interface LayerNormCase {
@@ -97,6 +99,50 @@ describe('LayerNormalization (Keras semantics)', () => {
       assert.ok(Math.abs(v.reduce((s, t) => s + t * t, 0) / v.length - 1) < 1e-3, `slice ${j}: variance not ≈ 1`);
     }
     ln.dispose();
+  });
+
+  test('over the last axis: one fused layerNorm and layerNormGrad, matching the composed ops for each center/scale (both backends)', () => {
+    for (const backend of ['ref', 'wasm'] as const) {
+      setBackend(backend);
+      for (const [center, scale] of [[true, true], [true, false], [false, true], [false, false]]) {
+        const label = `${backend} center ${center} scale ${scale}`;
+        const ln = new LayerNormalization({ center, scale, epsilon: 0.01, gammaInitializer: 'uniform', betaInitializer: 'uniform' });
+        ln.build([3, 7], 5);
+        const be = getBackend();
+        const calls: string[] = [];
+        for (const k of ['layerNorm', 'layerNormGrad', 'reduce'] as const) {
+          const original = be[k] as (...a: unknown[]) => void;
+          (be as unknown as Record<string, unknown>)[k] = (...a: unknown[]) => {
+            calls.push(k);
+            original.apply(be, a);
+          };
+        }
+        tidy(() => {
+          const x = fromFixture({ shape: [2, 3, 7], data: Array.from({ length: 42 }, (_, i) => Math.sin(i * 1.7) * (1 + (i % 5)) + 3) });
+          const dy = fromFixture({ shape: [2, 3, 7], data: Array.from({ length: 42 }, (_, i) => Math.cos(i * 0.9)) });
+          const params = ln.parameters().map((p) => p.value);
+          let got: { value: Tensor; grads: Tensor[] };
+          try {
+            got = valueAndGrads(() => sum(mul(ln.call(x, { training: true, seed: 0 }), dy)), [x, ...params]);
+          } finally {
+            for (const k of ['layerNorm', 'layerNormGrad', 'reduce']) Reflect.deleteProperty(be, k);
+          }
+          assert.deepEqual(calls, ['layerNorm', 'reduce', 'layerNormGrad'], `${label}: kernels (the loss's sum is the one reduce)`);
+          // The composition the layer uses over other axes, written out for the last one.
+          const composed = (): Tensor => {
+            const xc = sub(x, mean(x, [2], true));
+            let y = mul(xc, rsqrt(add(mean(square(xc), [2], true), 0.01)));
+            if (scale) y = mul(y, params[0]);
+            if (center) y = add(y, params[scale ? 1 : 0]);
+            return sum(mul(y, dy));
+          };
+          const want = valueAndGrads(composed, [x, ...params]);
+          assert.equal(compareClose(got.value.f32(), want.value.f32(), relTol(1e-5, 1e-5)).message, undefined, `${label}: loss`);
+          got.grads.forEach((g, i) => assert.equal(compareClose(g.f32(), want.grads[i].f32(), relTol(1e-4, 1e-5)).message, undefined, `${label}: gradient ${i}`));
+        });
+        ln.dispose();
+      }
+    }
   });
 
   test('bad axes and epsilon are one-line errors naming the layer', () => {

@@ -104,4 +104,11 @@ export const biasActFn: { readonly [K in BiasActivation]: (x: number) => number 
   relu: (x) => Math.max(0, x),
   sigmoid,
   tanh: (x) => Math.tanh(x),
+  gelu,
 };
+
+/** GELU's slope Φ(x) + x·φ(x) = erfc(−x/√2)/2 + x·e^(−x²/2)/√(2π); 0 at −∞, 1 at +∞. */
+export function geluSlope(x: number): number {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? x : x > 0 ? 1 : 0;
+  return 0.5 * erfc(-x / Math.SQRT2) + x * Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+}

@@ -3,8 +3,8 @@
 // Float results are computed in float64 and rounded to float32 once when stored. Word-level kernels
 // (copy, gather, where) move raw 32-bit patterns, so they work for float32 and int32 alike.
 
-import type { AdamHyper, BiasActivation, BinaryOp, Broadcast, CopyParams, DType, MaskedSoftmaxParams, ReduceOp, UnaryOp } from '../backend.js';
-import { biasActFn, binaryFn, unaryFn } from './math.js';
+import type { AdamHyper, BiasActivation, BinaryOp, OutputActivation, Broadcast, CopyParams, DType, MaskedSoftmaxParams, ReduceOp, UnaryOp } from '../backend.js';
+import { biasActFn, binaryFn, geluSlope, unaryFn } from './math.js';
 
 /**
  * Walks `shape` in row-major order, calling `visit(outIndex, offsets)` where offsets[i] = Σ index[d]·strides[i][d]
@@ -178,6 +178,50 @@ export function scatterAdd(
   return -1;
 }
 
+/** Row r's mean (float64, rounded to float32 as the kernels keep it) and rstd = 1/√(var + ε) about that mean (rounded too). */
+function rowStats(x: Float32Array, base: number, cols: number, epsilon: number): [number, number] {
+  let s = 0;
+  for (let j = 0; j < cols; j++) s += x[base + j];
+  const m = Math.fround(s / cols);
+  let v = 0;
+  for (let j = 0; j < cols; j++) v += (x[base + j] - m) ** 2;
+  return [m, Math.fround(1 / Math.sqrt(v / cols + epsilon))];
+}
+
+/** Layer normalisation over the last axis (Kernels.layerNorm), in float64 from the row statistics. */
+export function layerNorm(x: Float32Array, gamma: Float32Array | undefined, beta: Float32Array | undefined, y: Float32Array, rows: number, cols: number,
+  epsilon: number): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    const [m, rs] = rowStats(x, base, cols, epsilon);
+    for (let j = 0; j < cols; j++) y[base + j] = (x[base + j] - m) * rs * (gamma ? gamma[j] : 1) + (beta ? beta[j] : 0);
+  }
+}
+
+/** The gradients of layerNorm (Kernels.layerNormGrad), in float64; dgamma and dbeta summed over rows in float64. */
+export function layerNormGrad(dy: Float32Array, x: Float32Array, gamma: Float32Array | undefined, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
+  rows: number, cols: number, epsilon: number): void {
+  const dg = new Float64Array(cols), db = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    const [m, rs] = rowStats(x, base, cols, epsilon);
+    let sg = 0, sgx = 0;
+    for (let j = 0; j < cols; j++) {
+      const xh = (x[base + j] - m) * rs, d = dy[base + j], g = d * (gamma ? gamma[j] : 1);
+      sg += g;
+      sgx += g * xh;
+      dg[j] += d * xh;
+      db[j] += d;
+    }
+    for (let j = 0; j < cols; j++) {
+      const xh = (x[base + j] - m) * rs, g = dy[base + j] * (gamma ? gamma[j] : 1);
+      dx[base + j] = rs * (g - sg / cols - (xh * sgx) / cols);
+    }
+  }
+  dgamma.set(dg);
+  dbeta.set(db);
+}
+
 /** y[rows, cols] = act(x + bias[cols]); the add is rounded to float32 before the activation. */
 export function biasAct(x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number, act: BiasActivation): void {
   const fn = biasActFn[act];
@@ -187,7 +231,7 @@ export function biasAct(x: Float32Array, bias: Float32Array, y: Float32Array, ro
 }
 
 /** act'(z) in terms of y = act(z), float32 products as the composed ops round them. */
-const actDerivative: { readonly [K in BiasActivation]: (g: number, y: number) => number } = {
+const actDerivative: { readonly [K in OutputActivation]: (g: number, y: number) => number } = {
   linear: (g) => g,
   relu: (g, y) => (y > 0 ? g : 0),
   sigmoid: (g, y) => Math.fround(g * Math.fround(y * Math.fround(1 - y))),
@@ -195,11 +239,21 @@ const actDerivative: { readonly [K in BiasActivation]: (g: number, y: number) =>
 };
 
 /** dz[rows, cols] = g·act'(z) from y = act(z); db[cols] = Σ_rows dz (summed in float64, rounded once). */
-export function biasActGrad(g: Float32Array, y: Float32Array, dz: Float32Array, db: Float32Array, rows: number, cols: number, act: BiasActivation): void {
+export function biasActGrad(g: Float32Array, y: Float32Array, dz: Float32Array, db: Float32Array, rows: number, cols: number, act: OutputActivation): void {
   const fn = actDerivative[act];
   const acc = new Float64Array(cols);
   for (let i = 0; i < rows * cols; i++) {
     dz[i] = fn(g[i], y[i]);
+    acc[i % cols] += dz[i];
+  }
+  db.set(acc);
+}
+
+/** dz[rows, cols] = g·gelu'(z), z = x + bias[cols] and gelu'(z) rounded to float32; db[cols] = Σ_rows dz (float64, rounded once). */
+export function biasGeluGrad(g: Float32Array, x: Float32Array, bias: Float32Array, dz: Float32Array, db: Float32Array, rows: number, cols: number): void {
+  const acc = new Float64Array(cols);
+  for (let i = 0; i < rows * cols; i++) {
+    dz[i] = g[i] * Math.fround(geluSlope(Math.fround(x[i] + bias[i % cols]))); // the slope in float32, as the kernel has it
     acc[i % cols] += dz[i];
   }
   db.set(acc);

@@ -4,7 +4,7 @@
 // input time τ(s). Sums and cell math are float64; values are rounded to float32 where they are stored (states between
 // steps, saved gates, outputs), so the backward pass reads exactly what the forward stored.
 
-import { type BiasActivation, RNN_GATES, RNN_SAVED, type RnnParams, rnnTimeOf as timeOf } from '../backend.js';
+import { type OutputActivation, RNN_GATES, RNN_SAVED, type RnnParams, rnnTimeOf as timeOf } from '../backend.js';
 import { biasActFn } from './math.js';
 
 /** The recurrence buffers as float32 arrays (see RnnForwardBufs / RnnBackwardBufs in backend.ts). */
@@ -19,7 +19,7 @@ export interface RnnBackwardArrays {
 }
 
 /** act'(x) from y = act(x): linear 1, relu [y > 0], sigmoid y(1 − y), tanh 1 − y². */
-export const activationSlope: { readonly [K in BiasActivation]: (y: number) => number } = {
+export const activationSlope: { readonly [K in OutputActivation]: (y: number) => number } = {
   linear: () => 1,
   relu: (y) => (y > 0 ? 1 : 0),
   sigmoid: (y) => y * (1 - y),

@@ -4,7 +4,7 @@
 // in plain loop order) and rounded to float32 once when stored; scatterAdd adds in float32.
 
 import type {
-  AdamHyper, Backend, BiasActivation, BinaryOp, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams,
+  AdamHyper, Backend, BiasActivation, BinaryOp, OutputActivation, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams,
   MaskedSoftmaxParams, Pool2DParams, ReduceOp, RnnBackwardBufs, RnnForwardBufs, RnnParams, UnaryOp,
 } from '../backend.js';
 import * as linalg from './linalg.js';
@@ -98,12 +98,12 @@ export class RefBackend implements Backend {
     linalg.conv2d(this.f32(x), this.f32(w), this.f32(y), p);
   }
 
-  conv2dBiasAct(x: Buf, w: Buf, bias: Buf, y: Buf, p: Conv2DParams, act: BiasActivation): void {
+  conv2dBiasAct(x: Buf, w: Buf, bias: Buf, y: Buf, p: Conv2DParams, act: OutputActivation): void {
     this.conv2d(x, w, y, p);
     this.biasAct(y, bias, y, p.n * p.oh * p.ow, p.f, act);
   }
 
-  conv2dBiasActPool(x: Buf, w: Buf, bias: Buf, y: Buf | null, p: Buf, cp: Conv2DParams, pp: Pool2DParams, act: BiasActivation): void {
+  conv2dBiasActPool(x: Buf, w: Buf, bias: Buf, y: Buf | null, p: Buf, cp: Conv2DParams, pp: Pool2DParams, act: OutputActivation): void {
     const yy = y ?? this.alloc(cp.n * cp.oh * cp.ow * cp.f, 'float32');
     this.conv2dBiasAct(x, w, bias, yy, cp, act);
     this.maxPool2d(yy, p, pp);
@@ -126,7 +126,7 @@ export class RefBackend implements Backend {
     pool.maxPool2dGrad(this.f32(x), this.f32(dy), this.f32(dx), p);
   }
 
-  maxPool2dBiasActGrad(y: Buf, dy: Buf, dz: Buf, db: Buf, p: Pool2DParams, act: BiasActivation): void {
+  maxPool2dBiasActGrad(y: Buf, dy: Buf, dz: Buf, db: Buf, p: Pool2DParams, act: OutputActivation): void {
     this.maxPool2dGrad(y, dy, dz, p);
     this.biasActGrad(dz, y, dz, db, p.n * p.h * p.w, p.c, act);
   }
@@ -183,12 +183,24 @@ export class RefBackend implements Backend {
   adam(p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamHyper): void {
     ops.adam(this.f32(p), this.f32(g), this.f32(m), this.f32(v), n, h);
   }
+  layerNorm(x: Buf, gamma: Buf | null, beta: Buf | null, y: Buf, rows: number, cols: number, epsilon: number): void {
+    ops.layerNorm(this.f32(x), gamma === null ? undefined : this.f32(gamma), beta === null ? undefined : this.f32(beta), this.f32(y), rows, cols, epsilon);
+  }
+
+  layerNormGrad(dy: Buf, x: Buf, gamma: Buf | null, dx: Buf, dgamma: Buf, dbeta: Buf, rows: number, cols: number, epsilon: number): void {
+    ops.layerNormGrad(this.f32(dy), this.f32(x), gamma === null ? undefined : this.f32(gamma), this.f32(dx), this.f32(dgamma), this.f32(dbeta), rows, cols, epsilon);
+  }
+
   biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void {
     ops.biasAct(this.f32(x), this.f32(bias), this.f32(y), rows, cols, act);
   }
 
-  biasActGrad(g: Buf, y: Buf, dz: Buf, db: Buf, rows: number, cols: number, act: BiasActivation): void {
-    ops.biasActGrad(this.f32(g), this.f32(y), this.f32(dz), this.f32(db), rows, cols, act);
+  biasActGrad(g: Buf, y: Buf, dz: Buf, db: Buf, rows: number, cols: number, act: BiasActivation, bias?: Buf): void {
+    if (act === 'gelu') {
+      if (bias === undefined) throw new Error('biasActGrad: gelu needs the bias');
+      ops.biasGeluGrad(this.f32(g), this.f32(y), this.f32(bias), this.f32(dz), this.f32(db), rows, cols);
+    }
+    else ops.biasActGrad(this.f32(g), this.f32(y), this.f32(dz), this.f32(db), rows, cols, act);
   }
 
   fwht(x: Buf, y: Buf, rows: number, n: number): void {

@@ -1,5 +1,5 @@
 // Wasm wrappers of 2-D convolution (NHWC, HWIO) and its two gradients: Winograd for 3×3 stride-1 filters (./winograd.ts), implicit-im2col GEMMs in src/kernels/conv.ts, direct kernels (src/kernels/conv-direct.ts) for small KH·KW·C.
-import type { BiasActivation, Buf, Conv2DParams, Pool2DParams } from '../backend.js';
+import type { Buf, Conv2DParams, OutputActivation, Pool2DParams } from '../backend.js';
 import { BiasAct } from '../opcodes.js';
 import type { WasmContext } from './context.js';
 import { wasmBiasAct } from './elementwise.js';
@@ -42,7 +42,7 @@ function minItems(macs: number): number {
  * the direct kernels with the bias and activation fused into their stores; the im2col GEMM (split over tiles of MR
  * output pixels) followed by the bias-activation kernel.
  */
-export function wasmConv2d(ctx: WasmContext, x: Buf, w: Buf, y: Buf, p: Conv2DParams, bias: Buf = 0, act: BiasActivation = 'linear'): void {
+export function wasmConv2d(ctx: WasmContext, x: Buf, w: Buf, y: Buf, p: Conv2DParams, bias: Buf = 0, act: OutputActivation = 'linear'): void {
   const pixels = p.n * p.oh * p.ow;
   if (pixels <= 0 || p.f <= 0) return;
   const k = p.kh * p.kw * p.c;
@@ -67,7 +67,7 @@ const POOL_ROWS_BYTES = 4 << 20;
  * it stores, and leaves y unwritten when null; otherwise conv2dBiasAct then maxPool2d.
  */
 export function wasmConv2dBiasActPool(ctx: WasmContext, x: Buf, w: Buf, bias: Buf, y: Buf | null, p: Buf, cp: Conv2DParams,
-  pp: Pool2DParams, act: BiasActivation): void {
+  pp: Pool2DParams, act: OutputActivation): void {
   const tiles = poolTiles(pp);
   if (tiles && winogradFits(cp) && pp.kh === 2 && pp.kw === 2) {
     winoConv2d(ctx, x, w, y ?? 0, cp, bias, BiasAct[act], p);

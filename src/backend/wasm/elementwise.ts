@@ -60,10 +60,12 @@ export function wasmBiasAct(ctx: WasmContext, x: Buf, bias: Buf, y: Buf, rows: n
 const BIAS_GRAD_ROWS = 64;
 
 /**
- * dz = g·act'(z) from y = act(z), db = Σ_rows dz: dz and the column sums of fixed blocks of rows in one pass (split over
- * the blocks), then the blocks' sums added in order (red_reduce), so the split never changes a bit.
+ * dz = g·act'(z) from y = act(z) (for gelu from y = the input x and the bias), db = Σ_rows dz: dz and the column sums of
+ * fixed blocks of rows in one pass (split over the blocks), then the blocks' sums added in order (red_reduce), so the
+ * split never changes a bit.
  */
-export function wasmBiasActGrad(ctx: WasmContext, g: Buf, y: Buf, dz: Buf, db: Buf, rows: number, cols: number, act: BiasActivation): void {
+export function wasmBiasActGrad(ctx: WasmContext, g: Buf, y: Buf, dz: Buf, db: Buf, rows: number, cols: number, act: BiasActivation,
+  bias: Buf = 0): void {
   if (cols === 0) return;
   const blockRows = BIAS_GRAD_ROWS, blocks = Math.ceil(rows / blockRows);
   if (blocks === 0) {
@@ -73,7 +75,7 @@ export function wasmBiasActGrad(ctx: WasmContext, g: Buf, y: Buf, dz: Buf, db: B
   const part = ctx.allocTemp(blocks * cols * 4);
   try {
     const cost = act === 'linear' || act === 'relu' ? CHEAP : POLY;
-    ctx.parallel('ew_bias_act_grad', [BiasAct[act], g, y, dz, part, rows, cols, blockRows], blocks, 1, Math.ceil(cost / (blockRows * cols)));
+    ctx.parallel('ew_bias_act_grad', [BiasAct[act], g, y, bias, dz, part, rows, cols, blockRows], blocks, 1, Math.ceil(cost / (blockRows * cols)));
     wasmReduce(ctx, 'sum', part, db, 1, blocks, cols);
   } finally {
     ctx.freeTemp(part);

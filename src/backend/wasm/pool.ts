@@ -1,5 +1,5 @@
 // Wasm wrappers of 2-D max/avg pooling (NHWC) and their gradients.
-import type { BiasActivation, Buf, Pool2DParams } from '../backend.js';
+import type { Buf, OutputActivation, Pool2DParams } from '../backend.js';
 import { BiasAct } from '../opcodes.js';
 import type { WasmContext } from './context.js';
 import { wasmBiasActGrad } from './elementwise.js';
@@ -53,7 +53,7 @@ export function poolTiles(p: Pool2DParams): boolean {
  * dz = act'(y)·maxPool2dGrad(y, dy), db = Σ dz: where the windows tile y and C % 4 = 0, one pass split over output rows
  * (the column sums of each row's cells, then those added in order by red_reduce); else maxPool2dGrad then biasActGrad.
  */
-export function wasmMaxPool2dBiasActGrad(ctx: WasmContext, y: Buf, dy: Buf, dz: Buf, db: Buf, p: Pool2DParams, act: BiasActivation): void {
+export function wasmMaxPool2dBiasActGrad(ctx: WasmContext, y: Buf, dy: Buf, dz: Buf, db: Buf, p: Pool2DParams, act: OutputActivation): void {
   if (!(poolTiles(p) && p.c % 4 === 0 && p.n > 0)) {
     wasmMaxPool2dGrad(ctx, y, dy, dz, p);
     wasmBiasActGrad(ctx, dz, y, dz, db, p.n * p.h * p.w, p.c, act);

@@ -1,6 +1,6 @@
 // The `wasm` backend: AssemblyScript SIMD kernels over one shared memory, split across a worker pool.
 import type {
-  AdamHyper, Backend, BiasActivation, BinaryOp, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams, MaskedSoftmaxParams, Pool2DParams, ReduceOp,
+  AdamHyper, Backend, BiasActivation, BinaryOp, OutputActivation, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams, MaskedSoftmaxParams, Pool2DParams, ReduceOp,
   RnnBackwardBufs, RnnForwardBufs, RnnParams, UnaryOp,
 } from '../backend.js';
 import { wasmConv2d, wasmConv2dBiasActPool, wasmConv2dGradFilter, wasmConv2dGradInput } from './conv.js';
@@ -8,6 +8,7 @@ import { wasmCopy } from './copy.js';
 import { wasmAdam, wasmBiasAct, wasmBiasActGrad, wasmBinary, wasmCast, wasmFill, wasmUnary, wasmWhere } from './elementwise.js';
 import { wasmGather, wasmScatterAdd } from './gather.js';
 import { wasmGemm } from './gemm.js';
+import { wasmLayerNorm, wasmLayerNormGrad } from './norm.js';
 import { wasmAvgPool2d, wasmAvgPool2dGrad, wasmMaxPool2d, wasmMaxPool2dBiasActGrad, wasmMaxPool2dGrad } from './pool.js';
 import { wasmArgmax, wasmMaskedSoftmax, wasmMaskedSoftmaxGrad, wasmReduce, wasmSoftmax } from './reduce.js';
 import { wasmRnnBackward, wasmRnnForward } from './recurrent.js';
@@ -76,10 +77,10 @@ export class WasmBackend implements Backend {
   conv2d(x: Buf, w: Buf, y: Buf, p: Conv2DParams): void {
     wasmConv2d(this.rt, x, w, y, p);
   }
-  conv2dBiasAct(x: Buf, w: Buf, bias: Buf, y: Buf, p: Conv2DParams, act: BiasActivation): void {
+  conv2dBiasAct(x: Buf, w: Buf, bias: Buf, y: Buf, p: Conv2DParams, act: OutputActivation): void {
     wasmConv2d(this.rt, x, w, y, p, bias, act);
   }
-  conv2dBiasActPool(x: Buf, w: Buf, bias: Buf, y: Buf | null, p: Buf, cp: Conv2DParams, pp: Pool2DParams, act: BiasActivation): void {
+  conv2dBiasActPool(x: Buf, w: Buf, bias: Buf, y: Buf | null, p: Buf, cp: Conv2DParams, pp: Pool2DParams, act: OutputActivation): void {
     wasmConv2dBiasActPool(this.rt, x, w, bias, y, p, cp, pp, act);
   }
   conv2dGradInput(dy: Buf, w: Buf, dx: Buf, p: Conv2DParams): void {
@@ -94,7 +95,7 @@ export class WasmBackend implements Backend {
   maxPool2dGrad(x: Buf, dy: Buf, dx: Buf, p: Pool2DParams): void {
     wasmMaxPool2dGrad(this.rt, x, dy, dx, p);
   }
-  maxPool2dBiasActGrad(y: Buf, dy: Buf, dz: Buf, db: Buf, p: Pool2DParams, act: BiasActivation): void {
+  maxPool2dBiasActGrad(y: Buf, dy: Buf, dz: Buf, db: Buf, p: Pool2DParams, act: OutputActivation): void {
     wasmMaxPool2dBiasActGrad(this.rt, y, dy, dz, db, p, act);
   }
   avgPool2d(x: Buf, y: Buf, p: Pool2DParams): void {
@@ -136,11 +137,17 @@ export class WasmBackend implements Backend {
   adam(p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamHyper): void {
     wasmAdam(this.rt, p, g, m, v, n, h);
   }
+  layerNorm(x: Buf, gamma: Buf | null, beta: Buf | null, y: Buf, rows: number, cols: number, epsilon: number): void {
+    wasmLayerNorm(this.rt, x, gamma, beta, y, rows, cols, epsilon);
+  }
+  layerNormGrad(dy: Buf, x: Buf, gamma: Buf | null, dx: Buf, dgamma: Buf, dbeta: Buf, rows: number, cols: number, epsilon: number): void {
+    wasmLayerNormGrad(this.rt, dy, x, gamma, dx, dgamma, dbeta, rows, cols, epsilon);
+  }
   biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void {
     wasmBiasAct(this.rt, x, bias, y, rows, cols, act);
   }
-  biasActGrad(g: Buf, y: Buf, dz: Buf, db: Buf, rows: number, cols: number, act: BiasActivation): void {
-    wasmBiasActGrad(this.rt, g, y, dz, db, rows, cols, act);
+  biasActGrad(g: Buf, y: Buf, dz: Buf, db: Buf, rows: number, cols: number, act: BiasActivation, bias?: Buf): void {
+    wasmBiasActGrad(this.rt, g, y, dz, db, rows, cols, act, bias);
   }
   /** Split over rows (x may equal y). */
   fwht(x: Buf, y: Buf, rows: number, n: number): void {

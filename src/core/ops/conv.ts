@@ -1,5 +1,5 @@
 // Convolution and pooling ops (NHWC activations, HWIO filters) and their gradient ops.
-import type { BiasActivation, Conv2DParams, Pool2DParams } from '../../backend/backend.js';
+import type { Conv2DParams, OutputActivation, Pool2DParams } from '../../backend/backend.js';
 import { fmt, ShapeError } from '../errors.js';
 import { type Conv2DOptions, conv2dParams, type Pool2DOptions, pool2dParams, shapesEqual } from '../shape.js';
 import { record, recording, recordMany } from '../tape.js';
@@ -17,9 +17,9 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2DOptions = {}): Tenso
 
 /**
  * act(conv2d(x, w) + bias) with bias [F]: the same bits as conv2d then biasAct, computed in one pass where the backend
- * can (Conv2D layers with a bias and one of biasAct's activations use it).
+ * can (Conv2D layers with a bias and one of biasAct's activations but GELU use it).
  */
-export function conv2dBiasAct(x: Tensor, w: Tensor, bias: Tensor, act: BiasActivation, options: Conv2DOptions = {}): Tensor {
+export function conv2dBiasAct(x: Tensor, w: Tensor, bias: Tensor, act: OutputActivation, options: Conv2DOptions = {}): Tensor {
   const p = conv2dParams('conv2dBiasAct', x.shape, w.shape, options);
   const be = backendOf('conv2dBiasAct', x, w, bias);
   requireDType('conv2dBiasAct', 'float32', x, w, bias);
@@ -34,7 +34,7 @@ export function conv2dBiasAct(x: Tensor, w: Tensor, bias: Tensor, act: BiasActiv
  * While a tape records, y = act(conv + bias) is made too (the gradients need it) and both are recorded as one node;
  * otherwise y is never stored. Used by the layer graph for a Conv2D whose only consumer is a MaxPooling2D.
  */
-export function conv2dBiasActPool(x: Tensor, w: Tensor, bias: Tensor, act: BiasActivation, conv: Conv2DOptions = {}, pool: Pool2DOptions = {}): Tensor {
+export function conv2dBiasActPool(x: Tensor, w: Tensor, bias: Tensor, act: OutputActivation, conv: Conv2DOptions = {}, pool: Pool2DOptions = {}): Tensor {
   const op = 'conv2dBiasActPool';
   const cp = conv2dParams(op, x.shape, w.shape, conv);
   const pp = pool2dParams(op, [cp.n, cp.oh, cp.ow, cp.f], pool);
@@ -100,7 +100,7 @@ export function maxPool2dGrad(x: Tensor, dy: Tensor, p: Pool2DParams): Tensor {
  * The gradients of max pooling over y = act(z + bias) (biasAct's activations): [dz = act'·maxPool2dGrad(y, dy) (the
  * same bits as maxPool2dGrad then biasActGrad), db = dz summed over all axes but the last].
  */
-export function maxPool2dBiasActGrad(y: Tensor, dy: Tensor, p: Pool2DParams, act: BiasActivation): [Tensor, Tensor] {
+export function maxPool2dBiasActGrad(y: Tensor, dy: Tensor, p: Pool2DParams, act: OutputActivation): [Tensor, Tensor] {
   const b = backendOf('maxPool2dBiasActGrad', y, dy);
   expect('maxPool2dBiasActGrad', 'y', y, [p.n, p.h, p.w, p.c]);
   expect('maxPool2dBiasActGrad', 'dy', dy, [p.n, p.oh, p.ow, p.c]);

@@ -9,3 +9,4 @@ export * from './nn.js';
 export * from './fwht.js';
 export * from './recurrent.js';
 export * from './attention.js';
+export * from './norm.js';

@@ -49,18 +49,27 @@ export function biasAct(x: Tensor, bias: Tensor, act: BiasActivation = 'linear')
 /**
  * The gradients of y = act(x + bias) (biasAct) from g = ∂L/∂y and y, in one pass: [dz = ∂L/∂x = g·act'(x + bias),
  * db = ∂L/∂bias = dz summed over all axes but the last]. The same dz as the composed ops (reluGrad, mul, sub).
+ * GELU's slope is not a function of y: for 'gelu' pass the input x in place of y and the bias
+ * (dz = g·(Φ(z) + z·φ(z)), z = x + bias as biasAct rounds it).
  */
-export function biasActGrad(g: Tensor, y: Tensor, act: BiasActivation): [Tensor, Tensor] {
-  const b = backendOf('biasActGrad', g, y);
+export function biasActGrad(g: Tensor, y: Tensor, act: BiasActivation, bias?: Tensor): [Tensor, Tensor] {
+  const b = bias ? backendOf('biasActGrad', g, y, bias) : backendOf('biasActGrad', g, y);
   requireDType('biasActGrad', 'float32', g, y);
   if (g.rank < 1 || !shapesEqual(g.shape, y.shape)) {
     throw new ShapeError('biasActGrad', `gradient ${fmt(g.shape)} and output ${fmt(y.shape)} must have one shape of rank ≥ 1`);
   }
   const cols = y.shape[y.rank - 1];
+  if ((act === 'gelu') !== (bias !== undefined)) {
+    throw new ShapeError('biasActGrad', act === 'gelu' ? 'gelu needs the bias (its slope reads z = x + bias)' : `${act} takes no bias (its slope reads y)`);
+  }
+  if (bias) {
+    requireDType('biasActGrad', 'float32', bias);
+    if (bias.rank !== 1 || bias.shape[0] !== cols) throw new ShapeError('biasActGrad', `bias ${fmt(bias.shape)} does not match the last axis of ${fmt(y.shape)}`);
+  }
   const dz = empty(y.shape, 'float32', b);
   const db = empty([cols], 'float32', b);
-  b.biasActGrad(g.buf, y.buf, dz.buf, db.buf, cols === 0 ? 0 : y.size / cols, cols, act);
-  const [z, s] = recordMany('biasActGrad', [g, y], [dz, db], { act });
+  b.biasActGrad(g.buf, y.buf, dz.buf, db.buf, cols === 0 ? 0 : y.size / cols, cols, act, bias?.buf);
+  const [z, s] = recordMany('biasActGrad', bias ? [g, y, bias] : [g, y], [dz, db], { act });
   return [z, s];
 }
 

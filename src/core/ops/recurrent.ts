@@ -2,7 +2,7 @@
 //
 // Legend: N batch, T time steps, U units, G gates (SimpleRNN 1, LSTM 4 in Keras order i, f, c, o; GRU 3: z, r, h),
 // S values saved per unit and step (1, 6, 4).
-import { type BiasActivation, RNN_GATES, RNN_SAVED, type RnnCell, type RnnParams } from '../../backend/backend.js';
+import { type OutputActivation, RNN_GATES, RNN_SAVED, type RnnCell, type RnnParams } from '../../backend/backend.js';
 import { fmt, IndexError, ShapeError } from '../errors.js';
 import { shapesEqual } from '../shape.js';
 import { recordMany } from '../tape.js';
@@ -13,9 +13,9 @@ import { backendOf, requireDType } from './util.js';
 export interface RnnSequenceOptions {
   cell: RnnCell;
   /** The cell's activation (Keras `activation`). */
-  activation: BiasActivation;
+  activation: OutputActivation;
   /** The gates' activation (Keras `recurrent_activation`; SimpleRNN has none). */
-  recurrentActivation?: BiasActivation;
+  recurrentActivation?: OutputActivation;
   /** Process time steps T−1…0 (Keras go_backwards); outputs stay in processing order. */
   reverse?: boolean;
   /** Masked steps output 0 instead of the previous output (Keras zero_output_for_mask). */

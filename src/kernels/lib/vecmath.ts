@@ -20,6 +20,12 @@ import { BiasAct } from '../../backend/opcodes';
   if (n > 2) store<i32>(p, i32x4.extract_lane(v, 2), 8);
 }
 
+/** acc + the four float32 lanes of v, as a float64 pair (lanes 0 and 2 into the first, 1 and 3 into the second). */
+// @ts-ignore: decorator
+@inline export function addPromoted(acc: v128, v: v128): v128 {
+  return f64x2.add(f64x2.add(acc, f64x2.promote_low_f32x4(v)), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)));
+}
+
 /** Lane mask: all ones in lanes < n (n in 0..4). */
 // @ts-ignore: decorator
 @inline export function laneMask(n: i32): v128 {
@@ -62,6 +68,12 @@ const EXP_K = memory.data<f32>([
   const n = f32x4.sub(t, ek(3));
   let r = f32x4.sub(x, f32x4.mul(n, ek(4))); // exact: n·C1 has ≤ 17 bits
   r = f32x4.sub(r, f32x4.mul(n, ek(5)));
+  return expScaled(r, t);
+}
+
+/** e^r·2^n for r in [-ln2/2, ln2/2] and t = n + 1.5·2^23 (n in its low mantissa bits): the end of vexp and vexpSum. */
+// @ts-ignore: decorator
+@inline function expScaled(r: v128, t: v128): v128 {
   let p = madd(ek(6), r, ek(7)); // e^r = 1 + r + r²·P(r) on [-ln2/2, ln2/2]
   p = madd(p, r, ek(8));
   p = madd(p, r, ek(9));
@@ -75,6 +87,21 @@ const EXP_K = memory.data<f32>([
   const s1 = i32x4.shl(i32x4.add(n1, bias), 23);
   const s2 = i32x4.shl(i32x4.add(n2, bias), 23);
   return f32x4.mul(f32x4.mul(p, s1), s2);
+}
+
+/**
+ * e^{hi + lo} with hi's range reduction exact (hi − n·C1 exact when hi is a multiple of 2^-23, e.g. the square of a
+ * 12-bit value) and the small lo added to the reduced argument: float32 accuracy for a sum float32 cannot hold
+ * (erfc's e^{-u²}) in one exp. hi is clamped as vexp clamps x.
+ */
+// @ts-ignore: decorator
+@inline function vexpSum(hi: v128, lo: v128): v128 {
+  const h = f32x4.pmin(f32x4.pmax(hi, ek(0)), ek(1));
+  const t = f32x4.add(f32x4.mul(f32x4.add(h, lo), ek(2)), ek(3));
+  const n = f32x4.sub(t, ek(3));
+  let r = f32x4.sub(h, f32x4.mul(n, ek(4)));
+  r = f32x4.add(f32x4.sub(r, f32x4.mul(n, ek(5))), lo);
+  return expScaled(r, t);
 }
 
 /** Natural log; log(0) = -inf, log(x<0) = NaN, log(inf) = inf, subnormals handled. */
@@ -135,30 +162,47 @@ const EXP_K = memory.data<f32>([
   return v128.bitselect(f32x4.mul(e, s), s, f32x4.lt(x, sp(0)));
 }
 
-/** erfc(u) for 0.7 ≤ u ≤ 12 given u² = sqHi + sqLo (sqHi exact): t·e^{-u²}·e^{Q(t)}, t = 2/(2+u). */
+// Splatted coefficients of erfcTail (0–9) and erfSmall (10–15), loaded from memory like EXP_K.
+const ERF_K = memory.data<f32>([
+  2.0, 2.0, 2.0, 2.0, -0.17889996, -0.17889996, -0.17889996, -0.17889996,
+  0.44644305, 0.44644305, 0.44644305, 0.44644305, -0.18087040, -0.18087040, -0.18087040, -0.18087040,
+  -0.26729777, -0.26729777, -0.26729777, -0.26729777, 0.017384801, 0.017384801, 0.017384801, 0.017384801,
+  0.046969935, 0.046969935, 0.046969935, 0.046969935, 0.38182834, 0.38182834, 0.38182834, 0.38182834,
+  0.99933356, 0.99933356, 0.99933356, 0.99933356, -1.2654856, -1.2654856, -1.2654856, -1.2654856,
+  -0.00056314189, -0.00056314189, -0.00056314189, -0.00056314189, 0.0049175508, 0.0049175508, 0.0049175508, 0.0049175508,
+  -0.026711311, -0.026711311, -0.026711311, -0.026711311, 0.1128018, 0.1128018, 0.1128018, 0.1128018,
+  -0.37612325, -0.37612325, -0.37612325, -0.37612325, 1.1283791, 1.1283791, 1.1283791, 1.1283791,
+], 16);
+
+// @ts-ignore: decorator
+@inline function rk(i: i32): v128 {
+  return v128.load(ERF_K + (<usize>i << 4));
+}
+
+/** erfc(u) for 0.7 ≤ u ≤ 12 given u² = sqHi + sqLo (sqHi exact): t·e^{Q(t) − u²}, t = 2/(2+u), in one exp. */
 // @ts-ignore: decorator
 @inline function erfcTail(u: v128, sqHi: v128, sqLo: v128): v128 {
-  const t = f32x4.div(sp(2.0), f32x4.add(sp(2.0), u));
-  let q = madd(sp(-0.17889996), t, sp(0.44644305));
-  q = madd(q, t, sp(-0.18087040));
-  q = madd(q, t, sp(-0.26729777));
-  q = madd(q, t, sp(0.017384801));
-  q = madd(q, t, sp(0.046969935));
-  q = madd(q, t, sp(0.38182834));
-  q = madd(q, t, sp(0.99933356));
-  q = madd(q, t, sp(-1.2654856));
-  return f32x4.mul(f32x4.mul(t, vexp(f32x4.neg(sqHi))), vexp(f32x4.sub(q, sqLo)));
+  const t = f32x4.div(rk(0), f32x4.add(rk(0), u));
+  let q = madd(rk(1), t, rk(2));
+  q = madd(q, t, rk(3));
+  q = madd(q, t, rk(4));
+  q = madd(q, t, rk(5));
+  q = madd(q, t, rk(6));
+  q = madd(q, t, rk(7));
+  q = madd(q, t, rk(8));
+  q = madd(q, t, rk(9));
+  return f32x4.mul(t, vexpSum(f32x4.neg(sqHi), f32x4.sub(q, sqLo)));
 }
 
 /** erf(x) for |x| < 1: x·P(x²). */
 // @ts-ignore: decorator
 @inline function erfSmall(x: v128): v128 {
   const z = f32x4.mul(x, x);
-  let p = madd(sp(-0.00056314189), z, sp(0.0049175508));
-  p = madd(p, z, sp(-0.026711311));
-  p = madd(p, z, sp(0.1128018));
-  p = madd(p, z, sp(-0.37612325));
-  p = madd(p, z, sp(1.1283791));
+  let p = madd(rk(10), z, rk(11));
+  p = madd(p, z, rk(12));
+  p = madd(p, z, rk(13));
+  p = madd(p, z, rk(14));
+  p = madd(p, z, rk(15));
   return f32x4.mul(x, p);
 }
 
@@ -178,18 +222,43 @@ const EXP_K = memory.data<f32>([
   return v128.bitselect(erfSmall(x), big, f32x4.lt(a, sp(1.0)));
 }
 
-/** Exact GELU x·Φ(x) = x/2·(1 + erf(x/√2)); below -1 computed as x/2·erfc(|x|/√2) to avoid cancellation. */
+/** u² = x²/2 as hi + lo (hi exact, from the top 12 bits of b = |x| clamped to 17): lane-exact tails of vgelu and vgeluSlope. */
+// @ts-ignore: decorator
+@inline function halfSquareHi(b: v128): v128 {
+  const hi = hiPart(b);
+  return f32x4.mul(f32x4.mul(hi, hi), sp(0.5));
+}
+
+// @ts-ignore: decorator
+@inline function halfSquareLo(b: v128): v128 {
+  const hi = hiPart(b);
+  return f32x4.mul(f32x4.mul(f32x4.sub(b, hi), f32x4.add(b, hi)), sp(0.5));
+}
+
+/** Φ(x) = erfc(−x/√2)/2 from c = erfc(|x|/√2) (b = |x| ≤ 17): c/2 for x < 0, 1 − c/2 otherwise (no cancellation either side). */
+// @ts-ignore: decorator
+@inline function normalCdf(x: v128, b: v128): v128 {
+  const u = f32x4.mul(b, sp(0.70710678));
+  // Below u = 0.7, 1 − erf(u) loses at most a factor 2 to cancellation; above it the fitted tail takes over.
+  const c = v128.bitselect(f32x4.sub(sp(1.0), erfSmall(u)), erfcTail(u, halfSquareHi(b), halfSquareLo(b)), f32x4.lt(u, sp(0.7)));
+  const h = f32x4.mul(c, sp(0.5));
+  return v128.bitselect(h, f32x4.sub(sp(1.0), h), f32x4.lt(x, sp(0)));
+}
+
+/** Exact GELU x·Φ(x) (Keras approximate=False), Φ from one erfc of |x|/√2: accurate for large negative x too. */
 // @ts-ignore: decorator
 @inline export function vgelu(x: v128): v128 {
-  const u = f32x4.mul(x, sp(0.70710678));
-  const upper = f32x4.mul(f32x4.mul(x, sp(0.5)), f32x4.add(sp(1.0), verf(u)));
-  const b = f32x4.min(f32x4.abs(x), sp(17.0));
-  const hi = hiPart(b);
-  const sqHi = f32x4.mul(f32x4.mul(hi, hi), sp(0.5)); // u² = x²/2, exact high part
-  const sqLo = f32x4.mul(f32x4.mul(f32x4.sub(b, hi), f32x4.add(b, hi)), sp(0.5));
-  const tail = erfcTail(f32x4.mul(b, sp(0.70710678)), sqHi, sqLo);
-  const lower = f32x4.mul(f32x4.mul(f32x4.neg(b), sp(0.5)), tail);
-  return v128.bitselect(lower, upper, f32x4.lt(x, sp(-1.0)));
+  // x below −17 gives −0 as x·Φ(x) rounds it (and −∞ no NaN); pmax keeps NaN.
+  return f32x4.mul(f32x4.pmax(x, sp(-17.0)), normalCdf(x, f32x4.min(f32x4.abs(x), sp(17.0))));
+}
+
+/** GELU's slope Φ(x) + x·φ(x), φ(x) = e^{−x²/2}/√(2π): the fused bias + GELU gradient. */
+// @ts-ignore: decorator
+@inline export function vgeluSlope(x: v128): v128 {
+  const xc = f32x4.pmin(f32x4.pmax(x, sp(-17.0)), sp(17.0)); // x·φ(x) is 0 beyond (±∞ gives 0 and 1, NaN stays NaN)
+  const b = f32x4.abs(xc);
+  const phi = f32x4.mul(vexpSum(f32x4.neg(halfSquareHi(b)), f32x4.neg(halfSquareLo(b))), sp(0.39894228));
+  return f32x4.add(normalCdf(xc, b), f32x4.mul(xc, phi));
 }
 
 /**
@@ -201,13 +270,14 @@ const EXP_K = memory.data<f32>([
   return f32x4.add(f32x4.pmax(v, f32x4.splat(0)), f32x4.splat(0));
 }
 
-/** act(v) for a BiasAct code (linear, relu, sigmoid, tanh): the activation of ew_bias_act and the convolutions' fused epilogues. */
+/** act(v) for a BiasAct code (linear, relu, sigmoid, tanh, gelu): the activation of ew_bias_act and the convolutions' fused epilogues. */
 // @ts-ignore: decorator
 @inline export function biasActVec(act: i32, v: v128): v128 {
   if (act == BiasAct.linear) return v;
   if (act == BiasAct.relu) return reluVec(v);
   if (act == BiasAct.sigmoid) return vsigmoid(v);
-  return vtanh(v);
+  if (act == BiasAct.tanh) return vtanh(v);
+  return vgelu(v);
 }
 
 /** g·act'(z) from the activation's output y = act(z) (BiasAct code): biasAct's dz, in the composed ops' order and roundings. */

@@ -1,5 +1,5 @@
 // LayerNormalization: each sample normalised over the given axes to zero mean and unit variance, then scaled and shifted (Keras' LayerNormalization).
-import { add, mean, mul, reshape, rsqrt, square, sub } from '../../core/ops/index.js';
+import { add, layerNorm, mean, mul, reshape, rsqrt, square, sub } from '../../core/ops/index.js';
 import type { Random } from '../../core/random.js';
 import type { Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
@@ -22,8 +22,9 @@ export interface LayerNormalizationOptions extends LayerOptions {
 
 /**
  * y = (x − mean) / sqrt(var + epsilon) · gamma + beta, mean and (biased) variance taken per sample over `axis`; gamma and
- * beta have the shape of those axes, in ascending order (e.g. [C] for axis −1 on [N, T, C]). Composed of the mean / rsqrt / mul ops, so its
- * gradient is theirs. Keeps a Keras mask (it acts on each step alone).
+ * beta have the shape of those axes, in ascending order (e.g. [C] for axis −1 on [N, T, C]). Over the last axis alone
+ * it is one fused op (layerNorm, with a one-pass gradient); over other axes it is composed of the mean / rsqrt / mul
+ * ops, so its gradient is theirs. Keeps a Keras mask (it acts on each step alone).
  */
 export class LayerNormalization extends Layer {
   readonly className = 'LayerNormalization';
@@ -78,13 +79,16 @@ export class LayerNormalization extends Layer {
   call(x: Tensor, _ctx: CallContext): Tensor {
     const s = x.shape.slice(1);
     const axes = this.sampleAxes(s);
+    const trailing = axes.length === 1 && axes[0] === s.length - 1;
+    if (trailing) {
+      return layerNorm(x, { gamma: this.scale ? this.w('gamma') : undefined, beta: this.center ? this.w('beta') : undefined, epsilon: this.epsilon });
+    }
     const ax = axes.map((a) => a + 1);
     const mu = mean(x, ax, true);
     const xc = sub(x, mu);
     let y = mul(xc, rsqrt(add(mean(square(xc), ax, true), this.epsilon)));
-    // gamma and beta [d_a, …] broadcast over the other axes: as they are for the last axis alone, else reshaped with 1s.
-    const trailing = axes.length === 1 && axes[0] === s.length - 1;
-    const bcast = (w: Tensor): Tensor => (trailing ? w : reshape(w, s.map((d, i) => (axes.includes(i) ? d : 1))));
+    // gamma and beta [d_a, …] broadcast over the other axes, reshaped with 1s.
+    const bcast = (w: Tensor): Tensor => reshape(w, s.map((d, i) => (axes.includes(i) ? d : 1)));
     if (this.scale) y = mul(y, bcast(this.w('gamma')));
     if (this.center) y = add(y, bcast(this.w('beta')));
     return y;

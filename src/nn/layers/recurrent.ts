@@ -2,7 +2,7 @@
 //
 // Legend: N batch, T time steps, F input features, U units, G gates per step (SimpleRNN 1, LSTM 4, GRU 3),
 // S per-step recurrent kernels (option `steps`).
-import { BIAS_ACTIVATIONS, type BiasActivation, RNN_GATES, type RnnCell } from '../../backend/backend.js';
+import { OUTPUT_ACTIVATIONS, type OutputActivation, RNN_GATES, type RnnCell } from '../../backend/backend.js';
 import { fmt } from '../../core/errors.js';
 import {
   biasAct, concat, dense, gather, greaterEqual, lookupOf, matmul, mul, randomUniform, reshape, rnnSequence, slice, stack, tensor, unstack, where, zeros,
@@ -291,7 +291,7 @@ export abstract class Recurrent extends Layer {
   /** The whole sequence as one rnnSequence op. */
   private fused(proj: { p: Tensor; ids?: Tensor }, w: CellWeights, s: CellState, mask: Tensor | undefined): { y: Tensor; final: CellState } {
     const r = rnnSequence(proj.p, w.recurrent, s.h, {
-      cell: this.cell, activation: this.activation as BiasActivation, recurrentActivation: this.gateActivation() as BiasActivation | undefined,
+      cell: this.cell, activation: this.activation as OutputActivation, recurrentActivation: this.gateActivation() as OutputActivation | undefined,
       reverse: this.goBackwards, zeroOutputForMask: this.zeroOutputForMask, c0: s.c, recurrentBias: this.recurrentBias(w), mask, ids: proj.ids,
     });
     return { y: r.y, final: { h: r.h, c: r.c } };
@@ -411,9 +411,9 @@ export class RecurrentProduct {
   }
 }
 
-/** True for the activations the fused recurrence implements (those a bias + activation kernel has). */
+/** True for the activations the fused recurrence implements (the bias activations whose slope is a function of their output). */
 export function isFusedActivation(a: ActivationName): boolean {
-  return (BIAS_ACTIVATIONS as readonly string[]).includes(a);
+  return (OUTPUT_ACTIVATIONS as readonly string[]).includes(a);
 }
 
 /** An inverted-dropout keep mask: 1/(1 − rate) with probability 1 − rate, else 0. */
