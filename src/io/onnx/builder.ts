@@ -25,6 +25,8 @@ export class OnnxGraph {
   private readonly initializers: Record<string, unknown>[] = [];
   private readonly inputs: Record<string, unknown>[] = [];
   private readonly outputs: Record<string, unknown>[] = [];
+  private readonly constants = new Map<number, string>();
+  private temps = 0;
 
   constructor(readonly name: string) {}
 
@@ -50,6 +52,16 @@ export class OnnxGraph {
     return this.initializer(stem, 'int64', [values.length], BigInt64Array.from(values.map((v) => BigInt(v))));
   }
 
+  /** An int32 scalar constant, written once per value ('int32_8'). */
+  int32(value: number): string {
+    let name = this.constants.get(value);
+    if (name === undefined) {
+      name = this.initializer(`int32_${value}`, 'int32', [], Int32Array.of(value));
+      this.constants.set(value, name);
+    }
+    return name;
+  }
+
   /** A float32 scalar constant. */
   scalar(stem: string, value: number): string {
     return this.initializer(stem, 'float32', [], Float32Array.of(value));
@@ -59,6 +71,13 @@ export class OnnxGraph {
   node(op: string, inputs: readonly string[], stem: string, attrs: Record<string, AttrValue> = {}): string {
     const out = this.fresh(stem);
     this.nodes.push({ op_type: op, name: this.fresh(`${stem}/${op}`), input: [...inputs], output: [out], attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) });
+    return out;
+  }
+
+  /** Adds an unnamed node inside a weight's subgraph (output '_k', short: such subgraphs can have hundreds of nodes); returns the output's name. */
+  temp(op: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}): string {
+    const out = this.fresh(`_${this.temps++}`);
+    this.nodes.push({ op_type: op, input: [...inputs], output: [out], attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) });
     return out;
   }
 

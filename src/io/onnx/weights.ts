@@ -24,6 +24,8 @@ export interface WeightWriterOptions {
  */
 export class WeightWriter {
   private readonly done = new Map<WeightMap, string>();
+  /** [1, 2, 4, …, 128] (int32), shared by every bit-unpacking subgraph. */
+  private pow2: string | undefined;
 
   constructor(private readonly g: OnnxGraph, private readonly o: WeightWriterOptions = {}) {}
 
@@ -69,8 +71,9 @@ export class WeightWriter {
 
   /**
    * W = Gather([centroids, 0], codes): codes as UINT8 (K + 1 ≤ 256) or UINT16, cast to INT32 for Gather. A pruned map
-   * whose kept weights are sparse enough stores only those: UINT8 gaps between kept positions (a gap over 255 gets a
-   * filler pointing at the zero) and their codes, rebuilt as ScatterND(zeros, CumSum(gaps), Gather(table, codes)).
+   * whose kept weights are sparse enough stores only those, Deep Compression's way: the gaps between kept positions and
+   * their codes, each bit-packed at the narrowest width (a gap over the widest that width holds gets a filler pointing
+   * at the zero), rebuilt as ScatterND(zeros, CumSum(gaps), Gather(table, codes)).
    */
   private codebook(map: CodebookMap, path: string): string {
     const g = this.g;
@@ -83,25 +86,36 @@ export class WeightWriter {
     const codeType: OnnxDType = table.length <= 256 ? 'uint8' : 'uint16';
     const width = codeType === 'uint8' ? 1 : 2;
     const shape = g.int64s(`${path}/shape`, map.shape);
-    const gaps: number[] = [], kept: number[] = [];
-    if (pruned) {
-      let last = 0;
-      for (let i = 0; i < codes.length; i++) {
-        if (codes[i] === k) continue;
-        while (i - last > 255) (last += 255), gaps.push(255), kept.push(k);
-        gaps.push(i - last), kept.push(codes[i]);
-        last = i;
-      }
-    }
-    if (pruned && gaps.length * (1 + width) < codes.length * width) {
-      const gapValues = g.initializer(`${path}/gaps`, 'uint8', [gaps.length], Uint8Array.from(gaps));
-      const pos = g.node('CumSum', [g.node('Cast', [gapValues], `${path}/gaps32`, { to: dataType('int32') }), g.int64s(`${path}/axis`, [0])], `${path}/positions32`);
+    const sparse = pruned && codeType === 'uint8' ? sparseCodes(codes, k) : undefined;
+    if (sparse && sparse.bytes < codes.length * width) {
+      const gaps = this.unpack(`${path}/gaps`, sparse.gaps, sparse.gapBits);
+      const pos = g.node('CumSum', [gaps, g.int64s(`${path}/axis`, [0])], `${path}/positions32`);
       const index = g.node('Unsqueeze', [g.node('Cast', [pos], `${path}/positions`, { to: dataType('int64') }), g.int64s(`${path}/last`, [1])], `${path}/index`);
-      const values = g.node('Gather', [t, this.codes(`${path}/codes`, codeType, kept)], `${path}/values`);
+      const values = g.node('Gather', [t, this.unpack(`${path}/codes`, sparse.codes, sparse.codeBits)], `${path}/values`);
       const zeros = g.node('ConstantOfShape', [g.int64s(`${path}/size`, [codes.length])], `${path}/zeros`);
       return g.node('Reshape', [g.node('ScatterND', [zeros, index, values], `${path}/flat`), shape], path);
     }
     return g.node('Reshape', [g.node('Gather', [t, this.codes(`${path}/codes`, codeType, codes)], `${path}/flat`), shape], path);
+  }
+
+  /**
+   * m integers of `bits` (≤ 8) bits each, packed LSB first into a UINT8 initializer (plus one pad byte), and the INT32
+   * value that unpacks them: v[j] = (B[⌊jb/8⌋] + 256·B[⌊jb/8⌋ + 1]) / 2^(jb mod 8) mod 2^b.
+   */
+  private unpack(stem: string, values: ArrayLike<number>, bits: number): string {
+    const g = this.g;
+    const m = values.length;
+    const packed = new Uint8Array(Math.ceil((m * bits) / 8) + 1);
+    for (let j = 0; j < m; j++) {
+      for (let b = 0; b < bits; b++) if ((values[j] >> b) & 1) packed[(j * bits + b) >> 3] |= 1 << ((j * bits + b) & 7);
+    }
+    const t = (op: string, ...inputs: string[]): string => g.temp(op, inputs);
+    const bytes = g.temp('Cast', [g.initializer(stem, 'uint8', [packed.length], packed)], { to: dataType('int32') });
+    const bit = t('Mul', t('Range', g.int32(0), g.int32(m), g.int32(1)), g.int32(bits));
+    const at = t('Div', bit, g.int32(8));
+    const word = t('Add', t('Gather', bytes, at), t('Mul', t('Gather', bytes, t('Add', at, g.int32(1))), g.int32(256)));
+    const pow2 = (this.pow2 ??= g.initializer('int32_powers_of_2', 'int32', [8], Int32Array.of(1, 2, 4, 8, 16, 32, 64, 128)));
+    return g.node('Mod', [t('Div', word, t('Gather', pow2, t('Mod', bit, g.int32(8)))), g.int32(1 << bits)], `${stem}/values`);
   }
 
   /** W[i] = ξ(i)·θ[h(i)] as one Gather from [θ, −θ] (sign folded into the index), indices UINT16 when 2K ≤ 65,536 else INT32. */
@@ -127,4 +141,30 @@ export class WeightWriter {
     const v = this.g.initializer(stem, dtype, [values.length], data);
     return dtype === 'int32' ? v : this.g.node('Cast', [v], `${stem}32`, { to: dataType('int32') });
   }
+}
+
+/**
+ * The kept positions of a pruned codebook's codes (code K = pruned) as gaps (the first from 0) and codes, at the gap
+ * width in 1…8 bits that makes the fewest bits; a gap wider than 2^gapBits − 1 is split by fillers with code K.
+ */
+export function sparseCodes(codes: Int32Array, k: number): { gaps: number[]; codes: number[]; gapBits: number; codeBits: number; bytes: number } {
+  const codeBits = Math.max(1, Math.ceil(Math.log2(k + 1)));
+  const at: number[] = [];
+  for (let i = 0; i < codes.length; i++) if (codes[i] !== k) at.push(i);
+  let best = { gapBits: 8, bits: Infinity };
+  for (let gb = 1; gb <= 8; gb++) {
+    const max = (1 << gb) - 1;
+    let entries = 0, last = 0;
+    for (const i of at) entries += 1 + (i - last > max ? Math.ceil((i - last) / max) - 1 : 0), (last = i);
+    if (entries * (gb + codeBits) < best.bits) best = { gapBits: gb, bits: entries * (gb + codeBits) };
+  }
+  const max = (1 << best.gapBits) - 1;
+  const gaps: number[] = [], kept: number[] = [];
+  let last = 0;
+  for (const i of at) {
+    while (i - last > max) (last += max), gaps.push(max), kept.push(k);
+    gaps.push(i - last), kept.push(codes[i]);
+    last = i;
+  }
+  return { gaps, codes: kept, gapBits: best.gapBits, codeBits, bytes: Math.ceil(best.bits / 8) + 2 };
 }
