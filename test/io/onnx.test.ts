@@ -8,6 +8,7 @@ import { loadDataset } from '../../src/data/datasets.js';
 import { decodeOnnx, exportOnnx, OnnxExportError } from '../../src/io/onnx/index.js';
 import { input, layers, type Model, model, sequential } from '../../src/nn/index.js';
 import { createModel, MODEL_NAMES } from '../../src/nn/zoo.js';
+import { sparseCodes } from '../../src/io/onnx/weights.js';
 import { HashedMap } from '../../src/sharing/hashed.js';
 import { LowRankMap, matrixView } from '../../src/sharing/low-rank.js';
 import { clusterWeights } from '../../src/transforms/cluster.js';
@@ -139,9 +140,35 @@ describe('exportOnnx: layers and sharing beyond the zoo', () => {
     m.dispose();
   });
 
+  test('a map without a compact ONNX form (pruned θ ⊙ mask) is written as its dense W, with a note naming the weight', async () => {
+    const m = sequential([layers.flatten({ inputShape: [28, 28, 1] }), layers.dense({ units: 10, activation: 'softmax', name: 'fc', maps: { kernel: 'pruned:prune=0.5' } })]).build(0);
+    const notes: string[] = [];
+    const bytes = exportOnnx(m, { onNote: (s) => notes.push(s) });
+    assert.deepEqual(notes, [`fc/kernel: a 'pruned' map has no compact ONNX form here; written as its dense float32 W (7840 values)`]);
+    assert.ok((await maxDiff(m, bytes, digits, [N, 28, 28, 1])) <= 1e-5);
+    m.dispose();
+  });
+
   test('a layer ONNX export does not take yet: a one-line error naming the layer and its class', () => {
     const m = sequential([layers.lstm({ units: 4, inputShape: [3, 2], name: 'rnn' }), layers.dense({ units: 2 })]).build(0);
     assert.throws(() => exportOnnx(m), (e: Error) => e instanceof OnnxExportError && /^layer 'rnn' \(LSTM\) cannot be exported to ONNX/.test(e.message) && !e.message.includes('\n'));
     m.dispose();
   });
+});
+
+test('sparseCodes: gaps from the previous kept position, fillers (code K) where a gap is wider than the width holds', () => {
+  const k = 4;
+  const codes = new Int32Array(3000).fill(k);
+  for (const [i, c] of [[0, 1], [5, 2], [6, 3], [2900, 0]] as const) codes[i] = c;
+  const s = sparseCodes(codes, k);
+  assert.equal(s.codeBits, 3);
+  let pos = 0;
+  const rebuilt = new Int32Array(3000).fill(k);
+  s.gaps.forEach((g, j) => {
+    assert.ok(g < 1 << s.gapBits);
+    pos += g;
+    if (s.codes[j] !== k) rebuilt[pos] = s.codes[j];
+  });
+  assert.deepEqual(rebuilt, codes);
+  assert.ok(s.codes.filter((c) => c === k).length > 0, 'the 2,894-wide gap needs fillers');
 });
