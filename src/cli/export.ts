@@ -36,7 +36,7 @@ export function exportCommand(a: ParsedArgs<typeof exportSpec>, io: Io): number 
   const f = a.flags;
   const file = a.positionals.model;
   const { model } = loadModel(file);
-  const out = f.out ?? file.replace(/(\.wsm)?$/, '.onnx').replace(/\.wsm\.onnx$/, '.onnx');
+  const out = f.out ?? file.replace(/(\.wsm)?$/, '.onnx');
   const notes: string[] = [];
   const t0 = performance.now();
   let bytes: Uint8Array;

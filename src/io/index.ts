@@ -1,4 +1,3 @@
 // weightshare/io: the checkpoint container (platform-neutral; file helpers live in ./files.js, Node only).
 export * from './checkpoint.js';
 export * from './model-file.js';
-export * from './onnx/index.js';

@@ -78,9 +78,11 @@ describe('exportOnnx: zoo models run by onnxruntime-node match our predictions (
         const kernels = m.weights().filter((w) => w.role === 'kernel');
         if (kind === 'plain') for (const w of kernels) assert.equal(inits.get(w.path)?.size, w.map.shape.reduce((a, b) => a * b, 1), w.path);
         if (kind === 'codebook') {
-          // Compact: uint8 codes and 16 centroids per kernel, no float W.
+          // Compact: 4-bit codes packed in a uint8 tensor and 16 centroids per kernel, no float W.
           for (const w of kernels) {
+            const n = w.map.shape.reduce((a, b) => a * b, 1);
             assert.equal(inits.get(`${w.path}/codes`)?.type, UINT8, `${w.path} codes`);
+            assert.equal(inits.get(`${w.path}/codes`)?.size, Math.ceil(n / 2) + 1, `${w.path}: 4 bits per code, one pad byte`);
             assert.equal(inits.get(`${w.path}/centroids`)?.size, 16);
             assert.equal(inits.has(w.path), false);
           }

@@ -70,7 +70,8 @@ export class WeightWriter {
   }
 
   /**
-   * W = Gather([centroids, 0], codes): codes as UINT8 (K + 1 ≤ 256) or UINT16, cast to INT32 for Gather. A pruned map
+   * W = Gather([centroids, 0], codes): codes of ⌈log2 K⌉ < 8 bits bit-packed into a UINT8 tensor and unpacked in the
+   * graph, else UINT8 (K + 1 ≤ 256) or UINT16 cast to INT32 for Gather. A pruned map
    * whose kept weights are sparse enough stores only those, Deep Compression's way: the gaps between kept positions and
    * their codes, each bit-packed at the narrowest width (a gap over the widest that width holds gets a filler pointing
    * at the zero), rebuilt as ScatterND(zeros, CumSum(gaps), Gather(table, codes)).
@@ -95,7 +96,9 @@ export class WeightWriter {
       const zeros = g.node('ConstantOfShape', [g.int64s(`${path}/size`, [codes.length])], `${path}/zeros`);
       return g.node('Reshape', [g.node('ScatterND', [zeros, index, values], `${path}/flat`), shape], path);
     }
-    return g.node('Reshape', [g.node('Gather', [t, this.codes(`${path}/codes`, codeType, codes)], `${path}/flat`), shape], path);
+    const bits = Math.max(1, Math.ceil(Math.log2(table.length)));
+    const index = bits < 8 ? this.unpack(`${path}/codes`, codes, bits) : this.codes(`${path}/codes`, codeType, codes);
+    return g.node('Reshape', [g.node('Gather', [t, index], `${path}/flat`), shape], path);
   }
 
   /**
