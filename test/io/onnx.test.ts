@@ -8,6 +8,7 @@ import { loadDataset } from '../../src/data/datasets.js';
 import { decodeOnnx, exportOnnx, OnnxExportError } from '../../src/io/onnx/index.js';
 import { input, layers, type Model, model, sequential } from '../../src/nn/index.js';
 import { createModel, MODEL_NAMES } from '../../src/nn/zoo.js';
+import { createTextModel } from '../../src/nn/zoo-text.js';
 import { sparseCodes } from '../../src/io/onnx/weights.js';
 import { HashedMap } from '../../src/sharing/hashed.js';
 import { LowRankMap, matrixView } from '../../src/sharing/low-rank.js';
@@ -151,9 +152,42 @@ describe('exportOnnx: layers and sharing beyond the zoo', () => {
     m.dispose();
   });
 
+  test('SimpleRNN, LSTM (gates reordered, returnState), GRU (reset after and before) as ONNX RNN, LSTM, GRU', async () => {
+    const ids = input({ shape: [6], dtype: 'int32' });
+    const e = layers.embedding({ inputDim: 12, outputDim: 5 }).apply(ids);
+    const [seq, h, c] = layers.lstm({ units: 7, returnSequences: true, returnState: true, maps: { kernel: 'codebook:8' } }).applyAll(e);
+    const g1 = layers.gru({ units: 6, returnSequences: true }).apply(seq);
+    const g2 = layers.gru({ units: 5, resetAfter: false, returnSequences: true, activation: 'relu' }).apply(g1);
+    const r = layers.simpleRNN({ units: 4, maps: { recurrentKernel: 'hashed:1/2' } }).apply(g2);
+    const out = layers.dense({ units: 3, activation: 'softmax' }).apply(layers.concatenate().apply([r, h, c]));
+    const m = model({ inputs: ids, outputs: out }).build(2);
+    const x = Int32Array.from({ length: 5 * 6 }, (_, i) => (i * 5 + 3) % 12);
+    assert.ok((await maxDiff(m, exportOnnx(m), x, [5, 6])) <= 1e-5);
+    m.dispose();
+  });
+
+  test('the text zoo: char-lstm with its output projection tied to the embedding, word-gru', async () => {
+    for (const [name, tied] of [['char-lstm', true], ['word-gru', false]] as const) {
+      const m = createTextModel(name, { vocab: 20, length: 8, embed: 16, hidden: 16, layers: 2, dropout: 0.1, tied }).build(0);
+      const x = Int32Array.from({ length: 3 * 8 }, (_, i) => (i * 7 + 1) % 20);
+      const bytes = exportOnnx(m);
+      assert.ok((await maxDiff(m, bytes, x, [3, 8])) <= 1e-5, name);
+      if (tied) assert.equal([...initializers(bytes).keys()].filter((k) => k.includes('embedding')).length, 1, 'one embedding table for both ends');
+      m.dispose();
+    }
+  });
+
+  test('a recurrent layer after a masked Embedding: a one-line error naming the layer', () => {
+    const ids = input({ shape: [4], dtype: 'int32' });
+    const e = layers.embedding({ inputDim: 9, outputDim: 3, maskZero: true }).apply(ids);
+    const m = model({ inputs: ids, outputs: layers.gru({ units: 2, name: 'gru' }).apply(layers.dropout({ rate: 0.1 }).apply(e)) }).build(0);
+    assert.throws(() => exportOnnx(m), (e: Error) => e.message === `layer 'gru' (GRU): a masked input (an Embedding with maskZero before it) is not exported yet`);
+    m.dispose();
+  });
+
   test('a layer ONNX export does not take yet: a one-line error naming the layer and its class', () => {
-    const m = sequential([layers.lstm({ units: 4, inputShape: [3, 2], name: 'rnn' }), layers.dense({ units: 2 })]).build(0);
-    assert.throws(() => exportOnnx(m), (e: Error) => e instanceof OnnxExportError && /^layer 'rnn' \(LSTM\) cannot be exported to ONNX/.test(e.message) && !e.message.includes('\n'));
+    const m = sequential([layers.multiHeadAttention({ numHeads: 2, keyDim: 2, inputShape: [3, 4], name: 'mha' }), layers.dense({ units: 2 })]).build(0);
+    assert.throws(() => exportOnnx(m), (e: Error) => e instanceof OnnxExportError && /^layer 'mha' \(MultiHeadAttention\) cannot be exported to ONNX/.test(e.message) && !e.message.includes('\n'));
     m.dispose();
   });
 });

@@ -11,8 +11,8 @@ export function dataType(t: OnnxDType): number {
   return DATA_TYPE[TYPE_NAME[t]];
 }
 
-/** An attribute value: an integer or integers (INT, INTS), `{ float }` (FLOAT), a string (STRING). */
-export type AttrValue = number | readonly number[] | { float: number } | string;
+/** An attribute value: an integer or integers (INT, INTS), `{ float }` (FLOAT), a string (STRING), `{ strings }` (STRINGS). */
+export type AttrValue = number | readonly number[] | { float: number } | string | { strings: readonly string[] };
 
 type Data = Float32Array | Uint8Array | Uint16Array | Int32Array | BigInt64Array;
 
@@ -69,9 +69,14 @@ export class OnnxGraph {
 
   /** Adds a node `op(inputs)` with one output named from `stem`; returns the output's name. */
   node(op: string, inputs: readonly string[], stem: string, attrs: Record<string, AttrValue> = {}): string {
-    const out = this.fresh(stem);
-    this.nodes.push({ op_type: op, name: this.fresh(`${stem}/${op}`), input: [...inputs], output: [out], attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) });
-    return out;
+    return this.nodeOutputs(op, inputs, stem, [stem], attrs)[0];
+  }
+
+  /** Adds a node with several outputs, named from `stems` (an optional input is ''); returns the outputs' names. */
+  nodeOutputs(op: string, inputs: readonly string[], stem: string, stems: readonly string[], attrs: Record<string, AttrValue> = {}): string[] {
+    const outs = stems.map((s) => this.fresh(s));
+    this.nodes.push({ op_type: op, name: this.fresh(`${stem}/${op}`), input: [...inputs], output: outs, attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) });
+    return outs;
   }
 
   /** Adds an unnamed node inside a weight's subgraph (output '_k', short: such subgraphs can have hundreds of nodes); returns the output's name. */
@@ -108,6 +113,7 @@ function attribute(name: string, v: AttrValue): Record<string, unknown> {
   if (typeof v === 'string') return { name, type: ATTRIBUTE_TYPE.STRING, s: new TextEncoder().encode(v) };
   if (typeof v === 'number') return { name, type: ATTRIBUTE_TYPE.INT, i: v };
   if ('float' in v) return { name, type: ATTRIBUTE_TYPE.FLOAT, f: v.float };
+  if ('strings' in v) return { name, type: ATTRIBUTE_TYPE.STRINGS, strings: v.strings.map((x) => new TextEncoder().encode(x)) };
   return { name, type: ATTRIBUTE_TYPE.INTS, ints: [...v] };
 }
 

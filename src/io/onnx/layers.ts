@@ -13,13 +13,15 @@ import { LayerNormalization } from '../../nn/layers/layer-normalization.js';
 import { LocallyConnected2D } from '../../nn/layers/locally-connected2d.js';
 import { Add, Average, Concatenate, Multiply, Subtract } from '../../nn/layers/merge.js';
 import { AveragePooling2D, MaxPooling2D } from '../../nn/layers/pooling.js';
+import { Recurrent } from '../../nn/layers/recurrent.js';
 import type { OnnxGraph } from './builder.js';
+import { recurrentProblem, writeRecurrent } from './recurrent.js';
 import type { WeightWriter } from './weights.js';
 
 /** The layer classes {@link emitLayer} writes, for error messages. */
 export const EXPORTABLE_LAYERS = [
   'Dense', 'Conv2D', 'LocallyConnected2D', 'MaxPooling2D', 'AveragePooling2D', 'Flatten', 'Dropout', 'Activation',
-  'Add', 'Subtract', 'Multiply', 'Average', 'Concatenate', 'LayerNormalization', 'Embedding',
+  'Add', 'Subtract', 'Multiply', 'Average', 'Concatenate', 'LayerNormalization', 'Embedding', 'SimpleRNN', 'LSTM', 'GRU',
 ] as const;
 
 /** A layer or weight that cannot be written to ONNX; the message, one line, names it. */
@@ -36,6 +38,8 @@ export interface Value {
   layout: 'nhwc' | 'nchw';
   /** Per-sample shape in our (NHWC) order. */
   shape: readonly number[];
+  /** True when a Keras mask travels with it (from an Embedding with maskZero, through layers that keep masks). */
+  masked?: boolean;
 }
 
 /** Writes layer applications into a graph, converting layouts on demand (once per value). */
@@ -56,8 +60,16 @@ export class LayerWriter {
     return t;
   }
 
-  /** Writes one application of a layer; returns its output values. */
+  /** Writes one application of a layer; returns its output values, marked when a Keras mask travels with them. */
   emit(n: GraphNode, inputs: readonly Value[]): Value[] {
+    const l = n.layer;
+    const isMerge = l instanceof Add || l instanceof Subtract || l instanceof Multiply || l instanceof Average || l instanceof Concatenate;
+    const masked = (l instanceof Embedding && l.maskZero) || (isMerge && inputs.some((v) => v.masked))
+      || ((l.supportsMasking || (l instanceof Recurrent && l.returnSequences)) && inputs[0].masked === true);
+    return this.emitLayer(n, inputs).map((v, i) => (masked && i === 0 ? { ...v, masked } : { ...v, masked: false }));
+  }
+
+  private emitLayer(n: GraphNode, inputs: readonly Value[]): Value[] {
     const l = n.layer;
     const at = n.application === 0 ? l.name : `${l.name}#${n.application}`;
     const shape = n.output.shape;
@@ -88,6 +100,12 @@ export class LayerWriter {
     }
     if (l instanceof LayerNormalization) return nhwc(this.layerNorm(l, this.as(x, 'nhwc'), x.shape, at));
     if (l instanceof Embedding) return nhwc(this.g.node('Gather', [this.weight(l, 'embeddings'), x.name], at, { axis: 0 }));
+    if (l instanceof Recurrent) {
+      const problem = recurrentProblem(l, inputs.length, x.masked === true);
+      if (problem) throw new OnnxExportError(`layer '${l.name}' (${l.className}): ${problem}`);
+      const outs = writeRecurrent(this.g, l, x.name, this.weight(l, 'kernel'), this.weight(l, 'recurrentKernel'), l.useBias ? this.weight(l, 'bias') : undefined, at);
+      return outs.map((name, i) => ({ name, layout: 'nhwc', shape: n.outputs[i].shape }));
+    }
     throw new OnnxExportError(`layer '${l.name}' (${l.className}) cannot be exported to ONNX yet (exportable: ${EXPORTABLE_LAYERS.join(', ')})`);
   }
 
