@@ -14,6 +14,12 @@ import { LocallyConnected2D } from '../../nn/layers/locally-connected2d.js';
 import { Add, Average, Concatenate, Multiply, Subtract } from '../../nn/layers/merge.js';
 import { AveragePooling2D, MaxPooling2D } from '../../nn/layers/pooling.js';
 import { Recurrent } from '../../nn/layers/recurrent.js';
+import { Block } from '../../nn/layers/block.js';
+import { MultiHeadAttention } from '../../nn/layers/multi-head-attention.js';
+import { PositionEmbedding } from '../../nn/layers/position-embedding.js';
+import { SinePositionEncoding } from '../../nn/layers/sine-position-encoding.js';
+import type { SymbolicTensor } from '../../nn/layer.js';
+import { writeAttention, writePositions, writeSinePositions } from './attention.js';
 import type { OnnxGraph } from './builder.js';
 import { recurrentProblem, writeRecurrent } from './recurrent.js';
 import type { WeightWriter } from './weights.js';
@@ -22,6 +28,7 @@ import type { WeightWriter } from './weights.js';
 export const EXPORTABLE_LAYERS = [
   'Dense', 'Conv2D', 'LocallyConnected2D', 'MaxPooling2D', 'AveragePooling2D', 'Flatten', 'Dropout', 'Activation',
   'Add', 'Subtract', 'Multiply', 'Average', 'Concatenate', 'LayerNormalization', 'Embedding', 'SimpleRNN', 'LSTM', 'GRU',
+  'MultiHeadAttention', 'PositionEmbedding', 'SinePositionEncoding', 'Block',
 ] as const;
 
 /** A layer or weight that cannot be written to ONNX; the message, one line, names it. */
@@ -45,6 +52,8 @@ export interface Value {
 /** Writes layer applications into a graph, converting layouts on demand (once per value). */
 export class LayerWriter {
   private readonly converted = new Map<string, string>();
+  /** Names inside a Block start with the block's path: 'block/dense'. */
+  private prefix = '';
 
   constructor(private readonly g: OnnxGraph, private readonly weights: WeightWriter) {}
 
@@ -66,12 +75,14 @@ export class LayerWriter {
     const isMerge = l instanceof Add || l instanceof Subtract || l instanceof Multiply || l instanceof Average || l instanceof Concatenate;
     const masked = (l instanceof Embedding && l.maskZero) || (isMerge && inputs.some((v) => v.masked))
       || ((l.supportsMasking || (l instanceof Recurrent && l.returnSequences)) && inputs[0].masked === true);
-    return this.emitLayer(n, inputs).map((v, i) => (masked && i === 0 ? { ...v, masked } : { ...v, masked: false }));
+    const outs = this.emitLayer(n, inputs);
+    // A Block's outputs carry the masks its inner graph made; other layers follow Keras' rules above.
+    return l instanceof Block ? outs : outs.map((v, i) => ({ ...v, masked: masked && i === 0 }));
   }
 
   private emitLayer(n: GraphNode, inputs: readonly Value[]): Value[] {
     const l = n.layer;
-    const at = n.application === 0 ? l.name : `${l.name}#${n.application}`;
+    const at = `${this.prefix}${n.application === 0 ? l.name : `${l.name}#${n.application}`}`;
     const shape = n.output.shape;
     const nhwc = (name: string): Value[] => [{ name, layout: 'nhwc', shape }];
     const x = inputs[0];
@@ -100,17 +111,43 @@ export class LayerWriter {
     }
     if (l instanceof LayerNormalization) return nhwc(this.layerNorm(l, this.as(x, 'nhwc'), x.shape, at));
     if (l instanceof Embedding) return nhwc(this.g.node('Gather', [this.weight(l, 'embeddings'), x.name], at, { axis: 0 }));
+    if (l instanceof Block) return this.block(l, inputs, at);
+    if (l instanceof MultiHeadAttention) {
+      if (inputs.some((v) => v.masked)) throw new OnnxExportError(`layer '${l.name}' (MultiHeadAttention): a masked input (an Embedding with maskZero before it) is not exported yet`);
+      const w = (sub: string, weight: 'kernel' | 'bias'): string => this.weights.value(l.sublayers().find((c) => c.name === sub)!.weight(weight), `${this.prefix}${l.name}/${sub}/${weight}`);
+      return nhwc(writeAttention(this.g, l, inputs.map((v) => v.name), inputs.map((v) => v.shape), w, at));
+    }
+    if (l instanceof PositionEmbedding) return nhwc(writePositions(this.g, x.name, this.weight(l, 'embeddings'), x.shape[x.shape.length - 2], at));
+    if (l instanceof SinePositionEncoding) return nhwc(writeSinePositions(this.g, x.name, x.shape[x.shape.length - 2], x.shape[x.shape.length - 1], l.maxWavelength, at));
     if (l instanceof Recurrent) {
       const problem = recurrentProblem(l, inputs.length, x.masked === true);
       if (problem) throw new OnnxExportError(`layer '${l.name}' (${l.className}): ${problem}`);
       const outs = writeRecurrent(this.g, l, x.name, this.weight(l, 'kernel'), this.weight(l, 'recurrentKernel'), l.useBias ? this.weight(l, 'bias') : undefined, at);
       return outs.map((name, i) => ({ name, layout: 'nhwc', shape: n.outputs[i].shape }));
     }
-    throw new OnnxExportError(`layer '${l.name}' (${l.className}) cannot be exported to ONNX yet (exportable: ${EXPORTABLE_LAYERS.join(', ')})`);
+    throw new OnnxExportError(`layer '${this.prefix}${l.name}' (${l.className}) cannot be exported to ONNX yet (exportable: ${EXPORTABLE_LAYERS.join(', ')})`);
   }
 
   private weight(l: Layer, name: string): string {
-    return this.weights.value(l.weight(name), `${l.name}/${name}`);
+    return this.weights.value(l.weight(name), `${this.prefix}${l.name}/${name}`);
+  }
+
+  /** A Block: its inner graph written in place, names under the block's path (a reused block's weights written once). */
+  private block(l: Block, inputs: readonly Value[], at: string): Value[] {
+    const inner = l.innerModel;
+    const values = new Map<SymbolicTensor, Value>();
+    inner.inputs.forEach((t, i) => values.set(t, inputs[i]));
+    const outer = this.prefix;
+    this.prefix = `${at}/`;
+    try {
+      for (const n of inner.graph) {
+        const outs = this.emit(n, n.inputs.map((t) => values.get(t)!));
+        n.outputs.forEach((t, i) => values.set(t, outs[i]));
+      }
+    } finally {
+      this.prefix = outer;
+    }
+    return inner.outputs.map((t) => values.get(t)!);
   }
 
   private activate(act: ActivationName, x: string, at: string): string {
