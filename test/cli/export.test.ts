@@ -9,8 +9,8 @@ import ort from 'onnxruntime-node';
 import { main } from '../../src/cli/main.js';
 import { loadDataset } from '../../src/data/datasets.js';
 import { loadModel, saveModel } from '../../src/io/files.js';
-import { layers, sequential } from '../../src/nn/index.js';
 import { createModel } from '../../src/nn/zoo.js';
+import { createTextModel } from '../../src/nn/zoo-text.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ws-export-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -65,7 +65,7 @@ test('the reference CNN exports in under a second; the default output is <model>
   assert.ok(j.seconds < 1, `export took ${j.seconds} s`);
 });
 
-test('bad input: a file that is not a model, a missing file, a layer ONNX does not take: one line, exit 1, nothing written', async () => {
+test('bad input: a file that is not a model, a missing file, a layer ONNX export does not take yet (a recurrent layer after a masked Embedding): one line, exit 1, nothing written', async () => {
   writeFileSync(tmp('junk.wsm'), 'this is not a model');
   const before = readdirSync(dir).sort();
   for (const [args, message] of [
@@ -77,12 +77,12 @@ test('bad input: a file that is not a model, a missing file, a layer ONNX does n
     assert.match(r.err, message);
     assert.equal(r.err.trim().split('\n').length, 1, r.err);
   }
-  const m = sequential([layers.bidirectional({ layer: layers.gru({ units: 2 }), inputShape: [3, 4], name: 'bi' }), layers.dense({ units: 2 })]).build(0);
+  const m = createTextModel('text-gru', { vocab: 12, length: 6, classes: 2, embed: 4, hidden: 4, layers: 1 }).build(0);
   saveModel(tmp('rnn.wsm'), m);
   m.dispose();
   const r = await run('export', tmp('rnn.wsm'), '--out', tmp('rnn.onnx'));
   assert.equal(r.code, 1);
-  assert.match(r.err, /^weightshare: error: .*rnn\.wsm: layer 'bi' \(Bidirectional\) cannot be exported to ONNX yet \(exportable: Dense, Conv2D, /);
+  assert.match(r.err, /^weightshare: error: .*rnn\.wsm: layer 'gru' \(GRU\): a masked input \(an Embedding with maskZero before it\) is not exported yet$/m);
   assert.equal(r.err.trim().split('\n').length, 1, r.err);
   assert.deepEqual(readdirSync(dir).sort(), [...before, 'rnn.wsm'].sort(), 'no output and no temporary file left');
   const u = await run('export', tmp('rnn.wsm'), '--format', 'tflite');

@@ -3,10 +3,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import ort from 'onnxruntime-node';
-import { truncatedNormal } from '../../src/core/ops/index.js';
+import { mul, truncatedNormal } from '../../src/core/ops/index.js';
 import { loadDataset } from '../../src/data/datasets.js';
 import { decodeOnnx, exportOnnx, OnnxExportError } from '../../src/io/onnx/index.js';
-import { input, layers, type Model, model, sequential } from '../../src/nn/index.js';
+import { input, Layer, layers, type Model, model, sequential } from '../../src/nn/index.js';
+import type { Shape } from '../../src/core/shape.js';
+import type { Tensor } from '../../src/core/tensor.js';
 import { createModel, MODEL_NAMES } from '../../src/nn/zoo.js';
 import { createTextModel } from '../../src/nn/zoo-text.js';
 import { createGptModel } from '../../src/nn/zoo-gpt.js';
@@ -153,14 +155,17 @@ describe('exportOnnx: layers and sharing beyond the zoo', () => {
     m.dispose();
   });
 
-  test('SimpleRNN, LSTM (gates reordered, returnState), GRU (reset after and before) as ONNX RNN, LSTM, GRU', async () => {
+  test('SimpleRNN, LSTM (gates reordered, returnState), GRU (reset after and before), goBackwards, Bidirectional as ONNX RNN, LSTM, GRU', async () => {
     const ids = input({ shape: [6], dtype: 'int32' });
     const e = layers.embedding({ inputDim: 12, outputDim: 5 }).apply(ids);
     const [seq, h, c] = layers.lstm({ units: 7, returnSequences: true, returnState: true, maps: { kernel: 'codebook:8' } }).applyAll(e);
     const g1 = layers.gru({ units: 6, returnSequences: true }).apply(seq);
     const g2 = layers.gru({ units: 5, resetAfter: false, returnSequences: true, activation: 'relu' }).apply(g1);
-    const r = layers.simpleRNN({ units: 4, maps: { recurrentKernel: 'hashed:1/2' } }).apply(g2);
-    const out = layers.dense({ units: 3, activation: 'softmax' }).apply(layers.concatenate().apply([r, h, c]));
+    const back = layers.lstm({ units: 3, goBackwards: true, returnSequences: true }).apply(g2);
+    const bi = layers.bidirectional({ layer: layers.gru({ units: 4, returnSequences: true }), mergeMode: 'ave' }).apply(back);
+    const [bc, ...states] = layers.bidirectional({ layer: layers.simpleRNN({ units: 3, returnState: true }) }).applyAll(bi);
+    const r = layers.simpleRNN({ units: 4, goBackwards: true, maps: { recurrentKernel: 'hashed:1/2' } }).apply(g2);
+    const out = layers.dense({ units: 3, activation: 'softmax' }).apply(layers.concatenate().apply([r, h, c, bc, ...states]));
     const m = model({ inputs: ids, outputs: out }).build(2);
     const x = Int32Array.from({ length: 5 * 6 }, (_, i) => (i * 5 + 3) % 12);
     assert.ok((await maxDiff(m, exportOnnx(m), x, [5, 6])) <= 1e-5);
@@ -200,9 +205,22 @@ describe('exportOnnx: layers and sharing beyond the zoo', () => {
     m.dispose();
   });
 
-  test('a layer ONNX export does not take yet: a one-line error naming the layer and its class', () => {
-    const m = sequential([layers.bidirectional({ layer: layers.gru({ units: 2 }), inputShape: [3, 4], name: 'bi' }), layers.dense({ units: 2 })]).build(0);
-    assert.throws(() => exportOnnx(m), (e: Error) => e instanceof OnnxExportError && /^layer 'bi' \(Bidirectional\) cannot be exported to ONNX/.test(e.message) && !e.message.includes('\n'));
+  test('a layer ONNX export does not know (a user-defined class): a one-line error naming the layer and its class', () => {
+    class Twice extends Layer {
+      readonly className = 'Twice';
+      readonly defaultName = 'twice';
+      outputShape(s: Shape): number[] {
+        return [...s];
+      }
+      call(x: Tensor): Tensor {
+        return mul(x, 2);
+      }
+      protected config(): Record<string, unknown> {
+        return {};
+      }
+    }
+    const m = sequential([layers.flatten({ inputShape: [4, 4, 1] }), new Twice({ name: 'twice' }), layers.dense({ units: 2 })]).build(0);
+    assert.throws(() => exportOnnx(m), (e: Error) => e instanceof OnnxExportError && /^layer 'twice' \(Twice\) cannot be exported to ONNX yet \(exportable: Dense, /.test(e.message) && !e.message.includes('\n'));
     m.dispose();
   });
 });

@@ -21,13 +21,14 @@ import { SinePositionEncoding } from '../../nn/layers/sine-position-encoding.js'
 import type { SymbolicTensor } from '../../nn/layer.js';
 import { writeAttention, writePositions, writeSinePositions } from './attention.js';
 import type { OnnxGraph } from './builder.js';
-import { recurrentProblem, writeRecurrent } from './recurrent.js';
+import { recurrentProblem, reverseSteps, writeRecurrent } from './recurrent.js';
+import { Bidirectional } from '../../nn/layers/bidirectional.js';
 import type { WeightWriter } from './weights.js';
 
 /** The layer classes {@link emitLayer} writes, for error messages. */
 export const EXPORTABLE_LAYERS = [
   'Dense', 'Conv2D', 'LocallyConnected2D', 'MaxPooling2D', 'AveragePooling2D', 'Flatten', 'Dropout', 'Activation',
-  'Add', 'Subtract', 'Multiply', 'Average', 'Concatenate', 'LayerNormalization', 'Embedding', 'SimpleRNN', 'LSTM', 'GRU',
+  'Add', 'Subtract', 'Multiply', 'Average', 'Concatenate', 'LayerNormalization', 'Embedding', 'SimpleRNN', 'LSTM', 'GRU', 'Bidirectional',
   'MultiHeadAttention', 'PositionEmbedding', 'SinePositionEncoding', 'Block',
 ] as const;
 
@@ -119,10 +120,8 @@ export class LayerWriter {
     }
     if (l instanceof PositionEmbedding) return nhwc(writePositions(this.g, x.name, this.weight(l, 'embeddings'), x.shape[x.shape.length - 2], at));
     if (l instanceof SinePositionEncoding) return nhwc(writeSinePositions(this.g, x.name, x.shape[x.shape.length - 2], x.shape[x.shape.length - 1], l.maxWavelength, at));
-    if (l instanceof Recurrent) {
-      const problem = recurrentProblem(l, inputs.length, x.masked === true);
-      if (problem) throw new OnnxExportError(`layer '${l.name}' (${l.className}): ${problem}`);
-      const outs = writeRecurrent(this.g, l, x.name, this.weight(l, 'kernel'), this.weight(l, 'recurrentKernel'), l.useBias ? this.weight(l, 'bias') : undefined, at);
+    if (l instanceof Recurrent || l instanceof Bidirectional) {
+      const outs = l instanceof Recurrent ? this.recurrent(l, inputs, l.name, at) : this.bidirectional(l, inputs, at);
       return outs.map((name, i) => ({ name, layout: 'nhwc', shape: n.outputs[i].shape }));
     }
     throw new OnnxExportError(`layer '${this.prefix}${l.name}' (${l.className}) cannot be exported to ONNX yet (exportable: ${EXPORTABLE_LAYERS.join(', ')})`);
@@ -130,6 +129,27 @@ export class LayerWriter {
 
   private weight(l: Layer, name: string): string {
     return this.weights.value(l.weight(name), `${this.prefix}${l.name}/${name}`);
+  }
+
+  /** A recurrent layer (`path`: its name, or 'bidirectional/forward_gru' for a direction of a Bidirectional) as an ONNX op. */
+  private recurrent(l: Recurrent, inputs: readonly Value[], path: string, at: string): string[] {
+    const x = inputs[0];
+    const problem = recurrentProblem(l, inputs.length, x.masked === true);
+    if (problem) throw new OnnxExportError(`layer '${this.prefix}${path}' (${l.className}): ${problem}`);
+    const w = (name: string): string => this.weights.value(l.weight(name), `${this.prefix}${path}/${name}`);
+    return writeRecurrent(this.g, l, x.name, x.shape[0], w('kernel'), w('recurrentKernel'), l.useBias ? w('bias') : undefined, at);
+  }
+
+  /** Both directions as separate ops (the backward one's sequence put back in input order, as Keras does), merged. */
+  private bidirectional(l: Bidirectional, inputs: readonly Value[], at: string): string[] {
+    const g = this.g;
+    const [yf, ...sf] = this.recurrent(l.forwardLayer, inputs, `${l.name}/${l.forwardLayer.name}`, `${at}/${l.forwardLayer.name}`);
+    let [yb, ...sb] = this.recurrent(l.backwardLayer, inputs, `${l.name}/${l.backwardLayer.name}`, `${at}/${l.backwardLayer.name}`);
+    if (l.returnSequences) yb = reverseSteps(g, yb, inputs[0].shape[0], 1, `${at}/${l.backwardLayer.name}`);
+    const m = l.mergeMode;
+    const merged = m === 'concat' ? [g.node('Concat', [yf, yb], at, { axis: -1 })] : m === 'sum' ? [g.node('Add', [yf, yb], at)]
+      : m === 'mul' ? [g.node('Mul', [yf, yb], at)] : m === 'ave' ? [g.node('Mul', [g.node('Add', [yf, yb], `${at}/sum`), g.scalar(`${at}/half`, 0.5)], at)] : [yf, yb];
+    return [...merged, ...sf, ...sb];
   }
 
   /** A Block: its inner graph written in place, names under the block's path (a reused block's weights written once). */

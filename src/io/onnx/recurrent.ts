@@ -13,19 +13,25 @@ export function recurrentProblem(l: Recurrent, inputs: number, masked: boolean):
   const acts = [l.activation, ...(l instanceof GatedRecurrent ? [l.recurrentActivation] : [])];
   const bad = acts.find((a) => !ONNX_ACTIVATION[a]);
   if (bad) return `activation '${bad}' has no ONNX recurrent form (sigmoid, tanh, relu)`;
-  if (l.goBackwards) return 'goBackwards is not exported yet';
   if (l.steps !== undefined) return 'per-step recurrent kernels (steps) are not exported yet';
   if (inputs > 1) return 'initial-state inputs are not exported yet';
   if (masked) return 'a masked input (an Embedding with maskZero before it) is not exported yet';
   return undefined;
 }
 
+/** v with its axis `axis` of `steps` entries reversed (a Gather of T−1, …, 0). */
+export function reverseSteps(g: OnnxGraph, v: string, steps: number, axis: number, at: string): string {
+  const order = g.initializer(`${at}/reversed_steps`, 'int32', [steps], Int32Array.from({ length: steps }, (_, i) => steps - 1 - i));
+  return g.node('Gather', [v, order], `${at}/reversed`, { axis });
+}
+
 /**
  * Writes the layer on x [N, T, F] (ONNX wants [T, N, F]); `kernel`, `recurrent`, `bias` are the values of W in our
  * layout ([F, G·U], [U, G·U], [G·U] or GRU's [2, 3U]). Returns the layer's outputs: [N, T, U] or [N, U], then the
- * final states with returnState.
+ * final states with returnState. goBackwards runs ONNX's 'reverse' direction, whose sequence output is in input order:
+ * it is reversed back into Keras' (processing) order.
  */
-export function writeRecurrent(g: OnnxGraph, l: Recurrent, x: string, kernel: string, recurrent: string, bias: string | undefined, at: string): string[] {
+export function writeRecurrent(g: OnnxGraph, l: Recurrent, x: string, steps: number, kernel: string, recurrent: string, bias: string | undefined, at: string): string[] {
   const u = l.units;
   const gates = l instanceof LSTM ? 4 : l instanceof GRU ? 3 : 1;
   // Keras LSTM blocks are i, f, c, o; ONNX wants i, o, f, c. GRU (z, r, h) and SimpleRNN already agree.
@@ -43,10 +49,14 @@ export function writeRecurrent(g: OnnxGraph, l: Recurrent, x: string, kernel: st
   }
   const acts = l instanceof GatedRecurrent
     ? [l.recurrentActivation, l.activation, ...(l instanceof LSTM ? [l.activation] : [])] : [l.activation];
-  const attrs = { hidden_size: u, activations: { strings: acts.map((a) => ONNX_ACTIVATION[a]!) }, ...(l instanceof GRU ? { linear_before_reset: l.resetAfter ? 1 : 0 } : {}) };
+  const attrs = { hidden_size: u, direction: l.goBackwards ? 'reverse' : 'forward', activations: { strings: acts.map((a) => ONNX_ACTIVATION[a]!) }, ...(l instanceof GRU ? { linear_before_reset: l.resetAfter ? 1 : 0 } : {}) };
   const op = l instanceof LSTM ? 'LSTM' : l instanceof GRU ? 'GRU' : 'RNN';
   const outs = g.nodeOutputs(op, inputs, at, [`${at}/Y`, `${at}/Y_h`, ...(l instanceof LSTM ? [`${at}/Y_c`] : [])], attrs);
   const squeeze = (v: string, axis: number, name: string): string => g.node('Squeeze', [v, g.int64s(`${at}/axis${axis}`, [axis])], name);
-  const y = l.returnSequences ? g.node('Transpose', [squeeze(outs[0], 1, `${at}/Y_tnu`)], at, { perm: [1, 0, 2] }) : squeeze(outs[1], 0, at);
+  const tnu = (): string => {
+    const y = squeeze(outs[0], 1, `${at}/Y_tnu`);
+    return l.goBackwards ? reverseSteps(g, y, steps, 0, at) : y;
+  };
+  const y = l.returnSequences ? g.node('Transpose', [tnu()], at, { perm: [1, 0, 2] }) : squeeze(outs[1], 0, at);
   return l.returnState ? [y, ...outs.slice(1).map((s, k) => squeeze(s, 0, `${at}/state_${k}`))] : [y];
 }
