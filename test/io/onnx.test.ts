@@ -197,11 +197,27 @@ describe('exportOnnx: layers and sharing beyond the zoo', () => {
     }
   });
 
-  test('a recurrent layer after a masked Embedding: a one-line error naming the layer', () => {
+  test('masked steps skipped (pre- and post-padding, an all-padding row): text-gru, text-lstm (two layers: masked sequences between), Bidirectional, zeroOutputForMask', async () => {
+    const ids = Int32Array.from([0, 0, 0, 5, 7, 2, /**/ 3, 4, 9, 1, 0, 0, /**/ 0, 0, 0, 0, 0, 0, /**/ 1, 0, 2, 0, 3, 0, /**/ 8, 8, 8, 8, 8, 8]);
+    for (const name of ['text-gru', 'text-lstm'] as const) {
+      const m = createTextModel(name, { vocab: 12, length: 6, classes: 3, embed: 5, hidden: 4, layers: 2 }).build(0);
+      assert.ok((await maxDiff(m, exportOnnx(m), ids, [5, 6])) <= 1e-5, name);
+      m.dispose();
+    }
+    const x = input({ shape: [6], dtype: 'int32' });
+    const e = layers.dense({ units: 5, activation: 'tanh' }).apply(layers.embedding({ inputDim: 12, outputDim: 4, maskZero: true }).apply(x));
+    const z = layers.simpleRNN({ units: 3, returnSequences: true, zeroOutputForMask: true }).apply(e);
+    const both = layers.concatenate().apply([layers.bidirectional({ layer: layers.lstm({ units: 3 }), mergeMode: 'sum' }).apply(e), layers.flatten().apply(z)]);
+    const m = model({ inputs: x, outputs: both }).build(4);
+    assert.ok((await maxDiff(m, exportOnnx(m), ids, [5, 6])) <= 1e-5, 'bidirectional');
+    m.dispose();
+  });
+
+  test('a masked sequence output read backwards (returnSequences, goBackwards): a one-line error naming the layer', () => {
     const ids = input({ shape: [4], dtype: 'int32' });
     const e = layers.embedding({ inputDim: 9, outputDim: 3, maskZero: true }).apply(ids);
-    const m = model({ inputs: ids, outputs: layers.gru({ units: 2, name: 'gru' }).apply(layers.dropout({ rate: 0.1 }).apply(e)) }).build(0);
-    assert.throws(() => exportOnnx(m), (e: Error) => e.message === `layer 'gru' (GRU): a masked input (an Embedding with maskZero before it) is not exported yet`);
+    const m = model({ inputs: ids, outputs: layers.gru({ units: 2, name: 'gru', returnSequences: true, goBackwards: true }).apply(layers.dropout({ rate: 0.1 }).apply(e)) }).build(0);
+    assert.throws(() => exportOnnx(m), (e: Error) => e.message === `layer 'gru' (GRU): a masked input (an Embedding with maskZero before it) with returnSequences and goBackwards is not exported yet`);
     m.dispose();
   });
 

@@ -46,8 +46,11 @@ export interface Value {
   layout: 'nhwc' | 'nchw';
   /** Per-sample shape in our (NHWC) order. */
   shape: readonly number[];
-  /** True when a Keras mask travels with it (from an Embedding with maskZero, through layers that keep masks). */
-  masked?: boolean;
+  /**
+   * The Keras mask that travels with it (from an Embedding with maskZero, through layers that keep masks): a BOOL value
+   * [N, T], or '' for a mask the export cannot express (a concatenation along time); undefined for none.
+   */
+  mask?: string;
 }
 
 /** Writes layer applications into a graph, converting layouts on demand (once per value). */
@@ -73,12 +76,18 @@ export class LayerWriter {
   /** Writes one application of a layer; returns its output values, marked when a Keras mask travels with them. */
   emit(n: GraphNode, inputs: readonly Value[]): Value[] {
     const l = n.layer;
-    const isMerge = l instanceof Add || l instanceof Subtract || l instanceof Multiply || l instanceof Average || l instanceof Concatenate;
-    const masked = (l instanceof Embedding && l.maskZero) || (isMerge && inputs.some((v) => v.masked))
-      || ((l.supportsMasking || (l instanceof Recurrent && l.returnSequences)) && inputs[0].masked === true);
     const outs = this.emitLayer(n, inputs);
-    // A Block's outputs carry the masks its inner graph made; other layers follow Keras' rules above.
-    return l instanceof Block ? outs : outs.map((v, i) => ({ ...v, masked: masked && i === 0 }));
+    // A Block's outputs carry the masks its inner graph made; other layers follow Keras' rules (see Layer.computeMask).
+    if (l instanceof Block) return outs;
+    const masks = inputs.map((v) => v.mask).filter((m): m is string => m !== undefined);
+    let mask: string | undefined;
+    if (l instanceof Embedding && l.maskZero) {
+      mask = this.g.node('Not', [this.g.node('Equal', [inputs[0].name, this.g.int32(0)], `${outs[0].name}/is_padding`)], `${outs[0].name}/mask`);
+    } else if ((l instanceof Add || l instanceof Subtract || l instanceof Multiply || l instanceof Average || l instanceof Concatenate) && masks.length) {
+      const alongTime = l instanceof Concatenate && !(l.axis === -1 || l.axis === inputs[0].shape.length);
+      mask = alongTime || masks.includes('') ? '' : masks.slice(1).reduce((a, b) => this.g.node('And', [a, b], `${outs[0].name}/mask`), masks[0]);
+    } else if (l.supportsMasking || ((l instanceof Recurrent || l instanceof Bidirectional) && l.returnSequences)) mask = inputs[0].mask;
+    return outs.map((v, i) => ({ ...v, mask: i === 0 ? mask : undefined }));
   }
 
   private emitLayer(n: GraphNode, inputs: readonly Value[]): Value[] {
@@ -114,7 +123,7 @@ export class LayerWriter {
     if (l instanceof Embedding) return nhwc(this.g.node('Gather', [this.weight(l, 'embeddings'), x.name], at, { axis: 0 }));
     if (l instanceof Block) return this.block(l, inputs, at);
     if (l instanceof MultiHeadAttention) {
-      if (inputs.some((v) => v.masked)) throw new OnnxExportError(`layer '${l.name}' (MultiHeadAttention): a masked input (an Embedding with maskZero before it) is not exported yet`);
+      if (inputs.some((v) => v.mask !== undefined)) throw new OnnxExportError(`layer '${l.name}' (MultiHeadAttention): a masked input (an Embedding with maskZero before it) is not exported yet`);
       const w = (sub: string, weight: 'kernel' | 'bias'): string => this.weights.value(l.sublayers().find((c) => c.name === sub)!.weight(weight), `${this.prefix}${l.name}/${sub}/${weight}`);
       return nhwc(writeAttention(this.g, l, inputs.map((v) => v.name), inputs.map((v) => v.shape), w, at));
     }
@@ -134,10 +143,10 @@ export class LayerWriter {
   /** A recurrent layer (`path`: its name, or 'bidirectional/forward_gru' for a direction of a Bidirectional) as an ONNX op. */
   private recurrent(l: Recurrent, inputs: readonly Value[], path: string, at: string): string[] {
     const x = inputs[0];
-    const problem = recurrentProblem(l, inputs.length, x.masked === true);
+    const problem = recurrentProblem(l, inputs.length, x.mask);
     if (problem) throw new OnnxExportError(`layer '${this.prefix}${path}' (${l.className}): ${problem}`);
     const w = (name: string): string => this.weights.value(l.weight(name), `${this.prefix}${path}/${name}`);
-    return writeRecurrent(this.g, l, x.name, x.shape[0], w('kernel'), w('recurrentKernel'), l.useBias ? w('bias') : undefined, at);
+    return writeRecurrent(this.g, l, x.name, x.shape[0], w('kernel'), w('recurrentKernel'), l.useBias ? w('bias') : undefined, at, x.mask);
   }
 
   /** Both directions as separate ops (the backward one's sequence put back in input order, as Keras does), merged. */
