@@ -10,7 +10,7 @@ import { input, Layer, layers, type Model, model, sequential } from '../../src/n
 import type { Shape } from '../../src/core/shape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { createModel, MODEL_NAMES } from '../../src/nn/zoo.js';
-import { createTextModel } from '../../src/nn/zoo-text.js';
+import { createTextModel, TEXT_MODEL_NAMES } from '../../src/nn/zoo-text.js';
 import { createGptModel } from '../../src/nn/zoo-gpt.js';
 import { sparseCodes } from '../../src/io/onnx/weights.js';
 import { HashedMap } from '../../src/sharing/hashed.js';
@@ -170,6 +170,16 @@ describe('exportOnnx: layers and sharing beyond the zoo', () => {
     const x = Int32Array.from({ length: 5 * 6 }, (_, i) => (i * 5 + 3) % 12);
     assert.ok((await maxDiff(m, exportOnnx(m), x, [5, 6])) <= 1e-5);
     m.dispose();
+  });
+
+  test('every text zoo model exports and matches (ids with padding zeros)', async () => {
+    for (const name of TEXT_MODEL_NAMES) {
+      const sizes = name.includes('gpt') ? { dim: 8, heads: 2, layers: 1 } : { embed: 8, hidden: 8, layers: 1 };
+      const m = createTextModel(name, { vocab: 16, length: 6, ...sizes, ...(name.startsWith('text-') ? { classes: 2 } : {}) }).build(0);
+      const x = Int32Array.from({ length: 2 * 6 }, (_, i) => (i < 3 ? 0 : (i * 5) % 16));
+      assert.ok((await maxDiff(m, exportOnnx(m), x, [2, 6])) <= 1e-5, name);
+      m.dispose();
+    }
   });
 
   test('the text zoo: char-lstm with its output projection tied to the embedding, word-gru', async () => {
