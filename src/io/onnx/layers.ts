@@ -123,7 +123,7 @@ export class LayerWriter {
     if (l instanceof Embedding) return nhwc(this.g.node('Gather', [this.weight(l, 'embeddings'), x.name], at, { axis: 0 }));
     if (l instanceof Block) return this.block(l, inputs, at);
     if (l instanceof MultiHeadAttention) {
-      if (inputs.some((v) => v.mask !== undefined)) throw new OnnxExportError(`layer '${l.name}' (MultiHeadAttention): a masked input (an Embedding with maskZero before it) is not exported yet`);
+      if (inputs.some((v) => v.mask !== undefined)) throw new OnnxExportError(`layer '${this.prefix}${l.name}' (MultiHeadAttention): a masked input (an Embedding with maskZero before it) is not exported yet`);
       const w = (sub: string, weight: 'kernel' | 'bias'): string => this.weights.value(l.sublayers().find((c) => c.name === sub)!.weight(weight), `${this.prefix}${l.name}/${sub}/${weight}`);
       return nhwc(writeAttention(this.g, l, inputs.map((v) => v.name), inputs.map((v) => v.shape), w, at));
     }

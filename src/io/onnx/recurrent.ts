@@ -30,7 +30,8 @@ export function reverseSteps(g: OnnxGraph, v: string, steps: number, axis: numbe
  * Writes the layer on x [N, T, F] (ONNX wants [T, N, F]); `kernel`, `recurrent`, `bias` are the values of W in our
  * layout ([F, G·U], [U, G·U], [G·U] or GRU's [2, 3U]). Returns the layer's outputs: [N, T, U] or [N, U], then the
  * final states with returnState. goBackwards runs ONNX's 'reverse' direction, whose sequence output is in input order:
- * it is reversed back into Keras' (processing) order.
+ * it is reversed back into Keras' (processing) order. With `mask` (BOOL [N, T], Keras' input mask) masked steps are
+ * skipped as our layers skip them (see {@link compact} and {@link spread}).
  */
 export function writeRecurrent(
   g: OnnxGraph, l: Recurrent, x: string, steps: number, kernel: string, recurrent: string, bias: string | undefined, at: string, mask?: string,
