@@ -49,6 +49,11 @@ export class HashedMap implements WeightMap {
     return reshape(this.sign ? mul(w, this.sign) : w, this.shape);
   }
 
+  /** The bucket h(i) of each element i of W (flattened) and its sign ξ(i) (undefined without signs), as copies: what exporters write. */
+  tables(): { index: Int32Array; sign: Float32Array | undefined } {
+    return { index: Int32Array.from(this.index.data()), sign: this.sign ? Float32Array.from(this.sign.data()) : undefined };
+  }
+
   stats(): WeightMapStats {
     return { virtual: sizeOf(this.shape), free: this.buckets, bits: 32 * this.buckets };
   }

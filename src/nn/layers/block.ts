@@ -37,6 +37,11 @@ export class Block extends Layer {
     for (const l of this.inner.layers) this.addLayer(l.name, l);
   }
 
+  /** The inner graph (its layers are this layer's sublayers); exporters walk it. */
+  get innerModel(): Model {
+    return this.inner;
+  }
+
   outputShape(s: Shape): number[] {
     return this.outputShapes([s])[0];
   }

@@ -1,0 +1,93 @@
+// `weightshare export`: the Deep-Compression target (LeNet-300-100 within 1.5× of its .wsm file, onnxruntime-node agreeing on
+// all 2,000 test digits), the reference CNN under a second, and bad input (one-line errors, nothing written).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ort from 'onnxruntime-node';
+import { main } from '../../src/cli/main.js';
+import { loadDataset } from '../../src/data/datasets.js';
+import { loadModel, saveModel } from '../../src/io/files.js';
+import { createModel } from '../../src/nn/zoo.js';
+import { input, layers, model } from '../../src/nn/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ws-export-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+const tmp = (name: string): string => join(dir, name);
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '', err = '';
+  const code = await main(argv, { out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) } });
+  return { code, out, err };
+}
+
+const argmax = (a: ArrayLike<number>, i: number, k: number): number => {
+  let b = 0;
+  for (let j = 1; j < k; j++) if (a[i * k + j] > a[i * k + b]) b = j;
+  return b;
+};
+
+test('Deep-Compression LeNet-300-100: the ONNX file stays within 1.5× of the .wsm file; onnxruntime agrees on all 2,000 test digits', async () => {
+  assert.equal((await run('train', '--model', 'lenet-300-100', '--epochs', '1', '--limit', '2000', '--out', tmp('l300.wsm'))).code, 0);
+  const c = await run('compress', tmp('l300.wsm'), '--prune', '0.92', '--clusters', '32', '--finetune-epochs', '0', '--out', tmp('l300-dc.wsm'));
+  assert.equal(c.code, 0, c.err);
+  const r = await run('export', tmp('l300-dc.wsm'), '--format', 'onnx', '--out', tmp('l300-dc.onnx'), '--json');
+  assert.equal(r.code, 0, r.err);
+  const wsm = statSync(tmp('l300-dc.wsm')).size, onnx = statSync(tmp('l300-dc.onnx')).size;
+  assert.match(r.err, new RegExp(`^Saved .*l300-dc\\.onnx: ONNX opset 17, ${(onnx / 1024).toFixed(1)} KiB \\(.*l300-dc\\.wsm: ${(wsm / 1024).toFixed(1)} KiB, ${(onnx / wsm).toFixed(2)}×\\)`, 'm'));
+  assert.deepEqual([JSON.parse(r.out).bytes, JSON.parse(r.out).modelBytes], [onnx, wsm]);
+  assert.ok(onnx <= 1.5 * wsm, `ONNX ${onnx} bytes, .wsm ${wsm} bytes: ${(onnx / wsm).toFixed(2)}×`);
+
+  const ds = loadDataset('mnist-sample');
+  const n = ds.yTest.length;
+  const { model } = loadModel(tmp('l300-dc.wsm'));
+  const ours = model.predict({ data: ds.xTest, shape: [n, 28, 28, 1] }).f32();
+  const s = await ort.InferenceSession.create(readFileSync(tmp('l300-dc.onnx')));
+  const theirs = (await s.run({ input: new ort.Tensor('float32', ds.xTest, [n, 28, 28, 1]) }))[s.outputNames[0]].data as Float32Array;
+  let agree = 0, diff = 0;
+  for (let i = 0; i < n; i++) if (argmax(ours, i, 10) === argmax(theirs, i, 10)) agree++;
+  for (let i = 0; i < ours.length; i++) diff = Math.max(diff, Math.abs(ours[i] - theirs[i]));
+  assert.equal(agree, n);
+  assert.ok(diff <= 1e-5, `max difference ${diff}`);
+  model.dispose();
+});
+
+test('the reference CNN exports in under a second; the default output is <model>.onnx', async () => {
+  const m = createModel('seed-cnn').build(0);
+  saveModel(tmp('cnn.wsm'), m);
+  m.dispose();
+  const r = await run('export', tmp('cnn.wsm'), '--json');
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out) as { out: string; seconds: number; bytes: number };
+  assert.equal(j.out, tmp('cnn.onnx'));
+  assert.equal(statSync(tmp('cnn.onnx')).size, j.bytes);
+  assert.ok(j.seconds < 1, `export took ${j.seconds} s`);
+});
+
+test('bad input: a file that is not a model, a missing file, a layer ONNX export does not take yet (a recurrent layer after a masked Embedding): one line, exit 1, nothing written', async () => {
+  writeFileSync(tmp('junk.wsm'), 'this is not a model');
+  const before = readdirSync(dir).sort();
+  for (const [args, message] of [
+    [[tmp('junk.wsm'), '--out', tmp('junk.onnx')], /^weightshare: error: .*junk\.wsm: /],
+    [[tmp('missing.wsm'), '--out', tmp('missing.onnx')], /^weightshare: error: .*missing\.wsm: no such file/],
+  ] as const) {
+    const r = await run('export', ...args);
+    assert.equal(r.code, 1);
+    assert.match(r.err, message);
+    assert.equal(r.err.trim().split('\n').length, 1, r.err);
+  }
+  const ids = input({ shape: [6], dtype: 'int32' });
+  const seq = layers.gru({ units: 4, returnSequences: true, goBackwards: true }).apply(layers.embedding({ inputDim: 12, outputDim: 4, maskZero: true }).apply(ids));
+  const m = model({ inputs: ids, outputs: layers.dense({ units: 2 }).apply(seq) }).build(0);
+  saveModel(tmp('rnn.wsm'), m);
+  m.dispose();
+  const r = await run('export', tmp('rnn.wsm'), '--out', tmp('rnn.onnx'));
+  assert.equal(r.code, 1);
+  assert.match(r.err, /^weightshare: error: .*rnn\.wsm: layer 'gru' \(GRU\): a masked input \(an Embedding with maskZero before it\) with returnSequences and goBackwards is not exported yet$/m);
+  assert.equal(r.err.trim().split('\n').length, 1, r.err);
+  assert.deepEqual(readdirSync(dir).sort(), [...before, 'rnn.wsm'].sort(), 'no output and no temporary file left');
+  const u = await run('export', tmp('rnn.wsm'), '--format', 'tflite');
+  assert.equal(u.code, 2);
+  assert.match(u.err, /--format must be one of onnx/);
+});
