@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // Summarises the runs of scripts/text-experiments.sh (/tmp/ws-data/*.jsonl) as the Markdown tables of RESULTS.md:
 // means ± sample standard deviations over seeds.
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
 const dir = process.argv[2] ?? '/tmp/ws-data';
@@ -40,16 +39,11 @@ if (tied.length) {
 
 const emb = read('embeddings.jsonl');
 if (emb.length) {
-  // The weights' bytes in the model file (θ, codes and masks; not the optimizer state), from `weightshare summary`.
-  const weightsMiB = (file) => {
-    const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'summary', file], { encoding: 'utf8' });
-    return /weights ([\d.]+ [KM]iB)/.exec(r.stdout + r.stderr)?.[1] ?? '?';
-  };
-  console.log('| embedding table | parameters | weights in the file | seeds | val perplexity | test perplexity |');
-  console.log('|---|---:|---:|---|---:|---:|');
+  console.log('| embedding table | parameters | val perplexity | test perplexity |');
+  console.log('|---|---:|---:|---:|');
   const specs = [...new Set(emb.map((r) => r.out.replace(/^.*word-lstm-emb-(.*)-\d+\.wsm$/, '$1')))];
   for (const s of specs) {
     const rs = emb.filter((r) => r.out.includes(`-emb-${s}-`));
-    console.log(`| ${s} | ${rs[0].parameters.toLocaleString('en-US')} | ${existsSync(rs[0].out) ? weightsMiB(rs[0].out) : '?'} | ${rs.map((r) => r.seed).join(', ')} | ${fmt(rs.map((r) => last(r.history, 'val_perplexity')), 1)} | ${fmt(rs.map((r) => r.test.perplexity), 1)} |`);
+    console.log(`| ${s} | ${rs[0].parameters.toLocaleString('en-US')} | ${fmt(rs.map((r) => last(r.history, 'val_perplexity')), 1)} | ${fmt(rs.map((r) => r.test.perplexity), 1)} |`);
   }
 }
