@@ -10,8 +10,8 @@ import {
 import { namesLayer } from '../transforms/select.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { sampleCount, splitData } from '../data/dataset.js';
-import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset, TEXT_CLI_DATASETS } from './common.js';
-import { defaultTextMetrics, isTextDataset, loadTextForCli } from './text.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent } from './common.js';
+import { defaultTextMetrics, readModelDataset } from './text.js';
 import { formatEpochLine } from './progress.js';
 
 export const compressSpec = defineCommand({
@@ -67,11 +67,7 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
   const name = f.dataset ?? t?.dataset ?? 'mnist-sample';
   const dir = f.data ?? (f.dataset ? undefined : t?.dataDir);
   const text = t?.text;
-  if (isTextDataset(name) && !(text && tokenizer)) throw new CliError(`${file}: is not a text model trained by \`weightshare train\` (no tokenizer or text record), so it cannot be compressed on '${name}'`);
-  if (text && !isTextDataset(name)) throw new CliError(`${file}: is a text model; compress it on text (--dataset ${TEXT_CLI_DATASETS.join(', ')}), not '${name}'`);
-  const ds = text && tokenizer
-    ? loadTextForCli(name, dir, text, { limit: f.limit ?? t?.limit, testLimit: f.testLimit, tokenizer }).dataset
-    : readDataset(name, dir, f.limit ?? t?.limit, f.testLimit);
+  const ds = readModelDataset(file, name, dir, text, tokenizer, { limit: f.limit ?? t?.limit, testLimit: f.testLimit, verb: 'compressed', command: 'compress' });
   checkFits(model, ds);
   const nTrain = sampleCount(ds, 'train'), nTest = sampleCount(ds, 'test');
   // Compression reports accuracy beside the loss (a text model's file compiles bits per character or perplexity instead).

@@ -8,8 +8,8 @@ import { loadCheckpoint, loadModel } from '../io/files.js';
 import { modelFromCheckpoint } from '../io/model-file.js';
 import { thousands } from '../nn/summary.js';
 import { defineCommand, type ParsedArgs } from './args.js';
-import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset, TEXT_CLI_DATASETS } from './common.js';
-import { defaultTextMetrics, isTextDataset, loadTextForCli } from './text.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent } from './common.js';
+import { defaultTextMetrics, readModelDataset } from './text.js';
 import { describeRate } from './train.js';
 
 export const evalSpec = defineCommand({
@@ -64,11 +64,7 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
   }
   const name = a.flags.dataset ?? meta.training?.dataset ?? 'mnist-sample';
   const dir = a.flags.data ?? (a.flags.dataset ? undefined : meta.training?.dataDir);
-  if (isTextDataset(name) && !(text && tokenizer)) throw new CliError(`${file}: is not a text model trained by \`weightshare train\` (no tokenizer or text record), so it cannot be evaluated on '${name}'`);
-  if (text && !isTextDataset(name)) throw new CliError(`${file}: is a text model; evaluate it on text (--dataset ${TEXT_CLI_DATASETS.join(', ')}), not '${name}'`);
-  const ds = text && tokenizer
-    ? loadTextForCli(name, dir, text, { limit: 1, testLimit: a.flags.testLimit, tokenizer }).dataset
-    : readDataset(name, dir, 1, a.flags.testLimit);
+  const ds = readModelDataset(file, name, dir, text, tokenizer, { limit: 1, testLimit: a.flags.testLimit, verb: 'evaluated', command: 'evaluate' });
   const t0 = performance.now();
   checkFits(model, ds);
   const test = splitData(ds, 'test');

@@ -6,7 +6,8 @@ import { Recurrent } from '../nn/layers/recurrent.js';
 import type { Model } from '../nn/model.js';
 import { thousands } from '../nn/summary.js';
 import type { TextModelKind } from '../nn/zoo-text.js';
-import { CliError, TEXT_CLI_DATASETS } from './common.js';
+import type { Dataset } from '../data/index.js';
+import { CliError, readDataset, TEXT_CLI_DATASETS } from './common.js';
 
 /** True for a `--dataset` value that is text. */
 export function isTextDataset(name: string | undefined): boolean {
@@ -41,6 +42,22 @@ export function loadTextForCli(dataset: string, file: string | undefined, rec: T
   return loadTextDataset(dataset === 'text' ? { file: file! } : dataset as (typeof TEXT_DATASET_NAMES)[number], {
     level: rec.level, bptt: rec.bptt, maxLen: rec.maxLen, maxVocab: rec.maxVocab, tokenizer: o.tokenizer, limit: o.limit, testLimit: o.testLimit,
   });
+}
+
+/**
+ * The data a saved model is scored or fine-tuned on (`eval`, `compress`): a text model's own corpus through its stored
+ * tokenizer and text record, an image model's dataset otherwise. A text dataset for a model without a tokenizer, or an
+ * image dataset for a text model, is a CliError naming the file and what `verb` (e.g. 'evaluated') needs.
+ */
+export function readModelDataset(
+  file: string, name: string, dir: string | undefined, text: TextRecord | undefined, tokenizer: Tokenizer | undefined,
+  o: { limit?: number; testLimit?: number; verb: string; command: string },
+): Dataset {
+  if (isTextDataset(name) && !(text && tokenizer)) throw new CliError(`${file}: is not a text model trained by \`weightshare train\` (no tokenizer or text record), so it cannot be ${o.verb} on '${name}'`);
+  if (text && !isTextDataset(name)) throw new CliError(`${file}: is a text model; ${o.command} it on text (--dataset ${TEXT_CLI_DATASETS.join(', ')}), not '${name}'`);
+  return text && tokenizer
+    ? loadTextForCli(name, dir, text, { limit: o.limit, testLimit: o.testLimit, tokenizer }).dataset
+    : readDataset(name, dir, o.limit, o.testLimit);
 }
 
 /** The default metrics of a text model: bits per character (char level) or perplexity (word level) for language models, accuracy for classifiers. */

@@ -94,3 +94,19 @@ test('gpt usage errors are one line and name the option and value', async () => 
     assert.doesNotMatch(r.err, /^\s+at /m);
   }
 });
+
+test('eval and compress refuse a text model on images and an image model on text, in one line naming the file', async () => {
+  const gpt = tmp('gpt-all.wsm'), mlp = tmp('mlp.wsm');
+  assert.equal((await run('train', '--model', 'mlp', '--epochs', '1', '--limit', '64', '--test-limit', '32', '--out', mlp)).code, 0);
+  const cases: [string[], RegExp][] = [
+    [['eval', gpt, '--dataset', 'mnist-sample'], /gpt-all\.wsm: is a text model; evaluate it on text \(--dataset sotu/],
+    [['compress', gpt, '--dataset', 'mnist-sample'], /gpt-all\.wsm: is a text model; compress it on text/],
+    [['eval', mlp, '--dataset', 'sotu'], /mlp\.wsm: is not a text model .* cannot be evaluated on 'sotu'/],
+    [['compress', mlp, '--dataset', 'sotu'], /mlp\.wsm: is not a text model .* cannot be compressed on 'sotu'/],
+  ];
+  for (const [argv, re] of cases) {
+    const r = await run(...argv);
+    assert.equal(r.code, 1, argv.join(' '));
+    assert.match(r.err.split('\n').filter((x) => x.trim())[0], re, argv.join(' '));
+  }
+});
