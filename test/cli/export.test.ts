@@ -6,21 +6,16 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { main } from '../../src/cli/main.js';
 import { loadDataset } from '../../src/data/datasets.js';
 import { loadModel, saveModel } from '../../src/io/files.js';
 import { createModel } from '../../src/nn/zoo.js';
 import { input, layers, model } from '../../src/nn/index.js';
+import { runCli as run } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ws-export-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 const tmp = (name: string): string => join(dir, name);
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const code = await main(argv, { out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) } });
-  return { code, out, err };
-}
 
 const argmax = (a: ArrayLike<number>, i: number, k: number): number => {
   let b = 0;

@@ -5,21 +5,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
 import { loadDataset } from '../../src/data/datasets.js';
 import { loadModel, saveModel } from '../../src/io/files.js';
 import { input, layers, type Model, model } from '../../src/nn/index.js';
 import { applySharing } from '../../src/cli/train.js';
 import { deepCompress, subspace } from '../../src/transforms/index.js';
+import { runCli as run } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ws-graph-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const code = await main(argv, { out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) } });
-  return { code, out, err };
-}
 
 const N = 1000, px = 28 * 28;
 const ds = loadDataset('mnist-sample');

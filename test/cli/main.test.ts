@@ -7,7 +7,6 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../src/cli/main.js';
 import { trainSpec } from '../../src/cli/train.js';
 import { evalSpec, predictSpec, summarySpec } from '../../src/cli/inspect.js';
 import { loadDataset } from '../../src/data/datasets.js';
@@ -15,6 +14,7 @@ import { writeIdx } from '../../src/data/idx.js';
 import { writePng } from '../../src/data/png.js';
 import { loadCheckpoint, loadModel, saveCheckpoint, saveModel } from '../../src/io/files.js';
 import { createModel } from '../../src/nn/zoo.js';
+import { type CliResult, runCli as run } from '../helpers/cli.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -22,15 +22,8 @@ const dir = mkdtempSync(join(tmpdir(), 'ws-cli-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 const tmp = (name: string): string => join(dir, name);
 
-interface Result { code: number; out: string; err: string }
+type Result = CliResult;
 
-/** Runs the CLI in this process with string-collecting streams. */
-async function run(...argv: string[]): Promise<Result> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) } });
-  return { code, out, err };
-}
 
 /** Runs the compiled CLI as a child process; `onErr` sees stderr as it grows (and may signal the child). */
 function spawnCli(args: string[], onErr?: (soFar: string, child: ReturnType<typeof spawn>) => void): Promise<Result & { signal: NodeJS.Signals | null }> {
