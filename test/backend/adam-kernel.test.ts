@@ -1,18 +1,13 @@
 // The fused Adam kernel: wasm (1 and 2 threads) against the reference backend, with and without AdamW's decay.
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { AdamHyper, Backend } from '../../src/backend/backend.js';
 import { RefBackend } from '../../src/backend/ref/ref.js';
-import { createWasmBackend } from '../../src/backend/wasm/wasm.js';
+import { wasmBackends } from '../helpers/backends.js';
 import { Rng } from '../helpers/random.js';
 
 const ref = new RefBackend();
-const wasm2 = createWasmBackend({ threads: 2 });
-const wasm1 = createWasmBackend({ threads: 1 });
-after(() => {
-  wasm2.dispose();
-  wasm1.dispose();
-});
+const [wasm2, wasm1] = wasmBackends(2, 1);
 
 function run(be: Backend, p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: AdamHyper, steps: number): Float32Array[] {
   const bufs = [p, g, m, v].map((a) => {

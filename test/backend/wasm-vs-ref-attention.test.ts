@@ -1,18 +1,13 @@
 // Attention's masked softmax and its gradient on the wasm backend against RefBackend: awkward sizes, causal, masks, empty rows; 1- vs 2-thread bits.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { MaskedSoftmaxParams } from '../../src/backend/backend.js';
 import { RefBackend } from '../../src/backend/ref/ref.js';
-import { createWasmBackend } from '../../src/backend/wasm/wasm.js';
-import { f32Out, pairOn, runOn } from '../helpers/backends.js';
+import { f32Out, pairOn, runOn, wasmBackends } from '../helpers/backends.js';
 import { compareBits, compareClose, Failures, relTol } from '../helpers/compare.js';
 import { Rng } from '../helpers/random.js';
 
 const ref = new RefBackend();
-const wasm = createWasmBackend({ threads: 2 });
-const wasm1 = createWasmBackend({ threads: 1 });
-after(() => {
-  for (const be of [wasm, wasm1]) (be as Partial<{ dispose(): void }>).dispose?.();
-});
+const [wasm, wasm1] = wasmBackends(2, 1);
 const both = pairOn(ref, wasm);
 
 /** [outer, heads, tq, cols]: size 1, odd, not multiples of 4, Tq ≠ Tv, and one large enough to split over threads. */

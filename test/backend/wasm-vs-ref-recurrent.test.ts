@@ -1,22 +1,17 @@
 // The fused recurrence kernels (rnnForward / rnnBackward): wasm on 1 and 2 threads bit-identical, and close to the
 // reference backend, for every cell on awkward sizes (N = 1, units not a multiple of 4, T = 1), masks and reverse.
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import {
   type Backend, type OutputActivation, type Buf, RNN_GATES, RNN_SAVED, type RnnCell, type RnnParams,
 } from '../../src/backend/backend.js';
 import { RefBackend } from '../../src/backend/ref/ref.js';
-import { createWasmBackend } from '../../src/backend/wasm/wasm.js';
+import { wasmBackends } from '../helpers/backends.js';
 import { compareBits, compareClose, relTol } from '../helpers/compare.js';
 import { Rng } from '../helpers/random.js';
 
 const ref = new RefBackend();
-const wasm1 = createWasmBackend({ threads: 1 });
-const wasm2 = createWasmBackend({ threads: 2 });
-after(() => {
-  wasm1.dispose();
-  wasm2.dispose();
-});
+const [wasm1, wasm2] = wasmBackends(1, 2);
 
 interface Case {
   cell: RnnCell;

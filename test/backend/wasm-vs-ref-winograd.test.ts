@@ -1,21 +1,17 @@
 // Winograd convolutions (3×3, stride 1, dilation 1) on the wasm backend against RefBackend on awkward shapes; the
 // geometries that take them; 1, 2 and 3 threads bit-identical.
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { Backend, Conv2DParams } from '../../src/backend/backend.js';
 import { RefBackend } from '../../src/backend/ref/ref.js';
-import { createWasmBackend } from '../../src/backend/wasm/wasm.js';
 import { winogradFits, winogradTile } from '../../src/backend/wasm/winograd.js';
-import { abs, f32Out, runOn } from '../helpers/backends.js';
+import { abs, f32Out, runOn, wasmBackends } from '../helpers/backends.js';
 import { compareBits, compareClose, Failures, scaledTol } from '../helpers/compare.js';
 import { convLabel, convP } from '../helpers/conv.js';
 import { Rng } from '../helpers/random.js';
 
 const ref = new RefBackend();
-const wasm = [1, 2, 3].map((threads) => createWasmBackend({ threads }));
-after(() => {
-  for (const be of wasm) be.dispose();
-});
+const wasm = wasmBackends(1, 2, 3);
 
 /**
  * Tolerance per √(summed terms), relative to Σ|terms|: float32 rounding (2⁻²⁴) times 256, the worst-case growth of

@@ -1,19 +1,14 @@
 // GEMM, convolution and pooling on the wasm backend against RefBackend (seeded random, awkward shapes); 1- vs 2-thread bit identity.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { OUTPUT_ACTIVATIONS, type Backend, type Buf, type Conv2DParams, type GemmParams, type Pool2DParams } from '../../src/backend/backend.js';
 import { RefBackend } from '../../src/backend/ref/ref.js';
-import { createWasmBackend } from '../../src/backend/wasm/wasm.js';
-import { abs, f32Out, pairOn, runOn, type OutSpec } from '../helpers/backends.js';
+import { abs, f32Out, pairOn, runOn, type OutSpec, wasmBackends } from '../helpers/backends.js';
 import { compareBits, compareClose, Failures, relTol, scaledTol, type Arr } from '../helpers/compare.js';
 import { convLabel, convP, type Padding } from '../helpers/conv.js';
 import { Rng } from '../helpers/random.js';
 
 const ref = new RefBackend();
-const wasm = createWasmBackend({ threads: 2 });
-const wasm1 = createWasmBackend({ threads: 1 });
-after(() => {
-  for (const be of [wasm, wasm1]) (be as Partial<{ dispose(): void }>).dispose?.();
-});
+const [wasm, wasm1] = wasmBackends(2, 1);
 
 const both = pairOn(ref, wasm);
 

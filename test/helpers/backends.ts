@@ -1,7 +1,9 @@
 // Running one kernel call on a backend from host arrays: upload, run, read back, free, check for leaks.
 
 import assert from 'node:assert/strict';
+import { after } from 'node:test';
 import type { Backend, Buf, DType } from '../../src/backend/backend.js';
+import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/wasm.js';
 import type { Arr } from './compare.js';
 
 /** An output buffer: its length and dtype, and optionally initial contents (for accumulate / scatterAdd). */
@@ -62,4 +64,13 @@ export function abs(a: Float32Array): Float32Array {
 export function pairOn(first: Backend, second: Backend) {
   return <R>(inputs: Arr[], outs: OutSpec[], call: (be: Backend, bufs: Buf[]) => R): readonly [RunResult<R>, RunResult<R>] =>
     [runOn(first, inputs, outs, (b) => call(first, b)), runOn(second, inputs, outs, (b) => call(second, b))] as const;
+}
+
+/** Wasm backends with the given thread counts (for comparing threads against each other), disposed after the test file. */
+export function wasmBackends(...threads: number[]): WasmBackend[] {
+  const bes = threads.map((t) => createWasmBackend({ threads: t }));
+  after(() => {
+    for (const be of bes) be.dispose();
+  });
+  return bes;
 }
