@@ -1,20 +1,11 @@
 #!/usr/bin/env node
 // Summarises the runs of scripts/text-experiments.sh (/tmp/ws-data/*.jsonl) as the Markdown tables of RESULTS.md:
 // means ± sample standard deviations over seeds.
-import { existsSync, readFileSync } from 'node:fs';
+import { last, meanSd, readRuns } from './results-lib.mjs';
 
 const dir = process.argv[2] ?? '/tmp/ws-data';
-const read = (name) => (existsSync(`${dir}/${name}`) ? readFileSync(`${dir}/${name}`, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)) : []);
-const stats = (xs) => {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
-  return { m, sd, n: xs.length };
-};
-const fmt = (xs, d = 3) => {
-  const s = stats(xs);
-  return `${s.m.toFixed(d)} ± ${s.sd.toFixed(d)} (n ${s.n})`;
-};
-const last = (h, k) => h[k][h[k].length - 1];
+const read = (name) => readRuns(dir, name);
+const fmt = (xs, d = 3) => `${meanSd(xs, d)} (n ${xs.length})`;
 
 const ours = read('charlm-ours.jsonl'), torch = read('charlm-torch.jsonl');
 if (ours.length || torch.length) {
