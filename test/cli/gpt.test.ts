@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '../../src/io/files.js';
-import { runCli as run } from '../helpers/cli.js';
+import { assertResumeExact, runCli as run } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ws-cli-gpt-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,14 +36,7 @@ test('train --model gpt --share-layers all: one block at every depth (counted on
 });
 
 test('gpt: a run interrupted after epoch 1 resumes to the same weights as one uninterrupted run', async () => {
-  const whole = tmp('whole.wsm'), part = tmp('part.wsm');
-  const flags = ['--model', 'gpt', '--share-layers', 'attention', '--dropout', '0.1', ...SMALL];
-  assert.equal((await run('train', ...flags, '--epochs', '2', '--out', whole)).code, 0);
-  assert.equal((await run('train', ...flags, '--epochs', '1', '--out', part)).code, 0);
-  const r = await run('train', '--resume', part, '--epochs', '2');
-  assert.equal(r.code, 0, r.err);
-  const a = loadModel(whole).model.getWeights(), b = loadModel(part).model.getWeights();
-  for (const [k, v] of a) assert.deepEqual(b.get(k), v, k);
+  await assertResumeExact(['--model', 'gpt', '--share-layers', 'attention', '--dropout', '0.1', ...SMALL], tmp('whole.wsm'), tmp('part.wsm'));
 });
 
 test('generate continues a prompt with a gpt model, deterministically; a prompt longer than the context is an error', async () => {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '../../src/io/files.js';
-import { runCli as run } from '../helpers/cli.js';
+import { assertResumeExact, runCli as run } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ws-cli-text-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,13 +33,7 @@ test('train --model char-lstm on sotu: bits per character each epoch on the vali
 });
 
 test('a text run interrupted after epoch 1 resumes to the same weights as one uninterrupted run', async () => {
-  const whole = tmp('whole.wsm'), part = tmp('part.wsm');
-  assert.equal((await run('train', '--model', 'char-gru', '--epochs', '2', ...SMALL, '--dropout', '0.1', '--out', whole)).code, 0);
-  assert.equal((await run('train', '--model', 'char-gru', '--epochs', '1', ...SMALL, '--dropout', '0.1', '--out', part)).code, 0);
-  const r = await run('train', '--resume', part, '--epochs', '2');
-  assert.equal(r.code, 0, r.err);
-  const a = loadModel(whole).model.getWeights(), b = loadModel(part).model.getWeights();
-  for (const [k, v] of a) assert.deepEqual(b.get(k), v, k);
+  await assertResumeExact(['--model', 'char-gru', ...SMALL, '--dropout', '0.1'], tmp('whole.wsm'), tmp('part.wsm'));
 });
 
 test('generate: deterministic for a seed, different for another, the prompt kept, unknown characters warned about', async () => {
