@@ -12,7 +12,7 @@ import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { sampleCount, splitData } from '../data/dataset.js';
 import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent } from './common.js';
 import { defaultTextMetrics, readModelDataset } from './text.js';
-import { formatEpochLine } from './progress.js';
+import { formatEpochLine } from '../nn/progress.js';
 
 export const compressSpec = defineCommand({
   name: 'compress',

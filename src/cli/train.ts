@@ -18,7 +18,7 @@ import { parseMapSpec } from '../sharing/registry.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { type Dataset, sampleCount, splitData } from '../data/dataset.js';
 import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset } from './common.js';
-import { formatEpochLine, ProgressBar } from './progress.js';
+import { ProgressLogger } from '../nn/progress.js';
 import { defaultTextMetrics, depthSharingNote, isTextDataset, loadTextForCli, type TextRecord, timeSharingNote } from './text.js';
 
 export const trainSpec = defineCommand({
@@ -297,14 +297,8 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
 
   const history: History = state.history;
   const started = performance.now();
-  let samplesDone = 0;
-  let bar: ProgressBar | undefined;
-  let epochStart = 0;
-  // When the epoch's last training batch ended (its validation runs after), and the run's seconds spent in training batches.
-  let lastBatchEnd = 0;
-  let trainSeconds = 0;
-  let epochSamples = 0; // samples trained in this run during the current epoch
-  let epochSkipped = 0; // samples of the current epoch done before a mid-epoch resume
+  // The bar and epoch lines, and the samples and training seconds of this run (validation passes excluded).
+  const progress = new ProgressLogger({ stream: io.err });
   const trainingState = (epoch: number, step: number): TrainingState => ({
     ...state, epoch, step, history, partial: undefined,
     ...(stopper && esConfig ? { earlyStopping: { ...esConfig, state: stopper.getState() } } : {}),
@@ -321,43 +315,18 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     const train = splitData(ds, 'train');
     // A text dataset brings its own validation split (unless the run asked for --validation-split).
     const valid = ds.xValid && !state.validationSplit ? splitData(ds, 'valid') : undefined;
-    const firstMetric = model.metrics.map((m) => m.name).find((k) => k !== 'accuracy');
     fitHistory = await model.fit(train.x, train.y, {
       epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, validationSplit: state.validationSplit,
       ...(valid ? { validationData: [valid.x, valid.y] as [typeof valid.x, typeof valid.y] } : {}),
       initialEpoch: state.epoch, initialStep: step0, initialPartial: state.partial, shuffle: true,
       // Early stopping first, so that the checkpoint of each epoch holds its updated state.
-      callbacks: [...(stopper ? [stopper] : []), {
+      callbacks: [...(stopper ? [stopper] : []), progress, {
         onTrainBegin: ({ stepsPerEpoch }) => {
-          bar = undefined;
           state.stepsPerEpoch = stepsPerEpoch;
         },
-        onEpochBegin: (epoch) => {
-          epochStart = performance.now();
-          epochSamples = 0;
-          epochSkipped = epoch === state.epoch ? Math.min(nTrain, step0 * state.batchSize) : 0;
-          bar = new ProgressBar({ total: state.stepsPerEpoch ?? 1, epoch: epoch + 1, epochs: state.epochs, stream: io.err });
-        },
-        onBatchEnd: (step, logs) => {
-          epochSamples = logs.samples - epochSkipped;
-          lastBatchEnd = performance.now();
-          const secs = (lastBatchEnd - epochStart) / 1000;
-          const extra = firstMetric !== undefined && logs[firstMetric] !== undefined ? { metric: { name: firstMetric, value: logs[firstMetric] } } : {};
-          bar?.update(step + 1, { loss: logs.loss, accuracy: logs.accuracy, ...extra, samplesPerSec: epochSamples / Math.max(secs, 1e-9) });
-        },
         onEpochEnd: (epoch, logs) => {
-          const secs = (performance.now() - epochStart) / 1000;
-          // Samples/s counts the training batches only, not the validation pass after them.
-          const trainSecs = Math.max(0, (lastBatchEnd - epochStart) / 1000);
-          samplesDone += epochSamples;
-          trainSeconds += trainSecs;
           history.epoch.push(epoch);
           for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
-          bar?.finish(formatEpochLine({
-            epoch: epoch + 1, epochs: state.epochs, seconds: secs, samplesPerSec: epochSamples / Math.max(trainSecs, 1e-9),
-            loss: logs.loss, accuracy: logs.accuracy, valLoss: logs.val_loss, valAccuracy: logs.val_accuracy,
-            metrics: Object.fromEntries(Object.entries(logs).filter(([k]) => !['loss', 'accuracy', 'val_loss', 'val_accuracy'].includes(k))),
-          }));
           save(trainingState(epoch + 1, 0));
           savedInRun++;
         },
@@ -365,7 +334,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     });
   } catch (e) {
     if (e instanceof NonFiniteLossError) {
-      bar?.finish('');
+      progress.interrupt('');
       const kept = savedInRun > 0 ? `The last good checkpoint is ${out} (after epoch ${history.epoch.length})`
         : f.resume ? `The last good checkpoint is ${f.resume} (the one resumed from)`
         : 'No checkpoint was written (no epoch completed)';
@@ -376,7 +345,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     process.off('SIGINT', onSigint);
   }
   if (fitHistory.stopped) {
-    bar?.finish(`Epoch ${fitHistory.stopped.epoch + 1}/${state.epochs} interrupted after batch ${fitHistory.stopped.step}`);
+    progress.interrupt(`Epoch ${fitHistory.stopped.epoch + 1}/${state.epochs} interrupted after batch ${fitHistory.stopped.step}`);
     save({ ...trainingState(fitHistory.stopped.epoch, fitHistory.stopped.step), partial: fitHistory.stopped.partial });
     io.err.write(`saved checkpoint ${out} (epoch ${fitHistory.stopped.epoch + 1}, batch ${fitHistory.stopped.step}); continue with: weightshare train --resume ${out}\n`);
     return 130;
@@ -407,7 +376,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     model: model.name, dataset: ds.name, parameters: model.countParams(), unsharedParameters: unshared,
     epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, optimizer: model.optimizer!.toJSON(),
     trainSamples: nTrain, testSamples: nTest,
-    seconds, samplesPerSec: samplesDone / Math.max(trainSeconds, 1e-9),
+    seconds, samplesPerSec: progress.samples / Math.max(progress.trainSeconds, 1e-9),
     history: history.history, test, out,
     ...(es ? { earlyStopping: { ...es, restored: stopper!.stopped && esConfig!.restoreBest } } : {}),
   };

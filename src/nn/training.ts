@@ -9,6 +9,7 @@ import { unravel } from '../core/shape.js';
 
 export { epochOrder };
 import type { LossInputs } from './losses.js';
+import { ProgressLogger } from './progress.js';
 import type { Model } from './model.js';
 
 /** Inputs or targets: a tensor [N, ...], or a typed array with its shape. */
@@ -21,7 +22,8 @@ export type Logs = Record<string, number>;
 export interface Callback {
   /** Called by fit before onTrainBegin with the model being trained (callbacks that read or set weights keep it). */
   setModel?(m: Model): void;
-  onTrainBegin?(info: { epochs: number; stepsPerEpoch: number; samples: number; initialEpoch: number }): void | Promise<void>;
+  /** `skippedSamples`: samples of `initialEpoch` done before a mid-epoch resume (initialStep batches), which this run skips. */
+  onTrainBegin?(info: { epochs: number; stepsPerEpoch: number; samples: number; initialEpoch: number; skippedSamples: number }): void | Promise<void>;
   onEpochBegin?(epoch: number): void | Promise<void>;
   /** After each batch: `logs` holds running epoch means (loss, metrics) and `samples` seen this epoch. */
   onBatchEnd?(step: number, logs: Logs): void | Promise<void>;
@@ -49,6 +51,12 @@ export interface FitOptions {
   /** Seed of the shuffling and of dropout; the same seed gives the same run (default 0). */
   seed?: number;
   callbacks?: Callback[];
+  /**
+   * Keras' verbose: 0 (default) prints nothing; 1 a progress bar per epoch (redrawn in place on a terminal) and a line per
+   * epoch with its time, samples/s and logs, as `weightshare train` prints them; 2 only the line per epoch. Written to
+   * stderr in Node, to the console elsewhere (a {@link ProgressLogger} after the other callbacks).
+   */
+  verbose?: 0 | 1 | 2;
   /** Epoch to start at (for resuming): epochs before it are skipped but keep their shuffle order. */
   initialEpoch?: number;
   /** Batches of `initialEpoch` already done (resuming mid-epoch): they are skipped, the rest of the epoch runs in the same order. */
@@ -341,12 +349,14 @@ export async function fit(m: Model, xData: Data | readonly Data[], yData: Data |
   const n = ys[0].n;
   const steps = Math.ceil(n / batchSize);
   const history: History = { epoch: [], history: {} };
-  const cbs = o.callbacks ?? [];
+  if (o.verbose !== undefined && o.verbose !== 0 && o.verbose !== 1 && o.verbose !== 2) throw new RangeError(`fit: verbose must be 0, 1 or 2, got ${JSON.stringify(o.verbose)}`);
+  const cbs: Callback[] = [...o.callbacks ?? [], ...(o.verbose ? [new ProgressLogger({ verbose: o.verbose })] : [])];
   const yieldMs = o.yieldEveryMs ?? 50;
   let lastYield = Date.now();
   m.stopTraining = false;
   for (const c of cbs) c.setModel?.(m);
-  for (const c of cbs) await c.onTrainBegin?.({ epochs, stepsPerEpoch: steps, samples: n, initialEpoch });
+  const skippedSamples = Math.min(n, Math.min(o.initialStep ?? 0, steps) * batchSize);
+  for (const c of cbs) await c.onTrainBegin?.({ epochs, stepsPerEpoch: steps, samples: n, initialEpoch, skippedSamples });
   let logs: Logs = {};
   for (let epoch = initialEpoch; epoch < epochs && !m.stopTraining; epoch++) {
     for (const c of cbs) await c.onEpochBegin?.(epoch);
