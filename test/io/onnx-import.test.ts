@@ -159,6 +159,30 @@ describe('importOnnx: PyTorch-made files (torch 1.13, opsets 13–17) match PyTo
   }
 });
 
+describe('importOnnx: ops our export does not write, checked against onnxruntime-node (1e-5)', () => {
+  test('Conv with auto_pad SAME_UPPER and stride 2, Gelu (opset 20), GlobalAveragePool, Flatten, Gemm with transB', async () => {
+    const g = new OnnxGraph('extra');
+    const rand = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);
+    const x = g.input('x', 'float32', ['N', 3, 7, 7]);
+    const k = g.initializer('conv.weight', 'float32', [5, 3, 3, 3], rand(135, 1));
+    const c = g.node('Conv', [x, k, g.initializer('conv.bias', 'float32', [5], rand(5, 2))], 'conv', { auto_pad: 'SAME_UPPER', strides: [2, 2] });
+    const p = g.node('GlobalAveragePool', [g.node('Gelu', [c], 'gelu')], 'pool');
+    const y = g.node('Gemm', [g.node('Flatten', [p], 'flatten', { axis: 1 }), g.initializer('fc.weight', 'float32', [3, 5], rand(15, 3)), g.initializer('fc.bias', 'float32', [3], rand(3, 4))], 'fc', { transB: 1 });
+    g.output(y, 'y', 'float32', ['N', 3]);
+    const bytes = g.toBytes({ opset: 20, producer: 'test', version: '1' });
+    const { model: m } = importOnnx(bytes, { file: 'extra.onnx' });
+    assert.deepEqual(m.layers.map((l) => l.className), ['Conv2D', 'AveragePooling2D', 'Flatten', 'Dense']);
+    const nchw = rand(2 * 3 * 49, 5);
+    const nhwc = new Float32Array(nchw.length);
+    for (let i = 0; i < nchw.length; i++) nhwc[Math.floor(i / 147) * 147 + (i % 49) * 3 + (Math.floor(i / 49) % 3)] = nchw[i];
+    const ours = m.predict({ data: nhwc, shape: [2, 7, 7, 3] }).data();
+    const s = await ort.InferenceSession.create(bytes);
+    const theirs = (await s.run({ x: new ort.Tensor('float32', nchw, [2, 3, 7, 7]) })).y.data as Float32Array;
+    ours.forEach((v, i) => assert.ok(Math.abs(v - theirs[i]) <= 1e-5, `[${i}]: ours ${v}, onnxruntime ${theirs[i]}`));
+    m.dispose();
+  });
+});
+
 /** A small graph written with our builder: input x [N, 4] (or `dims`), a chain of `nodes`, output 'y'. */
 function graph(nodes: (g: OnnxGraph, x: string) => string, o: { opset?: number; dims?: (number | string)[] } = {}): Uint8Array {
   const g = new OnnxGraph('g');

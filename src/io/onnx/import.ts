@@ -4,6 +4,7 @@ import { layers } from '../../nn/layers/index.js';
 import type { SymbolicTensor } from '../../nn/layer.js';
 import type { WeightMapConfig } from '../../sharing/weight-map.js';
 import { MAPS_METADATA } from './export.js';
+import { windowed } from './import-conv.js';
 import { attr, EVAL_OPS, OnnxImportError, reshape, size } from './import-eval.js';
 import { GraphView, type OnnxNode } from './import-graph.js';
 import { type Act, Translator } from './import-layers.js';
@@ -153,7 +154,7 @@ function translate(tr: Translator, n: OnnxNode): void {
   const pass = (a: Act): void => void tr.acts.set(n.outputs[0], a);
   const kinds = n.inputs.filter((i) => i).map((i) => g.kind(i));
   switch (n.op) {
-    case 'Conv': case 'MaxPool': case 'AveragePool': case 'GlobalAveragePool': case 'GlobalMaxPool': return tr.windowed(n);
+    case 'Conv': case 'MaxPool': case 'AveragePool': case 'GlobalAveragePool': case 'GlobalMaxPool': return windowed(tr, n);
     case 'Gemm': case 'MatMul':
       if (g.kind(n.inputs[0]) !== 'act') fail('a constant on the left of a product is not imported');
       return tr.dense(n);
