@@ -15,6 +15,8 @@ export type { OptimizerConfig, OptimizerState, ParamState, SGDOptions, AdamOptio
 export * from './nn/index.js';
 export * from './sharing/index.js';
 export * from './io/index.js';
+// TF.js layers models (model.json + weight shards): plain JSON and bytes, so the main entry carries them.
+export * from './io/tfjs/index.js';
 export type { WeightOptions } from './nn/layer.js';
 export { SHAREABLE_ROLES, isShareable } from './nn/weight-role.js';
 export type { WeightRole } from './nn/weight-role.js';

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The `weightshare` command: dispatches to its commands (train, eval, predict, generate, summary, compress, export, intrinsic-dim); one-line errors, exit codes, --help.
+// The `weightshare` command: dispatches to its commands (train, eval, predict, generate, summary, compress, export, import, intrinsic-dim); one-line errors, exit codes, --help.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type CommandSpec, findCommand, formatCommandList, formatHelp, parseArgs, type ParsedArgs, UsageError } from './args.js';
 import { CliError, type Io } from './common.js';
 import { compressCommand, compressSpec } from './compress.js';
 import { exportCommand, exportSpec } from './export.js';
+import { importCommand, importSpec } from './import.js';
 import { evalCommand, evalSpec, predictCommand, predictSpec, summaryCommand, summarySpec } from './inspect.js';
 import { generateCommand, generateSpec } from './generate.js';
 import { intrinsicDim, intrinsicDimSpec } from './intrinsic-dim.js';
@@ -37,6 +38,7 @@ const commands: Command[] = [
   command(summarySpec, summaryCommand),
   command(compressSpec, compressCommand),
   command(exportSpec, exportCommand),
+  command(importSpec, importCommand),
   command(intrinsicDimSpec, intrinsicDim),
 ];
 const specs = commands.map((c) => c.spec);

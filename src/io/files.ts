@@ -1,12 +1,15 @@
-// Node-only checkpoint files: atomic writes (temp file, fsync, rename) and load/save by path.
+// Node-only files: atomic writes (temp file, fsync, rename), checkpoints and models by path, TF.js model folders.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Model } from '../nn/model.js';
 import type { Callback, Logs } from '../nn/training.js';
 import type { Tokenizer } from '../data/tokenizer.js';
 import { modelFromCheckpoint, modelToCheckpoint, type TrainingState } from './model-file.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type CheckpointContents } from './checkpoint.js';
+import type { TfjsExport } from './tfjs/export.js';
+import { importTfjs, type TfjsImport, type TfjsImportOptions } from './tfjs/import.js';
+import { TfjsImportError } from './tfjs/topology.js';
 
 /**
  * Writes `bytes` (a string is written as UTF-8) to `path` so that readers see either the old file
@@ -96,4 +99,50 @@ export function modelCheckpoint(
     },
   };
   return cb;
+}
+
+/**
+ * Writes an {@link exportTfjs} result into folder `dir` (created if missing) as TF.js loaders read it: each weight file
+ * atomically, then model.json, so that a model.json is never seen naming weight files not yet written. Returns the
+ * files written (model.json last) and their total size in bytes.
+ */
+export function saveTfjs(dir: string, e: TfjsExport): { files: string[]; bytes: number } {
+  const files: string[] = [];
+  let bytes = 0;
+  e.modelJson.weightsManifest[0].paths.forEach((p, i) => {
+    writeFileAtomic(join(dir, p), e.weightData[i]);
+    files.push(join(dir, p));
+    bytes += e.weightData[i].length;
+  });
+  const json = JSON.stringify(e.modelJson);
+  writeFileAtomic(join(dir, 'model.json'), json);
+  files.push(join(dir, 'model.json'));
+  return { files, bytes: bytes + new TextEncoder().encode(json).length };
+}
+
+/**
+ * Reads a TF.js layers model from disk: model.json at `path` and the weight files its manifest names, relative to
+ * it (as tf.loadLayersModel('file://…') resolves them), then {@link importTfjs}. A file that is missing or not JSON is a
+ * TfjsImportError naming it.
+ */
+export function loadTfjs(path: string, o: Omit<TfjsImportOptions, 'file'> = {}): TfjsImport {
+  const read = (p: string, what: string): Buffer => {
+    try {
+      return readFileSync(p);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new TfjsImportError(`${path}: ${what}${code === 'ENOENT' ? ' is missing' : ` cannot be read (${(e as Error).message})`}`);
+    }
+  };
+  let json: unknown;
+  try {
+    json = JSON.parse(read(path, 'the file').toString('utf8'));
+  } catch (e) {
+    if (e instanceof TfjsImportError) throw e;
+    throw new TfjsImportError(`${path}: not JSON (${(e as Error).message})`);
+  }
+  const groups = (json as { weightsManifest?: { paths?: string[] }[] })?.weightsManifest;
+  const paths = Array.isArray(groups) ? groups.flatMap((g) => g.paths ?? []) : [];
+  const data = paths.map((p) => read(join(dirname(path), p), `weight file '${p}' (${join(dirname(path), p)})`));
+  return importTfjs(json, Array.isArray(groups) ? data : undefined, { ...o, file: path });
 }
