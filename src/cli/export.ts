@@ -1,9 +1,9 @@
 // `weightshare export`: a saved model as an ONNX file (io/onnx), sharing kept compact; sizes printed beside the .wsm file's.
 import { statSync } from 'node:fs';
-import { loadModel, writeFileAtomic } from '../io/files.js';
+import { loadModel, writeFileAtomic, WriteError } from '../io/files.js';
 import { exportOnnx, ONNX_OPSET } from '../io/onnx/index.js';
 import { defineCommand, type ParsedArgs } from './args.js';
-import { CliError, COMMON_FLAGS, type Io } from './common.js';
+import { CliError, COMMON_FLAGS, holdingOutputs, type Io, WRITE_FLAGS } from './common.js';
 
 export const exportSpec = defineCommand({
   name: 'export',
@@ -18,7 +18,8 @@ export const exportSpec = defineCommand({
   positionals: [{ name: 'model', required: true, description: 'Model file written by `weightshare train` or `compress`' }],
   flags: {
     format: { type: 'string', default: 'onnx', choices: ['onnx'], description: 'Output format' },
-    out: { type: 'string', short: 'o', metavar: 'file', description: 'Output file (default: <model>.onnx)' },
+    out: { type: 'string', short: 'o', metavar: 'file', description: 'Output file (default: <model>.onnx); a symbolic link is followed' },
+    ...WRITE_FLAGS,
     materialize: { type: 'boolean', description: 'Write every weight as its dense float32 W instead of the compact form of its map' },
     json: COMMON_FLAGS.json,
     verbose: COMMON_FLAGS.verbose,
@@ -32,11 +33,16 @@ export const exportSpec = defineCommand({
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
 
 /** Runs `weightshare export`: loads the model, calls {@link exportOnnx}, writes the file atomically and prints both sizes; returns the exit code. */
-export function exportCommand(a: ParsedArgs<typeof exportSpec>, io: Io): number {
+export function exportCommand(a: ParsedArgs<typeof exportSpec>, io: Io): Promise<number> {
+  return holdingOutputs(a.flags.force, (hold) => runExport(a, io, hold));
+}
+
+function runExport(a: ParsedArgs<typeof exportSpec>, io: Io, hold: (path: string) => void): number {
   const f = a.flags;
   const file = a.positionals.model;
-  const { model } = loadModel(file);
   const out = f.out ?? file.replace(/(\.wsm)?$/, '.onnx');
+  hold(out);
+  const { model } = loadModel(file);
   const notes: string[] = [];
   const t0 = performance.now();
   let bytes: Uint8Array;
@@ -48,8 +54,9 @@ export function exportCommand(a: ParsedArgs<typeof exportSpec>, io: Io): number 
   const seconds = (performance.now() - t0) / 1000;
   for (const s of notes) io.err.write(`note: ${s}\n`);
   try {
-    writeFileAtomic(out, bytes);
+    writeFileAtomic(out, bytes, { force: f.force });
   } catch (e) {
+    if (e instanceof WriteError) throw e;
     throw new CliError(`${out}: cannot write: ${(e as Error).message}`);
   }
   const wsm = statSync(file).size;
