@@ -151,7 +151,7 @@ test('--resume keeps --test-limit (and notes a new one is ignored): the resumed 
   assert.match((await run('train', '--resume', part, '--epochs', '3', '--heads', '2')).err, /note: --heads is ignored with --resume/);
 });
 
-test('an empty test set is an error naming the dataset (not "0.00 % on 0 test samples", exit 0), before training; so for eval and intrinsic-dim', async () => {
+test('an empty test set is an error naming the dataset (not "0.00 % on 0 test samples", exit 0), before training; so for eval, intrinsic-dim and an empty training set', async () => {
   const data = tmp('no-test');
   mkdirSync(data);
   const put = (file: string, shape: number[], folder = data): void => writeFileSync(join(folder, file), writeIdx({ shape, dtype: 'uint8', data: new Uint8Array(shape.reduce((a, b) => a * b, 1)) }));
@@ -171,6 +171,15 @@ test('an empty test set is an error naming the dataset (not "0.00 % on 0 test sa
   const model = tmp('eight.wsm');
   assert.equal((await run('train', '--model', 'mlp:4', '--dataset', 'idx', '--data', full, '--epochs', '1', '--out', model)).code, 0);
   assertCliError(await run('eval', model, '--dataset', 'idx', '--data', data), /has no test samples: nothing to evaluate$/);
+  // No training samples: named, not "ProgressBar: total must be a positive integer, got 0".
+  const noTrain = tmp('no-train');
+  mkdirSync(noTrain);
+  for (const [file, shape] of [['train-images-idx3-ubyte', [0, 8, 8]], ['train-labels-idx1-ubyte', [0]], ['t10k-images-idx3-ubyte', [2, 8, 8]], ['t10k-labels-idx1-ubyte', [2]]] as const) {
+    put(file, [...shape], noTrain);
+  }
+  const nt = await run('train', '--model', 'mlp:4', '--dataset', 'idx', '--data', noTrain, '--epochs', '1', '--out', tmp('no-train.wsm'));
+  assertCliError(nt, /^weightshare: error: dataset '[^']+' has no training samples: nothing to train on$/);
+  beforeTraining(nt.err);
   assertCliError(await run('intrinsic-dim', '--model', 'mlp:4', '--dataset', 'idx', '--data', data, '--dims', '2'), /has no test samples: nothing to measure the accuracy on$/);
 });
 
