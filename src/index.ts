@@ -4,7 +4,7 @@ export { Tensor, assign } from './core/tensor.js';
 export { tidy, keep, memory, getBackend, setBackend, setThreads } from './core/engine.js';
 export { valueAndGrads, grad } from './core/tape.js';
 export { Random, shuffledIndices, shuffleInPlace } from './core/random.js';
-export { ShapeError, DTypeError, IndexError, DisposedError, NotDifferentiableError } from './core/errors.js';
+export { ShapeError, DTypeError, IndexError, DisposedError, NotDifferentiableError, ArgumentError, StateError } from './core/errors.js';
 export { WasmOutOfMemoryError } from './backend/wasm/allocator.js';
 export { initWasmBackend, createWasmBackendAsync } from './backend/wasm/wasm.js';
 export type { WasmBackend, WasmOptions } from './backend/wasm/wasm.js';

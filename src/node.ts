@@ -1,6 +1,7 @@
 // weightshare/node: the Node-only parts — datasets and files (IDX, PNG, text corpora), model files on disk, the CLI entry.
 export * from './data/index.js';
-export { writeFileAtomic, saveCheckpoint, loadCheckpoint, saveModel, loadModel, modelCheckpoint, saveTfjs, loadTfjs } from './io/files.js';
+export { writeFileAtomic, lockOutput, WriteError, saveCheckpoint, loadCheckpoint, saveModel, loadModel, modelCheckpoint, saveTfjs, loadTfjs } from './io/files.js';
+export type { WriteOptions, OutputLock } from './io/files.js';
 export { ModelCheckpoint, CSVLogger, formatFilepath } from './io/callbacks.js';
 export type { ModelCheckpointOptions, CSVLoggerOptions } from './io/callbacks.js';
 export { main as runCli } from './cli/main.js';

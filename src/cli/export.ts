@@ -1,11 +1,11 @@
 // `weightshare export`: a saved model as an ONNX file (io/onnx) or a TF.js layers model (io/tfjs); sizes printed beside the .wsm file's.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel, saveTfjs, writeFileAtomic } from '../io/files.js';
+import { loadModel, saveTfjs, writeFileAtomic, WriteError } from '../io/files.js';
 import { exportOnnx, ONNX_OPSET } from '../io/onnx/index.js';
 import { exportTfjs, type TfjsExport } from '../io/tfjs/index.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
-import { CliError, COMMON_FLAGS, type Io } from './common.js';
+import { CliError, COMMON_FLAGS, holdingOutputs, type Io, WRITE_FLAGS } from './common.js';
 
 export const exportSpec = defineCommand({
   name: 'export',
@@ -25,7 +25,8 @@ export const exportSpec = defineCommand({
   positionals: [{ name: 'model', required: true, description: 'Model file written by `weightshare train`, `compress` or `import`' }],
   flags: {
     format: { type: 'string', default: 'onnx', choices: ['onnx', 'tfjs'], description: 'Output format' },
-    out: { type: 'string', short: 'o', metavar: 'path', description: 'Output file (ONNX, default <model>.onnx) or folder (TF.js, default <model>-tfjs)' },
+    out: { type: 'string', short: 'o', metavar: 'path', description: 'Output file (ONNX, default <model>.onnx) or folder (TF.js, default <model>-tfjs); a symbolic link is followed' },
+    ...WRITE_FLAGS,
     materialize: { type: 'boolean', description: 'Write every weight as its dense float32 W instead of the compact form of its map (TF.js: needed for shared weights)' },
     quantize: { type: 'string', choices: ['uint8', 'uint16', 'float16'], description: 'TF.js only: store the weights quantised (affine per tensor, or float16)' },
     json: COMMON_FLAGS.json,
@@ -42,15 +43,20 @@ const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
 
 /**
  * Runs `weightshare export`: loads the model, calls {@link exportOnnx} or {@link exportTfjs}, writes the output
- * atomically and prints its size beside the model file's; returns the exit code.
+ * atomically (holding a lock on it) and prints its size beside the model file's; returns the exit code.
  */
-export function exportCommand(a: ParsedArgs<typeof exportSpec>, io: Io): number {
+export function exportCommand(a: ParsedArgs<typeof exportSpec>, io: Io): Promise<number> {
+  if (a.flags.quantize && a.flags.format !== 'tfjs') throw new UsageError('--quantize is for --format tfjs (ONNX keeps float32 weights and the compact maps)', 'export');
+  return holdingOutputs(a.flags.force, (hold) => runExport(a, io, hold));
+}
+
+function runExport(a: ParsedArgs<typeof exportSpec>, io: Io, hold: (path: string) => void): number {
   const f = a.flags;
   const file = a.positionals.model;
-  if (f.quantize && f.format !== 'tfjs') throw new UsageError('--quantize is for --format tfjs (ONNX keeps float32 weights and the compact maps)', 'export');
-  const { model } = loadModel(file);
   const tfjs = f.format === 'tfjs';
   const out = f.out ?? file.replace(/(\.wsm)?$/, tfjs ? '-tfjs' : '.onnx');
+  hold(out);
+  const { model } = loadModel(file);
   const notes: string[] = [];
   const t0 = performance.now();
   let result: Uint8Array | TfjsExport;
@@ -64,8 +70,9 @@ export function exportCommand(a: ParsedArgs<typeof exportSpec>, io: Io): number 
   for (const s of notes) io.err.write(`note: ${s}\n`);
   let written: { files: string[]; bytes: number };
   try {
-    written = result instanceof Uint8Array ? (writeFileAtomic(out, result), { files: [out], bytes: result.length }) : saveTfjs(out, result);
+    written = result instanceof Uint8Array ? (writeFileAtomic(out, result, { force: f.force }), { files: [out], bytes: result.length }) : saveTfjs(out, result, { force: f.force });
   } catch (e) {
+    if (e instanceof WriteError) throw e;
     throw new CliError(`${out}: cannot write: ${(e as Error).message}`);
   }
   const wsm = statSync(file).size;

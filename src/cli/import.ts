@@ -8,7 +8,7 @@ import type { TfjsImport } from '../io/tfjs/index.js';
 import type { TrainingState } from '../io/training-state.js';
 import { thousands } from '../nn/summary.js';
 import { defineCommand, type ParsedArgs } from './args.js';
-import { checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, readDataset } from './common.js';
+import { checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, readDataset, WRITE_FLAGS } from './common.js';
 
 export const importSpec = defineCommand({
   name: 'import',
@@ -25,7 +25,8 @@ export const importSpec = defineCommand({
     'model taking [28, 28, 1] images or (TF.js) [784] vectors, which then get a Flatten from [28, 28, 1] in front.',
   positionals: [{ name: 'file', required: true, description: 'The model to read: model.json (TF.js layers model or Keras topology) or model.onnx' }],
   flags: {
-    out: { type: 'string', short: 'o', metavar: 'file', description: 'Model file to write (default: <folder>.wsm for …/model.json, else <file>.wsm)' },
+    out: { type: 'string', short: 'o', metavar: 'file', description: 'Model file to write (default: <folder>.wsm for …/model.json, else <file>.wsm); a symbolic link is followed' },
+    ...WRITE_FLAGS,
     dataset: { ...DATA_FLAGS.dataset, default: undefined, choices: DATASET_NAMES, description: 'The image dataset `eval` and `compress` use with it (default: mnist-sample for [28, 28, 1] or [784] inputs, else none)' },
     data: DATA_FLAGS.data,
     json: COMMON_FLAGS.json,
@@ -66,7 +67,11 @@ const IMPORTERS: Record<string, { what: string; flattens: boolean; read: (file: 
 const MNIST_SHAPES = ['28,28,1', '784'];
 
 /** Runs `weightshare import`: reads the model, binds it to a dataset, saves it and prints what it read; returns the exit code. */
-export function importCommand(a: ParsedArgs<typeof importSpec>, io: Io): number {
+export function importCommand(a: ParsedArgs<typeof importSpec>, io: Io): Promise<number> {
+  return holdingOutputs(a.flags.force, (hold) => runImport(a, io, hold));
+}
+
+function runImport(a: ParsedArgs<typeof importSpec>, io: Io, hold: (path: string) => void): number {
   const f = a.flags;
   const file = a.positionals.file;
   const ext = extname(file).toLowerCase();
@@ -75,6 +80,7 @@ export function importCommand(a: ParsedArgs<typeof importSpec>, io: Io): number 
     throw new CliError(`${file}: cannot import '${ext || basename(file)}' files; import reads ${Object.entries(IMPORTERS).map(([e, i]) => `${e} (${i.what})`).join(', ')}`);
   }
   const out = f.out ?? (basename(file) === 'model.json' && dirname(file) !== '.' ? `${dirname(file)}.wsm` : join(dirname(file), `${basename(file, extname(file))}.wsm`));
+  hold(out);
   const ds: Dataset | undefined = f.dataset ? readDataset(f.dataset, f.data, 1, 1) : undefined;
   const t0 = performance.now();
   let r: Imported;
@@ -109,7 +115,7 @@ export function importCommand(a: ParsedArgs<typeof importSpec>, io: Io): number 
     epoch: 0, epochs: 0, batchSize: 32, seed: 0, model: `imported from ${file}`, dataset: bound.name, ...(f.dataset && f.data ? { dataDir: f.data } : {}),
     history: { epoch: [], history: {} },
   };
-  const bytes = saveModel(out, model, { training });
+  const bytes = saveModel(out, model, { training, force: f.force });
   for (const s of r.notes) io.err.write(`note: ${s}\n`);
   const classes = [...r.layers.values()];
   const counts = [...new Set(classes)].map((c) => `${classes.filter((x) => x === c).length} ${c}`).join(', ');

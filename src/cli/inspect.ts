@@ -4,12 +4,12 @@ import { decode as decodeJpeg } from 'jpeg-js';
 import { DataError, readIdx, readSource } from '../data/idx.js';
 import { FASHION_MNIST_CLASS_NAMES } from '../data/datasets.js';
 import { readPng, toGrayscale } from '../data/png.js';
-import { sampleCount, splitData } from '../data/dataset.js';
+import { splitData } from '../data/dataset.js';
 import { loadCheckpoint, loadModel } from '../io/files.js';
 import { modelFromCheckpoint } from '../io/model-file.js';
 import { thousands } from '../nn/summary.js';
 import { defineCommand, type ParsedArgs } from './args.js';
-import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent } from './common.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, requireSamples } from './common.js';
 import { defaultTextMetrics, readModelDataset } from './text.js';
 import { describeRate } from './train.js';
 
@@ -69,8 +69,8 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
   const ds = readModelDataset(file, name, dir, text, tokenizer, { limit: 1, testLimit: a.flags.testLimit, verb: 'evaluated', command: 'evaluate' });
   const t0 = performance.now();
   checkFits(model, ds);
+  const n = requireSamples(ds, 'test', 'evaluate');
   const test = splitData(ds, 'test');
-  const n = sampleCount(ds, 'test');
   const r = model.evaluate(test.x, test.y, { batchSize: a.flags.batchSize });
   let confusion: number[][] | undefined;
   if (a.flags.confusion) {

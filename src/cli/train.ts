@@ -17,7 +17,7 @@ import { createOptimizer, type OptimizerConfig } from '../optim/index.js';
 import { parseMapSpec } from '../sharing/registry.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { type Dataset, sampleCount, splitData } from '../data/dataset.js';
-import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset } from './common.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, percent, readDataset, requireSamples, WRITE_FLAGS } from './common.js';
 import { ProgressLogger } from '../nn/progress.js';
 import { defaultTextMetrics, depthSharingNote, isTextDataset, loadTextForCli, type TextRecord, timeSharingNote } from './text.js';
 
@@ -60,8 +60,9 @@ export const trainSpec = defineCommand({
     metrics: { type: 'list', default: ['accuracy'], description: `Metrics in the logs and --json (each also as val_…): ${METRICS.join(', ')}, top_k_accuracy (k 5)` },
     limit: { type: 'int', min: 1, description: 'Train on the first N training samples only' },
     'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
-    out: { type: 'string', short: 'o', metavar: 'file', description: 'Model file written after every epoch (default: <model>-<dataset>.wsm)' },
-    resume: { type: 'string', metavar: 'file', description: 'Continue a run from its model file (weights, optimizer state, position)' },
+    out: { type: 'string', short: 'o', metavar: 'file', description: 'Model file written after every epoch (default: <model>-<dataset>.wsm; with --resume, that file); locked while the run lasts, a symbolic link is followed' },
+    ...WRITE_FLAGS,
+    resume: { type: 'string', metavar: 'file', description: 'Continue a run from its model file (weights, optimizer state, position, and every setting that shapes the run)' },
     ...COMMON_FLAGS,
   },
   examples: [
@@ -149,8 +150,25 @@ function engineThreads(): string {
   return be.threads === undefined ? '' : ` (${be.threads} thread${be.threads === 1 ? '' : 's'})`;
 }
 
-/** Runs `weightshare train`; returns the exit code. */
-export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<number> {
+/** Flags a resumed run takes from its model file; given with --resume they are ignored (with a note). */
+const KEPT_ON_RESUME = [
+  'model', 'sharing', 'dataset', 'data', 'batch-size', 'seed', 'optimizer', 'momentum', 'validation-split', 'limit', 'test-limit', 'early-stopping',
+  'restore-best', 'metrics', 'embed', 'hidden', 'layers', 'dropout', 'tied', 'bptt', 'dim', 'heads', 'context', 'share-layers', 'factorized-embedding',
+  'max-vocab', 'max-len', 'clipnorm', 'lr-schedule', 'warmup-steps',
+] as const;
+
+/** The default --out of a run: `<model>-<dataset>.wsm` (`mlp:64` → `mlp-64`). */
+const defaultOut = (model: string, dataset: string | undefined): string => `${model.replace(/[:,/]/g, '-')}-${dataset}.wsm`;
+
+/**
+ * Runs `weightshare train`; returns the exit code. The output file is locked (common.ts holdingOutputs) from before the
+ * data are read until the command returns, so an output that cannot be written, or that another run writes, fails at once.
+ */
+export function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<number> {
+  return holdingOutputs(a.flags.force, (hold) => runTrain(a, io, hold));
+}
+
+async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: string) => void): Promise<number> {
   const f = a.flags;
   applyThreads(f.threads);
   let model: Model;
@@ -159,6 +177,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   let bestWeights: Map<string, Float32Array> | undefined;
   let fresh: Dataset | undefined; // a new run's dataset, read first: the model is built for its shapes
   let tokenizer: Tokenizer | undefined; // a text run's, stored with the model
+  let out: string;
   if (f.resume) {
     const contents = loadCheckpoint(f.resume);
     const loaded = modelFromCheckpoint(contents, f.resume);
@@ -185,10 +204,11 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     }
     state = { ...t, epochs: given('epochs') ? f.epochs : t.epochs };
     if (given('lr') && f.lr !== undefined) model.optimizer.learningRate = f.lr;
-    for (const k of ['model', 'sharing', 'dataset', 'data', 'batch-size', 'seed', 'optimizer', 'momentum', 'validation-split', 'limit', 'early-stopping', 'restore-best', 'metrics',
-      'embed', 'hidden', 'layers', 'dropout', 'tied', 'bptt', 'max-vocab', 'max-len', 'clipnorm', 'lr-schedule', 'warmup-steps'] as const) {
+    for (const k of KEPT_ON_RESUME) {
       if (given(k)) io.err.write(`note: --${k} is ignored with --resume (the run keeps its own settings)\n`);
     }
+    out = f.out ?? f.resume;
+    takeOut(out);
   } else {
     if (f.earlyStopping !== undefined && !(f.validationSplit > 0)) {
       throw new UsageError('--early-stopping watches val_loss: give --validation-split too (e.g. --validation-split 0.1)', 'train');
@@ -217,8 +237,10 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     }
     let dataset = f.dataset;
     let text: TextRecord | undefined;
+    if (kind && !given('dataset')) dataset = kind.task === 'classifier' ? 'spam-assassin' : 'sotu';
+    out = f.out ?? defaultOut(f.model, dataset);
+    takeOut(out);
     if (kind) {
-      if (!given('dataset')) dataset = kind.task === 'classifier' ? 'spam-assassin' : 'sotu';
       text = { task: kind.task, level: kind.level, ...(kind.task === 'classifier' ? { maxLen: f.maxLen ?? 200 } : { bptt: f.context ?? f.bptt ?? 64 }), ...(f.maxVocab !== undefined ? { maxVocab: f.maxVocab } : {}) };
       if (kind.task === 'classifier' && given('bptt')) throw new UsageError(`--bptt is for language models; a classifier reads texts of --max-len tokens`, 'train');
       if (kind.task !== 'classifier' && given('max-len')) throw new UsageError(`--max-len is for classifiers; a language model reads windows of --bptt tokens`, 'train');
@@ -262,7 +284,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     }
     state = {
       epoch: 0, step: 0, epochs: f.epochs, batchSize: f.batchSize, seed: f.seed, dataset, dataDir: f.data, ...(text ? { text } : {}),
-      validationSplit: f.validationSplit || undefined, limit: f.limit, model: f.model, history: { epoch: [], history: {} },
+      validationSplit: f.validationSplit || undefined, limit: f.limit, testLimit: f.testLimit, model: f.model, history: { epoch: [], history: {} },
       ...(f.earlyStopping !== undefined ? {
         earlyStopping: { patience: f.earlyStopping, restoreBest: f.restoreBest },
       } : {}),
@@ -271,12 +293,11 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   const esConfig = state.earlyStopping;
   const stopper = esConfig ? new EarlyStopping({ patience: esConfig.patience, restoreBestWeights: esConfig.restoreBest }) : undefined;
   if (stopper && esConfig?.state) stopper.setState(esConfig.state, bestWeights);
-  const out = f.out ?? f.resume ?? `${String(state.model ?? model.name).replace(/[:,/]/g, '-')}-${state.dataset}.wsm`;
   const ds = fresh ?? (state.text
-    ? loadTextForCli(state.dataset ?? 'sotu', state.dataDir, state.text, { limit: state.limit, testLimit: f.testLimit, tokenizer: needTokenizer(tokenizer, f.resume!) }).dataset
-    : readDataset(state.dataset ?? 'mnist-sample', state.dataDir, state.limit, f.testLimit));
+    ? loadTextForCli(state.dataset ?? 'sotu', state.dataDir, state.text, { limit: state.limit, testLimit: state.testLimit, tokenizer: needTokenizer(tokenizer, f.resume!) }).dataset
+    : readDataset(state.dataset ?? 'mnist-sample', state.dataDir, state.limit, state.testLimit));
   checkFits(model, ds);
-  const nTrain = sampleCount(ds, 'train'), nTest = sampleCount(ds, 'test');
+  const nTrain = requireSamples(ds, 'train', 'train on'), nTest = requireSamples(ds, 'test', 'report the test loss on');
   const step0 = state.step ?? 0;
   if (state.epoch >= state.epochs) throw new CliError(`${f.resume}: already trained for ${state.epoch} of ${state.epochs} epochs; pass --epochs N with N > ${state.epoch} to continue`);
 
@@ -307,7 +328,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   const save = (training: TrainingState): void => {
     const best = stopper?.bestWeights();
     const extra = new Map([...best ?? []].map(([k, v]) => [BEST + k, { dtype: 'float32' as const, shape: [v.length], data: v }]));
-    saveModel(out, model, { training, initSeed: state.seed, extra, tokenizer });
+    saveModel(out, model, { training, initSeed: state.seed, extra, tokenizer, force: f.force });
   };
   let fitHistory: History;
   let savedInRun = 0; // checkpoints this run has written to `out`

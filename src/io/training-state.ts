@@ -41,6 +41,8 @@ export interface TrainingState {
   dataDir?: string;
   /** Training samples used (the first `limit`). */
   limit?: number;
+  /** Test samples evaluated (the first `testLimit`; for a text corpus also the validation windows). */
+  testLimit?: number;
   validationSplit?: number;
   history: History;
   /** Early stopping's settings and, once an epoch is saved, its state (with restoreBest its best epoch's weights are the file's `best/…` tensors). */
@@ -93,7 +95,7 @@ const TRAINING_STATE = object({
   epoch: req(int(0)), epochs: req(int(0)), batchSize: req(int(1)), seed: req(int()),
   step: opt(int(0)), stepsPerEpoch: opt(int(0)),
   partial: opt(object({ lossSum: req(num), seen: req(int(0)), sums: req(arrayOf(num)), counts: req(arrayOf(num)) })),
-  model: opt(str), dataset: opt(str), dataDir: opt(str), limit: opt(int(1)), validationSplit: opt(num),
+  model: opt(str), dataset: opt(str), dataDir: opt(str), limit: opt(int(1)), testLimit: opt(int(1)), validationSplit: opt(num),
   history: req(object({ epoch: req(arrayOf(int(0))), history: req(recordOf(arrayOf(num))) })),
   earlyStopping: opt(object({
     patience: req(int(0)), restoreBest: req(bool),

@@ -15,7 +15,7 @@ import { writeIdx } from '../../src/data/idx.js';
 import { writePng } from '../../src/data/png.js';
 import { loadCheckpoint, loadModel, saveCheckpoint, saveModel } from '../../src/io/files.js';
 import { createModel } from '../../src/nn/zoo.js';
-import { type CliResult, runCli as run } from '../helpers/cli.js';
+import { assertCliError, type CliResult, runCli as run } from '../helpers/cli.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -57,15 +57,7 @@ function assertUsage(r: Result, re: RegExp): void {
 }
 
 /** A runtime error: the given exit code, exactly one line on stderr (after any progress lines) starting 'weightshare: error: ', no stack trace. */
-function assertError(r: Result, re: RegExp, code = 1): string {
-  assert.equal(r.code, code, r.err);
-  const errs = lines(r.err).filter((l) => l.startsWith('weightshare'));
-  assert.equal(errs.length, 1, r.err);
-  assert.match(errs[0]!, /^weightshare: error: /);
-  assert.match(errs[0]!, re);
-  assert.doesNotMatch(r.err, STACK);
-  return errs[0]!;
-}
+const assertError = assertCliError;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Help, version, usage errors
@@ -372,7 +364,8 @@ test('train --resume FILE --epochs 2 equals a direct 2-epoch run bit for bit', a
   const resumed = tmp('resume.wsm'), direct = tmp('direct.wsm');
   const common = ['--model', 'mlp', '--limit', '300', '--test-limit', '50', '--seed', '7'];
   assert.equal((await run('train', ...common, '--epochs', '1', '--out', resumed)).code, 0);
-  const r = await run('train', '--resume', resumed, '--epochs', '2', '--test-limit', '50', '--json');
+  // --test-limit is the run's own: the resumed run evaluates the same 50 test samples without being told.
+  const r = await run('train', '--resume', resumed, '--epochs', '2', '--json');
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /^Resuming mlp .* seed 7, .*; from epoch 2$/m);
   const s = JSON.parse(r.out) as TrainSummary;
