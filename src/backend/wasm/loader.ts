@@ -1,7 +1,7 @@
 // Finds and compiles the kernel module for this runtime: relaxed SIMD when the runtime has it, else plain SIMD.
 import { fetchBytes, platform, resolveUrl } from './platform.js';
 
-/** The compiled kernel module and which variant it is. */
+/** @internal The compiled kernel module and which variant it is (internal: declarations name no WebAssembly type, see tsconfig stripInternal). */
 export interface KernelModule {
   module: WebAssembly.Module;
   relaxed: boolean;
@@ -52,6 +52,7 @@ function bytes(file: KernelFile): Code {
 }
 
 /**
+ * @internal
  * Compiles (once) the kernels, synchronously (Node only). Relaxed SIMD is enabled behind a V8 flag in
  * Node 20 and detected by validating the relaxed build; `WEIGHTSHARE_RELAXED_SIMD=0` forces the plain SIMD build.
  */
@@ -87,6 +88,7 @@ async function fetchKernel(file: KernelFile, src: KernelSource): Promise<Code> {
 }
 
 /**
+ * @internal
  * Compiles the kernels without blocking: in Node the synchronous loader (cached); in a browser the
  * .wasm files are fetched and compiled asynchronously, relaxed SIMD used when `WebAssembly.validate` accepts it.
  */

@@ -33,7 +33,7 @@ export function resolveThreads(threads?: number): number {
   return t;
 }
 
-/** What {@link WasmRuntime.create} prepares asynchronously for the constructor. */
+/** @internal What {@link WasmRuntime.create} prepares asynchronously for the constructor. */
 interface Prepared {
   threads: number;
   kernels: KernelModule;
@@ -63,6 +63,7 @@ export class WasmRuntime implements WasmContext {
   readonly exports: Readonly<Record<string, (...args: number[]) => number | void>>;
   readonly threads: number;
   readonly relaxed: boolean;
+  /** @internal */
   readonly memory: WebAssembly.Memory;
   readonly allocator: Allocator;
   private readonly scratch: number[] = [];
@@ -75,6 +76,7 @@ export class WasmRuntime implements WasmContext {
   private readonly workerUrl: string | URL | undefined;
 
   /**
+   * @internal
    * Synchronous start (Node): compiles the kernels and creates the memory; workers start on first use.
    * `prepared` is what {@link WasmRuntime.create} built asynchronously.
    */
