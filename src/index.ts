@@ -26,3 +26,8 @@ export { DataError } from './data/data-error.js';
 export * from './data/tokenizer.js';
 export * from './data/text.js';
 export * from './data/sequences.js';
+export { fetchMnistSample, mnistSampleFromIdx, mnistSampleOrder, MNIST_SAMPLE_FILES, MNIST_SAMPLE_PIXELS, gunzipBytes } from './data/mnist-sample.js';
+export type { MnistSampleFiles } from './data/mnist-sample.js';
+export type { Dataset, ImageDataset } from './data/dataset.js';
+export { decodeIdx } from './data/idx-decode.js';
+export type { IdxArray, IdxData, IdxDType } from './data/idx-decode.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `weightshare` command: dispatches to its commands (train, eval, predict, generate, summary, compress, export, import, intrinsic-dim); one-line errors, exit codes, --help.
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type CommandSpec, findCommand, formatCommandList, formatHelp, parseArgs, type ParsedArgs, UsageError } from './args.js';
 import { CliError, type Io } from './common.js';
@@ -79,9 +79,11 @@ export async function main(argv: readonly string[], io: Io = { out: process.stdo
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === (await import('node:fs')).realpathSync(process.argv[1])) {
-  const code = await main(process.argv.slice(2));
-  process.exitCode = code;
-  // Worker threads of the engine would keep the process alive; exit once output is flushed.
-  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+// Run as the command (not imported). No top-level await, so that require('weightshare/node') loads this module too.
+if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+    // Worker threads of the engine would keep the process alive; exit once output is flushed.
+    process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+  });
 }
