@@ -2,7 +2,11 @@
 // PyTorch-made files (scripts/make-onnx-import-fixtures.py) match PyTorch and onnxruntime-node; bad files fail in one line.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { memory } from '../../src/core/engine.js';
 import { loadDataset } from '../../src/data/datasets.js';
@@ -252,4 +256,26 @@ describe('importOnnx: bad files fail with one line naming the file and the node,
     fails(conv.toBytes({ opset: 13, producer: 'test', version: '1' }), `m.onnx: node 'conv/Conv' (Conv): pads [2, 0, 0, 0] on a 6×6 input give windows that neither 'valid' nor 'same' padding gives`);
     fails(graph((g, x) => g.node('Reshape', [x, g.int64s('shape', [-1, 2, 2])], 'r')), `m.onnx: node 'r/Reshape' (Reshape): reshapes [N, 4] to [N, 2, 2]: only a flatten to [N, −1] and size-1 axes are imported`);
   });
+});
+
+test('without the optional protobufjs package, ONNX import and export say how to install it (one line) and nothing else breaks', () => {
+  // A copy of the built package where protobufjs cannot be resolved: dist and package.json in an empty temp folder.
+  const root = mkdtempSync(join(tmpdir(), 'ws-no-protobuf-'));
+  try {
+    const here = fileURLToPath(new URL('../../../', import.meta.url));
+    cpSync(join(here, 'dist'), join(root, 'dist'), { recursive: true });
+    cpSync(join(here, 'package.json'), join(root, 'package.json'));
+    const script = `
+      const { importOnnx, exportOnnx } = await import('./dist/src/io/onnx/index.js');
+      const { createModel } = await import('./dist/src/nn/zoo.js');
+      for (const f of [() => importOnnx(new Uint8Array([8, 1]), { file: 'm.onnx' }), () => exportOnnx(createModel('mlp').build(0))]) {
+        try { f(); console.log('no error'); } catch (e) { console.log(e.message); }
+      }`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const install = 'needs the optional package protobufjs, which is not installed: run npm install protobufjs@^8';
+    assert.deepEqual(r.stdout.trim().split('\n'), [`m.onnx: reading and writing ONNX files ${install}`, `reading and writing ONNX files ${install}`]);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

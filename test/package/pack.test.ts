@@ -132,6 +132,9 @@ test('the tarball installs into an empty project (production dependencies only) 
   const total = Object.values(sizes).reduce((a, b) => a + b, 0);
   console.log(`consumer install: ${(total / MB).toFixed(2)} MiB (${Object.entries(sizes).map(([k, v]) => `${k} ${(v / MB).toFixed(2)}`).join(', ')})`);
   assert.ok(sizes.weightshare < 4 * MB, `weightshare itself installs as ${(sizes.weightshare / MB).toFixed(2)} MiB (limit 4 MiB)`);
+  // Issue 13's target: the consumer install within 5 MB (protobufjs, for ONNX files, is an optional peer: not installed).
+  assert.ok(total <= 5e6, `consumer install ${(total / MB).toFixed(2)} MiB is above 5 MB`);
+  assert.equal(sizes.protobufjs, undefined, 'protobufjs is an optional peer dependency, not installed by default');
 
   writeFileSync(join(proj, 'run.mjs'), consumerJs);
   assert.deepEqual(JSON.parse(run(proj, process.execPath, ['run.mjs'])), { backend: 'wasm', p: [64, 64], train: 8000, test: 2000, cjs: 'function' });

@@ -10,7 +10,7 @@ import { GraphView, type OnnxNode } from './import-graph.js';
 import { type Act, Translator } from './import-layers.js';
 import { embedding, gatherAct, recurrent } from './import-recurrent.js';
 import { WeightImporter } from './import-weights.js';
-import { decodeModel } from './proto.js';
+import { decodeModel, requireProtobuf } from './proto.js';
 
 /** The opsets of the default domain import reads (ONNX 1.4 to 1.16). */
 export const ONNX_IMPORT_OPSETS = { min: 9, max: 21 } as const;
@@ -55,6 +55,11 @@ export function importOnnx(bytes: Uint8Array, o: OnnxImportOptions = {}): OnnxIm
     throw new OnnxImportError(`${file}: ${message}`);
   };
   if (!(bytes instanceof Uint8Array) || bytes.length === 0) fail('the file is empty, not an ONNX model');
+  try {
+    requireProtobuf();
+  } catch (e) {
+    fail((e as Error).message);
+  }
   let m: Record<string, any> = {};
   try {
     m = decodeModel(bytes);
