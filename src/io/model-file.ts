@@ -170,7 +170,8 @@ export function modelFromCheckpoint(
     return restoreState(m, c, meta, { file, finiteOnly, tokenizer });
   } catch (e) {
     m.dispose();
-    throw e;
+    if (e instanceof CheckpointError) throw e;
+    return fail(`model cannot be restored: ${(e as Error).message}`);
   }
 }
 

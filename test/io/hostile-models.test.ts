@@ -4,7 +4,11 @@ import assert from 'node:assert/strict';
 import { tensor } from '../../src/core/ops/index.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from '../../src/io/checkpoint.js';
 import { modelFromCheckpoint, modelToCheckpoint } from '../../src/io/model-file.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Dense, sequential } from '../../src/nn/index.js';
+import { runCli } from '../helpers/cli.js';
 import type { Model } from '../../src/nn/model.js';
 import { editHeader, layerConfig } from '../helpers/model-bytes.js';
 import { measurePeak } from '../helpers/memory.js';
@@ -87,6 +91,7 @@ test('unknown or mistyped header fields are refused by their dotted path', () =>
     [(meta) => (meta.optimizer.iterations = -1), /^m\.wsm: header field 'optimizer\.iterations' must be an integer ≥ 0, got -1$/],
     [(meta) => (meta.model.inputShape = [16, 0]), /^m\.wsm: header field 'model\.inputShape\[1\]' must be an integer ≥ 1, got 0$/],
     [(meta) => (meta.model.graph[0].inbund = []), /^m\.wsm: header unknown field 'model\.graph\[0\]\.inbund'/],
+    [(meta) => (meta.model.graph = []), /^m\.wsm: model config cannot be rebuilt: model config 'sequential': the graph has no nodes/],
     [(meta) => (meta.initSeed = 1.5), /^m\.wsm: header field 'initSeed' must be an integer ≥ 0, got 1\.5$/],
     [(meta) => (meta.compile.optimizer.learningRate = -1), /^m\.wsm: compile settings do not fit the model: optimizer: learningRate/],
     [(meta) => (meta.optimizer.steps['dense/kernal'] = 1), /^m\.wsm: optimizer state does not fit the model: steps name 'dense\/kernal', which is no weight of the model$/],
@@ -114,4 +119,22 @@ test('NaN or ±Infinity in a weight or an optimizer slot is refused unless allow
   const codes = modelToCheckpoint(smallModel({ kernel: 'codebook:4' }));
   (codes.tensors.get('maps/dense/kernel/codes')!.data as Int32Array)[7] = 4;
   refused(encodeCheckpoint(codes), /^m\.wsm: map state 'maps\/dense\/kernel\/codes' holds 4 at position 7, outside \[0, 3\]$/);
+});
+
+test('the command line reports a hostile file in one line and exits 1 (weightshare summary)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ws-hostile-'));
+  try {
+    const file = join(dir, 'model.wsm');
+    writeFileSync(file, editHeader(bytesOf(smallModel()), (h) => {
+      const c = layerConfig(h.meta, 'dense_1');
+      c.ctivation = c.activation;
+      delete c.activation;
+    }));
+    const r = await runCli('summary', file);
+    assert.equal(r.code, 1);
+    assert.equal(r.out, '');
+    assert.match(r.err, /^weightshare: error: .*model\.wsm: layer 'dense_1' \(Dense\): unknown option 'ctivation' \(options: [^\n]*\)\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
