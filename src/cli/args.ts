@@ -131,9 +131,13 @@ function convert(flag: string, f: FlagSpec, raw: string, command: string): numbe
     return v;
   };
   switch (f.type) {
-    case 'int':
+    case 'int': {
       if (!/^[+-]?\d+$/.test(raw.trim())) fail(`expects an integer, got '${raw}'`);
-      return checkRange(Number(raw));
+      const v = Number(raw);
+      // Above 2^53 a double cannot hold every integer: 9007199254740993 would silently become …992.
+      if (!Number.isSafeInteger(v)) fail(`expects an integer of at most ${Number.MAX_SAFE_INTEGER} (2^53 − 1) in size, got '${raw}'`);
+      return checkRange(v);
+    }
     case 'number': {
       const v = Number(raw);
       if (raw.trim() === '' || !Number.isFinite(v)) fail(`expects a number, got '${raw}'`);
@@ -145,8 +149,11 @@ function convert(flag: string, f: FlagSpec, raw: string, command: string): numbe
       if (['false', 'no', '0', 'off'].includes(v)) return false;
       return fail(`expects true or false, got '${raw}'`);
     }
-    case 'list':
-      return raw.split(',').map((s) => s.trim()).filter((s) => s !== '').map(checkChoice);
+    case 'list': {
+      const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      if (!items.length) fail(`needs at least one value, got '${raw}'`);
+      return items.map(checkChoice);
+    }
     default:
       return checkChoice(raw);
   }
@@ -159,8 +166,8 @@ const isValue = (s: string | undefined): s is string => s !== undefined && (!s.s
  * Parses `argv` (without the program and command names) against `spec`: `--flag value`, `--flag=value`,
  * `--no-flag`/`--flag` for booleans, `-x value` for `short` aliases, `-h`/`--help`, and `--` to end flags.
  * A repeated flag overrides, except `list` flags, which append. Keys of the result are camelCased.
- * Throws `UsageError` (one line) on an unknown flag, a missing or malformed value, a value out of range
- * or not among the choices, a missing required positional, or too many positionals.
+ * Throws `UsageError` (one line) on an unknown flag, a missing or malformed value (an integer beyond 2^53 − 1
+ * in size, a list with no items), a value out of range or not among the choices, a missing required positional, or too many positionals.
  */
 export function parseArgs<const S extends CommandSpec>(spec: S, argv: readonly string[]): ParsedArgs<S> {
   const command = spec.name;

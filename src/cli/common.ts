@@ -1,5 +1,7 @@
 // Shared pieces of the CLI commands: output streams, dataset loading with limits, number formatting, CLI errors.
 import { DATASET_NAMES, type Dataset, limitDataset, loadDataset } from '../data/index.js';
+import { sampleCount, type Split } from '../data/dataset.js';
+import { lockOutput, type OutputLock } from '../io/files.js';
 import { TEXT_DATASET_NAMES } from '../data/corpora.js';
 import type { Model } from '../nn/model.js';
 import { setThreads } from '../core/engine.js';
@@ -36,6 +38,35 @@ export const COMMON_FLAGS = {
   json: { type: 'boolean', description: 'Print a machine-readable JSON summary on stdout' },
   verbose: { type: 'boolean', description: 'Show stack traces on errors' },
 } as const;
+
+/** The flag of every command with an --out file. */
+export const WRITE_FLAGS = {
+  force: { type: 'boolean', description: 'Replace a read-only --out file (the new file stays read-only); without it a read-only file is refused' },
+} as const;
+
+/**
+ * Runs a command's `body`, which calls `hold(path)` on each output file as soon as it knows its name: the file is
+ * locked ({@link lockOutput}: a regular file or none, read-only only with `force`, folder writable, no other writer),
+ * so a bad output fails before any work; the locks are released when `body` ends.
+ */
+export async function holdingOutputs<T>(force: boolean, body: (hold: (path: string) => void) => Promise<T> | T): Promise<T> {
+  const locks: OutputLock[] = [];
+  try {
+    return await body((path) => void locks.push(lockOutput(path, { force })));
+  } finally {
+    for (const l of locks) l.release();
+  }
+}
+
+/**
+ * The samples of a dataset's split, or a CliError naming the dataset when there are none (e.g. an IDX folder whose t10k
+ * files hold 0 images): an empty test set would report 0 % and a loss of 0. `use` says what they were for.
+ */
+export function requireSamples(ds: Dataset, split: Split, use: string): number {
+  const n = sampleCount(ds, split);
+  if (n === 0) throw new CliError(`dataset '${ds.name}' has no ${split === 'train' ? 'training' : split === 'test' ? 'test' : 'validation'} samples: nothing to ${use}`);
+  return n;
+}
 
 /** Applies --threads before any tensor exists. */
 export function applyThreads(threads: number | undefined): void {

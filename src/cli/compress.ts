@@ -9,10 +9,10 @@ import {
 } from '../transforms/deep-compression.js';
 import { namesLayer } from '../transforms/select.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
-import { sampleCount, splitData } from '../data/dataset.js';
-import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent } from './common.js';
+import { splitData } from '../data/dataset.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, percent, requireSamples, WRITE_FLAGS } from './common.js';
 import { defaultTextMetrics, readModelDataset } from './text.js';
-import { formatEpochLine } from './progress.js';
+import { formatEpochLine } from '../nn/progress.js';
 
 export const compressSpec = defineCommand({
   name: 'compress',
@@ -45,7 +45,8 @@ export const compressSpec = defineCommand({
     data: DATA_FLAGS.data,
     limit: { type: 'int', min: 1, description: 'Fine-tune on the first N training samples only (default: the training run\'s limit)' },
     'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
-    out: { type: 'string', short: 'o', metavar: 'file', description: 'Compressed model file (default: <model>-compressed.wsm)' },
+    out: { type: 'string', short: 'o', metavar: 'file', description: 'Compressed model file (default: <model>-compressed.wsm); locked while the command runs, a symbolic link is followed' },
+    ...WRITE_FLAGS,
     ...COMMON_FLAGS,
   },
   examples: [
@@ -58,18 +59,24 @@ export const compressSpec = defineCommand({
 const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
 
 /** Runs `weightshare compress`: parses the flags, calls {@link deepCompress} and prints its progress and report; returns the exit code. */
-export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io): Promise<number> {
+export function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io): Promise<number> {
+  return holdingOutputs(a.flags.force, (hold) => runCompress(a, io, hold));
+}
+
+async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (path: string) => void): Promise<number> {
   const f = a.flags;
   applyThreads(f.threads);
   const file = a.positionals.model;
+  const out = f.out ?? file.replace(/(\.wsm)?$/, '-compressed.wsm');
+  hold(out);
   const { model, meta, tokenizer } = loadModel(file);
   const t = meta.training;
   const name = f.dataset ?? t?.dataset ?? 'mnist-sample';
   const dir = f.data ?? (f.dataset ? undefined : t?.dataDir);
   const text = t?.text;
-  const ds = readModelDataset(file, name, dir, text, tokenizer, { limit: f.limit ?? t?.limit, testLimit: f.testLimit, verb: 'compressed', command: 'compress' });
+  const ds = readModelDataset(file, name, dir, text, tokenizer, { limit: f.limit ?? t?.limit, testLimit: f.testLimit ?? t?.testLimit, verb: 'compressed', command: 'compress' });
   checkFits(model, ds);
-  const nTrain = sampleCount(ds, 'train'), nTest = sampleCount(ds, 'test');
+  const nTrain = requireSamples(ds, 'train', 'fine-tune on'), nTest = requireSamples(ds, 'test', 'score the compression on');
   // Compression reports accuracy beside the loss (a text model's file compiles bits per character or perplexity instead).
   if (!model.loss || !model.metrics.some((m) => m.name === 'accuracy')) {
     model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: text ? ['accuracy', ...defaultTextMetrics(text).filter((m) => m !== 'accuracy')] : ['accuracy'] });
@@ -135,13 +142,12 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
   msg(`size: ${thousands(r.bits.before)} bits (${kib(r.bits.before / 8)} KiB) → ${thousands(r.bits.after)} bits (${kib(r.bits.after / 8)} KiB): ` +
     `${r.ratio.toFixed(1)}× smaller than float32 before entropy coding`);
 
-  const out = f.out ?? file.replace(/(\.wsm)?$/, '-compressed.wsm');
   const settings: CompressRecord = {
     clusters: s.clusters, convClusters: s.convClusters, prune: s.prune, convPrune: s.convPrune, pruneFinetuneEpochs: s.pruneFinetuneEpochs, pruneLr: s.pruneLr,
     init: s.init, layers: f.layers, finetuneEpochs: s.finetuneEpochs, lr: s.lr, seed: s.seed, from: file,
   };
   // The compressed model is for shipping: its optimizer state (the fine-tuning's Adam slots) is not kept.
-  const fileBytes = saveModel(out, model, { training: t ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed, withOptimizer: false, tokenizer });
+  const fileBytes = saveModel(out, model, { training: t ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed, withOptimizer: false, tokenizer, force: f.force });
   const fileRatio = r.bits.float32 / 8 / fileBytes;
   msg(`Saved ${out}: ${kib(fileBytes)} KiB on disk, ${fileRatio.toFixed(1)}× smaller than the float32 weights (${kib(r.bits.float32 / 8)} KiB)`);
   if (f.json) {

@@ -1,14 +1,15 @@
 // `weightshare eval | predict | summary`: use a saved model on a test set, on images (PNG or IDX), or describe it.
 import { extname } from 'node:path';
+import { decode as decodeJpeg } from 'jpeg-js';
 import { DataError, readIdx, readSource } from '../data/idx.js';
 import { FASHION_MNIST_CLASS_NAMES } from '../data/datasets.js';
 import { readPng, toGrayscale } from '../data/png.js';
-import { sampleCount, splitData } from '../data/dataset.js';
+import { splitData } from '../data/dataset.js';
 import { loadCheckpoint, loadModel } from '../io/files.js';
 import { modelFromCheckpoint } from '../io/model-file.js';
 import { thousands } from '../nn/summary.js';
 import { defineCommand, type ParsedArgs } from './args.js';
-import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent } from './common.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, requireSamples } from './common.js';
 import { defaultTextMetrics, readModelDataset } from './text.js';
 import { describeRate } from './train.js';
 
@@ -21,22 +22,23 @@ export const evalSpec = defineCommand({
     data: DATA_FLAGS.data,
     'batch-size': { type: 'int', default: 256, min: 1, description: 'Samples per batch' },
     'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
+    confusion: { type: 'boolean', description: 'Also print the confusion matrix (rows: true class, columns: predicted) and each class\'s recall (classifiers only)' },
     ...COMMON_FLAGS,
   },
-  examples: ['weightshare eval seed-cnn-mnist-sample.wsm', 'weightshare eval lenet5.wsm --dataset mnist --data ~/mnist --json'],
+  examples: ['weightshare eval seed-cnn-mnist-sample.wsm', 'weightshare eval seed-cnn-mnist-sample.wsm --confusion', 'weightshare eval lenet5.wsm --dataset mnist --data ~/mnist --json'],
 });
 
 export const predictSpec = defineCommand({
   name: 'predict',
-  summary: 'Classify images: a PNG file (any size, converted to the model\'s size in grey, e.g. 28×28) or an IDX image file [N,H,W]',
+  summary: 'Classify images: a PNG or JPEG file (any size, converted to the model\'s size in grey, e.g. 28×28) or an IDX image file [N,H,W]',
   positionals: [
     { name: 'model', required: true, description: 'Model file written by `weightshare train`' },
-    { name: 'input', required: true, description: 'A .png image or an IDX images file (raw or .gz)' },
+    { name: 'input', required: true, description: 'A .png or .jpg image or an IDX images file (raw or .gz)' },
   ],
   flags: {
     top: { type: 'int', default: 1, min: 1, max: 10, description: 'Show the k most likely classes' },
     limit: { type: 'int', min: 1, description: 'Classify only the first N images of an IDX file' },
-    invert: { type: 'string', default: 'auto', choices: ['auto', 'yes', 'no'], description: 'PNG only: invert grey levels (auto: when the border is light, since digits are light on dark)' },
+    invert: { type: 'string', default: 'auto', choices: ['auto', 'yes', 'no'], description: 'PNG and JPEG: invert grey levels (auto: when the border is light, since digits are light on dark)' },
     ...COMMON_FLAGS,
   },
   examples: ['weightshare predict seed-cnn-mnist-sample.wsm digit.png', 'weightshare predict model.wsm t10k-images-idx3-ubyte.gz --limit 5 --json'],
@@ -67,16 +69,57 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
   const ds = readModelDataset(file, name, dir, text, tokenizer, { limit: 1, testLimit: a.flags.testLimit, verb: 'evaluated', command: 'evaluate' });
   const t0 = performance.now();
   checkFits(model, ds);
+  const n = requireSamples(ds, 'test', 'evaluate');
   const test = splitData(ds, 'test');
-  const n = sampleCount(ds, 'test');
   const r = model.evaluate(test.x, test.y, { batchSize: a.flags.batchSize });
+  let confusion: number[][] | undefined;
+  if (a.flags.confusion) {
+    if (test.y.shape.length !== 1) throw new CliError(`--confusion is for classifiers (one label per sample); ${file} predicts a label per position (${ds.name} labels [${test.y.shape.join(', ')}])`);
+    const probs = model.predict(test.x, { batchSize: a.flags.batchSize });
+    confusion = confusionMatrix(probs.f32(), test.y.data, probs.shape[1]);
+    probs.dispose();
+  }
   const seconds = (performance.now() - t0) / 1000;
-  if (a.flags.json) io.out.write(JSON.stringify({ model: a.positionals.model, dataset: ds.name, samples: n, ...r, seconds }, null, 2) + '\n');
+  const names = ds.name === 'fashion-mnist' ? FASHION_MNIST_CLASS_NAMES : undefined;
+  if (a.flags.json) io.out.write(JSON.stringify({ model: a.positionals.model, dataset: ds.name, samples: n, ...r, ...(confusion ? { confusion, recall: confusion.map(recallOf) } : {}), seconds }, null, 2) + '\n');
   else {
     const shown = Object.entries(r).filter(([k]) => k !== 'loss').map(([k, v]) => ` - ${k} ${k.endsWith('accuracy') ? percent(v) : v.toFixed(4)}`);
     io.out.write(`${ds.name} test set (${thousands(n)} samples${text ? ` of ${ds.shape[0]} tokens` : ''}): loss ${r.loss.toFixed(4)}${shown.join('')}\n`);
+    if (confusion) io.out.write(formatConfusion(confusion, names));
   }
   return 0;
+}
+
+/** counts[true][predicted] over samples, predicted = the most probable of `classes` (the first on ties). */
+export function confusionMatrix(probs: Float32Array, labels: ArrayLike<number>, classes: number): number[][] {
+  const m = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+  for (let i = 0; i < labels.length; i++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (probs[i * classes + c] > probs[i * classes + best]) best = c;
+    const t = labels[i];
+    if (!(t >= 0 && t < classes)) throw new CliError(`--confusion: label ${t} of test sample ${i} is not a class of this model (0–${classes - 1})`);
+    m[t][best]++;
+  }
+  return m;
+}
+
+/** The share of a class's samples predicted as it (null for a class with no samples). */
+const recallOf = (row: number[], c: number): number | null => {
+  const total = row.reduce((s, v) => s + v, 0);
+  return total === 0 ? null : row[c] / total;
+};
+
+/** The matrix as a table: a header of predicted classes, a row per true class with its counts and recall. */
+function formatConfusion(m: number[][], names?: readonly string[]): string {
+  const label = (c: number): string => (names ? `${c} ${names[c]}` : String(c));
+  const first = Math.max('true \\ predicted'.length, ...m.map((_, c) => label(c).length));
+  const width = Math.max(...m.flat().map((v) => String(v).length), ...m.map((_, c) => String(c).length));
+  const lines = [`${'true \\ predicted'.padEnd(first)}  ${m.map((_, c) => String(c).padStart(width)).join(' ')}   recall`];
+  m.forEach((row, c) => {
+    const r = recallOf(row, c);
+    lines.push(`${label(c).padEnd(first)}  ${row.map((v) => String(v).padStart(width)).join(' ')}   ${r === null ? '—' : percent(r)}`);
+  });
+  return lines.join('\n') + '\n';
 }
 
 /** The images of `input` as values in [0, 1] for a model taking greyscale images `shape` = [H, W, 1]. */
@@ -85,8 +128,13 @@ function readImages(input: string, shape: number[], limit: number | undefined, i
   if (shape.length !== 3 || channels !== 1) throw new CliError(`predict reads greyscale images for a model taking [H, W, 1]; this model takes [${shape.join(', ')}]`);
   const bytes = readSource(input, input);
   const isPng = bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-  if (isPng) return toGrayscale(readPng(bytes, { name: input }), W, H, { invert: invert === 'auto' ? 'auto' : invert === 'yes' });
-  if (extname(input).toLowerCase() === '.png') throw new DataError(input, 'has a .png name but is not a PNG file (bad signature at byte offset 0)');
+  const inv = { invert: invert === 'auto' ? 'auto' as const : invert === 'yes' };
+  if (isPng) return toGrayscale(readPng(bytes, { name: input }), W, H, inv);
+  const isJpeg = bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+  if (isJpeg) return toGrayscale(readJpeg(bytes, input), W, H, inv);
+  const ext = extname(input).toLowerCase();
+  if (ext === '.png') throw new DataError(input, 'has a .png name but is not a PNG file (bad signature at byte offset 0)');
+  if (ext === '.jpg' || ext === '.jpeg') throw new DataError(input, `has a ${ext} name but is not a JPEG file (no FF D8 FF start of image at byte offset 0)`);
   const idx = readIdx(bytes, { name: input });
   const [n, h, w] = idx.shape;
   if (idx.dtype !== 'uint8' || idx.shape.length !== 3 || h !== H || w !== W) {
@@ -96,6 +144,19 @@ function readImages(input: string, shape: number[], limit: number | undefined, i
   const x = new Float32Array(count * H * W);
   for (let i = 0; i < x.length; i++) x[i] = idx.data[i] / 255;
   return x;
+}
+
+/** Largest JPEG predict decodes, in megapixels (a bigger one is refused before decoding). */
+const JPEG_MAX_MEGAPIXELS = 16;
+
+/** A baseline or progressive JPEG as RGBA pixels (jpeg-js); errors name the file. */
+function readJpeg(bytes: Uint8Array, name: string): { width: number; height: number; channels: 4; data: Uint8Array } {
+  try {
+    const img = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: JPEG_MAX_MEGAPIXELS, maxMemoryUsageInMB: 512 });
+    return { width: img.width, height: img.height, channels: 4, data: img.data };
+  } catch (e) {
+    throw new DataError(name, `is not a JPEG this reader can decode: ${(e as Error).message ?? e}`);
+  }
 }
 
 /** Runs `weightshare predict`. */

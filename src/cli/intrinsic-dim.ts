@@ -6,8 +6,8 @@ import { createModel, MODEL_NAMES } from '../nn/zoo.js';
 import { PROJECTIONS } from '../sharing/subspace.js';
 import { subspace } from '../transforms/subspace.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
-import { sampleCount, splitData } from '../data/dataset.js';
-import { applyThreads, checkFits, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset } from './common.js';
+import { splitData } from '../data/dataset.js';
+import { applyThreads, checkFits, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset, requireSamples } from './common.js';
 
 export const intrinsicDimSpec = defineCommand({
   name: 'intrinsic-dim',
@@ -60,6 +60,7 @@ export async function intrinsicDim(a: ParsedArgs<typeof intrinsicDimSpec>, io: I
     if (!Number.isInteger(d) || d < 1) throw new UsageError(`--dims: '${f.dims[i]}' is not a positive integer`, 'intrinsic-dim');
   }
   const ds = readDataset(f.dataset, f.data, f.limit, f.testLimit);
+  const nTrain = requireSamples(ds, 'train', 'train on'), nTest = requireSamples(ds, 'test', 'measure the accuracy on');
   const { x, y } = splitData(ds, 'train'), { x: xt, y: yt } = splitData(ds, 'test');
   const shapes = { inputShape: ds.shape, classes: ds.classes };
   const run = async (m: Model, lr: number): Promise<{ accuracy: number; seconds: number }> => {
@@ -74,8 +75,7 @@ export async function intrinsicDim(a: ParsedArgs<typeof intrinsicDimSpec>, io: I
   checkFits(full, ds);
   full.build(f.seed);
   const total = full.countParams();
-  io.err.write(`intrinsic-dim: ${f.model} (D = ${thousands(total)} parameters) on ${ds.name}, ${thousands(sampleCount(ds, 'train'))} training / ` +
-    `${thousands(sampleCount(ds, 'test'))} test samples, ${f.epochs} epochs, ${f.projection} projection, seed ${f.seed}\n`);
+  io.err.write(`intrinsic-dim: ${f.model} (D = ${thousands(total)} parameters) on ${ds.name}, ${thousands(nTrain)} training / ${thousands(nTest)} test samples, ${f.epochs} epochs, ${f.projection} projection, seed ${f.seed}\n`);
   // Check every dim (SharingError names the range) before any training.
   for (const d of dims) subspace(createModel(f.model, shapes), { dim: d, projection: f.projection, seed: f.seed, initSeed: f.seed }).dispose();
 
@@ -94,7 +94,7 @@ export async function intrinsicDim(a: ParsedArgs<typeof intrinsicDimSpec>, io: I
   if (f.json) {
     io.out.write(JSON.stringify({
       model: f.model, dataset: ds.name, parameters: total, projection: f.projection, epochs: f.epochs, seed: f.seed,
-      trainSamples: sampleCount(ds, 'train'), testSamples: sampleCount(ds, 'test'),
+      trainSamples: nTrain, testSamples: nTest,
       baseline: base, rows, dint90: dint90 ?? null, dint90Rule: 'smallest measured dim with accuracy ≥ 0.9 × baseline',
     }, null, 2) + '\n');
   } else {

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The `weightshare` command: dispatches to its commands (train, eval, predict, generate, summary, compress, export, intrinsic-dim); one-line errors, exit codes, --help.
-import { readFileSync } from 'node:fs';
+// The `weightshare` command: dispatches to its commands (train, eval, predict, generate, summary, compress, export, import, intrinsic-dim); one-line errors, exit codes, --help.
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type CommandSpec, findCommand, formatCommandList, formatHelp, parseArgs, type ParsedArgs, UsageError } from './args.js';
 import { CliError, type Io } from './common.js';
 import { compressCommand, compressSpec } from './compress.js';
 import { exportCommand, exportSpec } from './export.js';
+import { importCommand, importSpec } from './import.js';
 import { evalCommand, evalSpec, predictCommand, predictSpec, summaryCommand, summarySpec } from './inspect.js';
 import { generateCommand, generateSpec } from './generate.js';
 import { intrinsicDim, intrinsicDimSpec } from './intrinsic-dim.js';
@@ -37,6 +38,7 @@ const commands: Command[] = [
   command(summarySpec, summaryCommand),
   command(compressSpec, compressCommand),
   command(exportSpec, exportCommand),
+  command(importSpec, importCommand),
   command(intrinsicDimSpec, intrinsicDim),
 ];
 const specs = commands.map((c) => c.spec);
@@ -77,9 +79,11 @@ export async function main(argv: readonly string[], io: Io = { out: process.stdo
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === (await import('node:fs')).realpathSync(process.argv[1])) {
-  const code = await main(process.argv.slice(2));
-  process.exitCode = code;
-  // Worker threads of the engine would keep the process alive; exit once output is flushed.
-  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+// Run as the command (not imported). No top-level await, so that require('weightshare/node') loads this module too.
+if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+    // Worker threads of the engine would keep the process alive; exit once output is flushed.
+    process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+  });
 }

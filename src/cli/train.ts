@@ -17,8 +17,8 @@ import { createOptimizer, type OptimizerConfig } from '../optim/index.js';
 import { parseMapSpec } from '../sharing/registry.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { type Dataset, sampleCount, splitData } from '../data/dataset.js';
-import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset } from './common.js';
-import { formatEpochLine, ProgressBar } from './progress.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, percent, readDataset, requireSamples, WRITE_FLAGS } from './common.js';
+import { ProgressLogger } from '../nn/progress.js';
 import { defaultTextMetrics, depthSharingNote, isTextDataset, loadTextForCli, type TextRecord, timeSharingNote } from './text.js';
 
 export const trainSpec = defineCommand({
@@ -60,8 +60,9 @@ export const trainSpec = defineCommand({
     metrics: { type: 'list', default: ['accuracy'], description: `Metrics in the logs and --json (each also as val_…): ${METRICS.join(', ')}, top_k_accuracy (k 5)` },
     limit: { type: 'int', min: 1, description: 'Train on the first N training samples only' },
     'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
-    out: { type: 'string', short: 'o', metavar: 'file', description: 'Model file written after every epoch (default: <model>-<dataset>.wsm)' },
-    resume: { type: 'string', metavar: 'file', description: 'Continue a run from its model file (weights, optimizer state, position)' },
+    out: { type: 'string', short: 'o', metavar: 'file', description: 'Model file written after every epoch (default: <model>-<dataset>.wsm; with --resume, that file); locked while the run lasts, a symbolic link is followed' },
+    ...WRITE_FLAGS,
+    resume: { type: 'string', metavar: 'file', description: 'Continue a run from its model file (weights, optimizer state, position, and every setting that shapes the run)' },
     ...COMMON_FLAGS,
   },
   examples: [
@@ -149,8 +150,25 @@ function engineThreads(): string {
   return be.threads === undefined ? '' : ` (${be.threads} thread${be.threads === 1 ? '' : 's'})`;
 }
 
-/** Runs `weightshare train`; returns the exit code. */
-export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<number> {
+/** Flags a resumed run takes from its model file; given with --resume they are ignored (with a note). */
+const KEPT_ON_RESUME = [
+  'model', 'sharing', 'dataset', 'data', 'batch-size', 'seed', 'optimizer', 'momentum', 'validation-split', 'limit', 'test-limit', 'early-stopping',
+  'restore-best', 'metrics', 'embed', 'hidden', 'layers', 'dropout', 'tied', 'bptt', 'dim', 'heads', 'context', 'share-layers', 'factorized-embedding',
+  'max-vocab', 'max-len', 'clipnorm', 'lr-schedule', 'warmup-steps',
+] as const;
+
+/** The default --out of a run: `<model>-<dataset>.wsm` (`mlp:64` → `mlp-64`). */
+const defaultOut = (model: string, dataset: string | undefined): string => `${model.replace(/[:,/]/g, '-')}-${dataset}.wsm`;
+
+/**
+ * Runs `weightshare train`; returns the exit code. The output file is locked (common.ts holdingOutputs) from before the
+ * data are read until the command returns, so an output that cannot be written, or that another run writes, fails at once.
+ */
+export function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<number> {
+  return holdingOutputs(a.flags.force, (hold) => runTrain(a, io, hold));
+}
+
+async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: string) => void): Promise<number> {
   const f = a.flags;
   applyThreads(f.threads);
   let model: Model;
@@ -159,8 +177,9 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   let bestWeights: Map<string, Float32Array> | undefined;
   let fresh: Dataset | undefined; // a new run's dataset, read first: the model is built for its shapes
   let tokenizer: Tokenizer | undefined; // a text run's, stored with the model
+  let out: string;
   if (f.resume) {
-    const contents = loadCheckpoint(f.resume);
+    const contents = loadCheckpoint(f.resume, { lazy: true });
     const loaded = modelFromCheckpoint(contents, f.resume);
     model = loaded.model;
     tokenizer = loaded.tokenizer;
@@ -185,10 +204,11 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     }
     state = { ...t, epochs: given('epochs') ? f.epochs : t.epochs };
     if (given('lr') && f.lr !== undefined) model.optimizer.learningRate = f.lr;
-    for (const k of ['model', 'sharing', 'dataset', 'data', 'batch-size', 'seed', 'optimizer', 'momentum', 'validation-split', 'limit', 'early-stopping', 'restore-best', 'metrics',
-      'embed', 'hidden', 'layers', 'dropout', 'tied', 'bptt', 'max-vocab', 'max-len', 'clipnorm', 'lr-schedule', 'warmup-steps'] as const) {
+    for (const k of KEPT_ON_RESUME) {
       if (given(k)) io.err.write(`note: --${k} is ignored with --resume (the run keeps its own settings)\n`);
     }
+    out = f.out ?? f.resume;
+    takeOut(out);
   } else {
     if (f.earlyStopping !== undefined && !(f.validationSplit > 0)) {
       throw new UsageError('--early-stopping watches val_loss: give --validation-split too (e.g. --validation-split 0.1)', 'train');
@@ -217,8 +237,10 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     }
     let dataset = f.dataset;
     let text: TextRecord | undefined;
+    if (kind && !given('dataset')) dataset = kind.task === 'classifier' ? 'spam-assassin' : 'sotu';
+    out = f.out ?? defaultOut(f.model, dataset);
+    takeOut(out);
     if (kind) {
-      if (!given('dataset')) dataset = kind.task === 'classifier' ? 'spam-assassin' : 'sotu';
       text = { task: kind.task, level: kind.level, ...(kind.task === 'classifier' ? { maxLen: f.maxLen ?? 200 } : { bptt: f.context ?? f.bptt ?? 64 }), ...(f.maxVocab !== undefined ? { maxVocab: f.maxVocab } : {}) };
       if (kind.task === 'classifier' && given('bptt')) throw new UsageError(`--bptt is for language models; a classifier reads texts of --max-len tokens`, 'train');
       if (kind.task !== 'classifier' && given('max-len')) throw new UsageError(`--max-len is for classifiers; a language model reads windows of --bptt tokens`, 'train');
@@ -262,7 +284,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     }
     state = {
       epoch: 0, step: 0, epochs: f.epochs, batchSize: f.batchSize, seed: f.seed, dataset, dataDir: f.data, ...(text ? { text } : {}),
-      validationSplit: f.validationSplit || undefined, limit: f.limit, model: f.model, history: { epoch: [], history: {} },
+      validationSplit: f.validationSplit || undefined, limit: f.limit, testLimit: f.testLimit, model: f.model, history: { epoch: [], history: {} },
       ...(f.earlyStopping !== undefined ? {
         earlyStopping: { patience: f.earlyStopping, restoreBest: f.restoreBest },
       } : {}),
@@ -271,12 +293,11 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   const esConfig = state.earlyStopping;
   const stopper = esConfig ? new EarlyStopping({ patience: esConfig.patience, restoreBestWeights: esConfig.restoreBest }) : undefined;
   if (stopper && esConfig?.state) stopper.setState(esConfig.state, bestWeights);
-  const out = f.out ?? f.resume ?? `${String(state.model ?? model.name).replace(/[:,/]/g, '-')}-${state.dataset}.wsm`;
   const ds = fresh ?? (state.text
-    ? loadTextForCli(state.dataset ?? 'sotu', state.dataDir, state.text, { limit: state.limit, testLimit: f.testLimit, tokenizer: needTokenizer(tokenizer, f.resume!) }).dataset
-    : readDataset(state.dataset ?? 'mnist-sample', state.dataDir, state.limit, f.testLimit));
+    ? loadTextForCli(state.dataset ?? 'sotu', state.dataDir, state.text, { limit: state.limit, testLimit: state.testLimit, tokenizer: needTokenizer(tokenizer, f.resume!) }).dataset
+    : readDataset(state.dataset ?? 'mnist-sample', state.dataDir, state.limit, state.testLimit));
   checkFits(model, ds);
-  const nTrain = sampleCount(ds, 'train'), nTest = sampleCount(ds, 'test');
+  const nTrain = requireSamples(ds, 'train', 'train on'), nTest = requireSamples(ds, 'test', 'report the test loss on');
   const step0 = state.step ?? 0;
   if (state.epoch >= state.epochs) throw new CliError(`${f.resume}: already trained for ${state.epoch} of ${state.epochs} epochs; pass --epochs N with N > ${state.epoch} to continue`);
 
@@ -297,14 +318,8 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
 
   const history: History = state.history;
   const started = performance.now();
-  let samplesDone = 0;
-  let bar: ProgressBar | undefined;
-  let epochStart = 0;
-  // When the epoch's last training batch ended (its validation runs after), and the run's seconds spent in training batches.
-  let lastBatchEnd = 0;
-  let trainSeconds = 0;
-  let epochSamples = 0; // samples trained in this run during the current epoch
-  let epochSkipped = 0; // samples of the current epoch done before a mid-epoch resume
+  // The bar and epoch lines, and the samples and training seconds of this run (validation passes excluded).
+  const progress = new ProgressLogger({ stream: io.err });
   const trainingState = (epoch: number, step: number): TrainingState => ({
     ...state, epoch, step, history, partial: undefined,
     ...(stopper && esConfig ? { earlyStopping: { ...esConfig, state: stopper.getState() } } : {}),
@@ -313,7 +328,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
   const save = (training: TrainingState): void => {
     const best = stopper?.bestWeights();
     const extra = new Map([...best ?? []].map(([k, v]) => [BEST + k, { dtype: 'float32' as const, shape: [v.length], data: v }]));
-    saveModel(out, model, { training, initSeed: state.seed, extra, tokenizer });
+    saveModel(out, model, { training, initSeed: state.seed, extra, tokenizer, force: f.force });
   };
   let fitHistory: History;
   let savedInRun = 0; // checkpoints this run has written to `out`
@@ -321,43 +336,18 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     const train = splitData(ds, 'train');
     // A text dataset brings its own validation split (unless the run asked for --validation-split).
     const valid = ds.xValid && !state.validationSplit ? splitData(ds, 'valid') : undefined;
-    const firstMetric = model.metrics.map((m) => m.name).find((k) => k !== 'accuracy');
     fitHistory = await model.fit(train.x, train.y, {
       epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, validationSplit: state.validationSplit,
       ...(valid ? { validationData: [valid.x, valid.y] as [typeof valid.x, typeof valid.y] } : {}),
       initialEpoch: state.epoch, initialStep: step0, initialPartial: state.partial, shuffle: true,
       // Early stopping first, so that the checkpoint of each epoch holds its updated state.
-      callbacks: [...(stopper ? [stopper] : []), {
+      callbacks: [...(stopper ? [stopper] : []), progress, {
         onTrainBegin: ({ stepsPerEpoch }) => {
-          bar = undefined;
           state.stepsPerEpoch = stepsPerEpoch;
         },
-        onEpochBegin: (epoch) => {
-          epochStart = performance.now();
-          epochSamples = 0;
-          epochSkipped = epoch === state.epoch ? Math.min(nTrain, step0 * state.batchSize) : 0;
-          bar = new ProgressBar({ total: state.stepsPerEpoch ?? 1, epoch: epoch + 1, epochs: state.epochs, stream: io.err });
-        },
-        onBatchEnd: (step, logs) => {
-          epochSamples = logs.samples - epochSkipped;
-          lastBatchEnd = performance.now();
-          const secs = (lastBatchEnd - epochStart) / 1000;
-          const extra = firstMetric !== undefined && logs[firstMetric] !== undefined ? { metric: { name: firstMetric, value: logs[firstMetric] } } : {};
-          bar?.update(step + 1, { loss: logs.loss, accuracy: logs.accuracy, ...extra, samplesPerSec: epochSamples / Math.max(secs, 1e-9) });
-        },
         onEpochEnd: (epoch, logs) => {
-          const secs = (performance.now() - epochStart) / 1000;
-          // Samples/s counts the training batches only, not the validation pass after them.
-          const trainSecs = Math.max(0, (lastBatchEnd - epochStart) / 1000);
-          samplesDone += epochSamples;
-          trainSeconds += trainSecs;
           history.epoch.push(epoch);
           for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
-          bar?.finish(formatEpochLine({
-            epoch: epoch + 1, epochs: state.epochs, seconds: secs, samplesPerSec: epochSamples / Math.max(trainSecs, 1e-9),
-            loss: logs.loss, accuracy: logs.accuracy, valLoss: logs.val_loss, valAccuracy: logs.val_accuracy,
-            metrics: Object.fromEntries(Object.entries(logs).filter(([k]) => !['loss', 'accuracy', 'val_loss', 'val_accuracy'].includes(k))),
-          }));
           save(trainingState(epoch + 1, 0));
           savedInRun++;
         },
@@ -365,7 +355,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     });
   } catch (e) {
     if (e instanceof NonFiniteLossError) {
-      bar?.finish('');
+      progress.interrupt('');
       const kept = savedInRun > 0 ? `The last good checkpoint is ${out} (after epoch ${history.epoch.length})`
         : f.resume ? `The last good checkpoint is ${f.resume} (the one resumed from)`
         : 'No checkpoint was written (no epoch completed)';
@@ -376,7 +366,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     process.off('SIGINT', onSigint);
   }
   if (fitHistory.stopped) {
-    bar?.finish(`Epoch ${fitHistory.stopped.epoch + 1}/${state.epochs} interrupted after batch ${fitHistory.stopped.step}`);
+    progress.interrupt(`Epoch ${fitHistory.stopped.epoch + 1}/${state.epochs} interrupted after batch ${fitHistory.stopped.step}`);
     save({ ...trainingState(fitHistory.stopped.epoch, fitHistory.stopped.step), partial: fitHistory.stopped.partial });
     io.err.write(`saved checkpoint ${out} (epoch ${fitHistory.stopped.epoch + 1}, batch ${fitHistory.stopped.step}); continue with: weightshare train --resume ${out}\n`);
     return 130;
@@ -407,7 +397,7 @@ export async function train(a: ParsedArgs<typeof trainSpec>, io: Io): Promise<nu
     model: model.name, dataset: ds.name, parameters: model.countParams(), unsharedParameters: unshared,
     epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, optimizer: model.optimizer!.toJSON(),
     trainSamples: nTrain, testSamples: nTest,
-    seconds, samplesPerSec: samplesDone / Math.max(trainSeconds, 1e-9),
+    seconds, samplesPerSec: progress.samples / Math.max(progress.trainSeconds, 1e-9),
     history: history.history, test, out,
     ...(es ? { earlyStopping: { ...es, restored: stopper!.stopped && esConfig!.restoreBest } } : {}),
   };

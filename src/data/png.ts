@@ -13,7 +13,7 @@ export interface PngImage {
 }
 
 /** The 8-byte PNG signature: 89 50 4E 47 0D 0A 1A 0A. */
-export const PNG_SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+export const PNG_SIGNATURE: Uint8Array = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** CRC-32 (see src/io/crc32.ts), re-exported for this module's callers. */
 export { crc32 };

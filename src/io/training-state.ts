@@ -42,6 +42,8 @@ export interface TrainingState {
   dataDir?: string;
   /** Training samples used (the first `limit`). */
   limit?: number;
+  /** Test samples evaluated (the first `testLimit`; for a text corpus also the validation windows). */
+  testLimit?: number;
   validationSplit?: number;
   history: History;
   /** Early stopping's settings and, once an epoch is saved, its state (with restoreBest its best epoch's weights are the file's `best/…` tensors). */
@@ -57,7 +59,7 @@ const TRAINING_STATE = object({
   epoch: req(int(0)), epochs: req(int(0)), batchSize: req(int(1)), seed: req(int()),
   step: opt(int(0)), stepsPerEpoch: opt(int(0)),
   partial: opt(object({ lossSum: req(number), seen: req(int(0)), sums: req(arrayOf(number)), counts: req(arrayOf(num(0))) })),
-  model: opt(str), dataset: opt(str), dataDir: opt(str), limit: opt(int(1)), validationSplit: opt(num(0, 1)),
+  model: opt(str), dataset: opt(str), dataDir: opt(str), limit: opt(int(1)), testLimit: opt(int(1)), validationSplit: opt(num(0, 1)),
   history: req(object({ epoch: req(arrayOf(int(0))), history: req(recordOf(arrayOf(number))) })),
   earlyStopping: opt(object({
     patience: req(int(0)), restoreBest: req(bool),

@@ -1,4 +1,4 @@
-// Built-in fit callbacks (Keras names): EarlyStopping.
+// Built-in fit callbacks (Keras names): EarlyStopping, and the monitor helpers it shares with the Node callbacks (io/callbacks).
 import type { Model } from './model.js';
 import type { Callback, Logs } from './training.js';
 
@@ -29,6 +29,26 @@ export interface EarlyStoppingState {
   stoppedEpoch: number;
 }
 
+/**
+ * The direction of a monitored log: 'min' or 'max' as given, or for 'auto' 'max' for accuracy-like logs (…acc, …accuracy,
+ * …auc) and 'min' otherwise; `who` names the callback in the error for any other mode.
+ */
+export function monitorMode(monitor: string, mode: string | undefined, who: string): 'min' | 'max' {
+  const m = mode ?? 'auto';
+  if (m !== 'auto' && m !== 'min' && m !== 'max') throw new RangeError(`${who}: mode must be 'auto', 'min' or 'max', got ${JSON.stringify(mode)}`);
+  return m === 'auto' ? (/(acc|accuracy|auc)$/.test(monitor) ? 'max' : 'min') : m;
+}
+
+/** The monitored value of an epoch's logs; the error names the logs there are (and says when validation is needed). */
+export function monitoredValue(logs: Logs, monitor: string, who: string): number {
+  const current = logs[monitor];
+  if (current === undefined) {
+    throw new RangeError(`${who}: the epoch logs have no '${monitor}' (they have ${Object.keys(logs).join(', ')})` +
+      (monitor.startsWith('val_') ? '; fit needs validationSplit or validationData for it' : ''));
+  }
+  return current;
+}
+
 /** The state before the first epoch. */
 const freshState = (): EarlyStoppingState => ({ best: null, bestEpoch: -1, wait: 0, stoppedEpoch: -1 });
 
@@ -57,9 +77,7 @@ export class EarlyStopping implements Callback {
     this.patience = o.patience ?? 0;
     if (!Number.isInteger(this.patience) || this.patience < 0) throw new RangeError(`EarlyStopping: patience must be a non-negative integer, got ${o.patience}`);
     if (!Number.isFinite(this.minDelta)) throw new RangeError(`EarlyStopping: minDelta must be a finite number, got ${o.minDelta}`);
-    const mode = o.mode ?? 'auto';
-    if (mode !== 'auto' && mode !== 'min' && mode !== 'max') throw new RangeError(`EarlyStopping: mode must be 'auto', 'min' or 'max', got ${JSON.stringify(o.mode)}`);
-    this.mode = mode === 'auto' ? (/(acc|accuracy|auc)$/.test(this.monitor) ? 'max' : 'min') : mode;
+    this.mode = monitorMode(this.monitor, o.mode, 'EarlyStopping');
     this.baseline = o.baseline;
     this.restoreBestWeights = o.restoreBestWeights ?? false;
   }
@@ -99,11 +117,7 @@ export class EarlyStopping implements Callback {
   }
 
   onEpochEnd(epoch: number, logs: Logs): void {
-    const current = logs[this.monitor];
-    if (current === undefined) {
-      throw new RangeError(`EarlyStopping: the epoch logs have no '${this.monitor}' (they have ${Object.keys(logs).join(', ')})` +
-        (this.monitor.startsWith('val_') ? '; fit needs validationSplit or validationData for it' : ''));
-    }
+    const current = monitoredValue(logs, this.monitor, 'EarlyStopping');
     const s = this.state;
     s.wait++;
     if (this.improves(current, s.best)) {

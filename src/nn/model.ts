@@ -1,5 +1,5 @@
 // Model and Sequential: the layer graph, compile, weights by name, summary and config; training lives in training.ts, rebuilding from a config in model-config.ts.
-import { fmt, ShapeError } from '../core/errors.js';
+import { ArgumentError, describeValue, fmt, ShapeError, StateError } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
 import { noteInPlaceWrite, type Tensor } from '../core/tensor.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../optim/index.js';
@@ -11,7 +11,9 @@ import type { ModelConfig, TensorRef } from './model-config.js';
 import { getLoss, type Loss } from './losses.js';
 import { getMetric, type Metric } from './metrics.js';
 import { formatSummary } from './summary.js';
-import { type Data, evaluate, type EvaluateOptions, fit, type FitOptions, type History, type Logs, predict, predictAll, trainOnBatch } from './training.js';
+import {
+  type Data, evaluate, type EvaluateOptions, fit, type FitOptions, type History, type Logs, notWhileFitting, predict, predictAll, trainOnBatch,
+} from './training.js';
 
 export type { GraphNode } from './graph.js';
 
@@ -63,6 +65,7 @@ export class Model {
   protected inputSyms: SymbolicTensor[] = [];
   protected outputSyms: SymbolicTensor[] = [];
   private builtSeed: number | undefined;
+  private wasDisposed = false;
   /** Set by compile. */
   optimizer: Optimizer | undefined;
   /** The loss of the (first) output. */
@@ -168,11 +171,17 @@ export class Model {
     return this.builtSeed !== undefined;
   }
 
+  /** True after {@link dispose}: the weights are freed and every use (build, fit, evaluate, predict, …) throws a StateError. */
+  get disposed(): boolean {
+    return this.wasDisposed;
+  }
+
   /**
    * Creates every layer's weights. Each layer without its own seed gets one derived from `seed` and its
    * name, so the same seed gives the same weights (default seed 0).
    */
   build(seed = 0): this {
+    if (this.wasDisposed) throw new StateError(`model '${this.name}'`, 'was disposed (its weights are freed); create or load the model again to use it');
     if (this.builtSeed !== undefined) return this;
     const resolve = (path: string): WeightMap | undefined => {
       const i = path.indexOf('/');
@@ -287,18 +296,28 @@ export class Model {
 
 /** Sets the optimizer, loss and metrics for fit/evaluate (Keras `compile`). */
   compile(o: CompileOptions): this {
+    notWhileFitting(this, 'compile');
+    if (o === null || typeof o !== 'object') throw new ArgumentError('compile', `takes { optimizer, loss, metrics? }, got ${describeValue(o)}`);
+    if (o.loss === undefined) throw new ArgumentError('compile', 'loss is missing (e.g. \'sparse_categorical_crossentropy\')');
+    const names = o.metrics ?? [];
+    if (!Array.isArray(names) || names.some((m) => typeof m !== 'string')) {
+      throw new ArgumentError('compile', `metrics must be a list of metric names (e.g. ['accuracy']), got ${Array.isArray(names) ? JSON.stringify(names) : describeValue(names)}`);
+    }
     const n = Math.max(1, this.outputSyms.length);
     const specs = Array.isArray(o.loss) ? (o.loss as readonly (string | Loss)[]) : [o.loss as string | Loss];
     if (specs.length !== 1 && specs.length !== n) throw new RangeError(`model '${this.name}' has ${n} outputs but compile got ${specs.length} losses (give one, or one per output)`);
     const losses = Array.from({ length: n }, (_, i) => {
       const spec = specs[specs.length === 1 ? 0 : i];
-      return typeof spec === 'string' ? getLoss(spec, { fromLogits: o.fromLogits, ignoreClass: o.ignoreClass }) : spec;
+      if (typeof spec === 'string') return getLoss(spec, { fromLogits: o.fromLogits, ignoreClass: o.ignoreClass });
+      if (spec === null || typeof spec !== 'object' || typeof (spec as Loss).compute !== 'function') {
+        throw new ArgumentError('compile', `loss must be a loss name or a Loss, got ${describeValue(spec)}`);
+      }
+      return spec;
     });
     const weights = o.lossWeights ? [...o.lossWeights] : losses.map(() => 1);
     if (weights.length !== n || weights.some((w) => !Number.isFinite(w) || w < 0)) {
       throw new RangeError(`model '${this.name}': lossWeights must be ${n} finite numbers ≥ 0 (one per output), got ${JSON.stringify(o.lossWeights)}`);
     }
-    const names = o.metrics ?? [];
     const outName = (i: number): string => this.producer(this.outputSyms[i])?.layer.name ?? `output_${i}`;
     const metrics: Metric[] = n === 1
       ? names.map((m) => getMetric(m, losses[0].name))
@@ -391,11 +410,13 @@ export class Model {
     };
   }
 
-  /** Frees weights and optimizer state. */
+  /** Frees weights and optimizer state; the model cannot be used after (a StateError says so). Calling it again does nothing. */
   dispose(): void {
+    if (this.wasDisposed) return;
     for (const l of this.layers) l.dispose();
     this.optimizer?.dispose();
     this.builtSeed = undefined;
+    this.wasDisposed = true;
   }
 
   protected requireBuilt(what: string): void {

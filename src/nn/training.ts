@@ -1,6 +1,6 @@
 // The training loop behind Model.fit / evaluate / predict: seeded batching, one taped step per batch, callbacks, NaN stop.
 import { tidy } from '../core/engine.js';
-import { DTypeError, fmt, IndexError, ShapeError } from '../core/errors.js';
+import { ArgumentError, describeValue, DTypeError, fmt, IndexError, ShapeError, StateError } from '../core/errors.js';
 import { add, gather, mul, tensor } from '../core/ops/index.js';
 import { valueAndGrads } from '../core/tape.js';
 import type { Tensor } from '../core/tensor.js';
@@ -9,6 +9,7 @@ import { unravel } from '../core/shape.js';
 
 export { epochOrder };
 import type { LossInputs } from './losses.js';
+import { ProgressLogger } from './progress.js';
 import type { Model } from './model.js';
 
 /** Inputs or targets: a tensor [N, ...], or a typed array with its shape. */
@@ -21,7 +22,8 @@ export type Logs = Record<string, number>;
 export interface Callback {
   /** Called by fit before onTrainBegin with the model being trained (callbacks that read or set weights keep it). */
   setModel?(m: Model): void;
-  onTrainBegin?(info: { epochs: number; stepsPerEpoch: number; samples: number; initialEpoch: number }): void | Promise<void>;
+  /** `skippedSamples`: samples of `initialEpoch` done before a mid-epoch resume (initialStep batches), which this run skips. */
+  onTrainBegin?(info: { epochs: number; stepsPerEpoch: number; samples: number; initialEpoch: number; skippedSamples: number }): void | Promise<void>;
   onEpochBegin?(epoch: number): void | Promise<void>;
   /** After each batch: `logs` holds running epoch means (loss, metrics) and `samples` seen this epoch. */
   onBatchEnd?(step: number, logs: Logs): void | Promise<void>;
@@ -49,6 +51,12 @@ export interface FitOptions {
   /** Seed of the shuffling and of dropout; the same seed gives the same run (default 0). */
   seed?: number;
   callbacks?: Callback[];
+  /**
+   * Keras' verbose: 0 (default) prints nothing; 1 a progress bar per epoch (redrawn in place on a terminal) and a line per
+   * epoch with its time, samples/s and logs, as `weightshare train` prints them; 2 only the line per epoch. Written to
+   * stderr in Node, to the console elsewhere (a {@link ProgressLogger} after the other callbacks).
+   */
+  verbose?: 0 | 1 | 2;
   /** Epoch to start at (for resuming): epochs before it are skipped but keep their shuffle order. */
   initialEpoch?: number;
   /** Batches of `initialEpoch` already done (resuming mid-epoch): they are skipped, the rest of the epoch runs in the same order. */
@@ -90,6 +98,27 @@ export class NonFiniteLossError extends Error {
   }
 }
 
+/** An ArgumentError for `what` = 'function: argument' (e.g. 'fit: x', 'fit: validation y[1]'). */
+function argumentError(what: string, message: string): ArgumentError {
+  const i = what.indexOf(': ');
+  return i < 0 ? new ArgumentError(what, message) : new ArgumentError(what.slice(0, i), `${what.slice(i + 2)} ${message}`);
+}
+
+/** Checks that `d` is Data: a Tensor, or a typed array with a shape of whole sizes; an ArgumentError names the argument otherwise. */
+function checkData(d: unknown, what: string): asserts d is Data {
+  if (d !== null && typeof d === 'object' && 'isTensor' in d) return;
+  if (d === null || typeof d !== 'object' || Array.isArray(d) || ArrayBuffer.isView(d)) {
+    const hint = Array.isArray(d) ? ' (make a tensor of nested arrays with tensor(values), int32 labels with tensor(labels, undefined, \'int32\'))'
+      : d instanceof Float32Array || d instanceof Int32Array ? ' (give its shape: { data, shape: [N, ...] })' : '';
+    throw argumentError(what, `must be a Tensor or { data: Float32Array | Int32Array, shape: number[] }, got ${describeValue(d)}${hint}`);
+  }
+  const { data, shape } = d as { data?: unknown; shape?: unknown };
+  if (!(data instanceof Float32Array || data instanceof Int32Array)) throw argumentError(`${what}.data`, `must be a Float32Array or Int32Array, got ${describeValue(data)}`);
+  if (!Array.isArray(shape) || !shape.every((s) => Number.isSafeInteger(s) && s >= 0)) {
+    throw argumentError(`${what}.shape`, `must be a list of whole sizes ≥ 0, got ${Array.isArray(shape) ? JSON.stringify(shape) : describeValue(shape)}`);
+  }
+}
+
 /** A view of Data that can cut rows: count, per-sample shape, and a batch of rows as a tensor. */
 class Rows {
   readonly n: number;
@@ -100,6 +129,7 @@ class Rows {
   readonly rowSize: number;
 
   constructor(d: Data, what: string) {
+    checkData(d, what);
     if ('isTensor' in d) {
       this.source = d;
       this.array = undefined;
@@ -267,13 +297,19 @@ function runBatch(m: Model, xb: Tensor | Tensor[], ybs: Tensor[], wb: Tensor | u
   }) as { loss: number; metrics: { sum: number; count: number }[] };
 }
 
-/** Keras `train_on_batch`: one optimizer step on a batch; returns its loss and metrics (the step is skipped if the loss is not finite). */
+/**
+ * Keras `train_on_batch`: one optimizer step on a batch; returns its loss and metrics (the step is skipped if the loss is
+ * not finite). The batch is checked as fit checks its data (shapes, dtypes, label range) before anything runs.
+ */
 export function trainOnBatch(m: Model, x: Tensor | Tensor[], y: Tensor | Tensor[], o: { seed?: number } = {}): Logs {
   requireCompiled(m, 'trainOnBatch');
+  notWhileFitting(m, 'trainOnBatch');
   m.build();
   const ys = y instanceof Array ? y : [y];
   if (ys.length !== m.outputs.length) throw new ShapeError(`model '${m.name}'`, `has ${m.outputs.length} outputs but trainOnBatch got ${ys.length} targets`);
-  const r = runBatch(m, x, ys, undefined, true, o.seed ?? mixSeed(0, `step:${m.optimizer!.iterations}`));
+  labelled(m, 'trainOnBatch:', x, ys);
+  const seed = o.seed === undefined ? mixSeed(0, `step:${m.optimizer!.iterations}`) : integer('trainOnBatch', 'seed', o.seed);
+  const r = runBatch(m, x, ys, undefined, true, seed);
   const logs: Logs = { loss: r.loss };
   m.metrics.forEach((mt, i) => { logs[mt.name] = mt.result(r.metrics[i].sum, r.metrics[i].count); });
   return logs;
@@ -309,9 +345,30 @@ function evaluateRows(m: Model, { xs, ys, w }: Labelled, batchSize: number): Log
   return logs;
 }
 
-function positiveInt(what: string, v: number): number {
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`fit: ${what} must be a positive integer, got ${v}`);
+/** `v` when it is an integer ≥ `min`, else a RangeError naming the function `fn` and the option. */
+function integer(fn: string, what: string, v: unknown, min = -Infinity): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    throw new RangeError(`${fn}: ${what} must be ${min === 1 ? 'a positive integer' : min === 0 ? 'an integer ≥ 0' : 'an integer'}, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+  }
   return v;
+}
+
+/** Models inside a fit() call: a second fit (or trainOnBatch, compile) meanwhile would interleave with it. */
+const fitting = new WeakSet<Model>();
+
+/** True while `m` is being trained by fit(). */
+export function isFitting(m: Model): boolean {
+  return fitting.has(m);
+}
+
+/** Throws a StateError naming the model and `what` when fit() is running on `m`. */
+export function notWhileFitting(m: Model, what: string): void {
+  if (fitting.has(m)) throw new StateError(`model '${m.name}'`, `${what}() called while fit() is running on it (await that fit first: two would interleave their batches)`);
+}
+
+/** Throws an ArgumentError naming the function when (x, y) hold no samples: a mean over nothing is no result. */
+function requireSamples(fn: string, d: Labelled, what: string, use: string): void {
+  if (d.ys[0].n === 0) throw new ArgumentError(fn, `${what} hold no samples (x [${[0, ...d.xs[0].sampleShape].join(', ')}]): nothing to ${use}`);
 }
 
 const yieldNow = (): Promise<void> => new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
@@ -319,16 +376,22 @@ const yieldNow = (): Promise<void> => new Promise((r) => (typeof setImmediate ==
 /** Keras `fit`: trains `m` on (x, y); see {@link FitOptions}. Async so that signals, timers and progress output can run. */
 export async function fit(m: Model, xData: Data | readonly Data[], yData: Data | readonly Data[], o: FitOptions = {}): Promise<History> {
   requireCompiled(m, 'fit');
+  notWhileFitting(m, 'fit');
   m.build();
-  const epochs = positiveInt('epochs', o.epochs ?? 1);
-  const batchSize = positiveInt('batchSize', o.batchSize ?? 32);
-  const seed = o.seed ?? 0;
-  const initialEpoch = o.initialEpoch ?? 0;
+  const epochs = integer('fit', 'epochs', o.epochs ?? 1, 1);
+  const batchSize = integer('fit', 'batchSize', o.batchSize ?? 32, 1);
+  const seed = integer('fit', 'seed', o.seed ?? 0);
+  const initialEpoch = integer('fit', 'initialEpoch', o.initialEpoch ?? 0, 0);
+  integer('fit', 'initialStep', o.initialStep ?? 0, 0);
+  if (o.callbacks !== undefined && !Array.isArray(o.callbacks)) throw new ArgumentError('fit', `callbacks must be a list, got ${describeValue(o.callbacks)}`);
   let { xs, ys, w } = labelled(m, 'fit:', xData, yData, o.sampleWeight);
+  requireSamples('fit', { xs, ys }, 'x and y', 'train on');
   let val: Labelled | undefined;
   if (o.validationData) {
+    if (!Array.isArray(o.validationData)) throw new ArgumentError('fit', `validationData must be [x, y] or [x, y, sampleWeight], got ${describeValue(o.validationData)}`);
     const [vx, vy, vw] = o.validationData;
     val = labelled(m, 'fit: validation', vx, vy, vw);
+    requireSamples('fit', val, 'validationData x and y', 'validate on');
   } else if (o.validationSplit) {
     const f = o.validationSplit;
     if (!(f > 0 && f < 1)) throw new RangeError(`fit: validationSplit must be in (0, 1), got ${f}`);
@@ -338,15 +401,30 @@ export async function fit(m: Model, xData: Data | readonly Data[], yData: Data |
     val = labelled(m, 'fit: validation', xs.map((x) => x.range(cut, x.n)), ys.map((y) => y.range(cut, y.n)), w?.range(cut, w.n));
     ({ xs, ys, w } = labelled(m, 'fit:', xs.map((x) => x.range(0, cut)), ys.map((y) => y.range(0, cut)), w?.range(0, cut)));
   }
+  fitting.add(m);
+  try {
+    return await fitRows(m, { xs, ys, w }, val, { ...o, epochs, batchSize, seed, initialEpoch });
+  } finally {
+    fitting.delete(m);
+  }
+}
+
+/** fit's loop over epochs and batches, on checked data and options. */
+async function fitRows(
+  m: Model, { xs, ys, w }: Labelled, val: Labelled | undefined, o: FitOptions & { epochs: number; batchSize: number; seed: number; initialEpoch: number },
+): Promise<History> {
+  const { epochs, batchSize, seed, initialEpoch } = o;
   const n = ys[0].n;
   const steps = Math.ceil(n / batchSize);
   const history: History = { epoch: [], history: {} };
-  const cbs = o.callbacks ?? [];
+  if (o.verbose !== undefined && o.verbose !== 0 && o.verbose !== 1 && o.verbose !== 2) throw new RangeError(`fit: verbose must be 0, 1 or 2, got ${JSON.stringify(o.verbose)}`);
+  const cbs: Callback[] = [...o.callbacks ?? [], ...(o.verbose ? [new ProgressLogger({ verbose: o.verbose })] : [])];
   const yieldMs = o.yieldEveryMs ?? 50;
   let lastYield = Date.now();
   m.stopTraining = false;
   for (const c of cbs) c.setModel?.(m);
-  for (const c of cbs) await c.onTrainBegin?.({ epochs, stepsPerEpoch: steps, samples: n, initialEpoch });
+  const skippedSamples = Math.min(n, Math.min(o.initialStep ?? 0, steps) * batchSize);
+  for (const c of cbs) await c.onTrainBegin?.({ epochs, stepsPerEpoch: steps, samples: n, initialEpoch, skippedSamples });
   let logs: Logs = {};
   for (let epoch = initialEpoch; epoch < epochs && !m.stopTraining; epoch++) {
     for (const c of cbs) await c.onEpochBegin?.(epoch);
@@ -367,6 +445,7 @@ export async function fit(m: Model, xData: Data | readonly Data[], yData: Data |
     }
     let done = first;
     for (let step = first; step < steps && !m.stopTraining; step++) {
+      if (m.disposed) throw new StateError(`model '${m.name}'`, `was disposed during fit() (epoch ${epoch + 1}, batch ${step + 1})`);
       const idx = order.subarray(step * batchSize, Math.min(n, (step + 1) * batchSize));
       const xb = xs.map((x) => x.take(idx));
       const yb = ys.map((y) => y.take(idx));
@@ -412,7 +491,10 @@ export async function fit(m: Model, xData: Data | readonly Data[], yData: Data |
 export function evaluate(m: Model, xData: Data | readonly Data[], yData: Data | readonly Data[], o: EvaluateOptions = {}): Logs {
   requireCompiled(m, 'evaluate');
   m.build();
-  return evaluateRows(m, labelled(m, 'evaluate:', xData, yData, o.sampleWeight), positiveInt('batchSize', o.batchSize ?? 32));
+  const batchSize = integer('evaluate', 'batchSize', o.batchSize ?? 32, 1);
+  const d = labelled(m, 'evaluate:', xData, yData, o.sampleWeight);
+  requireSamples('evaluate', d, 'x and y', 'evaluate');
+  return evaluateRows(m, d, batchSize);
 }
 
 /** Keras `predict`: the model's outputs for every sample, [N, ...outputShape], computed in batches (one tensor per output with {@link predictAll}). */
@@ -425,7 +507,7 @@ export function predict(m: Model, xData: Data | readonly Data[], o: { batchSize?
 export function predictAll(m: Model, xData: Data | readonly Data[], o: { batchSize?: number } = {}): Tensor[] {
   m.build();
   const xs = inputRows(m, xData, 'predict: x');
-  const bs = positiveInt('batchSize', o.batchSize ?? 32);
+  const bs = integer('predict', 'batchSize', o.batchSize ?? 32, 1);
   const n = xs[0].n;
   const shapes = m.outputs.map((s) => s.shape);
   const rowSizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));

@@ -1,55 +1,19 @@
 // The wasm backend in headless Chromium: Web Worker pool (cross-origin isolated) and the 1-thread fallback, vs ref.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, sep } from 'node:path';
+import type { Server } from 'node:http';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
+import { chromiumSkip as skip, launchChromium, pageResult, serverUrl, serveStatic } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const skip = !existsSync(CHROMIUM) && !process.env.CI
-  ? `${CHROMIUM} is absent (apt-get install chromium); the browser test runs in CI only`
-  : false;
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm', '.json': 'application/json', '.map': 'application/json',
-};
-
-/** Serves the repo root under /coi/ (with COOP/COEP: cross-origin isolated) and /plain/ (without). */
-function serve(): Promise<Server> {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const m = /^\/(coi|plain)(\/.*)$/.exec(url.pathname);
-    const file = m ? normalize(join(root, decodeURIComponent(m[2]))) : '';
-    if (!m || !file.startsWith(root.endsWith(sep) ? root : root + sep) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    const headers: Record<string, string> = { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' };
-    if (m[1] === 'coi') {
-      headers['Cross-Origin-Opener-Policy'] = 'same-origin';
-      headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
-    }
-    res.writeHead(200, headers).end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
 let server: Server | undefined;
 let browser: Browser | undefined;
 
 before(async () => {
   if (skip) return;
-  server = await serve();
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  server = await serveStatic(root);
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -74,20 +38,9 @@ interface PageResult {
 }
 
 /** Opens page.html under `mode` and returns what its checks reported (plus the page's console). */
-async function runPage(mode: 'coi' | 'plain', threads: number): Promise<{ r: PageResult; log: string[] }> {
-  assert.ok(browser && server, 'browser and server started');
-  const page = await browser.newPage();
-  const log: string[] = [];
-  page.on('console', (m) => log.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
-  try {
-    const { port } = server.address() as AddressInfo;
-    await page.goto(`http://127.0.0.1:${port}/${mode}/test/browser/page.html?threads=${threads}`);
-    const r = await page.evaluate(() => (window as unknown as { weightshareResult: Promise<unknown> }).weightshareResult);
-    return { r: r as PageResult, log };
-  } finally {
-    await page.close();
-  }
+function runPage(mode: 'coi' | 'plain', threads: number): Promise<{ r: PageResult; log: string[] }> {
+  assert.ok(server, 'server started');
+  return pageResult<PageResult>(browser, `${serverUrl(server)}/${mode}/test/browser/page.html?threads=${threads}`);
 }
 
 function checkAgainstRef(r: PageResult, log: string[]): void {

@@ -90,6 +90,18 @@ test('bad values', () => {
   assert.throws(() => parseArgs(train, ['c', '--verbose=maybe']), usage(/^--verbose expects true or false, got 'maybe'$/));
 });
 
+test('integers beyond 2^53 − 1 and non-integers are refused by flag name; an empty list is refused', () => {
+  assert.equal(parseArgs(train, ['c', '--seed', '9007199254740991']).flags.seed, Number.MAX_SAFE_INTEGER);
+  assert.equal(parseArgs(train, ['c', '--seed', '-9007199254740991']).flags.seed, -Number.MAX_SAFE_INTEGER);
+  // 9007199254740993 would round to …992 silently.
+  assert.throws(() => parseArgs(train, ['c', '--seed', '9007199254740993']), usage(/^--seed expects an integer of at most 9007199254740991 \(2\^53 − 1\) in size, got '9007199254740993'$/));
+  assert.throws(() => parseArgs(train, ['c', '--epochs=1' + '0'.repeat(30)]), usage(/^--epochs expects an integer of at most 9007199254740991/));
+  assert.throws(() => parseArgs(train, ['c', '--seed', '-9007199254740992']), usage(/^--seed expects an integer of at most/));
+  for (const v of ['1.5', '1e3', '0x10', '']) assert.throws(() => parseArgs(train, ['c', `--epochs=${v}`]), usage(new RegExp(`^--epochs expects an integer, got '${v}'$`)), v);
+  assert.throws(() => parseArgs(train, ['c', '--layers', '']), usage(/^--layers needs at least one value, got ''$/));
+  assert.throws(() => parseArgs(train, ['c', '--layers', ' , ,']), usage(/^--layers needs at least one value, got ' , ,'$/));
+});
+
 test('positional errors', () => {
   assert.throws(() => parseArgs(train, []), usage(/^missing required argument <config>$/));
   assert.throws(() => parseArgs(train, ['a', 'b', 'c']), usage(/^too many arguments: expected at most 2, got 3 \(unexpected 'c'\)$/));

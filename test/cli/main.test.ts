@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { encode as encodeJpeg } from 'jpeg-js';
 import { trainSpec } from '../../src/cli/train.js';
 import { evalSpec, predictSpec, summarySpec } from '../../src/cli/inspect.js';
 import { loadDataset } from '../../src/data/datasets.js';
@@ -14,7 +15,7 @@ import { writeIdx } from '../../src/data/idx.js';
 import { writePng } from '../../src/data/png.js';
 import { loadCheckpoint, loadModel, saveCheckpoint, saveModel } from '../../src/io/files.js';
 import { createModel } from '../../src/nn/zoo.js';
-import { type CliResult, runCli as run } from '../helpers/cli.js';
+import { assertCliError, type CliResult, runCli as run } from '../helpers/cli.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -56,15 +57,7 @@ function assertUsage(r: Result, re: RegExp): void {
 }
 
 /** A runtime error: the given exit code, exactly one line on stderr (after any progress lines) starting 'weightshare: error: ', no stack trace. */
-function assertError(r: Result, re: RegExp, code = 1): string {
-  assert.equal(r.code, code, r.err);
-  const errs = lines(r.err).filter((l) => l.startsWith('weightshare'));
-  assert.equal(errs.length, 1, r.err);
-  assert.match(errs[0]!, /^weightshare: error: /);
-  assert.match(errs[0]!, re);
-  assert.doesNotMatch(r.err, STACK);
-  return errs[0]!;
-}
+const assertError = assertCliError;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Help, version, usage errors
@@ -212,6 +205,24 @@ test('eval reports the same test accuracy as train on the same test samples', as
   assert.equal(t.out, `mnist-sample test set (300 samples): loss ${summary.test.loss.toFixed(4)} - accuracy ${(100 * summary.test.accuracy).toFixed(2)} %\n`);
 });
 
+test('eval --confusion adds the confusion matrix (rows: true class) whose diagonal gives the same accuracy, and recall per class', async () => {
+  const { file, summary } = await trained();
+  const j = await run('eval', file, '--test-limit', TEST_LIMIT, '--confusion', '--json');
+  assert.equal(j.code, 0, j.err);
+  const e = JSON.parse(j.out) as { accuracy: number; confusion: number[][]; recall: (number | null)[] };
+  assert.equal(e.confusion.length, 10);
+  const labels = mnistSample().yTest.subarray(0, Number(TEST_LIMIT));
+  e.confusion.forEach((row, c) => assert.equal(row.reduce((a, b) => a + b, 0), labels.filter((l) => l === c).length, `class ${c}`));
+  const diagonal = e.confusion.reduce((s, row, c) => s + row[c], 0);
+  assert.equal(diagonal / Number(TEST_LIMIT), summary.test.accuracy);
+  e.recall.forEach((r, c) => assert.equal(r, e.confusion[c][c] / e.confusion[c].reduce((a, b) => a + b, 0)));
+  const t = await run('eval', file, '--test-limit', TEST_LIMIT, '--confusion');
+  const lines = t.out.trimEnd().split('\n');
+  assert.match(lines[1], /^true \\ predicted +0 +1 +2 +3 +4 +5 +6 +7 +8 +9 +recall$/);
+  assert.equal(lines.length, 12);
+  assert.match(lines[2], new RegExp(`^0 +${e.confusion[0].join(' +')} +[\\d.]+ %$`));
+});
+
 test('summary shows the layers, Total params, compile settings and training record', async () => {
   const { file } = await trained();
   const r = await run('summary', file);
@@ -277,6 +288,42 @@ test('predict classifies a PNG of a real test digit', async () => {
   assert.match(t.out, new RegExp(`^${labels[k]} [\\d.]+ %\\n$`));
 });
 
+test('predict reads JPEG too: a colour JPEG of a test digit, twice the size, is classified as its PNG is', async () => {
+  const { file } = await trained();
+  const { bytes, labels } = testDigits(50);
+  const predicted = classesOf(file, bytes);
+  const k = predicted.findIndex((c, i) => c === labels[i]);
+  // 56×56 RGB (each pixel doubled, grey in every channel), quality 95: predict converts to grey and scales back to 28×28.
+  const rgba = new Uint8Array(56 * 56 * 4);
+  for (let y = 0; y < 56; y++) {
+    for (let x = 0; x < 56; x++) {
+      const v = bytes[k * 784 + (y >> 1) * 28 + (x >> 1)];
+      rgba.set([v, v, v, 255], (y * 56 + x) * 4);
+    }
+  }
+  const jpg = tmp('digit.jpg'), png = tmp('digit-56.png');
+  writeFileSync(jpg, encodeJpeg({ width: 56, height: 56, data: rgba }, 95).data);
+  writeFileSync(png, writePng({ width: 56, height: 56, channels: 4, data: rgba }));
+  const fromJpeg = JSON.parse((await run('predict', file, jpg, '--json', '--top', '10')).out) as { predictions: { class: number; probability: number }[][] };
+  const fromPng = JSON.parse((await run('predict', file, png, '--json', '--top', '10')).out) as typeof fromJpeg;
+  assert.equal(fromJpeg.predictions[0]![0]!.class, labels[k]);
+  // JPEG's loss moves the probabilities a little (quality 95: each within 0.05 of the lossless PNG's).
+  for (const c of fromPng.predictions[0]!) {
+    const j = fromJpeg.predictions[0]!.find((p) => p.class === c.class)!;
+    assert.ok(Math.abs(j.probability - c.probability) < 0.05, `class ${c.class}: ${j.probability} vs ${c.probability}`);
+  }
+  const fake = tmp('fake.jpg');
+  writeFileSync(fake, 'not a jpeg');
+  const bad = await run('predict', file, fake);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /fake\.jpg: has a \.jpg name but is not a JPEG file \(no FF D8 FF start of image at byte offset 0\)/);
+  const cut = tmp('cut.jpg');
+  writeFileSync(cut, readFileSync(jpg).subarray(0, 200));
+  const truncated = await run('predict', file, cut);
+  assert.equal(truncated.code, 1);
+  assert.match(truncated.err, /cut\.jpg: is not a JPEG this reader can decode: /);
+});
+
 test('predict classifies the first images of an IDX file (--limit 3 --json)', async () => {
   const { file } = await trained();
   const { bytes } = testDigits(5);
@@ -317,7 +364,8 @@ test('train --resume FILE --epochs 2 equals a direct 2-epoch run bit for bit', a
   const resumed = tmp('resume.wsm'), direct = tmp('direct.wsm');
   const common = ['--model', 'mlp', '--limit', '300', '--test-limit', '50', '--seed', '7'];
   assert.equal((await run('train', ...common, '--epochs', '1', '--out', resumed)).code, 0);
-  const r = await run('train', '--resume', resumed, '--epochs', '2', '--test-limit', '50', '--json');
+  // --test-limit is the run's own: the resumed run evaluates the same 50 test samples without being told.
+  const r = await run('train', '--resume', resumed, '--epochs', '2', '--json');
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /^Resuming mlp .* seed 7, .*; from epoch 2$/m);
   const s = JSON.parse(r.out) as TrainSummary;

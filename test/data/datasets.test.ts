@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataError, writeIdx } from '../../src/data/idx.js';
 import {
-  FASHION_MNIST_CLASS_NAMES, IDX_FILES, findFashionMnistDir, loadDataset, loadIdxDataset, loadMnistSample, mnistSampleOrder,
-  type ImageDataset,
+  FASHION_MNIST_CLASS_NAMES, IDX_FILES, findFashionMnistDir, loadDataset, loadIdxDataset, loadMnistSample, type ImageDataset,
 } from '../../src/data/datasets.js';
+import { mnistSampleOrder } from '../../src/data/mnist-sample.js';
 import { checkDataset, type Dataset, limitDataset, sampleCount, splitData } from '../../src/data/dataset.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ws-ds-'));

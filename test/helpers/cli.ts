@@ -26,3 +26,14 @@ export async function assertResumeExact(flags: readonly string[], whole: string,
   const a = loadModel(whole).model.getWeights(), b = loadModel(part).model.getWeights();
   for (const [k, v] of a) assert.deepEqual(b.get(k), v, k);
 }
+
+/** Asserts a runtime error of the CLI: exit `code`, exactly one 'weightshare: error: ' line on stderr matching `re`, no stack trace; returns that line. */
+export function assertCliError(r: CliResult, re: RegExp, code = 1): string {
+  assert.equal(r.code, code, r.err);
+  const errs = r.err.split('\n').filter((l) => l.startsWith('weightshare'));
+  assert.equal(errs.length, 1, r.err);
+  assert.match(errs[0]!, /^weightshare: error: /);
+  assert.match(errs[0]!, re);
+  assert.doesNotMatch(r.err, /^\s+at /m);
+  return errs[0]!;
+}

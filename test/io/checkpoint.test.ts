@@ -253,11 +253,11 @@ test('atomic write: a parent that is a file fails cleanly', () => {
   assert.equal(readFileSync(blocker, 'utf8'), 'i am a file');
 });
 
-test('atomic write: a failed rename (target is a directory) removes the temp file', () => {
+test('atomic write: a directory at the target is refused before any temp file is made (a failed rename: see the next test)', () => {
   const d = join(dir, 'rename');
   mkdirSync(join(d, 'target'), { recursive: true });
   writeFileSync(join(d, 'target', 'inside'), 'keep');
-  assert.throws(() => writeFileAtomic(join(d, 'target'), 'new'), /EISDIR|ENOTEMPTY|EEXIST|EPERM/);
+  assert.throws(() => writeFileAtomic(join(d, 'target'), 'new'), /^WriteError: .*target: is a directory, not a regular file: refusing to replace it$/);
   assert.deepEqual(readdirSync(d), ['target']);
   assert.equal(readFileSync(join(d, 'target', 'inside'), 'utf8'), 'keep');
 });

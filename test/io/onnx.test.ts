@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import ort from 'onnxruntime-node';
-import { mul, truncatedNormal } from '../../src/core/ops/index.js';
+import { mul } from '../../src/core/ops/index.js';
 import { loadDataset } from '../../src/data/datasets.js';
 import { decodeOnnx, exportOnnx, OnnxExportError } from '../../src/io/onnx/index.js';
 import { input, Layer, layers, type Model, model, sequential } from '../../src/nn/index.js';
@@ -13,9 +13,7 @@ import { createModel, MODEL_NAMES } from '../../src/nn/zoo.js';
 import { createTextModel, TEXT_MODEL_NAMES } from '../../src/nn/zoo-text.js';
 import { createGptModel } from '../../src/nn/zoo-gpt.js';
 import { sparseCodes } from '../../src/io/onnx/weights.js';
-import { HashedMap } from '../../src/sharing/hashed.js';
-import { LowRankMap, matrixView } from '../../src/sharing/low-rank.js';
-import { clusterWeights } from '../../src/transforms/cluster.js';
+import { everythingModel, recurrentModel, share } from '../helpers/onnx.js';
 
 const ds = loadDataset('mnist-sample');
 const N = 32;
@@ -31,33 +29,6 @@ async function maxDiff(m: Model, bytes: Uint8Array, x: Float32Array | Int32Array
   let d = 0;
   for (let i = 0; i < ours.length; i++) d = Math.max(d, Math.abs(theirs[i] - ours[i]));
   return d;
-}
-
-type Sharing = 'plain' | 'hashed' | 'lowRank' | 'codebook' | 'pruned-codebook';
-
-/** Replaces every kernel of a built model by the given kind of map (fitted or drawn). */
-function share(m: Model, kind: Sharing): void {
-  if (kind === 'codebook' || kind === 'pruned-codebook') {
-    clusterWeights(m, { clusters: 16, ...(kind === 'pruned-codebook' ? { prune: 0.8 } : {}) });
-    return;
-  }
-  let seed = 1;
-  for (const w of m.weights()) {
-    if (w.role !== 'kernel' || kind === 'plain') continue;
-    const shape = w.map.shape;
-    const n = shape.reduce((a, b) => a * b, 1);
-    const sd = Math.sqrt(2 / matrixView(shape)[0]);
-    if (kind === 'hashed') {
-      const k = Math.max(1, Math.ceil(n / 8));
-      w.layer.replaceWeight(w.name, new HashedMap(shape, k, seed++, true, truncatedNormal([k], { seed: seed++, stddev: sd })));
-    } else {
-      const [rows, cols] = matrixView(shape);
-      const r = Math.min(4, rows, cols);
-      const u = truncatedNormal([rows, r], { seed: seed++, stddev: Math.sqrt(sd / Math.sqrt(r)) });
-      const v = truncatedNormal([r, cols], { seed: seed++, stddev: Math.sqrt(sd / Math.sqrt(r)) });
-      w.layer.replaceWeight(w.name, new LowRankMap(shape, r, u, v));
-    }
-  }
 }
 
 /** Initializers of an ONNX file by name: element type and element count. */
@@ -103,20 +74,7 @@ describe('exportOnnx: zoo models run by onnxruntime-node match our predictions (
 
 describe('exportOnnx: layers and sharing beyond the zoo', () => {
   test('tied weights are one initializer (Transpose for :T), a reused layer one set of weights; merges, pooling, gelu, layer norm', async () => {
-    const x = input({ shape: [28, 28, 1] });
-    const c = layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh' }).apply(x);
-    const p = layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same' }).apply(c);
-    const q = layers.maxPooling2d({ poolSize: 2, padding: 'same' }).apply(c);
-    const cat = layers.concatenate().apply([layers.activation({ activation: 'sigmoid' }).apply(p), layers.dropout({ rate: 0.5 }).apply(q)]);
-    const f = layers.flatten().apply(cat);
-    const enc = layers.dense({ units: 32, activation: 'gelu', name: 'enc' }).apply(f);
-    const dec = layers.dense({ units: f.shape[0], name: 'dec', maps: { kernel: 'tied:enc/kernel:T' } }).apply(enc);
-    const shared = layers.dense({ units: 32, activation: 'relu', name: 'shared' });
-    const a = shared.apply(enc);
-    const b = shared.apply(layers.layerNormalization({ name: 'ln' }).apply(enc));
-    const merged = layers.average().apply([layers.add().apply([a, b]), layers.subtract().apply([a, b]), layers.multiply().apply([a, b])]);
-    const out = layers.dense({ units: 10, activation: 'softmax', name: 'head' }).apply(layers.concatenate().apply([merged, layers.dense({ units: 8 }).apply(dec)]));
-    const m = model({ inputs: x, outputs: out, name: 'everything' }).build(3);
+    const m = everythingModel();
     const bytes = exportOnnx(m);
     assert.ok((await maxDiff(m, bytes, digits, [N, 28, 28, 1])) <= 1e-5);
     const inits = initializers(bytes);
@@ -156,17 +114,7 @@ describe('exportOnnx: layers and sharing beyond the zoo', () => {
   });
 
   test('SimpleRNN, LSTM (gates reordered, returnState), GRU (reset after and before), goBackwards, Bidirectional as ONNX RNN, LSTM, GRU', async () => {
-    const ids = input({ shape: [6], dtype: 'int32' });
-    const e = layers.embedding({ inputDim: 12, outputDim: 5 }).apply(ids);
-    const [seq, h, c] = layers.lstm({ units: 7, returnSequences: true, returnState: true, maps: { kernel: 'codebook:8' } }).applyAll(e);
-    const g1 = layers.gru({ units: 6, returnSequences: true }).apply(seq);
-    const g2 = layers.gru({ units: 5, resetAfter: false, returnSequences: true, activation: 'relu' }).apply(g1);
-    const back = layers.lstm({ units: 3, goBackwards: true, returnSequences: true }).apply(g2);
-    const bi = layers.bidirectional({ layer: layers.gru({ units: 4, returnSequences: true }), mergeMode: 'ave' }).apply(back);
-    const [bc, ...states] = layers.bidirectional({ layer: layers.simpleRNN({ units: 3, returnState: true }) }).applyAll(bi);
-    const r = layers.simpleRNN({ units: 4, goBackwards: true, maps: { recurrentKernel: 'hashed:1/2' } }).apply(g2);
-    const out = layers.dense({ units: 3, activation: 'softmax' }).apply(layers.concatenate().apply([r, h, c, bc, ...states]));
-    const m = model({ inputs: ids, outputs: out }).build(2);
+    const m = recurrentModel();
     const x = Int32Array.from({ length: 5 * 6 }, (_, i) => (i * 5 + 3) % 12);
     assert.ok((await maxDiff(m, exportOnnx(m), x, [5, 6])) <= 1e-5);
     m.dispose();

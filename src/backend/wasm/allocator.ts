@@ -33,6 +33,7 @@ export class Allocator {
   private readonly sizes = new Map<number, number>();
   private inUse = 0;
 
+  /** @internal (declarations name no WebAssembly type: Node projects without lib "dom" have none) */
   constructor(
     private readonly memory: WebAssembly.Memory,
     base: number,

@@ -1,7 +1,7 @@
 // Finds and compiles the kernel module for this runtime: relaxed SIMD when the runtime has it, else plain SIMD.
-import { platform } from './platform.js';
+import { fetchBytes, platform, resolveUrl } from './platform.js';
 
-/** The compiled kernel module and which variant it is. */
+/** @internal The compiled kernel module and which variant it is (internal: declarations name no WebAssembly type, see tsconfig stripInternal). */
 export interface KernelModule {
   module: WebAssembly.Module;
   relaxed: boolean;
@@ -9,43 +9,57 @@ export interface KernelModule {
 
 /** Where and how the asynchronous loader finds the kernels. */
 export interface KernelSource {
-  /** Folder holding weightshare-{simd,relaxed}.wasm (default: dist/kernels next to this package's code). */
+  /**
+   * Folder holding weightshare-simd.wasm and weightshare-relaxed.wasm (the package's `dist/kernels/`, also
+   * exported as `weightshare/kernels/*`). A string is resolved against the page's address. Default: dist/kernels
+   * next to this package's code, written as `new URL('…', import.meta.url)` so that Vite and webpack copy the files.
+   */
   kernelsUrl?: string | URL;
   /** false forces the plain-SIMD build (Node: also `WEIGHTSHARE_RELAXED_SIMD=0`). */
   relaxedSimd?: boolean;
 }
 
+type KernelFile = 'weightshare-simd.wasm' | 'weightshare-relaxed.wasm';
+/** Kernel bytes: always over a plain ArrayBuffer (a fresh copy or a fetched body), as WebAssembly.compile wants. */
+type Code = Uint8Array<ArrayBuffer>;
+
 let cached: KernelModule | undefined;
 
-function kernelUrl(file: string, base?: string | URL): URL {
-  if (base === undefined) return new URL(`../../../kernels/${file}`, import.meta.url);
-  const dir = String(base).endsWith('/') ? base : `${String(base)}/`;
-  return new URL(file, new URL(dir, import.meta.url));
+function kernelUrl(file: KernelFile, base?: string | URL): URL {
+  if (base !== undefined) {
+    const dir = resolveUrl(base);
+    return new URL(file, dir.href.endsWith('/') ? dir : `${dir.href}/`);
+  }
+  // One literal URL per file: bundlers recognise `new URL('literal', import.meta.url)` and emit the file.
+  return file === 'weightshare-simd.wasm'
+    ? new URL('../../../kernels/weightshare-simd.wasm', import.meta.url)
+    : new URL('../../../kernels/weightshare-relaxed.wasm', import.meta.url);
 }
 
 function wantRelaxed(src: KernelSource): boolean {
   return src.relaxedSimd !== false && platform.env('WEIGHTSHARE_RELAXED_SIMD') !== '0';
 }
 
-function bytes(file: string): Uint8Array<ArrayBuffer> {
+function bytes(file: KernelFile): Code {
   const url = kernelUrl(file);
   const read = platform.readSync;
   if (!read) throw new Error('weightshare: the wasm backend cannot start synchronously here; `await initWasmBackend()` first');
   try {
-    return read(url);
+    return read(url) as Code;
   } catch (e) {
     throw new Error(`weightshare: cannot read the kernel module ${url.pathname} (run \`npm run build:kernels\`): ${(e as Error).message}`);
   }
 }
 
 /**
+ * @internal
  * Compiles (once) the kernels, synchronously (Node only). Relaxed SIMD is enabled behind a V8 flag in
  * Node 20 and detected by validating the relaxed build; `WEIGHTSHARE_RELAXED_SIMD=0` forces the plain SIMD build.
  */
 export function loadKernels(): KernelModule {
   if (cached) return cached;
   let relaxed = false;
-  let code: Uint8Array<ArrayBuffer> | undefined;
+  let code: Code | undefined;
   if (wantRelaxed({})) {
     platform.enableRelaxedSimd?.();
     const r = bytes('weightshare-relaxed.wasm');
@@ -59,19 +73,22 @@ export function loadKernels(): KernelModule {
   return cached;
 }
 
-async function fetchBytes(url: URL): Promise<Uint8Array<ArrayBuffer>> {
-  if (url.protocol === 'file:' && platform.readSync) return platform.readSync(url);
-  let res: Response;
-  try {
-    res = await fetch(url);
-  } catch (e) {
-    throw new Error(`weightshare: cannot fetch the kernel module ${url.href}: ${(e as Error).message}`);
+/** Fetches one kernel file; a failed fetch or bytes that are not a wasm module name the URL and the option to set. */
+async function fetchKernel(file: KernelFile, src: KernelSource): Promise<Code> {
+  const url = kernelUrl(file, src.kernelsUrl);
+  const hint = src.kernelsUrl === undefined
+    ? 'serve the weightshare package\'s dist/kernels/*.wasm and set initWasmBackend({ kernelsUrl }) to the folder that holds them'
+    : `kernelsUrl (${String(src.kernelsUrl)}) must be the folder that serves weightshare's dist/kernels/*.wasm`;
+  const b = (await fetchBytes(url, hint)) as Code;
+  if (!(b.length >= 4 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d)) {
+    const start = new TextDecoder().decode(b.subarray(0, 24)).replace(/\s+/g, ' ');
+    throw new Error(`weightshare: ${url.href} is not a WebAssembly module (it starts with '${start}'): ${hint}`);
   }
-  if (!res.ok) throw new Error(`weightshare: cannot fetch the kernel module ${url.href}: HTTP ${res.status} (run \`npm run build:kernels\`, serve dist/kernels)`);
-  return new Uint8Array(await res.arrayBuffer());
+  return b;
 }
 
 /**
+ * @internal
  * Compiles the kernels without blocking: in Node the synchronous loader (cached); in a browser the
  * .wasm files are fetched and compiled asynchronously, relaxed SIMD used when `WebAssembly.validate` accepts it.
  */
@@ -79,8 +96,8 @@ export async function loadKernelsAsync(src: KernelSource = {}): Promise<KernelMo
   if (platform.readSync && src.kernelsUrl === undefined && src.relaxedSimd === undefined) return loadKernels();
   if (wantRelaxed(src)) {
     platform.enableRelaxedSimd?.();
-    const r = await fetchBytes(kernelUrl('weightshare-relaxed.wasm', src.kernelsUrl));
+    const r = await fetchKernel('weightshare-relaxed.wasm', src);
     if (WebAssembly.validate(r)) return { module: await WebAssembly.compile(r), relaxed: true };
   }
-  return { module: await WebAssembly.compile(await fetchBytes(kernelUrl('weightshare-simd.wasm', src.kernelsUrl))), relaxed: false };
+  return { module: await WebAssembly.compile(await fetchKernel('weightshare-simd.wasm', src)), relaxed: false };
 }

@@ -1,4 +1,4 @@
-// Node's side of the platform seam: node:fs, the V8 relaxed-SIMD flag, core count and worker_threads.
+// Node's side of the platform seam (package import `#platform`, condition `node`): node:fs, the relaxed-SIMD flag, cores, worker_threads.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { Platform } from './platform.js';
 
 /** The Node.js platform: synchronous start-up, blocking waits allowed. */
-export const nodePlatform: Platform = {
+export const host: Platform = {
   name: 'node',
   blocking: true,
   cores: () => availableParallelism(),
@@ -14,8 +14,8 @@ export const nodePlatform: Platform = {
   crossOriginIsolated: () => true,
   readSync: (url) => new Uint8Array(readFileSync(url)),
   enableRelaxedSimd: () => setFlagsFromString('--experimental-wasm-relaxed-simd'),
-  spawn(url, init, onError) {
-    const w = new Worker(url, { workerData: init });
+  spawn(init, onError, url) {
+    const w = new Worker(url ?? new URL('./worker-node.js', import.meta.url), { workerData: init });
     w.on('error', onError);
     w.unref();
     return { terminate: () => void w.terminate() };

@@ -1,12 +1,11 @@
-// The platform seam of the wasm runtime: Node (worker_threads, node:fs) or a browser (fetch, Web Workers).
-import type { WorkerInit } from './threads.js';
+// The platform seam: Node (worker_threads, node:fs) or a browser (fetch, Web Workers), chosen by the package import `#platform`.
+import { host } from '#platform';
+import type { WorkerHandle, WorkerInit } from './threads.js';
 
-/** A started worker, as the pool sees it. */
-export interface WorkerHandle {
-  terminate(): void;
-}
-
-/** What the runtime needs from its host; Node's lives in platform-node.ts, the browser's below. */
+/**
+ * What the runtime needs from its host. package.json maps `#platform` to platform-node.js under the `node`
+ * condition and to platform-browser.js otherwise, so a browser build never reaches a `node:` module.
+ */
 export interface Platform {
   readonly name: 'node' | 'browser';
   /** Whether this thread may block (Atomics.wait) and so start workers and compile synchronously. */
@@ -18,30 +17,44 @@ export interface Platform {
   /** Whether this context may share memory with workers (SharedArrayBuffer usable). */
   crossOriginIsolated(): boolean;
   /** Reads a file synchronously (Node only). */
-  readSync?(url: URL): Uint8Array<ArrayBuffer>;
+  readSync?(url: URL): Uint8Array;
   /** Enables the relaxed-SIMD proposal in the engine where it sits behind a flag (Node 20). */
   enableRelaxedSimd?(): void;
-  /** Starts a worker running `url` with `init`; `onError` hears a failure to start or an uncaught error. */
-  spawn(url: URL, init: WorkerInit, onError: (e: unknown) => void): WorkerHandle;
+  /**
+   * Starts a worker running `url` (default: this platform's worker entry next to this module: worker.js in a
+   * browser, worker-node.js in Node) with `init`; `onError` hears a failure to start or an uncaught error.
+   */
+  spawn(init: WorkerInit, onError: (e: unknown) => void, url?: URL): WorkerHandle;
 }
 
-const browserPlatform: Platform = {
-  name: 'browser',
-  blocking: false,
-  cores: () => (typeof navigator !== 'undefined' && navigator.hardwareConcurrency > 0 ? navigator.hardwareConcurrency : 1),
-  env: () => undefined,
-  crossOriginIsolated: () => (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true,
-  spawn(url, init, onError) {
-    const w = new Worker(url, { type: 'module', name: `weightshare-${init.index}` });
-    w.addEventListener('error', (e) => onError(e.message || 'worker script failed to load'));
-    w.addEventListener('messageerror', () => onError('worker could not receive its start message'));
-    w.postMessage(init);
-    return { terminate: () => w.terminate() };
-  },
-};
+/** The platform this code runs on. */
+export const platform: Platform = host;
 
-/** True in Node.js (and its worker threads). */
-export const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
+/** `u` as a URL: a string is resolved against the page's address (document.baseURI), elsewhere against this module's URL. */
+export function resolveUrl(u: string | URL): URL {
+  if (u instanceof URL) return u;
+  const base = (globalThis as { document?: { baseURI?: string } }).document?.baseURI;
+  return new URL(u, base ?? import.meta.url);
+}
 
-/** The platform this code runs on (Node's is imported dynamically, so browsers never load node:* modules). */
-export const platform: Platform = isNode ? (await import('./platform-node.js')).nodePlatform : browserPlatform;
+/**
+ * The bytes at `url`: read from disk for a `file:` URL in Node, fetched otherwise. A failure throws an Error
+ * naming the URL, the reason and `hint` (what to set or serve).
+ */
+export async function fetchBytes(url: URL, hint: string): Promise<Uint8Array> {
+  if (url.protocol === 'file:' && platform.readSync) {
+    try {
+      return platform.readSync(url);
+    } catch (e) {
+      throw new Error(`weightshare: cannot read ${url.href} (${(e as Error).message}): ${hint}`);
+    }
+  }
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new Error(`weightshare: cannot fetch ${url.href} (${(e as Error).message}): ${hint}`);
+  }
+  if (!res.ok) throw new Error(`weightshare: cannot fetch ${url.href} (HTTP ${res.status}): ${hint}`);
+  return new Uint8Array(await res.arrayBuffer());
+}

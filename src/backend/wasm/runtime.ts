@@ -3,8 +3,8 @@ import { Allocator } from './allocator.js';
 import { SCRATCH_BYTES, type WasmContext } from './context.js';
 import { kernelImports } from './imports.js';
 import { loadKernels, loadKernelsAsync, type KernelModule, type KernelSource } from './loader.js';
-import { platform } from './platform.js';
-import { WorkerPool } from './threads.js';
+import { platform, resolveUrl } from './platform.js';
+import { WorkerPool, type WorkerInit } from './threads.js';
 
 const PAGE = 65536;
 const PARAM_BYTES = 64 << 10;
@@ -15,6 +15,12 @@ export interface WasmOptions extends KernelSource {
   threads?: number;
   /** Upper bound of the WebAssembly memory in bytes (default 4 GiB, the wasm32 limit). */
   maxMemoryBytes?: number;
+  /**
+   * The worker script, for a bundle that does not keep weightshare's `worker.js` next to its code (esbuild: bundle
+   * `weightshare/worker` as an entry of its own and pass its URL). A string is resolved against the page's address.
+   * Default: worker.js next to the runtime (what Vite and webpack find from the `new Worker(new URL(…))` pattern).
+   */
+  workerUrl?: string | URL;
 }
 
 /** Resolves the thread count: explicit option, then `WEIGHTSHARE_THREADS`, then the number of cores. */
@@ -27,7 +33,7 @@ export function resolveThreads(threads?: number): number {
   return t;
 }
 
-/** What {@link WasmRuntime.create} prepares asynchronously for the constructor. */
+/** @internal What {@link WasmRuntime.create} prepares asynchronously for the constructor. */
 interface Prepared {
   threads: number;
   kernels: KernelModule;
@@ -57,6 +63,7 @@ export class WasmRuntime implements WasmContext {
   readonly exports: Readonly<Record<string, (...args: number[]) => number | void>>;
   readonly threads: number;
   readonly relaxed: boolean;
+  /** @internal */
   readonly memory: WebAssembly.Memory;
   readonly allocator: Allocator;
   private readonly scratch: number[] = [];
@@ -66,8 +73,10 @@ export class WasmRuntime implements WasmContext {
   private pool: WorkerPool | undefined;
   private readonly module: WebAssembly.Module;
   private readonly ranges: number[];
+  private readonly workerUrl: string | URL | undefined;
 
   /**
+   * @internal
    * Synchronous start (Node): compiles the kernels and creates the memory; workers start on first use.
    * `prepared` is what {@link WasmRuntime.create} built asynchronously.
    */
@@ -76,6 +85,7 @@ export class WasmRuntime implements WasmContext {
       throw new Error('weightshare: in a browser the wasm backend starts asynchronously: `await initWasmBackend()` (or createWasmBackendAsync) first');
     }
     this.threads = prepared?.threads ?? resolveThreads(options.threads);
+    this.workerUrl = options.workerUrl;
     const { module, relaxed } = prepared?.kernels ?? loadKernels();
     this.module = module;
     this.relaxed = relaxed;
@@ -149,7 +159,9 @@ export class WasmRuntime implements WasmContext {
   }
 
   private newPool(): WorkerPool {
-    return new WorkerPool(this.module, this.memory, Object.keys(this.exports), this.threads, (t) => this.scratch[t]);
+    const url = this.workerUrl === undefined ? undefined : resolveUrl(this.workerUrl);
+    const host = { blocking: platform.blocking, spawn: (init: WorkerInit, onError: (e: unknown) => void) => platform.spawn(init, onError, url) };
+    return new WorkerPool(this.module, this.memory, Object.keys(this.exports), this.threads, (t) => this.scratch[t], host);
   }
 
   /**

@@ -1,5 +1,17 @@
 // The worker pool: T-1 worker threads plus the caller, all running the same kernels over one shared memory.
-import { platform, type WorkerHandle } from './platform.js';
+
+/** A started worker, as the pool sees it. */
+export interface WorkerHandle {
+  terminate(): void;
+}
+
+/** How the pool starts workers and waits: the platform's, given by the runtime (so that worker code never imports the platform). */
+export interface PoolHost {
+  /** Whether the calling thread may block in Atomics.wait. */
+  blocking: boolean;
+  /** Starts one worker with `init`; `onError` hears a failure to start or an uncaught error. */
+  spawn(init: WorkerInit, onError: (e: unknown) => void): WorkerHandle;
+}
 
 /**
  * Layout of the control block (Int32Array over a SharedArrayBuffer) shared with the workers. `claim` packs the job's
@@ -58,7 +70,7 @@ export class WorkerPool {
   private readonly args: Float64Array;
   private readonly workers: WorkerHandle[] = [];
   private readonly index: Map<string, number>;
-  private readonly blocking = platform.blocking;
+  private readonly blocking: boolean;
   private failure: unknown;
 
   constructor(
@@ -67,16 +79,17 @@ export class WorkerPool {
     names: string[],
     readonly threads: number,
     scratch: (thread: number) => number,
+    host: PoolHost,
   ) {
+    this.blocking = host.blocking;
     const ctrlBuf = new SharedArrayBuffer(CTRL.length * 4);
     const argsBuf = new SharedArrayBuffer((MAX_ARGS + 2 * threads) * 8);
     this.ctrl = new Int32Array(ctrlBuf);
     this.args = new Float64Array(argsBuf);
     this.index = new Map(names.map((n, i) => [n, i]));
-    const url = new URL('./worker.js', import.meta.url);
     for (let i = 1; i < threads; i++) {
       const init: WorkerInit = { module, memory, ctrl: ctrlBuf, args: argsBuf, names, index: i, threads, scratch: scratch(i) };
-      this.workers.push(platform.spawn(url, init, (e) => (this.failure ??= e)));
+      this.workers.push(host.spawn(init, (e) => (this.failure ??= e)));
     }
   }
 

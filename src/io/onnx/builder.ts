@@ -99,11 +99,12 @@ export class OnnxGraph {
     this.outputs.push(valueInfo(out, dtype, dims));
   }
 
-  /** The ModelProto's bytes (IR version 8, default domain at `opset`). */
-  toBytes(o: { opset: number; producer: string; version: string; docString?: string }): Uint8Array {
+  /** The ModelProto's bytes (IR version 8, default domain at `opset`), with `metadata` as metadata_props. */
+  toBytes(o: { opset: number; producer: string; version: string; docString?: string; metadata?: Record<string, string> }): Uint8Array {
     return encodeModel({
       ir_version: IR_VERSION, producer_name: o.producer, producer_version: o.version, doc_string: o.docString ?? '',
       opset_import: [{ domain: '', version: o.opset }],
+      metadata_props: Object.entries(o.metadata ?? {}).map(([key, value]) => ({ key, value })),
       graph: { name: this.name, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
     });
   }

@@ -7,6 +7,12 @@ import { WeightWriter } from './weights.js';
 /** The ONNX opset of exported models: 17 (ONNX 1.12; LayerNormalization, ReduceMean with axes as an attribute). */
 export const ONNX_OPSET = 17;
 
+/**
+ * The metadata_props key under which export records each compact map's recipe (JSON: θ initializer name → map config,
+ * e.g. a hashed map's seed), so that {@link importOnnx} restores it exactly.
+ */
+export const MAPS_METADATA = 'weightshare.maps';
+
 /** Options of {@link exportOnnx}. */
 export interface OnnxExportOptions {
   /** Write every weight as its dense float32 W instead of the map's compact form (tied weights stay one initializer). */
@@ -27,7 +33,8 @@ export interface OnnxExportOptions {
 export function exportOnnx(model: Model, o: OnnxExportOptions = {}): Uint8Array {
   if (!model.built) throw new OnnxExportError(`model '${model.name}' is not built (call build() or fit() first)`);
   const g = new OnnxGraph(model.name);
-  const layers = new LayerWriter(g, new WeightWriter(g, o));
+  const weights = new WeightWriter(g, o);
+  const layers = new LayerWriter(g, weights);
   const values = new Map<unknown, Value>();
   for (const t of model.inputs) values.set(t, { name: g.input(t.name, t.dtype, ['N', ...t.shape]), layout: 'nhwc', shape: t.shape });
   for (const n of model.graph) {
@@ -38,5 +45,6 @@ export function exportOnnx(model: Model, o: OnnxExportOptions = {}): Uint8Array 
     const name = model.outputs.length === 1 ? 'output' : `output_${i}`;
     g.output(layers.as(values.get(t)!, 'nhwc'), t.layer ? t.layer.name : name, t.dtype, ['N', ...t.shape]);
   });
-  return g.toBytes({ opset: ONNX_OPSET, producer: 'weightshare', version: o.version ?? '0.1.0', docString: `model '${model.name}' exported by weightshare` });
+  const metadata = Object.keys(weights.recipes).length ? { [MAPS_METADATA]: JSON.stringify(weights.recipes) } : undefined;
+  return g.toBytes({ opset: ONNX_OPSET, producer: 'weightshare', version: o.version ?? '0.1.0', docString: `model '${model.name}' exported by weightshare`, metadata });
 }

@@ -5,7 +5,7 @@ import { DenseMap } from '../../sharing/dense.js';
 import { HashedMap } from '../../sharing/hashed.js';
 import { LowRankMap } from '../../sharing/low-rank.js';
 import { TiedMap } from '../../sharing/tied.js';
-import type { WeightMap } from '../../sharing/weight-map.js';
+import type { WeightMap, WeightMapConfig } from '../../sharing/weight-map.js';
 import { valuesOf } from '../../transforms/select.js';
 import { type OnnxDType, type OnnxGraph, dataType } from './builder.js';
 
@@ -26,6 +26,11 @@ export class WeightWriter {
   private readonly done = new Map<WeightMap, string>();
   /** [1, 2, 4, …, 128] (int32), shared by every bit-unpacking subgraph. */
   private pow2: string | undefined;
+  /**
+   * The recipe of each compact map by the name of its θ initializer (centroids, theta, u): kind, seeds and settings, written
+   * as the file's metadata so that import restores the map exactly (a hashed map's seed is in no tensor).
+   */
+  readonly recipes: Record<string, WeightMapConfig> = {};
 
   constructor(private readonly g: OnnxGraph, private readonly o: WeightWriterOptions = {}) {}
 
@@ -44,7 +49,9 @@ export class WeightWriter {
     if (this.o.materialize || !(map instanceof LowRankMap)) return undefined;
     const [u, v] = map.parameters();
     if (u.value.shape[0] !== map.shape[0] || map.shape.length !== 2) return undefined;
-    return [this.float(`${path}/u`, u.value.shape, u.value.f32()), this.float(`${path}/v`, v.value.shape, v.value.f32())];
+    const uv: [string, string] = [this.float(`${path}/u`, u.value.shape, u.value.f32()), this.float(`${path}/v`, v.value.shape, v.value.f32())];
+    this.recipes[uv[0]] = map.toJSON();
+    return uv;
   }
 
   private float(stem: string, shape: readonly number[], data: Float32Array): string {
@@ -62,7 +69,9 @@ export class WeightWriter {
     if (map instanceof HashedMap) return this.hashed(map, path);
     if (map instanceof LowRankMap) {
       const [u, v] = map.parameters();
-      const uv = g.node('MatMul', [this.float(`${path}/u`, u.value.shape, u.value.f32()), this.float(`${path}/v`, v.value.shape, v.value.f32())], `${path}/uv`);
+      const un = this.float(`${path}/u`, u.value.shape, u.value.f32());
+      this.recipes[un] = map.toJSON();
+      const uv = g.node('MatMul', [un, this.float(`${path}/v`, v.value.shape, v.value.f32())], `${path}/uv`);
       return g.node('Reshape', [uv, g.int64s(`${path}/shape`, map.shape)], path);
     }
     this.o.onNote?.(`${path}: a '${map.kind}' map has no compact ONNX form here; written as its dense float32 W (${sizeOf(map.shape)} values)`);
@@ -84,6 +93,7 @@ export class WeightWriter {
     const centroids = map.parameters()[0].value.f32();
     const table = pruned ? Float32Array.from([...centroids, 0]) : centroids;
     const t = this.float(`${path}/centroids`, [table.length], table);
+    this.recipes[t] = map.toJSON();
     const codeType: OnnxDType = table.length <= 256 ? 'uint8' : 'uint16';
     const width = codeType === 'uint8' ? 1 : 2;
     const shape = g.int64s(`${path}/shape`, map.shape);
@@ -127,6 +137,7 @@ export class WeightWriter {
     const k = map.buckets;
     const { index, sign } = map.tables();
     const theta = this.float(`${path}/theta`, [k], map.parameters()[0].value.f32());
+    this.recipes[theta] = map.toJSON();
     let table = theta;
     const idx = Int32Array.from(index);
     if (sign) {

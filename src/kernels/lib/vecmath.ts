@@ -1,6 +1,7 @@
 // Vectorised float32 math (exp, log, tanh, sigmoid, erf, gelu) and partial-vector helpers shared by the kernels.
 // Every function is lane-wise, so a value gives the same bits in any lane and in a partial (tail) vector.
-// Polynomials were fitted for this file (weighted least squares, float32 Horner); max relative error ≲ 5e-7.
+// Polynomials were fitted for this file (weighted least squares, float32 Horner); max relative error ≲ 5e-7. The GELU
+// core's rational was fitted by iteratively reweighted least squares on erf over [0, 4] (scripts/fit-gelu.py).
 import { BiasAct } from '../../backend/opcodes';
 
 /** Loads the first `n` (1..3) 4-byte words at `p` into a vector whose other lanes are 0. */
@@ -235,30 +236,96 @@ const ERF_K = memory.data<f32>([
   return f32x4.mul(f32x4.mul(f32x4.sub(b, hi), f32x4.add(b, hi)), sp(0.5));
 }
 
-/** Φ(x) = erfc(−x/√2)/2 from c = erfc(|x|/√2) (b = |x| ≤ 17): c/2 for x < 0, 1 − c/2 otherwise (no cancellation either side). */
+// Splatted constants of the GELU core, loaded from memory like EXP_K: erf(u) ≈ u·P(u²)/Q(u²) on |u| ≤ 4 with P's
+// coefficients (highest first) at 0–6 and Q's at 7–12 (fitted for this file on [0, 4]: absolute error 4e-8 in float64,
+// GELU's relative error ≤ 5e-7 for x ≥ −1 in float32), then 13: 4, 14: −4, 15: 1/√2, 16: −1, 17: 0.5, 18: −17, 19: 17.
+const GELU_K = memory.data<f32>([
+  -1.2262302284682391e-08, -1.2262302284682391e-08, -1.2262302284682391e-08, -1.2262302284682391e-08,
+  4.525809799815761e-06, 4.525809799815761e-06, 4.525809799815761e-06, 4.525809799815761e-06,
+  0.0003727264702320099, 0.0003727264702320099, 0.0003727264702320099, 0.0003727264702320099,
+  0.0037825326435267925, 0.0037825326435267925, 0.0037825326435267925, 0.0037825326435267925,
+  0.05402190238237381, 0.05402190238237381, 0.05402190238237381, 0.05402190238237381,
+  0.18398438394069672, 0.18398438394069672, 0.18398438394069672, 0.18398438394069672,
+  1.128379225730896, 1.128379225730896, 1.128379225730896, 1.128379225730896,
+  6.161818600958213e-05, 6.161818600958213e-05, 6.161818600958213e-05, 6.161818600958213e-05,
+  0.0012847093166783452, 0.0012847093166783452, 0.0012847093166783452, 0.0012847093166783452,
+  0.015304029919207096, 0.015304029919207096, 0.015304029919207096, 0.015304029919207096,
+  0.1133364886045456, 0.1133364886045456, 0.1133364886045456, 0.1133364886045456,
+  0.49638548493385315, 0.49638548493385315, 0.49638548493385315, 0.49638548493385315,
+  1.0, 1.0, 1.0, 1.0,
+  4.0, 4.0, 4.0, 4.0,
+  -4.0, -4.0, -4.0, -4.0,
+  0.70710678, 0.70710678, 0.70710678, 0.70710678,
+  -1.0, -1.0, -1.0, -1.0,
+  0.5, 0.5, 0.5, 0.5,
+  -17.0, -17.0, -17.0, -17.0,
+  17.0, 17.0, 17.0, 17.0,
+], 16);
+
+// @ts-ignore: decorator
+@inline function gk(i: i32): v128 {
+  return v128.load(GELU_K + (<usize>i << 4));
+}
+
+/** Φ(x) = (1 + erf(x/√2))/2 by one rational in u = x/√2 clamped to ±4 (erf(4) is 1 in float32): the lanes with x ≥ −1. */
+// @ts-ignore: decorator
+@inline function normalCdfCore(x: v128): v128 {
+  const u = f32x4.pmin(f32x4.pmax(f32x4.mul(x, gk(15)), gk(14)), gk(13)); // pmax/pmin keep NaN
+  const z = f32x4.mul(u, u);
+  let p = madd(gk(0), z, gk(1));
+  p = madd(p, z, gk(2));
+  p = madd(p, z, gk(3));
+  p = madd(p, z, gk(4));
+  p = madd(p, z, gk(5));
+  p = madd(p, z, gk(6));
+  let q = madd(gk(7), z, gk(8));
+  q = madd(q, z, gk(9));
+  q = madd(q, z, gk(10));
+  q = madd(q, z, gk(11));
+  q = madd(q, z, gk(12));
+  return madd(f32x4.div(f32x4.mul(u, p), q), gk(17), gk(17));
+}
+
+/**
+ * Φ(x) given b = |x| ≤ 17: the rational core where x ≥ −1, and erfc(|x|/√2)/2 from the fitted tail (one exp) below −1,
+ * where 1 + erf would cancel. The tail is computed only for vectors with such a lane.
+ */
 // @ts-ignore: decorator
 @inline function normalCdf(x: v128, b: v128): v128 {
-  const u = f32x4.mul(b, sp(0.70710678));
-  // Below u = 0.7, 1 − erf(u) loses at most a factor 2 to cancellation; above it the fitted tail takes over.
+  const core = normalCdfCore(x);
+  const low = f32x4.lt(x, gk(16));
+  if (!v128.any_true(low)) return core;
+  const c = erfcTail(f32x4.mul(b, gk(15)), halfSquareHi(b), halfSquareLo(b));
+  return v128.bitselect(f32x4.mul(c, gk(17)), core, low);
+}
+
+/**
+ * Φ(x) as normalCdf, without a branch: 1 − erfc(u)/2 or erfc(u)/2 (u = |x|/√2) with erfc = 1 − erf(u) below u = 0.7
+ * (at most a factor 2 lost to cancellation) and the fitted tail above, both computed for every lane. GELU's slope takes
+ * this form: it computes an exp for every lane anyway, and a branch on mixed vectors costs more than it saves there.
+ */
+// @ts-ignore: decorator
+@inline function normalCdfBranchless(x: v128, b: v128): v128 {
+  const u = f32x4.mul(b, gk(15));
   const c = v128.bitselect(f32x4.sub(sp(1.0), erfSmall(u)), erfcTail(u, halfSquareHi(b), halfSquareLo(b)), f32x4.lt(u, sp(0.7)));
-  const h = f32x4.mul(c, sp(0.5));
+  const h = f32x4.mul(c, gk(17));
   return v128.bitselect(h, f32x4.sub(sp(1.0), h), f32x4.lt(x, sp(0)));
 }
 
-/** Exact GELU x·Φ(x) (Keras approximate=False), Φ from one erfc of |x|/√2: accurate for large negative x too. */
+/** Exact GELU x·Φ(x) (not the tanh approximation), relative error ≲ 5e-7; gelu(−∞) = −0, NaN stays NaN. */
 // @ts-ignore: decorator
 @inline export function vgelu(x: v128): v128 {
   // x below −17 gives −0 as x·Φ(x) rounds it (and −∞ no NaN); pmax keeps NaN.
-  return f32x4.mul(f32x4.pmax(x, sp(-17.0)), normalCdf(x, f32x4.min(f32x4.abs(x), sp(17.0))));
+  return f32x4.mul(f32x4.pmax(x, gk(18)), normalCdf(x, f32x4.min(f32x4.abs(x), gk(19))));
 }
 
 /** GELU's slope Φ(x) + x·φ(x), φ(x) = e^{−x²/2}/√(2π): the fused bias + GELU gradient. */
 // @ts-ignore: decorator
 @inline export function vgeluSlope(x: v128): v128 {
-  const xc = f32x4.pmin(f32x4.pmax(x, sp(-17.0)), sp(17.0)); // x·φ(x) is 0 beyond (±∞ gives 0 and 1, NaN stays NaN)
+  const xc = f32x4.pmin(f32x4.pmax(x, gk(18)), gk(19)); // x·φ(x) is 0 beyond (±∞ gives 0 and 1, NaN stays NaN)
   const b = f32x4.abs(xc);
   const phi = f32x4.mul(vexpSum(f32x4.neg(halfSquareHi(b)), f32x4.neg(halfSquareLo(b))), sp(0.39894228));
-  return f32x4.add(normalCdf(xc, b), f32x4.mul(xc, phi));
+  return f32x4.add(normalCdfBranchless(xc, b), f32x4.mul(xc, phi));
 }
 
 /**

@@ -1,4 +1,6 @@
-// Keras-like training progress: an in-place TTY progress bar per epoch and the one-line per-epoch summary.
+// Keras-like training progress: an in-place TTY progress bar per epoch, the one-line per-epoch summary, and the fit callback
+// that prints both (fit's `verbose`, the CLI's train).
+import type { Callback, Logs } from './training.js';
 
 /** The part of a writable stream the reporter uses (process.stderr fits; tests pass a fake). */
 export interface ProgressStream {
@@ -15,7 +17,7 @@ export interface ProgressOptions {
   /** 1-based epoch number and the epoch count, shown as `Epoch 3/10`. */
   epoch: number;
   epochs: number;
-  /** Default: process.stderr. */
+  /** Default: process.stderr in Node, else the console (one console.log per line). */
   stream?: ProgressStream;
   /** Whether to redraw in place; default `stream.isTTY`. When false nothing is printed per step. */
   isTTY?: boolean;
@@ -34,6 +36,20 @@ export interface StepMetrics {
   /** Another running metric (e.g. bits_per_char), shown after the loss. */
   metric?: { name: string; value: number };
   samplesPerSec?: number;
+}
+
+/** process.stderr where there is one (Node), else a stream that writes each completed line with console.log (browsers). */
+export function defaultStream(): ProgressStream {
+  const proc = (globalThis as { process?: { stderr?: ProgressStream } }).process;
+  if (proc?.stderr) return proc.stderr;
+  let pending = '';
+  return {
+    write(chunk: string): void {
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop() ?? '';
+      for (const l of lines) console.log(l.replace(/^.*\r/, ''));
+    },
+  };
 }
 
 /** `1234567.8` → `'1,234,568'` (rounded, locale-independent). */
@@ -101,7 +117,7 @@ export class ProgressBar {
 
   constructor(private readonly opts: ProgressOptions) {
     if (!Number.isInteger(opts.total) || opts.total < 1) throw new RangeError(`ProgressBar: total must be a positive integer, got ${opts.total}`);
-    this.stream = opts.stream ?? process.stderr;
+    this.stream = opts.stream ?? defaultStream();
     this.tty = opts.isTTY ?? this.stream.isTTY === true;
     this.width = opts.width ?? 20;
     this.now = opts.now ?? (() => performance.now());
@@ -144,5 +160,92 @@ export class ProgressBar {
     this.done = true;
     const clear = this.tty && this.lastLen > 0 ? `\r${' '.repeat(this.lastLen)}\r` : '';
     this.stream.write(`${clear}${line}\n`);
+  }
+}
+
+/** Options of {@link ProgressLogger}. */
+export interface ProgressLoggerOptions {
+  /** 1: the bar (redrawn in place on a TTY) and a line per epoch; 2: only the line per epoch (Keras' verbose). */
+  verbose?: 1 | 2;
+  /** Default: {@link defaultStream}. */
+  stream?: ProgressStream;
+  /** Whether to redraw in place; default the stream's isTTY (as {@link ProgressBar}). */
+  isTTY?: boolean;
+  /** Clock in milliseconds (default performance.now), for tests. */
+  now?: () => number;
+}
+
+/**
+ * A fit callback printing Keras-like progress: a bar per epoch (verbose 1) and the epoch's line with its time, samples/s
+ * (training batches only, not the validation pass) and logs. `fit({ verbose })` adds one; `epochSamples` and
+ * `trainSeconds` give what it measured.
+ */
+export class ProgressLogger implements Callback {
+  private bar: ProgressBar | undefined;
+  private epochs = 1;
+  private steps = 1;
+  private initial = { epoch: 0, samples: 0 };
+  private epochStart = 0;
+  private lastBatchEnd = 0;
+  private skipped = 0;
+  /** Samples trained in the current (or last) epoch by this run, and seconds spent in training batches by the whole run. */
+  epochSamples = 0;
+  trainSeconds = 0;
+  /** Samples trained by the whole run. */
+  samples = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly o: ProgressLoggerOptions = {}) {
+    if (o.verbose !== undefined && o.verbose !== 1 && o.verbose !== 2) throw new RangeError(`ProgressLogger: verbose must be 1 or 2, got ${JSON.stringify(o.verbose)}`);
+    this.now = o.now ?? (() => performance.now());
+  }
+
+  onTrainBegin(info: { epochs: number; stepsPerEpoch: number; initialEpoch: number; skippedSamples?: number }): void {
+    this.epochs = info.epochs;
+    this.steps = info.stepsPerEpoch;
+    this.initial = { epoch: info.initialEpoch, samples: info.skippedSamples ?? 0 };
+    this.trainSeconds = 0;
+    this.samples = 0;
+  }
+
+  onEpochBegin(epoch: number): void {
+    this.epochStart = this.lastBatchEnd = this.now();
+    this.epochSamples = 0;
+    this.skipped = epoch === this.initial.epoch ? this.initial.samples : 0;
+    this.bar = new ProgressBar({
+      total: Math.max(1, this.steps), epoch: epoch + 1, epochs: this.epochs, stream: this.o.stream,
+      isTTY: this.o.verbose === 2 ? false : this.o.isTTY, now: this.now,
+    });
+  }
+
+  onBatchEnd(step: number, logs: Logs): void {
+    this.epochSamples = logs.samples - this.skipped;
+    this.lastBatchEnd = this.now();
+    const secs = (this.lastBatchEnd - this.epochStart) / 1000;
+    const other = Object.keys(logs).find((k) => k !== 'loss' && k !== 'accuracy' && k !== 'samples');
+    this.bar?.update(step + 1, {
+      loss: logs.loss, accuracy: logs.accuracy, ...(other !== undefined ? { metric: { name: other, value: logs[other] } } : {}),
+      samplesPerSec: this.epochSamples / Math.max(secs, 1e-9),
+    });
+  }
+
+  onEpochEnd(epoch: number, logs: Logs): void {
+    const secs = (this.now() - this.epochStart) / 1000;
+    const trainSecs = Math.max(0, (this.lastBatchEnd - this.epochStart) / 1000);
+    this.samples += this.epochSamples;
+    this.trainSeconds += trainSecs;
+    const named = ['loss', 'accuracy', 'val_loss', 'val_accuracy'];
+    this.bar?.finish(formatEpochLine({
+      epoch: epoch + 1, epochs: this.epochs, seconds: secs, samplesPerSec: this.epochSamples / Math.max(trainSecs, 1e-9),
+      loss: logs.loss, accuracy: logs.accuracy, valLoss: logs.val_loss, valAccuracy: logs.val_accuracy,
+      metrics: Object.fromEntries(Object.entries(logs).filter(([k]) => !named.includes(k))),
+    }));
+    this.bar = undefined;
+  }
+
+  /** Ends an interrupted epoch's bar with `line` (e.g. 'Epoch 3/10 interrupted after batch 12'). */
+  interrupt(line: string): void {
+    this.bar?.finish(line);
+    this.bar = undefined;
   }
 }

@@ -1,7 +1,7 @@
 // Tests of the progress reporter with a fake stream and clock: rendering, throttling, non-TTY silence, epoch lines.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatDuration, formatEpochLine, formatThousands, ProgressBar, type ProgressStream } from '../../src/cli/progress.js';
+import { formatDuration, formatEpochLine, formatThousands, ProgressBar, ProgressLogger, type ProgressStream } from '../../src/nn/progress.js';
 
 /** A stream that records writes, and a clock the test moves by hand (milliseconds). */
 function fakes(isTTY = true, columns?: number): { stream: ProgressStream & { writes: string[] }; clock: { t: number }; now: () => number } {
@@ -97,4 +97,42 @@ test('isTTY option overrides the stream, and total is validated', () => {
   bar.update(2);
   assert.deepEqual(stream.writes, []);
   assert.throws(() => new ProgressBar({ total: 0, epoch: 1, epochs: 1, stream }), /total must be a positive integer, got 0/);
+});
+
+test("fit({ verbose }) prints the CLI's epoch lines to stderr (2: lines only; 1: bar on a TTY too; 0: nothing)", async (t) => {
+  const { createModel } = await import('../../src/nn/index.js');
+  const { loadDataset } = await import('../../src/data/index.js');
+  const ds = loadDataset('mnist-sample');
+  const x = { data: ds.xTrain.subarray(0, 128 * 784), shape: [128, 784] }, y = { data: ds.yTrain.subarray(0, 128), shape: [128] };
+  const written: string[] = [];
+  t.mock.method(process.stderr, 'write', (s: string) => { written.push(s); return true; });
+  const m = createModel('mlp', { inputShape: [784] }).build(0);
+  m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const h = await m.fit(x, y, { epochs: 2, batchSize: 32, verbose: 2, validationSplit: 0.25 });
+  assert.equal(written.length, 2, written.join(''));
+  written.forEach((line, e) => {
+    assert.match(line, new RegExp(`^Epoch ${e + 1}/2 - \\d+\\.\\ds - [\\d,]+ samples/s - loss: ${h.history.loss[e].toFixed(4)} - accuracy: ${h.history.accuracy[e].toFixed(4)} - val_loss: ${h.history.val_loss[e].toFixed(4)} - val_accuracy: [\\d.]+\\n$`));
+  });
+  written.length = 0;
+  await m.fit(x, y, { epochs: 1, batchSize: 32 });
+  assert.deepEqual(written, []);
+  await assert.rejects(m.fit(x, y, { epochs: 1, verbose: 3 as 1 }), /fit: verbose must be 0, 1 or 2, got 3/);
+  m.dispose();
+});
+
+test('ProgressLogger draws the bar on a TTY stream and counts only the batches this run trained after a mid-epoch resume', () => {
+  const out: string[] = [];
+  let clock = 0;
+  const p = new ProgressLogger({ stream: { write: (s: string) => { out.push(s); }, isTTY: true }, now: () => clock });
+  p.onTrainBegin({ epochs: 3, stepsPerEpoch: 4, initialEpoch: 1, skippedSamples: 64 });
+  p.onEpochBegin(1);
+  clock = 1000;
+  p.onBatchEnd(2, { loss: 0.5, accuracy: 0.75, samples: 96 });
+  clock = 2000;
+  p.onBatchEnd(3, { loss: 0.25, accuracy: 0.8, samples: 128 });
+  p.onEpochEnd(1, { loss: 0.25, accuracy: 0.8 });
+  assert.match(out[0], /^\rEpoch 2\/3  \[===============>....\]  3\/4  loss 0\.5000  acc 0\.7500  32 samples\/s  ETA 0:00/);
+  assert.equal(out.at(-1)!.split('\r').at(-1), 'Epoch 2/3 - 2.0s - 32 samples/s - loss: 0.2500 - accuracy: 0.8000\n');
+  assert.equal(p.samples, 64);
+  assert.equal(p.trainSeconds, 2);
 });

@@ -1,0 +1,255 @@
+// ONNX import: our exports of every zoo model (plain and with each map) come back with the same predictions and maps;
+// PyTorch-made files (scripts/make-onnx-import-fixtures.py) match PyTorch and onnxruntime-node; bad files fail in one line.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import ort from 'onnxruntime-node';
+import { memory } from '../../src/core/engine.js';
+import { loadDataset } from '../../src/data/datasets.js';
+import { OnnxGraph } from '../../src/io/onnx/builder.js';
+import { decodeOnnx, exportOnnx, importOnnx, OnnxImportError } from '../../src/io/onnx/index.js';
+import { encodeModel } from '../../src/io/onnx/proto.js';
+import type { Model } from '../../src/nn/index.js';
+import { createModel, MODEL_NAMES } from '../../src/nn/zoo.js';
+import { createTextModel, TEXT_MODEL_NAMES } from '../../src/nn/zoo-text.js';
+import { everythingModel, recurrentModel, share, type Sharing } from '../helpers/onnx.js';
+
+const digits = loadDataset('mnist-sample').xTest.slice(0, 16 * 784);
+const fixtures = new URL('../../../test/fixtures/onnx-import/', import.meta.url);
+
+/** Max |a − b| of two models' predictions on the same input. */
+function maxDiff(a: Model, b: Model, x: Float32Array | Int32Array, shape: number[]): number {
+  const ya = a.predict({ data: x, shape }).data();
+  const yb = b.predict({ data: x, shape }).data();
+  assert.equal(yb.length, ya.length, 'output sizes');
+  let d = 0;
+  for (let i = 0; i < ya.length; i++) d = Math.max(d, Math.abs(ya[i] - yb[i]));
+  return d;
+}
+
+/** Each weight as 'path:kind' (maps named and kinded as in the original). */
+function maps(m: Model): string[] {
+  return m.weights().map((w) => `${w.path}:${w.map.kind}`);
+}
+
+/** Exports, imports, and checks predictions (1e-6), weight paths and map kinds (`expected`, default the original's), and the free parameter count. */
+function roundTrip(m: Model, x: Float32Array | Int32Array, shape: number[], expected = maps(m)): string[] {
+  const { model: back, notes } = importOnnx(exportOnnx(m), { file: `${m.name}.onnx` });
+  try {
+    const d = maxDiff(m, back, x, shape);
+    assert.ok(d <= 1e-6, `${m.name}: max difference ${d}`);
+    assert.deepEqual(maps(back), expected, `${m.name}: weights and their maps`);
+    assert.equal(back.countParams(), m.countParams(), `${m.name}: free parameters`);
+  } finally {
+    back.dispose();
+  }
+  return notes;
+}
+
+describe('importOnnx: our exports come back with identical predictions (1e-6), the same weights and maps', () => {
+  for (const name of MODEL_NAMES) {
+    for (const kind of ['plain', 'hashed', 'lowRank', 'codebook', 'pruned-codebook'] as Sharing[]) {
+      if (name === 'seed-cnn-local' && kind !== 'plain' && kind !== 'pruned-codebook') continue; // 2.6 M kernel weights: two variants are enough
+      test(`${name}, ${kind}`, () => {
+        const m = createModel(name).build(0);
+        share(m, kind);
+        assert.deepEqual(roundTrip(m, digits, [16, 28, 28, 1]), [], 'no notes');
+        m.dispose();
+      });
+    }
+  }
+
+  test('text zoo (gpt and word-gpt excepted): char-lstm tied to its embedding, masked classifiers with padding ids; hashed, codebook, low-rank kernels', () => {
+    const ids = Int32Array.from([0, 0, 0, 5, 7, 2, /**/ 3, 4, 9, 1, 0, 0, /**/ 0, 0, 0, 0, 0, 0, /**/ 8, 8, 8, 8, 8, 8]);
+    for (const name of TEXT_MODEL_NAMES.filter((n) => !n.includes('gpt'))) {
+      for (const kind of ['plain', 'hashed', 'lowRank', 'codebook'] as Sharing[]) {
+        const m = createTextModel(name, { vocab: 12, length: 6, embed: 8, hidden: 8, layers: 2, ...(name.startsWith('text-') ? { classes: 3 } : { tied: name === 'char-lstm' }) }).build(0);
+        share(m, kind);
+        roundTrip(m, ids, [4, 6]);
+        if (name === 'char-lstm' && kind === 'plain') assert.ok(maps(m).includes('decoder/kernel:tied'));
+        m.dispose();
+      }
+    }
+  });
+
+  test('gpt and word-gpt (attention) are not imported: one error listing the products of two activations', () => {
+    const m = createTextModel('gpt', { vocab: 12, length: 6, dim: 8, heads: 2, layers: 1 }).build(0);
+    assert.throws(() => importOnnx(exportOnnx(m), { file: 'gpt.onnx' }), (e: Error) => e instanceof OnnxImportError
+      && /^gpt\.onnx: unsupported ops: MatMul of two activations, as in attention \(node 'block\/self_attention\/attention\/qk\/MatMul'\), MatMul of two activations/.test(e.message));
+    m.dispose();
+  });
+
+  test('layers beyond the zoo: tied :T comes back tied, a reused layer as a second layer tied to it; merges, Average, same-padded pools, gelu, layer norm', () => {
+    const m = everythingModel();
+    const expected = maps(m);
+    expected.splice(expected.indexOf('ln/beta:dense') + 1, 0, 'shared_1/kernel:tied', 'shared_1/bias:tied');
+    roundTrip(m, digits, [16, 28, 28, 1], expected);
+    m.dispose();
+  });
+
+  test('recurrent stack: LSTM states, GRU reset before and after, goBackwards, both Bidirectionals (ave; concat with states), hashed recurrent kernel', () => {
+    const m = recurrentModel();
+    roundTrip(m, Int32Array.from({ length: 5 * 6 }, (_, i) => (i * 5 + 3) % 12), [5, 6]);
+    m.dispose();
+  });
+
+  test('a hashed map without its recorded seed (metadata removed) comes back as its dense W, with a note naming the weight', () => {
+    const m = createModel('mlp').build(0);
+    share(m, 'hashed');
+    const proto = decodeOnnx(exportOnnx(m));
+    delete proto.metadata_props;
+    const { model: back, notes } = importOnnx(encodeModel(proto), { file: 'mlp.onnx' });
+    assert.ok(maxDiff(m, back, digits, [16, 28, 28, 1]) <= 1e-6);
+    assert.deepEqual(notes, ['dense', 'dense_1', 'dense_2'].map((l) => `${l}/kernel: a hashed weight (a Gather from [θ, −θ]) whose hash seed the file does not record; imported as its dense W`));
+    assert.ok(maps(back).every((s) => s.endsWith(':dense')));
+    m.dispose();
+    back.dispose();
+  });
+});
+
+interface Expected {
+  opset: number;
+  input: { shape: number[]; dtype: 'float32' | 'int64'; data: number[] };
+  output: { shape: number[]; data: number[] };
+}
+
+describe('importOnnx: PyTorch-made files (torch 1.13, opsets 13–17) match PyTorch and onnxruntime-node (1e-5)', () => {
+  const expected = JSON.parse(readFileSync(new URL('expected.json', fixtures), 'utf8')) as Record<string, Expected>;
+  const layersOf: Record<string, string[]> = {
+    cnn: ['Conv2D', 'MaxPooling2D', 'Conv2D', 'MaxPooling2D', 'Flatten', 'Dense', 'Dense'],
+    mlp: ['Dense', 'Dense', 'Dense'],
+    misc: ['Conv2D', 'Conv2D', 'AveragePooling2D', 'Add', 'Flatten', 'Dense', 'LayerNormalization', 'Activation', 'Dense'],
+    lstm: ['Embedding', 'LSTM', 'Dense'],
+    gru: ['Embedding', 'Bidirectional', 'Dense'],
+  };
+  for (const [name, e] of Object.entries(expected)) {
+    test(`${name} (opset ${e.opset})`, async () => {
+      const bytes = readFileSync(new URL(`${name}.onnx`, fixtures));
+      const { model: m, notes } = importOnnx(bytes, { file: `${name}.onnx` });
+      assert.deepEqual(m.layers.map((l) => l.className), layersOf[name]);
+      // Our input: NHWC images (the NCHW input transposed), int32 ids.
+      let x: Float32Array | Int32Array = e.input.dtype === 'int64' ? Int32Array.from(e.input.data) : Float32Array.from(e.input.data);
+      let shape = e.input.shape;
+      if (shape.length === 4) {
+        const [n, c, h, w] = shape;
+        const nhwc = new Float32Array(x.length);
+        for (let i = 0; i < x.length; i++) {
+          const [b, ch, r, col] = [Math.floor(i / (c * h * w)), Math.floor(i / (h * w)) % c, Math.floor(i / w) % h, i % w];
+          nhwc[((b * h + r) * w + col) * c + ch] = x[i];
+        }
+        [x, shape] = [nhwc, [n, h, w, c]];
+        assert.deepEqual(notes, [`input 'input': NCHW [N, ${c}, ${h}, ${w}] in the file, NHWC [N, ${h}, ${w}, ${c}] here: feed images channels-last`]);
+      }
+      const ours = m.predict({ data: x, shape }).data();
+      const s = await ort.InferenceSession.create(bytes);
+      const feed = e.input.dtype === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(e.input.data.map(BigInt)), e.input.shape) : new ort.Tensor('float32', Float32Array.from(e.input.data), e.input.shape);
+      const theirs = (await s.run({ input: feed })).output.data as Float32Array;
+      assert.deepEqual([...m.outputs[0].shape], e.output.shape.slice(1));
+      assert.equal(ours.length, e.output.data.length);
+      for (let i = 0; i < ours.length; i++) {
+        assert.ok(Math.abs(ours[i] - e.output.data[i]) <= 1e-5, `${name}[${i}]: ours ${ours[i]}, PyTorch ${e.output.data[i]}`);
+        assert.ok(Math.abs(ours[i] - theirs[i]) <= 1e-5, `${name}[${i}]: ours ${ours[i]}, onnxruntime ${theirs[i]}`);
+      }
+      const initializers = (decodeOnnx(bytes).graph as { initializer: { dims?: number[] }[] }).initializer;
+      // Every number of the file is a parameter, but ONNX's two LSTM biases (input, recurrent) are one here: 4·8 fewer.
+      const numbers = initializers.reduce((t, i) => t + (i.dims ?? []).reduce((a, b) => a * b, 1), 0);
+      assert.equal(m.countParams(), numbers - (name === 'lstm' ? 32 : 0), 'free parameters');
+      m.dispose();
+    });
+  }
+});
+
+describe('importOnnx: ops our export does not write, checked against onnxruntime-node (1e-5)', () => {
+  test('Conv with auto_pad SAME_UPPER and stride 2, Gelu (opset 20), GlobalAveragePool, Flatten, Gemm with transB', async () => {
+    const g = new OnnxGraph('extra');
+    const rand = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);
+    const x = g.input('x', 'float32', ['N', 3, 7, 7]);
+    const k = g.initializer('conv.weight', 'float32', [5, 3, 3, 3], rand(135, 1));
+    const c = g.node('Conv', [x, k, g.initializer('conv.bias', 'float32', [5], rand(5, 2))], 'conv', { auto_pad: 'SAME_UPPER', strides: [2, 2] });
+    const p = g.node('GlobalAveragePool', [g.node('Gelu', [c], 'gelu')], 'pool');
+    const y = g.node('Gemm', [g.node('Flatten', [p], 'flatten', { axis: 1 }), g.initializer('fc.weight', 'float32', [3, 5], rand(15, 3)), g.initializer('fc.bias', 'float32', [3], rand(3, 4))], 'fc', { transB: 1 });
+    g.output(y, 'y', 'float32', ['N', 3]);
+    const bytes = g.toBytes({ opset: 20, producer: 'test', version: '1' });
+    const { model: m } = importOnnx(bytes, { file: 'extra.onnx' });
+    assert.deepEqual(m.layers.map((l) => l.className), ['Conv2D', 'AveragePooling2D', 'Flatten', 'Dense']);
+    const nchw = rand(2 * 3 * 49, 5);
+    const nhwc = new Float32Array(nchw.length);
+    for (let i = 0; i < nchw.length; i++) nhwc[Math.floor(i / 147) * 147 + (i % 49) * 3 + (Math.floor(i / 49) % 3)] = nchw[i];
+    const ours = m.predict({ data: nhwc, shape: [2, 7, 7, 3] }).data();
+    const s = await ort.InferenceSession.create(bytes);
+    const theirs = (await s.run({ x: new ort.Tensor('float32', nchw, [2, 3, 7, 7]) })).y.data as Float32Array;
+    ours.forEach((v, i) => assert.ok(Math.abs(v - theirs[i]) <= 1e-5, `[${i}]: ours ${v}, onnxruntime ${theirs[i]}`));
+    m.dispose();
+  });
+});
+
+/** A small graph written with our builder: input x [N, 4] (or `dims`), a chain of `nodes`, output 'y'. */
+function graph(nodes: (g: OnnxGraph, x: string) => string, o: { opset?: number; dims?: (number | string)[] } = {}): Uint8Array {
+  const g = new OnnxGraph('g');
+  const x = g.input('x', 'float32', o.dims ?? ['N', 4]);
+  g.output(nodes(g, x), 'y', 'float32', ['N', 3]);
+  return g.toBytes({ opset: o.opset ?? 17, producer: 'test', version: '1' });
+}
+
+/** Asserts importOnnx throws an OnnxImportError whose one-line message is `message` (a string, or a pattern). */
+function fails(bytes: Uint8Array, message: string | RegExp): void {
+  const before = memory().tensors;
+  assert.throws(() => importOnnx(bytes, { file: 'm.onnx' }), (e: Error) => {
+    assert.ok(e instanceof OnnxImportError, `${e.name}: ${e.message}`);
+    assert.ok(!e.message.includes('\n'), 'one line');
+    if (typeof message === 'string') assert.equal(e.message, message);
+    else assert.match(e.message, message);
+    return true;
+  });
+  assert.equal(memory().tensors, before, 'nothing left allocated');
+}
+
+describe('importOnnx: bad files fail with one line naming the file and the node, tensor or input', () => {
+  const w = (g: OnnxGraph, rows = 4): string => g.initializer('w', 'float32', [rows, 3], new Float32Array(rows * 3).fill(0.5));
+
+  test('not ONNX: empty, random bytes, a truncated file', () => {
+    fails(new Uint8Array(0), 'm.onnx: the file is empty, not an ONNX model');
+    fails(Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 11) % 256), /^m\.onnx: not an ONNX model/);
+    const cnn = readFileSync(new URL('cnn.onnx', fixtures));
+    fails(cnn.subarray(0, cnn.length - 1000), /^m\.onnx: not an ONNX model, or truncated \(the protobuf does not decode: /);
+  });
+
+  test('opsets outside 9–21', () => {
+    fails(graph((g, x) => g.node('MatMul', [x, w(g)], 'fc'), { opset: 8 }), 'm.onnx: opset 8 is outside the opsets import reads (9–21)');
+    fails(graph((g, x) => g.node('MatMul', [x, w(g)], 'fc'), { opset: 22 }), 'm.onnx: opset 22 is outside the opsets import reads (9–21)');
+  });
+
+  test('every unsupported op in one error, by name and node', () => {
+    const bytes = graph((g, x) => g.node('MatMul', [g.node('Resize', [g.node('LeakyRelu', [x], 'a')], 'b'), w(g)], 'fc'));
+    fails(bytes, `m.onnx: unsupported ops: LeakyRelu (node 'a/LeakyRelu'), Resize (node 'b/Resize')`);
+  });
+
+  test('a symbolic dimension other than the batch', () => {
+    fails(graph((g, x) => g.node('MatMul', [x, w(g)], 'fc'), { dims: ['N', 'T', 4] }), `m.onnx: input 'x' has a symbolic dimension 'T' at axis 1: only the batch axis (0) may vary`);
+  });
+
+  test('a missing initializer', () => {
+    fails(graph((g, x) => g.node('MatMul', [x, 'fc/kernel'], 'fc')), `m.onnx: node 'fc/MatMul' (MatMul) reads 'fc/kernel', which is no graph input, initializer or node output (a missing initializer?)`);
+  });
+
+  test('a weight that does not fit its input, after other weights were read', () => {
+    const bytes = graph((g, x) => g.node('MatMul', [g.node('MatMul', [x, g.initializer('a', 'float32', [4, 4], new Float32Array(16))], 'ok'), w(g, 5)], 'fc'));
+    fails(bytes, `m.onnx: node 'fc/MatMul' (MatMul): weight 'w' is [5, 3] but its input has 4 features`);
+  });
+
+  test('a tensor whose data is shorter than its dims', () => {
+    const proto = decodeOnnx(graph((g, x) => g.node('MatMul', [x, w(g)], 'fc')));
+    const init = (proto.graph as { initializer: { raw_data: Uint8Array }[] }).initializer[0];
+    init.raw_data = init.raw_data.subarray(0, 40);
+    fails(encodeModel(proto), `m.onnx: initializer 'w' holds 40 bytes of FLOAT for dims [4, 3] (48 expected): the file is truncated or damaged`);
+  });
+
+  test('convolution padding that neither valid nor same gives; a reshape that is no flatten', () => {
+    const conv = new OnnxGraph('c');
+    const x = conv.input('x', 'float32', ['N', 1, 6, 6]);
+    const k = conv.initializer('k', 'float32', [2, 1, 3, 3], new Float32Array(18));
+    conv.output(conv.node('Conv', [x, k], 'conv', { pads: [2, 0, 0, 0] }), 'y', 'float32', ['N', 2, 6, 4]);
+    fails(conv.toBytes({ opset: 13, producer: 'test', version: '1' }), `m.onnx: node 'conv/Conv' (Conv): pads [2, 0, 0, 0] on a 6×6 input give windows that neither 'valid' nor 'same' padding gives`);
+    fails(graph((g, x) => g.node('Reshape', [x, g.int64s('shape', [-1, 2, 2])], 'r')), `m.onnx: node 'r/Reshape' (Reshape): reshapes [N, 4] to [N, 2, 2]: only a flatten to [N, −1] and size-1 axes are imported`);
+  });
+});

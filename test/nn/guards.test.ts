@@ -1,0 +1,125 @@
+// The library's guards at its boundary: empty data, wrong argument types, overlapping fit calls, use after dispose, bad counts, and no tensor leak on a failed call.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { memory, tidy } from '../../src/core/engine.js';
+import { ArgumentError, DTypeError, StateError } from '../../src/core/errors.js';
+import { ones, tensor } from '../../src/core/ops/index.js';
+import { limitDataset } from '../../src/data/dataset.js';
+import { Dense, type Model, sequential } from '../../src/nn/index.js';
+
+/** A compiled 3 → 4 softmax classifier. */
+function classifier(): Model {
+  const m = sequential([new Dense({ units: 4, activation: 'softmax' })], { inputShape: [3], name: 'clf' }).build(0);
+  m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  return m;
+}
+const xs = (n: number): { data: Float32Array; shape: number[] } => ({ data: Float32Array.from({ length: 3 * n }, (_, i) => (i % 7) / 7), shape: [n, 3] });
+const ys = (n: number): { data: Int32Array; shape: number[] } => ({ data: Int32Array.from({ length: n }, (_, i) => i % 4), shape: [n] });
+
+/** `e` is an instance of `cls` with exactly the message `msg` (one line). */
+const is = (cls: new (...a: never[]) => Error, msg: string) => (e: Error): boolean => {
+  assert.ok(e instanceof cls, `${e.name}: ${e.message}`);
+  assert.equal(e.message, msg);
+  return true;
+};
+
+test('fit and evaluate on an empty dataset are ArgumentErrors naming x and y (not loss 0, accuracy NaN); predict of nothing is an empty tensor', async () => {
+  const m = classifier();
+  await assert.rejects(m.fit(xs(0), ys(0)), is(ArgumentError, 'fit: x and y hold no samples (x [0, 3]): nothing to train on'));
+  await assert.rejects(m.fit(xs(4), ys(4), { validationData: [xs(0), ys(0)] }),
+    is(ArgumentError, 'fit: validationData x and y hold no samples (x [0, 3]): nothing to validate on'));
+  assert.throws(() => m.evaluate(xs(0), ys(0)), is(ArgumentError, 'evaluate: x and y hold no samples (x [0, 3]): nothing to evaluate'));
+  const p = m.predict(xs(0));
+  assert.deepEqual(p.shape, [0, 4]);
+  p.dispose();
+  m.dispose();
+});
+
+test('wrong argument types are ArgumentErrors naming the function and the argument', async () => {
+  const m = classifier();
+  const nested = [[1, 2, 3]] as never;
+  await assert.rejects(m.fit(nested, [0] as never), is(ArgumentError, "fit: x must be a Tensor or { data: Float32Array | Int32Array, shape: number[] }, got an array (make a tensor of nested arrays with tensor(values), int32 labels with tensor(labels, undefined, 'int32'))"));
+  await assert.rejects(m.fit({ data: [1, 2, 3], shape: [1, 3] } as never, ys(1)), is(ArgumentError, 'fit: x.data must be a Float32Array or Int32Array, got an array'));
+  await assert.rejects(m.fit(xs(1), { data: new Int32Array(1), shape: '1' } as never), is(ArgumentError, 'fit: y.shape must be a list of whole sizes ≥ 0, got the string "1"'));
+  await assert.rejects(m.fit(null as never, ys(1)), is(ArgumentError, 'fit: x must be a Tensor or { data: Float32Array | Int32Array, shape: number[] }, got null'));
+  await assert.rejects(m.fit(xs(2), ys(2), { validationData: [xs(2), 7 as never] }), /^ArgumentError: fit: validation y must be a Tensor .*, got the number 7$/);
+  await assert.rejects(m.fit(xs(2), ys(2), { callbacks: {} as never }), is(ArgumentError, 'fit: callbacks must be a list, got an object'));
+  assert.throws(() => m.evaluate(xs(1), new Float64Array(1) as never), /^ArgumentError: evaluate: y must be a Tensor .*, got a Float64Array$/);
+  assert.throws(() => m.predict({ data: new Float32Array(3), shape: [1, 1.5] }), is(ArgumentError, 'predict: x.shape must be a list of whole sizes ≥ 0, got [1,1.5]'));
+  assert.throws(() => m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: 'accuracy' as never }),
+    is(ArgumentError, "compile: metrics must be a list of metric names (e.g. ['accuracy']), got the string \"accuracy\""));
+  assert.throws(() => m.compile({ optimizer: 'adam' } as never), is(ArgumentError, "compile: loss is missing (e.g. 'sparse_categorical_crossentropy')"));
+  assert.throws(() => m.compile({ optimizer: 'adam', loss: 3 as never }), is(ArgumentError, 'compile: loss must be a loss name or a Loss, got the number 3'));
+  // An ArgumentError is also a TypeError, as JavaScript's own wrong-type errors are.
+  assert.ok(new ArgumentError('f', 'x') instanceof TypeError);
+  m.dispose();
+});
+
+test('counts out of range are RangeErrors naming the function that was called (predict is not reported as fit)', async () => {
+  const m = classifier();
+  assert.throws(() => m.predict(xs(1), { batchSize: 0 }), is(RangeError, 'predict: batchSize must be a positive integer, got 0'));
+  assert.throws(() => m.evaluate(xs(1), ys(1), { batchSize: 2.5 }), is(RangeError, 'evaluate: batchSize must be a positive integer, got 2.5'));
+  await assert.rejects(m.fit(xs(2), ys(2), { epochs: -1 }), is(RangeError, 'fit: epochs must be a positive integer, got -1'));
+  await assert.rejects(m.fit(xs(2), ys(2), { initialEpoch: -2 }), is(RangeError, 'fit: initialEpoch must be an integer ≥ 0, got -2'));
+  await assert.rejects(m.fit(xs(2), ys(2), { initialStep: -1 }), is(RangeError, 'fit: initialStep must be an integer ≥ 0, got -1'));
+  await assert.rejects(m.fit(xs(2), ys(2), { seed: '1' as never }), is(RangeError, 'fit: seed must be an integer, got "1"'));
+  const ds = { name: 'tiny', shape: [3], classes: 4, xTrain: xs(5).data, yTrain: ys(5).data, xTest: xs(2).data, yTest: ys(2).data };
+  assert.throws(() => limitDataset(ds, -10), is(RangeError, 'limitDataset: trainLimit must be an integer ≥ 0, got -10'));
+  assert.throws(() => limitDataset(ds, undefined, 1.5), is(RangeError, 'limitDataset: testLimit must be an integer ≥ 0, got 1.5'));
+  m.dispose();
+});
+
+test('a second fit() while one runs is a StateError (so are trainOnBatch and compile); the first finishes as if alone', async () => {
+  const alone = classifier();
+  const want = await alone.fit(xs(64), ys(64), { epochs: 2, batchSize: 8 });
+  alone.dispose();
+  const m = classifier();
+  // yieldEveryMs 0: the first fit gives way to the event loop after every batch, so the second call comes while it runs.
+  const first = m.fit(xs(64), ys(64), { epochs: 2, batchSize: 8, yieldEveryMs: 0 });
+  const busy = "model 'clf': fit() called while fit() is running on it (await that fit first: two would interleave their batches)";
+  await assert.rejects(m.fit(xs(64), ys(64)), is(StateError, busy));
+  assert.throws(() => m.trainOnBatch(tensor(xs(2).data, [2, 3]), tensor(ys(2).data, [2], 'int32')), /^StateError: model 'clf': trainOnBatch\(\) called while fit\(\) is running/);
+  assert.throws(() => m.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy' }), /^StateError: model 'clf': compile\(\) called while fit\(\) is running/);
+  // Exact: the rejected calls changed nothing, so the history is the lone run's bit for bit.
+  assert.deepEqual(await first, want);
+  await m.fit(xs(8), ys(8)); // once it is done, fit runs again
+  m.dispose();
+});
+
+test('predict, fit, evaluate, trainOnBatch and getWeights after dispose() are StateErrors (not a freshly initialised model)', async () => {
+  const m = classifier();
+  m.dispose();
+  m.dispose(); // twice is harmless
+  assert.ok(m.disposed);
+  const gone = "model 'clf': was disposed (its weights are freed); create or load the model again to use it";
+  assert.throws(() => m.predict(xs(1)), is(StateError, gone));
+  await assert.rejects(m.fit(xs(1), ys(1)), is(StateError, gone));
+  assert.throws(() => m.evaluate(xs(1), ys(1)), is(StateError, gone));
+  assert.throws(() => tidy(() => m.trainOnBatch(ones([1, 3]), tensor(Int32Array.of(0), [1], 'int32'))), is(StateError, gone));
+  assert.throws(() => m.getWeights(), is(StateError, gone));
+  // Disposed while fit runs: the next batch stops with the same kind of error.
+  const n = classifier();
+  const run = n.fit(xs(64), ys(64), { epochs: 2, batchSize: 8, yieldEveryMs: 0, callbacks: [{ onBatchEnd: (step) => void (step === 2 && n.dispose()) }] });
+  await assert.rejects(run, is(StateError, "model 'clf': was disposed during fit() (epoch 1, batch 4)"));
+});
+
+test('a failed call leaks no tensor: trainOnBatch with float32 labels, fit with bad labels, a throwing tidy (memory() before and after, exact)', async () => {
+  const m = classifier();
+  const x = tensor(xs(2).data, [2, 3]);
+  const floatLabels = tensor(Float32Array.of(0, 1), [2]);
+  const outOfRange = tensor(Int32Array.of(0, 9), [2], 'int32');
+  const before = memory();
+  for (let i = 0; i < 3; i++) {
+    assert.throws(() => m.trainOnBatch(x, floatLabels), is(DTypeError, 'sparse_categorical_crossentropy: labels must be int32 class indices, got float32'));
+  }
+  await assert.rejects(m.fit(x, floatLabels), DTypeError);
+  assert.throws(() => m.trainOnBatch(x, outOfRange), /label 9 of sample 1 is outside the model's 4 classes/);
+  assert.deepEqual(memory(), before);
+  assert.throws(() => tidy(() => {
+    ones([5, 5]);
+    throw new Error('inside tidy');
+  }), /inside tidy/);
+  assert.deepEqual(memory(), before);
+  for (const t of [x, floatLabels, outOfRange]) t.dispose();
+  m.dispose();
+});
