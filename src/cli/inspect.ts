@@ -204,7 +204,7 @@ function fileLine(stored: { fileBytes: number; tensorBytes: Map<string, number> 
 
 /** Runs `weightshare summary`. */
 export function summaryCommand(a: ParsedArgs<typeof summarySpec>, io: Io): number {
-  const contents = loadCheckpoint(a.positionals.model);
+  const contents = loadCheckpoint(a.positionals.model, { lazy: true });
   const { model, meta, tokenizer } = modelFromCheckpoint(contents, a.positionals.model);
   const t = meta.training;
   if (a.flags.json) {

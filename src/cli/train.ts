@@ -179,7 +179,7 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
   let tokenizer: Tokenizer | undefined; // a text run's, stored with the model
   let out: string;
   if (f.resume) {
-    const contents = loadCheckpoint(f.resume);
+    const contents = loadCheckpoint(f.resume, { lazy: true });
     const loaded = modelFromCheckpoint(contents, f.resume);
     model = loaded.model;
     tokenizer = loaded.tokenizer;

@@ -28,13 +28,17 @@ export const IDX_TYPES: readonly IdxTypeInfo[] = [
 
 const hex = (v: number, digits = 2): string => `0x${v.toString(16).padStart(digits, '0')}`;
 
+/** What an IDX header says: the element type, the dimensions, their product and the header's length in bytes. */
+export interface IdxHeader { type: IdxTypeInfo; shape: number[]; count: number; header: number }
+
 /**
- * Decodes and validates the bytes of an uncompressed IDX file: two zero bytes, a known type code, a rank of
- * 1–255, big-endian uint32 dimensions, and a length of exactly header + prod(dims)·itemSize. Throws `DataError`
- * naming `name`, the byte offset and the expected vs found value.
+ * Reads and checks the header of IDX bytes (two zero bytes, a known type code, a rank of 1–255, big-endian uint32
+ * dimensions); a DataError naming `name` when it is malformed. With `partial` (the bytes are only the start of the
+ * file), undefined when they end inside the header.
  */
-export function decodeIdx(bytes: Uint8Array, name: string): IdxArray {
+export function parseIdxHeader(bytes: Uint8Array, name: string, partial = false): IdxHeader | undefined {
   if (bytes.length < 4) {
+    if (partial) return undefined;
     throw new DataError(name, `truncated header at byte offset ${bytes.length}: expected a 4-byte magic number, found ${bytes.length} bytes`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -50,6 +54,7 @@ export function decodeIdx(bytes: Uint8Array, name: string): IdxArray {
   if (rank === 0) throw new DataError(name, 'bad rank at byte offset 3: expected at least 1 dimension, found 0');
   const header = 4 + 4 * rank;
   if (bytes.length < header) {
+    if (partial) return undefined;
     throw new DataError(name, `truncated header at byte offset ${bytes.length}: expected ${header} header bytes for rank ${rank}, found ${bytes.length}`);
   }
   const shape: number[] = [];
@@ -59,6 +64,17 @@ export function decodeIdx(bytes: Uint8Array, name: string): IdxArray {
     shape.push(d);
     count *= d;
   }
+  return { type, shape, count, header };
+}
+
+/**
+ * Decodes and validates the bytes of an uncompressed IDX file: its header (see {@link parseIdxHeader}) and a length
+ * of exactly header + prod(dims)·itemSize. Throws `DataError` naming `name`, the byte offset and the expected vs found
+ * value.
+ */
+export function decodeIdx(bytes: Uint8Array, name: string): IdxArray {
+  const { type, shape, count, header } = parseIdxHeader(bytes, name)!;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const expected = count * type.size;
   const found = bytes.length - header;
   if (found < expected) {

@@ -40,14 +40,31 @@ const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2,
 interface Header { width: number; height: number; depth: number; colour: number; interlace: number }
 
 /**
+ * Default pixel limit of {@link readPng}: 2^24 pixels (16 Mpx, 4096×4096), enough for photos and far beyond a model's
+ * input; raise it with the `maxPixels` option or the environment variable `WEIGHTSHARE_MAX_PIXELS`.
+ */
+export const DEFAULT_MAX_PIXELS = 2 ** 24;
+
+/** The pixel limit in force: the option, else `WEIGHTSHARE_MAX_PIXELS`, else the default. */
+function pixelLimit(option: number | undefined): number {
+  const env = process.env.WEIGHTSHARE_MAX_PIXELS;
+  const v = option ?? (env ? Number(env) : DEFAULT_MAX_PIXELS);
+  if (!Number.isSafeInteger(v) || v < 1) throw new DataError('readPng', `maxPixels must be a positive integer, got ${option ?? `WEIGHTSHARE_MAX_PIXELS=${env}`}`);
+  return v;
+}
+
+/**
  * Reads a PNG file (a path, or its bytes). Supports colour types 0, 2, 3 (PLTE + tRNS alpha), 4 and 6;
  * bit depths 1/2/4 (gray, palette, scaled to 0–255), 8 and 16 (high byte kept); all five filters; Adam7.
  * Validates the signature, every chunk CRC, IHDR fields and the decompressed length. Palette images decode
  * to RGB, or RGBA when tRNS is present; the tRNS colour key of gray/RGB images is ignored.
+ * Memory is bounded: an image above `maxPixels` (default {@link DEFAULT_MAX_PIXELS}) is refused from its IHDR,
+ * before anything is inflated, and inflation stops as soon as it passes the length the IHDR implies.
  * Throws `DataError` naming the file, the byte offset and the expected vs found value.
  */
-export function readPng(source: string | Uint8Array, opts: { name?: string } = {}): PngImage {
+export function readPng(source: string | Uint8Array, opts: { name?: string; maxPixels?: number } = {}): PngImage {
   const name = opts.name ?? (typeof source === 'string' ? source : 'PNG data');
+  const maxPixels = pixelLimit(opts.maxPixels);
   const bytes = readSource(source, name);
   const fail = (msg: string): never => { throw new DataError(name, msg); };
   for (let i = 0; i < 8; i++) {
@@ -76,7 +93,7 @@ export function readPng(source: string | Uint8Array, opts: { name?: string } = {
     if (!header && type !== 'IHDR') fail(`expected IHDR as the first chunk at byte offset ${pos}, found ${type}`);
     if (type === 'IHDR') {
       if (header) fail(`duplicate IHDR chunk at byte offset ${pos}`);
-      header = parseHeader(data, pos, fail);
+      header = parseHeader(data, pos, fail, maxPixels);
     } else if (type === 'PLTE') {
       if (length % 3 !== 0 || length === 0 || length > 768) fail(`bad PLTE chunk at byte offset ${pos}: expected 3–768 bytes, a multiple of 3, found ${length}`);
       palette = data;
@@ -95,16 +112,18 @@ export function readPng(source: string | Uint8Array, opts: { name?: string } = {
   const h = header as Header;
   if (h.colour === 3 && !palette) fail(`missing PLTE chunk: colour type 3 (palette) needs one`);
   if (idat.length === 0) fail(`missing IDAT chunk: expected compressed image data`);
+  const expected = rawLength(h);
   let raw: Uint8Array;
   try {
-    raw = inflateSync(Buffer.concat(idat));
+    raw = inflateSync(Buffer.concat(idat), { maxOutputLength: expected });
   } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') fail(`IDAT data decompresses to more than the ${expected} bytes the IHDR implies (${h.width}×${h.height}, ${h.depth}-bit colour type ${h.colour}); stopped there`);
     return fail(`corrupt zlib data in IDAT at byte offset ${idatOffset} (${(e as Error).message})`);
   }
   return decodeImage(raw, h, palette, trns, fail);
 }
 
-function parseHeader(d: Uint8Array, pos: number, fail: (m: string) => never): Header {
+function parseHeader(d: Uint8Array, pos: number, fail: (m: string) => never, maxPixels: number): Header {
   if (d.length !== 13) fail(`bad IHDR chunk at byte offset ${pos}: expected 13 data bytes, found ${d.length}`);
   const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
   const h: Header = { width: v.getUint32(0, false), height: v.getUint32(4, false), depth: d[8], colour: d[9], interlace: d[12] };
@@ -116,18 +135,30 @@ function parseHeader(d: Uint8Array, pos: number, fail: (m: string) => never): He
   if (d[10] !== 0) fail(`bad IHDR compression method at byte offset ${at + 10}: expected 0, found ${d[10]}`);
   if (d[11] !== 0) fail(`bad IHDR filter method at byte offset ${at + 11}: expected 0, found ${d[11]}`);
   if (h.interlace > 1) fail(`bad IHDR interlace method at byte offset ${at + 12}: expected 0 or 1, found ${h.interlace}`);
-  if (h.width * h.height > 2 ** 28) fail(`image too large: ${h.width}×${h.height} pixels (limit 2^28)`);
+  if (h.width * h.height > maxPixels) fail(`image too large: ${h.width}×${h.height} = ${h.width * h.height} pixels, above the limit of ${maxPixels} (raise it with the maxPixels option or WEIGHTSHARE_MAX_PIXELS)`);
   return h;
+}
+
+/** The interlace passes of an image, each pass's size in pixels, and a row's length in bytes for a width. */
+function layout(h: Header): { passes: number[][]; sizes: number[][]; strideOf: (w: number) => number } {
+  const passes = h.interlace ? ADAM7 : [[0, 0, 1, 1]];
+  const sizes = passes.map(([x0, y0, dx, dy]) => [Math.ceil((h.width - x0) / dx), Math.ceil((h.height - y0) / dy)]);
+  const strideOf = (w: number): number => Math.ceil((w * SAMPLES[h.colour] * h.depth) / 8);
+  return { passes, sizes, strideOf };
+}
+
+/** Bytes the IDAT stream must inflate to: per pass, rows of a filter byte plus the row's samples. */
+function rawLength(h: Header): number {
+  const { sizes, strideOf } = layout(h);
+  return sizes.reduce((s, [w, hh]) => s + (w && hh ? hh * (1 + strideOf(w)) : 0), 0);
 }
 
 function decodeImage(raw: Uint8Array, h: Header, palette: Uint8Array | undefined, trns: Uint8Array | undefined,
   fail: (m: string) => never): PngImage {
   const samples = SAMPLES[h.colour];
   const channels = (h.colour === 3 ? (trns ? 4 : 3) : samples) as PngImage['channels'];
-  const passes = h.interlace ? ADAM7 : [[0, 0, 1, 1]];
-  const sizes = passes.map(([x0, y0, dx, dy]) => [Math.ceil((h.width - x0) / dx), Math.ceil((h.height - y0) / dy)]);
-  const strideOf = (w: number): number => Math.ceil((w * samples * h.depth) / 8);
-  const expected = sizes.reduce((s, [w, hh]) => s + (w && hh ? hh * (1 + strideOf(w)) : 0), 0);
+  const { passes, sizes, strideOf } = layout(h);
+  const expected = rawLength(h);
   if (raw.length !== expected) {
     fail(`IDAT data decompresses to ${raw.length} bytes, expected ${expected} (${h.interlace ? 'seven Adam7 passes' : `${h.height} rows of 1 + ${strideOf(h.width)} bytes`} for ${h.width}×${h.height}, ${h.depth}-bit colour type ${h.colour})`);
   }

@@ -26,6 +26,7 @@
 
 import { decodeSparse, encodeSparse, type SparseEncoding } from './codec.js';
 import { crc32 } from './crc32.js';
+import { maxElements, RAISE_MAX_ELEMENTS } from './limits.js';
 
 /** The format version this build writes, and the newest it reads. */
 export const CHECKPOINT_FORMAT_VERSION = 2;
@@ -183,12 +184,34 @@ function describeMagic(bytes: Uint8Array): string {
   return `${head.map((b) => b.toString(16).padStart(2, '0')).join(' ')} "${text}"`;
 }
 
+/** How {@link decodeCheckpoint} treats sizes and coded tensors. */
+export interface DecodeOptions {
+  /**
+   * The most elements one tensor may have, and the coded tensors of the file together when decoded eagerly (default
+   * `WEIGHTSHARE_MAX_ELEMENTS` or 2^28, see limits.ts): checked from the header, before anything is allocated.
+   */
+  maxElements?: number;
+  /**
+   * Decode each coded tensor when its `data` is first read (a CheckpointError naming it then if it does not decode),
+   * so that a loader can check the header's shapes first and never expand tensors it refuses (default false: every
+   * tensor is decoded and checked here).
+   */
+  lazy?: boolean;
+}
+
+/** A stored tensor whose data are decoded on first read, once. */
+function lazyTensor(dtype: StoredDType, shape: number[], decode: () => Float32Array | Int32Array): StoredTensor {
+  let data: Float32Array | Int32Array | undefined;
+  return { dtype, shape, get data() { return (data ??= decode()); } };
+}
+
 /**
- * Decodes and fully validates a checkpoint: magic, version, size, checksum, header JSON and every
- * tensor entry. Throws a CheckpointError whose one-line message starts with `file`. Returned
- * tensor data are fresh, aligned copies that never alias `bytes`.
+ * Decodes and validates a checkpoint: magic, version, size, checksum, header JSON and every tensor entry, each
+ * tensor's size against `o.maxElements` before it is allocated, and (unless `o.lazy`) every coded payload. Throws a
+ * CheckpointError whose one-line message starts with `file`. Returned tensor data are fresh, aligned copies that never
+ * alias `bytes`.
  */
-export function decodeCheckpoint(bytes: Uint8Array, file = '<bytes>'): CheckpointContents {
+export function decodeCheckpoint(bytes: Uint8Array, file = '<bytes>', o: DecodeOptions = {}): CheckpointContents {
   const fail = (message: string): never => { throw new CheckpointError(file, message); };
   const minimum = PRELUDE + TRAILER;
   const truncated = (expected: string): never => fail(`file is truncated: expected ${expected} bytes, found ${bytes.length}`);
@@ -231,6 +254,8 @@ export function decodeCheckpoint(bytes: Uint8Array, file = '<bytes>'): Checkpoin
   if (!('meta' in h)) fail('header has no "meta" field');
   if (!Array.isArray(h.tensors)) return fail('header field "tensors" is not an array');
 
+  const limit = maxElements(o);
+  let coded = 0;
   const tensors = new Map<string, StoredTensor>();
   const tensorBytes = new Map<string, number>();
   h.tensors.forEach((entry: unknown, i: number) => {
@@ -247,16 +272,23 @@ export function decodeCheckpoint(bytes: Uint8Array, file = '<bytes>'): Checkpoin
     if (!isCount(e.offset) || !isCount(e.length)) fail(`${what}: offset and length must be non-negative integers, got ${JSON.stringify(e.offset)} and ${JSON.stringify(e.length)}`);
     const offset = e.offset as number, length = e.length as number, size = ELEMENT_SIZE[dtype];
     const shape = e.shape as number[];
+    if (n > limit) fail(`${what}: shape [${shape.join(', ')}] has ${n} elements, above the limit of ${limit} per tensor (${RAISE_MAX_ELEMENTS})`);
     if (e.encoding !== undefined) {
       if (version < 2) fail(`${what}: has an encoding, which format ${version} does not allow`);
       if (offset + length > dataLength) fail(`${what}: bytes [${offset}, ${offset + length}) lie outside the data section (${dataLength} bytes)`);
-      let data: Float32Array | Int32Array;
-      try {
-        data = decodeSparse(e.encoding, bytes.subarray(dataStart + offset, dataStart + offset + length), dtype, n);
-      } catch (err) {
-        return fail(`${what}: ${(err as Error).message}`);
+      const decode = (): Float32Array | Int32Array => {
+        try {
+          return decodeSparse(e.encoding, bytes.subarray(dataStart + offset, dataStart + offset + length), dtype, n);
+        } catch (err) {
+          return fail(`${what}: ${(err as Error).message}`);
+        }
+      };
+      if (o.lazy) tensors.set(name, lazyTensor(dtype, [...shape], decode));
+      else {
+        coded += n;
+        if (coded > limit) fail(`${what}: the coded tensors up to this one expand to ${coded} elements, above the limit of ${limit} (${RAISE_MAX_ELEMENTS})`);
+        tensors.set(name, { dtype, shape: [...shape], data: decode() });
       }
-      tensors.set(name, { dtype, shape: [...shape], data });
       tensorBytes.set(name, length);
       return;
     }

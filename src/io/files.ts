@@ -9,7 +9,8 @@ import type { Model } from '../nn/model.js';
 import type { Callback, Logs } from '../nn/training.js';
 import type { Tokenizer } from '../data/tokenizer.js';
 import { modelFromCheckpoint, modelToCheckpoint, type TrainingState } from './model-file.js';
-import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type CheckpointContents } from './checkpoint.js';
+import { CheckpointError, decodeCheckpoint, type DecodeOptions, encodeCheckpoint, type CheckpointContents } from './checkpoint.js';
+import type { LoadOptions } from './limits.js';
 import type { TfjsExport } from './tfjs/export.js';
 import { importTfjs, type TfjsImport, type TfjsImportOptions } from './tfjs/import.js';
 import { TfjsImportError } from './tfjs/topology.js';
@@ -271,8 +272,11 @@ export function saveCheckpoint(path: string, c: CheckpointContents, o: WriteOpti
   return bytes.length;
 }
 
-/** Reads and decodes the checkpoint at `path`; a missing, unreadable or invalid file is a CheckpointError naming the path. */
-export function loadCheckpoint(path: string): CheckpointContents {
+/**
+ * Reads and decodes the checkpoint at `path` (options: see {@link DecodeOptions}); a missing, unreadable or invalid
+ * file is a CheckpointError naming the path.
+ */
+export function loadCheckpoint(path: string, o: DecodeOptions = {}): CheckpointContents {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -281,7 +285,7 @@ export function loadCheckpoint(path: string): CheckpointContents {
     if (code === 'ENOENT') throw new CheckpointError(path, 'no such file', { cause: e });
     throw new CheckpointError(path, `cannot read checkpoint: ${(e as Error).message}`, { cause: e });
   }
-  return decodeCheckpoint(bytes, path);
+  return decodeCheckpoint(bytes, path, o);
 }
 
 /** Saves a model (weights, config, optimizer state, training progress) atomically to `path` (`force`: see {@link WriteOptions}); returns the file size in bytes. */
@@ -290,9 +294,13 @@ export function saveModel(path: string, m: Model, o: Parameters<typeof modelToCh
   return saveCheckpoint(path, modelToCheckpoint(m, contents), { force });
 }
 
-/** Loads a model saved by {@link saveModel} (with its tokenizer when it has one); errors name the file and what is wrong. */
-export function loadModel(path: string): ReturnType<typeof modelFromCheckpoint> {
-  return modelFromCheckpoint(loadCheckpoint(path), path);
+/**
+ * Loads a model saved by {@link saveModel} (with its tokenizer when it has one), checking everything in the file before
+ * trusting it (see modelFromCheckpoint; `o` sets the element limit and the opt-in to non-finite weights); coded tensors
+ * are decoded only once their shapes fit the model. Errors name the file and what is wrong.
+ */
+export function loadModel(path: string, o: LoadOptions = {}): ReturnType<typeof modelFromCheckpoint> {
+  return modelFromCheckpoint(loadCheckpoint(path, { lazy: true, maxElements: o.maxElements }), path, o);
 }
 
 /**

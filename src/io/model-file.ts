@@ -4,8 +4,14 @@ import type { OptimizerState } from '../optim/index.js';
 import { type CompileConfig, type Model, type ModelConfig, modelFromConfig } from '../nn/model.js';
 // Registers every built-in layer class, so that loading a model needs no other import than this module.
 import '../nn/layers/index.js';
+import { LayerConfigError, withWeightGuard, type WeightGuard } from '../nn/layer.js';
+import { parseMapSpec } from '../sharing/registry.js';
+import type { Parameter } from '../sharing/weight-map.js';
 import { CheckpointError, type CheckpointContents, type StoredTensor } from './checkpoint.js';
-import { checkTrainingState, type TrainingState } from './training-state.js';
+import { allowNonFinite, type LoadOptions, maxElements, RAISE_MAX_ELEMENTS } from './limits.js';
+import { checkModelHeader } from './model-header.js';
+import { FieldError } from './schema.js';
+import type { TrainingState } from './training-state.js';
 import { type Tokenizer, type TokenizerConfig, tokenizerFromJSON } from '../data/tokenizer.js';
 
 export type { CompressRecord, TrainingState } from './training-state.js';
@@ -86,80 +92,146 @@ function splitSlot(key: string): [string, string] {
   return [key.slice(0, i), key.slice(i + 1)];
 }
 
+/** The index of the first NaN or ±Infinity in `data`, or -1. */
+function firstNonFinite(data: Float32Array | Int32Array): number {
+  if (data instanceof Int32Array) return -1;
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i;
+  return -1;
+}
+
 /**
- * Rebuilds a model from checkpoint contents: layers from the config, weights by name (each checked
- * against the layer's shape), and, when the file has them, compile settings, optimizer state and the
- * tokenizer (checked: a CheckpointError names what is wrong with it). `file` names the source in errors.
+ * Rebuilds a model from checkpoint contents, trusting nothing in them: the header is checked against its schema
+ * (model-header.ts; layer options by each layer), every weight's size against `o.maxElements` and, for a weight the
+ * file stores as it is (a dense map), against the tensor the file holds, before the weight is allocated; each map's
+ * parameters and state as soon as the map exists; values for NaN/±Infinity (unless `o.allowNonFinite`) and map state
+ * against its map (codes in range, masks 0/1); compile settings, optimizer state (each slot against its weight) and
+ * the tokenizer. Any failure is a CheckpointError with a one-line message starting with `file` and naming the field,
+ * layer, weight or tensor, and the model built so far is disposed.
  */
-export function modelFromCheckpoint(c: CheckpointContents, file = '<model>'): { model: Model; meta: ModelFileMeta; tokenizer?: Tokenizer } {
+export function modelFromCheckpoint(
+  c: CheckpointContents, file = '<model>', o: LoadOptions = {},
+): { model: Model; meta: ModelFileMeta; tokenizer?: Tokenizer } {
   const meta = c.meta as ModelFileMeta;
-  if (!meta || typeof meta !== 'object' || meta.kind !== 'weightshare-model' || !meta.model) {
-    throw new CheckpointError(file, 'not a weightshare model (the header has no model config)');
+  const fail = (message: string): never => { throw new CheckpointError(file, message); };
+  if (!meta || typeof meta !== 'object' || meta.kind !== 'weightshare-model' || !meta.model) fail('not a weightshare model (the header has no model config)');
+  try {
+    checkModelHeader(meta);
+  } catch (e) {
+    fail(e instanceof FieldError ? `header ${e.message}` : (e as Error).message);
   }
-  if (meta.training !== undefined) {
-    try {
-      checkTrainingState(meta.training);
-    } catch (e) {
-      throw new CheckpointError(file, (e as Error).message);
-    }
-  }
+  const limit = maxElements(o), finiteOnly = !allowNonFinite(o);
   let tokenizer: Tokenizer | undefined;
   if (meta.tokenizer !== undefined) {
     try {
       tokenizer = tokenizerFromJSON(meta.tokenizer);
     } catch (e) {
-      throw new CheckpointError(file, `stored ${(e as Error).message}`);
+      fail(`stored ${(e as Error).message}`);
     }
   }
   let m: Model;
   try {
     m = modelFromConfig(meta.model);
-    m.build(meta.initSeed ?? 0);
   } catch (e) {
-    throw new CheckpointError(file, `model config cannot be rebuilt: ${(e as Error).message}`);
-  }
-  const named = m.namedParameters();
-  for (const { name, param } of named) {
-    const t = c.tensors.get(W + name);
-    if (!t) throw new CheckpointError(file, `weight '${name}' is missing`);
-    const want = param.value.shape;
-    if (t.dtype !== 'float32' || t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
-      throw new CheckpointError(file, `weight '${name}' is ${t.dtype} [${t.shape.join(',')}] but layer expects float32 [${want.join(',')}]`);
-    }
-    param.value.backend.write(param.value.buf, t.data);
+    return fail(e instanceof LayerConfigError ? (e as Error).message : `model config cannot be rebuilt: ${(e as Error).message}`);
   }
   upgradeCodebookState(c.tensors);
+  /** Refuses a stored tensor that is missing or not of the dtype and shape the model wants. */
+  const expect = (key: string, what: string, dtype: string, want: readonly number[], who: string): void => {
+    const t = c.tensors.get(key);
+    if (!t) fail(`${what} is missing`);
+    if (t!.dtype !== dtype || t!.shape.length !== want.length || t!.shape.some((d, i) => d !== want[i])) {
+      fail(`${what} is ${t!.dtype} [${t!.shape.join(',')}] but ${who} expects ${dtype} [${want.join(',')}]`);
+    }
+  };
+  const seen = new Set<Parameter>();
+  const guard: WeightGuard = {
+    before(path, shape, spec) {
+      const n = shape.reduce((a, d) => a * d, 1);
+      if (n > limit) fail(`weight '${path}' [${shape.join(',')}] has ${n} elements, above the limit of ${limit} per weight (${RAISE_MAX_ELEMENTS})`);
+      if (parseMapSpec(spec ?? 'dense').kind === 'dense') expect(W + path, `weight '${path}'`, 'float32', shape, 'layer');
+    },
+    after(path, map) {
+      for (const p of map.parameters()) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        const name = p.name ? `${path}/${p.name}` : path;
+        expect(W + name, `weight '${name}'`, 'float32', p.value.shape, 'layer');
+      }
+      for (const [k, t] of map.buffers?.() ?? []) expect(`${B}${path}/${k}`, `map state '${B}${path}/${k}'`, t.dtype, t.shape, 'the map');
+    },
+  };
+  try {
+    try {
+      withWeightGuard(guard, () => m.build(meta.initSeed ?? 0));
+    } catch (e) {
+      if (e instanceof CheckpointError) throw e;
+      fail(`model config cannot be rebuilt: ${(e as Error).message}`);
+    }
+    return restoreState(m, c, meta, { file, finiteOnly, tokenizer });
+  } catch (e) {
+    m.dispose();
+    if (e instanceof CheckpointError) throw e;
+    return fail(`model cannot be restored: ${(e as Error).message}`);
+  }
+}
+
+/** Writes a built model's weights, map state and optimizer state from checkpoint contents whose shapes were checked at build. */
+function restoreState(
+  m: Model, c: CheckpointContents, meta: ModelFileMeta, o: { file: string; finiteOnly: boolean; tokenizer?: Tokenizer },
+): { model: Model; meta: ModelFileMeta; tokenizer?: Tokenizer } {
+  const fail = (message: string): never => { throw new CheckpointError(o.file, message); };
+  const finite = (what: string, data: Float32Array | Int32Array): void => {
+    const i = o.finiteOnly ? firstNonFinite(data) : -1;
+    if (i >= 0) fail(`${what} holds ${data[i]} at position ${i} (load with allowNonFinite: true, or WEIGHTSHARE_ALLOW_NON_FINITE=1, to accept it)`);
+  };
+  const named = m.namedParameters();
+  for (const { name, param } of named) {
+    const data = c.tensors.get(W + name)!.data;
+    finite(`weight '${name}'`, data);
+    param.value.backend.write(param.value.buf, data);
+  }
   const buffers = m.namedBuffers();
   for (const { name, tensor, map, key } of buffers) {
-    const t = c.tensors.get(B + name);
-    if (!t) throw new CheckpointError(file, `map state '${B + name}' is missing`);
-    const want = tensor.shape;
-    if (t.dtype !== tensor.dtype || t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
-      throw new CheckpointError(file, `map state '${B + name}' is ${t.dtype} [${t.shape.join(',')}] but the map expects ${tensor.dtype} [${want.join(',')}]`);
-    }
-    const problem = map.checkBuffer?.(key, t.data);
-    if (problem) throw new CheckpointError(file, `map state '${B + name}' ${problem}`);
-    tensor.backend.write(tensor.buf, t.data);
+    const data = c.tensors.get(B + name)!.data;
+    const problem = map.checkBuffer?.(key, data);
+    if (problem) fail(`map state '${B + name}' ${problem}`);
+    tensor.backend.write(tensor.buf, data);
   }
   const known = new Set([...named.map((p) => W + p.name), ...buffers.map((b) => B + b.name)]);
   for (const k of c.tensors.keys()) {
-    if ((k.startsWith(W) || k.startsWith(B)) && !known.has(k)) throw new CheckpointError(file, `tensor '${k}' belongs to no weight of the model`);
+    if ((k.startsWith(W) || k.startsWith(B)) && !known.has(k)) fail(`tensor '${k}' belongs to no weight of the model`);
   }
   if (meta.compile) {
-    m.compile({
-      optimizer: createOptimizer(meta.compile.optimizer), loss: meta.compile.losses ?? meta.compile.loss, lossWeights: meta.compile.lossWeights,
-      metrics: meta.compile.metrics, fromLogits: meta.compile.fromLogits, ignoreClass: meta.compile.ignoreClass,
-    });
-    if (meta.optimizer) {
-      const slots: Record<string, Float32Array> = {};
-      for (const [k, t] of c.tensors) if (k.startsWith(O)) slots[k.slice(O.length)] = t.data as Float32Array;
-      const state: OptimizerState = { iterations: meta.optimizer.iterations, steps: meta.optimizer.steps, slots };
-      try {
-        m.optimizer!.setState(state, named.map((p) => p.param.value), named.map((p) => p.name));
-      } catch (e) {
-        throw new CheckpointError(file, `optimizer state does not fit the model: ${(e as Error).message}`);
-      }
+    try {
+      m.compile({
+        optimizer: createOptimizer(meta.compile.optimizer), loss: meta.compile.losses ?? meta.compile.loss, lossWeights: meta.compile.lossWeights,
+        metrics: meta.compile.metrics, fromLogits: meta.compile.fromLogits, ignoreClass: meta.compile.ignoreClass,
+      });
+    } catch (e) {
+      fail(`compile settings do not fit the model: ${(e as Error).message}`);
     }
   }
-  return tokenizer ? { model: m, meta, tokenizer } : { model: m, meta };
+  if (meta.optimizer) {
+    const shapes = new Map(named.map((p) => [p.name, p.param.value.shape]));
+    for (const k of Object.keys(meta.optimizer.steps)) if (!shapes.has(k)) fail(`optimizer state does not fit the model: steps name '${k}', which is no weight of the model`);
+    const slots: Record<string, Float32Array> = {};
+    for (const [k, t] of c.tensors) {
+      if (!k.startsWith(O)) continue;
+      const [pname] = splitSlot(k.slice(O.length));
+      const want = shapes.get(pname);
+      if (!want) fail(`optimizer state does not fit the model: tensor '${k}' belongs to no weight`);
+      if (t.dtype !== 'float32' || t.shape.length !== want!.length || t.shape.some((d, i) => d !== want![i])) {
+        fail(`optimizer state does not fit the model: slot '${k.slice(O.length)}' is ${t.dtype} [${t.shape.join(',')}] but weight '${pname}' is float32 [${want!.join(',')}]`);
+      }
+      finite(`optimizer slot '${k.slice(O.length)}'`, t.data);
+      slots[k.slice(O.length)] = t.data as Float32Array;
+    }
+    const state: OptimizerState = { iterations: meta.optimizer.iterations, steps: meta.optimizer.steps, slots };
+    try {
+      m.optimizer!.setState(state, named.map((p) => p.param.value), named.map((p) => p.name));
+    } catch (e) {
+      fail(`optimizer state does not fit the model: ${(e as Error).message}`);
+    }
+  }
+  return o.tokenizer ? { model: m, meta, tokenizer: o.tokenizer } : { model: m, meta };
 }

@@ -1,6 +1,7 @@
 // The training record a model file carries (TrainingState, written by `weightshare train` / `compress`) and its check on load.
 import type { EarlyStoppingState } from '../nn/callbacks.js';
 import type { EpochPartial, History } from '../nn/training.js';
+import { arrayOf, bool, FieldError, int, nullable, num, object, oneOf, opt, recordOf, req, str } from './schema.js';
 
 /** The settings `weightshare compress` ran with, recorded in the compressed file's training state. */
 export interface CompressRecord {
@@ -53,71 +54,47 @@ export interface TrainingState {
   text?: { task: 'language-model' | 'classifier'; level: 'char' | 'word'; bptt?: number; maxLen?: number; maxVocab?: number };
 }
 
-/** Checks a value, throwing a FieldError naming `at` (the field's dotted path) when it does not fit. */
-type Check = (v: unknown, at: string) => void;
-type Schema = Record<string, { check: Check; optional?: boolean }>;
-
-/** Thrown by {@link checkTrainingState}: the field (dotted path) and what it should be. */
-class FieldError extends Error {}
-
-const fail = (at: string, want: string, v: unknown): never => {
-  throw new FieldError(`field '${at}' must be ${want}, got ${JSON.stringify(v)}`);
-};
-const int = (min?: number): Check => (v, at) => {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < (min ?? -Infinity)) fail(at, min === undefined ? 'an integer' : `an integer ≥ ${min}`, v);
-};
-const num: Check = (v, at) => void (typeof v === 'number' && Number.isFinite(v) || fail(at, 'a number', v));
-const str: Check = (v, at) => void (typeof v === 'string' || fail(at, 'a string', v));
-const bool: Check = (v, at) => void (typeof v === 'boolean' || fail(at, 'true or false', v));
-const oneOf = (values: readonly string[]): Check => (v, at) => void (values.includes(v as string) || fail(at, `one of ${values.map((x) => `'${x}'`).join(', ')}`, v));
-const nullable = (c: Check): Check => (v, at) => void (v === null || c(v, at));
-/** A plain object (not null, not a list), else a FieldError. */
-const plain = (v: unknown, at: string): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : fail(at, 'an object', v));
-const arrayOf = (c: Check): Check => (v, at) => {
-  if (!Array.isArray(v)) fail(at, 'a list', v);
-  (v as unknown[]).forEach((x, i) => c(x, `${at}[${i}]`));
-};
-const recordOf = (c: Check): Check => (v, at) => {
-  for (const [k, x] of Object.entries(plain(v, at))) c(x, `${at}.${k}`);
-};
-const object = (schema: Schema): Check => (v, at) => {
-  const o = plain(v, at || 'training');
-  for (const [k, { check, optional }] of Object.entries(schema)) {
-    const where = at ? `${at}.${k}` : k;
-    if (o[k] !== undefined) check(o[k], where);
-    else if (!optional) fail(where, 'present', undefined);
-  }
-};
-const req = (check: Check) => ({ check });
-const opt = (check: Check) => ({ check, optional: true });
-
+const number = num();
 const TRAINING_STATE = object({
   epoch: req(int(0)), epochs: req(int(0)), batchSize: req(int(1)), seed: req(int()),
   step: opt(int(0)), stepsPerEpoch: opt(int(0)),
-  partial: opt(object({ lossSum: req(num), seen: req(int(0)), sums: req(arrayOf(num)), counts: req(arrayOf(num)) })),
-  model: opt(str), dataset: opt(str), dataDir: opt(str), limit: opt(int(1)), testLimit: opt(int(1)), validationSplit: opt(num),
-  history: req(object({ epoch: req(arrayOf(int(0))), history: req(recordOf(arrayOf(num))) })),
+  partial: opt(object({ lossSum: req(number), seen: req(int(0)), sums: req(arrayOf(number)), counts: req(arrayOf(num(0))) })),
+  model: opt(str), dataset: opt(str), dataDir: opt(str), limit: opt(int(1)), testLimit: opt(int(1)), validationSplit: opt(num(0, 1)),
+  history: req(object({ epoch: req(arrayOf(int(0))), history: req(recordOf(arrayOf(number))) })),
   earlyStopping: opt(object({
     patience: req(int(0)), restoreBest: req(bool),
-    state: opt(object({ best: req(nullable(num)), bestEpoch: req(int(-1)), wait: req(int(0)), stoppedEpoch: req(int(-1)) })),
+    state: opt(object({ best: req(nullable(number)), bestEpoch: req(int(-1)), wait: req(int(0)), stoppedEpoch: req(int(-1)) })),
   })),
   text: opt(object({
     task: req(oneOf(['language-model', 'classifier'])), level: req(oneOf(['char', 'word'])), bptt: opt(int(1)), maxLen: opt(int(1)), maxVocab: opt(int(4)),
   })),
   compress: opt(object({
-    clusters: req(int(2)), convClusters: req(int(2)), prune: req(num), convPrune: req(num), pruneFinetuneEpochs: req(int(0)), pruneLr: req(num),
-    init: req(str), layers: opt(arrayOf(str)), finetuneEpochs: req(int(0)), lr: req(num), seed: req(int()), from: req(str),
+    clusters: req(int(2)), convClusters: req(int(2)), prune: req(num(0, 1)), convPrune: req(num(0, 1)), pruneFinetuneEpochs: req(int(0)), pruneLr: req(num(0)),
+    init: req(str), layers: opt(arrayOf(str)), finetuneEpochs: req(int(0)), lr: req(num(0)), seed: req(int()), from: req(str),
   })),
-});
+}, { root: 'training' });
+
+/** Relations between fields that the types alone do not say; the first that does not hold, as a FieldError. */
+function checkRelations(t: TrainingState): void {
+  if (t.epoch > t.epochs) throw new FieldError(`field 'epoch' (${t.epoch}) must be at most 'epochs' (${t.epochs})`);
+  if (t.step !== undefined && t.stepsPerEpoch !== undefined && t.step > t.stepsPerEpoch) {
+    throw new FieldError(`field 'step' (${t.step}) must be at most 'stepsPerEpoch' (${t.stepsPerEpoch})`);
+  }
+  const { epoch, history } = t.history;
+  for (const [k, values] of Object.entries(history)) {
+    if (values.length > epoch.length) throw new FieldError(`field 'history.history.${k}' has ${values.length} values for ${epoch.length} epochs`);
+  }
+}
 
 /**
- * Checks that a model file's training record has the types of {@link TrainingState} (fields it does not know are
- * left alone); returns it typed, or throws an Error whose message names the first bad field, e.g.
- * `training state: field 'epoch' must be an integer ≥ 0, got "1"`.
+ * Checks that a model file's training record has the types and ranges of {@link TrainingState}, no field it does not
+ * know, and consistent counts (epoch ≤ epochs, step ≤ stepsPerEpoch); returns it typed, or throws an Error whose
+ * message names the first bad field, e.g. `training state: field 'epoch' must be an integer ≥ 0, got "1"`.
  */
 export function checkTrainingState(v: unknown): TrainingState {
   try {
     TRAINING_STATE(v, '');
+    checkRelations(v as TrainingState);
   } catch (e) {
     if (e instanceof FieldError) throw new Error(`training state: ${e.message}`);
     throw e;

@@ -160,6 +160,8 @@ export abstract class Layer {
   private readonly maps = new Map<string, WeightMap>();
   private readonly roles = new Map<string, WeightRole>();
   private readonly children = new Map<string, Layer>();
+  /** The layer this one is a sublayer of (set by {@link addLayer}). */
+  private parent: Layer | undefined;
   /** The sharing spec of each weight, as given (a built layer stores its maps' full configs instead). */
   readonly mapSpecs: Record<string, MapSpec>;
   private resolver: MapResolver | undefined;
@@ -169,16 +171,28 @@ export abstract class Layer {
   private applications = 0;
 
   constructor(o: LayerOptions = {}) {
+    const bad = (option: string, want: string, v: unknown): never => {
+      throw new RangeError(`layer '${typeof o.name === 'string' ? o.name : ''}': ${option} must be ${want}, got ${JSON.stringify(v)}`);
+    };
+    if (o.name !== undefined && typeof o.name !== 'string') bad('name', 'a string', o.name);
+    if (o.seed !== undefined && !(Number.isSafeInteger(o.seed) && o.seed >= 0)) bad('seed', 'a non-negative integer', o.seed);
+    if (o.inputShape !== undefined && !(Array.isArray(o.inputShape) && o.inputShape.every((d) => Number.isSafeInteger(d) && d >= 1))) {
+      bad('inputShape', 'a list of positive integers', o.inputShape);
+    }
+    if (o.maps !== undefined && (typeof o.maps !== 'object' || o.maps === null || Array.isArray(o.maps))) bad('maps', 'an object { weight: spec }', o.maps);
     this.name = o.name ?? '';
     this.seed = o.seed;
     this.declaredInputShape = o.inputShape ? [...o.inputShape] : undefined;
-    if (o.inputDType !== undefined && o.inputDType !== 'float32' && o.inputDType !== 'int32') {
-      throw new RangeError(`layer '${o.name ?? ''}': inputDType must be 'float32' or 'int32', got ${JSON.stringify(o.inputDType)}`);
-    }
+    if (o.inputDType !== undefined && o.inputDType !== 'float32' && o.inputDType !== 'int32') bad('inputDType', "'float32' or 'int32'", o.inputDType);
     this.declaredInputDType = o.inputDType;
     this.inputShapes = undefined;
     this.mapSpecs = { ...(o.maps ?? {}) };
     for (const s of Object.values(this.mapSpecs)) parseMapSpec(s);
+  }
+
+  /** Where the layer sits: its name, or `parent/name` for a sublayer (the prefix of its weights' paths in a model). */
+  get path(): string {
+    return this.parent ? `${this.parent.path}/${this.name}` : this.name || this.defaultName;
   }
 
   /** Per-sample shape of the (first) input, set by build. */
@@ -282,12 +296,15 @@ export abstract class Layer {
   protected addWeight(name: string, shape: Shape, init: InitializerName, rng: Random, o: WeightOptions): WeightMap {
     if (this.maps.has(name) || this.children.has(name)) throw new Error(`layer '${this.name}': a weight or sublayer '${name}' exists already`);
     const f = o.fans ?? fansOf(shape);
+    const guard = weightGuard;
+    guard?.before(`${this.path}/${name}`, shape, this.mapSpecs[name]);
     const map = createMap(this.mapSpecs[name], {
       layer: this.name || this.defaultName, weight: name, shape, initializer: init, seed: rng.nextUint32(),
       init: o.init ?? ((s, seed) => initialize(init, s, seed, f)), resolve: this.resolver, ...(o.matrix ? { matrix: o.matrix } : {}),
     });
     this.maps.set(name, map);
     this.roles.set(name, o.role);
+    guard?.after(`${this.path}/${name}`, map);
     return map;
   }
 
@@ -300,6 +317,7 @@ export abstract class Layer {
     if (!name || name.includes('/')) throw new RangeError(`layer '${this.name || this.defaultName}': a sublayer name must be non-empty without '/', got '${name}'`);
     if (this.children.has(name)) throw new Error(`layer '${this.name || this.defaultName}': two sublayers are named '${name}'`);
     layer.name = name;
+    layer.parent = this;
     const prefix = `${name}/`;
     for (const [k, v] of Object.entries(this.mapSpecs)) {
       if (!k.startsWith(prefix)) continue;
@@ -525,16 +543,79 @@ export function registerLayer(className: string, factory: LayerFactory): void {
   registry.set(className, factory);
 }
 
-/** Rebuilds a layer (unbuilt, no weights yet) from its spec. */
+/** A layer config (from a file) with an option the layer does not know or of the wrong type; the message names the layer and the option. */
+export class LayerConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LayerConfigError';
+  }
+}
+
+/** JSON kind of a value, for comparing a config with the one the rebuilt layer writes. */
+function jsonKind(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : typeof v === 'boolean' ? 'true or false' : `a ${typeof v}`;
+}
+
+/**
+ * Rebuilds a layer (unbuilt, no weights yet) from its spec, strictly: the layer's constructor checks each option's
+ * range, and every option given must be one the rebuilt layer writes back in its own config (its `toJSON`), with a
+ * value of the same JSON kind (a number may stand for a pair [h, w]; null for an option whose default is null) — so a
+ * misspelt option (`ctivation`) or a wrong type (`useBias: "false"`) is a {@link LayerConfigError} naming both, never a
+ * default silently taken.
+ */
 export function layerFromSpec(spec: LayerSpec): Layer {
   const f = registry.get(spec.className);
   if (!f) throw new Error(`unknown layer class '${spec.className}' (known: ${[...registry.keys()].join(', ')})`);
-  return f(spec.config);
+  const layer = f(spec.config);
+  const written = layer.toJSON().config;
+  const where = `layer '${layer.name || layer.defaultName}' (${spec.className})`;
+  for (const [k, v] of Object.entries(spec.config)) {
+    if (BASE_OPTIONS.includes(k) && !(k in written)) continue; // checked by the Layer constructor, written back only when set
+    if (!(k in written)) {
+      throw new LayerConfigError(`${where}: unknown option '${k}' (options: ${[...new Set([...Object.keys(written), ...BASE_OPTIONS])].join(', ')})`);
+    }
+    const w = written[k], kv = jsonKind(v), kw = jsonKind(w);
+    if (kv !== kw && !(kv === 'a number' && kw === 'a list') && !(kv === 'null' && w === null)) {
+      throw new LayerConfigError(`${where}: option '${k}' must be ${kw}, got ${JSON.stringify(v)?.slice(0, 80)}`);
+    }
+  }
+  return layer;
+}
+
+/** Options every layer takes (written back only when set). */
+const BASE_OPTIONS = ['name', 'seed', 'inputShape', 'inputDType', 'maps'];
+
+/** Checks a loader makes of each weight of a layer it rebuilds, before and after the weight's map is created. */
+export interface WeightGuard {
+  /** Before the map of weight `path` (`layer/…/weight`; W of `shape`, shared per `spec`) allocates anything: throws to refuse it. */
+  before(path: string, shape: Shape, spec: MapSpec | undefined): void;
+  /** Once the map exists (it is disposed with the layer if this throws). */
+  after(path: string, map: WeightMap): void;
+}
+
+let weightGuard: WeightGuard | undefined;
+
+/** Runs `f` (e.g. a model's build) with `guard` consulted at every weight a layer adds; synchronous, not reentrant across awaits. */
+export function withWeightGuard<T>(guard: WeightGuard, f: () => T): T {
+  const previous = weightGuard;
+  weightGuard = guard;
+  try {
+    return f();
+  } finally {
+    weightGuard = previous;
+  }
 }
 
 /** Checks an integer option (≥ min) of a layer. */
 export function intOption(layer: string, option: string, v: unknown, min = 1): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new RangeError(`layer '${layer}': ${option} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Checks a boolean option of a layer (absent: `dflt`). */
+export function boolOption(layer: string, option: string, v: unknown, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new RangeError(`layer '${layer}': ${option} must be true or false, got ${JSON.stringify(v)}`);
   return v;
 }
 

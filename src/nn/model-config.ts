@@ -39,6 +39,7 @@ export function modelFromConfig(c: ModelConfig): Model {
   if (!c || typeof c !== 'object') throw new Error('model config must be an object');
   if (c.className !== 'Model' && c.className !== 'Sequential') throw new Error(`unknown model class '${String(c.className)}'`);
   if (!Array.isArray(c.layers) || !Array.isArray(c.graph)) throw new Error(`model config '${String(c.name)}' needs 'layers' and 'graph' arrays`);
+  if (c.graph.length === 0) throw new Error(`model config '${String(c.name)}': the graph has no nodes (a model needs at least one layer)`);
   const byName = new Map<string, Layer>();
   for (const spec of c.layers) {
     if (!spec || typeof spec !== 'object' || typeof spec.className !== 'string' || !spec.config || typeof spec.config !== 'object') {

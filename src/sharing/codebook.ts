@@ -182,4 +182,4 @@ export function codebookFromConfig(c: MapConfig, ctx: MapContext): CodebookMap {
   return fitCodebook(values, ctx.shape, fit);
 }
 
-registerMap('codebook', codebookFromConfig);
+registerMap('codebook', codebookFromConfig, ['clusters', 'init', 'prune', 'seed']);

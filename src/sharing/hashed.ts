@@ -85,4 +85,4 @@ export function hashedFromConfig(c: MapConfig, ctx: MapContext): HashedMap {
   return new HashedMap(ctx.shape, k, seed, c.signs !== false, ctx.init([k], seed));
 }
 
-registerMap('hashed', hashedFromConfig);
+registerMap('hashed', hashedFromConfig, ['compression', 'buckets', 'seed', 'signs']);

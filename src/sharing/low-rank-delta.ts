@@ -79,4 +79,4 @@ export function lowRankDeltaFromConfig(c: MapConfig, ctx: MapContext): LowRankDe
   return new LowRankDeltaMap(ctx.shape, r, base, a, zeros([s, r, cols]));
 }
 
-registerMap('lowRankDelta', lowRankDeltaFromConfig);
+registerMap('lowRankDelta', lowRankDeltaFromConfig, ['rank']);

@@ -74,4 +74,4 @@ export function lowRankFromConfig(c: MapConfig, ctx: MapContext): LowRankMap {
   return new LowRankMap(ctx.shape, r, u, v);
 }
 
-registerMap('lowRank', lowRankFromConfig);
+registerMap('lowRank', lowRankFromConfig, ['rank']);

@@ -52,6 +52,12 @@ export class PrunedMap implements WeightMap {
     return new Map([['mask', this.mask]]);
   }
 
+  checkBuffer(name: string, data: Float32Array | Int32Array): string | undefined {
+    if (name !== 'mask') return undefined;
+    for (let i = 0; i < data.length; i++) if (data[i] !== 0 && data[i] !== 1) return `holds ${data[i]} at position ${i}; a mask holds only 0 and 1`;
+    return undefined;
+  }
+
   /** Weights that are not pruned. */
   kept(): number {
     let k = 0;
@@ -121,4 +127,4 @@ export function prunedFromConfig(c: MapConfig, ctx: MapContext): PrunedMap {
   return pruneByMagnitude(values, ctx.shape, c.prune as number);
 }
 
-registerMap('pruned', prunedFromConfig);
+registerMap('pruned', prunedFromConfig, ['prune']);

@@ -81,4 +81,4 @@ export function randomMaskFromConfig(c: MapConfig, ctx: MapContext): RandomMaskM
   return new RandomMaskMap(ctx.shape, k, seed, ctx.init([k], seed));
 }
 
-registerMap('randomMask', randomMaskFromConfig);
+registerMap('randomMask', randomMaskFromConfig, ['density', 'kept', 'seed']);

@@ -35,14 +35,18 @@ export interface MapContext {
   resolve?: (path: string) => WeightMap | undefined;
 }
 
-/** Builds a map from its config (kind already checked). */
+/** Builds a map from its config (kind and option names already checked). */
 export type MapFactory = (config: MapConfig, ctx: MapContext) => WeightMap;
 
-const factories = new Map<string, MapFactory>();
+const factories = new Map<string, { factory: MapFactory; options: readonly string[] }>();
 
-/** Registers a sharing scheme under its kind name. */
-export function registerMap(kind: string, factory: MapFactory): void {
-  factories.set(kind, factory);
+/**
+ * Registers a sharing scheme under its kind name, with the names of the options its config may hold besides `kind`
+ * (those it reads and those its `toJSON` writes): createMap refuses any other, so that a misspelt option is an error
+ * rather than a default silently taken.
+ */
+export function registerMap(kind: string, factory: MapFactory, options: readonly string[]): void {
+  factories.set(kind, { factory, options });
 }
 
 /** The registered scheme names. */
@@ -91,10 +95,11 @@ function number(s: string): number | string {
 /** Builds the map of one weight from a spec (default 'dense'); throws a SharingError for unknown kinds or bad options. */
 export function createMap(spec: MapSpec | undefined, ctx: MapContext): WeightMap {
   const c = parseMapSpec(spec ?? 'dense');
-  if (c.kind === 'dense') return new DenseMap(ctx.init(ctx.shape, ctx.seed));
-  const f = factories.get(c.kind);
+  const f: { factory?: MapFactory; options: readonly string[] } | undefined = c.kind === 'dense' ? { options: [] } : factories.get(c.kind);
   if (!f) throw new SharingError(ctx, c.kind, `unknown scheme (known: dense, ${mapKinds().join(', ')})`);
-  return f(c, ctx);
+  const unknown = Object.keys(c).filter((k) => k !== 'kind' && !f.options.includes(k));
+  if (unknown.length) throw new SharingError(ctx, c.kind, `unknown option ${unknown.map((k) => `'${k}'`).join(', ')} (options: ${f.options.join(', ') || 'none'})`);
+  return f.factory ? f.factory(c, ctx) : new DenseMap(ctx.init(ctx.shape, ctx.seed));
 }
 
 /** A 32-bit integer hash of (i, seed) (murmur3 finaliser), for bucket and sign tables recomputed from the seed. */

@@ -264,4 +264,4 @@ export function subspaceFromConfig(c: MapConfig, ctx: MapContext): SubspaceMap {
 /** The owner map made most recently (replaced by the next one), for the siblings of the owner in its own layer. */
 let lastOwner: { path: string; map: SubspaceMap } | undefined;
 
-registerMap('subspace', subspaceFromConfig);
+registerMap('subspace', subspaceFromConfig, ['dim', 'projection', 'seed', 'total', 'offset', 'owner']);

@@ -52,4 +52,4 @@ export function tiedFromConfig(c: MapConfig, ctx: MapContext): TiedMap {
   return new TiedMap(src, to, t);
 }
 
-registerMap('tied', tiedFromConfig);
+registerMap('tied', tiedFromConfig, ['to', 'transpose']);

@@ -35,6 +35,15 @@ test('checkTrainingState accepts what the CLI writes and names the first bad fie
     [(s) => (s.earlyStopping.restoreBest = 'yes'), /field 'earlyStopping\.restoreBest' must be true or false, got "yes"/],
     [(s) => (s.partial = [1]), /field 'partial' must be an object, got \[1\]/],
     [(s) => (s.compress.layers = 'dense'), /field 'compress\.layers' must be a list, got "dense"/],
+    // Issue 15: a negative limit trained on 59,990 samples, a negative epoch counted from −2; unknown keys were ignored.
+    [(s) => (s.limit = -10), /^Error: training state: field 'limit' must be an integer ≥ 1, got -10$/],
+    [(s) => (s.epoch = -2), /field 'epoch' must be an integer ≥ 0, got -2/],
+    [(s) => (s.epoch = 4), /^Error: training state: field 'epoch' \(4\) must be at most 'epochs' \(3\)$/],
+    [(s) => (s.step = 8), /field 'step' \(8\) must be at most 'stepsPerEpoch' \(7\)/],
+    [(s) => (s.validationSplit = 1.5), /field 'validationSplit' must be a number in \[0, 1\], got 1\.5/],
+    [(s) => (s.epochz = 1), /^Error: training state: unknown field 'epochz' \(known: epoch, epochs, /],
+    [(s) => (s.earlyStopping.state.bestEpok = 0), /unknown field 'earlyStopping\.state\.bestEpok'/],
+    [(s) => (s.history.history.loss = [1, 2]), /field 'history\.history\.loss' has 2 values for 1 epochs/],
   ];
   for (const [change, re] of bad) {
     const s = good() as unknown as Record<string, any>;

@@ -212,7 +212,7 @@ test('bad IHDR fields', () => {
 test('IDAT length, filter type, palette and chunk errors', () => {
   const raw = filterRows(bytes(12), 12, 3, [0]);
   assert.throws(() => readPng(buildPng(ihdr(4, 2, 8, 2), raw)), err(/IDAT data decompresses to 13 bytes, expected 26 \(2 rows of 1 \+ 12 bytes for 4×2, 8-bit colour type 2\)/));
-  assert.throws(() => readPng(buildPng(ihdr(4, 1, 8, 2), Uint8Array.from([...raw, 0]))), err(/decompresses to 14 bytes, expected 13/));
+  assert.throws(() => readPng(buildPng(ihdr(4, 1, 8, 2), Uint8Array.from([...raw, 0]))), err(/decompresses to more than the 13 bytes the IHDR implies/));
   const badFilter = raw.slice();
   badFilter[0] = 7;
   assert.throws(() => readPng(buildPng(ihdr(4, 1, 8, 2), badFilter)), err(/bad filter type at byte offset 0 of the decompressed image data \(row 0\): expected 0–4, found 7/));
@@ -274,4 +274,31 @@ test("toGrayscale28 invert 'auto': dark-on-light is inverted, light-on-dark is n
   assert.equal(mnist[14 * 28 + 14], 1);
   const forced = toGrayscale28(digit(0, 255), { invert: true });
   assert.equal(forced[0], 1);
+});
+
+test('PNG bombs: above the pixel limit refused from the IHDR; IDAT inflation stops at the length the IHDR implies', async () => {
+  const { failsWithDataError } = await import('../helpers/data-error.js');
+  const { measurePeak } = await import('../helpers/memory.js');
+  const png = (width: number, height: number, raw: Uint8Array): Uint8Array => {
+    const ihdr = new Uint8Array(13);
+    const v = new DataView(ihdr.buffer);
+    v.setUint32(0, width, false);
+    v.setUint32(4, height, false);
+    ihdr[8] = 8; // 8-bit gray
+    return Uint8Array.from(Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(raw)), pngChunk('IEND', new Uint8Array(0))]));
+  };
+  // Issue 15: 16384×16384 bombs of 0.26–2.1 MB were decoded in full (1.8–6.2 GB). The IHDR alone refuses them now.
+  const huge = png(16384, 16384, new Uint8Array(16385 * 64));
+  const r = measurePeak(() => readPng(huge, { name: 'bomb.png' }));
+  failsWithDataError(() => { throw r.error; }, /^bomb\.png: image too large: 16384×16384 = 268435456 pixels, above the limit of 16777216 \(raise it with the maxPixels option or WEIGHTSHARE_MAX_PIXELS\)$/);
+  assert.ok(r.peakRise < 32 * 2 ** 20, `peak RSS rose by ${(r.peakRise / 2 ** 20).toFixed(0)} MiB (bound 32 MiB)`);
+  // A 100×100 image whose IDAT inflates to 64 MiB stops after the 10,100 bytes its rows take.
+  const long = png(100, 100, new Uint8Array(64 * 2 ** 20));
+  const s = measurePeak(() => readPng(long, { name: 'long.png' }));
+  failsWithDataError(() => { throw s.error; }, /^long\.png: IDAT data decompresses to more than the 10100 bytes the IHDR implies \(100×100, 8-bit colour type 0\); stopped there$/);
+  assert.ok(s.peakRise < 32 * 2 ** 20, `peak RSS rose by ${(s.peakRise / 2 ** 20).toFixed(0)} MiB (bound 32 MiB)`);
+  // The limit is an option: a 20×20 image is refused under maxPixels 399 and read under 400.
+  const small = png(20, 20, new Uint8Array(20 * 21));
+  failsWithDataError(() => readPng(small, { name: 's.png', maxPixels: 399 }), /20×20 = 400 pixels, above the limit of 399/);
+  assert.equal(readPng(small, { maxPixels: 400 }).data.length, 400);
 });

@@ -5,7 +5,7 @@ import { type Conv2DOptions, conv2dParams, type Padding, type Shape } from '../.
 import type { Tensor } from '../../core/tensor.js';
 import { type ActivationName, activationName, biasActivate, isBiasActivation } from '../activations.js';
 import { initializerName, type InitializerName } from '../initializers.js';
-import { type CallContext, intOption, Layer, type LayerOptions, pairOption, registerLayer } from '../layer.js';
+import { boolOption, type CallContext, intOption, Layer, type LayerOptions, pairOption, registerLayer } from '../layer.js';
 import { MaxPooling2D } from './pooling.js';
 
 /** Options Conv2D and LocallyConnected2D share (Keras names). */
@@ -51,7 +51,7 @@ export abstract class WindowedLayer extends Layer {
     this.strides = pairOption(n, 'strides', o.strides ?? 1);
     this.padding = paddingOption(n, o.padding);
     this.activation = activationName(o.activation, `layer '${n}'`);
-    this.useBias = o.useBias ?? true;
+    this.useBias = boolOption(n, 'useBias', o.useBias, true);
     this.kernelInitializer = initializerName(o.kernelInitializer ?? 'glorot_uniform', `layer '${n}'`);
     this.biasInitializer = initializerName(o.biasInitializer ?? 'zeros', `layer '${n}'`);
   }

@@ -5,7 +5,7 @@ import type { Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
 import { type ActivationName, activationName, biasActivate } from '../activations.js';
 import { initializerName, type InitializerName } from '../initializers.js';
-import { type CallContext, intOption, Layer, type LayerOptions, registerLayer } from '../layer.js';
+import { boolOption, type CallContext, intOption, Layer, type LayerOptions, registerLayer } from '../layer.js';
 
 /** Options of {@link Dense} (Keras names). */
 export interface DenseOptions extends LayerOptions {
@@ -31,7 +31,7 @@ export class Dense extends Layer {
     const where = `layer '${o.name ?? 'dense'}'`;
     this.units = intOption(o.name ?? 'dense', 'units', o.units);
     this.activation = activationName(o.activation, where);
-    this.useBias = o.useBias ?? true;
+    this.useBias = boolOption(o.name ?? 'dense', 'useBias', o.useBias, true);
     this.kernelInitializer = initializerName(o.kernelInitializer ?? 'glorot_uniform', where);
     this.biasInitializer = initializerName(o.biasInitializer ?? 'zeros', where);
   }

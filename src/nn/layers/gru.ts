@@ -3,7 +3,7 @@ import type { RnnCell } from '../../backend/backend.js';
 import { add, matmul, mul, reshape, slice, split, sub } from '../../core/ops/index.js';
 import type { Random } from '../../core/random.js';
 import type { Tensor } from '../../core/tensor.js';
-import { registerLayer } from '../layer.js';
+import { boolOption, registerLayer } from '../layer.js';
 import { type CellState, type CellWeights, GatedRecurrent, type GatedRecurrentOptions, type RecurrentProduct } from './recurrent.js';
 
 /** Options of {@link GRU} (Keras names). */
@@ -31,7 +31,7 @@ export class GRU extends GatedRecurrent {
 
   constructor(o: GRUOptions) {
     super(o, 'gru');
-    this.resetAfter = o.resetAfter ?? true;
+    this.resetAfter = boolOption(o.name ?? 'gru', 'resetAfter', o.resetAfter, true);
   }
 
   protected override createBias(rng: Random): void {

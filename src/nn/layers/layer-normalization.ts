@@ -4,7 +4,7 @@ import type { Random } from '../../core/random.js';
 import type { Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
 import { initializerName, type InitializerName } from '../initializers.js';
-import { batchShape, type CallContext, Layer, type LayerOptions, registerLayer } from '../layer.js';
+import { boolOption, batchShape, type CallContext, Layer, type LayerOptions, registerLayer } from '../layer.js';
 
 /** Options of {@link LayerNormalization} (Keras names). */
 export interface LayerNormalizationOptions extends LayerOptions {
@@ -46,8 +46,8 @@ export class LayerNormalization extends Layer {
     this.axis = Array.isArray(o.axis) ? [...o.axis] : (o.axis ?? -1);
     this.epsilon = o.epsilon ?? 1e-3;
     if (!(typeof this.epsilon === 'number' && this.epsilon > 0 && Number.isFinite(this.epsilon))) throw new RangeError(`layer '${name}': epsilon must be a positive number, got ${JSON.stringify(o.epsilon)}`);
-    this.center = o.center ?? true;
-    this.scale = o.scale ?? true;
+    this.center = boolOption(name, 'center', o.center, true);
+    this.scale = boolOption(name, 'scale', o.scale, true);
     this.betaInitializer = initializerName(o.betaInitializer ?? 'zeros', `layer '${name}'`);
     this.gammaInitializer = initializerName(o.gammaInitializer ?? 'ones', `layer '${name}'`);
   }

@@ -5,7 +5,7 @@ import type { Random } from '../../core/random.js';
 import type { Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
 import { initialize } from '../initializers.js';
-import { registerLayer } from '../layer.js';
+import { boolOption, registerLayer } from '../layer.js';
 import { type CellState, type CellWeights, GatedRecurrent, type GatedRecurrentOptions, type RecurrentProduct } from './recurrent.js';
 
 /** Options of {@link LSTM} (Keras names). */
@@ -31,7 +31,7 @@ export class LSTM extends GatedRecurrent {
 
   constructor(o: LSTMOptions) {
     super(o, 'lstm');
-    this.unitForgetBias = o.unitForgetBias ?? true;
+    this.unitForgetBias = boolOption(o.name ?? 'lstm', 'unitForgetBias', o.unitForgetBias, true);
   }
 
   protected override createBias(rng: Random): void {

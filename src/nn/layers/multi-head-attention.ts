@@ -4,7 +4,7 @@ import type { Random } from '../../core/random.js';
 import type { Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
 import { initializerName, type InitializerName } from '../initializers.js';
-import { batchShape, type CallContext, intOption, Layer, type LayerOptions, registerLayer } from '../layer.js';
+import { boolOption, batchShape, type CallContext, intOption, Layer, type LayerOptions, registerLayer } from '../layer.js';
 import { Dropout } from './dropout.js';
 
 /** Options of {@link MultiHeadAttention} (Keras names). */
@@ -124,9 +124,9 @@ export class MultiHeadAttention extends Layer {
     this.valueDim = o.valueDim === undefined || o.valueDim === null ? this.keyDim : intOption(name, 'valueDim', o.valueDim);
     this.dropout = o.dropout ?? 0;
     if (!(typeof this.dropout === 'number' && this.dropout >= 0 && this.dropout < 1)) throw new RangeError(`${where}: dropout must be in [0, 1), got ${JSON.stringify(o.dropout)}`);
-    this.useBias = o.useBias ?? true;
+    this.useBias = boolOption(name, 'useBias', o.useBias, true);
     if (typeof this.useBias !== 'boolean') throw new RangeError(`${where}: useBias must be true or false, got ${JSON.stringify(o.useBias)}`);
-    this.useCausalMask = o.useCausalMask ?? false;
+    this.useCausalMask = boolOption(name, 'useCausalMask', o.useCausalMask, false);
     if (typeof this.useCausalMask !== 'boolean') throw new RangeError(`${where}: useCausalMask must be true or false, got ${JSON.stringify(o.useCausalMask)}`);
     const out = o.outputShape;
     if (out === undefined || out === null) this.outputDim = undefined;

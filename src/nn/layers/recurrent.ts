@@ -13,7 +13,7 @@ import type { Tensor } from '../../core/tensor.js';
 import { activate, type ActivationName, activationName } from '../activations.js';
 import { fansOf, initialize, initializerName, type InitializerName } from '../initializers.js';
 import type { MapSpec } from '../../sharing/registry.js';
-import { batchShape, type CallContext, intOption, Layer, type LayerOptions } from '../layer.js';
+import { boolOption, batchShape, type CallContext, intOption, Layer, type LayerOptions } from '../layer.js';
 
 /** Options every recurrent layer takes (Keras names and defaults). */
 export interface RecurrentOptions extends LayerOptions {
@@ -117,16 +117,16 @@ export abstract class Recurrent extends Layer {
     const where = `layer '${o.name ?? name}'`;
     this.units = intOption(o.name ?? name, 'units', o.units);
     this.activation = activationName(o.activation === undefined ? 'tanh' : o.activation, where);
-    this.useBias = o.useBias ?? true;
+    this.useBias = boolOption(o.name ?? name, 'useBias', o.useBias, true);
     this.kernelInitializer = initializerName(o.kernelInitializer ?? 'glorot_uniform', where);
     this.recurrentInitializer = initializerName(o.recurrentInitializer ?? 'orthogonal', where);
     this.biasInitializer = initializerName(o.biasInitializer ?? 'zeros', where);
     this.dropout = rate(where, 'dropout', o.dropout);
     this.recurrentDropout = rate(where, 'recurrentDropout', o.recurrentDropout);
-    this.returnSequences = o.returnSequences ?? false;
-    this.returnState = o.returnState ?? false;
-    this.goBackwards = o.goBackwards ?? false;
-    this.zeroOutputForMask = o.zeroOutputForMask ?? false;
+    this.returnSequences = boolOption(o.name ?? name, 'returnSequences', o.returnSequences, false);
+    this.returnState = boolOption(o.name ?? name, 'returnState', o.returnState, false);
+    this.goBackwards = boolOption(o.name ?? name, 'goBackwards', o.goBackwards, false);
+    this.zeroOutputForMask = boolOption(o.name ?? name, 'zeroOutputForMask', o.zeroOutputForMask, false);
     if (o.implementation !== undefined && o.implementation !== 1 && o.implementation !== 2) {
       throw new RangeError(`${where}: implementation must be 1 or 2, got ${JSON.stringify(o.implementation)}`);
     }
