@@ -69,6 +69,7 @@ export const compressSpec = defineCommand({
     data: DATA_FLAGS.data,
     limit: { type: 'int', min: 1, description: 'Fine-tune on the first N training samples only (default: the training run\'s limit)' },
     'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
+    ship: { type: 'boolean', description: 'Write a file for shipping: no training record (history, how it was compressed) and no compile settings in the header; eval/compress then need --dataset' },
     out: { type: 'string', short: 'o', metavar: 'file', description: 'Compressed model file (default: <model>-compressed.wsm)' },
     ...COMMON_FLAGS,
   },
@@ -143,7 +144,9 @@ export async function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io
 
   const out = f.out ?? file.replace(/(\.wsm)?$/, '-compressed.wsm');
   // The compressed model is for shipping: its optimizer state (the fine-tuning's Adam slots) is not kept.
-  const fileBytes = saveModel(out, model, { training: t ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed, withOptimizer: false, tokenizer });
+  const fileBytes = saveModel(out, model, {
+    training: t && !f.ship ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed, withOptimizer: false, withCompile: !f.ship, tokenizer,
+  });
   const fileRatio = bits.float32 / 8 / fileBytes;
   msg(`Saved ${out}: ${kib(fileBytes)} KiB on disk, ${fileRatio.toFixed(1)}× smaller than the float32 weights (${kib(bits.float32 / 8)} KiB)`);
   if (f.json) io.out.write(JSON.stringify({ model: file, out, dataset: ds.name, testSamples: nTest, settings, ...done.json, bits, ratio, fileBytes, fileRatio }, null, 2) + '\n');

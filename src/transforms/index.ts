@@ -18,3 +18,5 @@ export { MixturePrior, mergeComponents, mixtureNegLogLikelihood, responsibleComp
 export type { GammaPrior, MixturePriorOptions, MixtureState } from './mixture-prior.js';
 export { modelSizes } from './stages.js';
 export type { CompressData, TrainEvent } from './stages.js';
+export { checkSchedule, gradualPruning, GradualPruning, polynomialDecay } from './prune-schedule.js';
+export type { GradualPruningOptions, PolynomialDecayOptions } from './prune-schedule.js';

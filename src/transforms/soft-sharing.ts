@@ -124,8 +124,11 @@ function codebookOf(values: Float32Array, shape: readonly number[], s: MixtureSt
   while (centroids.length < 2) centroids.push(0);
   const assign = Int32Array.from(comp, (j) => index.get(j) ?? 0);
   const mask = Float32Array.from(comp, (j) => (j === 0 ? 0 : 1));
-  const pruned = comp.length - mask.reduce((a, b) => a + b, 0);
-  return new CodebookMap(shape, Float32Array.from(centroids), assign, pruned ? mask : undefined, { init: 'linear', seed: 0, prune: pruned / comp.length });
+  const n = comp.length, pruned = n - mask.reduce((a, b) => a + b, 0);
+  // The config's prune only shapes the fit a load starts from (the stored codes are the truth), but that fit must have a
+  // zero code (⌊prune·n⌋ ≥ 1, hence the +½) and keep at least K elements (at most n − K pruned, even when all are).
+  const recorded = (Math.min(pruned, n - centroids.length) + 0.5) / n;
+  return new CodebookMap(shape, Float32Array.from(centroids), assign, pruned ? mask : undefined, { init: 'linear', seed: 0, prune: recorded });
 }
 
 /**
