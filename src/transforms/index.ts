@@ -20,3 +20,5 @@ export { modelSizes } from './stages.js';
 export type { CompressData, TrainEvent } from './stages.js';
 export { checkSchedule, gradualPruning, GradualPruning, polynomialDecay } from './prune-schedule.js';
 export type { GradualPruningOptions, PolynomialDecayOptions } from './prune-schedule.js';
+export { FEATURE_CRITERIA, firstLayerMagnitude, mutualInformation, selectFeatures, takeFeatures } from './feature-selection.js';
+export type { FeatureCriterion } from './feature-selection.js';
