@@ -1,12 +1,15 @@
-// `weightshare compress`: Deep Compression (transforms/deep-compression.ts) on a saved model: flags in, progress and sizes out.
+// `weightshare compress`: Deep Compression or soft weight-sharing (transforms/) on a saved model: flags in, progress and sizes out.
 import { loadModel, saveModel } from '../io/files.js';
 import type { CompressRecord } from '../io/training-state.js';
 import { thousands } from '../nn/summary.js';
 import { indexBits } from '../sharing/codebook.js';
 import { KMEANS_INITS } from '../sharing/kmeans.js';
+import type { ClusteredWeight } from '../transforms/cluster.js';
 import {
   deepCompress, type DeepCompressEvent, type DeepCompressOptions, type DeepCompressReport, deepCompressSettings, NothingToCompressError,
 } from '../transforms/deep-compression.js';
+import { type SoftSharingEvent, type SoftSharingOptions, softSharingSettings, softWeightSharing } from '../transforms/soft-sharing.js';
+import type { StageResult, TrainEvent } from '../transforms/stages.js';
 import { namesLayer } from '../transforms/select.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { splitData } from '../data/dataset.js';
@@ -16,7 +19,7 @@ import { formatEpochLine } from '../nn/progress.js';
 
 export const compressSpec = defineCommand({
   name: 'compress',
-  summary: 'Prune (and retrain) and cluster a saved model\'s kernels into per-layer codebooks (Deep Compression), fine-tune the centroids, save',
+  summary: 'Compress a saved model\'s kernels into per-layer (pruned) codebooks: Deep Compression or soft weight-sharing; save',
   description:
     'Each selected kernel becomes W = [centroids, 0][codes]: the smallest --prune fraction of its weights is zeroed for good (code K),\n' +
     'the rest clustered by 1-D k-means into --clusters centroids (--conv-clusters for Conv2D/LocallyConnected2D). Only the centroids\n' +
@@ -25,9 +28,16 @@ export const compressSpec = defineCommand({
     'the file written, where the codes are stored as Huffman-coded gaps and indices (no optimizer state: the file is for shipping).\n' +
     'With --prune-finetune-epochs N (Deep Compression\'s three stages), the kernels are first pruned by magnitude into W = θ ⊙ mask\n' +
     '(--prune, --conv-prune for convolutions), the whole network is retrained N epochs with the masks fixed (Adam, --prune-lr),\n' +
-    'then the survivors of each kernel are clustered (the codebook keeps the mask) and the centroids fine-tuned as above.',
+    'then the survivors of each kernel are clustered (the codebook keeps the mask) and the centroids fine-tuned as above.\n' +
+    'With --method prune-schedule the retraining prunes gradually instead: masks of the smallest magnitudes tighten from\n' +
+    '--initial-sparsity to each kernel\'s --prune fraction between --begin-step and --end-step (TF-MOT PolynomialDecay).\n' +
+    'With --method soft-sharing (Ullrich et al. 2017), the network is instead retrained --epochs with a Gaussian mixture prior over\n' +
+    'its kernels (--components J, a zero component of proportion --pi0, loss + τ/N·(−log prior), --tau), components closer than\n' +
+    '--merge-threshold (symmetric KL) are merged, and each weight is set to the mean of its most responsible component (the zero\n' +
+    'component prunes): the same pruned-codebook file. --finetune-epochs then fine-tunes the centroids (default 0 for this method).',
   positionals: [{ name: 'model', required: true, description: 'Model file written by `weightshare train`' }],
   flags: {
+    method: { type: 'string', default: 'deep-compression', choices: ['deep-compression', 'prune-schedule', 'soft-sharing'], description: 'Deep Compression (prune at once, retrain, cluster), the same with gradual pruning during the retraining, or soft weight-sharing (a learned mixture prior)' },
     clusters: { type: 'int', default: 16, min: 2, description: 'Centroids per kernel (Dense: 32 = 5-bit in Deep Compression)' },
     'conv-clusters': { type: 'int', min: 2, description: 'Centroids per Conv2D/LocallyConnected2D kernel (default: --clusters; Deep Compression: 256)' },
     prune: { type: 'number', default: 0, min: 0, description: 'Fraction in [0, 1) of each kernel\'s smallest-magnitude weights set to zero for good' },
@@ -35,9 +45,23 @@ export const compressSpec = defineCommand({
     'layer-prune': { type: 'list', metavar: 'layer=f,…', description: 'Pruned fractions of single layers (or sublayers by path: block/dense=0.5), overriding --prune / --conv-prune (e.g. dense=0.92,dense_1=0.91,dense_2=0.74, Han et al.\'s LeNet-300-100)' },
     'prune-finetune-epochs': { type: 'int', default: 0, min: 0, description: 'Epochs of retraining the surviving weights (masks fixed) after pruning, before clustering (0: prune and cluster in one shot)' },
     'prune-lr': { type: 'number', description: 'Adam learning rate of that retraining (default: --lr)' },
+    'initial-sparsity': { type: 'number', default: 0, min: 0, description: 'prune-schedule: sparsity at --begin-step, in [0, 1); it grows to each kernel\'s --prune (TF-MOT PolynomialDecay, power 3)' },
+    'begin-step': { type: 'int', default: 0, min: 0, description: 'prune-schedule: first optimizer step at which masks are updated' },
+    'end-step': { type: 'int', min: 0, description: 'prune-schedule: step at which the final sparsity is reached (default: ¾ of the retraining\'s steps)' },
+    'prune-frequency': { type: 'int', default: 100, min: 1, description: 'prune-schedule: masks are updated every this many steps' },
     init: { type: 'string', default: 'linear', choices: KMEANS_INITS, description: 'k-means initialisation' },
     layers: { type: 'list', metavar: 'a,b', description: 'Layers whose kernel-like weights to compress (default: every weight of role kernel, recurrentKernel or embedding)' },
-    'finetune-epochs': { type: 'int', default: 2, min: 0, description: 'Epochs of fine-tuning the centroids after clustering (0: none)' },
+    components: { type: 'int', default: 16, min: 2, description: 'soft-sharing: mixture components J, the zero component included (16: 4-bit indices)' },
+    pi0: { type: 'number', default: 0.99, description: 'soft-sharing: the zero component\'s fixed mixing proportion π₀, in (0, 1)' },
+    tau: { type: 'number', default: 0.003, min: 0, description: 'soft-sharing: weight τ of the prior; the loss adds τ/N·(−log p(w) − log p(λ)), N training samples' },
+    epochs: { type: 'int', default: 10, min: 0, description: 'soft-sharing: epochs of retraining with the prior' },
+    'weight-lr': { type: 'number', default: 5e-4, description: 'soft-sharing: Adam learning rate of the weights while retraining' },
+    'mean-lr': { type: 'number', default: 1e-4, description: 'soft-sharing: Adam learning rate of the components\' means' },
+    'variance-lr': { type: 'number', default: 3e-3, description: 'soft-sharing: Adam learning rate of their log precisions' },
+    'mixing-lr': { type: 'number', default: 3e-3, description: 'soft-sharing: Adam learning rate of their mixing logits' },
+    prior: { type: 'string', default: 'model', choices: ['model', 'layer'], description: 'soft-sharing: one prior over all kernels (the paper) or one per kernel' },
+    'merge-threshold': { type: 'number', default: 0.1, min: 0, description: 'soft-sharing: components whose symmetric KL divergence is below this are merged before quantising' },
+    'finetune-epochs': { type: 'int', default: 2, min: 0, description: 'Epochs of fine-tuning the centroids after clustering (0: none; soft-sharing: default 0)' },
     lr: { type: 'number', default: 1e-4, description: 'Adam learning rate of the fine-tuning' },
     'batch-size': { type: 'int', min: 1, description: 'Fine-tuning batch size (default: the model\'s training batch size, else 32)' },
     seed: { type: 'int', default: 0, description: 'Seed of the k-means initialisation (random, kmeans++) and of the fine-tuning shuffle' },
@@ -45,6 +69,7 @@ export const compressSpec = defineCommand({
     data: DATA_FLAGS.data,
     limit: { type: 'int', min: 1, description: 'Fine-tune on the first N training samples only (default: the training run\'s limit)' },
     'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
+    ship: { type: 'boolean', description: 'Write a file for shipping: no training record (history, how it was compressed) and no compile settings in the header; eval/compress then need --dataset' },
     out: { type: 'string', short: 'o', metavar: 'file', description: 'Compressed model file (default: <model>-compressed.wsm); locked while the command runs, a symbolic link is followed' },
     ...WRITE_FLAGS,
     ...COMMON_FLAGS,
@@ -53,6 +78,7 @@ export const compressSpec = defineCommand({
     'weightshare compress lenet-300-100.wsm --clusters 32 --prune 0.9 --out lenet-300-100-dc.wsm',
     'weightshare compress lenet5.wsm --clusters 32 --conv-clusters 256 --finetune-epochs 2 --json',
     'weightshare compress lenet-300-100.wsm --prune 0.92 --prune-finetune-epochs 4 --prune-lr 1e-3 --clusters 32 --out lenet-300-100-dc.wsm',
+    'weightshare compress lenet-300-100.wsm --method soft-sharing --components 16 --pi0 0.99 --tau 0.003 --epochs 10 --out lenet-300-100-sws.wsm',
   ],
 });
 
@@ -89,72 +115,126 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
     : lm === 'word' ? `perplexity ${Math.exp(r.loss).toFixed(2)} (next-word accuracy ${percent(r.accuracy)})`
     : `accuracy ${percent(r.accuracy)}, loss ${r.loss.toFixed(4)}`;
 
-  const layerPrune: Record<string, number> = {};
-  for (const item of f.layerPrune ?? []) {
-    const [name, value] = item.split('=');
-    const v = Number(value);
-    if (!name || value === undefined || !(v >= 0 && v < 1)) throw new UsageError(`--layer-prune: expected layer=fraction with a fraction in [0, 1), got '${item}'`, 'compress');
-    if (!namesLayer(model, name)) {
-      throw new UsageError(`--layer-prune: unknown layer '${name}' (layers: ${model.layers.map((l) => l.name).join(', ')}; a sublayer by path, e.g. block/dense)`, 'compress');
-    }
-    layerPrune[name] = v;
-  }
-  const options: DeepCompressOptions = {
-    clusters: f.clusters, convClusters: f.convClusters, prune: f.prune, convPrune: f.convPrune, layerPrune, pruneFinetuneEpochs: f.pruneFinetuneEpochs,
-    pruneLr: f.pruneLr, init: f.init, layers: f.layers, finetuneEpochs: f.finetuneEpochs, lr: f.lr, batchSize: f.batchSize ?? t?.batchSize ?? 32, seed: f.seed,
-  };
-  const s = deepCompressSettings(options);
+  const batchSize = f.batchSize ?? t?.batchSize ?? 32;
+  const data = { train: splitData(ds, 'train'), test: splitData(ds, 'test') };
   const what = { retrain: 'retraining the surviving weights (masks fixed)', finetune: 'fine-tuning the centroids' } as const;
   let float32Bits = 0;
-  const onProgress = (e: DeepCompressEvent): void => {
+  /** The progress lines every method shares: the model before, training stages, codebooks. */
+  const common = (e: TrainEvent<string> | { kind: 'original'; result: StageResult; float32Bits: number }, phases: Record<string, string>): void => {
     switch (e.kind) {
       case 'original':
         float32Bits = e.float32Bits;
         return msg(`${file}: ${model.name} on ${ds.name} (${thousands(nTest)} test samples): ${score(e.result)}`);
-      case 'pruned':
-        for (const r of e.weights) {
-          msg(`${r.path}: ${thousands(r.weights)} weights, ${(100 * r.pruned / r.weights).toFixed(1)} % pruned (${thousands(r.weights - r.pruned)} kept + 1-bit mask): ${(r.bitsBefore / r.bitsAfter).toFixed(1)}× smaller`);
-        }
-        return msg(`after pruning: ${score(e.result)} (${(float32Bits / e.bits).toFixed(1)}× smaller than float32)`);
       case 'trainBegin':
-        return msg(`${what[e.phase]}: ${e.epochs} epochs on ${thousands(e.samples)} samples, Adam lr ${e.learningRate}, batch ${e.batchSize}`);
+        return msg(`${phases[e.phase]}: ${e.epochs} epochs on ${thousands(e.samples)} samples, Adam lr ${e.learningRate}, batch ${e.batchSize}`);
       case 'epochEnd':
         return msg(formatEpochLine({ epoch: e.epoch, epochs: e.epochs, seconds: e.seconds, samplesPerSec: nTrain / Math.max(e.seconds, 1e-9), loss: e.loss, accuracy: e.accuracy }));
-      case 'retrained':
-        return msg(`after retraining: ${score(e.result)}`);
-      case 'clustered':
-        for (const r of e.weights) {
-          const pruned = r.pruned ? `, ${(100 * r.pruned / r.weights).toFixed(1)} % pruned (1-bit mask, indices for the ${thousands(r.weights - r.pruned)} kept)` : '';
-          msg(`${r.path}: ${thousands(r.weights)} weights → ${r.clusters} centroids + ${indexBits(r.clusters)}-bit indices${pruned}: ${(r.bitsBefore / r.bitsAfter).toFixed(1)}× smaller`);
-        }
-        return msg(`after clustering: ${score(e.result)}`);
-      case 'finetuned':
-        return msg(`after fine-tuning: ${score(e.result)}`);
     }
   };
-  let r: DeepCompressReport;
+  const codebooks = (weights: ClusteredWeight[], after: string, r: StageResult): void => {
+    for (const w of weights) {
+      const pruned = w.pruned ? `, ${(100 * w.pruned / w.weights).toFixed(1)} % pruned (1-bit mask, indices for the ${thousands(w.weights - w.pruned)} kept)` : '';
+      msg(`${w.path}: ${thousands(w.weights)} weights → ${w.clusters} centroids + ${indexBits(w.clusters)}-bit indices${pruned}: ${(w.bitsBefore / w.bitsAfter).toFixed(1)}× smaller`);
+    }
+    msg(`${after}: ${score(r)}`);
+  };
+  let done: { bits: { float32: number; before: number; after: number }; ratio: number; settings: CompressRecord; json: Record<string, unknown> };
   try {
-    r = await deepCompress(model, { train: splitData(ds, 'train'), test: splitData(ds, 'test') }, options, { onProgress });
+    done = f.method === 'soft-sharing' ? await softSharing() : await deepCompression();
   } catch (e) {
     if (e instanceof NothingToCompressError) throw new CliError(`${file}: no kernel to compress (${e.found || 'the model has no kernels'}); compress clusters and prunes plain (dense) kernels`);
     throw e;
   }
-  msg(`size: ${thousands(r.bits.before)} bits (${kib(r.bits.before / 8)} KiB) → ${thousands(r.bits.after)} bits (${kib(r.bits.after / 8)} KiB): ` +
-    `${r.ratio.toFixed(1)}× smaller than float32 before entropy coding`);
+  const { bits, ratio, settings } = done;
+  msg(`size: ${thousands(bits.before)} bits (${kib(bits.before / 8)} KiB) → ${thousands(bits.after)} bits (${kib(bits.after / 8)} KiB): ` +
+    `${ratio.toFixed(1)}× smaller than float32 before entropy coding`);
 
-  const settings: CompressRecord = {
-    clusters: s.clusters, convClusters: s.convClusters, prune: s.prune, convPrune: s.convPrune, pruneFinetuneEpochs: s.pruneFinetuneEpochs, pruneLr: s.pruneLr,
-    init: s.init, layers: f.layers, finetuneEpochs: s.finetuneEpochs, lr: s.lr, seed: s.seed, from: file,
-  };
   // The compressed model is for shipping: its optimizer state (the fine-tuning's Adam slots) is not kept.
-  const fileBytes = saveModel(out, model, { training: t ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed, withOptimizer: false, tokenizer, force: f.force });
-  const fileRatio = r.bits.float32 / 8 / fileBytes;
-  msg(`Saved ${out}: ${kib(fileBytes)} KiB on disk, ${fileRatio.toFixed(1)}× smaller than the float32 weights (${kib(r.bits.float32 / 8)} KiB)`);
-  if (f.json) {
-    io.out.write(JSON.stringify({
-      model: file, out, dataset: ds.name, testSamples: nTest, settings, layers: r.layers, before: r.before, ...(r.pruning ? { pruning: r.pruning } : {}),
-      clustered: r.clustered, finetuned: r.finetuned, bits: r.bits, ratio: r.ratio, fileBytes, fileRatio,
-    }, null, 2) + '\n');
-  }
+  const fileBytes = saveModel(out, model, {
+    training: t && !f.ship ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed, withOptimizer: false, withCompile: !f.ship, tokenizer, force: f.force,
+  });
+  const fileRatio = bits.float32 / 8 / fileBytes;
+  msg(`Saved ${out}: ${kib(fileBytes)} KiB on disk, ${fileRatio.toFixed(1)}× smaller than the float32 weights (${kib(bits.float32 / 8)} KiB)`);
+  if (f.json) io.out.write(JSON.stringify({ model: file, out, dataset: ds.name, testSamples: nTest, settings, ...done.json, bits, ratio, fileBytes, fileRatio }, null, 2) + '\n');
   return 0;
+
+  async function deepCompression(): Promise<typeof done> {
+    const layerPrune: Record<string, number> = {};
+    for (const item of f.layerPrune ?? []) {
+      const [name, value] = item.split('=');
+      const v = Number(value);
+      if (!name || value === undefined || !(v >= 0 && v < 1)) throw new UsageError(`--layer-prune: expected layer=fraction with a fraction in [0, 1), got '${item}'`, 'compress');
+      if (!namesLayer(model, name)) {
+        throw new UsageError(`--layer-prune: unknown layer '${name}' (layers: ${model.layers.map((l) => l.name).join(', ')}; a sublayer by path, e.g. block/dense)`, 'compress');
+      }
+      layerPrune[name] = v;
+    }
+    const options: DeepCompressOptions = {
+      clusters: f.clusters, convClusters: f.convClusters, prune: f.prune, convPrune: f.convPrune, layerPrune, pruneFinetuneEpochs: f.pruneFinetuneEpochs,
+      pruneLr: f.pruneLr, init: f.init, layers: f.layers, finetuneEpochs: f.finetuneEpochs, lr: f.lr, batchSize, seed: f.seed,
+      ...(f.method === 'prune-schedule' ? { pruneSchedule: { initialSparsity: f.initialSparsity, beginStep: f.beginStep, endStep: f.endStep, frequency: f.pruneFrequency } } : {}),
+    };
+    if (f.method === 'prune-schedule' && f.pruneFinetuneEpochs === 0) throw new UsageError('--method prune-schedule prunes while retraining: give --prune-finetune-epochs N (N ≥ 1)', 'compress');
+    if (!(f.initialSparsity < 1)) throw new UsageError(`--initial-sparsity must be a fraction in [0, 1), got ${f.initialSparsity}`, 'compress');
+    const s = deepCompressSettings(options);
+    const onProgress = (e: DeepCompressEvent): void => {
+      switch (e.kind) {
+        case 'pruned':
+          if (s.pruneSchedule) msg('gradual pruning reached:');
+          for (const r of e.weights) {
+            msg(`${r.path}: ${thousands(r.weights)} weights, ${(100 * r.pruned / r.weights).toFixed(1)} % pruned (${thousands(r.weights - r.pruned)} kept + 1-bit mask): ${(r.bitsBefore / r.bitsAfter).toFixed(1)}× smaller`);
+          }
+          return msg(`after pruning: ${score(e.result)} (${(float32Bits / e.bits).toFixed(1)}× smaller than float32)`);
+        case 'retrained':
+          return msg(`after retraining: ${score(e.result)}`);
+        case 'clustered':
+          return codebooks(e.weights, 'after clustering', e.result);
+        case 'finetuned':
+          return msg(`after fine-tuning: ${score(e.result)}`);
+        default:
+          return common(e, what);
+      }
+    };
+    const r: DeepCompressReport = await deepCompress(model, data, options, { onProgress });
+    const settings: CompressRecord = {
+      ...(f.method === 'prune-schedule' ? { method: 'prune-schedule', pruneSchedule: { ...s.pruneSchedule } } : {}), clusters: s.clusters, convClusters: s.convClusters, prune: s.prune, convPrune: s.convPrune, pruneFinetuneEpochs: s.pruneFinetuneEpochs, pruneLr: s.pruneLr,
+      init: s.init, layers: f.layers, finetuneEpochs: s.finetuneEpochs, lr: s.lr, seed: s.seed, from: file,
+    };
+    return { bits: r.bits, ratio: r.ratio, settings, json: { layers: r.layers, before: r.before, ...(r.pruning ? { pruning: r.pruning } : {}), clustered: r.clustered, finetuned: r.finetuned } };
+  }
+
+  async function softSharing(): Promise<typeof done> {
+    const options: SoftSharingOptions = {
+      components: f.components, pi0: f.pi0, tau: f.tau, epochs: f.epochs, lr: f.weightLr, meanLr: f.meanLr, varianceLr: f.varianceLr, mixingLr: f.mixingLr,
+      prior: f.prior, mergeThreshold: f.mergeThreshold, layers: f.layers, finetuneEpochs: a.given.has('finetune-epochs') ? f.finetuneEpochs : 0, finetuneLr: f.lr,
+      batchSize, seed: f.seed,
+    };
+    const s = softSharingSettings(options);
+    const phases = { retrain: 'retraining with the mixture prior', finetune: 'fine-tuning the centroids' };
+    const onProgress = (e: SoftSharingEvent): void => {
+      switch (e.kind) {
+        case 'original':
+          common(e, phases);
+          return msg(`mixture prior over ${thousands(e.elements)} kernel weights: ${s.components} components (zero component π₀ ${s.pi0}), τ ${s.tau}, ${s.prior === 'model' ? 'one prior for the model' : 'one prior per kernel'}`);
+        case 'retrained': {
+          const m = e.merged.map((p) => p.means.length);
+          msg(`after retraining: ${score(e.result)}; components after merging: ${m.join(', ')} (of ${s.components})`);
+          if (e.merged.length === 1) msg(`  means: ${e.merged[0].means.map((v) => v.toFixed(3)).join(' ')}`);
+          return;
+        }
+        case 'quantized':
+          return codebooks(e.weights, 'after quantising to the component means', e.result);
+        case 'finetuned':
+          return msg(`after fine-tuning: ${score(e.result)}`);
+        default:
+          return common(e, phases);
+      }
+    };
+    const r = await softWeightSharing(model, data, options, { onProgress });
+    const settings: CompressRecord = {
+      method: 'soft-sharing', layers: f.layers, finetuneEpochs: s.finetuneEpochs, lr: s.finetuneLr, seed: s.seed, from: file,
+      softSharing: { components: s.components, pi0: s.pi0, tau: s.tau, epochs: s.epochs, lr: s.lr, meanLr: s.meanLr, varianceLr: s.varianceLr, mixingLr: s.mixingLr, prior: s.prior, mergeThreshold: s.mergeThreshold },
+    };
+    return { bits: r.bits, ratio: r.ratio, settings, json: { layers: r.layers, before: r.before, retrained: r.retrained, quantized: r.quantized, finetuned: r.finetuned, prior: r.merged } };
+  }
 }

@@ -7,6 +7,7 @@ import { readPng, toGrayscale } from '../data/png.js';
 import { splitData } from '../data/dataset.js';
 import { loadCheckpoint, loadModel } from '../io/files.js';
 import { modelFromCheckpoint } from '../io/model-file.js';
+import type { Model } from '../nn/model.js';
 import { thousands } from '../nn/summary.js';
 import { defineCommand, type ParsedArgs } from './args.js';
 import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, requireSamples } from './common.js';
@@ -202,6 +203,31 @@ function fileLine(stored: { fileBytes: number; tensorBytes: Map<string, number> 
   return `File: ${size(stored.fileBytes)} (${[...shown, `header ${size(stored.fileBytes - tensors)}`].join(', ')})`;
 }
 
+/** Each weight's stored bytes in the file (its θ under `weights/`, its map state under `maps/`) and bits per element of W. */
+export function storedPerWeight(model: Model, tensorBytes: ReadonlyMap<string, number>): { path: string; elements: number; bytes: number; bitsPerWeight: number }[] {
+  return model.weights().map((w) => {
+    let bytes = 0;
+    for (const [name, n] of tensorBytes) {
+      for (const prefix of ['weights/', 'maps/']) {
+        const rest = name.startsWith(prefix) ? name.slice(prefix.length) : undefined;
+        if (rest !== undefined && (rest === w.path || rest.startsWith(`${w.path}/`))) bytes += n;
+      }
+    }
+    const elements = w.map.stats().virtual;
+    return { path: w.path, elements, bytes, bitsPerWeight: (8 * bytes) / Math.max(1, elements) };
+  });
+}
+
+/** The table of {@link storedPerWeight}: one row per weight, then the total. */
+function storedTable(rows: ReturnType<typeof storedPerWeight>): string {
+  const size = (n: number): string => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`);
+  const total = rows.reduce((a, r) => ({ elements: a.elements + r.elements, bytes: a.bytes + r.bytes }), { elements: 0, bytes: 0 });
+  const all = [...rows, { path: 'total', ...total, bitsPerWeight: (8 * total.bytes) / Math.max(1, total.elements) }];
+  const w = Math.max(...all.map((r) => r.path.length));
+  const cells = all.map((r) => [r.path.padEnd(w), thousands(r.elements).padStart(11), size(r.bytes).padStart(10), r.bitsPerWeight.toFixed(2).padStart(6)]);
+  return ['Stored weights (bytes in the file, bits per element of W):', ...cells.map((c) => `  ${c[0]}  ${c[1]} elements  ${c[2]}  ${c[3]} bits/weight`)].join('\n');
+}
+
 /** Runs `weightshare summary`. */
 export function summaryCommand(a: ParsedArgs<typeof summarySpec>, io: Io): number {
   const contents = loadCheckpoint(a.positionals.model, { lazy: true });
@@ -212,12 +238,13 @@ export function summaryCommand(a: ParsedArgs<typeof summarySpec>, io: Io): numbe
       model: a.positionals.model, name: model.name, parameters: model.countParams(), inputShape: model.inputShape, outputShape: model.outputShape,
       layers: model.graph.map((g) => ({ name: g.layer.name, className: g.layer.className, outputShape: g.output.shape, parameters: g.layer.countParams() })),
       compile: meta.compile, training: t ? { ...t, history: t.history.history } : undefined,
+      ...(contents.stored ? { fileBytes: contents.stored.fileBytes, stored: storedPerWeight(model, contents.stored.tensorBytes) } : {}),
       ...(tokenizer ? { tokenizer: { kind: tokenizer.kind, vocabSize: tokenizer.vocabSize } } : {}),
     }, null, 2) + '\n');
     return 0;
   }
   io.out.write(model.summary() + '\n');
-  if (contents.stored) io.out.write(fileLine(contents.stored) + '\n');
+  if (contents.stored) io.out.write(fileLine(contents.stored) + '\n' + storedTable(storedPerWeight(model, contents.stored.tensorBytes)) + '\n');
   if (meta.compile) io.out.write(`Compiled: ${meta.compile.optimizer.name} (lr ${describeRate(meta.compile.optimizer)}), loss ${meta.compile.loss}, metrics ${meta.compile.metrics.join(', ') || 'none'}\n`);
   if (tokenizer) {
     const text = t?.text;

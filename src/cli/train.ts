@@ -15,6 +15,7 @@ import { createTextModel, TEXT_MODEL_DESCRIPTIONS, TEXT_MODEL_NAMES, textModelKi
 import type { Tokenizer } from '../data/tokenizer.js';
 import { createOptimizer, type OptimizerConfig } from '../optim/index.js';
 import { parseMapSpec } from '../sharing/registry.js';
+import { applyKernelRegularizer } from './regularize.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { type Dataset, sampleCount, splitData } from '../data/dataset.js';
 import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, percent, readDataset, requireSamples, WRITE_FLAGS } from './common.js';
@@ -30,6 +31,8 @@ export const trainSpec = defineCommand({
     `Text models (--dataset sotu, text --data FILE; classifiers spam-assassin): ${TEXT_MODEL_NAMES.map((n) => `${n} (${TEXT_MODEL_DESCRIPTIONS[n]})`).join('; ')}.`,
   flags: {
     model: { type: 'string', default: 'seed-cnn', description: `Architecture: ${MODEL_NAMES.join(', ')}, or mlp:H1,H2,… (hidden sizes); text: ${TEXT_MODEL_NAMES.join(', ')}` },
+    l1: { type: 'number', min: 0, description: 'Keras kernel regularizer: adds l1·Σ|w| over every kernel to the loss (e.g. 1e-5)' },
+    l2: { type: 'number', min: 0, description: 'Keras kernel regularizer: adds l2·Σw² over every kernel to the loss (e.g. 1e-4)' },
     sharing: { type: 'string', metavar: 'spec', description: "How weights are shared: one scheme for every kernel-like weight (roles kernel, recurrentKernel, embedding) ('hashed:1/8', 'lowRank:16', 'randomMask:1/8', 'codebook:16'), or per layer 'dense=hashed:1/64,dense_1=lowRank:4' ('layer/bias=…' for other weights)" },
     ...DATA_FLAGS,
     embed: { type: 'int', min: 1, description: 'Text models: embedding size (default 128 for char-, 256 for word-, 64 for text- models)' },
@@ -152,7 +155,7 @@ function engineThreads(): string {
 
 /** Flags a resumed run takes from its model file; given with --resume they are ignored (with a note). */
 const KEPT_ON_RESUME = [
-  'model', 'sharing', 'dataset', 'data', 'batch-size', 'seed', 'optimizer', 'momentum', 'validation-split', 'limit', 'test-limit', 'early-stopping',
+  'model', 'sharing', 'l1', 'l2', 'dataset', 'data', 'batch-size', 'seed', 'optimizer', 'momentum', 'validation-split', 'limit', 'test-limit', 'early-stopping',
   'restore-best', 'metrics', 'embed', 'hidden', 'layers', 'dropout', 'tied', 'bptt', 'dim', 'heads', 'context', 'share-layers', 'factorized-embedding',
   'max-vocab', 'max-len', 'clipnorm', 'lr-schedule', 'warmup-steps',
 ] as const;
@@ -260,6 +263,7 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
       model = make({ inputShape: fresh.shape, classes: fresh.classes });
     }
     if (f.sharing) applySharing(model, f.sharing);
+    applyKernelRegularizer(model, f.l1, f.l2);
     model.build(f.seed);
     const trainSamples = sampleCount(fresh, 'train') - Math.floor(sampleCount(fresh, 'train') * (f.validationSplit || 0));
     const updates = f.epochs * Math.ceil(trainSamples / f.batchSize);

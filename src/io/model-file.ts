@@ -35,12 +35,13 @@ const O = 'optimizer/';
 const B = 'maps/';
 
 /**
- * The checkpoint contents of a model: weights (as named), and, when compiled, optimizer state; `training` is stored
+ * The checkpoint contents of a model: weights (as named), and, when compiled, its compile settings (unless `withCompile`
+ * is false: a file for shipping) and optimizer state; `training` is stored
  * as given, and so is `tokenizer` (its `toJSON()`); `extra` tensors (e.g. early stopping's `best/…` weights) are
  * stored under their own names and ignored on load.
  */
 export function modelToCheckpoint(
-  m: Model, o: { training?: TrainingState; initSeed?: number; withOptimizer?: boolean; extra?: ReadonlyMap<string, StoredTensor>; tokenizer?: Tokenizer } = {},
+  m: Model, o: { training?: TrainingState; initSeed?: number; withOptimizer?: boolean; withCompile?: boolean; extra?: ReadonlyMap<string, StoredTensor>; tokenizer?: Tokenizer } = {},
 ): CheckpointContents {
   m.build();
   const tensors = new Map<string, StoredTensor>();
@@ -48,7 +49,7 @@ export function modelToCheckpoint(
   for (const { name, param } of named) tensors.set(W + name, { dtype: 'float32', shape: [...param.value.shape], data: param.value.f32() });
   for (const { name, tensor } of m.namedBuffers()) tensors.set(B + name, { dtype: tensor.dtype, shape: [...tensor.shape], data: tensor.data() });
   const meta: ModelFileMeta = { kind: 'weightshare-model', model: m.toJSON(), initSeed: o.initSeed ?? 0 };
-  const compile = m.compileConfig();
+  const compile = o.withCompile === false ? undefined : m.compileConfig();
   if (compile) meta.compile = compile;
   if (m.optimizer && (o.withOptimizer ?? true)) {
     const st = m.optimizer.getState(named.map((p) => p.param.value), named.map((p) => p.name));

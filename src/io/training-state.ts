@@ -5,13 +5,23 @@ import { arrayOf, bool, FieldError, int, nullable, num, object, oneOf, opt, reco
 
 /** The settings `weightshare compress` ran with, recorded in the compressed file's training state. */
 export interface CompressRecord {
-  clusters: number;
-  convClusters: number;
-  prune: number;
-  convPrune: number;
-  pruneFinetuneEpochs: number;
-  pruneLr: number;
-  init: string;
+  /** How: 'deep-compression' (absent), 'prune-schedule' (Deep Compression pruning gradually) or 'soft-sharing'. */
+  method?: string;
+  /** Deep Compression's settings (absent for soft weight-sharing). */
+  clusters?: number;
+  convClusters?: number;
+  prune?: number;
+  convPrune?: number;
+  pruneFinetuneEpochs?: number;
+  pruneLr?: number;
+  init?: string;
+  /** The gradual pruning schedule of method 'prune-schedule' (TF-MOT PolynomialDecay). */
+  pruneSchedule?: { initialSparsity?: number; beginStep?: number; endStep?: number; frequency?: number; power?: number };
+  /** Soft weight-sharing's settings: components J, π₀, τ, retraining epochs and learning rates, prior per model or layer, merge threshold. */
+  softSharing?: {
+    components: number; pi0: number; tau: number; epochs: number; lr: number; meanLr: number; varianceLr: number; mixingLr: number;
+    prior: string; mergeThreshold: number;
+  };
   /** The layers compressed (absent: every shareable weight). */
   layers?: string[];
   finetuneEpochs: number;
@@ -69,8 +79,13 @@ const TRAINING_STATE = object({
     task: req(oneOf(['language-model', 'classifier'])), level: req(oneOf(['char', 'word'])), bptt: opt(int(1)), maxLen: opt(int(1)), maxVocab: opt(int(4)),
   })),
   compress: opt(object({
-    clusters: req(int(2)), convClusters: req(int(2)), prune: req(num(0, 1)), convPrune: req(num(0, 1)), pruneFinetuneEpochs: req(int(0)), pruneLr: req(num(0)),
-    init: req(str), layers: opt(arrayOf(str)), finetuneEpochs: req(int(0)), lr: req(num(0)), seed: req(int()), from: req(str),
+    method: opt(str), clusters: opt(int(2)), convClusters: opt(int(2)), prune: opt(num(0, 1)), convPrune: opt(num(0, 1)), pruneFinetuneEpochs: opt(int(0)), pruneLr: opt(num(0)),
+    init: opt(str), layers: opt(arrayOf(str)), finetuneEpochs: req(int(0)), lr: req(num(0)), seed: req(int()), from: req(str),
+    pruneSchedule: opt(object({ initialSparsity: opt(num(0, 1)), beginStep: opt(int(0)), endStep: opt(int(0)), frequency: opt(int(1)), power: opt(num(0)) })),
+    softSharing: opt(object({
+      components: req(int(2)), pi0: req(num(0, 1)), tau: req(num(0)), epochs: req(int(0)), lr: req(num(0)), meanLr: req(num(0)), varianceLr: req(num(0)),
+      mixingLr: req(num(0)), prior: req(oneOf(['model', 'layer'])), mergeThreshold: req(num(0)),
+    })),
   })),
 }, { root: 'training' });
 

@@ -8,6 +8,7 @@ import { materialize } from '../sharing/cache.js';
 import { createMap, type MapSpec, parseMapSpec } from '../sharing/registry.js';
 import type { Parameter, WeightMap } from '../sharing/weight-map.js';
 import { type Fans, fansOf, initialize, type InitializerName } from './initializers.js';
+import { penalty, type Regularizer, REGULARIZER_OPTIONS, type RegularizerOption, type RegularizerSpec, regularizer } from './regularizers.js';
 import type { WeightRole } from './weight-role.js';
 
 /** What a layer's forward pass may depend on besides its input. */
@@ -54,6 +55,14 @@ export interface LayerOptions {
    * layers takes its sublayers' weights by path: `{ 'query/kernel': 'lowRank:8' }`.
    */
   maps?: Record<string, MapSpec>;
+  /**
+   * Keras weight regularizers: a penalty l1·Σ|w| + l2·Σw² on the layer's weights of that role (kernel, bias,
+   * recurrent kernel, embeddings), added to the loss in fit and evaluate: `'l2'` (0.01), `'l2:0.0001'`, `{ l1: 1e-5 }`.
+   */
+  kernelRegularizer?: RegularizerSpec;
+  biasRegularizer?: RegularizerSpec;
+  recurrentRegularizer?: RegularizerSpec;
+  embeddingsRegularizer?: RegularizerSpec;
 }
 
 /** Finds a weight's map by 'layer/weight' (or 'layer/sublayer/…/weight') among the layers built so far (for tying). */
@@ -169,6 +178,8 @@ export abstract class Layer {
   private appliedShapes: number[][] | undefined;
   /** How many times {@link applyAll} connected the layer (the next node's index). */
   private applications = 0;
+  /** The regularizers given, by option (kernelRegularizer, …). */
+  readonly regularizers: Partial<Record<RegularizerOption, Regularizer>> = {};
 
   constructor(o: LayerOptions = {}) {
     const bad = (option: string, want: string, v: unknown): never => {
@@ -188,6 +199,9 @@ export abstract class Layer {
     this.inputShapes = undefined;
     this.mapSpecs = { ...(o.maps ?? {}) };
     for (const s of Object.values(this.mapSpecs)) parseMapSpec(s);
+    for (const k of Object.keys(REGULARIZER_OPTIONS) as RegularizerOption[]) {
+      if (o[k] !== undefined) this.regularizers[k] = regularizer(o[k]!, `layer '${o.name ?? ''}' ${k}`);
+    }
   }
 
   /** Where the layer sits: its name, or `parent/name` for a sublayer (the prefix of its weights' paths in a model). */
@@ -234,6 +248,11 @@ export abstract class Layer {
       if (unknown.length) {
         const subs = this.children.size ? `; sublayers: ${[...this.children.keys()].join(', ')}` : '';
         throw new RangeError(`layer '${this.name}': maps name ${unknown.map((k) => `'${k}'`).join(', ')}, but its weights are ${[...this.maps.keys()].join(', ') || 'none'}${subs}`);
+      }
+      for (const k of Object.keys(this.regularizers) as RegularizerOption[]) {
+        if (![...this.roles.values()].includes(REGULARIZER_OPTIONS[k])) {
+          throw new RangeError(`layer '${this.name}' (${this.className}): ${k} is set but the layer has no weight of role ${REGULARIZER_OPTIONS[k]} (weights: ${[...this.maps.keys()].join(', ') || 'none'})`);
+        }
       }
     } catch (e) {
       this.disposeWeights();
@@ -416,6 +435,19 @@ export abstract class Layer {
     return [...seen];
   }
 
+  /**
+   * The regularizers' penalties on this layer's own weights and its sublayers' (Keras `layer.losses`), as scalar
+   * tensors on the tape; W is the forward pass's (see `sharing/cache.ts`).
+   */
+  regularizationLosses(): Tensor[] {
+    const out: Tensor[] = [];
+    for (const k of Object.keys(this.regularizers) as RegularizerOption[]) {
+      for (const [name, role] of this.roles) if (role === REGULARIZER_OPTIONS[k]) out.push(penalty(this.regularizers[k]!, this.w(name)));
+    }
+    for (const c of this.children.values()) out.push(...c.regularizationLosses());
+    return out;
+  }
+
   /** Number of free parameters. */
   countParams(): number {
     return this.parameters().reduce((s, p) => s + p.value.size, 0);
@@ -502,6 +534,7 @@ export abstract class Layer {
     const c: Record<string, unknown> = { name: this.name, ...this.config() };
     const maps = this.mapConfigs();
     if (Object.keys(maps).length) c.maps = maps;
+    for (const [k, r] of Object.entries(this.regularizers)) c[k] = { kind: r.kind, l1: r.l1, l2: r.l2 };
     if (this.seed !== undefined) c.seed = this.seed;
     if (this.declaredInputShape) c.inputShape = this.declaredInputShape;
     if (this.declaredInputDType) c.inputDType = this.declaredInputDType;

@@ -11,6 +11,8 @@ export { epochOrder };
 import type { LossInputs } from './losses.js';
 import { ProgressLogger } from './progress.js';
 import type { Model } from './model.js';
+import { withWeightCache } from '../sharing/cache.js';
+import { trainingTerms } from './training-terms.js';
 
 /** Inputs or targets: a tensor [N, ...], or a typed array with its shape. */
 export type Data = Tensor | { data: Float32Array | Int32Array; shape: readonly number[] };
@@ -272,20 +274,30 @@ function runBatch(m: Model, xb: Tensor | Tensor[], ybs: Tensor[], wb: Tensor | u
     // Keras: an output that carries a mask (an Embedding's maskZero kept by the layers after it) weighs its loss and
     // metrics per position by it, on top of the sample weights.
     let masks: readonly (Tensor | undefined)[] = [];
-    const f = (): Tensor => {
+    const terms = train ? trainingTerms(m) : [];
+    // One weight cache for the forward pass, the regularizers and the training terms: each W is materialised once.
+    const f = (): Tensor => withWeightCache(() => {
       const r = m.callWithMasks(xb, { training: train, seed, logits });
       outs = r.outputs;
       masks = r.masks ?? [];
       const w = (k: number): LossInputs | undefined => (wb || masks[k] ? { sampleWeight: wb, mask: masks[k] } : undefined);
-      if (ybs.length === 1) return losses[0].compute(outs[0], ybs[0], logits || losses[0].fromLogits, w(0));
-      return losses.map((l, k) => mul(l.compute(outs[k], ybs[k], l.fromLogits, w(k)), m.lossWeights[k] ?? 1)).reduce((a, b) => add(a, b));
-    };
+      const data = ybs.length === 1 ? losses[0].compute(outs[0], ybs[0], logits || losses[0].fromLogits, w(0))
+        : losses.map((l, k) => mul(l.compute(outs[k], ybs[k], l.fromLogits, w(k)), m.lossWeights[k] ?? 1)).reduce((a, b) => add(a, b));
+      // Keras: the layers' regularization penalties count in the loss of fit and evaluate; the training terms only in fit.
+      const extra = [...m.layers.flatMap((l) => l.regularizationLosses()), ...terms.map((t) => t.loss())];
+      return extra.reduce((a, b) => add(a, b), data);
+    });
     let value: number;
     if (train) {
       const params = m.namedParameters().map((p) => p.param.value);
-      const r = valueAndGrads(f, params);
+      const groups = terms.flatMap((t) => t.groups ?? []);
+      const r = valueAndGrads(f, [...params, ...groups.flatMap((g) => g.params)]);
       value = r.value.item();
-      if (Number.isFinite(value)) m.optimizer!.step(params, r.grads);
+      if (Number.isFinite(value)) {
+        m.optimizer!.step(params, r.grads.slice(0, params.length));
+        let at = params.length;
+        for (const g of groups) g.optimizer.step(g.params, r.grads.slice(at, (at += g.params.length)));
+      }
     } else value = f().item();
     return {
       loss: value,

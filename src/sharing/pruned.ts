@@ -2,7 +2,7 @@
 import { keep } from '../core/engine.js';
 import { mul, tensor } from '../core/ops/index.js';
 import { sizeOf, type Shape } from '../core/shape.js';
-import type { Tensor } from '../core/tensor.js';
+import { noteInPlaceWrite, type Tensor } from '../core/tensor.js';
 import { type MapConfig, type MapContext, registerMap, SharingError } from './registry.js';
 import { Parameter, type WeightMap, type WeightMapConfig, type WeightMapStats } from './weight-map.js';
 
@@ -18,8 +18,8 @@ import { Parameter, type WeightMap, type WeightMapConfig, type WeightMapStats } 
 export class PrunedMap implements WeightMap {
   readonly kind = 'pruned';
   readonly shape: Shape;
-  /** Fraction removed when the map was made (recorded in the config; the mask is the truth). */
-  readonly prune: number;
+  /** Fraction removed when the map was made or last re-masked (recorded in the config; the mask is the truth). */
+  prune: number;
   private readonly theta: Parameter;
   private readonly mask: Tensor;
 
@@ -63,6 +63,22 @@ export class PrunedMap implements WeightMap {
     let k = 0;
     for (const v of this.mask.f32()) if (v !== 0) k++;
     return k;
+  }
+
+  /**
+   * Replaces the mask (a gradual pruning schedule's step): `mask` [n] is 0/1 (0 = pruned), θ is zeroed where it is 0,
+   * and `prune` records the fraction removed.
+   */
+  setMask(mask: Float32Array, prune: number): void {
+    const n = this.mask.size;
+    if (mask.length !== n) throw new RangeError(`pruned: a mask needs ${n} elements, got ${mask.length}`);
+    const m = Float32Array.from(mask, (v) => (v !== 0 ? 1 : 0));
+    const theta = this.theta.value.f32();
+    for (let i = 0; i < n; i++) if (!m[i]) theta[i] = 0;
+    this.mask.backend.write(this.mask.buf, m);
+    this.theta.value.backend.write(this.theta.value.buf, theta);
+    noteInPlaceWrite();
+    this.prune = prune;
   }
 
   /** The mask as a copy (1 = kept). */

@@ -1,11 +1,13 @@
 // deepCompress: Deep Compression's pipeline (prune, retrain with masks fixed, k-means weight sharing, fine-tune the centroids) on a trained model.
 import type { Model } from '../nn/model.js';
-import type { Data } from '../nn/training.js';
-import { createOptimizer } from '../optim/index.js';
 import type { KMeansInit } from '../sharing/kmeans.js';
 import { type ClusteredWeight, type ClusterOptions, clusterWeights, planClusters } from './cluster.js';
 import { planPrune, type PrunedWeight, type PruneOptions, pruneWeights } from './prune.js';
 import { byLayer, type ModelWeight, namesLayer, shareableWeights } from './select.js';
+import { checkSchedule, gradualPruning, type PolynomialDecayOptions } from './prune-schedule.js';
+import { type CompressData, modelSizes, stageRunner, type StageResult, type TrainEvent } from './stages.js';
+
+export type { StageResult } from './stages.js';
 
 /** Options of {@link deepCompress}; weights of rank > 2 (convolution windows: Conv2D's, LocallyConnected2D's kernels) take the `conv…` settings. */
 export interface DeepCompressOptions {
@@ -23,6 +25,12 @@ export interface DeepCompressOptions {
   pruneFinetuneEpochs?: number;
   /** Adam learning rate of that retraining (default: `lr`). */
   pruneLr?: number;
+  /**
+   * Prune gradually during that retraining instead of at once (TF-MOT PolynomialDecay: from `initialSparsity` at
+   * `beginStep` to each weight's pruned fraction at `endStep`, default ¾ of the retraining's steps, every `frequency`
+   * steps, power 3); needs `pruneFinetuneEpochs` > 0.
+   */
+  pruneSchedule?: Omit<PolynomialDecayOptions, 'endStep'> & { endStep?: number };
   /** k-means initialisation (default 'linear'). */
   init?: KMeansInit;
   /** Layers whose shareable weights to compress (default: every weight with a shareable role). */
@@ -38,32 +46,22 @@ export interface DeepCompressOptions {
 }
 
 /** {@link DeepCompressOptions} with every default filled in. */
-export type DeepCompressSettings = Required<Omit<DeepCompressOptions, 'layers'>> & { layers: readonly string[] | undefined };
+export type DeepCompressSettings = Required<Omit<DeepCompressOptions, 'layers' | 'pruneSchedule'>> & Pick<DeepCompressOptions, 'layers' | 'pruneSchedule'>;
 
-/**
- * The data of {@link deepCompress}: training samples (for the retraining and fine-tuning) and test samples (for the
- * accuracy after each stage); `x` is one Data per model input (or one Data), as for `fit`.
- */
-export interface DeepCompressData {
-  train: { x: Data | readonly Data[]; y: Data };
-  test: { x: Data | readonly Data[]; y: Data };
-}
-
-/** Loss and accuracy on the test samples. */
-export interface StageResult {
-  loss: number;
-  accuracy: number;
-}
+/** The data of {@link deepCompress} (see {@link CompressData}). */
+export type DeepCompressData = CompressData;
 
 /** Which training a progress event belongs to: the retraining after pruning or the centroids' fine-tuning. */
 export type DeepCompressPhase = 'retrain' | 'finetune';
 
-/** What {@link deepCompress} reports as it goes, in this order (the pruning events only with `pruneFinetuneEpochs` > 0). */
+/**
+ * What {@link deepCompress} reports as it goes, in this order (the pruning events only with `pruneFinetuneEpochs` > 0;
+ * with a `pruneSchedule`, 'pruned' comes after the retraining that pruned gradually, with the same result as 'retrained').
+ */
 export type DeepCompressEvent =
   | { kind: 'original'; result: StageResult; bits: number; float32Bits: number }
   | { kind: 'pruned'; weights: PrunedWeight[]; result: StageResult; bits: number }
-  | { kind: 'trainBegin'; phase: DeepCompressPhase; epochs: number; learningRate: number; batchSize: number; samples: number }
-  | { kind: 'epochEnd'; phase: DeepCompressPhase; epoch: number; epochs: number; seconds: number; loss: number; accuracy: number }
+  | TrainEvent<DeepCompressPhase>
   | { kind: 'retrained'; result: StageResult }
   | { kind: 'clustered'; weights: ClusteredWeight[]; result: StageResult }
   | { kind: 'finetuned'; result: StageResult };
@@ -102,19 +100,8 @@ export function deepCompressSettings(o: DeepCompressOptions): DeepCompressSettin
   return {
     clusters: o.clusters, convClusters: o.convClusters ?? o.clusters, prune, convPrune: o.convPrune ?? prune, layerPrune: o.layerPrune ?? {},
     pruneFinetuneEpochs: o.pruneFinetuneEpochs ?? 0, pruneLr: o.pruneLr ?? lr, init: o.init ?? 'linear', layers: o.layers,
-    finetuneEpochs: o.finetuneEpochs ?? 2, lr, batchSize: o.batchSize ?? 32, seed: o.seed ?? 0,
+    finetuneEpochs: o.finetuneEpochs ?? 2, lr, batchSize: o.batchSize ?? 32, seed: o.seed ?? 0, pruneSchedule: o.pruneSchedule,
   };
-}
-
-/** Bits stored by all the model's weights, and 32 bits per element of W (the float32 original). */
-function sizes(m: Model): { bits: number; float32Bits: number } {
-  let bits = 0, virtual = 0;
-  for (const w of m.weights()) {
-    const s = w.map.stats();
-    bits += s.bits;
-    virtual += s.virtual;
-  }
-  return { bits, float32Bits: 32 * virtual };
 }
 
 /**
@@ -130,9 +117,8 @@ export async function deepCompress(
   model: Model, data: DeepCompressData, options: DeepCompressOptions, hooks: { onProgress?: (e: DeepCompressEvent) => void } = {},
 ): Promise<DeepCompressReport> {
   const s = deepCompressSettings(options);
-  if (!model.loss) throw new Error(`deepCompress: model '${model.name}' is not compiled; compile it with its loss first`);
-  const loss = model.loss.name, fromLogits = model.loss.fromLogits;
   const emit = hooks.onProgress ?? (() => {});
+  const { evaluate, train } = stageRunner<DeepCompressPhase>('deepCompress', model, data, s, emit);
   const conv = (w: ModelWeight): boolean => w.map.shape.length > 2;
   const weights = model.weights();
   for (const name of Object.keys(s.layerPrune)) {
@@ -144,36 +130,32 @@ export async function deepCompress(
   const prune: PruneOptions = { prune: pruneOf, layers: s.layers };
   // Bad options fail here, before any work (the clusters are checked against the weights that pruning keeps).
   if (staged) planPrune(model, prune);
+  let schedule: PolynomialDecayOptions | undefined;
+  if (s.pruneSchedule) {
+    if (!staged) throw new RangeError(`deepCompress: pruneSchedule prunes during the retraining, so it needs pruneFinetuneEpochs > 0, got ${s.pruneFinetuneEpochs}`);
+    const steps = s.pruneFinetuneEpochs * Math.ceil(data.train.y.shape[0] / s.batchSize);
+    schedule = { ...s.pruneSchedule, endStep: s.pruneSchedule.endStep ?? Math.max(s.pruneSchedule.beginStep ?? 0, Math.floor(0.75 * steps)) };
+    checkSchedule('deepCompress: pruneSchedule', schedule);
+  }
   if (planClusters(model, cluster).length === 0) {
     throw new NothingToCompressError(shareableWeights(model, undefined, 'codebook').map((w) => `${w.path} is '${w.map.kind}'`).join(', '));
   }
-  const evaluate = (): StageResult => {
-    const r = model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
-    return { loss: r.loss, accuracy: r.accuracy };
-  };
-  const samples = data.train.y.shape[0];
-  const train = async (phase: DeepCompressPhase, epochs: number, learningRate: number): Promise<StageResult> => {
-    model.compile({ optimizer: createOptimizer({ name: 'adam', learningRate }), loss, fromLogits, metrics: ['accuracy'] });
-    emit({ kind: 'trainBegin', phase, epochs, learningRate, batchSize: s.batchSize, samples });
-    let start = performance.now();
-    await model.fit(data.train.x, data.train.y, {
-      epochs, batchSize: s.batchSize, seed: s.seed, shuffle: true,
-      callbacks: [{
-        onEpochBegin: () => void (start = performance.now()),
-        onEpochEnd: (epoch, logs) => emit({ kind: 'epochEnd', phase, epoch: epoch + 1, epochs, seconds: (performance.now() - start) / 1000, loss: logs.loss, accuracy: logs.accuracy }),
-      }],
-    });
-    return evaluate();
-  };
-
   const before = evaluate();
-  const size0 = sizes(model);
+  const size0 = modelSizes(model);
   emit({ kind: 'original', result: before, bits: size0.bits, float32Bits: size0.float32Bits });
   let pruning: DeepCompressReport['pruning'];
-  if (staged) {
+  if (staged && schedule) {
+    const gradual = gradualPruning(model, { ...schedule, finalSparsity: pruneOf, layers: s.layers });
+    const retrained = await train('retrain', s.pruneFinetuneEpochs, s.pruneLr, [gradual]);
+    const layers = gradual.report();
+    const bits = modelSizes(model).bits;
+    emit({ kind: 'pruned', weights: layers, result: retrained, bits });
+    emit({ kind: 'retrained', result: retrained });
+    pruning = { layers, pruned: retrained, retrained, bits, ratio: size0.float32Bits / bits };
+  } else if (staged) {
     const layers = pruneWeights(model, prune);
     const pruned = evaluate();
-    const bits = sizes(model).bits;
+    const bits = modelSizes(model).bits;
     emit({ kind: 'pruned', weights: layers, result: pruned, bits });
     const retrained = await train('retrain', s.pruneFinetuneEpochs, s.pruneLr);
     emit({ kind: 'retrained', result: retrained });
@@ -188,7 +170,7 @@ export async function deepCompress(
     finetuned = await train('finetune', s.finetuneEpochs, s.lr);
     emit({ kind: 'finetuned', result: finetuned });
   }
-  const size1 = sizes(model);
+  const size1 = modelSizes(model);
   return {
     layers, before, ...(pruning ? { pruning } : {}), clustered, finetuned,
     bits: { float32: size0.float32Bits, before: size0.bits, after: size1.bits }, ratio: size0.float32Bits / size1.bits,

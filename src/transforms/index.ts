@@ -1,4 +1,4 @@
-// Model transforms above nn/ and sharing/: clustering, pruning, stripping, the subspace twin and Deep Compression's pipeline.
+// Model transforms above nn/ and sharing/: clustering, pruning, stripping, the subspace twin, Deep Compression and soft weight-sharing.
 export { clusterWeights, planClusters } from './cluster.js';
 export type { ClusterOptions, ClusteredWeight, ClusterJob } from './cluster.js';
 export { pruneWeights, planPrune } from './prune.js';
@@ -12,3 +12,13 @@ export { deepCompress, deepCompressSettings, NothingToCompressError } from './de
 export type {
   DeepCompressData, DeepCompressEvent, DeepCompressOptions, DeepCompressPhase, DeepCompressReport, DeepCompressSettings, StageResult,
 } from './deep-compression.js';
+export { softWeightSharing, softSharingSettings } from './soft-sharing.js';
+export type { SoftSharingEvent, SoftSharingOptions, SoftSharingPhase, SoftSharingReport, SoftSharingSettings } from './soft-sharing.js';
+export { MixturePrior, mergeComponents, mixtureNegLogLikelihood, responsibleComponents } from './mixture-prior.js';
+export type { GammaPrior, MixturePriorOptions, MixtureState } from './mixture-prior.js';
+export { modelSizes } from './stages.js';
+export type { CompressData, TrainEvent } from './stages.js';
+export { checkSchedule, gradualPruning, GradualPruning, polynomialDecay } from './prune-schedule.js';
+export type { GradualPruningOptions, PolynomialDecayOptions } from './prune-schedule.js';
+export { FEATURE_CRITERIA, firstLayerMagnitude, mutualInformation, selectFeatures, takeFeatures } from './feature-selection.js';
+export type { FeatureCriterion } from './feature-selection.js';

@@ -1,0 +1,66 @@
+// What the compression pipelines share: their data, the bits a model stores, and its evaluate / train-a-stage steps.
+import type { Model } from '../nn/model.js';
+import type { Callback, Data } from '../nn/training.js';
+import { createOptimizer } from '../optim/index.js';
+
+/**
+ * The data of a compression pipeline: training samples (for the retraining and fine-tuning) and test samples (for the
+ * accuracy after each stage); `x` is one Data per model input (or one Data), as for `fit`.
+ */
+export interface CompressData {
+  train: { x: Data | readonly Data[]; y: Data };
+  test: { x: Data | readonly Data[]; y: Data };
+}
+
+/** Loss and accuracy on the test samples. */
+export interface StageResult {
+  loss: number;
+  accuracy: number;
+}
+
+/** A training stage's progress: its start (settings) and each epoch's end, for the phase `P` it belongs to. */
+export type TrainEvent<P extends string> =
+  | { kind: 'trainBegin'; phase: P; epochs: number; learningRate: number; batchSize: number; samples: number }
+  | { kind: 'epochEnd'; phase: P; epoch: number; epochs: number; seconds: number; loss: number; accuracy: number };
+
+/** Bits stored by all the model's weights, and 32 bits per element of every W (the float32 original). */
+export function modelSizes(m: Model): { bits: number; float32Bits: number } {
+  let bits = 0, virtual = 0;
+  for (const w of m.weights()) {
+    const s = w.map.stats();
+    bits += s.bits;
+    virtual += s.virtual;
+  }
+  return { bits, float32Bits: 32 * virtual };
+}
+
+/**
+ * The two steps of a pipeline on a compiled model: `evaluate()` the test samples (batches of 256), and `train` a phase
+ * for some epochs with a fresh Adam at `learningRate` (the model's loss kept, accuracy as metric; shuffled with
+ * `seed`, extra `callbacks` after the progress one), then evaluate. Throws naming `who` when the model is not compiled.
+ */
+export function stageRunner<P extends string>(
+  who: string, model: Model, data: CompressData, o: { batchSize: number; seed: number }, emit: (e: TrainEvent<P>) => void,
+): { evaluate: () => StageResult; train: (phase: P, epochs: number, learningRate: number, callbacks?: Callback[]) => Promise<StageResult> } {
+  if (!model.loss) throw new Error(`${who}: model '${model.name}' is not compiled; compile it with its loss first`);
+  const loss = model.loss.name, fromLogits = model.loss.fromLogits;
+  const evaluate = (): StageResult => {
+    const r = model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
+    return { loss: r.loss, accuracy: r.accuracy };
+  };
+  const samples = data.train.y.shape[0];
+  const train = async (phase: P, epochs: number, learningRate: number, callbacks: Callback[] = []): Promise<StageResult> => {
+    model.compile({ optimizer: createOptimizer({ name: 'adam', learningRate }), loss, fromLogits, metrics: ['accuracy'] });
+    emit({ kind: 'trainBegin', phase, epochs, learningRate, batchSize: o.batchSize, samples });
+    let start = performance.now();
+    await model.fit(data.train.x, data.train.y, {
+      epochs, batchSize: o.batchSize, seed: o.seed, shuffle: true,
+      callbacks: [{
+        onEpochBegin: () => void (start = performance.now()),
+        onEpochEnd: (epoch, logs) => emit({ kind: 'epochEnd', phase, epoch: epoch + 1, epochs, seconds: (performance.now() - start) / 1000, loss: logs.loss, accuracy: logs.accuracy }),
+      }, ...callbacks],
+    });
+    return evaluate();
+  };
+  return { evaluate, train };
+}

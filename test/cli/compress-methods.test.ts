@@ -1,0 +1,68 @@
+// `compress --method soft-sharing | prune-schedule` and `--ship` from the command line, on a small model and mnist-sample.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadModel, saveModel } from '../../src/io/files.js';
+import { Dense, Flatten, sequential } from '../../src/nn/index.js';
+import { runCli } from '../helpers/cli.js';
+
+/** A small MLP saved untrained-but-compiled, with a training record naming mnist-sample's first 256 samples. */
+function saved(dir: string): string {
+  const m = sequential([new Flatten({ inputShape: [28, 28, 1] }), new Dense({ units: 16, activation: 'relu' }), new Dense({ units: 10, activation: 'softmax' })], { name: 'small' }).build(1);
+  m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const file = join(dir, 'small.wsm');
+  saveModel(file, m, { training: { epoch: 1, epochs: 1, batchSize: 32, seed: 0, dataset: 'mnist-sample', limit: 256, history: { epoch: [], history: {} } } });
+  m.dispose();
+  return file;
+}
+
+test('compress --method soft-sharing --ship: pruned codebooks, a header without training record or compile settings; bad options are one-line errors', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ws-methods-'));
+  try {
+    const file = saved(dir), out = join(dir, 'sws.wsm');
+    const r = await runCli('compress', file, '--method', 'soft-sharing', '--components', '6', '--epochs', '1', '--tau', '0.01', '--test-limit', '200', '--ship', '--out', out, '--json');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /mixture prior over 12,704 kernel weights: 6 components \(zero component π₀ 0\.99\), τ 0\.01, one prior for the model\n/);
+    assert.match(r.err, /after quantising to the component means: accuracy \d+\.\d\d %/);
+    const j = JSON.parse(r.out) as { settings: { method: string; softSharing: { components: number } }; layers: { clusters: number }[]; fileBytes: number };
+    assert.deepEqual([j.settings.method, j.settings.softSharing.components], ['soft-sharing', 6]);
+    for (const l of j.layers) assert.ok(l.clusters >= 2 && l.clusters <= 5, `${l.clusters} centroids`);
+    const header = JSON.parse(readFileSync(out).subarray(16, 16 + readFileSync(out).readUInt32LE(8)).toString()) as { meta: Record<string, unknown> };
+    assert.deepEqual(Object.keys(header.meta).sort(), ['initSeed', 'kind', 'model']);
+    assert.equal(readFileSync(out).length, j.fileBytes);
+    const { model } = loadModel(out);
+    assert.equal(model.getLayer('dense').weight('kernel').kind, 'codebook');
+    model.dispose();
+    const bad = await runCli('compress', file, '--method', 'soft-sharing', '--pi0', '1.5', '--out', out);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.err, /softWeightSharing: pi0 must be in \(0, 1\), got 1\.5/);
+    const noEpochs = await runCli('compress', file, '--method', 'prune-schedule', '--prune', '0.5', '--out', out);
+    assert.notEqual(noEpochs.code, 0);
+    assert.match(noEpochs.err, /--method prune-schedule prunes while retraining: give --prune-finetune-epochs N/);
+    const sparsity = await runCli('compress', file, '--method', 'prune-schedule', '--prune', '0.5', '--prune-finetune-epochs', '1', '--initial-sparsity', '1', '--out', out);
+    assert.match(sparsity.err, /--initial-sparsity must be a fraction in \[0, 1\), got 1/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('compress --method prune-schedule: gradual pruning while retraining, then clustering; the record names the method and schedule', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ws-methods-'));
+  try {
+    const file = saved(dir), out = join(dir, 'ps.wsm');
+    const r = await runCli('compress', file, '--method', 'prune-schedule', '--prune', '0.8', '--prune-finetune-epochs', '2', '--prune-frequency', '2', '--clusters', '4',
+      '--finetune-epochs', '0', '--test-limit', '200', '--out', out, '--json');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /gradual pruning reached:\ndense\/kernel: 12,544 weights, 80\.0 % pruned/);
+    const j = JSON.parse(r.out) as { settings: { method: string; pruneSchedule: { frequency: number } } };
+    assert.deepEqual([j.settings.method, j.settings.pruneSchedule.frequency], ['prune-schedule', 2]);
+    const { model, meta } = loadModel(out);
+    assert.equal(meta.training?.compress?.method, 'prune-schedule');
+    assert.equal(model.getLayer('dense').weight('kernel').stats().free, 4);
+    model.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
