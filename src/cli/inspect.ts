@@ -8,6 +8,7 @@ import { splitData } from '../data/dataset.js';
 import { loadCheckpoint, loadModel } from '../io/files.js';
 import { modelFromCheckpoint } from '../io/model-file.js';
 import type { Model } from '../nn/model.js';
+import { argmax } from '../core/ops/index.js';
 import { thousands } from '../nn/summary.js';
 import { defineCommand, type ParsedArgs } from './args.js';
 import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, requireSamples } from './common.js';
@@ -77,7 +78,9 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
   if (a.flags.confusion) {
     if (test.y.shape.length !== 1) throw new CliError(`--confusion is for classifiers (one label per sample); ${file} predicts a label per position (${ds.name} labels [${test.y.shape.join(', ')}])`);
     const probs = model.predict(test.x, { batchSize: a.flags.batchSize });
-    confusion = confusionMatrix(probs.f32(), test.y.data, probs.shape[1]);
+    const predicted = argmax(probs);
+    confusion = confusionMatrix(predicted.data(), test.y.data, probs.shape[1]);
+    predicted.dispose();
     probs.dispose();
   }
   const seconds = (performance.now() - t0) / 1000;
@@ -91,15 +94,13 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
   return 0;
 }
 
-/** counts[true][predicted] over samples, predicted = the most probable of `classes` (the first on ties). */
-export function confusionMatrix(probs: Float32Array, labels: ArrayLike<number>, classes: number): number[][] {
+/** counts[true][predicted] over samples, from each sample's predicted class (the argmax of its probabilities) and label. */
+export function confusionMatrix(predicted: ArrayLike<number>, labels: ArrayLike<number>, classes: number): number[][] {
   const m = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   for (let i = 0; i < labels.length; i++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (probs[i * classes + c] > probs[i * classes + best]) best = c;
     const t = labels[i];
     if (!(t >= 0 && t < classes)) throw new CliError(`--confusion: label ${t} of test sample ${i} is not a class of this model (0–${classes - 1})`);
-    m[t][best]++;
+    m[t][predicted[i]]++;
   }
   return m;
 }

@@ -1,6 +1,6 @@
 // Fit callbacks that write files (Node; Keras names): ModelCheckpoint (with saveBestOnly) and CSVLogger.
 import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { monitoredValue, monitorMode } from '../nn/callbacks.js';
+import { improves, monitoredValue, monitorMode } from '../nn/callbacks.js';
 import type { Model } from '../nn/model.js';
 import type { Callback, Logs } from '../nn/training.js';
 import type { Tokenizer } from '../data/tokenizer.js';
@@ -82,8 +82,7 @@ export class ModelCheckpoint implements Callback {
     if (!this.model) throw new Error('ModelCheckpoint: no model (pass the callback to fit, which sets it)');
     if (this.saveBestOnly) {
       const current = monitoredValue(logs, this.monitor, 'ModelCheckpoint');
-      const better = this.best === undefined ? !Number.isNaN(current) : this.mode === 'min' ? current < this.best : current > this.best;
-      if (!better) return;
+      if (!improves(this.mode, current, this.best)) return;
       this.best = current;
     }
     const file = formatFilepath(this.filepath, epoch, logs);

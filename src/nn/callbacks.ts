@@ -39,6 +39,12 @@ export function monitorMode(monitor: string, mode: string | undefined, who: stri
   return m === 'auto' ? (/(acc|accuracy|auc)$/.test(monitor) ? 'max' : 'min') : m;
 }
 
+/** Whether `current` beats `reference` by more than `minDelta` in direction `mode`; any non-NaN value beats no reference (null or undefined). */
+export function improves(mode: 'min' | 'max', current: number, reference: number | null | undefined, minDelta = 0): boolean {
+  if (reference === null || reference === undefined) return !Number.isNaN(current);
+  return mode === 'min' ? current < reference - minDelta : current > reference + minDelta;
+}
+
 /** The monitored value of an epoch's logs; the error names the logs there are (and says when validation is needed). */
 export function monitoredValue(logs: Logs, monitor: string, who: string): number {
   const current = logs[monitor];
@@ -137,7 +143,6 @@ export class EarlyStopping implements Callback {
   }
 
   private improves(current: number, reference: number | null): boolean {
-    if (reference === null) return !Number.isNaN(current);
-    return this.mode === 'min' ? current < reference - this.minDelta : current > reference + this.minDelta;
+    return improves(this.mode, current, reference, this.minDelta);
   }
 }
