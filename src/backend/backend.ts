@@ -243,6 +243,17 @@ export interface Kernels {
   /** y[rows, cols] = softmax (or log-softmax when `log`) of x along its last axis. */
   softmax(x: Buf, y: Buf, rows: number, cols: number, log: boolean): void;
   /**
+   * The log-softmax of each row of x[rows, cols] at its label only (sparse cross-entropy without the [rows, cols]
+   * intermediates): logp[r] = (x[r, l] − max_r) − log Σ_k e^{x[r, k] − max_r}, l = labels[r] (int32), NaN for a label
+   * outside [0, cols); stats[r] = (max_r, log Σ_r) as float32 [rows, 2], for {@link logSoftmaxPickGrad}.
+   */
+  logSoftmaxPick(x: Buf, labels: Buf, logp: Buf, stats: Buf, rows: number, cols: number): void;
+  /**
+   * The gradient of {@link logSoftmaxPick} from g[rows]: dx[r, k] = g_r·[k = labels[r]] − e^{y_rk}·g_r, where
+   * y_rk = (x[r, k] − max_r) − log Σ_r is the row's log-softmax, rebuilt from stats (overwrites dx[rows, cols]).
+   */
+  logSoftmaxPickGrad(g: Buf, x: Buf, labels: Buf, stats: Buf, dx: Buf, rows: number, cols: number): void;
+  /**
    * Attention probabilities (see {@link MaskedSoftmaxParams}): y[r, j] = e^{z_j − max} / Σ e^{z − max} with z = scale·x[r]
    * over the live columns of row r, 0 at the others; a row without live columns is all 0. `mask` is null or float32
    * [outer, tq, cols].

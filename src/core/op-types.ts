@@ -30,6 +30,10 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
   maskedSoftmax: { scale: number; causal: boolean };
   /** Their gradient from [∂L/∂y, y]. */
   maskedSoftmaxGrad: { scale: number; causal: boolean };
+  /** The log-softmax of logits [rows, C] at int32 labels [rows]: outputs logp [rows] and the row statistics [rows, 2]. */
+  logSoftmaxPick: NoAttrs;
+  /** Its gradient from [∂L/∂logp, logits, labels, stats]. */
+  logSoftmaxPickGrad: NoAttrs;
   gather: { axis: number };
   scatterAdd: { axis: number; axisLen: number };
   /** Layer normalisation over the last axis: inputs x, [gamma] when `scale`, [beta] when `center`. */
@@ -59,7 +63,7 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
 export type Op = keyof OpAttrs;
 
 /** Ops with several outputs: one tape node holds them all and their rule gets one gradient per output. */
-export const MULTI_OUTPUT_OPS = ['split', 'rnnSequence', 'rnnSequenceGrad', 'biasActGrad', 'layerNormGrad', 'conv2dBiasActPool', 'maxPool2dBiasActGrad'] as const;
+export const MULTI_OUTPUT_OPS = ['split', 'logSoftmaxPick', 'rnnSequence', 'rnnSequenceGrad', 'biasActGrad', 'layerNormGrad', 'conv2dBiasActPool', 'maxPool2dBiasActGrad'] as const;
 export type MultiOutputOp = (typeof MULTI_OUTPUT_OPS)[number];
 /** Ops with one output. */
 export type SingleOutputOp = Exclude<Op, MultiOutputOp>;

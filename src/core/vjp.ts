@@ -13,7 +13,7 @@ import { causalMask, maskedSoftmaxGrad } from './ops/attention.js';
 import { matmul } from './ops/linalg.js';
 import { fwht } from './ops/fwht.js';
 import { layerNormGrad } from './ops/norm.js';
-import { biasActGrad, gather, scatterAdd } from './ops/nn.js';
+import { biasActGrad, gather, logSoftmaxPickGrad, scatterAdd } from './ops/nn.js';
 import { rnnSequenceGrad } from './ops/recurrent.js';
 import { sum } from './ops/reduce.js';
 import { zerosLike } from './ops/creation.js';
@@ -158,6 +158,10 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   // Softmax family (last axis)
   softmax: (g, _, y) => [mul(y, sub(g, sum(mul(g, y), -1, true)))],
   logSoftmax: (g, _, y) => [sub(g, mul(exp(y), sum(g, -1, true)))],
+  logSoftmaxPick: ([g], [logits, labels], [, stats], _, needs) => [needs[0] && g ? logSoftmaxPickGrad(g, logits, labels, stats) : null, null],
+  logSoftmaxPickGrad: () => {
+    throw new NotDifferentiableError('logSoftmaxPickGrad', 'second derivatives of the fused sparse cross-entropy are not supported');
+  },
   maskedSoftmax: (g, _, y, { scale, causal }) => [maskedSoftmaxGrad(g, y, scale, causal), null],
   // dx = s·y·(g − c), c = Σ g·y over each row's causal span: a cotangent t pulls back to the same map of t for g, and to
   // s·(t·(g − c) − g·Σ t·y) for y, where t and y count only inside the span (dx neither reads nor writes beyond it).

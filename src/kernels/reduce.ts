@@ -186,49 +186,109 @@ export function red_argmax(x: usize, y: usize, outer: i32, size: i32, inner: i32
 }
 
 /**
+ * Σ_k e^{x[k] − m} over a row px[cols] in float64 (two f64x2 accumulators, fixed order), storing each e^{x − m} at py
+ * when `store`: the denominator of red_softmax, and the log-sum of red_logsm_pick (the same bits for the same row).
+ */
+// @ts-ignore: decorator
+@inline function expSumRow(px: usize, py: usize, cols: i32, m: f32, store: bool): f64 {
+  const vecEnd = cols & ~3, rem = cols & 3;
+  const vm = sp(m);
+  let lo = f64x2.splat(0), hi = lo;
+  let k = 0;
+  for (; k < vecEnd; k += 4) {
+    const e = vexp(f32x4.sub(v128.load(px + (<usize>k << 2)), vm));
+    if (store) v128.store(py + (<usize>k << 2), e);
+    lo = f64x2.add(lo, f64x2.promote_low_f32x4(e));
+    hi = f64x2.add(hi, f64x2.promote_low_f32x4(i32x4.shuffle(e, e, 2, 3, 0, 1)));
+  }
+  if (rem) {
+    const e = v128.and(vexp(f32x4.sub(loadTail(px + (<usize>k << 2), rem), vm)), laneMask(rem));
+    if (store) storeTail(py + (<usize>k << 2), e, rem);
+    lo = f64x2.add(lo, f64x2.promote_low_f32x4(e));
+    hi = f64x2.add(hi, f64x2.promote_low_f32x4(i32x4.shuffle(e, e, 2, 3, 0, 1)));
+  }
+  lo = f64x2.add(lo, hi);
+  return f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1);
+}
+
+/**
  * y[rows, cols] = softmax of each row of x[rows, cols] (log-softmax when log != 0): e^{x-max}/Σ, or x - max - log Σ.
  * Partition over rows. x may equal y.
  */
 export function red_softmax(x: usize, y: usize, rows: i32, cols: i32, log: i32, begin: i32, end: i32, scratch: usize): void {
-  const vecEnd = cols & ~3, rem = cols & 3;
-  const tailMask = laneMask(rem);
+  const vecEnd = cols & ~3;
   for (let r = begin; r < end; r++) {
     const px = x + (<usize>r * <usize>cols << 2);
     const py = y + (<usize>r * <usize>cols << 2);
     const m = extremeRow(2, px, cols);
     const vm = sp(m);
-    let lo = f64x2.splat(0), hi = lo; // Σ e in float64
-    let k = 0;
-    for (; k < vecEnd; k += 4) {
-      const e = vexp(f32x4.sub(v128.load(px + (<usize>k << 2)), vm));
-      if (!log) v128.store(py + (<usize>k << 2), e);
-      lo = f64x2.add(lo, f64x2.promote_low_f32x4(e));
-      hi = f64x2.add(hi, f64x2.promote_low_f32x4(i32x4.shuffle(e, e, 2, 3, 0, 1)));
-    }
-    if (rem) {
-      const e = v128.and(vexp(f32x4.sub(loadTail(px + (<usize>k << 2), rem), vm)), tailMask);
-      if (!log) storeTail(py + (<usize>k << 2), e, rem);
-      lo = f64x2.add(lo, f64x2.promote_low_f32x4(e));
-      hi = f64x2.add(hi, f64x2.promote_low_f32x4(i32x4.shuffle(e, e, 2, 3, 0, 1)));
-    }
-    lo = f64x2.add(lo, hi);
-    const sum64 = f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1);
+    const sum64 = expSumRow(px, py, cols, m, !log);
     const sum = <f32>sum64;
+    let k = 0;
     if (log) {
       const ls = <f32>Math.log(sum64);
       const vs = sp(ls);
-      for (k = 0; k < vecEnd; k += 4) {
+      for (; k < vecEnd; k += 4) {
         const o = <usize>k << 2;
         v128.store(py + o, f32x4.sub(f32x4.sub(v128.load(px + o), vm), vs));
       }
       for (; k < cols; k++) store<f32>(py + (<usize>k << 2), (load<f32>(px + (<usize>k << 2)) - m) - ls);
     } else {
       const vs = sp(sum);
-      for (k = 0; k < vecEnd; k += 4) {
+      for (; k < vecEnd; k += 4) {
         const o = <usize>k << 2;
         v128.store(py + o, f32x4.div(v128.load(py + o), vs));
       }
       for (; k < cols; k++) store<f32>(py + (<usize>k << 2), load<f32>(py + (<usize>k << 2)) / sum);
+    }
+  }
+}
+
+/**
+ * The log-softmax of each row of x[rows, cols] at its label only: logp[r] = (x[r, l] − max) − log Σ e^{x[r] − max},
+ * l = labels[r], with the row's max and log-sum kept in stats[r] = (max, log Σ) for red_logsm_pick_grad — the bits
+ * red_softmax's log path gives at that column. A label outside [0, cols) gives NaN. Partition over rows.
+ */
+export function red_logsm_pick(x: usize, labels: usize, logp: usize, stats: usize, rows: i32, cols: i32, begin: i32, end: i32, scratch: usize): void {
+  for (let r = begin; r < end; r++) {
+    const px = x + (<usize>r * <usize>cols << 2);
+    const m = extremeRow(2, px, cols);
+    const ls = <f32>Math.log(expSumRow(px, 0, cols, m, false));
+    const l = load<i32>(labels + (<usize>r << 2));
+    store<f32>(stats + (<usize>r << 3), m);
+    store<f32>(stats + (<usize>r << 3), ls, 4);
+    store<f32>(logp + (<usize>r << 2), l >= 0 && l < cols ? (load<f32>(px + (<usize>l << 2)) - m) - ls : NaN);
+  }
+}
+
+/**
+ * The gradient of red_logsm_pick from g[rows]: dx[r, k] = g_r·[k = l] − e^{y_k}·g_r with y_k = (x[r, k] − max) − log Σ
+ * from stats — log-softmax's gradient g − e^y·Σg for a g that is g_r at the label and 0 elsewhere, in the same
+ * float32 operations as that composition. Partition over rows.
+ */
+export function red_logsm_pick_grad(g: usize, x: usize, labels: usize, stats: usize, dx: usize, rows: i32, cols: i32, begin: i32, end: i32, scratch: usize): void {
+  const vecEnd = cols & ~3, rem = cols & 3;
+  const zero = f32x4.splat(0);
+  for (let r = begin; r < end; r++) {
+    const px = x + (<usize>r * <usize>cols << 2), pd = dx + (<usize>r * <usize>cols << 2);
+    const m = load<f32>(stats + (<usize>r << 3)), ls = load<f32>(stats + (<usize>r << 3), 4);
+    const gr = load<f32>(g + (<usize>r << 2));
+    const vm = sp(m), vs = sp(ls), vg = sp(gr);
+    let k = 0;
+    for (; k < vecEnd; k += 4) {
+      const o = <usize>k << 2;
+      const y = f32x4.sub(f32x4.sub(v128.load(px + o), vm), vs);
+      v128.store(pd + o, f32x4.sub(zero, f32x4.mul(vexp(y), vg)));
+    }
+    if (rem) {
+      const o = <usize>k << 2;
+      const y = f32x4.sub(f32x4.sub(loadTail(px + o, rem), vm), vs);
+      storeTail(pd + o, f32x4.sub(zero, f32x4.mul(vexp(y), vg)), rem);
+    }
+    const l = load<i32>(labels + (<usize>r << 2));
+    if (l >= 0 && l < cols) {
+      const e = f32x4.extract_lane(vexp(sp((load<f32>(px + (<usize>l << 2)) - m) - ls)), 0);
+      store<f32>(pd + (<usize>l << 2), gr - e * gr);
     }
   }
 }

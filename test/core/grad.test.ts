@@ -126,6 +126,17 @@ const cases: { [K in Op]: Case } = {
   min: { f: (x) => T.min(x, [0, 2]), inputs: () => [distinct([3, 4, 2], 63)] },
   softmax: { f: (x) => T.softmax(x), inputs: () => [rand([3, 5], 64, -2, 2)] },
   logSoftmax: { f: (x) => T.logSoftmax(x, 0), inputs: () => [rand([4, 3], 65, -2, 2)] },
+  // Seven columns (a vector of four and a tail of three); labels at both ends and in the tail.
+  logSoftmaxPick: { f: (x) => T.logSoftmaxPick(x, idx([0, 6, 3, 5, 1]))[0], inputs: () => [rand([5, 7], 152, -2, 2)] },
+  logSoftmaxPickGrad: {
+    f: (g) => {
+      const x = rand([2, 4], 153);
+      const l = idx([1, 3]);
+      return T.logSoftmaxPickGrad(g, x, l, T.logSoftmaxPick(x, l)[1]);
+    },
+    inputs: () => [rand([2], 154)],
+    throws: /second derivatives of the fused sparse cross-entropy are not supported/,
+  },
   // Scores [2, 2, 4, 5], causal and a mask with a fully masked query step (its row gets zeros and no gradient).
   maskedSoftmax: {
     f: (x) => T.maskedSoftmax(x, { scale: 0.7, causal: true, mask: T.tensor(Float32Array.from({ length: 40 }, (_, i) => (i % 7 === 3 || (i >= 25 && i < 30) ? 0 : 1)), [2, 4, 5]) }),
@@ -184,6 +195,7 @@ const extra: Record<string, Case> = {
   'matmul rank 4 transB (attention scores)': { f: (a, b) => T.matmul(a, b, false, true), inputs: () => [rand([2, 3, 4, 5], 130), rand([2, 3, 3, 5], 131)] },
   'matmul rank 4 transA, a rank-2 operand broadcast': { f: (a, b) => T.matmul(a, b, true, false), inputs: () => [rand([2, 2, 5, 3], 132), rand([5, 4], 133)] },
   'matmul rank 4 by a batch of one [1, 1, K, N], both transposed': { f: (a, b) => T.matmul(a, b, true, true), inputs: () => [rand([2, 3, 5, 2], 134), rand([1, 1, 4, 5], 135)] },
+  'logSoftmaxPick, eight columns (no tail)': { f: (x) => T.logSoftmaxPick(x, idx([7, 0, 4]))[0], inputs: () => [rand([3, 8], 155, -3, 3)] },
   'maskedSoftmax rank 2, no mask, not causal': { f: (x) => T.maskedSoftmax(x, { scale: 1.3 }), inputs: () => [rand([3, 6], 139, -2, 2)] },
   'maskedSoftmaxGrad not causal': { f: (g, y) => T.maskedSoftmaxGrad(g, y, 1.5), inputs: () => [rand([2, 3, 7], 140), rand([2, 3, 7], 141, 0, 1)] },
   'conv2d dilation valid': { f: (x, w) => T.conv2d(x, w, { dilations: 2 }), inputs: () => [rand([1, 7, 7, 2], 88), rand([2, 2, 2, 3], 89)] },

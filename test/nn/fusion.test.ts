@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Backend } from '../../src/backend/backend.js';
 import { getBackend, setBackend, tidy } from '../../src/core/engine.js';
-import { add, gelu, matmul, mul, softmaxCrossEntropy, sum, tensor } from '../../src/core/ops/index.js';
+import { add, gelu, logSoftmax, matmul, mean, mul, neg, oneHot, reshape, softmaxCrossEntropy, sum, tensor } from '../../src/core/ops/index.js';
 import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { loadDataset } from '../../src/data/index.js';
@@ -134,3 +134,47 @@ test("a Dense with activation 'gelu' runs one fused biasAct and biasActGrad, mat
     got.grads.forEach((g, i) => assert.equal(compareClose(g.f32(), want.grads[i].f32(), relTol(1e-5, 1e-6)).message, undefined, `gradient ${i}`));
   });
 });
+
+test('the sparse cross-entropy runs one fused pick per row (no [rows, C] one-hot) with the bits of log-softmax · one-hot', () => {
+  const be = getBackend();
+  // Row lengths with and without a vector tail; [B, C] and [B, T, C] logits; plain and masked (ignoreClass) means.
+  for (const [shape, ignoreClass] of [[[6, 10], undefined], [[4, 3, 8], undefined], [[3, 5, 101], 2]] as [number[], number | undefined][]) {
+    tidy(() => {
+      const c = shape[shape.length - 1], rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+      const logits = tensor(new Rng(rows).uniforms(rows * c, -6, 6), shape);
+      const labels = tensor(Int32Array.from({ length: rows }, (_, i) => (i * 7 + 3) % c), shape.slice(0, -1), 'int32');
+      let picks = 0, oneHots = 0;
+      const original = be.logSoftmaxPick;
+      be.logSoftmaxPick = (...a: Parameters<Backend['logSoftmaxPick']>) => {
+        picks++;
+        original.apply(be, a);
+      };
+      const originalSoftmax = be.softmax;
+      be.softmax = (...a: Parameters<Backend['softmax']>) => {
+        oneHots++;
+        originalSoftmax.apply(be, a);
+      };
+      let got: { value: Tensor; grads: Tensor[] };
+      try {
+        got = valueAndGrads(() => softmaxCrossEntropy(logits, labels, { ignoreClass }), [logits]);
+      } finally {
+        Reflect.deleteProperty(be, 'logSoftmaxPick');
+        Reflect.deleteProperty(be, 'softmax');
+      }
+      assert.deepEqual([picks, oneHots], [1, 0], `${fmtShape(shape)}: one fused pick, no whole log-softmax`);
+      // The composition it replaces: Σ over classes of log-softmax · one-hot, then the (weighted) mean of its negation.
+      const want = valueAndGrads(() => {
+        const x = reshape(logits, [rows, c]);
+        const picked = sum(mul(logSoftmax(x), oneHot(reshape(labels, [rows]), c)), 1);
+        if (ignoreClass === undefined) return neg(mean(picked));
+        const keep = Float32Array.from(labels.data(), (l) => (l === ignoreClass ? 0 : 1));
+        const valid = keep.reduce((a, b) => a + b, 0);
+        return neg(sum(mul(picked, tensor(keep.map((k) => k / valid), [rows]))));
+      }, [logits]);
+      assert.equal(compareBits(got.value.f32(), want.value.f32()).message, undefined, `${fmtShape(shape)}: loss`);
+      assert.equal(compareBits(got.grads[0].f32(), want.grads[0].f32()).message, undefined, `${fmtShape(shape)}: gradient`);
+    });
+  }
+});
+
+const fmtShape = (s: number[]): string => `[${s.join(', ')}]`;

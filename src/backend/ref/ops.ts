@@ -89,19 +89,44 @@ export function argmax(x: Float32Array, y: Int32Array, outer: number, size: numb
   }
 }
 
+/** A row's max, Σ e^{x − max} and its log, in float64 (softmax, logSoftmaxPick). */
+function rowExpSum(x: Float32Array, base: number, cols: number): { max: number; sum: number; logSum: number } {
+  let max = -Infinity;
+  for (let j = 0; j < cols; j++) max = Math.max(max, x[base + j]);
+  let sum = 0;
+  for (let j = 0; j < cols; j++) sum += Math.exp(x[base + j] - max);
+  return { max, sum, logSum: Math.log(sum) };
+}
+
 /** y[rows, cols] = softmax (or log-softmax) along each row, shifted by the row max, in float64. */
 export function softmax(x: Float32Array, y: Float32Array, rows: number, cols: number, log: boolean): void {
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
-    let max = -Infinity;
-    for (let j = 0; j < cols; j++) max = Math.max(max, x[base + j]);
-    let sum = 0;
-    for (let j = 0; j < cols; j++) sum += Math.exp(x[base + j] - max);
-    const logSum = Math.log(sum);
+    const { max, sum, logSum } = rowExpSum(x, base, cols);
     for (let j = 0; j < cols; j++) {
       const shifted = x[base + j] - max;
       y[base + j] = log ? shifted - logSum : Math.exp(shifted) / sum;
     }
+  }
+}
+
+/** The log-softmax at each row's label (Kernels.logSoftmaxPick): max, Σ and log in float64, stats rounded to float32. */
+export function logSoftmaxPick(x: Float32Array, labels: Int32Array, logp: Float32Array, stats: Float32Array, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    const { max, logSum } = rowExpSum(x, base, cols);
+    const l = labels[r];
+    stats[2 * r] = max;
+    stats[2 * r + 1] = logSum;
+    logp[r] = l >= 0 && l < cols ? x[base + l] - max - logSum : NaN;
+  }
+}
+
+/** The gradient of logSoftmaxPick (Kernels.logSoftmaxPickGrad) in float64 from the float32 stats. */
+export function logSoftmaxPickGrad(g: Float32Array, x: Float32Array, labels: Int32Array, stats: Float32Array, dx: Float32Array, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols, gr = g[r], l = labels[r];
+    for (let j = 0; j < cols; j++) dx[base + j] = (j === l ? gr : 0) - Math.exp(x[base + j] - stats[2 * r] - stats[2 * r + 1]) * gr;
   }
 }
 

@@ -164,6 +164,14 @@ export class RefBackend implements Backend {
     ops.softmax(this.f32(x), this.f32(y), rows, cols, log);
   }
 
+  logSoftmaxPick(x: Buf, labels: Buf, logp: Buf, stats: Buf, rows: number, cols: number): void {
+    ops.logSoftmaxPick(this.f32(x), this.i32(labels), this.f32(logp), this.f32(stats), rows, cols);
+  }
+
+  logSoftmaxPickGrad(g: Buf, x: Buf, labels: Buf, stats: Buf, dx: Buf, rows: number, cols: number): void {
+    ops.logSoftmaxPickGrad(this.f32(g), this.f32(x), this.i32(labels), this.f32(stats), this.f32(dx), rows, cols);
+  }
+
   maskedSoftmax(x: Buf, mask: Buf | null, y: Buf, p: MaskedSoftmaxParams): void {
     ops.maskedSoftmax(this.f32(x), mask === null ? undefined : this.f32(mask), this.f32(y), p);
   }

@@ -28,6 +28,16 @@ export function wasmSoftmax(ctx: WasmContext, x: Buf, y: Buf, rows: number, cols
   ctx.parallel('red_softmax', [x, y, rows, cols, log ? 1 : 0], rows, 1, minOutputs(cols, 1 << 14));
 }
 
+/** The log-softmax at each row's label, with the row statistics (Kernels.logSoftmaxPick), split over rows. */
+export function wasmLogSoftmaxPick(ctx: WasmContext, x: Buf, labels: Buf, logp: Buf, stats: Buf, rows: number, cols: number): void {
+  ctx.parallel('red_logsm_pick', [x, labels, logp, stats, rows, cols], rows, 1, minOutputs(cols, 1 << 14));
+}
+
+/** The gradient of logSoftmaxPick (Kernels.logSoftmaxPickGrad), split over rows. */
+export function wasmLogSoftmaxPickGrad(ctx: WasmContext, g: Buf, x: Buf, labels: Buf, stats: Buf, dx: Buf, rows: number, cols: number): void {
+  ctx.parallel('red_logsm_pick_grad', [g, x, labels, stats, dx, rows, cols], rows, 1, minOutputs(cols, 1 << 14));
+}
+
 /** Attention probabilities (Kernels.maskedSoftmax), split over rows. */
 export function wasmMaskedSoftmax(ctx: WasmContext, x: Buf, mask: Buf | null, y: Buf, p: MaskedSoftmaxParams): void {
   ctx.parallel('attn_softmax', [x, mask ?? 0, y, p.cols, p.tq, p.heads, p.scale, p.causal ? 1 : 0], p.rows, 1, minOutputs(p.cols, 1 << 14));

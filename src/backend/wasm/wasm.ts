@@ -10,7 +10,7 @@ import { wasmGather, wasmScatterAdd } from './gather.js';
 import { wasmGemm } from './gemm.js';
 import { wasmLayerNorm, wasmLayerNormGrad } from './norm.js';
 import { wasmAvgPool2d, wasmAvgPool2dGrad, wasmMaxPool2d, wasmMaxPool2dBiasActGrad, wasmMaxPool2dGrad } from './pool.js';
-import { wasmArgmax, wasmMaskedSoftmax, wasmMaskedSoftmaxGrad, wasmReduce, wasmSoftmax } from './reduce.js';
+import { wasmArgmax, wasmLogSoftmaxPick, wasmLogSoftmaxPickGrad, wasmMaskedSoftmax, wasmMaskedSoftmaxGrad, wasmReduce, wasmSoftmax } from './reduce.js';
 import { wasmRnnBackward, wasmRnnForward } from './recurrent.js';
 import { WasmRuntime, type WasmOptions } from './runtime.js';
 
@@ -121,6 +121,12 @@ export class WasmBackend implements Backend {
   }
   softmax(x: Buf, y: Buf, rows: number, cols: number, log: boolean): void {
     wasmSoftmax(this.rt, x, y, rows, cols, log);
+  }
+  logSoftmaxPick(x: Buf, labels: Buf, logp: Buf, stats: Buf, rows: number, cols: number): void {
+    wasmLogSoftmaxPick(this.rt, x, labels, logp, stats, rows, cols);
+  }
+  logSoftmaxPickGrad(g: Buf, x: Buf, labels: Buf, stats: Buf, dx: Buf, rows: number, cols: number): void {
+    wasmLogSoftmaxPickGrad(this.rt, g, x, labels, stats, dx, rows, cols);
   }
   maskedSoftmax(x: Buf, mask: Buf | null, y: Buf, p: MaskedSoftmaxParams): void {
     wasmMaskedSoftmax(this.rt, x, mask, y, p);

@@ -33,6 +33,48 @@ export const softmax = (x: Tensor, axis = -1): Tensor => softmaxLike('softmax', 
 /** Log-softmax along `axis` (default: last): x − max − log Σ exp(x − max). */
 export const logSoftmax = (x: Tensor, axis = -1): Tensor => softmaxLike('logSoftmax', x, axis);
 
+/** Rows and columns of logits [rows, C] with int32 labels [rows] ({@link logSoftmaxPick} and its gradient). */
+function pickGeometry(op: string, logits: Tensor, labels: Tensor): [number, number] {
+  requireDType(op, 'float32', logits);
+  requireDType(op, 'int32', labels);
+  if (logits.rank !== 2 || labels.rank !== 1 || labels.shape[0] !== logits.shape[0]) {
+    throw new ShapeError(op, `needs logits [rows, C] and labels [rows], got logits ${fmt(logits.shape)} and labels ${fmt(labels.shape)}`);
+  }
+  return [logits.shape[0], logits.shape[1]];
+}
+
+/**
+ * The log-softmax of each row of logits [rows, C] at its label only, log softmax(x_r)[l_r] for int32 labels [rows] in
+ * [0, C): the sparse cross-entropy's per-position term without its [rows, C] intermediates (one-hot, product, the
+ * whole log-softmax), in the same float32 bits as `logSoftmax` gives at those columns. Returns [logp [rows], the rows'
+ * statistics [rows, 2] (max, log Σ e^{x − max}), kept for the gradient and not differentiable].
+ */
+export function logSoftmaxPick(logits: Tensor, labels: Tensor): [Tensor, Tensor] {
+  const b = backendOf('logSoftmaxPick', logits, labels);
+  const [rows, cols] = pickGeometry('logSoftmaxPick', logits, labels);
+  const l = labels.data();
+  for (let i = 0; i < rows; i++) {
+    if (!(l[i] >= 0 && l[i] < cols)) throw new IndexError('logSoftmaxPick', `label ${l[i]} at position ${i} of labels ${fmt(labels.shape)} is outside [0, ${cols}) (logits ${fmt(logits.shape)})`);
+  }
+  const logp = empty([rows], 'float32', b), stats = empty([rows, 2], 'float32', b);
+  b.logSoftmaxPick(logits.buf, labels.buf, logp.buf, stats.buf, rows, cols);
+  const [a, s] = recordMany('logSoftmaxPick', [logits, labels], [logp, stats], {});
+  return [a, s];
+}
+
+/** The gradient of {@link logSoftmaxPick} from g = ∂L/∂logp [rows]: g_r·([k = l_r] − softmax(x_r)_k), one pass. */
+export function logSoftmaxPickGrad(g: Tensor, logits: Tensor, labels: Tensor, stats: Tensor): Tensor {
+  const b = backendOf('logSoftmaxPickGrad', g, logits, labels, stats);
+  const [rows, cols] = pickGeometry('logSoftmaxPickGrad', logits, labels);
+  requireDType('logSoftmaxPickGrad', 'float32', g, stats);
+  if (!shapesEqual(g.shape, [rows]) || !shapesEqual(stats.shape, [rows, 2])) {
+    throw new ShapeError('logSoftmaxPickGrad', `gradient ${fmt(g.shape)} and statistics ${fmt(stats.shape)} do not fit logits ${fmt(logits.shape)}: expected [${rows}] and [${rows}, 2]`);
+  }
+  const dx = empty([rows, cols], 'float32', b);
+  b.logSoftmaxPickGrad(g.buf, logits.buf, labels.buf, stats.buf, dx.buf, rows, cols);
+  return record('logSoftmaxPickGrad', [g, logits, labels, stats], dx, {});
+}
+
 /** act(x + bias) with bias [C] added along the last axis of x [..., C]; one fused kernel. */
 export function biasAct(x: Tensor, bias: Tensor, act: BiasActivation = 'linear'): Tensor {
   const b = backendOf('biasAct', x, bias);
@@ -262,18 +304,11 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, o: LossWeigh
   const { values: l, weights: pw } = sparseLabels('softmaxCrossEntropy', logits, labels, o);
   const c = logits.shape[logits.rank - 1];
   const rows = l.length;
-  if (!pw) {
-    // Unweighted: the one-hot path (for [B, C] exactly as it has always been computed).
-    const x = logits.rank === 2 ? logits : reshape(logits, [rows, c]);
-    const y = labels.rank === 1 ? labels : reshape(labels, [rows]);
-    const picked = sum(mul(logSoftmax(x), oneHot(y, c)), 1);
-    return neg(mean(picked));
-  }
-  // Weighted / masked: gather each counted position's log-probability (O(positions), not O(positions·C)).
-  const flat = new Int32Array(rows);
-  for (let i = 0; i < rows; i++) flat[i] = i * c + (pw.counts[i] ? l[i] : 0);
-  const picked = gather(reshape(logSoftmax(reshape(logits, [rows, c])), [rows * c]), tensor(flat, [rows], 'int32'));
-  return neg(weightedSum(reshape(picked, labels.shape), pw));
+  // One fused pass per row picks each position's log-probability (the bits the log-softmax gives there); positions that
+  // do not count pick class 0 and weigh 0.
+  const flat = pw ? Int32Array.from({ length: rows }, (_, i) => (pw.counts[i] ? l[i] : 0)) : undefined;
+  const [picked] = logSoftmaxPick(logits.rank === 2 ? logits : reshape(logits, [rows, c]), flat ? tensor(flat, [rows], 'int32') : labels.rank === 1 ? labels : reshape(labels, [rows]));
+  return pw ? neg(weightedSum(reshape(picked, labels.shape), pw)) : neg(mean(picked));
 }
 
 /** Mean squared error over all elements of any shape, optionally weighted and masked per element prefix ({@link LossWeighting}). */
