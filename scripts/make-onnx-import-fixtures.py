@@ -7,14 +7,20 @@ Run from the repository root with Debian's PyTorch (no `onnx` Python package is 
 Each model is built with a fixed seed, exported to <name>.onnx with a dynamic batch axis, and run on a fixed input;
 expected.json holds, per model, the opset, the input (NCHW / [N, T] ids / [N, F] as PyTorch takes it, flattened, with its
 shape) and PyTorch's output (flattened, with its shape), float32 values written with 9 significant digits (exact).
+The cnn and misc outputs were written with Debian's reference BLAS; torch on OpenBLAS (libopenblas0-pthread) gives
+them within 1e-7, so a re-run changes their last digits (the tests compare within 1e-5).
 
 - cnn: MNIST-shaped, Conv(1→8, 3×3, pad 1)-ReLU-MaxPool 2, Conv(8→16, 3×3)-ReLU-MaxPool 2, Flatten, Linear-ReLU-Linear (opset 13).
 - mlp: Linear-Tanh-Linear-Sigmoid-Linear-Softmax on 24 features (opset 15).
 - misc: stride-2 'same'-padded conv, AvgPool (padding not counted), GELU, a residual Add, LayerNorm, Dropout (opset 17).
 - lstm: Embedding, LSTM (batch first), Linear on the last hidden state (opset 14).
 - gru: Embedding, bidirectional GRU (batch first), Linear on every step's output (opset 16).
+- gpt: a one-block pre-norm causal transformer with attention written out (Linear q, k, v; heads by view and transpose;
+  Q·Kᵀ / √D plus a causal bias of −inf; softmax; ·V; heads merged; Linear out), learned positions sliced from a longer
+  table, a GELU feed-forward, layer norms written out (opset 14).
 """
 import json
+import math
 import os
 
 import torch
@@ -89,6 +95,37 @@ class Gru(nn.Module):
         return self.fc(y)
 
 
+class Gpt(nn.Module):
+    def __init__(self, vocab=16, length=6, dim=8, heads=2):
+        super().__init__()
+        self.heads = heads
+        self.embedding = nn.Embedding(vocab, dim)
+        self.positions = nn.Parameter(torch.randn(length + 2, dim) * 0.5)
+        self.norm1 = nn.LayerNorm(dim)
+        self.q, self.k, self.v, self.o = (nn.Linear(dim, dim) for _ in range(4))
+        self.norm2 = nn.LayerNorm(dim)
+        self.ff1 = nn.Linear(dim, 4 * dim)
+        self.ff2 = nn.Linear(4 * dim, dim)
+        self.norm3 = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, vocab)
+        self.register_buffer('causal', torch.triu(torch.full((length, length), float('-inf')), 1))
+
+    def forward(self, ids):
+        n, t = ids.shape
+        x = self.embedding(ids) + self.positions[:t]
+        h = self.norm1(x)
+        d = x.shape[-1] // self.heads
+
+        def split(y):
+            return y.view(n, t, self.heads, d).transpose(1, 2)
+
+        q, k, v = split(self.q(h)), split(self.k(h)), split(self.v(h))
+        a = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(d) + self.causal[:t, :t], dim=-1) @ v
+        x = x + self.o(a.transpose(1, 2).reshape(n, t, -1))
+        x = x + self.ff2(nn.functional.gelu(self.ff1(self.norm2(x))))
+        return self.head(self.norm3(x))
+
+
 def r9(v):
     return float('%.9g' % v)
 
@@ -103,6 +140,7 @@ def main():
         ('misc', Misc, 17, torch.randn(2, 3, 8, 8, generator=g)),
         ('lstm', Lstm, 14, torch.randint(0, 20, (3, 7), generator=g)),
         ('gru', Gru, 16, torch.randint(0, 20, (2, 5), generator=g)),
+        ('gpt', Gpt, 14, torch.randint(0, 16, (3, 6), generator=g)),
     ]
     for i, (name, cls, opset, x) in enumerate(cases):
         torch.manual_seed(100 + i)

@@ -22,7 +22,7 @@ export const importSpec = defineCommand({
     'error. A .onnx file (from our export, PyTorch\'s torch.onnx.export or another exporter; opsets 9–21) is read by importOnnx: an\n' +
     'NCHW image input becomes NHWC [H, W, C] (feed images channels-last), our own compact maps come back as maps, unsupported ops\n' +
     'are listed in one error (see README, "Import from ONNX"). The saved model is bound to a dataset so that `eval` and `compress` find their data: --dataset, or mnist-sample for a\n' +
-    'model taking [28, 28, 1] images or (TF.js) [784] vectors, which then get a Flatten from [28, 28, 1] in front.',
+    'model taking [28, 28, 1] images or [784] vectors, which then get a Flatten from [28, 28, 1] in front.',
   positionals: [{ name: 'file', required: true, description: 'The model to read: model.json (TF.js layers model or Keras topology) or model.onnx' }],
   flags: {
     out: { type: 'string', short: 'o', metavar: 'file', description: 'Model file to write (default: <folder>.wsm for …/model.json, else <file>.wsm); a symbolic link is followed' },
@@ -43,14 +43,14 @@ export const importSpec = defineCommand({
 type Imported = Pick<TfjsImport, 'model' | 'layers' | 'weights' | 'notes' | 'generatedBy' | 'convertedBy'>;
 
 /** An ONNX file through importOnnx: the layers' classes are ours, the weights the model's own names. */
-function readOnnx(file: string): Imported {
+function readOnnx(file: string, inputShape: readonly number[] | undefined): Imported {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(file);
   } catch (e) {
     throw new CliError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const { model, notes } = importOnnx(bytes, { file });
+  const { model, notes } = importOnnx(bytes, { file, inputShape });
   return {
     model, notes, generatedBy: 'ONNX',
     layers: new Map(model.layers.map((l) => [l.name, l.className])),
@@ -61,7 +61,7 @@ function readOnnx(file: string): Imported {
 /** The readers by file extension (lower case); `flattens`: the reader can put a Flatten in front of a [784] input. */
 const IMPORTERS: Record<string, { what: string; flattens: boolean; read: (file: string, inputShape: readonly number[] | undefined) => Imported }> = {
   '.json': { what: 'a TF.js layers model (model.json and its weight files) or a Keras model topology', flattens: true, read: (file, inputShape) => loadTfjs(file, { inputShape }) },
-  '.onnx': { what: 'an ONNX model (opsets 9–21; NCHW image inputs become NHWC)', flattens: false, read: (file) => readOnnx(file) },
+  '.onnx': { what: 'an ONNX model (opsets 9–21; NCHW image inputs become NHWC)', flattens: true, read: (file, inputShape) => readOnnx(file, inputShape) },
 };
 
 const MNIST_SHAPES = ['28,28,1', '784'];

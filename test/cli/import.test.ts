@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '../../src/data/datasets.js';
 import { loadModel, loadTfjs, saveModel } from '../../src/io/files.js';
+import { OnnxGraph } from '../../src/io/onnx/builder.js';
+import { importOnnx } from '../../src/io/onnx/index.js';
 import { createModel } from '../../src/nn/zoo.js';
 import { clusterWeights } from '../../src/transforms/cluster.js';
 import { runCli as run } from '../helpers/cli.js';
@@ -151,6 +153,27 @@ test('import: bad input is one line, exit 1: another extension, a missing weight
   r = await run('import', tmp('keras.json'), '--out', tmp('x.wsm'));
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /^note: .*keras\.json: no weights manifest: the weights are initialised \(seed 0\)$/m);
+});
+
+test('import model.onnx: an MLP on [784] vectors gets a Flatten from [28, 28, 1], predicts what the file does on the same pixels, and eval runs it', async () => {
+  const g = new OnnxGraph('mlp784');
+  const x = g.input('x', 'float32', ['N', 784]);
+  const wts = Float32Array.from({ length: 10 * 784 }, (_, i) => Math.sin(i * 0.37) * 0.05);
+  const y = g.node('Gemm', [x, g.initializer('fc.weight', 'float32', [10, 784], wts), g.initializer('fc.bias', 'float32', [10], new Float32Array(10).fill(0.1))], 'fc', { transB: 1 });
+  g.output(g.node('Softmax', [y], 'softmax', { axis: 1 }), 'y', 'float32', ['N', 10]);
+  const bytes = g.toBytes({ opset: 13, producer: 'test', version: '1' });
+  writeFileSync(tmp('mlp784.onnx'), bytes);
+  const r = await run('import', tmp('mlp784.onnx'), '--json');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /^note: the \[784\] input gets a Flatten from \[28, 28, 1\] in front/m);
+  const j = JSON.parse(r.out) as { dataset: string; inputShape: number[]; layers: Record<string, string> };
+  assert.deepEqual([j.dataset, j.inputShape, Object.values(j.layers)], ['mnist-sample', [28, 28, 1], ['Flatten', 'Dense']]);
+  const { model } = loadModel(tmp('mlp784.wsm'));
+  const { model: flat } = importOnnx(bytes);
+  assert.ok(maxAbs(model.predict({ data: digits, shape: [N, 28, 28, 1] }).data(), flat.predict({ data: digits, shape: [N, 784] }).data()) === 0);
+  model.dispose();
+  flat.dispose();
+  assert.equal((await run('eval', tmp('mlp784.wsm'), '--test-limit', '20')).code, 0);
 });
 
 test('import model.onnx: a PyTorch CNN (NCHW) becomes an NHWC model bound to mnist-sample that predicts what PyTorch does (1e-5), and eval runs it', async () => {

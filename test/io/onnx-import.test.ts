@@ -13,7 +13,7 @@ import { loadDataset } from '../../src/data/datasets.js';
 import { OnnxGraph } from '../../src/io/onnx/builder.js';
 import { decodeOnnx, exportOnnx, importOnnx, OnnxImportError } from '../../src/io/onnx/index.js';
 import { encodeModel } from '../../src/io/onnx/proto.js';
-import type { Model } from '../../src/nn/index.js';
+import { input, layers, type Model, model } from '../../src/nn/index.js';
 import { createModel, MODEL_NAMES } from '../../src/nn/zoo.js';
 import { createTextModel, TEXT_MODEL_NAMES } from '../../src/nn/zoo-text.js';
 import { everythingModel, recurrentModel, share, type Sharing } from '../helpers/onnx.js';
@@ -76,11 +76,51 @@ describe('importOnnx: our exports come back with identical predictions (1e-6), t
     }
   });
 
-  test('gpt and word-gpt (attention) are not imported: one error listing the products of two activations', () => {
-    const m = createTextModel('gpt', { vocab: 12, length: 6, dim: 8, heads: 2, layers: 1 }).build(0);
-    assert.throws(() => importOnnx(exportOnnx(m), { file: 'gpt.onnx' }), (e: Error) => e instanceof OnnxImportError
-      && /^gpt\.onnx: unsupported ops: MatMul of two activations, as in attention \(node 'block\/self_attention\/attention\/qk\/MatMul'\), MatMul of two activations/.test(e.message));
+  test('gpt and word-gpt: attention, positions, blocks shared across depth (each mode), factorised and tied embeddings; hashed, codebook, low-rank kernels', () => {
+    const ids = Int32Array.from({ length: 3 * 6 }, (_, i) => (i * 7 + 3) % 12);
+    const kinds = (m: Model): string[] => m.weights().map((w) => w.map.kind);
+    const cases: [string, Record<string, unknown>, Sharing][] = [
+      ['gpt', {}, 'plain'], ['gpt', { shareLayers: 'all' }, 'plain'], ['gpt', { shareLayers: 'attention', layers: 3 }, 'hashed'],
+      ['gpt', { shareLayers: 'ffn' }, 'codebook'], ['word-gpt', { factorizedEmbedding: 4, tied: true }, 'lowRank'], ['word-gpt', { tied: true, dim: 16 }, 'pruned-codebook'],
+    ];
+    for (const [name, o, kind] of cases) {
+      const m = createTextModel(name, { vocab: 12, length: 6, dim: 8, heads: 2, layers: 2, ...o }).build(0);
+      share(m, kind);
+      const { model: back, notes } = importOnnx(exportOnnx(m), { file: `${name}.onnx` });
+      const what = `${name} ${JSON.stringify(o)} ${kind}`;
+      assert.deepEqual(notes, [], what);
+      assert.ok(maxDiff(m, back, ids, [3, 6]) <= 1e-6, `${what}: predictions`);
+      assert.equal(back.countParams(), m.countParams(), `${what}: free parameters`);
+      // A block applied again comes back as layers tied to the first application's: the other maps are the original's.
+      assert.deepEqual(kinds(back).filter((k) => k !== 'tied'), kinds(m).filter((k) => k !== 'tied'), `${what}: maps`);
+      const layerCount = (c: string): number => back.layers.filter((l) => l.className === c).length;
+      assert.equal(layerCount('MultiHeadAttention'), (o.layers as number | undefined) ?? 2, what);
+      assert.equal(layerCount('PositionEmbedding'), 1, what);
+      const shared = { all: 16, attention: 2 * 10, ffn: 6 }[o.shareLayers as string] ?? 0;
+      assert.equal(kinds(back).filter((k) => k === 'tied').length - kinds(m).filter((k) => k === 'tied').length, shared, `${what}: tied weights`);
+      m.dispose();
+      back.dispose();
+    }
+  });
+
+  test('cross-attention (query, value and key from three inputs), no bias, valueDim ≠ keyDim, outputShape, causal; sine positions', () => {
+    const q = input({ shape: [5, 6], name: 'q' }), v = input({ shape: [7, 4], name: 'v' }), k = input({ shape: [7, 3], name: 'k' });
+    const qp = layers.add().apply([q, layers.sinePositionEncoding({ maxWavelength: 500 }).apply(q)]);
+    const att = layers.multiHeadAttention({ numHeads: 3, keyDim: 4, valueDim: 2, useBias: false, outputShape: 5, useCausalMask: true }).apply([qp, v, k]);
+    const m = model({ inputs: [q, v, k], outputs: att }).build(0);
+    const bytes = exportOnnx(m);
+    const { model: back, notes } = importOnnx(bytes, { file: 'cross.onnx' });
+    assert.deepEqual(notes, []);
+    assert.deepEqual(back.layers.map((l) => l.className), ['SinePositionEncoding', 'Add', 'MultiHeadAttention']);
+    assert.equal((back.layers[0] as unknown as { maxWavelength: number }).maxWavelength, 500);
+    assert.deepEqual(back.layers[2].toJSON().config, { ...m.layers[2].toJSON().config, name: back.layers[2].name });
+    const rand = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed));
+    const xs = [{ data: rand(2 * 30, 1), shape: [2, 5, 6] }, { data: rand(2 * 28, 2), shape: [2, 7, 4] }, { data: rand(2 * 21, 3), shape: [2, 7, 3] }];
+    const [a, b] = [m.predict(xs).data(), back.predict(xs).data()];
+    a.forEach((y, i) => assert.ok(Math.abs(y - b[i]) <= 1e-6, `[${i}]: ${y} vs ${b[i]}`));
+    assert.equal(back.countParams(), m.countParams());
     m.dispose();
+    back.dispose();
   });
 
   test('layers beyond the zoo: tied :T comes back tied, a reused layer as a second layer tied to it; merges, Average, same-padded pools, gelu, layer norm', () => {
@@ -117,7 +157,7 @@ interface Expected {
   output: { shape: number[]; data: number[] };
 }
 
-describe('importOnnx: PyTorch-made files (torch 1.13, opsets 13–17) match PyTorch and onnxruntime-node (1e-5)', () => {
+describe('importOnnx: PyTorch-made files (torch 1.13, opsets 13–17; gpt: attention written out) match PyTorch and onnxruntime-node (1e-5)', () => {
   const expected = JSON.parse(readFileSync(new URL('expected.json', fixtures), 'utf8')) as Record<string, Expected>;
   const layersOf: Record<string, string[]> = {
     cnn: ['Conv2D', 'MaxPooling2D', 'Conv2D', 'MaxPooling2D', 'Flatten', 'Dense', 'Dense'],
@@ -125,6 +165,7 @@ describe('importOnnx: PyTorch-made files (torch 1.13, opsets 13–17) match PyTo
     misc: ['Conv2D', 'Conv2D', 'AveragePooling2D', 'Add', 'Flatten', 'Dense', 'LayerNormalization', 'Activation', 'Dense'],
     lstm: ['Embedding', 'LSTM', 'Dense'],
     gru: ['Embedding', 'Bidirectional', 'Dense'],
+    gpt: ['Embedding', 'PositionEmbedding', 'Add', 'LayerNormalization', 'MultiHeadAttention', 'Add', 'LayerNormalization', 'Dense', 'Dense', 'Add', 'LayerNormalization', 'Dense'],
   };
   for (const [name, e] of Object.entries(expected)) {
     test(`${name} (opset ${e.opset})`, async () => {
@@ -155,9 +196,10 @@ describe('importOnnx: PyTorch-made files (torch 1.13, opsets 13–17) match PyTo
         assert.ok(Math.abs(ours[i] - theirs[i]) <= 1e-5, `${name}[${i}]: ours ${ours[i]}, onnxruntime ${theirs[i]}`);
       }
       const initializers = (decodeOnnx(bytes).graph as { initializer: { dims?: number[] }[] }).initializer;
-      // Every number of the file is a parameter, but ONNX's two LSTM biases (input, recurrent) are one here: 4·8 fewer.
+      // Every number of the file is a parameter, but ONNX's two LSTM biases (input, recurrent) are one here (4·8 fewer)
+      // and gpt's causal bias [6, 6] is the layer's useCausalMask.
       const numbers = initializers.reduce((t, i) => t + (i.dims ?? []).reduce((a, b) => a * b, 1), 0);
-      assert.equal(m.countParams(), numbers - (name === 'lstm' ? 32 : 0), 'free parameters');
+      assert.equal(m.countParams(), numbers - ({ lstm: 32, gpt: 36 }[name] ?? 0), 'free parameters');
       m.dispose();
     });
   }
@@ -246,6 +288,27 @@ describe('importOnnx: bad files fail with one line naming the file and the node,
     const init = (proto.graph as { initializer: { raw_data: Uint8Array }[] }).initializer[0];
     init.raw_data = init.raw_data.subarray(0, 40);
     fails(encodeModel(proto), `m.onnx: initializer 'w' holds 40 bytes of FLOAT for dims [4, 3] (48 expected): the file is truncated or damaged`);
+  });
+
+  test('attention: a mask that is not causal, another scale, a product of activations outside the pattern', () => {
+    const gpt = createTextModel('gpt', { vocab: 12, length: 6, dim: 8, heads: 2, layers: 1 }).build(0);
+    const edit = (name: string, f: (v: Float32Array) => void): Uint8Array => {
+      const proto = decodeOnnx(exportOnnx(gpt));
+      const init = (proto.graph as { initializer: { name: string; raw_data: Uint8Array }[] }).initializer.find((t) => t.name === name)!;
+      const v = new Float32Array(new Uint8Array(init.raw_data).buffer);
+      f(v);
+      init.raw_data = new Uint8Array(v.buffer);
+      return encodeModel(proto);
+    };
+    const at = `m.onnx: node 'block/self_attention/attention/Add' (Add): an attention that`;
+    fails(edit('block/self_attention/attention/causal_bias', (v) => (v[6] = -Infinity)), `${at} adds a constant [6, 6] to its scores that is not a causal mask (−∞ above the diagonal, 0 elsewhere; padding masks are not imported)`);
+    fails(edit('block/self_attention/attention/scale', (v) => (v[0] = 0.25)), `${at} scales its scores by 0.25, not 1/√4 (1/√key depth is imported)`);
+    gpt.dispose();
+    const g = new OnnxGraph('g');
+    const x = g.input('x', 'float32', ['N', 5, 4]);
+    const scores = g.node('MatMul', [x, g.node('Transpose', [x], 't', { perm: [0, 2, 1] })], 'qk');
+    g.output(g.node('MatMul', [g.node('Softmax', [scores], 'p', { axis: -1 }), x], 'pv'), 'y', 'float32', ['N', 5, 4]);
+    fails(g.toBytes({ opset: 17, producer: 'test', version: '1' }), `m.onnx: unsupported ops: MatMul of two activations: an attention that the query is not split into heads by a Transpose [0, 2, 1, 3] (node 'qk/MatMul'), MatMul of two activations outside the attention pattern import reads (node 'pv/MatMul')`);
   });
 
   test('convolution padding that neither valid nor same gives; a reshape that is no flatten', () => {

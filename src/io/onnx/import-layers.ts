@@ -62,8 +62,11 @@ export class Translator {
     return a.axes.map((x) => (x === -1 ? 1 : x === -2 ? 2 : x === 0 ? NaN : split && x === last ? a.t.shape[x - 1] / 2 : a.t.shape[x - 1]));
   }
 
-  /** Declares a graph input: float [N, …] (rank 4 read as NCHW unless it only feeds Transposes to NCHW) or integer ids. */
-  addInput(vi: Record<string, any>): void {
+  /**
+   * Declares a graph input: float [N, …] (rank 4 read as NCHW unless it only feeds Transposes to NCHW) or integer ids; a
+   * float vector [N, F] becomes `inputShape` (F values) through a Flatten when that is given.
+   */
+  addInput(vi: Record<string, any>, inputShape?: readonly number[]): void {
     const name = vi.name as string;
     const tt = vi.type?.tensor_type;
     const dims = ((tt?.shape?.dim ?? []) as Record<string, any>[]);
@@ -85,6 +88,12 @@ export class Translator {
       const t = input({ shape: [h, w, c], name: this.unique(name), dtype: 'float32' });
       this.inputs.push(t);
       this.acts.set(name, { t, axes: [0, 3, 1, 2] });
+      return;
+    }
+    if (inputShape && !ints && fixed.length === 1 && inputShape.length > 1 && size(inputShape) === fixed[0]) {
+      const t = input({ shape: [...inputShape], name: this.unique(name), dtype: 'float32' });
+      this.inputs.push(t);
+      this.acts.set(name, { t: layers.flatten({ name: this.unique('flatten') }).apply(t), axes: [0, 1] });
       return;
     }
     const t = input({ shape: fixed, name: this.unique(name), dtype: ints ? 'int32' : 'float32' });
@@ -213,7 +222,9 @@ export class Translator {
     // x·U·V with nothing between and r < min(in, out) (or recorded so by our export): one Dense with a low-rank kernel.
     const next = !gemm ? g.soleConsumer(n.outputs[0]) : undefined;
     const v = next?.op === 'MatMul' && next.inputs[0] === n.outputs[0] && g.isConst(next.inputs[1]) ? g.constOf(next.inputs[1]) : undefined;
-    const lowRank = v && v.dims.length === 2 && (units < Math.min(fin, v.dims[1]) || this.w.recordedLowRank(weight));
+    // Unrecorded, both factors must be initializers read only here: a factor read elsewhere too (a tied table) is a layer of its own.
+    const own = (name: string): boolean => g.initializers.has(name) && g.uses(name) === 1;
+    const lowRank = v && v.dims.length === 2 && ((units < Math.min(fin, v.dims[1]) && own(weight) && own(next!.inputs[1])) || this.w.recordedLowRank(weight));
     let kernel: WeightMap;
     let outUnits = units;
     let out = n.outputs[0];

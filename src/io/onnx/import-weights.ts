@@ -155,7 +155,8 @@ export class WeightImporter {
     let k = table.data.length;
     const lastZero = table.data[k - 1] === 0 && trace.some((t) => t === k);
     const pruned = trace.some((t) => t === 0) || (lastZero && (recipe ? recipe.prune !== undefined : true));
-    if (pruned && lastZero) k -= 1;
+    // The pruned code's zero ends our export's table even when no gap filler reads it.
+    if (pruned && table.data[k - 1] === 0) k -= 1;
     const assign = new Int32Array(n);
     const mask = pruned ? new Float32Array(n) : undefined;
     let cut = 0;

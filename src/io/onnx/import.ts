@@ -4,6 +4,7 @@ import { layers } from '../../nn/layers/index.js';
 import type { SymbolicTensor } from '../../nn/layer.js';
 import type { WeightMapConfig } from '../../sharing/weight-map.js';
 import { MAPS_METADATA } from './export.js';
+import { attentionLayer, findAttention, positions, type AttentionPatterns } from './import-attention.js';
 import { windowed } from './import-conv.js';
 import { attr, EVAL_OPS, OnnxImportError, reshape, size } from './import-eval.js';
 import { GraphView, type OnnxNode } from './import-graph.js';
@@ -29,6 +30,8 @@ export interface OnnxImportOptions {
   file?: string;
   /** Receives each note as it is made (also returned in `notes`). */
   onNote?: (message: string) => void;
+  /** For a model with one float input [N, F]: per-sample shape of F values ([28, 28, 1] for 784) to feed instead, through a Flatten put in front. */
+  inputShape?: readonly number[];
 }
 
 /** What {@link importOnnx} returns: a built model and one-line notes (layout changes, weights imported densely, …). */
@@ -40,7 +43,8 @@ export interface OnnxImport {
 /**
  * Reads ONNX bytes into a built model whose predictions are the file's: Gemm/MatMul (+ bias) → Dense, Conv → Conv2D, pools,
  * Flatten / Reshape [N, −1] → Flatten, activations (GELU written out too), Add/Sub/Mul/Concat of activations → merges,
- * LayerNormalization (also written out), Gather from a table → Embedding, LSTM/GRU/RNN → our layers (Bidirectional).
+ * LayerNormalization (also written out), Gather from a table → Embedding, LSTM/GRU/RNN → our layers (Bidirectional),
+ * attention written out as MatMuls and a Softmax → MultiHeadAttention, a [T, D] table added to a sequence → a position layer.
  * Rank-4 inputs are read as NCHW and become NHWC inputs (a note says so); a Flatten after them permutes the next Dense's
  * kernel rows, so predictions do not change. Weights traced to their initializers come back as maps: Gather(centroids,
  * codes) → codebook (pruned with ScatterND or a zero code), Gather([θ, −θ], index) → hashed when the recorded seed
@@ -77,12 +81,16 @@ export function importOnnx(bytes: Uint8Array, o: OnnxImportOptions = {}): OnnxIm
   const inputs = ((graph!.input ?? []) as Record<string, any>[]).filter((i) => !initNames.has(i.name));
   if (!inputs.length) fail('the graph has no inputs');
   const g = new GraphView(file, opset, graph!, inputs.map((i) => i.name));
+  const attention = findAttention(g);
   const unsupported = g.nodes.flatMap((n) => {
     const at = n.name ? `node '${n.name}'` : `node #${n.index}`;
     const kind = g.kind(n.outputs[0]);
     if (n.domain && n.domain !== 'ai.onnx') return [`${n.domain}.${n.op} (${at})`];
     if ((kind === 'const' && !EVAL_OPS.has(n.op)) || (kind === 'act' && !ACT_OPS.has(n.op))) return [`${n.op} (${at})`];
-    if (kind === 'act' && (n.op === 'MatMul' || n.op === 'Gemm') && g.kind(n.inputs[1]) === 'act') return [`${n.op} of two activations, as in attention (${at})`];
+    if (kind === 'act' && (n.op === 'MatMul' || n.op === 'Gemm') && g.kind(n.inputs[1]) === 'act' && !attention.covered.has(n)) {
+      const why = attention.misses.get(n);
+      return [`${n.op} of two activations${why ? `: an attention that ${why}` : ' outside the attention pattern import reads'} (${at})`];
+    }
     return [];
   });
   if (unsupported.length) fail(`unsupported ops: ${unsupported.join(', ')}`);
@@ -92,13 +100,14 @@ export function importOnnx(bytes: Uint8Array, o: OnnxImportOptions = {}): OnnxIm
     o.onNote?.(s);
   };
   const tr = new Translator(g, new WeightImporter(g, recipes(m, note), note), note, m.producer_name === 'weightshare');
+  for (const n of attention.covered) if (!attention.byEnd.has(n)) tr.absorbed.add(n);
   let built: Model | undefined;
   try {
-    for (const vi of inputs) tr.addInput(vi);
+    for (const vi of inputs) tr.addInput(vi, inputs.length === 1 ? o.inputShape : undefined);
     for (const n of g.nodes) {
       if (tr.absorbed.has(n) || g.kind(n.outputs[0]) !== 'act') continue;
       try {
-        translate(tr, n);
+        translate(tr, n, attention);
         tr.done.add(n);
       } catch (e) {
         if (e instanceof OnnxImportError) throw e;
@@ -152,8 +161,10 @@ function output(tr: Translator, name: string, note: (s: string) => void): Symbol
 }
 
 /** Translates one node whose output depends on the inputs. */
-function translate(tr: Translator, n: OnnxNode): void {
+function translate(tr: Translator, n: OnnxNode, attention: AttentionPatterns): void {
   const g = tr.g;
+  const att = attention.byEnd.get(n);
+  if (att) return attentionLayer(tr, att);
   const fail = (why: string): never => g.fail(`${g.where(n)}: ${why}`);
   const x = (): Act => tr.act(n.inputs[0]);
   const pass = (a: Act): void => void tr.acts.set(n.outputs[0], a);
@@ -171,6 +182,7 @@ function translate(tr: Translator, n: OnnxNode): void {
     case 'Add': case 'Sub': case 'Mul': case 'Div': {
       if (kinds.includes('mask') && n.op === 'Mul') return pass(tr.act(n.inputs[g.kind(n.inputs[0]) === 'act' ? 0 : 1]));
       if (kinds.every((k) => k === 'act') && n.op !== 'Div') return tr.merge(n);
+      if (n.op === 'Add' && positions(tr, n)) return;
       const act = n.inputs.find((i) => g.kind(i) === 'act')!;
       const gelu = (n.op === 'Mul' || n.op === 'Div') && tr.gelu(act);
       if (!gelu) return fail(`${n.op} of an activation and a constant is imported only as a layer's bias or inside GELU`);
