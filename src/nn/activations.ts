@@ -1,10 +1,10 @@
 // Activation functions by Keras name, and the fused bias + activation every weighted layer ends with.
 import type { OutputActivation } from '../backend/backend.js';
-import { biasAct, gelu, relu, sigmoid, softmax, tanh } from '../core/ops/index.js';
+import { biasAct, gelu, hardSigmoid, relu, sigmoid, softmax, tanh } from '../core/ops/index.js';
 import type { Tensor } from '../core/tensor.js';
 
-/** Keras names of the activations. */
-export const ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax', 'gelu'] as const;
+/** Keras names of the activations (Keras 3's semantics: hard_sigmoid is clip(x/6 + 1/2, 0, 1), as PyTorch's Hardsigmoid). */
+export const ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax', 'gelu', 'hard_sigmoid'] as const;
 /** One of {@link ACTIVATIONS}. */
 export type ActivationName = (typeof ACTIVATIONS)[number];
 
@@ -23,6 +23,7 @@ export function activate(x: Tensor, act: ActivationName, logits = false): Tensor
     case 'sigmoid': return sigmoid(x);
     case 'tanh': return tanh(x);
     case 'gelu': return gelu(x);
+    case 'hard_sigmoid': return hardSigmoid(x);
     case 'softmax': return logits ? x : softmax(x, -1);
   }
 }

@@ -222,6 +222,7 @@ const extra: Record<string, Case> = {
     f: (x, w, b) => T.conv2dBiasActPool(x, w, b, 'linear', { strides: 2 }, { poolSize: 3, strides: 1 }),
     inputs: () => [rand([1, 9, 9, 2], 127), rand([2, 2, 2, 3], 128), rand([3], 129)],
   },
+  'hardSigmoid (composed: min(max(x/6 + 1/2, 0), 1); both flat sides and the slope)': { f: (x) => T.hardSigmoid(x), inputs: () => [rand([12], 161, -5, 5)] },
   'biasAct sigmoid': { f: (x, b) => T.biasAct(x, b, 'sigmoid'), inputs: () => [rand([4, 3], 90), rand([3], 91)] },
   'layerNorm without gamma and beta, rank 3': { f: (x) => T.layerNorm(x), inputs: () => [rand([2, 3, 5], 152)] },
   'layerNorm gamma only over 1 column': { f: (x, g) => T.layerNorm(x, { gamma: g, epsilon: 0.5 }), inputs: () => [rand([4, 1], 153), rand([1], 154)] },

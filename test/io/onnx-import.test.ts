@@ -123,6 +123,16 @@ describe('importOnnx: our exports come back with identical predictions (1e-6), t
     back.dispose();
   });
 
+  test('attention on padded sequences: the masked softmax comes back as the masks our Embedding (maskZero) carries, same predictions', () => {
+    const ids = input({ shape: [6], dtype: 'int32' });
+    const e = layers.embedding({ inputDim: 12, outputDim: 8, maskZero: true }).apply(ids);
+    const x = layers.add().apply([e, layers.positionEmbedding({ sequenceLength: 6 }).apply(e)]);
+    const m = model({ inputs: ids, outputs: layers.dense({ units: 3 }).apply(layers.multiHeadAttention({ numHeads: 2, keyDim: 4, useCausalMask: true }).apply(x)) }).build(1);
+    const notes = roundTrip(m, Int32Array.from([0, 0, 0, 5, 7, 2, /**/ 3, 4, 9, 1, 0, 0, /**/ 0, 0, 0, 0, 0, 0, /**/ 8, 8, 8, 8, 8, 8]), [4, 6]);
+    assert.deepEqual(notes, []);
+    m.dispose();
+  });
+
   test('layers beyond the zoo: tied :T comes back tied, a reused layer as a second layer tied to it; merges, Average, same-padded pools, gelu, layer norm', () => {
     const m = everythingModel();
     const expected = maps(m);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import ort from 'onnxruntime-node';
 import { mul } from '../../src/core/ops/index.js';
 import { loadDataset } from '../../src/data/datasets.js';
-import { decodeOnnx, exportOnnx, OnnxExportError } from '../../src/io/onnx/index.js';
+import { decodeOnnx, exportOnnx, importOnnx, OnnxExportError } from '../../src/io/onnx/index.js';
 import { input, Layer, layers, type Model, model, sequential } from '../../src/nn/index.js';
 import type { Shape } from '../../src/core/shape.js';
 import type { Tensor } from '../../src/core/tensor.js';
@@ -95,6 +95,23 @@ describe('exportOnnx: layers and sharing beyond the zoo', () => {
     m.dispose();
   });
 
+  test("hard_sigmoid (Keras 3's, PyTorch's) as HardSigmoid(alpha 1/6, beta 1/2): onnxruntime agrees, import reads it back; as a recurrent gate it is refused", async () => {
+    const x = input({ shape: [28, 28, 1] });
+    const h = layers.dense({ units: 16, activation: 'hard_sigmoid' }).apply(layers.flatten().apply(x));
+    const m = model({ inputs: x, outputs: layers.dense({ units: 10 }).apply(layers.activation({ activation: 'hard_sigmoid' }).apply(layers.dense({ units: 12 }).apply(h))) }).build(4);
+    const bytes = exportOnnx(m);
+    assert.ok((await maxDiff(m, bytes, digits, [N, 28, 28, 1])) <= 1e-5);
+    const back = importOnnx(bytes).model;
+    assert.deepEqual(back.layers.map((l) => (l.toJSON().config as { activation?: string }).activation ?? '-'), ['-', 'hard_sigmoid', 'hard_sigmoid', 'linear']); // the Activation joins the Dense before it
+    assert.deepEqual(back.predict({ data: digits, shape: [N, 28, 28, 1] }).f32(), m.predict({ data: digits, shape: [N, 28, 28, 1] }).f32());
+    back.dispose();
+    m.dispose();
+    const seq = input({ shape: [4, 3] });
+    const r = model({ inputs: seq, outputs: layers.lstm({ units: 2, recurrentActivation: 'hard_sigmoid', name: 'gates' }).apply(seq) }).build(0);
+    assert.throws(() => exportOnnx(r), (e: Error) => e instanceof OnnxExportError && e.message === "layer 'gates' (LSTM): activation 'hard_sigmoid' has no ONNX recurrent form (sigmoid, tanh, relu)");
+    r.dispose();
+  });
+
   test('--materialize writes dense float32 kernels', async () => {
     const m = createModel('mlp').build(0);
     share(m, 'hashed');
@@ -168,6 +185,28 @@ describe('exportOnnx: layers and sharing beyond the zoo', () => {
     const both = layers.concatenate().apply([layers.bidirectional({ layer: layers.lstm({ units: 3 }), mergeMode: 'sum' }).apply(e), layers.flatten().apply(z)]);
     const m = model({ inputs: x, outputs: both }).build(4);
     assert.ok((await maxDiff(m, exportOnnx(m), ids, [5, 6])) <= 1e-5, 'bidirectional');
+    m.dispose();
+  });
+
+  test('attention on padded sequences (Keras masks from an Embedding with maskZero): self (causal and not) and cross with masked query and value; an all-padding row', async () => {
+    const data = Int32Array.from([0, 0, 0, 5, 7, 2, /**/ 3, 4, 9, 1, 0, 0, /**/ 0, 0, 0, 0, 0, 0, /**/ 8, 8, 8, 8, 8, 8]);
+    for (const causal of [false, true]) {
+      const ids = input({ shape: [6], dtype: 'int32' });
+      const e = layers.embedding({ inputDim: 12, outputDim: 8, maskZero: true }).apply(ids);
+      const x = layers.add().apply([e, layers.positionEmbedding({ sequenceLength: 6 }).apply(e)]);
+      const m = model({ inputs: ids, outputs: layers.dense({ units: 3 }).apply(layers.multiHeadAttention({ numHeads: 2, keyDim: 4, useCausalMask: causal }).apply(x)) }).build(1);
+      assert.ok((await maxDiff(m, exportOnnx(m), data, [4, 6])) <= 1e-5, `causal ${causal}`);
+      m.dispose();
+    }
+    // Cross-attention: two id inputs of their own lengths, both masked; run by onnxruntime on both inputs.
+    const q = input({ shape: [6], dtype: 'int32', name: 'q' }), v = input({ shape: [4], dtype: 'int32', name: 'v' });
+    const eq = layers.embedding({ inputDim: 12, outputDim: 8, maskZero: true }).apply(q), ev = layers.embedding({ inputDim: 12, outputDim: 6, maskZero: true }).apply(v);
+    const m = model({ inputs: [q, v], outputs: layers.multiHeadAttention({ numHeads: 2, keyDim: 3, useCausalMask: true }).apply([eq, ev]) }).build(2);
+    const vs = Int32Array.from([1, 2, 0, 0, /**/ 0, 0, 0, 0, /**/ 5, 5, 5, 5, /**/ 0, 3, 0, 7]);
+    const ours = m.predict([{ data, shape: [4, 6] }, { data: vs, shape: [4, 4] }]).data();
+    const s = await ort.InferenceSession.create(exportOnnx(m));
+    const theirs = (await s.run({ q: new ort.Tensor('int32', data, [4, 6]), v: new ort.Tensor('int32', vs, [4, 4]) }))[s.outputNames[0]].data as Float32Array;
+    ours.forEach((y, i) => assert.ok(Math.abs(y - theirs[i]) <= 1e-5, `[${i}]: ours ${y}, onnxruntime ${theirs[i]}`));
     m.dispose();
   });
 

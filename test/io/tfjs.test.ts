@@ -303,6 +303,28 @@ describe('importTfjs: models built and saved by tfjs-layers predict the same onc
     r.model.dispose();
   });
 
+  test("TF.js' default gate activation hard_sigmoid (LSTM, GRU) and hard_sigmoid Dense and SimpleRNN: columns scaled by 1.2, TF.js' predictions (1e-5)", async () => {
+    const x = tfl.input({ shape: [6], dtype: 'int32' });
+    const e = tfl.layers.embedding({ inputDim: 12, outputDim: 5, maskZero: true }).apply(x) as tfl.SymbolicTensor;
+    const l = tfl.layers.lstm({ units: 4, returnSequences: true }).apply(e) as tfl.SymbolicTensor;
+    const g = tfl.layers.gru({ units: 3, returnSequences: true, activation: 'hardSigmoid' }).apply(l) as tfl.SymbolicTensor;
+    const b = tfl.layers.bidirectional({ layer: tfl.layers.simpleRNN({ units: 2, activation: 'hardSigmoid' }) as tfl.RNN, mergeMode: 'concat' }).apply(g) as tfl.SymbolicTensor;
+    const h = tfl.layers.dense({ units: 4, activation: 'hardSigmoid' }).apply(b) as tfl.SymbolicTensor;
+    const m = tfl.model({ inputs: x, outputs: tfl.layers.dense({ units: 3, activation: 'softmax' }).apply(h) as tfl.SymbolicTensor });
+    const { json, bin } = await saveLikeFile(m);
+    const r = importTfjs(json, bin);
+    const acts = r.model.layers.flatMap((y) => {
+      const c = y.toJSON().config as Record<string, unknown>;
+      return c.activation === undefined ? [] : [`${y.className}:${String(c.activation)}/${String(c.recurrentActivation ?? '-')}`];
+    });
+    assert.deepEqual(acts, ['LSTM:tanh/hard_sigmoid', 'GRU:hard_sigmoid/hard_sigmoid', 'Dense:hard_sigmoid/-', 'Dense:softmax/-']);
+    assert.equal(r.notes.filter((n) => n.includes("TF.js' hard_sigmoid")).length, 5, r.notes.join('\n'));
+    const d = maxAbs(r.model.predict({ data: ids, shape: [5, 6] }).f32(), tfjsPredict(m, ids, [5, 6]));
+    assert.ok(d <= 1e-5, `max difference ${d}`);
+    assert.throws(() => exportTfjs(r.model), /has recurrent_activation hard_sigmoid \(Keras 3's clip\(x\/6 \+ 0\.5\)\), which TF\.js' hard_sigmoid \(clip\(0\.2x \+ 0\.5\)\) is not$/);
+    r.model.dispose();
+  });
+
   test('the same model in Keras 2 and 3 dress: Functional in model_config, dict inbound nodes, cell names and :0 suffixes, Keras 3 indexed weights (1e-5)', async () => {
     const m = tfjsTextModel();
     const { json, bin } = await saveLikeFile(m);
@@ -352,11 +374,20 @@ describe('importTfjs: bad input is a one-line TfjsImportError naming the file an
     assert.throws(() => importTfjs(json, bin, { file: 'cnn/model.json' }), oneLine(new RegExp(`^cnn/model\\.json: unsupported layers: BatchNormalization \\(${bn}\\), GlobalAveragePooling2D \\(${gap}\\)$`)));
   });
 
-  test("TF.js' default LSTM gate activation hard_sigmoid", async () => {
-    const m = tfjsTextModel('hardSigmoid');
-    const { json, bin } = await saveLikeFile(m);
-    const lstm = m.layers.find((l) => l.getClassName() === 'LSTM')!.name;
-    assert.throws(() => importTfjs(json, bin), oneLine(new RegExp(`^model\\.json: layer '${lstm}' \\(LSTM\\) has recurrent_activation 'hard_sigmoid', which weightshare does not have \\(linear, relu, sigmoid, tanh, softmax, gelu\\)$`)));
+  test("TF.js' hard_sigmoid (clip(0.2x + 0.5)) on an Activation layer or as an LSTM's activation, an activation we lack: refused", async () => {
+    const x = tfl.input({ shape: [6, 3] });
+    const lstm = tfl.layers.lstm({ units: 2, activation: 'hardSigmoid' });
+    const a = tfl.model({ inputs: x, outputs: lstm.apply(x) as tfl.SymbolicTensor });
+    const { json, bin } = await saveLikeFile(a);
+    const why = "hard_sigmoid, TF.js' clip\\(0\\.2x \\+ 0\\.5\\), which weightshare has only as Keras 3's clip\\(x/6 \\+ 0\\.5\\) of 1\\.2x and cannot rewrite here";
+    assert.throws(() => importTfjs(json, bin), oneLine(new RegExp(`^model\\.json: layer '${lstm.name}' \\(LSTM\\) has activation ${why}$`)));
+    const elu = tfl.layers.lstm({ units: 2, activation: 'elu' });
+    const c = await saveLikeFile(tfl.model({ inputs: x, outputs: elu.apply(x) as tfl.SymbolicTensor }));
+    assert.throws(() => importTfjs(c.json, c.bin), oneLine(new RegExp(`^model\\.json: layer '${elu.name}' \\(LSTM\\) has activation 'elu', which weightshare does not have \\(linear, relu, sigmoid, tanh, softmax, gelu, hard_sigmoid\\)$`)));
+    const act = tfl.layers.activation({ activation: 'hardSigmoid' });
+    const b = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [3], units: 2 }), act] });
+    const saved = await saveLikeFile(b);
+    assert.throws(() => importTfjs(saved.json, saved.bin), oneLine(new RegExp(`^model\\.json: layer '${act.name}' \\(Activation\\) has activation ${why}$`)));
   });
 
   test('a wrong shape, truncated and surplus weight data, a free input size, a graph model', () => {

@@ -48,6 +48,11 @@ export const sin = (x: Tensor): Tensor => unary('sin', x);
 /** cos x */
 export const cos = (x: Tensor): Tensor => unary('cos', x);
 
+/** Keras 3's (and PyTorch's) hard sigmoid, clip(x/6 + 1/2, 0, 1) = relu6(x + 3)/6; its slope is 1/6 inside (−3, 3), 0 outside. */
+export function hardSigmoid(x: Tensor): Tensor {
+  return minimum(maximum(add(mul(x, 1 / 6), 0.5), 0), 1);
+}
+
 /** Frees scalars promoted from numbers at once unless a tape holds them (otherwise tidy frees them). */
 function releaseLifted(args: readonly TensorLike[], lifted: readonly Tensor[]): void {
   if (recording()) return;

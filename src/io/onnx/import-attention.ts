@@ -47,8 +47,10 @@ export interface AttentionPatterns {
  * Finds attention written out as our export writes it (and as other exporters do, within the same ops): for q, k, v each
  * x·W (+ b) → Reshape [N, T, H, D] → Transpose [N, H, T, D]; Kᵀ by Transpose [0, 1, 3, 2] (or [0, 2, 3, 1] of the
  * split); scores = Q·Kᵀ times a scale (Mul or Div by a constant), optionally + a causal bias of −∞ (or ≤ −1e9) above the
- * diagonal; Softmax over the last axis; ·V → Transpose [0, 2, 1, 3] → Reshape [N, T, H·Dv] → ·W_o (+ b_o). Every value
- * inside must be read only by the next node of the pattern.
+ * diagonal; Softmax over the last axis; ·V → Transpose [0, 2, 1, 3] → Reshape [N, T, H·Dv] → ·W_o (+ b_o). Padding
+ * masks (an Add of a mask-derived bias before the Softmax, a Mul by the live mask after it, as our export writes Keras'
+ * masked softmax) are left to the masks our layers carry from an Embedding with maskZero. Every value inside must be
+ * read only by the next node of the pattern.
  */
 export function findAttention(g: GraphView): AttentionPatterns {
   const out: AttentionPatterns = { byEnd: new Map(), covered: new Set(), misses: new Map() };
@@ -90,8 +92,10 @@ class Matcher {
     for (; p && (p.op === 'Mul' || p.op === 'Div' || p.op === 'Add'); p = this.only(cur)) {
       const actIn = p.inputs.findIndex((i) => g.kind(i) === 'act');
       const c = p.inputs[1 - actIn];
-      if (actIn < 0 || !c || !g.isConst(c) || (p.op === 'Div' && actIn !== 0)) return undefined;
-      scores.push({ op: p.op, value: c });
+      // An Add of a value computed from the inputs' padding masks: the masks our layers carry themselves.
+      const masked = p.op === 'Add' && !!c && g.kind(c) === 'mask';
+      if (actIn < 0 || !c || (!g.isConst(c) && !masked) || (p.op === 'Div' && actIn !== 0)) return undefined;
+      if (!masked) scores.push({ op: p.op, value: c });
       this.nodes.push(p);
       cur = p.inputs[actIn];
     }
@@ -103,9 +107,15 @@ class Matcher {
     if (typeof query === 'string') return `the query ${query}`;
     const key = this.keyHeads(p.inputs[1]);
     if (typeof key === 'string') return `the key ${key}`;
-    // Forward from the softmax: ·V, heads merged, the output projection.
-    const pv = this.g.soleConsumer(sm.outputs[0]);
-    if (pv?.op !== 'MatMul' || pv.inputs[0] !== sm.outputs[0]) return 'the attention weights are not multiplied by the values next';
+    // Forward from the softmax (times the live mask when masked): ·V, heads merged, the output projection.
+    let weights = sm.outputs[0];
+    const live = this.g.soleConsumer(weights);
+    if (live?.op === 'Mul' && live.inputs.some((i) => g.kind(i) === 'mask')) {
+      this.nodes.push(live);
+      weights = live.outputs[0];
+    }
+    const pv = this.g.soleConsumer(weights);
+    if (pv?.op !== 'MatMul' || pv.inputs[0] !== weights) return 'the attention weights are not multiplied by the values next';
     this.nodes.push(pv);
     const value = this.heads(pv.inputs[1], [0, 2, 1, 3]);
     if (typeof value === 'string') return `the value ${value}`;

@@ -164,10 +164,16 @@ export class Translator {
   activationAfter(x: string, layout: Act): { activation: ActivationName; out: string; nodes: OnnxNode[] } | undefined {
     const c = this.g.soleConsumer(x);
     if (c && SIMPLE_ACTIVATIONS[c.op]) return { activation: SIMPLE_ACTIVATIONS[c.op], out: c.outputs[0], nodes: [c] };
+    if (c?.op === 'HardSigmoid' && this.hardSigmoid(c)) return { activation: 'hard_sigmoid', out: c.outputs[0], nodes: [c] };
     if (c?.op === 'Softmax' && this.softmaxOverLast(c, layout)) return { activation: 'softmax', out: c.outputs[0], nodes: [c] };
     if (c?.op === 'Gelu' && (attr(c.raw, 'approximate') ?? 'none') === 'none') return { activation: 'gelu', out: c.outputs[0], nodes: [c] };
     const gelu = this.gelu(x);
     return gelu && { activation: 'gelu', ...gelu };
+  }
+
+  /** Whether a HardSigmoid node is Keras 3's and PyTorch's (alpha 1/6, beta 1/2), the one we have. */
+  hardSigmoid(n: OnnxNode): boolean {
+    return Math.abs((attr(n.raw, 'alpha') ?? 0.2) - 1 / 6) < 1e-6 && Math.abs((attr(n.raw, 'beta') ?? 0.5) - 0.5) < 1e-6;
   }
 
   /** Whether a Softmax node normalises over our last axis (opset < 13: its 2-D coercion must amount to that). */
@@ -414,7 +420,10 @@ export class Translator {
   /** An activation on its own: Activation (after an op that could not take it: a merge, a pooling, …). */
   activation(n: OnnxNode): void {
     const x = this.act(n.inputs[0]);
-    const act = n.op === 'Softmax' ? (this.softmaxOverLast(n, x) ? 'softmax' : undefined) : n.op === 'Gelu' ? 'gelu' : SIMPLE_ACTIVATIONS[n.op];
+    if (n.op === 'HardSigmoid' && !this.hardSigmoid(n)) {
+      this.g.fail(`${this.where(n)}: HardSigmoid with alpha ${attr(n.raw, 'alpha') ?? 0.2} and beta ${attr(n.raw, 'beta') ?? 0.5} is not imported (ours is clip(x/6 + 1/2, 0, 1): alpha 1/6, beta 1/2)`);
+    }
+    const act = n.op === 'Softmax' ? (this.softmaxOverLast(n, x) ? 'softmax' : undefined) : n.op === 'Gelu' ? 'gelu' : n.op === 'HardSigmoid' ? 'hard_sigmoid' : SIMPLE_ACTIVATIONS[n.op];
     if (!act) this.g.fail(`${this.where(n)}: a softmax over an axis that is not our last (axis ${attr(n.raw, 'axis')} of [${this.dims(x).join(', ')}]) is not imported`);
     this.apply(layers.activation({ activation: act, name: this.layerName(n) }), [x], n.outputs[0], x.axes, { rows: x.rows, reversed: x.reversed });
   }

@@ -19,7 +19,7 @@ export const ONNX_IMPORT_OPSETS = { min: 9, max: 21 } as const;
 /** Ops on activations import translates (some only inside a pattern: Erf in GELU, ReduceMean/Sqrt/Reciprocal/Pow in a layer norm). */
 export const IMPORTABLE_OPS = [
   'Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Gemm', 'MatMul', 'Flatten', 'Reshape', 'Add', 'Sub', 'Mul', 'Div', 'Concat',
-  'Relu', 'Sigmoid', 'Tanh', 'Softmax', 'Gelu', 'Erf', 'Identity', 'Dropout', 'Cast', 'Transpose', 'Squeeze', 'Unsqueeze', 'LayerNormalization',
+  'Relu', 'Sigmoid', 'Tanh', 'Softmax', 'Gelu', 'HardSigmoid', 'Erf', 'Identity', 'Dropout', 'Cast', 'Transpose', 'Squeeze', 'Unsqueeze', 'LayerNormalization',
   'ReduceMean', 'Sqrt', 'Reciprocal', 'Pow', 'Gather', 'GatherElements', 'LSTM', 'GRU', 'RNN',
 ] as const;
 const ACT_OPS = new Set<string>(IMPORTABLE_OPS);
@@ -190,7 +190,7 @@ function translate(tr: Translator, n: OnnxNode, attention: AttentionPatterns): v
       tr.apply(layers.activation({ activation: 'gelu', name: tr.layerName(n) }), [tr.act(act)], gelu.out);
       return;
     }
-    case 'Relu': case 'Sigmoid': case 'Tanh': case 'Softmax': case 'Gelu': return tr.activation(n);
+    case 'Relu': case 'Sigmoid': case 'Tanh': case 'Softmax': case 'Gelu': case 'HardSigmoid': return tr.activation(n);
     case 'Identity': case 'Dropout': return pass(x());
     case 'Cast': {
       const to = attr(n.raw, 'to');

@@ -123,9 +123,9 @@ export class LayerWriter {
     if (l instanceof Embedding) return nhwc(this.g.node('Gather', [this.weight(l, 'embeddings'), x.name], at, { axis: 0 }));
     if (l instanceof Block) return this.block(l, inputs, at);
     if (l instanceof MultiHeadAttention) {
-      if (inputs.some((v) => v.mask !== undefined)) throw new OnnxExportError(`layer '${this.prefix}${l.name}' (MultiHeadAttention): a masked input (an Embedding with maskZero before it) is not exported yet`);
+      if (inputs.some((v) => v.mask === '')) throw new OnnxExportError(`layer '${this.prefix}${l.name}' (MultiHeadAttention): an input mask after a concatenation along time is not exported yet`);
       const w = (sub: string, weight: 'kernel' | 'bias'): string => this.weights.value(l.sublayers().find((c) => c.name === sub)!.weight(weight), `${this.prefix}${l.name}/${sub}/${weight}`);
-      return nhwc(writeAttention(this.g, l, inputs.map((v) => v.name), inputs.map((v) => v.shape), w, at));
+      return nhwc(writeAttention(this.g, l, inputs.map((v) => v.name), inputs.map((v) => v.shape), w, at, inputs.map((v) => v.mask)));
     }
     if (l instanceof PositionEmbedding) return nhwc(writePositions(this.g, x.name, this.weight(l, 'embeddings'), x.shape[x.shape.length - 2], at));
     if (l instanceof SinePositionEncoding) return nhwc(writeSinePositions(this.g, x.name, x.shape[x.shape.length - 2], x.shape[x.shape.length - 1], l.maxWavelength, at));
@@ -187,6 +187,7 @@ export class LayerWriter {
       case 'sigmoid': return g.node('Sigmoid', [x], at);
       case 'tanh': return g.node('Tanh', [x], at);
       case 'softmax': return g.node('Softmax', [x], at, { axis: -1 });
+      case 'hard_sigmoid': return g.node('HardSigmoid', [x], at, { alpha: { float: 1 / 6 }, beta: { float: 0.5 } });
       case 'gelu': {
         // 0.5·x·(1 + erf(x/√2)), the exact GELU (opset 17 has no Gelu op).
         const erf = g.node('Erf', [g.node('Mul', [x, g.scalar(`${at}/inv_sqrt2`, Math.SQRT1_2)], `${at}/scaled`)], `${at}/erf`);

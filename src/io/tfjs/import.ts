@@ -1,4 +1,8 @@
 // importTfjs: a TF.js layers model (model.json + weight data) or a Keras topology read into one of our models, weights dequantised.
+import type { Layer } from '../../nn/layer.js';
+import { Activation } from '../../nn/layers/activation.js';
+import { GRU } from '../../nn/layers/gru.js';
+import { LSTM } from '../../nn/layers/lstm.js';
 import type { Model } from '../../nn/model.js';
 import { modelFromConfig } from '../../nn/model-config.js';
 // Registers every built-in layer class, so that the config's classes resolve.
@@ -88,8 +92,63 @@ export function importTfjs(modelJson: unknown, weightData?: TfjsWeightData, o: T
   }
   const missing = [...ours].filter(([, w]) => !set.has(w.path)).map(([k]) => k);
   if (missing.length) throw new TfjsImportError(`${file}: no weight data for ${missing.map((k) => `'${k}'`).join(', ')}`);
+  if (!keras3(bare ? j : j.modelTopology)) {
+    try {
+      notes.push(...legacyHardSigmoid(model, set, file));
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
   model.setWeights(set);
   return { model, layers: topo.classes, weights: loaded, notes, ...meta(j) };
+}
+
+/** Whether a topology says Keras 3 wrote it (keras_version 3.x): its hard_sigmoid is ours. */
+function keras3(topology: unknown): boolean {
+  return /^3\./.test(String((topology as { keras_version?: unknown } | undefined)?.keras_version ?? ''));
+}
+
+/**
+ * TF.js' and Keras 2's hard_sigmoid is clip(0.2·z + 1/2, 0, 1), ours (Keras 3's, PyTorch's) clip(z/6 + 1/2, 0, 1): the
+ * same function of 1.2·z. Where z is affine in a layer's weights (Dense, Conv2D, SimpleRNN, LSTM and GRU gates, GRU's
+ * candidate) the columns of kernel, recurrent kernel and bias that make z are scaled by 1.2 in `set`; an Activation
+ * layer or an LSTM activation (it also reads the cell state) cannot be rewritten so and is refused. Returns the notes.
+ */
+function legacyHardSigmoid(model: Model, set: Map<string, Float32Array>, file: string): string[] {
+  const notes: string[] = [];
+  const owners = new Map<Layer, { name: string; path: string }[]>();
+  for (const w of model.weights()) owners.set(w.layer, [...owners.get(w.layer) ?? [], { name: w.name, path: w.path }]);
+  const refuse = (l: Layer, what: string): never => {
+    throw new TfjsImportError(`${file}: layer '${l.name}' (${l.className}) has ${what} hard_sigmoid, TF.js' clip(0.2x + 0.5), which weightshare has only as Keras 3's clip(x/6 + 0.5) of 1.2x and cannot rewrite here`);
+  };
+  for (const l of model.layers) if (l instanceof Activation && l.activation === 'hard_sigmoid') refuse(l, 'activation');
+  for (const [l, ws] of owners) {
+    // Column ranges [from, to) of the last axis, in units of the layer's width, that feed a hard sigmoid.
+    let parts: [number, number][] = [];
+    let width = 1;
+    if (l instanceof LSTM) {
+      if (l.activation === 'hard_sigmoid') refuse(l, 'activation');
+      if (l.recurrentActivation === 'hard_sigmoid') (parts = [[0, 2], [3, 4]]), (width = 4);
+    } else if (l instanceof GRU) {
+      width = 3;
+      if (l.recurrentActivation === 'hard_sigmoid') parts.push([0, 2]);
+      if (l.activation === 'hard_sigmoid') parts.push([2, 3]);
+    } else if ((l as { activation?: unknown }).activation === 'hard_sigmoid') parts = [[0, 1]];
+    if (!parts.length) continue;
+    for (const w of ws) {
+      const v = set.get(w.path)!;
+      const shape = model.weights().find((x) => x.path === w.path)!.map.shape;
+      const cols = shape[shape.length - 1];
+      const unit = cols / width;
+      for (let i = 0; i < v.length; i++) {
+        const c = i % cols;
+        if (parts.some(([a, b]) => c >= a * unit && c < b * unit)) v[i] *= 1.2;
+      }
+    }
+    notes.push(`layer '${l.name}' (${l.className}): TF.js' hard_sigmoid, clip(0.2x + 0.5), runs as Keras 3's clip(x/6 + 0.5) of 1.2x: the ${ws.map((w) => w.name).join(', ')} columns it reads are scaled by 1.2`);
+  }
+  return notes;
 }
 
 function meta(j: Record<string, unknown>): { generatedBy?: string; convertedBy?: string } {

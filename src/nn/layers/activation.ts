@@ -1,4 +1,4 @@
-// Activation: applies a named activation function (relu, sigmoid, tanh, softmax, gelu, linear).
+// Activation: applies a named activation function (relu, sigmoid, tanh, softmax, gelu, hard_sigmoid, linear).
 import type { Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
 import { activate, type ActivationName, activationName } from '../activations.js';
