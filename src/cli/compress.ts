@@ -4,12 +4,12 @@ import type { CompressRecord } from '../io/training-state.js';
 import { thousands } from '../nn/summary.js';
 import { indexBits } from '../sharing/codebook.js';
 import { KMEANS_INITS } from '../sharing/kmeans.js';
-import type { ClusteredWeight } from '../transforms/cluster.js';
+import { type ClusteredWeight, halfCentroids } from '../transforms/cluster.js';
 import {
   deepCompress, type DeepCompressEvent, type DeepCompressOptions, type DeepCompressReport, deepCompressSettings, NothingToCompressError,
 } from '../transforms/deep-compression.js';
 import { type SoftSharingEvent, type SoftSharingOptions, softSharingSettings, softWeightSharing } from '../transforms/soft-sharing.js';
-import type { StageResult, TrainEvent } from '../transforms/stages.js';
+import { modelSizes, type StageResult, type TrainEvent } from '../transforms/stages.js';
 import { namesLayer } from '../transforms/select.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { splitData } from '../data/dataset.js';
@@ -69,6 +69,7 @@ export const compressSpec = defineCommand({
     data: DATA_FLAGS.data,
     limit: { type: 'int', min: 1, description: 'Fine-tune on the first N training samples only (default: the training run\'s limit)' },
     'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
+    'centroid-bits': { type: 'string', default: '32', choices: ['16', '32'], description: 'Store the centroids at 16 bits: rounded to half precision at the end (the accuracy after it is printed), then stored exactly' },
     ship: { type: 'boolean', description: 'Write a file for shipping: no training record (history, how it was compressed) and no compile settings in the header; eval/compress then need --dataset' },
     out: { type: 'string', short: 'o', metavar: 'file', description: 'Compressed model file (default: <model>-compressed.wsm); locked while the command runs, a symbolic link is followed' },
     ...WRITE_FLAGS,
@@ -144,6 +145,17 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   } catch (e) {
     if (e instanceof NothingToCompressError) throw new CliError(`${file}: no kernel to compress (${e.found || 'the model has no kernels'}); compress clusters and prunes plain (dense) kernels`);
     throw e;
+  }
+  if (f.centroidBits === '16') {
+    const h = halfCentroids(model);
+    const logs = model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
+    const result = { loss: logs.loss, accuracy: logs.accuracy };
+    const after = modelSizes(model).bits;
+    msg(`centroids rounded to 16 bits (${h.weights.length} codebooks, largest change ${h.maxChange.toExponential(2)}): ${score(result)}`);
+    done = {
+      ...done, bits: { ...done.bits, after }, ratio: done.bits.float32 / after, settings: { ...done.settings, centroidBits: 16 },
+      json: { ...done.json, centroidBits: 16, halfCentroids: { weights: h.weights, maxChange: h.maxChange, result } },
+    };
   }
   const { bits, ratio, settings } = done;
   msg(`size: ${thousands(bits.before)} bits (${kib(bits.before / 8)} KiB) → ${thousands(bits.after)} bits (${kib(bits.after / 8)} KiB): ` +

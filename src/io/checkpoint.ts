@@ -15,6 +15,8 @@
 //                       element size; one with `encoding` (format 2: {kind: 'sparse', …}, see codec.ts) is
 //                       that codec's payload: the entries that differ from a fill value as Huffman-coded
 //                       gaps plus their values (Deep Compression's relative indexing and Huffman coding).
+//                       dtype 'float16' (format 2) holds float32 values that are all exact halves (centroids rounded
+//                       to 16 bits) as little-endian binary16, 2 bytes each at an even offset; they read as float32.
 //   16+H+D        4     CRC-32 (IEEE, as zlib/PNG) of bytes [0, 16+H+D), uint32
 //
 // Format 1 is format 2 without encodings; this build reads both and writes 2.
@@ -24,6 +26,7 @@
 // Sizes are uint32, so one file holds at most 4 GiB of tensor data (the wasm32 memory limit anyway).
 // This module is platform-neutral (no Node imports); src/io/files.ts reads and writes files.
 
+import { fromHalf, halfExact, toHalf } from '../core/half.js';
 import { decodeSparse, encodeSparse, type SparseEncoding } from './codec.js';
 import { crc32 } from './crc32.js';
 import { maxElements, RAISE_MAX_ELEMENTS } from './limits.js';
@@ -97,7 +100,7 @@ function strictJson(key: string, value: unknown): unknown {
  * exactly (cycles, BigInt, non-finite numbers). `file` names the target in error messages.
  */
 export function encodeCheckpoint(c: CheckpointContents, file = '<bytes>'): Uint8Array {
-  const entries: { name: string; dtype: StoredDType; shape: number[]; offset: number; length: number; encoding?: SparseEncoding }[] = [];
+  const entries: { name: string; dtype: StoredDType | 'float16'; shape: number[]; offset: number; length: number; encoding?: SparseEncoding }[] = [];
   const sources: Uint8Array[] = [];
   let dataLength = 0;
   for (const [name, t] of c.tensors) {
@@ -114,6 +117,17 @@ export function encodeCheckpoint(c: CheckpointContents, file = '<bytes>'): Uint8
       entries.push({ name, dtype: t.dtype, shape: [...t.shape], offset: dataLength, length: coded.bytes.length, encoding: coded.encoding });
       sources.push(coded.bytes);
       dataLength += coded.bytes.length;
+      continue;
+    }
+    if (t.data instanceof Float32Array && n > 0 && halfExact(t.data)) {
+      // Every value an exact half (centroids rounded to 16 bits): 2 bytes each, lossless.
+      const halves = new Uint8Array(2 * n);
+      const view = new DataView(halves.buffer);
+      for (let i = 0; i < n; i++) view.setUint16(2 * i, toHalf(t.data[i]!), true);
+      dataLength = Math.ceil(dataLength / 2) * 2;
+      entries.push({ name, dtype: 'float16', shape: [...t.shape], offset: dataLength, length: 2 * n });
+      sources.push(halves);
+      dataLength += 2 * n;
       continue;
     }
     const length = n * ELEMENT_SIZE[t.dtype];
@@ -146,7 +160,7 @@ export function encodeCheckpoint(c: CheckpointContents, file = '<bytes>'): Uint8
   entries.forEach((e, i) => {
     const at = dataStart + e.offset;
     out.set(sources[i]!, at);
-    if (!e.encoding && !LITTLE_ENDIAN_HOST) swap32(out.subarray(at, at + e.length));
+    if (!e.encoding && e.dtype !== 'float16' && !LITTLE_ENDIAN_HOST) swap32(out.subarray(at, at + e.length));
   });
   view.setUint32(dataStart + dataLength, crc32(out.subarray(0, dataStart + dataLength)), true);
   return out;
@@ -265,14 +279,27 @@ export function decodeCheckpoint(bytes: Uint8Array, file = '<bytes>', o: DecodeO
     const name = e.name as string;
     const what = `tensor ${JSON.stringify(name)}`;
     if (tensors.has(name)) fail(`duplicate tensor name ${JSON.stringify(name)} (entry #${i})`);
-    if (e.dtype !== 'float32' && e.dtype !== 'int32') fail(`${what}: unknown dtype ${JSON.stringify(e.dtype)} (known: float32, int32)`);
-    const dtype = e.dtype as StoredDType;
+    const halves = e.dtype === 'float16' && version >= 2;
+    if (e.dtype !== 'float32' && e.dtype !== 'int32' && !halves) fail(`${what}: unknown dtype ${JSON.stringify(e.dtype)} (known: float32, int32${version >= 2 ? ', float16' : ''})`);
+    const dtype: StoredDType = halves ? 'float32' : (e.dtype as StoredDType);
     const n = elementCount(e.shape);
     if (n < 0) fail(`${what}: shape ${JSON.stringify(e.shape)} is not a list of non-negative integers`);
     if (!isCount(e.offset) || !isCount(e.length)) fail(`${what}: offset and length must be non-negative integers, got ${JSON.stringify(e.offset)} and ${JSON.stringify(e.length)}`);
     const offset = e.offset as number, length = e.length as number, size = ELEMENT_SIZE[dtype];
     const shape = e.shape as number[];
     if (n > limit) fail(`${what}: shape [${shape.join(', ')}] has ${n} elements, above the limit of ${limit} per tensor (${RAISE_MAX_ELEMENTS})`);
+    if (halves) {
+      if (e.encoding !== undefined) fail(`${what}: a float16 tensor has no encoding`);
+      if (length !== 2 * n) fail(`${what}: length ${length} bytes does not match shape [${shape.join(', ')}] of float16 (${2 * n} bytes)`);
+      if (offset % 2 !== 0) fail(`${what}: offset ${offset} is not a multiple of 2`);
+      if (offset + length > dataLength) fail(`${what}: bytes [${offset}, ${offset + length}) lie outside the data section (${dataLength} bytes)`);
+      const view = new DataView(bytes.buffer, bytes.byteOffset + dataStart + offset, length);
+      const data = new Float32Array(n);
+      for (let k = 0; k < n; k++) data[k] = fromHalf(view.getUint16(2 * k, true));
+      tensors.set(name, { dtype, shape: [...shape], data });
+      tensorBytes.set(name, length);
+      return;
+    }
     if (e.encoding !== undefined) {
       if (version < 2) fail(`${what}: has an encoding, which format ${version} does not allow`);
       if (offset + length > dataLength) fail(`${what}: bytes [${offset}, ${offset + length}) lie outside the data section (${dataLength} bytes)`);

@@ -1,4 +1,5 @@
 // Codebook (k-means) weight sharing, Deep Compression (Han et al., ICLR 2016): W = [centroids, 0][codes].
+import { halfExact } from '../core/half.js';
 import { keep } from '../core/engine.js';
 import { concat, gather, reshape, tensor, zeros } from '../core/ops/index.js';
 import { sizeOf, type Shape } from '../core/shape.js';
@@ -27,7 +28,7 @@ export interface CodebookFit {
  * ∂L/∂centroid_k = Σ_{codes(i)=k} ∂L/∂W[i] (gather's adjoint), so pruned weights contribute nothing and stay
  * exactly zero whatever the optimizer does.
  *
- * stats().bits, the size without entropy coding: 32·K for the centroids plus ⌈log2 K⌉ bits per index; with
+ * stats().bits, the size without entropy coding: 32·K for the centroids (16·K when all are exact halves) plus ⌈log2 K⌉ bits per index; with
  * pruning, a 1-bit-per-weight bitmap plus indices for the surviving weights only: 32·K + n + kept·⌈log2 K⌉.
  */
 export class CodebookMap implements WeightMap {
@@ -93,7 +94,8 @@ export class CodebookMap implements WeightMap {
   stats(): WeightMapStats {
     const n = sizeOf(this.shape);
     const b = indexBits(this.clusters);
-    const bits = 32 * this.clusters + (this.zero ? n + this.kept() * b : n * b);
+    // Centroids that are all exact halves are stored at 16 bits (model files' float16 encoding).
+    const bits = (halfExact(this.centroids.value.f32()) ? 16 : 32) * this.clusters + (this.zero ? n + this.kept() * b : n * b);
     return { virtual: n, free: this.clusters, bits };
   }
 

@@ -1,6 +1,6 @@
 // Model transforms above nn/ and sharing/: clustering, pruning, stripping, the subspace twin, Deep Compression and soft weight-sharing.
-export { clusterWeights, planClusters } from './cluster.js';
-export type { ClusterOptions, ClusteredWeight, ClusterJob } from './cluster.js';
+export { clusterWeights, halfCentroids, planClusters } from './cluster.js';
+export type { ClusterOptions, ClusteredWeight, ClusterJob, HalfCentroidsReport } from './cluster.js';
 export { pruneWeights, planPrune } from './prune.js';
 export type { PruneOptions, PrunedWeight, PruneJob } from './prune.js';
 export { stripSharing } from './strip.js';

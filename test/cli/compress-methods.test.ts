@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { halfExact } from '../../src/core/half.js';
 import { loadModel, saveModel } from '../../src/io/files.js';
 import { Dense, Flatten, sequential } from '../../src/nn/index.js';
 import { runCli } from '../helpers/cli.js';
@@ -62,6 +63,32 @@ test('compress --method prune-schedule: gradual pruning while retraining, then c
     assert.equal(meta.training?.compress?.method, 'prune-schedule');
     assert.equal(model.getLayer('dense').weight('kernel').stats().free, 4);
     model.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('compress --centroid-bits 16: centroids rounded to half precision at the end (accuracy printed after it), stored at 2 bytes, recorded; a file that loads and predicts as rounded', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ws-half-'));
+  try {
+    const file = saved(dir);
+    const common = ['--clusters', '8', '--prune', '0.5', '--finetune-epochs', '1', '--test-limit', '200', '--json'];
+    const r32 = await runCli('compress', file, ...common, '--out', join(dir, 'c32.wsm'));
+    const r16 = await runCli('compress', file, ...common, '--centroid-bits', '16', '--out', join(dir, 'c16.wsm'));
+    assert.equal(r16.code, 0, r16.err);
+    assert.match(r16.err, /\ncentroids rounded to 16 bits \(2 codebooks, largest change \d\.\d\de-\d+\): accuracy \d+\.\d\d %, loss \d+\.\d{4}\n/);
+    const [j32, j16] = [r32, r16].map((r) => JSON.parse(r.out) as { bits: { after: number }; fileBytes: number; settings: { centroidBits?: number } });
+    assert.equal(j32.bits.after - j16.bits.after, 2 * 8 * 16, '16 bits fewer per centroid');
+    assert.ok(j16.fileBytes < j32.fileBytes, `${j16.fileBytes} < ${j32.fileBytes} bytes`);
+    assert.deepEqual([j32.settings.centroidBits, j16.settings.centroidBits], [undefined, 16]);
+    const { model } = loadModel(join(dir, 'c16.wsm'));
+    const centroids = model.namedParameters().filter((q) => q.name.endsWith('/centroids'));
+    assert.equal(centroids.length, 2);
+    for (const p of centroids) assert.ok(halfExact(p.param.value.f32()), `${p.name}: every centroid an exact half`);
+    model.dispose();
+    const bad = await runCli('compress', file, '--centroid-bits', '8', '--out', join(dir, 'c8.wsm'));
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--centroid-bits/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -332,3 +332,25 @@ test('decode: a coded tensor in a format-1 file, or a coded payload that does no
   const lying = header.replace(/"listed":(\d+)/, (_, k) => `"listed":${Number(k) + 5000}`);
   decodeFails(assemble(lying, data, 2), /model\.wshr: tensor "codes": /);
 });
+
+test('float16: float32 tensors whose values are all exact halves (centroids rounded to 16 bits) are stored as dtype float16, 2 bytes each, and read back bit-exactly as float32; others stay as they were', () => {
+  const halves = Float32Array.from([0.5, -1.25, 65504, 2 ** -24, -0, 1024, 0.099975586, Infinity]);
+  const near = Float32Array.from(halves, (v, i) => (i === 6 ? 0.1 : v));
+  const c: CheckpointContents = { meta: null, tensors: new Map<string, StoredTensor>([['weights/d/kernel/centroids', { dtype: 'float32', shape: [8], data: halves }], ['near', { dtype: 'float32', shape: [8], data: near }]]) };
+  const bytes = encodeCheckpoint(c, 'c.wsm');
+  const view = new DataView(bytes.buffer);
+  const h = view.getUint32(8, true), d = view.getUint32(12, true);
+  const headerText = new TextDecoder().decode(bytes.subarray(16, 16 + h));
+  const header = JSON.parse(headerText);
+  assert.deepEqual(header.tensors.map((e: { name: string; dtype: string; offset: number; length: number }) => [e.name, e.dtype, e.offset, e.length]), [['weights/d/kernel/centroids', 'float16', 0, 16], ['near', 'float32', 16, 32]]);
+  const back = decodeCheckpoint(bytes, 'c.wsm');
+  for (const [name, t] of c.tensors) {
+    const b = back.tensors.get(name)!;
+    assert.equal(b.dtype, 'float32');
+    assert.deepEqual(new Uint32Array(b.data.buffer, b.data.byteOffset, b.data.length), new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length), name);
+  }
+  const data = bytes.subarray(16 + h, 16 + h + d);
+  decodeFails(assemble(headerText.replace('"length":16', '"length":14'), data, 2), /model\.wshr: tensor "weights\/d\/kernel\/centroids": length 14 bytes does not match shape \[8\] of float16 \(16 bytes\)$/);
+  decodeFails(assemble(headerText.replace('"float16"', '"float16","encoding":{"kind":"sparse"}'), data, 2), /model\.wshr: tensor "weights\/d\/kernel\/centroids": a float16 tensor has no encoding$/);
+  decodeFails(assemble(headerText.replace('"format":2', '"format":1'), data, 1), /model\.wshr: tensor "weights\/d\/kernel\/centroids": unknown dtype "float16" \(known: float32, int32\)$/);
+});

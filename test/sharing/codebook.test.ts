@@ -17,7 +17,7 @@ import { createModel } from '../../src/nn/zoo.js';
 import { loadDataset } from '../../src/data/datasets.js';
 import { Adam } from '../../src/optim/index.js';
 import { CodebookMap, createMap, fitCodebook, SharingError } from '../../src/sharing/index.js';
-import { clusterWeights, stripSharing } from '../../src/transforms/index.js';
+import { clusterWeights, halfCentroids, stripSharing } from '../../src/transforms/index.js';
 import { checkGradients } from '../helpers/gradcheck.js';
 import { Rng } from '../helpers/random.js';
 
@@ -318,4 +318,24 @@ test('`weightshare compress` end to end: train a tiny MLP, compress it, reload t
   assert.equal(await main(['compress', h, '--clusters', '4', '--out', join(dir, 'y.wsm')], bad3.io), 1);
   assert.match(bad3.r.err, /hashed\.wsm: no kernel to compress \(dense\/kernel is 'hashed', dense_1\/kernel is 'hashed'\); compress clusters and prunes plain \(dense\) kernels\n$/);
   model.dispose();
+});
+
+test('halfCentroids: centroids rounded to half precision count 16 bits each, are stored at 2 bytes (lossless) and load back bit-exactly', () => {
+  const m = createModel('mlp').build(3);
+  clusterWeights(m, { clusters: 16, prune: 0.5 });
+  const before = m.weights().map((w) => w.map.stats().bits);
+  const bytes32 = encodeCheckpoint(modelToCheckpoint(m)).length;
+  const r = halfCentroids(m);
+  assert.deepEqual(r.weights, ['dense/kernel', 'dense_1/kernel', 'dense_2/kernel']);
+  assert.ok(r.maxChange > 0 && r.maxChange < 1e-3, `largest change ${r.maxChange}`);
+  const kinds = m.weights().map((w) => w.map.kind);
+  m.weights().forEach((w, i) => assert.equal(w.map.stats().bits, kinds[i] === 'codebook' ? before[i] - 16 * 16 : before[i], w.path));
+  const bytes16 = encodeCheckpoint(modelToCheckpoint(m));
+  // 2 bytes saved per centroid, give or take the alignment of the tensors after them (the header is the same length).
+  assert.ok(Math.abs(bytes32 - bytes16.length - 3 * 16 * 2) <= 8, `${bytes32} → ${bytes16.length} bytes`);
+  const back = modelFromCheckpoint(decodeCheckpoint(bytes16)).model;
+  const digits = loadDataset('mnist-sample').xTest.slice(0, 8 * 784);
+  assert.deepEqual(back.predict({ data: digits, shape: [8, 28, 28, 1] }).f32(), m.predict({ data: digits, shape: [8, 28, 28, 1] }).f32());
+  back.dispose();
+  m.dispose();
 });

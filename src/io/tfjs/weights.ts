@@ -1,4 +1,7 @@
 // TF.js weight data: the weights manifest, float32 / affine uint8 / uint16 / float16 encodings as tf.io decodes them, shards.
+import { fromHalf, toHalf } from '../../core/half.js';
+
+export { fromHalf, toHalf };
 
 /** How weights may be quantised on export: affine uint8 or uint16 per tensor (tfjs-converter's), or float16. */
 export type TfjsQuantization = 'uint8' | 'uint16' | 'float16';
@@ -109,41 +112,3 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** The IEEE half-precision bits nearest to v (round to nearest even; |v| ≤ 65504). */
-export function toHalf(v: number): number {
-  f32[0] = v;
-  const x = u32[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    // Subnormal half: shift the 24-bit significand (with its implicit 1) right, rounding to nearest even.
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >>> shift;
-    const rest = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
-    if (rest > half || (rest === half && (h & 1))) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++; // a carry into the exponent is the right rounding
-  return sign | h;
-}
-
-/** The value of IEEE half-precision bits. */
-export function fromHalf(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
