@@ -9,6 +9,7 @@ import {
   deepCompress, type DeepCompressEvent, type DeepCompressOptions, type DeepCompressReport, deepCompressSettings, NothingToCompressError,
 } from '../transforms/deep-compression.js';
 import { type SoftSharingEvent, type SoftSharingOptions, softSharingSettings, softWeightSharing } from '../transforms/soft-sharing.js';
+import { sparseVariationalDropout, type VariationalDropoutEvent, type VariationalDropoutOptions, variationalDropoutSettings } from '../transforms/variational-dropout.js';
 import { modelSizes, type StageResult, type TrainEvent } from '../transforms/stages.js';
 import { namesLayer } from '../transforms/select.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
@@ -34,10 +35,13 @@ export const compressSpec = defineCommand({
     'With --method soft-sharing (Ullrich et al. 2017), the network is instead retrained --epochs with a Gaussian mixture prior over\n' +
     'its kernels (--components J, a zero component of proportion --pi0, loss + τ/N·(−log prior), --tau), components closer than\n' +
     '--merge-threshold (symmetric KL) are merged, and each weight is set to the mean of its most responsible component (the zero\n' +
-    'component prunes): the same pruned-codebook file. --finetune-epochs then fine-tunes the centroids (default 0 for this method).',
+    'component prunes): the same pruned-codebook file. --finetune-epochs then fine-tunes the centroids (default 0 for this method).\n' +
+    'With --method variational-dropout (sparse variational dropout, Molchanov et al. 2017), the network is retrained --epochs with\n' +
+    'noisy weights θ + σ·ε and loss + --kl-weight/N·KL (a log-uniform prior), weights whose log α = log σ² − log θ² exceeds\n' +
+    '--threshold are pruned, and the survivors clustered (--clusters) and fine-tuned: the same pruned-codebook file.',
   positionals: [{ name: 'model', required: true, description: 'Model file written by `weightshare train`' }],
   flags: {
-    method: { type: 'string', default: 'deep-compression', choices: ['deep-compression', 'prune-schedule', 'soft-sharing'], description: 'Deep Compression (prune at once, retrain, cluster), the same with gradual pruning during the retraining, or soft weight-sharing (a learned mixture prior)' },
+    method: { type: 'string', default: 'deep-compression', choices: ['deep-compression', 'prune-schedule', 'soft-sharing', 'variational-dropout'], description: 'Deep Compression (prune at once, retrain, cluster), the same with gradual pruning during the retraining, soft weight-sharing (a learned mixture prior), or sparse variational dropout (learned per-weight noise prunes)' },
     clusters: { type: 'int', default: 16, min: 2, description: 'Centroids per kernel (Dense: 32 = 5-bit in Deep Compression)' },
     'conv-clusters': { type: 'int', min: 2, description: 'Centroids per Conv2D/LocallyConnected2D kernel (default: --clusters; Deep Compression: 256)' },
     prune: { type: 'number', default: 0, min: 0, description: 'Fraction in [0, 1) of each kernel\'s smallest-magnitude weights set to zero for good' },
@@ -54,8 +58,11 @@ export const compressSpec = defineCommand({
     components: { type: 'int', default: 16, min: 2, description: 'soft-sharing: mixture components J, the zero component included (16: 4-bit indices)' },
     pi0: { type: 'number', default: 0.99, description: 'soft-sharing: the zero component\'s fixed mixing proportion π₀, in (0, 1)' },
     tau: { type: 'number', default: 0.003, min: 0, description: 'soft-sharing: weight τ of the prior; the loss adds τ/N·(−log p(w) − log p(λ)), N training samples' },
-    epochs: { type: 'int', default: 10, min: 0, description: 'soft-sharing: epochs of retraining with the prior' },
-    'weight-lr': { type: 'number', default: 5e-4, description: 'soft-sharing: Adam learning rate of the weights while retraining' },
+    epochs: { type: 'int', default: 10, min: 0, description: 'soft-sharing, variational-dropout: epochs of retraining with the prior' },
+    'weight-lr': { type: 'number', default: 5e-4, description: 'soft-sharing, variational-dropout: Adam learning rate of the weights (and log σ²) while retraining' },
+    'kl-weight': { type: 'number', default: 1, min: 0, description: 'variational-dropout: weight of the KL term (1: the ELBO, KL/N per sample)' },
+    'kl-warmup': { type: 'int', default: 0, min: 0, description: 'variational-dropout: epochs over which the KL weight ramps up from 0' },
+    threshold: { type: 'number', default: 3, description: 'variational-dropout: log α above which a weight is pruned (3: dropout rate above 0.95)' },
     'mean-lr': { type: 'number', default: 1e-4, description: 'soft-sharing: Adam learning rate of the components\' means' },
     'variance-lr': { type: 'number', default: 3e-3, description: 'soft-sharing: Adam learning rate of their log precisions' },
     'mixing-lr': { type: 'number', default: 3e-3, description: 'soft-sharing: Adam learning rate of their mixing logits' },
@@ -141,7 +148,7 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   };
   let done: { bits: { float32: number; before: number; after: number }; ratio: number; settings: CompressRecord; json: Record<string, unknown> };
   try {
-    done = f.method === 'soft-sharing' ? await softSharing() : await deepCompression();
+    done = f.method === 'soft-sharing' ? await softSharing() : f.method === 'variational-dropout' ? await variationalDropout() : await deepCompression();
   } catch (e) {
     if (e instanceof NothingToCompressError) throw new CliError(`${file}: no kernel to compress (${e.found || 'the model has no kernels'}); compress clusters and prunes plain (dense) kernels`);
     throw e;
@@ -213,6 +220,37 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
       init: s.init, layers: f.layers, finetuneEpochs: s.finetuneEpochs, lr: s.lr, seed: s.seed, from: file,
     };
     return { bits: r.bits, ratio: r.ratio, settings, json: { layers: r.layers, before: r.before, ...(r.pruning ? { pruning: r.pruning } : {}), clustered: r.clustered, finetuned: r.finetuned } };
+  }
+
+  async function variationalDropout(): Promise<typeof done> {
+    const options: VariationalDropoutOptions = {
+      epochs: f.epochs, lr: f.weightLr, klWeight: f.klWeight, klWarmup: f.klWarmup, threshold: f.threshold, clusters: f.clusters, layers: f.layers,
+      finetuneEpochs: f.finetuneEpochs, finetuneLr: f.lr, batchSize, seed: f.seed,
+    };
+    const s = variationalDropoutSettings(options);
+    const phases = { retrain: 'retraining with sparse variational dropout', finetune: 'fine-tuning the centroids' };
+    const onProgress = (e: VariationalDropoutEvent): void => {
+      switch (e.kind) {
+        case 'original':
+          common(e, phases);
+          return msg(`variational dropout over ${thousands(e.elements)} kernel weights: KL weight ${s.klWeight}${s.klWarmup ? ` (ramped over ${s.klWarmup} epochs)` : ''}, pruned where log α > ${s.threshold}`);
+        case 'sparsified':
+          for (const w of e.weights) msg(`${w.path}: ${thousands(w.weights)} weights, ${(100 * w.pruned / w.weights).toFixed(1)} % pruned (mean log α ${w.meanLogAlpha.toFixed(2)})`);
+          return msg(`after pruning at log α > ${s.threshold}: ${score(e.result)}`);
+        case 'clustered':
+          return codebooks(e.weights, 'after clustering', e.result);
+        case 'finetuned':
+          return msg(`after fine-tuning: ${score(e.result)}`);
+        default:
+          return common(e, phases);
+      }
+    };
+    const r = await sparseVariationalDropout(model, data, options, { onProgress });
+    const settings: CompressRecord = {
+      method: 'variational-dropout', clusters: s.clusters, layers: f.layers, finetuneEpochs: s.finetuneEpochs, lr: s.finetuneLr, seed: s.seed, from: file,
+      variationalDropout: { epochs: s.epochs, lr: s.lr, klWeight: s.klWeight, klWarmup: s.klWarmup, threshold: s.threshold },
+    };
+    return { bits: r.bits, ratio: r.ratio, settings, json: { layers: r.layers, before: r.before, sparsity: r.sparsity, sparsified: r.sparsified, clustered: r.clustered, finetuned: r.finetuned } };
   }
 
   async function softSharing(): Promise<typeof done> {

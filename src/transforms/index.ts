@@ -22,3 +22,5 @@ export { checkSchedule, gradualPruning, GradualPruning, polynomialDecay } from '
 export type { GradualPruningOptions, PolynomialDecayOptions } from './prune-schedule.js';
 export { FEATURE_CRITERIA, firstLayerMagnitude, mutualInformation, selectFeatures, takeFeatures } from './feature-selection.js';
 export type { FeatureCriterion } from './feature-selection.js';
+export { sparseVariationalDropout, variationalDropoutSettings } from './variational-dropout.js';
+export type { SparsifiedWeight, VariationalDropoutEvent, VariationalDropoutOptions, VariationalDropoutPhase, VariationalDropoutReport, VariationalDropoutSettings } from './variational-dropout.js';

@@ -93,3 +93,28 @@ test('compress --centroid-bits 16: centroids rounded to half precision at the en
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('compress --method variational-dropout: learned noise prunes (log α above the threshold), survivors clustered into pruned codebooks, recorded; bad options are one-line errors', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ws-svd-'));
+  try {
+    const file = saved(dir), out = join(dir, 'svd.wsm');
+    const r = await runCli('compress', file, '--method', 'variational-dropout', '--epochs', '2', '--kl-weight', '20', '--clusters', '8', '--finetune-epochs', '1', '--test-limit', '200', '--out', out, '--json');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /variational dropout over 12,704 kernel weights: KL weight 20, pruned where log α > 3\n/);
+    const pruned = [...r.err.matchAll(/^(dense(?:_1)?\/kernel): [\d,]+ weights, (\d+\.\d) % pruned \(mean log α -?\d+\.\d\d\)$/gm)];
+    assert.deepEqual(pruned.map((m) => m[1]), ['dense/kernel', 'dense_1/kernel'], r.err);
+    assert.ok(Number(pruned[0][2]) > 5, `the KL term prunes: ${pruned[0][2]} % of the first kernel`);
+    assert.match(r.err, /after pruning at log α > 3: accuracy \d+\.\d\d %/);
+    assert.match(r.err, /after clustering: accuracy \d+\.\d\d %/);
+    const j = JSON.parse(r.out) as { settings: { method: string; variationalDropout: { klWeight: number } }; sparsity: { pruned: number }[] };
+    assert.deepEqual([j.settings.method, j.settings.variationalDropout.klWeight], ['variational-dropout', 20]);
+    const { model } = loadModel(out);
+    assert.deepEqual(model.weights().filter((w) => w.role === 'kernel').map((w) => [w.map.kind, Number(w.map.toJSON().prune) > 0]), [['codebook', true], ['codebook', true]]);
+    model.dispose();
+    const bad = await runCli('compress', file, '--method', 'variational-dropout', '--kl-weight', '-1', '--out', join(dir, 'x.wsm'));
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--kl-weight/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

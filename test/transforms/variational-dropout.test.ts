@@ -1,0 +1,44 @@
+// sparseVariationalDropout from code: seeded (two runs give the same file), pruned codebooks at the end, options checked before any work.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadDataset } from '../../src/data/datasets.js';
+import { encodeCheckpoint } from '../../src/io/checkpoint.js';
+import { modelToCheckpoint } from '../../src/io/model-file.js';
+import { Dense, Flatten, type Model, sequential } from '../../src/nn/index.js';
+import { sparseVariationalDropout, variationalDropoutSettings } from '../../src/transforms/index.js';
+
+const ds = loadDataset('mnist-sample');
+const n = 256, nt = 100;
+const data = {
+  train: { x: { data: ds.xTrain.slice(0, n * 784), shape: [n, 28, 28, 1] }, y: { data: ds.yTrain.slice(0, n), shape: [n] } },
+  test: { x: { data: ds.xTest.slice(0, nt * 784), shape: [nt, 28, 28, 1] }, y: { data: ds.yTest.slice(0, nt), shape: [nt] } },
+};
+
+function small(): Model {
+  const m = sequential([new Flatten({ inputShape: [28, 28, 1] }), new Dense({ units: 12, activation: 'relu' }), new Dense({ units: 10, activation: 'softmax' })]).build(2);
+  m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  return m;
+}
+
+test('sparseVariationalDropout: the KL term prunes, the survivors become pruned codebooks, and the same seed gives the same bytes', async () => {
+  const files: Uint8Array[] = [];
+  for (let run = 0; run < 2; run++) {
+    const m = small();
+    const kinds: string[] = [];
+    const r = await sparseVariationalDropout(m, data, { epochs: 2, klWeight: 30, clusters: 4, finetuneEpochs: 1, batchSize: 32, seed: 5 }, { onProgress: (e) => void kinds.push(e.kind) });
+    assert.deepEqual([...new Set(kinds)], ['original', 'trainBegin', 'epochEnd', 'sparsified', 'clustered', 'finetuned']);
+    assert.ok(r.sparsity[0].pruned > 0, `pruned ${r.sparsity[0].pruned} of ${r.sparsity[0].weights}`);
+    assert.deepEqual(m.weights().filter((w) => w.role === 'kernel').map((w) => w.map.kind), ['codebook', 'codebook']);
+    assert.ok(r.ratio > 5, `${r.ratio}× smaller`);
+    files.push(encodeCheckpoint(modelToCheckpoint(m)));
+    m.dispose();
+  }
+  assert.deepEqual(files[0], files[1]);
+});
+
+test('variationalDropoutSettings: bad options are one-line RangeErrors naming the option', () => {
+  assert.throws(() => variationalDropoutSettings({ klWeight: -1 }), /^RangeError: sparseVariationalDropout: klWeight must be a finite number ≥ 0, got -1$/);
+  assert.throws(() => variationalDropoutSettings({ threshold: NaN }), /threshold must be a finite number, got null/);
+  assert.throws(() => variationalDropoutSettings({ clusters: 1 }), /clusters must be an integer in \[2, 256\], got 1/);
+  assert.throws(() => variationalDropoutSettings({ klWarmup: 1.5 }), /klWarmup must be an integer ≥ 0, got 1.5/);
+});
