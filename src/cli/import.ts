@@ -1,8 +1,8 @@
 // `weightshare import`: a model from another framework (a TF.js layers model or Keras topology, .json; an ONNX file, .onnx) saved as a .wsm file.
 import { dirname, extname, basename, join } from 'node:path';
 import { DATASET_NAMES, type Dataset } from '../data/index.js';
-import { readFileSync } from 'node:fs';
 import { loadTfjs, saveModel } from '../io/files.js';
+import { readRegularFile } from '../io/read-file.js';
 import { importOnnx } from '../io/onnx/index.js';
 import type { TfjsImport } from '../io/tfjs/index.js';
 import type { TrainingState } from '../io/training-state.js';
@@ -44,12 +44,7 @@ type Imported = Pick<TfjsImport, 'model' | 'layers' | 'weights' | 'notes' | 'gen
 
 /** An ONNX file through importOnnx: the layers' classes are ours, the weights the model's own names. */
 function readOnnx(file: string): Imported {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    throw new CliError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const bytes = readRegularFile(file, { error: (m) => new CliError(`${file}: ${m}`) });
   const { model, notes } = importOnnx(bytes, { file });
   return {
     model, notes, generatedBy: 'ONNX',
