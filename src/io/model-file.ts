@@ -8,7 +8,7 @@ import { LayerConfigError, withWeightGuard, type WeightGuard } from '../nn/layer
 import { parseMapSpec } from '../sharing/registry.js';
 import type { Parameter } from '../sharing/weight-map.js';
 import { CheckpointError, type CheckpointContents, type StoredTensor } from './checkpoint.js';
-import { allowNonFinite, type LoadOptions, maxElements, RAISE_MAX_ELEMENTS } from './limits.js';
+import { allowNonFinite, type LoadOptions, maxElements, maxModelElements, RAISE_MAX_ELEMENTS, RAISE_MAX_MODEL_ELEMENTS } from './limits.js';
 import { checkModelHeader } from './model-header.js';
 import { FieldError } from './schema.js';
 import type { TrainingState } from './training-state.js';
@@ -102,8 +102,9 @@ function firstNonFinite(data: Float32Array | Int32Array): number {
 
 /**
  * Rebuilds a model from checkpoint contents, trusting nothing in them: the header is checked against its schema
- * (model-header.ts; layer options by each layer), every weight's size against `o.maxElements` and, for a weight the
- * file stores as it is (a dense map), against the tensor the file holds, before the weight is allocated; each map's
+ * (model-header.ts; layer options by each layer), every weight's size against `o.maxElements` and their sum against
+ * `o.maxModelElements` (from a build that allocates no weight, so before any is allocated), for a weight the file stores
+ * as it is (a dense map), against the tensor the file holds before the weight is allocated; each map's
  * parameters and state as soon as the map exists; values for NaN/±Infinity (unless `o.allowNonFinite`) and map state
  * against its map (codes in range, masks 0/1); compile settings, optimizer state (each slot against its weight) and
  * the tokenizer. Any failure is a CheckpointError with a one-line message starting with `file` and naming the field,
@@ -120,7 +121,7 @@ export function modelFromCheckpoint(
   } catch (e) {
     fail(e instanceof FieldError ? `header ${e.message}` : (e as Error).message);
   }
-  const limit = maxElements(o), finiteOnly = !allowNonFinite(o);
+  const limit = maxElements(o), modelLimit = maxModelElements(o), finiteOnly = !allowNonFinite(o);
   let tokenizer: Tokenizer | undefined;
   if (meta.tokenizer !== undefined) {
     try {
@@ -144,11 +145,22 @@ export function modelFromCheckpoint(
       fail(`${what} is ${t!.dtype} [${t!.shape.join(',')}] but ${who} expects ${dtype} [${want.join(',')}]`);
     }
   };
-  const seen = new Set<Parameter>();
-  const guard: WeightGuard = {
+  // First a build that allocates no weight (shapes only): each weight's size W against the per-weight limit, and their
+  // sum (a tied weight, which reuses another's, not again) against the per-model limit, before any weight exists.
+  let total = 0;
+  const sizes: WeightGuard = {
+    shapesOnly: true,
     before(path, shape, spec) {
       const n = shape.reduce((a, d) => a * d, 1);
       if (n > limit) fail(`weight '${path}' [${shape.join(',')}] has ${n} elements, above the limit of ${limit} per weight (${RAISE_MAX_ELEMENTS})`);
+      if (parseMapSpec(spec ?? 'dense').kind !== 'tied') total += n;
+      if (total > modelLimit) fail(`the weights up to '${path}' [${shape.join(',')}] add up to ${total} elements, above the limit of ${modelLimit} per model (${RAISE_MAX_MODEL_ELEMENTS})`);
+    },
+    after() {},
+  };
+  const seen = new Set<Parameter>();
+  const guard: WeightGuard = {
+    before(path, shape, spec) {
       if (parseMapSpec(spec ?? 'dense').kind === 'dense') expect(W + path, `weight '${path}'`, 'float32', shape, 'layer');
     },
     after(path, map) {
@@ -163,6 +175,12 @@ export function modelFromCheckpoint(
   };
   try {
     try {
+      const probe = modelFromConfig(meta.model);
+      try {
+        withWeightGuard(sizes, () => probe.build(meta.initSeed ?? 0));
+      } finally {
+        probe.dispose();
+      }
       withWeightGuard(guard, () => m.build(meta.initSeed ?? 0));
     } catch (e) {
       if (e instanceof CheckpointError) throw e;
