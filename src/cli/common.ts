@@ -2,6 +2,7 @@
 import { DATASET_NAMES, type Dataset, limitDataset, loadDataset } from '../data/index.js';
 import { sampleCount, type Split } from '../data/dataset.js';
 import { lockOutput, type OutputLock } from '../io/files.js';
+import type { LoadOptions } from '../io/limits.js';
 import { TEXT_DATASET_NAMES } from '../data/corpora.js';
 import type { Model } from '../nn/model.js';
 import { setThreads } from '../core/engine.js';
@@ -38,6 +39,16 @@ export const COMMON_FLAGS = {
   json: { type: 'boolean', description: 'Print a machine-readable JSON summary on stdout' },
   verbose: { type: 'boolean', description: 'Show stack traces on errors' },
 } as const;
+
+/** The flag of every command that reads a model (a model file, or a model to import). */
+export const LOAD_FLAGS = {
+  'allow-non-finite': { type: 'boolean', description: 'Accept weights holding NaN or ±Infinity (refused otherwise: such a model predicts NaN), e.g. to inspect a diverged run; the same as WEIGHTSHARE_ALLOW_NON_FINITE=1' },
+} as const;
+
+/** The load options of {@link LOAD_FLAGS}: `allowNonFinite` when the flag is given (else WEIGHTSHARE_ALLOW_NON_FINITE decides). */
+export function loadOptions(f: { allowNonFinite: boolean }): LoadOptions {
+  return f.allowNonFinite ? { allowNonFinite: true } : {};
+}
 
 /** The flag of every command with an --out file. */
 export const WRITE_FLAGS = {

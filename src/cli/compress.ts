@@ -13,7 +13,7 @@ import type { StageResult, TrainEvent } from '../transforms/stages.js';
 import { namesLayer } from '../transforms/select.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { splitData } from '../data/dataset.js';
-import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, percent, requireSamples, WRITE_FLAGS } from './common.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, requireSamples, WRITE_FLAGS } from './common.js';
 import { defaultTextMetrics, readModelDataset } from './text.js';
 import { formatEpochLine } from '../nn/progress.js';
 
@@ -72,6 +72,7 @@ export const compressSpec = defineCommand({
     ship: { type: 'boolean', description: 'Write a file for shipping: no training record (history, how it was compressed) and no compile settings in the header; eval/compress then need --dataset' },
     out: { type: 'string', short: 'o', metavar: 'file', description: 'Compressed model file (default: <model>-compressed.wsm); locked while the command runs, a symbolic link is followed' },
     ...WRITE_FLAGS,
+    ...LOAD_FLAGS,
     ...COMMON_FLAGS,
   },
   examples: [
@@ -95,7 +96,7 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   const file = a.positionals.model;
   const out = f.out ?? file.replace(/(\.wsm)?$/, '-compressed.wsm');
   hold(out);
-  const { model, meta, tokenizer } = loadModel(file);
+  const { model, meta, tokenizer } = loadModel(file, loadOptions(f));
   const t = meta.training;
   const name = f.dataset ?? t?.dataset ?? 'mnist-sample';
   const dir = f.data ?? (f.dataset ? undefined : t?.dataDir);

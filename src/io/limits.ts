@@ -1,5 +1,6 @@
 // Load limits for model files: the most elements one tensor or weight, and all the weights of a model, may have; the opt-in to non-finite weights.
 import { platform } from '../backend/wasm/platform.js';
+import type { Model } from '../nn/model.js';
 
 /**
  * Default of {@link LoadOptions.maxElements}: 2^28 elements (1 GiB of float32) per stored tensor or weight. A file
@@ -58,6 +59,22 @@ export function maxModelElements(o: LoadOptions = {}): number {
 /** Whether non-finite weights are accepted: the option, else `WEIGHTSHARE_ALLOW_NON_FINITE=1`. */
 export function allowNonFinite(o: LoadOptions = {}): boolean {
   return o.allowNonFinite ?? platform.env('WEIGHTSHARE_ALLOW_NON_FINITE') === '1';
+}
+
+/** How to accept non-finite weights, for error messages. */
+export const ACCEPT_NON_FINITE = 'allowNonFinite: true in code, --allow-non-finite or WEIGHTSHARE_ALLOW_NON_FINITE=1 on the command line, accepts it';
+
+/**
+ * The first free parameter θ of a built model holding NaN or ±Infinity, described in one line (`weight 'dense/kernel'
+ * holds NaN at position 3`), or undefined when every value is finite: importers refuse such a model unless
+ * {@link allowNonFinite}, as model-file loads do.
+ */
+export function nonFiniteWeight(m: Model): string | undefined {
+  for (const { name, param } of m.namedParameters()) {
+    const d = param.value.f32();
+    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i]!)) return `weight '${name}' holds ${d[i]} at position ${i}`;
+  }
+  return undefined;
 }
 
 /** How to raise the element limit, for error messages. */

@@ -8,7 +8,7 @@ import { LayerConfigError, withWeightGuard, type WeightGuard } from '../nn/layer
 import { parseMapSpec } from '../sharing/registry.js';
 import type { Parameter } from '../sharing/weight-map.js';
 import { CheckpointError, type CheckpointContents, type StoredTensor } from './checkpoint.js';
-import { allowNonFinite, type LoadOptions, maxElements, maxModelElements, RAISE_MAX_ELEMENTS, RAISE_MAX_MODEL_ELEMENTS } from './limits.js';
+import { ACCEPT_NON_FINITE, allowNonFinite, type LoadOptions, maxElements, maxModelElements, RAISE_MAX_ELEMENTS, RAISE_MAX_MODEL_ELEMENTS } from './limits.js';
 import { checkModelHeader } from './model-header.js';
 import { FieldError } from './schema.js';
 import type { TrainingState } from './training-state.js';
@@ -201,7 +201,7 @@ function restoreState(
   const fail = (message: string): never => { throw new CheckpointError(o.file, message); };
   const finite = (what: string, data: Float32Array | Int32Array): void => {
     const i = o.finiteOnly ? firstNonFinite(data) : -1;
-    if (i >= 0) fail(`${what} holds ${data[i]} at position ${i} (load with allowNonFinite: true, or WEIGHTSHARE_ALLOW_NON_FINITE=1, to accept it)`);
+    if (i >= 0) fail(`${what} holds ${data[i]} at position ${i} (${ACCEPT_NON_FINITE})`);
   };
   const named = m.namedParameters();
   for (const { name, param } of named) {

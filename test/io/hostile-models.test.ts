@@ -147,7 +147,7 @@ test('NaN or ±Infinity in a weight or an optimizer slot is refused unless allow
   const m = smallModel();
   m.setWeights({ 'dense_1/bias': Float32Array.of(0, Number.NaN, 0) });
   const nan = bytesOf(m);
-  refused(nan, /^m\.wsm: weight 'dense_1\/bias' holds NaN at position 1 \(load with allowNonFinite: true, or WEIGHTSHARE_ALLOW_NON_FINITE=1, to accept it\)$/);
+  refused(nan, /^m\.wsm: weight 'dense_1\/bias' holds NaN at position 1 \(allowNonFinite: true in code, --allow-non-finite or WEIGHTSHARE_ALLOW_NON_FINITE=1 on the command line, accepts it\)$/);
   const loaded = load(nan, { allowNonFinite: true });
   assert.ok(Number.isNaN(loaded.getWeights().get('dense_1/bias')![1]), 'opted in: loads as stored');
 
