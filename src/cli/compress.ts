@@ -11,6 +11,7 @@ import {
 import { type SoftSharingEvent, type SoftSharingOptions, softSharingSettings, softWeightSharing } from '../transforms/soft-sharing.js';
 import type { StageResult, TrainEvent } from '../transforms/stages.js';
 import { namesLayer } from '../transforms/select.js';
+import { MAX_COMPONENTS } from '../transforms/mixture-prior.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { splitData } from '../data/dataset.js';
 import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, requireSamples, WRITE_FLAGS } from './common.js';
@@ -51,7 +52,7 @@ export const compressSpec = defineCommand({
     'prune-frequency': { type: 'int', default: 100, min: 1, description: 'prune-schedule: masks are updated every this many steps' },
     init: { type: 'string', default: 'linear', choices: KMEANS_INITS, description: 'k-means initialisation' },
     layers: { type: 'list', metavar: 'a,b', description: 'Layers whose kernel-like weights to compress (default: every weight of role kernel, recurrentKernel or embedding)' },
-    components: { type: 'int', default: 16, min: 2, description: 'soft-sharing: mixture components J, the zero component included (16: 4-bit indices)' },
+    components: { type: 'int', default: 16, min: 2, max: MAX_COMPONENTS, description: 'soft-sharing: mixture components J, the zero component included (16: 4-bit indices)' },
     pi0: { type: 'number', default: 0.99, description: 'soft-sharing: the zero component\'s fixed mixing proportion π₀, in (0, 1)' },
     tau: { type: 'number', default: 0.003, min: 0, description: 'soft-sharing: weight τ of the prior; the loss adds τ/N·(−log p(w) − log p(λ)), N training samples' },
     epochs: { type: 'int', default: 10, min: 0, description: 'soft-sharing: epochs of retraining with the prior' },

@@ -16,9 +16,9 @@ import type { Tokenizer } from '../data/tokenizer.js';
 import { createOptimizer, type OptimizerConfig } from '../optim/index.js';
 import { parseMapSpec } from '../sharing/registry.js';
 import { applyKernelRegularizer } from './regularize.js';
-import { defineCommand, type ParsedArgs, UsageError } from './args.js';
+import { camelCase, defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { type Dataset, sampleCount, splitData } from '../data/dataset.js';
-import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, readDataset, requireSamples, WRITE_FLAGS } from './common.js';
+import { applyThreads, checkFits, checkModelSize, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, readDataset, requireSamples, WRITE_FLAGS } from './common.js';
 import { ProgressLogger } from '../nn/progress.js';
 import { defaultTextMetrics, depthSharingNote, isTextDataset, loadTextForCli, type TextRecord, timeSharingNote } from './text.js';
 
@@ -263,6 +263,10 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
       fresh = readDataset(f.dataset, f.data, f.limit, f.testLimit);
       model = make({ inputShape: fresh.shape, classes: fresh.classes });
     }
+    // Before anything is allocated (applySharing builds a copy): a UsageError naming the flags that sized the model.
+    const sizes = ['model', 'embed', 'hidden', 'layers', 'dim', 'heads', 'context', 'factorized-embedding', 'max-vocab']
+      .filter((k) => k === 'model' || given(k)).map((k) => `--${k} ${String((f as Record<string, unknown>)[camelCase(k)])}`).join(' ');
+    checkModelSize(model, 'train', sizes);
     if (f.sharing) applySharing(model, f.sharing);
     applyKernelRegularizer(model, f.l1, f.l2);
     model.build(f.seed);

@@ -38,6 +38,8 @@ const MAX_LINKS = 40;
  * file it points to, so that writing replaces the target and the link stays a link.
  */
 export function writeTarget(path: string): string {
+  if (typeof path !== 'string' || path === '') throw new WriteError(String(path), 'an empty path names no file to write');
+  if (path.includes('\0')) throw new WriteError(path, 'the path holds a NUL byte, which no file name can');
   let p = path;
   for (let hops = 0; hops < MAX_LINKS; hops++) {
     let st: Stats;

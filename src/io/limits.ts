@@ -1,6 +1,8 @@
 // Load limits for model files: the most elements one tensor or weight, and all the weights of a model, may have; the opt-in to non-finite weights.
 import { platform } from '../backend/wasm/platform.js';
-import type { Model } from '../nn/model.js';
+import type { Shape } from '../core/shape.js';
+import { type Model, type ModelConfig, visitWeightShapes } from '../nn/model.js';
+import { parseMapSpec } from '../sharing/registry.js';
 
 /**
  * Default of {@link LoadOptions.maxElements}: 2^28 elements (1 GiB of float32) per stored tensor or weight. A file
@@ -81,3 +83,20 @@ export function nonFiniteWeight(m: Model): string | undefined {
 export const RAISE_MAX_ELEMENTS = 'raise it with the maxElements option or WEIGHTSHARE_MAX_ELEMENTS';
 /** How to raise the whole-model element limit, for error messages. */
 export const RAISE_MAX_MODEL_ELEMENTS = 'raise it with the maxModelElements option or WEIGHTSHARE_MAX_MODEL_ELEMENTS';
+
+/**
+ * Checks what a model config asks for before any of it is allocated (from a build that allocates no weight): each
+ * weight W against {@link maxElements} and their sum (each W at its full size, a hashed or codebook one too; a tied
+ * weight, another's W, not again) against {@link maxModelElements}. `fail` gets a one-line message naming the weight
+ * and throws.
+ */
+export function checkModelElements(config: ModelConfig, seed: number, o: LoadOptions, fail: (message: string) => never): void {
+  const perWeight = maxElements(o), perModel = maxModelElements(o);
+  let total = 0;
+  visitWeightShapes(config, seed, (path: string, shape: Shape, spec) => {
+    const n = shape.reduce((a, d) => a * d, 1);
+    if (n > perWeight) fail(`weight '${path}' [${shape.join(',')}] has ${n} elements, above the limit of ${perWeight} per weight (${RAISE_MAX_ELEMENTS})`);
+    if (parseMapSpec(spec ?? 'dense').kind !== 'tied') total += n;
+    if (total > perModel) fail(`the weights up to '${path}' [${shape.join(',')}] add up to ${total} elements, above the limit of ${perModel} per model (${RAISE_MAX_MODEL_ELEMENTS})`);
+  });
+}

@@ -8,7 +8,7 @@ import { LayerConfigError, withWeightGuard, type WeightGuard } from '../nn/layer
 import { parseMapSpec } from '../sharing/registry.js';
 import type { Parameter } from '../sharing/weight-map.js';
 import { CheckpointError, type CheckpointContents, type StoredTensor } from './checkpoint.js';
-import { ACCEPT_NON_FINITE, allowNonFinite, type LoadOptions, maxElements, maxModelElements, RAISE_MAX_ELEMENTS, RAISE_MAX_MODEL_ELEMENTS } from './limits.js';
+import { ACCEPT_NON_FINITE, allowNonFinite, checkModelElements, type LoadOptions, maxElements, maxModelElements } from './limits.js';
 import { checkModelHeader } from './model-header.js';
 import { FieldError } from './schema.js';
 import type { TrainingState } from './training-state.js';
@@ -121,7 +121,9 @@ export function modelFromCheckpoint(
   } catch (e) {
     fail(e instanceof FieldError ? `header ${e.message}` : (e as Error).message);
   }
-  const limit = maxElements(o), modelLimit = maxModelElements(o), finiteOnly = !allowNonFinite(o);
+  const finiteOnly = !allowNonFinite(o);
+  maxElements(o); // a bad limit is refused before anything else
+  maxModelElements(o);
   let tokenizer: Tokenizer | undefined;
   if (meta.tokenizer !== undefined) {
     try {
@@ -145,19 +147,6 @@ export function modelFromCheckpoint(
       fail(`${what} is ${t!.dtype} [${t!.shape.join(',')}] but ${who} expects ${dtype} [${want.join(',')}]`);
     }
   };
-  // First a build that allocates no weight (shapes only): each weight's size W against the per-weight limit, and their
-  // sum (a tied weight, which reuses another's, not again) against the per-model limit, before any weight exists.
-  let total = 0;
-  const sizes: WeightGuard = {
-    shapesOnly: true,
-    before(path, shape, spec) {
-      const n = shape.reduce((a, d) => a * d, 1);
-      if (n > limit) fail(`weight '${path}' [${shape.join(',')}] has ${n} elements, above the limit of ${limit} per weight (${RAISE_MAX_ELEMENTS})`);
-      if (parseMapSpec(spec ?? 'dense').kind !== 'tied') total += n;
-      if (total > modelLimit) fail(`the weights up to '${path}' [${shape.join(',')}] add up to ${total} elements, above the limit of ${modelLimit} per model (${RAISE_MAX_MODEL_ELEMENTS})`);
-    },
-    after() {},
-  };
   const seen = new Set<Parameter>();
   const guard: WeightGuard = {
     before(path, shape, spec) {
@@ -175,12 +164,7 @@ export function modelFromCheckpoint(
   };
   try {
     try {
-      const probe = modelFromConfig(meta.model);
-      try {
-        withWeightGuard(sizes, () => probe.build(meta.initSeed ?? 0));
-      } finally {
-        probe.dispose();
-      }
+      checkModelElements(meta.model, meta.initSeed ?? 0, o, fail); // before any weight is allocated
       withWeightGuard(guard, () => m.build(meta.initSeed ?? 0));
     } catch (e) {
       if (e instanceof CheckpointError) throw e;
