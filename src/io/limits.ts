@@ -86,17 +86,19 @@ export const RAISE_MAX_MODEL_ELEMENTS = 'raise it with the maxModelElements opti
 
 /**
  * Checks what a model config asks for before any of it is allocated (from a build that allocates no weight): each
- * weight W against {@link maxElements} and their sum (each W at its full size, a hashed or codebook one too; a tied
- * weight, another's W, not again) against {@link maxModelElements}. `fail` gets a one-line message naming the weight
+ * weight W, and each constant a layer makes of its own (LocallyConnected2D's patch filter), against {@link maxElements}
+ * and their sum (each W at its full size, a hashed or codebook one too; a tied weight, another's W, not again) against
+ * {@link maxModelElements}. `fail` gets a one-line message naming the weight
  * and throws.
  */
 export function checkModelElements(config: ModelConfig, seed: number, o: LoadOptions, fail: (message: string) => never): void {
   const perWeight = maxElements(o), perModel = maxModelElements(o);
   let total = 0;
-  visitWeightShapes(config, seed, (path: string, shape: Shape, spec) => {
+  const count = (what: string, path: string, shape: Shape, tied: boolean): void => {
     const n = shape.reduce((a, d) => a * d, 1);
-    if (n > perWeight) fail(`weight '${path}' [${shape.join(',')}] has ${n} elements, above the limit of ${perWeight} per weight (${RAISE_MAX_ELEMENTS})`);
-    if (parseMapSpec(spec ?? 'dense').kind !== 'tied') total += n;
+    if (n > perWeight) fail(`${what} '${path}' [${shape.join(',')}] has ${n} elements, above the limit of ${perWeight} per ${what} (${RAISE_MAX_ELEMENTS})`);
+    if (!tied) total += n;
     if (total > perModel) fail(`the weights up to '${path}' [${shape.join(',')}] add up to ${total} elements, above the limit of ${perModel} per model (${RAISE_MAX_MODEL_ELEMENTS})`);
-  });
+  };
+  visitWeightShapes(config, seed, (path, shape, spec) => count('weight', path, shape, parseMapSpec(spec ?? 'dense').kind === 'tied'), (path, shape) => count('constant', path, shape, false));
 }

@@ -305,6 +305,15 @@ export abstract class Layer {
     return 'float32';
   }
 
+  /**
+   * Call before allocating a constant tensor of the layer's own in {@link createWeights} (sized by the config, so a
+   * loader must see it): the loader's guard may refuse it; false in a shapes-only build, where it must not be made.
+   */
+  protected mayAllocateConstant(name: string, shape: Shape): boolean {
+    weightGuard?.constant?.(`${this.path}/${name}`, shape);
+    return !weightGuard?.shapesOnly;
+  }
+
   /** Subclasses create their weights (with {@link addWeight}) and sublayers (with {@link buildLayer}) here. */
   protected createWeights(_inputShape: Shape, _rng: Random, _inputShapes: readonly Shape[]): void {}
 
@@ -633,9 +642,11 @@ export interface WeightGuard {
   /**
    * A build that only learns the weights' shapes: `before` sees every weight, and each gets a stand-in map holding its
    * shape and nothing else (no θ, no map state), so that a loader can check what a config asks for in total before
-   * allocating any of it. The model built so is for that only: dispose it.
+   * allocating any of it; layers skip their own constants too. The model built so is for that only: dispose it.
    */
   shapesOnly?: boolean;
+  /** Before a layer allocates a constant of its own (`layer/…/name`, not a weight and not in the file: LocallyConnected2D's patch filter): throws to refuse it. */
+  constant?(path: string, shape: Shape): void;
 }
 
 /** The stand-in map of a shapes-only build (see {@link WeightGuard.shapesOnly}): W's shape, nothing allocated. */

@@ -94,13 +94,16 @@ export function modelFromConfig(c: ModelConfig): Model {
 
 /**
  * Visits every weight a model config asks for (its path `layer/…/weight`, the shape of W and its map spec), in build
- * order, from a build that allocates none of them (WeightGuard.shapesOnly): for checking what a config, from a file or
- * from command-line sizes, would take before building it. `visit` may throw to stop there.
+ * order, from a build that allocates none of them (WeightGuard.shapesOnly), and every constant a layer makes of its own
+ * (`constant`): for checking what a config, from a file or from command-line sizes, would take before building it.
+ * The visitors may throw to stop there.
  */
-export function visitWeightShapes(c: ModelConfig, seed: number, visit: (path: string, shape: Shape, spec: MapSpec | undefined) => void): void {
+export function visitWeightShapes(
+  c: ModelConfig, seed: number, visit: (path: string, shape: Shape, spec: MapSpec | undefined) => void, constant?: (path: string, shape: Shape) => void,
+): void {
   const probe = modelFromConfig(c);
   try {
-    withWeightGuard({ shapesOnly: true, before: visit, after() {} }, () => probe.build(seed));
+    withWeightGuard({ shapesOnly: true, before: visit, after() {}, constant }, () => probe.build(seed));
   } finally {
     probe.dispose();
   }

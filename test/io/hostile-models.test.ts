@@ -7,7 +7,7 @@ import { modelFromCheckpoint, modelToCheckpoint } from '../../src/io/model-file.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Dense, sequential } from '../../src/nn/index.js';
+import { Dense, LocallyConnected2D, sequential } from '../../src/nn/index.js';
 import { runCli } from '../helpers/cli.js';
 import type { Model } from '../../src/nn/model.js';
 import { editHeader, layerConfig } from '../helpers/model-bytes.js';
@@ -82,6 +82,21 @@ test('the weights of a whole model are summed before any is allocated: many mode
   assert.equal(load(bytes, { maxModelElements: 16 * 8 + 4 * 64 + 5 * 8 }).countParams(), m.countParams(), 'exactly at the limit it loads');
   const tied = sequential([new Dense({ units: 16 }), new Dense({ units: 16, maps: { kernel: 'tied:dense/kernel' } })], { inputShape: [16] }).build(2);
   assert.equal(load(bytesOf(tied), { maxModelElements: 256 + 16 + 16 }).countParams(), 288, 'the tied kernel is not counted twice');
+});
+
+test("a layer's own constants count too: a LocallyConnected2D whose patch filter (k² values) would take 5 GB is refused from its config", () => {
+  const m = sequential([new LocallyConnected2D({ filters: 1, kernelSize: 3 })], { inputShape: [3, 3, 2] }).build(0);
+  assert.equal(load(bytesOf(m)).countParams(), m.countParams(), 'as saved, it loads');
+  // 4,000 channels: the kernel [1, 36000, 1] is a 144 KB tensor the file holds, but the patch filter is [3,3,4000,36000].
+  const c = modelToCheckpoint(m);
+  const channels = (n: number): Uint8Array => {
+    const model = (c.meta as { model: { inputShape: number[]; inputs: { shape: number[] }[] } }).model;
+    model.inputShape = model.inputs[0]!.shape = [3, 3, n];
+    c.tensors.set('weights/locally_connected2d/kernel', { dtype: 'float32', shape: [1, 9 * n, 1], data: new Float32Array(9 * n) });
+    return encodeCheckpoint(c);
+  };
+  refused(channels(4000), /^m\.wsm: constant 'locally_connected2d\/patchFilter' \[3,3,4000,36000\] has 1296000000 elements, above the limit of 268435456 per constant/);
+  refused(channels(1000), /^m\.wsm: the weights up to 'locally_connected2d\/patchFilter' \[3,3,1000,9000\] add up to 81009001 elements, above the limit of 67108864 per model/);
 });
 
 test('the model limit comes from the option, else WEIGHTSHARE_MAX_MODEL_ELEMENTS; a bad value is refused by name', async () => {
