@@ -2,6 +2,8 @@
 export * from './data/index.js';
 export { writeFileAtomic, lockOutput, WriteError, saveCheckpoint, loadCheckpoint, saveModel, loadModel, modelCheckpoint, saveTfjs, loadTfjs } from './io/files.js';
 export type { WriteOptions, OutputLock } from './io/files.js';
+export { readRegularFile, ReadError } from './io/read-file.js';
+export type { ReadOptions } from './io/read-file.js';
 export { ModelCheckpoint, CSVLogger, formatFilepath } from './io/callbacks.js';
 export type { ModelCheckpointOptions, CSVLoggerOptions } from './io/callbacks.js';
 export { main as runCli } from './cli/main.js';

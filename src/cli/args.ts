@@ -139,8 +139,9 @@ function convert(flag: string, f: FlagSpec, raw: string, command: string): numbe
       return checkRange(v);
     }
     case 'number': {
+      // Decimal notation only: Number() would also read '0x10' as 16 and '0b1' as 1.
       const v = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(v)) fail(`expects a number, got '${raw}'`);
+      if (!DECIMAL.test(raw.trim()) || !Number.isFinite(v)) fail(`expects a number, got '${raw}'`);
       return checkRange(v);
     }
     case 'boolean': {
@@ -155,9 +156,14 @@ function convert(flag: string, f: FlagSpec, raw: string, command: string): numbe
       return items.map(checkChoice);
     }
     default:
+      // An empty value would read as no value at all (`--out ''` as the default file, `--resume ''` as a fresh run).
+      if (raw === '' && !f.choices) fail(`needs a non-empty value (${f.metavar ?? f.type}), got ''`);
       return checkChoice(raw);
   }
 }
+
+/** A number in decimal notation: 3, -0.5, .5, 1e-4, 2.5E+3. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 /** True when `s` can be the value of a flag rather than another flag: not `-x`/`--x`, but negative numbers are fine. */
 const isValue = (s: string | undefined): s is string => s !== undefined && (!s.startsWith('-') || /^-\.?\d/.test(s) || s === '-');
@@ -167,7 +173,8 @@ const isValue = (s: string | undefined): s is string => s !== undefined && (!s.s
  * `--no-flag`/`--flag` for booleans, `-x value` for `short` aliases, `-h`/`--help`, and `--` to end flags.
  * A repeated flag overrides, except `list` flags, which append. Keys of the result are camelCased.
  * Throws `UsageError` (one line) on an unknown flag, a missing or malformed value (an integer beyond 2^53 − 1
- * in size, a list with no items), a value out of range or not among the choices, a missing required positional, or too many positionals.
+ * in size, a number not in decimal notation, an empty string, a list with no items), a value out of range or not among
+ * the choices, a missing or empty positional, or too many positionals.
  */
 export function parseArgs<const S extends CommandSpec>(spec: S, argv: readonly string[]): ParsedArgs<S> {
   const command = spec.name;
@@ -240,6 +247,7 @@ export function parseArgs<const S extends CommandSpec>(spec: S, argv: readonly s
       }
       const v = rest.shift();
       if (v === undefined && p.required) throw new UsageError(`missing required argument <${p.name}>`, command);
+      if (v === '') throw new UsageError(`argument <${p.name}> is empty`, command);
       positionals[camelCase(p.name)] = v;
     });
     if (rest.length > 0) {

@@ -2,6 +2,9 @@
 import { DATASET_NAMES, type Dataset, limitDataset, loadDataset } from '../data/index.js';
 import { sampleCount, type Split } from '../data/dataset.js';
 import { lockOutput, type OutputLock } from '../io/files.js';
+import { checkModelElements, type LoadOptions } from '../io/limits.js';
+import { MAX_THREADS } from '../backend/wasm/runtime.js';
+import { UsageError } from './args.js';
 import { TEXT_DATASET_NAMES } from '../data/corpora.js';
 import type { Model } from '../nn/model.js';
 import { setThreads } from '../core/engine.js';
@@ -34,10 +37,20 @@ export const DATA_FLAGS = {
 
 /** Flags every command shares. */
 export const COMMON_FLAGS = {
-  threads: { type: 'int', min: 1, description: 'Worker threads of the wasm engine (default: all cores, or WEIGHTSHARE_THREADS)' },
+  threads: { type: 'int', min: 1, max: MAX_THREADS, description: 'Worker threads of the wasm engine (default: all cores, or WEIGHTSHARE_THREADS)' },
   json: { type: 'boolean', description: 'Print a machine-readable JSON summary on stdout' },
   verbose: { type: 'boolean', description: 'Show stack traces on errors' },
 } as const;
+
+/** The flag of every command that reads a model (a model file, or a model to import). */
+export const LOAD_FLAGS = {
+  'allow-non-finite': { type: 'boolean', description: 'Accept weights holding NaN or ±Infinity (refused otherwise: such a model predicts NaN), e.g. to inspect a diverged run; the same as WEIGHTSHARE_ALLOW_NON_FINITE=1' },
+} as const;
+
+/** The load options of {@link LOAD_FLAGS}: `allowNonFinite` when the flag is given (else WEIGHTSHARE_ALLOW_NON_FINITE decides). */
+export function loadOptions(f: { allowNonFinite: boolean }): LoadOptions {
+  return f.allowNonFinite ? { allowNonFinite: true } : {};
+}
 
 /** The flag of every command with an --out file. */
 export const WRITE_FLAGS = {
@@ -66,6 +79,17 @@ export function requireSamples(ds: Dataset, split: Split, use: string): number {
   const n = sampleCount(ds, split);
   if (n === 0) throw new CliError(`dataset '${ds.name}' has no ${split === 'train' ? 'training' : split === 'test' ? 'test' : 'validation'} samples: nothing to ${use}`);
   return n;
+}
+
+/**
+ * Refuses a model made from command-line sizes (--model mlp:H1,…, --embed, --hidden, --dim, --max-vocab, …) that would
+ * pass the element limits of a model file (checkModelElements: 2^28 per weight, 2^26 per model unless
+ * WEIGHTSHARE_MAX_MODEL_ELEMENTS says otherwise) before anything is allocated: a UsageError of `command` naming the
+ * flags that sized it (`sizes`), the weight and its shape, e.g. `model 'char-lstm' (--hidden 999999999): weight
+ * 'lstm/kernel' [4,3999999996] has … elements, above …`.
+ */
+export function checkModelSize(model: Model, command: string, sizes: string): void {
+  checkModelElements(model.toJSON(), 0, {}, (m) => { throw new UsageError(`model '${model.name}' (${sizes}): ${m}`, command); });
 }
 
 /** Applies --threads before any tensor exists. */

@@ -12,9 +12,10 @@ import { type SoftSharingEvent, type SoftSharingOptions, softSharingSettings, so
 import { sparseVariationalDropout, type VariationalDropoutEvent, type VariationalDropoutOptions, variationalDropoutSettings } from '../transforms/variational-dropout.js';
 import { modelSizes, type StageResult, type TrainEvent } from '../transforms/stages.js';
 import { namesLayer } from '../transforms/select.js';
+import { MAX_COMPONENTS } from '../transforms/mixture-prior.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { splitData } from '../data/dataset.js';
-import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, percent, requireSamples, WRITE_FLAGS } from './common.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, requireSamples, WRITE_FLAGS } from './common.js';
 import { defaultTextMetrics, readModelDataset } from './text.js';
 import { formatEpochLine } from '../nn/progress.js';
 
@@ -55,7 +56,7 @@ export const compressSpec = defineCommand({
     'prune-frequency': { type: 'int', default: 100, min: 1, description: 'prune-schedule: masks are updated every this many steps' },
     init: { type: 'string', default: 'linear', choices: KMEANS_INITS, description: 'k-means initialisation' },
     layers: { type: 'list', metavar: 'a,b', description: 'Layers whose kernel-like weights to compress (default: every weight of role kernel, recurrentKernel or embedding)' },
-    components: { type: 'int', default: 16, min: 2, description: 'soft-sharing: mixture components J, the zero component included (16: 4-bit indices)' },
+    components: { type: 'int', default: 16, min: 2, max: MAX_COMPONENTS, description: 'soft-sharing: mixture components J, the zero component included (16: 4-bit indices)' },
     pi0: { type: 'number', default: 0.99, description: 'soft-sharing: the zero component\'s fixed mixing proportion π₀, in (0, 1)' },
     tau: { type: 'number', default: 0.003, min: 0, description: 'soft-sharing: weight τ of the prior; the loss adds τ/N·(−log p(w) − log p(λ)), N training samples' },
     epochs: { type: 'int', default: 10, min: 0, description: 'soft-sharing, variational-dropout: epochs of retraining with the prior' },
@@ -80,6 +81,7 @@ export const compressSpec = defineCommand({
     ship: { type: 'boolean', description: 'Write a file for shipping: no training record (history, how it was compressed) and no compile settings in the header; eval/compress then need --dataset' },
     out: { type: 'string', short: 'o', metavar: 'file', description: 'Compressed model file (default: <model>-compressed.wsm); locked while the command runs, a symbolic link is followed' },
     ...WRITE_FLAGS,
+    ...LOAD_FLAGS,
     ...COMMON_FLAGS,
   },
   examples: [
@@ -103,7 +105,7 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   const file = a.positionals.model;
   const out = f.out ?? file.replace(/(\.wsm)?$/, '-compressed.wsm');
   hold(out);
-  const { model, meta, tokenizer } = loadModel(file);
+  const { model, meta, tokenizer } = loadModel(file, loadOptions(f));
   const t = meta.training;
   const name = f.dataset ?? t?.dataset ?? 'mnist-sample';
   const dir = f.data ?? (f.dataset ? undefined : t?.dataDir);

@@ -5,7 +5,7 @@ import { loadModel, saveTfjs, writeFileAtomic, WriteError } from '../io/files.js
 import { exportOnnx, ONNX_OPSET } from '../io/onnx/index.js';
 import { exportTfjs, type TfjsExport } from '../io/tfjs/index.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
-import { CliError, COMMON_FLAGS, holdingOutputs, type Io, WRITE_FLAGS } from './common.js';
+import { CliError, COMMON_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, WRITE_FLAGS } from './common.js';
 
 export const exportSpec = defineCommand({
   name: 'export',
@@ -29,6 +29,7 @@ export const exportSpec = defineCommand({
     ...WRITE_FLAGS,
     materialize: { type: 'boolean', description: 'Write every weight as its dense float32 W instead of the compact form of its map (TF.js: needed for shared weights)' },
     quantize: { type: 'string', choices: ['uint8', 'uint16', 'float16'], description: 'TF.js only: store the weights quantised (affine per tensor, or float16)' },
+    ...LOAD_FLAGS,
     json: COMMON_FLAGS.json,
     verbose: COMMON_FLAGS.verbose,
   },
@@ -56,7 +57,7 @@ function runExport(a: ParsedArgs<typeof exportSpec>, io: Io, hold: (path: string
   const tfjs = f.format === 'tfjs';
   const out = f.out ?? file.replace(/(\.wsm)?$/, tfjs ? '-tfjs' : '.onnx');
   hold(out);
-  const { model } = loadModel(file);
+  const { model } = loadModel(file, loadOptions(f));
   const notes: string[] = [];
   const t0 = performance.now();
   let result: Uint8Array | TfjsExport;

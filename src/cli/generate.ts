@@ -3,7 +3,7 @@ import { EOS_ID, PAD_ID, UNK_ID } from '../data/tokenizer.js';
 import { loadModel } from '../io/files.js';
 import { generateTokens, languageModelShape } from '../nn/generate.js';
 import { defineCommand, type ParsedArgs } from './args.js';
-import { applyThreads, CliError, COMMON_FLAGS, type Io } from './common.js';
+import { applyThreads, CliError, COMMON_FLAGS, type Io, LOAD_FLAGS, loadOptions } from './common.js';
 
 export const generateSpec = defineCommand({
   name: 'generate',
@@ -18,6 +18,7 @@ export const generateSpec = defineCommand({
     temperature: { type: 'number', default: 0.8, min: 0, description: '< 1: more likely tokens, > 1: more varied; 0: always the most likely token' },
     'top-k': { type: 'int', min: 1, description: 'Sample among the k most likely tokens only' },
     seed: { type: 'int', default: 0, description: 'Seed of the sampling' },
+    ...LOAD_FLAGS,
     ...COMMON_FLAGS,
   },
   examples: [
@@ -31,7 +32,7 @@ export function generateCommand(a: ParsedArgs<typeof generateSpec>, io: Io): num
   const f = a.flags;
   applyThreads(f.threads);
   const file = a.positionals.model;
-  const { model, tokenizer } = loadModel(file);
+  const { model, tokenizer } = loadModel(file, loadOptions(f));
   try {
     if (!tokenizer) throw new CliError(`${file}: has no tokenizer (vocabulary): generate needs a text model trained by \`weightshare train --model char-lstm\` (or word-lstm, …)`);
     let shape: { window: number; vocab: number };

@@ -1,14 +1,15 @@
 // `weightshare import`: a model from another framework (a TF.js layers model or Keras topology, .json; an ONNX file, .onnx) saved as a .wsm file.
 import { dirname, extname, basename, join } from 'node:path';
 import { DATASET_NAMES, type Dataset } from '../data/index.js';
-import { readFileSync } from 'node:fs';
 import { loadTfjs, saveModel } from '../io/files.js';
+import { readRegularFile } from '../io/read-file.js';
 import { importOnnx } from '../io/onnx/index.js';
 import type { TfjsImport } from '../io/tfjs/index.js';
 import type { TrainingState } from '../io/training-state.js';
+import type { LoadOptions } from '../io/limits.js';
 import { thousands } from '../nn/summary.js';
 import { defineCommand, type ParsedArgs } from './args.js';
-import { checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, readDataset, WRITE_FLAGS } from './common.js';
+import { checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, readDataset, WRITE_FLAGS } from './common.js';
 
 export const importSpec = defineCommand({
   name: 'import',
@@ -29,6 +30,7 @@ export const importSpec = defineCommand({
     ...WRITE_FLAGS,
     dataset: { ...DATA_FLAGS.dataset, default: undefined, choices: DATASET_NAMES, description: 'The image dataset `eval` and `compress` use with it (default: mnist-sample for [28, 28, 1] or [784] inputs, else none)' },
     data: DATA_FLAGS.data,
+    ...LOAD_FLAGS,
     json: COMMON_FLAGS.json,
     verbose: COMMON_FLAGS.verbose,
   },
@@ -43,14 +45,9 @@ export const importSpec = defineCommand({
 type Imported = Pick<TfjsImport, 'model' | 'layers' | 'weights' | 'notes' | 'generatedBy' | 'convertedBy'>;
 
 /** An ONNX file through importOnnx: the layers' classes are ours, the weights the model's own names. */
-function readOnnx(file: string, inputShape: readonly number[] | undefined): Imported {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    throw new CliError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const { model, notes } = importOnnx(bytes, { file, inputShape });
+function readOnnx(file: string, inputShape: readonly number[] | undefined, o: LoadOptions): Imported {
+  const bytes = readRegularFile(file, { error: (m) => new CliError(`${file}: ${m}`) });
+  const { model, notes } = importOnnx(bytes, { file, inputShape, allowNonFinite: o.allowNonFinite });
   return {
     model, notes, generatedBy: 'ONNX',
     layers: new Map(model.layers.map((l) => [l.name, l.className])),
@@ -59,9 +56,9 @@ function readOnnx(file: string, inputShape: readonly number[] | undefined): Impo
 }
 
 /** The readers by file extension (lower case); `flattens`: the reader can put a Flatten in front of a [784] input. */
-const IMPORTERS: Record<string, { what: string; flattens: boolean; read: (file: string, inputShape: readonly number[] | undefined) => Imported }> = {
-  '.json': { what: 'a TF.js layers model (model.json and its weight files) or a Keras model topology', flattens: true, read: (file, inputShape) => loadTfjs(file, { inputShape }) },
-  '.onnx': { what: 'an ONNX model (opsets 9–21; NCHW image inputs become NHWC)', flattens: true, read: (file, inputShape) => readOnnx(file, inputShape) },
+const IMPORTERS: Record<string, { what: string; flattens: boolean; read: (file: string, inputShape: readonly number[] | undefined, o: LoadOptions) => Imported }> = {
+  '.json': { what: 'a TF.js layers model (model.json and its weight files) or a Keras model topology', flattens: true, read: (file, inputShape, o) => loadTfjs(file, { inputShape, allowNonFinite: o.allowNonFinite }) },
+  '.onnx': { what: 'an ONNX model (opsets 9–21; NCHW image inputs become NHWC)', flattens: true, read: (file, inputShape, o) => readOnnx(file, inputShape, o) },
 };
 
 const MNIST_SHAPES = ['28,28,1', '784'];
@@ -85,7 +82,7 @@ function runImport(a: ParsedArgs<typeof importSpec>, io: Io, hold: (path: string
   const t0 = performance.now();
   let r: Imported;
   try {
-    r = importer.read(file, ds?.shape);
+    r = importer.read(file, ds?.shape, loadOptions(f));
   } catch (e) {
     throw new CliError((e as Error).message.startsWith(file) ? (e as Error).message : `${file}: ${(e as Error).message}`);
   }
@@ -97,7 +94,7 @@ function runImport(a: ParsedArgs<typeof importSpec>, io: Io, hold: (path: string
     bound = readDataset('mnist-sample', undefined, 1, 1);
     if (m.inputShape.length === 1 && importer.flattens) {
       m.dispose();
-      r = importer.read(file, bound.shape);
+      r = importer.read(file, bound.shape, loadOptions(f));
       r.notes.push(`the [784] input gets a Flatten from [28, 28, 1] in front, so that ${bound.name}'s images fit`);
     }
   }

@@ -11,7 +11,7 @@ import type { Model } from '../nn/model.js';
 import { argmax } from '../core/ops/index.js';
 import { thousands } from '../nn/summary.js';
 import { defineCommand, type ParsedArgs } from './args.js';
-import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, percent, requireSamples } from './common.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, LOAD_FLAGS, loadOptions, percent, requireSamples } from './common.js';
 import { defaultTextMetrics, readModelDataset } from './text.js';
 import { describeRate } from './train.js';
 
@@ -25,6 +25,7 @@ export const evalSpec = defineCommand({
     'batch-size': { type: 'int', default: 256, min: 1, description: 'Samples per batch' },
     'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
     confusion: { type: 'boolean', description: 'Also print the confusion matrix (rows: true class, columns: predicted) and each class\'s recall (classifiers only)' },
+    ...LOAD_FLAGS,
     ...COMMON_FLAGS,
   },
   examples: ['weightshare eval seed-cnn-mnist-sample.wsm', 'weightshare eval seed-cnn-mnist-sample.wsm --confusion', 'weightshare eval lenet5.wsm --dataset mnist --data ~/mnist --json'],
@@ -41,6 +42,7 @@ export const predictSpec = defineCommand({
     top: { type: 'int', default: 1, min: 1, max: 10, description: 'Show the k most likely classes' },
     limit: { type: 'int', min: 1, description: 'Classify only the first N images of an IDX file' },
     invert: { type: 'string', default: 'auto', choices: ['auto', 'yes', 'no'], description: 'PNG and JPEG: invert grey levels (auto: when the border is light, since digits are light on dark)' },
+    ...LOAD_FLAGS,
     ...COMMON_FLAGS,
   },
   examples: ['weightshare predict seed-cnn-mnist-sample.wsm digit.png', 'weightshare predict model.wsm t10k-images-idx3-ubyte.gz --limit 5 --json'],
@@ -50,7 +52,7 @@ export const summarySpec = defineCommand({
   name: 'summary',
   summary: 'Print a saved model\'s layers, output shapes, parameter counts and training record',
   positionals: [{ name: 'model', required: true, description: 'Model file' }],
-  flags: { json: COMMON_FLAGS.json, verbose: COMMON_FLAGS.verbose },
+  flags: { ...LOAD_FLAGS, json: COMMON_FLAGS.json, verbose: COMMON_FLAGS.verbose },
   examples: ['weightshare summary seed-cnn-mnist-sample.wsm'],
 });
 
@@ -58,7 +60,7 @@ export const summarySpec = defineCommand({
 export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
   applyThreads(a.flags.threads);
   const file = a.positionals.model;
-  const { model, meta, tokenizer } = loadModel(file);
+  const { model, meta, tokenizer } = loadModel(file, loadOptions(a.flags));
   const text = meta.training?.text;
   // A text model is scored by its own metrics (bits per character, perplexity) even when its file compiled others (compress: accuracy).
   const wanted = text ? defaultTextMetrics(text) : ['accuracy'];
@@ -164,7 +166,7 @@ function readJpeg(bytes: Uint8Array, name: string): { width: number; height: num
 /** Runs `weightshare predict`. */
 export function predictCommand(a: ParsedArgs<typeof predictSpec>, io: Io): number {
   applyThreads(a.flags.threads);
-  const { model, meta } = loadModel(a.positionals.model);
+  const { model, meta } = loadModel(a.positionals.model, loadOptions(a.flags));
   const shape = model.inputShape;
   const x = readImages(a.positionals.input, shape, a.flags.limit, a.flags.invert);
   const n = x.length / (shape[0] * shape[1]);
@@ -232,7 +234,7 @@ function storedTable(rows: ReturnType<typeof storedPerWeight>): string {
 /** Runs `weightshare summary`. */
 export function summaryCommand(a: ParsedArgs<typeof summarySpec>, io: Io): number {
   const contents = loadCheckpoint(a.positionals.model, { lazy: true });
-  const { model, meta, tokenizer } = modelFromCheckpoint(contents, a.positionals.model);
+  const { model, meta, tokenizer } = modelFromCheckpoint(contents, a.positionals.model, loadOptions(a.flags));
   const t = meta.training;
   if (a.flags.json) {
     io.out.write(JSON.stringify({

@@ -7,7 +7,7 @@ import { PROJECTIONS } from '../sharing/subspace.js';
 import { subspace } from '../transforms/subspace.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { splitData } from '../data/dataset.js';
-import { applyThreads, checkFits, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset, requireSamples } from './common.js';
+import { applyThreads, checkFits, checkModelSize, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset, requireSamples } from './common.js';
 
 export const intrinsicDimSpec = defineCommand({
   name: 'intrinsic-dim',
@@ -55,10 +55,18 @@ export function smallestReaching(rows: readonly IntrinsicDimRow[], level = 0.9):
 export async function intrinsicDim(a: ParsedArgs<typeof intrinsicDimSpec>, io: Io): Promise<number> {
   const f = a.flags;
   applyThreads(f.threads);
-  const dims = f.dims.map((s) => Number(s));
+  const dims = f.dims.map((s) => (/^\d+$/.test(s) ? Number(s) : NaN));
   for (const [i, d] of dims.entries()) {
-    if (!Number.isInteger(d) || d < 1) throw new UsageError(`--dims: '${f.dims[i]}' is not a positive integer`, 'intrinsic-dim');
+    if (!Number.isSafeInteger(d) || d < 1) throw new UsageError(`--dims: '${f.dims[i]}' is not a positive integer`, 'intrinsic-dim');
   }
+  const make = (o?: { inputShape: number[]; classes?: number }): Model => {
+    try {
+      return createModel(f.model, o);
+    } catch (e) {
+      throw new UsageError(`--model: ${(e as Error).message}`, 'intrinsic-dim');
+    }
+  };
+  make(); // an unknown --model is a usage error before any data is read (nothing is built)
   const ds = readDataset(f.dataset, f.data, f.limit, f.testLimit);
   const nTrain = requireSamples(ds, 'train', 'train on'), nTest = requireSamples(ds, 'test', 'measure the accuracy on');
   const { x, y } = splitData(ds, 'train'), { x: xt, y: yt } = splitData(ds, 'test');
@@ -71,13 +79,14 @@ export async function intrinsicDim(a: ParsedArgs<typeof intrinsicDimSpec>, io: I
     return { accuracy, seconds: (performance.now() - t) / 1000 };
   };
 
-  const full = createModel(f.model, shapes);
+  const full = make(shapes);
+  checkModelSize(full, 'intrinsic-dim', `--model ${f.model}`);
   checkFits(full, ds);
   full.build(f.seed);
   const total = full.countParams();
-  io.err.write(`intrinsic-dim: ${f.model} (D = ${thousands(total)} parameters) on ${ds.name}, ${thousands(nTrain)} training / ${thousands(nTest)} test samples, ${f.epochs} epochs, ${f.projection} projection, seed ${f.seed}\n`);
-  // Check every dim (SharingError names the range) before any training.
+  // Check every dim (SharingError names the range) before any training or output.
   for (const d of dims) subspace(createModel(f.model, shapes), { dim: d, projection: f.projection, seed: f.seed, initSeed: f.seed }).dispose();
+  io.err.write(`intrinsic-dim: ${f.model} (D = ${thousands(total)} parameters) on ${ds.name}, ${thousands(nTrain)} training / ${thousands(nTest)} test samples, ${f.epochs} epochs, ${f.projection} projection, seed ${f.seed}\n`);
 
   const base = await run(full, f.lr);
   full.dispose();

@@ -16,9 +16,9 @@ import type { Tokenizer } from '../data/tokenizer.js';
 import { createOptimizer, type OptimizerConfig } from '../optim/index.js';
 import { parseMapSpec } from '../sharing/registry.js';
 import { applyKernelRegularizer } from './regularize.js';
-import { defineCommand, type ParsedArgs, UsageError } from './args.js';
+import { camelCase, defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { type Dataset, sampleCount, splitData } from '../data/dataset.js';
-import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, percent, readDataset, requireSamples, WRITE_FLAGS } from './common.js';
+import { applyThreads, checkFits, checkModelSize, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, readDataset, requireSamples, WRITE_FLAGS } from './common.js';
 import { ProgressLogger } from '../nn/progress.js';
 import { defaultTextMetrics, depthSharingNote, isTextDataset, loadTextForCli, type TextRecord, timeSharingNote } from './text.js';
 
@@ -66,6 +66,7 @@ export const trainSpec = defineCommand({
     out: { type: 'string', short: 'o', metavar: 'file', description: 'Model file written after every epoch (default: <model>-<dataset>.wsm; with --resume, that file); locked while the run lasts, a symbolic link is followed' },
     ...WRITE_FLAGS,
     resume: { type: 'string', metavar: 'file', description: 'Continue a run from its model file (weights, optimizer state, position, and every setting that shapes the run)' },
+    ...LOAD_FLAGS,
     ...COMMON_FLAGS,
   },
   examples: [
@@ -183,7 +184,7 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
   let out: string;
   if (f.resume) {
     const contents = loadCheckpoint(f.resume, { lazy: true });
-    const loaded = modelFromCheckpoint(contents, f.resume);
+    const loaded = modelFromCheckpoint(contents, f.resume, loadOptions(f));
     model = loaded.model;
     tokenizer = loaded.tokenizer;
     const t = loaded.meta.training;
@@ -262,6 +263,10 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
       fresh = readDataset(f.dataset, f.data, f.limit, f.testLimit);
       model = make({ inputShape: fresh.shape, classes: fresh.classes });
     }
+    // Before anything is allocated (applySharing builds a copy): a UsageError naming the flags that sized the model.
+    const sizes = ['model', 'embed', 'hidden', 'layers', 'dim', 'heads', 'context', 'factorized-embedding', 'max-vocab']
+      .filter((k) => k === 'model' || given(k)).map((k) => `--${k} ${String((f as Record<string, unknown>)[camelCase(k)])}`).join(' ');
+    checkModelSize(model, 'train', sizes);
     if (f.sharing) applySharing(model, f.sharing);
     applyKernelRegularizer(model, f.l1, f.l2);
     model.build(f.seed);

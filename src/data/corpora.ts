@@ -1,8 +1,9 @@
 // Text corpora on disk (Node only): State of the Union addresses and SpamAssassin mail from their optional npm packages, and a user's text file.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DataError } from './data-error.js';
+import { readRegularFile } from '../io/read-file.js';
 import { limitDataset } from './dataset.js';
 import {
   classificationDataset, type ClassificationOptions, decodeTextFile, languageModelDataset, type LabeledTextCorpus, type LanguageModelOptions,
@@ -34,14 +35,9 @@ export function packageDir(pkg: string, dataset: string = pkg): string {
   }
 }
 
-/** Reads a file's bytes; DataError naming it when it is missing or unreadable. */
+/** Reads a regular file's bytes; DataError naming it when it is missing, unreadable, or a directory, device, FIFO or socket. */
 function readBytes(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(path, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, expected a text file' : `cannot read: ${(e as Error).message}`);
-  }
+  return readRegularFile(path, { error: (m) => new DataError(path, m) });
 }
 
 /** One State of the Union address. */

@@ -1,22 +1,20 @@
 // IDX file format (MNIST, Fashion-MNIST, EMNIST): a validating reader of files (raw or gzip, Node) and a writer.
-import { readFileSync } from 'node:fs';
 import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { DataError } from './data-error.js';
+import { readRegularFile } from '../io/read-file.js';
 import { decodeIdx, IDX_TYPES, type IdxArray, parseIdxHeader } from './idx-decode.js';
 
 export { DataError };
 export { decodeIdx };
 export type { IdxArray, IdxData, IdxDType } from './idx-decode.js';
 
-/** The bytes of `source` (a path is read; bytes pass through); a file that cannot be read is a DataError naming it. */
+/**
+ * The bytes of `source` (a path is read, a regular file only: see readRegularFile; bytes pass through); a file that cannot
+ * be read, or a directory, device, FIFO or socket, is a DataError naming it.
+ */
 export function readSource(source: string | Uint8Array, name: string): Uint8Array {
   if (typeof source !== 'string') return source;
-  try {
-    return readFileSync(source);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(name, code === 'ENOENT' ? 'file not found' : `cannot read file (${(e as Error).message})`);
-  }
+  return readRegularFile(source, { error: (m) => new DataError(name, m), missing: 'file not found' });
 }
 
 /** True when the bytes start with the gzip magic number 1f 8b. */

@@ -1,10 +1,11 @@
 // Fit callbacks that write files (Node; Keras names): ModelCheckpoint (with saveBestOnly) and CSVLogger.
-import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { improves, monitoredValue, monitorMode } from '../nn/callbacks.js';
 import type { Model } from '../nn/model.js';
 import type { Callback, Logs } from '../nn/training.js';
 import type { Tokenizer } from '../data/tokenizer.js';
 import { saveModel } from './files.js';
+import { readRegularFile } from './read-file.js';
 
 /**
  * A Keras file pattern with the epoch's values: `{epoch}` is 1-based, a log is named by its key (`{val_loss}`), and a
@@ -140,7 +141,7 @@ export class CSVLogger implements Callback {
 
 /** The log columns of an existing CSV log (its header without 'epoch'). */
 function readHeader(file: string, separator: string): string[] {
-  const first = (readFileSync(file, 'utf8').split('\n')[0] ?? '').trim();
+  const first = (readRegularFile(file, { error: (m) => new RangeError(`CSVLogger: ${file}: ${m}`) }).toString('utf8').split('\n')[0] ?? '').trim();
   const cols = first.split(separator);
   if (cols[0] !== 'epoch') throw new RangeError(`CSVLogger: ${file} does not start with an 'epoch' header column (append: true needs a file this logger wrote)`);
   return cols.slice(1);

@@ -1,6 +1,6 @@
-// Node-only model files: safe atomic writes (temp file, fsync, rename; regular files only, symlinks followed, read-only kept, a lock per output), load/save by path, TF.js model folders.
+// Node-only model files: safe atomic writes (temp file, fsync, rename; regular files only, symlinks followed, read-only kept, a lock per output), load/save by path (regular files only), TF.js model folders.
 import {
-  closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync,
+  closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync,
   type Stats,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +14,7 @@ import type { LoadOptions } from './limits.js';
 import type { TfjsExport } from './tfjs/export.js';
 import { importTfjs, type TfjsImport, type TfjsImportOptions } from './tfjs/import.js';
 import { TfjsImportError } from './tfjs/topology.js';
+import { fileKind, readRegularFile } from './read-file.js';
 
 /** Options of the writers. */
 export interface WriteOptions {
@@ -37,6 +38,8 @@ const MAX_LINKS = 40;
  * file it points to, so that writing replaces the target and the link stays a link.
  */
 export function writeTarget(path: string): string {
+  if (typeof path !== 'string' || path === '') throw new WriteError(String(path), 'an empty path names no file to write');
+  if (path.includes('\0')) throw new WriteError(path, 'the path holds a NUL byte, which no file name can');
   let p = path;
   for (let hops = 0; hops < MAX_LINKS; hops++) {
     let st: Stats;
@@ -52,10 +55,6 @@ export function writeTarget(path: string): string {
   throw new WriteError(path, `more than ${MAX_LINKS} symbolic links to follow (a loop?)`);
 }
 
-const KINDS: [keyof Stats & `is${string}`, string][] = [
-  ['isDirectory', 'a directory'], ['isCharacterDevice', 'a character device'], ['isBlockDevice', 'a block device'], ['isFIFO', 'a FIFO (named pipe)'], ['isSocket', 'a socket'],
-];
-
 /**
  * Checks that `target` (a path from {@link writeTarget}) may be replaced: it is absent or a regular file, and a read-only
  * file only with `force`. Returns the existing file's permission bits (kept by the new file), or undefined.
@@ -69,10 +68,8 @@ function checkReplaceable(target: string, o: WriteOptions): number | undefined {
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined; // nothing there (making its folder will tell)
     throw new WriteError(target, `cannot inspect the output: ${(e as Error).message}`, { cause: e });
   }
-  if (!st.isFile()) {
-    const kind = KINDS.find(([is]) => (st[is] as () => boolean)())?.[1] ?? 'not a regular file';
-    throw new WriteError(target, `is ${kind}, not a regular file: refusing to replace it`);
-  }
+  const kind = fileKind(st);
+  if (kind) throw new WriteError(target, `is ${kind}, not a regular file: refusing to replace it`);
   const mode = st.mode & 0o7777;
   if ((mode & 0o222) === 0 && !o.force) {
     throw new WriteError(target, `is read-only (mode ${mode.toString(8).padStart(4, '0')}): not replaced unless forced (--force on the command line, { force: true } in code)`);
@@ -130,11 +127,19 @@ let exitHook = false;
 
 /** The process id a lock file names, or undefined when it names none. */
 function lockOwner(lockPath: string): number | undefined {
+  let absent = false;
   let text: string;
   try {
-    text = readFileSync(lockPath, 'utf8');
+    // A regular file only: a FIFO put at the lock's path would block a plain read for ever.
+    text = readRegularFile(lockPath, {
+      error: (m, cause) => {
+        const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+        absent = code === 'ENOENT' || code === 'ENOTDIR'; // nothing there (a missing folder is made, or reported, by the writer)
+        return new WriteError(lockPath, `${m}: cannot be read as the lock file of ${lockPath.slice(0, -'.lock'.length)}`);
+      },
+    }).toString('utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (absent) return undefined;
     throw e;
   }
   const pid = /^\s*(\d+)\s*$/.test(text) ? Number(text) : NaN;
@@ -274,17 +279,11 @@ export function saveCheckpoint(path: string, c: CheckpointContents, o: WriteOpti
 
 /**
  * Reads and decodes the checkpoint at `path` (options: see {@link DecodeOptions}); a missing, unreadable or invalid
- * file is a CheckpointError naming the path.
+ * file, or one that is no regular file (a directory, device, FIFO or socket: see readRegularFile), is a CheckpointError
+ * naming the path.
  */
 export function loadCheckpoint(path: string, o: DecodeOptions = {}): CheckpointContents {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CheckpointError(path, 'no such file', { cause: e });
-    throw new CheckpointError(path, `cannot read checkpoint: ${(e as Error).message}`, { cause: e });
-  }
+  const bytes = readRegularFile(path, { error: (m, cause) => new CheckpointError(path, m, { cause }) });
   return decodeCheckpoint(bytes, path, o);
 }
 
@@ -344,14 +343,7 @@ export function saveTfjs(dir: string, e: TfjsExport, o: WriteOptions = {}): { fi
  * TfjsImportError naming it.
  */
 export function loadTfjs(path: string, o: Omit<TfjsImportOptions, 'file'> = {}): TfjsImport {
-  const read = (p: string, what: string): Buffer => {
-    try {
-      return readFileSync(p);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new TfjsImportError(`${path}: ${what}${code === 'ENOENT' ? ' is missing' : ` cannot be read (${(e as Error).message})`}`);
-    }
-  };
+  const read = (p: string, what: string): Buffer => readRegularFile(p, { error: (m) => new TfjsImportError(`${path}: ${what} ${m}`), missing: 'is missing' });
   let json: unknown;
   try {
     json = JSON.parse(read(path, 'the file').toString('utf8'));

@@ -8,7 +8,7 @@ import { LayerConfigError, withWeightGuard, type WeightGuard } from '../nn/layer
 import { parseMapSpec } from '../sharing/registry.js';
 import type { Parameter } from '../sharing/weight-map.js';
 import { CheckpointError, type CheckpointContents, type StoredTensor } from './checkpoint.js';
-import { allowNonFinite, type LoadOptions, maxElements, RAISE_MAX_ELEMENTS } from './limits.js';
+import { ACCEPT_NON_FINITE, allowNonFinite, checkModelElements, type LoadOptions, maxElements, maxModelElements } from './limits.js';
 import { checkModelHeader } from './model-header.js';
 import { FieldError } from './schema.js';
 import type { TrainingState } from './training-state.js';
@@ -102,8 +102,9 @@ function firstNonFinite(data: Float32Array | Int32Array): number {
 
 /**
  * Rebuilds a model from checkpoint contents, trusting nothing in them: the header is checked against its schema
- * (model-header.ts; layer options by each layer), every weight's size against `o.maxElements` and, for a weight the
- * file stores as it is (a dense map), against the tensor the file holds, before the weight is allocated; each map's
+ * (model-header.ts; layer options by each layer), every weight's size against `o.maxElements` and their sum against
+ * `o.maxModelElements` (from a build that allocates no weight, so before any is allocated), for a weight the file stores
+ * as it is (a dense map), against the tensor the file holds before the weight is allocated; each map's
  * parameters and state as soon as the map exists; values for NaN/±Infinity (unless `o.allowNonFinite`) and map state
  * against its map (codes in range, masks 0/1); compile settings, optimizer state (each slot against its weight) and
  * the tokenizer. Any failure is a CheckpointError with a one-line message starting with `file` and naming the field,
@@ -120,7 +121,9 @@ export function modelFromCheckpoint(
   } catch (e) {
     fail(e instanceof FieldError ? `header ${e.message}` : (e as Error).message);
   }
-  const limit = maxElements(o), finiteOnly = !allowNonFinite(o);
+  const finiteOnly = !allowNonFinite(o);
+  maxElements(o); // a bad limit is refused before anything else
+  maxModelElements(o);
   let tokenizer: Tokenizer | undefined;
   if (meta.tokenizer !== undefined) {
     try {
@@ -147,8 +150,6 @@ export function modelFromCheckpoint(
   const seen = new Set<Parameter>();
   const guard: WeightGuard = {
     before(path, shape, spec) {
-      const n = shape.reduce((a, d) => a * d, 1);
-      if (n > limit) fail(`weight '${path}' [${shape.join(',')}] has ${n} elements, above the limit of ${limit} per weight (${RAISE_MAX_ELEMENTS})`);
       if (parseMapSpec(spec ?? 'dense').kind === 'dense') expect(W + path, `weight '${path}'`, 'float32', shape, 'layer');
     },
     after(path, map) {
@@ -163,6 +164,7 @@ export function modelFromCheckpoint(
   };
   try {
     try {
+      checkModelElements(meta.model, meta.initSeed ?? 0, o, fail); // before any weight is allocated
       withWeightGuard(guard, () => m.build(meta.initSeed ?? 0));
     } catch (e) {
       if (e instanceof CheckpointError) throw e;
@@ -183,7 +185,7 @@ function restoreState(
   const fail = (message: string): never => { throw new CheckpointError(o.file, message); };
   const finite = (what: string, data: Float32Array | Int32Array): void => {
     const i = o.finiteOnly ? firstNonFinite(data) : -1;
-    if (i >= 0) fail(`${what} holds ${data[i]} at position ${i} (load with allowNonFinite: true, or WEIGHTSHARE_ALLOW_NON_FINITE=1, to accept it)`);
+    if (i >= 0) fail(`${what} holds ${data[i]} at position ${i} (${ACCEPT_NON_FINITE})`);
   };
   const named = m.namedParameters();
   for (const { name, param } of named) {

@@ -1,7 +1,7 @@
 // The Layer base class: shape inference, weights held as sharing maps, config for saving, and the class registry.
 import { ShapeError, fmt } from '../core/errors.js';
 import { Random } from '../core/random.js';
-import { shapesEqual, type Shape } from '../core/shape.js';
+import { shapesEqual, type Shape, sizeOf } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 import '../sharing/index.js';
 import { materialize } from '../sharing/cache.js';
@@ -305,6 +305,15 @@ export abstract class Layer {
     return 'float32';
   }
 
+  /**
+   * Call before allocating a constant tensor of the layer's own in {@link createWeights} (sized by the config, so a
+   * loader must see it): the loader's guard may refuse it; false in a shapes-only build, where it must not be made.
+   */
+  protected mayAllocateConstant(name: string, shape: Shape): boolean {
+    weightGuard?.constant?.(`${this.path}/${name}`, shape);
+    return !weightGuard?.shapesOnly;
+  }
+
   /** Subclasses create their weights (with {@link addWeight}) and sublayers (with {@link buildLayer}) here. */
   protected createWeights(_inputShape: Shape, _rng: Random, _inputShapes: readonly Shape[]): void {}
 
@@ -317,6 +326,12 @@ export abstract class Layer {
     const f = o.fans ?? fansOf(shape);
     const guard = weightGuard;
     guard?.before(`${this.path}/${name}`, shape, this.mapSpecs[name]);
+    if (guard?.shapesOnly) {
+      const stand = shapeOnlyMap(shape);
+      this.maps.set(name, stand);
+      this.roles.set(name, o.role);
+      return stand;
+    }
     const map = createMap(this.mapSpecs[name], {
       layer: this.name || this.defaultName, weight: name, shape, initializer: init, seed: rng.nextUint32(),
       init: o.init ?? ((s, seed) => initialize(init, s, seed, f)), resolve: this.resolver, ...(o.matrix ? { matrix: o.matrix } : {}),
@@ -622,8 +637,22 @@ const BASE_OPTIONS = ['name', 'seed', 'inputShape', 'inputDType', 'maps'];
 export interface WeightGuard {
   /** Before the map of weight `path` (`layer/…/weight`; W of `shape`, shared per `spec`) allocates anything: throws to refuse it. */
   before(path: string, shape: Shape, spec: MapSpec | undefined): void;
-  /** Once the map exists (it is disposed with the layer if this throws). */
+  /** Once the map exists (it is disposed with the layer if this throws); not called when `shapesOnly`. */
   after(path: string, map: WeightMap): void;
+  /**
+   * A build that only learns the weights' shapes: `before` sees every weight, and each gets a stand-in map holding its
+   * shape and nothing else (no θ, no map state), so that a loader can check what a config asks for in total before
+   * allocating any of it; layers skip their own constants too. The model built so is for that only: dispose it.
+   */
+  shapesOnly?: boolean;
+  /** Before a layer allocates a constant of its own (`layer/…/name`, not a weight and not in the file: LocallyConnected2D's patch filter): throws to refuse it. */
+  constant?(path: string, shape: Shape): void;
+}
+
+/** The stand-in map of a shapes-only build (see {@link WeightGuard.shapesOnly}): W's shape, nothing allocated. */
+function shapeOnlyMap(shape: Shape): WeightMap {
+  const none = (): never => { throw new Error('a shapes-only build (WeightGuard.shapesOnly) holds no weights'); };
+  return { kind: 'shape-only', shape: [...shape], parameters: () => [], materialize: none, stats: () => ({ virtual: sizeOf(shape), free: 0, bits: 0 }), toJSON: none, dispose() {} };
 }
 
 let weightGuard: WeightGuard | undefined;

@@ -1,5 +1,7 @@
 // Saved models: the config of a model (its layers and the node graph that connects them) and the rebuild from it.
-import { input as makeInput, type Layer, type LayerSpec, layerFromSpec, type SymbolicTensor } from './layer.js';
+import type { Shape } from '../core/shape.js';
+import type { MapSpec } from '../sharing/registry.js';
+import { input as makeInput, type Layer, type LayerSpec, layerFromSpec, type SymbolicTensor, withWeightGuard } from './layer.js';
 import { Model, Sequential } from './model.js';
 
 /** A symbolic tensor in a saved graph: [layer name, node (the layer's k-th use), output index], or [input name, 0, 0]. */
@@ -88,4 +90,21 @@ export function modelFromConfig(c: ModelConfig): Model {
   });
   const outputs = c.outputs.map((r) => lookup(r, 'the model\'s outputs'));
   return new Model({ inputs, outputs, name: c.name });
+}
+
+/**
+ * Visits every weight a model config asks for (its path `layer/…/weight`, the shape of W and its map spec), in build
+ * order, from a build that allocates none of them (WeightGuard.shapesOnly), and every constant a layer makes of its own
+ * (`constant`): for checking what a config, from a file or from command-line sizes, would take before building it.
+ * The visitors may throw to stop there.
+ */
+export function visitWeightShapes(
+  c: ModelConfig, seed: number, visit: (path: string, shape: Shape, spec: MapSpec | undefined) => void, constant?: (path: string, shape: Shape) => void,
+): void {
+  const probe = modelFromConfig(c);
+  try {
+    withWeightGuard({ shapesOnly: true, before: visit, after() {}, constant }, () => probe.build(seed));
+  } finally {
+    probe.dispose();
+  }
 }

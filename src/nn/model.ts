@@ -49,7 +49,7 @@ export interface CompileConfig {
 }
 
 export type { InputConfig, ModelConfig, NodeConfig, TensorRef } from './model-config.js';
-export { modelFromConfig } from './model-config.js';
+export { modelFromConfig, visitWeightShapes } from './model-config.js';
 
 /**
  * A model: a graph of layer applications from one or several inputs to one or several outputs (residual

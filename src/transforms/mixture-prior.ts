@@ -51,6 +51,9 @@ function defaultMeans(values: Float32Array, k: number, q: number): number[] {
   return [...kmeans1d(values, k, { init: 'linear', seed: 0 }).centroids].sort((a, b) => a - b);
 }
 
+/** The most components a prior may have (Ullrich et al. use 17; a 256-component prior already makes 8-bit indices). */
+export const MAX_COMPONENTS = 256;
+
 /** Checks the options against the initial weights; a one-line RangeError names the option (`who: option …`). */
 function checkOptions(who: string, o: MixturePriorOptions): void {
   const J = o.components;
@@ -100,6 +103,7 @@ export class MixturePrior {
   constructor(values: Float32Array, o: MixturePriorOptions, who = 'mixture prior') {
     checkOptions(who, o);
     const J = o.components;
+    if (J > MAX_COMPONENTS) throw new RangeError(`${who}: components must be at most ${MAX_COMPONENTS}, got ${J} (each step costs weights × components, and the start components²)`);
     this.components = J;
     this.pi0 = o.pi0;
     // Defaults: the zero component starts as a soft magnitude pruning, σ₀ = q/4 with q the π₀ quantile of |w| (its ±2σ₀

@@ -102,6 +102,18 @@ test('integers beyond 2^53 − 1 and non-integers are refused by flag name; an e
   assert.throws(() => parseArgs(train, ['c', '--layers', ' , ,']), usage(/^--layers needs at least one value, got ' , ,'$/));
 });
 
+test('numbers only in decimal notation; an empty string value or positional is refused by name (issue 15, found by the argv fuzz suite)', () => {
+  for (const [v, want] of [['1e-4', 1e-4], ['.5', 0.5], ['-2.', -2], ['+3E2', 300]] as const) assert.equal(parseArgs(train, ['c', '--lr', v]).flags.lr, want, v);
+  // Number() would read these as 16, 1 and 8.
+  for (const v of ['0x10', '0b1', '0o10', '1_000', 'Infinity', '1e400', '.', 'e5']) assert.throws(() => parseArgs(train, ['c', `--lr=${v}`]), usage(new RegExp(`^--lr expects a number, got '${v.replace('.', '\\.')}'$`)), v);
+  // An empty string would read as no value at all: --out '' as the default file, --resume '' as a fresh run.
+  assert.throws(() => parseArgs(train, ['c', '--output', '']), usage(/^--output needs a non-empty value \(path\), got ''$/));
+  assert.throws(() => parseArgs(train, ['c', '--output=']), usage(/^--output needs a non-empty value \(path\), got ''$/));
+  assert.throws(() => parseArgs(train, ['c', '--dataset', '']), usage(/^--dataset must be one of mnist-sample, mnist, fashion-mnist; got ''$/));
+  assert.throws(() => parseArgs(train, ['']), usage(/^argument <config> is empty$/));
+  assert.throws(() => parseArgs(train, ['c', '']), usage(/^argument <out> is empty$/));
+});
+
 test('positional errors', () => {
   assert.throws(() => parseArgs(train, []), usage(/^missing required argument <config>$/));
   assert.throws(() => parseArgs(train, ['a', 'b', 'c']), usage(/^too many arguments: expected at most 2, got 3 \(unexpected 'c'\)$/));

@@ -573,7 +573,7 @@ test('predict on a file that is not an image is a clear error', async () => {
   writeFileSync(labelsFile, writeIdx({ shape: [3], dtype: 'uint8', data: Uint8Array.of(1, 2, 3) }));
   assertError(await run('predict', file, labelsFile), /expected uint8 images \[N, 28, 28\] \(the model takes \[28, 28, 1\]\), found uint8 \[3\]/);
   assertError(await run('predict', file, tmp('missing.png')), /missing\.png: file not found$/);
-  assertError(await run('predict', file, dir), /ws-cli-\w+: cannot read file \(EISDIR/);
+  assertError(await run('predict', file, dir), /ws-cli-\w+: is a directory, not a regular file$/);
 });
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -190,7 +190,7 @@ test('bad input: empty, blank, binary, non-UTF-8, missing and too-short files ar
   fails(() => loadTextDataset({ file: file('bin.dat', Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0, 0, 1)) }), /bin\.dat: is not text: NUL byte at offset 4/);
   fails(() => loadTextDataset({ file: file('latin1.txt', Uint8Array.of(0x63, 0x61, 0x66, 0xe9, 0x20, 0x61)) }), /latin1\.txt: is not UTF-8 text: invalid byte 0xe9 at offset 3/);
   fails(() => loadTextDataset({ file: join(dir, 'nope.txt') }), /nope\.txt: no such file/);
-  fails(() => loadTextDataset({ file: dir }), /is a folder, expected a text file/);
+  fails(() => loadTextDataset({ file: dir }), /: is a directory, not a regular file$/);
   fails(() => loadTextDataset({ file: file('short.txt', 'ab') }), /short\.txt: too short to split into train \/ valid \/ test \(2 characters; the valid part/);
   assert.equal(decodeTextFile(Uint8Array.of(0xef, 0xbb, 0xbf, 0x68, 0x69), 'bom.txt'), 'hi', 'a byte-order mark is dropped');
   assert.equal(firstInvalidUtf8(new TextEncoder().encode('é😀ok')), 8);

@@ -7,7 +7,7 @@ import { modelFromCheckpoint, modelToCheckpoint } from '../../src/io/model-file.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Dense, sequential } from '../../src/nn/index.js';
+import { Dense, LocallyConnected2D, sequential } from '../../src/nn/index.js';
 import { runCli } from '../helpers/cli.js';
 import type { Model } from '../../src/nn/model.js';
 import { editHeader, layerConfig } from '../helpers/model-bytes.js';
@@ -21,11 +21,11 @@ function smallModel(maps?: Record<string, string>): Model {
   return m;
 }
 
-const load = (bytes: Uint8Array, o: { allowNonFinite?: boolean; maxElements?: number } = {}): Model =>
+const load = (bytes: Uint8Array, o: { allowNonFinite?: boolean; maxElements?: number; maxModelElements?: number } = {}): Model =>
   modelFromCheckpoint(decodeCheckpoint(bytes, 'm.wsm', { lazy: true, maxElements: o.maxElements }), 'm.wsm', o).model;
 
 /** Asserts that loading `bytes` fails with a one-line CheckpointError matching `re`, lifting the peak RSS by less than 64 MiB. */
-function refused(bytes: Uint8Array, re: RegExp, o: { allowNonFinite?: boolean } = {}): void {
+function refused(bytes: Uint8Array, re: RegExp, o: { allowNonFinite?: boolean; maxModelElements?: number } = {}): void {
   const r = measurePeak(() => load(bytes, o));
   assert.ok(r.error instanceof CheckpointError, `expected a CheckpointError, got ${String(r.error ?? 'a model')}`);
   assert.match(r.error.message, re);
@@ -66,6 +66,65 @@ test("a header with Dense units: 1000000 is refused before the kernel is allocat
   assert.throws(() => load(editHeader(hashed, (h) => { layerConfig(h.meta, 'dense').units = 20_000_000; }), { maxElements: 10 }), /above the limit of 10 per tensor/);
 });
 
+test('the weights of a whole model are summed before any is allocated: many moderately large hashed layers are refused (limit 2^26 elements)', () => {
+  // Five Dense layers whose kernels and biases are hashed (θ 16 values each): the file stays small whatever the units say.
+  const hashed = { kernel: 'hashed:buckets=16', bias: 'hashed:buckets=4' };
+  const m = sequential(Array.from({ length: 5 }, () => new Dense({ units: 8, activation: 'relu', maps: hashed })), { inputShape: [16] }).build(1);
+  const bytes = bytesOf(m);
+  load(bytes); // as saved, it loads
+  // units 4096: each kernel [4096, 4096] is 2^24 elements, far below the 2^28 per weight, and its hash tables alone would
+  // take 128 MiB; all five add up to just above 2^26, refused at the fifth kernel with nothing allocated.
+  const big = editHeader(bytes, (h) => { for (const name of ['dense', 'dense_1', 'dense_2', 'dense_3', 'dense_4']) layerConfig(h.meta, name).units = 4096; });
+  assert.ok(big.length < 16384, `a small file (${big.length} bytes)`);
+  refused(big, /^m\.wsm: the weights up to 'dense_4\/kernel' \[4096,4096\] add up to 67190784 elements, above the limit of 67108864 per model \(raise it with the maxModelElements option or WEIGHTSHARE_MAX_MODEL_ELEMENTS\)$/);
+  // The sum counts every weight W at its full size (here 8·8 per hashed kernel); a tied weight (another's W) is not counted again.
+  refused(bytes, /^m\.wsm: the weights up to 'dense_3\/kernel' \[8,8\] add up to 344 elements, above the limit of 300 per model/, { maxModelElements: 300 });
+  assert.equal(load(bytes, { maxModelElements: 16 * 8 + 4 * 64 + 5 * 8 }).countParams(), m.countParams(), 'exactly at the limit it loads');
+  const tied = sequential([new Dense({ units: 16 }), new Dense({ units: 16, maps: { kernel: 'tied:dense/kernel' } })], { inputShape: [16] }).build(2);
+  assert.equal(load(bytesOf(tied), { maxModelElements: 256 + 16 + 16 }).countParams(), 288, 'the tied kernel is not counted twice');
+});
+
+test("a layer's own constants count too: a LocallyConnected2D whose patch filter (k² values) would take 5 GB is refused from its config", () => {
+  const m = sequential([new LocallyConnected2D({ filters: 1, kernelSize: 3 })], { inputShape: [3, 3, 2] }).build(0);
+  assert.equal(load(bytesOf(m)).countParams(), m.countParams(), 'as saved, it loads');
+  // 4,000 channels: the kernel [1, 36000, 1] is a 144 KB tensor the file holds, but the patch filter is [3,3,4000,36000].
+  const c = modelToCheckpoint(m);
+  const channels = (n: number): Uint8Array => {
+    const model = (c.meta as { model: { inputShape: number[]; inputs: { shape: number[] }[] } }).model;
+    model.inputShape = model.inputs[0]!.shape = [3, 3, n];
+    c.tensors.set('weights/locally_connected2d/kernel', { dtype: 'float32', shape: [1, 9 * n, 1], data: new Float32Array(9 * n) });
+    return encodeCheckpoint(c);
+  };
+  refused(channels(4000), /^m\.wsm: constant 'locally_connected2d\/patchFilter' \[3,3,4000,36000\] has 1296000000 elements, above the limit of 268435456 per constant/);
+  refused(channels(1000), /^m\.wsm: the weights up to 'locally_connected2d\/patchFilter' \[3,3,1000,9000\] add up to 81009001 elements, above the limit of 67108864 per model/);
+});
+
+test('the model limit comes from the option, else WEIGHTSHARE_MAX_MODEL_ELEMENTS; a bad value is refused by name', async () => {
+  const bytes = bytesOf(smallModel()); // 16·8 + 8 + 8·3 + 3 = 163 elements
+  const before = process.env.WEIGHTSHARE_MAX_MODEL_ELEMENTS;
+  try {
+    process.env.WEIGHTSHARE_MAX_MODEL_ELEMENTS = '150';
+    refused(bytes, /^m\.wsm: the weights up to 'dense_1\/kernel' \[8,3\] add up to 160 elements, above the limit of 150 per model/);
+    assert.equal(load(bytes, { maxModelElements: 163 }).countParams(), 163, 'the option wins over the variable');
+    const dir = mkdtempSync(join(tmpdir(), 'ws-model-limit-'));
+    try {
+      writeFileSync(join(dir, 'm.wsm'), bytes);
+      const r = await runCli('summary', join(dir, 'm.wsm'));
+      assert.equal(r.code, 1);
+      assert.match(r.err, /^weightshare: error: .*m\.wsm: the weights up to 'dense_1\/kernel' \[8,3\] add up to 160 elements, above the limit of 150 per model \([^\n]*\)\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    process.env.WEIGHTSHARE_MAX_MODEL_ELEMENTS = 'lots';
+    assert.throws(() => load(bytes), /^RangeError: maxModelElements must be a positive integer, got WEIGHTSHARE_MAX_MODEL_ELEMENTS=lots$/);
+  } finally {
+    if (before === undefined) delete process.env.WEIGHTSHARE_MAX_MODEL_ELEMENTS;
+    else process.env.WEIGHTSHARE_MAX_MODEL_ELEMENTS = before;
+  }
+  assert.throws(() => load(bytes, { maxModelElements: 0 }), /^RangeError: maxModelElements must be a positive integer, got 0$/);
+  assert.equal(load(bytes).countParams(), 163, 'the default (2^26) takes it');
+});
+
 test("a misspelt or mistyped layer option is refused by name (no silent default: 'ctivation' would drop the softmax)", () => {
   const bytes = bytesOf(smallModel());
   refused(editHeader(bytes, (h) => {
@@ -103,7 +162,7 @@ test('NaN or ±Infinity in a weight or an optimizer slot is refused unless allow
   const m = smallModel();
   m.setWeights({ 'dense_1/bias': Float32Array.of(0, Number.NaN, 0) });
   const nan = bytesOf(m);
-  refused(nan, /^m\.wsm: weight 'dense_1\/bias' holds NaN at position 1 \(load with allowNonFinite: true, or WEIGHTSHARE_ALLOW_NON_FINITE=1, to accept it\)$/);
+  refused(nan, /^m\.wsm: weight 'dense_1\/bias' holds NaN at position 1 \(allowNonFinite: true in code, --allow-non-finite or WEIGHTSHARE_ALLOW_NON_FINITE=1 on the command line, accepts it\)$/);
   const loaded = load(nan, { allowNonFinite: true });
   assert.ok(Number.isNaN(loaded.getWeights().get('dense_1/bias')![1]), 'opted in: loads as stored');
 

@@ -23,12 +23,15 @@ export interface WasmOptions extends KernelSource {
   workerUrl?: string | URL;
 }
 
+/** The most threads the wasm engine runs (the caller and MAX_THREADS − 1 workers). */
+export const MAX_THREADS = 256;
+
 /** Resolves the thread count: explicit option, then `WEIGHTSHARE_THREADS`, then the number of cores. */
 export function resolveThreads(threads?: number): number {
   const env = platform.env('WEIGHTSHARE_THREADS');
   const t = threads ?? (env !== undefined && env !== '' ? Number(env) : platform.cores());
-  if (!Number.isInteger(t) || t < 1 || t > 256) {
-    throw new RangeError(`weightshare: thread count must be an integer in [1, 256], got ${threads ?? `WEIGHTSHARE_THREADS=${env}`}`);
+  if (!Number.isInteger(t) || t < 1 || t > MAX_THREADS) {
+    throw new RangeError(`weightshare: thread count must be an integer in [1, ${MAX_THREADS}], got ${threads ?? `WEIGHTSHARE_THREADS=${env}`}`);
   }
   return t;
 }

@@ -12,6 +12,7 @@ import { type Act, Translator } from './import-layers.js';
 import { embedding, gatherAct, recurrent } from './import-recurrent.js';
 import { WeightImporter } from './import-weights.js';
 import { decodeModel, requireProtobuf } from './proto.js';
+import { ACCEPT_NON_FINITE, allowNonFinite, nonFiniteWeight } from '../limits.js';
 
 /** The opsets of the default domain import reads (ONNX 1.4 to 1.16). */
 export const ONNX_IMPORT_OPSETS = { min: 9, max: 21 } as const;
@@ -32,6 +33,8 @@ export interface OnnxImportOptions {
   onNote?: (message: string) => void;
   /** For a model with one float input [N, F]: per-sample shape of F values ([28, 28, 1] for 784) to feed instead, through a Flatten put in front. */
   inputShape?: readonly number[];
+  /** Accept NaN and ±Infinity in the weights (default false, or `WEIGHTSHARE_ALLOW_NON_FINITE=1`), as model-file loads do. */
+  allowNonFinite?: boolean;
 }
 
 /** What {@link importOnnx} returns: a built model and one-line notes (layout changes, weights imported densely, …). */
@@ -50,8 +53,8 @@ export interface OnnxImport {
  * codes) → codebook (pruned with ScatterND or a zero code), Gather([θ, −θ], index) → hashed when the recorded seed
  * rebuilds the index, MatMul(U, V) → lowRank, one initializer read by two layers → tied. Throws an
  * {@link OnnxImportError} (one line naming the file and the node or tensor) for every unsupported op at once, for bytes
- * that are no ONNX model, opsets outside {@link ONNX_IMPORT_OPSETS}, symbolic non-batch dims, missing initializers and
- * shapes that do not fit; nothing is left allocated then.
+ * that are no ONNX model, opsets outside {@link ONNX_IMPORT_OPSETS}, symbolic non-batch dims, missing initializers,
+ * shapes that do not fit and (unless `o.allowNonFinite`) weights holding NaN or ±Infinity; nothing is left allocated then.
  */
 export function importOnnx(bytes: Uint8Array, o: OnnxImportOptions = {}): OnnxImport {
   const file = o.file ?? 'model.onnx';
@@ -125,6 +128,8 @@ export function importOnnx(bytes: Uint8Array, o: OnnxImportOptions = {}): OnnxIm
     const set = new Set(tr.pending.map((p) => p.map));
     const unset = built.weights().find((w) => !set.has(w.map));
     if (unset) g.fail(`internal error: weight '${unset.path}' is not read from the file`);
+    const bad = allowNonFinite(o) ? undefined : nonFiniteWeight(built);
+    if (bad) g.fail(`${bad} (${ACCEPT_NON_FINITE})`);
   } catch (e) {
     const owned = new Set(built ? built.weights().map((w) => w.map) : []);
     for (const p of tr.pending) if (!owned.has(p.map)) p.map.dispose();

@@ -9,6 +9,7 @@ import { modelFromConfig } from '../../nn/model-config.js';
 import '../../nn/layers/index.js';
 import { snakeCase } from './keras.js';
 import { readTopology, TfjsImportError } from './topology.js';
+import { ACCEPT_NON_FINITE, allowNonFinite, nonFiniteWeight } from '../limits.js';
 import { bytesPerValue, concatBytes, decodeWeight, type TfjsManifestGroup, type TfjsWeightSpec } from './weights.js';
 
 /** Weight bytes: everything in manifest order as one buffer (tf.io's artifacts), or one buffer per path of the manifest, in order. */
@@ -22,6 +23,8 @@ export interface TfjsImportOptions {
   inputShape?: readonly number[];
   /** Seed of the weights a bare topology (without weights) is initialised with (default 0). */
   seed?: number;
+  /** Accept NaN and ±Infinity in the weights (default false, or `WEIGHTSHARE_ALLOW_NON_FINITE=1`), as model-file loads do. */
+  allowNonFinite?: boolean;
 }
 
 /** What {@link importTfjs} returns: the built model, the Keras class of each layer, the weights loaded (model.json's names), notes. */
@@ -46,7 +49,8 @@ const asBytes = (b: ArrayBuffer | ArrayBufferView): Uint8Array => (b instanceof 
  * the topology is tfjs-layers' or Keras 2/3's (Sequential, Model, Functional). Weights are matched by name
  * (`dense/kernel`; Keras' `lstm/lstm_cell/kernel` and Keras 3's indexed `dense/vars/0` too), checked against the layers'
  * shapes and dequantised (uint8/uint16 affine, float16). Errors are {@link TfjsImportError}s naming the file and the
- * layer or weight: every unsupported layer class in one list, a wrong shape, truncated or surplus weight data.
+ * layer or weight: every unsupported layer class in one list, a wrong shape, truncated or surplus weight data, and
+ * (unless `o.allowNonFinite`) a weight holding NaN or ±Infinity.
  */
 export function importTfjs(modelJson: unknown, weightData?: TfjsWeightData, o: TfjsImportOptions = {}): TfjsImport {
   const file = o.file ?? 'model.json';
@@ -101,6 +105,11 @@ export function importTfjs(modelJson: unknown, weightData?: TfjsWeightData, o: T
     }
   }
   model.setWeights(set);
+  const bad = allowNonFinite(o) ? undefined : nonFiniteWeight(model);
+  if (bad) {
+    model.dispose();
+    throw new TfjsImportError(`${file}: ${bad} (${ACCEPT_NON_FINITE})`);
+  }
   return { model, layers: topo.classes, weights: loaded, notes, ...meta(j) };
 }
 

@@ -47,6 +47,8 @@ export class LocallyConnected2D extends WindowedLayer {
     const [kh, kw] = this.kernelSize;
     this.addWeight('kernel', [oh * ow, k, this.filters], this.kernelInitializer, rng, { role: 'kernel', fans: { fanIn: k, fanOut: kh * kw * this.filters } });
     if (this.useBias) this.addWeight('bias', [oh, ow, this.filters], this.biasInitializer, rng, { role: 'bias' });
+    // k² values: a config's channel count can make it far larger than the kernel, so a loader checks it first.
+    if (!this.mayAllocateConstant('patchFilter', [kh, kw, s[2], k])) return;
     const eye = new Float32Array(k * k);
     for (let i = 0; i < k; i++) eye[i * k + i] = 1;
     this.patchFilter = keep(tensor(eye, [kh, kw, s[2], k]));
