@@ -69,7 +69,7 @@ export class TrainingRun {
     const self = this;
     try {
       await m.fit({ data: ds.xTrain, shape: [n, ...ds.shape] }, { data: ds.yTrain, shape: [n] }, {
-        epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, yieldEveryMs: 30,
+        epochs: s.epochs, batchSize: s.batchSize, seed: s.seed,
         callbacks: [{
           onEpochBegin() {
             mark = { seen: 0, loss: 0, correct: 0 };
