@@ -2,3 +2,4 @@
 export * from './checkpoint.js';
 export * from './model-file.js';
 export * from './limits.js';
+export * from './stored.js';

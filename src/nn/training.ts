@@ -383,7 +383,22 @@ function requireSamples(fn: string, d: Labelled, what: string, use: string): voi
   if (d.ys[0].n === 0) throw new ArgumentError(fn, `${what} hold no samples (x [${[0, ...d.xs[0].sampleShape].join(', ')}]): nothing to ${use}`);
 }
 
-const yieldNow = (): Promise<void> => new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
+/**
+ * Lets the event loop run (timers, signals, a page's input and rendering) and resumes as soon as it may: setImmediate in
+ * Node; in a browser a message to itself, since setTimeout(0) from a timer's continuation is clamped to ≥ 4 ms there.
+ */
+function yieldNow(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((r) => setImmediate(r));
+  if (typeof MessageChannel !== 'function') return new Promise((r) => setTimeout(r, 0));
+  return new Promise((r) => {
+    const c = new MessageChannel();
+    c.port1.onmessage = () => {
+      c.port1.close();
+      r();
+    };
+    c.port2.postMessage(null);
+  });
+}
 
 /** Keras `fit`: trains `m` on (x, y); see {@link FitOptions}. Async so that signals, timers and progress output can run. */
 export async function fit(m: Model, xData: Data | readonly Data[], yData: Data | readonly Data[], o: FitOptions = {}): Promise<History> {
