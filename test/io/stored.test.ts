@@ -18,8 +18,9 @@ test('storedPerLayer: per layer with weights, the sum of its weights\' rows, map
   const layers = storedPerLayer(m, stored.tensorBytes);
   assert.deepEqual(layers.map((l) => [l.layer, l.className, l.kinds, l.elements]), [['h', 'Dense', 'codebook+dense', 16 * 32 + 32], ['out', 'Dense', 'dense', 32 * 4 + 4]]);
   assert.equal(layers[0].bytes, weights[0].bytes + weights[1].bytes);
-  assert.equal(layers[1].bytes, 4 * (32 * 4 + 4), 'float32 weights: 4 bytes each');
-  assert.equal(layers[1].bitsPerWeight, 32);
+  // The random kernel at 4 bytes each; the zero bias is all exact halves, stored as float16 (2 bytes each).
+  assert.equal(layers[1].bytes, 4 * 32 * 4 + 2 * 4, 'float32 kernel, float16 zero bias');
+  assert.equal(layers[1].bitsPerWeight, (8 * layers[1].bytes) / (32 * 4 + 4));
   assert.ok(layers[0].bitsPerWeight < 8, `a pruned 4-centroid codebook and a float32 bias: ${layers[0].bitsPerWeight} bits per weight`);
   assert.equal(layers.reduce((s, l) => s + l.bytes, 0), [...stored.tensorBytes.values()].reduce((a, b) => a + b, 0), 'every tensor byte is some layer\'s');
   m.dispose();
