@@ -104,14 +104,16 @@ test('writeIdx rejects a shape that does not match the data', () => {
 test('gzip bombs: inflation stops at the size the IDX header promises; a header promising more than gzip can hold is refused first', async () => {
   const { failsWithDataError } = await import('../helpers/data-error.js');
   const { measurePeak } = await import('../helpers/memory.js');
-  // Issue 15: a 2.1 MB gzip file whose header says 10 images inflated to 4.2 GB. Here: 10 images, then 64 MiB of zeros.
+  // Issue 15: a 2.1 MB gzip file whose header says 10 images inflated to 4.2 GB. Here: 10 images, then 192 MiB of zeros,
+  // so that inflating it all would raise the peak by 192 MiB, far above the bound below (which leaves room for the
+  // allocator's and the garbage collector's noise on a loaded machine: 32 MiB was reached there).
   const header = writeIdx({ shape: [10, 28, 28], dtype: 'uint8', data: new Uint8Array(7840) });
-  const body = new Uint8Array(64 * 2 ** 20);
+  const body = new Uint8Array(192 * 2 ** 20);
   body.set(header);
   const bomb = gzipSync(body, { level: 9 });
   const r = measurePeak(() => readIdx(bomb, { name: 'bomb.gz' }));
   failsWithDataError(() => { throw r.error; }, /^bomb\.gz: gzip data inflates to more than the 7856 bytes its header promises \(shape \[10, 28, 28\] uint8\); stopped there$/);
-  assert.ok(r.peakRise < 32 * 2 ** 20, `peak RSS rose by ${(r.peakRise / 2 ** 20).toFixed(0)} MiB (bound 32 MiB)`);
+  assert.ok(r.peakRise < 96 * 2 ** 20, `peak RSS rose by ${(r.peakRise / 2 ** 20).toFixed(0)} MiB (bound 96 MiB)`);
   // A header promising 2 GiB in a 20 KiB file: inflation stops at what deflate can give (1032:1) and the file is truncated.
   const noise = Uint8Array.from({ length: 20000 }, (_, i) => (Math.imul(i, 2654435761) >>> 24));
   const big = gzipSync(Uint8Array.from([0, 0, 8, 1, 0x80, 0, 0, 0, ...noise]), { level: 0 });
