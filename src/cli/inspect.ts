@@ -7,7 +7,7 @@ import { readPng, toGrayscale } from '../data/png.js';
 import { splitData } from '../data/dataset.js';
 import { loadCheckpoint, loadModel } from '../io/files.js';
 import { modelFromCheckpoint } from '../io/model-file.js';
-import type { Model } from '../nn/model.js';
+import { storedPerWeight } from '../io/stored.js';
 import { argmax } from '../core/ops/index.js';
 import { thousands } from '../nn/summary.js';
 import { defineCommand, type ParsedArgs } from './args.js';
@@ -202,21 +202,6 @@ function fileLine(stored: { fileBytes: number; tensorBytes: Map<string, number> 
   const size = (n: number): string => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(2)} MiB`);
   const shown = parts.filter(([, , n]) => n > 0).map(([, what, n]) => `${what} ${size(n)}`);
   return `File: ${size(stored.fileBytes)} (${[...shown, `header ${size(stored.fileBytes - tensors)}`].join(', ')})`;
-}
-
-/** Each weight's stored bytes in the file (its θ under `weights/`, its map state under `maps/`) and bits per element of W. */
-export function storedPerWeight(model: Model, tensorBytes: ReadonlyMap<string, number>): { path: string; elements: number; bytes: number; bitsPerWeight: number }[] {
-  return model.weights().map((w) => {
-    let bytes = 0;
-    for (const [name, n] of tensorBytes) {
-      for (const prefix of ['weights/', 'maps/']) {
-        const rest = name.startsWith(prefix) ? name.slice(prefix.length) : undefined;
-        if (rest !== undefined && (rest === w.path || rest.startsWith(`${w.path}/`))) bytes += n;
-      }
-    }
-    const elements = w.map.stats().virtual;
-    return { path: w.path, elements, bytes, bitsPerWeight: (8 * bytes) / Math.max(1, elements) };
-  });
 }
 
 /** The table of {@link storedPerWeight}: one row per weight, then the total. */
