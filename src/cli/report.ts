@@ -33,7 +33,7 @@ export const reportSpec = defineCommand({
   ],
 });
 
-/** Runs `weightshare report`: reads every run (a bad file stops here), renders the plots, then writes them and index.html. */
+/** Runs `weightshare report`: reads every run (a bad file stops here), renders the plots, locks every output, then writes the plots and index.html last. */
 export function reportCommand(a: ParsedArgs<typeof reportSpec>, io: Io): Promise<number> {
   return holdingOutputs(a.flags.force, (hold) => runReport(a, io, hold));
 }
@@ -46,7 +46,6 @@ async function runReport(a: ParsedArgs<typeof reportSpec>, io: Io, hold: (path: 
     isDir = statSync(dir).isDirectory();
   } catch { /* missing: created on the first write */ }
   if (!isDir) throw new CliError(`--out ${dir}: not a folder (report writes index.html and the plots into a folder)`);
-  hold(join(dir, 'index.html'));
   const runs = a.positionals.runs.map((file) => {
     try {
       return readRun(file);
@@ -62,10 +61,12 @@ async function runReport(a: ParsedArgs<typeof reportSpec>, io: Io, hold: (path: 
     if (e instanceof PlottingUnavailableError) throw new CliError(e.message);
     throw e;
   }
+  // Every output is locked (and checked replaceable) before the first is written: the folder is made only now.
   for (const p of report.plots) {
     hold(join(dir, `${p.id}.svg`));
     hold(join(dir, `${p.id}.png`));
   }
+  hold(join(dir, 'index.html'));
   let files;
   try {
     files = writeReport(dir, report, { force: f.force });

@@ -2,15 +2,14 @@
 import { join } from 'node:path';
 import { writeFileAtomic, type WriteOptions } from '../io/files.js';
 import { storedSizes } from '../io/stored.js';
-import { type LayerSize, plotSpecs } from './plots.js';
+import { plotSpecs } from './plots.js';
 import { renderSpec } from './render.js';
-import { distinctLabels, type Run } from './runs.js';
+import { distinctLabels, type LayerSize, type Run } from './runs.js';
 import { reportHtml } from './html.js';
 
 export { RunFileError, parseRun, readRun, runKind, distinctLabels, MAX_RUN_JSON_BYTES } from './runs.js';
-export type { Run, TrainRun, CompressRun, IntrinsicDimRun, CompressedLayer, StageScore } from './runs.js';
-export { PLOTTING_INSTALL, PLOTTING_PACKAGES, PlottingUnavailableError, loadPlotting } from './render.js';
-export { formatBytes } from './plots.js';
+export type { Run, TrainRun, CompressRun, IntrinsicDimRun, CompressedLayer, LayerSize } from './runs.js';
+export { PLOTTING_INSTALL, PLOTTING_PACKAGES, PlottingUnavailableError } from './render.js';
 
 /** One rendered plot of a report. */
 export interface ReportPlot {

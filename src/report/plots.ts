@@ -1,6 +1,6 @@
 // The report's plots as Vega-Lite specs built from runs: training curves per metric, accuracy vs file size, per-layer sizes, intrinsic-dimension curves.
 import type { TopLevelSpec } from 'vega-lite';
-import type { CompressRun, IntrinsicDimRun, Run, TrainRun } from './runs.js';
+import type { CompressRun, IntrinsicDimRun, LayerSize, Run, TrainRun } from './runs.js';
 
 /** One plot of the report: a file-name id, a title, a caption saying what it shows, and its spec. */
 export interface PlotSpec {
@@ -11,16 +11,6 @@ export interface PlotSpec {
   /** Marks the plot draws, by the names its SVG gives them (class `<name>_marks`): what a reader (or test) can count. */
   marks: Record<string, number>;
   spec: TopLevelSpec;
-}
-
-/** One weight's bytes in one compress run, as float32 and as compressed (per-layer bars). */
-export interface LayerSize {
-  run: string;
-  layer: string;
-  float32: number;
-  compressed: number;
-  /** Where the compressed bytes come from: the run JSON's fixed-width bits, or the model file's stored tensors. */
-  source: 'json' | 'file';
 }
 
 const WIDTH = 520, HEIGHT = 300;
@@ -34,10 +24,10 @@ const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 /** A Vega expression that writes a byte count as B, KiB or MiB (3 significant digits). */
 const BYTES_LABEL = "datum.value >= 1048576 ? format(datum.value / 1048576, '.3~') + ' MiB' : datum.value >= 1024 ? format(datum.value / 1024, '.3~') + ' KiB' : format(datum.value, '.3~') + ' B'";
 
-/** 1234 → '1.2 KiB' (the same units as the axes). */
+/** 1234 → '1.21 KiB', 1023 → '1023 B': 3 significant digits of KiB or MiB, whole bytes below 1 KiB (the axes' units). */
 export function formatBytes(n: number): string {
   const sig = (v: number): string => String(Number(v.toPrecision(3)));
-  return n >= 1 << 20 ? `${sig(n / (1 << 20))} MiB` : n >= 1024 ? `${sig(n / 1024)} KiB` : `${sig(n)} B`;
+  return n >= 1 << 20 ? `${sig(n / (1 << 20))} MiB` : n >= 1024 ? `${sig(n / 1024)} KiB` : `${Math.round(n)} B`;
 }
 
 /** A log-scale domain around `values`: from min ÷ `margin` to max × `margin`. */
@@ -190,7 +180,7 @@ export function accuracyVsSize(runs: readonly CompressRun[]): PlotSpec {
       data: { values: rows },
       layer: [
         {
-          name: 'run', mark: { type: 'point', filled: true, size: 90, opacity: 0.9 },
+          name: 'run', mark: { type: 'point', filled: true, size: 90, opacity: 1 },
           encoding: {
             x, y, color: { field: 'method', type: 'nominal', title: 'method', sort: methods }, shape: { field: 'method', type: 'nominal', title: 'method', sort: methods },
             tooltip: [{ field: 'run' }, { field: 'scheme' }, { field: 'fileBytes', title: 'file bytes' }, { field: 'accuracy', format: '.2%' }, { field: 'before', title: 'accuracy before', format: '.2%' }],

@@ -32,6 +32,7 @@ function notFound(e: unknown, name: string): boolean {
 }
 
 /**
+ * @internal (its type names the optional packages, which a consumer's type-check may not have)
  * Loads vega, vega-lite and @resvg/resvg-js the first time (later calls reuse them). Missing packages give one
  * PlottingUnavailableError naming them and the `npm install` command for exactly those; a package that is present but
  * fails to load (e.g. resvg without its platform binary) gives its own error and the command to reinstall it.

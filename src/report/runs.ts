@@ -10,12 +10,6 @@ export class RunFileError extends Error {
   }
 }
 
-/** One stage's test result in a compress JSON (`before`, `clustered`, `finetuned`, …). */
-export interface StageScore {
-  accuracy: number;
-  loss?: number;
-}
-
 /** What every run has: its file and the label its plots give it (the file name without `.json`, or as given). */
 interface RunBase {
   file: string;
@@ -70,6 +64,16 @@ export interface IntrinsicDimRun extends RunBase {
   parameters?: number;
 }
 
+/** One weight's bytes in one compress run, as float32 and as compressed (the per-layer bars). */
+export interface LayerSize {
+  run: string;
+  layer: string;
+  float32: number;
+  compressed: number;
+  /** Where the compressed bytes come from: the run JSON's fixed-width bits, or the model file's stored tensors. */
+  source: 'json' | 'file';
+}
+
 /** A run of any kind. */
 export type Run = TrainRun | CompressRun | IntrinsicDimRun;
 
@@ -83,7 +87,7 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 /** Field reader of one file: each `need…` throws a RunFileError naming the file, the kind and the field (by its path). */
 function fields(file: string, kind: string) {
   const fail = (msg: string): never => { throw new RunFileError(file, `${kind} run JSON ${msg}`); };
-  const at = (o: Obj, path: string): unknown => path.split('.').reduce<unknown>((v, k) => (isObj(v) ? v[k] : undefined), o);
+  const at = (o: Obj, path: string): unknown => path.split('.').reduce<unknown>((v, k) => (typeof v === 'object' && v !== null ? (v as Obj)[k] : undefined), o);
   const need = (o: Obj, path: string, what: string, ok: (v: unknown) => boolean): unknown => {
     const v = at(o, path);
     if (v === undefined) fail(`without field '${path}'`);
@@ -161,7 +165,8 @@ export function parseRun(j: unknown, file: string, label = basename(file).replac
         layers = ls.map((l, i) => {
           if (!isObj(l)) return f.fail(`has a field 'layers.${i}' that is not an object`);
           const path = typeof l.path === 'string' ? l.path : f.fail(`without field 'layers.${i}.path'`);
-          return { path, weights: f.num(l, 'weights'), bitsBefore: f.num(l, 'bitsBefore'), bitsAfter: f.num(l, 'bitsAfter'), clusters: f.optNum(l, 'clusters'), pruned: f.optNum(l, 'pruned') };
+          const num = (k: string): number => f.num(o, `layers.${i}.${k}`);
+          return { path, weights: num('weights'), bitsBefore: num('bitsBefore'), bitsAfter: num('bitsAfter'), clusters: f.optNum(l, 'clusters'), pruned: f.optNum(l, 'pruned') };
         });
       }
       return {
@@ -173,9 +178,9 @@ export function parseRun(j: unknown, file: string, label = basename(file).replac
     case 'intrinsic-dim': {
       const rows = f.arr(o, 'rows').map((r, i) => {
         if (!isObj(r)) return f.fail(`has a field 'rows.${i}' that is not an object`);
-        const dim = f.num(r, 'dim');
+        const dim = f.num(o, `rows.${i}.dim`);
         if (!(dim >= 1)) f.fail(`has a field 'rows.${i}.dim' that is not a positive number`);
-        return { dim, accuracy: f.num(r, 'accuracy') };
+        return { dim, accuracy: f.num(o, `rows.${i}.accuracy`) };
       });
       return {
         kind, ...base, baseline: f.num(o, 'baseline.accuracy'), rows, dint90: f.optNum(o, 'dint90'),
