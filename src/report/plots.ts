@@ -59,25 +59,46 @@ export function logTicks([lo, hi]: readonly [number, number], units: readonly nu
 /** {@link logTicks} of byte counts: B, KiB, MiB. */
 export const byteTicks = (domain: readonly [number, number]): number[] => logTicks(domain, [1, 1024, 1 << 20]);
 
+/** A label placed by {@link placeLabels}: its anchor (x, y; `align` says which end x is), and whether it needs a leader line to its point. */
+export interface PlacedLabel {
+  x: number;
+  y: number;
+  align: 'left' | 'right';
+  leader: boolean;
+}
+
 /**
- * Pixel positions for point labels that do not run into each other: each label sits beside its point (to the right, or
- * to the left in the right 40 % of the plot), and a label that would overlap one already placed (same side, rows closer
- * than `lineHeight`) moves down a row. Widths are estimated from the character count.
+ * Pixel positions for point labels (a plot's width × height, y down) that overlap neither each other nor any point, and stay
+ * inside the plot (or at most 160 px past its right edge): each label tries spots beside its point (right, left, then a row above or below, then further rows
+ * away) and takes the first free one (or, when none is, the one overlapping least); a label more than half a row away
+ * from its point gets a leader line. Widths are estimated from the character count.
  */
-export function placeLabels(points: readonly { x: number; y: number; text: string }[], width: number, lineHeight = 12, charWidth = 5.6): { x: number; y: number; align: 'left' | 'right' }[] {
-  const placed: { left: number; right: number; y: number }[] = [];
-  const order = points.map((_, i) => i).sort((a, b) => points[a].y - points[b].y || points[a].x - points[b].x);
-  const out: { x: number; y: number; align: 'left' | 'right' }[] = new Array(points.length);
+export function placeLabels(points: readonly { x: number; y: number; text: string }[], width: number, height: number, lineHeight = 12, charWidth = 5): PlacedLabel[] {
+  type Box = { left: number; right: number; top: number; bottom: number };
+  const r = 6;
+  const obstacles: Box[] = points.map((p) => ({ left: p.x - r, right: p.x + r, top: p.y - r, bottom: p.y + r }));
+  const overlap = (a: Box, b: Box): number => Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left)) * Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
+  const out: PlacedLabel[] = new Array(points.length);
+  // Points from left to right: a cluster's labels then fan out in a stable order.
+  const order = points.map((_, i) => i).sort((a, b) => points[a].x - points[b].x || points[a].y - points[b].y);
   for (const i of order) {
     const p = points[i];
     const w = charWidth * p.text.length;
-    const align = p.x > 0.6 * width ? 'right' : 'left';
-    const x = align === 'left' ? p.x + 8 : p.x - 8;
-    const [left, right] = align === 'left' ? [x, x + w] : [x - w, x];
-    let y = p.y;
-    while (placed.some((q) => Math.abs(q.y - y) < lineHeight && q.left < right && left < q.right)) y += lineHeight;
-    placed.push({ left, right, y });
-    out[i] = { x, y, align };
+    const candidates: { x: number; y: number; align: 'left' | 'right'; box: Box }[] = [];
+    for (const rows of [0, -1, 1, -2, 2, -3, 3, -4, 4]) {
+      for (const align of p.x > width / 2 ? ['right', 'left'] as const : ['left', 'right'] as const) {
+        const x = align === 'left' ? p.x + 8 : p.x - 8;
+        const y = p.y + rows * lineHeight;
+        const left = align === 'left' ? x : x - w;
+        candidates.push({ x, y, align, box: { left, right: left + w, top: y - lineHeight / 2, bottom: y + lineHeight / 2 } });
+      }
+    }
+    // Inside the plot, except that a label may run past the right edge (the legend of that plot sits below it).
+    const inside = (b: Box): boolean => b.left >= 0 && b.right <= width + 160 && b.top >= 0 && b.bottom <= height;
+    const cost = (b: Box): number => obstacles.reduce((s, o) => s + overlap(b, o), 0) + (inside(b) ? 0 : 1e6);
+    const best = candidates.find((c) => cost(c.box) === 0) ?? candidates.reduce((a, b) => (cost(b.box) < cost(a.box) ? b : a));
+    obstacles.push(best.box);
+    out[i] = { x: best.x, y: best.y, align: best.align, leader: Math.abs(best.y - p.y) > lineHeight / 2 };
   }
   return out;
 }
@@ -152,12 +173,15 @@ export function accuracyVsSize(runs: readonly CompressRun[]): PlotSpec {
   // Both domains are fixed, so the labels can be placed in pixels here (vega-lite has no label placement of its own).
   const px = (bytes: number): number => (WIDTH * Math.log(bytes / xDomain[0])) / Math.log(xDomain[1] / xDomain[0]);
   const py = (acc: number): number => HEIGHT * (1 - (acc - yDomain[0]) / (yDomain[1] - yDomain[0]));
-  const texts = runs.map((r) => `${r.label} (${r.scheme})`);
-  const at = placeLabels(runs.map((r, i) => ({ x: px(r.fileBytes), y: py(r.accuracy), text: texts[i] })), WIDTH);
+  const texts = runs.map((r) => (r.scheme ? `${r.label} (${r.scheme})` : r.label));
+  const at = placeLabels(runs.map((r, i) => ({ x: px(r.fileBytes), y: py(r.accuracy), text: texts[i] })), WIDTH, HEIGHT);
   const rows = runs.map((r, i) => ({
     run: r.label, method: r.method, scheme: r.scheme, label: texts[i], fileBytes: r.fileBytes, accuracy: r.accuracy, before: r.before ?? null,
     labelX: at[i].x, labelY: at[i].y, align: at[i].align,
+    // A displaced label's leader line: from the point to the label's near end.
+    ...(at[i].leader ? { leaderX: px(r.fileBytes), leaderY: py(r.accuracy), leaderX2: at[i].x + (at[i].align === 'left' ? -2 : 2), leaderY2: at[i].y } : {}),
   }));
+  const leaders = rows.filter((r) => 'leaderX' in r).length;
   const x = {
     field: 'fileBytes', type: 'quantitative', title: 'model file size (log scale)', scale: { type: 'log', domain: xDomain, nice: false },
     axis: { labelExpr: BYTES_LABEL, values: byteTicks(xDomain) },
@@ -182,11 +206,19 @@ export function accuracyVsSize(runs: readonly CompressRun[]): PlotSpec {
         {
           name: 'run', mark: { type: 'point', filled: true, size: 90, opacity: 1 },
           encoding: {
-            x, y, color: { field: 'method', type: 'nominal', title: 'method', sort: methods }, shape: { field: 'method', type: 'nominal', title: 'method', sort: methods },
+            x, y, color: { field: 'method', type: 'nominal', title: 'method', sort: methods, legend: { orient: 'bottom' } }, shape: { field: 'method', type: 'nominal', title: 'method', sort: methods },
             tooltip: [{ field: 'run' }, { field: 'scheme' }, { field: 'fileBytes', title: 'file bytes' }, { field: 'accuracy', format: '.2%' }, { field: 'before', title: 'accuracy before', format: '.2%' }],
           },
         },
         label('left'), label('right'),
+        ...(leaders ? [{
+          name: 'leader', transform: [{ filter: 'isValid(datum.leaderX)' }],
+          mark: { type: 'rule' as const, color: '#888', strokeWidth: 0.75 },
+          encoding: {
+            x: { field: 'leaderX', type: 'quantitative' as const, scale: null }, y: { field: 'leaderY', type: 'quantitative' as const, scale: null },
+            x2: { field: 'leaderX2' }, y2: { field: 'leaderY2' },
+          },
+        }] : []),
       ],
     },
   };
@@ -234,10 +266,20 @@ export function layerSizes(sizes: readonly LayerSize[]): PlotSpec {
 /** Test accuracy against the subspace size d (log axis), one curve per intrinsic-dim run, its 90 %-of-full-model level dashed. */
 export function intrinsicDimCurves(runs: readonly IntrinsicDimRun[]): PlotSpec {
   const rows = runs.flatMap((r) => r.rows.map((row) => ({ run: r.label, dim: row.dim, accuracy: row.accuracy })));
-  const levels = runs.map((r) => ({ run: r.label, level: 0.9 * r.baseline, text: runs.length > 1 ? `90 % of full model (${r.label})` : '90 % of full model' }));
   const dimDomain = logDomain(rows.map((r) => r.dim), 1.2);
+  const yDomain = paddedDomain([...rows.map((r) => r.accuracy), ...runs.map((r) => 0.9 * r.baseline)], true, 0.05);
+  const py = (acc: number): number => HEIGHT * (1 - (acc - yDomain[0]) / (yDomain[1] - yDomain[0]));
+  // Level labels at the left end (small d: the curves are low there), above their line, or below it when the line above is
+  // less than a row away (two runs with similar full-model accuracy).
+  let prev = -Infinity;
+  const levels = [...runs].sort((a, b) => b.baseline - a.baseline).map((r) => {
+    const y = py(0.9 * r.baseline);
+    const below = y - prev < 12;
+    prev = below ? y + 12 : y;
+    return { run: r.label, level: 0.9 * r.baseline, text: runs.length > 1 ? `90 % of full model (${r.label})` : '90 % of full model', labelY: below ? y + 9 : y - 4 };
+  });
   const color = { field: 'run', type: 'nominal', title: 'run', sort: runs.map((r) => r.label) } as const;
-  const y = { type: 'quantitative', title: 'test accuracy', scale: { zero: false }, axis: { format: '.0%' } } as const;
+  const y = { type: 'quantitative', title: 'test accuracy', scale: { domain: yDomain, nice: false }, axis: { format: '.0%' } } as const;
   const dint = runs.map((r) => `${r.label}: d_int90 ${r.dint90 ?? `not reached (> ${Math.max(...r.rows.map((x) => x.dim))})`}, full model ${(100 * r.baseline).toFixed(2)} %`);
   return {
     id: 'intrinsic-dim',
@@ -259,10 +301,13 @@ export function intrinsicDimCurves(runs: readonly IntrinsicDimRun[]): PlotSpec {
         },
         {
           data: { values: levels },
-          encoding: { y: { ...y, field: 'level' }, color },
+          encoding: { color },
           layer: [
-            { name: 'level', mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 } },
-            { name: 'level-label', mark: { type: 'text', align: 'right', baseline: 'bottom', dy: -2, fontSize: 10 }, encoding: { x: { datum: dimDomain[1] }, text: { field: 'text' } } },
+            { name: 'level', mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { y: { ...y, field: 'level' } } },
+            {
+              name: 'level-label', mark: { type: 'text', align: 'left', baseline: 'middle', dx: 4, fontSize: 10 },
+              encoding: { x: { value: 0 }, y: { field: 'labelY', type: 'quantitative', scale: null }, text: { field: 'text' } },
+            },
           ],
         },
       ],

@@ -42,7 +42,7 @@ export interface CompressRun extends RunBase {
   kind: 'compress';
   /** deep-compression, prune-schedule or soft-sharing. */
   method: string;
-  /** The settings in a few words, e.g. 'prune 0.92, 32 clusters'. */
+  /** The settings in a few words, e.g. 'prune 92 %, 32 clusters' (empty: the label says it all). */
   scheme: string;
   fileBytes: number;
   /** Test accuracy of the compressed model (after the last stage). */

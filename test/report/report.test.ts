@@ -35,9 +35,18 @@ test('log-axis ticks: 1-2-5 steps of B, KiB and MiB (a unit\'s multiples stop be
   assert.deepEqual([formatBytes(50176), formatBytes(1023), formatBytes(3 << 20)], ['49 KiB', '1023 B', '3 MiB']);
 });
 
-test('placeLabels: labels of coincident points stack instead of overlapping; right-hand points are labelled on their left', () => {
-  const at = placeLabels([{ x: 100, y: 50, text: 'first label' }, { x: 100, y: 50, text: 'second label' }, { x: 500, y: 50, text: 'right' }], 520);
-  assert.deepEqual(at, [{ x: 108, y: 50, align: 'left' }, { x: 108, y: 62, align: 'left' }, { x: 492, y: 50, align: 'right' }]);
+test('placeLabels: labels of coincident points fan out with leader lines instead of overlapping; right-hand points are labelled on their left', () => {
+  const at = placeLabels([{ x: 100, y: 50, text: 'first label' }, { x: 100, y: 50, text: 'second label' }, { x: 500, y: 150, text: 'right' }], 520, 300);
+  assert.deepEqual(at, [
+    { x: 108, y: 50, align: 'left', leader: false },
+    { x: 92, y: 50, align: 'right', leader: false },
+    { x: 492, y: 150, align: 'right', leader: false },
+  ]);
+  const three = placeLabels([0, 1, 2].map(() => ({ x: 100, y: 50, text: 'a label of some length' })), 520, 300);
+  // The left side has no room (the label would start left of the plot): the others go a row above and below, with leader lines.
+  assert.deepEqual(three.map((l) => [l.align, l.y, l.leader]), [['left', 50, false], ['left', 38, true], ['left', 62, true]]);
+  // Near the top edge a label does not go above the plot.
+  assert.ok(placeLabels([0, 1, 2, 3].map(() => ({ x: 100, y: 3, text: 'top' })), 520, 300).every((l) => l.y - 6 >= 0));
 });
 
 test('inlineSvg prefixes every id and its references, so two vega SVGs (both with clip1) can share a page', () => {
