@@ -276,7 +276,7 @@ export function intrinsicDimCurves(runs: readonly IntrinsicDimRun[]): PlotSpec {
     const y = py(0.9 * r.baseline);
     const below = y - prev < 12;
     prev = below ? y + 12 : y;
-    return { run: r.label, level: 0.9 * r.baseline, text: runs.length > 1 ? `90 % of full model (${r.label})` : '90 % of full model', labelY: below ? y + 9 : y - 4 };
+    return { run: r.label, level: 0.9 * r.baseline, text: runs.length > 1 ? `90 % of full model (${r.label})` : '90 % of full model', labelY: below ? y + 9 : y - 7 };
   });
   const color = { field: 'run', type: 'nominal', title: 'run', sort: runs.map((r) => r.label) } as const;
   const y = { type: 'quantitative', title: 'test accuracy', scale: { domain: yDomain, nice: false }, axis: { format: '.0%' } } as const;
