@@ -51,40 +51,47 @@ function outcome(r: Run): string {
   }
 }
 
-const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222}
-table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}
-th{background:#f3f3f3}figure{margin:1.5rem 0}figure svg{max-width:100%;height:auto}figcaption{font-size:.9rem;color:#444;max-width:60rem}
-code{font-size:.85rem}.notes{color:#8a4b00}`;
+const STYLE = [
+  'body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222}',
+  'table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}',
+  'th{background:#f3f3f3}figure{margin:1.5rem 0}figure svg{max-width:100%;height:auto}figcaption{font-size:.9rem;color:#444;max-width:60rem}',
+  'code{font-size:.85rem}.notes{color:#8a4b00}',
+].join('\n');
 
 /** The HTML page of a report: a title, the table of runs, any notes, then each plot inline with its caption and links to its SVG and PNG files. */
 export function reportHtml(title: string, runs: readonly Run[], plots: readonly PagePlot[], notes: readonly string[] = []): string {
   const rows = runs.map((r) => `<tr><td>${escapeHtml(r.label)}</td><td>${r.kind}</td><td>${escapeHtml([r.model, r.dataset].filter(Boolean).join(' on '))}</td><td>${escapeHtml(outcome(r))}</td><td><code>${escapeHtml(r.file)}</code></td></tr>`);
-  const figures = plots.map((p) => `<section id="${p.id}">
-<h2>${escapeHtml(p.title)}</h2>
-<figure>
-${inlineSvg(p.svg, p.id)}
-<figcaption>${escapeHtml(p.caption)} Files: <a href="${p.id}.svg">${p.id}.svg</a>, <a href="${p.id}.png">${p.id}.png</a> (${p.width}×${p.height} px).</figcaption>
-</figure>
-</section>`);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>${escapeHtml(title)}</h1>
-<p>${runs.length} run${runs.length === 1 ? '' : 's'}, ${plots.length} plot${plots.length === 1 ? '' : 's'}: ${plots.map((p) => `<a href="#${p.id}">${escapeHtml(p.title)}</a>`).join(', ')}.</p>
-<table>
-<thead><tr><th>run</th><th>kind</th><th>model</th><th>outcome</th><th>file</th></tr></thead>
-<tbody>
-${rows.join('\n')}
-</tbody>
-</table>
-${notes.length ? `<ul class="notes">${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>\n` : ''}${figures.join('\n')}
-</body>
-</html>
-`;
+  const figures = plots.map((p) => [
+    `<section id="${p.id}">`,
+    `<h2>${escapeHtml(p.title)}</h2>`,
+    '<figure>',
+    inlineSvg(p.svg, p.id),
+    `<figcaption>${escapeHtml(p.caption)} Files: <a href="${p.id}.svg">${p.id}.svg</a>, <a href="${p.id}.png">${p.id}.png</a> (${p.width}×${p.height} px).</figcaption>`,
+    '</figure>',
+    '</section>',
+  ].join('\n'));
+  return [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(title)}</title>`,
+    `<style>${STYLE}</style>`,
+    '</head>',
+    '<body>',
+    `<h1>${escapeHtml(title)}</h1>`,
+    `<p>${runs.length} run${runs.length === 1 ? '' : 's'}, ${plots.length} plot${plots.length === 1 ? '' : 's'}: ${plots.map((p) => `<a href="#${p.id}">${escapeHtml(p.title)}</a>`).join(', ')}.</p>`,
+    '<table>',
+    '<thead><tr><th>run</th><th>kind</th><th>model</th><th>outcome</th><th>file</th></tr></thead>',
+    '<tbody>',
+    ...rows,
+    '</tbody>',
+    '</table>',
+    ...(notes.length ? [`<ul class="notes">${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`] : []),
+    ...figures,
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
 }
