@@ -1,5 +1,6 @@
 // `weightshare report` as a library: runs → plots (SVG and PNG) and a self-contained HTML page, written atomically into a folder.
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import { writeFileAtomic, type WriteOptions } from '../io/files.js';
 import { storedSizes } from '../io/stored.js';
 import { plotSpecs } from './plots.js';
@@ -47,8 +48,8 @@ export interface ReportOptions {
 
 /**
  * Per-weight sizes of the compress runs: from a run's `layers` (float32 bits vs compressed bits, fixed-width codes) when
- * present, else from the model file it wrote (`out`, each weight's stored tensors as `summary` counts them). A file that
- * cannot be read leaves the run out of the bars with a note.
+ * present, else from the model file it wrote (`out`, as given or beside the JSON; each weight's stored tensors as `summary`
+ * counts them). A file that cannot be read leaves the run out of the bars with a note.
  */
 export function layerSizesOf(runs: readonly Run[], notes: string[] = []): LayerSize[] {
   const sizes: LayerSize[] = [];
@@ -57,10 +58,12 @@ export function layerSizesOf(runs: readonly Run[], notes: string[] = []): LayerS
     if (r.layers) {
       for (const l of r.layers) sizes.push({ run: r.label, layer: l.path, float32: l.bitsBefore / 8, compressed: l.bitsAfter / 8, source: 'json' });
     } else if (r.out) {
+      // `out` is as compress was given it: relative to where it ran, which is most often beside the JSON.
+      const file = existsSync(r.out) || isAbsolute(r.out) ? r.out : join(dirname(r.file), r.out);
       try {
-        for (const w of storedSizes(r.out).weights) sizes.push({ run: r.label, layer: w.path, float32: 4 * w.elements, compressed: w.bytes, source: 'file' });
+        for (const w of storedSizes(file).weights) sizes.push({ run: r.label, layer: w.path, float32: 4 * w.elements, compressed: w.bytes, source: 'file' });
       } catch (e) {
-        notes.push(`${r.file}: no per-layer data and its model file ${r.out} cannot be read (${(e as Error).message.split('\n')[0]}): no size bars for this run`);
+        notes.push(`${r.file}: no per-layer data and its model file ${file} cannot be read (${(e as Error).message.split('\n')[0]}): no size bars for this run`);
       }
     } else {
       notes.push(`${r.file}: no per-layer data ('layers') and no model file ('out'): no size bars for this run`);

@@ -143,6 +143,19 @@ test('report: runs sharing a file name are told apart by their folder; a second 
   assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /1 run, 1 plot: <a href="#intrinsic-dim">/);
 });
 
+test('report: a compress JSON without per-layer data reads the model file it names (relative: beside the JSON); one that is gone is a note, not an error', async () => {
+  const f = json<Record<string, unknown>>(runs.f);
+  const rel = join(dir, 'rel.json'), gone = join(dir, 'gone.json');
+  writeFileSync(rel, JSON.stringify({ ...f, out: 'b-c.wsm' }));
+  writeFileSync(gone, JSON.stringify({ ...f, out: join(dir, 'gone.wsm') }));
+  const out = join(dir, 'report-notes');
+  const r = await runCli('report', rel, gone, '--out', out);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /\nnote: .*gone\.json: no per-layer data and its model file .*gone\.wsm cannot be read \(.*\): no size bars for this run\n/);
+  assert.equal(markItems(svgOf(out, 'layer-sizes'), 'bar').length, 8, 'rel: 4 weights from b-c.wsm beside it, float32 and stored');
+  assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /<ul class="notes"><li>.*gone\.json: no per-layer data/);
+});
+
 test('report: a file that is no run JSON is one line naming the file and the missing field, exit 1, and nothing is written', async () => {
   const bad = (name: string, content: string): string => {
     const p = join(dir, name);
