@@ -10,3 +10,9 @@ export { main as runCli } from './cli/main.js';
 // ONNX export and import (they need the protobufjs package, a bare import that only Node or a bundler resolves: not in the main entry, which browsers load as is).
 export { exportOnnx, ONNX_OPSET, EXPORTABLE_LAYERS, OnnxExportError, decodeOnnx, importOnnx, IMPORTABLE_OPS, ONNX_IMPORT_OPSETS, OnnxImportError } from './io/onnx/index.js';
 export type { OnnxExportOptions, OnnxImport, OnnxImportOptions } from './io/onnx/index.js';
+// Reports: run JSONs → plots (SVG, PNG) and an HTML page (vega, vega-lite and @resvg/resvg-js are optional peers, loaded on first use).
+export { buildReport, writeReport, layerSizesOf, readRun, parseRun, runKind, RunFileError, PlottingUnavailableError, PLOTTING_INSTALL, PLOTTING_PACKAGES } from './report/index.js';
+export type { Report, ReportPlot, ReportOptions, Run, TrainRun, CompressRun, IntrinsicDimRun, CompressedLayer, LayerSize } from './report/index.js';
+export { storedSizes } from './io/stored-file.js';
+export { storedPerWeight } from './io/stored.js';
+export type { StoredWeight } from './io/stored.js';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `weightshare` command: dispatches to its commands (train, eval, predict, generate, summary, compress, export, import, intrinsic-dim); one-line errors, exit codes, --help.
+// The `weightshare` command: dispatches to its commands (train, eval, predict, generate, summary, compress, export, import, intrinsic-dim, report); one-line errors, exit codes, --help.
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type CommandSpec, findCommand, formatCommandList, formatHelp, parseArgs, type ParsedArgs, UsageError } from './args.js';
@@ -10,6 +10,7 @@ import { importCommand, importSpec } from './import.js';
 import { evalCommand, evalSpec, predictCommand, predictSpec, summaryCommand, summarySpec } from './inspect.js';
 import { generateCommand, generateSpec } from './generate.js';
 import { intrinsicDim, intrinsicDimSpec } from './intrinsic-dim.js';
+import { reportCommand, reportSpec } from './report.js';
 import { train, trainSpec } from './train.js';
 
 /** A command: its spec and what runs it once its flags are parsed (`--help` prints the spec's help instead). */
@@ -40,6 +41,7 @@ const commands: Command[] = [
   command(exportSpec, exportCommand),
   command(importSpec, importCommand),
   command(intrinsicDimSpec, intrinsicDim),
+  command(reportSpec, reportCommand),
 ];
 const specs = commands.map((c) => c.spec);
 
