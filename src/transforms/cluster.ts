@@ -148,9 +148,10 @@ export function halfCentroids(model: Model): HalfCentroidsReport {
   const values = new Map<string, Float32Array>();
   const weights: string[] = [];
   let maxChange = 0;
-  for (const { name, param } of model.namedParameters()) {
-    const w = model.weights().find((x) => x.map.parameters().includes(param));
-    if (w?.map.kind !== 'codebook') continue;
+  for (const w of model.weights()) {
+    if (w.map.kind !== 'codebook') continue; // a tie to a codebook is 'tied': each codebook is met once
+    const [param] = w.map.parameters();
+    const name = `${w.path}/${param.name}`; // as namedParameters() names it
     const before = param.value.f32();
     const after = before.map((v) => fromHalf(toHalf(v)));
     after.forEach((v, i) => (maxChange = Math.max(maxChange, Math.abs(v - before[i]!))));

@@ -106,7 +106,9 @@ const LOG_ALPHA_RANGE = 10;
 class VariationalMap implements WeightMap {
   readonly kind = 'variational';
   readonly shape: Shape;
-  training = true;
+  private training = true;
+  /** The kept mask, computed once when training ends (θ and σ² no longer change then). */
+  private mask: Float32Array | undefined;
   private pass = 0;
   readonly theta: Parameter;
   readonly logSigma2: Parameter;
@@ -140,10 +142,19 @@ class VariationalMap implements WeightMap {
     return neg(sum(negKl));
   }
 
-  /** 1 where log α is below the threshold (kept), 0 where above (pruned). */
+  /** Noisy weights (training) or the deterministic, pruned ones. */
+  setTraining(on: boolean): void {
+    this.training = on;
+    this.mask = undefined;
+  }
+
+  /** 1 where log α is below the threshold (kept), 0 where above (pruned); outside training computed once and shared. */
   keptMask(): Float32Array {
+    if (this.mask && !this.training) return this.mask;
     const theta = this.theta.value.f32(), ls = this.logSigma2.value.f32();
-    return Float32Array.from(theta, (t, i) => (ls[i]! - Math.log(t * t + 1e-8) < this.threshold ? 1 : 0));
+    const mask = Float32Array.from(theta, (t, i) => (ls[i]! - Math.log(t * t + 1e-8) < this.threshold ? 1 : 0));
+    if (!this.training) this.mask = mask;
+    return mask;
   }
 
   /** Mean log α (unclamped) over the elements. */
@@ -211,7 +222,7 @@ export async function sparseVariationalDropout(
       return mul(maps.map((m) => m.vm.kl()).reduce((a, b) => add(a, b)), (ramp * s.klWeight) / samples);
     },
   });
-  const setTraining = (on: boolean): void => maps.forEach((m) => (m.vm.training = on));
+  const setTraining = (on: boolean): void => maps.forEach((m) => m.vm.setTraining(on));
   try {
     // Noisy weights for the training steps only: the evaluation that ends the stage sees the deterministic, pruned network.
     setTraining(true);
@@ -230,7 +241,7 @@ export async function sparseVariationalDropout(
   dropOptimizerState(model);
   const clusters = new Map<string, number>();
   for (const { w, vm } of maps) {
-    const mask = vm.keptMask();
+    const mask = vm.keptMask().slice();
     const theta = vm.theta.value.f32();
     // A codebook needs two survivors at least: the largest |θ| come back when fewer survive.
     for (let need = 2 - mask.reduce((a, b) => a + b, 0); need > 0; need--) {

@@ -126,8 +126,8 @@ function keras3(topology: unknown): boolean {
  */
 function legacyHardSigmoid(model: Model, set: Map<string, Float32Array>, file: string): string[] {
   const notes: string[] = [];
-  const owners = new Map<Layer, { name: string; path: string }[]>();
-  for (const w of model.weights()) owners.set(w.layer, [...owners.get(w.layer) ?? [], { name: w.name, path: w.path }]);
+  const owners = new Map<Layer, { name: string; path: string; shape: readonly number[] }[]>();
+  for (const w of model.weights()) owners.set(w.layer, [...owners.get(w.layer) ?? [], { name: w.name, path: w.path, shape: w.map.shape }]);
   const refuse = (l: Layer, what: string): never => {
     throw new TfjsImportError(`${file}: layer '${l.name}' (${l.className}) has ${what} hard_sigmoid, TF.js' clip(0.2x + 0.5), which weightshare has only as Keras 3's clip(x/6 + 0.5) of 1.2x and cannot rewrite here`);
   };
@@ -147,8 +147,7 @@ function legacyHardSigmoid(model: Model, set: Map<string, Float32Array>, file: s
     if (!parts.length) continue;
     for (const w of ws) {
       const v = set.get(w.path)!;
-      const shape = model.weights().find((x) => x.path === w.path)!.map.shape;
-      const cols = shape[shape.length - 1];
+      const cols = w.shape[w.shape.length - 1];
       const unit = cols / width;
       for (let i = 0; i < v.length; i++) {
         const c = i % cols;
