@@ -149,6 +149,7 @@ export function modelFromCheckpoint(
   };
   const seen = new Set<Parameter>();
   const guard: WeightGuard = {
+    restoring: true, // restoreState writes every parameter and map state below
     before(path, shape, spec) {
       if (parseMapSpec(spec ?? 'dense').kind === 'dense') expect(W + path, `weight '${path}'`, 'float32', shape, 'layer');
     },

@@ -335,6 +335,7 @@ export abstract class Layer {
     const map = createMap(this.mapSpecs[name], {
       layer: this.name || this.defaultName, weight: name, shape, initializer: init, seed: rng.nextUint32(),
       init: o.init ?? ((s, seed) => initialize(init, s, seed, f)), resolve: this.resolver, ...(o.matrix ? { matrix: o.matrix } : {}),
+      ...(guard?.restoring ? { restoring: true } : {}),
     });
     this.maps.set(name, map);
     this.roles.set(name, o.role);
@@ -645,6 +646,11 @@ export interface WeightGuard {
    * allocating any of it; layers skip their own constants too. The model built so is for that only: dispose it.
    */
   shapesOnly?: boolean;
+  /**
+   * The build is a model file's: every weight's θ and map state will be overwritten from the file, so maps skip what
+   * only shapes their initial values (drawing θ, fitting k-means; see MapContext.restoring).
+   */
+  restoring?: boolean;
   /** Before a layer allocates a constant of its own (`layer/…/name`, not a weight and not in the file: LocallyConnected2D's patch filter): throws to refuse it. */
   constant?(path: string, shape: Shape): void;
 }

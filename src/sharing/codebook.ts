@@ -168,8 +168,8 @@ export function fitCodebook(values: Float32Array, shape: Shape, f: CodebookFit):
 
 /**
  * Builds a codebook map from { clusters, init?, prune?, seed? } by fitting it to a fresh draw of the layer's
- * initialiser ('codebook:16' trains from scratch this way). A saved model's centroids and codes
- * then overwrite the fit when it is loaded.
+ * initialiser ('codebook:16' trains from scratch this way). When a model file is loaded
+ * ({@link MapContext.restoring}) no fit is made: the file's centroids and codes fill stand-ins.
  */
 export function codebookFromConfig(c: MapConfig, ctx: MapContext): CodebookMap {
   const fit: CodebookFit = {
@@ -177,7 +177,13 @@ export function codebookFromConfig(c: MapConfig, ctx: MapContext): CodebookMap {
     prune: c.prune === undefined ? 0 : (c.prune as number), seed: c.seed === undefined ? ctx.seed : Number(c.seed),
   };
   if (c.clusters === undefined) throw new SharingError(ctx, 'codebook', `needs clusters, e.g. 'codebook:16'`);
-  checkCodebookFit(ctx, sizeOf(ctx.shape), fit);
+  const n = sizeOf(ctx.shape);
+  checkCodebookFit(ctx, n, fit);
+  if (ctx.restoring) {
+    // Loading: the centroids and codes come from the file; stand-ins of the same shapes (a pruned map keeps its zero code).
+    const mask = prunedCount(n, fit.prune!) > 0 ? new Float32Array(n).fill(1) : undefined;
+    return new CodebookMap(ctx.shape, new Float32Array(fit.clusters), new Int32Array(n), mask, { init: fit.init!, seed: fit.seed!, prune: fit.prune! });
+  }
   const w = ctx.init(ctx.shape, ctx.seed);
   const values = w.f32();
   w.dispose();

@@ -3,7 +3,7 @@ import { keep } from '../core/engine.js';
 import { gather, mul, reshape, tensor } from '../core/ops/index.js';
 import { sizeOf, type Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
-import { hash32, type MapConfig, type MapContext, registerMap, SharingError } from './registry.js';
+import { hash32, initialTheta, type MapConfig, type MapContext, registerMap, SharingError } from './registry.js';
 import { Parameter, type WeightMap, type WeightMapConfig, type WeightMapStats } from './weight-map.js';
 
 /**
@@ -82,7 +82,7 @@ export function hashedFromConfig(c: MapConfig, ctx: MapContext): HashedMap {
     k = Math.max(1, Math.round(r * n));
   }
   const seed = c.seed === undefined ? ctx.seed : Number(c.seed);
-  return new HashedMap(ctx.shape, k, seed, c.signs !== false, ctx.init([k], seed));
+  return new HashedMap(ctx.shape, k, seed, c.signs !== false, initialTheta(ctx, [k], seed));
 }
 
 registerMap('hashed', hashedFromConfig, ['compression', 'buckets', 'seed', 'signs']);

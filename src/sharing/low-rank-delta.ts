@@ -6,7 +6,7 @@ import { add, broadcastTo, matmul, reshape, truncatedNormal, zeros } from '../co
 import { sizeOf, type Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 import { matrixView } from './low-rank.js';
-import { type MapConfig, type MapContext, registerMap, SharingError } from './registry.js';
+import { initialTheta, type MapConfig, type MapContext, registerMap, SharingError } from './registry.js';
 import { Parameter, type WeightMap, type WeightMapConfig, type WeightMapStats } from './weight-map.js';
 
 /**
@@ -72,10 +72,10 @@ export function lowRankDeltaFromConfig(c: MapConfig, ctx: MapContext): LowRankDe
   if (!Number.isInteger(r) || r < 0 || r > Math.min(rows, cols)) {
     throw new SharingError(ctx, 'lowRankDelta', `rank must be an integer in [0, ${Math.min(rows, cols)}] for slices [${rows}, ${cols}], got ${JSON.stringify(c.rank)}`);
   }
-  const base = ctx.init(slice, ctx.seed);
+  const base = initialTheta(ctx, slice, ctx.seed);
   if (r === 0) return new LowRankDeltaMap(ctx.shape, 0, base);
   // 0.8796… is the standard deviation of a unit normal truncated at ±2: divide by it to get sd 1/√r.
-  const a = truncatedNormal([s, rows, r], { seed: ctx.seed ^ 0x2545f491, stddev: 1 / Math.sqrt(r) / 0.87962566103423978 });
+  const a = ctx.restoring ? zeros([s, rows, r]) : truncatedNormal([s, rows, r], { seed: ctx.seed ^ 0x2545f491, stddev: 1 / Math.sqrt(r) / 0.87962566103423978 });
   return new LowRankDeltaMap(ctx.shape, r, base, a, zeros([s, r, cols]));
 }
 

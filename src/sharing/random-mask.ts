@@ -4,7 +4,7 @@ import { concat, gather, reshape, tensor, zeros } from '../core/ops/index.js';
 import { Random } from '../core/random.js';
 import { sizeOf, type Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
-import { type MapConfig, type MapContext, registerMap, SharingError } from './registry.js';
+import { initialTheta, type MapConfig, type MapContext, registerMap, SharingError } from './registry.js';
 import { Parameter, type WeightMap, type WeightMapConfig, type WeightMapStats } from './weight-map.js';
 
 /**
@@ -78,7 +78,7 @@ export function randomMaskFromConfig(c: MapConfig, ctx: MapContext): RandomMaskM
     k = Math.max(1, Math.round(r * n));
   }
   const seed = c.seed === undefined ? ctx.seed : Number(c.seed);
-  return new RandomMaskMap(ctx.shape, k, seed, ctx.init([k], seed));
+  return new RandomMaskMap(ctx.shape, k, seed, initialTheta(ctx, [k], seed));
 }
 
 registerMap('randomMask', randomMaskFromConfig, ['density', 'kept', 'seed']);

@@ -1,6 +1,7 @@
 // Map specs ('hashed:1/8', { kind: 'lowRank', rank: 16 }) and the registry that builds a WeightMap for a layer's weight.
 import type { Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
+import { zeros } from '../core/ops/index.js';
 import { DenseMap } from './dense.js';
 import type { WeightMap } from './weight-map.js';
 
@@ -33,6 +34,20 @@ export interface MapContext {
   seed: number;
   /** Finds another weight's map by 'layer/weight' (for tying); undefined outside a model. */
   resolve?: (path: string) => WeightMap | undefined;
+  /**
+   * True when a model file is being loaded: every parameter and map state the map exposes is about to be overwritten
+   * from the file, so a scheme may skip the work that only shapes their initial values (drawing θ, fitting k-means);
+   * what the file does not store (hash tables, projections, θ₀ of a subspace) must be built exactly as otherwise.
+   */
+  restoring?: boolean;
+}
+
+/**
+ * θ's initial values of `shape`: a draw from the layer's initialiser, or zeros when a loader will overwrite them
+ * ({@link MapContext.restoring}).
+ */
+export function initialTheta(ctx: MapContext, shape: Shape, seed: number): Tensor {
+  return ctx.restoring ? zeros(shape) : ctx.init(shape, seed);
 }
 
 /** Builds a map from its config (kind and option names already checked). */
@@ -99,7 +114,7 @@ export function createMap(spec: MapSpec | undefined, ctx: MapContext): WeightMap
   if (!f) throw new SharingError(ctx, c.kind, `unknown scheme (known: dense, ${mapKinds().join(', ')})`);
   const unknown = Object.keys(c).filter((k) => k !== 'kind' && !f.options.includes(k));
   if (unknown.length) throw new SharingError(ctx, c.kind, `unknown option ${unknown.map((k) => `'${k}'`).join(', ')} (options: ${f.options.join(', ') || 'none'})`);
-  return f.factory ? f.factory(c, ctx) : new DenseMap(ctx.init(ctx.shape, ctx.seed));
+  return f.factory ? f.factory(c, ctx) : new DenseMap(initialTheta(ctx, ctx.shape, ctx.seed));
 }
 
 /** A 32-bit integer hash of (i, seed) (murmur3 finaliser), for bucket and sign tables recomputed from the seed. */

@@ -104,6 +104,43 @@ test('a model with hashed, lowRank, randomMask and tied weights saves θ and see
   back.dispose();
 });
 
+test('loading builds stand-ins, not fits (no k-means, no draws), and every such scheme loads to identical outputs', () => {
+  // The loader's build (MapContext.restoring): θ and map state are left for the file to fill.
+  const fitted = createMap('codebook:4', ctx([6, 5]));
+  const stand = createMap('codebook:4', { ...ctx([6, 5]), restoring: true });
+  assert.ok(fitted.parameters()[0].value.f32().some((c) => c !== 0), 'a fit from a draw has centroids');
+  assert.deepEqual([...stand.parameters()[0].value.f32()], [0, 0, 0, 0], 'a stand-in has none');
+  assert.deepEqual(stand.stats().free, fitted.stats().free);
+  const lr = createMap('lowRank:2', { ...ctx([6, 5]), restoring: true });
+  assert.ok(lr.parameters().every((p) => p.value.f32().every((v) => v === 0)));
+  for (const m of [fitted, stand, lr]) m.dispose();
+
+  const x = input({ shape: [12], name: 'x' });
+  const h = [
+    layers.dense({ units: 10, activation: 'relu', maps: { kernel: 'codebook:6' } }),
+    layers.dense({ units: 10, activation: 'relu', maps: { kernel: 'codebook:4:prune=0.5' } }),
+    layers.dense({ units: 10, activation: 'tanh', maps: { kernel: 'pruned:prune=0.6' } }),
+    layers.dense({ units: 8, maps: { kernel: 'lowRank:3', bias: 'hashed:buckets=3' } }),
+    layers.dense({ units: 8, maps: { kernel: 'randomMask:1/2' } }),
+  ];
+  const seqIn = input({ shape: [4, 2], name: 'sequence' });
+  const rnn = layers.lstm({ units: 3, steps: 4, timeSharing: { rank: 2 } });
+  const m = model({ inputs: [x, seqIn], outputs: [h.reduce((t, l) => l.apply(t), x), rnn.apply(seqIn)] }).build(7);
+  m.compile({ optimizer: 'adam', loss: 'mean_squared_error' });
+  const xs = [randomUniform([6, 12], { seed: 1 }), randomUniform([6, 4, 2], { seed: 3 })];
+  m.trainOnBatch(xs, [randomUniform([6, 8], { seed: 2 }), randomUniform([6, 3], { seed: 4 })]);
+  const back = roundTrip(m);
+  const [a, b] = [m.callAll(xs), back.callAll(xs)];
+  for (let i = 0; i < 2; i++) assert.deepEqual(b[i].f32(), a[i].f32());
+  for (const { name, param } of m.namedParameters()) {
+    assert.deepEqual(back.namedParameters().find((p) => p.name === name)!.param.value.f32(), param.value.f32(), name);
+  }
+  assert.deepEqual(back.toJSON(), m.toJSON());
+  for (const t of [...a, ...b, ...xs]) t.dispose();
+  m.dispose();
+  back.dispose();
+});
+
 test('specs: short strings parse; bad specs and ranges fail before training with the layer, scheme and range', () => {
   assert.deepEqual(parseMapSpec('hashed:1/64'), { kind: 'hashed', compression: 1 / 64 });
   assert.deepEqual(parseMapSpec('hashed:buckets=1000:seed=3'), { kind: 'hashed', buckets: 1000, seed: 3 });
