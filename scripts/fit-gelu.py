@@ -1,45 +1,50 @@
-# Fits the GELU core of src/kernels/lib/vecmath.ts: erf(u) ≈ u·P(u²)/Q(u²) on [0, 4] (P degree 6, Q degree 5, Q(0) = 1)
-# by iteratively reweighted linear least squares (Lawson), and reports GELU's relative error for x ≥ −1 when the rational
-# is evaluated in float32 (Horner, unfused), as the kernel does. Run: /usr/bin/python3 scripts/fit-gelu.py (numpy only).
+# Fits GELU's polynomial in src/kernels/lib/vecmath.ts: erfc(u) = t·R(t)·e^(−u²) for u = b/√2, b in [0, 17],
+# t = 2√2/(2√2 + b) (Numerical Recipes' erfcc form), R of degree 8 in t, by iteratively reweighted least squares on the
+# relative error (Lawson); then evaluates GELU x·Φ(x) and its slope Φ(x) + x·φ(x) in float32 as the kernel does (Horner,
+# unfused; e^(−x²/2) taken exact here, the kernel's exp adds ≲ 1 ulp) and reports their relative errors.
+# Run: /usr/bin/python3 scripts/fit-gelu.py (numpy only).
 import math
 import numpy as np
 
-U, DP, DQ = 4.0, 6, 5
-u = np.linspace(0, U, 20001)
-f = np.array([math.erf(v) for v in u])
-z = u * u
+C, B, D = 2.0 * math.sqrt(2.0), 17.0, 8
+b = np.linspace(0, B, 400001)
+t = C / (C + b)
+R = np.array([math.erfc(v / math.sqrt(2.0)) * math.exp(v * v / 2.0) for v in b]) / t
 
 
 def fit():
-    w = np.ones_like(u)
+    w = np.ones_like(t)
     best = None
-    for _ in range(60):
-        a = np.stack([u * z**i for i in range(DP + 1)] + [-f * z**j for j in range(1, DQ + 1)], 1)
-        sol = np.linalg.lstsq(a * w[:, None], f * w, rcond=None)[0]
-        p, q = sol[:DP + 1], np.concatenate([[1.0], sol[DP + 1:]])
-        qv = sum(q[j] * z**j for j in range(DQ + 1))
-        e = u * sum(p[i] * z**i for i in range(DP + 1)) / qv - f
+    for _ in range(40):
+        a = np.stack([t**i for i in range(D + 1)], 1)
+        c = np.linalg.lstsq(a * (w / R)[:, None], w, rcond=None)[0]
+        e = (a @ c - R) / R
         if best is None or np.max(np.abs(e)) < best[0]:
-            best = (np.max(np.abs(e)), p.copy(), q.copy())
+            best = (np.max(np.abs(e)), c.copy())
         w = w * np.sqrt(np.abs(e) + 1e-30)
-        w = w / np.abs(qv)
         w = w / w.max()
     return best
 
 
-err, p, q = fit()
+err, c = fit()
 f32 = np.float32
-x = np.linspace(-1, 20, 210001).astype(f32)
-uu = np.clip(x * f32(0.70710678), f32(-U), f32(U)).astype(f32)
-zz = (uu * uu).astype(f32)
-pv, qv = f32(p[-1]), f32(q[-1])
-for c in p[-2::-1]:
-    pv = (pv * zz + f32(c)).astype(f32)
-for c in q[-2::-1]:
-    qv = (qv * zz + f32(c)).astype(f32)
-g = (x * (f32(0.5) + f32(0.5) * (uu * pv / qv).astype(f32))).astype(f32).astype(np.float64)
-ref = np.array([v * 0.5 * math.erfc(-v / math.sqrt(2)) for v in x.astype(np.float64)])
-rel = np.abs(g - ref) / np.maximum(np.abs(ref), 1e-37)
-print(f'erf absolute error (float64) {err:.2e}; GELU relative error (float32, x ≥ −1) {rel.max():.2e}')
-print('P (highest first):', ', '.join(repr(float(f32(c))) for c in p[::-1]))
-print('Q (highest first):', ', '.join(repr(float(f32(c))) for c in q[::-1]))
+x = np.linspace(-17, 17, 340001).astype(f32)
+bb = np.abs(x)
+tt = (f32(C) / (f32(C) + bb)).astype(f32)
+r = f32(c[-1])
+for k in c[-2::-1]:
+    r = (r * tt + f32(k)).astype(f32)
+e = np.exp(-(bb.astype(np.float64) ** 2) / 2).astype(f32)
+h = ((tt * r).astype(f32) * (e * f32(0.5)).astype(f32)).astype(f32)
+phi = np.where(x < 0, h, (f32(1) - h).astype(f32))
+x64 = x.astype(np.float64)
+cdf = np.array([0.5 * math.erfc(-v / math.sqrt(2)) for v in x64])
+gelu = (x * phi).astype(f32).astype(np.float64)
+slope = (phi + (x * (e * f32(0.3989422804014327)).astype(f32)).astype(f32)).astype(f32).astype(np.float64)
+ref_slope = cdf + x64 * np.exp(-x64 * x64 / 2) / math.sqrt(2 * math.pi)
+tiny = 1e-37
+rel = np.abs(gelu - x64 * cdf) / np.maximum(np.abs(x64 * cdf), tiny)
+# The slope crosses 0 near x = −0.75: measured against its scale there, Φ(x) + |x|·φ(x).
+rel_slope = np.abs(slope - ref_slope) / np.maximum(cdf + np.abs(x64) * np.exp(-x64 * x64 / 2) / math.sqrt(2 * math.pi), tiny)
+print(f'R relative error (float64) {err:.2e}; in float32: GELU relative error {rel.max():.2e}, slope {rel_slope.max():.2e} (x in [−17, 17])')
+print('R (highest first):', ', '.join(repr(float(f32(k))) for k in c[::-1]))

@@ -1,7 +1,7 @@
 // Vectorised float32 math (exp, log, tanh, sigmoid, erf, gelu) and partial-vector helpers shared by the kernels.
 // Every function is lane-wise, so a value gives the same bits in any lane and in a partial (tail) vector.
-// Polynomials were fitted for this file (weighted least squares, float32 Horner); max relative error ≲ 5e-7. The GELU
-// core's rational was fitted by iteratively reweighted least squares on erf over [0, 4] (scripts/fit-gelu.py).
+// Polynomials were fitted for this file (weighted least squares, float32 Horner); max relative error ≲ 5e-7. GELU's
+// polynomial (erfc by one exp) was fitted by iteratively reweighted least squares (scripts/fit-gelu.py).
 import { BiasAct } from '../../backend/opcodes';
 
 /** Loads the first `n` (1..3) 4-byte words at `p` into a vector whose other lanes are 0. */
@@ -236,30 +236,27 @@ const ERF_K = memory.data<f32>([
   return f32x4.mul(f32x4.mul(f32x4.sub(b, hi), f32x4.add(b, hi)), sp(0.5));
 }
 
-// Splatted constants of the GELU core, loaded from memory like EXP_K: erf(u) ≈ u·P(u²)/Q(u²) on |u| ≤ 4 with P's
-// coefficients (highest first) at 0–6 and Q's at 7–12 (fitted for this file on [0, 4]: absolute error 4e-8 in float64,
-// GELU's relative error ≤ 5e-7 for x ≥ −1 in float32), then 13: 4, 14: −4, 15: 1/√2, 16: −1, 17: 0.5, 18: −17, 19: 17.
+// Splatted constants of GELU, loaded from memory like EXP_K: erfc(u) = t·R(t)·e^{−u²} for u = b/√2 ≥ 0, t = 2√2/(2√2 + b)
+// (Numerical Recipes' erfcc form, t = 2/(2 + u)), with R a degree-8 polynomial in t fitted for this file on b in [0, 17]
+// (coefficients highest first at 0–8; relative error 4.5e-8 in float64, 2.5e-7 evaluated in float32: scripts/fit-gelu.py),
+// then 9: 2√2, 10: 0.5, 11: 1, 12: 1/√(2π), 13: −17, 14: 17, 15: 0.
 const GELU_K = memory.data<f32>([
-  -1.2262302284682391e-08, -1.2262302284682391e-08, -1.2262302284682391e-08, -1.2262302284682391e-08,
-  4.525809799815761e-06, 4.525809799815761e-06, 4.525809799815761e-06, 4.525809799815761e-06,
-  0.0003727264702320099, 0.0003727264702320099, 0.0003727264702320099, 0.0003727264702320099,
-  0.0037825326435267925, 0.0037825326435267925, 0.0037825326435267925, 0.0037825326435267925,
-  0.05402190238237381, 0.05402190238237381, 0.05402190238237381, 0.05402190238237381,
-  0.18398438394069672, 0.18398438394069672, 0.18398438394069672, 0.18398438394069672,
-  1.128379225730896, 1.128379225730896, 1.128379225730896, 1.128379225730896,
-  6.161818600958213e-05, 6.161818600958213e-05, 6.161818600958213e-05, 6.161818600958213e-05,
-  0.0012847093166783452, 0.0012847093166783452, 0.0012847093166783452, 0.0012847093166783452,
-  0.015304029919207096, 0.015304029919207096, 0.015304029919207096, 0.015304029919207096,
-  0.1133364886045456, 0.1133364886045456, 0.1133364886045456, 0.1133364886045456,
-  0.49638548493385315, 0.49638548493385315, 0.49638548493385315, 0.49638548493385315,
-  1.0, 1.0, 1.0, 1.0,
-  4.0, 4.0, 4.0, 4.0,
-  -4.0, -4.0, -4.0, -4.0,
-  0.70710678, 0.70710678, 0.70710678, 0.70710678,
-  -1.0, -1.0, -1.0, -1.0,
+  -0.05937214940786362, -0.05937214940786362, -0.05937214940786362, -0.05937214940786362,
+  0.2860502600669861, 0.2860502600669861, 0.2860502600669861, 0.2860502600669861,
+  -0.4902459383010864, -0.4902459383010864, -0.4902459383010864, -0.4902459383010864,
+  0.28154125809669495, 0.28154125809669495, 0.28154125809669495, 0.28154125809669495,
+  -0.029010843485593796, -0.029010843485593796, -0.029010843485593796, -0.029010843485593796,
+  0.2036922425031662, 0.2036922425031662, 0.2036922425031662, 0.2036922425031662,
+  0.24285076558589935, 0.24285076558589935, 0.24285076558589935, 0.24285076558589935,
+  0.2824099063873291, 0.2824099063873291, 0.2824099063873291, 0.2824099063873291,
+  0.28208446502685547, 0.28208446502685547, 0.28208446502685547, 0.28208446502685547,
+  2.8284271247461903, 2.8284271247461903, 2.8284271247461903, 2.8284271247461903,
   0.5, 0.5, 0.5, 0.5,
+  1.0, 1.0, 1.0, 1.0,
+  0.3989422804014327, 0.3989422804014327, 0.3989422804014327, 0.3989422804014327,
   -17.0, -17.0, -17.0, -17.0,
   17.0, 17.0, 17.0, 17.0,
+  0.0, 0.0, 0.0, 0.0,
 ], 16);
 
 // @ts-ignore: decorator
@@ -267,65 +264,46 @@ const GELU_K = memory.data<f32>([
   return v128.load(GELU_K + (<usize>i << 4));
 }
 
-/** Φ(x) = (1 + erf(x/√2))/2 by one rational in u = x/√2 clamped to ±4 (erf(4) is 1 in float32): the lanes with x ≥ −1. */
-// @ts-ignore: decorator
-@inline function normalCdfCore(x: v128): v128 {
-  const u = f32x4.pmin(f32x4.pmax(f32x4.mul(x, gk(15)), gk(14)), gk(13)); // pmax/pmin keep NaN
-  const z = f32x4.mul(u, u);
-  let p = madd(gk(0), z, gk(1));
-  p = madd(p, z, gk(2));
-  p = madd(p, z, gk(3));
-  p = madd(p, z, gk(4));
-  p = madd(p, z, gk(5));
-  p = madd(p, z, gk(6));
-  let q = madd(gk(7), z, gk(8));
-  q = madd(q, z, gk(9));
-  q = madd(q, z, gk(10));
-  q = madd(q, z, gk(11));
-  q = madd(q, z, gk(12));
-  return madd(f32x4.div(f32x4.mul(u, p), q), gk(17), gk(17));
-}
-
 /**
- * Φ(x) given b = |x| ≤ 17: the rational core where x ≥ −1, and erfc(|x|/√2)/2 from the fitted tail (one exp) below −1,
- * where 1 + erf would cancel. The tail is computed only for vectors with such a lane.
+ * Φ(x) for x clamped to ±17, given b = |x| and e = e^{−x²/2}: h = erfc(b/√2)/2 = t·R(t)·e/2 is Φ(−b), so Φ(x) is h below
+ * 0 and 1 − h from 0 up. One division and one polynomial, no branch; the same e gives GELU's slope its density.
  */
 // @ts-ignore: decorator
-@inline function normalCdf(x: v128, b: v128): v128 {
-  const core = normalCdfCore(x);
-  const low = f32x4.lt(x, gk(16));
-  if (!v128.any_true(low)) return core;
-  const c = erfcTail(f32x4.mul(b, gk(15)), halfSquareHi(b), halfSquareLo(b));
-  return v128.bitselect(f32x4.mul(c, gk(17)), core, low);
+@inline function normalCdf(x: v128, b: v128, e: v128): v128 {
+  const t = f32x4.div(gk(9), f32x4.add(gk(9), b));
+  let r = madd(gk(0), t, gk(1));
+  r = madd(r, t, gk(2));
+  r = madd(r, t, gk(3));
+  r = madd(r, t, gk(4));
+  r = madd(r, t, gk(5));
+  r = madd(r, t, gk(6));
+  r = madd(r, t, gk(7));
+  r = madd(r, t, gk(8));
+  const h = f32x4.mul(f32x4.mul(t, r), f32x4.mul(e, gk(10)));
+  return v128.bitselect(h, f32x4.sub(gk(11), h), f32x4.lt(x, gk(15)));
 }
 
-/**
- * Φ(x) as normalCdf, without a branch: 1 − erfc(u)/2 or erfc(u)/2 (u = |x|/√2) with erfc = 1 − erf(u) below u = 0.7
- * (at most a factor 2 lost to cancellation) and the fitted tail above, both computed for every lane. GELU's slope takes
- * this form: it computes an exp for every lane anyway, and a branch on mixed vectors costs more than it saves there.
- */
+/** e^{−b²/2} for 0 ≤ b ≤ 17, its square split so the exponent is exact (hi) plus a small correction (lo). */
 // @ts-ignore: decorator
-@inline function normalCdfBranchless(x: v128, b: v128): v128 {
-  const u = f32x4.mul(b, gk(15));
-  const c = v128.bitselect(f32x4.sub(sp(1.0), erfSmall(u)), erfcTail(u, halfSquareHi(b), halfSquareLo(b)), f32x4.lt(u, sp(0.7)));
-  const h = f32x4.mul(c, gk(17));
-  return v128.bitselect(h, f32x4.sub(sp(1.0), h), f32x4.lt(x, sp(0)));
+@inline function gaussian(b: v128): v128 {
+  return vexpSum(f32x4.neg(halfSquareHi(b)), f32x4.neg(halfSquareLo(b)));
 }
 
 /** Exact GELU x·Φ(x) (not the tanh approximation), relative error ≲ 5e-7; gelu(−∞) = −0, NaN stays NaN. */
 // @ts-ignore: decorator
 @inline export function vgelu(x: v128): v128 {
-  // x below −17 gives −0 as x·Φ(x) rounds it (and −∞ no NaN); pmax keeps NaN.
-  return f32x4.mul(f32x4.pmax(x, gk(18)), normalCdf(x, f32x4.min(f32x4.abs(x), gk(19))));
+  // |x| clamped to 17 (pmin keeps NaN); x below −17 gives −0 as x·Φ(x) rounds it (and −∞ no NaN); pmax keeps NaN.
+  const b = f32x4.pmin(f32x4.abs(x), gk(14));
+  return f32x4.mul(f32x4.pmax(x, gk(13)), normalCdf(x, b, gaussian(b)));
 }
 
-/** GELU's slope Φ(x) + x·φ(x), φ(x) = e^{−x²/2}/√(2π): the fused bias + GELU gradient. */
+/** GELU's slope Φ(x) + x·φ(x), φ(x) = e^{−x²/2}/√(2π): the fused bias + GELU gradient, on the same e^{−x²/2} as Φ. */
 // @ts-ignore: decorator
 @inline export function vgeluSlope(x: v128): v128 {
-  const xc = f32x4.pmin(f32x4.pmax(x, gk(18)), gk(19)); // x·φ(x) is 0 beyond (±∞ gives 0 and 1, NaN stays NaN)
+  const xc = f32x4.pmin(f32x4.pmax(x, gk(13)), gk(14)); // x·φ(x) is 0 beyond (±∞ gives 0 and 1, NaN stays NaN)
   const b = f32x4.abs(xc);
-  const phi = f32x4.mul(vexpSum(f32x4.neg(halfSquareHi(b)), f32x4.neg(halfSquareLo(b))), sp(0.39894228));
-  return f32x4.add(normalCdfBranchless(xc, b), f32x4.mul(xc, phi));
+  const e = gaussian(b);
+  return madd(xc, f32x4.mul(e, gk(12)), normalCdf(xc, b, e));
 }
 
 /**
