@@ -285,13 +285,17 @@ export interface Kernels {
    * dgamma[cols] = Σ_rows dy·x̂, dbeta[cols] = Σ_rows dy (in an order that does not depend on the thread count).
    */
   layerNormGrad(dy: Buf, x: Buf, gamma: Buf | null, dx: Buf, dgamma: Buf, dbeta: Buf, rows: number, cols: number, epsilon: number): void;
-  /** y[rows, cols] = act(x[rows, cols] + bias[cols]). */
-  biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void;
+  /**
+   * y[rows, cols] = act(x[rows, cols] + bias[cols]); for gelu with `slope` also slope[rows, cols] = gelu'(z) (the values
+   * biasActGrad computes from x and the bias), which biasActGrad then reads in place of them.
+   */
+  biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation, slope?: Buf): void;
   /**
    * The gradients of biasAct from g = ∂L/∂y and its output y, in one pass: dz[rows, cols] = g·act'(z) written in terms
    * of y (relu: y > 0 ? g : 0; sigmoid: g·(y·(1 − y)); tanh: g·(1 − y·y); linear: g, each product rounded to float32),
    * and db[cols] = Σ_rows dz. For gelu, `y` is the input x and `bias` the bias: dz = g·(Φ(z) + z·φ(z)), z = x + bias
-   * rounded to float32 (biasAct's z); `bias` is unused by the other activations.
+   * rounded to float32 (biasAct's z), or without `bias`, `y` is the slope biasAct wrote (dz = g·y, the same bits);
+   * `bias` is unused by the other activations.
    */
   biasActGrad(g: Buf, y: Buf, dz: Buf, db: Buf, rows: number, cols: number, act: BiasActivation, bias?: Buf): void;
   /**

@@ -1,5 +1,6 @@
 // The op set that autodiff knows: each op's name and the attributes its vector-Jacobian rule needs.
 import type { BiasActivation, BinaryOp, Conv2DParams, DType, OutputActivation, Pool2DParams, UnaryOp } from '../backend/backend.js';
+import type { Tensor } from './tensor.js';
 import type { RnnAttrs } from './ops/recurrent.js';
 
 type NoAttrs = Record<string, never>;
@@ -40,7 +41,8 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
   layerNorm: { epsilon: number; scale: boolean; center: boolean };
   /** Its gradients [dx, dgamma, dbeta] from dy, x and [gamma] (one node, three outputs). */
   layerNormGrad: { epsilon: number; scale: boolean; center: boolean };
-  biasAct: { act: BiasActivation };
+  /** slope: GELU's gelu'(x + bias), written by the forward pass when it was taped (its backward reads it). */
+  biasAct: { act: BiasActivation; slope?: Tensor };
   /** The gradients of biasAct, [dz, db], from ∂L/∂y and y, or for GELU from ∂L/∂y, x and bias (one node, two outputs). */
   biasActGrad: { act: BiasActivation };
   reshape: NoAttrs;

@@ -44,6 +44,12 @@ export function recordMany<K extends MultiOutputOp>(op: K, inputs: readonly Tens
   return outputs;
 }
 
+/** True when some recording tape watches one of `inputs`: an op on them will be on a tape (and differentiated). */
+export function watching(inputs: readonly Tensor[]): boolean {
+  for (const tape of tapes) if (inputs.some((t) => tape.watched.has(t.id))) return true;
+  return false;
+}
+
 /** True while some tape is recording (ops may then skip work that only matters without gradients). */
 export function recording(): boolean {
   return tapes.length > 0;

@@ -13,9 +13,10 @@ import { causalMask, maskedSoftmaxGrad } from './ops/attention.js';
 import { matmul } from './ops/linalg.js';
 import { fwht } from './ops/fwht.js';
 import { layerNormGrad } from './ops/norm.js';
-import { biasActGrad, gather, logSoftmaxPickGrad, scatterAdd } from './ops/nn.js';
+import { biasActGrad, biasGeluSlopeGrad, gather, logSoftmaxPickGrad, scatterAdd } from './ops/nn.js';
 import { rnnSequenceGrad } from './ops/recurrent.js';
 import { sum } from './ops/reduce.js';
+import { recording } from './tape.js';
 import { zerosLike } from './ops/creation.js';
 import { broadcastTo, concat, reshape, slice, sumToShape, transpose } from './ops/shape-ops.js';
 import type { Tensor } from './tensor.js';
@@ -180,8 +181,13 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   layerNormGrad: () => {
     throw new NotDifferentiableError('layerNormGrad', 'second derivatives of the fused layer normalisation are not supported');
   },
-  biasAct: (g, [x, bias], y, { act }, needs) => {
+  biasAct: (g, [x, bias], y, { act, slope }, needs) => {
     if (act !== 'gelu') return biasGrads(g, y, bias, act, needs[1]);
+    if (slope && !recording()) { // the slope the forward pass kept, unless this backward pass is itself differentiated
+      const [dz, db] = biasGeluSlopeGrad(g, slope);
+      if (!needs[1]) db.dispose();
+      return [dz, needs[1] ? db : null];
+    }
     const [dz, db] = biasActGrad(g, x, act, bias); // GELU's slope reads z = x + bias
     return [dz, needs[1] ? db : null];
   },

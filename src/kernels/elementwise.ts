@@ -2,7 +2,7 @@
 // Legend: n element count; rows × cols a matrix; rank/shape/strides a broadcast geometry (see lib/strided.ts).
 // Op codes are the enums Unary / Binary / BiasAct / CastMode of src/backend/opcodes.ts (shared with TypeScript).
 // Every kernel partitions output elements, and each element's value never depends on where a chunk starts.
-import { actGradVec, actVec, biasActVec, loadTail, reluVec, storeTail, vexp, vlog, vtanh, vsigmoid, verf, vgelu, vgeluSlope } from './lib/vecmath';
+import { actGradVec, actVec, biasActVec, loadTail, reluVec, storeTail, vexp, vlog, vtanh, vsigmoid, verf, vgelu, vgeluAndSlope, vgeluSlope } from './lib/vecmath';
 import { walkStart, walkNextRow, walkOffset } from './lib/strided';
 import { BiasAct, Binary, CastMode, Unary } from '../backend/opcodes';
 
@@ -260,6 +260,33 @@ export function ew_bias_act(act: i32, x: usize, bias: usize, y: usize, rows: i32
   else biasRange(BiasAct.gelu, x, bias, y, cols, begin, end);
 }
 
+/**
+ * y = gelu(x + bias[cols]) and s = gelu'(x + bias) (the bits of ew_bias_act and of the slope ew_bias_act_grad computes)
+ * over flat positions [begin, end): a forward pass that keeps its slope for the backward one.
+ */
+export function ew_bias_gelu_slope(x: usize, bias: usize, y: usize, s: usize, cols: i32, begin: i32, end: i32, scratch: usize): void {
+  let c = begin % cols;
+  let pos = begin;
+  while (pos < end) {
+    const len = min(cols - c, end - pos);
+    const o = <usize>pos << 2, pb = bias + (<usize>c << 2);
+    let k = 0;
+    for (; k + 4 <= len; k += 4) {
+      const q = <usize>k << 2;
+      v128.store(s + o + q, vgeluAndSlope(f32x4.add(v128.load(x + o + q), v128.load(pb + q)), y + o + q));
+    }
+    const r = len - k;
+    if (r > 0) {
+      const q = <usize>k << 2, t = scratch; // a whole vector written to scratch, its first r lanes copied
+      const sl = vgeluAndSlope(f32x4.add(loadTail(x + o + q, r), loadTail(pb + q, r)), t);
+      storeTail(y + o + q, v128.load(t), r);
+      storeTail(s + o + q, sl, r);
+    }
+    pos += len;
+    c = 0;
+  }
+}
+
 // Rows [r0, r1) of ew_bias_act_grad for one activation; part = the block's column sums.
 // @ts-ignore: decorator
 @inline function biasGradRows(act: i32, g: usize, y: usize, dz: usize, part: usize, cols: i32, r0: i32, r1: i32): void {
@@ -305,7 +332,8 @@ function geluGradRows(g: usize, x: usize, bias: usize, dz: usize, part: usize, c
 
 /**
  * dz[rows, cols] = g · act'(z) given y = act(z) (act a BiasAct code; as reluGrad / the composed ops compute it), or for
- * GELU given y = the input x and bias[cols] (z = x + bias, rounded to float32 as biasAct rounds it); and
+ * GELU given y = the input x and bias[cols] (z = x + bias, rounded to float32 as biasAct rounds it) or, with bias = 0
+ * (no bias), y = the slope ew_bias_gelu_slope wrote (dz = g·y); and
  * part[⌈rows/blockRows⌉, cols] = dz's column sums over each block of blockRows rows (summed in block order afterwards:
  * the bias gradient; blockRows is fixed by the caller, never by the split); partition over the blocks.
  */
@@ -316,6 +344,7 @@ export function ew_bias_act_grad(act: i32, g: usize, y: usize, bias: usize, dz: 
     if (act == BiasAct.relu) biasGradRows(BiasAct.relu, g, y, dz, pb, cols, r0, r1);
     else if (act == BiasAct.sigmoid) biasGradRows(BiasAct.sigmoid, g, y, dz, pb, cols, r0, r1);
     else if (act == BiasAct.tanh) biasGradRows(BiasAct.tanh, g, y, dz, pb, cols, r0, r1);
+    else if (act == BiasAct.gelu && bias == 0) biasGradRows(BiasAct.gelu, g, y, dz, pb, cols, r0, r1); // y: the slope
     else if (act == BiasAct.gelu) geluGradRows(g, y, bias, dz, pb, cols, r0, r1);
     else biasGradRows(BiasAct.linear, g, y, dz, pb, cols, r0, r1);
   }

@@ -245,6 +245,29 @@ test('biasActGrad: dz has the bits of the composed ops (GELU: close to ref); db 
   f.assertNone();
 });
 
+test('GELU with its slope kept: y has biasAct\'s bits, and the slope gives biasActGrad\'s dz and db to the bit (1 and 2 threads; ref too)', (t) => {
+  const rng = new Rng(23);
+  const f = new Failures('gelu slope');
+  const wasm1 = createWasmBackend({ threads: 1 });
+  for (const [rows, cols] of [[1, 1], [1, 17], [3, 5], [63, 4], [65, 3], [129, 32], [700, 33], [2048, 130], [0, 3]]) {
+    const n = rows * cols;
+    const x = rng.sprinkle(rng.normals(n, 3), 0.02), g = rng.sprinkle(rng.normals(n, 3), 0.02), bias = rng.normals(cols);
+    const label = `[${rows},${cols}]`;
+    for (const [name, be] of [['wasm 2T', wasm], ['wasm 1T', wasm1], ['ref', ref]] as const) {
+      const plain = runOn(be, [x, bias], [f32Out(n)], ([a, b, y]) => be.biasAct(a, b, y, rows, cols, 'gelu')).outs[0];
+      const [y, s] = runOn(be, [x, bias], [f32Out(n), f32Out(n)], ([a, b, yy, ss]) => be.biasAct(a, b, yy, rows, cols, 'gelu', ss)).outs;
+      const [dz, db] = runOn(be, [g, x, bias], [f32Out(n), f32Out(cols)], ([a, b, c, z, d]) => be.biasActGrad(a, b, z, d, rows, cols, 'gelu', c)).outs;
+      const [sz, sb] = runOn(be, [g, s as Float32Array], [f32Out(n), f32Out(cols)], ([a, b, z, d]) => be.biasActGrad(a, b, z, d, rows, cols, 'gelu')).outs;
+      f.add(`${name} ${label} y with slope = y`, compareBits(y, plain));
+      f.add(`${name} ${label} dz from the slope`, compareBits(sz, dz));
+      f.add(`${name} ${label} db from the slope`, compareBits(sb, db));
+    }
+  }
+  wasm1.dispose();
+  t.diagnostic(f.summary());
+  f.assertNone();
+});
+
 test('erf, GELU (unary and fused with a bias) and GELU\'s slope (biasActGrad) within 1e-6 of float64 from −20 to 20', (t) => {
   const f = new Failures('erf/gelu');
   const n = 40001;

@@ -255,16 +255,22 @@ export function biasAct(x: Float32Array, bias: Float32Array, y: Float32Array, ro
   }
 }
 
-/** act'(z) in terms of y = act(z), float32 products as the composed ops round them. */
-const actDerivative: { readonly [K in OutputActivation]: (g: number, y: number) => number } = {
+/** slope[rows, cols] = gelu'(x + bias[cols]) rounded to float32 (biasGeluGrad's slope), kept by a forward pass for its backward one. */
+export function biasGeluSlope(x: Float32Array, bias: Float32Array, slope: Float32Array, rows: number, cols: number): void {
+  for (let i = 0; i < rows * cols; i++) slope[i] = geluSlope(Math.fround(x[i] + bias[i % cols]));
+}
+
+/** act'(z) in terms of y = act(z) (for gelu, y is the slope gelu'(z) itself), float32 products as the composed ops round them. */
+const actDerivative: { readonly [K in OutputActivation | 'gelu']: (g: number, y: number) => number } = {
   linear: (g) => g,
+  gelu: (g, s) => Math.fround(g * s),
   relu: (g, y) => (y > 0 ? g : 0),
   sigmoid: (g, y) => Math.fround(g * Math.fround(y * Math.fround(1 - y))),
   tanh: (g, y) => Math.fround(g * Math.fround(1 - Math.fround(y * y))),
 };
 
 /** dz[rows, cols] = g·act'(z) from y = act(z); db[cols] = Σ_rows dz (summed in float64, rounded once). */
-export function biasActGrad(g: Float32Array, y: Float32Array, dz: Float32Array, db: Float32Array, rows: number, cols: number, act: OutputActivation): void {
+export function biasActGrad(g: Float32Array, y: Float32Array, dz: Float32Array, db: Float32Array, rows: number, cols: number, act: OutputActivation | 'gelu'): void {
   const fn = actDerivative[act];
   const acc = new Float64Array(cols);
   for (let i = 0; i < rows * cols; i++) {

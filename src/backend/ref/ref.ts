@@ -199,14 +199,15 @@ export class RefBackend implements Backend {
     ops.layerNormGrad(this.f32(dy), this.f32(x), gamma === null ? undefined : this.f32(gamma), this.f32(dx), this.f32(dgamma), this.f32(dbeta), rows, cols, epsilon);
   }
 
-  biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void {
+  biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation, slope?: Buf): void {
     ops.biasAct(this.f32(x), this.f32(bias), this.f32(y), rows, cols, act);
+    if (slope !== undefined && act === 'gelu') ops.biasGeluSlope(this.f32(x), this.f32(bias), this.f32(slope), rows, cols);
   }
 
   biasActGrad(g: Buf, y: Buf, dz: Buf, db: Buf, rows: number, cols: number, act: BiasActivation, bias?: Buf): void {
     if (act === 'gelu') {
-      if (bias === undefined) throw new Error('biasActGrad: gelu needs the bias');
-      ops.biasGeluGrad(this.f32(g), this.f32(y), this.f32(bias), this.f32(dz), this.f32(db), rows, cols);
+      if (bias === undefined) ops.biasActGrad(this.f32(g), this.f32(y), this.f32(dz), this.f32(db), rows, cols, 'gelu');
+      else ops.biasGeluGrad(this.f32(g), this.f32(y), this.f32(bias), this.f32(dz), this.f32(db), rows, cols);
     }
     else ops.biasActGrad(this.f32(g), this.f32(y), this.f32(dz), this.f32(db), rows, cols, act);
   }

@@ -49,9 +49,13 @@ export function wasmWhere(ctx: WasmContext, cond: Buf, a: Buf, b: Buf, y: Buf, b
 }
 
 /** y[rows, cols] = act(x[rows, cols] + bias[cols]) (x may equal y). */
-export function wasmBiasAct(ctx: WasmContext, x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void {
+export function wasmBiasAct(ctx: WasmContext, x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation, slope?: Buf): void {
   const total = rows * cols;
   if (total === 0) return;
+  if (slope !== undefined && act === 'gelu') {
+    ctx.parallel('ew_bias_gelu_slope', [x, bias, y, slope, cols], total, 16, POLY);
+    return;
+  }
   const cost = act === 'linear' || act === 'relu' ? CHEAP : POLY;
   ctx.parallel('ew_bias_act', [BiasAct[act], x, bias, y, rows, cols], total, 16, cost);
 }
@@ -74,7 +78,7 @@ export function wasmBiasActGrad(ctx: WasmContext, g: Buf, y: Buf, dz: Buf, db: B
   }
   const part = ctx.allocTemp(blocks * cols * 4);
   try {
-    const cost = act === 'linear' || act === 'relu' ? CHEAP : POLY;
+    const cost = act === 'linear' || act === 'relu' || (act === 'gelu' && !bias) ? CHEAP : POLY;
     ctx.parallel('ew_bias_act_grad', [BiasAct[act], g, y, bias, dz, part, rows, cols, blockRows], blocks, 1, Math.ceil(cost / (blockRows * cols)));
     wasmReduce(ctx, 'sum', part, db, 1, blocks, cols);
   } finally {

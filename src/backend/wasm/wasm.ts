@@ -149,8 +149,8 @@ export class WasmBackend implements Backend {
   layerNormGrad(dy: Buf, x: Buf, gamma: Buf | null, dx: Buf, dgamma: Buf, dbeta: Buf, rows: number, cols: number, epsilon: number): void {
     wasmLayerNormGrad(this.rt, dy, x, gamma, dx, dgamma, dbeta, rows, cols, epsilon);
   }
-  biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation): void {
-    wasmBiasAct(this.rt, x, bias, y, rows, cols, act);
+  biasAct(x: Buf, bias: Buf, y: Buf, rows: number, cols: number, act: BiasActivation, slope?: Buf): void {
+    wasmBiasAct(this.rt, x, bias, y, rows, cols, act, slope);
   }
   biasActGrad(g: Buf, y: Buf, dz: Buf, db: Buf, rows: number, cols: number, act: BiasActivation, bias?: Buf): void {
     wasmBiasActGrad(this.rt, g, y, dz, db, rows, cols, act, bias);

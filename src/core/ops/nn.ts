@@ -2,7 +2,7 @@
 import type { BiasActivation } from '../../backend/backend.js';
 import { fmt, IndexError, ShapeError } from '../errors.js';
 import { normAxis, shapesEqual, sizeOf } from '../shape.js';
-import { record, recordMany } from '../tape.js';
+import { record, recordMany, watching } from '../tape.js';
 import { empty, inPlaceWriteCount, type Tensor } from '../tensor.js';
 import { cast, equal, mul, neg, sub } from './elementwise.js';
 import { matmul } from './linalg.js';
@@ -84,8 +84,24 @@ export function biasAct(x: Tensor, bias: Tensor, act: BiasActivation = 'linear')
     throw new ShapeError('biasAct', `bias ${fmt(bias.shape)} does not match the last axis of ${fmt(x.shape)}`);
   }
   const y = empty(x.shape, 'float32', b);
-  b.biasAct(x.buf, bias.buf, y.buf, cols === 0 ? 0 : x.size / cols, cols, act);
-  return record('biasAct', [x, bias], y, { act });
+  // Taped GELU keeps its slope (computed with y, from the same exp): the backward pass then only multiplies.
+  const slope = act === 'gelu' && watching([x, bias]) ? empty(x.shape, 'float32', b) : undefined;
+  b.biasAct(x.buf, bias.buf, y.buf, cols === 0 ? 0 : x.size / cols, cols, act, slope?.buf);
+  return record('biasAct', [x, bias], y, slope ? { act, slope } : { act });
+}
+
+/**
+ * [dz = g·slope, db = dz summed over all axes but the last] from the slope a taped GELU biasAct kept: biasActGrad's
+ * bits without recomputing the slope. Not recorded (no second derivative): for backward passes no tape records.
+ */
+export function biasGeluSlopeGrad(g: Tensor, slope: Tensor): [Tensor, Tensor] {
+  const b = backendOf('biasGeluSlopeGrad', g, slope);
+  if (!shapesEqual(g.shape, slope.shape) || g.rank < 1) throw new ShapeError('biasGeluSlopeGrad', `gradient ${fmt(g.shape)} and slope ${fmt(slope.shape)} must have one shape of rank ≥ 1`);
+  const cols = g.shape[g.rank - 1];
+  const dz = empty(g.shape, 'float32', b);
+  const db = empty([cols], 'float32', b);
+  b.biasActGrad(g.buf, slope.buf, dz.buf, db.buf, cols === 0 ? 0 : g.size / cols, cols, 'gelu');
+  return [dz, db];
 }
 
 /**

@@ -306,6 +306,17 @@ const GELU_K = memory.data<f32>([
   return madd(xc, f32x4.mul(e, gk(12)), normalCdf(xc, b, e));
 }
 
+/** GELU and its slope of the same x at once (bits equal to vgelu and vgeluSlope): the slope, y at `py`. */
+// @ts-ignore: decorator
+@inline export function vgeluAndSlope(x: v128, py: usize): v128 {
+  const xc = f32x4.pmin(f32x4.pmax(x, gk(13)), gk(14));
+  const b = f32x4.abs(xc); // = vgelu's b: |x| clamped to 17, NaN kept
+  const e = gaussian(b);
+  const cdf = normalCdf(xc, b, e); // the sign of xc is x's
+  v128.store(py, f32x4.mul(f32x4.pmax(x, gk(13)), cdf));
+  return madd(xc, f32x4.mul(e, gk(12)), cdf);
+}
+
 /**
  * max(v, 0) as f32x4.max gives it for every non-NaN lane (+0 for ±0; NaN stays NaN), in two instructions: pmax
  * (v < 0 ? 0 : v) is one SSE maxps where max is a sequence of about eight, and adding +0 turns −0 into +0.
@@ -331,6 +342,7 @@ const GELU_K = memory.data<f32>([
   if (act == BiasAct.relu) return v128.and(g, f32x4.gt(y, f32x4.splat(0)));
   if (act == BiasAct.sigmoid) return f32x4.mul(g, f32x4.mul(y, f32x4.sub(f32x4.splat(1), y)));
   if (act == BiasAct.tanh) return f32x4.mul(g, f32x4.sub(f32x4.splat(1), f32x4.mul(y, y)));
+  if (act == BiasAct.gelu) return f32x4.mul(g, y); // y holds GELU's slope (ew_bias_gelu_slope wrote it)
   return g;
 }
 
