@@ -4,7 +4,8 @@
 //
 // Usage (from the repository root, after `npm run build` and `node scripts/export-dataset.mjs sotu-char`):
 //   node scripts/gpt-vs-torch.mjs [--seconds 180] [--seeds 0,1] [--eval-windows 2000] [--threads 2] [--data /tmp/ws-data/sotu-char]
-// Runs ours, then PyTorch (2 intra-op threads, OpenBLAS 1: its best for this model in bench:transformer), one engine
+//     [--torch-threads 2] [--blas-threads 1]
+// Runs ours, then PyTorch (by default 2 intra-op threads, OpenBLAS 1; take its best setting in bench:transformer's grid), one engine
 // at a time, per seed; prints each run and appends one JSON line per run to /tmp/ws-data/gpt-vs-torch.jsonl.
 // Recipe (both): 4 layers, 4 heads, dim 128, context 64, batch 32, Adam lr 1e-3 (eps 1e-7), no clipping, no dropout.
 import { spawnSync } from 'node:child_process';
@@ -23,6 +24,7 @@ const seeds = opt('seeds', '0').split(',').map(Number);
 const evalWindows = Number(opt('eval-windows', 2000));
 const threads = Number(opt('threads', 2));
 const dir = opt('data', '/tmp/ws-data/sotu-char');
+const torchThreads = opt('torch-threads', String(threads)), blasThreads = opt('blas-threads', '1');
 const log = '/tmp/ws-data/gpt-vs-torch.jsonl';
 
 const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
@@ -61,8 +63,8 @@ for (const seed of seeds) {
   console.log(JSON.stringify(rec));
   appendFileSync(log, JSON.stringify(rec) + '\n');
   const py = spawnSync(process.env.PYTHON ?? '/usr/bin/python3', [
-    'scripts/reference-gpt.py', '--data', dir, '--seconds', String(seconds), '--seed', String(seed), '--threads', String(threads),
+    'scripts/reference-gpt.py', '--data', dir, '--seconds', String(seconds), '--seed', String(seed), '--threads', torchThreads,
     '--eval-windows', String(evalWindows), '--log', log,
-  ], { stdio: 'inherit', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } });
+  ], { stdio: 'inherit', env: { ...process.env, OPENBLAS_NUM_THREADS: blasThreads } });
   if (py.status !== 0) process.exit(py.status ?? 1);
 }
