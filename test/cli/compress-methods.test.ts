@@ -111,6 +111,15 @@ test('compress --method variational-dropout: learned noise prunes (log α above 
     const { model } = loadModel(out);
     assert.deepEqual(model.weights().filter((w) => w.role === 'kernel').map((w) => [w.map.kind, Number(w.map.toJSON().prune) > 0]), [['codebook', true], ['codebook', true]]);
     model.dispose();
+    // --prune-finetune-epochs: the survivors retrained with the masks fixed before clustering, recorded in the file.
+    const rt = await runCli('compress', file, '--method', 'variational-dropout', '--epochs', '1', '--kl-weight', '20', '--prune-finetune-epochs', '1', '--prune-lr', '0.001',
+      '--clusters', '8', '--finetune-epochs', '0', '--test-limit', '200', '--out', join(dir, 'svd-rt.wsm'), '--json');
+    assert.equal(rt.code, 0, rt.err);
+    assert.match(rt.err, /after pruning at log α > 3: [^\n]*\nretraining the surviving weights \(masks fixed\): 1 epochs on [\d,]+ samples, Adam lr 0\.001, batch \d+\n/);
+    assert.match(rt.err, /after retraining: accuracy \d+\.\d\d %[^\n]*\n(?:dense[^\n]*\n)+after clustering/);
+    const jt = JSON.parse(rt.out) as { settings: { pruneFinetuneEpochs: number; pruneLr: number }; masked: { accuracy: number } };
+    assert.deepEqual([jt.settings.pruneFinetuneEpochs, jt.settings.pruneLr, typeof jt.masked.accuracy], [1, 0.001, 'number']);
+    loadModel(join(dir, 'svd-rt.wsm')).model.dispose();
     const bad = await runCli('compress', file, '--method', 'variational-dropout', '--kl-weight', '-1', '--out', join(dir, 'x.wsm'));
     assert.equal(bad.code, 2);
     assert.match(bad.err, /--kl-weight/);
