@@ -4,7 +4,7 @@ import type { CompressRecord } from '../io/training-state.js';
 import { thousands } from '../nn/summary.js';
 import { indexBits } from '../sharing/codebook.js';
 import { KMEANS_INITS } from '../sharing/kmeans.js';
-import { type ClusteredWeight, halfCentroids } from '../transforms/cluster.js';
+import { type ClusteredWeight, halfBiases, halfCentroids } from '../transforms/cluster.js';
 import {
   deepCompress, type DeepCompressEvent, type DeepCompressOptions, type DeepCompressReport, deepCompressSettings, NothingToCompressError,
 } from '../transforms/deep-compression.js';
@@ -78,6 +78,7 @@ export const compressSpec = defineCommand({
     data: DATA_FLAGS.data,
     limit: { type: 'int', min: 1, description: 'Fine-tune on the first N training samples only (default: the training run\'s limit)' },
     'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
+    'bias-bits': { type: 'string', default: '32', choices: ['16', '32'], description: 'Store the plain biases at 16 bits: rounded to half precision at the end (after --centroid-bits; the accuracy after it is printed), then stored exactly' },
     'centroid-bits': { type: 'string', default: '32', choices: ['16', '32'], description: 'Store the centroids at 16 bits: rounded to half precision at the end (the accuracy after it is printed), then stored exactly' },
     ship: { type: 'boolean', description: 'Write a file for shipping: no training record (history, how it was compressed) and no compile settings in the header; eval/compress then need --dataset' },
     out: { type: 'string', short: 'o', metavar: 'file', description: 'Compressed model file (default: <model>-compressed.wsm); locked while the command runs, a symbolic link is followed' },
@@ -166,6 +167,13 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
       ...done, bits: { ...done.bits, after }, ratio: done.bits.float32 / after, settings: { ...done.settings, centroidBits: 16 },
       json: { ...done.json, centroidBits: 16, halfCentroids: { weights: h.weights, maxChange: h.maxChange, result } },
     };
+  }
+  if (f.biasBits === '16') {
+    const h = halfBiases(model);
+    const logs = model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
+    const result = { loss: logs.loss, accuracy: logs.accuracy };
+    msg(`biases rounded to 16 bits (${h.weights.length} biases, largest change ${h.maxChange.toExponential(2)}): ${score(result)}`);
+    done = { ...done, settings: { ...done.settings, biasBits: 16 }, json: { ...done.json, biasBits: 16, halfBiases: { weights: h.weights, maxChange: h.maxChange, result } } };
   }
   const { bits, ratio, settings } = done;
   msg(`size: ${thousands(bits.before)} bits (${kib(bits.before / 8)} KiB) → ${thousands(bits.after)} bits (${kib(bits.after / 8)} KiB): ` +

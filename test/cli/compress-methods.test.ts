@@ -86,6 +86,18 @@ test('compress --centroid-bits 16: centroids rounded to half precision at the en
     assert.equal(centroids.length, 2);
     for (const p of centroids) assert.ok(halfExact(p.param.value.f32()), `${p.name}: every centroid an exact half`);
     model.dispose();
+    // --bias-bits 16: the plain biases rounded too, stored at 2 bytes each.
+    const rb = await runCli('compress', file, ...common, '--centroid-bits', '16', '--bias-bits', '16', '--out', join(dir, 'b16.wsm'));
+    assert.equal(rb.code, 0, rb.err);
+    assert.match(rb.err, /\nbiases rounded to 16 bits \(2 biases, largest change \d\.\d\de-\d+\): accuracy \d+\.\d\d %, loss \d+\.\d{4}\n/);
+    const jb = JSON.parse(rb.out) as { fileBytes: number; settings: { biasBits?: number } };
+    assert.equal(jb.settings.biasBits, 16);
+    assert.ok(jb.fileBytes < j16.fileBytes, `${jb.fileBytes} < ${j16.fileBytes} bytes`);
+    const b16 = loadModel(join(dir, 'b16.wsm')).model;
+    const biases = b16.namedParameters().filter((q) => q.name.endsWith('/bias'));
+    assert.equal(biases.length, 2);
+    for (const p of biases) assert.ok(halfExact(p.param.value.f32()), `${p.name}: every bias an exact half`);
+    b16.dispose();
     const bad = await runCli('compress', file, '--centroid-bits', '8', '--out', join(dir, 'c8.wsm'));
     assert.equal(bad.code, 2);
     assert.match(bad.err, /--centroid-bits/);
