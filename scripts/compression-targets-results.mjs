@@ -1,0 +1,65 @@
+// Issue 14's targets as markdown tables: mean ± sample sd over seeds per model × dataset × recipe, from the JSON
+// lines scripts/compression-targets.mjs writes, with the issue's target and the published figures beside.
+//
+//   node scripts/compression-targets-results.mjs [results/compression-targets.jsonl] [--recipes a,b]
+import { resolve } from 'node:path';
+import { readRuns, stats } from './results-lib.mjs';
+
+const args = process.argv.slice(2);
+const file = resolve(args.find((a) => !a.startsWith('--') && args[args.indexOf(a) - 1] !== '--recipes') ?? 'results/compression-targets.jsonl');
+const only = args.includes('--recipes') ? args[args.indexOf('--recipes') + 1].split(',') : undefined;
+const runs = readRuns(file.replace(/\/[^/]*$/, ''), file.replace(/^.*\//, '')).filter((r) => !only || only.includes(r.recipe));
+
+/** The issue's targets: file ratio at most `points` below the uncompressed model, and the moonshot ratio. */
+const TARGETS = {
+  'lenet-300-100': { ratio: 64, points: 0.5, moonshot: 100 },
+  lenet5: { ratio: 160, points: 0.5, moonshot: 400 },
+  'seed-cnn': { ratio: 100, points: 0.3, moonshot: 200 },
+};
+/** Published figures on full MNIST (file/bits accounting unless marked |W|/|W≠0|). */
+const PUBLISHED = {
+  'lenet-300-100': 'Han 2016 40×; Ullrich 2017 64×; Molchanov 2017 68× (|W|/|W≠0|); Oktay 2020 124×',
+  lenet5: 'Han 2016 39×; Ullrich 2017 162×; Molchanov 2017 280× (|W|/|W≠0|); Oktay 2020 606×',
+  'seed-cnn': '–',
+};
+const NAMES = { 'lenet-300-100': 'LeNet-300-100', lenet5: 'LeNet-5', 'seed-cnn': 'reference CNN' };
+
+const f = (xs, d, scale = 1) => {
+  const s = stats(xs.map((x) => x * scale));
+  return `${s.m.toFixed(d)} ± ${s.sd.toFixed(d)}`;
+};
+const groups = new Map();
+for (const r of runs) {
+  const k = `${r.dataset}\t${r.model}\t${r.recipe}`;
+  if (!groups.has(k)) groups.set(k, []);
+  groups.get(k).push(r);
+}
+const order = Object.keys(TARGETS);
+const keys = [...groups.keys()].sort((a, b) => {
+  const [da, ma] = a.split('\t'), [db, mb] = b.split('\t');
+  return da.localeCompare(db) || order.indexOf(ma) - order.indexOf(mb) || a.localeCompare(b);
+});
+let dataset;
+for (const k of keys) {
+  const rs = groups.get(k).sort((a, b) => a.seed - b.seed);
+  const [ds, model, recipe] = k.split('\t');
+  if (ds !== dataset) {
+    dataset = ds;
+    console.log(`\n${ds}:\n`);
+    console.log('| model | recipe | seeds | uncompressed | compressed | change (pt) | file (bytes) | **ratio (file)** | ratio (\\|W\\| / \\|W≠0\\|) | target | published (full MNIST) |');
+    console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---|---|');
+  }
+  const t = TARGETS[model];
+  const ratio = stats(rs.map((r) => r.fileRatio)).m, delta = stats(rs.map((r) => 100 * r.delta)).m;
+  const verdict = ratio >= t.moonshot && delta >= -t.points ? 'moonshot met' : ratio >= t.ratio && delta >= -t.points ? 'met' : `missed (${ratio < t.ratio ? 'ratio' : ''}${ratio < t.ratio && delta < -t.points ? ', ' : ''}${delta < -t.points ? 'accuracy' : ''})`;
+  console.log(`| ${NAMES[model]} | ${recipe} | ${rs.map((r) => r.seed).join(', ')} | ${f(rs.map((r) => r.before), 2, 100)} % | ${f(rs.map((r) => r.after), 2, 100)} % | ${f(rs.map((r) => r.delta), 2, 100)} | ` +
+    `${f(rs.map((r) => r.fileBytes), 0)} | **${f(rs.map((r) => r.fileRatio), 1)}×** | ${f(rs.map((r) => r.nonzeroRatio), 1)}× | ≥ ${t.ratio}× at ≥ −${t.points} pt: ${verdict} | ${PUBLISHED[model]} |`);
+}
+console.log('\nRecipes (`weightshare compress BASE … --seed S --ship --json`):\n');
+const seen = new Set();
+for (const k of keys) {
+  const r = groups.get(k)[0];
+  if (seen.has(r.recipe)) continue;
+  seen.add(r.recipe);
+  console.log(`- ${r.recipe}: \`${r.args.join(' ')}\``);
+}
