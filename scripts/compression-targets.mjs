@@ -41,6 +41,7 @@ export const RECIPES = {
   'l300-vd-e8w4-kl05': { model: 'lenet-300-100', args: [...VD, '--epochs', '8', '--kl-warmup', '4', '--kl-weight', '0.5', '--finetune-epochs', '2', ...SHIP] },
   'l300-vd-e8w4-t4': { model: 'lenet-300-100', args: [...VD, '--epochs', '8', '--kl-warmup', '4', '--threshold', '4', '--finetune-epochs', '2', ...SHIP] },
   'l300-vd-e12w6-rt3-b16': { model: 'lenet-300-100', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--prune-finetune-epochs', '3', '--finetune-epochs', '2', ...SHIP, '--bias-bits', '16'] },
+  'l300-vd-e8w4-kl05-rt3-b16': { model: 'lenet-300-100', args: [...VD, '--epochs', '8', '--kl-warmup', '4', '--kl-weight', '0.5', '--prune-finetune-epochs', '3', '--finetune-epochs', '2', ...SHIP, '--bias-bits', '16'] },
   'l300-vd-e12w6-b128': { model: 'lenet-300-100', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--batch-size', '128', '--weight-lr', '1e-3', '--finetune-epochs', '4', ...SHIP] },
   'l300-sws-e15': { model: 'lenet-300-100', args: [...SWS, '--epochs', '15', '--batch-size', '64', '--finetune-epochs', '2', ...SHIP] },
   'l300-sws-e15-pi995': { model: 'lenet-300-100', args: [...SWS, '--epochs', '15', '--batch-size', '64', '--pi0', '0.995', '--finetune-epochs', '2', ...SHIP] },
