@@ -4,7 +4,7 @@ import type { CompressRecord } from '../io/training-state.js';
 import { thousands } from '../nn/summary.js';
 import { indexBits } from '../sharing/codebook.js';
 import { KMEANS_INITS } from '../sharing/kmeans.js';
-import { type ClusteredWeight, halfCentroids } from '../transforms/cluster.js';
+import { type ClusteredWeight, halfBiases, halfCentroids } from '../transforms/cluster.js';
 import {
   deepCompress, type DeepCompressEvent, type DeepCompressOptions, type DeepCompressReport, deepCompressSettings, NothingToCompressError,
 } from '../transforms/deep-compression.js';
@@ -39,7 +39,8 @@ export const compressSpec = defineCommand({
     'component prunes): the same pruned-codebook file. --finetune-epochs then fine-tunes the centroids (default 0 for this method).\n' +
     'With --method variational-dropout (sparse variational dropout, Molchanov et al. 2017), the network is retrained --epochs with\n' +
     'noisy weights θ + σ·ε and loss + --kl-weight/N·KL (a log-uniform prior), weights whose log α = log σ² − log θ² exceeds\n' +
-    '--threshold are pruned, and the survivors clustered (--clusters) and fine-tuned: the same pruned-codebook file.',
+    '--threshold are pruned, the survivors optionally retrained with the masks fixed (--prune-finetune-epochs), then clustered\n' +
+    '(--clusters) and fine-tuned: the same pruned-codebook file.',
   positionals: [{ name: 'model', required: true, description: 'Model file written by `weightshare train`' }],
   flags: {
     method: { type: 'string', default: 'deep-compression', choices: ['deep-compression', 'prune-schedule', 'soft-sharing', 'variational-dropout'], description: 'Deep Compression (prune at once, retrain, cluster), the same with gradual pruning during the retraining, soft weight-sharing (a learned mixture prior), or sparse variational dropout (learned per-weight noise prunes)' },
@@ -48,8 +49,8 @@ export const compressSpec = defineCommand({
     prune: { type: 'number', default: 0, min: 0, description: 'Fraction in [0, 1) of each kernel\'s smallest-magnitude weights set to zero for good' },
     'conv-prune': { type: 'number', min: 0, description: 'Pruned fraction of Conv2D/LocallyConnected2D kernels (default: --prune; Deep Compression: 0.34–0.66)' },
     'layer-prune': { type: 'list', metavar: 'layer=f,…', description: 'Pruned fractions of single layers (or sublayers by path: block/dense=0.5), overriding --prune / --conv-prune (e.g. dense=0.92,dense_1=0.91,dense_2=0.74, Han et al.\'s LeNet-300-100)' },
-    'prune-finetune-epochs': { type: 'int', default: 0, min: 0, description: 'Epochs of retraining the surviving weights (masks fixed) after pruning, before clustering (0: prune and cluster in one shot)' },
-    'prune-lr': { type: 'number', description: 'Adam learning rate of that retraining (default: --lr)' },
+    'prune-finetune-epochs': { type: 'int', default: 0, min: 0, description: 'Epochs of retraining the surviving weights (masks fixed) after pruning, before clustering (0: prune and cluster in one shot; variational-dropout: after its log α pruning, default 0)' },
+    'prune-lr': { type: 'number', description: 'Adam learning rate of that retraining (default: --lr; variational-dropout: --weight-lr)' },
     'initial-sparsity': { type: 'number', default: 0, min: 0, description: 'prune-schedule: sparsity at --begin-step, in [0, 1); it grows to each kernel\'s --prune (TF-MOT PolynomialDecay, power 3)' },
     'begin-step': { type: 'int', default: 0, min: 0, description: 'prune-schedule: first optimizer step at which masks are updated' },
     'end-step': { type: 'int', min: 0, description: 'prune-schedule: step at which the final sparsity is reached (default: ¾ of the retraining\'s steps)' },
@@ -77,6 +78,7 @@ export const compressSpec = defineCommand({
     data: DATA_FLAGS.data,
     limit: { type: 'int', min: 1, description: 'Fine-tune on the first N training samples only (default: the training run\'s limit)' },
     'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
+    'bias-bits': { type: 'string', default: '32', choices: ['16', '32'], description: 'Store the plain biases at 16 bits: rounded to half precision at the end (after --centroid-bits; the accuracy after it is printed), then stored exactly' },
     'centroid-bits': { type: 'string', default: '32', choices: ['16', '32'], description: 'Store the centroids at 16 bits: rounded to half precision at the end (the accuracy after it is printed), then stored exactly' },
     ship: { type: 'boolean', description: 'Write a file for shipping: no training record (history, how it was compressed) and no compile settings in the header; eval/compress then need --dataset' },
     out: { type: 'string', short: 'o', metavar: 'file', description: 'Compressed model file (default: <model>-compressed.wsm); locked while the command runs, a symbolic link is followed' },
@@ -166,6 +168,13 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
       json: { ...done.json, centroidBits: 16, halfCentroids: { weights: h.weights, maxChange: h.maxChange, result } },
     };
   }
+  if (f.biasBits === '16') {
+    const h = halfBiases(model);
+    const logs = model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
+    const result = { loss: logs.loss, accuracy: logs.accuracy };
+    msg(`biases rounded to 16 bits (${h.weights.length} biases, largest change ${h.maxChange.toExponential(2)}): ${score(result)}`);
+    done = { ...done, settings: { ...done.settings, biasBits: 16 }, json: { ...done.json, biasBits: 16, halfBiases: { weights: h.weights, maxChange: h.maxChange, result } } };
+  }
   const { bits, ratio, settings } = done;
   msg(`size: ${thousands(bits.before)} bits (${kib(bits.before / 8)} KiB) → ${thousands(bits.after)} bits (${kib(bits.after / 8)} KiB): ` +
     `${ratio.toFixed(1)}× smaller than float32 before entropy coding`);
@@ -227,10 +236,11 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   async function variationalDropout(): Promise<typeof done> {
     const options: VariationalDropoutOptions = {
       epochs: f.epochs, lr: f.weightLr, klWeight: f.klWeight, klWarmup: f.klWarmup, threshold: f.threshold, clusters: f.clusters, layers: f.layers,
+      pruneFinetuneEpochs: f.pruneFinetuneEpochs, pruneLr: f.pruneLr,
       finetuneEpochs: f.finetuneEpochs, finetuneLr: f.lr, batchSize, seed: f.seed,
     };
     const s = variationalDropoutSettings(options);
-    const phases = { retrain: 'retraining with sparse variational dropout', finetune: 'fine-tuning the centroids' };
+    const phases = { retrain: 'retraining with sparse variational dropout', masked: what.retrain, finetune: 'fine-tuning the centroids' };
     const onProgress = (e: VariationalDropoutEvent): void => {
       switch (e.kind) {
         case 'original':
@@ -239,6 +249,8 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
         case 'sparsified':
           for (const w of e.weights) msg(`${w.path}: ${thousands(w.weights)} weights, ${(100 * w.pruned / w.weights).toFixed(1)} % pruned (mean log α ${w.meanLogAlpha.toFixed(2)})`);
           return msg(`after pruning at log α > ${s.threshold}: ${score(e.result)}`);
+        case 'masked':
+          return msg(`after retraining: ${score(e.result)}`);
         case 'clustered':
           return codebooks(e.weights, 'after clustering', e.result);
         case 'finetuned':
@@ -249,10 +261,11 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
     };
     const r = await sparseVariationalDropout(model, data, options, { onProgress });
     const settings: CompressRecord = {
-      method: 'variational-dropout', clusters: s.clusters, layers: f.layers, finetuneEpochs: s.finetuneEpochs, lr: s.finetuneLr, seed: s.seed, from: file,
+      method: 'variational-dropout', clusters: s.clusters, layers: f.layers,
+      ...(s.pruneFinetuneEpochs ? { pruneFinetuneEpochs: s.pruneFinetuneEpochs, pruneLr: s.pruneLr } : {}), finetuneEpochs: s.finetuneEpochs, lr: s.finetuneLr, seed: s.seed, from: file,
       variationalDropout: { epochs: s.epochs, lr: s.lr, klWeight: s.klWeight, klWarmup: s.klWarmup, threshold: s.threshold },
     };
-    return { bits: r.bits, ratio: r.ratio, settings, json: { layers: r.layers, before: r.before, sparsity: r.sparsity, sparsified: r.sparsified, clustered: r.clustered, finetuned: r.finetuned } };
+    return { bits: r.bits, ratio: r.ratio, settings, json: { layers: r.layers, before: r.before, sparsity: r.sparsity, sparsified: r.sparsified, ...(s.pruneFinetuneEpochs ? { masked: r.masked } : {}), clustered: r.clustered, finetuned: r.finetuned } };
   }
 
   async function softSharing(): Promise<typeof done> {

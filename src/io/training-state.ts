@@ -21,6 +21,7 @@ export interface CompressRecord {
   variationalDropout?: { epochs: number; lr: number; klWeight: number; klWarmup: number; threshold: number };
   /** 16: the centroids were rounded to half precision at the end (stored at 16 bits); absent: 32. */
   centroidBits?: number;
+  biasBits?: number;
   /** Soft weight-sharing's settings: components J, π₀, τ, retraining epochs and learning rates, prior per model or layer, merge threshold. */
   softSharing?: {
     components: number; pi0: number; tau: number; epochs: number; lr: number; meanLr: number; varianceLr: number; mixingLr: number;
@@ -87,6 +88,7 @@ const TRAINING_STATE = object({
     init: opt(str), layers: opt(arrayOf(str)), finetuneEpochs: req(int(0)), lr: req(num(0)), seed: req(int()), from: req(str),
     pruneSchedule: opt(object({ initialSparsity: opt(num(0, 1)), beginStep: opt(int(0)), endStep: opt(int(0)), frequency: opt(int(1)), power: opt(num(0)) })),
     centroidBits: opt(int(16)),
+    biasBits: opt(int(16)),
     variationalDropout: opt(object({ epochs: req(int(0)), lr: req(num(0)), klWeight: req(num(0)), klWarmup: req(int(0)), threshold: req(num()) })),
     softSharing: opt(object({
       components: req(int(2)), pi0: req(num(0, 1)), tau: req(num(0)), epochs: req(int(0)), lr: req(num(0)), meanLr: req(num(0)), varianceLr: req(num(0)),

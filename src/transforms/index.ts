@@ -1,5 +1,5 @@
 // Model transforms above nn/ and sharing/: clustering, pruning, stripping, the subspace twin, Deep Compression and soft weight-sharing.
-export { clusterWeights, halfCentroids, planClusters } from './cluster.js';
+export { clusterWeights, halfBiases, halfCentroids, planClusters } from './cluster.js';
 export type { ClusterOptions, ClusteredWeight, ClusterJob, HalfCentroidsReport } from './cluster.js';
 export { pruneWeights, planPrune } from './prune.js';
 export type { PruneOptions, PrunedWeight, PruneJob } from './prune.js';

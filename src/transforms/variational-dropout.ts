@@ -27,6 +27,13 @@ export interface VariationalDropoutOptions {
   threshold?: number;
   /** Initial log σ² of every weight (default −10: almost no noise at the start). */
   initLogSigma2?: number;
+  /**
+   * Epochs of retraining the surviving weights with the masks fixed after pruning, before clustering (default 0: none;
+   * Deep Compression's retraining: the noise-free network recovers what the noisy training cost), Adam at `pruneLr`
+   * (default: `lr`).
+   */
+  pruneFinetuneEpochs?: number;
+  pruneLr?: number;
   /** Centroids per surviving weight set (default 16). */
   clusters?: number;
   /** Epochs of fine-tuning the centroids after clustering (default 2), Adam at `finetuneLr` (default 1e-4). */
@@ -44,7 +51,7 @@ export interface VariationalDropoutOptions {
 export type VariationalDropoutSettings = Required<Omit<VariationalDropoutOptions, 'layers'>> & Pick<VariationalDropoutOptions, 'layers'>;
 
 /** Which training a progress event belongs to. */
-export type VariationalDropoutPhase = 'retrain' | 'finetune';
+export type VariationalDropoutPhase = 'retrain' | 'masked' | 'finetune';
 
 /** Per weight after the retraining: elements, those pruned (log α above the threshold), and its mean log α. */
 export interface SparsifiedWeight {
@@ -59,6 +66,7 @@ export type VariationalDropoutEvent =
   | { kind: 'original'; result: StageResult; bits: number; float32Bits: number; elements: number }
   | TrainEvent<VariationalDropoutPhase>
   | { kind: 'sparsified'; weights: SparsifiedWeight[]; result: StageResult }
+  | { kind: 'masked'; result: StageResult }
   | { kind: 'clustered'; weights: ClusteredWeight[]; result: StageResult }
   | { kind: 'finetuned'; result: StageResult };
 
@@ -67,6 +75,8 @@ export interface VariationalDropoutReport {
   before: StageResult;
   /** After pruning at the threshold (the deterministic network θ ⊙ [log α < threshold]). */
   sparsified: StageResult;
+  /** After retraining the survivors with the masks fixed (= sparsified with `pruneFinetuneEpochs` 0). */
+  masked: StageResult;
   clustered: StageResult;
   finetuned: StageResult;
   sparsity: SparsifiedWeight[];
@@ -79,14 +89,14 @@ export interface VariationalDropoutReport {
 export function variationalDropoutSettings(o: VariationalDropoutOptions): VariationalDropoutSettings {
   const s: VariationalDropoutSettings = {
     epochs: o.epochs ?? 10, lr: o.lr ?? 1e-3, klWeight: o.klWeight ?? 1, klWarmup: o.klWarmup ?? 0, threshold: o.threshold ?? 3,
-    initLogSigma2: o.initLogSigma2 ?? -10, clusters: o.clusters ?? 16, finetuneEpochs: o.finetuneEpochs ?? 2, finetuneLr: o.finetuneLr ?? 1e-4,
+    initLogSigma2: o.initLogSigma2 ?? -10, pruneFinetuneEpochs: o.pruneFinetuneEpochs ?? 0, pruneLr: o.pruneLr ?? o.lr ?? 1e-3, clusters: o.clusters ?? 16, finetuneEpochs: o.finetuneEpochs ?? 2, finetuneLr: o.finetuneLr ?? 1e-4,
     batchSize: o.batchSize ?? 64, seed: o.seed ?? 0, layers: o.layers,
   };
   const fail = (k: string, want: string): never => { throw new RangeError(`sparseVariationalDropout: ${k} must be ${want}, got ${JSON.stringify((s as Record<string, unknown>)[k])}`); };
-  for (const k of ['lr', 'finetuneLr'] as const) if (!(Number.isFinite(s[k]) && s[k] > 0)) fail(k, 'a finite number > 0');
+  for (const k of ['lr', 'pruneLr', 'finetuneLr'] as const) if (!(Number.isFinite(s[k]) && s[k] > 0)) fail(k, 'a finite number > 0');
   if (!(Number.isFinite(s.klWeight) && s.klWeight >= 0)) fail('klWeight', 'a finite number ≥ 0');
   for (const k of ['threshold', 'initLogSigma2'] as const) if (!Number.isFinite(s[k])) fail(k, 'a finite number');
-  for (const k of ['epochs', 'klWarmup', 'finetuneEpochs'] as const) if (!(Number.isInteger(s[k]) && s[k] >= 0)) fail(k, 'an integer ≥ 0');
+  for (const k of ['epochs', 'klWarmup', 'pruneFinetuneEpochs', 'finetuneEpochs'] as const) if (!(Number.isInteger(s[k]) && s[k] >= 0)) fail(k, 'an integer ≥ 0');
   if (!(Number.isInteger(s.clusters) && s.clusters >= 2 && s.clusters <= 256)) fail('clusters', 'an integer in [2, 256]');
   if (!(Number.isInteger(s.batchSize) && s.batchSize >= 1)) fail('batchSize', 'an integer ≥ 1');
   if (!Number.isInteger(s.seed)) fail('seed', 'an integer');
@@ -255,6 +265,12 @@ export async function sparseVariationalDropout(
     replaceWeight(model, w, pm);
     vm.dispose();
   }
+  let masked = sparsified;
+  if (s.pruneFinetuneEpochs > 0) {
+    masked = await train('masked', s.pruneFinetuneEpochs, s.pruneLr);
+    emit({ kind: 'masked', result: masked });
+    dropOptimizerState(model);
+  }
   const layers = clusterWeights(model, { clusters: (w) => clusters.get(w.path) ?? s.clusters, layers: s.layers, seed: s.seed });
   const clustered = evaluate();
   emit({ kind: 'clustered', weights: layers, result: clustered });
@@ -264,5 +280,5 @@ export async function sparseVariationalDropout(
     emit({ kind: 'finetuned', result: finetuned });
   }
   const size1 = modelSizes(model);
-  return { before, sparsified, clustered, finetuned, sparsity, layers, bits: { float32: size1.float32Bits, before: size0.bits, after: size1.bits }, ratio: size1.float32Bits / size1.bits };
+  return { before, sparsified, masked, clustered, finetuned, sparsity, layers, bits: { float32: size1.float32Bits, before: size0.bits, after: size1.bits }, ratio: size1.float32Bits / size1.bits };
 }

@@ -86,6 +86,18 @@ test('compress --centroid-bits 16: centroids rounded to half precision at the en
     assert.equal(centroids.length, 2);
     for (const p of centroids) assert.ok(halfExact(p.param.value.f32()), `${p.name}: every centroid an exact half`);
     model.dispose();
+    // --bias-bits 16: the plain biases rounded too, stored at 2 bytes each.
+    const rb = await runCli('compress', file, ...common, '--centroid-bits', '16', '--bias-bits', '16', '--out', join(dir, 'b16.wsm'));
+    assert.equal(rb.code, 0, rb.err);
+    assert.match(rb.err, /\nbiases rounded to 16 bits \(2 biases, largest change \d\.\d\de-\d+\): accuracy \d+\.\d\d %, loss \d+\.\d{4}\n/);
+    const jb = JSON.parse(rb.out) as { fileBytes: number; settings: { biasBits?: number } };
+    assert.equal(jb.settings.biasBits, 16);
+    assert.ok(jb.fileBytes < j16.fileBytes, `${jb.fileBytes} < ${j16.fileBytes} bytes`);
+    const b16 = loadModel(join(dir, 'b16.wsm')).model;
+    const biases = b16.namedParameters().filter((q) => q.name.endsWith('/bias'));
+    assert.equal(biases.length, 2);
+    for (const p of biases) assert.ok(halfExact(p.param.value.f32()), `${p.name}: every bias an exact half`);
+    b16.dispose();
     const bad = await runCli('compress', file, '--centroid-bits', '8', '--out', join(dir, 'c8.wsm'));
     assert.equal(bad.code, 2);
     assert.match(bad.err, /--centroid-bits/);
@@ -111,6 +123,15 @@ test('compress --method variational-dropout: learned noise prunes (log α above 
     const { model } = loadModel(out);
     assert.deepEqual(model.weights().filter((w) => w.role === 'kernel').map((w) => [w.map.kind, Number(w.map.toJSON().prune) > 0]), [['codebook', true], ['codebook', true]]);
     model.dispose();
+    // --prune-finetune-epochs: the survivors retrained with the masks fixed before clustering, recorded in the file.
+    const rt = await runCli('compress', file, '--method', 'variational-dropout', '--epochs', '1', '--kl-weight', '20', '--prune-finetune-epochs', '1', '--prune-lr', '0.001',
+      '--clusters', '8', '--finetune-epochs', '0', '--test-limit', '200', '--out', join(dir, 'svd-rt.wsm'), '--json');
+    assert.equal(rt.code, 0, rt.err);
+    assert.match(rt.err, /after pruning at log α > 3: [^\n]*\nretraining the surviving weights \(masks fixed\): 1 epochs on [\d,]+ samples, Adam lr 0\.001, batch \d+\n/);
+    assert.match(rt.err, /after retraining: accuracy \d+\.\d\d %[^\n]*\n(?:dense[^\n]*\n)+after clustering/);
+    const jt = JSON.parse(rt.out) as { settings: { pruneFinetuneEpochs: number; pruneLr: number }; masked: { accuracy: number } };
+    assert.deepEqual([jt.settings.pruneFinetuneEpochs, jt.settings.pruneLr, typeof jt.masked.accuracy], [1, 0.001, 'number']);
+    loadModel(join(dir, 'svd-rt.wsm')).model.dispose();
     const bad = await runCli('compress', file, '--method', 'variational-dropout', '--kl-weight', '-1', '--out', join(dir, 'x.wsm'));
     assert.equal(bad.code, 2);
     assert.match(bad.err, /--kl-weight/);

@@ -36,9 +36,30 @@ test('sparseVariationalDropout: the KL term prunes, the survivors become pruned 
   assert.deepEqual(files[0], files[1]);
 });
 
+test('sparseVariationalDropout: pruneFinetuneEpochs retrains the survivors with the masks fixed before clustering', async () => {
+  const m = small();
+  const kinds: string[] = [];
+  const phases: string[] = [];
+  const r = await sparseVariationalDropout(m, data, { epochs: 2, klWeight: 30, clusters: 4, pruneFinetuneEpochs: 1, pruneLr: 1e-3, finetuneEpochs: 0, batchSize: 32, seed: 5 }, {
+    onProgress: (e) => {
+      kinds.push(e.kind);
+      if (e.kind === 'trainBegin') phases.push(`${e.phase} ${e.learningRate}`);
+    },
+  });
+  assert.deepEqual([...new Set(kinds)], ['original', 'trainBegin', 'epochEnd', 'sparsified', 'masked', 'clustered']);
+  assert.deepEqual(phases, ['retrain 0.001', 'masked 0.001']);
+  assert.notDeepEqual(r.masked, r.sparsified);
+  // The retraining kept the masks: every weight the KL term pruned is still a pruned code.
+  assert.deepEqual(r.layers.map((l) => l.pruned), r.sparsity.map((w) => w.pruned));
+  assert.deepEqual(m.weights().filter((w) => w.role === 'kernel').map((w) => w.map.kind), ['codebook', 'codebook']);
+  m.dispose();
+});
+
 test('variationalDropoutSettings: bad options are one-line RangeErrors naming the option', () => {
   assert.throws(() => variationalDropoutSettings({ klWeight: -1 }), /^RangeError: sparseVariationalDropout: klWeight must be a finite number ≥ 0, got -1$/);
   assert.throws(() => variationalDropoutSettings({ threshold: NaN }), /threshold must be a finite number, got null/);
   assert.throws(() => variationalDropoutSettings({ clusters: 1 }), /clusters must be an integer in \[2, 256\], got 1/);
   assert.throws(() => variationalDropoutSettings({ klWarmup: 1.5 }), /klWarmup must be an integer ≥ 0, got 1.5/);
+  assert.throws(() => variationalDropoutSettings({ pruneFinetuneEpochs: -1 }), /pruneFinetuneEpochs must be an integer ≥ 0, got -1/);
+  assert.throws(() => variationalDropoutSettings({ pruneLr: 0 }), /pruneLr must be a finite number > 0, got 0/);
 });
