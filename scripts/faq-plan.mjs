@@ -8,8 +8,8 @@ export const L2_GRID = [1e-5, 1e-4, 1e-3];
 export const L2_SEEDS = { mlp: [0, 1], cnn: [0] };
 /** Budgets as fractions of the free parameters (of the MLP, or of the CNN's dense layer). */
 export const BUDGETS = [{ label: '1/8', c: 1 / 8 }, { label: '1/64', c: 1 / 64 }];
-/** Compression ratios of (b). */
-export const RATIOS = [2, 8, 32];
+/** Compression ratios of (b), in the order they are run (the table sorts them). */
+export const RATIOS = [8, 32, 2];
 export const MLP = 'lenet-300-100';
 const MLP_PARAMS = 266_610; // 784-300-100-10 with biases
 const CNN_DENSE = 1600 * 128 + 128; // the reference CNN's dense layer, kernel and bias
@@ -40,6 +40,8 @@ export function narrowMlp(budget) {
   const h1 = closest(1, 300, (x) => mlpParams(h(x)), budget);
   return `mlp:${h(h1).join(',')}`;
 }
+/** One hidden layer narrowed to a budget: 784-h-10. */
+export const narrowMlp1 = (budget) => `mlp:${closest(1, 1000, (h) => mlpParams([h]), budget)}`;
 /** Low rank at a budget: rank r for dense and dense_1 (784×300, 300×100), the 100×10 output layer left dense. */
 export function lowRankMlp(budget) {
   const r = closest(1, 100, (x) => x * (784 + 300) + x * (300 + 100) + 410 + 1010, budget);
@@ -67,6 +69,8 @@ export function plan(dataset, runs, groups = ['a-mlp', 'a-cnn', 'b-mlp', 'b-cnn'
   const row = (group, budget, label, base, seeds = SEEDS) => rows.push({ group, budget, label, base, specs: seeds.map((seed) => ({ ...data, ...base, seed })) });
   /** The L2 search rows for a model, and the chosen factor (highest mean validation accuracy) once all are done. */
   const l2Search = (group, budget, base, seeds) => {
+    // The same split without L2, for reference only (not a candidate: the row is "with L2").
+    rows.push({ group: `${group}-l2search`, budget, label: `${base.model} l2 0`, base: { ...base, l2: 0 }, specs: seeds.map((seed) => ({ ...data, ...base, l2: 0, validationSplit: 0.1, seed })) });
     let best;
     for (const l2 of L2_GRID) {
       const specs = seeds.map((seed) => ({ ...data, ...base, l2, validationSplit: 0.1, seed }));
@@ -90,6 +94,7 @@ export function plan(dataset, runs, groups = ['a-mlp', 'a-cnn', 'b-mlp', 'b-cnn'
       row('a-mlp', label, `hashed (HashedNets) ${label}`, { model: MLP, sharing: `hashed:${label}` });
       row('a-mlp', label, `narrower dense ${narrowMlp(b)}`, { model: narrowMlp(b) });
       withL2('a-mlp', label, `narrower dense ${narrowMlp(b)}`, { model: narrowMlp(b) }, L2_SEEDS.mlp);
+      row('a-mlp', label, `narrower dense, one hidden layer ${narrowMlp1(b)}`, { model: narrowMlp1(b) });
       for (const criterion of ['mutual-information', 'weight-magnitude']) {
         row('a-mlp', label, `feature selection, ${fsPixels(b)} pixels (${criterion}), k-100-10`, { fs: true, criterion, k: fsPixels(b), hidden: 100 });
       }
@@ -111,9 +116,9 @@ export function plan(dataset, runs, groups = ['a-mlp', 'a-cnn', 'b-mlp', 'b-cnn'
       const f = `1/${c}`;
       row('b-mlp', f, 'hashed', { model: MLP, sharing: `hashed:${f}` });
       row('b-mlp', f, 'low rank', { model: MLP, sharing: lowRankRatio(c) });
-      row('b-mlp', f, 'random subspace', { model: MLP, subspace: Math.round(MLP_PARAMS / c) });
       row('b-mlp', f, 'pruned (magnitude, retrained)', { model: MLP, post: { kind: 'prune', prune: 1 - 1 / c, ...PRUNE_RETRAIN } });
       row('b-mlp', f, 'codebook (k-means, fine-tuned)', { model: MLP, post: { kind: 'codebook', clusters: CLUSTERS[c], ...CODEBOOK_FINETUNE } });
+      row('b-mlp', f, 'random subspace', { model: MLP, subspace: Math.round(MLP_PARAMS / c) });
     }
   }
   if (groups.includes('b-cnn')) {

@@ -8,8 +8,11 @@
 //   sharing / l2: as `train --sharing` / `--l2` (same library functions). subspace: random-subspace training of d
 //   numbers (as `intrinsic-dim`, Fastfood, Adam lr 0.03). post prune: magnitude-prune every kernel by that fraction,
 //   retrain with the masks fixed (Adam); post codebook: k-means every kernel to that many centroids, fine-tune them.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { key } from './faq-plan.mjs';
 
 process.env.WEIGHTSHARE_THREADS ??= '1';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,7 +51,21 @@ if (spec.subspace) {
   runLr = spec.subspaceLr ?? 0.03;
 } else m.build(seed);
 m.compile({ optimizer: { name: 'adam', learningRate: runLr }, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
-const h = await m.fit(train.x, train.y, { epochs, batchSize, seed, shuffle: true, validationSplit: spec.validationSplit });
+// A run that compresses after training starts from the same trained model for every compression: its weights are
+// kept in a cache (FAQ_CACHE, default /tmp/faq-cache) by the spec without `post`; training is deterministic, so a
+// cached model is the one the run would train (only the history of the last epoch is not kept).
+const cacheFile = spec.post ? join(process.env.FAQ_CACHE ?? '/tmp/faq-cache', `${createHash('sha256').update(key({ ...spec, post: undefined })).digest('hex').slice(0, 20)}.json`) : undefined;
+let h = { history: {} };
+if (cacheFile && existsSync(cacheFile)) {
+  const saved = JSON.parse(readFileSync(cacheFile, 'utf8'));
+  m.setWeights(new Map(Object.entries(saved).map(([k, v]) => [k, Float32Array.from(v)])));
+} else {
+  h = await m.fit(train.x, train.y, { epochs, batchSize, seed, shuffle: true, validationSplit: spec.validationSplit });
+  if (cacheFile) {
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    writeFileSync(cacheFile, JSON.stringify(Object.fromEntries([...m.getWeights()].map(([k, v]) => [k, Array.from(v)]))));
+  }
+}
 const lastOf = (k) => (h.history[k] ? h.history[k][h.history[k].length - 1] : undefined);
 const evaluate = () => ({ train: m.evaluate(train.x, train.y, { batchSize: 256 }), test: m.evaluate(test.x, test.y, { batchSize: 256 }) });
 
