@@ -7,13 +7,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { option, replaceMarked } from './results-lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const flag = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const flag = (name, dflt) => option(args, name, dflt);
 const which = args[0];
 const dataset = flag('dataset', 'mnist-sample');
 const epochs = Number(flag('epochs', '10'));
@@ -39,14 +37,9 @@ const last = (h, k) => (h[k] ? h[k][h[k].length - 1] : NaN);
 
 function writeSection(name, text) {
   const file = join(root, 'RESULTS.md');
-  const begin = `<!-- results:${name}:${dataset} -->`;
-  const end = `<!-- /results:${name}:${dataset} -->`;
-  let doc = existsSync(file) ? readFileSync(file, 'utf8') : '# Results\n';
-  const block = `${begin}\n${text.trim()}\n${end}`;
-  if (doc.includes(begin)) doc = doc.slice(0, doc.indexOf(begin)) + block + doc.slice(doc.indexOf(end) + end.length);
-  else doc = `${doc.trimEnd()}\n\n${block}\n`;
+  const doc = replaceMarked(existsSync(file) ? readFileSync(file, 'utf8') : '# Results\n', `${name}:${dataset}`, text);
   if (!dry) writeFileSync(file, doc);
-  console.log(block);
+  console.log(`<!-- results:${name}:${dataset} -->\n${text.trim()}\n<!-- /results:${name}:${dataset} -->`);
 }
 
 const stamp = () => `${new Date().toISOString().slice(0, 10)}, ${dataset}, ${epochs} epochs, batch 32, Adam lr 1e-3, seed ${seed}`;

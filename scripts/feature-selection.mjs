@@ -3,6 +3,7 @@
 // print one JSON line (test error, train accuracy, train − test gap, free parameters).
 // Usage (after `npm run build`): node scripts/feature-selection.mjs --k 98 [--criterion mutual-information|weight-magnitude]
 //   [--hidden 100] [--epochs 10] [--batch-size 32] [--lr 1e-3] [--seed 0] [--dataset mnist-sample|fashion-mnist|mnist] [--data DIR]
+//   [--limit N] (train on the first N training samples only, as `train --limit`)
 //   mutual-information: I(pixel; label), each pixel cut into 2 bins (ink / no ink) on the training split;
 //   weight-magnitude: Σ_j |W1[i, j]| of the same MLP trained first on all pixels (same seed and epochs).
 // Deterministic for a seed (WEIGHTSHARE_THREADS=1 is set).
@@ -13,6 +14,7 @@ process.env.WEIGHTSHARE_THREADS ??= '1';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ws = await import(join(root, 'dist/src/index.js'));
 const { loadDataset } = await import(join(root, 'dist/src/node.js'));
+const { limitDataset } = await import(join(root, 'dist/src/data/dataset.js'));
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -22,7 +24,8 @@ const opt = (name, fallback) => {
 const k = Number(opt('k', '98')), criterion = opt('criterion', 'mutual-information'), hidden = Number(opt('hidden', '100'));
 const epochs = Number(opt('epochs', '10')), batchSize = Number(opt('batch-size', '32')), lr = Number(opt('lr', '1e-3')), seed = Number(opt('seed', '0'));
 if (!ws.FEATURE_CRITERIA.includes(criterion)) throw new Error(`--criterion must be one of ${ws.FEATURE_CRITERIA.join(', ')}, got '${criterion}'`);
-const ds = loadDataset(opt('dataset', 'mnist-sample'), { dataDir: opt('data', undefined) });
+const limit = opt('limit', undefined);
+const ds = limitDataset(loadDataset(opt('dataset', 'mnist-sample'), { dataDir: opt('data', undefined) }), limit === undefined ? undefined : Number(limit));
 const features = ds.shape.reduce((a, b) => a * b, 1);
 const nTrain = ds.yTrain.length, nTest = ds.yTest.length;
 

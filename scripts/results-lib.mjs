@@ -1,5 +1,5 @@
-// Shared by the scripts that summarise experiment runs (text-results.mjs, gpt-results.mjs): JSON-lines runs and
-// means ± sample standard deviations over seeds.
+// Shared by the scripts that summarise experiment runs (text-results.mjs, gpt-results.mjs, faq-results.mjs): JSON-lines runs,
+// means ± sample standard deviations over seeds, flags and marked sections of RESULTS.md.
 import { existsSync, readFileSync } from 'node:fs';
 
 /** The runs of `dir/name`, one JSON object per non-empty line; none when the file is missing. */
@@ -20,3 +20,17 @@ export const meanSd = (xs, d = 3) => {
 
 /** The last value of history key `k` (the final epoch's). */
 export const last = (h, k) => h[k][h[k].length - 1];
+
+/** The value after `--name` in `args`, or `fallback`. */
+export const option = (args, name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
+};
+
+/** `doc` with `text` between the markers `<!-- results:name -->` and `<!-- /results:name -->` (appended when missing). */
+export function replaceMarked(doc, name, text) {
+  const begin = `<!-- results:${name} -->`, end = `<!-- /results:${name} -->`;
+  const block = `${begin}\n${text.trim()}\n${end}`;
+  if (!doc.includes(begin)) return `${doc.trimEnd()}\n\n${block}\n`;
+  return doc.slice(0, doc.indexOf(begin)) + block + doc.slice(doc.indexOf(end) + end.length);
+}
