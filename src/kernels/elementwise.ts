@@ -228,23 +228,34 @@ export function ew_where(cond: usize, a: usize, b: usize, y: usize, rank: i32, s
   }
 }
 
-// y[pos] = act(x[pos] + bias[pos % cols]) over flat positions [begin, end).
+// y[pos] = act(x[pos] + bias[pos % cols]) over flat positions [begin, end); for GELU with slope != 0 also
+// slope[pos] = gelu'(x + bias) (vgeluAndSlope: the same bits as y's and as ew_bias_act_grad's slope), its tail through
+// scratch. act and a zero slope are constants at every call, so the other paths keep their plain loop.
 // @ts-ignore: decorator
-@inline function biasRange(act: i32, x: usize, bias: usize, y: usize, cols: i32, begin: i32, end: i32): void {
+@inline function biasRange(act: i32, x: usize, bias: usize, y: usize, cols: i32, begin: i32, end: i32, slope: usize, scratch: usize): void {
+  const keep = act == BiasAct.gelu && slope != 0;
   let c = begin % cols;
   let pos = begin;
   while (pos < end) {
     const len = min(cols - c, end - pos);
-    const px = x + (<usize>pos << 2), py = y + (<usize>pos << 2), pb = bias + (<usize>c << 2);
+    const px = x + (<usize>pos << 2), py = y + (<usize>pos << 2), ps = slope + (<usize>pos << 2), pb = bias + (<usize>c << 2);
     let k = 0;
     for (; k + 4 <= len; k += 4) {
       const o = <usize>k << 2;
-      v128.store(py + o, biasActVec(act, f32x4.add(v128.load(px + o), v128.load(pb + o))));
+      const z = f32x4.add(v128.load(px + o), v128.load(pb + o));
+      if (keep) v128.store(ps + o, vgeluAndSlope(z, py + o));
+      else v128.store(py + o, biasActVec(act, z));
     }
     const r = len - k;
     if (r > 0) {
       const o = <usize>k << 2;
-      storeTail(py + o, biasActVec(act, f32x4.add(loadTail(px + o, r), loadTail(pb + o, r))), r);
+      const z = f32x4.add(loadTail(px + o, r), loadTail(pb + o, r));
+      if (keep) {
+        storeTail(ps + o, vgeluAndSlope(z, scratch), r);
+        storeTail(py + o, v128.load(scratch), r);
+      } else {
+        storeTail(py + o, biasActVec(act, z), r);
+      }
     }
     pos += len;
     c = 0;
@@ -253,38 +264,16 @@ export function ew_where(cond: usize, a: usize, b: usize, y: usize, rank: i32, s
 
 /** y[rows, cols] = act(x[rows, cols] + bias[cols]); partition over the rows·cols elements. x may equal y. */
 export function ew_bias_act(act: i32, x: usize, bias: usize, y: usize, rows: i32, cols: i32, begin: i32, end: i32, scratch: usize): void {
-  if (act == BiasAct.linear) biasRange(BiasAct.linear, x, bias, y, cols, begin, end);
-  else if (act == BiasAct.relu) biasRange(BiasAct.relu, x, bias, y, cols, begin, end);
-  else if (act == BiasAct.sigmoid) biasRange(BiasAct.sigmoid, x, bias, y, cols, begin, end);
-  else if (act == BiasAct.tanh) biasRange(BiasAct.tanh, x, bias, y, cols, begin, end);
-  else biasRange(BiasAct.gelu, x, bias, y, cols, begin, end);
+  if (act == BiasAct.linear) biasRange(BiasAct.linear, x, bias, y, cols, begin, end, 0, scratch);
+  else if (act == BiasAct.relu) biasRange(BiasAct.relu, x, bias, y, cols, begin, end, 0, scratch);
+  else if (act == BiasAct.sigmoid) biasRange(BiasAct.sigmoid, x, bias, y, cols, begin, end, 0, scratch);
+  else if (act == BiasAct.tanh) biasRange(BiasAct.tanh, x, bias, y, cols, begin, end, 0, scratch);
+  else biasRange(BiasAct.gelu, x, bias, y, cols, begin, end, 0, scratch);
 }
 
-/**
- * y = gelu(x + bias[cols]) and s = gelu'(x + bias) (the bits of ew_bias_act and of the slope ew_bias_act_grad computes)
- * over flat positions [begin, end): a forward pass that keeps its slope for the backward one.
- */
+/** ew_bias_act for GELU that also writes s = gelu'(x + bias): a forward pass that keeps its slope for the backward one. */
 export function ew_bias_gelu_slope(x: usize, bias: usize, y: usize, s: usize, cols: i32, begin: i32, end: i32, scratch: usize): void {
-  let c = begin % cols;
-  let pos = begin;
-  while (pos < end) {
-    const len = min(cols - c, end - pos);
-    const o = <usize>pos << 2, pb = bias + (<usize>c << 2);
-    let k = 0;
-    for (; k + 4 <= len; k += 4) {
-      const q = <usize>k << 2;
-      v128.store(s + o + q, vgeluAndSlope(f32x4.add(v128.load(x + o + q), v128.load(pb + q)), y + o + q));
-    }
-    const r = len - k;
-    if (r > 0) {
-      const q = <usize>k << 2, t = scratch; // a whole vector written to scratch, its first r lanes copied
-      const sl = vgeluAndSlope(f32x4.add(loadTail(x + o + q, r), loadTail(pb + q, r)), t);
-      storeTail(y + o + q, v128.load(t), r);
-      storeTail(s + o + q, sl, r);
-    }
-    pos += len;
-    c = 0;
-  }
+  biasRange(BiasAct.gelu, x, bias, y, cols, begin, end, s, scratch);
 }
 
 // Rows [r0, r1) of ew_bias_act_grad for one activation; part = the block's column sums.

@@ -138,7 +138,10 @@ export function prunedFromConfig(c: MapConfig, ctx: MapContext): PrunedMap {
   if (c.prune === undefined) throw new SharingError(ctx, 'pruned', `needs prune, the fraction removed, e.g. 'pruned:prune=0.9'`);
   checkPrune(ctx, c.prune);
   // Loading: θ and the mask come from the file; a mask of ones stands in (no sort of a draw).
-  if (ctx.restoring) return new PrunedMap(ctx.shape, new Float32Array(sizeOf(ctx.shape)), new Float32Array(sizeOf(ctx.shape)).fill(1), c.prune as number);
+  if (ctx.restoring) {
+    const n = sizeOf(ctx.shape);
+    return new PrunedMap(ctx.shape, new Float32Array(n), new Float32Array(n).fill(1), c.prune as number);
+  }
   const w = ctx.init(ctx.shape, ctx.seed);
   const values = w.f32();
   w.dispose();
