@@ -55,23 +55,71 @@ function setStatus(text: string, cls = ''): void {
   s.className = cls;
 }
 
+/** The first `n` bytes of gzip data inflated (fewer when it holds fewer), without inflating the rest. */
+async function gunzipHead(gz: Uint8Array, n: number): Promise<Uint8Array> {
+  // Fed 4 KiB at a time as the inflater asks for more: only the start of the file is inflated.
+  let at = 0;
+  const source = new ReadableStream<Uint8Array<ArrayBuffer>>({
+    pull(c) {
+      if (at >= gz.length) c.close();
+      else c.enqueue(gz.slice(at, (at += 4096)) as Uint8Array<ArrayBuffer>);
+    },
+  }, { highWaterMark: 0 });
+  const reader = source.pipeThrough(new DecompressionStream('gzip')).getReader();
+  const out = new Uint8Array(n);
+  let have = 0;
+  try {
+    while (have < n) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      out.set(value.subarray(0, n - have), have);
+      have += Math.min(value.length, n - have);
+    }
+  } finally {
+    reader.cancel().catch(() => undefined);
+  }
+  return out.subarray(0, have);
+}
+
+/** A test digit's pixels (as mnist-sample reads them: bytes through its value table) and its label. */
+interface Digit {
+  x: Float32Array;
+  label: number;
+}
+
 /**
- * mnist-sample's four files (gzip IDX) under `base`, all requested at once; the test files are decoded as soon as they
- * arrive (the first prediction shows a test digit), the training files when `train()` is called (after it).
+ * Test digit #0 from the heads of the gzip IDX files (16 + 784 and 8 + 1 bytes inflated), for a first prediction
+ * before the 10,000 test digits are inflated; undefined when the heads are not 28×28 digits and a label (the full
+ * decode then reports what is wrong).
  */
-function mnistFiles(base: string): { test: Promise<[ws.IdxArray, ws.IdxArray]>; train: () => Promise<[ws.IdxArray, ws.IdxArray]> } {
+async function firstDigit(images: Promise<Uint8Array>, labels: Promise<Uint8Array>): Promise<Digit | undefined> {
+  const [im, lb] = await Promise.all([images.then((b) => gunzipHead(b, 16 + 784)), labels.then((b) => gunzipHead(b, 9))]);
+  const u32 = (b: Uint8Array, at: number): number => new DataView(b.buffer, b.byteOffset).getUint32(at, false);
+  if (im.length < 800 || lb.length < 9 || u32(im, 0) !== 0x803 || u32(im, 8) !== 28 || u32(im, 12) !== 28 || u32(lb, 0) !== 0x801) return undefined;
+  return { x: Float32Array.from(im.subarray(16, 800), (k) => ws.MNIST_SAMPLE_PIXELS[k]), label: lb[8] };
+}
+
+/**
+ * mnist-sample's files (gzip IDX) under `base`: the test files requested at once (test digit #0 read from their
+ * heads as soon as they arrive, then all of them decoded), the training files when `train()` is called (after the
+ * first prediction, so that they do not compete with it).
+ */
+function mnistFiles(base: string): { first: Promise<Digit | undefined>; test: Promise<[ws.IdxArray, ws.IdxArray]>; train: () => Promise<[ws.IdxArray, ws.IdxArray]> } {
   const f = ws.MNIST_SAMPLE_FILES;
   const url = (name: string): string => new URL(base + name, location.href).href;
   const decode = async (name: string, gz: Promise<Uint8Array>): Promise<ws.IdxArray> => ws.decodeIdx(await ws.gunzipBytes(await gz, url(name)), url(name));
-  const trainGz = [f.trainImages, f.trainLabels].map((name) => fetchBytes(url(name)));
-  for (const p of trainGz) p.catch(() => undefined); // a failure is reported where train() is awaited, not as unhandled
+  const testGz = [f.testImages, f.testLabels].map((name) => fetchBytes(url(name)));
+  const first = firstDigit(testGz[0], testGz[1]).catch(() => undefined);
   return {
-    test: Promise.all([decode(f.testImages, fetchBytes(url(f.testImages))), decode(f.testLabels, fetchBytes(url(f.testLabels)))]),
-    train: () => Promise.all([decode(f.trainImages, trainGz[0]), decode(f.trainLabels, trainGz[1])]),
+    first,
+    // After the heads: the first digit comes before the bulk of the inflating.
+    test: first.then(() => Promise.all([decode(f.testImages, testGz[0]), decode(f.testLabels, testGz[1])])),
+    train: () => Promise.all([decode(f.trainImages, fetchBytes(url(f.trainImages))), decode(f.trainLabels, fetchBytes(url(f.trainLabels)))]),
   };
 }
 
 async function main(): Promise<void> {
+  performance.mark('weightshare:start');
   const q = new URLSearchParams(location.search);
   const threads = Number(q.get('threads')) || navigator.hardwareConcurrency || 1;
   document.body.dataset.state = 'loading';
@@ -80,7 +128,8 @@ async function main(): Promise<void> {
   const fetched = MODELS.map((m) => fetchModelFile(m.url));
   const mnist = mnistFiles('mnist-sample/');
   for (const p of [...fetched, mnist.test]) p.catch(() => undefined); // reported where awaited, below
-  const backend = await ws.initWasmBackend({ threads, kernelsUrl: 'kernels/', workerUrl: 'worker.js' });
+  // The first prediction needs no worker thread: the backend is ready once the page's thread is, and the workers join.
+  const backend = await ws.initWasmBackend({ threads, kernelsUrl: 'kernels/', workerUrl: 'worker.js', waitForWorkers: false });
   ws.setBackend('wasm');
   performance.mark('weightshare:backend');
   const isolated = globalThis.crossOriginIsolated === true;
@@ -88,7 +137,6 @@ async function main(): Promise<void> {
     (isolated ? ' (cross-origin isolated: Web Workers share its memory)' : ' (not cross-origin isolated: no worker threads, see the console)') +
     `${backend.relaxedSimd ? ', relaxed SIMD' : ''}`;
   setStatus(`${where}. Loading the models and mnist-sample…`);
-  const [testImages, testLabels] = await mnist.test;
   const a = loadModelFile(await fetched[0]);
   const b = loadModelFile(await fetched[1]);
   const files: [ModelFile, ModelFile] = [a, b];
@@ -105,23 +153,27 @@ async function main(): Promise<void> {
     predict(x);
     if (!x) caption.textContent = 'Draw a digit (mouse, pen or finger).';
   });
-  // Test digit i as mnist-sample reads it (pixel bytes through its value table), so exactly what the models were tested on.
-  const testDigit = (i: number): Float32Array => Float32Array.from(testImages.data.subarray(i * 784, (i + 1) * 784), (k) => ws.MNIST_SAMPLE_PIXELS[k]);
   let shown = 0;
-  const showTest = (i: number): Float32Array => {
+  const show = (i: number, d: Digit): Float32Array => {
     shown = i;
-    const x = testDigit(i);
-    pad.showDigit(x);
-    caption.textContent = `Test digit #${i} of mnist-sample (label ${testLabels.data[i]}); draw over it or clear.`;
-    return x;
+    pad.showDigit(d.x);
+    caption.textContent = `Test digit #${i} of mnist-sample (label ${d.label}); draw over it or clear.`;
+    return d.x;
   };
   $('clear').addEventListener('click', () => pad.clear());
-  $('sample').addEventListener('click', () => showTest((shown + 1) % testLabels.data.length));
   $('pad').addEventListener('pointerdown', () => { caption.textContent = 'Your drawing, brought to MNIST\'s form (box 20×20, centre of mass centred).'; });
 
-  // The first prediction: test digit #0, as soon as the models and the test digits are in.
-  predict(showTest(0));
-  const first = performance.mark('weightshare:first-prediction').startTime;
+  // The first prediction: test digit #0, as soon as the models and the heads of the test files are in.
+  const digit0 = await mnist.first;
+  const shownFirst = (): number => performance.mark('weightshare:first-prediction').startTime;
+  let first = digit0 ? (predict(show(0, digit0)), shownFirst()) : 0;
+  const [testImages, testLabels] = await mnist.test;
+  // Test digit i as mnist-sample reads it (pixel bytes through its value table), so exactly what the models were tested on.
+  const showTest = (i: number): Float32Array => show(i, {
+    x: Float32Array.from(testImages.data.subarray(i * 784, (i + 1) * 784), (k) => ws.MNIST_SAMPLE_PIXELS[k]), label: testLabels.data[i],
+  });
+  if (!digit0) first = (predict(showTest(0)), shownFirst());
+  $('sample').addEventListener('click', () => showTest((shown + 1) % testLabels.data.length));
   document.body.dataset.state = 'predicting';
   setStatus(`${where}. Loading mnist-sample's training digits…`);
   const [trainImages, trainLabels] = await mnist.train();

@@ -14,7 +14,7 @@ export class DrawingPad {
     const ctx = canvas.getContext('2d', { willReadFrequently: true });
     if (!ctx) throw new Error('the drawing pad needs a 2D canvas');
     this.ctx = ctx;
-    this.clear();
+    this.blank(); // starts blank without telling onChange: nothing to predict yet
     canvas.addEventListener('pointerdown', (e) => this.down(e));
     canvas.addEventListener('pointermove', (e) => this.move(e));
     for (const type of ['pointerup', 'pointercancel'] as const) canvas.addEventListener(type, (e) => this.up(e));
@@ -27,10 +27,14 @@ export class DrawingPad {
 
   /** Blanks the pad. */
   clear(): void {
+    this.blank();
+    this.changed();
+  }
+
+  private blank(): void {
     this.shown = undefined;
     this.ctx.fillStyle = '#000';
     this.ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
-    this.changed();
   }
 
   /** Shows a 28×28 digit (values in [0, 1]) enlarged; until ink is added the models get exactly these values. */

@@ -53,7 +53,7 @@ export class CodebookMap implements WeightMap {
     this.init = o.init;
     this.seed = o.seed >>> 0;
     this.prune = mask ? o.prune : 0;
-    const codes = Int32Array.from(assign);
+    const codes = new Int32Array(assign);
     if (mask) for (let i = 0; i < n; i++) if (mask[i] === 0) codes[i] = this.clusters;
     this.centroids = new Parameter(keep(tensor(centroids, [centroids.length])), 'centroids');
     this.codes = keep(tensor(codes, [n], 'int32'));

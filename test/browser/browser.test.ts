@@ -29,6 +29,8 @@ interface PageResult {
   initMs: number;
   threads: number;
   relaxedSimd: boolean;
+  threadsReady: number;
+  sameAfterWorkersJoined: boolean;
   backend: string;
   matmul: { ms: number; gflops: number };
   training: { before: number; after: number; lossBefore: number; lossAfter: number; roundTrip: number; hashed: boolean; bytes: number; coded: boolean; codedRoundTrip: number };
@@ -38,9 +40,9 @@ interface PageResult {
 }
 
 /** Opens page.html under `mode` and returns what its checks reported (plus the page's console). */
-function runPage(mode: 'coi' | 'plain', threads: number): Promise<{ r: PageResult; log: string[] }> {
+function runPage(mode: 'coi' | 'plain', threads: number, query = ''): Promise<{ r: PageResult; log: string[] }> {
   assert.ok(server, 'server started');
-  return pageResult<PageResult>(browser, `${serverUrl(server)}/${mode}/test/browser/page.html?threads=${threads}`);
+  return pageResult<PageResult>(browser, `${serverUrl(server)}/${mode}/test/browser/page.html?threads=${threads}${query}`);
 }
 
 function checkAgainstRef(r: PageResult, log: string[]): void {
@@ -49,6 +51,8 @@ function checkAgainstRef(r: PageResult, log: string[]): void {
   assert.equal(r.backend, 'wasm');
   assert.deepEqual(r.sizes, { mm: 20000, y: 4 * 14 * 14 * 16, loss: 1, dx: 4 * 14 * 14 * 3, dw: 3 * 3 * 3 * 16 });
   for (const [k, d] of Object.entries(r.diff)) assert.ok(d < 1e-4, `${k}: wasm differs from ref by ${d} (relative)`);
+  assert.equal(r.threadsReady, r.threads, 'every worker thread started');
+  assert.ok(r.sameAfterWorkersJoined, 'the same bits right after initWasmBackend and once the workers run');
   const t = r.training;
   assert.ok(t.lossAfter < 0.6 * t.lossBefore && t.after >= 0.85, `the model API trains in the browser: ${JSON.stringify(t)}`);
   assert.ok(t.hashed && t.roundTrip === 0 && t.bytes > 0, `a hashed model file round-trips in the browser: ${JSON.stringify(t)}`);
@@ -64,6 +68,14 @@ test('browser, cross-origin isolated: 2 Web Worker threads, matmul and conv2d + 
     `chromium (isolated): init ${r.initMs.toFixed(0)} ms, relaxed SIMD ${r.relaxedSimd}, ` +
       `200x300·300x100 matmul ${r.matmul.ms.toFixed(3)} ms (${r.matmul.gflops.toFixed(1)} GFLOP/s) on ${r.threads} threads`,
   );
+});
+
+test('browser, cross-origin isolated, waitForWorkers: false: kernels run at once, the workers join, the same bits', { skip, timeout: 30000 }, async () => {
+  const { r, log } = await runPage('coi', 2, '&wait=0');
+  checkAgainstRef(r, log);
+  assert.equal(r.threads, 2);
+  assert.deepEqual(log.filter((l) => /^(error|warning|pageerror)/.test(l)), [], 'no errors or warnings in the console');
+  console.log(`chromium (isolated, waitForWorkers: false): init ${r.initMs.toFixed(0)} ms, then ${r.threadsReady} threads`);
 });
 
 test('browser, not cross-origin isolated: falls back to 1 thread and still matches ref', { skip, timeout: 30000 }, async () => {

@@ -34,7 +34,8 @@ export async function launchChromium(): Promise<Browser> {
   const { chromium } = await import('playwright-core');
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+      '--disable-features=PreloadTopChromeWebUI,WebUIOmniboxPopup,WebUIToolbar,WebUILocationBar,WebUIReloadButton,InitialWebUI'],
   });
 }
 

@@ -1,5 +1,5 @@
 // Finds and compiles the kernel module for this runtime: relaxed SIMD when the runtime has it, else plain SIMD.
-import { fetchBytes, platform, resolveUrl } from './platform.js';
+import { fetchBytes, fetchOk, platform, resolveUrl } from './platform.js';
 
 /** @internal The compiled kernel module and which variant it is (internal: declarations name no WebAssembly type, see tsconfig stripInternal). */
 export interface KernelModule {
@@ -73,13 +73,15 @@ export function loadKernels(): KernelModule {
   return cached;
 }
 
-/** Fetches one kernel file; a failed fetch or bytes that are not a wasm module name the URL and the option to set. */
-async function fetchKernel(file: KernelFile, src: KernelSource): Promise<Code> {
-  const url = kernelUrl(file, src.kernelsUrl);
-  const hint = src.kernelsUrl === undefined
+/** What a failed kernel fetch tells the user to set or serve. */
+function kernelHint(src: KernelSource): string {
+  return src.kernelsUrl === undefined
     ? 'serve the weightshare package\'s dist/kernels/*.wasm and set initWasmBackend({ kernelsUrl }) to the folder that holds them'
     : `kernelsUrl (${String(src.kernelsUrl)}) must be the folder that serves weightshare's dist/kernels/*.wasm`;
-  const b = (await fetchBytes(url, hint)) as Code;
+}
+
+/** `b` checked to be a wasm module (its magic); otherwise an Error naming the URL, what it starts with, and the hint. */
+function wasmBytes(b: Code, url: URL, hint: string): Code {
   if (!(b.length >= 4 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d)) {
     const start = new TextDecoder().decode(b.subarray(0, 24)).replace(/\s+/g, ' ');
     throw new Error(`weightshare: ${url.href} is not a WebAssembly module (it starts with '${start}'): ${hint}`);
@@ -88,16 +90,44 @@ async function fetchKernel(file: KernelFile, src: KernelSource): Promise<Code> {
 }
 
 /**
+ * Fetches and compiles one kernel file; gives the CompileError when the runtime rejects its code (relaxed SIMD where
+ * it is missing). Served as application/wasm over HTTP(S) it compiles while it downloads (`compileStreaming`, off the
+ * page's thread); other responses are read whole, checked to be a wasm module and compiled. A failed fetch, or bytes
+ * that are not a wasm module, throw an Error naming the URL and the option to set.
+ */
+async function compileKernel(file: KernelFile, src: KernelSource): Promise<WebAssembly.Module | WebAssembly.CompileError> {
+  const url = kernelUrl(file, src.kernelsUrl);
+  const hint = kernelHint(src);
+  const rejected = (e: unknown): WebAssembly.CompileError => {
+    if (e instanceof WebAssembly.CompileError) return e;
+    throw e;
+  };
+  let b: Code;
+  if (url.protocol !== 'file:' && typeof WebAssembly.compileStreaming === 'function') {
+    const res = await fetchOk(url, hint);
+    if (/^application\/wasm\b/i.test(res.headers.get('content-type') ?? '')) return WebAssembly.compileStreaming(res).catch(rejected);
+    b = new Uint8Array(await res.arrayBuffer());
+  } else {
+    b = (await fetchBytes(url, hint)) as Code;
+  }
+  return WebAssembly.compile(wasmBytes(b, url, hint)).catch(rejected);
+}
+
+/**
  * @internal
- * Compiles the kernels without blocking: in Node the synchronous loader (cached); in a browser the
- * .wasm files are fetched and compiled asynchronously, relaxed SIMD used when `WebAssembly.validate` accepts it.
+ * Compiles the kernels without blocking: in Node the synchronous loader (cached); elsewhere the .wasm files are
+ * fetched and compiled asynchronously (streaming where the server says application/wasm), relaxed SIMD used when the
+ * runtime compiles it.
  */
 export async function loadKernelsAsync(src: KernelSource = {}): Promise<KernelModule> {
   if (platform.readSync && src.kernelsUrl === undefined && src.relaxedSimd === undefined) return loadKernels();
   if (wantRelaxed(src)) {
     platform.enableRelaxedSimd?.();
-    const r = await fetchKernel('weightshare-relaxed.wasm', src);
-    if (WebAssembly.validate(r)) return { module: await WebAssembly.compile(r), relaxed: true };
+    const module = await compileKernel('weightshare-relaxed.wasm', src);
+    if (module instanceof WebAssembly.Module) return { module, relaxed: true };
   }
-  return { module: await WebAssembly.compile(await fetchKernel('weightshare-simd.wasm', src)), relaxed: false };
+  const module = await compileKernel('weightshare-simd.wasm', src);
+  if (module instanceof WebAssembly.Module) return { module, relaxed: false };
+  throw new Error(`weightshare: this runtime cannot compile ${kernelUrl('weightshare-simd.wasm', src.kernelsUrl).href} ` +
+    `(it needs WebAssembly SIMD; ${module.message})`);
 }

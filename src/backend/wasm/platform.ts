@@ -25,6 +25,12 @@ export interface Platform {
    * browser, worker-node.js in Node) with `init`; `onError` hears a failure to start or an uncaught error.
    */
   spawn(init: WorkerInit, onError: (e: unknown) => void, url?: URL): WorkerHandle;
+  /**
+   * Starts `count` workers for `url` (as `spawn` would) before their start message exists, so that loading the
+   * worker script overlaps compiling the kernels; `spawn` uses them first. The returned function stops those not
+   * yet used. Absent where starting early gains nothing (Node).
+   */
+  prestart?(count: number, url?: URL): () => void;
 }
 
 /** The platform this code runs on. */
@@ -49,6 +55,11 @@ export async function fetchBytes(url: URL, hint: string): Promise<Uint8Array> {
       throw new Error(`weightshare: cannot read ${url.href} (${(e as Error).message}): ${hint}`);
     }
   }
+  return new Uint8Array(await (await fetchOk(url, hint)).arrayBuffer());
+}
+
+/** The successful response for `url`; a failed request or an HTTP error throws an Error naming the URL and `hint`. */
+export async function fetchOk(url: URL, hint: string): Promise<Response> {
   let res: Response;
   try {
     res = await fetch(url);
@@ -56,5 +67,5 @@ export async function fetchBytes(url: URL, hint: string): Promise<Uint8Array> {
     throw new Error(`weightshare: cannot fetch ${url.href} (${(e as Error).message}): ${hint}`);
   }
   if (!res.ok) throw new Error(`weightshare: cannot fetch ${url.href} (HTTP ${res.status}): ${hint}`);
-  return new Uint8Array(await res.arrayBuffer());
+  return res;
 }

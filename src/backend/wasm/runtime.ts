@@ -21,6 +21,13 @@ export interface WasmOptions extends KernelSource {
    * Default: worker.js next to the runtime (what Vite and webpack find from the `new Worker(new URL(…))` pattern).
    */
   workerUrl?: string | URL;
+  /**
+   * Asynchronous start only: whether `initWasmBackend` resolves after the worker threads have started (default true).
+   * With false it resolves once the page's own thread can run kernels, and parallel kernels run there alone until the
+   * workers are ready (the same results: threads split work, never change it); a worker that fails to start is then
+   * reported on the console and the backend stays on the page's thread.
+   */
+  waitForWorkers?: boolean;
 }
 
 /** The most threads the wasm engine runs (the caller and MAX_THREADS − 1 workers). */
@@ -61,6 +68,10 @@ function sharedMemory(maxPages: number): WebAssembly.Memory {
   }
 }
 
+/** The worker script's URL of `options` (undefined: the platform's default). */
+const workerUrlOf = (options: { workerUrl?: string | URL }): URL | undefined =>
+  options.workerUrl === undefined ? undefined : resolveUrl(options.workerUrl);
+
 /** Implements {@link WasmContext}: everything a kernel wrapper needs, and the allocator for the backend. */
 export class WasmRuntime implements WasmContext {
   readonly exports: Readonly<Record<string, (...args: number[]) => number | void>>;
@@ -74,6 +85,10 @@ export class WasmRuntime implements WasmContext {
   private readonly paramView: Int32Array;
   private paramTop = 0;
   private pool: WorkerPool | undefined;
+  /** Whether the pool was started without waiting and may not be ready yet (then kernels run on this thread alone). */
+  private poolJoining = false;
+  /** The number of threads kernels run on once the workers have started (1 when they failed to). */
+  threadsReady: Promise<number>;
   private readonly module: WebAssembly.Module;
   private readonly ranges: number[];
   private readonly workerUrl: string | URL | undefined;
@@ -103,6 +118,7 @@ export class WasmRuntime implements WasmContext {
     this.paramView = new Int32Array(this.memory.buffer, this.paramBase, PARAM_BYTES >> 2);
     for (let t = 0; t < this.threads; t++) this.scratch.push(this.allocator.alloc(SCRATCH_BYTES));
     this.ranges = new Array(2 * this.threads).fill(0);
+    this.threadsReady = Promise.resolve(this.threads);
   }
 
   f32(): Float32Array {
@@ -157,12 +173,18 @@ export class WasmRuntime implements WasmContext {
       const pool = this.newPool();
       pool.waitReadySync();
       this.pool = pool;
+    } else if (this.poolJoining) {
+      if (!this.pool.isReady()) {
+        fn(...args, 0, total, this.scratch[0]);
+        return;
+      }
+      this.poolJoining = false;
     }
     this.pool.run(name, fn, args, r, use, this.scratch[0]);
   }
 
   private newPool(): WorkerPool {
-    const url = this.workerUrl === undefined ? undefined : resolveUrl(this.workerUrl);
+    const url = workerUrlOf({ workerUrl: this.workerUrl });
     const host = { blocking: platform.blocking, spawn: (init: WorkerInit, onError: (e: unknown) => void) => platform.spawn(init, onError, url) };
     return new WorkerPool(this.module, this.memory, Object.keys(this.exports), this.threads, (t) => this.scratch[t], host);
   }
@@ -178,16 +200,31 @@ export class WasmRuntime implements WasmContext {
       console.warn(`weightshare: this page is not cross-origin isolated (COOP/COEP headers), so the wasm backend runs on 1 thread instead of ${threads}`);
       threads = 1;
     }
-    const kernels = await loadKernelsAsync(options);
-    const memory = sharedMemory(maxPagesOf(options));
-    const instance = await WebAssembly.instantiate(kernels.module, kernelImports(kernels.module, memory));
-    const rt = new WasmRuntime(options, { threads, kernels, memory, instance });
-    if (threads > 1) {
-      const pool = rt.newPool();
-      rt.pool = pool;
-      await pool.ready();
+    const unused = threads > 1 ? platform.prestart?.(threads - 1, workerUrlOf(options)) : undefined;
+    try {
+      const kernels = await loadKernelsAsync(options);
+      const memory = sharedMemory(maxPagesOf(options));
+      const instance = await WebAssembly.instantiate(kernels.module, kernelImports(kernels.module, memory));
+      const rt = new WasmRuntime(options, { threads, kernels, memory, instance });
+      if (threads > 1) {
+        const pool = rt.newPool();
+        rt.pool = pool;
+        if (options.waitForWorkers === false) {
+          rt.poolJoining = true;
+          rt.threadsReady = pool.ready().then(() => threads, (e: unknown) => {
+            if (rt.pool !== pool) return 1; // disposed meanwhile
+            console.warn(`${(e as Error).message}; the wasm backend runs on the page's thread alone`);
+            rt.pool = undefined;
+            return 1;
+          });
+        } else {
+          await pool.ready();
+        }
+      }
+      return rt;
+    } finally {
+      unused?.();
     }
-    return rt;
   }
 
   /** Stops the worker threads (in Node they restart on the next parallel kernel; in a browser kernels then run on one thread). */

@@ -110,6 +110,11 @@ export class WorkerPool {
     }
   }
 
+  /** Whether every worker has instantiated the module. */
+  isReady(): boolean {
+    return Atomics.load(this.ctrl, CTRL.ready) === this.threads - 1;
+  }
+
   /** Resolves when every worker has instantiated the module, without blocking the calling thread. */
   async ready(): Promise<void> {
     const deadline = Date.now() + START_MS;
@@ -165,6 +170,7 @@ export class WorkerPool {
 
   /** Stops the workers. */
   terminate(): void {
+    this.failure ??= 'the pool was stopped';
     for (const w of this.workers) w.terminate();
     this.workers.length = 0;
   }

@@ -31,6 +31,15 @@ export class WasmBackend implements Backend {
     return this.rt.threads;
   }
 
+  /**
+   * Resolves to the number of threads kernels run on once the worker threads have started: `threads`, or 1 when they
+   * could not start. Only `initWasmBackend({ waitForWorkers: false })` resolves before that (kernels run on the calling
+   * thread meanwhile); otherwise this is already `threads`.
+   */
+  get threadsReady(): Promise<number> {
+    return this.rt.threadsReady;
+  }
+
   /** Whether the relaxed-SIMD (fused multiply-add) kernel build is in use. */
   get relaxedSimd(): boolean {
     return this.rt.relaxed;
