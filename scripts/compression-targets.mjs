@@ -52,6 +52,9 @@ export const RECIPES = {
   // the reference CNN
   'cnn-vd-e12w6': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--finetune-epochs', '4', ...SHIP] },
   'cnn-vd-e12w6-rt3-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--prune-finetune-epochs', '3', '--finetune-epochs', '2', ...SHIP, '--bias-bits', '16'] },
+  // The reference CNN with half the KL weight: fewer weights pruned, for the ≤ 0.3-point target once headers are deflated
+  'cnn-vd-e12w6-kl05-rt3-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--kl-weight', '0.5', '--prune-finetune-epochs', '3', '--finetune-epochs', '2', ...SHIP, '--bias-bits', '16'] },
+  'cnn-vd-e12w6-kl05-rt5-c32-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--kl-weight', '0.5', '--prune-finetune-epochs', '5', '--clusters', '32', '--finetune-epochs', '3', ...SHIP, '--bias-bits', '16'] },
 };
 
 const opt = (name, fallback) => {
