@@ -240,7 +240,7 @@ const INFLATE_STEP = 1024;
  * inflated to exactly L bytes or refused by `fail`: L above {@link MAX_HEADER_BYTES}, a stream that is not deflate,
  * ends early, or inflates to more or fewer than L bytes. The stream is fed in {@link INFLATE_STEP}-byte steps and
  * stopped at the first step that passes L, so memory and time stay bounded by L (plus one step) whatever the stream
- * would inflate to. Bytes after the stream's final block (the padding) are not read.
+ * would inflate to. Bytes after the stream's final block (the padding) are not inspected (the CRC covers them).
  */
 function inflateHeader(field: Uint8Array, fail: (message: string) => never): Uint8Array {
   if (field.length < 4) fail(`compressed header is ${field.length} bytes, too short to hold its inflated length (4 bytes)`);
