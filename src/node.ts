@@ -1,7 +1,7 @@
 // weightshare/node: the Node-only parts — datasets and files (IDX, PNG, text corpora), model files on disk, the CLI entry.
 export * from './data/index.js';
 export { writeFileAtomic, lockOutput, WriteError, saveCheckpoint, loadCheckpoint, saveModel, loadModel, modelCheckpoint, saveTfjs, loadTfjs } from './io/files.js';
-export type { WriteOptions, OutputLock } from './io/files.js';
+export type { WriteOptions, OutputLock, SaveModelOptions } from './io/files.js';
 export { readRegularFile, ReadError } from './io/read-file.js';
 export type { ReadOptions } from './io/read-file.js';
 export { ModelCheckpoint, CSVLogger, formatFilepath } from './io/callbacks.js';

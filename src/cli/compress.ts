@@ -80,7 +80,7 @@ export const compressSpec = defineCommand({
     'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
     'bias-bits': { type: 'string', default: '32', choices: ['16', '32'], description: 'Store the plain biases at 16 bits: rounded to half precision at the end (after --centroid-bits; the accuracy after it is printed), then stored exactly' },
     'centroid-bits': { type: 'string', default: '32', choices: ['16', '32'], description: 'Store the centroids at 16 bits: rounded to half precision at the end (the accuracy after it is printed), then stored exactly' },
-    ship: { type: 'boolean', description: 'Write a file for shipping: no training record (history, how it was compressed) and no compile settings in the header; eval/compress then need --dataset' },
+    ship: { type: 'boolean', description: 'Write a file for shipping: no training record (history, how it was compressed) and no compile settings in the header, and the header deflated (format 3, which builds before it cannot read); eval/compress then need --dataset' },
     out: { type: 'string', short: 'o', metavar: 'file', description: 'Compressed model file (default: <model>-compressed.wsm); locked while the command runs, a symbolic link is followed' },
     ...WRITE_FLAGS,
     ...LOAD_FLAGS,
@@ -179,9 +179,10 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   msg(`size: ${thousands(bits.before)} bits (${kib(bits.before / 8)} KiB) → ${thousands(bits.after)} bits (${kib(bits.after / 8)} KiB): ` +
     `${ratio.toFixed(1)}× smaller than float32 before entropy coding`);
 
-  // The compressed model is for shipping: its optimizer state (the fine-tuning's Adam slots) is not kept.
+  // The compressed model is for shipping: its optimizer state (the fine-tuning's Adam slots) is not kept; with --ship
+  // neither are its compile settings and training record, and its header is compressed (format 3).
   const fileBytes = saveModel(out, model, {
-    training: t && !f.ship ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed, withOptimizer: false, withCompile: !f.ship, tokenizer, force: f.force,
+    ship: f.ship, training: t && !f.ship ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed, withOptimizer: false, tokenizer, force: f.force,
   });
   const fileRatio = bits.float32 / 8 / fileBytes;
   msg(`Saved ${out}: ${kib(fileBytes)} KiB on disk, ${fileRatio.toFixed(1)}× smaller than the float32 weights (${kib(bits.float32 / 8)} KiB)`);

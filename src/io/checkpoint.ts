@@ -4,7 +4,7 @@
 //
 //   offset        size  field
 //   0             4     magic, the ASCII bytes "WSHR"
-//   4             4     format version, uint32 (CHECKPOINT_FORMAT_VERSION)
+//   4             4     format version, uint32 (CHECKPOINT_FORMAT_VERSION, or CHECKPOINT_COMPRESSED_VERSION: below)
 //   8             4     header length H in bytes, uint32 (a multiple of 8 when written by us)
 //   12            4     data length D in bytes, uint32
 //   16            H     header: UTF-8 JSON `{format, meta, tensors: [{name, dtype, shape, offset, length,
@@ -19,20 +19,35 @@
 //                       to 16 bits) as little-endian binary16, 2 bytes each at an even offset; they read as float32.
 //   16+H+D        4     CRC-32 (IEEE, as zlib/PNG) of bytes [0, 16+H+D), uint32
 //
-// Format 1 is format 2 without encodings; this build reads both and writes 2.
+// Format 3 is format 2 whose header is compressed (files for shipping, `compressHeader: true`): its H bytes hold
+//
+//   16            4     inflated length L of the JSON, uint32, at most MAX_HEADER_BYTES (16 MiB)
+//   20            N     the UTF-8 JSON (its `format` is 3) compressed with raw DEFLATE (RFC 1951, no zlib or gzip
+//                       wrapper), the stream ending at its final block
+//   20+N          P     zero bytes, 0 ≤ P < 8, so that H = 4 + N + P is a multiple of 8 and the data stays 8-byte aligned
+//
+// Everything else is format 2's. A reader inflates at most L bytes, in small steps, so a stream that would inflate to
+// more (a deflate "bomb") fails after the first step past L; a stream that ends short of L, or is not deflate, fails too.
+// Format 1 is format 2 without encodings. This build reads 1, 2 and 3; it writes 2, or 3 when asked to compress the
+// header (so that ordinary files stay readable by older builds, and by eye).
 // The fixed 16-byte prelude gives the expected file size before anything else is parsed, so a
 // truncated file is reported as such rather than as a checksum or JSON error. The version is
 // checked before the checksum so that a newer file asks for an upgrade rather than looking damaged.
 // Sizes are uint32, so one file holds at most 4 GiB of tensor data (the wasm32 memory limit anyway).
 // This module is platform-neutral (no Node imports); src/io/files.ts reads and writes files.
 
+import { deflateSync, Inflate } from 'fflate';
 import { fromHalf, halfExact, toHalf } from '../core/half.js';
 import { decodeSparse, encodeSparse, type SparseEncoding } from './codec.js';
 import { crc32 } from './crc32.js';
 import { maxElements, RAISE_MAX_ELEMENTS } from './limits.js';
 
-/** The format version this build writes, and the newest it reads. */
+/** The format version this build writes by default (the header as plain JSON). */
 export const CHECKPOINT_FORMAT_VERSION = 2;
+/** The format version written with `compressHeader: true` (format 2 with a deflated header), and the newest this build reads. */
+export const CHECKPOINT_COMPRESSED_VERSION = 3;
+/** The most bytes a compressed header may inflate to (16 MiB): a file declaring more is refused before inflating. */
+export const MAX_HEADER_BYTES = 16 * 2 ** 20;
 
 /** Element types a checkpoint can hold. */
 export type StoredDType = 'float32' | 'int32';
@@ -93,13 +108,25 @@ function strictJson(key: string, value: unknown): unknown {
   return value;
 }
 
+/** How {@link encodeCheckpoint} writes a file. */
+export interface EncodeOptions {
+  /**
+   * Compress the JSON header with raw DEFLATE (format 3, see the top of checkpoint.ts): for files for shipping, where the
+   * header (model config, tensor table) can be a third of a compressed model's bytes. Default false: format 2, whose
+   * header older builds and a text editor can read.
+   */
+  compressHeader?: boolean;
+}
+
 /**
- * Encodes a checkpoint into the container described at the top of this file. Rejects empty names,
- * unknown dtypes, data of the wrong typed-array class, shapes that are not lists of non-negative
- * integers, data whose length is not the product of the shape, and meta that JSON cannot hold
- * exactly (cycles, BigInt, non-finite numbers). `file` names the target in error messages.
+ * Encodes a checkpoint into the container described at the top of this file (format 2, or 3 with
+ * `o.compressHeader`). Rejects empty names, unknown dtypes, data of the wrong typed-array class, shapes
+ * that are not lists of non-negative integers, data whose length is not the product of the shape, and
+ * meta that JSON cannot hold exactly (cycles, BigInt, non-finite numbers). `file` names the target in
+ * error messages.
  */
-export function encodeCheckpoint(c: CheckpointContents, file = '<bytes>'): Uint8Array {
+export function encodeCheckpoint(c: CheckpointContents, file = '<bytes>', o: EncodeOptions = {}): Uint8Array {
+  const version = o.compressHeader ? CHECKPOINT_COMPRESSED_VERSION : CHECKPOINT_FORMAT_VERSION;
   const entries: { name: string; dtype: StoredDType | 'float16'; shape: number[]; offset: number; length: number; encoding?: SparseEncoding }[] = [];
   const sources: Uint8Array[] = [];
   let dataLength = 0;
@@ -140,23 +167,30 @@ export function encodeCheckpoint(c: CheckpointContents, file = '<bytes>'): Uint8
 
   let json: string;
   try {
-    json = JSON.stringify({ format: CHECKPOINT_FORMAT_VERSION, meta: c.meta === undefined ? null : c.meta, tensors: entries }, strictJson);
+    json = JSON.stringify({ format: version, meta: c.meta === undefined ? null : c.meta, tensors: entries }, strictJson);
   } catch (e) {
     throw new CheckpointError(file, `meta cannot be stored as JSON: ${(e as Error).message}`, { cause: e });
   }
   const headerText = new TextEncoder().encode(json);
-  const headerLength = Math.ceil(headerText.length / ALIGN) * ALIGN;
+  if (o.compressHeader && headerText.length > MAX_HEADER_BYTES) {
+    throw new CheckpointError(file, `header is ${headerText.length} bytes of JSON, above the ${MAX_HEADER_BYTES} bytes (16 MiB) a compressed header may hold; write it uncompressed`);
+  }
+  // Format 3: the inflated length, then the deflated JSON; zero-padded below (the output starts zeroed).
+  const field = o.compressHeader ? deflateSync(headerText, { level: 9 }) : headerText;
+  const fieldStart = o.compressHeader ? PRELUDE + 4 : PRELUDE;
+  const headerLength = Math.ceil((fieldStart - PRELUDE + field.length) / ALIGN) * ALIGN;
   if (headerLength > MAX_U32) throw new CheckpointError(file, `header is ${headerLength} bytes; one file holds at most ${MAX_U32}`);
 
   const dataStart = PRELUDE + headerLength;
   const out = new Uint8Array(dataStart + dataLength + TRAILER);
   const view = new DataView(out.buffer);
   out.set(MAGIC, 0);
-  view.setUint32(4, CHECKPOINT_FORMAT_VERSION, true);
+  view.setUint32(4, version, true);
   view.setUint32(8, headerLength, true);
   view.setUint32(12, dataLength, true);
-  out.set(headerText, PRELUDE);
-  out.fill(0x20, PRELUDE + headerText.length, dataStart);
+  if (o.compressHeader) view.setUint32(PRELUDE, headerText.length, true);
+  out.set(field, fieldStart);
+  if (!o.compressHeader) out.fill(0x20, PRELUDE + headerText.length, dataStart);
   entries.forEach((e, i) => {
     const at = dataStart + e.offset;
     out.set(sources[i]!, at);
@@ -198,6 +232,45 @@ function describeMagic(bytes: Uint8Array): string {
   return `${head.map((b) => b.toString(16).padStart(2, '0')).join(' ')} "${text}"`;
 }
 
+/** Compressed bytes handed to the inflater at a time: one step inflates to at most ~1 MiB (deflate expands ≤ 1032×). */
+const INFLATE_STEP = 1024;
+
+/**
+ * The JSON bytes of a format-3 header field (its H bytes: inflated length L, raw DEFLATE stream, zero padding),
+ * inflated to exactly L bytes or refused by `fail`: L above {@link MAX_HEADER_BYTES}, a stream that is not deflate,
+ * ends early, or inflates to more or fewer than L bytes. The stream is fed in {@link INFLATE_STEP}-byte steps and
+ * stopped at the first step that passes L, so memory and time stay bounded by L (plus one step) whatever the stream
+ * would inflate to. Bytes after the stream's final block (the padding) are not inspected (the CRC covers them).
+ */
+function inflateHeader(field: Uint8Array, fail: (message: string) => never): Uint8Array {
+  if (field.length < 4) fail(`compressed header is ${field.length} bytes, too short to hold its inflated length (4 bytes)`);
+  const declared = new DataView(field.buffer, field.byteOffset, 4).getUint32(0, true);
+  if (declared > MAX_HEADER_BYTES) fail(`compressed header declares ${declared} bytes inflated, above the limit of ${MAX_HEADER_BYTES} bytes (16 MiB)`);
+  const stream = field.subarray(4);
+  const out = new Uint8Array(declared);
+  let at = 0, over = false;
+  const inflater = new Inflate((chunk) => {
+    if (over || at + chunk.length > declared) {
+      over = true;
+      return;
+    }
+    out.set(chunk, at);
+    at += chunk.length;
+  });
+  try {
+    let i = 0;
+    do {
+      inflater.push(stream.subarray(i, i + INFLATE_STEP), i + INFLATE_STEP >= stream.length);
+      i += INFLATE_STEP;
+    } while (i < stream.length && !over);
+  } catch (e) {
+    fail(`compressed header is not valid deflate data (${(e as Error).message})`);
+  }
+  if (over) fail(`compressed header inflates to more than the ${declared} bytes it declares`);
+  if (at !== declared) fail(`compressed header inflates to ${at} bytes, not the ${declared} it declares`);
+  return out;
+}
+
 /** How {@link decodeCheckpoint} treats sizes and coded tensors. */
 export interface DecodeOptions {
   /**
@@ -236,8 +309,8 @@ export function decodeCheckpoint(bytes: Uint8Array, file = '<bytes>', o: DecodeO
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(4, true);
   if (version === 0) fail('invalid format version 0');
-  if (version > CHECKPOINT_FORMAT_VERSION) {
-    fail(`written by format version ${version}; this weightshare reads up to version ${CHECKPOINT_FORMAT_VERSION} — upgrade weightshare`);
+  if (version > CHECKPOINT_COMPRESSED_VERSION) {
+    fail(`written by format version ${version}; this weightshare reads up to version ${CHECKPOINT_COMPRESSED_VERSION} — upgrade weightshare`);
   }
   if (bytes.length < minimum) truncated(`at least ${minimum}`);
   const headerLength = view.getUint32(8, true);
@@ -250,9 +323,10 @@ export function decodeCheckpoint(bytes: Uint8Array, file = '<bytes>', o: DecodeO
   const computed = crc32(bytes.subarray(0, expected - TRAILER));
   if (stored !== computed) fail(`checksum mismatch: file is damaged (stored ${hex32(stored)}, computed ${hex32(computed)})`);
 
+  const headerBytes = version === CHECKPOINT_COMPRESSED_VERSION ? inflateHeader(bytes.subarray(PRELUDE, dataStart), fail) : bytes.subarray(PRELUDE, dataStart);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PRELUDE, dataStart));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
   } catch {
     return fail('header is not valid UTF-8');
   }

@@ -9,7 +9,7 @@ import type { Model } from '../nn/model.js';
 import type { Callback, Logs } from '../nn/training.js';
 import type { Tokenizer } from '../data/tokenizer.js';
 import { modelFromCheckpoint, modelToCheckpoint, type TrainingState } from './model-file.js';
-import { CheckpointError, decodeCheckpoint, type DecodeOptions, encodeCheckpoint, type CheckpointContents } from './checkpoint.js';
+import { CheckpointError, decodeCheckpoint, type DecodeOptions, encodeCheckpoint, type EncodeOptions, type CheckpointContents } from './checkpoint.js';
 import type { LoadOptions } from './limits.js';
 import type { TfjsExport } from './tfjs/export.js';
 import { importTfjs, type TfjsImport, type TfjsImportOptions } from './tfjs/import.js';
@@ -263,11 +263,12 @@ function syncDirectory(dir: string): void {
 }
 
 /**
- * Encodes `c` and writes it atomically to `path` ({@link writeFileAtomic}, with its guards), returning the bytes written;
- * a refused write is a WriteError, any other failure a CheckpointError, both naming the path.
+ * Encodes `c` (`compressHeader`: see {@link EncodeOptions}) and writes it atomically to `path` ({@link writeFileAtomic},
+ * with its guards), returning the bytes written; a refused write is a WriteError, any other failure a CheckpointError,
+ * both naming the path.
  */
-export function saveCheckpoint(path: string, c: CheckpointContents, o: WriteOptions = {}): number {
-  const bytes = encodeCheckpoint(c, path);
+export function saveCheckpoint(path: string, c: CheckpointContents, o: WriteOptions & EncodeOptions = {}): number {
+  const bytes = encodeCheckpoint(c, path, { compressHeader: o.compressHeader });
   try {
     writeFileAtomic(path, bytes, o);
   } catch (e) {
@@ -287,10 +288,25 @@ export function loadCheckpoint(path: string, o: DecodeOptions = {}): CheckpointC
   return decodeCheckpoint(bytes, path, o);
 }
 
-/** Saves a model (weights, config, optimizer state, training progress) atomically to `path` (`force`: see {@link WriteOptions}); returns the file size in bytes. */
-export function saveModel(path: string, m: Model, o: Parameters<typeof modelToCheckpoint>[1] & WriteOptions = {}): number {
-  const { force, ...contents } = o;
-  return saveCheckpoint(path, modelToCheckpoint(m, contents), { force });
+/** Options of {@link saveModel}: what the file holds (see modelToCheckpoint), how it is written, and `ship`. */
+export type SaveModelOptions = Parameters<typeof modelToCheckpoint>[1] & WriteOptions & EncodeOptions & {
+  /**
+   * A file for shipping, as `weightshare compress --ship` writes: no optimizer state, compile settings or training
+   * record, and a compressed header (format 3); an option also given here wins (e.g. `compressHeader: false`).
+   */
+  ship?: boolean;
+};
+
+/** What `ship: true` sets unless given: a file for shipping. */
+const SHIP: SaveModelOptions = { withOptimizer: false, withCompile: false, training: undefined, compressHeader: true };
+
+/**
+ * Saves a model (weights, config, optimizer state, training progress) atomically to `path` (`force`: see
+ * {@link WriteOptions}; `ship` and `compressHeader`: see {@link SaveModelOptions}); returns the file size in bytes.
+ */
+export function saveModel(path: string, m: Model, o: SaveModelOptions = {}): number {
+  const { force, compressHeader, ship, ...contents } = { ...(o.ship ? SHIP : {}), ...o };
+  return saveCheckpoint(path, modelToCheckpoint(m, contents), { force, compressHeader });
 }
 
 /**

@@ -33,7 +33,10 @@ interface PageResult {
   sameAfterWorkersJoined: boolean;
   backend: string;
   matmul: { ms: number; gflops: number };
-  training: { before: number; after: number; lossBefore: number; lossAfter: number; roundTrip: number; hashed: boolean; bytes: number; coded: boolean; codedRoundTrip: number };
+  training: {
+    before: number; after: number; lossBefore: number; lossAfter: number; roundTrip: number; hashed: boolean; bytes: number; coded: boolean; codedRoundTrip: number;
+    codedBytes: number; shipped: { version: number; bytes: number; roundTrip: number };
+  };
   leak: { tensors: number; bytes: number };
   diff: Record<string, number>;
   sizes: Record<string, number>;
@@ -57,6 +60,8 @@ function checkAgainstRef(r: PageResult, log: string[]): void {
   assert.ok(t.lossAfter < 0.6 * t.lossBefore && t.after >= 0.85, `the model API trains in the browser: ${JSON.stringify(t)}`);
   assert.ok(t.hashed && t.roundTrip === 0 && t.bytes > 0, `a hashed model file round-trips in the browser: ${JSON.stringify(t)}`);
   assert.ok(t.coded && t.codedRoundTrip === 0, `a clustered model file with Huffman-coded codes round-trips in the browser: ${JSON.stringify(t)}`);
+  const s = t.shipped;
+  assert.ok(s.version === 3 && s.roundTrip === 0 && s.bytes < t.codedBytes, `a file for shipping (header deflated) round-trips in the browser: ${JSON.stringify(s)}`);
 }
 
 test('browser, cross-origin isolated: 2 Web Worker threads, matmul and conv2d + grads match ref', { skip, timeout: 30000 }, async () => {

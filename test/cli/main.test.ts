@@ -544,9 +544,9 @@ test('a damaged model file: checksum mismatch, newer format version, truncation,
 
   const newer = tmp('newer.wsm');
   const v = Uint8Array.from(good);
-  new DataView(v.buffer).setUint32(4, 3, true);
+  new DataView(v.buffer).setUint32(4, 4, true);
   writeFileSync(newer, v);
-  assertError(await run('eval', newer), /newer\.wsm: written by format version 3; .* upgrade weightshare/);
+  assertError(await run('eval', newer), /newer\.wsm: written by format version 4; this weightshare reads up to version 3 — upgrade weightshare/);
   assertError(await run('summary', newer), /upgrade/);
 
   const short = tmp('short.wsm');

@@ -5,10 +5,13 @@ import fs, { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFil
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import {
-  CHECKPOINT_FORMAT_VERSION, CheckpointError, crc32, decodeCheckpoint, encodeCheckpoint,
+  CHECKPOINT_COMPRESSED_VERSION, CHECKPOINT_FORMAT_VERSION, CheckpointError, crc32, decodeCheckpoint, encodeCheckpoint, MAX_HEADER_BYTES,
   type CheckpointContents, type StoredTensor,
 } from '../../src/io/index.js';
+import { compressedField, deflateBomb, fixCrc, headerJson, replaceHeader } from '../helpers/model-bytes.js';
+import { measurePeak } from '../helpers/memory.js';
 import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from '../../src/io/files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ws-ckpt-'));
@@ -153,7 +156,7 @@ test('decode: wrong magic says it is not a weightshare file', () => {
 test('decode: a newer format version asks for an upgrade, version 0 is invalid', () => {
   const b = encodeCheckpoint(sample());
   b[4] = 7;
-  decodeFails(b, /^model\.wshr: written by format version 7; this weightshare reads up to version 2 — upgrade weightshare$/);
+  decodeFails(b, /^model\.wshr: written by format version 7; this weightshare reads up to version 3 — upgrade weightshare$/);
   b[4] = 0;
   decodeFails(b, /invalid format version 0/);
 });
@@ -353,4 +356,101 @@ test('float16: float32 tensors whose values are all exact halves (centroids roun
   decodeFails(assemble(headerText.replace('"length":16', '"length":14'), data, 2), /model\.wshr: tensor "weights\/d\/kernel\/centroids": length 14 bytes does not match shape \[8\] of float16 \(16 bytes\)$/);
   decodeFails(assemble(headerText.replace('"float16"', '"float16","encoding":{"kind":"sparse"}'), data, 2), /model\.wshr: tensor "weights\/d\/kernel\/centroids": a float16 tensor has no encoding$/);
   decodeFails(assemble(headerText.replace('"format":2', '"format":1'), data, 1), /model\.wshr: tensor "weights\/d\/kernel\/centroids": unknown dtype "float16" \(known: float32, int32\)$/);
+});
+
+/** sample() plus the tensors format 2 codes (sparse int32 codes, a mostly-zero float32, float16 centroids). */
+function sampleCoded(): CheckpointContents {
+  const c = sample();
+  c.tensors.set('maps/d/kernel/codes', i32([300], Array.from({ length: 300 }, (_, i) => (i % 7 === 0 ? i % 5 : 16))));
+  c.tensors.set('weights/p/kernel', f32([200], Array.from({ length: 200 }, (_, i) => (i % 9 === 0 ? i / 7 : 0))));
+  c.tensors.set('weights/d/kernel/centroids', f32([4], [0.5, -1.25, 0.099975586, 0]));
+  return c;
+}
+
+/** The four prelude fields of container bytes. */
+function prelude(bytes: Uint8Array): { version: number; h: number; d: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { version: view.getUint32(4, true), h: view.getUint32(8, true), d: view.getUint32(12, true) };
+}
+
+test('format 3 (compressHeader): meta and every tensor read back bit-exactly; the header is [inflated length][raw deflate][zero padding], the data section that of format 2; format 2 by default', () => {
+  const c = sampleCoded();
+  const v2 = encodeCheckpoint(c), v3 = encodeCheckpoint(c, 'c.wsm', { compressHeader: true });
+  assert.equal(CHECKPOINT_COMPRESSED_VERSION, 3);
+  assert.equal(prelude(v2).version, 2, 'format 2 unless asked');
+  assert.equal(prelude(encodeCheckpoint(c, 'c.wsm', { compressHeader: false })).version, 2);
+  const p2 = prelude(v2), p3 = prelude(v3);
+  assert.equal(p3.version, 3);
+  assert.equal(p3.h % 8, 0, 'the data section starts 8-byte aligned');
+  assert.ok(p3.h < p2.h / 2, `header ${p3.h} bytes deflated vs ${p2.h} plain`);
+  assert.equal(p3.d, p2.d);
+  assert.deepEqual(v3.subarray(16 + p3.h, 16 + p3.h + p3.d), v2.subarray(16 + p2.h, 16 + p2.h + p2.d), 'the same data section');
+  // The field, read by node:zlib (an independent inflater): the JSON of format 2 with "format":3, its length first.
+  const json2 = new TextDecoder().decode(v2.subarray(16, 16 + p2.h)).trimEnd();
+  const field = v3.subarray(16, 16 + p3.h);
+  const declared = new DataView(field.buffer, field.byteOffset).getUint32(0, true);
+  const json3 = new TextDecoder().decode(inflateRawSync(field.subarray(4)));
+  assert.equal(json3, json2.replace('"format":2', '"format":3'));
+  assert.equal(declared, new TextEncoder().encode(json3).length);
+  const streamEnd = 4 + deflateRawSync(new TextEncoder().encode(json3), { level: 9 }).length;
+  assert.ok(field.subarray(streamEnd + 40).every((b) => b === 0) && field.length - streamEnd < 48, 'zero padding after the stream (fflate\'s stream is within a few bytes of zlib\'s)');
+  assert.deepEqual(headerJson(v3), new TextEncoder().encode(json3));
+  const back = decodeCheckpoint(v3, 'c.wsm');
+  assertSame(back, c);
+  assert.equal(back.stored!.fileBytes, v3.length);
+  assert.deepEqual(back.stored!.tensorBytes, decodeCheckpoint(v2).stored!.tensorBytes, 'each tensor stores the same bytes in both formats');
+  assertSame(decodeCheckpoint(encodeCheckpoint({ meta: null, tensors: new Map() }, 'e.wsm', { compressHeader: true })), { meta: null, tensors: new Map() });
+  // A header zlib deflated (another encoder) reads the same.
+  assertSame(decodeCheckpoint(replaceHeader(v3, compressedField(new TextEncoder().encode(json3))), 'c.wsm'), c);
+});
+
+/** Format-3 bytes of sampleCoded() whose header field is `field` (CRC fixed). */
+const withField = (field: Uint8Array): Uint8Array => replaceHeader(encodeCheckpoint(sampleCoded(), 'c.wsm', { compressHeader: true }), field);
+
+test('format 3, hostile headers: a declared length above 16 MiB, a stream that inflates to more or fewer bytes than declared, or that is not deflate, is a one-line error naming the file', () => {
+  const json = new TextEncoder().encode(JSON.stringify({ format: 3, meta: null, tensors: [] }));
+  const ok = withField(compressedField(json));
+  assert.equal(decodeCheckpoint(ok, 'c.wsm').meta, null, 'the crafted file reads (guards the cases below)');
+  decodeFails(withField(compressedField(json, undefined, MAX_HEADER_BYTES + 1)), /^model\.wshr: compressed header declares 16777217 bytes inflated, above the limit of 16777216 bytes \(16 MiB\)$/);
+  decodeFails(withField(compressedField(json, undefined, 2 ** 32 - 1)), /declares 4294967295 bytes inflated, above the limit/);
+  decodeFails(withField(compressedField(json, undefined, json.length - 1)), new RegExp(`^model\\.wshr: compressed header inflates to more than the ${json.length - 1} bytes it declares$`));
+  decodeFails(withField(compressedField(json, undefined, json.length + 1)), new RegExp(`^model\\.wshr: compressed header inflates to ${json.length} bytes, not the ${json.length + 1} it declares$`));
+  decodeFails(withField(compressedField(json, undefined, 0)), /^model\.wshr: compressed header inflates to more than the 0 bytes it declares$/);
+  decodeFails(withField(compressedField(json, json)), /^model\.wshr: compressed header is not valid deflate data \(invalid (block type|length\/literal|distance)\)$/);
+  decodeFails(withField(compressedField(json, Uint8Array.of(0xff, 0xff, 0xff, 0xff))), /^model\.wshr: compressed header is not valid deflate data \(/);
+  const stream = deflateRawSync(json, { level: 9 });
+  decodeFails(withField(compressedField(json, stream.subarray(0, stream.length - 3))), /^model\.wshr: compressed header (is not valid deflate data \(unexpected EOF\)|inflates to \d+ bytes, not the \d+ it declares)$/);
+  decodeFails(withField(compressedField(json, new Uint8Array(0))), /^model\.wshr: compressed header is not valid deflate data \(unexpected EOF\)$/);
+  decodeFails(withField(new Uint8Array(0)), /^model\.wshr: compressed header is 0 bytes, too short to hold its inflated length \(4 bytes\)$/);
+  // JSON that is not a header, or says another format, fails as in format 2.
+  decodeFails(withField(compressedField(new TextEncoder().encode('{"format":3,'))), /header is not valid JSON/);
+  decodeFails(withField(compressedField(Uint8Array.of(0x22, 0xff, 0x22))), /header is not valid UTF-8/);
+  decodeFails(withField(compressedField(new TextEncoder().encode('{"format":2,"meta":null,"tensors":[]}'))), /header says format 2 but the prelude says version 3$/);
+  // Format 2 readers of a format-3 header: plain JSON under version 3 is not deflate.
+  const plain = encodeCheckpoint(sampleCoded());
+  const relabelled = Uint8Array.from(plain);
+  new DataView(relabelled.buffer).setUint32(4, 3, true);
+  throwsCkpt(() => decodeCheckpoint(fixCrc(relabelled), 'x.wsm'), 'x.wsm', /^x\.wsm: compressed header (declares \d+ bytes inflated, above the limit|is not valid deflate data|inflates to)/);
+});
+
+test('format 3, a deflate bomb: ~1 MiB that would inflate to 1 GiB fails after one step past the declared length, in bounded memory and CPU time', () => {
+  const stream = deflateBomb(256);
+  assert.equal(inflateRawSync(deflateBomb(2)).length, 8 * 2 ** 20, 'two blocks inflate to 8 MiB (guards the bomb)');
+  assert.ok(stream.length < 1.2 * 2 ** 20, `the bomb is ${stream.length} bytes`);
+  for (const declared of [1000, MAX_HEADER_BYTES]) {
+    const bytes = withField(compressedField(new Uint8Array(0), stream, declared));
+    const cpu = process.cpuUsage();
+    const r = measurePeak(() => decodeCheckpoint(bytes, 'bomb.wsm'));
+    const used = process.cpuUsage(cpu);
+    assert.ok(r.error instanceof CheckpointError, String(r.error));
+    assert.equal(r.error.message, `bomb.wsm: compressed header inflates to more than the ${declared} bytes it declares`);
+    assert.ok(r.peakRise < 64 * 2 ** 20, `peak RSS rose by ${(r.peakRise / 2 ** 20).toFixed(0)} MiB (bound 64 MiB)`);
+    assert.ok(used.user + used.system < 2e6, `CPU ${((used.user + used.system) / 1e6).toFixed(2)} s (bound 2 s; inflating it all takes ~10 s)`);
+  }
+});
+
+test('format 3: a header above 16 MiB of JSON is refused when asked to compress it (readers would refuse it); format 2 holds it', () => {
+  const big: CheckpointContents = { meta: 'x'.repeat(MAX_HEADER_BYTES), tensors: new Map() };
+  throwsCkpt(() => encodeCheckpoint(big, 'big.wsm', { compressHeader: true }), 'big.wsm', /^big\.wsm: header is 16777251 bytes of JSON, above the 16777216 bytes \(16 MiB\) a compressed header may hold; write it uncompressed$/);
+  assert.equal(prelude(encodeCheckpoint(big)).version, 2);
 });

@@ -21,7 +21,7 @@ import { mulberry32 } from '../helpers/random.js';
 
 const LONG = process.env.WEIGHTSHARE_FUZZ === 'long';
 const SEED = Number(process.env.WEIGHTSHARE_FUZZ_SEED ?? 15);
-const CASES = { model: LONG ? 24000 : 1200, idx: LONG ? 16000 : 800, png: LONG ? 16000 : 800 };
+const CASES = { model: LONG ? 36000 : 1800, idx: LONG ? 16000 : 800, png: LONG ? 16000 : 800 };
 
 /** A seeded source of choices. */
 class Rng {
@@ -88,7 +88,10 @@ function runCase<T>(tally: Tally, label: string, size: number, errorClass: typeo
 
 interface Base { name: string; bytes: Uint8Array; x: Tensor; y: Float32Array }
 
-/** The model files the mutations start from: an MLP with a hashed kernel and Adam state, a compressed (coded) one, and two files of an earlier version. */
+/**
+ * The model files the mutations start from: an MLP with a hashed kernel and Adam state, a compressed (coded) one, each
+ * also with its header compressed (format 3), and two files of an earlier version.
+ */
 function modelBases(): Base[] {
   const bases: Base[] = [];
   const add = (name: string, bytes: Uint8Array, inputs: number): void => {
@@ -105,11 +108,13 @@ function modelBases(): Base[] {
   mlp.trainOnBatch(tensor(Float32Array.from({ length: 16 }, (_, i) => Math.cos(i)), [2, 8]), tensor(Int32Array.of(0, 2), [2], 'int32'));
   const training = { epoch: 1, epochs: 2, batchSize: 2, seed: 3, limit: 64, history: { epoch: [0], history: { loss: [1.1] } } };
   add('mlp', encodeCheckpoint(modelToCheckpoint(mlp, { training })), 8);
+  add('mlp, header compressed', encodeCheckpoint(modelToCheckpoint(mlp, { training }), 'fuzz.wsm', { compressHeader: true }), 8);
   const packed = sequential([
     new Dense({ units: 16, activation: 'tanh', maps: { kernel: { kind: 'codebook', clusters: 4, prune: 0.5 } } }),
     new Dense({ units: 4, maps: { kernel: 'pruned:0.75' } }),
   ], { inputShape: [16] }).build(2);
   add('compressed', encodeCheckpoint(modelToCheckpoint(packed)), 16);
+  add('compressed, for shipping (header compressed)', encodeCheckpoint(modelToCheckpoint(packed, { withCompile: false }), 'fuzz.wsm', { compressHeader: true }), 16);
   const dir = fileURLToPath(new URL('../../../test/fixtures/models/', import.meta.url));
   for (const old of ['old-sequential', 'old-functional']) add(old, readFileSync(`${dir}${old}.wsm`), 6);
   return bases;
@@ -148,10 +153,26 @@ function craftHeader(h: FileHeader, rng: Rng): string {
   return `${['set', 'delete', 'rename', 'extra'][op]} ${path.join('.')}`;
 }
 
+/** Compressed-header (format 3) bytes whose declared inflated length lies, or whose deflate stream has bits flipped; CRC fixed. */
+function mutateCompressedHeader(b: Base, rng: Rng): [string, Uint8Array] {
+  const view = new DataView(b.bytes.buffer, b.bytes.byteOffset);
+  const headerEnd = 16 + view.getUint32(8, true), declared = view.getUint32(16, true);
+  if (rng.int(2) === 0) {
+    const lie = rng.pick([0, 1, declared - 1, declared + 1, 2 * declared, 2 ** 24, 2 ** 24 + 1, 2 ** 32 - 1]);
+    const out = Uint8Array.from(b.bytes);
+    new DataView(out.buffer).setUint32(16, lie, true);
+    return [`compressed header declares ${lie} bytes (inflates to ${declared})`, fixCrc(out)];
+  }
+  const out = Uint8Array.from(b.bytes);
+  out.set(flipBits(b.bytes.subarray(0, headerEnd), rng, 20), 0);
+  return ['compressed header: stream bits flipped, CRC fixed', fixCrc(out)];
+}
+
 /** One mutation of a model file, and its name. */
 function mutateModel(b: Base, rng: Rng): [string, Uint8Array] {
   const headerEnd = 16 + new DataView(b.bytes.buffer, b.bytes.byteOffset).getUint32(8, true);
-  switch (rng.int(5)) {
+  const compressed = new DataView(b.bytes.buffer, b.bytes.byteOffset).getUint32(4, true) === 3;
+  switch (rng.int(compressed ? 6 : 5)) {
     case 0: {
       const n = rng.int(b.bytes.length);
       return [`truncated to ${n} bytes`, b.bytes.slice(0, n)];
@@ -163,11 +184,12 @@ function mutateModel(b: Base, rng: Rng): [string, Uint8Array] {
       out.set(flipBits(b.bytes.subarray(0, b.bytes.length - 4), rng, headerEnd));
       return ['data bits flipped, CRC fixed', fixCrc(out)];
     }
-    default: {
+    case 4: {
       let what = '';
       const bytes = editHeader(b.bytes, (h) => { what = craftHeader(h, rng); });
       return [`header: ${what}`, bytes];
     }
+    default: return mutateCompressedHeader(b, rng);
   }
 }
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Dense, LocallyConnected2D, sequential } from '../../src/nn/index.js';
 import { runCli } from '../helpers/cli.js';
 import type { Model } from '../../src/nn/model.js';
-import { editHeader, layerConfig } from '../helpers/model-bytes.js';
+import { compressedField, deflateBomb, editHeader, headerJson, layerConfig, replaceHeader } from '../helpers/model-bytes.js';
 import { measurePeak } from '../helpers/memory.js';
 
 /** A compiled 16 → 8 → 3 classifier; `maps` shares the first kernel; the first kernel is zero, so the file codes it (sparse). */
@@ -178,6 +178,17 @@ test('NaN or ±Infinity in a weight or an optimizer slot is refused unless allow
   const codes = modelToCheckpoint(smallModel({ kernel: 'codebook:4' }));
   (codes.tensors.get('maps/dense/kernel/codes')!.data as Int32Array)[7] = 4;
   refused(encodeCheckpoint(codes), /^m\.wsm: map state 'maps\/dense\/kernel\/codes' holds 4 at position 7, outside \[0, 3\]$/);
+});
+
+test('a file for shipping (header compressed, format 3) is checked as format 2 is: a hostile header inside the deflate stream, a deflate bomb, a lying length', () => {
+  const shipped = encodeCheckpoint(modelToCheckpoint(smallModel(), { withOptimizer: false, withCompile: false }), 'm.wsm', { compressHeader: true });
+  const x = tensor(Float32Array.from({ length: 32 }, (_, i) => Math.sin(i)), [2, 16]);
+  assert.deepEqual(load(shipped).predict(x).f32(), smallModel().predict(x).f32(), 'it loads as saved');
+  refused(editHeader(shipped, (h) => { layerConfig(h.meta, 'dense').units = 100_000_000; }), /^m\.wsm: weight 'dense\/kernel' \[16,100000000\] has 1600000000 elements, above the limit of 268435456 per weight/);
+  refused(editHeader(shipped, (h) => { h.tensors.find((t) => t.name === 'weights/dense/kernel')!.shape = [2_000_000_000]; }), /^m\.wsm: tensor "weights\/dense\/kernel": shape \[2000000000\] has 2000000000 elements, above the limit/);
+  refused(replaceHeader(shipped, compressedField(new Uint8Array(0), deflateBomb(64), 2 ** 24)), /^m\.wsm: compressed header inflates to more than the 16777216 bytes it declares$/);
+  const json = headerJson(shipped);
+  refused(replaceHeader(shipped, compressedField(json, undefined, json.length + 8)), new RegExp(`^m\\.wsm: compressed header inflates to ${json.length} bytes, not the ${json.length + 8} it declares$`));
 });
 
 test('the command line reports a hostile file in one line and exits 1 (weightshare summary)', async () => {

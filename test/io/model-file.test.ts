@@ -224,6 +224,32 @@ test('saveModel/loadModel through files: round trip, damage detection, missing f
   assert.throws(() => loadModel(wrong), throwsCheckpoint(/wrong\.wsm: weight 'dense\/bias' is float32 \[64\] but layer expects float32 \[128\]/));
 });
 
+test('saveModel ship: a file for shipping (no optimizer state, compile settings or training record; header compressed, format 3) loads with the same weights and meta', async () => {
+  const m = await sharedCnn();
+  const shipped = join(dir, 'cnn-ship.wsm'), full = join(dir, 'cnn-full.wsm'), bare = join(dir, 'cnn-bare.wsm');
+  const bytes = saveModel(shipped, m, { initSeed: 1, ship: true });
+  saveModel(full, m, { training, initSeed: 1 });
+  saveModel(bare, m, { initSeed: 1, withOptimizer: false, withCompile: false });
+  const version = (f: string): number => readFileSync(f).readUInt32LE(4);
+  assert.deepEqual([version(shipped), version(full), version(bare)], [3, 2, 2]);
+  assert.equal(bytes, readFileSync(shipped).length);
+  const a = loadModel(shipped), b = loadModel(bare);
+  assert.deepEqual(a.meta, b.meta, 'the meta of a file saved without optimizer, compile settings and training record');
+  assert.deepEqual(Object.keys(a.meta).sort(), ['initSeed', 'kind', 'model']);
+  assert.equal(a.model.optimizer, undefined);
+  assertSameWeights(a.model, m);
+  const cs = loadCheckpoint(shipped), cb = loadCheckpoint(bare);
+  assert.deepEqual(cs.stored!.tensorBytes, cb.stored!.tensorBytes, 'the same tensors, stored alike');
+  assert.ok(cs.stored!.fileBytes < cb.stored!.fileBytes, `${cs.stored!.fileBytes} bytes shipped vs ${cb.stored!.fileBytes}`);
+  // An option given with ship wins over what ship sets.
+  saveModel(shipped, m, { ship: true, compressHeader: false, withCompile: true });
+  assert.equal(version(shipped), 2);
+  assert.ok(loadModel(shipped).meta.compile);
+  saveModel(shipped, m, { compressHeader: true });
+  assert.equal(version(shipped), 3);
+  assert.equal(optimizerState(loadModel(shipped).model).iterations, optimizerState(m).iterations, 'compressHeader alone keeps everything else');
+});
+
 test('modelCheckpoint saves after every epoch with the training record', async () => {
   const m = createModel('mlp');
   m.build(2);
