@@ -32,9 +32,9 @@ try {
   // The float32 file as one would ship it too: the trained weights without Adam's state, compile settings or training
   // record (what `compress --ship` leaves out), so the two files differ by their weights only.
   const { model } = loadModel(trained);
-  saveModel(float32, model, { withOptimizer: false, withCompile: false });
+  saveModel(float32, model, { ship: true });
   model.dispose();
-  console.log(`$ node -e "saveModel('${float32.replace(root + '/', '')}', loadModel(trained), { withOptimizer: false, withCompile: false })"`);
+  console.log(`$ node -e "saveModel('${float32.replace(root + '/', '')}', loadModel(trained), { ship: true })"`);
   for (const f of [float32, compressed]) console.log(`${f.replace(root + '/', '')}: ${statSync(f).size.toLocaleString('en-US')} bytes`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
