@@ -20,10 +20,10 @@ const rows = plan(dataset, runs);
 
 /** A plan row's runs (those done), in seed order. */
 const got = (row) => row.specs.map((s) => byKey.get(key(s))).filter(Boolean);
-/** `mean ± sd` of percentages (fractions × 100) with 2 decimals. */
+/** `mean ± sd` of percentages (fractions × 100) with 2 decimals; one seed has no sd, so only its value. */
 const pct = (xs) => {
   const s = stats(xs.map((x) => 100 * x));
-  return `${s.m.toFixed(2)} ± ${s.sd.toFixed(2)}`;
+  return s.n > 1 ? `${s.m.toFixed(2)} ± ${s.sd.toFixed(2)}` : s.m.toFixed(2);
 };
 const n = (v) => Math.round(v).toLocaleString('en-US');
 const seedsOf = (rs) => (rs.length === 5 && rs.every((r, i) => r.spec.seed === i) ? '0–4' : rs.map((r) => r.spec.seed).join(', '));

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-/** The datasets of RESULTS.md's FAQ section (issue 14, point 5) with runs committed (add fashion-mnist once it has some). */
-const FAQ_DATASETS = ['mnist-sample'];
+/** The datasets of RESULTS.md's FAQ section (issue 14, point 5) with runs committed. */
+const FAQ_DATASETS = ['mnist-sample', 'fashion-mnist'];
 
 test('docs/plots matches RESULTS.md: scripts/results-plots.mjs --check redraws every plot from the tables and compares', () => {
   const r = spawnSync(process.execPath, [join(root, 'scripts', 'results-plots.mjs'), '--check'], { cwd: root, encoding: 'utf8' });
