@@ -129,6 +129,8 @@ class Rows {
   private readonly array: Float32Array | Int32Array | undefined;
   private readonly source: Tensor | undefined;
   readonly rowSize: number;
+  /** The host buffer batches are gathered into before `tensor` copies them to the backend: reused, not one per batch. */
+  private staging: Float32Array | Int32Array | undefined;
 
   constructor(d: Data, what: string) {
     checkData(d, what);
@@ -154,8 +156,9 @@ class Rows {
   take(idx: Int32Array): Tensor {
     if (this.source) return tidy(() => gather(this.source!, tensor(idx, [idx.length], 'int32'), 0));
     const a = this.array!;
-    const out = a instanceof Int32Array ? new Int32Array(idx.length * this.rowSize) : new Float32Array(idx.length * this.rowSize);
-    const r = this.rowSize;
+    const r = this.rowSize, length = idx.length * r;
+    if (!this.staging || this.staging.length < length) this.staging = a instanceof Int32Array ? new Int32Array(length) : new Float32Array(length);
+    const out = this.staging.subarray(0, length);
     for (let k = 0; k < idx.length; k++) out.set(a.subarray(idx[k] * r, idx[k] * r + r), k * r);
     return tensor(out, [idx.length, ...this.sampleShape], this.dtype);
   }
