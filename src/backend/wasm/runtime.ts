@@ -91,7 +91,8 @@ export class WasmRuntime implements WasmContext {
   threadsReady: Promise<number>;
   private readonly module: WebAssembly.Module;
   private readonly ranges: number[];
-  private readonly workerUrl: string | URL | undefined;
+  /** The worker script (undefined: the platform's default), resolved once. */
+  private readonly workerUrl: URL | undefined;
 
   /**
    * @internal
@@ -103,7 +104,7 @@ export class WasmRuntime implements WasmContext {
       throw new Error('weightshare: in a browser the wasm backend starts asynchronously: `await initWasmBackend()` (or createWasmBackendAsync) first');
     }
     this.threads = prepared?.threads ?? resolveThreads(options.threads);
-    this.workerUrl = options.workerUrl;
+    this.workerUrl = workerUrlOf(options);
     const { module, relaxed } = prepared?.kernels ?? loadKernels();
     this.module = module;
     this.relaxed = relaxed;
@@ -184,8 +185,7 @@ export class WasmRuntime implements WasmContext {
   }
 
   private newPool(): WorkerPool {
-    const url = workerUrlOf({ workerUrl: this.workerUrl });
-    const host = { blocking: platform.blocking, spawn: (init: WorkerInit, onError: (e: unknown) => void) => platform.spawn(init, onError, url) };
+    const host = { blocking: platform.blocking, spawn: (init: WorkerInit, onError: (e: unknown) => void) => platform.spawn(init, onError, this.workerUrl) };
     return new WorkerPool(this.module, this.memory, Object.keys(this.exports), this.threads, (t) => this.scratch[t], host);
   }
 
