@@ -14,7 +14,7 @@
 import { performance } from 'node:perf_hooks';
 import { Adam, createModel, createTextModel, getBackend, layers, type Model, sequential, setThreads, tensor, TEXT_MODEL_NAMES, tidy } from '../src/index.js';
 
-interface Row { calls: number; ms: number; cpu: number; cur: number; min: number }
+interface Row { calls: number; ms: number; cpu: number; cur: number; min: number; per: number[] }
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -55,7 +55,7 @@ for (const name of Object.getOwnPropertyNames(proto)) {
     const c = process.cpuUsage();
     const r = (f as (...a: unknown[]) => unknown).apply(be, args);
     const dc = process.cpuUsage(c);
-    const row = rows.get(key) ?? { calls: 0, ms: 0, cpu: 0, cur: 0, min: Infinity };
+    const row = rows.get(key) ?? { calls: 0, ms: 0, cpu: 0, cur: 0, min: Infinity, per: [] };
     const dt = performance.now() - t;
     row.calls++;
     row.ms += dt;
@@ -87,6 +87,9 @@ const step = (): number => tidy(() => model.trainOnBatch(
 for (let i = 0; i < (lstm ? 3 : warm); i++) step();
 on = true;
 let minWall = Infinity, minJs = Infinity;
+const walls: number[] = [], jsPer: number[] = [];
+/** The q-quantile (nearest rank) of per-step times. */
+const quantile = (a: number[], q: number): number => [...a].sort((u, v) => u - v)[Math.min(a.length - 1, Math.floor(q * a.length))] ?? 0;
 const t0 = performance.now();
 const c0 = process.cpuUsage();
 for (let i = 0; i < steps; i++) {
@@ -97,8 +100,11 @@ for (let i = 0; i < steps; i++) {
   for (const r of rows.values()) {
     inKernels += r.cur;
     r.min = Math.min(r.min, r.cur);
+    r.per.push(r.cur);
     r.cur = 0;
   }
+  walls.push(dt);
+  jsPer.push(dt - inKernels);
   minWall = Math.min(minWall, dt);
   minJs = Math.min(minJs, dt - inKernels);
 }
@@ -110,12 +116,12 @@ let kernels = 0;
 let kernelsCpu = 0;
 const sorted = [...rows.entries()].sort((a, b) => b[1].ms - a[1].ms);
 const what = zooLm ? `${zooLm} LM (vocabulary ${VOCAB}, T ${T}, zoo defaults), ` : lm ? `char-lstm LM (vocabulary ${VOCAB}, T ${T}, E ${E}, ${U} units), ` : attention ? `causal MultiHeadAttention (T ${T}, dim ${E}, 4 heads of 32), ` : lstm ? `LSTM (T ${T}, E ${E}, ${U} units, implementation ${implementation}), ` : '';
-console.log(`${what}batch ${batch}, ${threads} thread(s), ${steps} steps: ${wall.toFixed(3)} ms per step (${(batch / wall * 1000).toFixed(0)} samples/s${lstm ? `, ${(batch * T / wall * 1000).toFixed(0)} tokens/s` : ''}), fastest step ${minWall.toFixed(3)} ms, process CPU ${cpuMs.toFixed(1)} ms per step`);
-console.log('| kernel | calls/step | ms/step | share | least ms in a step | CPU ms/step |');
-console.log('|---|---:|---:|---:|---:|---:|');
+console.log(`${what}batch ${batch}, ${threads} thread(s), ${steps} steps: ${wall.toFixed(3)} ms per step (${(batch / wall * 1000).toFixed(0)} samples/s${lstm ? `, ${(batch * T / wall * 1000).toFixed(0)} tokens/s` : ''}), fastest step ${minWall.toFixed(3)} ms, median ${quantile(walls, 0.5).toFixed(3)} ms, 90th percentile ${quantile(walls, 0.9).toFixed(3)} ms, process CPU ${cpuMs.toFixed(1)} ms per step`);
+console.log('| kernel | calls/step | ms/step | share | least ms in a step | median | 90th percentile | CPU ms/step |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const [k, r] of sorted) {
   kernels += r.ms / steps;
   kernelsCpu += r.cpu / steps;
-  console.log(`| ${k} | ${(r.calls / steps).toFixed(1)} | ${(r.ms / steps).toFixed(3)} | ${(r.ms / steps / wall * 100).toFixed(1)} % | ${r.min.toFixed(3)} | ${(r.cpu / steps).toFixed(1)} |`);
+  console.log(`| ${k} | ${(r.calls / steps).toFixed(1)} | ${(r.ms / steps).toFixed(3)} | ${(r.ms / steps / wall * 100).toFixed(1)} % | ${r.min.toFixed(3)} | ${quantile(r.per, 0.5).toFixed(3)} | ${quantile(r.per, 0.9).toFixed(3)} | ${(r.cpu / steps).toFixed(1)} |`);
 }
-console.log(`| JavaScript and the tape (wall − kernels) | | ${(wall - kernels).toFixed(3)} | ${((wall - kernels) / wall * 100).toFixed(1)} % | ${minJs.toFixed(3)} | ${(cpuMs - kernelsCpu).toFixed(1)} |`);
+console.log(`| JavaScript and the tape (wall − kernels) | | ${(wall - kernels).toFixed(3)} | ${((wall - kernels) / wall * 100).toFixed(1)} % | ${minJs.toFixed(3)} | ${quantile(jsPer, 0.5).toFixed(3)} | ${quantile(jsPer, 0.9).toFixed(3)} | ${(cpuMs - kernelsCpu).toFixed(1)} |`);
