@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  bestIndex, choosePeer, classifyBlas, gridTable, settingEnv, settingLabel, settingMismatch, settingsGrid, type ProbeOutput,
+  bestIndex, choosePeer, classifyBlas, gridTable, settingEnv, settingLabel, settingMismatch, settingsGrid, TORCH_MALLOC_ENV, type ProbeOutput,
 } from '../../bench/torch-peer.js';
 
 const OPENBLAS_LIBS = [
@@ -59,8 +59,10 @@ test('settingsGrid: threads {1, cores} × OpenBLAS threads (OpenBLAS only) × on
   assert.deepEqual(settingsGrid(1, 'openblas', false), [{ torchThreads: 1, blasThreads: 1, onednn: undefined }]);
   assert.equal(settingLabel({ torchThreads: 2, blasThreads: 1, onednn: true }), 'torch 2 · OpenBLAS 1 · oneDNN on');
   assert.deepEqual(settingEnv({ torchThreads: 2, blasThreads: 1, onednn: false }),
-    { WEIGHTSHARE_TORCH_THREADS: '2', OPENBLAS_NUM_THREADS: '1', WEIGHTSHARE_TORCH_ONEDNN: '0' });
-  assert.deepEqual(settingEnv({ torchThreads: 1 }), { WEIGHTSHARE_TORCH_THREADS: '1' });
+    { ...TORCH_MALLOC_ENV, WEIGHTSHARE_TORCH_THREADS: '2', OPENBLAS_NUM_THREADS: '1', WEIGHTSHARE_TORCH_ONEDNN: '0' });
+  assert.deepEqual(settingEnv({ torchThreads: 1 }), { ...TORCH_MALLOC_ENV, WEIGHTSHARE_TORCH_THREADS: '1' });
+  // Every run keeps glibc from returning freed tensors to the OS (the mmap threshold at its 32 MiB maximum).
+  assert.equal(settingEnv({ torchThreads: 1 }).MALLOC_MMAP_THRESHOLD_, String(32 * 1024 * 1024));
 });
 
 test('settingMismatch names what a worker did not honour', () => {
