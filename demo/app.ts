@@ -199,12 +199,13 @@ async function main(): Promise<void> {
     return k ? [document.createTextNode(' '), btn] : [btn];
   }), ...(r.differ.length ? [document.createTextNode(r.differ.length > 20 ? ' … (click one to see it)' : ' (click one to see it)')] : []));
 
-  new TrainPanel({
+  const panel = new TrainPanel({
     start: $<HTMLButtonElement>('train-start'), stop: $<HTMLButtonElement>('train-stop'), epochs: $<HTMLSelectElement>('train-epochs'),
     curve: $<SVGSVGElement>('curve'), status: $('train-status'), epochsLog: $('train-epochs-log'),
   }, ds, backend.threads);
   $('timing').textContent = `First prediction ${Math.round(first)} ms after the page started loading.`;
   document.body.dataset.state = 'ready';
+  void panel.warmUp();
 }
 
 main().catch((e: unknown) => {

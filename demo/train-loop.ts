@@ -13,6 +13,8 @@ export interface TrainSettings {
   every: number;
   /** Stop after this many batches (all the epochs when unset). */
   maxBatches?: number;
+  /** Whether to score the test set after each epoch and at a stop (default true; the page's warm-up skips it). */
+  evaluate?: boolean;
 }
 
 /** The panel's defaults: the intrinsic-dimension paper's MLP 784-200-200-10, Adam 1e-3, batch 32 (the CLI's). */
@@ -92,6 +94,7 @@ export class TrainingRun {
             if (self.stopRequested || (s.maxBatches !== undefined && batches >= s.maxBatches)) m.stopTraining = true;
           },
           async onEpochEnd(epoch) {
+            if (s.evaluate === false) return;
             testAccuracy = m.evaluate(test.x, test.y, { batchSize: 500 }).accuracy;
             evaluatedAt = samples;
             await events.onEpoch?.(epoch, testAccuracy);
@@ -99,7 +102,7 @@ export class TrainingRun {
         }],
       });
       // Stopped mid-epoch: the test accuracy of the weights it stopped with.
-      if (evaluatedAt !== samples) testAccuracy = m.evaluate(test.x, test.y, { batchSize: 500 }).accuracy;
+      if (evaluatedAt !== samples && s.evaluate !== false) testAccuracy = m.evaluate(test.x, test.y, { batchSize: 500 }).accuracy;
     } finally {
       m.dispose();
       this.model = undefined;

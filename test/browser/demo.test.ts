@@ -150,6 +150,8 @@ test('demo, cross-origin isolated: first prediction, digits drawn by mouse and t
 
   // Training: 10 epochs (2,500 batches) started, stopped after ≥ 8 curve points (80 batches): at ~20,000 samples/s 2 epochs end in
   // under a second, before Stop is clicked, so the run is made long enough to be stopped. The loss went down, accuracy up.
+  // The panel's warm-up (throw-away batches once the page is ready) has ended by now, without a console error.
+  await page.waitForSelector('#curve[data-warm="yes"]', { timeout: 30000 });
   await page.selectOption('#train-epochs', '10');
   await page.click('#train-start');
   await page.waitForFunction(() => (document.querySelector('#curve polyline[data-series="loss"]')?.getAttribute('points') ?? '').trim().split(/\s+/).length >= 8, null, { timeout: 30000, polling: 50 });
@@ -179,6 +181,12 @@ test('demo, not cross-origin isolated: 1 thread, one console line says why', { s
   const { page, log } = await open(`${serverUrl(plain!)}/plain/?threads=2`);
   assert.match(await page.textContent('#status') ?? '', /^wasm backend on 1 thread \(not cross-origin isolated/);
   assert.match(await page.textContent('#train-status') ?? '', /on 1 thread\.$/);
+  // Start clicked at once, while the panel's warm-up still runs: the warm-up stops, the run trains its whole epoch.
+  await page.selectOption('#train-epochs', '1');
+  await page.click('#train-start');
+  await page.waitForSelector('#curve[data-state="done"], #curve[data-state="failed"]', { timeout: 30000 });
+  assert.match(await page.textContent('#train-status') ?? '', /^Done after 8,000 samples, [\d,]+ samples\/s on 1 thread; test accuracy \d+\.\d\d %\.$/);
+  assert.equal(await page.getAttribute('#curve', 'data-warm'), 'yes');
   assert.deepEqual(log.filter((l) => !l.startsWith('debug')), ['warning: weightshare: this page is not cross-origin isolated (COOP/COEP headers), so the wasm backend runs on 1 thread instead of 2']);
   await page.close();
 });
