@@ -67,6 +67,7 @@ export const RECIPES = {
   'cnn-vd-e12w6-lkl025-rt5-c32-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--layer-kl-weight', 'conv2d=0.25,conv2d_1=0.25,dense_1=0.25', '--prune-finetune-epochs', '5', '--clusters', '32', '--finetune-epochs', '3', ...SHIP, '--bias-bits', '16'] },
   // …and the other way round: the dense kernel at half the KL weight (more of it kept), the small layers at the full one
   'cnn-vd-e12w6-lkld05-rt8-c32-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--layer-kl-weight', 'dense=0.5', '--prune-finetune-epochs', '8', '--clusters', '32', '--finetune-epochs', '3', ...SHIP, '--bias-bits', '16'] },
+  'cnn-vd-e12w6-lkld05-rt8-c64-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--layer-kl-weight', 'dense=0.5', '--prune-finetune-epochs', '8', '--clusters', '64', '--finetune-epochs', '3', ...SHIP, '--bias-bits', '16'] },
   'cnn-vd-e12w6-kl07-lkl025-rt5-c32-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--kl-weight', '0.7', '--layer-kl-weight', 'conv2d=0.25,conv2d_1=0.25,dense_1=0.25', '--prune-finetune-epochs', '5', '--clusters', '32', '--finetune-epochs', '3', ...SHIP, '--bias-bits', '16'] },
 };
 
