@@ -46,15 +46,29 @@ export const RECIPES = {
   'l300-sws-e15': { model: 'lenet-300-100', args: [...SWS, '--epochs', '15', '--batch-size', '64', '--finetune-epochs', '2', ...SHIP] },
   'l300-sws-e15-pi995': { model: 'lenet-300-100', args: [...SWS, '--epochs', '15', '--batch-size', '64', '--pi0', '0.995', '--finetune-epochs', '2', ...SHIP] },
   'l300-sws-e15-tau01': { model: 'lenet-300-100', args: [...SWS, '--epochs', '15', '--batch-size', '64', '--tau', '0.01', '--finetune-epochs', '2', ...SHIP] },
+  // soft weight-sharing beside variational dropout on 3 seeds: the README's pilot recipe, biases at 16 bits as the VD rows
+  'l300-sws-e15-b16': { model: 'lenet-300-100', args: [...SWS, '--epochs', '15', '--batch-size', '64', '--finetune-epochs', '2', ...SHIP, '--bias-bits', '16'] },
   // LeNet-5
   'l5-vd-e12w6': { model: 'lenet5', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--finetune-epochs', '4', ...SHIP] },
   'l5-vd-e12w6-rt3-b16': { model: 'lenet5', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--prune-finetune-epochs', '3', '--finetune-epochs', '2', ...SHIP, '--bias-bits', '16'] },
+  'l5-sws-e15-b16': { model: 'lenet5', args: [...SWS, '--epochs', '15', '--batch-size', '64', '--finetune-epochs', '2', ...SHIP, '--bias-bits', '16'] },
   // the reference CNN
   'cnn-vd-e12w6': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--finetune-epochs', '4', ...SHIP] },
   'cnn-vd-e12w6-rt3-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--prune-finetune-epochs', '3', '--finetune-epochs', '2', ...SHIP, '--bias-bits', '16'] },
   // The reference CNN with half the KL weight: fewer weights pruned, for the ≤ 0.3-point target once headers are deflated
   'cnn-vd-e12w6-kl05-rt3-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--kl-weight', '0.5', '--prune-finetune-epochs', '3', '--finetune-epochs', '2', ...SHIP, '--bias-bits', '16'] },
   'cnn-vd-e12w6-kl05-rt5-c32-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--kl-weight', '0.5', '--prune-finetune-epochs', '5', '--clusters', '32', '--finetune-epochs', '3', ...SHIP, '--bias-bits', '16'] },
+  // Search for the ≤ 0.3-point bound at ≥ 100× (format 3): the full KL weight (160× on disk) with a longer masked retraining
+  // and 32 clusters; a KL weight between 0.5 and 1
+  'cnn-vd-e12w6-rt8-c32-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--prune-finetune-epochs', '8', '--clusters', '32', '--finetune-epochs', '3', ...SHIP, '--bias-bits', '16'] },
+  'cnn-vd-e12w6-kl07-rt5-c32-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--kl-weight', '0.7', '--prune-finetune-epochs', '5', '--clusters', '32', '--finetune-epochs', '3', ...SHIP, '--bias-bits', '16'] },
+  // Per-layer KL weights (`--layer-kl-weight`): the dense 1600→128 kernel holds ~91 % of the weights and most of the file's
+  // bytes; the convolutions and the last dense layer are small, so pruning them less is cheap on disk
+  'cnn-vd-e12w6-lkl025-rt5-c32-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--layer-kl-weight', 'conv2d=0.25,conv2d_1=0.25,dense_1=0.25', '--prune-finetune-epochs', '5', '--clusters', '32', '--finetune-epochs', '3', ...SHIP, '--bias-bits', '16'] },
+  // …and the other way round: the dense kernel at half the KL weight (more of it kept), the small layers at the full one
+  'cnn-vd-e12w6-lkld05-rt8-c32-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--layer-kl-weight', 'dense=0.5', '--prune-finetune-epochs', '8', '--clusters', '32', '--finetune-epochs', '3', ...SHIP, '--bias-bits', '16'] },
+  'cnn-vd-e12w6-lkld05-rt8-c64-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--layer-kl-weight', 'dense=0.5', '--prune-finetune-epochs', '8', '--clusters', '64', '--finetune-epochs', '3', ...SHIP, '--bias-bits', '16'] },
+  'cnn-vd-e12w6-kl07-lkl025-rt5-c32-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--kl-weight', '0.7', '--layer-kl-weight', 'conv2d=0.25,conv2d_1=0.25,dense_1=0.25', '--prune-finetune-epochs', '5', '--clusters', '32', '--finetune-epochs', '3', ...SHIP, '--bias-bits', '16'] },
 };
 
 const opt = (name, fallback) => {

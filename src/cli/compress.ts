@@ -65,6 +65,8 @@ export const compressSpec = defineCommand({
     'kl-weight': { type: 'number', default: 1, min: 0, description: 'variational-dropout: weight of the KL term (1: the ELBO, KL/N per sample)' },
     'kl-warmup': { type: 'int', default: 0, min: 0, description: 'variational-dropout: epochs over which the KL weight ramps up from 0' },
     threshold: { type: 'number', default: 3, description: 'variational-dropout: log α above which a weight is pruned (3: dropout rate above 0.95)' },
+    'layer-kl-weight': { type: 'list', metavar: 'layer=w,…', description: 'variational-dropout: KL weights of single layers (or sublayers by path), overriding --kl-weight (e.g. conv2d_1=0.25: prune that layer less)' },
+    'layer-threshold': { type: 'list', metavar: 'layer=t,…', description: 'variational-dropout: log α thresholds of single layers (or sublayers by path), overriding --threshold' },
     'mean-lr': { type: 'number', default: 1e-4, description: 'soft-sharing: Adam learning rate of the components\' means' },
     'variance-lr': { type: 'number', default: 3e-3, description: 'soft-sharing: Adam learning rate of their log precisions' },
     'mixing-lr': { type: 'number', default: 3e-3, description: 'soft-sharing: Adam learning rate of their mixing logits' },
@@ -189,17 +191,29 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   if (f.json) io.out.write(JSON.stringify({ model: file, out, dataset: ds.name, testSamples: nTest, settings, ...done.json, bits, ratio, fileBytes, fileRatio }, null, 2) + '\n');
   return 0;
 
-  async function deepCompression(): Promise<typeof done> {
-    const layerPrune: Record<string, number> = {};
-    for (const item of f.layerPrune ?? []) {
+  /** A `layer=value,…` flag as a record: every name a layer (or sublayer path) of the model, every value `ok`. */
+  function byLayerFlag(flag: string, items: readonly string[] | undefined, what: string, ok: (v: number) => boolean): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const item of items ?? []) {
       const [name, value] = item.split('=');
       const v = Number(value);
-      if (!name || value === undefined || !(v >= 0 && v < 1)) throw new UsageError(`--layer-prune: expected layer=fraction with a fraction in [0, 1), got '${item}'`, 'compress');
+      if (!name || value === undefined || value.trim() === '' || !ok(v)) throw new UsageError(`--${flag}: expected layer=${what}, got '${item}'`, 'compress');
       if (!namesLayer(model, name)) {
-        throw new UsageError(`--layer-prune: unknown layer '${name}' (layers: ${model.layers.map((l) => l.name).join(', ')}; a sublayer by path, e.g. block/dense)`, 'compress');
+        throw new UsageError(`--${flag}: unknown layer '${name}' (layers: ${model.layers.map((l) => l.name).join(', ')}; a sublayer by path, e.g. block/dense)`, 'compress');
       }
-      layerPrune[name] = v;
+      out[name] = v;
     }
+    return out;
+  }
+
+  /** ' (conv2d_1 0.25, dense 0.5)' for per-layer overrides, '' for none. */
+  function perLayer(byName: Readonly<Record<string, number>>): string {
+    const e = Object.entries(byName);
+    return e.length ? ` (${e.map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
+  }
+
+  async function deepCompression(): Promise<typeof done> {
+    const layerPrune = byLayerFlag('layer-prune', f.layerPrune, 'fraction with a fraction in [0, 1)', (v) => v >= 0 && v < 1);
     const options: DeepCompressOptions = {
       clusters: f.clusters, convClusters: f.convClusters, prune: f.prune, convPrune: f.convPrune, layerPrune, pruneFinetuneEpochs: f.pruneFinetuneEpochs,
       pruneLr: f.pruneLr, init: f.init, layers: f.layers, finetuneEpochs: f.finetuneEpochs, lr: f.lr, batchSize, seed: f.seed,
@@ -236,7 +250,9 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
 
   async function variationalDropout(): Promise<typeof done> {
     const options: VariationalDropoutOptions = {
-      epochs: f.epochs, lr: f.weightLr, klWeight: f.klWeight, klWarmup: f.klWarmup, threshold: f.threshold, clusters: f.clusters, layers: f.layers,
+      epochs: f.epochs, lr: f.weightLr, klWeight: f.klWeight, klWarmup: f.klWarmup, threshold: f.threshold, clusters: f.clusters, convClusters: f.convClusters, layers: f.layers,
+      layerKlWeight: byLayerFlag('layer-kl-weight', f.layerKlWeight, 'weight with a weight ≥ 0', (v) => Number.isFinite(v) && v >= 0),
+      layerThreshold: byLayerFlag('layer-threshold', f.layerThreshold, 'threshold with a finite threshold', Number.isFinite),
       pruneFinetuneEpochs: f.pruneFinetuneEpochs, pruneLr: f.pruneLr,
       finetuneEpochs: f.finetuneEpochs, finetuneLr: f.lr, batchSize, seed: f.seed,
     };
@@ -246,7 +262,8 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
       switch (e.kind) {
         case 'original':
           common(e, phases);
-          return msg(`variational dropout over ${thousands(e.elements)} kernel weights: KL weight ${s.klWeight}${s.klWarmup ? ` (ramped over ${s.klWarmup} epochs)` : ''}, pruned where log α > ${s.threshold}`);
+          return msg(`variational dropout over ${thousands(e.elements)} kernel weights: KL weight ${s.klWeight}${perLayer(s.layerKlWeight)}${s.klWarmup ? ` (ramped over ${s.klWarmup} epochs)` : ''}, ` +
+            `pruned where log α > ${s.threshold}${perLayer(s.layerThreshold)}`);
         case 'sparsified':
           for (const w of e.weights) msg(`${w.path}: ${thousands(w.weights)} weights, ${(100 * w.pruned / w.weights).toFixed(1)} % pruned (mean log α ${w.meanLogAlpha.toFixed(2)})`);
           return msg(`after pruning at log α > ${s.threshold}: ${score(e.result)}`);
@@ -262,9 +279,12 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
     };
     const r = await sparseVariationalDropout(model, data, options, { onProgress });
     const settings: CompressRecord = {
-      method: 'variational-dropout', clusters: s.clusters, layers: f.layers,
+      method: 'variational-dropout', clusters: s.clusters, ...(s.convClusters !== s.clusters ? { convClusters: s.convClusters } : {}), layers: f.layers,
       ...(s.pruneFinetuneEpochs ? { pruneFinetuneEpochs: s.pruneFinetuneEpochs, pruneLr: s.pruneLr } : {}), finetuneEpochs: s.finetuneEpochs, lr: s.finetuneLr, seed: s.seed, from: file,
-      variationalDropout: { epochs: s.epochs, lr: s.lr, klWeight: s.klWeight, klWarmup: s.klWarmup, threshold: s.threshold },
+      variationalDropout: {
+        epochs: s.epochs, lr: s.lr, klWeight: s.klWeight, klWarmup: s.klWarmup, threshold: s.threshold,
+        ...(Object.keys(s.layerKlWeight).length ? { layerKlWeight: { ...s.layerKlWeight } } : {}), ...(Object.keys(s.layerThreshold).length ? { layerThreshold: { ...s.layerThreshold } } : {}),
+      },
     };
     return { bits: r.bits, ratio: r.ratio, settings, json: { layers: r.layers, before: r.before, sparsity: r.sparsity, sparsified: r.sparsified, ...(s.pruneFinetuneEpochs ? { masked: r.masked } : {}), clustered: r.clustered, finetuned: r.finetuned } };
   }

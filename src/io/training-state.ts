@@ -18,7 +18,11 @@ export interface CompressRecord {
   /** The gradual pruning schedule of method 'prune-schedule' (TF-MOT PolynomialDecay). */
   pruneSchedule?: { initialSparsity?: number; beginStep?: number; endStep?: number; frequency?: number; power?: number };
   /** Method 'variational-dropout': its retraining's settings. */
-  variationalDropout?: { epochs: number; lr: number; klWeight: number; klWarmup: number; threshold: number };
+  variationalDropout?: {
+    epochs: number; lr: number; klWeight: number; klWarmup: number; threshold: number;
+    /** Per-layer overrides of klWeight and threshold (absent: none). */
+    layerKlWeight?: Record<string, number>; layerThreshold?: Record<string, number>;
+  };
   /** 16: the centroids were rounded to half precision at the end (stored at 16 bits); absent: 32. */
   centroidBits?: number;
   biasBits?: number;
@@ -89,7 +93,10 @@ const TRAINING_STATE = object({
     pruneSchedule: opt(object({ initialSparsity: opt(num(0, 1)), beginStep: opt(int(0)), endStep: opt(int(0)), frequency: opt(int(1)), power: opt(num(0)) })),
     centroidBits: opt(int(16)),
     biasBits: opt(int(16)),
-    variationalDropout: opt(object({ epochs: req(int(0)), lr: req(num(0)), klWeight: req(num(0)), klWarmup: req(int(0)), threshold: req(num()) })),
+    variationalDropout: opt(object({
+      epochs: req(int(0)), lr: req(num(0)), klWeight: req(num(0)), klWarmup: req(int(0)), threshold: req(num()),
+      layerKlWeight: opt(recordOf(num(0))), layerThreshold: opt(recordOf(num())),
+    })),
     softSharing: opt(object({
       components: req(int(2)), pi0: req(num(0, 1)), tau: req(num(0)), epochs: req(int(0)), lr: req(num(0)), meanLr: req(num(0)), varianceLr: req(num(0)),
       mixingLr: req(num(0)), prior: req(oneOf(['model', 'layer'])), mergeThreshold: req(num(0)),

@@ -10,7 +10,7 @@ import { SharingError } from '../sharing/registry.js';
 import { Parameter, type WeightMap, type WeightMapConfig, type WeightMapStats } from '../sharing/weight-map.js';
 import { type ClusteredWeight, clusterWeights } from './cluster.js';
 import { NothingToCompressError } from './deep-compression.js';
-import { dropOptimizerState, type ModelWeight, notDenseReason, replaceWeight, shareableWeights, valuesOf } from './select.js';
+import { byLayer, dropOptimizerState, type ModelWeight, namesLayer, notDenseReason, replaceWeight, shareableWeights, valuesOf } from './select.js';
 import { type CompressData, modelSizes, stageRunner, type StageResult, type TrainEvent } from './stages.js';
 
 /** Options of {@link sparseVariationalDropout}. */
@@ -25,6 +25,13 @@ export interface VariationalDropoutOptions {
   klWarmup?: number;
   /** log α above which a weight is pruned (default 3, the paper's: α > e³ ≈ 20, a dropout rate above 0.95). */
   threshold?: number;
+  /**
+   * KL weights of single layers (or sublayers by path, 'block/dense'), overriding `klWeight` for their weights: a layer
+   * whose pruning costs accuracy can be regularised less (warmed up as `klWeight` is).
+   */
+  layerKlWeight?: Readonly<Record<string, number>>;
+  /** Thresholds of single layers (or sublayers by path), overriding `threshold` for their weights. */
+  layerThreshold?: Readonly<Record<string, number>>;
   /** Initial log σ² of every weight (default −10: almost no noise at the start). */
   initLogSigma2?: number;
   /**
@@ -36,6 +43,8 @@ export interface VariationalDropoutOptions {
   pruneLr?: number;
   /** Centroids per surviving weight set (default 16). */
   clusters?: number;
+  /** Centroids per surviving Conv2D/LocallyConnected2D kernel (a weight of rank > 2; default `clusters`). */
+  convClusters?: number;
   /** Epochs of fine-tuning the centroids after clustering (default 2), Adam at `finetuneLr` (default 1e-4). */
   finetuneEpochs?: number;
   finetuneLr?: number;
@@ -89,7 +98,9 @@ export interface VariationalDropoutReport {
 export function variationalDropoutSettings(o: VariationalDropoutOptions): VariationalDropoutSettings {
   const s: VariationalDropoutSettings = {
     epochs: o.epochs ?? 10, lr: o.lr ?? 1e-3, klWeight: o.klWeight ?? 1, klWarmup: o.klWarmup ?? 0, threshold: o.threshold ?? 3,
-    initLogSigma2: o.initLogSigma2 ?? -10, pruneFinetuneEpochs: o.pruneFinetuneEpochs ?? 0, pruneLr: o.pruneLr ?? o.lr ?? 1e-3, clusters: o.clusters ?? 16, finetuneEpochs: o.finetuneEpochs ?? 2, finetuneLr: o.finetuneLr ?? 1e-4,
+    layerKlWeight: o.layerKlWeight ?? {}, layerThreshold: o.layerThreshold ?? {},
+    initLogSigma2: o.initLogSigma2 ?? -10, pruneFinetuneEpochs: o.pruneFinetuneEpochs ?? 0, pruneLr: o.pruneLr ?? o.lr ?? 1e-3, clusters: o.clusters ?? 16,
+    convClusters: o.convClusters ?? o.clusters ?? 16, finetuneEpochs: o.finetuneEpochs ?? 2, finetuneLr: o.finetuneLr ?? 1e-4,
     batchSize: o.batchSize ?? 64, seed: o.seed ?? 0, layers: o.layers,
   };
   const fail = (k: string, want: string): never => { throw new RangeError(`sparseVariationalDropout: ${k} must be ${want}, got ${JSON.stringify((s as Record<string, unknown>)[k])}`); };
@@ -97,7 +108,12 @@ export function variationalDropoutSettings(o: VariationalDropoutOptions): Variat
   if (!(Number.isFinite(s.klWeight) && s.klWeight >= 0)) fail('klWeight', 'a finite number ≥ 0');
   for (const k of ['threshold', 'initLogSigma2'] as const) if (!Number.isFinite(s[k])) fail(k, 'a finite number');
   for (const k of ['epochs', 'klWarmup', 'pruneFinetuneEpochs', 'finetuneEpochs'] as const) if (!(Number.isInteger(s[k]) && s[k] >= 0)) fail(k, 'an integer ≥ 0');
-  if (!(Number.isInteger(s.clusters) && s.clusters >= 2 && s.clusters <= 256)) fail('clusters', 'an integer in [2, 256]');
+  for (const k of ['clusters', 'convClusters'] as const) if (!(Number.isInteger(s[k]) && s[k] >= 2 && s[k] <= 256)) fail(k, 'an integer in [2, 256]');
+  const failLayer = (k: string, name: string, v: number, want: string): never => {
+    throw new RangeError(`sparseVariationalDropout: ${k}['${name}'] must be ${want}, got ${JSON.stringify(v)}`);
+  };
+  for (const [name, v] of Object.entries(s.layerKlWeight)) if (!(Number.isFinite(v) && v >= 0)) failLayer('layerKlWeight', name, v, 'a finite number ≥ 0');
+  for (const [name, v] of Object.entries(s.layerThreshold)) if (!Number.isFinite(v)) failLayer('layerThreshold', name, v, 'a finite number');
   if (!(Number.isInteger(s.batchSize) && s.batchSize >= 1)) fail('batchSize', 'an integer ≥ 1');
   if (!Number.isInteger(s.seed)) fail('seed', 'an integer');
   return s;
@@ -212,16 +228,24 @@ export async function sparseVariationalDropout(
     else if (s.layers) throw new SharingError({ layer: w.layer.name, weight: w.name }, 'variational dropout', notDenseReason(w, 'sparsify'));
   }
   if (!weights.length) throw new NothingToCompressError(shareableWeights(model, undefined, 'variational dropout').map((w) => `${w.path} is '${w.map.kind}'`).join(', '));
+  for (const [k, byName] of [['layerKlWeight', s.layerKlWeight], ['layerThreshold', s.layerThreshold]] as const) {
+    for (const name of Object.keys(byName)) {
+      if (!namesLayer(model, name, weights)) {
+        throw new RangeError(`sparseVariationalDropout: ${k} names no layer of model '${model.name}': '${name}' (layers: ${model.layers.map((l) => l.name).join(', ')}; a sublayer by path, e.g. 'block/dense')`);
+      }
+    }
+  }
+  const klWeightOf = (w: ModelWeight): number => byLayer(s.layerKlWeight, w) ?? s.klWeight;
   const before = evaluate();
   const size0 = modelSizes(model);
   const elements = weights.reduce((n, w) => n + w.map.stats().virtual, 0);
   emit({ kind: 'original', result: before, bits: size0.bits, float32Bits: size0.float32Bits, elements });
   dropOptimizerState(model);
   const maps = weights.map((w, k) => {
-    const vm = new VariationalMap(w.map.shape, valuesOf(w.map), s.initLogSigma2, (s.seed * 1000003 + k) >>> 0, s.threshold);
+    const vm = new VariationalMap(w.map.shape, valuesOf(w.map), s.initLogSigma2, (s.seed * 1000003 + k) >>> 0, byLayer(s.layerThreshold, w) ?? s.threshold);
     replaceWeight(model, w, vm);
     w.map.dispose();
-    return { w: { ...w, map: vm as WeightMap }, vm };
+    return { w: { ...w, map: vm as WeightMap }, vm, klWeight: klWeightOf(w) };
   });
   const samples = data.train.y.shape[0];
   let epoch = 0;
@@ -229,7 +253,10 @@ export async function sparseVariationalDropout(
     name: 'variational dropout KL',
     loss: (): Tensor => {
       const ramp = s.klWarmup > 0 ? Math.min(1, (epoch + 1) / s.klWarmup) : 1;
-      return mul(maps.map((m) => m.vm.kl()).reduce((a, b) => add(a, b)), (ramp * s.klWeight) / samples);
+      // Weights sharing a KL weight are summed first: with no per-layer weights this is the one product it always was.
+      const byWeight = new Map<number, Tensor>();
+      for (const m of maps) byWeight.set(m.klWeight, byWeight.has(m.klWeight) ? add(byWeight.get(m.klWeight)!, m.vm.kl()) : m.vm.kl());
+      return [...byWeight].map(([weight, kl]) => mul(kl, (ramp * weight) / samples)).reduce((a, b) => add(a, b));
     },
   });
   const setTraining = (on: boolean): void => maps.forEach((m) => m.vm.setTraining(on));
@@ -260,7 +287,7 @@ export async function sparseVariationalDropout(
       mask[best] = 1;
     }
     const kept = mask.reduce((a, b) => a + b, 0);
-    clusters.set(w.path, Math.min(s.clusters, kept));
+    clusters.set(w.path, Math.min(w.map.shape.length > 2 ? s.convClusters : s.clusters, kept));
     const pm = new PrunedMap(w.map.shape, theta, mask, (mask.length - kept) / mask.length);
     replaceWeight(model, w, pm);
     vm.dispose();

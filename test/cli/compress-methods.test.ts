@@ -137,6 +137,20 @@ test('compress --method variational-dropout: learned noise prunes (log α above 
     const bad = await runCli('compress', file, '--method', 'variational-dropout', '--kl-weight', '-1', '--out', join(dir, 'x.wsm'));
     assert.equal(bad.code, 2);
     assert.match(bad.err, /--kl-weight/);
+    // --layer-kl-weight / --layer-threshold: per-layer overrides, printed and recorded; unknown layers and bad values refused.
+    const pl = await runCli('compress', file, '--method', 'variational-dropout', '--epochs', '1', '--kl-weight', '20', '--layer-kl-weight', 'dense_1=0',
+      '--layer-threshold', 'dense=1000', '--clusters', '8', '--finetune-epochs', '0', '--test-limit', '200', '--out', join(dir, 'svd-pl.wsm'), '--json');
+    assert.equal(pl.code, 0, pl.err);
+    assert.match(pl.err, /KL weight 20 \(dense_1 0\), pruned where log α > 3 \(dense 1000\)\n/);
+    assert.match(pl.err, /^dense\/kernel: [\d,]+ weights, 0\.0 % pruned/m);
+    const jp = JSON.parse(pl.out) as { settings: { variationalDropout: { layerKlWeight: Record<string, number>; layerThreshold: Record<string, number> } } };
+    assert.deepEqual([jp.settings.variationalDropout.layerKlWeight, jp.settings.variationalDropout.layerThreshold], [{ dense_1: 0 }, { dense: 1000 }]);
+    loadModel(join(dir, 'svd-pl.wsm')).model.dispose();
+    for (const [flag, value, want] of [['--layer-kl-weight', 'nope=1', /--layer-kl-weight: unknown layer 'nope'/], ['--layer-kl-weight', 'dense=-1', /--layer-kl-weight: expected layer=weight/], ['--layer-threshold', 'dense=', /--layer-threshold: expected layer=threshold/]] as const) {
+      const e = await runCli('compress', file, '--method', 'variational-dropout', flag, value, '--out', join(dir, 'x.wsm'));
+      assert.equal(e.code, 2, e.err);
+      assert.match(e.err, want);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -55,7 +55,30 @@ test('sparseVariationalDropout: pruneFinetuneEpochs retrains the survivors with 
   m.dispose();
 });
 
+test('sparseVariationalDropout: layerKlWeight and layerThreshold override klWeight and threshold per layer; convClusters defaults to clusters', async () => {
+  // The same seed: with layer dense_1's KL weight 0 instead of 30 it prunes fewer weights, while dense (still 30)
+  // prunes; a threshold of 1e9 for dense keeps every weight of it.
+  const run = async (o: Parameters<typeof sparseVariationalDropout>[2]) => {
+    const m = small();
+    const r = await sparseVariationalDropout(m, data, { epochs: 2, klWeight: 30, clusters: 4, finetuneEpochs: 0, batchSize: 32, seed: 5, ...o });
+    m.dispose();
+    return r.sparsity;
+  };
+  const [, shared1] = await run({});
+  const [dense, dense1] = await run({ layerKlWeight: { dense_1: 0 } });
+  assert.ok(dense.pruned > 0, `dense: pruned ${dense.pruned}`);
+  assert.ok(dense1.pruned < shared1.pruned, `dense_1 pruned ${dense1.pruned} with KL weight 0, ${shared1.pruned} with 30`);
+  const [denseT, dense1T] = await run({ layerThreshold: { dense: 1e9 } });
+  assert.equal(denseT.pruned, 0, 'dense at threshold 1e9 keeps everything');
+  assert.equal(dense1T.pruned, shared1.pruned, 'dense_1 at the shared threshold: as without the override');
+  assert.equal(variationalDropoutSettings({ clusters: 8 }).convClusters, 8);
+  await assert.rejects(sparseVariationalDropout(small(), data, { layerKlWeight: { nope: 1 } }), /^RangeError: sparseVariationalDropout: layerKlWeight names no layer of model '[^']*': 'nope'/);
+});
+
 test('variationalDropoutSettings: bad options are one-line RangeErrors naming the option', () => {
+  assert.throws(() => variationalDropoutSettings({ layerKlWeight: { dense: -1 } }), /^RangeError: sparseVariationalDropout: layerKlWeight\['dense'\] must be a finite number ≥ 0, got -1$/);
+  assert.throws(() => variationalDropoutSettings({ layerThreshold: { dense: NaN } }), /layerThreshold\['dense'\] must be a finite number, got null/);
+  assert.throws(() => variationalDropoutSettings({ convClusters: 300 }), /convClusters must be an integer in \[2, 256\], got 300/);
   assert.throws(() => variationalDropoutSettings({ klWeight: -1 }), /^RangeError: sparseVariationalDropout: klWeight must be a finite number ≥ 0, got -1$/);
   assert.throws(() => variationalDropoutSettings({ threshold: NaN }), /threshold must be a finite number, got null/);
   assert.throws(() => variationalDropoutSettings({ clusters: 1 }), /clusters must be an integer in \[2, 256\], got 1/);
