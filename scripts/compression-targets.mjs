@@ -75,6 +75,23 @@ const opt = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
 };
+const USAGE = `Usage: node scripts/compression-targets.mjs [--recipes ID,…] [--seeds 0,1,2] [--datasets mnist-sample,fashion-mnist]
+  [--out FILE] [--base-out FILE] [--work DIR] [--pause FILE]
+Trains the base models and runs the compression recipes not yet in --out (niced, one thread); with no --recipes, all of
+them. --help prints this and the recipes, and starts nothing.
+Recipes: ${Object.keys(RECIPES).join(', ')}`;
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+// An unknown option (a typo) would otherwise start the default runs.
+const OPTIONS = ['recipes', 'seeds', 'datasets', 'out', 'base-out', 'work', 'pause'];
+for (let i = 2; i < process.argv.length; i += 2) {
+  if (!OPTIONS.includes(process.argv[i].replace(/^--/, '')) || !process.argv[i].startsWith('--') || i + 1 >= process.argv.length) {
+    console.error(`unexpected argument '${process.argv[i]}'\n${USAGE}`);
+    process.exit(2);
+  }
+}
 const recipes = opt('recipes', Object.keys(RECIPES).join(',')).split(',');
 const seeds = opt('seeds', '0,1,2').split(',').map(Number);
 const datasets = opt('datasets', 'mnist-sample').split(',');

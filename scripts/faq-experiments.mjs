@@ -2,7 +2,7 @@
 // Runs the FAQ experiments of RESULTS.md ("The seed's FAQ", issue 14 point 5), one process at a time, resumably: each
 // finished run is appended as one JSON line to results/faq-<dataset>.jsonl, and runs already there are skipped.
 // Usage (after `npm run build`): node scripts/faq-experiments.mjs [--dataset mnist-sample|fashion-mnist]
-//   [--groups a-mlp,a-cnn,b-mlp,b-cnn] [--dry-run]
+//   [--groups a-mlp,a-cnn,b-mlp,b-cnn] [--dry-run] [--help]
 // Every run is `nice -n 19` with WEIGHTSHARE_THREADS=1 and waits while /work/PAUSE exists (a shared machine's rule).
 // The runs are listed by scripts/faq-plan.mjs; scripts/faq-results.mjs prints the tables.
 import { spawnSync } from 'node:child_process';
@@ -14,6 +14,21 @@ import { key, plan } from './faq-plan.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
+const USAGE = `Usage: node scripts/faq-experiments.mjs [--dataset mnist-sample|fashion-mnist] [--groups a-mlp,a-cnn,b-mlp,b-cnn] [--dry-run]
+Runs the FAQ experiments still missing from results/faq-<dataset>.jsonl (niced, one thread, one at a time), appending one
+JSON line per run. --dry-run lists the missing runs and starts none. --help prints this.`;
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+// An unknown option (a typo) would otherwise start the default runs.
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--dataset' || args[i] === '--groups') i++;
+  else if (args[i] !== '--dry-run') {
+    console.error(`unknown argument '${args[i]}'\n${USAGE}`);
+    process.exit(2);
+  }
+}
 const dataset = option(args, 'dataset', 'mnist-sample');
 const groups = option(args, 'groups', 'a-mlp,a-cnn,b-mlp,b-cnn').split(',');
 const dry = args.includes('--dry-run');
@@ -38,7 +53,10 @@ for (;;) {
   const todo = plan(dataset, runs, groups).flatMap((r) => r.specs).filter((s) => !have.has(key(s)));
   // A spec can be listed twice (the full model is in (a) and (b)): run it once.
   const next = todo[0];
-  if (!next) break;
+  if (!next) {
+    if (dry) console.log('0 runs to do');
+    break;
+  }
   if (dry) {
     const seen = new Set();
     for (const s of todo) if (!seen.has(key(s))) seen.add(key(s)) && console.log(argvOf(s).slice(1).join(' '));
