@@ -171,4 +171,7 @@ def main():
 
 
 if __name__ == '__main__':
+    from torch_malloc import keep_freed_memory  # scripts/torch_malloc.py: as the benchmarks run PyTorch
+
+    keep_freed_memory()
     main()
