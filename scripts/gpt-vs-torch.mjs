@@ -6,14 +6,13 @@
 //   node scripts/gpt-vs-torch.mjs [--seconds 180] [--seeds 0,1] [--eval-windows 2000] [--threads 2] [--data /tmp/ws-data/sotu-char]
 //     [--torch-threads 2] [--blas-threads 1]
 // Runs ours, then PyTorch (by default 2 intra-op threads, OpenBLAS 1; take its best setting in bench:transformer's grid), one engine
-// at a time, per seed (PyTorch with glibc malloc keeping freed memory, as the benchmarks run it: bench/torch-peer.ts); prints each run and appends one JSON line per run to /tmp/ws-data/gpt-vs-torch.jsonl.
+// at a time, per seed (reference-gpt.py keeps freed memory in glibc's malloc itself, as the benchmarks run PyTorch: scripts/torch_malloc.py); prints each run and appends one JSON line per run to /tmp/ws-data/gpt-vs-torch.jsonl.
 // Recipe (both): 4 layers, 4 heads, dim 128, context 64, batch 32, Adam lr 1e-3 (eps 1e-7), no clipping, no dropout.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Adam, createGptModel, setThreads } from '../dist/src/index.js';
-import { TORCH_MALLOC_ENV } from '../dist/bench/torch-peer.js';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -66,6 +65,6 @@ for (const seed of seeds) {
   const py = spawnSync(process.env.PYTHON ?? '/usr/bin/python3', [
     'scripts/reference-gpt.py', '--data', dir, '--seconds', String(seconds), '--seed', String(seed), '--threads', torchThreads,
     '--eval-windows', String(evalWindows), '--log', log,
-  ], { stdio: 'inherit', env: { ...process.env, ...TORCH_MALLOC_ENV, OPENBLAS_NUM_THREADS: blasThreads } });
+  ], { stdio: 'inherit', env: { ...process.env, OPENBLAS_NUM_THREADS: blasThreads } });
   if (py.status !== 0) process.exit(py.status ?? 1);
 }

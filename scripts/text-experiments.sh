@@ -11,8 +11,6 @@ mkdir -p "$OUT"
 SEEDS=${SEEDS:-"0 1 2"}
 CLI="node dist/src/cli/main.js"
 PY=${PYTHON:-/usr/bin/python3}
-# PyTorch keeps freed memory in the process, as the benchmarks run it (bench/torch-peer.ts, TORCH_MALLOC_ENV).
-export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_TOP_PAD_=268435456
 
 case "${1:-}" in
   charlm)

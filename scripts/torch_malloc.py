@@ -2,8 +2,9 @@
 
 Eager PyTorch allocates its activations and gradients anew at every step; with glibc's defaults each large block goes
 back to the OS and the next step faults fresh zeroed pages in, which on a 2-core VM ran the reference CNN 2.6-7.7x
-slower (BENCHMARKS.md, training section). Same settings as the environment variables MALLOC_MMAP_THRESHOLD_ (32 MiB, its
-maximum), MALLOC_TRIM_THRESHOLD_ and MALLOC_TOP_PAD_, set through mallopt so that running a script directly is fair too.
+slower (BENCHMARKS.md, training section). The settings of the benchmarks' environment (TORCH_MALLOC_ENV: mmap threshold
+32 MiB, its maximum; top pad 256 MiB; trim threshold 4 GiB, here mallopt's int maximum, 2 GiB: no trimming either way),
+set through mallopt so that a script run directly, or by scripts/gpt-vs-torch.mjs and text-experiments.sh, is fair.
 """
 import ctypes
 import ctypes.util
