@@ -29,13 +29,18 @@ export function serverUrl(server: Server): string {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/** Starts headless Chromium. */
+/**
+ * Starts headless Chromium. Without the disabled features, Chromium 156 loads its own top-chrome WebUI (the omnibox
+ * popup, its "AI mode" variant: ~150 JavaScript modules in a second renderer) in every new window while the page loads,
+ * which holds a core of a 2-core machine; a user's browser has its UI up before a page starts. The names changed across
+ * versions: 156 needs WebUIOmniboxAimPopup and WebUIOmniboxFullPopup besides the older ones.
+ */
 export async function launchChromium(): Promise<Browser> {
   const { chromium } = await import('playwright-core');
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-      '--disable-features=PreloadTopChromeWebUI,WebUIOmniboxPopup,WebUIToolbar,WebUILocationBar,WebUIReloadButton,InitialWebUI'],
+      '--disable-features=PreloadTopChromeWebUI,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,WebUIToolbar,WebUILocationBar,WebUIReloadButton,InitialWebUI'],
   });
 }
 
