@@ -28,6 +28,24 @@ if (tied.length) {
   console.log();
 }
 
+const tied10 = read('tied10.jsonl');
+if (tied10.length) {
+  const epochs = Math.max(...tied10.map((r) => r.history.val_perplexity.length));
+  console.log(`| output projection | parameters | seeds | ${Array.from({ length: epochs }, (_, e) => `val ppl, epoch ${e + 1}`).join(' | ')} | test perplexity |`);
+  console.log(`|---|---:|---|${'---:|'.repeat(epochs + 1)}`);
+  for (const t of [false, true]) {
+    const rs = tied10.filter((r) => /tied/.test(r.out) === t);
+    if (!rs.length) continue;
+    const perEpoch = Array.from({ length: epochs }, (_, e) => meanSd(rs.map((r) => r.history.val_perplexity[e]), 1));
+    console.log(`| ${t ? 'tied (--tied)' : 'its own kernel'} | ${rs[0].parameters.toLocaleString('en-US')} | ${rs.map((r) => r.seed).join(', ')} | ${perEpoch.join(' | ')} | ${fmt(rs.map((r) => r.test.perplexity), 1)} |`);
+  }
+  const pairs = [...new Set(tied10.map((r) => r.seed))].map((s) => {
+    const u = tied10.find((r) => r.seed === s && !/tied/.test(r.out)), t = tied10.find((r) => r.seed === s && /tied/.test(r.out));
+    return u && t ? `seed ${s}: ${u.test.perplexity.toFixed(1)} untied, ${t.test.perplexity.toFixed(1)} tied` : undefined;
+  }).filter(Boolean);
+  console.log(`\nTest perplexity per seed: ${pairs.join('; ')}.\n`);
+}
+
 const emb = read('embeddings.jsonl');
 if (emb.length) {
   console.log('| embedding table | parameters | val perplexity | test perplexity |');

@@ -58,7 +58,7 @@ export const trainSpec = defineCommand({
     momentum: { type: 'number', min: 0, description: 'SGD momentum (default 0)' },
     seed: { type: 'int', default: 0, description: 'Seed of the initial weights, shuffling and dropout' },
     'validation-split': { type: 'number', default: 0, min: 0, max: 0.99, description: 'Fraction of the training set (its end) held out for validation each epoch' },
-    'early-stopping': { type: 'int', min: 0, metavar: 'patience', description: 'Stop when val_loss has not improved for this many epochs (Keras EarlyStopping; needs --validation-split)' },
+    'early-stopping': { type: 'int', min: 0, metavar: 'patience', description: 'Stop when val_loss has not improved for this many epochs (Keras EarlyStopping; needs --validation-split, except on a text dataset: it watches its validation split)' },
     'restore-best': { type: 'boolean', description: 'With --early-stopping: when it stops, go back to the weights of the epoch with the lowest val_loss' },
     metrics: { type: 'list', default: ['accuracy'], description: `Metrics in the logs and --json (each also as val_…): ${METRICS.join(', ')}, top_k_accuracy (k 5)` },
     limit: { type: 'int', min: 1, description: 'Train on the first N training samples only' },
@@ -214,9 +214,9 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
     out = f.out ?? f.resume;
     takeOut(out);
   } else {
-    if (f.earlyStopping !== undefined && !(f.validationSplit > 0)) {
-      throw new UsageError('--early-stopping watches val_loss: give --validation-split too (e.g. --validation-split 0.1)', 'train');
-    }
+    const noValidation = (): UsageError => new UsageError('--early-stopping watches val_loss: give --validation-split too (e.g. --validation-split 0.1)', 'train');
+    // A text dataset brings its own validation split (checked once it is read).
+    if (f.earlyStopping !== undefined && !(f.validationSplit > 0) && !textModelKind(f.model)) throw noValidation();
     if (f.restoreBest && f.earlyStopping === undefined) throw new UsageError('--restore-best needs --early-stopping PATIENCE', 'train');
     const make = (o?: { inputShape: number[]; classes?: number }): ReturnType<typeof createModel> => {
       try {
@@ -250,6 +250,7 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
       if (kind.task !== 'classifier' && given('max-len')) throw new UsageError(`--max-len is for classifiers; a language model reads windows of --bptt tokens`, 'train');
       const loaded = loadTextForCli(dataset, f.data, text, { limit: f.limit, testLimit: f.testLimit });
       fresh = loaded.dataset;
+      if (f.earlyStopping !== undefined && !(f.validationSplit > 0) && !fresh.xValid) throw noValidation();
       tokenizer = loaded.tokenizer;
       try {
         model = createTextModel(f.model, {

@@ -32,6 +32,16 @@ test('train --model char-lstm on sotu: bits per character each epoch on the vali
   assert.ok(Math.abs(JSON.parse(e.out).bits_per_char - j.test.bits_per_char) < 1e-6);
 });
 
+test('--early-stopping on a text dataset watches its own validation split (no --validation-split needed)', async () => {
+  const out = tmp('char-es.wsm');
+  const r = await run('train', '--model', 'char-lstm', '--epochs', '4', ...SMALL, '--early-stopping', '1', '--restore-best', '--out', out, '--json');
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out) as { history: { val_loss: number[] }; earlyStopping: { bestEpoch: number; best: number } };
+  assert.ok(j.history.val_loss.length >= 2 && j.history.val_loss.length <= 4);
+  assert.equal(j.earlyStopping.best, Math.min(...j.history.val_loss));
+  assert.equal(j.earlyStopping.bestEpoch, j.history.val_loss.indexOf(j.earlyStopping.best));
+});
+
 test('a text run interrupted after epoch 1 resumes to the same weights as one uninterrupted run', async () => {
   await assertResumeExact(['--model', 'char-gru', ...SMALL, '--dropout', '0.1'], tmp('whole.wsm'), tmp('part.wsm'));
 });
