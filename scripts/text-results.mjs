@@ -5,6 +5,8 @@ import { last, meanSd, readRuns } from './results-lib.mjs';
 
 const dir = process.argv[2] ?? '/tmp/ws-data';
 const read = (name) => readRuns(dir, name);
+/** Whether a run's model file (its name, not its folder) is a tied one. */
+const isTied = (r) => /tied/.test(r.out.split('/').pop());
 const fmt = (xs, d = 3) => `${meanSd(xs, d)} (n ${xs.length})`;
 
 const ours = read('charlm-ours.jsonl'), torch = read('charlm-torch.jsonl');
@@ -21,7 +23,7 @@ if (tied.length) {
   console.log('| output projection | parameters | val perplexity | test perplexity | seconds |');
   console.log('|---|---:|---:|---:|---:|');
   for (const t of [false, true]) {
-    const rs = tied.filter((r) => /tied/.test(r.out) === t);
+    const rs = tied.filter((r) => isTied(r) === t);
     if (!rs.length) continue;
     console.log(`| ${t ? 'tied to the embedding (--tied)' : 'its own kernel'} | ${rs[0].parameters.toLocaleString('en-US')} | ${fmt(rs.map((r) => last(r.history, 'val_perplexity')), 1)} | ${fmt(rs.map((r) => r.test.perplexity), 1)} | ${fmt(rs.map((r) => r.seconds), 0)} |`);
   }
@@ -34,13 +36,13 @@ if (tied10.length) {
   console.log(`| output projection | parameters | seeds | ${Array.from({ length: epochs }, (_, e) => `val ppl, epoch ${e + 1}`).join(' | ')} | test perplexity |`);
   console.log(`|---|---:|---|${'---:|'.repeat(epochs + 1)}`);
   for (const t of [false, true]) {
-    const rs = tied10.filter((r) => /tied/.test(r.out) === t);
+    const rs = tied10.filter((r) => isTied(r) === t);
     if (!rs.length) continue;
     const perEpoch = Array.from({ length: epochs }, (_, e) => meanSd(rs.map((r) => r.history.val_perplexity[e]), 1));
     console.log(`| ${t ? 'tied (--tied)' : 'its own kernel'} | ${rs[0].parameters.toLocaleString('en-US')} | ${rs.map((r) => r.seed).join(', ')} | ${perEpoch.join(' | ')} | ${fmt(rs.map((r) => r.test.perplexity), 1)} |`);
   }
   const pairs = [...new Set(tied10.map((r) => r.seed))].map((s) => {
-    const u = tied10.find((r) => r.seed === s && !/tied/.test(r.out)), t = tied10.find((r) => r.seed === s && /tied/.test(r.out));
+    const u = tied10.find((r) => r.seed === s && !isTied(r)), t = tied10.find((r) => r.seed === s && isTied(r));
     return u && t ? `seed ${s}: ${u.test.perplexity.toFixed(1)} untied, ${t.test.perplexity.toFixed(1)} tied` : undefined;
   }).filter(Boolean);
   console.log(`\nTest perplexity per seed: ${pairs.join('; ')}.\n`);
