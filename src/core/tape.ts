@@ -57,8 +57,9 @@ export function recording(): boolean {
 
 /**
  * Evaluates `f` and the gradients of its scalar result with respect to each of `xs`.
- * A gradient is zeros when the result does not depend on that input. Works inside and outside `tidy`;
- * tensors made by `f` belong to the caller's scope, the backward pass frees its own temporaries.
+ * A gradient is zeros when the result does not depend on that input. Works inside and outside `tidy`, and nested (the
+ * gradient of a gradient); tensors made by `f` belong to the caller's scope, the backward pass frees its own
+ * temporaries unless an outer valueAndGrads is recording (it needs them; the caller's scope then frees them).
  */
 export function valueAndGrads(f: () => Tensor, xs: readonly Tensor[]): { value: Tensor; grads: Tensor[] } {
   const tape = new Tape();
@@ -74,7 +75,9 @@ export function valueAndGrads(f: () => Tensor, xs: readonly Tensor[]): { value: 
     tapes.pop();
   }
   if (value.size !== 1) throw new DTypeError('valueAndGrads', `f must return a scalar, got shape ${fmt(value.shape)}`);
-  const grads = tidy(() => backward(tape, value, xs));
+  // Inside an outer valueAndGrads the backward pass is itself recorded, and the outer pass reads the tensors it makes
+  // (a gradient of a gradient): they then belong to the caller's scope, like f's; else they are freed here.
+  const grads = recording() ? backward(tape, value, xs) : tidy(() => backward(tape, value, xs));
   return { value, grads };
 }
 

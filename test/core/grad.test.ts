@@ -188,6 +188,19 @@ const cases: { [K in Op]: Case } = {
 
 /** Ops that need extra coverage beyond their table entry (other variants of the same rule). */
 const extra: Record<string, Case> = {
+  // Gradients of gradients (valueAndGrads inside valueAndGrads): the inner backward pass is itself recorded and its
+  // tensors are read by the outer one.
+  'a gradient of a gradient: ∂/∂(x, w) of ∂ sum(tanh(x·w))/∂x': {
+    f: (x, w) => valueAndGrads(() => T.sum(T.tanh(T.matmul(x, w))), [x, w]).grads[0],
+    inputs: () => [rand([3, 4], 160), rand([4, 5], 161)],
+  },
+  'a gradient of a gradient: ∂/∂x of ∂ sum(exp(x)·sigmoid(x)·x)/∂x, taken twice in one function': {
+    f: (x) => {
+      const g1 = valueAndGrads(() => T.sum(T.mul(T.mul(T.exp(x), T.sigmoid(x)), x)), [x]).grads[0];
+      return T.add(g1, valueAndGrads(() => T.sum(T.mul(x, x)), [x]).grads[0]);
+    },
+    inputs: () => [rand([2, 5], 162)],
+  },
   'matmul transA': { f: (a, b) => T.matmul(a, b, true, false), inputs: () => [rand([5, 3], 80), rand([5, 4], 81)] },
   'matmul transB': { f: (a, b) => T.matmul(a, b, false, true), inputs: () => [rand([3, 5], 82), rand([4, 5], 83)] },
   'matmul both': { f: (a, b) => T.matmul(a, b, true, true), inputs: () => [rand([5, 3], 84), rand([4, 5], 85)] },

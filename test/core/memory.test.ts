@@ -33,6 +33,18 @@ for (const backend of ['ref', 'wasm'] as const) {
     assert.deepEqual(memory(), before);
   });
 
+  test(`a gradient of a gradient inside tidy frees everything but the result (${backend})`, () => {
+    setBackend(backend);
+    const x = T.tensor([1.5, -2, 0.5], [3]);
+    const before = memory().tensors;
+    for (let i = 0; i < 3; i++) {
+      const g = tidy(() => valueAndGrads(() => T.sum(valueAndGrads(() => T.sum(T.mul(T.mul(x, x), x)), [x]).grads[0]), [x]).grads[0]);
+      assert.deepEqual(Array.from(g.f32()), [9, -12, 3]); // ∂/∂x Σ 3x² = 6x
+      g.dispose();
+    }
+    assert.equal(memory().tensors, before);
+    x.dispose();
+  });
   test(`a long forward+backward loop does not grow memory (${backend})`, () => {
     setBackend(backend);
     const w1 = keep(T.randomNormal([3, 3, 1, 4], { seed: 1, stddev: 0.3 }));
