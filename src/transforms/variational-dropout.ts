@@ -17,7 +17,7 @@ import { type CompressData, modelSizes, stageRunner, type StageResult, type Trai
 export interface VariationalDropoutOptions {
   /** Epochs of retraining with the variational objective (default 10). */
   epochs?: number;
-  /** Adam learning rate of that retraining, for θ and log σ² (default 1e-3). */
+  /** Adam learning rate of that retraining, for θ and log σ² (default 5e-4, as the CLI's --weight-lr). */
   lr?: number;
   /** Weight of the KL term relative to the ELBO's 1/N per sample (default 1: the paper's objective). */
   klWeight?: number;
@@ -97,9 +97,9 @@ export interface VariationalDropoutReport {
 /** The options with their defaults; throws a one-line RangeError naming a bad option. */
 export function variationalDropoutSettings(o: VariationalDropoutOptions): VariationalDropoutSettings {
   const s: VariationalDropoutSettings = {
-    epochs: o.epochs ?? 10, lr: o.lr ?? 1e-3, klWeight: o.klWeight ?? 1, klWarmup: o.klWarmup ?? 0, threshold: o.threshold ?? 3,
+    epochs: o.epochs ?? 10, lr: o.lr ?? 5e-4, klWeight: o.klWeight ?? 1, klWarmup: o.klWarmup ?? 0, threshold: o.threshold ?? 3,
     layerKlWeight: o.layerKlWeight ?? {}, layerThreshold: o.layerThreshold ?? {},
-    initLogSigma2: o.initLogSigma2 ?? -10, pruneFinetuneEpochs: o.pruneFinetuneEpochs ?? 0, pruneLr: o.pruneLr ?? o.lr ?? 1e-3, clusters: o.clusters ?? 16,
+    initLogSigma2: o.initLogSigma2 ?? -10, pruneFinetuneEpochs: o.pruneFinetuneEpochs ?? 0, pruneLr: o.pruneLr ?? o.lr ?? 5e-4, clusters: o.clusters ?? 16,
     convClusters: o.convClusters ?? o.clusters ?? 16, finetuneEpochs: o.finetuneEpochs ?? 2, finetuneLr: o.finetuneLr ?? 1e-4,
     batchSize: o.batchSize ?? 64, seed: o.seed ?? 0, layers: o.layers,
   };

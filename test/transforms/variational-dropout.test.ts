@@ -47,7 +47,7 @@ test('sparseVariationalDropout: pruneFinetuneEpochs retrains the survivors with 
     },
   });
   assert.deepEqual([...new Set(kinds)], ['original', 'trainBegin', 'epochEnd', 'sparsified', 'masked', 'clustered']);
-  assert.deepEqual(phases, ['retrain 0.001', 'masked 0.001']);
+  assert.deepEqual(phases, ['retrain 0.0005', 'masked 0.001']); // lr's default is the CLI's --weight-lr
   assert.notDeepEqual(r.masked, r.sparsified);
   // The retraining kept the masks: every weight the KL term pruned is still a pruned code.
   assert.deepEqual(r.layers.map((l) => l.pruned), r.sparsity.map((w) => w.pruned));
