@@ -25,6 +25,12 @@ Usage:
   /usr/bin/python3 scripts/reference-lm.py --data /tmp/ws-data/sotu-char --epochs 2 --seeds 0 1 2 --threads 2
 Prints per-epoch train loss and validation loss / bits per character (or perplexity), test at the end, and the
 time; appends one JSON line per run to --log.
+
+Trajectory check (scripts/lm-trajectory.mjs): --init-from DIR loads Keras-layout weights written by our side (DIR/manifest.json
+{name: shape}, DIR/<name with '/' as '__'>.f32) in place of this script's own init; --no-shuffle takes the windows in order;
+--steps K stops after K updates (no evaluation) and --log-steps FILE writes each update's loss as JSON; --save-final DIR
+writes the trained weights back in Keras layout (LSTM bias = b_ih + b_hh); --freeze-bhh keeps b_hh at 0 (untrained), so
+the LSTM has one trainable bias as in Keras (by default PyTorch trains both b_ih and b_hh).
 """
 import argparse
 import json
@@ -80,6 +86,42 @@ class LM(nn.Module):
         return self.out(y)
 
 
+def keras_names(model):
+    """(Keras weight name, torch tensor, transposed?) for every weight of LM, in our layer names."""
+    out = [('embedding/embeddings', model.emb.weight, False)]
+    for i, r in enumerate(model.rnns):
+        n = 'lstm' if i == 0 else f'lstm_{i}'
+        out += [(f'{n}/kernel', r.weight_ih_l0, True), (f'{n}/recurrentKernel', r.weight_hh_l0, True), (f'{n}/bias', r.bias_ih_l0, False)]
+    if not model.tied:
+        out.append(('decoder/kernel', model.out.weight, True))
+    out.append(('decoder/bias', model.out.bias, False))
+    return out
+
+
+def load_keras_weights(model, d):
+    shapes = json.load(open(os.path.join(d, 'manifest.json')))
+    with torch.no_grad():
+        for name, p, transposed in keras_names(model):
+            a = torch.from_numpy(np.fromfile(os.path.join(d, name.replace('/', '__') + '.f32'), dtype='<f4').reshape(shapes[name]))
+            p.copy_(a.t() if transposed else a)
+        for r in model.rnns:
+            r.bias_hh_l0.zero_()
+
+
+def save_keras_weights(model, d):
+    os.makedirs(d, exist_ok=True)
+    shapes = {}
+    with torch.no_grad():
+        for name, p, transposed in keras_names(model):
+            a = p.t() if transposed else p
+            if name.endswith('/bias') and not name.startswith('decoder'):
+                a = a + model.rnns[0 if name.startswith('lstm/') else int(name.split('/')[0].split('_')[1])].bias_hh_l0
+            a = a.detach().contiguous().numpy().astype('<f4')
+            shapes[name] = list(a.shape)
+            a.tofile(os.path.join(d, name.replace('/', '__') + '.f32'))
+    json.dump(shapes, open(os.path.join(d, 'manifest.json'), 'w'))
+
+
 def evaluate(model, x, y, v, batch=256):
     model.eval()
     total, n = 0.0, 0
@@ -119,6 +161,12 @@ def main():
     ap.add_argument('--limit', type=int, help='train on the first N windows only')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--log', default='/tmp/ws-data/reference-lm.jsonl')
+    ap.add_argument('--init-from', metavar='DIR', help='start from these Keras-layout weights (see the docstring)')
+    ap.add_argument('--no-shuffle', action='store_true', help='take the training windows in order')
+    ap.add_argument('--steps', type=int, help='stop after this many updates (no evaluation, no --log line)')
+    ap.add_argument('--log-steps', metavar='FILE', help='write every update\'s loss to FILE as JSON')
+    ap.add_argument('--save-final', metavar='DIR', help='write the trained weights in Keras layout')
+    ap.add_argument('--freeze-bhh', action='store_true', help='keep the LSTM\'s b_hh at 0, untrained (one bias, as Keras)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     meta, data = load(a.data)
@@ -132,17 +180,27 @@ def main():
         torch.manual_seed(seed)
         g = torch.Generator().manual_seed(seed)
         model = LM(v, a.embed, a.hidden, a.layers, a.dropout, a.tied)
-        params = [p for p in model.parameters()]
+        if a.init_from:
+            load_keras_weights(model, a.init_from)
+        if a.freeze_bhh:
+            for r in model.rnns:
+                r.bias_hh_l0.requires_grad_(False)
+        params = [p for p in model.parameters() if p.requires_grad]
         opt = torch.optim.Adam(params, lr=a.lr, eps=1e-7)
         steps_per_epoch = math.ceil(len(xtr) / a.batch_size)
         total_steps = steps_per_epoch * a.epochs
         started = time.perf_counter()
         step = 0
         history = []
+        step_losses = []
         for epoch in range(a.epochs):
-            order = torch.randperm(len(xtr), generator=g)
+            if a.steps is not None and step >= a.steps:
+                break
+            order = torch.arange(len(xtr)) if a.no_shuffle else torch.randperm(len(xtr), generator=g)
             run, seen = 0.0, 0
             for b in range(steps_per_epoch):
+                if a.steps is not None and step >= a.steps:
+                    break
                 idx = order[b * a.batch_size:(b + 1) * a.batch_size]
                 if a.cosine:
                     for pg in opt.param_groups:
@@ -153,14 +211,24 @@ def main():
                 loss.backward()
                 clip_global_norm(params, a.clipnorm)
                 opt.step()
+                step_losses.append(loss.item())
                 run += loss.item() * len(idx)
                 seen += len(idx)
                 step += 1
+            if a.steps is not None:
+                continue
             val = evaluate(model, *data['valid'], v)
             history.append({'epoch': epoch + 1, 'loss': run / seen, 'val_loss': val})
             print(f'seed {seed} epoch {epoch + 1}/{a.epochs}: loss {run / seen:.4f} - val_loss {val:.4f} - val {unit} {per_token(val):.4f} '
                   f'({time.perf_counter() - started:.0f} s)', flush=True)
         seconds = time.perf_counter() - started
+        if a.log_steps:
+            json.dump({'seed': seed, 'losses': step_losses, 'torch': torch.__version__, 'threads': torch.get_num_threads()}, open(a.log_steps, 'w'))
+        if a.save_final:
+            save_keras_weights(model, a.save_final)
+        if a.steps is not None:
+            print(f'seed {seed}: {step} updates, last loss {step_losses[-1]:.6f}, {seconds:.0f} s', flush=True)
+            continue
         test = evaluate(model, *data['test'], v)
         print(f'seed {seed}: test loss {test:.4f}, test {unit} {per_token(test):.4f}, {seconds:.0f} s', flush=True)
         os.makedirs(os.path.dirname(a.log), exist_ok=True)
