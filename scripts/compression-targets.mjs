@@ -69,6 +69,11 @@ export const RECIPES = {
   'cnn-vd-e12w6-lkld05-rt8-c32-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--layer-kl-weight', 'dense=0.5', '--prune-finetune-epochs', '8', '--clusters', '32', '--finetune-epochs', '3', ...SHIP, '--bias-bits', '16'] },
   'cnn-vd-e12w6-lkld05-rt8-c64-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--layer-kl-weight', 'dense=0.5', '--prune-finetune-epochs', '8', '--clusters', '64', '--finetune-epochs', '3', ...SHIP, '--bias-bits', '16'] },
   'cnn-vd-e12w6-kl07-lkl025-rt5-c32-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--kl-weight', '0.7', '--layer-kl-weight', 'conv2d=0.25,conv2d_1=0.25,dense_1=0.25', '--prune-finetune-epochs', '5', '--clusters', '32', '--finetune-epochs', '3', ...SHIP, '--bias-bits', '16'] },
+  // Search, continued (from the dense-at-0.5 recipe, 113.8× at −0.38): conv2d_1 pruned at a higher log α threshold (the
+  // same VD training, more of it kept), longer VD training, longer masked retraining
+  'cnn-vd-e12w6-lkld05-ltc15-rt8-c32-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--layer-kl-weight', 'dense=0.5', '--layer-threshold', 'conv2d_1=5', '--prune-finetune-epochs', '8', '--clusters', '32', '--finetune-epochs', '3', ...SHIP, '--bias-bits', '16'] },
+  'cnn-vd-e20w8-lkld05-rt8-c32-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '20', '--kl-warmup', '8', '--layer-kl-weight', 'dense=0.5', '--prune-finetune-epochs', '8', '--clusters', '32', '--finetune-epochs', '3', ...SHIP, '--bias-bits', '16'] },
+  'cnn-vd-e12w6-lkld05-rt12-c32-b16': { model: 'seed-cnn', args: [...VD, '--epochs', '12', '--kl-warmup', '6', '--layer-kl-weight', 'dense=0.5', '--prune-finetune-epochs', '12', '--clusters', '32', '--finetune-epochs', '3', ...SHIP, '--bias-bits', '16'] },
 };
 
 const opt = (name, fallback) => {
