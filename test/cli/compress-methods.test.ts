@@ -46,6 +46,11 @@ test('compress --method soft-sharing --ship: pruned codebooks, a header without 
     assert.match(noEpochs.err, /--method prune-schedule prunes while retraining: give --prune-finetune-epochs N/);
     const sparsity = await runCli('compress', file, '--method', 'prune-schedule', '--prune', '0.5', '--prune-finetune-epochs', '1', '--initial-sparsity', '1', '--out', out);
     assert.match(sparsity.err, /--initial-sparsity must be a fraction in \[0, 1\), got 1/);
+    for (const [flag, v] of [['--prune', '1.2'], ['--conv-prune', '1']]) {
+      const r = await runCli('compress', file, flag, v, '--out', out);
+      assert.notEqual(r.code, 0);
+      assert.match(r.err, new RegExp(`^weightshare compress: ${flag} must be a fraction in \\[0, 1\\), got ${v.replace('.', '\\.')}$`, 'm'));
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

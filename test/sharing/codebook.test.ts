@@ -303,10 +303,10 @@ test('`weightshare compress` end to end: train a tiny MLP, compress it, reload t
   const e = io();
   assert.equal(await main(['eval', g, '--test-limit', '300', '--json'], e.io), 0);
   assert.ok(Math.abs(JSON.parse(e.r.out).accuracy - j.finetuned.accuracy) < 1e-9);
-  // Errors reach the user as one line naming the layer and the range.
+  // Errors reach the user as one line naming the flag (or the layer) and the range.
   const bad = io();
-  assert.equal(await main(['compress', f, '--prune', '1', '--out', join(dir, 'x.wsm')], bad.io), 1);
-  assert.match(bad.r.err, /^weightshare: error: layer 'dense' kernel, scheme 'codebook': prune must be a fraction in \[0, 1\), got 1\n$/);
+  assert.equal(await main(['compress', f, '--prune', '1', '--out', join(dir, 'x.wsm')], bad.io), 2);
+  assert.match(bad.r.err, /^weightshare compress: --prune must be a fraction in \[0, 1\), got 1\n/);
   const bad2 = io();
   assert.equal(await main(['compress', f, '--layers', 'nope'], bad2.io), 1);
   assert.match(bad2.r.err, /layer 'nope' kernel, scheme 'codebook': model 'mlp' has no such layer/);
