@@ -87,35 +87,37 @@ class LM(nn.Module):
 
 
 def keras_names(model):
-    """(Keras weight name, torch tensor, transposed?) for every weight of LM, in our layer names."""
-    out = [('embedding/embeddings', model.emb.weight, False)]
+    """(Keras weight name, torch tensor, transposed?, torch's second LSTM bias b_hh or None) for every weight of LM, in
+    our layer names: Keras' one LSTM bias is torch's b_ih + b_hh."""
+    out = [('embedding/embeddings', model.emb.weight, False, None)]
     for i, r in enumerate(model.rnns):
         n = 'lstm' if i == 0 else f'lstm_{i}'
-        out += [(f'{n}/kernel', r.weight_ih_l0, True), (f'{n}/recurrentKernel', r.weight_hh_l0, True), (f'{n}/bias', r.bias_ih_l0, False)]
+        out += [(f'{n}/kernel', r.weight_ih_l0, True, None), (f'{n}/recurrentKernel', r.weight_hh_l0, True, None),
+                (f'{n}/bias', r.bias_ih_l0, False, r.bias_hh_l0)]
     if not model.tied:
-        out.append(('decoder/kernel', model.out.weight, True))
-    out.append(('decoder/bias', model.out.bias, False))
+        out.append(('decoder/kernel', model.out.weight, True, None))
+    out.append(('decoder/bias', model.out.bias, False, None))
     return out
 
 
 def load_keras_weights(model, d):
     shapes = json.load(open(os.path.join(d, 'manifest.json')))
     with torch.no_grad():
-        for name, p, transposed in keras_names(model):
+        for name, p, transposed, second in keras_names(model):
             a = torch.from_numpy(np.fromfile(os.path.join(d, name.replace('/', '__') + '.f32'), dtype='<f4').reshape(shapes[name]))
             p.copy_(a.t() if transposed else a)
-        for r in model.rnns:
-            r.bias_hh_l0.zero_()
+            if second is not None:
+                second.zero_()
 
 
 def save_keras_weights(model, d):
     os.makedirs(d, exist_ok=True)
     shapes = {}
     with torch.no_grad():
-        for name, p, transposed in keras_names(model):
+        for name, p, transposed, second in keras_names(model):
             a = p.t() if transposed else p
-            if name.endswith('/bias') and not name.startswith('decoder'):
-                a = a + model.rnns[0 if name.startswith('lstm/') else int(name.split('/')[0].split('_')[1])].bias_hh_l0
+            if second is not None:
+                a = a + second
             a = a.detach().contiguous().numpy().astype('<f4')
             shapes[name] = list(a.shape)
             a.tofile(os.path.join(d, name.replace('/', '__') + '.f32'))

@@ -14,6 +14,17 @@ SEEDS=${SEEDS:-"0 1 2"}
 CLI="node dist/src/cli/main.js"
 PY=${PYTHON:-/usr/bin/python3}
 
+# tied_runs NAME PREFIX EPOCHS: the word-lstm untied and --tied for each seed, into $OUT/NAME.jsonl and $OUT/PREFIX[-tied]-S.wsm.
+tied_runs() {
+  for s in $SEEDS; do
+    for t in "" "--tied"; do
+      $CLI train --model word-lstm $t --embed 128 --hidden 128 --max-vocab 5000 --bptt 32 --limit 4000 --test-limit 1500 --epochs "$3" --seed "$s" \
+        --out "$OUT/$2${t:+-tied}-$s.wsm" --json | tr -d '\n' >> "$OUT/$1.jsonl"
+      echo >> "$OUT/$1.jsonl"
+    done
+  done
+}
+
 case "${1:-}" in
   charlm)
     # 16,000 windows of 64 characters (1.0 M characters, 12 % of the training split), one epoch, Adam 1e-3, clipnorm 1.
@@ -27,23 +38,11 @@ case "${1:-}" in
   tied)
     # Words (vocabulary 5,000), embed = hidden = 128, windows of 32, 4,000 windows (128 k words), 1 epoch; validation
     # and test on the first 1,500 windows (48 k words) of their splits.
-    for s in $SEEDS; do
-      for t in "" "--tied"; do
-        $CLI train --model word-lstm $t --embed 128 --hidden 128 --max-vocab 5000 --bptt 32 --limit 4000 --test-limit 1500 --epochs 1 --seed "$s" \
-          --out "$OUT/word-lstm${t:+-tied}-$s.wsm" --json | tr -d '\n' >> "$OUT/tied.jsonl"
-        echo >> "$OUT/tied.jsonl"
-      done
-    done ;;
+    tied_runs tied word-lstm 1 ;;
   tied10)
     # The tied recipe trained longer, without dropout, at a constant learning rate: 10 epochs over the same 4,000
     # windows (128 k words), where the untied output projection (640,000 more weights) starts to overfit.
-    for s in $SEEDS; do
-      for t in "" "--tied"; do
-        $CLI train --model word-lstm $t --embed 128 --hidden 128 --max-vocab 5000 --bptt 32 --limit 4000 --test-limit 1500 --epochs 10 --seed "$s" \
-          --out "$OUT/word-lstm-e10${t:+-tied}-$s.wsm" --json | tr -d '\n' >> "$OUT/tied10.jsonl"
-        echo >> "$OUT/tied10.jsonl"
-      done
-    done ;;
+    tied_runs tied10 word-lstm-e10 10 ;;
   embeddings)
     # The same word-lstm (untied), its embedding table [5000, 128] (640,000 weights) stored as a shared map with 1/8 or 1/32 of them.
     for s in $SEEDS; do

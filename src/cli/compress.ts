@@ -220,8 +220,7 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
       ...(f.method === 'prune-schedule' ? { pruneSchedule: { initialSparsity: f.initialSparsity, beginStep: f.beginStep, endStep: f.endStep, frequency: f.pruneFrequency } } : {}),
     };
     if (f.method === 'prune-schedule' && f.pruneFinetuneEpochs === 0) throw new UsageError('--method prune-schedule prunes while retraining: give --prune-finetune-epochs N (N ≥ 1)', 'compress');
-    if (!(f.initialSparsity < 1)) throw new UsageError(`--initial-sparsity must be a fraction in [0, 1), got ${f.initialSparsity}`, 'compress');
-    for (const [flag, v] of [['prune', f.prune], ['conv-prune', f.convPrune]] as const) {
+    for (const [flag, v] of [['initial-sparsity', f.initialSparsity], ['prune', f.prune], ['conv-prune', f.convPrune]] as const) {
       if (v !== undefined && !(v < 1)) throw new UsageError(`--${flag} must be a fraction in [0, 1), got ${v}`, 'compress');
     }
     const s = deepCompressSettings(options);

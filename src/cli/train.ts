@@ -215,8 +215,9 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
     takeOut(out);
   } else {
     const noValidation = (): UsageError => new UsageError('--early-stopping watches val_loss: give --validation-split too (e.g. --validation-split 0.1)', 'train');
-    // A text dataset brings its own validation split (checked once it is read).
-    if (f.earlyStopping !== undefined && !(f.validationSplit > 0) && !textModelKind(f.model)) throw noValidation();
+    // Early stopping without --validation-split needs the dataset's own validation split: a text dataset's (checked once it is read).
+    const needsOwnValidation = f.earlyStopping !== undefined && !(f.validationSplit > 0);
+    if (needsOwnValidation && !textModelKind(f.model)) throw noValidation();
     if (f.restoreBest && f.earlyStopping === undefined) throw new UsageError('--restore-best needs --early-stopping PATIENCE', 'train');
     const make = (o?: { inputShape: number[]; classes?: number }): ReturnType<typeof createModel> => {
       try {
@@ -250,7 +251,7 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
       if (kind.task !== 'classifier' && given('max-len')) throw new UsageError(`--max-len is for classifiers; a language model reads windows of --bptt tokens`, 'train');
       const loaded = loadTextForCli(dataset, f.data, text, { limit: f.limit, testLimit: f.testLimit });
       fresh = loaded.dataset;
-      if (f.earlyStopping !== undefined && !(f.validationSplit > 0) && !fresh.xValid) throw noValidation();
+      if (needsOwnValidation && !fresh.xValid) throw noValidation();
       tokenizer = loaded.tokenizer;
       try {
         model = createTextModel(f.model, {
