@@ -191,6 +191,32 @@ export interface MaskedSoftmaxParams {
   causal: boolean;
 }
 
+/** Where one attention operand sits in its buffer: element (n, t, h, d) at offset + n·sample + t·step + h·D + d. */
+export interface AttentionOperand {
+  offset: number;
+  step: number;
+  sample: number;
+}
+
+/**
+ * Geometry of the fused attention kernels (Kernels.attention): per sample n < `n` and head h < `heads`, queries Q [tq, dk],
+ * keys K [tv, dk] and values V [tv, dv] read from q, k and v as `layout` places them (the projections' [N, T, H, D]
+ * layout, or three slices of one packed [N, T, 3, H, D] buffer); scores scaled by `scale`; query step i attends to
+ * value steps j ≤ i when `causal`, to all otherwise.
+ */
+export interface AttentionParams {
+  n: number;
+  heads: number;
+  tq: number;
+  tv: number;
+  dk: number;
+  dv: number;
+  scale: number;
+  causal: boolean;
+  /** q's, k's and v's placement (their gradients are written with the same). */
+  layout: readonly [AttentionOperand, AttentionOperand, AttentionOperand];
+}
+
 /** Strided copy of 4-byte words: y[dstOffset + Σ i_d·dstStrides[d]] = x[srcOffset + Σ i_d·srcStrides[d]] over `shape`. Rank ≤ 8. */
 export interface CopyParams {
   shape: readonly number[];
@@ -264,6 +290,23 @@ export interface Kernels {
    * the sum over k < n and dx[r, j] = 0 for j ≥ n, where n = i + 1 when causal, else cols (the mask is not needed: y is 0 there).
    */
   maskedSoftmaxGrad(g: Buf, y: Buf, dx: Buf, p: MaskedSoftmaxParams): void;
+  /**
+   * Whether {@link attention} and {@link attentionGrad} run for this geometry (a backend may lack the working memory for
+   * long sequences; the caller then composes the attention from matmul and maskedSoftmax).
+   */
+  fusedAttention(a: AttentionParams): boolean;
+  /**
+   * Scaled dot-product attention per sample and head (see {@link AttentionParams}): p[n, h, i, j] = the
+   * {@link maskedSoftmax} of scale·Q·Kᵀ without a mask (0 at dead columns), float32 [n, heads, tq, tv]; o[n, i, h, :] =
+   * Σ_j p[n, h, i, j]·V[j, :], float32 [n, tq, heads, dv].
+   */
+  attention(q: Buf, k: Buf, v: Buf, o: Buf, p: Buf, a: AttentionParams): void;
+  /**
+   * The gradient of {@link attention} from go = ∂L/∂o [n, tq, heads, dv] and its saved p: dS = the
+   * {@link maskedSoftmaxGrad} of dP = dO·Vᵀ, then dq = dS·K, dk = dSᵀ·Q, dv = Pᵀ·dO, written where `layout` places q, k
+   * and v (dq, dk, dv may be one packed buffer; every element of the three is written).
+   */
+  attentionGrad(go: Buf, q: Buf, k: Buf, v: Buf, p: Buf, dq: Buf, dk: Buf, dv: Buf, a: AttentionParams): void;
   /**
    * y[outer, nIdx, inner] = x[outer, idx[j], inner] for j < nIdx (4-byte words: any dtype).
    * Returns -1, or the position j of the first index outside [0, axisLen) (y is then unspecified).

@@ -1,6 +1,7 @@
 // The op set that autodiff knows: each op's name and the attributes its vector-Jacobian rule needs.
 import type { BiasActivation, BinaryOp, Conv2DParams, DType, OutputActivation, Pool2DParams, UnaryOp } from '../backend/backend.js';
 import type { Tensor } from './tensor.js';
+import type { AttentionAttrs } from './ops/attention.js';
 import type { RnnAttrs } from './ops/recurrent.js';
 
 type NoAttrs = Record<string, never>;
@@ -31,6 +32,8 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
   maskedSoftmax: { scale: number; causal: boolean };
   /** Their gradient from [∂L/∂y, y]. */
   maskedSoftmaxGrad: { scale: number; causal: boolean };
+  /** Fused attention: inputs [q, k, v] or [qkv] (packed); outputs o and the probabilities P (see ops/attention.ts). */
+  attention: AttentionAttrs;
   /** The log-softmax of logits [rows, C] at int32 labels [rows]: outputs logp [rows] and the row statistics [rows, 2]. */
   logSoftmaxPick: NoAttrs;
   /** Its gradient from [∂L/∂logp, logits, labels, stats]. */
@@ -65,7 +68,7 @@ export type OpAttrs = { [K in UnaryOp]: NoAttrs } & { [K in BinaryOp]: NoAttrs }
 export type Op = keyof OpAttrs;
 
 /** Ops with several outputs: one tape node holds them all and their rule gets one gradient per output. */
-export const MULTI_OUTPUT_OPS = ['split', 'logSoftmaxPick', 'rnnSequence', 'rnnSequenceGrad', 'biasActGrad', 'layerNormGrad', 'conv2dBiasActPool', 'maxPool2dBiasActGrad'] as const;
+export const MULTI_OUTPUT_OPS = ['split', 'attention', 'logSoftmaxPick', 'rnnSequence', 'rnnSequenceGrad', 'biasActGrad', 'layerNormGrad', 'conv2dBiasActPool', 'maxPool2dBiasActGrad'] as const;
 export type MultiOutputOp = (typeof MULTI_OUTPUT_OPS)[number];
 /** Ops with one output. */
 export type SingleOutputOp = Exclude<Op, MultiOutputOp>;

@@ -9,7 +9,7 @@ import {
 import {
   add, cast, cos, div, equal, erf, exp, greaterEqual, lessEqual, log, mul, neg, pow, reluGrad, sign, sin, square, sub, where,
 } from './ops/elementwise.js';
-import { causalMask, maskedSoftmaxGrad } from './ops/attention.js';
+import { attentionVjp, causalMask, maskedSoftmaxGrad } from './ops/attention.js';
 import { matmul } from './ops/linalg.js';
 import { fwht } from './ops/fwht.js';
 import { layerNormGrad } from './ops/norm.js';
@@ -163,6 +163,7 @@ export const vjp: { [K in Op]: VjpRule<K> } = {
   logSoftmaxPickGrad: () => {
     throw new NotDifferentiableError('logSoftmaxPickGrad', 'second derivatives of the fused sparse cross-entropy are not supported');
   },
+  attention: ([go, gp], inputs, [, p], a) => attentionVjp(go, gp, inputs, p, a),
   maskedSoftmax: (g, _, y, { scale, causal }) => [maskedSoftmaxGrad(g, y, scale, causal), null],
   // dx = s·y·(g − c), c = Σ g·y over each row's causal span: a cotangent t pulls back to the same map of t for g, and to
   // s·(t·(g − c) − g·Σ t·y) for y, where t and y count only inside the span (dx neither reads nor writes beyond it).

@@ -142,6 +142,8 @@ const cases: { [K in Op]: Case } = {
     f: (x) => T.maskedSoftmax(x, { scale: 0.7, causal: true, mask: T.tensor(Float32Array.from({ length: 40 }, (_, i) => (i % 7 === 3 || (i >= 25 && i < 30) ? 0 : 1)), [2, 4, 5]) }),
     inputs: () => [rand([2, 2, 4, 5], 136, -2, 2)],
   },
+  // Fused attention, causal, odd sizes (Tq = Tv = 5, Dk = 3, Dv = 6: partial tiles everywhere).
+  attention: { f: (q, k, v) => T.attention(q, k, v, { causal: true }), inputs: () => [rand([2, 5, 2, 3], 170), rand([2, 5, 2, 3], 171), rand([2, 5, 2, 6], 172)] },
   // Any y (not only a softmax's), causal: both pullbacks, the span's edge included.
   maskedSoftmaxGrad: { f: (g, y) => T.maskedSoftmaxGrad(g, y, 0.6, true), inputs: () => [rand([2, 3, 4, 5], 137), rand([2, 3, 4, 5], 138, 0, 1)] },
   gather: { f: (x) => T.gather(x, idx([2, 0, 2, 1]), 1), inputs: () => [rand([2, 3, 2], 66)] },
@@ -200,6 +202,19 @@ const extra: Record<string, Case> = {
       return T.add(g1, valueAndGrads(() => T.sum(T.mul(x, x)), [x]).grads[0]);
     },
     inputs: () => [rand([2, 5], 162)],
+  },
+  'attention not causal, Tq ≠ Tv, explicit scale': {
+    f: (q, k, v) => T.attention(q, k, v, { scale: 0.8 }), inputs: () => [rand([1, 3, 2, 4], 173), rand([1, 9, 2, 4], 174), rand([1, 9, 2, 2], 175)],
+  },
+  'attention causal, Tq > Tv (rows past the keys attend to all)': {
+    f: (q, k, v) => T.attention(q, k, v, { causal: true }), inputs: () => [rand([2, 7, 1, 5], 176), rand([2, 3, 1, 5], 177), rand([2, 3, 1, 3], 178)],
+  },
+  'packedAttention causal (one qkv [N, T, 3, H, D], its gradient packed too)': {
+    f: (qkv) => T.packedAttention(qkv, { causal: true }), inputs: () => [rand([2, 6, 3, 2, 4], 179)],
+  },
+  'a gradient of a gradient through attention (the backward pass composed, P differentiated)': {
+    f: (q, k, v) => valueAndGrads(() => T.sum(T.mul(T.attention(q, k, v, { causal: true }), v)), [q, k, v]).grads[1],
+    inputs: () => [rand([1, 4, 2, 3], 180), rand([1, 4, 2, 3], 181), rand([1, 4, 2, 3], 182)],
   },
   'matmul transA': { f: (a, b) => T.matmul(a, b, true, false), inputs: () => [rand([5, 3], 80), rand([5, 4], 81)] },
   'matmul transB': { f: (a, b) => T.matmul(a, b, false, true), inputs: () => [rand([3, 5], 82), rand([4, 5], 83)] },

@@ -4,9 +4,10 @@
 // in plain loop order) and rounded to float32 once when stored; scatterAdd adds in float32.
 
 import type {
-  AdamHyper, Backend, BiasActivation, BinaryOp, OutputActivation, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams,
+  AdamHyper, AttentionParams, Backend, BiasActivation, BinaryOp, OutputActivation, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams,
   MaskedSoftmaxParams, Pool2DParams, ReduceOp, RnnBackwardBufs, RnnForwardBufs, RnnParams, UnaryOp,
 } from '../backend.js';
+import * as attn from './attention.js';
 import * as linalg from './linalg.js';
 import * as ops from './ops.js';
 import * as pool from './pool.js';
@@ -178,6 +179,18 @@ export class RefBackend implements Backend {
 
   maskedSoftmaxGrad(g: Buf, y: Buf, dx: Buf, p: MaskedSoftmaxParams): void {
     ops.maskedSoftmaxGrad(this.f32(g), this.f32(y), this.f32(dx), p);
+  }
+
+  fusedAttention(_a: AttentionParams): boolean {
+    return true;
+  }
+
+  attention(q: Buf, k: Buf, v: Buf, o: Buf, p: Buf, a: AttentionParams): void {
+    attn.attention(this.f32(q), this.f32(k), this.f32(v), this.f32(o), this.f32(p), a);
+  }
+
+  attentionGrad(go: Buf, q: Buf, k: Buf, v: Buf, p: Buf, dq: Buf, dk: Buf, dv: Buf, a: AttentionParams): void {
+    attn.attentionGrad(this.f32(go), this.f32(q), this.f32(k), this.f32(v), this.f32(p), this.f32(dq), this.f32(dk), this.f32(dv), a);
   }
 
   gather(x: Buf, idx: Buf, y: Buf, outer: number, axisLen: number, inner: number, nIdx: number): number {

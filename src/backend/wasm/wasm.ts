@@ -1,8 +1,9 @@
 // The `wasm` backend: AssemblyScript SIMD kernels over one shared memory, split across a worker pool.
 import type {
-  AdamHyper, Backend, BiasActivation, BinaryOp, OutputActivation, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams, MaskedSoftmaxParams, Pool2DParams, ReduceOp,
+  AdamHyper, AttentionParams, Backend, BiasActivation, BinaryOp, OutputActivation, Broadcast, Buf, Conv2DParams, CopyParams, DType, GemmParams, MaskedSoftmaxParams, Pool2DParams, ReduceOp,
   RnnBackwardBufs, RnnForwardBufs, RnnParams, UnaryOp,
 } from '../backend.js';
+import { wasmAttention, wasmAttentionGrad, wasmFusedAttention } from './attention.js';
 import { wasmConv2d, wasmConv2dBiasActPool, wasmConv2dGradFilter, wasmConv2dGradInput } from './conv.js';
 import { wasmCopy } from './copy.js';
 import { wasmAdam, wasmBiasAct, wasmBiasActGrad, wasmBinary, wasmCast, wasmFill, wasmUnary, wasmWhere } from './elementwise.js';
@@ -142,6 +143,15 @@ export class WasmBackend implements Backend {
   }
   maskedSoftmaxGrad(g: Buf, y: Buf, dx: Buf, p: MaskedSoftmaxParams): void {
     wasmMaskedSoftmaxGrad(this.rt, g, y, dx, p);
+  }
+  fusedAttention(a: AttentionParams): boolean {
+    return wasmFusedAttention(a);
+  }
+  attention(q: Buf, k: Buf, v: Buf, o: Buf, p: Buf, a: AttentionParams): void {
+    wasmAttention(this.rt, q, k, v, o, p, a);
+  }
+  attentionGrad(go: Buf, q: Buf, k: Buf, v: Buf, p: Buf, dq: Buf, dk: Buf, dv: Buf, a: AttentionParams): void {
+    wasmAttentionGrad(this.rt, go, q, k, v, p, dq, dk, dv, a);
   }
   gather(x: Buf, idx: Buf, y: Buf, outer: number, axisLen: number, inner: number, nIdx: number): number {
     return wasmGather(this.rt, x, idx, y, outer, axisLen, inner, nIdx);

@@ -1,10 +1,14 @@
-// Attention's fused masked softmax (scale, causal mask, Keras mask, softmax in one pass) and its gradient.
-import type { MaskedSoftmaxParams } from '../../backend/backend.js';
+// Attention's fused masked softmax (scale, causal mask, Keras mask, softmax in one pass) and its gradient, and the
+// fused scaled dot-product attention (scores, softmax and the weighted sum in one op per sample and head).
+import type { AttentionOperand, AttentionParams, MaskedSoftmaxParams } from '../../backend/backend.js';
 import { fmt, ShapeError } from '../errors.js';
 import { shapesEqual } from '../shape.js';
-import { record } from '../tape.js';
+import { record, recording, recordMany } from '../tape.js';
 import { empty, type Tensor } from '../tensor.js';
-import { tensor } from './creation.js';
+import { tensor, zerosLike } from './creation.js';
+import { add } from './elementwise.js';
+import { matmul } from './linalg.js';
+import { concat, reshape, split, transpose } from './shape-ops.js';
 import { backendOf, requireDType } from './util.js';
 
 /** Keras' causal mask as float32 [1, Tq, Tv]: 1 where j ≤ i (lower triangular from the top left corner), else 0. */
@@ -63,4 +67,125 @@ export function maskedSoftmaxGrad(g: Tensor, y: Tensor, scale = 1, causal = fals
   const dx = empty(y.shape, 'float32', b);
   b.maskedSoftmaxGrad(g.buf, y.buf, dx.buf, p);
   return record('maskedSoftmaxGrad', [g, y], dx, { scale, causal });
+}
+
+/** Options of {@link attention} and {@link packedAttention}. */
+export interface AttentionOptions {
+  /** Multiplies the scores (default 1/√Dk). */
+  scale?: number;
+  /** Query step i attends only to value steps j ≤ i (from the top left corner); default false. */
+  causal?: boolean;
+}
+
+/** What the tape keeps of an attention: its scale and mask, and whether its one input is a packed [N, T, 3, H, D]. */
+export interface AttentionAttrs {
+  scale: number;
+  causal: boolean;
+  packed: boolean;
+}
+
+/** The kernels' geometry of q [N, Tq, H, Dk], k [N, Tv, H, Dk], v [N, Tv, H, Dv], or of one packed qkv [N, T, 3, H, D]. */
+function geometry(op: string, inputs: readonly Tensor[], packed: boolean, o: AttentionOptions): AttentionParams {
+  const at = (offset: number, step: number, t: number): AttentionOperand => ({ offset, step, sample: step * t });
+  if (packed) {
+    const [x] = inputs;
+    if (x.rank !== 5 || x.shape[2] !== 3) throw new ShapeError(op, `needs qkv [batch, time, 3, heads, depth], got ${fmt(x.shape)}`);
+    const [n, t, , heads, d] = x.shape;
+    const step = 3 * heads * d;
+    return {
+      n, heads, tq: t, tv: t, dk: d, dv: d, scale: scaleOf(op, o, d), causal: o.causal ?? false,
+      layout: [at(0, step, t), at(heads * d, step, t), at(2 * heads * d, step, t)],
+    };
+  }
+  const [q, k, v] = inputs;
+  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) {
+    throw new ShapeError(op, `needs q, k, v of rank 4 [batch, time, heads, depth], got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
+  }
+  const [n, tq, heads, dk] = q.shape;
+  const [, tv, , dv] = v.shape;
+  if (!shapesEqual(k.shape, [n, tv, heads, dk]) || v.shape[0] !== n || v.shape[2] !== heads) {
+    throw new ShapeError(op, `q ${fmt(q.shape)}, k ${fmt(k.shape)} and v ${fmt(v.shape)} do not fit: expected k [${n}, Tv, ${heads}, ${dk}] and v [${n}, Tv, ${heads}, Dv]`);
+  }
+  return {
+    n, heads, tq, tv, dk, dv, scale: scaleOf(op, o, dk), causal: o.causal ?? false,
+    layout: [at(0, heads * dk, tq), at(0, heads * dk, tv), at(0, heads * dv, tv)],
+  };
+}
+
+function scaleOf(op: string, o: AttentionOptions, dk: number): number {
+  const scale = o.scale ?? 1 / Math.sqrt(dk);
+  if (!Number.isFinite(scale)) throw new RangeError(`${op}: scale must be a finite number, got ${o.scale}`);
+  return scale;
+}
+
+/** Per-head views of attention inputs: [Q, K, V], each [N, H, T, D] (a packed qkv split first). */
+function headsOf(inputs: readonly Tensor[], packed: boolean): Tensor[] {
+  const parts = packed ? split(inputs[0], 3, 2).map((t) => reshape(t, [t.shape[0], t.shape[1], t.shape[3], t.shape[4]])) : inputs;
+  return parts.map((t) => transpose(t, [0, 2, 1, 3]));
+}
+
+/** Gradients [N, H, T, D] of Q, K, V back in the inputs' layout ([dq, dk, dv], or one packed dqkv). */
+function fromHeads(gs: Tensor[], packed: boolean): Tensor[] {
+  const back = gs.map((g) => transpose(g, [0, 2, 1, 3]));
+  if (!packed) return back;
+  return [concat(back.map((g) => reshape(g, [g.shape[0], g.shape[1], 1, g.shape[2], g.shape[3]])), 2)];
+}
+
+function attend(op: string, inputs: Tensor[], packed: boolean, o: AttentionOptions): Tensor {
+  const b = backendOf(op, ...inputs);
+  requireDType(op, 'float32', ...inputs);
+  const a = geometry(op, inputs, packed, o);
+  if (!b.fusedAttention(a)) {
+    const [q, k, v] = headsOf(inputs, packed);
+    const p = maskedSoftmax(matmul(q, k, false, true), { scale: a.scale, causal: a.causal });
+    return transpose(matmul(p, v), [0, 2, 1, 3]);
+  }
+  const out = empty([a.n, a.tq, a.heads, a.dv], 'float32', b);
+  const p = empty([a.n, a.heads, a.tq, a.tv], 'float32', b);
+  b.attention(inputs[0].buf, inputs[packed ? 0 : 1].buf, inputs[packed ? 0 : 2].buf, out.buf, p.buf, a);
+  return recordMany('attention', inputs, [out, p], { scale: a.scale, causal: a.causal, packed })[0];
+}
+
+/**
+ * Scaled dot-product attention in the projections' layout: q [N, Tq, H, Dk], k [N, Tv, H, Dk], v [N, Tv, H, Dv] →
+ * o [N, Tq, H, Dv], o[n, i, h] = Σ_j P[n, h, i, j]·v[n, j, h] with P = {@link maskedSoftmax}(q·kᵀ per head, scale,
+ * causal). One op where the backend takes the geometry: no head transposes, the probabilities kept for the backward
+ * pass, and under the causal mask only the live triangle computed; else composed of transpose, matmul and
+ * maskedSoftmax (the same values).
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions = {}): Tensor {
+  return attend('attention', [q, k, v], false, o);
+}
+
+/**
+ * {@link attention} of the three slices of one packed projection qkv [N, T, 3, H, D] (q = qkv[:, :, 0], k = qkv[:, :, 1],
+ * v = qkv[:, :, 2]) → [N, T, H, D], read in place; its gradient is one packed tensor too.
+ */
+export function packedAttention(qkv: Tensor, o: AttentionOptions = {}): Tensor {
+  return attend('packedAttention', [qkv], true, o);
+}
+
+/**
+ * The gradients of a fused attention node from ∂L/∂o and ∂L/∂P (null when unused). One kernel pass when nothing
+ * differentiates the backward pass (and P has no gradient of its own); else composed of matmul and maskedSoftmaxGrad,
+ * which a tape can differentiate again.
+ */
+export function attentionVjp(go: Tensor | null, gp: Tensor | null, inputs: readonly Tensor[], p: Tensor, a: AttentionAttrs): Tensor[] {
+  const { packed, scale, causal } = a;
+  if (go && !gp && !recording()) {
+    const b = backendOf('attention', go, p, ...inputs);
+    const g = geometry('attention', inputs, packed, { scale, causal });
+    const grads = inputs.map((x) => empty(x.shape, 'float32', b));
+    const [q, k, v] = packed ? [inputs[0], inputs[0], inputs[0]] : inputs;
+    const [dq, dk, dv] = packed ? [grads[0], grads[0], grads[0]] : grads;
+    b.attentionGrad(go.buf, q.buf, k.buf, v.buf, p.buf, dq.buf, dk.buf, dv.buf, g);
+    return grads;
+  }
+  const [qh, kh, vh] = headsOf(inputs, packed);
+  const goh = go ? transpose(go, [0, 2, 1, 3]) : null;
+  let dp = goh ? matmul(goh, vh, false, true) : gp!;
+  if (goh && gp) dp = add(dp, gp);
+  const ds = maskedSoftmaxGrad(dp, p, scale, causal);
+  const dv = goh ? matmul(p, goh, true, false) : zerosLike(vh);
+  return fromHeads([matmul(ds, kh), matmul(ds, qh, true, false), dv], packed);
 }

@@ -1,5 +1,5 @@
 // MultiHeadAttention: Keras 3's multi-head scaled dot-product attention, with its weight layout, masks and dropout.
-import { broadcastTo, dense, expandDims, maskedSoftmax, matmul, mul, reshape, transpose } from '../../core/ops/index.js';
+import { attention, broadcastTo, concat, dense, expandDims, maskedSoftmax, matmul, mul, packedAttention, reshape, transpose } from '../../core/ops/index.js';
 import type { Random } from '../../core/random.js';
 import type { Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
@@ -61,6 +61,13 @@ class Projection extends Layer {
     if (this.useBias) this.addWeight('bias', this.units, this.biasInitializer, rng, { role: 'bias' });
   }
 
+  /** The kernel as the matrix [Π in, Π units] it multiplies by, and the bias [Π units] (undefined without one). */
+  matrices(): [Tensor, Tensor | undefined] {
+    const kernel = this.w('kernel');
+    const m = this.units.reduce((a, b) => a * b, 1);
+    return [reshape(kernel, [kernel.size / m, m]), this.useBias ? reshape(this.w('bias'), [m]) : undefined];
+  }
+
   call(x: Tensor, _ctx: CallContext): Tensor {
     const lead = x.shape.slice(0, x.rank - this.contracted);
     const kernel = this.w('kernel');
@@ -94,7 +101,10 @@ class Projection extends Layer {
  * value's). Keras' masked Softmax adds −1e9 to masked scores before the softmax and multiplies the probabilities by the
  * mask after it: masked steps get exactly 0, and a query step with no step to attend to gets zeros, so its output is the
  * output bias. Here scaling, masks and softmax are one fused op ({@link maskedSoftmax}) with the same values; the
- * causal mask is a flag of it, never a tensor. The output carries the query's mask.
+ * causal mask is a flag of it, never a tensor. Without masks and dropout (the language models' case) the whole of
+ * softmax(Q·Kᵀ/√Dk)·V is one fused op ({@link attention}) on the projections' [N, T, H, D] layout, and self-attention
+ * projects Q, K and V with one GEMM ({@link packedAttention}): the same values, the weights unchanged. The output carries
+ * the query's mask.
  */
 export class MultiHeadAttention extends Layer {
   readonly className = 'MultiHeadAttention';
@@ -194,13 +204,29 @@ export class MultiHeadAttention extends Layer {
     }
     const [n, tq] = query.shape;
     const tv = value.shape[1];
+    const mask = this.attentionMask(xs.length, ctx.masks, n, tq, tv);
+    const scale = 1 / Math.sqrt(this.keyDim);
+    if (!mask && !(this.drop && ctx.training)) {
+      // Without masks or dropout on the probabilities: one fused attention op over the projections' [N, T, H, D] layout
+      // (no head transposes), and for self-attention one projection GEMM of the three kernels side by side.
+      let o: Tensor;
+      if (xs.length === 1 && this.valueDim === this.keyDim) {
+        const [wq, bq] = this.query.matrices();
+        const [wk, bk] = this.key.matrices();
+        const [wv, bv] = this.value.matrices();
+        const qkv = dense(query, concat([wq, wk, wv], 1), bq && bk && bv ? concat([bq, bk, bv], 0) : undefined);
+        o = packedAttention(reshape(qkv, [n, tq, 3, this.numHeads, this.keyDim]), { scale, causal: this.useCausalMask });
+      } else {
+        o = attention(this.callLayer(this.query, query, ctx), this.callLayer(this.key, key, ctx), this.callLayer(this.value, value, ctx), { scale, causal: this.useCausalMask });
+      }
+      return [this.callLayer(this.output, o, ctx)];
+    }
     // Q [N, H, Tq, Dk], K [N, H, Tv, Dk], V [N, H, Tv, Dv].
     const heads = (t: Tensor): Tensor => transpose(t, [0, 2, 1, 3]);
     const q = heads(this.callLayer(this.query, query, ctx));
     const k = heads(this.callLayer(this.key, key, ctx));
     const v = heads(this.callLayer(this.value, value, ctx));
-    const mask = this.attentionMask(xs.length, ctx.masks, n, tq, tv);
-    let p = maskedSoftmax(matmul(q, k, false, true), { scale: 1 / Math.sqrt(this.keyDim), causal: this.useCausalMask, mask });
+    let p = maskedSoftmax(matmul(q, k, false, true), { scale, causal: this.useCausalMask, mask });
     if (this.drop) p = this.callLayer(this.drop, p, ctx);
     // O [N, H, Tq, Dv] → [N, Tq, H, Dv], contracted over [H, Dv] by the output projection.
     return [this.callLayer(this.output, transpose(matmul(p, v), [0, 2, 1, 3]), ctx)];
