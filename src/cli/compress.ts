@@ -244,7 +244,8 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
     };
     const r: DeepCompressReport = await deepCompress(model, data, options, { onProgress });
     const settings: CompressRecord = {
-      ...(f.method === 'prune-schedule' ? { method: 'prune-schedule', pruneSchedule: { ...s.pruneSchedule } } : {}), clusters: s.clusters, convClusters: s.convClusters, prune: s.prune, convPrune: s.convPrune, pruneFinetuneEpochs: s.pruneFinetuneEpochs, pruneLr: s.pruneLr,
+      ...(f.method === 'prune-schedule' ? { method: 'prune-schedule', pruneSchedule: { ...s.pruneSchedule } } : {}), clusters: s.clusters, convClusters: s.convClusters, prune: s.prune, convPrune: s.convPrune,
+      ...(Object.keys(s.layerPrune).length ? { layerPrune: { ...s.layerPrune } } : {}), pruneFinetuneEpochs: s.pruneFinetuneEpochs, pruneLr: s.pruneLr,
       init: s.init, layers: f.layers, finetuneEpochs: s.finetuneEpochs, lr: s.lr, seed: s.seed, from: file,
     };
     return { bits: r.bits, ratio: r.ratio, settings, json: { layers: r.layers, before: r.before, ...(r.pruning ? { pruning: r.pruning } : {}), clustered: r.clustered, finetuned: r.finetuned } };

@@ -12,6 +12,8 @@ export interface CompressRecord {
   convClusters?: number;
   prune?: number;
   convPrune?: number;
+  /** Pruned fractions of single layers or sublayer paths, overriding prune / convPrune (absent: none). */
+  layerPrune?: Record<string, number>;
   pruneFinetuneEpochs?: number;
   pruneLr?: number;
   init?: string;
@@ -88,7 +90,7 @@ const TRAINING_STATE = object({
     task: req(oneOf(['language-model', 'classifier'])), level: req(oneOf(['char', 'word'])), bptt: opt(int(1)), maxLen: opt(int(1)), maxVocab: opt(int(4)),
   })),
   compress: opt(object({
-    method: opt(str), clusters: opt(int(2)), convClusters: opt(int(2)), prune: opt(num(0, 1)), convPrune: opt(num(0, 1)), pruneFinetuneEpochs: opt(int(0)), pruneLr: opt(num(0)),
+    method: opt(str), clusters: opt(int(2)), convClusters: opt(int(2)), prune: opt(num(0, 1)), convPrune: opt(num(0, 1)), layerPrune: opt(recordOf(num(0, 1))), pruneFinetuneEpochs: opt(int(0)), pruneLr: opt(num(0)),
     init: opt(str), layers: opt(arrayOf(str)), finetuneEpochs: req(int(0)), lr: req(num(0)), seed: req(int()), from: req(str),
     pruneSchedule: opt(object({ initialSparsity: opt(num(0, 1)), beginStep: opt(int(0)), endStep: opt(int(0)), frequency: opt(int(1)), power: opt(num(0)) })),
     centroidBits: opt(int(16)),

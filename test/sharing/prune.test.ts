@@ -258,6 +258,11 @@ test('`weightshare compress --prune-finetune-epochs` end to end: prune, retrain,
     '--finetune-epochs', '1', '--test-limit', '100', '--out', join(dir, 'per.wsm'), '--json'], per.io), 0, per.r.err);
   assert.match(per.r.err, /dense\/kernel: 156,800 weights, 50\.0 % pruned/);
   assert.match(per.r.err, /dense_2\/kernel: 2,000 weights, 25\.0 % pruned/);
+  // The per-layer fractions are recorded: in --json's settings and in the file's training record.
+  assert.deepEqual(JSON.parse(per.r.out).settings.layerPrune, { dense_2: 0.25 });
+  const perModel = loadModel(join(dir, 'per.wsm'));
+  assert.deepEqual(perModel.meta.training?.compress?.layerPrune, { dense_2: 0.25 });
+  perModel.model.dispose();
   const bad3 = io();
   assert.equal(await main(['compress', f, '--layer-prune', 'dense_9=0.5'], bad3.io), 2);
   assert.match(bad3.r.err, /--layer-prune: unknown layer 'dense_9' \(layers: flatten, dense, dense_1, dense_2;/);
