@@ -131,6 +131,11 @@ function fromHeads(gs: Tensor[], packed: boolean): Tensor[] {
   return [concat(back.map((g) => reshape(g, [g.shape[0], g.shape[1], 1, g.shape[2], g.shape[3]])), 2)];
 }
 
+/** q, k and v as the kernels take them: three tensors, or a packed qkv three times (the layout tells them apart). */
+function qkvOf(inputs: readonly Tensor[], packed: boolean): readonly Tensor[] {
+  return packed ? [inputs[0], inputs[0], inputs[0]] : inputs;
+}
+
 function attend(op: string, inputs: Tensor[], packed: boolean, o: AttentionOptions): Tensor {
   const b = backendOf(op, ...inputs);
   requireDType(op, 'float32', ...inputs);
@@ -142,7 +147,8 @@ function attend(op: string, inputs: Tensor[], packed: boolean, o: AttentionOptio
   }
   const out = empty([a.n, a.tq, a.heads, a.dv], 'float32', b);
   const p = empty([a.n, a.heads, a.tq, a.tv], 'float32', b);
-  b.attention(inputs[0].buf, inputs[packed ? 0 : 1].buf, inputs[packed ? 0 : 2].buf, out.buf, p.buf, a);
+  const [q, k, v] = qkvOf(inputs, packed);
+  b.attention(q.buf, k.buf, v.buf, out.buf, p.buf, a);
   return recordMany('attention', inputs, [out, p], { scale: a.scale, causal: a.causal, packed })[0];
 }
 
@@ -176,8 +182,8 @@ export function attentionVjp(go: Tensor | null, gp: Tensor | null, inputs: reado
     const b = backendOf('attention', go, p, ...inputs);
     const g = geometry('attention', inputs, packed, { scale, causal });
     const grads = inputs.map((x) => empty(x.shape, 'float32', b));
-    const [q, k, v] = packed ? [inputs[0], inputs[0], inputs[0]] : inputs;
-    const [dq, dk, dv] = packed ? [grads[0], grads[0], grads[0]] : grads;
+    const [q, k, v] = qkvOf(inputs, packed);
+    const [dq, dk, dv] = qkvOf(grads, packed);
     b.attentionGrad(go.buf, q.buf, k.buf, v.buf, p.buf, dq.buf, dk.buf, dv.buf, g);
     return grads;
   }
