@@ -1,4 +1,5 @@
-// The fused maskedSoftmax against its composition (Keras' masked Softmax: add −1e9 where masked, softmax, multiply by the mask), forward and backward.
+// The fused maskedSoftmax against its composition (Keras' masked Softmax: add −1e9 where masked, softmax, multiply by the mask), forward and backward;
+// attention / packedAttention on bad input (one-line errors) and on empty input.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memory, setBackend, tidy } from '../../src/core/engine.js';
@@ -54,6 +55,59 @@ for (const backend of ['ref', 'wasm'] as const) {
       tidy(() => {
         assert.throws(() => T.maskedSoftmax(T.zeros([2, 3, 4, 5]), { mask: T.ones([2, 5, 4]) }), /maskedSoftmax.*mask \[2,5,4\] does not fit scores \[2,3,4,5\]: expected \[2,4,5\]/);
         assert.throws(() => T.maskedSoftmax(T.zeros([5])), /needs scores \[\.\.\., Tq, Tv\] of rank ≥ 2, got \[5\]/);
+      });
+    });
+  });
+}
+
+for (const backend of ['ref', 'wasm'] as const) {
+  describe(`attention and packedAttention: bad and empty input (${backend})`, () => {
+    test('one-line errors name the op and the problem: rank, shapes that do not fit, dtype, scale, depth 0', () => {
+      setBackend(backend);
+      const before = memory().tensors;
+      tidy(() => {
+        const q = T.zeros([2, 3, 2, 4]);
+        const bad: [() => unknown, RegExp][] = [
+          [() => T.attention(T.zeros([3, 2, 4]), q, q), /^attention: needs q, k, v of rank 4 \[batch, time, heads, depth\], got \[3,2,4\], \[2,3,2,4\], \[2,3,2,4\]$/],
+          [() => T.attention(q, T.zeros([2, 3, 2, 5]), q), /^attention: q \[2,3,2,4\], k \[2,3,2,5\] and v \[2,3,2,4\] do not fit: expected k \[2, Tv, 2, 4\]/],
+          [() => T.attention(q, q, T.zeros([2, 4, 2, 4])), /^attention: .* do not fit/],
+          [() => T.attention(q, q, T.zeros([1, 3, 2, 4])), /^attention: .* do not fit/],
+          [() => T.attention(q, q, T.zeros([2, 3, 2, 4], 'int32')), /^attention: expected float32, got int32/],
+          [() => T.attention(q, q, q, { scale: Number.NaN }), /^attention: scale must be a finite number, got NaN$/],
+          [() => T.attention(q, q, q, { scale: Number.POSITIVE_INFINITY }), /^attention: scale must be a finite number, got Infinity$/],
+          [() => T.attention(q, q, q, { scale: '2' as unknown as number }), /^attention: scale must be a finite number, got string "2"$/],
+          [() => T.attention(T.zeros([2, 3, 2, 0]), T.zeros([2, 3, 2, 0]), q), /^attention: q and k have depth 0, so the default scale 1\/√depth is undefined: pass options.scale$/],
+          [() => T.packedAttention(T.zeros([2, 3, 2, 2, 4])), /^packedAttention: needs qkv \[batch, time, 3, heads, depth\], got \[2,3,2,2,4\]$/],
+          [() => T.packedAttention(T.zeros([2, 3, 3, 4])), /^packedAttention: needs qkv \[batch, time, 3, heads, depth\], got \[2,3,3,4\]$/],
+          [() => T.packedAttention(T.zeros([2, 3, 3, 2, 4]), { scale: Number.NaN }), /^packedAttention: scale must be a finite number, got NaN$/],
+          [() => T.maskedSoftmax(T.zeros([2, 3]), { scale: null as unknown as number }), /^maskedSoftmax: scale must be a finite number, got object null$/],
+        ];
+        for (const [f, re] of bad) assert.throws(f, (e: Error) => re.test(e.message) && !e.message.includes('\n'), `expected ${re}`);
+      });
+      assert.equal(memory().tensors, before, 'tensors leaked');
+    });
+
+    test('empty inputs: no keys gives zeros (Keras\' masked softmax over nothing), no queries or no samples an empty output; gradients have the inputs\' shapes', () => {
+      setBackend(backend);
+      const rng = new Rng(8);
+      tidy(() => {
+        const rand = (shape: number[]): Tensor => T.tensor(rng.normals(shape.reduce((a, b) => a * b, 1), 1), shape);
+        for (const [qs, ks, vs] of [[[2, 3, 2, 4], [2, 0, 2, 4], [2, 0, 2, 5]], [[2, 0, 2, 4], [2, 3, 2, 4], [2, 3, 2, 4]], [[0, 3, 2, 4], [0, 3, 2, 4], [0, 3, 2, 4]]]) {
+          for (const causal of [false, true]) {
+            const xs = [rand(qs), rand(ks), rand(vs)];
+            const { value, grads } = valueAndGrads(() => T.sum(T.attention(xs[0], xs[1], xs[2], { causal })), xs);
+            assert.equal(value.item(), 0, `[${qs}] [${ks}] causal=${causal}`);
+            grads.forEach((g, i) => {
+              assert.deepEqual(g.shape, xs[i].shape);
+              assert.ok(g.f32().every((v) => v === 0), `[${qs}] [${ks}] causal=${causal}: gradient ${i} should be 0`);
+            });
+            assert.deepEqual(T.attention(xs[0], xs[1], xs[2], { causal }).shape, [qs[0], qs[1], qs[2], vs[3]]);
+          }
+        }
+        const qkv = rand([1, 0, 3, 2, 4]);
+        const { grads } = valueAndGrads(() => T.sum(T.packedAttention(qkv, { causal: true })), [qkv]);
+        assert.deepEqual(grads[0].shape, [1, 0, 3, 2, 4]);
+        assert.deepEqual(T.packedAttention(qkv).shape, [1, 0, 2, 4]);
       });
     });
   });

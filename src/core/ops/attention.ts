@@ -31,7 +31,7 @@ export interface MaskedSoftmaxOptions {
 /** The kernels' geometry for scores x [N, ..., Tq, Tv]. */
 function params(op: string, x: Tensor, scale: number, causal: boolean): MaskedSoftmaxParams {
   if (x.rank < 2) throw new ShapeError(op, `needs scores [..., Tq, Tv] of rank ≥ 2, got ${fmt(x.shape)}`);
-  if (!Number.isFinite(scale)) throw new RangeError(`${op}: scale must be a finite number, got ${scale}`);
+  checkScale(op, scale);
   const [tq, cols] = x.shape.slice(-2);
   const heads = x.rank === 2 ? 1 : x.shape.slice(1, -2).reduce((a, b) => a * b, 1);
   return { rows: cols === 0 ? 0 : x.size / cols, cols, tq, heads, scale, causal };
@@ -113,8 +113,18 @@ function geometry(op: string, inputs: readonly Tensor[], packed: boolean, o: Att
 }
 
 function scaleOf(op: string, o: AttentionOptions, dk: number): number {
-  const scale = o.scale ?? 1 / Math.sqrt(dk);
-  if (!Number.isFinite(scale)) throw new RangeError(`${op}: scale must be a finite number, got ${o.scale}`);
+  if (o.scale === undefined) {
+    if (dk === 0) throw new ShapeError(op, 'q and k have depth 0, so the default scale 1/√depth is undefined: pass options.scale');
+    return 1 / Math.sqrt(dk);
+  }
+  return checkScale(op, o.scale);
+}
+
+/** A scale option as given: a finite number, else a RangeError naming the op and what came (a string's quotes kept). */
+function checkScale(op: string, scale: unknown): number {
+  if (typeof scale !== 'number' || !Number.isFinite(scale)) {
+    throw new RangeError(`${op}: scale must be a finite number, got ${typeof scale === 'number' ? scale : `${typeof scale} ${JSON.stringify(scale) ?? String(scale)}`}`);
+  }
   return scale;
 }
 
