@@ -12,8 +12,8 @@ import {
 } from './torch-peer.js';
 import { lastJsonLine, machine, runChild, writeSection } from './util.js';
 
-const BATCH = 32;
-const BPTT = 64;
+export const BATCH = 32;
+export const BPTT = 64;
 const ROUNDS = 2;
 
 /** How long a worker measures: warm-up steps, then at least `min` steps and `minSeconds`, at most `max` steps. */
@@ -103,6 +103,53 @@ async function ourWorker(spec: LmBenchSpec, cfgPath: string): Promise<void> {
   console.log(JSON.stringify(out));
 }
 
+/** The benchmark data the workers read: sotu's training windows at character level (x.i32, y.i32) in a temporary folder. */
+export interface LmData {
+  dir: string;
+  vocab: number;
+  trainChars: number;
+  /** Configs written so far (each worker gets a file of its own). */
+  configs: number;
+}
+
+/** Writes sotu's character windows of BPTT to a fresh temporary folder ({@link closeLmData} removes it). */
+export async function openLmData(key: string): Promise<LmData> {
+  const { loadTextDataset } = await import('../src/data/corpora.js');
+  const { dataset: ds, tokenizer, stats } = loadTextDataset('sotu', { level: 'char', bptt: BPTT });
+  const dir = mkdtempSync(join(tmpdir(), `weightshare-${key.replace(/\W/g, '-')}-`));
+  const nWin = Math.floor(ds.yTrain.length / BPTT);
+  writeFileSync(join(dir, 'x.i32'), ds.xTrain.subarray(0, nWin * BPTT));
+  writeFileSync(join(dir, 'y.i32'), ds.yTrain.subarray(0, nWin * BPTT));
+  return { dir, vocab: tokenizer.vocabSize, trainChars: stats.train.tokens, configs: 0 };
+}
+
+export function closeLmData(data: LmData): void {
+  rmSync(data.dir, { recursive: true, force: true });
+}
+
+function writeConfig(spec: LmBenchSpec, data: LmData, plan: Plan, threads: number): string {
+  const path = join(data.dir, `config-${data.configs++}.json`);
+  const c: LmWorkerConfig = { ...spec.model, dir: data.dir, seed: 1, batch: BATCH, bptt: BPTT, vocab: data.vocab, threads, plan };
+  writeFileSync(path, JSON.stringify(c));
+  return path;
+}
+
+/** One measurement of ours in a fresh process (the spec's compiled bench file with `--worker`). */
+export async function measureOurs(spec: LmBenchSpec, data: LmData, plan: Plan, threads: number): Promise<LmResult> {
+  console.error(`weightshare, ${threads} thread(s):`);
+  return lastJsonLine<LmResult>(await runChild(process.execPath, [fileURLToPath(spec.self), '--worker', writeConfig(spec, data, plan, threads)], 900));
+}
+
+/** One measurement of PyTorch at a setting in a fresh process; a setting the worker did not get is added to `warnings`. */
+export async function measureTorch(spec: LmBenchSpec, data: LmData, peer: TorchPeer, s: PeerSetting, plan: Plan, warnings: string[] = []): Promise<LmResult> {
+  console.error(`pytorch, ${settingLabel(s)}:`);
+  const script = fileURLToPath(new URL(`../../bench/${spec.torchWorker}`, import.meta.url));
+  const r = lastJsonLine<LmResult>(await runPeerWorker(peer, script, [writeConfig(spec, data, plan, s.blasThreads ?? s.torchThreads)], s, 900));
+  const bad = r.skipped ? undefined : settingMismatch(s, r.settings ?? undefined);
+  if (bad) warnings.push(`PyTorch at ${settingLabel(s)} ran with ${bad}`);
+  return r;
+}
+
 /**
  * Runs a benchmark from the command line (`--threads N`, `--quick`, `--no-grid`; `--worker CONFIG` in the children):
  * the grids, the rounds, the table; writes its BENCHMARKS.md section unless quick or without the grid.
@@ -117,37 +164,16 @@ export async function runLmBench(spec: LmBenchSpec): Promise<void> {
   const quick = values.quick ?? false;
   const started = performance.now();
   const load = loadavg()[0];
-  const { loadTextDataset } = await import('../src/data/corpora.js');
-  const { dataset: ds, tokenizer, stats } = loadTextDataset('sotu', { level: 'char', bptt: BPTT });
   const found = findTorchPeer();
   if (!found.ok) console.error(`PyTorch peer skipped (${found.missing} missing): ${found.message}; our engine runs alone`);
   const peer: TorchPeer | undefined = found.ok ? found.peer : undefined;
   const settings: PeerSetting[] = !peer ? [] : values['no-grid'] ? [{ torchThreads: 1, blasThreads: threads }] : settingsGrid(threads, peer.blas.kind, false);
-  const dir = mkdtempSync(join(tmpdir(), `weightshare-${spec.key.replace(/\W/g, '-')}-`));
+  const data = await openLmData(spec.key);
   const normal: Plan = quick ? { warmup: 2, min: 5, minSeconds: 3, max: 10_000 } : { warmup: 3, min: 20, minSeconds: 10, max: 10_000 };
   const short: Plan = { warmup: 2, min: 5, minSeconds: 3, max: 10_000 };
   const warnings: string[] = [];
-  const nWin = Math.floor(ds.yTrain.length / BPTT);
-  writeFileSync(join(dir, 'x.i32'), ds.xTrain.subarray(0, nWin * BPTT));
-  writeFileSync(join(dir, 'y.i32'), ds.yTrain.subarray(0, nWin * BPTT));
-  let runs = 0;
-  const config = (plan: Plan, th = threads): string => {
-    const path = join(dir, `config-${runs++}.json`);
-    const c: LmWorkerConfig = { ...spec.model, dir, seed: 1, batch: BATCH, bptt: BPTT, vocab: tokenizer.vocabSize, threads: th, plan };
-    writeFileSync(path, JSON.stringify(c));
-    return path;
-  };
-  const runOurs = async (plan: Plan, th: number): Promise<LmResult> => {
-    console.error(`weightshare, ${th} thread(s):`);
-    return lastJsonLine<LmResult>(await runChild(process.execPath, [fileURLToPath(spec.self), '--worker', config(plan, th)], 900));
-  };
-  const runTorch = async (s: PeerSetting, plan: Plan): Promise<LmResult> => {
-    console.error(`pytorch, ${settingLabel(s)}:`);
-    const r = lastJsonLine<LmResult>(await runPeerWorker(peer!, fileURLToPath(new URL(`../../bench/${spec.torchWorker}`, import.meta.url)), [config(plan)], s, 900));
-    const bad = r.skipped ? undefined : settingMismatch(s, r.settings ?? undefined);
-    if (bad) warnings.push(`PyTorch at ${settingLabel(s)} ran with ${bad}`);
-    return r;
-  };
+  const runOurs = (plan: Plan, th: number): Promise<LmResult> => measureOurs(spec, data, plan, th);
+  const runTorch = (s: PeerSetting, plan: Plan): Promise<LmResult> => measureTorch(spec, data, peer!, s, plan, warnings);
   const best = (rs: LmResult[]): LmResult => rs[Math.max(0, bestIndex(rs.map((r) => r.train?.tokensPerSec)))];
   let ours: LmResult, torch: LmResult | undefined, torchSetting: PeerSetting | undefined;
   const oursRuns: LmResult[] = [], torchRuns: LmResult[] = [];
@@ -167,7 +193,7 @@ export async function runLmBench(spec: LmBenchSpec): Promise<void> {
     ours = best(oursRuns);
     torch = torchRuns.length ? best(torchRuns) : undefined;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    closeLmData(data);
   }
   const m = machine();
   const tps = (r?: LmResult): string => (r?.train ? Math.round(r.train.tokensPerSec).toLocaleString('en-US') : '–');
@@ -188,7 +214,7 @@ export async function runLmBench(spec: LmBenchSpec): Promise<void> {
       `wall time ${((performance.now() - started) / 1000).toFixed(0)} s; 1-minute load average ${load.toFixed(1)} at the start`,
     `- Machine: nproc ${m.nproc}, ${m.cpu}, Node ${m.node}`,
     `- PyTorch peer: ${peer ? describePeer(peer) : found.ok ? '' : `not run: ${found.message}`}`,
-    `- Workload: ${spec.workload(tokenizer.vocabSize, stats.train.tokens)}; Adam lr 1e-3, batch ${BATCH} windows of ${BPTT} characters (the same windows in the same order for ` +
+    `- Workload: ${spec.workload(data.vocab, data.trainChars)}; Adam lr 1e-3, batch ${BATCH} windows of ${BPTT} characters (the same windows in the same order for ` +
       `both engines), no clipping. Tokens/s = steps × ${BATCH} × ${BPTT} / seconds, each step forward + loss + backward + update with the loss read back, after warm-up steps.`,
     `- Each engine at its best: the grids below (≈ 3 s each, a fresh process per setting; ours at 1 and ${threads} threads unless --threads fixes it), then ours and ` +
       `PyTorch at their best settings in turn, ${ROUNDS} times each (${normal.minSeconds} s windows), each engine's best run reported. PyTorch: ${spec.peerModel}. ` +

@@ -18,16 +18,13 @@ import torch_peer
 
 def run(make_model, describe):
     cfg = json.load(open(sys.argv[1]))
-    out = {"engine": "pytorch"}
-    try:
-        import numpy as np
-        import torch
-        from torch import nn
-    except Exception as e:  # noqa: BLE001 - any import failure means the peer is skipped
-        out["skipped"] = f"cannot import torch: {type(e).__name__}: {e}"
-        print(json.dumps(out))
+    out = torch_peer.start_worker()
+    if out is None:
         return
-    out["settings"] = torch_peer.apply_settings()
+    import numpy as np
+    import torch
+    from torch import nn
+
     torch.manual_seed(cfg["seed"])
     b, t, v = cfg["batch"], cfg["bptt"], cfg["vocab"]
     x_all = torch.from_numpy(np.fromfile(f"{cfg['dir']}/x.i32", dtype="<i4").astype(np.int64).reshape(-1, t))

@@ -75,6 +75,19 @@ def apply_settings():
     }
 
 
+def start_worker():
+    """A peer worker's start: torch (and numpy) imported and the thread settings applied, returning the result dict
+    {"engine": "pytorch", "settings": ...} to fill in; or, when they cannot be imported, None after printing the
+    worker's whole answer {"engine": "pytorch", "skipped": why}."""
+    try:
+        import numpy  # noqa: F401
+        import torch  # noqa: F401
+    except Exception as e:  # noqa: BLE001 - any import failure means the peer is skipped
+        print(json.dumps({"engine": "pytorch", "skipped": f"cannot import torch: {type(e).__name__}: {e}"}))
+        return None
+    return {"engine": "pytorch", "settings": apply_settings()}
+
+
 def probe():
     """What the harness needs to know about this Python, as a dict (see the module doc)."""
     out = {"python": platform.python_version()}
