@@ -317,15 +317,19 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
     `${getBackend().name} engine${engineThreads()}` +
     (f.resume ? `; from epoch ${state.epoch + 1}${step0 ? `, batch ${step0 + 1}` : ''}` : '') + '\n');
 
-  // Ctrl-C: stop after the current batch and save; a second Ctrl-C exits at once.
-  let interrupted = false;
-  const onSigint = (): void => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
+  // Ctrl-C (SIGINT), or a polite stop (SIGTERM: `kill`, `timeout`, `docker stop`, a batch scheduler preempting the job):
+  // stop after the current batch and save; a second signal exits at once. Exit status 128 + the signal's number.
+  let interrupted: 'SIGINT' | 'SIGTERM' | undefined;
+  const onSignal = (sig: 'SIGINT' | 'SIGTERM'): void => {
+    if (interrupted) process.exit(signalStatus(sig));
+    interrupted = sig;
     model.stopTraining = true;
-    io.err.write('\ninterrupted: finishing this batch and saving a checkpoint (Ctrl-C again to quit without saving)\n');
+    io.err.write(sig === 'SIGINT'
+      ? '\ninterrupted: finishing this batch and saving a checkpoint (Ctrl-C again to quit without saving)\n'
+      : '\nSIGTERM: finishing this batch and saving a checkpoint (a second SIGTERM quits without saving)\n');
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   const history: History = state.history;
   const started = performance.now();
@@ -374,13 +378,14 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
     }
     throw e;
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   if (fitHistory.stopped) {
     progress.interrupt(`Epoch ${fitHistory.stopped.epoch + 1}/${state.epochs} interrupted after batch ${fitHistory.stopped.step}`);
     save({ ...trainingState(fitHistory.stopped.epoch, fitHistory.stopped.step), partial: fitHistory.stopped.partial });
     io.err.write(`saved checkpoint ${out} (epoch ${fitHistory.stopped.epoch + 1}, batch ${fitHistory.stopped.step}); continue with: weightshare train --resume ${out}\n`);
-    return 130;
+    return signalStatus(interrupted ?? 'SIGINT');
   }
   const seconds = (performance.now() - started) / 1000;
   const es = stopper?.getState();
@@ -430,4 +435,9 @@ export function describeRate(c: OptimizerConfig): string {
     return s.warmupSteps ? `${s.warmupTarget} (linear warm-up over ${thousands(s.warmupSteps)} updates, then cosine decay over ${thousands(s.decaySteps)})` : `${c.learningRate} (cosine decay over ${thousands(s.decaySteps)} updates)`;
   }
   return `${c.learningRate} (exponential decay ×${s.decayRate} every ${thousands(s.decaySteps)} updates)`;
+}
+
+/** The shell's exit status for a run stopped by a signal: 128 + its number (SIGINT 2 → 130, SIGTERM 15 → 143). */
+function signalStatus(sig: 'SIGINT' | 'SIGTERM'): number {
+  return sig === 'SIGINT' ? 130 : 143;
 }

@@ -433,19 +433,25 @@ test('resuming a finished run without a larger --epochs is a clear error', async
 // ---------------------------------------------------------------------------------------------------------------
 // Ctrl-C
 
-test('Ctrl-C saves a checkpoint, exits 130, and --resume finishes the run exactly', async () => {
-  const file = tmp('interrupted.wsm');
-  const args = ['--model', 'mlp', '--epochs', '3', '--limit', '3000', '--test-limit', '50'];
+/** Runs `train … --out file` and sends `signal` once it is training; the run's result. */
+async function stopTraining(file: string, args: string[], signal: 'SIGINT' | 'SIGTERM'): Promise<Awaited<ReturnType<typeof spawnCli>>> {
   let sent = false;
   const r = await spawnCli(['train', ...args, '--out', file], (err, child) => {
-    // No progress bar without a TTY: wait for the "Training" line, then give it a moment (the SIGINT handler is installed right after that line).
+    // No progress bar without a TTY: wait for the "Training" line, then give it a moment (the handler is installed right after that line).
     if (!sent && /^Training /m.test(err)) {
       sent = true;
-      setTimeout(() => child.kill('SIGINT'), 100);
+      setTimeout(() => child.kill(signal), 100);
     }
   });
   assert.ok(sent, r.err);
   assert.equal(r.signal, null, r.err);
+  return r;
+}
+
+test('Ctrl-C saves a checkpoint, exits 130, and --resume finishes the run exactly', async () => {
+  const file = tmp('interrupted.wsm');
+  const args = ['--model', 'mlp', '--epochs', '3', '--limit', '3000', '--test-limit', '50'];
+  const r = await stopTraining(file, args, 'SIGINT');
   assert.equal(r.code, 130, r.err);
   assert.match(r.err, /interrupted: finishing this batch and saving a checkpoint/);
   assert.ok(r.err.includes(`saved checkpoint ${file}`), r.err);
@@ -465,6 +471,21 @@ test('Ctrl-C saves a checkpoint, exits 130, and --resume finishes the run exactl
   const direct = tmp('uninterrupted.wsm');
   assert.equal((await run('train', ...args, '--out', direct)).code, 0);
   assertSameWeights(file, direct);
+});
+
+test('SIGTERM (kill, timeout, docker stop) saves a checkpoint like Ctrl-C, exits 143, removes the lock, and --resume finishes the run', async () => {
+  const file = tmp('terminated.wsm');
+  const r = await stopTraining(file, ['--model', 'mlp', '--epochs', '2', '--limit', '3000', '--test-limit', '50'], 'SIGTERM');
+  assert.equal(r.code, 143, r.err);
+  assert.match(r.err, /SIGTERM: finishing this batch and saving a checkpoint/);
+  assert.ok(r.err.includes(`saved checkpoint ${file}`), r.err);
+  assert.doesNotMatch(r.err, STACK);
+  assert.ok(existsSync(file));
+  assert.ok(!existsSync(`${file}.lock`), 'the lock must be removed');
+  assert.ok(loadModel(file).meta.training!.epoch < 2);
+  const done = await spawnCli(['train', '--resume', file]);
+  assert.equal(done.code, 0, done.err);
+  assert.match(done.err, /Epoch 2\/2 /);
 });
 
 // ---------------------------------------------------------------------------------------------------------------
