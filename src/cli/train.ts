@@ -45,7 +45,7 @@ export const trainSpec = defineCommand({
     heads: { type: 'int', min: 1, description: 'gpt models: attention heads; they must divide --dim (default 4)' },
     context: { type: 'int', min: 1, description: 'gpt models: tokens per training window, the longest context it reads (default 64)' },
     'share-layers': { type: 'string', choices: ['none', 'attention', 'ffn', 'all'], description: 'gpt models: share the blocks across depth (ALBERT): none (default), attention, ffn or all' },
-    'factorized-embedding': { type: 'int', min: 1, metavar: 'E', description: 'gpt models: ALBERT\'s factorised embedding, a table [V, E] projected to --dim (default: a table [V, dim])' },
+    'factorized-embedding': { type: 'int', min: 1, metavar: 'E', description: 'gpt models: ALBERT\'s factorised embedding, a table [V, E] projected to --dim, E < --dim (default: a table [V, dim])' },
     'max-vocab': { type: 'int', min: 4, description: 'Text: vocabulary cap incl. <pad>, <unk> (and <eos>) (default: 10,000 words; every character)' },
     'max-len': { type: 'int', min: 1, description: 'Classifiers: tokens per text, padded or cut (default 200)' },
     clipnorm: { type: 'number', min: 0, description: 'Clip the gradients to this global L2 norm (Keras global_clipnorm; default: no clipping, 1 for text models)' },

@@ -26,7 +26,7 @@ export interface GptModelOptions {
   shareLayers?: ShareLayers;
   /**
    * ALBERT's factorised embedding: a table [V, E] followed by Dense(E → dim) without bias, and on the output side
-   * Dense(dim → E) without bias before the projection E → V. Default: none (the table is [V, dim]).
+   * Dense(dim → E) without bias before the projection E → V; E must be smaller than dim. Default: none (the table is [V, dim]).
    */
   factorizedEmbedding?: number;
   /** The output projection's kernel is the embedding table transposed (one θ, both uses' gradients summed). */
@@ -66,7 +66,11 @@ export function createGptModel(o: GptModelOptions): Model {
   checkTransformerOptions(where, dim, { heads, ffDim: o.ffDim, dropout: o.dropout });
   const share = o.shareLayers ?? 'none';
   if (!(SHARE_LAYERS as readonly string[]).includes(share)) throw new RangeError(`${where}: shareLayers must be one of ${SHARE_LAYERS.join(', ')}, got ${JSON.stringify(o.shareLayers)}`);
-  if (o.factorizedEmbedding !== undefined) int('factorizedEmbedding', o.factorizedEmbedding);
+  if (o.factorizedEmbedding !== undefined) {
+    int('factorizedEmbedding', o.factorizedEmbedding);
+    // ALBERT's factorisation saves parameters only below the width (E ≪ H); at or above it, it only adds two projections.
+    if (o.factorizedEmbedding >= dim) throw new RangeError(`${where}: factorizedEmbedding ${o.factorizedEmbedding} must be smaller than dim ${dim} (a factorised table [V, E] with projections E ↔ dim only saves parameters when E < dim; leave it out for a table [V, dim])`);
+  }
   const position = o.position ?? 'learned';
   if (position !== 'learned' && position !== 'sine') throw new RangeError(`${where}: position must be 'learned' or 'sine', got ${JSON.stringify(o.position)}`);
   const positions = o.positions ?? o.context;
