@@ -68,8 +68,8 @@ export function createGptModel(o: GptModelOptions): Model {
   if (!(SHARE_LAYERS as readonly string[]).includes(share)) throw new RangeError(`${where}: shareLayers must be one of ${SHARE_LAYERS.join(', ')}, got ${JSON.stringify(o.shareLayers)}`);
   if (o.factorizedEmbedding !== undefined) {
     int('factorizedEmbedding', o.factorizedEmbedding);
-    // ALBERT's factorisation saves parameters only below the width (E ≪ H); at or above it, it only adds two projections.
-    if (o.factorizedEmbedding >= dim) throw new RangeError(`${where}: factorizedEmbedding ${o.factorizedEmbedding} must be smaller than dim ${dim} (a factorised table [V, E] with projections E ↔ dim only saves parameters when E < dim; leave it out for a table [V, dim])`);
+    // ALBERT's factorisation (E ≪ H) can save parameters only below the width; at or above it, it only adds two projections.
+    if (o.factorizedEmbedding >= dim) throw new RangeError(`${where}: factorizedEmbedding ${o.factorizedEmbedding} must be smaller than dim ${dim} (at E ≥ dim the table [V, E] and its projections E ↔ dim only add parameters; leave it out for a table [V, dim])`);
   }
   const position = o.position ?? 'learned';
   if (position !== 'learned' && position !== 'sine') throw new RangeError(`${where}: position must be 'learned' or 'sine', got ${JSON.stringify(o.position)}`);

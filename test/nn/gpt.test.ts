@@ -242,7 +242,7 @@ describe('GPT bad options', () => {
     [{ shareLayers: 'both' as never }, "model 'gpt': shareLayers must be one of none, attention, ffn, all, got \"both\""],
     [{ factorizedEmbedding: 0 }, "model 'gpt': factorizedEmbedding must be a positive integer, got 0"],
     [{ factorizedEmbedding: 2.5 }, "model 'gpt': factorizedEmbedding must be a positive integer, got 2.5"],
-    [{ factorizedEmbedding: 16 }, "model 'gpt': factorizedEmbedding 16 must be smaller than dim 16 (a factorised table [V, E] with projections E ↔ dim only saves parameters when E < dim; leave it out for a table [V, dim])"],
+    [{ factorizedEmbedding: 16 }, "model 'gpt': factorizedEmbedding 16 must be smaller than dim 16 (at E ≥ dim the table [V, E] and its projections E ↔ dim only add parameters; leave it out for a table [V, dim])"],
     [{ position: 'rope' as never }, "model 'gpt': position must be 'learned' or 'sine', got \"rope\""],
     [{ dropout: 1 }, "model 'gpt': dropout must be in [0, 1), got 1"],
     [{ layers: 0 }, "model 'gpt': layers must be a positive integer, got 0"],
