@@ -116,7 +116,10 @@ interface Stepper {
  * For a model that is a plain chain from one int32 input through per-step layers (Embedding, Dense, Dropout,
  * Activation, LayerNormalization) and forward recurrent layers returning sequences: a one-step twin whose recurrent
  * layers take their states as inputs and return them (Keras `initial_state` / `return_state`), with the model's
- * weights. Undefined for any other model (generation then runs the whole window per token).
+ * weights. Undefined for any other model (generation then runs the whole window per token), and for two that a
+ * one-step call would not reproduce: recurrent layers with per-step kernels (`steps`: step t uses kernel t, a
+ * one-step call always kernel 0), and an Embedding with `maskZero` (at a masked step the recurrent layers repeat their
+ * previous output, which a fresh one-step call does not have).
  */
 function recurrentStepper(m: Model): Stepper | undefined {
   const c = m.toJSON();
@@ -130,6 +133,8 @@ function recurrentStepper(m: Model): Stepper | undefined {
     const rnn = ['SimpleRNN', 'LSTM', 'GRU'].includes(spec.className);
     if (!rnn && !perStep.has(spec.className)) return undefined;
     if (rnn && (spec.config.goBackwards === true || spec.config.returnSequences !== true || spec.config.returnState === true)) return undefined;
+    if (rnn && spec.config.steps !== undefined && spec.config.steps !== null) return undefined;
+    if (spec.className === 'Embedding' && spec.config.maskZero === true) return undefined;
     prev = node.layer;
   }
   const ids = input({ shape: [1], dtype: 'int32', name: c.inputs[0].name });
@@ -152,14 +157,15 @@ function recurrentStepper(m: Model): Stepper | undefined {
   const twin = makeModel({ inputs: [ids, ...stateInputs], outputs: [h, ...stateOutputs], name: `${m.name}_step` }).build(0);
   twin.setWeights(m.getWeights());
   let states: Tensor[] = stateInputs.map((s) => keep(zeros([1, ...s.shape])));
+  // With several outputs the graph does not hand the final softmax's logits out: take log-probabilities instead
+  // (logits up to a constant, the same distribution). A model without a final softmax already outputs its scores.
+  const softmax = m.endsInSoftmax();
   return {
     step(id) {
-      // With several outputs the graph does not hand the final softmax's logits out: take log-probabilities instead
-      // (logits up to a constant, the same distribution).
       const outs = tidy(() => twin.callAll([tensor(Int32Array.of(id), [1, 1], 'int32'), ...states], { training: false, seed: 0 }));
       for (const s of states) s.dispose();
       states = outs.slice(1).map((t) => keep(t));
-      const scores = outs[0].f32().map(Math.log);
+      const scores = softmax ? outs[0].f32().map(Math.log) : outs[0].f32().slice();
       outs[0].dispose();
       return scores;
     },

@@ -1,0 +1,86 @@
+// generateTokens on recurrent language models: the one-step path (states carried) must pick what the model itself
+// scores, for models that end in logits, have per-step kernels, or mask id 0.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { setBackend } from '../../src/core/engine.js';
+import { generateTokens, input, layers, model, type Model } from '../../src/nn/index.js';
+
+const V = 6;
+const T = 8;
+
+/** Embedding → LSTM (all steps) → Dense(V), with the Dense's options. */
+function lm(seed: number, o: { activation?: 'softmax'; maskZero?: boolean; steps?: number; timeSharing?: 'untied' | { rank: number } } = {}): Model {
+  const ids = input({ shape: [T], dtype: 'int32' });
+  let h = layers.embedding({ inputDim: V, outputDim: 4, maskZero: o.maskZero }).apply(ids);
+  h = layers.lstm({ units: 5, returnSequences: true, ...(o.steps ? { steps: o.steps, timeSharing: o.timeSharing } : {}) }).apply(h);
+  return model({ inputs: ids, outputs: layers.dense({ units: V, activation: o.activation }).apply(h) }).build(seed);
+}
+
+/** Greedy continuation computed from whole-window predictions: the argmax at the last known position, T at most. */
+function greedyByPredict(m: Model, prompt: number[], length: number): number[] {
+  const ids = [...prompt];
+  for (let s = 0; s < length; s++) {
+    const x = new Int32Array(T);
+    const known = Math.min(T, ids.length);
+    x.set(ids.slice(ids.length - known));
+    const y = m.predict({ data: x, shape: [1, T] });
+    const row = y.f32().subarray((known - 1) * V, known * V);
+    let best = 0;
+    for (let v = 1; v < V; v++) if (row[v] > row[best]) best = v;
+    y.dispose();
+    ids.push(best);
+  }
+  return ids.slice(prompt.length);
+}
+
+describe('generateTokens on recurrent models picks what the model scores', () => {
+  setBackend('wasm');
+
+  test('a model ending in a softmax: greedy tokens equal the argmax of whole-window predictions', () => {
+    for (const seed of [1, 2, 3]) {
+      const m = lm(seed, { activation: 'softmax' });
+      assert.deepEqual([...generateTokens(m, [1, 2], { length: 5, temperature: 0 })], greedyByPredict(m, [1, 2], 5), `seed ${seed}`);
+      m.dispose();
+    }
+  });
+
+  test('a model ending in logits (no softmax): its scores are used as they are, negative ones included', () => {
+    const m = lm(1);
+    const w = m.getWeights();
+    const kernelName = [...w.keys()].find((k) => k.startsWith('dense') && k.endsWith('kernel'))!;
+    const biasName = [...w.keys()].find((k) => k.startsWith('dense') && k.endsWith('bias'))!;
+    const zero = new Float32Array(w.get(kernelName)!.length);
+    // Every score is the bias: token 1 is the most likely though its logit is negative.
+    m.setWeights({ [kernelName]: zero, [biasName]: Float32Array.from([-1, -0.5, -2, -2, -2, -2]) });
+    assert.deepEqual([...generateTokens(m, [3], { length: 3, temperature: 0 })], [1, 1, 1]);
+    // Sampling follows softmax(logits): with bias [0.5, −0.5 × 5] token 0 has probability 0.35, each other 0.13.
+    m.setWeights({ [kernelName]: zero, [biasName]: Float32Array.from([0.5, -0.5, -0.5, -0.5, -0.5, -0.5]) });
+    const counts = new Array<number>(V).fill(0);
+    for (let s = 0; s < 400; s++) counts[generateTokens(m, [1], { length: 1, seed: s })[0]]++;
+    assert.ok(counts[0] > 105 && counts[0] < 180, `token 0 drawn ${counts[0]} of 400 times (expected ≈ 141)`);
+    for (let v = 1; v < V; v++) assert.ok(counts[v] > 28 && counts[v] < 80, `token ${v} drawn ${counts[v]} of 400 times (expected ≈ 52)`);
+    m.dispose();
+  });
+
+  test('per-step kernels (steps: S): the token at position t is scored with kernel t, as the model does', () => {
+    for (const timeSharing of ['untied', { rank: 1 }] as const) {
+      for (const seed of [1, 2, 3, 4]) {
+        const m = lm(seed, { activation: 'softmax', steps: T, timeSharing });
+        // Per-step kernels start equal (untied: copies; rank: zero deltas): make every weight different.
+        let r = seed;
+        const rnd = (): number => ((r = (r * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5);
+        m.setWeights(new Map([...m.getWeights()].map(([k, v]) => [k, v.map(() => rnd())])));
+        assert.deepEqual([...generateTokens(m, [1, 2], { length: 5, temperature: 0 })], greedyByPredict(m, [1, 2], 5), `${JSON.stringify(timeSharing)}, seed ${seed}`);
+        m.dispose();
+      }
+    }
+  });
+
+  test('maskZero with id 0 in the prompt: the masked step repeats the previous output, as in the model', () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const m = lm(seed, { activation: 'softmax', maskZero: true });
+      assert.deepEqual([...generateTokens(m, [1, 2, 0], { length: 3, temperature: 0 })], greedyByPredict(m, [1, 2, 0], 3), `seed ${seed}`);
+      m.dispose();
+    }
+  });
+});
