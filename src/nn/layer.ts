@@ -1,5 +1,5 @@
 // The Layer base class: shape inference, weights held as sharing maps, config for saving, and the class registry.
-import { ShapeError, fmt } from '../core/errors.js';
+import { DTypeError, ShapeError, fmt } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import { shapesEqual, type Shape, sizeOf } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
@@ -164,6 +164,12 @@ export abstract class Layer {
   readonly declaredInputShape: number[] | undefined;
   /** The input element type given at construction, if any. */
   readonly declaredInputDType: 'float32' | 'int32' | undefined;
+  /**
+   * True for a layer that computes on features (the built-in Dense, convolutions, recurrent, normalisation, attention,
+   * pooling, merge, activation and dropout layers): it refuses int32 inputs when the graph is built, naming itself.
+   * False by default, so a custom layer takes any input unless it says otherwise (or overrides {@link outputDType}).
+   */
+  protected readonly floatInputsOnly: boolean = false;
   /** Per-sample input shapes, set by build (one per input). */
   inputShapes: number[][] | undefined;
   private readonly maps = new Map<string, WeightMap>();
@@ -299,9 +305,15 @@ export abstract class Layer {
 
   /**
    * Element type of output `index` for inputs of these types (float32 unless a layer says otherwise); a layer that
-   * cannot take these types throws here, so the error comes when the graph is built.
+   * cannot take these types throws here, so the error comes when the graph is built: one that computes on features
+   * ({@link floatInputsOnly}) refuses int32 inputs.
    */
-  outputDType(_inputs: readonly ('float32' | 'int32')[], _index: number): 'float32' | 'int32' {
+  outputDType(inputs: readonly ('float32' | 'int32')[], _index: number): 'float32' | 'int32' {
+    const i = this.floatInputsOnly ? inputs.indexOf('int32') : -1;
+    if (i >= 0) {
+      throw new DTypeError(`layer '${this.name || this.defaultName}' (${this.className})`,
+        `takes float32 inputs, got int32${inputs.length > 1 ? ` (input ${i})` : ''}; token ids go through an Embedding first`);
+    }
     return 'float32';
   }
 

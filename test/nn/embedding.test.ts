@@ -91,6 +91,22 @@ describe('Embedding (Keras semantics)', () => {
     assert.throws(() => new Embedding({ inputDim: 3, outputDim: 2, embeddingsInitializer: 'nope' }), /unknown initializer 'nope'/);
   });
 
+  test('token ids given to a layer that computes on features (the Embedding forgotten) are refused when the graph is built, naming it', () => {
+    const ids = input({ shape: [3, 2], dtype: 'int32' });
+    for (const [layer, name] of [
+      [layers.lstm({ units: 4 }), "'lstm' (LSTM)"], [layers.gru({ units: 4 }), "'gru' (GRU)"], [layers.simpleRNN({ units: 4 }), "'simple_rnn' (SimpleRNN)"],
+      [layers.dense({ units: 3 }), "'dense' (Dense)"], [layers.layerNormalization({}), "'layer_normalization' (LayerNormalization)"],
+      [layers.bidirectional({ layer: layers.lstm({ units: 2 }) }), "'bidirectional' (Bidirectional)"], [layers.dropout({ rate: 0.5 }), "'dropout' (Dropout)"],
+    ] as const) {
+      assert.throws(() => layer.apply(ids), (e: Error) => e.name === 'DTypeError' &&
+        e.message === `layer ${name}: takes float32 inputs, got int32; token ids go through an Embedding first`, name);
+    }
+    assert.throws(() => layers.multiHeadAttention({ numHeads: 2, keyDim: 2 }).apply([ids, ids]),
+      /^DTypeError: layer 'multi_head_attention' \(MultiHeadAttention\): takes float32 inputs, got int32 \(input 0\)/);
+    // Layers that only move values keep taking ids (Flatten before an Embedding, as above).
+    assert.deepEqual(new Flatten({}).apply(ids).dtype, 'int32');
+  });
+
   test('an id outside [0, inputDim) is a one-line error naming the layer, the id and its position: in a call, at predict, fit and evaluate', async () => {
     for (const backend of ['ref', 'wasm'] as const) {
       setBackend(backend);

@@ -11,6 +11,7 @@ export interface ActivationOptions extends LayerOptions {
 
 /** An activation as its own layer; softmax acts on the last axis. */
 export class Activation extends Layer {
+  protected override readonly floatInputsOnly = true;
   readonly className = 'Activation';
   readonly defaultName = 'activation';
   readonly activation: ActivationName;

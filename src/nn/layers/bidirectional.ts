@@ -28,6 +28,7 @@ export interface BidirectionalOptions extends LayerOptions {
  * forward layer's states and the backward layer's. Initial states: the forward layer's, then the backward layer's.
  */
 export class Bidirectional extends Layer {
+  protected override readonly floatInputsOnly = true;
   readonly className = 'Bidirectional';
   readonly defaultName = 'bidirectional';
   readonly mergeMode: MergeMode;

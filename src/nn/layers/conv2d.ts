@@ -34,6 +34,7 @@ export function paddingOption(layer: string, v: unknown): Padding {
 
 /** The checked settings of a layer that slides a KH×KW window over NHWC inputs (Conv2D, LocallyConnected2D). */
 export abstract class WindowedLayer extends Layer {
+  protected override readonly floatInputsOnly = true;
   readonly filters: number;
   readonly kernelSize: [number, number];
   readonly strides: [number, number];

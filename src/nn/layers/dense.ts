@@ -18,6 +18,7 @@ export interface DenseOptions extends LayerOptions {
 
 /** Fully connected layer: kernel [in, units], bias [units]; inputs [N, ..., in] → [N, ..., units]. */
 export class Dense extends Layer {
+  protected override readonly floatInputsOnly = true;
   readonly className = 'Dense';
   readonly defaultName = 'dense';
   readonly units: number;

@@ -16,6 +16,7 @@ export interface DropoutOptions extends LayerOptions {
  * one layer draws its own mask.
  */
 export class Dropout extends Layer {
+  protected override readonly floatInputsOnly = true;
   readonly className = 'Dropout';
   readonly defaultName = 'dropout';
   readonly rate: number;

@@ -27,6 +27,7 @@ export interface LayerNormalizationOptions extends LayerOptions {
  * ops, so its gradient is theirs. Keeps a Keras mask (it acts on each step alone).
  */
 export class LayerNormalization extends Layer {
+  protected override readonly floatInputsOnly = true;
   readonly className = 'LayerNormalization';
   readonly defaultName = 'layer_normalization';
   readonly axis: number | number[];

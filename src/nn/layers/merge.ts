@@ -6,6 +6,7 @@ import { batchShape, type CallContext, Layer, type LayerOptions, registerLayer }
 
 /** A layer of several inputs and one output, without weights. */
 abstract class Merge extends Layer {
+  protected override readonly floatInputsOnly = true;
   override get stateless(): boolean {
     return true;
   }

@@ -107,6 +107,7 @@ class Projection extends Layer {
  * the query's mask.
  */
 export class MultiHeadAttention extends Layer {
+  protected override readonly floatInputsOnly = true;
   readonly className = 'MultiHeadAttention';
   readonly defaultName = 'multi_head_attention';
   readonly numHeads: number;

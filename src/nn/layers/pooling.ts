@@ -13,6 +13,7 @@ export interface Pooling2DOptions extends LayerOptions {
 }
 
 abstract class Pooling2D extends Layer {
+  protected override readonly floatInputsOnly = true;
   readonly poolSize: [number, number];
   readonly strides: [number, number];
   readonly padding: Padding;

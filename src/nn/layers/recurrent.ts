@@ -92,6 +92,7 @@ export interface CellState {
  * and the output repeats the previous one (zeros with zeroOutputForMask; zeros before the first real step).
  */
 export abstract class Recurrent extends Layer {
+  protected override readonly floatInputsOnly = true;
   readonly units: number;
   readonly activation: ActivationName;
   readonly useBias: boolean;
