@@ -8,6 +8,8 @@ import { UsageError } from './args.js';
 import { TEXT_DATASET_NAMES } from '../data/corpora.js';
 import type { Model } from '../nn/model.js';
 import { setThreads } from '../core/engine.js';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 /** Where commands write: results to `out` (stdout), progress and messages to `err` (stderr). */
 export interface Io {
@@ -90,6 +92,32 @@ export function requireSamples(ds: Dataset, split: Split, use: string): number {
  */
 export function checkModelSize(model: Model, command: string, sizes: string): void {
   checkModelElements(model.toJSON(), 0, {}, (m) => { throw new UsageError(`model '${model.name}' (${sizes}): ${m}`, command); });
+}
+
+/** The datasets that read --data: a UTF-8 file (text) or a folder of IDX files (idx; mnist and fashion-mnist, optionally). */
+const READS_DATA = new Set(['text', 'idx', 'mnist', 'fashion-mnist']);
+
+/** Refuses --data for a dataset that would ignore it (a built-in one): the run would silently use other data. */
+export function checkDataFlag(dataset: string, data: string | undefined, command: string): void {
+  if (data === undefined || READS_DATA.has(dataset)) return;
+  throw new UsageError(`--data ${data}: --dataset ${dataset} is built in and reads no --data (a text file is --dataset text, a folder of IDX files --dataset idx, mnist or fashion-mnist)`, command);
+}
+
+/** Whether two paths name the same file (the same inode when both exist, else the same absolute path). */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const [sa, sb] = [statSync(a), statSync(b)];
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return resolve(a) === resolve(b);
+  }
+}
+
+/** Refuses an --out that is one of the command's input files (e.g. --data): writing the model there would destroy the input. */
+export function refuseInputAsOutput(out: string, inputs: readonly (readonly [flag: string, path: string | undefined])[], command: string): void {
+  for (const [flag, path] of inputs) {
+    if (path !== undefined && sameFile(out, path)) throw new UsageError(`--out ${out} is the ${flag} file: the model would be written over it; give another --out`, command);
+  }
 }
 
 /** Applies --threads before any tensor exists. */

@@ -1,4 +1,6 @@
 // `weightshare train`: the reference experiment by default; progress on stderr, per-epoch checkpoints, resume, Ctrl-C and NaN handling.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { getBackend } from '../core/engine.js';
 import { loadCheckpoint, saveModel } from '../io/files.js';
 import { modelFromCheckpoint, type TrainingState } from '../io/model-file.js';
@@ -18,7 +20,7 @@ import { parseMapSpec } from '../sharing/registry.js';
 import { applyKernelRegularizer } from './regularize.js';
 import { camelCase, defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { type Dataset, sampleCount, splitData } from '../data/dataset.js';
-import { applyThreads, checkFits, checkModelSize, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, readDataset, requireSamples, WRITE_FLAGS } from './common.js';
+import { applyThreads, checkDataFlag, checkFits, checkModelSize, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, readDataset, refuseInputAsOutput, requireSamples, WRITE_FLAGS } from './common.js';
 import { ProgressLogger } from '../nn/progress.js';
 import { defaultTextMetrics, depthSharingNote, isTextDataset, loadTextForCli, type TextRecord, timeSharingNote } from './text.js';
 
@@ -156,7 +158,7 @@ function engineThreads(): string {
 
 /** Flags a resumed run takes from its model file; given with --resume they are ignored (with a note). */
 const KEPT_ON_RESUME = [
-  'model', 'sharing', 'l1', 'l2', 'dataset', 'data', 'batch-size', 'seed', 'optimizer', 'momentum', 'validation-split', 'limit', 'test-limit', 'early-stopping',
+  'model', 'sharing', 'l1', 'l2', 'dataset', 'batch-size', 'seed', 'optimizer', 'momentum', 'validation-split', 'limit', 'test-limit', 'early-stopping',
   'restore-best', 'metrics', 'embed', 'hidden', 'layers', 'dropout', 'tied', 'bptt', 'dim', 'heads', 'context', 'share-layers', 'factorized-embedding',
   'max-vocab', 'max-len', 'clipnorm', 'lr-schedule', 'warmup-steps',
 ] as const;
@@ -207,11 +209,19 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
       }
     }
     state = { ...t, epochs: given('epochs') ? f.epochs : t.epochs };
+    // --data says where the run's data is now (the same data: moved, or the run started in another folder).
+    if (f.data !== undefined) {
+      checkDataFlag(state.dataset ?? (state.text ? 'sotu' : 'mnist-sample'), f.data, 'train');
+      state.dataDir = resolve(f.data);
+    } else if (state.dataDir !== undefined && !existsSync(state.dataDir)) {
+      throw new CliError(`${f.resume}: the run's data ${state.dataDir} is not there (moved, or a path relative to the folder the run started in): give its place with --data`);
+    }
     if (given('lr') && f.lr !== undefined) model.optimizer.learningRate = f.lr;
     for (const k of KEPT_ON_RESUME) {
       if (given(k)) io.err.write(`note: --${k} is ignored with --resume (the run keeps its own settings)\n`);
     }
     out = f.out ?? f.resume;
+    refuseInputAsOutput(out, [['--data', state.dataDir]], 'train');
     takeOut(out);
   } else {
     const noValidation = (): UsageError => new UsageError('--early-stopping watches val_loss: give --validation-split too (e.g. --validation-split 0.1)', 'train');
@@ -242,8 +252,11 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
     }
     let dataset = f.dataset;
     let text: TextRecord | undefined;
-    if (kind && !given('dataset')) dataset = kind.task === 'classifier' ? 'spam-assassin' : 'sotu';
+    // A text model given a file of its own trains on it; otherwise on the task's built-in corpus.
+    if (kind && !given('dataset')) dataset = given('data') ? 'text' : kind.task === 'classifier' ? 'spam-assassin' : 'sotu';
+    checkDataFlag(dataset, f.data, 'train');
     out = f.out ?? defaultOut(f.model, dataset);
+    refuseInputAsOutput(out, [['--data', f.data]], 'train');
     takeOut(out);
     if (kind) {
       text = { task: kind.task, level: kind.level, ...(kind.task === 'classifier' ? { maxLen: f.maxLen ?? 200 } : { bptt: f.context ?? f.bptt ?? 64 }), ...(f.maxVocab !== undefined ? { maxVocab: f.maxVocab } : {}) };
@@ -294,7 +307,7 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
       throw new UsageError(`--metrics: ${(e as Error).message}`, 'train');
     }
     state = {
-      epoch: 0, step: 0, epochs: f.epochs, batchSize: f.batchSize, seed: f.seed, dataset, dataDir: f.data, ...(text ? { text } : {}),
+      epoch: 0, step: 0, epochs: f.epochs, batchSize: f.batchSize, seed: f.seed, dataset, dataDir: f.data === undefined ? undefined : resolve(f.data), ...(text ? { text } : {}),
       validationSplit: f.validationSplit || undefined, limit: f.limit, testLimit: f.testLimit, model: f.model, history: { epoch: [], history: {} },
       ...(f.earlyStopping !== undefined ? {
         earlyStopping: { patience: f.earlyStopping, restoreBest: f.restoreBest },

@@ -1,7 +1,7 @@
 // The CLI on text: train a character LM on sotu, resume it exactly, evaluate, generate; a text classifier on spam-assassin; usage errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '../../src/io/files.js';
@@ -87,6 +87,33 @@ test('a user’s own text file trains a language model (--dataset text --data FI
   const r = await run('train', '--model', 'char-lstm', '--dataset', 'text', '--data', file, '--epochs', '1', ...SMALL, '--out', tmp('book.wsm'));
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /on .*book\.txt: 64 training samples/);
+});
+
+test('--data: a text model given a file trains on it; never ignored by a built-in dataset; never overwritten by --out; a moved file found again on --resume', async () => {
+  const file = tmp('corpus.txt');
+  const text = Array.from({ length: 200 }, (_, i) => `Entry ${i}: a brown fox and a lazy dog.`).join('\n');
+  writeFileSync(file, text);
+  const implicit = await run('train', '--model', 'char-lstm', '--data', file, '--epochs', '1', ...SMALL, '--out', tmp('implicit.wsm'));
+  assert.equal(implicit.code, 0, implicit.err);
+  assert.match(implicit.err, /on .*corpus\.txt: 64 training samples/);
+  for (const argv of [['train', '--model', 'char-lstm', '--dataset', 'sotu', '--data', file], ['train', '--model', 'mlp', '--data', file], ['eval', tmp('implicit.wsm'), '--dataset', 'sotu', '--data', file]]) {
+    const r = await run(...argv);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.match(r.err, /--data .*corpus\.txt: --dataset (sotu|mnist-sample) is built in and reads no --data/);
+  }
+  const over = await run('train', '--model', 'char-lstm', '--dataset', 'text', '--data', file, ...SMALL, '--out', file);
+  assert.equal(over.code, 2);
+  assert.match(over.err, /--out .*corpus\.txt is the --data file/);
+  assert.equal(readFileSync(file, 'utf8'), text, 'the corpus is untouched');
+  // The run records its data's absolute path; once the file moves, --resume says so and takes --data.
+  const moved = tmp('corpus-moved.txt');
+  renameSync(file, moved);
+  const lost = await run('train', '--resume', tmp('implicit.wsm'), '--epochs', '2');
+  assert.equal(lost.code, 1);
+  assert.match(lost.err, /implicit\.wsm: the run's data .*corpus\.txt is not there .*give its place with --data/);
+  const found = await run('train', '--resume', tmp('implicit.wsm'), '--epochs', '2', '--data', moved);
+  assert.equal(found.code, 0, found.err);
+  assert.match(found.err, /Epoch 2\/2/);
 });
 
 test('text usage errors are one line and name the problem', async () => {
