@@ -11,7 +11,7 @@ import { CheckpointError, type CheckpointContents, type StoredTensor } from './c
 import { ACCEPT_NON_FINITE, allowNonFinite, checkModelElements, type LoadOptions, maxElements, maxModelElements } from './limits.js';
 import { checkModelHeader } from './model-header.js';
 import { FieldError } from './schema.js';
-import type { TrainingState } from './training-state.js';
+import { encodeTrainingState, type TrainingState } from './training-state.js';
 import { type Tokenizer, type TokenizerConfig, tokenizerFromJSON } from '../data/tokenizer.js';
 
 export type { CompressRecord, TrainingState } from './training-state.js';
@@ -60,7 +60,7 @@ export function modelToCheckpoint(
       tensors.set(O + k, { dtype: 'float32', shape: [...shape], data: v });
     }
   }
-  if (o.training) meta.training = o.training;
+  if (o.training) meta.training = encodeTrainingState(o.training);
   if (o.tokenizer) meta.tokenizer = o.tokenizer.toJSON();
   for (const [k, t] of o.extra ?? []) {
     if (k.startsWith(W) || k.startsWith(B) || k.startsWith(O)) throw new RangeError(`modelToCheckpoint: extra tensor '${k}' uses a reserved prefix (${W}, ${O}, ${B})`);

@@ -1,7 +1,7 @@
 // The training record a model file carries (TrainingState, written by `weightshare train` / `compress`) and its check on load.
 import type { EarlyStoppingState } from '../nn/callbacks.js';
 import type { EpochPartial, History } from '../nn/training.js';
-import { arrayOf, bool, FieldError, int, nullable, num, object, oneOf, opt, recordOf, req, str } from './schema.js';
+import { arrayOf, bool, either, FieldError, int, nullable, num, object, oneOf, opt, recordOf, req, str } from './schema.js';
 
 /** The settings `weightshare compress` ran with, recorded in the compressed file's training state. */
 export interface CompressRecord {
@@ -76,12 +76,23 @@ export interface TrainingState {
 }
 
 const number = num();
+/** How the history stores values JSON cannot hold. */
+const NON_FINITE = ['Infinity', '-Infinity', 'NaN'] as const;
+
+/** The record as a model file stores it: its history's non-finite values as the strings 'Infinity', '-Infinity', 'NaN'. */
+export function encodeTrainingState(t: TrainingState): TrainingState {
+  const h = t.history.history;
+  if (Object.values(h).every((vs) => vs.every(Number.isFinite))) return t;
+  const history = Object.fromEntries(Object.entries(h).map(([k, vs]) => [k, vs.map((v) => (Number.isFinite(v) ? v : String(v)))]));
+  return { ...t, history: { ...t.history, history: history as unknown as Record<string, number[]> } };
+}
 const TRAINING_STATE = object({
   epoch: req(int(0)), epochs: req(int(0)), batchSize: req(int(1)), seed: req(int()),
   step: opt(int(0)), stepsPerEpoch: opt(int(0)),
   partial: opt(object({ lossSum: req(number), seen: req(int(0)), sums: req(arrayOf(number)), counts: req(arrayOf(num(0))) })),
   model: opt(str), dataset: opt(str), dataDir: opt(str), limit: opt(int(1)), testLimit: opt(int(1)), validationSplit: opt(num(0, 1)),
-  history: req(object({ epoch: req(arrayOf(int(0))), history: req(recordOf(arrayOf(number))) })),
+  // A metric that overflowed (perplexity e^loss of a diverging run: Infinity) is stored as a string (JSON has no Infinity).
+  history: req(object({ epoch: req(arrayOf(int(0))), history: req(recordOf(arrayOf(either(number, oneOf(NON_FINITE))))) })),
   earlyStopping: opt(object({
     patience: req(int(0)), restoreBest: req(bool),
     state: opt(object({ best: req(nullable(number)), bestEpoch: req(int(-1)), wait: req(int(0)), stoppedEpoch: req(int(-1)) })),
@@ -127,6 +138,10 @@ export function checkTrainingState(v: unknown): TrainingState {
   try {
     TRAINING_STATE(v, '');
     checkRelations(v as TrainingState);
+    // Back to numbers (see encodeTrainingState), in place: the caller holds this object.
+    for (const vs of Object.values((v as TrainingState).history.history)) {
+      for (let i = 0; i < vs.length; i++) if (typeof vs[i] === 'string') vs[i] = Number(vs[i]);
+    }
   } catch (e) {
     if (e instanceof FieldError) throw new Error(`training state: ${e.message}`);
     throw e;

@@ -132,6 +132,21 @@ test('an uncompiled model round-trips without compile settings or optimizer', ()
   assertSameWeights(back.model, m);
 });
 
+test('a history value JSON cannot hold (perplexity e^loss of a diverging run: Infinity) is stored and comes back', () => {
+  const m = createModel('lenet5');
+  m.build(3);
+  const t: TrainingState = { ...training, history: { epoch: [0, 1], history: { loss: [812.5, 900], perplexity: [Infinity, Infinity], x: [NaN, -Infinity] } } };
+  const bytes = encodeCheckpoint(modelToCheckpoint(m, { training: t }));
+  const back = modelFromCheckpoint(decodeCheckpoint(bytes));
+  assert.deepEqual(back.meta.training?.history.history, { loss: [812.5, 900], perplexity: [Infinity, Infinity], x: [NaN, -Infinity] });
+  // Any other string is still refused by name.
+  const bad = copy(decodeCheckpoint(bytes));
+  (bad.meta.training!.history.history as Record<string, unknown[]>).loss[0] = 'big';
+  assert.throws(() => modelFromCheckpoint(bad), /field 'history\.history\.loss\[0\]'/);
+  back.model.dispose();
+  m.dispose();
+});
+
 test('a tokenizer saved with the model comes back identical; a damaged one is a CheckpointError naming it', () => {
   const m = sequential([new Dense({ units: 3 })], { inputShape: [4] }).build(1);
   const words = WordTokenizer.build('The Union is strong. The union, “strong”!\nAnd ünïcödé 😀 too.');
