@@ -104,9 +104,15 @@ export function applySharing(model: Model, spec: string): void {
   const weights = probe.weights().map((w) => ({ path: w.path, layer: w.path.slice(0, w.path.lastIndexOf('/')), name: w.name, shareable: isShareable(w.role) }));
   probe.dispose();
   const set = (w: { layer: string; name: string }, scheme: string): void => void (model.getLayer(w.layer).mapSpecs[w.name] = scheme);
+  // A weight tied to another (--tied: the decoder's kernel is the embedding table transposed) follows that weight's map.
+  const tie = (w: { layer: string; name: string }): string | undefined => {
+    const m = model.getLayer(w.layer).mapSpecs[w.name];
+    const c = m === undefined ? undefined : parseMapSpec(m);
+    return c?.kind === 'tied' ? String(c.to) : undefined;
+  };
   if (!perLayer) {
     parseMapSpec(parts[0]);
-    for (const w of weights) if (w.shareable) set(w, parts[0]);
+    for (const w of weights) if (w.shareable && tie(w) === undefined) set(w, parts[0]);
     return;
   }
   const withWeights = [...new Set(weights.map((w) => w.layer.split('/')[0]))];
@@ -130,7 +136,13 @@ export function applySharing(model: Model, spec: string): void {
       throw new UsageError(`--sharing: layer '${key}' has no shareable weight (roles ${SHAREABLE_ROLES.join(', ')}); name one: ${own.map((w) => w.path).join(', ')}`, 'train');
     }
     parseMapSpec(p.slice(i + 1));
-    for (const w of picked) set(w, p.slice(i + 1));
+    for (const w of picked) {
+      const to = tie(w);
+      if (to !== undefined) {
+        throw new UsageError(`--sharing ${p}: ${w.path} is tied to ${to} (--tied), so it is shared as that weight is; share ${to.split('/')[0]} instead (--sharing ${to.split('/')[0]}=${p.slice(i + 1)}), or drop --tied`, 'train');
+      }
+      set(w, p.slice(i + 1));
+    }
   }
 }
 

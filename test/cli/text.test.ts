@@ -73,6 +73,16 @@ test('word-lstm --tied: one table for input and output (parameters counted once)
   assert.match(s.out, /decoder\/kernel = embedding\/embeddings transposed/);
 });
 
+test('--tied with --sharing: a whole-model scheme leaves the tie; one naming the tied kernel is refused (it follows the table)', async () => {
+  const tied = ['--model', 'char-lstm', '--tied', '--embed', '16', '--hidden', '16', '--bptt', '12', '--limit', '32', '--test-limit', '16', '--epochs', '1'];
+  const whole = await run('train', ...tied, '--sharing', 'lowRank:2', '--out', tmp('tied-lr.wsm'));
+  assert.equal(whole.code, 0, whole.err);
+  assert.match((await run('summary', tmp('tied-lr.wsm'))).out, /decoder\/kernel = embedding\/embeddings transposed/);
+  const named = await run('train', ...tied, '--sharing', 'decoder=lowRank:2', '--out', tmp('tied-bad.wsm'));
+  assert.equal(named.code, 2);
+  assert.match(named.err, /--sharing decoder=lowRank:2: decoder\/kernel is tied to embedding\/embeddings \(--tied\).*--sharing embedding=lowRank:2/);
+});
+
 test('text-gru on spam-assassin: a classifier with accuracy', async () => {
   const r = await run('train', '--model', 'text-gru', '--epochs', '1', '--max-len', '24', '--max-vocab', '300', '--limit', '64', '--test-limit', '32', '--out', tmp('spam.wsm'), '--json');
   assert.equal(r.code, 0, r.err);
