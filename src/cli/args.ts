@@ -15,6 +15,8 @@ export interface FlagSpec {
   min?: number;
   /** Largest allowed value of an `int` or `number` flag. */
   max?: number;
+  /** A value the flag must be greater than (a learning rate: above 0). */
+  above?: number;
   /** Single-letter alias, e.g. `'o'` for `-o`. */
   short?: string;
   /** Placeholder in help text, e.g. `'path'` for `--out <path>` (default: the type). */
@@ -124,6 +126,7 @@ function convert(flag: string, f: FlagSpec, raw: string, command: string): numbe
   const checkRange = (v: number): number => {
     if (f.min !== undefined && v < f.min) fail(`must be at least ${f.min}, got ${v}`);
     if (f.max !== undefined && v > f.max) fail(`must be at most ${f.max}, got ${v}`);
+    if (f.above !== undefined && !(v > f.above)) fail(`must be greater than ${f.above}, got ${v}`);
     return v;
   };
   const checkChoice = (v: string): string => {
@@ -302,7 +305,7 @@ export function formatHelp(spec: CommandSpec, programName = 'weightshare', width
     const short = f.short ? `-${f.short}, ` : '    ';
     const left = f.type === 'boolean' ? `--[no-]${name}` : `--${name} <${f.metavar ?? f.type}>`;
     const choices = f.choices ? ` (${f.choices.join('|')})` : '';
-    const range = f.min !== undefined || f.max !== undefined ? ` [${f.min ?? ''}..${f.max ?? ''}]` : '';
+    const range = f.above !== undefined ? ` (${f.above}..${f.max ?? ''}]` : f.min !== undefined || f.max !== undefined ? ` [${f.min ?? ''}..${f.max ?? ''}]` : '';
     return [`  ${short}${left}`, `${f.description}${choices}${range}${formatDefault(f)}`];
   });
   rows.push(['  -h, --help', 'Show this help']);

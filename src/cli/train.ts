@@ -20,7 +20,7 @@ import { parseMapSpec } from '../sharing/registry.js';
 import { applyKernelRegularizer } from './regularize.js';
 import { camelCase, defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { type Dataset, sampleCount, splitData } from '../data/dataset.js';
-import { applyThreads, checkDataFlag, checkFits, checkModelSize, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, readDataset, refuseInputAsOutput, requireSamples, WRITE_FLAGS } from './common.js';
+import { applyThreads, checkDataFlag, checkFits, checkModelSize, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, readDataset, refuseInputAsOutput, requireSamples, TEXT_CLI_DATASETS, WRITE_FLAGS } from './common.js';
 import { ProgressLogger } from '../nn/progress.js';
 import { defaultTextMetrics, depthSharingNote, isTextDataset, loadTextForCli, type TextRecord, timeSharingNote } from './text.js';
 
@@ -50,12 +50,12 @@ export const trainSpec = defineCommand({
     'factorized-embedding': { type: 'int', min: 1, metavar: 'E', description: 'gpt models: ALBERT\'s factorised embedding, a table [V, E] projected to --dim, E < --dim (default: a table [V, dim])' },
     'max-vocab': { type: 'int', min: 4, description: 'Text: vocabulary cap incl. <pad>, <unk> (and <eos>) (default: 10,000 words; every character)' },
     'max-len': { type: 'int', min: 1, description: 'Classifiers: tokens per text, padded or cut (default 200)' },
-    clipnorm: { type: 'number', min: 0, description: 'Clip the gradients to this global L2 norm (Keras global_clipnorm; default: no clipping, 1 for text models)' },
+    clipnorm: { type: 'number', min: 0, max: 3.4e38, description: 'Clip the gradients to this global L2 norm (Keras global_clipnorm; default: no clipping, 1 for text models; 0: no clipping)' },
     'lr-schedule': { type: 'string', default: 'constant', choices: ['constant', 'cosine'], description: 'Learning rate over the run: constant, or cosine decay to 0 over all epochs (after --warmup-steps)' },
     'warmup-steps': { type: 'int', default: 0, min: 0, description: 'With --lr-schedule cosine: updates of linear warm-up from 0 to --lr' },
     epochs: { type: 'int', default: 10, min: 1, description: 'Epochs to train (with --resume: the total, counting those done)' },
     'batch-size': { type: 'int', default: 32, min: 1, description: 'Samples per batch' },
-    lr: { type: 'number', description: 'Learning rate (default: the optimizer\'s Keras default, 0.001 for Adam, 0.01 for SGD)' },
+    lr: { type: 'number', above: 0, description: 'Learning rate (default: the optimizer\'s Keras default, 0.001 for Adam, 0.01 for SGD)' },
     optimizer: { type: 'string', default: 'adam', choices: ['adam', 'adamw', 'sgd'], description: 'Optimizer' },
     momentum: { type: 'number', min: 0, description: 'SGD momentum (default 0)' },
     seed: { type: 'int', default: 0, description: 'Seed of the initial weights, shuffling and dropout' },
@@ -267,6 +267,8 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
     // A text model given a file of its own trains on it; otherwise on the task's built-in corpus.
     if (kind && !given('dataset')) dataset = given('data') ? 'text' : kind.task === 'classifier' ? 'spam-assassin' : 'sotu';
     checkDataFlag(dataset, f.data, 'train');
+    if (kind && !isTextDataset(dataset)) throw new UsageError(`--dataset ${dataset} is not text: '${f.model}' trains on ${TEXT_CLI_DATASETS.join(', ')} (text reads the UTF-8 file given with --data)`, 'train');
+    if (dataset === 'text' && f.data === undefined) throw new UsageError('--dataset text reads your own UTF-8 text file: give it with --data FILE', 'train');
     out = f.out ?? defaultOut(f.model, dataset);
     refuseInputAsOutput(out, [['--data', f.data]], 'train');
     takeOut(out);

@@ -215,7 +215,7 @@ export function tokenStream(docs: readonly string[], tokenizer: Tokenizer): Int3
 export function nextTokenWindows(stream: Int32Array, bptt: number, what = 'stream'): { x: Int32Array; y: Int32Array } {
   if (!(Number.isInteger(bptt) && bptt >= 1)) throw new DataError(what, `bptt must be a positive integer, found ${bptt}`);
   const m = Math.floor((stream.length - 1) / bptt);
-  if (m < 1) throw new DataError(what, `bptt ${bptt} is too long: the stream has ${stream.length} tokens, and one window needs bptt + 1 = ${bptt + 1}`);
+  if (m < 1) throw new DataError(what, `a window of ${bptt} tokens is too long: the stream has ${stream.length} tokens, and one window needs ${bptt} + 1 = ${bptt + 1} (its tokens and the next)`);
   return { x: stream.subarray(0, m * bptt), y: stream.subarray(1, m * bptt + 1) };
 }
 

@@ -63,8 +63,12 @@ export abstract class Optimizer {
 
   constructor(public learningRate: number, o: CommonOptimizerOptions = {}) {
     positive('learningRate', learningRate);
-    if (o.globalClipnorm !== undefined) positive('globalClipnorm', o.globalClipnorm);
-    if (o.clipnorm !== undefined) positive('clipnorm', o.clipnorm);
+    // A norm is computed in float32: a bound above its largest value would overflow to Infinity (and NaN updates).
+    for (const [k, v] of [['globalClipnorm', o.globalClipnorm], ['clipnorm', o.clipnorm]] as const) {
+      if (v === undefined) continue;
+      positive(k, v);
+      if (v > F32_MAX) throw new RangeError(`optimizer: ${k} must be at most ${F32_MAX} (float32's largest), got ${v}`);
+    }
     this.globalClipnorm = o.globalClipnorm;
     this.clipnorm = o.clipnorm;
     if (o.schedule !== undefined) this.schedule = checkSchedule(o.schedule);
@@ -213,6 +217,9 @@ export abstract class Optimizer {
 function checkNames(params: readonly Tensor[], names: readonly string[]): void {
   if (names.length !== params.length) throw new ShapeError('optimizer state', `${params.length} parameters but ${names.length} names`);
 }
+
+/** The largest float32. */
+const F32_MAX = 3.4028234663852886e38;
 
 /** Throws a RangeError unless `v` is a finite number > 0. */
 export function positive(name: string, v: number): void {

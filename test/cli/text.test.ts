@@ -135,6 +135,8 @@ test('text usage errors are one line and name the problem', async () => {
     [['train', '--model', 'char-lstm', '--dataset', 'spam-assassin', '--limit', '10'], /classification set/],
     [['train', '--model', 'char-lstm', '--dataset', 'text'], /give it with --data FILE/],
     [['train', '--model', 'text-gru', '--bptt', '8'], /--bptt is for language models/],
+    [['train', '--lr', '0'], /^weightshare train: --lr must be greater than 0, got 0$/],
+    [['train', '--model', 'char-lstm', '--clipnorm', '3.5e38'], /--clipnorm must be at most 3\.4e\+38, got 3\.5e\+38/],
   ];
   for (const [argv, re] of cases) {
     const r = await run(...argv);

@@ -203,9 +203,9 @@ test('bad input: a vocabulary too small, bptt not positive or longer than a spli
   fails(() => loadTextDataset({ file: same }, { maxVocab: 1 }), new RegExp(`^${same}: maxVocab 1 is too small`));
   const text = file('text.txt', Array.from({ length: 40 }, (_, i) => `sentence number ${i}.`).join('\n'));
   for (const bptt of [0, -3, 2.5, NaN]) fails(() => loadTextDataset({ file: text }, { bptt }), /text\.txt: bptt must be a positive integer/);
-  fails(() => loadTextDataset({ file: text }, { bptt: 100 }), /text\.txt \(valid split\): bptt 100 is too long: the stream has \d+ tokens/);
-  fails(() => loadTextDataset({ file: text }, { level: 'word', bptt: 10_000 }), /text\.txt \(train split\): bptt 10000 is too long: the stream has 165 tokens/);
-  fails(() => nextTokenWindows(Int32Array.of(1, 2, 3), 3, 'x'), /^x: bptt 3 is too long: the stream has 3 tokens, and one window needs bptt \+ 1 = 4/);
+  fails(() => loadTextDataset({ file: text }, { bptt: 100 }), /text\.txt \(valid split\): a window of 100 tokens is too long: the stream has \d+ tokens/);
+  fails(() => loadTextDataset({ file: text }, { level: 'word', bptt: 10_000 }), /text\.txt \(train split\): a window of 10000 tokens is too long: the stream has 165 tokens/);
+  fails(() => nextTokenWindows(Int32Array.of(1, 2, 3), 3, 'x'), /^x: a window of 3 tokens is too long: the stream has 3 tokens, and one window needs 3 \+ 1 = 4/);
   assert.deepEqual(nextTokenWindows(Int32Array.of(1, 2, 3, 4), 3, 'x'), { x: Int32Array.of(1, 2, 3), y: Int32Array.of(2, 3, 4) });
 });
 

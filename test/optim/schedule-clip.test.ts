@@ -37,6 +37,9 @@ test('bad schedules are refused with the key and value named', () => {
   assert.throws(() => checkSchedule({ name: 'cosine_decay', decaySteps: 5, warmupSteps: 2 }), /warmupTarget/);
   assert.throws(() => checkSchedule({ name: 'exponential_decay', decaySteps: 5, decayRate: 0.5, alpha: 1 }), /no option 'alpha'/);
   assert.throws(() => createOptimizer({ name: 'adam', globalClipnorm: -1 }), /globalClipnorm must be a finite number > 0/);
+  // Norms are float32: a bound above its largest value would overflow (and give NaN updates).
+  assert.throws(() => createOptimizer({ name: 'adam', globalClipnorm: 3.5e38 }), /globalClipnorm must be at most 3\.4028234663852886e\+38 \(float32's largest\), got 3\.5e\+38/);
+  assert.throws(() => createOptimizer({ name: 'sgd', clipnorm: 1e39 }), /clipnorm must be at most/);
 });
 
 test('SGD follows the schedule update by update (the first update uses step 0)', () => {
