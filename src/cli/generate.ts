@@ -14,7 +14,7 @@ export const generateSpec = defineCommand({
   positionals: [{ name: 'model', required: true, description: 'A language model file written by `weightshare train --model char-lstm|word-lstm|…`' }],
   flags: {
     prompt: { type: 'string', default: 'The ', description: 'Text to continue (characters or words outside the vocabulary become <unk>, with a warning)' },
-    length: { type: 'int', default: 300, min: 0, description: 'Tokens to generate (characters for char- models, words for word- models)' },
+    length: { type: 'int', default: 300, min: 0, max: 10_000_000, description: 'Tokens to generate (characters for char- models, words for word- models), written as they come' },
     temperature: { type: 'number', default: 0.8, min: 0, description: '< 1: more likely tokens, > 1: more varied; 0: always the most likely token' },
     'top-k': { type: 'int', min: 1, description: 'Sample among the k most likely tokens only' },
     seed: { type: 'int', default: 0, description: 'Seed of the sampling' },
@@ -50,15 +50,31 @@ export function generateCommand(a: ParsedArgs<typeof generateSpec>, io: Io): num
     let prompt = tokenizer.encode(f.prompt);
     if (prompt.length === 0) throw new CliError(`--prompt ${JSON.stringify(f.prompt)} holds no ${tokenizer.kind === 'char' ? 'character' : 'word'} tokens`);
     if (tokenizer.kind === 'word' && prompt[prompt.length - 1] === EOS_ID && prompt.length > 1) prompt = prompt.subarray(0, prompt.length - 1); // a trailing line break is no end of paragraph
+    const joinerOf = (continuation: string): string => (tokenizer.kind === 'word' && continuation && !/^[\s.,;:!?)\]}'"]/.test(continuation) ? ' ' : '');
+    // Without --json the text is written as it comes (a long run shows progress, and an interrupted one keeps its text):
+    // the tokens so far decoded again every so often (decoding a longer list only appends), each time fewer in proportion.
+    const got: number[] = [];
+    let written = -1, pending = 0;
+    const flush = (): void => {
+      const text = tokenizer.decode(got);
+      if (written < 0) io.out.write(f.prompt + joinerOf(text));
+      io.out.write(text.slice(Math.max(0, written)));
+      written = text.length;
+      pending = 0;
+    };
+    const onToken = f.json ? undefined : (id: number): void => {
+      got.push(id);
+      if (++pending >= Math.max(16, got.length >> 3)) flush();
+    };
     const t0 = performance.now();
-    const ids = generateTokens(model, prompt, { length: f.length, temperature: f.temperature, topK: f.topK, seed: f.seed, exclude: [PAD_ID, UNK_ID] });
+    const ids = generateTokens(model, prompt, { length: f.length, temperature: f.temperature, topK: f.topK, seed: f.seed, exclude: [PAD_ID, UNK_ID], onToken });
     const seconds = (performance.now() - t0) / 1000;
-    const continuation = tokenizer.decode(ids);
-    const joiner = tokenizer.kind === 'word' && continuation && !/^[\s.,;:!?)\]}'"]/.test(continuation) ? ' ' : '';
     if (f.json) {
+      const continuation = tokenizer.decode(ids);
       io.out.write(JSON.stringify({ model: file, prompt: f.prompt, continuation, tokens: ids.length, temperature: f.temperature, topK: f.topK, seed: f.seed, seconds }, null, 2) + '\n');
     } else {
-      io.out.write(`${f.prompt}${joiner}${continuation}\n`);
+      flush();
+      io.out.write('\n');
       io.err.write(`(${ids.length} ${tokenizer.kind === 'char' ? 'characters' : 'words'} in ${seconds.toFixed(1)} s, temperature ${f.temperature}, seed ${f.seed})\n`);
     }
     return 0;

@@ -27,6 +27,8 @@ export interface GenerateOptions {
   seed?: number;
   /** Token ids never generated (e.g. padding and `<unk>`). */
   exclude?: readonly number[];
+  /** Called with each generated token as soon as it is drawn (to show the text as it comes). */
+  onToken?: (id: number) => void;
 }
 
 /**
@@ -81,6 +83,7 @@ export function generateTokens(m: Model, prompt: ArrayLike<number>, o: GenerateO
       for (let step = 0; step < o.length; step++) {
         const next = sample(logits, temperature, topK, banned, rng);
         ids.push(next);
+        o.onToken?.(next);
         if (step + 1 < o.length) logits = stepper.step(next);
       }
     } finally {
@@ -101,7 +104,9 @@ export function generateTokens(m: Model, prompt: ArrayLike<number>, o: GenerateO
     const out = tidy(() => m.call(tensor(x, [1, window], 'int32'), { training: false, seed: 0, logits: true }));
     const logits = out.f32().subarray((known - 1) * vocab, known * vocab);
     out.dispose();
-    ids.push(sample(logits, temperature, topK, banned, rng));
+    const next = sample(logits, temperature, topK, banned, rng);
+    ids.push(next);
+    o.onToken?.(next);
   }
   return Int32Array.from(ids.slice(prompt.length));
 }

@@ -71,6 +71,11 @@ test('word-lstm --tied: one table for input and output (parameters counted once)
   assert.ok(Number.isFinite(j.test.perplexity));
   const s = await run('summary', out);
   assert.match(s.out, /decoder\/kernel = embedding\/embeddings transposed/);
+  // The text written as it comes is the whole continuation (word spacing and quotes included), as --json gives it.
+  const streamed = await run('generate', out, '--prompt', 'the', '--length', '300', '--seed', '2');
+  const whole = JSON.parse((await run('generate', out, '--prompt', 'the', '--length', '300', '--seed', '2', '--json')).out) as { continuation: string };
+  assert.equal(streamed.code, 0, streamed.err);
+  assert.equal(streamed.out.replace(/^the ?/, '').trimEnd(), whole.continuation.trimEnd());
 });
 
 test('--tied with --sharing: a whole-model scheme leaves the tie; one naming the tied kernel is refused (it follows the table)', async () => {

@@ -83,4 +83,14 @@ describe('generateTokens on recurrent models picks what the model scores', () =>
       m.dispose();
     }
   });
+
+  test('onToken hears every generated token, in order, as it is drawn (both paths)', () => {
+    for (const m of [lm(2, { activation: 'softmax' }), lm(2, { activation: 'softmax', maskZero: true })]) {
+      const heard: number[] = [];
+      const ids = generateTokens(m, [1, 2], { length: 6, seed: 4, onToken: (id) => heard.push(id) });
+      assert.deepEqual(heard, [...ids]);
+      assert.deepEqual([...generateTokens(m, [1, 2], { length: 6, seed: 4 })], heard, 'the same tokens without it');
+      m.dispose();
+    }
+  });
 });
