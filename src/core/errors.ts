@@ -70,6 +70,22 @@ export function describeValue(v: unknown): string {
   return name && name !== 'Object' ? `a${/^[AEIOU]/.test(name) ? 'n' : ''} ${name}` : 'an object';
 }
 
+/**
+ * A value as an option's error quotes it: JSON for plain data (strings quoted, at most 80 characters), numbers as
+ * themselves (NaN and ±Infinity, which JSON would print as null), and undefined, functions and cyclic objects by kind.
+ */
+export function quote(v: unknown): string {
+  if (typeof v === 'number' || typeof v === 'bigint' || v === undefined) return String(v);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) return describeValue(v);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 /** Formats a shape for messages: [2,3]. */
 export function fmt(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;

@@ -1,6 +1,7 @@
 // Synthetic sequence tasks (browser-safe): the running sum mod K of a digit string, labelled at every position, seeded.
 //
 // Legend: N strings, T digits per string, K the modulus (digits and labels in [0, K)).
+import { quote } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import { DataError } from './data-error.js';
 import type { Dataset } from './dataset.js';
@@ -41,7 +42,7 @@ export function runningSum(o: RunningSumOptions): RunningSumSequences {
   const k = o.modulus ?? 10;
   const what = `runningSum(count ${o.count}, length ${o.length}, modulus ${k})`;
   for (const [name, v, min] of [['count', o.count, 1], ['length', o.length, 1], ['modulus', k, 2]] as const) {
-    if (!Number.isInteger(v) || v < min) throw new DataError(what, `${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(v) || v < min) throw new DataError(what, `${name} must be an integer ≥ ${min}, got ${quote(v)}`);
   }
   const { count: n, length: t } = o;
   const rng = new Random(o.seed ?? 0);

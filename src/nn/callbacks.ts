@@ -1,4 +1,5 @@
 // Built-in fit callbacks (Keras names): EarlyStopping, and the monitor helpers it shares with the Node callbacks (io/callbacks).
+import { quote } from '../core/errors.js';
 import type { Model } from './model.js';
 import type { Callback, Logs } from './training.js';
 
@@ -35,7 +36,7 @@ export interface EarlyStoppingState {
  */
 export function monitorMode(monitor: string, mode: string | undefined, who: string): 'min' | 'max' {
   const m = mode ?? 'auto';
-  if (m !== 'auto' && m !== 'min' && m !== 'max') throw new RangeError(`${who}: mode must be 'auto', 'min' or 'max', got ${JSON.stringify(mode)}`);
+  if (m !== 'auto' && m !== 'min' && m !== 'max') throw new RangeError(`${who}: mode must be 'auto', 'min' or 'max', got ${quote(mode)}`);
   return m === 'auto' ? (/(acc|accuracy|auc)$/.test(monitor) ? 'max' : 'min') : m;
 }
 

@@ -1,5 +1,5 @@
 // The Layer base class: shape inference, weights held as sharing maps, config for saving, and the class registry.
-import { DTypeError, ShapeError, fmt } from '../core/errors.js';
+import { DTypeError, fmt, quote, ShapeError } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import { shapesEqual, type Shape, sizeOf } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
@@ -139,7 +139,7 @@ export class SymbolicTensor {
 /** A model input of the given per-sample shape (Keras `Input(shape=...)`); `dtype: 'int32'` for token ids. */
 export function input(o: { shape: readonly number[]; name?: string; dtype?: 'float32' | 'int32' }): SymbolicTensor {
   for (const d of o.shape) if (!Number.isInteger(d) || d < 1) throw new RangeError(`input: shape must hold positive integers, got [${o.shape.join(',')}]`);
-  if (o.dtype !== undefined && o.dtype !== 'float32' && o.dtype !== 'int32') throw new RangeError(`input: dtype must be 'float32' or 'int32', got ${JSON.stringify(o.dtype)}`);
+  if (o.dtype !== undefined && o.dtype !== 'float32' && o.dtype !== 'int32') throw new RangeError(`input: dtype must be 'float32' or 'int32', got ${quote(o.dtype)}`);
   return new SymbolicTensor([...o.shape], undefined, 0, o.name ?? 'input', o.dtype ?? 'float32');
 }
 
@@ -189,7 +189,7 @@ export abstract class Layer {
 
   constructor(o: LayerOptions = {}) {
     const bad = (option: string, want: string, v: unknown): never => {
-      throw new RangeError(`layer '${typeof o.name === 'string' ? o.name : ''}': ${option} must be ${want}, got ${JSON.stringify(v)}`);
+      throw new RangeError(`layer '${typeof o.name === 'string' ? o.name : ''}': ${option} must be ${want}, got ${quote(v)}`);
     };
     if (o.name !== undefined && typeof o.name !== 'string') bad('name', 'a string', o.name);
     if (o.seed !== undefined && !(Number.isSafeInteger(o.seed) && o.seed >= 0)) bad('seed', 'a non-negative integer', o.seed);
@@ -637,7 +637,7 @@ export function layerFromSpec(spec: LayerSpec): Layer {
     }
     const w = written[k], kv = jsonKind(v), kw = jsonKind(w);
     if (kv !== kw && !(kv === 'a number' && kw === 'a list') && !(kv === 'null' && w === null)) {
-      throw new LayerConfigError(`${where}: option '${k}' must be ${kw}, got ${JSON.stringify(v)?.slice(0, 80)}`);
+      throw new LayerConfigError(`${where}: option '${k}' must be ${kw}, got ${quote(v)}`);
     }
   }
   return layer;
@@ -688,20 +688,20 @@ export function withWeightGuard<T>(guard: WeightGuard, f: () => T): T {
 
 /** Checks an integer option (≥ min) of a layer. */
 export function intOption(layer: string, option: string, v: unknown, min = 1): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new RangeError(`layer '${layer}': ${option} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new RangeError(`layer '${layer}': ${option} must be an integer ≥ ${min}, got ${quote(v)}`);
   return v;
 }
 
 /** Checks a boolean option of a layer (absent: `dflt`). */
 export function boolOption(layer: string, option: string, v: unknown, dflt: boolean): boolean {
   if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new RangeError(`layer '${layer}': ${option} must be true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') throw new RangeError(`layer '${layer}': ${option} must be true or false, got ${quote(v)}`);
   return v;
 }
 
 /** Normalises a number or [h, w] pair option. */
 export function pairOption(layer: string, option: string, v: unknown, min = 1): [number, number] {
   const pair = typeof v === 'number' ? [v, v] : v;
-  if (!Array.isArray(pair) || pair.length !== 2) throw new RangeError(`layer '${layer}': ${option} must be a number or a pair [h, w], got ${JSON.stringify(v)}`);
+  if (!Array.isArray(pair) || pair.length !== 2) throw new RangeError(`layer '${layer}': ${option} must be a number or a pair [h, w], got ${quote(v)}`);
   return [intOption(layer, option, pair[0], min), intOption(layer, option, pair[1], min)];
 }

@@ -1,4 +1,5 @@
 // Saved models: the config of a model (its layers and the node graph that connects them) and the rebuild from it.
+import { quote } from '../core/errors.js';
 import type { Shape } from '../core/shape.js';
 import type { MapSpec } from '../sharing/registry.js';
 import { input as makeInput, type Layer, type LayerSpec, layerFromSpec, type SymbolicTensor, withWeightGuard } from './layer.js';
@@ -80,7 +81,7 @@ export function modelFromConfig(c: ModelConfig): Model {
     return t;
   };
   (c.graph as NodeConfig[]).forEach((n, k) => {
-    if (!n || typeof n !== 'object' || !Array.isArray(n.inbound) || n.inbound.length === 0) throw new Error(`model config: node ${k} must be { layer, inbound: [[name, node, index], …] }, got ${JSON.stringify(n)}`);
+    if (!n || typeof n !== 'object' || !Array.isArray(n.inbound) || n.inbound.length === 0) throw new Error(`model config: node ${k} must be { layer, inbound: [[name, node, index], …] }, got ${quote(n)}`);
     const l = layerNamed(n.layer, `node ${k}`);
     const app = uses.get(l) ?? 0;
     const ins = n.inbound.map((r) => lookup(r, `node ${k} (layer '${l.name}', use ${app})`));

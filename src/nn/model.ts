@@ -1,5 +1,5 @@
 // Model and Sequential: the layer graph, compile, weights by name, summary and config; training lives in training.ts, rebuilding from a config in model-config.ts.
-import { ArgumentError, describeValue, fmt, ShapeError, StateError } from '../core/errors.js';
+import { ArgumentError, describeValue, fmt, quote, ShapeError, StateError } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
 import { noteInPlaceWrite, type Tensor } from '../core/tensor.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../optim/index.js';
@@ -316,7 +316,7 @@ export class Model {
     });
     const weights = o.lossWeights ? [...o.lossWeights] : losses.map(() => 1);
     if (weights.length !== n || weights.some((w) => !Number.isFinite(w) || w < 0)) {
-      throw new RangeError(`model '${this.name}': lossWeights must be ${n} finite numbers ≥ 0 (one per output), got ${JSON.stringify(o.lossWeights)}`);
+      throw new RangeError(`model '${this.name}': lossWeights must be ${n} finite numbers ≥ 0 (one per output), got ${quote(o.lossWeights)}`);
     }
     const outName = (i: number): string => this.producer(this.outputSyms[i])?.layer.name ?? `output_${i}`;
     const metrics: Metric[] = n === 1

@@ -1,5 +1,6 @@
 // Keras-like training progress: an in-place TTY progress bar per epoch, the one-line per-epoch summary, and the fit callback
 // that prints both (fit's `verbose`, the CLI's train).
+import { quote } from '../core/errors.js';
 import type { Callback, Logs } from './training.js';
 
 /** The part of a writable stream the reporter uses (process.stderr fits; tests pass a fake). */
@@ -196,7 +197,7 @@ export class ProgressLogger implements Callback {
   private readonly now: () => number;
 
   constructor(private readonly o: ProgressLoggerOptions = {}) {
-    if (o.verbose !== undefined && o.verbose !== 1 && o.verbose !== 2) throw new RangeError(`ProgressLogger: verbose must be 1 or 2, got ${JSON.stringify(o.verbose)}`);
+    if (o.verbose !== undefined && o.verbose !== 1 && o.verbose !== 2) throw new RangeError(`ProgressLogger: verbose must be 1 or 2, got ${quote(o.verbose)}`);
     this.now = o.now ?? (() => performance.now());
   }
 

@@ -1,4 +1,5 @@
 // Keras weight regularizers (l1, l2, l1l2): a penalty l1·Σ|w| + l2·Σw² on a layer's weight, added to the loss.
+import { quote } from '../core/errors.js';
 import { abs, add, mul, square, sum } from '../core/ops/index.js';
 import type { Tensor } from '../core/tensor.js';
 import type { WeightRole } from './weight-role.js';
@@ -39,14 +40,15 @@ const DEFAULT_FACTOR = 0.01;
  */
 export function regularizer(spec: RegularizerSpec, where: string): Regularizer {
   const factor = (name: string, v: unknown): number => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`${where}: ${name} must be a finite number ≥ 0, got ${JSON.stringify(v) ?? String(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`${where}: ${name} must be a finite number ≥ 0, got ${quote(v)}`);
     return v;
   };
   let kind: string, l1: unknown, l2: unknown;
   if (typeof spec === 'string') {
     const [name, ...f] = spec.split(':');
     kind = name === 'l1_l2' ? 'l1l2' : name;
-    const num = (s: string | undefined): unknown => (s === undefined ? DEFAULT_FACTOR : s.trim() === '' ? s : Number(s));
+    // A factor that is no number stays the text it was, so the error quotes it.
+    const num = (s: string | undefined): unknown => (s === undefined ? DEFAULT_FACTOR : s.trim() === '' || Number.isNaN(Number(s)) ? s : Number(s));
     if (f.length > (kind === 'l1l2' ? 2 : 1)) throw new RangeError(`${where}: cannot read '${spec}' (expected e.g. 'l2', 'l2:0.0001', 'l1l2:0.001:0.0001')`);
     l1 = kind === 'l1' || kind === 'l1l2' ? num(f[0]) : 0;
     l2 = kind === 'l2' ? num(f[0]) : kind === 'l1l2' ? num(f[1]) : 0;
@@ -55,7 +57,7 @@ export function regularizer(spec: RegularizerSpec, where: string): Regularizer {
     l1 = spec.l1 ?? 0;
     l2 = spec.l2 ?? 0;
   } else {
-    throw new RangeError(`${where}: expected a regularizer name (${REGULARIZERS.join(', ')}) or { l1, l2 }, got ${JSON.stringify(spec)}`);
+    throw new RangeError(`${where}: expected a regularizer name (${REGULARIZERS.join(', ')}) or { l1, l2 }, got ${quote(spec)}`);
   }
   if (!(REGULARIZERS as readonly string[]).includes(kind)) throw new RangeError(`${where}: unknown regularizer '${kind}' (known: ${REGULARIZERS.join(', ')})`);
   return { kind: kind as RegularizerName, l1: factor('l1', l1), l2: factor('l2', l2) };

@@ -1,6 +1,6 @@
 // The training loop behind Model.fit / evaluate / predict: seeded batching, one taped step per batch, callbacks, NaN stop.
 import { tidy } from '../core/engine.js';
-import { ArgumentError, describeValue, DTypeError, fmt, IndexError, ShapeError, StateError } from '../core/errors.js';
+import { ArgumentError, describeValue, DTypeError, fmt, IndexError, quote, ShapeError, StateError } from '../core/errors.js';
 import { add, gather, mul, tensor } from '../core/ops/index.js';
 import { valueAndGrads } from '../core/tape.js';
 import type { Tensor } from '../core/tensor.js';
@@ -447,7 +447,7 @@ async function fitRows(
   const n = ys[0].n;
   const steps = Math.ceil(n / batchSize);
   const history: History = { epoch: [], history: {} };
-  if (o.verbose !== undefined && o.verbose !== 0 && o.verbose !== 1 && o.verbose !== 2) throw new RangeError(`fit: verbose must be 0, 1 or 2, got ${JSON.stringify(o.verbose)}`);
+  if (o.verbose !== undefined && o.verbose !== 0 && o.verbose !== 1 && o.verbose !== 2) throw new RangeError(`fit: verbose must be 0, 1 or 2, got ${quote(o.verbose)}`);
   const cbs: Callback[] = [...o.callbacks ?? [], ...(o.verbose ? [new ProgressLogger({ verbose: o.verbose })] : [])];
   const yieldMs = o.yieldEveryMs ?? 50;
   let lastYield = Date.now();

@@ -1,4 +1,5 @@
 // Transformer blocks made of layers: the pre-norm GPT block (causal self-attention, GELU feed-forward, residuals) and ALBERT's sharing across depth.
+import { quote } from '../core/errors.js';
 import type { MapSpec } from '../sharing/registry.js';
 import { input, type SymbolicTensor } from './layer.js';
 import type { Block } from './layers/block.js';
@@ -38,14 +39,14 @@ export interface TransformerStackOptions extends Omit<TransformerBlockOptions, '
 /** Checks a block's sizes for inputs of width `dim`; throws a one-line RangeError naming `where`, the option and its value. */
 export function checkTransformerOptions(where: string, dim: number, o: TransformerBlockOptions): void {
   const int = (key: string, v: unknown): void => {
-    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1)) throw new RangeError(`${where}: ${key} must be a positive integer, got ${JSON.stringify(v)}`);
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1)) throw new RangeError(`${where}: ${key} must be a positive integer, got ${quote(v)}`);
   };
   int('dim', dim);
   int('heads', o.heads);
   if (dim % o.heads !== 0) throw new RangeError(`${where}: heads ${o.heads} must divide dim ${dim} (each head gets dim / heads features)`);
   if (o.ffDim !== undefined) int('ffDim', o.ffDim);
   const rate = o.dropout ?? 0;
-  if (!(typeof rate === 'number' && rate >= 0 && rate < 1)) throw new RangeError(`${where}: dropout must be in [0, 1), got ${JSON.stringify(o.dropout)}`);
+  if (!(typeof rate === 'number' && rate >= 0 && rate < 1)) throw new RangeError(`${where}: dropout must be in [0, 1), got ${quote(o.dropout)}`);
 }
 
 /** The per-sample shape [T, dim] a block takes, checked. */
@@ -119,8 +120,8 @@ export function mapsUnder(maps: Record<string, MapSpec> | undefined, name: strin
  */
 export function transformerStack(x: SymbolicTensor, o: TransformerStackOptions): SymbolicTensor {
   const share = o.shareLayers ?? 'none';
-  if (!(SHARE_LAYERS as readonly string[]).includes(share)) throw new RangeError(`transformer: shareLayers must be one of ${SHARE_LAYERS.join(', ')}, got ${JSON.stringify(o.shareLayers)}`);
-  if (!(Number.isInteger(o.layers) && o.layers >= 1)) throw new RangeError(`transformer: layers must be a positive integer, got ${JSON.stringify(o.layers)}`);
+  if (!(SHARE_LAYERS as readonly string[]).includes(share)) throw new RangeError(`transformer: shareLayers must be one of ${SHARE_LAYERS.join(', ')}, got ${quote(o.shareLayers)}`);
+  if (!(Number.isInteger(o.layers) && o.layers >= 1)) throw new RangeError(`transformer: layers must be a positive integer, got ${quote(o.layers)}`);
   const sizes: TransformerBlockOptions = { heads: o.heads, ffDim: o.ffDim, dropout: o.dropout, epsilon: o.epsilon };
   const make = (f: typeof transformerBlock, name: string): Block => f(x.shape, { ...sizes, name, maps: mapsUnder(o.maps, name) });
   let h = x;

@@ -1,4 +1,5 @@
 // The GPT language model: token and position embeddings, pre-norm transformer blocks shared across depth as ALBERT, a factorised and tied embedding.
+import { quote } from '../core/errors.js';
 import type { MapSpec } from '../sharing/registry.js';
 import { input, type SymbolicTensor } from './layer.js';
 import { Block } from './layers/block.js';
@@ -58,25 +59,25 @@ export function createGptModel(o: GptModelOptions): Model {
   const where = `model '${name}'`;
   const dim = o.dim ?? GPT_DEFAULTS.dim, heads = o.heads ?? GPT_DEFAULTS.heads, depth = o.layers ?? GPT_DEFAULTS.layers;
   const int = (key: string, v: unknown, min = 1): void => {
-    if (!(typeof v === 'number' && Number.isInteger(v) && v >= min)) throw new RangeError(`${where}: ${key} must be ${min === 1 ? 'a positive integer' : `an integer ≥ ${min}`}, got ${JSON.stringify(v)}`);
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= min)) throw new RangeError(`${where}: ${key} must be ${min === 1 ? 'a positive integer' : `an integer ≥ ${min}`}, got ${quote(v)}`);
   };
   int('vocab', o.vocab, 2);
   int('context', o.context);
   int('layers', depth);
   checkTransformerOptions(where, dim, { heads, ffDim: o.ffDim, dropout: o.dropout });
   const share = o.shareLayers ?? 'none';
-  if (!(SHARE_LAYERS as readonly string[]).includes(share)) throw new RangeError(`${where}: shareLayers must be one of ${SHARE_LAYERS.join(', ')}, got ${JSON.stringify(o.shareLayers)}`);
+  if (!(SHARE_LAYERS as readonly string[]).includes(share)) throw new RangeError(`${where}: shareLayers must be one of ${SHARE_LAYERS.join(', ')}, got ${quote(o.shareLayers)}`);
   if (o.factorizedEmbedding !== undefined) {
     int('factorizedEmbedding', o.factorizedEmbedding);
     // ALBERT's factorisation (E ≪ H) can save parameters only below the width; at or above it, it only adds two projections.
     if (o.factorizedEmbedding >= dim) throw new RangeError(`${where}: factorizedEmbedding ${o.factorizedEmbedding} must be smaller than dim ${dim} (at E ≥ dim the table [V, E] and its projections E ↔ dim only add parameters; leave it out for a table [V, dim])`);
   }
   const position = o.position ?? 'learned';
-  if (position !== 'learned' && position !== 'sine') throw new RangeError(`${where}: position must be 'learned' or 'sine', got ${JSON.stringify(o.position)}`);
+  if (position !== 'learned' && position !== 'sine') throw new RangeError(`${where}: position must be 'learned' or 'sine', got ${quote(o.position)}`);
   const positions = o.positions ?? o.context;
   int('positions', positions);
   if (position === 'learned' && o.context > positions) throw new RangeError(`${where}: context ${o.context} is longer than the position table (positions ${positions})`);
-  if (o.tied !== undefined && typeof o.tied !== 'boolean') throw new RangeError(`${where}: tied must be true or false, got ${JSON.stringify(o.tied)}`);
+  if (o.tied !== undefined && typeof o.tied !== 'boolean') throw new RangeError(`${where}: tied must be true or false, got ${quote(o.tied)}`);
   if (o.tied && o.maps?.['decoder/kernel'] !== undefined) throw new RangeError(`${where}: maps['decoder/kernel'] and tied both say how the decoder's kernel is shared; give one`);
   const dropout = o.dropout ?? 0;
   const e = o.factorizedEmbedding ?? dim;

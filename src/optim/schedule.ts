@@ -1,4 +1,5 @@
 // Learning-rate schedules (Keras' LearningRateSchedule semantics): the rate of each update from the update's index.
+import { quote } from '../core/errors.js';
 
 /** Keras' `CosineDecay`: from the base rate (or, after a linear warm-up, `warmupTarget`) down to `alpha`·that over `decaySteps`, then flat. */
 export interface CosineDecayConfig {
@@ -28,7 +29,7 @@ export const SCHEDULE_NAMES = ['cosine_decay', 'exponential_decay'] as const;
 
 function finite(where: string, key: string, v: unknown, min: number, strict: boolean): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || (strict ? !(v > min) : !(v >= min))) {
-    throw new RangeError(`${where}: ${key} must be a finite number ${strict ? '>' : '≥'} ${min}, got ${JSON.stringify(v)}`);
+    throw new RangeError(`${where}: ${key} must be a finite number ${strict ? '>' : '≥'} ${min}, got ${quote(v)}`);
   }
   return v;
 }
@@ -36,7 +37,7 @@ function finite(where: string, key: string, v: unknown, min: number, strict: boo
 /** Checks a schedule config (unknown names and keys, ranges) and returns a normalised copy. */
 export function checkSchedule(c: unknown): ScheduleConfig {
   const where = 'learning-rate schedule';
-  if (!c || typeof c !== 'object') throw new TypeError(`${where}: expected { name: ${SCHEDULE_NAMES.map((n) => `'${n}'`).join(' | ')}, … }, got ${JSON.stringify(c)}`);
+  if (!c || typeof c !== 'object') throw new TypeError(`${where}: expected { name: ${SCHEDULE_NAMES.map((n) => `'${n}'`).join(' | ')}, … }, got ${quote(c)}`);
   const o = c as Record<string, unknown>;
   const allowed: Record<string, readonly string[]> = {
     cosine_decay: ['name', 'decaySteps', 'alpha', 'warmupSteps', 'warmupTarget'],
@@ -47,7 +48,7 @@ export function checkSchedule(c: unknown): ScheduleConfig {
   for (const k of Object.keys(o)) if (!keys.includes(k)) throw new RangeError(`${where} '${String(o.name)}' has no option '${k}' (options: ${keys.slice(1).join(', ')})`);
   const decaySteps = finite(where, 'decaySteps', o.decaySteps, 0, true);
   if (o.name === 'exponential_decay') {
-    if (o.staircase !== undefined && typeof o.staircase !== 'boolean') throw new TypeError(`${where}: staircase must be true or false, got ${JSON.stringify(o.staircase)}`);
+    if (o.staircase !== undefined && typeof o.staircase !== 'boolean') throw new TypeError(`${where}: staircase must be true or false, got ${quote(o.staircase)}`);
     return { name: 'exponential_decay', decaySteps, decayRate: finite(where, 'decayRate', o.decayRate, 0, true), staircase: o.staircase === true };
   }
   const alpha = o.alpha === undefined ? 0 : finite(where, 'alpha', o.alpha, 0, false);

@@ -1,4 +1,5 @@
 // Codebook (k-means) weight sharing, Deep Compression (Han et al., ICLR 2016): W = [centroids, 0][codes].
+import { quote } from '../core/errors.js';
 import { halfExact } from '../core/half.js';
 import { keep } from '../core/engine.js';
 import { concat, gather, reshape, tensor, zeros } from '../core/ops/index.js';
@@ -120,13 +121,13 @@ export function indexBits(clusters: number): number {
 /** Checks a fit's options against a weight of `n` elements; throws a SharingError naming the layer, the scheme and the allowed range. */
 export function checkCodebookFit(ctx: { layer: string; weight: string }, n: number, f: CodebookFit): void {
   const prune = f.prune ?? 0;
-  if (typeof prune !== 'number' || !(prune >= 0 && prune < 1)) throw new SharingError(ctx, 'codebook', `prune must be a fraction in [0, 1), got ${JSON.stringify(f.prune)}`);
+  if (typeof prune !== 'number' || !(prune >= 0 && prune < 1)) throw new SharingError(ctx, 'codebook', `prune must be a fraction in [0, 1), got ${quote(f.prune)}`);
   const kept = n - prunedCount(n, prune);
   if (!Number.isInteger(f.clusters) || f.clusters < 2 || f.clusters > kept) {
-    throw new SharingError(ctx, 'codebook', `clusters must be an integer in [2, ${kept}] (the weight's ${n} elements${prune ? `, ${kept} after pruning ${prune}` : ''}), got ${JSON.stringify(f.clusters)}`);
+    throw new SharingError(ctx, 'codebook', `clusters must be an integer in [2, ${kept}] (the weight's ${n} elements${prune ? `, ${kept} after pruning ${prune}` : ''}), got ${quote(f.clusters)}`);
   }
   const init = f.init ?? 'linear';
-  if (!KMEANS_INITS.includes(init)) throw new SharingError(ctx, 'codebook', `init must be one of ${KMEANS_INITS.join(', ')}, got ${JSON.stringify(f.init)}`);
+  if (!KMEANS_INITS.includes(init)) throw new SharingError(ctx, 'codebook', `init must be one of ${KMEANS_INITS.join(', ')}, got ${quote(f.init)}`);
 }
 
 function prunedCount(n: number, prune: number): number {

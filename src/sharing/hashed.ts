@@ -1,4 +1,5 @@
 // HashedNets (Chen et al., ICML 2015): W[i] = ξ(i)·θ[h(i)], a seeded hash h into K buckets and a seeded sign ξ.
+import { quote } from '../core/errors.js';
 import { keep } from '../core/engine.js';
 import { gather, mul, reshape, tensor } from '../core/ops/index.js';
 import { sizeOf, type Shape } from '../core/shape.js';
@@ -75,10 +76,10 @@ export function hashedFromConfig(c: MapConfig, ctx: MapContext): HashedMap {
   let k: number;
   if (c.buckets !== undefined) {
     k = Number(c.buckets);
-    if (!Number.isInteger(k) || k < 1 || k > n) throw new SharingError(ctx, 'hashed', `buckets must be an integer in [1, ${n}] (the weight's ${n} elements), got ${JSON.stringify(c.buckets)}`);
+    if (!Number.isInteger(k) || k < 1 || k > n) throw new SharingError(ctx, 'hashed', `buckets must be an integer in [1, ${n}] (the weight's ${n} elements), got ${quote(c.buckets)}`);
   } else {
     const r = Number(c.compression ?? 1 / 8);
-    if (!(r > 0 && r <= 1)) throw new SharingError(ctx, 'hashed', `compression (free/virtual) must be in (0, 1], e.g. 1/8, got ${JSON.stringify(c.compression)}`);
+    if (!(r > 0 && r <= 1)) throw new SharingError(ctx, 'hashed', `compression (free/virtual) must be in (0, 1], e.g. 1/8, got ${quote(c.compression)}`);
     k = Math.max(1, Math.round(r * n));
   }
   const seed = c.seed === undefined ? ctx.seed : Number(c.seed);

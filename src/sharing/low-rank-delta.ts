@@ -1,6 +1,7 @@
 // A stack of S matrices sharing one base plus a low-rank delta each: W[s] = W₀ + A[s]·B[s] (partial sharing across time or depth).
 //
 // Legend: S slices (a recurrent layer's per-step weight sets), R × C each slice's matrix view, r the rank of each delta.
+import { quote } from '../core/errors.js';
 import { keep } from '../core/engine.js';
 import { add, broadcastTo, matmul, reshape, truncatedNormal, zeros } from '../core/ops/index.js';
 import { sizeOf, type Shape } from '../core/shape.js';
@@ -70,7 +71,7 @@ export function lowRankDeltaFromConfig(c: MapConfig, ctx: MapContext): LowRankDe
   const [rows, cols] = matrixView(slice);
   const r = Number(c.rank);
   if (!Number.isInteger(r) || r < 0 || r > Math.min(rows, cols)) {
-    throw new SharingError(ctx, 'lowRankDelta', `rank must be an integer in [0, ${Math.min(rows, cols)}] for slices [${rows}, ${cols}], got ${JSON.stringify(c.rank)}`);
+    throw new SharingError(ctx, 'lowRankDelta', `rank must be an integer in [0, ${Math.min(rows, cols)}] for slices [${rows}, ${cols}], got ${quote(c.rank)}`);
   }
   const base = initialTheta(ctx, slice, ctx.seed);
   if (r === 0) return new LowRankDeltaMap(ctx.shape, 0, base);

@@ -1,4 +1,5 @@
 // Low-rank factorisation: W = U·V with W viewed as a matrix [rows, cols] (cols = its last axis, unless the layer says otherwise).
+import { quote } from '../core/errors.js';
 import { keep } from '../core/engine.js';
 import { matmul, reshape, truncatedNormal, zeros } from '../core/ops/index.js';
 import { sizeOf, type Shape } from '../core/shape.js';
@@ -59,7 +60,7 @@ export function lowRankFromConfig(c: MapConfig, ctx: MapContext): LowRankMap {
   const [rows, cols] = ctx.matrix ?? matrixView(ctx.shape);
   const r = Number(c.rank);
   if (!Number.isInteger(r) || r < 1 || r > Math.min(rows, cols)) {
-    throw new SharingError(ctx, 'lowRank', `rank must be an integer in [1, ${Math.min(rows, cols)}] for a [${rows}, ${cols}] weight, got ${JSON.stringify(c.rank)}`);
+    throw new SharingError(ctx, 'lowRank', `rank must be an integer in [1, ${Math.min(rows, cols)}] for a [${rows}, ${cols}] weight, got ${quote(c.rank)}`);
   }
   if (ctx.restoring) return new LowRankMap(ctx.shape, r, zeros([rows, r]), zeros([r, cols])); // U and V come from the file
   // Var(W) = r·Var(U)·Var(V); take Var(U) = Var(V) = √(Var(W)/r), Var(W) measured on a draw from the layer's initialiser.

@@ -1,4 +1,5 @@
 // Magnitude pruning with a fixed mask (Deep Compression's first stage, Han et al. 2015/2016): W = θ ⊙ mask, θ dense.
+import { quote } from '../core/errors.js';
 import { keep } from '../core/engine.js';
 import { mul, tensor } from '../core/ops/index.js';
 import { sizeOf, type Shape } from '../core/shape.js';
@@ -109,7 +110,7 @@ export function prunedCount(n: number, prune: number): number {
 
 /** Checks a pruning fraction for a weight; throws a SharingError naming the layer, the scheme and the range. */
 export function checkPrune(ctx: { layer: string; weight: string }, prune: unknown): void {
-  if (typeof prune !== 'number' || !(prune >= 0 && prune < 1)) throw new SharingError(ctx, 'pruned', `prune must be a fraction in [0, 1), got ${JSON.stringify(prune)}`);
+  if (typeof prune !== 'number' || !(prune >= 0 && prune < 1)) throw new SharingError(ctx, 'pruned', `prune must be a fraction in [0, 1), got ${quote(prune)}`);
 }
 
 /** The 0/1 mask zeroing the ⌊prune·n⌋ smallest |v| (ties by position), as fitCodebook prunes. */

@@ -1,4 +1,5 @@
 // Random edge removal (the HashedNets paper's baseline): a seeded random subset of W's elements is trained, the rest are zero.
+import { quote } from '../core/errors.js';
 import { keep } from '../core/engine.js';
 import { concat, gather, reshape, tensor, zeros } from '../core/ops/index.js';
 import { Random } from '../core/random.js';
@@ -71,10 +72,10 @@ export function randomMaskFromConfig(c: MapConfig, ctx: MapContext): RandomMaskM
   let k: number;
   if (c.kept !== undefined) {
     k = Number(c.kept);
-    if (!Number.isInteger(k) || k < 1 || k > n) throw new SharingError(ctx, 'randomMask', `kept must be an integer in [1, ${n}], got ${JSON.stringify(c.kept)}`);
+    if (!Number.isInteger(k) || k < 1 || k > n) throw new SharingError(ctx, 'randomMask', `kept must be an integer in [1, ${n}], got ${quote(c.kept)}`);
   } else {
     const r = Number(c.density ?? 1 / 8);
-    if (!(r > 0 && r <= 1)) throw new SharingError(ctx, 'randomMask', `density (kept/virtual) must be in (0, 1], e.g. 1/8, got ${JSON.stringify(c.density)}`);
+    if (!(r > 0 && r <= 1)) throw new SharingError(ctx, 'randomMask', `density (kept/virtual) must be in (0, 1], e.g. 1/8, got ${quote(c.density)}`);
     k = Math.max(1, Math.round(r * n));
   }
   const seed = c.seed === undefined ? ctx.seed : Number(c.seed);

@@ -1,4 +1,5 @@
 // Map specs ('hashed:1/8', { kind: 'lowRank', rank: 16 }) and the registry that builds a WeightMap for a layer's weight.
+import { quote } from '../core/errors.js';
 import type { Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 import { zeros } from '../core/ops/index.js';
@@ -84,7 +85,7 @@ export class SharingError extends RangeError {
  */
 export function parseMapSpec(spec: MapSpec): MapConfig {
   if (typeof spec !== 'string') {
-    if (!spec || typeof spec.kind !== 'string') throw new RangeError(`sharing: a map spec needs a 'kind', got ${JSON.stringify(spec)}`);
+    if (!spec || typeof spec.kind !== 'string') throw new RangeError(`sharing: a map spec needs a 'kind', got ${quote(spec)}`);
     return spec;
   }
   const [kind, ...parts] = spec.split(':');

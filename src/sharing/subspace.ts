@@ -1,4 +1,5 @@
 // Random-subspace training (Li et al., ICLR 2018): θ_full = θ₀ + P·d, one trained vector d shared by every weight's map.
+import { quote } from '../core/errors.js';
 import { keep } from '../core/engine.js';
 import { add, fwht, gather, matmul, mul, pad, reshape, scatterAdd, slice, tensor, zeros } from '../core/ops/index.js';
 import { Random } from '../core/random.js';
@@ -215,19 +216,19 @@ export class SubspaceMap implements WeightMap {
 /** Checks a subspace spec's model-wide settings; `where` names the layer and weight (or the model) in errors. */
 export function checkSubspaceSettings(c: Record<string, unknown>, where: { layer: string; weight: string }): SubspaceSettings {
   const total = Number(c.total);
-  if (!Number.isInteger(total) || total < 1) throw new SharingError(where, 'subspace', `total (D, the model's parameter count) must be an integer ≥ 1, got ${JSON.stringify(c.total)}`);
+  if (!Number.isInteger(total) || total < 1) throw new SharingError(where, 'subspace', `total (D, the model's parameter count) must be an integer ≥ 1, got ${quote(c.total)}`);
   const dim = Number(c.dim);
   if (!Number.isInteger(dim) || dim < 1 || dim > total) {
-    throw new SharingError(where, 'subspace', `dim must be an integer in [1, ${total}] (at most D = ${total}, the model's parameters), got ${JSON.stringify(c.dim)}`);
+    throw new SharingError(where, 'subspace', `dim must be an integer in [1, ${total}] (at most D = ${total}, the model's parameters), got ${quote(c.dim)}`);
   }
   const projection = String(c.projection ?? 'fastfood') as Projection;
-  if (!PROJECTIONS.includes(projection)) throw new SharingError(where, 'subspace', `projection must be one of ${PROJECTIONS.join(', ')}, got ${JSON.stringify(c.projection)}`);
+  if (!PROJECTIONS.includes(projection)) throw new SharingError(where, 'subspace', `projection must be one of ${PROJECTIONS.join(', ')}, got ${quote(c.projection)}`);
   if (projection === 'dense' && total * dim * 4 > DENSE_LIMIT_BYTES) {
     throw new SharingError(where, 'subspace', `a dense projection of D = ${total} by dim = ${dim} needs ${((total * dim * 4) / 2 ** 20).toFixed(0)} MiB ` +
       `(limit ${DENSE_LIMIT_BYTES / 2 ** 20} MiB): use projection 'sparse' or 'fastfood', or a smaller dim`);
   }
   const seed = Number(c.seed ?? 0);
-  if (!Number.isFinite(seed)) throw new SharingError(where, 'subspace', `seed must be a number, got ${JSON.stringify(c.seed)}`);
+  if (!Number.isFinite(seed)) throw new SharingError(where, 'subspace', `seed must be a number, got ${quote(c.seed)}`);
   return { dim, projection, seed: seed >>> 0, total };
 }
 
@@ -240,7 +241,7 @@ export function subspaceFromConfig(c: MapConfig, ctx: MapContext): SubspaceMap {
   const n = sizeOf(ctx.shape);
   const offset = Number(c.offset ?? 0);
   if (!Number.isInteger(offset) || offset < 0 || offset + n > s.total) {
-    throw new SharingError(ctx, 'subspace', `offset must be an integer in [0, ${s.total - n}] (rows of P for this weight's ${n} elements), got ${JSON.stringify(c.offset)}`);
+    throw new SharingError(ctx, 'subspace', `offset must be an integer in [0, ${s.total - n}] (rows of P for this weight's ${n} elements), got ${quote(c.offset)}`);
   }
   let d: Parameter;
   const owner = c.owner === undefined ? undefined : String(c.owner);

@@ -1,4 +1,5 @@
 // Post-training weight clustering (Deep Compression; TF-MOT cluster_weights) of a built model's shareable weights, in place.
+import { quote } from '../core/errors.js';
 import { fromHalf, toHalf } from '../core/half.js';
 import type { Model } from '../nn/model.js';
 import { CodebookMap, checkCodebookFit, fitCodebook } from '../sharing/codebook.js';
@@ -112,10 +113,10 @@ export function planClusters(model: Model, o: ClusterOptions): ClusterJob[] {
     const prune = valueFor(o.prune ?? 0, w);
     const n = map.stats().virtual;
     if (map instanceof PrunedMap) {
-      if (prune !== 0) throw new SharingError(ctx, 'codebook', `the ${w.role} is already pruned (scheme 'pruned', ${map.kept()} of ${n} kept); cluster it with prune 0, got ${JSON.stringify(prune)}`);
+      if (prune !== 0) throw new SharingError(ctx, 'codebook', `the ${w.role} is already pruned (scheme 'pruned', ${map.kept()} of ${n} kept); cluster it with prune 0, got ${quote(prune)}`);
       const kept = map.kept();
       if (!Number.isInteger(clusters) || clusters < 2 || clusters > kept) {
-        throw new SharingError(ctx, 'codebook', `clusters must be an integer in [2, ${kept}] (the weight's ${n} elements, ${kept} kept by its pruning mask), got ${JSON.stringify(clusters)}`);
+        throw new SharingError(ctx, 'codebook', `clusters must be an integer in [2, ${kept}] (the weight's ${n} elements, ${kept} kept by its pruning mask), got ${quote(clusters)}`);
       }
       checkCodebookFit(ctx, kept, { clusters, init: o.init ?? 'linear' });
     } else {

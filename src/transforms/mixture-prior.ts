@@ -1,4 +1,5 @@
 // The Gaussian mixture prior of soft weight-sharing (Ullrich, Meeds & Welling 2017): its differentiable NLL, merging, quantisation.
+import { quote } from '../core/errors.js';
 import { keep } from '../core/engine.js';
 import { add, concat, exp, log, max, mul, neg, reshape, square, sub, sum, tensor } from '../core/ops/index.js';
 import type { Tensor } from '../core/tensor.js';
@@ -57,12 +58,12 @@ export const MAX_COMPONENTS = 256;
 /** Checks the options against the initial weights; a one-line RangeError names the option (`who: option …`). */
 function checkOptions(who: string, o: MixturePriorOptions): void {
   const J = o.components;
-  if (!Number.isInteger(J) || J < 2) throw new RangeError(`${who}: components must be an integer ≥ 2 (the zero component and at least one more), got ${JSON.stringify(J)}`);
-  if (typeof o.pi0 !== 'number' || !(o.pi0 > 0 && o.pi0 < 1)) throw new RangeError(`${who}: pi0 must be in (0, 1), got ${JSON.stringify(o.pi0)}`);
+  if (!Number.isInteger(J) || J < 2) throw new RangeError(`${who}: components must be an integer ≥ 2 (the zero component and at least one more), got ${quote(J)}`);
+  if (typeof o.pi0 !== 'number' || !(o.pi0 > 0 && o.pi0 < 1)) throw new RangeError(`${who}: pi0 must be in (0, 1), got ${quote(o.pi0)}`);
   const list = (name: string, v: readonly number[] | undefined, n: number): void => {
     if (v === undefined) return;
     if (!Array.isArray(v) || v.length !== n || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
-      throw new RangeError(`${who}: ${name} must be ${n} finite numbers, got ${JSON.stringify(v)}`);
+      throw new RangeError(`${who}: ${name} must be ${n} finite numbers, got ${quote(v)}`);
     }
   };
   list('means', o.means, J - 1);
@@ -80,7 +81,7 @@ function checkOptions(who: string, o: MixturePriorOptions): void {
   for (const [name, g] of Object.entries(o.gamma ?? {})) {
     if (g === undefined) continue;
     if (!Array.isArray(g) || g.length !== 2 || !(g[0] > 0 && g[1] > 0) || !Number.isFinite(g[0]) || !Number.isFinite(g[1])) {
-      throw new RangeError(`${who}: gamma.${name} must be [alpha, beta] with both finite and > 0, got ${JSON.stringify(g)}`);
+      throw new RangeError(`${who}: gamma.${name} must be [alpha, beta] with both finite and > 0, got ${quote(g)}`);
     }
   }
 }

@@ -1,4 +1,5 @@
 // Gradual magnitude pruning during training (Zhu & Gupta 2017; TF-MOT's prune_low_magnitude with PolynomialDecay): masks that tighten on a schedule.
+import { quote } from '../core/errors.js';
 import type { Model } from '../nn/model.js';
 import type { Callback } from '../nn/training.js';
 import { magnitudeMask, PrunedMap, prunedCount } from '../sharing/pruned.js';
@@ -41,14 +42,14 @@ export function polynomialDecay(o: PolynomialDecayOptions & { finalSparsity: num
 /** Checks a schedule; a one-line RangeError names the option (`who: initialSparsity …`). */
 export function checkSchedule(who: string, o: PolynomialDecayOptions): void {
   const s = o.initialSparsity ?? 0;
-  if (typeof s !== 'number' || !(s >= 0 && s < 1)) throw new RangeError(`${who}: initialSparsity must be a fraction in [0, 1), got ${JSON.stringify(o.initialSparsity)}`);
+  if (typeof s !== 'number' || !(s >= 0 && s < 1)) throw new RangeError(`${who}: initialSparsity must be a fraction in [0, 1), got ${quote(o.initialSparsity)}`);
   const int = (k: 'beginStep' | 'endStep' | 'frequency', v: unknown, min: number): void => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new RangeError(`${who}: ${k} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new RangeError(`${who}: ${k} must be an integer ≥ ${min}, got ${quote(v)}`);
   };
   int('beginStep', o.beginStep ?? 0, 0);
   int('endStep', o.endStep, o.beginStep ?? 0);
   int('frequency', o.frequency ?? 100, 1);
-  if (typeof (o.power ?? 3) !== 'number' || !((o.power ?? 3) > 0) || !Number.isFinite(o.power ?? 3)) throw new RangeError(`${who}: power must be a finite number > 0, got ${JSON.stringify(o.power)}`);
+  if (typeof (o.power ?? 3) !== 'number' || !((o.power ?? 3) > 0) || !Number.isFinite(o.power ?? 3)) throw new RangeError(`${who}: power must be a finite number > 0, got ${quote(o.power)}`);
 }
 
 /** A fit callback that applies the schedule to the masks of the pruned weights (see {@link gradualPruning}). */

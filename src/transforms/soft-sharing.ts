@@ -1,4 +1,5 @@
 // softWeightSharing: retrain with a learned Gaussian mixture prior, merge its components, quantise each weight to its component's mean (Ullrich et al. 2017).
+import { quote } from '../core/errors.js';
 import { add, mul } from '../core/ops/index.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Model } from '../nn/model.js';
@@ -91,7 +92,7 @@ export function softSharingSettings(o: SoftSharingOptions): SoftSharingSettings 
     mergeThreshold: o.mergeThreshold ?? 0.1, finetuneEpochs: o.finetuneEpochs ?? 0, finetuneLr: o.finetuneLr ?? 1e-4,
     batchSize: o.batchSize ?? 64, seed: o.seed ?? 0, layers: o.layers, means: o.means, variances: o.variances, proportions: o.proportions, gamma: o.gamma,
   };
-  const fail = (k: string, want: string): never => { throw new RangeError(`softWeightSharing: ${k} must be ${want}, got ${JSON.stringify((s as Record<string, unknown>)[k])}`); };
+  const fail = (k: string, want: string): never => { throw new RangeError(`softWeightSharing: ${k} must be ${want}, got ${quote((s as Record<string, unknown>)[k])}`); };
   for (const k of ['tau', 'mergeThreshold'] as const) if (!(Number.isFinite(s[k]) && s[k] >= 0)) fail(k, 'a finite number ≥ 0');
   for (const k of ['lr', 'meanLr', 'varianceLr', 'mixingLr', 'finetuneLr'] as const) if (!(Number.isFinite(s[k]) && s[k] > 0)) fail(k, 'a finite number > 0');
   for (const k of ['epochs', 'finetuneEpochs'] as const) if (!(Number.isInteger(s[k]) && s[k] >= 0)) fail(k, 'an integer ≥ 0');

@@ -1,4 +1,5 @@
 // sparseVariationalDropout: retrain with sparse variational dropout (Molchanov, Ashukha & Vetrov, ICML 2017), prune the weights whose dropout rate α is large, cluster the survivors into pruned codebooks.
+import { quote } from '../core/errors.js';
 import { keep } from '../core/engine.js';
 import { add, exp, log, maximum, minimum, mul, neg, randomNormal, sigmoid, square, sub, sum, tensor } from '../core/ops/index.js';
 import { sizeOf, type Shape } from '../core/shape.js';
@@ -103,14 +104,14 @@ export function variationalDropoutSettings(o: VariationalDropoutOptions): Variat
     convClusters: o.convClusters ?? o.clusters ?? 16, finetuneEpochs: o.finetuneEpochs ?? 2, finetuneLr: o.finetuneLr ?? 1e-4,
     batchSize: o.batchSize ?? 64, seed: o.seed ?? 0, layers: o.layers,
   };
-  const fail = (k: string, want: string): never => { throw new RangeError(`sparseVariationalDropout: ${k} must be ${want}, got ${JSON.stringify((s as Record<string, unknown>)[k])}`); };
+  const fail = (k: string, want: string): never => { throw new RangeError(`sparseVariationalDropout: ${k} must be ${want}, got ${quote((s as Record<string, unknown>)[k])}`); };
   for (const k of ['lr', 'pruneLr', 'finetuneLr'] as const) if (!(Number.isFinite(s[k]) && s[k] > 0)) fail(k, 'a finite number > 0');
   if (!(Number.isFinite(s.klWeight) && s.klWeight >= 0)) fail('klWeight', 'a finite number ≥ 0');
   for (const k of ['threshold', 'initLogSigma2'] as const) if (!Number.isFinite(s[k])) fail(k, 'a finite number');
   for (const k of ['epochs', 'klWarmup', 'pruneFinetuneEpochs', 'finetuneEpochs'] as const) if (!(Number.isInteger(s[k]) && s[k] >= 0)) fail(k, 'an integer ≥ 0');
   for (const k of ['clusters', 'convClusters'] as const) if (!(Number.isInteger(s[k]) && s[k] >= 2 && s[k] <= 256)) fail(k, 'an integer in [2, 256]');
   const failLayer = (k: string, name: string, v: number, want: string): never => {
-    throw new RangeError(`sparseVariationalDropout: ${k}['${name}'] must be ${want}, got ${JSON.stringify(v)}`);
+    throw new RangeError(`sparseVariationalDropout: ${k}['${name}'] must be ${want}, got ${quote(v)}`);
   };
   for (const [name, v] of Object.entries(s.layerKlWeight)) if (!(Number.isFinite(v) && v >= 0)) failLayer('layerKlWeight', name, v, 'a finite number ≥ 0');
   for (const [name, v] of Object.entries(s.layerThreshold)) if (!Number.isFinite(v)) failLayer('layerThreshold', name, v, 'a finite number');

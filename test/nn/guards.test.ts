@@ -5,7 +5,7 @@ import { memory, tidy } from '../../src/core/engine.js';
 import { ArgumentError, DTypeError, StateError } from '../../src/core/errors.js';
 import { ones, tensor } from '../../src/core/ops/index.js';
 import { limitDataset } from '../../src/data/dataset.js';
-import { Dense, type Model, sequential } from '../../src/nn/index.js';
+import { Dense, layers, type Model, sequential } from '../../src/nn/index.js';
 
 /** A compiled 3 → 4 softmax classifier. */
 function classifier(): Model {
@@ -122,4 +122,15 @@ test('a failed call leaks no tensor: trainOnBatch with float32 labels, fit with 
   assert.deepEqual(memory(), before);
   for (const t of [x, floatLabels, outOfRange]) t.dispose();
   m.dispose();
+});
+
+test('a layer factory called without its options names itself and what it takes; options that are not numbers are quoted as they came', () => {
+  for (const [f, takes] of [['lstm', '{ units }'], ['dense', '{ units }'], ['embedding', '{ inputDim, outputDim }'], ['multiHeadAttention', '{ numHeads, keyDim }']] as const) {
+    assert.throws(() => (layers[f] as (o?: unknown) => unknown)(), (e: Error) => e instanceof TypeError && e.message === `layers.${f}: takes an options object such as ${takes}, got undefined`);
+  }
+  assert.throws(() => (layers.gru as (o: unknown) => unknown)(8), /^TypeError: layers\.gru: takes an options object such as \{ units \}, got the number 8$/);
+  // NaN and ±Infinity as themselves (JSON would print null), strings in quotes.
+  assert.throws(() => layers.lstm({ units: NaN }), /^RangeError: layer 'lstm': units must be an integer ≥ 1, got NaN$/);
+  assert.throws(() => layers.dropout({ rate: Infinity }), /rate must be in \[0, 1\), got Infinity$/);
+  assert.throws(() => layers.lstm({ units: '4' as never }), /units must be an integer ≥ 1, got "4"$/);
 });

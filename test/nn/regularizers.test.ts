@@ -26,8 +26,9 @@ test('l1, l2, l1l2: Keras factors (default 0.01) and penalty l1·Σ|w| + l2·Σw
 test('bad regularizers: negative or non-finite factors and unknown names are one-line errors naming the layer and option', () => {
   const bad = (o: object, re: RegExp): void => assert.throws(() => new Dense({ units: 2, name: 'd', ...o }), (e: Error) => re.test(e.message) && !e.message.includes('\n'));
   bad({ kernelRegularizer: 'l2:-0.1' }, /^layer 'd' kernelRegularizer: l2 must be a finite number ≥ 0, got -0\.1$/);
-  bad({ kernelRegularizer: { l1: Infinity } }, /^layer 'd' kernelRegularizer: l1 must be a finite number ≥ 0, got null$/);
-  bad({ biasRegularizer: 'l2:abc' }, /^layer 'd' biasRegularizer: l2 must be a finite number ≥ 0, got null$/);
+  bad({ kernelRegularizer: { l1: Infinity } }, /^layer 'd' kernelRegularizer: l1 must be a finite number ≥ 0, got Infinity$/);
+  bad({ kernelRegularizer: { l2: NaN } }, /^layer 'd' kernelRegularizer: l2 must be a finite number ≥ 0, got NaN$/);
+  bad({ biasRegularizer: 'l2:abc' }, /^layer 'd' biasRegularizer: l2 must be a finite number ≥ 0, got "abc"$/);
   bad({ kernelRegularizer: 'l3' }, /^layer 'd' kernelRegularizer: unknown regularizer 'l3' \(known: l1, l2, l1l2\)$/);
   const m = sequential([new Flatten({ inputShape: [2, 2, 1], kernelRegularizer: 'l2' } as never), new Dense({ units: 2 })]);
   assert.throws(() => m.build(0), /^RangeError: layer 'flatten' \(Flatten\): kernelRegularizer is set but the layer has no weight of role kernel/);

@@ -128,7 +128,7 @@ test('softWeightSharing: bad options fail before any work, one line naming the o
   const w0 = m.getWeights().get('h/kernel')!;
   const fails = async (o: object, re: RegExp): Promise<void> => assert.rejects(softWeightSharing(m, data, o), (e: Error) => re.test(e.message) && !e.message.includes('\n'));
   await fails({ tau: -1 }, /^softWeightSharing: tau must be a finite number ≥ 0, got -1$/);
-  await fails({ tau: Infinity }, /^softWeightSharing: tau must be a finite number ≥ 0, got null$/);
+  await fails({ tau: Infinity }, /^softWeightSharing: tau must be a finite number ≥ 0, got Infinity$/);
   await fails({ meanLr: 0 }, /^softWeightSharing: meanLr must be a finite number > 0, got 0$/);
   await fails({ prior: 'net' }, /^softWeightSharing: prior must be 'model' or 'layer', got "net"$/);
   await fails({ components: 3, variances: [0.1, -0.1, 0.1] }, /^softWeightSharing: variances must be > 0, got -0\.1 for component 1$/);

@@ -77,10 +77,10 @@ test('sparseVariationalDropout: layerKlWeight and layerThreshold override klWeig
 
 test('variationalDropoutSettings: bad options are one-line RangeErrors naming the option', () => {
   assert.throws(() => variationalDropoutSettings({ layerKlWeight: { dense: -1 } }), /^RangeError: sparseVariationalDropout: layerKlWeight\['dense'\] must be a finite number ≥ 0, got -1$/);
-  assert.throws(() => variationalDropoutSettings({ layerThreshold: { dense: NaN } }), /layerThreshold\['dense'\] must be a finite number, got null/);
+  assert.throws(() => variationalDropoutSettings({ layerThreshold: { dense: NaN } }), /layerThreshold\['dense'\] must be a finite number, got NaN/);
   assert.throws(() => variationalDropoutSettings({ convClusters: 300 }), /convClusters must be an integer in \[2, 256\], got 300/);
   assert.throws(() => variationalDropoutSettings({ klWeight: -1 }), /^RangeError: sparseVariationalDropout: klWeight must be a finite number ≥ 0, got -1$/);
-  assert.throws(() => variationalDropoutSettings({ threshold: NaN }), /threshold must be a finite number, got null/);
+  assert.throws(() => variationalDropoutSettings({ threshold: NaN }), /threshold must be a finite number, got NaN/);
   assert.throws(() => variationalDropoutSettings({ clusters: 1 }), /clusters must be an integer in \[2, 256\], got 1/);
   assert.throws(() => variationalDropoutSettings({ klWarmup: 1.5 }), /klWarmup must be an integer ≥ 0, got 1.5/);
   assert.throws(() => variationalDropoutSettings({ pruneFinetuneEpochs: -1 }), /pruneFinetuneEpochs must be an integer ≥ 0, got -1/);

@@ -1,4 +1,5 @@
 // Bidirectional: a recurrent layer run forwards and a copy run backwards over the same sequence, outputs merged (Keras).
+import { quote } from '../../core/errors.js';
 import { add, concat, gather, mul, tensor } from '../../core/ops/index.js';
 import { mixSeed, type Random } from '../../core/random.js';
 import type { Shape } from '../../core/shape.js';
@@ -39,9 +40,9 @@ export class Bidirectional extends Layer {
     super(o);
     const where = `layer '${o.name ?? 'bidirectional'}' (Bidirectional)`;
     const mode = o.mergeMode === undefined ? 'concat' : o.mergeMode;
-    if (!MERGE_MODES.includes(mode)) throw new RangeError(`${where}: mergeMode must be one of 'concat', 'sum', 'mul', 'ave' or null, got ${JSON.stringify(o.mergeMode)}`);
+    if (!MERGE_MODES.includes(mode)) throw new RangeError(`${where}: mergeMode must be one of 'concat', 'sum', 'mul', 'ave' or null, got ${quote(o.mergeMode)}`);
     this.mergeMode = mode;
-    if (!o.layer || typeof o.layer !== 'object') throw new TypeError(`${where}: needs a recurrent layer, got ${JSON.stringify(o.layer)}`);
+    if (!o.layer || typeof o.layer !== 'object') throw new TypeError(`${where}: needs a recurrent layer, got ${quote(o.layer)}`);
     // Keras recreates both directions from configs: `forward_<name>` as given, `backward_<name>` with goBackwards
     // flipped (and its own seed); both output zeros at masked steps when they return sequences.
     const spec = specOf(o.layer);
@@ -140,7 +141,7 @@ function specOf(l: Layer | LayerSpec): LayerSpec {
 
 /** [name, layer]: the recurrent layer of `spec` with `patch` applied, named `<prefix><its name>`. */
 function recreate(where: string, spec: LayerSpec, prefix: string, patch: Record<string, unknown>): [string, Recurrent] {
-  if (!spec || typeof spec.className !== 'string' || !spec.config) throw new TypeError(`${where}: needs a recurrent layer or its spec, got ${JSON.stringify(spec)?.slice(0, 80)}`);
+  if (!spec || typeof spec.className !== 'string' || !spec.config) throw new TypeError(`${where}: needs a recurrent layer or its spec, got ${quote(spec)}`);
   const base = String(spec.config.name || layerFromSpec(spec).defaultName).replace(/^(forward|backward)_/, '');
   const made = layerFromSpec({ className: spec.className, config: { ...spec.config, ...patch, name: `${prefix}${base}` } });
   if (!(made instanceof Recurrent)) throw new TypeError(`${where}: wraps a recurrent layer (SimpleRNN, LSTM, GRU), got ${spec.className}`);

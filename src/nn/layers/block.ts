@@ -1,4 +1,5 @@
 // Block: a graph of layers used as one layer (Keras' functional model as a layer), so a block reused N times keeps one θ.
+import { quote } from '../../core/errors.js';
 import type { Random } from '../../core/random.js';
 import type { Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
@@ -30,7 +31,7 @@ export class Block extends Layer {
     const name = o.name ?? 'block';
     if (o.graph) {
       const g = o.graph;
-      if (!g || typeof g !== 'object' || g.className !== 'Model') throw new RangeError(`layer '${name}' (Block): graph must be a Model config, got ${JSON.stringify(g)?.slice(0, 80)}`);
+      if (!g || typeof g !== 'object' || g.className !== 'Model') throw new RangeError(`layer '${name}' (Block): graph must be a Model config, got ${quote(g)}`);
       this.inner = modelFromConfig(g);
     } else if (o.inputs && o.outputs) this.inner = new Model({ inputs: o.inputs, outputs: o.outputs, name });
     else throw new RangeError(`layer '${name}' (Block): give inputs and outputs (symbolic tensors of its inner graph)`);

@@ -1,4 +1,5 @@
 // Conv2D: y = act(conv(x, kernel) + b), NHWC inputs and HWIO kernels like Keras.
+import { quote } from '../../core/errors.js';
 import { conv2d, conv2dBiasAct, conv2dBiasActPool } from '../../core/ops/index.js';
 import type { Random } from '../../core/random.js';
 import { type Conv2DOptions, conv2dParams, type Padding, type Shape } from '../../core/shape.js';
@@ -28,7 +29,7 @@ export interface Conv2DLayerOptions extends WindowedLayerOptions {
 /** Checks a padding option. */
 export function paddingOption(layer: string, v: unknown): Padding {
   const p = v ?? 'valid';
-  if (p !== 'valid' && p !== 'same') throw new RangeError(`layer '${layer}': padding must be 'valid' or 'same', got ${JSON.stringify(v)}`);
+  if (p !== 'valid' && p !== 'same') throw new RangeError(`layer '${layer}': padding must be 'valid' or 'same', got ${quote(v)}`);
   return p;
 }
 

@@ -1,4 +1,5 @@
 // Dropout: zeroes a fraction `rate` of the inputs while training and scales the rest by 1/(1−rate); identity at inference.
+import { quote } from '../../core/errors.js';
 import { greaterEqual, mul, randomUniform } from '../../core/ops/index.js';
 import type { Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
@@ -23,7 +24,7 @@ export class Dropout extends Layer {
   constructor(o: DropoutOptions) {
     super(o);
     if (!(typeof o.rate === 'number' && o.rate >= 0 && o.rate < 1)) {
-      throw new RangeError(`layer '${o.name ?? 'dropout'}': rate must be in [0, 1), got ${JSON.stringify(o.rate)}`);
+      throw new RangeError(`layer '${o.name ?? 'dropout'}': rate must be in [0, 1), got ${quote(o.rate)}`);
     }
     this.rate = o.rate;
   }

@@ -1,5 +1,5 @@
 // Embedding: int32 token ids [N, ...] → rows of a table [N, ..., outputDim] (Keras' Embedding), with an optional padding mask.
-import { DTypeError, fmt, IndexError } from '../../core/errors.js';
+import { DTypeError, fmt, IndexError, quote } from '../../core/errors.js';
 import { cast, gather, notEqual } from '../../core/ops/index.js';
 import type { Random } from '../../core/random.js';
 import { type Shape, unravel } from '../../core/shape.js';
@@ -49,7 +49,7 @@ export class Embedding extends Layer {
     this.inputDim = intOption(name, 'inputDim', o.inputDim);
     this.outputDim = intOption(name, 'outputDim', o.outputDim);
     this.embeddingsInitializer = initializerName(o.embeddingsInitializer ?? 'uniform', `layer '${name}'`);
-    if (o.maskZero !== undefined && typeof o.maskZero !== 'boolean') throw new RangeError(`layer '${name}': maskZero must be true or false, got ${JSON.stringify(o.maskZero)}`);
+    if (o.maskZero !== undefined && typeof o.maskZero !== 'boolean') throw new RangeError(`layer '${name}': maskZero must be true or false, got ${quote(o.maskZero)}`);
     this.maskZero = o.maskZero ?? false;
   }
 

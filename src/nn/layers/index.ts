@@ -1,4 +1,5 @@
 // The layer classes and the `layers` factory namespace (TF.js style: layers.dense({ units: 10 })).
+import { describeValue } from '../../core/errors.js';
 import { Activation, type ActivationOptions } from './activation.js';
 import { Bidirectional, type BidirectionalOptions, type MergeMode } from './bidirectional.js';
 import { Block, type BlockOptions } from './block.js';
@@ -30,29 +31,35 @@ export type {
   MultiHeadAttentionOptions, PositionEmbeddingOptions, SinePositionEncodingOptions,
 };
 
+/** A factory's options, or a TypeError naming the factory and what it takes (e.g. `layers.lstm()` without `{ units }`). */
+function options<T>(factory: string, o: T, example: string): T {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new TypeError(`layers.${factory}: takes an options object such as ${example}, got ${describeValue(o)}`);
+  return o;
+}
+
 /** Layer factories with Keras names in camelCase. */
 export const layers = {
-  dense: (o: DenseOptions): Dense => new Dense(o),
-  conv2d: (o: Conv2DLayerOptions): Conv2D => new Conv2D(o),
-  locallyConnected2d: (o: LocallyConnected2DOptions): LocallyConnected2D => new LocallyConnected2D(o),
-  maxPooling2d: (o: Pooling2DOptions = {}): MaxPooling2D => new MaxPooling2D(o),
-  averagePooling2d: (o: Pooling2DOptions = {}): AveragePooling2D => new AveragePooling2D(o),
-  flatten: (o: LayerOptions = {}): Flatten => new Flatten(o),
-  dropout: (o: DropoutOptions): Dropout => new Dropout(o),
-  activation: (o: ActivationOptions): Activation => new Activation(o),
-  embedding: (o: EmbeddingOptions): Embedding => new Embedding(o),
-  layerNormalization: (o: LayerNormalizationOptions = {}): LayerNormalization => new LayerNormalization(o),
-  add: (o: LayerOptions = {}): Add => new Add(o),
-  subtract: (o: LayerOptions = {}): Subtract => new Subtract(o),
-  multiply: (o: LayerOptions = {}): Multiply => new Multiply(o),
-  average: (o: LayerOptions = {}): Average => new Average(o),
-  concatenate: (o: ConcatenateOptions = {}): Concatenate => new Concatenate(o),
-  block: (o: BlockOptions): Block => new Block(o),
-  simpleRNN: (o: SimpleRNNOptions): SimpleRNN => new SimpleRNN(o),
-  lstm: (o: LSTMOptions): LSTM => new LSTM(o),
-  gru: (o: GRUOptions): GRU => new GRU(o),
-  bidirectional: (o: BidirectionalOptions): Bidirectional => new Bidirectional(o),
-  multiHeadAttention: (o: MultiHeadAttentionOptions): MultiHeadAttention => new MultiHeadAttention(o),
-  positionEmbedding: (o: PositionEmbeddingOptions): PositionEmbedding => new PositionEmbedding(o),
-  sinePositionEncoding: (o: SinePositionEncodingOptions = {}): SinePositionEncoding => new SinePositionEncoding(o),
+  dense: (o: DenseOptions): Dense => new Dense(options('dense', o, '{ units }')),
+  conv2d: (o: Conv2DLayerOptions): Conv2D => new Conv2D(options('conv2d', o, '{ filters, kernelSize }')),
+  locallyConnected2d: (o: LocallyConnected2DOptions): LocallyConnected2D => new LocallyConnected2D(options('locallyConnected2d', o, '{ filters, kernelSize }')),
+  maxPooling2d: (o: Pooling2DOptions = {}): MaxPooling2D => new MaxPooling2D(options('maxPooling2d', o, '{}')),
+  averagePooling2d: (o: Pooling2DOptions = {}): AveragePooling2D => new AveragePooling2D(options('averagePooling2d', o, '{}')),
+  flatten: (o: LayerOptions = {}): Flatten => new Flatten(options('flatten', o, '{}')),
+  dropout: (o: DropoutOptions): Dropout => new Dropout(options('dropout', o, '{ rate }')),
+  activation: (o: ActivationOptions): Activation => new Activation(options('activation', o, "{ activation: 'relu' }")),
+  embedding: (o: EmbeddingOptions): Embedding => new Embedding(options('embedding', o, '{ inputDim, outputDim }')),
+  layerNormalization: (o: LayerNormalizationOptions = {}): LayerNormalization => new LayerNormalization(options('layerNormalization', o, '{}')),
+  add: (o: LayerOptions = {}): Add => new Add(options('add', o, '{}')),
+  subtract: (o: LayerOptions = {}): Subtract => new Subtract(options('subtract', o, '{}')),
+  multiply: (o: LayerOptions = {}): Multiply => new Multiply(options('multiply', o, '{}')),
+  average: (o: LayerOptions = {}): Average => new Average(options('average', o, '{}')),
+  concatenate: (o: ConcatenateOptions = {}): Concatenate => new Concatenate(options('concatenate', o, '{}')),
+  block: (o: BlockOptions): Block => new Block(options('block', o, '{ inputs, outputs }')),
+  simpleRNN: (o: SimpleRNNOptions): SimpleRNN => new SimpleRNN(options('simpleRNN', o, '{ units }')),
+  lstm: (o: LSTMOptions): LSTM => new LSTM(options('lstm', o, '{ units }')),
+  gru: (o: GRUOptions): GRU => new GRU(options('gru', o, '{ units }')),
+  bidirectional: (o: BidirectionalOptions): Bidirectional => new Bidirectional(options('bidirectional', o, '{ layer: layers.lstm({ units }) }')),
+  multiHeadAttention: (o: MultiHeadAttentionOptions): MultiHeadAttention => new MultiHeadAttention(options('multiHeadAttention', o, '{ numHeads, keyDim }')),
+  positionEmbedding: (o: PositionEmbeddingOptions): PositionEmbedding => new PositionEmbedding(options('positionEmbedding', o, '{ sequenceLength }')),
+  sinePositionEncoding: (o: SinePositionEncodingOptions = {}): SinePositionEncoding => new SinePositionEncoding(options('sinePositionEncoding', o, '{}')),
 };

@@ -1,4 +1,5 @@
 // LayerNormalization: each sample normalised over the given axes to zero mean and unit variance, then scaled and shifted (Keras' LayerNormalization).
+import { quote } from '../../core/errors.js';
 import { add, layerNorm, mean, mul, reshape, rsqrt, square, sub } from '../../core/ops/index.js';
 import type { Random } from '../../core/random.js';
 import type { Shape } from '../../core/shape.js';
@@ -42,11 +43,11 @@ export class LayerNormalization extends Layer {
     const name = o.name ?? 'layer_normalization';
     const axes = Array.isArray(o.axis) ? o.axis : [o.axis ?? -1];
     if (axes.length === 0 || axes.some((a) => !Number.isInteger(a) || a === 0) || new Set(axes).size !== axes.length) {
-      throw new RangeError(`layer '${name}': axis must be a non-zero integer or a list of distinct ones (0 is the batch axis), got ${JSON.stringify(o.axis)}`);
+      throw new RangeError(`layer '${name}': axis must be a non-zero integer or a list of distinct ones (0 is the batch axis), got ${quote(o.axis)}`);
     }
     this.axis = Array.isArray(o.axis) ? [...o.axis] : (o.axis ?? -1);
     this.epsilon = o.epsilon ?? 1e-3;
-    if (!(typeof this.epsilon === 'number' && this.epsilon > 0 && Number.isFinite(this.epsilon))) throw new RangeError(`layer '${name}': epsilon must be a positive number, got ${JSON.stringify(o.epsilon)}`);
+    if (!(typeof this.epsilon === 'number' && this.epsilon > 0 && Number.isFinite(this.epsilon))) throw new RangeError(`layer '${name}': epsilon must be a positive number, got ${quote(o.epsilon)}`);
     this.center = boolOption(name, 'center', o.center, true);
     this.scale = boolOption(name, 'scale', o.scale, true);
     this.betaInitializer = initializerName(o.betaInitializer ?? 'zeros', `layer '${name}'`);

@@ -1,4 +1,5 @@
 // Merge layers (Keras names): Add, Subtract, Multiply, Average and Concatenate join several inputs into one, and their masks.
+import { quote } from '../../core/errors.js';
 import { add, concat, mul, ones, sub } from '../../core/ops/index.js';
 import type { Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
@@ -121,7 +122,7 @@ export class Concatenate extends Merge {
   constructor(o: ConcatenateOptions = {}) {
     super(o);
     const a = o.axis ?? -1;
-    if (!Number.isInteger(a) || a === 0) throw new RangeError(`layer '${o.name ?? 'concatenate'}': axis must be a non-zero integer (0 is the batch axis), got ${JSON.stringify(o.axis)}`);
+    if (!Number.isInteger(a) || a === 0) throw new RangeError(`layer '${o.name ?? 'concatenate'}': axis must be a non-zero integer (0 is the batch axis), got ${quote(o.axis)}`);
     this.axis = a;
   }
 

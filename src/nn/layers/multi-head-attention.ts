@@ -1,4 +1,5 @@
 // MultiHeadAttention: Keras 3's multi-head scaled dot-product attention, with its weight layout, masks and dropout.
+import { quote } from '../../core/errors.js';
 import { attention, broadcastTo, concat, dense, expandDims, maskedSoftmax, matmul, mul, packedAttention, reshape, transpose } from '../../core/ops/index.js';
 import type { Random } from '../../core/random.js';
 import type { Shape } from '../../core/shape.js';
@@ -134,14 +135,14 @@ export class MultiHeadAttention extends Layer {
     this.keyDim = intOption(name, 'keyDim', o.keyDim);
     this.valueDim = o.valueDim === undefined || o.valueDim === null ? this.keyDim : intOption(name, 'valueDim', o.valueDim);
     this.dropout = o.dropout ?? 0;
-    if (!(typeof this.dropout === 'number' && this.dropout >= 0 && this.dropout < 1)) throw new RangeError(`${where}: dropout must be in [0, 1), got ${JSON.stringify(o.dropout)}`);
+    if (!(typeof this.dropout === 'number' && this.dropout >= 0 && this.dropout < 1)) throw new RangeError(`${where}: dropout must be in [0, 1), got ${quote(o.dropout)}`);
     this.useBias = boolOption(name, 'useBias', o.useBias, true);
-    if (typeof this.useBias !== 'boolean') throw new RangeError(`${where}: useBias must be true or false, got ${JSON.stringify(o.useBias)}`);
+    if (typeof this.useBias !== 'boolean') throw new RangeError(`${where}: useBias must be true or false, got ${quote(o.useBias)}`);
     this.useCausalMask = boolOption(name, 'useCausalMask', o.useCausalMask, false);
-    if (typeof this.useCausalMask !== 'boolean') throw new RangeError(`${where}: useCausalMask must be true or false, got ${JSON.stringify(o.useCausalMask)}`);
+    if (typeof this.useCausalMask !== 'boolean') throw new RangeError(`${where}: useCausalMask must be true or false, got ${quote(o.useCausalMask)}`);
     const out = o.outputShape;
     if (out === undefined || out === null) this.outputDim = undefined;
-    else if (Array.isArray(out) && out.length !== 1) throw new RangeError(`${where}: outputShape must be a positive integer or a list of one, got ${JSON.stringify(out)}`);
+    else if (Array.isArray(out) && out.length !== 1) throw new RangeError(`${where}: outputShape must be a positive integer or a list of one, got ${quote(out)}`);
     else this.outputDim = intOption(name, 'outputShape', Array.isArray(out) ? out[0] : out);
     this.kernelInitializer = initializerName(o.kernelInitializer ?? 'glorot_uniform', where);
     this.biasInitializer = initializerName(o.biasInitializer ?? 'zeros', where);

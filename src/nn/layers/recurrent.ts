@@ -3,7 +3,7 @@
 // Legend: N batch, T time steps, F input features, U units, G gates per step (SimpleRNN 1, LSTM 4, GRU 3),
 // S per-step recurrent kernels (option `steps`).
 import { OUTPUT_ACTIVATIONS, type OutputActivation, RNN_GATES, type RnnCell } from '../../backend/backend.js';
-import { fmt } from '../../core/errors.js';
+import { fmt, quote } from '../../core/errors.js';
 import {
   biasAct, concat, dense, gather, greaterEqual, lookupOf, matmul, mul, randomUniform, reshape, rnnSequence, slice, stack, tensor, unstack, where, zeros,
 } from '../../core/ops/index.js';
@@ -129,7 +129,7 @@ export abstract class Recurrent extends Layer {
     this.goBackwards = boolOption(o.name ?? name, 'goBackwards', o.goBackwards, false);
     this.zeroOutputForMask = boolOption(o.name ?? name, 'zeroOutputForMask', o.zeroOutputForMask, false);
     if (o.implementation !== undefined && o.implementation !== 1 && o.implementation !== 2) {
-      throw new RangeError(`${where}: implementation must be 1 or 2, got ${JSON.stringify(o.implementation)}`);
+      throw new RangeError(`${where}: implementation must be 1 or 2, got ${quote(o.implementation)}`);
     }
     this.steps = o.steps === undefined ? undefined : intOption(o.name ?? name, 'steps', o.steps);
     const map = timeSharingMap(where, o.timeSharing, this.steps);
@@ -430,7 +430,7 @@ function timeSharingMap(where: string, ts: unknown, steps: number | undefined): 
   if (ts === undefined) return undefined;
   const rank = typeof ts === 'object' && ts !== null ? (ts as { rank?: unknown }).rank : undefined;
   if (ts !== 'shared' && ts !== 'untied' && !(typeof rank === 'number' && Number.isInteger(rank) && rank >= 0)) {
-    throw new RangeError(`${where}: timeSharing must be 'shared', 'untied' or { rank: r } with an integer r ≥ 0, got ${JSON.stringify(ts)}`);
+    throw new RangeError(`${where}: timeSharing must be 'shared', 'untied' or { rank: r } with an integer r ≥ 0, got ${quote(ts)}`);
   }
   if (ts === 'shared') {
     if (steps !== undefined) throw new RangeError(`${where}: timeSharing 'shared' keeps one recurrent kernel, so it takes no steps (got steps ${steps}); { rank: 0 } shares one kernel as ${steps} per-step views`);
@@ -442,6 +442,6 @@ function timeSharingMap(where: string, ts: unknown, steps: number | undefined): 
 
 function rate(where: string, option: string, v: unknown): number {
   if (v === undefined) return 0;
-  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new RangeError(`${where}: ${option} must be in [0, 1), got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new RangeError(`${where}: ${option} must be in [0, 1), got ${quote(v)}`);
   return v;
 }

@@ -1,4 +1,5 @@
 // SinePositionEncoding: the fixed sinusoidal position encoding of "Attention Is All You Need" (keras_hub's SinePositionEncoding).
+import { quote } from '../../core/errors.js';
 import { broadcastTo, tensor } from '../../core/ops/index.js';
 import type { Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
@@ -25,7 +26,7 @@ export class SinePositionEncoding extends Layer {
     super(o);
     const w = o.maxWavelength ?? 10000;
     if (!(typeof w === 'number' && Number.isFinite(w) && w > 0)) {
-      throw new RangeError(`layer '${o.name ?? 'sine_position_encoding'}': maxWavelength must be a positive number, got ${JSON.stringify(o.maxWavelength)}`);
+      throw new RangeError(`layer '${o.name ?? 'sine_position_encoding'}': maxWavelength must be a positive number, got ${quote(o.maxWavelength)}`);
     }
     this.maxWavelength = w;
   }
