@@ -1,5 +1,5 @@
 // The GPT language model: token and position embeddings, pre-norm transformer blocks shared across depth as ALBERT, a factorised and tied embedding.
-import { quote } from '../core/errors.js';
+import { describeValue, quote } from '../core/errors.js';
 import type { MapSpec } from '../sharing/registry.js';
 import { input, type SymbolicTensor } from './layer.js';
 import { Block } from './layers/block.js';
@@ -55,6 +55,7 @@ export const GPT_DEFAULTS = { dim: 128, heads: 4, layers: 4 } as const;
  * Throws a one-line RangeError naming the option and its value for sizes that do not fit.
  */
 export function createGptModel(o: GptModelOptions): Model {
+  if (o === null || typeof o !== 'object') throw new TypeError(`createGptModel: takes options such as { vocab, context }, got ${describeValue(o)}`);
   const name = o.name ?? 'gpt';
   const where = `model '${name}'`;
   const dim = o.dim ?? GPT_DEFAULTS.dim, heads = o.heads ?? GPT_DEFAULTS.heads, depth = o.layers ?? GPT_DEFAULTS.layers;

@@ -1,4 +1,5 @@
 // Named text models: character- and word-level recurrent and transformer language models, recurrent text classifiers.
+import { describeValue, quote } from '../core/errors.js';
 import { input } from './layer.js';
 import { layers } from './layers/index.js';
 import { type Model, model } from './model.js';
@@ -86,6 +87,8 @@ export const TEXT_MODEL_DEFAULTS: Record<TextModelName, { embed: number; hidden:
 export function createTextModel(name: string, o: TextModelOptions): Model {
   const kind = textModelKind(name);
   if (!kind) throw new RangeError(`unknown text model '${name}' (expected one of ${TEXT_MODEL_NAMES.join(', ')})`);
+  if (o === null || typeof o !== 'object') throw new TypeError(`createTextModel('${name}'): takes options such as { vocab, length }, got ${describeValue(o)}`);
+  if (o.tied !== undefined && typeof o.tied !== 'boolean') throw new RangeError(`model '${name}': tied must be true or false, got ${quote(o.tied)}`);
   if (kind.cell === 'transformer') {
     // The transformer's width is dim (its embedding is dim wide, or E with a factorised embedding): embed and hidden are the recurrent models' sizes.
     if (o.embed !== undefined || o.hidden !== undefined) throw new RangeError(`model '${name}': give its width as dim (and a factorised embedding size as factorizedEmbedding), not ${o.embed !== undefined ? 'embed' : 'hidden'}`);
@@ -100,7 +103,7 @@ export function createTextModel(name: string, o: TextModelOptions): Model {
   const d = TEXT_MODEL_DEFAULTS[name as TextModelName];
   const embed = o.embed ?? d.embed, hidden = o.hidden ?? d.hidden, depth = o.layers ?? d.layers, dropout = o.dropout ?? 0;
   const int = (key: string, v: number, min: number): void => {
-    if (!(Number.isInteger(v) && v >= min)) throw new RangeError(`model '${name}': ${key} must be an integer ≥ ${min}, got ${v}`);
+    if (!(Number.isInteger(v) && v >= min)) throw new RangeError(`model '${name}': ${key} must be an integer ≥ ${min}, got ${quote(v)}`);
   };
   int('vocabulary size', o.vocab, 2);
   int('sequence length', o.length, 1);

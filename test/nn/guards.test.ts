@@ -5,7 +5,7 @@ import { memory, tidy } from '../../src/core/engine.js';
 import { ArgumentError, DTypeError, StateError } from '../../src/core/errors.js';
 import { ones, tensor } from '../../src/core/ops/index.js';
 import { limitDataset } from '../../src/data/dataset.js';
-import { Dense, layers, type Model, sequential } from '../../src/nn/index.js';
+import { createGptModel, createTextModel, Dense, layers, type Model, sequential } from '../../src/nn/index.js';
 
 /** A compiled 3 → 4 softmax classifier. */
 function classifier(): Model {
@@ -133,4 +133,11 @@ test('a layer factory called without its options names itself and what it takes;
   assert.throws(() => layers.lstm({ units: NaN }), /^RangeError: layer 'lstm': units must be an integer ≥ 1, got NaN$/);
   assert.throws(() => layers.dropout({ rate: Infinity }), /rate must be in \[0, 1\), got Infinity$/);
   assert.throws(() => layers.lstm({ units: '4' as never }), /units must be an integer ≥ 1, got "4"$/);
+});
+
+test('the text model factories check their options like the layers: tied a boolean, sizes numbers, options given', () => {
+  assert.throws(() => createTextModel('char-lstm', { vocab: 5, length: 4, embed: 4, hidden: 4, tied: 'no' as never }), /^RangeError: model 'char-lstm': tied must be true or false, got "no"$/);
+  assert.throws(() => createTextModel('char-lstm', { vocab: '5' as never, length: 4 }), /vocabulary size must be an integer ≥ 2, got "5"$/);
+  assert.throws(() => (createTextModel as (n: string) => unknown)('char-lstm'), /^TypeError: createTextModel\('char-lstm'\): takes options such as \{ vocab, length \}, got undefined$/);
+  assert.throws(() => (createGptModel as () => unknown)(), /^TypeError: createGptModel: takes options such as \{ vocab, context \}, got undefined$/);
 });
