@@ -373,7 +373,7 @@ export class Model {
   }
 
   /** One optimizer step on one batch (Keras `trainOnBatch`); returns the batch's loss and metrics. */
-  trainOnBatch(x: Tensor | Tensor[], y: Tensor | Tensor[], o: { seed?: number } = {}): Logs {
+  trainOnBatch(x: Data | readonly Data[], y: Data | readonly Data[], o: { seed?: number } = {}): Logs {
     return trainOnBatch(this, x, y, o);
   }
 

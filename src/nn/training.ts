@@ -316,15 +316,29 @@ function runBatch(m: Model, xb: Tensor | Tensor[], ybs: Tensor[], wb: Tensor | u
  * Keras `train_on_batch`: one optimizer step on a batch; returns its loss and metrics (the step is skipped if the loss is
  * not finite). The batch is checked as fit checks its data (shapes, dtypes, label range) before anything runs.
  */
-export function trainOnBatch(m: Model, x: Tensor | Tensor[], y: Tensor | Tensor[], o: { seed?: number } = {}): Logs {
+export function trainOnBatch(m: Model, x: Data | readonly Data[], y: Data | readonly Data[], o: { seed?: number } = {}): Logs {
   requireCompiled(m, 'trainOnBatch');
   notWhileFitting(m, 'trainOnBatch');
   m.build();
-  const ys = y instanceof Array ? y : [y];
-  if (ys.length !== m.outputs.length) throw new ShapeError(`model '${m.name}'`, `has ${m.outputs.length} outputs but trainOnBatch got ${ys.length} targets`);
-  labelled(m, 'trainOnBatch:', x, ys);
+  const ylist = Array.isArray(y) ? (y as readonly Data[]) : [y as Data];
+  if (ylist.length !== m.outputs.length) throw new ShapeError(`model '${m.name}'`, `has ${m.outputs.length} outputs but trainOnBatch got ${ylist.length} targets`);
+  labelled(m, 'trainOnBatch:', x, ylist);
   const seed = o.seed === undefined ? mixSeed(0, `step:${m.optimizer!.iterations}`) : integer('trainOnBatch', 'seed', o.seed);
-  const r = runBatch(m, x, ys, undefined, true, seed);
+  // Tensors as given; { data, shape } arrays (as fit takes them) copied into tensors for this step.
+  const made: Tensor[] = [];
+  const asTensor = (d: Data): Tensor => {
+    if ('isTensor' in d) return d;
+    const t = tensor(d.data, d.shape, d.data instanceof Int32Array ? 'int32' : 'float32');
+    made.push(t);
+    return t;
+  };
+  let r: ReturnType<typeof runBatch>;
+  try {
+    const xs = Array.isArray(x) ? (x as readonly Data[]).map(asTensor) : asTensor(x as Data);
+    r = runBatch(m, xs, ylist.map(asTensor), undefined, true, seed);
+  } finally {
+    for (const t of made) t.dispose();
+  }
   const logs: Logs = { loss: r.loss };
   m.metrics.forEach((mt, i) => { logs[mt.name] = mt.result(r.metrics[i].sum, r.metrics[i].count); });
   return logs;

@@ -141,3 +141,16 @@ test('the text model factories check their options like the layers: tied a boole
   assert.throws(() => (createTextModel as (n: string) => unknown)('char-lstm'), /^TypeError: createTextModel\('char-lstm'\): takes options such as \{ vocab, length \}, got undefined$/);
   assert.throws(() => (createGptModel as () => unknown)(), /^TypeError: createGptModel: takes options such as \{ vocab, context \}, got undefined$/);
 });
+
+test('trainOnBatch takes { data, shape } arrays as fit does: the same step as with tensors, no tensor left behind', () => {
+  const [a, b] = [classifier(), classifier()];
+  for (const m of [a, b]) tidy(() => m.trainOnBatch(tensor(xs(2).data, [2, 3]), tensor(ys(2).data, [2], 'int32'))); // Adam's slots exist from here
+  const before = memory().tensors;
+  const viaArrays = a.trainOnBatch(xs(4), ys(4));
+  assert.equal(memory().tensors, before, 'the step made and freed its tensors');
+  const viaTensors = tidy(() => b.trainOnBatch(tensor(xs(4).data, [4, 3]), tensor(ys(4).data, [4], 'int32')));
+  assert.deepEqual(viaArrays, viaTensors);
+  assert.deepEqual([...a.getWeights().values()].map((w) => [...w]), [...b.getWeights().values()].map((w) => [...w]));
+  a.dispose();
+  b.dispose();
+});
