@@ -50,7 +50,7 @@ export function generateCommand(a: ParsedArgs<typeof generateSpec>, io: Io): num
     let prompt = tokenizer.encode(f.prompt);
     if (prompt.length === 0) throw new CliError(`--prompt ${JSON.stringify(f.prompt)} holds no ${tokenizer.kind === 'char' ? 'character' : 'word'} tokens`);
     if (tokenizer.kind === 'word' && prompt[prompt.length - 1] === EOS_ID && prompt.length > 1) prompt = prompt.subarray(0, prompt.length - 1); // a trailing line break is no end of paragraph
-    const joinerOf = (continuation: string): string => (tokenizer.kind === 'word' && continuation && !/^[\s.,;:!?)\]}'"]/.test(continuation) ? ' ' : '');
+    const joinerOf = (continuation: string): string => (tokenizer.kind === 'word' && continuation && !/\s$/.test(f.prompt) && !/^[\s.,;:!?)\]}'"]/.test(continuation) ? ' ' : '');
     // Without --json the text is written as it comes (a long run shows progress, and an interrupted one keeps its text):
     // the tokens so far decoded again every so often (decoding a longer list only appends), each time fewer in proportion.
     const got: number[] = [];

@@ -76,6 +76,15 @@ test('word-lstm --tied: one table for input and output (parameters counted once)
   const whole = JSON.parse((await run('generate', out, '--prompt', 'the', '--length', '300', '--seed', '2', '--json')).out) as { continuation: string };
   assert.equal(streamed.code, 0, streamed.err);
   assert.equal(streamed.out.replace(/^the ?/, '').trimEnd(), whole.continuation.trimEnd());
+  // A prompt ending in a space is not joined by a second one.
+  const spaced = await run('generate', out, '--prompt', 'the ', '--length', '5', '--seed', '2');
+  assert.ok(spaced.out.startsWith('the ') && !spaced.out.startsWith('the  '), JSON.stringify(spaced.out));
+});
+
+test('a warm-up as long as the run is warned about (the rate would never reach --lr)', async () => {
+  const r = await run('train', '--model', 'char-lstm', '--epochs', '1', ...SMALL, '--lr-schedule', 'cosine', '--warmup-steps', '100', '--out', tmp('warm.wsm'));
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /^warning: --warmup-steps 100 is not shorter than the run's 4 updates: the learning rate never reaches --lr/m);
 });
 
 test('--tied with --sharing: a whole-model scheme leaves the tie; one naming the tied kernel is refused (it follows the table)', async () => {

@@ -355,6 +355,7 @@ describe('recurrent layers: weights, initialisers, config and errors', () => {
     });
     assert.throws(() => new Bidirectional({ layer: new LSTM({ units: 2 }), mergeMode: 'max' as never }), /mergeMode must be one of 'concat', 'sum', 'mul', 'ave' or null, got "max"/);
     assert.throws(() => new Bidirectional({ layer: new LSTM({ units: 2 }), backwardLayer: new LSTM({ units: 2 }) }), /must differ in goBackwards, both have false/);
+    assert.throws(() => new Bidirectional({ layer: layers.dense({ units: 2 }) as never }), /^TypeError: layer 'bidirectional' \(Bidirectional\): wraps a recurrent layer \(SimpleRNN, LSTM, GRU\), got Dense$/);
   });
 
   test('computeMask: the mask goes on with returnSequences only; states carry none', () => {

@@ -142,6 +142,8 @@ function specOf(l: Layer | LayerSpec): LayerSpec {
 /** [name, layer]: the recurrent layer of `spec` with `patch` applied, named `<prefix><its name>`. */
 function recreate(where: string, spec: LayerSpec, prefix: string, patch: Record<string, unknown>): [string, Recurrent] {
   if (!spec || typeof spec.className !== 'string' || !spec.config) throw new TypeError(`${where}: needs a recurrent layer or its spec, got ${quote(spec)}`);
+  // Checked before the layer is rebuilt with the recurrent-only options of `patch` (which another layer would refuse).
+  if (!(layerFromSpec(spec) instanceof Recurrent)) throw new TypeError(`${where}: wraps a recurrent layer (SimpleRNN, LSTM, GRU), got ${spec.className}`);
   const base = String(spec.config.name || layerFromSpec(spec).defaultName).replace(/^(forward|backward)_/, '');
   const made = layerFromSpec({ className: spec.className, config: { ...spec.config, ...patch, name: `${prefix}${base}` } });
   if (!(made instanceof Recurrent)) throw new TypeError(`${where}: wraps a recurrent layer (SimpleRNN, LSTM, GRU), got ${spec.className}`);
