@@ -23,13 +23,16 @@ export type TrainEvent<P extends string> =
   | { kind: 'trainBegin'; phase: P; epochs: number; learningRate: number; batchSize: number; samples: number }
   | { kind: 'epochEnd'; phase: P; epoch: number; epochs: number; seconds: number; loss: number; accuracy: number };
 
-/** Bits stored by all the model's weights, and 32 bits per element of every W (the float32 original). */
+/**
+ * Bits stored by all the model's weights, and 32 bits per element of every W (the float32 original) but a tied one
+ * (`--tied`: the decoder's kernel is the embedding table, stored once in the original too).
+ */
 export function modelSizes(m: Model): { bits: number; float32Bits: number } {
   let bits = 0, virtual = 0;
   for (const w of m.weights()) {
     const s = w.map.stats();
     bits += s.bits;
-    virtual += s.virtual;
+    if (w.map.kind !== 'tied') virtual += s.virtual;
   }
   return { bits, float32Bits: 32 * virtual };
 }

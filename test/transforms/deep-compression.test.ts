@@ -1,9 +1,9 @@
 // deepCompress from code: stages in order, conv settings by weight rank, per-layer pruning, report = model, errors before any work.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Conv2D, Dense, Flatten, type Model, sequential } from '../../src/nn/index.js';
+import { Conv2D, createTextModel, Dense, Flatten, type Model, sequential } from '../../src/nn/index.js';
 import { CodebookMap } from '../../src/sharing/index.js';
-import { deepCompress, type DeepCompressEvent, NothingToCompressError } from '../../src/transforms/index.js';
+import { deepCompress, type DeepCompressEvent, modelSizes, NothingToCompressError } from '../../src/transforms/index.js';
 import { modelFromCheckpoint, modelToCheckpoint } from '../../src/io/model-file.js';
 import { Rng } from '../helpers/random.js';
 
@@ -87,5 +87,12 @@ test('deepCompress: bad options fail before any work, naming what is wrong', asy
   bare.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
   await assert.rejects(deepCompress(bare, d, { clusters: 4 }), (e: Error) => e instanceof NothingToCompressError && e.found === "dense/kernel is 'hashed'");
   bare.dispose();
+  m.dispose();
+});
+
+test('the float32 original of a tied model stores the tied table once (compression ratios are not inflated by the tie)', () => {
+  const m = createTextModel('word-lstm', { vocab: 50, length: 6, embed: 8, hidden: 8, tied: true }).build(1);
+  assert.equal(modelSizes(m).float32Bits, 32 * m.countParams());
+  assert.equal(modelSizes(m).bits, 32 * m.countParams());
   m.dispose();
 });
