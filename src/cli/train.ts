@@ -308,7 +308,7 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
       ...(f.lrSchedule === 'cosine' ? { schedule: { name: 'cosine_decay', decaySteps: Math.max(1, updates - f.warmupSteps), ...(f.warmupSteps > 0 ? { warmupSteps: f.warmupSteps } : {}) } } : {}),
     };
     if (f.warmupSteps > 0 && f.lrSchedule !== 'cosine') throw new UsageError('--warmup-steps needs --lr-schedule cosine', 'train');
-    if (f.warmupSteps >= updates) io.err.write(`warning: --warmup-steps ${f.warmupSteps} is not shorter than the run's ${updates} updates: the learning rate never reaches --lr (nor decays)\n`);
+    if (f.warmupSteps > 0 && f.warmupSteps >= updates) io.err.write(`warning: --warmup-steps ${f.warmupSteps} is not shorter than the run's ${updates} updates: the learning rate never reaches --lr (nor decays)\n`);
     if (f.lrSchedule === 'cosine' && f.warmupSteps > 0) {
       // Keras' warm-up goes from the base rate to warmupTarget: start at (almost) 0 and reach --lr.
       const target = f.lr ?? createOptimizer(f.optimizer).learningRate;
