@@ -7,7 +7,7 @@ import { readRegularFile } from '../io/read-file.js';
 import { limitDataset } from './dataset.js';
 import {
   classificationDataset, type ClassificationOptions, decodeTextFile, languageModelDataset, type LabeledTextCorpus, type LanguageModelOptions,
-  mailBody, normalizeLineBreaks, splitByHash, splitByPosition, splitTextFile, type TextCorpus, type TextDataset,
+  fnv1a, mailBody, normalizeLineBreaks, splitByHash, splitByPosition, splitTextFile, type TextCorpus, type TextDataset,
 } from './text.js';
 
 /** Names `loadTextDataset` takes (besides `{ file }`). */
@@ -78,7 +78,9 @@ export function sotuCorpus(): TextCorpus {
  * the header up to the first blank line is dropped (`mailBody`; MIME, HTML and encodings are kept as they are). Bytes
  * are decoded as UTF-8, or as Windows-1252 where they are not valid UTF-8 (about 500 mails), line breaks normalised.
  * Split by a hash of the body (`splitByHash`: FNV-1a of the body's UTF-16 code units, % 10 = 8 → valid, 9 → test,
- * else train), so identical bodies (171 repeats in the corpus) always share a split.
+ * else train), so identical bodies (171 repeats in the corpus) always share a split. Within a split the mails are
+ * ordered by FNV-1a of their file name (fixed; ties by name), not by group, so its first N (--limit, --test-limit) mix
+ * ham and spam as the whole split does (by group, the first 396 test mails were all ham).
  */
 export function spamAssassinCorpus(): LabeledTextCorpus {
   const pkg = TEXT_DATASET_PACKAGES['spam-assassin'];
@@ -102,9 +104,10 @@ export function spamAssassinCorpus(): LabeledTextCorpus {
     } catch {
       text = cp1252.decode(bytes);
     }
-    return { body: mailBody(normalizeLineBreaks(text)), label: f.startsWith('spam') ? 1 : 0 };
+    return { body: mailBody(normalizeLineBreaks(text)), label: f.startsWith('spam') ? 1 : 0, order: fnv1a(f) };
   });
   const parts = splitByHash(mails, (m) => m.body);
+  for (const ms of Object.values(parts)) ms.sort((a, b) => a.order - b.order); // stable: equal hashes keep the name order
   const split = (ms: typeof mails): { texts: string[]; labels: Int32Array } => ({ texts: ms.map((m) => m.body), labels: Int32Array.from(ms, (m) => m.label) });
   return { name: 'spam-assassin', classNames: SPAM_CLASS_NAMES.slice(), train: split(parts.train), valid: split(parts.valid), test: split(parts.test) };
 }
