@@ -15,8 +15,8 @@ import { namesLayer } from '../transforms/select.js';
 import { MAX_COMPONENTS } from '../transforms/mixture-prior.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { splitData } from '../data/dataset.js';
-import { applyThreads, checkDataFlag, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, refuseInputAsOutput, requireSamples, WRITE_FLAGS } from './common.js';
-import { defaultTextMetrics, readModelDataset } from './text.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, refuseInputAsOutput, requireSamples, WRITE_FLAGS } from './common.js';
+import { defaultTextMetrics, readModelDataset, savedModelData } from './text.js';
 import { formatEpochLine } from '../nn/progress.js';
 
 export const compressSpec = defineCommand({
@@ -112,11 +112,8 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   const { model, meta, tokenizer } = loadModel(file, loadOptions(f));
   const t = meta.training;
   const text = t?.text;
-  // A text model given a file of its own (--data without --dataset) is scored on it.
-  const name = f.dataset ?? (text && f.data !== undefined ? 'text' : t?.dataset ?? 'mnist-sample');
-  checkDataFlag(name, f.data, 'compress');
+  const { name, dir } = savedModelData(f, t, 'compress');
   refuseInputAsOutput(out, [['--data', f.data]], 'compress');
-  const dir = f.data ?? (f.dataset ? undefined : t?.dataDir);
   const ds = readModelDataset(file, name, dir, text, tokenizer, { limit: f.limit ?? t?.limit, testLimit: f.testLimit ?? t?.testLimit, verb: 'compressed', command: 'compress' });
   checkFits(model, ds);
   const nTrain = requireSamples(ds, 'train', 'fine-tune on'), nTest = requireSamples(ds, 'test', 'score the compression on');

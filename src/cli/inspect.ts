@@ -11,8 +11,8 @@ import { storedPerWeight } from '../io/stored.js';
 import { argmax } from '../core/ops/index.js';
 import { thousands } from '../nn/summary.js';
 import { defineCommand, type ParsedArgs } from './args.js';
-import { applyThreads, checkDataFlag, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, LOAD_FLAGS, loadOptions, percent, requireSamples } from './common.js';
-import { defaultTextMetrics, readModelDataset } from './text.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, LOAD_FLAGS, loadOptions, percent, requireSamples } from './common.js';
+import { defaultTextMetrics, readModelDataset, savedModelData } from './text.js';
 import { describeRate } from './train.js';
 
 export const evalSpec = defineCommand({
@@ -68,10 +68,7 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
     const kept = model.metrics.map((m) => m.name).filter((m) => !wanted.includes(m));
     model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: [...kept, ...wanted] });
   }
-  // A text model given a file of its own (--data without --dataset) is scored on it.
-  const name = a.flags.dataset ?? (text && a.flags.data !== undefined ? 'text' : meta.training?.dataset ?? 'mnist-sample');
-  checkDataFlag(name, a.flags.data, 'eval');
-  const dir = a.flags.data ?? (a.flags.dataset ? undefined : meta.training?.dataDir);
+  const { name, dir } = savedModelData(a.flags, meta.training, 'eval');
   const ds = readModelDataset(file, name, dir, text, tokenizer, { limit: 1, testLimit: a.flags.testLimit, verb: 'evaluated', command: 'evaluate' });
   const t0 = performance.now();
   checkFits(model, ds);

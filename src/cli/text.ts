@@ -7,7 +7,8 @@ import type { Model } from '../nn/model.js';
 import { thousands } from '../nn/summary.js';
 import type { TextModelKind } from '../nn/zoo-text.js';
 import type { Dataset } from '../data/index.js';
-import { CliError, readDataset, TEXT_CLI_DATASETS } from './common.js';
+import { checkDataFlag, CliError, readDataset, TEXT_CLI_DATASETS } from './common.js';
+import type { TrainingState } from '../io/training-state.js';
 
 /** True for a `--dataset` value that is text. */
 export function isTextDataset(name: string | undefined): boolean {
@@ -42,6 +43,17 @@ export function loadTextForCli(dataset: string, file: string | undefined, rec: T
   return loadTextDataset(dataset === 'text' ? { file: file! } : dataset as (typeof TEXT_DATASET_NAMES)[number], {
     level: rec.level, bptt: rec.bptt, maxLen: rec.maxLen, maxVocab: rec.maxVocab, tokenizer: o.tokenizer, limit: o.limit, testLimit: o.testLimit,
   });
+}
+
+/**
+ * Which dataset (and --data path) a saved model is scored or fine-tuned on (`eval`, `compress`): --dataset; else, for a
+ * text model given --data, that file; else the one it was trained on (with its recorded path). --data with a built-in
+ * dataset is refused (a UsageError of `command`).
+ */
+export function savedModelData(flags: { dataset?: string; data?: string }, t: TrainingState | undefined, command: string): { name: string; dir: string | undefined } {
+  const name = flags.dataset ?? (t?.text && flags.data !== undefined ? 'text' : t?.dataset ?? 'mnist-sample');
+  checkDataFlag(name, flags.data, command);
+  return { name, dir: flags.data ?? (flags.dataset ? undefined : t?.dataDir) };
 }
 
 /**

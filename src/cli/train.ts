@@ -17,6 +17,7 @@ import { createTextModel, TEXT_MODEL_DESCRIPTIONS, TEXT_MODEL_NAMES, textModelKi
 import type { Tokenizer } from '../data/tokenizer.js';
 import { createOptimizer, type OptimizerConfig } from '../optim/index.js';
 import { parseMapSpec } from '../sharing/registry.js';
+import { TiedMap } from '../sharing/tied.js';
 import { applyKernelRegularizer } from './regularize.js';
 import { camelCase, defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { type Dataset, sampleCount, splitData } from '../data/dataset.js';
@@ -100,19 +101,17 @@ export function applySharing(model: Model, spec: string): void {
   const perLayer = eq > 0 && !parts[0].slice(0, eq).includes(':');
   if (!perLayer && parts.length !== 1) throw new UsageError(`--sharing: give one scheme for the whole model or layer=scheme pairs, got '${spec}'`, 'train');
   const probe = modelFromConfig(model.toJSON()).build();
-  // By path: 'dense/kernel', or 'block/dense/kernel' for a sublayer's weight (its layer is 'block/dense').
-  const weights = probe.weights().map((w) => ({ path: w.path, layer: w.path.slice(0, w.path.lastIndexOf('/')), name: w.name, shareable: isShareable(w.role) }));
+  // By path: 'dense/kernel', or 'block/dense/kernel' for a sublayer's weight (its layer is 'block/dense'). A weight tied
+  // to another (--tied: the decoder's kernel is the embedding table transposed) follows that weight's map: `tiedTo`.
+  const weights = probe.weights().map((w) => ({
+    path: w.path, layer: w.path.slice(0, w.path.lastIndexOf('/')), name: w.name, shareable: isShareable(w.role),
+    tiedTo: w.map instanceof TiedMap ? w.map.to : undefined,
+  }));
   probe.dispose();
   const set = (w: { layer: string; name: string }, scheme: string): void => void (model.getLayer(w.layer).mapSpecs[w.name] = scheme);
-  // A weight tied to another (--tied: the decoder's kernel is the embedding table transposed) follows that weight's map.
-  const tie = (w: { layer: string; name: string }): string | undefined => {
-    const m = model.getLayer(w.layer).mapSpecs[w.name];
-    const c = m === undefined ? undefined : parseMapSpec(m);
-    return c?.kind === 'tied' ? String(c.to) : undefined;
-  };
   if (!perLayer) {
     parseMapSpec(parts[0]);
-    for (const w of weights) if (w.shareable && tie(w) === undefined) set(w, parts[0]);
+    for (const w of weights) if (w.shareable && w.tiedTo === undefined) set(w, parts[0]);
     return;
   }
   const withWeights = [...new Set(weights.map((w) => w.layer.split('/')[0]))];
@@ -137,7 +136,7 @@ export function applySharing(model: Model, spec: string): void {
     }
     parseMapSpec(p.slice(i + 1));
     for (const w of picked) {
-      const to = tie(w);
+      const to = w.tiedTo;
       if (to !== undefined) {
         throw new UsageError(`--sharing ${p}: ${w.path} is tied to ${to} (--tied), so it is shared as that weight is; share ${to.split('/')[0]} instead (--sharing ${to.split('/')[0]}=${p.slice(i + 1)}), or drop --tied`, 'train');
       }

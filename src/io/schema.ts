@@ -1,4 +1,5 @@
 // A small JSON schema checker for model-file headers: typed fields, ranges, strict objects (unknown keys refused by name).
+import { quote } from '../core/errors.js';
 
 /** Checks a value, throwing a {@link FieldError} naming `at` (the field's dotted path) when it does not fit. */
 export type Check = (v: unknown, at: string) => void;
@@ -20,15 +21,9 @@ export class FieldError extends Error {
   }
 }
 
-/** Short printable form of a value from a file. */
-function show(v: unknown): string {
-  const text = JSON.stringify(v) ?? String(v);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
 /** Throws a FieldError: field `at` must be `want`, got `v`. */
 export const fail = (at: string, want: string, v: unknown): never => {
-  throw new FieldError(`field '${at}' must be ${want}, got ${show(v)}`);
+  throw new FieldError(`field '${at}' must be ${want}, got ${quote(v)}`);
 };
 
 /** An integer ≥ min (default: any safe integer); ≤ max when given. */
@@ -45,7 +40,7 @@ export const str: Check = (v, at) => void (typeof v === 'string' || fail(at, 'a 
 export const bool: Check = (v, at) => void (typeof v === 'boolean' || fail(at, 'true or false', v));
 /** Anything; what the value means is checked elsewhere (e.g. a layer's own config, by the layer). */
 export const any: Check = () => {};
-export const oneOf = (values: readonly unknown[]): Check => (v, at) => void (values.includes(v) || fail(at, `one of ${values.map((x) => show(x)).join(', ')}`, v));
+export const oneOf = (values: readonly unknown[]): Check => (v, at) => void (values.includes(v) || fail(at, `one of ${values.map((x) => quote(x)).join(', ')}`, v));
 export const nullable = (c: Check): Check => (v, at) => void (v === null || c(v, at));
 /** Either check (the first error is reported when both fail). */
 export const either = (a: Check, b: Check): Check => (v, at) => {
