@@ -1,11 +1,11 @@
-// `weightshare export`: the Deep-Compression target (LeNet-300-100 within 1.5× of its .wsm file, onnxruntime-node agreeing on
+// `weightshare export`: the Deep-Compression target (LeNet-300-100 within 1.5× of its .wsm file, onnxruntime-web agreeing on
 // all 2,000 test digits), the reference CNN under a second, and bad input (one-line errors, nothing written).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ort from 'onnxruntime-node';
+import ort from '../helpers/ort.js';
 import { loadDataset } from '../../src/data/datasets.js';
 import { loadModel, saveModel } from '../../src/io/files.js';
 import { createModel } from '../../src/nn/zoo.js';

@@ -1,5 +1,5 @@
 // ONNX import: our exports of every zoo model (plain and with each map) come back with the same predictions and maps;
-// PyTorch-made files (scripts/make-onnx-import-fixtures.py) match PyTorch and onnxruntime-node; bad files fail in one line.
+// PyTorch-made files (scripts/make-onnx-import-fixtures.py) match PyTorch and onnxruntime-web; bad files fail in one line.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ort from 'onnxruntime-node';
+import ort from '../helpers/ort.js';
 import { memory } from '../../src/core/engine.js';
 import { loadDataset } from '../../src/data/datasets.js';
 import { OnnxGraph } from '../../src/io/onnx/builder.js';
@@ -167,7 +167,7 @@ interface Expected {
   output: { shape: number[]; data: number[] };
 }
 
-describe('importOnnx: PyTorch-made files (torch 1.13, opsets 13–17; gpt: attention written out) match PyTorch and onnxruntime-node (1e-5)', () => {
+describe('importOnnx: PyTorch-made files (torch 1.13, opsets 13–17; gpt: attention written out) match PyTorch and onnxruntime-web (1e-5)', () => {
   const expected = JSON.parse(readFileSync(new URL('expected.json', fixtures), 'utf8')) as Record<string, Expected>;
   const layersOf: Record<string, string[]> = {
     cnn: ['Conv2D', 'MaxPooling2D', 'Conv2D', 'MaxPooling2D', 'Flatten', 'Dense', 'Dense'],
@@ -215,7 +215,7 @@ describe('importOnnx: PyTorch-made files (torch 1.13, opsets 13–17; gpt: atten
   }
 });
 
-describe('importOnnx: ops our export does not write, checked against onnxruntime-node (1e-5)', () => {
+describe('importOnnx: ops our export does not write, checked against onnxruntime-web (1e-5)', () => {
   test('Conv with auto_pad SAME_UPPER and stride 2, Gelu (opset 20), GlobalAveragePool, Flatten, Gemm with transB', async () => {
     const g = new OnnxGraph('extra');
     const rand = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);

@@ -1,8 +1,8 @@
-// ONNX export checked by the real runtime: every zoo model plain and with each sharing map, run by onnxruntime-node on
+// ONNX export checked by the real runtime: every zoo model plain and with each sharing map, run by onnxruntime-web on
 // mnist-sample digits against our predictions; compact encodings (uint8 codes, one initializer for tied weights); bad input.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import ort from 'onnxruntime-node';
+import ort from '../helpers/ort.js';
 import { mul } from '../../src/core/ops/index.js';
 import { loadDataset } from '../../src/data/datasets.js';
 import { decodeOnnx, exportOnnx, importOnnx, OnnxExportError } from '../../src/io/onnx/index.js';
@@ -39,7 +39,7 @@ function initializers(bytes: Uint8Array): Map<string, { type: number; size: numb
 
 const FLOAT = 1, UINT8 = 2;
 
-describe('exportOnnx: zoo models run by onnxruntime-node match our predictions (1e-5) on mnist-sample digits', () => {
+describe('exportOnnx: zoo models run by onnxruntime-web match our predictions (1e-5) on mnist-sample digits', () => {
   for (const name of MODEL_NAMES) {
     for (const kind of ['plain', 'hashed', 'lowRank', 'codebook', 'pruned-codebook'] as const) {
       if (name === 'seed-cnn-local' && kind !== 'plain' && kind !== 'pruned-codebook') continue; // 2.6 M kernel weights: two variants are enough
