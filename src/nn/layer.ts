@@ -344,11 +344,21 @@ export abstract class Layer {
       this.roles.set(name, o.role);
       return stand;
     }
-    const map = createMap(this.mapSpecs[name], {
-      layer: this.name || this.defaultName, weight: name, shape, initializer: init, seed: rng.nextUint32(),
-      init: o.init ?? ((s, seed) => initialize(init, s, seed, f)), resolve: this.resolver, ...(o.matrix ? { matrix: o.matrix } : {}),
-      ...(guard?.restoring ? { restoring: true } : {}),
-    });
+    let map: WeightMap;
+    try {
+      map = createMap(this.mapSpecs[name], {
+        layer: this.name || this.defaultName, weight: name, shape, initializer: init, seed: rng.nextUint32(),
+        init: o.init ?? ((s, seed) => initialize(init, s, seed, f)), resolve: this.resolver, ...(o.matrix ? { matrix: o.matrix } : {}),
+        ...(guard?.restoring ? { restoring: true } : {}),
+      });
+    } catch (e) {
+      // A weight too large for memory: name it (a bare "Invalid typed array length" says nothing of the layer).
+      if (e instanceof Error && (e.name === 'WasmOutOfMemoryError' || (e instanceof RangeError && /Invalid typed array length|Array buffer allocation failed/.test(e.message)))) {
+        const n = sizeOf(shape);
+        throw new RangeError(`layer '${this.name || this.defaultName}' (${this.className}): weight '${name}' of shape ${fmt(shape)} has ${n.toLocaleString('en-US')} values (${Number((n * 4 / 2 ** 30).toPrecision(3))} GiB as float32), too many to allocate (${e.message})`);
+      }
+      throw e;
+    }
     this.maps.set(name, map);
     this.roles.set(name, o.role);
     guard?.after(`${this.path}/${name}`, map);

@@ -34,6 +34,21 @@ for (const backend of ['ref', 'wasm'] as const) {
     });
   });
 
+  test(`int32 tensors from non-integers are refused, naming the value and its index (${backend})`, () => {
+    setBackend(backend);
+    tidy(() => {
+      for (const [bad, at] of [[0.7, 1], [NaN, 2], [3e9, 0], [-Infinity, 1]] as const) {
+        const v = [4, 5, 6]; v[at] = bad;
+        assert.throws(() => T.tensor(v, [3], 'int32'), (e: Error) => e instanceof DTypeError && e.message.includes(`got ${bad} at flat index ${at}`), String(bad));
+        assert.throws(() => T.tensor(Float32Array.from(v), [3], 'int32'), DTypeError);
+      }
+      assert.throws(() => T.tensor([[1, 2], [3, 2.5]], undefined, 'int32'), /got 2.5 at flat index 3/);
+      assert.throws(() => T.fill([2], 0.5, 'int32'), /^DTypeError: fill: int32 values must be whole numbers .*got 0.5 \(/);
+      assert.deepEqual(Array.from(T.tensor([0, -2147483648, 2147483647, 3], [4], 'int32').data()), [0, -2147483648, 2147483647, 3]);
+      assert.deepEqual(Array.from(T.tensor(Float32Array.of(1, 2), [2], 'int32').data()), [1, 2]);
+    });
+  });
+
   test(`NaN and Inf propagate as IEEE says (${backend})`, () => {
     setBackend(backend);
     tidy(() => {

@@ -5,7 +5,7 @@ import { memory, tidy } from '../../src/core/engine.js';
 import { ArgumentError, DTypeError, StateError } from '../../src/core/errors.js';
 import { ones, tensor } from '../../src/core/ops/index.js';
 import { limitDataset } from '../../src/data/dataset.js';
-import { createGptModel, createTextModel, Dense, layers, type Model, sequential } from '../../src/nn/index.js';
+import { createGptModel, createTextModel, Dense, input, layers, type Model, model, sequential } from '../../src/nn/index.js';
 
 /** A compiled 3 → 4 softmax classifier. */
 function classifier(): Model {
@@ -133,6 +133,16 @@ test('a layer factory called without its options names itself and what it takes;
   assert.throws(() => layers.lstm({ units: NaN }), /^RangeError: layer 'lstm': units must be an integer ≥ 1, got NaN$/);
   assert.throws(() => layers.dropout({ rate: Infinity }), /rate must be in \[0, 1\), got Infinity$/);
   assert.throws(() => layers.lstm({ units: '4' as never }), /units must be an integer ≥ 1, got "4"$/);
+});
+
+test('a weight too large to allocate names its layer, weight, shape and size (was a bare "Invalid typed array length"); nothing is left allocated', () => {
+  const before = memory().tensors;
+  const x = input({ shape: [1000] });
+  assert.throws(() => model({ inputs: x, outputs: layers.dense({ units: 1e9, name: 'wide' }).apply(x) }).build(1),
+    /^RangeError: layer 'wide' \(Dense\): weight 'kernel' of shape \[1000,1000000000\] has 1,000,000,000,000 values \(3730 GiB as float32\), too many to allocate \(/);
+  const ids = input({ shape: [4], dtype: 'int32' });
+  assert.throws(() => model({ inputs: ids, outputs: layers.embedding({ inputDim: 3e9, outputDim: 8 }).apply(ids) }).build(1), /layer 'embedding\w*' \(Embedding\): weight 'embeddings' of shape \[3000000000,8\]/);
+  assert.equal(memory().tensors, before);
 });
 
 test('the text model factories check their options like the layers: tied a boolean, sizes numbers, options given', () => {

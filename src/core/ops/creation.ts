@@ -1,6 +1,6 @@
 // Creation ops: tensors from data, constants, ranges and seeded random tensors.
 import type { DType } from '../../backend/backend.js';
-import { ShapeError } from '../errors.js';
+import { DTypeError, ShapeError } from '../errors.js';
 import { Random } from '../random.js';
 import { checkShape, type Shape, sizeOf } from '../shape.js';
 import { empty, type Tensor } from '../tensor.js';
@@ -35,11 +35,24 @@ export function tensor(values: NestedNumbers | Float32Array | Int32Array | reado
   const sh = shape ?? inferred;
   checkShape('tensor', sh);
   if (sizeOf(sh) !== flat.length) throw new ShapeError('tensor', `${flat.length} values do not fill shape [${sh.join(',')}] (${sizeOf(sh)} elements)`);
+  if (dt === 'int32' && !(flat instanceof Int32Array)) checkWhole('tensor', flat);
   const t = empty(sh, dt);
   // A typed array of the tensor's own type is written as it is (write copies); anything else is converted first.
   const same = dt === 'int32' ? flat instanceof Int32Array : flat instanceof Float32Array;
   t.backend.write(t.buf, same ? flat as Float32Array | Int32Array : dt === 'int32' ? Int32Array.from(flat) : Float32Array.from(flat));
   return t;
+}
+
+/**
+ * int32 tensors hold ids and labels: a value that is not a whole number in int32's range is refused, naming it and its
+ * position, instead of being truncated (0.7 and NaN would become id 0 — padding under maskZero — and 3e9 would wrap).
+ */
+function checkWhole(op: string, v: ArrayLike<number>): void {
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (Number.isInteger(x) && x >= -2147483648 && x <= 2147483647) continue;
+    throw new DTypeError(op, `int32 values must be whole numbers in [-2^31, 2^31), got ${typeof x === 'number' ? x : JSON.stringify(x)}${op === 'tensor' ? ` at flat index ${i}` : ''} (round or cast the data first)`);
+  }
 }
 
 /** A rank-0 tensor. */
@@ -49,6 +62,7 @@ export function scalar(value: number, dtype: DType = 'float32'): Tensor {
 
 /** A tensor filled with `value`. */
 export function fill(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
+  if (dtype === 'int32') checkWhole('fill', [value]);
   const t = empty(shape, dtype);
   t.backend.fill(t.buf, dtype, t.size, value);
   return t;
