@@ -8,8 +8,10 @@ import { UsageError } from './args.js';
 import { TEXT_DATASET_NAMES } from '../data/corpora.js';
 import type { Model } from '../nn/model.js';
 import { setThreads } from '../core/engine.js';
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { TrainingState } from '../io/training-state.js';
 
 /** Where commands write: results to `out` (stdout), progress and messages to `err` (stderr). */
 export interface Io {
@@ -118,6 +120,43 @@ export function refuseInputAsOutput(out: string, inputs: readonly (readonly [fla
   for (const [flag, path] of inputs) {
     if (path !== undefined && sameFile(out, path)) throw new UsageError(`--out ${out} is the ${flag} file: the model would be written over it; give another --out`, command);
   }
+}
+
+/** Folders whose files together exceed this are fingerprinted by names and sizes only (not read twice per run). */
+const FINGERPRINT_READ_LIMIT = 2 ** 30;
+
+/**
+ * A fingerprint of a run's --data, recorded in its model file so that `--resume`, `eval` and `compress` notice when the
+ * data changed: SHA-256 (16 hex digits) of a file's bytes, or of the names and bytes of a folder's files (names and
+ * sizes only above 1 GiB). Moving or copying the data keeps it; editing it changes it. undefined when unreadable.
+ */
+export function dataFingerprint(path: string): string | undefined {
+  try {
+    const h = createHash('sha256');
+    if (statSync(path).isDirectory()) {
+      const files = readdirSync(path).sort().map((n) => [n, statSync(join(path, n))] as const).filter(([, st]) => st.isFile());
+      const read = files.reduce((t, [, st]) => t + st.size, 0) <= FINGERPRINT_READ_LIMIT;
+      for (const [n, st] of files) {
+        h.update(`${n}\0${st.size}\0`);
+        if (read) h.update(readFileSync(join(path, n)));
+      }
+    } else {
+      h.update(readFileSync(path));
+    }
+    return h.digest('hex').slice(0, 16);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Warns on stderr when `dir` is a run's recorded data (or, `sameData`, given as that data's new place) and its contents
+ * are no longer those the run recorded: a resumed run then does not continue the same run, a score is not on the same data.
+ */
+export function warnIfDataChanged(err: { write(s: string): unknown }, t: TrainingState | undefined, dir: string | undefined, consequence: string, sameData = false): void {
+  if (!t?.dataHash || dir === undefined || !(sameData || resolve(dir) === t.dataDir)) return;
+  const now = dataFingerprint(dir);
+  if (now !== undefined && now !== t.dataHash) err.write(`warning: ${dir} changed since the model was trained on it (fingerprint ${t.dataHash}, now ${now}): ${consequence}\n`);
 }
 
 /** Applies --threads before any tensor exists. */

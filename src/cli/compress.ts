@@ -15,7 +15,7 @@ import { namesLayer } from '../transforms/select.js';
 import { MAX_COMPONENTS } from '../transforms/mixture-prior.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { splitData } from '../data/dataset.js';
-import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, refuseInputAsOutput, requireSamples, WRITE_FLAGS } from './common.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, refuseInputAsOutput, requireSamples, warnIfDataChanged, WRITE_FLAGS } from './common.js';
 import { defaultTextMetrics, readModelDataset, savedModelData } from './text.js';
 import { formatEpochLine } from '../nn/progress.js';
 
@@ -113,6 +113,7 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   const t = meta.training;
   const text = t?.text;
   const { name, dir } = savedModelData(f, t, 'compress');
+  warnIfDataChanged(io.err, t, dir, 'the compressed model is fine-tuned and scored on other data than it was trained on');
   refuseInputAsOutput(out, [['--data', f.data]], 'compress');
   const ds = readModelDataset(file, name, dir, text, tokenizer, { limit: f.limit ?? t?.limit, testLimit: f.testLimit ?? t?.testLimit, verb: 'compressed', command: 'compress' });
   checkFits(model, ds);

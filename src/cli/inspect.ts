@@ -11,7 +11,7 @@ import { storedPerWeight } from '../io/stored.js';
 import { argmax } from '../core/ops/index.js';
 import { thousands } from '../nn/summary.js';
 import { defineCommand, type ParsedArgs } from './args.js';
-import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, LOAD_FLAGS, loadOptions, percent, requireSamples } from './common.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, LOAD_FLAGS, loadOptions, percent, requireSamples, warnIfDataChanged } from './common.js';
 import { defaultTextMetrics, readModelDataset, savedModelData } from './text.js';
 import { describeRate } from './train.js';
 
@@ -69,6 +69,7 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
     model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: [...kept, ...wanted] });
   }
   const { name, dir } = savedModelData(a.flags, meta.training, 'eval');
+  warnIfDataChanged(io.err, meta.training, dir, 'the scores are not on the data it was trained and tested on');
   const ds = readModelDataset(file, name, dir, text, tokenizer, { limit: 1, testLimit: a.flags.testLimit, verb: 'evaluated', command: 'evaluate' });
   const t0 = performance.now();
   checkFits(model, ds);

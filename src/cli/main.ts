@@ -3,6 +3,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type CommandSpec, findCommand, formatCommandList, formatHelp, parseArgs, type ParsedArgs, UsageError } from './args.js';
+import { WasmOutOfMemoryError } from '../backend/wasm/allocator.js';
 import { CliError, type Io } from './common.js';
 import { compressCommand, compressSpec } from './compress.js';
 import { exportCommand, exportSpec } from './export.js';
@@ -54,6 +55,12 @@ function version(): string {
   }
 }
 
+const gib = (n: number): string => `${Number((n / 2 ** 30).toPrecision(3))} GiB`;
+
+function outOfMemory(e: WasmOutOfMemoryError): string {
+  return `out of memory: the engine's WebAssembly memory (${gib(e.limit)} at most) cannot hold another ${gib(e.requested)} with ${gib(e.inUse)} in use; use a smaller --batch or smaller model sizes`;
+}
+
 /** Runs the CLI with `argv` (without node and the script); returns the exit code. Exported for tests. */
 export async function main(argv: readonly string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
   const verbose = argv.includes('--verbose');
@@ -74,7 +81,9 @@ export async function main(argv: readonly string[], io: Io = { out: process.stdo
     const err = e as Error;
     const usage = e instanceof UsageError;
     const where = usage && err instanceof UsageError && err.command ? ` ${err.command}` : '';
-    io.err.write(`weightshare${where}: ${usage ? '' : 'error: '}${err.message.split('\n')[0]}\n`);
+    // The engine's advice (tidy/dispose) is for code; on the command line the sizes are what can change.
+    const message = e instanceof WasmOutOfMemoryError ? outOfMemory(e) : err.message.split('\n')[0];
+    io.err.write(`weightshare${where}: ${usage ? '' : 'error: '}${message}\n`);
     if (usage && !err.message.includes('--help')) io.err.write(`Run 'weightshare${where} --help' for usage.\n`);
     if (verbose && err.stack) io.err.write(err.stack + '\n');
     return usage ? 2 : e instanceof CliError ? e.exitCode : 1;

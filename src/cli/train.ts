@@ -14,6 +14,7 @@ import { isShareable, SHAREABLE_ROLES } from '../nn/weight-role.js';
 import { createModel, MODEL_DESCRIPTIONS, MODEL_NAMES } from '../nn/zoo.js';
 import type { ShareLayers } from '../nn/transformer.js';
 import { createTextModel, TEXT_MODEL_DESCRIPTIONS, TEXT_MODEL_NAMES, textModelKind } from '../nn/zoo-text.js';
+import { GPT_DEFAULTS } from '../nn/zoo-gpt.js';
 import type { Tokenizer } from '../data/tokenizer.js';
 import { createOptimizer, type OptimizerConfig } from '../optim/index.js';
 import { parseMapSpec } from '../sharing/registry.js';
@@ -21,7 +22,7 @@ import { TiedMap } from '../sharing/tied.js';
 import { applyKernelRegularizer } from './regularize.js';
 import { camelCase, defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { type Dataset, sampleCount, splitData } from '../data/dataset.js';
-import { applyThreads, checkDataFlag, checkFits, checkModelSize, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, readDataset, refuseInputAsOutput, requireSamples, TEXT_CLI_DATASETS, WRITE_FLAGS } from './common.js';
+import { applyThreads, checkDataFlag, checkFits, checkModelSize, CliError, COMMON_FLAGS, DATA_FLAGS, dataFingerprint, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, readDataset, refuseInputAsOutput, requireSamples, TEXT_CLI_DATASETS, warnIfDataChanged, WRITE_FLAGS } from './common.js';
 import { ProgressLogger } from '../nn/progress.js';
 import { defaultTextMetrics, depthSharingNote, isTextDataset, loadTextForCli, type TextRecord, timeSharingNote } from './text.js';
 
@@ -162,6 +163,22 @@ export function unsharedParamCount(m: Model): number {
 const BEST = 'best/';
 
 /** ' (2 threads)' for the wasm engine, '' for others. */
+/** The engine's WebAssembly memory can never exceed 4 GiB (32-bit addresses). */
+const WASM_MEMORY_LIMIT = 4 * 2 ** 30;
+
+/**
+ * Refuses a transformer whose attention probabilities alone, kept for the backward pass (one [batch, heads, context,
+ * context] float32 tensor per layer), cannot fit in the engine's memory: a usage error naming --context and --batch,
+ * instead of the engine running out of memory at the first batch. A lower bound: runs just under it may still not fit.
+ */
+function checkAttentionMemory(context: number, batch: number, heads: number, layers: number): void {
+  const bytes = layers * batch * heads * context * context * 4;
+  if (bytes <= WASM_MEMORY_LIMIT) return;
+  const most = Math.floor(Math.sqrt(WASM_MEMORY_LIMIT / (layers * batch * heads * 4)));
+  const size = bytes >= 2 ** 40 ? `${Number((bytes / 2 ** 40).toPrecision(3))} TiB` : `${Number((bytes / 2 ** 30).toPrecision(3))} GiB`;
+  throw new UsageError(`--context ${context} with --batch ${batch}: the attention probabilities alone take ${layers} layers × ${batch} × ${heads} heads × ${context}² × 4 bytes = ${size}, more than the engine's 4 GiB of memory; give a shorter --context (under ${most} at this batch, and the rest of the step needs room too) or a smaller --batch`, 'train');
+}
+
 function engineThreads(): string {
   const be = getBackend() as unknown as { threads?: number };
   return be.threads === undefined ? '' : ` (${be.threads} thread${be.threads === 1 ? '' : 's'})`;
@@ -227,6 +244,7 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
     } else if (state.dataDir !== undefined && !existsSync(state.dataDir)) {
       throw new CliError(`${f.resume}: the run's data ${state.dataDir} is not there (moved, or a path relative to the folder the run started in): give its place with --data`);
     }
+    warnIfDataChanged(io.err, state, state.dataDir, 'the resumed run will not continue the one it began', true);
     if (given('lr') && f.lr !== undefined) model.optimizer.learningRate = f.lr;
     for (const k of KEPT_ON_RESUME) {
       if (given(k)) io.err.write(`note: --${k} is ignored with --resume (the run keeps its own settings)\n`);
@@ -295,6 +313,7 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
     const sizes = ['model', 'embed', 'hidden', 'layers', 'dim', 'heads', 'context', 'factorized-embedding', 'max-vocab']
       .filter((k) => k === 'model' || given(k)).map((k) => `--${k} ${String((f as Record<string, unknown>)[camelCase(k)])}`).join(' ');
     checkModelSize(model, 'train', sizes);
+    if (kind?.cell === 'transformer') checkAttentionMemory(fresh.shape[0], f.batchSize, f.heads ?? GPT_DEFAULTS.heads, f.layers ?? GPT_DEFAULTS.layers);
     if (f.sharing) applySharing(model, f.sharing);
     applyKernelRegularizer(model, f.l1, f.l2);
     model.build(f.seed);
@@ -320,8 +339,10 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
     } catch (e) {
       throw new UsageError(`--metrics: ${(e as Error).message}`, 'train');
     }
+    const dataHash = f.data === undefined ? undefined : dataFingerprint(f.data);
     state = {
-      epoch: 0, step: 0, epochs: f.epochs, batchSize: f.batchSize, seed: f.seed, dataset, dataDir: f.data === undefined ? undefined : resolve(f.data), ...(text ? { text } : {}),
+      epoch: 0, step: 0, epochs: f.epochs, batchSize: f.batchSize, seed: f.seed, dataset, dataDir: f.data === undefined ? undefined : resolve(f.data),
+      ...(dataHash ? { dataHash } : {}), ...(text ? { text } : {}),
       validationSplit: f.validationSplit || undefined, limit: f.limit, testLimit: f.testLimit, model: f.model, history: { epoch: [], history: {} },
       ...(f.earlyStopping !== undefined ? {
         earlyStopping: { patience: f.earlyStopping, restoreBest: f.restoreBest },

@@ -61,6 +61,8 @@ export interface TrainingState {
   /** Dataset name and directory, so eval/resume find the same data. */
   dataset?: string;
   dataDir?: string;
+  /** A fingerprint of the data at dataDir when the run began (SHA-256 of its bytes, 16 hex digits): changes are noticed. */
+  dataHash?: string;
   /** Training samples used (the first `limit`). */
   limit?: number;
   /** Test samples evaluated (the first `testLimit`; for a text corpus also the validation windows). */
@@ -90,7 +92,7 @@ const TRAINING_STATE = object({
   epoch: req(int(0)), epochs: req(int(0)), batchSize: req(int(1)), seed: req(int()),
   step: opt(int(0)), stepsPerEpoch: opt(int(0)),
   partial: opt(object({ lossSum: req(number), seen: req(int(0)), sums: req(arrayOf(number)), counts: req(arrayOf(num(0))) })),
-  model: opt(str), dataset: opt(str), dataDir: opt(str), limit: opt(int(1)), testLimit: opt(int(1)), validationSplit: opt(num(0, 1)),
+  model: opt(str), dataset: opt(str), dataDir: opt(str), dataHash: opt(str), limit: opt(int(1)), testLimit: opt(int(1)), validationSplit: opt(num(0, 1)),
   // A metric that overflowed (perplexity e^loss of a diverging run: Infinity) is stored as a string (JSON has no Infinity).
   history: req(object({ epoch: req(arrayOf(int(0))), history: req(recordOf(arrayOf(either(number, oneOf(NON_FINITE))))) })),
   earlyStopping: opt(object({

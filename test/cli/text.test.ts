@@ -138,6 +138,29 @@ test('--data: a text model given a file trains on it; never ignored by a built-i
   const found = await run('train', '--resume', tmp('implicit.wsm'), '--epochs', '2', '--data', moved);
   assert.equal(found.code, 0, found.err);
   assert.match(found.err, /Epoch 2\/2/);
+  assert.doesNotMatch(found.err, /warning/, 'moved, not changed: no warning');
+});
+
+test('data changed since training is warned about by --resume, eval and compress (the model file records its fingerprint)', async () => {
+  const file = tmp('changing.txt');
+  writeFileSync(file, Array.from({ length: 200 }, (_, i) => `Item ${i}: a brown fox and a lazy dog.`).join('\n'));
+  const model = tmp('changing.wsm');
+  assert.equal((await run('train', '--model', 'char-lstm', '--data', file, '--epochs', '1', ...SMALL, '--out', model)).code, 0);
+  const same = await run('eval', model);
+  assert.equal(same.code, 0, same.err);
+  assert.doesNotMatch(same.err, /warning/);
+  writeFileSync(file, Array.from({ length: 200 }, (_, i) => `Item ${i}: a brown cat and a lazy dog.`).join('\n'));
+  const warned = /^warning: .*changing\.txt changed since the model was trained on it \(fingerprint [0-9a-f]{16}, now [0-9a-f]{16}\): /m;
+  const scored = await run('eval', model);
+  assert.equal(scored.code, 0, scored.err);
+  assert.match(scored.err, warned);
+  assert.match(scored.err, /the scores are not on the data/);
+  const resumed = await run('train', '--resume', model, '--epochs', '2');
+  assert.equal(resumed.code, 0, resumed.err);
+  assert.match(resumed.err, /the resumed run will not continue the one it began/);
+  const compressed = await run('compress', model, '--clusters', '8', '--finetune-epochs', '1', '--limit', '32', '--test-limit', '32', '--out', tmp('changing-c.wsm'));
+  assert.equal(compressed.code, 0, compressed.err);
+  assert.match(compressed.err, warned, compressed.err);
 });
 
 test('text usage errors are one line and name the problem', async () => {

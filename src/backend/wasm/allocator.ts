@@ -2,7 +2,7 @@
 
 /** Thrown when the WebAssembly memory cannot hold a requested buffer. */
 export class WasmOutOfMemoryError extends Error {
-  constructor(requested: number, inUse: number, limit: number) {
+  constructor(readonly requested: number, readonly inUse: number, readonly limit: number) {
     super(
       `weightshare wasm backend: out of WebAssembly memory: cannot allocate ${requested} bytes ` +
         `(${inUse} bytes in use, limit ${limit} bytes); free tensors (tidy/dispose) or use smaller batches`,
