@@ -234,13 +234,28 @@ export abstract class Layer {
   }
 
   /**
+   * What of the per-sample input shapes the weights depend on, as a key: a layer used at several places (one set of
+   * weights) takes at each use any inputs whose key equals its first use's. By default the whole shapes; layers whose
+   * weights see only the features override it, so that, as in Keras, one Embedding, Dense, recurrent, normalisation or
+   * attention layer serves sequences of different lengths (a seq2seq model's shared embedding).
+   */
+  weightShapeKey(shapes: readonly Shape[]): string {
+    return JSON.stringify(shapes);
+  }
+
+  /** Whether a second use with `shapes` fits the weights built for (or first applied to) `first`. */
+  private fits(first: readonly Shape[], shapes: readonly Shape[]): boolean {
+    return this.stateless || sameShapes(first, shapes) || (first.length === shapes.length && this.weightShapeKey(first) === this.weightShapeKey(shapes));
+  }
+
+  /**
    * Creates the weights (and builds the sublayers) for per-sample input shapes — one shape, or one per input — once;
-   * a second call must agree on the shapes unless the layer is {@link stateless}.
+   * a second call must agree on the shapes (on their {@link weightShapeKey}) unless the layer is {@link stateless}.
    */
   build(inputShape: Shape | readonly Shape[], seed: number, resolve?: MapResolver): void {
     const shapes = asShapeList(inputShape);
     if (this.inputShapes) {
-      if (!this.stateless && !sameShapes(this.inputShapes, shapes)) {
+      if (!this.fits(this.inputShapes, shapes)) {
         throw new ShapeError(this.name, `layer '${this.name}' was built for inputs ${shapes.length > 1 ? this.inputShapes.map((s) => fmt(s)).join(', ') : fmt(this.inputShapes[0])} but now gets ${shapes.map((s) => fmt(s)).join(', ')}`);
       }
       return;
@@ -287,8 +302,8 @@ export abstract class Layer {
     }
     const shapes = xs.map((t) => t.shape);
     const at = `node ${this.applications} of layer '${this.name || this.defaultName}', inputs from ${xs.map((t) => t.describe()).join(', ')}`;
-    if (this.appliedShapes && !this.stateless && !sameShapes(this.appliedShapes, shapes)) {
-      throw this.shapeError(`is applied again to inputs ${shapes.map((s) => batchShape(s)).join(', ')}, but its first use took ${this.appliedShapes.map((s) => batchShape(s)).join(', ')} (${at}; a layer reused at several places keeps one set of weights, so every use needs the same input shapes)`);
+    if (this.appliedShapes && !this.fits(this.appliedShapes, shapes)) {
+      throw this.shapeError(`is applied again to inputs ${shapes.map((s) => batchShape(s)).join(', ')}, but its first use took ${this.appliedShapes.map((s) => batchShape(s)).join(', ')} (${at}; a layer reused at several places keeps one set of weights, so every use needs inputs those weights fit)`);
     }
     let outShapes: number[][];
     try {

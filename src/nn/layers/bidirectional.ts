@@ -89,6 +89,11 @@ export class Bidirectional extends Layer {
     return [...merged, ...sf, ...sb];
   }
 
+  /** What its two recurrent layers' weights see: the features, not the length. */
+  override weightShapeKey(shapes: readonly Shape[]): string {
+    return this.forwardLayer.weightShapeKey([shapes[0]]) + this.backwardLayer.weightShapeKey([shapes[0]]) + JSON.stringify(shapes.slice(1));
+  }
+
   protected override createWeights(_s: Shape, rng: Random, shapes: readonly Shape[]): void {
     const k = this.forwardLayer.stateCount;
     this.buildLayer(this.forwardLayer, [shapes[0], ...shapes.slice(1, 1 + k)], rng);

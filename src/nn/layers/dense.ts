@@ -47,6 +47,11 @@ export class Dense extends Layer {
     return [...s.slice(0, -1), this.units];
   }
 
+  /** The kernel sees only the last axis: one Dense serves sequences of any length. */
+  override weightShapeKey(shapes: readonly Shape[]): string {
+    return JSON.stringify(shapes.map((s) => s[s.length - 1]));
+  }
+
   protected override createWeights(s: Shape, rng: Random): void {
     this.addWeight('kernel', [s[s.length - 1], this.units], this.kernelInitializer, rng, { role: 'kernel' });
     if (this.useBias) this.addWeight('bias', [this.units], this.biasInitializer, rng, { role: 'bias' });

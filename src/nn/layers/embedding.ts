@@ -66,6 +66,11 @@ export class Embedding extends Layer {
     return input === 0 ? this.inputDim : undefined;
   }
 
+  /** The table does not depend on the ids' shape: one Embedding serves id sequences of any length. */
+  override weightShapeKey(shapes: readonly Shape[]): string {
+    return `${shapes.length}`;
+  }
+
   protected override createWeights(_s: Shape, rng: Random): void {
     this.addWeight('embeddings', [this.inputDim, this.outputDim], this.embeddingsInitializer, rng, { role: 'embedding' });
   }

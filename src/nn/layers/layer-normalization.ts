@@ -72,6 +72,11 @@ export class LayerNormalization extends Layer {
     return [...s];
   }
 
+  /** γ and β see the normalised axes only: one layer serves sequences of any length (normalising the features). */
+  override weightShapeKey(shapes: readonly Shape[]): string {
+    return JSON.stringify(shapes.map((s) => [s.length, this.sampleAxes(s).map((a) => s[a])]));
+  }
+
   protected override createWeights(s: Shape, rng: Random): void {
     const shape = this.sampleAxes(s).map((a) => s[a]);
     if (this.scale) this.addWeight('gamma', shape, this.gammaInitializer, rng, { role: 'gamma' });

@@ -178,6 +178,11 @@ export class MultiHeadAttention extends Layer {
     return [[shapes[0][0], this.outputDim ?? shapes[0][1]]];
   }
 
+  /** The projections see the features only: one layer attends over sequences of any lengths. */
+  override weightShapeKey(shapes: readonly Shape[]): string {
+    return JSON.stringify(shapes.map((s) => s[s.length - 1]));
+  }
+
   protected override createWeights(s: Shape, rng: Random, shapes: readonly Shape[]): void {
     const [q, v = q, k = v] = shapes;
     this.buildLayer(this.query, q, rng);

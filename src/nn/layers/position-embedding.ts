@@ -43,6 +43,11 @@ export class PositionEmbedding extends Layer {
     return [...s];
   }
 
+  /** The table is sliced to each input's length: one layer serves sequences of any length up to sequenceLength. */
+  override weightShapeKey(shapes: readonly Shape[]): string {
+    return JSON.stringify(shapes.map((s) => [s.length, s[s.length - 1]]));
+  }
+
   protected override createWeights(s: Shape, rng: Random): void {
     this.addWeight('embeddings', [this.sequenceLength, s[s.length - 1]], this.initializer, rng, { role: 'embedding' });
   }

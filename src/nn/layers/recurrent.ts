@@ -170,6 +170,14 @@ export abstract class Recurrent extends Layer {
     return this.returnState ? [out, ...states.map(() => [this.units])] : [out];
   }
 
+  /**
+   * The weights see only the features (and the states' shapes), not the length: the layer serves sequences of any length
+   * (with per-step kernels, steps past the last kernel use the last one, as at any length).
+   */
+  override weightShapeKey(shapes: readonly Shape[]): string {
+    return JSON.stringify(shapes.map((s, i) => (i === 0 ? s.slice(1) : s)));
+  }
+
   protected override createWeights(s: Shape, rng: Random): void {
     const gu = this.gates * this.units;
     this.addWeight('kernel', [s[1], gu], this.kernelInitializer, rng, { role: 'kernel' });
