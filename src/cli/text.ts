@@ -31,10 +31,16 @@ export interface TextRecord {
  * tokenizer built on its training split or by `tokenizer` (the model file's), as windows of `bptt` tokens or texts of
  * `maxLen` tokens. A task that does not fit the corpus (a classifier on sotu) is a CliError.
  */
-export function loadTextForCli(dataset: string, file: string | undefined, rec: TextRecord, o: { limit?: number; testLimit?: number; tokenizer?: Tokenizer } = {}): TextDataset {
+export function loadTextForCli(dataset: string, file: string | undefined, rec: TextRecord, o: { limit?: number; testLimit?: number; tokenizer?: Tokenizer; model?: { file: string; command: string } } = {}): TextDataset {
   if (!isTextDataset(dataset)) throw new CliError(`dataset '${dataset}' is not text: text models train on ${TEXT_CLI_DATASETS.join(', ')} (text reads the UTF-8 file given with --data)`);
   if (dataset === 'text' && !file) throw new CliError('--dataset text reads your own UTF-8 text file: give it with --data FILE');
   const classifies = dataset === 'spam-assassin';
+  if (classifies !== (rec.task === 'classifier') && o.model) {
+    // A saved model (eval, compress): say what it is and which data it takes, not how to train another.
+    const is = rec.task === 'classifier' ? 'a text classifier' : 'a language model';
+    const takes = rec.task === 'classifier' ? 'labelled texts (--dataset spam-assassin)' : `running text (--dataset sotu, or --dataset text --data FILE)`;
+    throw new CliError(`${o.model.file}: is ${is} and '${dataset}' is ${classifies ? 'a classification set (texts labelled ham/spam)' : 'running text'}; ${o.model.command} it on ${takes}`);
+  }
   if (classifies !== (rec.task === 'classifier')) {
     throw new CliError(classifies
       ? `'spam-assassin' is a classification set (texts labelled ham/spam): train a classifier on it (--model text-gru or text-lstm)`
@@ -68,7 +74,7 @@ export function readModelDataset(
   if (isTextDataset(name) && !(text && tokenizer)) throw new CliError(`${file}: is not a text model trained by \`weightshare train\` (no tokenizer or text record), so it cannot be ${o.verb} on '${name}'`);
   if (text && !isTextDataset(name)) throw new CliError(`${file}: is a text model; ${o.command} it on text (--dataset ${TEXT_CLI_DATASETS.join(', ')}), not '${name}'`);
   return text && tokenizer
-    ? loadTextForCli(name, dir, text, { limit: o.limit, testLimit: o.testLimit, tokenizer }).dataset
+    ? loadTextForCli(name, dir, text, { limit: o.limit, testLimit: o.testLimit, tokenizer, model: { file, command: o.command } }).dataset
     : readDataset(name, dir, o.limit, o.testLimit);
 }
 

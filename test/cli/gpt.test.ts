@@ -84,7 +84,7 @@ test('gpt usage errors are one line and name the option and value', async () => 
   }
 });
 
-test('eval and compress refuse a text model on images and an image model on text, in one line naming the file', async () => {
+test('eval and compress refuse a text model on images, an image model on text and a language model on labelled texts, in one line naming the file', async () => {
   const gpt = tmp('gpt-all.wsm'), mlp = tmp('mlp.wsm');
   assert.equal((await run('train', '--model', 'mlp', '--epochs', '1', '--limit', '64', '--test-limit', '32', '--out', mlp)).code, 0);
   const cases: [string[], RegExp][] = [
@@ -92,6 +92,9 @@ test('eval and compress refuse a text model on images and an image model on text
     [['compress', gpt, '--dataset', 'mnist-sample'], /gpt-all\.wsm: is a text model; compress it on text/],
     [['eval', mlp, '--dataset', 'sotu'], /mlp\.wsm: is not a text model .* cannot be evaluated on 'sotu'/],
     [['compress', mlp, '--dataset', 'sotu'], /mlp\.wsm: is not a text model .* cannot be compressed on 'sotu'/],
+    // A language model on the classification set: what the model is and what it takes (was: advice to train a classifier).
+    [['eval', gpt, '--dataset', 'spam-assassin'], /gpt-all\.wsm: is a language model and 'spam-assassin' is a classification set .*; evaluate it on running text \(--dataset sotu/],
+    [['compress', gpt, '--dataset', 'spam-assassin'], /gpt-all\.wsm: is a language model .*; compress it on running text/],
   ];
   for (const [argv, re] of cases) {
     const r = await run(...argv);

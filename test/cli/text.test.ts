@@ -103,6 +103,9 @@ test('text-gru on spam-assassin: a classifier with accuracy', async () => {
   const j = JSON.parse(r.out);
   assert.equal(j.dataset, 'spam-assassin');
   assert.ok(j.test.accuracy >= 0 && j.test.accuracy <= 1);
+  const wrong = await run('eval', tmp('spam.wsm'), '--dataset', 'sotu');
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.err, /spam\.wsm: is a text classifier and 'sotu' is running text; evaluate it on labelled texts \(--dataset spam-assassin\)/);
 });
 
 test('a user’s own text file trains a language model (--dataset text --data FILE)', async () => {
