@@ -159,6 +159,11 @@ export function warnIfDataChanged(err: { write(s: string): unknown }, t: Trainin
   if (now !== undefined && now !== t.dataHash) err.write(`warning: ${dir} changed since the model was trained on it (fingerprint ${t.dataHash}, now ${now}): ${consequence}\n`);
 }
 
+/** The shell's exit status for a run stopped by a signal: 128 + its number (SIGINT 2 → 130, SIGTERM 15 → 143). */
+export function signalStatus(sig: 'SIGINT' | 'SIGTERM'): number {
+  return sig === 'SIGINT' ? 130 : 143;
+}
+
 /** Applies --threads before any tensor exists. */
 export function applyThreads(threads: number | undefined): void {
   if (threads !== undefined) setThreads(threads);

@@ -15,7 +15,7 @@ import { namesLayer } from '../transforms/select.js';
 import { MAX_COMPONENTS } from '../transforms/mixture-prior.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { splitData } from '../data/dataset.js';
-import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, refuseInputAsOutput, requireSamples, warnIfDataChanged, WRITE_FLAGS } from './common.js';
+import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, refuseInputAsOutput, requireSamples, signalStatus, warnIfDataChanged, WRITE_FLAGS } from './common.js';
 import { defaultTextMetrics, readModelDataset, savedModelData } from './text.js';
 import { formatEpochLine } from '../nn/progress.js';
 
@@ -100,10 +100,47 @@ const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
 
 /** Runs `weightshare compress`: parses the flags, calls {@link deepCompress} and prints its progress and report; returns the exit code. */
 export function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io): Promise<number> {
-  return holdingOutputs(a.flags.force, (hold) => runCompress(a, io, hold));
+  const stop = new Interruption(io);
+  return holdingOutputs(a.flags.force, (hold) => runCompress(a, io, hold, stop)).finally(() => stop.dispose());
 }
 
-async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (path: string) => void): Promise<number> {
+/**
+ * Ctrl-C (SIGINT) or a polite stop (SIGTERM) during compress: once a training phase has begun, it stops after the
+ * current batch, later training is skipped, the steps that do not train still run, and the model is written as
+ * compressed so far (its record says where training stopped); before any training, or at a second signal, it exits at
+ * once (nothing written: writes are atomic). Exit status 128 + the signal's number either way.
+ */
+class Interruption {
+  private readonly abort = new AbortController();
+  sig: 'SIGINT' | 'SIGTERM' | undefined;
+  /** The training phase under way ('fine-tuning the centroids', its epochs and those done), once one began. */
+  phase: { name: string; epochs: number; done: number } | undefined;
+  /** Where training stopped, as the record and the messages say it. */
+  at: string | undefined;
+  private readonly handler = (sig: 'SIGINT' | 'SIGTERM'): void => {
+    if (this.sig || !this.phase) process.exit(signalStatus(sig));
+    this.sig = sig;
+    this.at = `${this.phase.name}, in epoch ${this.phase.done + 1} of ${this.phase.epochs}`;
+    this.abort.abort();
+    this.io.err.write(`\n${sig === 'SIGINT' ? 'interrupted' : 'SIGTERM'}: ${this.phase.name} stops after this batch (epoch ${this.phase.done + 1} of ${this.phase.epochs}) and the model is written as compressed so far (${sig === 'SIGINT' ? 'Ctrl-C' : 'a signal'} again to quit without writing)\n`);
+  };
+
+  constructor(private readonly io: Io) {
+    process.on('SIGINT', this.handler);
+    process.on('SIGTERM', this.handler);
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.handler);
+    process.off('SIGTERM', this.handler);
+  }
+}
+
+async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (path: string) => void, stop: Interruption): Promise<number> {
   const f = a.flags;
   applyThreads(f.threads);
   const file = a.positionals.model;
@@ -141,8 +178,10 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
         float32Bits = e.float32Bits;
         return msg(`${file}: ${model.name} on ${ds.name} (${thousands(nTest)} test samples): ${score(e.result)}`);
       case 'trainBegin':
+        stop.phase = { name: phases[e.phase], epochs: e.epochs, done: 0 };
         return msg(`${phases[e.phase]}: ${e.epochs} epochs on ${thousands(e.samples)} samples, Adam lr ${e.learningRate}, batch ${e.batchSize}`);
       case 'epochEnd':
+        if (stop.phase) stop.phase.done = e.epoch;
         return msg(formatEpochLine({ epoch: e.epoch, epochs: e.epochs, seconds: e.seconds, samplesPerSec: nTrain / Math.max(e.seconds, 1e-9), loss: e.loss, accuracy: e.accuracy }));
     }
   };
@@ -178,6 +217,7 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
     msg(`biases rounded to 16 bits (${h.weights.length} biases, largest change ${h.maxChange.toExponential(2)}): ${score(result)}`);
     done = { ...done, settings: { ...done.settings, biasBits: 16 }, json: { ...done.json, biasBits: 16, halfBiases: { weights: h.weights, maxChange: h.maxChange, result } } };
   }
+  if (stop.at) done = { ...done, settings: { ...done.settings, interrupted: stop.at } };
   const { bits, ratio, settings } = done;
   msg(`size: ${thousands(bits.before)} bits (${kib(bits.before / 8)} KiB) → ${thousands(bits.after)} bits (${kib(bits.after / 8)} KiB): ` +
     `${ratio.toFixed(1)}× smaller than float32 before entropy coding`);
@@ -190,6 +230,10 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   const fileRatio = bits.float32 / 8 / fileBytes;
   msg(`Saved ${out}: ${kib(fileBytes)} KiB on disk, ${fileRatio.toFixed(1)}× smaller than the float32 weights (${kib(bits.float32 / 8)} KiB)`);
   if (f.json) io.out.write(JSON.stringify({ model: file, out, dataset: ds.name, testSamples: nTest, settings, ...done.json, bits, ratio, fileBytes, fileRatio }, null, 2) + '\n');
+  if (stop.sig) {
+    msg(`training was stopped (${stop.at}): ${out} holds the model compressed with less training than asked`);
+    return signalStatus(stop.sig);
+  }
   return 0;
 
   /** A `layer=value,…` flag as a record: every name a layer (or sublayer path) of the model, every value `ok`. */
@@ -243,7 +287,7 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
           return common(e, what);
       }
     };
-    const r: DeepCompressReport = await deepCompress(model, data, options, { onProgress });
+    const r: DeepCompressReport = await deepCompress(model, data, options, { onProgress, signal: stop.signal });
     const settings: CompressRecord = {
       ...(f.method === 'prune-schedule' ? { method: 'prune-schedule', pruneSchedule: { ...s.pruneSchedule } } : {}), clusters: s.clusters, convClusters: s.convClusters, prune: s.prune, convPrune: s.convPrune,
       ...(Object.keys(s.layerPrune).length ? { layerPrune: { ...s.layerPrune } } : {}), pruneFinetuneEpochs: s.pruneFinetuneEpochs, pruneLr: s.pruneLr,
@@ -281,7 +325,7 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
           return common(e, phases);
       }
     };
-    const r = await sparseVariationalDropout(model, data, options, { onProgress });
+    const r = await sparseVariationalDropout(model, data, options, { onProgress, signal: stop.signal });
     const settings: CompressRecord = {
       method: 'variational-dropout', clusters: s.clusters, ...(s.convClusters !== s.clusters ? { convClusters: s.convClusters } : {}), layers: f.layers,
       ...(s.pruneFinetuneEpochs ? { pruneFinetuneEpochs: s.pruneFinetuneEpochs, pruneLr: s.pruneLr } : {}), finetuneEpochs: s.finetuneEpochs, lr: s.finetuneLr, seed: s.seed, from: file,
@@ -320,7 +364,7 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
           return common(e, phases);
       }
     };
-    const r = await softWeightSharing(model, data, options, { onProgress });
+    const r = await softWeightSharing(model, data, options, { onProgress, signal: stop.signal });
     const settings: CompressRecord = {
       method: 'soft-sharing', layers: f.layers, finetuneEpochs: s.finetuneEpochs, lr: s.finetuneLr, seed: s.seed, from: file,
       softSharing: { components: s.components, pi0: s.pi0, tau: s.tau, epochs: s.epochs, lr: s.lr, meanLr: s.meanLr, varianceLr: s.varianceLr, mixingLr: s.mixingLr, prior: s.prior, mergeThreshold: s.mergeThreshold },

@@ -22,7 +22,7 @@ import { TiedMap } from '../sharing/tied.js';
 import { applyKernelRegularizer } from './regularize.js';
 import { camelCase, defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { type Dataset, sampleCount, splitData } from '../data/dataset.js';
-import { applyThreads, checkDataFlag, checkFits, checkModelSize, CliError, COMMON_FLAGS, DATA_FLAGS, dataFingerprint, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, readDataset, refuseInputAsOutput, requireSamples, TEXT_CLI_DATASETS, warnIfDataChanged, WRITE_FLAGS } from './common.js';
+import { applyThreads, checkDataFlag, checkFits, checkModelSize, CliError, COMMON_FLAGS, DATA_FLAGS, dataFingerprint, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, readDataset, refuseInputAsOutput, requireSamples, signalStatus, TEXT_CLI_DATASETS, warnIfDataChanged, WRITE_FLAGS } from './common.js';
 import { ProgressLogger } from '../nn/progress.js';
 import { defaultTextMetrics, depthSharingNote, isTextDataset, loadTextForCli, type TextRecord, timeSharingNote } from './text.js';
 
@@ -483,9 +483,4 @@ export function describeRate(c: OptimizerConfig): string {
     return s.warmupSteps ? `${s.warmupTarget} (linear warm-up over ${thousands(s.warmupSteps)} updates, then cosine decay over ${thousands(s.decaySteps)})` : `${c.learningRate} (cosine decay over ${thousands(s.decaySteps)} updates)`;
   }
   return `${c.learningRate} (exponential decay ×${s.decayRate} every ${thousands(s.decaySteps)} updates)`;
-}
-
-/** The shell's exit status for a run stopped by a signal: 128 + its number (SIGINT 2 → 130, SIGTERM 15 → 143). */
-function signalStatus(sig: 'SIGINT' | 'SIGTERM'): number {
-  return sig === 'SIGINT' ? 130 : 143;
 }

@@ -40,6 +40,8 @@ export interface CompressRecord {
   seed: number;
   /** The model file compressed. */
   from: string;
+  /** Set when Ctrl-C or SIGTERM stopped the training: where (e.g. 'fine-tuning the centroids, in epoch 2 of 4'). */
+  interrupted?: string;
 }
 
 /** Where a training run stands, stored with the model so `--resume` can continue it exactly. */
@@ -104,7 +106,7 @@ const TRAINING_STATE = object({
   })),
   compress: opt(object({
     method: opt(str), clusters: opt(int(2)), convClusters: opt(int(2)), prune: opt(num(0, 1)), convPrune: opt(num(0, 1)), layerPrune: opt(recordOf(num(0, 1))), pruneFinetuneEpochs: opt(int(0)), pruneLr: opt(num(0)),
-    init: opt(str), layers: opt(arrayOf(str)), finetuneEpochs: req(int(0)), lr: req(num(0)), seed: req(int()), from: req(str),
+    init: opt(str), layers: opt(arrayOf(str)), finetuneEpochs: req(int(0)), lr: req(num(0)), seed: req(int()), from: req(str), interrupted: opt(str),
     pruneSchedule: opt(object({ initialSparsity: opt(num(0, 1)), beginStep: opt(int(0)), endStep: opt(int(0)), frequency: opt(int(1)), power: opt(num(0)) })),
     centroidBits: opt(int(16)),
     biasBits: opt(int(16)),

@@ -5,7 +5,7 @@ import { type ClusteredWeight, type ClusterOptions, clusterWeights, planClusters
 import { planPrune, type PrunedWeight, type PruneOptions, pruneWeights } from './prune.js';
 import { byLayer, type ModelWeight, namesLayer, shareableWeights } from './select.js';
 import { checkSchedule, gradualPruning, type PolynomialDecayOptions } from './prune-schedule.js';
-import { type CompressData, modelSizes, stageRunner, type StageResult, type TrainEvent } from './stages.js';
+import { type CompressData, modelSizes, type PipelineHooks, stageRunner, type StageResult, type TrainEvent } from './stages.js';
 
 export type { StageResult } from './stages.js';
 
@@ -114,11 +114,11 @@ export function deepCompressSettings(o: DeepCompressOptions): DeepCompressSettin
  * qualifies). `onProgress` hears each stage as it ends (see {@link DeepCompressEvent}).
  */
 export async function deepCompress(
-  model: Model, data: DeepCompressData, options: DeepCompressOptions, hooks: { onProgress?: (e: DeepCompressEvent) => void } = {},
+  model: Model, data: DeepCompressData, options: DeepCompressOptions, hooks: PipelineHooks<DeepCompressEvent> = {},
 ): Promise<DeepCompressReport> {
   const s = deepCompressSettings(options);
   const emit = hooks.onProgress ?? (() => {});
-  const { evaluate, train } = stageRunner<DeepCompressPhase>('deepCompress', model, data, s, emit);
+  const { evaluate, train } = stageRunner<DeepCompressPhase>('deepCompress', model, data, s, emit, hooks.signal);
   const conv = (w: ModelWeight): boolean => w.map.shape.length > 2;
   const weights = model.weights();
   for (const name of Object.keys(s.layerPrune)) {

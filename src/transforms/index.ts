@@ -17,7 +17,7 @@ export type { SoftSharingEvent, SoftSharingOptions, SoftSharingPhase, SoftSharin
 export { MixturePrior, mergeComponents, mixtureNegLogLikelihood, responsibleComponents } from './mixture-prior.js';
 export type { GammaPrior, MixturePriorOptions, MixtureState } from './mixture-prior.js';
 export { modelSizes } from './stages.js';
-export type { CompressData, TrainEvent } from './stages.js';
+export type { CompressData, PipelineHooks, TrainEvent } from './stages.js';
 export { checkSchedule, gradualPruning, GradualPruning, polynomialDecay } from './prune-schedule.js';
 export type { GradualPruningOptions, PolynomialDecayOptions } from './prune-schedule.js';
 export { FEATURE_CRITERIA, firstLayerMagnitude, mutualInformation, selectFeatures, takeFeatures } from './feature-selection.js';

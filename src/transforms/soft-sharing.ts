@@ -12,7 +12,7 @@ import type { ClusteredWeight } from './cluster.js';
 import { NothingToCompressError } from './deep-compression.js';
 import { type GammaPrior, type MixtureState, mergeComponents, MixturePrior, responsibleComponents } from './mixture-prior.js';
 import { dropOptimizerState, type ModelWeight, notDenseReason, replaceWeight, shareableWeights, valuesOf } from './select.js';
-import { type CompressData, modelSizes, stageRunner, type StageResult, type TrainEvent } from './stages.js';
+import { type CompressData, modelSizes, type PipelineHooks, stageRunner, type StageResult, type TrainEvent } from './stages.js';
 
 /** Options of {@link softWeightSharing}: the paper's knobs, with its tutorial's values as defaults. */
 export interface SoftSharingOptions {
@@ -142,11 +142,11 @@ function codebookOf(values: Float32Array, shape: readonly number[], s: MixtureSt
  * like Deep Compression's. Options are checked before any work; {@link NothingToCompressError} when no weight is dense.
  */
 export async function softWeightSharing(
-  model: Model, data: CompressData, options: SoftSharingOptions = {}, hooks: { onProgress?: (e: SoftSharingEvent) => void } = {},
+  model: Model, data: CompressData, options: SoftSharingOptions = {}, hooks: PipelineHooks<SoftSharingEvent> = {},
 ): Promise<SoftSharingReport> {
   const s = softSharingSettings(options);
   const emit = hooks.onProgress ?? (() => {});
-  const { evaluate, train } = stageRunner<SoftSharingPhase>('softWeightSharing', model, data, s, emit);
+  const { evaluate, train } = stageRunner<SoftSharingPhase>('softWeightSharing', model, data, s, emit, hooks.signal);
   const weights = selectWeights(model, s.layers);
   if (!weights.length) throw new NothingToCompressError(shareableWeights(model, undefined, 'soft-sharing').map((w) => `${w.path} is '${w.map.kind}'`).join(', '));
   const prior = { components: s.components, pi0: s.pi0, means: s.means, variances: s.variances, proportions: s.proportions, gamma: s.gamma };

@@ -38,12 +38,23 @@ export function modelSizes(m: Model): { bits: number; float32Bits: number } {
 }
 
 /**
+ * The hooks of a compression pipeline: `onProgress` hears each stage as it ends; once `signal` is aborted (Ctrl-C on the
+ * command line) every training phase stops after its current batch and later ones are skipped, while the steps that do
+ * not train (pruning, clustering) still run, so the pipeline ends with a compressed model, fine-tuned less.
+ */
+export interface PipelineHooks<E> {
+  onProgress?: (e: E) => void;
+  signal?: AbortSignal;
+}
+
+/**
  * The two steps of a pipeline on a compiled model: `evaluate()` the test samples (batches of 256), and `train` a phase
  * for some epochs with a fresh Adam at `learningRate` (the model's loss kept, accuracy as metric; shuffled with
- * `seed`, extra `callbacks` after the progress one), then evaluate. Throws naming `who` when the model is not compiled.
+ * `seed`, extra `callbacks` after the progress one), then evaluate; an aborted `signal` stops it after the current
+ * batch (or skips it). Throws naming `who` when the model is not compiled.
  */
 export function stageRunner<P extends string>(
-  who: string, model: Model, data: CompressData, o: { batchSize: number; seed: number }, emit: (e: TrainEvent<P>) => void,
+  who: string, model: Model, data: CompressData, o: { batchSize: number; seed: number }, emit: (e: TrainEvent<P>) => void, signal?: AbortSignal,
 ): { evaluate: () => StageResult; train: (phase: P, epochs: number, learningRate: number, callbacks?: Callback[]) => Promise<StageResult> } {
   if (!model.loss) throw new Error(`${who}: model '${model.name}' is not compiled; compile it with its loss first`);
   const loss = model.loss.name, fromLogits = model.loss.fromLogits;
@@ -54,6 +65,7 @@ export function stageRunner<P extends string>(
   const samples = data.train.y.shape[0];
   const train = async (phase: P, epochs: number, learningRate: number, callbacks: Callback[] = []): Promise<StageResult> => {
     model.compile({ optimizer: createOptimizer({ name: 'adam', learningRate }), loss, fromLogits, metrics: ['accuracy'] });
+    if (signal?.aborted) return evaluate();
     emit({ kind: 'trainBegin', phase, epochs, learningRate, batchSize: o.batchSize, samples });
     let start = performance.now();
     await model.fit(data.train.x, data.train.y, {
@@ -61,6 +73,7 @@ export function stageRunner<P extends string>(
       callbacks: [{
         onEpochBegin: () => void (start = performance.now()),
         onEpochEnd: (epoch, logs) => emit({ kind: 'epochEnd', phase, epoch: epoch + 1, epochs, seconds: (performance.now() - start) / 1000, loss: logs.loss, accuracy: logs.accuracy }),
+        onBatchEnd: () => void (signal?.aborted && (model.stopTraining = true)),
       }, ...callbacks],
     });
     return evaluate();

@@ -12,7 +12,7 @@ import { Parameter, type WeightMap, type WeightMapConfig, type WeightMapStats } 
 import { type ClusteredWeight, clusterWeights } from './cluster.js';
 import { NothingToCompressError } from './deep-compression.js';
 import { byLayer, dropOptimizerState, type ModelWeight, namesLayer, notDenseReason, replaceWeight, shareableWeights, valuesOf } from './select.js';
-import { type CompressData, modelSizes, stageRunner, type StageResult, type TrainEvent } from './stages.js';
+import { type CompressData, modelSizes, type PipelineHooks, stageRunner, type StageResult, type TrainEvent } from './stages.js';
 
 /** Options of {@link sparseVariationalDropout}. */
 export interface VariationalDropoutOptions {
@@ -217,11 +217,11 @@ class VariationalMap implements WeightMap {
  * Compression's. Options are checked before any work; {@link NothingToCompressError} when no weight is dense.
  */
 export async function sparseVariationalDropout(
-  model: Model, data: CompressData, options: VariationalDropoutOptions = {}, hooks: { onProgress?: (e: VariationalDropoutEvent) => void } = {},
+  model: Model, data: CompressData, options: VariationalDropoutOptions = {}, hooks: PipelineHooks<VariationalDropoutEvent> = {},
 ): Promise<VariationalDropoutReport> {
   const s = variationalDropoutSettings(options);
   const emit = hooks.onProgress ?? (() => {});
-  const { evaluate, train } = stageRunner<VariationalDropoutPhase>('sparseVariationalDropout', model, data, s, emit);
+  const { evaluate, train } = stageRunner<VariationalDropoutPhase>('sparseVariationalDropout', model, data, s, emit, hooks.signal);
   model.build();
   const weights: ModelWeight[] = [];
   for (const w of shareableWeights(model, s.layers, 'variational dropout')) {

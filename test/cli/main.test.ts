@@ -488,6 +488,27 @@ test('SIGTERM (kill, timeout, docker stop) saves a checkpoint like Ctrl-C, exits
   assert.match(done.err, /Epoch 2\/2 /);
 });
 
+test('Ctrl-C during compress stops its training after the batch, writes the model compressed so far (its record says where), exits 130', async () => {
+  const src = tmp('to-compress.wsm'), out = tmp('compressed-interrupted.wsm');
+  assert.equal((await run('train', '--model', 'mlp', '--epochs', '1', '--limit', '500', '--test-limit', '50', '--out', src)).code, 0);
+  let sent = false;
+  const r = await spawnCli(['compress', src, '--clusters', '8', '--finetune-epochs', '1000', '--limit', '500', '--test-limit', '50', '--out', out], (err, child) => {
+    if (!sent && /^Epoch 1\/1000 /m.test(err)) {
+      sent = true;
+      child.kill('SIGINT');
+    }
+  });
+  assert.ok(sent, r.err);
+  assert.equal(r.code, 130, r.err);
+  assert.match(r.err, /^interrupted: fine-tuning the centroids stops after this batch \(epoch \d+ of 1000\) and the model is written as compressed so far/m);
+  assert.match(r.err, /training was stopped \(fine-tuning the centroids, in epoch \d+ of 1000\): .*compressed-interrupted\.wsm holds the model compressed with less training than asked/);
+  assert.doesNotMatch(r.err, STACK);
+  const { model, meta } = loadModel(out);
+  assert.match(meta.training!.compress!.interrupted!, /^fine-tuning the centroids, in epoch \d+ of 1000$/);
+  assert.ok(model.weights().some((w) => w.map.kind === 'codebook') && model.weights().every((w) => w.map.kind === 'codebook' || w.role !== 'kernel'), 'the kernels are clustered');
+  assert.ok(!existsSync(`${out}.lock`));
+});
+
 // ---------------------------------------------------------------------------------------------------------------
 // NaN
 
