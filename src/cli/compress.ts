@@ -118,11 +118,15 @@ class Interruption {
   /** Where training stopped, as the record and the messages say it. */
   at: string | undefined;
   private readonly handler = (sig: 'SIGINT' | 'SIGTERM'): void => {
-    if (this.sig || !this.phase) process.exit(signalStatus(sig));
+    const p = this.phase;
+    if (this.sig || !p) process.exit(signalStatus(sig));
     this.sig = sig;
-    this.at = `${this.phase.name}, in epoch ${this.phase.done + 1} of ${this.phase.epochs}`;
+    // Between phases (a phase's epochs all done, clustering under way): no batch to finish, later training skipped.
+    const within = p.done < p.epochs;
+    this.at = within ? `${p.name}, in epoch ${p.done + 1} of ${p.epochs}` : `after ${p.name}`;
     this.abort.abort();
-    this.io.err.write(`\n${sig === 'SIGINT' ? 'interrupted' : 'SIGTERM'}: ${this.phase.name} stops after this batch (epoch ${this.phase.done + 1} of ${this.phase.epochs}) and the model is written as compressed so far (${sig === 'SIGINT' ? 'Ctrl-C' : 'a signal'} again to quit without writing)\n`);
+    const stops = within ? `${p.name} stops after this batch (epoch ${p.done + 1} of ${p.epochs})` : 'no further training';
+    this.io.err.write(`\n${sig === 'SIGINT' ? 'interrupted' : 'SIGTERM'}: ${stops} and the model is written as compressed so far (${sig === 'SIGINT' ? 'Ctrl-C' : 'a signal'} again to quit without writing)\n`);
   };
 
   constructor(private readonly io: Io) {
