@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memory } from '../../src/core/engine.js';
-import { exportOnnx } from '../../src/io/onnx/index.js';
+import { exportOnnx, importOnnx } from '../../src/io/onnx/index.js';
 import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../../src/io/index.js';
 import { input, layers, type Model, model } from '../../src/nn/index.js';
 import ort from '../helpers/ort.js';
@@ -75,8 +75,13 @@ test('a model sharing layers across lengths trains, round-trips through its file
     assert.equal(theirs.length, y.size);
     y.data().forEach((v, j) => assert.ok(Math.abs(v - theirs[j]) <= 1e-5, `output ${i} [${j}]: ours ${v}, onnxruntime ${theirs[j]}`));
   });
+  // Imported back, each layer's second use is a layer whose every weight is tied to the first's (the LSTM's bias too).
+  const back = importOnnx(exportOnnx(m)).model;
+  back.predictAll(feed).forEach((y, i) => y.data().forEach((v, j) => assert.ok(Math.abs(v - a[i].data()[j]) <= 1e-5, `imported output ${i} [${j}]`)));
+  assert.equal(back.countParams(), m.countParams(), back.summary());
   m.dispose();
   again.dispose();
+  back.dispose();
 });
 
 test('tfjs-layers loads the TF.js export of an Embedding → LSTM → Dense shared by inputs of lengths 6 and 4 and agrees (1e-6)', async () => {
