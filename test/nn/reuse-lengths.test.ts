@@ -1,7 +1,8 @@
 // One layer, one set of weights, sequences of different lengths (Keras semantics): a seq2seq-style model whose encoder
 // (6 steps) and decoder (4 steps) share the Embedding, LSTM, LayerNormalization, MultiHeadAttention and output Dense.
 // Each use equals a model of its own built at that length with the same weights; training, save/load, ONNX and TF.js work;
-// layers whose weights depend on the length (per-step kernels, a learned position table) are still refused.
+// a Conv2D likewise serves images of two sizes; layers whose weights see the shape (other features, a locally connected
+// grid) are still refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memory } from '../../src/core/engine.js';
@@ -98,6 +99,28 @@ test('tfjs-layers loads the TF.js export of an Embedding → LSTM → Dense shar
     y.data().forEach((v, j) => assert.ok(Math.abs(v - t[j]) <= 1e-6, `output ${i} [${j}]: ours ${v}, tfjs ${t[j]}`));
   });
   tf.dispose(theirs);
+  m.dispose();
+});
+
+test('one Conv2D serves images of two sizes (its kernel sees the channels only): each use equals a layer built at that size; ONNX Runtime agrees', async () => {
+  const conv = (): ReturnType<typeof layers.conv2d> => layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv' });
+  const big = input({ shape: [12, 12, 2], name: 'big' }), small = input({ shape: [7, 7, 2], name: 'small' });
+  const c = conv();
+  const m = model({ inputs: [big, small], outputs: [c.apply(big), c.apply(small)] }).build(5);
+  const rng = (n: number, k: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + k));
+  const xs = [{ data: rng(2 * 12 * 12 * 2, 1), shape: [2, 12, 12, 2] }, { data: rng(2 * 7 * 7 * 2, 2), shape: [2, 7, 7, 2] }];
+  const ys = m.predictAll(xs);
+  for (const [i, size] of [[0, 12], [1, 7]] as const) {
+    const x = input({ shape: [size, size, 2] });
+    const alone = model({ inputs: x, outputs: conv().apply(x) }).build(0);
+    alone.setWeights(m.getWeights());
+    assert.deepEqual(Array.from(ys[i].data()), Array.from(alone.predict(xs[i]).data()), `size ${size}`);
+    alone.dispose();
+  }
+  const s = await ort.InferenceSession.create(exportOnnx(m));
+  const r = await s.run({ big: new ort.Tensor('float32', xs[0].data, xs[0].shape), small: new ort.Tensor('float32', xs[1].data, xs[1].shape) });
+  ys.forEach((y, i) => y.data().forEach((v, j) => assert.ok(Math.abs(v - (r[s.outputNames[i]].data as Float32Array)[j]) <= 1e-5, `onnx output ${i} [${j}]`)));
+  assert.throws(() => c.apply(input({ shape: [12, 12, 3] })), /is applied again to inputs \(None, 12, 12, 3\)/);
   m.dispose();
 });
 

@@ -92,6 +92,11 @@ export class Conv2D extends WindowedLayer {
     }
   }
 
+  /** The kernel sees the channels only: one Conv2D serves images of any size (as in Keras). */
+  override weightShapeKey(shapes: readonly Shape[]): string {
+    return JSON.stringify(shapes.map((s) => [s.length, s[s.length - 1]]));
+  }
+
   protected override createWeights(s: Shape, rng: Random): void {
     this.addWeight('kernel', this.kernelShape(s), this.kernelInitializer, rng, { role: 'kernel' });
     if (this.useBias) this.addWeight('bias', [this.filters], this.biasInitializer, rng, { role: 'bias' });
