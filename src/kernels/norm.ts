@@ -34,7 +34,21 @@ import { addPromoted, laneMask, loadTail, storeTail } from './lib/vecmath';
     const d = v128.and(f32x4.sub(loadTail(px + (<usize>c << 2), cols - c), vm), laneMask(cols - c));
     acc = addPromoted(acc, f32x4.mul(d, d));
   }
-  return <f32>(1.0 / Math.sqrt(pairSum(acc) / <f64>cols + eps));
+  let sq = pairSum(acc);
+  // A square past float32's range (|x − mean| > 1.8e19) made it infinite: square in float64 instead (rows of finite
+  // values only; the common path keeps its bits).
+  if (!isFinite<f64>(sq)) sq = wideSquares(px, cols, m);
+  return <f32>(1.0 / Math.sqrt(sq / <f64>cols + eps));
+}
+
+/** Σ (x − m)² of row px[cols] with the squares in float64 (the differences are float32, as on the common path). */
+function wideSquares(px: usize, cols: i32, m: f32): f64 {
+  let sum: f64 = 0;
+  for (let c = 0; c < cols; c++) {
+    const d = <f64>(load<f32>(px + (<usize>c << 2)) - m);
+    sum += d * d;
+  }
+  return sum;
 }
 
 /** x̂·γ + β on four lanes (γ, β pointers 0: 1, 0). */

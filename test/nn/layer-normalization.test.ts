@@ -145,6 +145,33 @@ describe('LayerNormalization (Keras semantics)', () => {
     }
   });
 
+  test('values past float32 squares (|x − mean| > 1.8e19): wasm normalises them as ref (float64) does, output and gradient (was 0)', () => {
+    const rows = [1e20, -1e20, 3e19, 0, 1, 2, 3, 4, -3e38, 3e38, 1, 0];
+    const run = (backend: 'ref' | 'wasm'): number[][] => {
+      setBackend(backend);
+      return tidy(() => {
+        const x = fromFixture({ shape: [3, 4], data: rows });
+        const dy = fromFixture({ shape: [3, 4], data: [1, -2, 0.5, 3, 1, -2, 0.5, 3, 1, -2, 0.5, 3] });
+        const ln = new LayerNormalization({ epsilon: 1e-3 });
+        ln.build([4], 0);
+        const r = valueAndGrads(() => sum(mul(ln.call(x, { training: true, seed: 0 }), dy)), [x]);
+        const y = ln.call(x, { training: false, seed: 0 });
+        const out = [Array.from(y.f32()), Array.from(r.grads[0].f32())];
+        ln.dispose();
+        return out;
+      });
+    };
+    const [ref, wasm] = [run('ref'), run('wasm')];
+    assert.ok(ref[0].slice(0, 4).every((v) => Math.abs(v) > 0.1), `ref normalises the large row: ${ref[0]}`);
+    assert.equal(compareClose(Float32Array.from(wasm[0]), Float32Array.from(ref[0]), relTol(1e-5, 1e-6)).message, undefined, `output: wasm ${wasm[0]}, ref ${ref[0]}`);
+    // The gradient w.r.t. x of a row of scale 1e20 is ~1e-20: compared relative to each row's own scale.
+    for (let r = 0; r < 3; r++) {
+      const [a, b] = [wasm[1].slice(4 * r, 4 * r + 4), ref[1].slice(4 * r, 4 * r + 4)];
+      const scale = Math.max(...b.map(Math.abs));
+      a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= 1e-4 * scale, `gradient row ${r} [${i}]: wasm ${v}, ref ${b[i]}`));
+    }
+  });
+
   test('bad axes and epsilon are one-line errors naming the layer', () => {
     assert.throws(() => new LayerNormalization({ axis: 0, name: 'ln' }), /layer 'ln': axis must be a non-zero integer or a list of distinct ones \(0 is the batch axis\), got 0/);
     assert.throws(() => new LayerNormalization({ axis: [1, 1] }), /list of distinct ones/);
