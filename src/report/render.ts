@@ -4,7 +4,7 @@ import type * as VegaLiteModule from 'vega-lite';
 import type * as ResvgModule from '@resvg/resvg-js';
 
 /** The optional peer dependencies `report` needs, with the versions it is tested with. */
-export const PLOTTING_PACKAGES = { vega: '^6.4.0', 'vega-lite': '^6.5.0', '@resvg/resvg-js': '^2.6.2' } as const;
+export const PLOTTING_PACKAGES = { vega: '^6.4.0', 'vega-lite': '^6.4.0', '@resvg/resvg-js': '^2.6.2' } as const;
 
 /** The command that installs them (the core install stays light). */
 export const PLOTTING_INSTALL = `npm install ${Object.entries(PLOTTING_PACKAGES).map(([p, v]) => `${p}@${v}`).join(' ')}`;

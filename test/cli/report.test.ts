@@ -228,7 +228,7 @@ test('without the optional plotting packages, report says which are missing and 
     const out = join(bare, 'report');
     const r = cli(bare, 'report', runs.a, '--out', out);
     assert.equal(r.status, 1, r.stderr);
-    assert.equal(r.stderr, 'weightshare: error: plots need the optional packages vega, vega-lite, @resvg/resvg-js, which are not installed: run npm install vega@^6.4.0 vega-lite@^6.5.0 @resvg/resvg-js@^2.6.2\n');
+    assert.equal(r.stderr, 'weightshare: error: plots need the optional packages vega, vega-lite, @resvg/resvg-js, which are not installed: run npm install vega@^6.4.0 vega-lite@^6.4.0 @resvg/resvg-js@^2.6.2\n');
     assert.equal(existsSync(out), false);
     const r2 = cli(noResvg, 'report', runs.a, '--out', out);
     assert.equal(r2.stderr, 'weightshare: error: plots need the optional package @resvg/resvg-js, which is not installed: run npm install @resvg/resvg-js@^2.6.2\n');
