@@ -58,7 +58,7 @@ function version(): string {
 const gib = (n: number): string => `${Number((n / 2 ** 30).toPrecision(3))} GiB`;
 
 function outOfMemory(e: WasmOutOfMemoryError): string {
-  return `out of memory: the engine's WebAssembly memory (${gib(e.limit)} at most) cannot hold another ${gib(e.requested)} with ${gib(e.inUse)} in use; use a smaller --batch or smaller model sizes`;
+  return `out of memory: the engine's WebAssembly memory (${gib(e.limit)} at most) cannot hold another ${gib(e.requested)} with ${gib(e.inUse)} in use; use a smaller --batch-size or smaller model sizes`;
 }
 
 /** Runs the CLI with `argv` (without node and the script); returns the exit code. Exported for tests. */

@@ -162,13 +162,12 @@ export function unsharedParamCount(m: Model): number {
 /** Prefix of early stopping's kept best weights in a model file (ignored when the file is loaded as a model). */
 const BEST = 'best/';
 
-/** ' (2 threads)' for the wasm engine, '' for others. */
 /** The engine's WebAssembly memory can never exceed 4 GiB (32-bit addresses). */
 const WASM_MEMORY_LIMIT = 4 * 2 ** 30;
 
 /**
  * Refuses a transformer whose attention probabilities alone, kept for the backward pass (one [batch, heads, context,
- * context] float32 tensor per layer), cannot fit in the engine's memory: a usage error naming --context and --batch,
+ * context] float32 tensor per layer), cannot fit in the engine's memory: a usage error naming --context and --batch-size,
  * instead of the engine running out of memory at the first batch. A lower bound: runs just under it may still not fit.
  */
 function checkAttentionMemory(context: number, batch: number, heads: number, layers: number): void {
@@ -176,9 +175,10 @@ function checkAttentionMemory(context: number, batch: number, heads: number, lay
   if (bytes <= WASM_MEMORY_LIMIT) return;
   const most = Math.floor(Math.sqrt(WASM_MEMORY_LIMIT / (layers * batch * heads * 4)));
   const size = bytes >= 2 ** 40 ? `${Number((bytes / 2 ** 40).toPrecision(3))} TiB` : `${Number((bytes / 2 ** 30).toPrecision(3))} GiB`;
-  throw new UsageError(`--context ${context} with --batch ${batch}: the attention probabilities alone take ${layers} layers × ${batch} × ${heads} heads × ${context}² × 4 bytes = ${size}, more than the engine's 4 GiB of memory; give a shorter --context (under ${most} at this batch, and the rest of the step needs room too) or a smaller --batch`, 'train');
+  throw new UsageError(`--context ${context} with --batch-size ${batch}: the attention probabilities alone take ${layers} layers × ${batch} × ${heads} heads × ${context}² × 4 bytes = ${size}, more than the engine's 4 GiB of memory; give a shorter --context (under ${most} at this batch, and the rest of the step needs room too) or a smaller --batch-size`, 'train');
 }
 
+/** ' (2 threads)' for the wasm engine, '' for others. */
 function engineThreads(): string {
   const be = getBackend() as unknown as { threads?: number };
   return be.threads === undefined ? '' : ` (${be.threads} thread${be.threads === 1 ? '' : 's'})`;
