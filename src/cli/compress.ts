@@ -154,9 +154,9 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   const t = meta.training;
   const text = t?.text;
   const { name, dir } = savedModelData(f, t, 'compress');
-  warnIfDataChanged(io.err, t, dir, 'the compressed model is fine-tuned and scored on other data than it was trained on');
   refuseInputAsOutput(out, [['--data', f.data]], 'compress');
   const ds = readModelDataset(file, name, dir, text, tokenizer, { limit: f.limit ?? t?.limit, testLimit: f.testLimit ?? t?.testLimit, verb: 'compressed', command: 'compress' });
+  warnIfDataChanged(io.err, t, dir, 'the compressed model is fine-tuned and scored on other data than it was trained on');
   checkFits(model, ds);
   const nTrain = requireSamples(ds, 'train', 'fine-tune on'), nTest = requireSamples(ds, 'test', 'score the compression on');
   // Compression reports accuracy beside the loss (a text model's file compiles bits per character or perplexity instead).

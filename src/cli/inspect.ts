@@ -69,8 +69,8 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
     model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: [...kept, ...wanted] });
   }
   const { name, dir } = savedModelData(a.flags, meta.training, 'eval');
-  warnIfDataChanged(io.err, meta.training, dir, 'the scores are not on the data it was trained and tested on');
   const ds = readModelDataset(file, name, dir, text, tokenizer, { limit: 1, testLimit: a.flags.testLimit, verb: 'evaluated', command: 'evaluate' });
+  warnIfDataChanged(io.err, meta.training, dir, 'the scores are not on the data it was trained and tested on');
   const t0 = performance.now();
   checkFits(model, ds);
   const n = requireSamples(ds, 'test', 'evaluate');

@@ -175,7 +175,7 @@ function checkAttentionMemory(context: number, batch: number, heads: number, lay
   if (bytes <= WASM_MEMORY_LIMIT) return;
   const most = Math.floor(Math.sqrt(WASM_MEMORY_LIMIT / (layers * batch * heads * 4)));
   const size = bytes >= 2 ** 40 ? `${Number((bytes / 2 ** 40).toPrecision(3))} TiB` : `${Number((bytes / 2 ** 30).toPrecision(3))} GiB`;
-  throw new UsageError(`--context ${context} with --batch-size ${batch}: the attention probabilities alone take ${layers} layers × ${batch} × ${heads} heads × ${context}² × 4 bytes = ${size}, more than the engine's 4 GiB of memory; give a shorter --context (under ${most} at this batch, and the rest of the step needs room too) or a smaller --batch-size`, 'train');
+  throw new UsageError(`--context ${context} with --batch-size ${batch}: the attention probabilities alone take ${layers} layer${layers === 1 ? '' : 's'} × ${batch} × ${heads} head${heads === 1 ? '' : 's'} × ${context}² × 4 bytes = ${size}, more than the engine's 4 GiB of memory; give a shorter --context (under ${most} at this batch, and the rest of the step needs room too) or a smaller --batch-size`, 'train');
 }
 
 /** ' (2 threads)' for the wasm engine, '' for others. */
@@ -244,7 +244,6 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
     } else if (state.dataDir !== undefined && !existsSync(state.dataDir)) {
       throw new CliError(`${f.resume}: the run's data ${state.dataDir} is not there (moved, or a path relative to the folder the run started in): give its place with --data`);
     }
-    warnIfDataChanged(io.err, state, state.dataDir, 'the resumed run will not continue the one it began', true);
     if (given('lr') && f.lr !== undefined) model.optimizer.learningRate = f.lr;
     for (const k of KEPT_ON_RESUME) {
       if (given(k)) io.err.write(`note: --${k} is ignored with --resume (the run keeps its own settings)\n`);
@@ -293,6 +292,8 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
       text = { task: kind.task, level: kind.level, ...(kind.task === 'classifier' ? { maxLen: f.maxLen ?? 200 } : { bptt: f.context ?? f.bptt ?? 64 }), ...(f.maxVocab !== undefined ? { maxVocab: f.maxVocab } : {}) };
       if (kind.task === 'classifier' && given('bptt')) throw new UsageError(`--bptt is for language models; a classifier reads texts of --max-len tokens`, 'train');
       if (kind.task !== 'classifier' && given('max-len')) throw new UsageError(`--max-len is for classifiers; a language model reads windows of --bptt tokens`, 'train');
+      // Before the corpus is read: a context whose attention cannot fit is a usage error, whatever the data.
+      if (kind.cell === 'transformer') checkAttentionMemory(text.bptt!, f.batchSize, f.heads ?? GPT_DEFAULTS.heads, f.layers ?? GPT_DEFAULTS.layers);
       const loaded = loadTextForCli(dataset, f.data, text, { limit: f.limit, testLimit: f.testLimit });
       fresh = loaded.dataset;
       if (needsOwnValidation && !fresh.xValid) throw noValidation();
@@ -313,7 +314,6 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
     const sizes = ['model', 'embed', 'hidden', 'layers', 'dim', 'heads', 'context', 'factorized-embedding', 'max-vocab']
       .filter((k) => k === 'model' || given(k)).map((k) => `--${k} ${String((f as Record<string, unknown>)[camelCase(k)])}`).join(' ');
     checkModelSize(model, 'train', sizes);
-    if (kind?.cell === 'transformer') checkAttentionMemory(fresh.shape[0], f.batchSize, f.heads ?? GPT_DEFAULTS.heads, f.layers ?? GPT_DEFAULTS.layers);
     if (f.sharing) applySharing(model, f.sharing);
     applyKernelRegularizer(model, f.l1, f.l2);
     model.build(f.seed);
@@ -355,6 +355,8 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
   const ds = fresh ?? (state.text
     ? loadTextForCli(state.dataset ?? 'sotu', state.dataDir, state.text, { limit: state.limit, testLimit: state.testLimit, tokenizer: needTokenizer(tokenizer, f.resume!) }).dataset
     : readDataset(state.dataset ?? 'mnist-sample', state.dataDir, state.limit, state.testLimit));
+  // Once the data has loaded (a file turned into a folder or emptied is an error of its own, not a change to warn of).
+  if (f.resume) warnIfDataChanged(io.err, state, state.dataDir, 'the resumed run will not continue the one it began', true);
   checkFits(model, ds);
   const nTrain = requireSamples(ds, 'train', 'train on'), nTest = requireSamples(ds, 'test', 'report the test loss on');
   const step0 = state.step ?? 0;

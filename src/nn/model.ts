@@ -318,7 +318,16 @@ export class Model {
     if (weights.length !== n || weights.some((w) => !Number.isFinite(w) || w < 0)) {
       throw new RangeError(`model '${this.name}': lossWeights must be ${n} finite numbers ≥ 0 (one per output), got ${quote(o.lossWeights)}`);
     }
-    const outName = (i: number): string => this.producer(this.outputSyms[i])?.layer.name ?? `output_${i}`;
+    // Outputs are named by the layer that makes them; a layer making several outputs (one layer applied at several
+    // places) gives its later ones `_1`, `_2`, … as Keras does, so that no output's metrics overwrite another's.
+    const bases = this.outputSyms.map((s, i) => this.producer(s)?.layer.name ?? `output_${i}`);
+    const outNames: string[] = [];
+    for (const base of bases) {
+      let name = base;
+      for (let k = 1; outNames.includes(name) || (name !== base && bases.includes(name)); k++) name = `${base}_${k}`;
+      outNames.push(name);
+    }
+    const outName = (i: number): string => outNames[i];
     const metrics: Metric[] = n === 1
       ? names.map((m) => getMetric(m, losses[0].name))
       : losses.flatMap((l, i) => names.map((m): Metric => {

@@ -46,6 +46,16 @@ for (const backend of ['ref', 'wasm'] as const) {
       assert.throws(() => T.fill([2], 0.5, 'int32'), /^DTypeError: fill: int32 values must be whole numbers .*got 0.5 \(/);
       assert.deepEqual(Array.from(T.tensor([0, -2147483648, 2147483647, 3], [4], 'int32').data()), [0, -2147483648, 2147483647, 3]);
       assert.deepEqual(Array.from(T.tensor(Float32Array.of(1, 2), [2], 'int32').data()), [1, 2]);
+      // Other typed arrays convert like arrays; BigInts, unknown dtypes and odd values are named, not crashed on.
+      assert.deepEqual(Array.from(T.tensor(new Float64Array([1.5, -2]), [2]).data()), [1.5, -2]);
+      assert.deepEqual(Array.from(T.tensor(Uint8Array.of(3, 255), [2], 'int32').data()), [3, 255]);
+      assert.throws(() => T.tensor(new Float64Array([1, NaN]), [2], 'int32'), /got NaN at flat index 1/);
+      assert.throws(() => T.tensor(new Uint32Array([4294967295]), [1], 'int32'), /got 4294967295 at flat index 0/);
+      assert.throws(() => T.tensor(new BigInt64Array(2) as never, [2]), /^DTypeError: tensor: takes numbers; a BigInt64Array holds BigInts/);
+      assert.throws(() => T.tensor([1n] as never, [1], 'int32'), /got the BigInt 1n at flat index 0/);
+      assert.throws(() => T.tensor(['3'] as never, [1], 'int32'), /got "3" at flat index 0/);
+      assert.throws(() => T.tensor([1.5], [1], 'int64' as never), /^DTypeError: tensor: dtype must be 'float32' or 'int32', got "int64"$/);
+      assert.throws(() => T.fill([1], 2.5, 'int64' as never), /^DTypeError: fill: dtype must be 'float32' or 'int32', got "int64"$/);
     });
   });
 

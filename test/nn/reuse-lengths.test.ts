@@ -66,6 +66,18 @@ test('a model sharing layers across lengths trains, round-trips through its file
   const h = await m.fit(feed, [{ data: DEC, shape: [2, 4] }, { data: ENC, shape: [2, 6] }, { data: DEC, shape: [2, 4] }], { epochs: 5, verbose: 0 });
   const loss = h.history.loss;
   assert.ok(loss[4] < loss[0], `loss falls: ${loss.join(', ')}`);
+  // The shared output layer makes three outputs: each has its own metrics (out, out_1, out_2), none overwritten.
+  m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const ys = [{ data: DEC, shape: [2, 4] }, { data: ENC, shape: [2, 6] }, { data: DEC, shape: [2, 4] }];
+  const logs = m.evaluate(feed, ys);
+  assert.deepEqual(Object.keys(logs).filter((k) => k.endsWith('accuracy')).sort(), ['out_1_accuracy', 'out_2_accuracy', 'out_accuracy']);
+  const [pa, pe, pd] = m.predictAll(feed).map((y) => y.f32());
+  // Accuracy over the unmasked positions (maskZero: the inputs' id 0, here also the labels' id 0).
+  const acc = (p: Float32Array, ids: Int32Array): number => {
+    const live = Array.from(ids.keys()).filter((i) => ids[i] !== 0);
+    return live.filter((i) => p.subarray(i * VOCAB, (i + 1) * VOCAB).indexOf(Math.max(...p.subarray(i * VOCAB, (i + 1) * VOCAB))) === ids[i]).length / live.length;
+  };
+  assert.deepEqual([logs.out_accuracy, logs.out_1_accuracy, logs.out_2_accuracy].map((v) => v.toFixed(6)), [acc(pa, DEC), acc(pe, ENC), acc(pd, DEC)].map((v) => v.toFixed(6)));
   const again = modelFromCheckpoint(decodeCheckpoint(encodeCheckpoint(modelToCheckpoint(m))), 'seq2seq.wsm').model;
   const [a, b] = [m.predictAll(feed), again.predictAll(feed)];
   a.forEach((y, i) => assert.deepEqual(Array.from(b[i].data()), Array.from(y.data())));

@@ -1,6 +1,6 @@
 // Creation ops: tensors from data, constants, ranges and seeded random tensors.
 import type { DType } from '../../backend/backend.js';
-import { DTypeError, ShapeError } from '../errors.js';
+import { DTypeError, quote, ShapeError } from '../errors.js';
 import { Random } from '../random.js';
 import { checkShape, type Shape, sizeOf } from '../shape.js';
 import { empty, type Tensor } from '../tensor.js';
@@ -17,19 +17,31 @@ function inferShape(v: NestedNumbers): number[] {
   return s;
 }
 
+/** Typed arrays of numbers other than the tensors' own (converted like arrays). */
+type OtherNumberArray = Float64Array | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Uint32Array;
+
 /** A tensor from a (nested) array or typed array; `shape` is required for flat data of rank ≠ 1. */
-export function tensor(values: NestedNumbers | Float32Array | Int32Array | readonly number[], shape?: Shape, dtype?: DType): Tensor {
+export function tensor(values: NestedNumbers | Float32Array | Int32Array | OtherNumberArray | readonly number[], shape?: Shape, dtype?: DType): Tensor {
+  checkDType('tensor', dtype);
   const dt: DType = dtype ?? (values instanceof Int32Array ? 'int32' : 'float32');
   let flat: number[] | Float32Array | Int32Array;
   let inferred: number[];
   if (values instanceof Float32Array || values instanceof Int32Array) {
     flat = values;
     inferred = [values.length];
+  } else if (ArrayBuffer.isView(values)) {
+    // Other typed arrays (Float64Array, Uint8Array, …) are converted like a flat array; BigInt ones hold no numbers.
+    const view: unknown = values;
+    if (view instanceof BigInt64Array || view instanceof BigUint64Array || view instanceof DataView) {
+      throw new DTypeError('tensor', `takes numbers; a ${view.constructor.name} holds ${view instanceof DataView ? 'bytes' : 'BigInts'} (convert them to numbers first)`);
+    }
+    flat = Array.from(values);
+    inferred = [flat.length];
   } else if (typeof values === 'number') {
     flat = [values];
     inferred = [];
   } else {
-    inferred = inferShape(values);
+    inferred = inferShape(values as NestedNumbers);
     flat = (values as unknown[]).flat(Infinity) as number[];
   }
   const sh = shape ?? inferred;
@@ -51,8 +63,14 @@ function checkWhole(op: string, v: ArrayLike<number>): void {
   for (let i = 0; i < v.length; i++) {
     const x = v[i];
     if (Number.isInteger(x) && x >= -2147483648 && x <= 2147483647) continue;
-    throw new DTypeError(op, `int32 values must be whole numbers in [-2^31, 2^31), got ${typeof x === 'number' ? x : JSON.stringify(x)}${op === 'tensor' ? ` at flat index ${i}` : ''} (round or cast the data first)`);
+    const shown = typeof x === 'bigint' ? `the BigInt ${String(x)}n` : quote(x);
+    throw new DTypeError(op, `int32 values must be whole numbers in [-2^31, 2^31), got ${shown}${op === 'tensor' ? ` at flat index ${i}` : ''} (round or cast the data first)`);
   }
+}
+
+/** The element types a tensor can have: an unknown one is refused when the tensor is made, not at its first op. */
+function checkDType(op: string, dtype: unknown): void {
+  if (dtype !== undefined && dtype !== 'float32' && dtype !== 'int32') throw new DTypeError(op, `dtype must be 'float32' or 'int32', got ${quote(dtype)}`);
 }
 
 /** A rank-0 tensor. */
@@ -62,6 +80,7 @@ export function scalar(value: number, dtype: DType = 'float32'): Tensor {
 
 /** A tensor filled with `value`. */
 export function fill(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
+  checkDType('fill', dtype);
   if (dtype === 'int32') checkWhole('fill', [value]);
   const t = empty(shape, dtype);
   t.backend.fill(t.buf, dtype, t.size, value);

@@ -85,10 +85,10 @@ export class Conv2D extends WindowedLayer {
   outputShape(s: Shape): number[] {
     if (s.length !== 3) throw this.shapeError(`needs inputs [N, H, W, C], got per-sample shape [${s.join(',')}]`);
     try {
-      const p = conv2dParams(this.name, [1, ...s], this.kernelShape(s), { strides: this.strides, padding: this.padding, dilations: this.dilationRate });
+      const p = conv2dParams('conv2d', [1, ...s], this.kernelShape(s), { strides: this.strides, padding: this.padding, dilations: this.dilationRate });
       return [p.oh, p.ow, p.f];
     } catch (e) {
-      throw this.shapeError(`input [${s.join(',')}] does not fit: ${(e as Error).message}`);
+      throw this.shapeError(`input [${s.join(',')}] does not fit: ${(e as Error).message.replace(/^conv2d: /, '')}`);
     }
   }
 

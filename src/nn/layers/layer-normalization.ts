@@ -72,9 +72,12 @@ export class LayerNormalization extends Layer {
     return [...s];
   }
 
-  /** γ and β see the normalised axes only: one layer serves sequences of any length (normalising the features). */
+  /**
+   * γ and β see the normalised axes only (counted from the end, and their sizes): one layer serves sequences of any
+   * length and inputs of other ranks when it normalises the trailing axes (the default, axis −1).
+   */
   override weightShapeKey(shapes: readonly Shape[]): string {
-    return JSON.stringify(shapes.map((s) => [s.length, this.sampleAxes(s).map((a) => s[a])]));
+    return JSON.stringify(shapes.map((s) => this.sampleAxes(s).map((a) => [a - s.length, s[a]])));
   }
 
   protected override createWeights(s: Shape, rng: Random): void {
