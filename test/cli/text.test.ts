@@ -1,7 +1,7 @@
 // The CLI on text: train a character LM on sotu, resume it exactly, evaluate, generate; a text classifier on spam-assassin; usage errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '../../src/io/files.js';
@@ -161,6 +161,15 @@ test('data changed since training is warned about by --resume, eval and compress
   const resumed = await run('train', '--resume', model, '--epochs', '2');
   assert.equal(resumed.code, 0, resumed.err);
   assert.match(resumed.err, /the resumed run will not continue the one it began/);
+  // A file turned into a folder (or emptied) gets its own error, without the "changed" warning before it.
+  rmSync(file);
+  mkdirSync(file);
+  const folder = await run('eval', model);
+  assert.equal(folder.code, 1);
+  assert.doesNotMatch(folder.err, /warning/);
+  assert.match(folder.err, /changing\.txt: is a directory/);
+  rmSync(file, { recursive: true });
+  writeFileSync(file, Array.from({ length: 200 }, (_, i) => `Item ${i}: a brown cat and a lazy dog.`).join('\n'));
   const compressed = await run('compress', model, '--clusters', '8', '--finetune-epochs', '1', '--limit', '32', '--test-limit', '32', '--out', tmp('changing-c.wsm'));
   assert.equal(compressed.code, 0, compressed.err);
   assert.match(compressed.err, warned, compressed.err);

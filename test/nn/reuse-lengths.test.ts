@@ -150,6 +150,13 @@ test('reuse across lengths also holds for per-step kernels and a position table 
   pos.apply(a);
   assert.deepEqual(pos.apply(c).shape, [3, 8]);
   assert.throws(() => pos.apply(long), /has 7 steps, more than its sequenceLength 5|7 steps, more than its sequenceLength 5/);
+  const norm = layers.layerNormalization(); // the trailing axis: any length, any rank
+  norm.apply(input({ shape: [8] }));
+  assert.deepEqual(norm.apply(c).shape, [3, 8]);
+  const byAxis = layers.layerNormalization({ axis: 1 }); // Keras' axis 1: the first per-sample axis, whose size is the length
+  byAxis.apply(a);
+  assert.throws(() => byAxis.apply(c), /is applied again to inputs \(None, 3, 8\)/);
+  assert.throws(() => layers.conv2d({ filters: 2, kernelSize: 3 }).apply(input({ shape: [2, 2, 1] })), (e: Error) => /does not fit: input size 2 is smaller than the effective kernel size 3/.test(e.message) && !e.message.includes(': :'));
   const grid = layers.locallyConnected2d({ filters: 2, kernelSize: 3 });
   grid.apply(input({ shape: [6, 6, 1] }));
   assert.throws(() => grid.apply(input({ shape: [5, 5, 1] })), /is applied again to inputs \(None, 5, 5, 1\)/);
