@@ -157,6 +157,10 @@ test('reuse across lengths also holds for per-step kernels and a position table 
   byAxis.apply(a);
   assert.throws(() => byAxis.apply(c), /is applied again to inputs \(None, 3, 8\)/);
   assert.throws(() => layers.conv2d({ filters: 2, kernelSize: 3 }).apply(input({ shape: [2, 2, 1] })), (e: Error) => /does not fit: input size 2 is smaller than the effective kernel size 3/.test(e.message) && !e.message.includes(': :'));
+  const bi = input({ shape: [5, 8] });
+  const block = layers.block({ inputs: bi, outputs: layers.dense({ units: 8 }).apply(bi) });
+  block.apply(a);
+  assert.throws(() => block.apply(c), /is applied again to inputs \(None, 3, 8\).*a block's inner graph is built for the input shapes of its first use/);
   const grid = layers.locallyConnected2d({ filters: 2, kernelSize: 3 });
   grid.apply(input({ shape: [6, 6, 1] }));
   assert.throws(() => grid.apply(input({ shape: [5, 5, 1] })), /is applied again to inputs \(None, 5, 5, 1\)/);

@@ -43,6 +43,10 @@ export class Block extends Layer {
     return this.inner;
   }
 
+  protected override get reuseRule(): string {
+    return "a block's inner graph is built for the input shapes of its first use, so every use needs those shapes (its Dense, recurrent and attention layers alone would take other lengths)";
+  }
+
   outputShape(s: Shape): number[] {
     return this.outputShapes([s])[0];
   }
