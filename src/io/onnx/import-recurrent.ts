@@ -6,37 +6,12 @@ import { layers } from '../../nn/layers/index.js';
 import type { Recurrent } from '../../nn/layers/recurrent.js';
 import { attr, type Const, gather, makeConst, transpose } from './import-eval.js';
 import type { OnnxNode } from './import-graph.js';
-import { type Act, dense, type Translator } from './import-layers.js';
-import { TiedMap } from '../../sharing/tied.js';
-import type { WeightMap } from '../../sharing/weight-map.js';
+import type { Act, Translator } from './import-layers.js';
 
 const ACTIVATIONS: Record<string, ActivationName> = { Sigmoid: 'sigmoid', Tanh: 'tanh', Relu: 'relu' };
 
 /** Gates per op and the ONNX gate block each of ours (Keras order) reads: LSTM i f c o ← i o f c; GRU z r h and RNN agree. */
 const GATES: Record<string, number[]> = { LSTM: [0, 2, 3, 1], GRU: [0, 1, 2], RNN: [0] };
-
-/**
- * The biases made in a translation, by what they are computed from: a second op whose B derives from the same
- * initializers with the same values (a recurrent layer applied twice, e.g. to an encoder's and a decoder's sequences)
- * gets a bias tied to the first, as its kernels are. (The bias sums B's two halves: not numbers moved, so the
- * kernels' trace-based tying cannot see it.)
- */
-const biases = new WeakMap<Translator, Map<string, { map: WeightMap; path: string; data: Float64Array | Float32Array }[]>>();
-
-/** The float initializers a value is computed from (the weights, not index constants), sorted and joined (a key; '' for none). */
-function sources(g: Translator['g'], value: string): string {
-  const found = new Set<string>(), seen = new Set<string>(), todo = [value];
-  while (todo.length) {
-    const v = todo.pop()!;
-    if (seen.has(v)) continue;
-    seen.add(v);
-    if (g.initializers.has(v)) {
-      if (g.constOf(v).type !== 'int') found.add(v);
-    }
-    else todo.push(...(g.producer.get(v)?.inputs.filter((i) => i) ?? []));
-  }
-  return [...found].sort().join('\u0000');
-}
 
 /** An LSTM, GRU or RNN node: our layer (Bidirectional for direction 'bidirectional'), its weights, and its outputs Y, Y_h, Y_c. */
 export function recurrent(tr: Translator, n: OnnxNode): void {
@@ -95,14 +70,9 @@ export function recurrent(tr: Translator, n: OnnxNode): void {
     tr.setWeight(cell, 'kernel', tr.w.map(wName, convert, `${path}/kernel`));
     tr.setWeight(cell, 'recurrentKernel', tr.w.map(rName, convert, `${path}/recurrentKernel`));
     if (bName) {
-      const made = biases.get(tr) ?? new Map<string, { map: WeightMap; path: string; data: Float64Array | Float32Array }[]>();
-      biases.set(tr, made);
+      // A second op reading the same B (a layer applied twice) gets a bias tied to the first, as its kernels are.
       const value = bias(g.constOf(bName), d, rowsIndex, gates * units, resetAfter === true);
-      const from = sources(g, bName), key = `${from}\u0001${d}\u0001${n.op}\u0001${resetAfter === true}`;
-      const prev = from ? made.get(key)?.find((p) => p.data.length === value.data.length && p.data.every((x, i) => x === value.data[i])) : undefined;
-      const map = prev ? new TiedMap(prev.map, prev.path, false) : dense(value);
-      if (!prev) made.set(key, [...(made.get(key) ?? []), { map, path: `${path}/bias`, data: value.data }]);
-      tr.setWeight(cell, 'bias', map);
+      tr.setWeight(cell, 'bias', tr.w.computed(bName, `bias ${n.op} direction ${d} resetAfter ${resetAfter === true}`, value, `${path}/bias`));
     }
   });
   const outs = layer.applyAll(x.t);

@@ -38,6 +38,8 @@ interface Made {
 /** Turns weight values into maps; one per graph, so that a second reader of the same initializer gets a tied map. */
 export class WeightImporter {
   private readonly made = new Map<string, Made[]>();
+  /** Weights computed (not moved) from initializers, by those initializers and a caller's key: see {@link computed}. */
+  private readonly computedMade = new Map<string, { map: WeightMap; path: string; data: Float64Array }[]>();
 
   constructor(private readonly g: GraphView, private readonly recipes: Record<string, WeightMapConfig>, private readonly note: (s: string) => void) {}
 
@@ -67,6 +69,36 @@ export class WeightImporter {
     const map = this.fromRoot(root, real, trace, path);
     this.made.set(root.name, [...earlier, { map, path, trace }]);
     return map;
+  }
+
+  /**
+   * A weight whose numbers are computed from `value` rather than moved (a recurrent bias sums B's two halves, so the
+   * trace of {@link map} cannot follow it): tied to an earlier weight computed from the same float initializers, under
+   * the same `key` (what the computation was), with the same numbers — a recurrent layer applied twice, e.g. to an
+   * encoder's and a decoder's sequences; else a dense map of `real`.
+   */
+  computed(value: string, key: string, real: Const, path: string): WeightMap {
+    const from = this.sources(value);
+    if (!from) return dense(real);
+    const k = `${from}\u0001${key}`, earlier = this.computedMade.get(k) ?? [];
+    const prev = earlier.find((p) => same(p.data, Float64Array.from(real.data)));
+    if (prev) return new TiedMap(prev.map, prev.path, false);
+    const map = dense(real);
+    this.computedMade.set(k, [...earlier, { map, path, data: Float64Array.from(real.data) }]);
+    return map;
+  }
+
+  /** The float initializers a value is computed from (the weights, not index constants), sorted and joined ('' for none). */
+  private sources(value: string): string {
+    const found = new Set<string>(), seen = new Set<string>(), todo = [value];
+    while (todo.length) {
+      const v = todo.pop()!;
+      if (seen.has(v)) continue;
+      seen.add(v);
+      if (!this.g.initializers.has(v)) todo.push(...(this.g.producer.get(v)?.inputs.filter((i) => i) ?? []));
+      else if (this.g.constOf(v).type !== 'int') found.add(v);
+    }
+    return [...found].sort().join('\u0000');
   }
 
   /** Whether our export recorded `u` as the first factor of a low-rank map. */
