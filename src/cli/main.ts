@@ -4,6 +4,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type CommandSpec, findCommand, formatCommandList, formatHelp, parseArgs, type ParsedArgs, UsageError } from './args.js';
 import { WasmOutOfMemoryError } from '../backend/wasm/allocator.js';
+import { gib } from '../core/errors.js';
 import { CliError, type Io } from './common.js';
 import { compressCommand, compressSpec } from './compress.js';
 import { exportCommand, exportSpec } from './export.js';
@@ -54,8 +55,6 @@ function version(): string {
     return 'unknown';
   }
 }
-
-const gib = (n: number): string => `${Number((n / 2 ** 30).toPrecision(3))} GiB`;
 
 function outOfMemory(e: WasmOutOfMemoryError): string {
   return `out of memory: the engine's WebAssembly memory (${gib(e.limit)} at most) cannot hold another ${gib(e.requested)} with ${gib(e.inUse)} in use; use a smaller --batch-size or smaller model sizes`;

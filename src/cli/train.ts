@@ -15,6 +15,7 @@ import { createModel, MODEL_DESCRIPTIONS, MODEL_NAMES } from '../nn/zoo.js';
 import type { ShareLayers } from '../nn/transformer.js';
 import { createTextModel, TEXT_MODEL_DESCRIPTIONS, TEXT_MODEL_NAMES, textModelKind } from '../nn/zoo-text.js';
 import { GPT_DEFAULTS } from '../nn/zoo-gpt.js';
+import { gib } from '../core/errors.js';
 import type { Tokenizer } from '../data/tokenizer.js';
 import { createOptimizer, type OptimizerConfig } from '../optim/index.js';
 import { parseMapSpec } from '../sharing/registry.js';
@@ -174,8 +175,7 @@ function checkAttentionMemory(context: number, batch: number, heads: number, lay
   const bytes = layers * batch * heads * context * context * 4;
   if (bytes <= WASM_MEMORY_LIMIT) return;
   const most = Math.floor(Math.sqrt(WASM_MEMORY_LIMIT / (layers * batch * heads * 4)));
-  const size = bytes >= 2 ** 40 ? `${Number((bytes / 2 ** 40).toPrecision(3))} TiB` : `${Number((bytes / 2 ** 30).toPrecision(3))} GiB`;
-  throw new UsageError(`--context ${context} with --batch-size ${batch}: the attention probabilities alone take ${layers} layer${layers === 1 ? '' : 's'} × ${batch} × ${heads} head${heads === 1 ? '' : 's'} × ${context}² × 4 bytes = ${size}, more than the engine's 4 GiB of memory; give a shorter --context (under ${most} at this batch, and the rest of the step needs room too) or a smaller --batch-size`, 'train');
+  throw new UsageError(`--context ${context} with --batch-size ${batch}: the attention probabilities alone take ${layers} layer${layers === 1 ? '' : 's'} × ${batch} × ${heads} head${heads === 1 ? '' : 's'} × ${context}² × 4 bytes = ${gib(bytes, true)}, more than the engine's 4 GiB of memory; give a shorter --context (under ${most} at this batch, and the rest of the step needs room too) or a smaller --batch-size`, 'train');
 }
 
 /** ' (2 threads)' for the wasm engine, '' for others. */

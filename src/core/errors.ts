@@ -86,6 +86,11 @@ export function quote(v: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/** Bytes as messages show large sizes: 3 significant digits of GiB (`3730 GiB`, `0.806 GiB`), or of TiB with `tib`. */
+export function gib(bytes: number, tib = false): string {
+  return tib && bytes >= 2 ** 40 ? `${Number((bytes / 2 ** 40).toPrecision(3))} TiB` : `${Number((bytes / 2 ** 30).toPrecision(3))} GiB`;
+}
+
 /** Formats a shape for messages: [2,3]. */
 export function fmt(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;

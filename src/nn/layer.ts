@@ -1,5 +1,5 @@
 // The Layer base class: shape inference, weights held as sharing maps, config for saving, and the class registry.
-import { DTypeError, fmt, quote, ShapeError } from '../core/errors.js';
+import { DTypeError, fmt, gib, quote, ShapeError } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import { shapesEqual, type Shape, sizeOf } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
@@ -375,7 +375,7 @@ export abstract class Layer {
       // A weight too large for memory: name it (a bare "Invalid typed array length" says nothing of the layer).
       if (e instanceof Error && (e.name === 'WasmOutOfMemoryError' || (e instanceof RangeError && /Invalid typed array length|Array buffer allocation failed/.test(e.message)))) {
         const n = sizeOf(shape);
-        throw new RangeError(`layer '${this.name || this.defaultName}' (${this.className}): weight '${name}' of shape ${fmt(shape)} has ${n.toLocaleString('en-US')} values (${Number((n * 4 / 2 ** 30).toPrecision(3))} GiB as float32), too many to allocate (${e.message})`);
+        throw new RangeError(`layer '${this.name || this.defaultName}' (${this.className}): weight '${name}' of shape ${fmt(shape)} has ${n.toLocaleString('en-US')} values (${gib(n * 4)} as float32), too many to allocate (${e.message})`);
       }
       throw e;
     }
