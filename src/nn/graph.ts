@@ -1,5 +1,7 @@
 // The layer graph of a functional model: tracing symbolic tensors back to the inputs, in topological order, and running it.
+import { tidy } from '../core/engine.js';
 import { ShapeError } from '../core/errors.js';
+import { recording } from '../core/tape.js';
 import type { Tensor } from '../core/tensor.js';
 import { withWeightCache } from '../sharing/cache.js';
 import { batchShape, type CallContext, type Layer, type MaskedOutputs, SymbolicTensor } from './layer.js';
@@ -102,6 +104,11 @@ function fusions(nodes: readonly GraphNode[], outputs: readonly SymbolicTensor[]
  * `ctx.masks` and says its outputs' through `callWithMasks` (see `Layer.computeMask`); `ctx.masks` are the graph
  * inputs' masks (a Block hands on its own). `logitsNode` (the node making the single output, when the loss wants logits)
  * gets `ctx.logits`; `prefix` is the context path of a graph inside a layer (a Block), prepended to each node's path.
+ *
+ * Without a recording tape (inference, evaluation) memory stays that of the widest point of the graph, not the sum of
+ * all its layers: each node runs in a tidy scope of its own (its temporaries freed when it returns), and a value is
+ * freed once the last node that reads it has run, unless the graph returns it, it is one of `xs`, or it is kept (a
+ * weight). With a tape every value lives until the pass's caller frees it: the backward pass reads them.
  */
 export function runGraph(
   nodes: readonly GraphNode[], inputs: readonly SymbolicTensor[], outputs: readonly SymbolicTensor[], xs: readonly Tensor[],
@@ -116,17 +123,21 @@ export function runGraph(
       if (m) masks.set(s, m);
     });
     const fused = fusions(nodes, outputs);
+    const free = recording() ? undefined : new Freer(nodes, outputs, xs, ctx.masks);
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i];
       const c: CallContext = { training: ctx.training, seed: ctx.seed, logits: n === logitsNode ? ctx.logits : false, path: prefix ? `${prefix}/${nodePath(n)}` : nodePath(n) };
       const f = fused.get(n);
       if (f && !masks.has(n.input)) { // fused layers (convolution + pooling) keep no mask
-        values.set(f.next.output, f.run(values.get(n.input)!, c));
+        const x = values.get(n.input)!;
+        values.set(f.next.output, free ? tidy(() => f.run(x, c)) : f.run(x, c));
+        free?.release(n.input, values);
         i++;
         continue;
       }
       const args = n.inputs.map((s) => values.get(s)!);
-      const r = n.layer.callWithMasks(args, n.inputs.map((s) => masks.get(s)), c);
+      const call = (): MaskedOutputs => n.layer.callWithMasks(args, n.inputs.map((s) => masks.get(s)), c);
+      const r = free ? tidy(() => { const o = call(); return { outputs: o.outputs, masks: o.masks?.map((m) => m ?? null) }; }) : call();
       if (r.outputs.length !== n.outputs.length) {
         throw new ShapeError(`layer '${n.layer.name}' (${n.layer.className})`, `made ${r.outputs.length} outputs at node ${n.application}, expected ${n.outputs.length}`);
       }
@@ -135,7 +146,40 @@ export function runGraph(
         const m = r.masks?.[i];
         if (m) masks.set(s, m);
       });
+      for (const s of n.inputs) free?.release(s, values);
     }
     return { outputs: outputs.map((s) => values.get(s)!), masks: outputs.map((s) => masks.get(s)) };
   });
+}
+
+/**
+ * Frees a graph's intermediate values after their last reader (see {@link runGraph}): counts the reads still to come
+ * of each symbolic tensor, and frees its tensor when none are left and no other live value is the same tensor (a layer
+ * may hand back its input). Masks are never freed (layers pass them on unchanged, and they are small).
+ */
+class Freer {
+  /** Reads still to come, per symbolic tensor. */
+  private readonly reads = new Map<SymbolicTensor, number>();
+  private readonly pinned = new Set<Tensor>();
+  private readonly returned: ReadonlySet<SymbolicTensor>;
+
+  constructor(nodes: readonly GraphNode[], outputs: readonly SymbolicTensor[], xs: readonly Tensor[], masks: readonly (Tensor | undefined)[] | undefined) {
+    for (const n of nodes) for (const s of n.inputs) this.reads.set(s, (this.reads.get(s) ?? 0) + 1);
+    this.returned = new Set(outputs);
+    for (const t of xs) this.pinned.add(t);
+    for (const m of masks ?? []) if (m) this.pinned.add(m);
+  }
+
+  /** One read of `s` done (a node has run on it): frees its tensor when nothing will read or return it any more. */
+  release(s: SymbolicTensor, values: Map<SymbolicTensor, Tensor>): void {
+    const t = values.get(s);
+    if (t === undefined) return;
+    const left = (this.reads.get(s) ?? 1) - 1;
+    this.reads.set(s, left);
+    if (left > 0 || this.returned.has(s)) return;
+    values.delete(s);
+    if (this.pinned.has(t) || t.kept || t.isDisposed) return;
+    for (const other of values.values()) if (other === t) return;
+    t.dispose();
+  }
 }
