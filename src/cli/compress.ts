@@ -2,6 +2,7 @@
 import { loadModel, saveModel } from '../io/files.js';
 import type { CompressRecord } from '../io/training-state.js';
 import { thousands } from '../nn/summary.js';
+import { evaluationBatchSize } from '../nn/eval-batch.js';
 import { indexBits } from '../sharing/codebook.js';
 import { KMEANS_INITS } from '../sharing/kmeans.js';
 import { type ClusteredWeight, halfBiases, halfCentroids } from '../transforms/cluster.js';
@@ -205,7 +206,7 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   }
   if (f.centroidBits === '16') {
     const h = halfCentroids(model);
-    const logs = model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
+    const logs = model.evaluate(data.test.x, data.test.y, { batchSize: evaluationBatchSize(model, 256) });
     const result = { loss: logs.loss, accuracy: logs.accuracy };
     const after = modelSizes(model).bits;
     msg(`centroids rounded to 16 bits (${h.weights.length} codebooks, largest change ${h.maxChange.toExponential(2)}): ${score(result)}`);
@@ -216,7 +217,7 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   }
   if (f.biasBits === '16') {
     const h = halfBiases(model);
-    const logs = model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
+    const logs = model.evaluate(data.test.x, data.test.y, { batchSize: evaluationBatchSize(model, 256) });
     const result = { loss: logs.loss, accuracy: logs.accuracy };
     msg(`biases rounded to 16 bits (${h.weights.length} biases, largest change ${h.maxChange.toExponential(2)}): ${score(result)}`);
     done = { ...done, settings: { ...done.settings, biasBits: 16 }, json: { ...done.json, biasBits: 16, halfBiases: { weights: h.weights, maxChange: h.maxChange, result } } };

@@ -10,6 +10,7 @@ import { modelFromCheckpoint } from '../io/model-file.js';
 import { storedPerWeight } from '../io/stored.js';
 import { argmax } from '../core/ops/index.js';
 import { thousands } from '../nn/summary.js';
+import { evaluationBatchSize } from '../nn/eval-batch.js';
 import { defineCommand, type ParsedArgs } from './args.js';
 import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, LOAD_FLAGS, loadOptions, percent, requireSamples, warnIfDataChanged } from './common.js';
 import { defaultTextMetrics, readModelDataset, savedModelData } from './text.js';
@@ -22,7 +23,7 @@ export const evalSpec = defineCommand({
   flags: {
     dataset: { ...DATA_FLAGS.dataset, default: undefined, description: 'Dataset (default: the one the model was trained on)' },
     data: DATA_FLAGS.data,
-    'batch-size': { type: 'int', default: 256, min: 1, description: 'Samples per batch' },
+    'batch-size': { type: 'int', default: 256, min: 1, description: 'Samples per batch (default 256; fewer for attention over long sequences, so that its scores stay within 1 GiB)' },
     'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
     confusion: { type: 'boolean', description: 'Also print the confusion matrix (rows: true class, columns: predicted) and each class\'s recall (classifiers only)' },
     ...LOAD_FLAGS,
@@ -75,11 +76,12 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
   checkFits(model, ds);
   const n = requireSamples(ds, 'test', 'evaluate');
   const test = splitData(ds, 'test');
-  const r = model.evaluate(test.x, test.y, { batchSize: a.flags.batchSize });
+  const batchSize = a.given.has('batch-size') ? a.flags.batchSize : evaluationBatchSize(model, a.flags.batchSize);
+  const r = model.evaluate(test.x, test.y, { batchSize });
   let confusion: number[][] | undefined;
   if (a.flags.confusion) {
     if (test.y.shape.length !== 1) throw new CliError(`--confusion is for classifiers (one label per sample); ${file} predicts a label per position (${ds.name} labels [${test.y.shape.join(', ')}])`);
-    const probs = model.predict(test.x, { batchSize: a.flags.batchSize });
+    const probs = model.predict(test.x, { batchSize });
     const predicted = argmax(probs);
     confusion = confusionMatrix(predicted.data(), test.y.data, probs.shape[1]);
     predicted.dispose();

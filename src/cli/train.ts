@@ -9,6 +9,7 @@ import { METRICS } from '../nn/metrics.js';
 import { Conv2D } from '../nn/layers/conv2d.js';
 import { type Model, modelFromConfig } from '../nn/model.js';
 import { thousands } from '../nn/summary.js';
+import { evaluationBatchSize } from '../nn/eval-batch.js';
 import { type History, NonFiniteLossError } from '../nn/training.js';
 import { isShareable, SHAREABLE_ROLES } from '../nn/weight-role.js';
 import { createModel, MODEL_DESCRIPTIONS, MODEL_NAMES } from '../nn/zoo.js';
@@ -444,7 +445,7 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
       `best epoch ${es.bestEpoch + 1} (val_loss ${es.best!.toFixed(4)})${esConfig!.restoreBest ? ', whose weights are restored' : ''}\n`);
   }
   const testData = splitData(ds, 'test');
-  const test = model.evaluate(testData.x, testData.y, { batchSize: 256 });
+  const test = model.evaluate(testData.x, testData.y, { batchSize: evaluationBatchSize(model, 256) });
   const shown = Object.entries(test).filter(([k]) => k !== 'loss').map(([k, v]) => ` - test ${k}: ${k.endsWith('accuracy') ? percent(v) : v.toFixed(4)}`);
   io.err.write(`Test loss: ${test.loss.toFixed(4)}${shown.join('')} on ${thousands(nTest)} test samples (${ds.name})\n`);
   io.err.write(`Saved ${out}\n`);

@@ -6,6 +6,7 @@ export { traceGraph } from './graph.js';
 export { Model, Sequential, sequential, model, modelFromConfig } from './model.js';
 export type { CompileOptions, CompileConfig, ModelConfig, GraphNode, NodeConfig, InputConfig, TensorRef } from './model.js';
 export { NonFiniteLossError, epochOrder } from './training.js';
+export { evaluationBatchSize } from './eval-batch.js';
 export { addTrainingTerm, trainingTerms } from './training-terms.js';
 export type { TermGroup, TrainingTerm } from './training-terms.js';
 export { penalty, regularizer, REGULARIZERS, REGULARIZER_OPTIONS } from './regularizers.js';

@@ -1,4 +1,5 @@
 // What the compression pipelines share: their data, the bits a model stores, and its evaluate / train-a-stage steps.
+import { evaluationBatchSize } from '../nn/eval-batch.js';
 import type { Model } from '../nn/model.js';
 import type { Callback, Data } from '../nn/training.js';
 import { createOptimizer } from '../optim/index.js';
@@ -48,7 +49,7 @@ export interface PipelineHooks<E> {
 }
 
 /**
- * The two steps of a pipeline on a compiled model: `evaluate()` the test samples (batches of 256), and `train` a phase
+ * The two steps of a pipeline on a compiled model: `evaluate()` the test samples (batches of 256, fewer for long attention: see evaluationBatchSize), and `train` a phase
  * for some epochs with a fresh Adam at `learningRate` (the model's loss kept, accuracy as metric; shuffled with
  * `seed`, extra `callbacks` after the progress one), then evaluate; an aborted `signal` stops it after the current
  * batch (or skips it). Throws naming `who` when the model is not compiled.
@@ -59,7 +60,7 @@ export function stageRunner<P extends string>(
   if (!model.loss) throw new Error(`${who}: model '${model.name}' is not compiled; compile it with its loss first`);
   const loss = model.loss.name, fromLogits = model.loss.fromLogits;
   const evaluate = (): StageResult => {
-    const r = model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
+    const r = model.evaluate(data.test.x, data.test.y, { batchSize: evaluationBatchSize(model, 256) });
     return { loss: r.loss, accuracy: r.accuracy };
   };
   const samples = data.train.y.shape[0];

@@ -25,7 +25,10 @@ export function sizeClass(bytes: number): number {
 /**
  * Hands out 64-byte aligned blocks of linear memory. Freed blocks go to an exact-size free list and
  * are reused by the next request of the same size class, so a training loop that repeats the same
- * shapes every step reaches a steady state with no growth.
+ * shapes every step reaches a steady state with no growth. When memory cannot grow further, a request
+ * takes the smallest larger free block (split, the rest staying free); failing that, adjacent free blocks
+ * are merged (those ending at the top give their room back to it) and the request tried again — so memory
+ * freed by one phase's shapes (training at batch 32) serves another's (evaluation at batch 64).
  */
 export class Allocator {
   private top: number;
@@ -48,6 +51,7 @@ export class Allocator {
     const size = sizeClass(bytes);
     let ptr = this.freeLists.get(size)?.pop();
     if (ptr === undefined) ptr = this.bump(size) ?? this.bestFit(size);
+    if (ptr === undefined && this.coalesce()) ptr = this.bump(size) ?? this.bestFit(size);
     if (ptr === undefined) throw new WasmOutOfMemoryError(bytes, this.inUse, this.maxBytes);
     this.inUse += this.sizes.get(ptr) ?? size;
     if (!this.sizes.has(ptr)) this.sizes.set(ptr, size);
@@ -58,9 +62,7 @@ export class Allocator {
   free(ptr: number): void {
     const size = this.sizes.get(ptr);
     if (size === undefined) throw new Error(`weightshare wasm backend: free of unknown address ${ptr}`);
-    let list = this.freeLists.get(size);
-    if (!list) this.freeLists.set(size, (list = []));
-    list.push(ptr);
+    this.addFree(ptr, size);
     this.inUse -= size;
   }
 
@@ -91,12 +93,56 @@ export class Allocator {
     return ptr;
   }
 
-  /** The smallest free block of a larger class (used only when memory cannot grow). */
+  /**
+   * The smallest free block of a larger size (used only when memory cannot grow), cut to `size`: the rest, when any,
+   * becomes a free block of its own.
+   */
   private bestFit(size: number): number | undefined {
     let best: number | undefined;
     for (const s of this.freeLists.keys()) {
       if (s >= size && (this.freeLists.get(s)?.length ?? 0) > 0 && (best === undefined || s < best)) best = s;
     }
-    return best === undefined ? undefined : this.freeLists.get(best)!.pop();
+    if (best === undefined) return undefined;
+    const ptr = this.freeLists.get(best)!.pop()!;
+    if (best > size) {
+      this.sizes.set(ptr, size);
+      this.addFree(ptr + size, best - size);
+    }
+    return ptr;
+  }
+
+  /** Records a free block of `size` bytes at `ptr`. */
+  private addFree(ptr: number, size: number): void {
+    this.sizes.set(ptr, size);
+    let list = this.freeLists.get(size);
+    if (!list) this.freeLists.set(size, (list = []));
+    list.push(ptr);
+  }
+
+  /**
+   * Merges adjacent free blocks into one, and gives a free run that ends at the top back to the bump space. Returns
+   * whether anything changed (a request that failed may then fit).
+   */
+  private coalesce(): boolean {
+    const blocks: [ptr: number, size: number][] = [];
+    for (const [size, list] of this.freeLists) for (const ptr of list) blocks.push([ptr, size]);
+    if (blocks.length === 0) return false;
+    blocks.sort((a, b) => a[0] - b[0]);
+    const merged: [number, number][] = [];
+    for (const [ptr, size] of blocks) {
+      const last = merged[merged.length - 1];
+      this.sizes.delete(ptr);
+      if (last && last[0] + last[1] === ptr) last[1] += size;
+      else merged.push([ptr, size]);
+    }
+    const last = merged[merged.length - 1];
+    const lowered = last[0] + last[1] === this.top;
+    if (lowered) {
+      this.top = last[0];
+      merged.pop();
+    }
+    this.freeLists.clear();
+    for (const [ptr, size] of merged) this.addFree(ptr, size);
+    return lowered || merged.length < blocks.length;
   }
 }
