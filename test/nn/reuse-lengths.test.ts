@@ -1,14 +1,14 @@
 // One layer, one set of weights, sequences of different lengths (Keras semantics): a seq2seq-style model whose encoder
 // (6 steps) and decoder (4 steps) share the Embedding, LSTM, LayerNormalization, MultiHeadAttention and output Dense.
 // Each use equals a model of its own built at that length with the same weights; training, save/load, ONNX and TF.js work;
-// a Conv2D likewise serves images of two sizes; layers whose weights see the shape (other features, a locally connected
-// grid) are still refused.
+// a transformer block (a Block of Blocks) serves both lengths too, and a Conv2D images of two sizes; layers whose weights
+// see the shape (other features, a locally connected grid, a block whose layers would) are still refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memory } from '../../src/core/engine.js';
 import { exportOnnx, importOnnx } from '../../src/io/onnx/index.js';
 import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../../src/io/index.js';
-import { input, layers, type Model, model } from '../../src/nn/index.js';
+import { input, layers, type Model, model, transformerBlock } from '../../src/nn/index.js';
 import ort from '../helpers/ort.js';
 import { tf, tfl } from '../helpers/tfjs.js';
 import { exportTfjs } from '../../src/io/tfjs/export.js';
@@ -97,6 +97,42 @@ test('a model sharing layers across lengths trains, round-trips through its file
   back.dispose();
 });
 
+test('a transformer block (a block of blocks) serves sequences of two lengths: each use equals the block built at its length; it trains, round-trips and runs in ONNX Runtime', async () => {
+  const parts = (t: number) => ({
+    emb: layers.embedding({ inputDim: VOCAB, outputDim: 8, name: 'emb' }),
+    blk: transformerBlock([t, 8], { heads: 2, name: 'blk' }),
+    out: layers.dense({ units: VOCAB, activation: 'softmax', name: 'out' }),
+  });
+  const l = parts(6);
+  const enc = input({ shape: [6], dtype: 'int32', name: 'enc' }), dec = input({ shape: [4], dtype: 'int32', name: 'dec' });
+  const m = model({ inputs: [enc, dec], outputs: [l.out.apply(l.blk.apply(l.emb.apply(enc))), l.out.apply(l.blk.apply(l.emb.apply(dec)))], name: 'two-lengths' }).build(3);
+  const [ye, yd] = m.predictAll(feed);
+  assert.deepEqual([ye.shape, yd.shape], [[2, 6, VOCAB], [2, 4, VOCAB]]);
+  for (const [t, ids, y] of [[6, ENC, ye], [4, DEC, yd]] as const) {
+    const p = parts(t);
+    const x = input({ shape: [t], dtype: 'int32' });
+    const one = model({ inputs: x, outputs: p.out.apply(p.blk.apply(p.emb.apply(x))) }).build(0);
+    one.setWeights(m.getWeights());
+    assert.deepEqual(Array.from(y.data()), Array.from(one.predict({ data: ids, shape: [2, t] }).data()), `length ${t}`);
+    one.dispose();
+  }
+  m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+  const h = await m.fit(feed, [{ data: ENC, shape: [2, 6] }, { data: DEC, shape: [2, 4] }], { epochs: 5, verbose: 0 });
+  assert.ok(h.history.loss[4] < h.history.loss[0], `loss falls: ${h.history.loss.join(', ')}`);
+  const a = m.predictAll(feed);
+  const again = modelFromCheckpoint(decodeCheckpoint(encodeCheckpoint(modelToCheckpoint(m))), 'two-lengths.wsm').model;
+  again.predictAll(feed).forEach((y, i) => assert.deepEqual(Array.from(y.data()), Array.from(a[i].data())));
+  const s = await ort.InferenceSession.create(exportOnnx(m));
+  const r = await s.run({ enc: new ort.Tensor('int32', ENC, [2, 6]), dec: new ort.Tensor('int32', DEC, [2, 4]) });
+  a.forEach((y, i) => {
+    const theirs = r[s.outputNames[i]].data as Float32Array;
+    assert.equal(theirs.length, y.size);
+    y.data().forEach((v, j) => assert.ok(Math.abs(v - theirs[j]) <= 1e-5, `output ${i} [${j}]: ours ${v}, onnxruntime ${theirs[j]}`));
+  });
+  m.dispose();
+  again.dispose();
+});
+
 test('tfjs-layers loads the TF.js export of an Embedding → LSTM → Dense shared by inputs of lengths 6 and 4 and agrees (1e-6)', async () => {
   const enc = input({ shape: [6], dtype: 'int32', name: 'enc' }), dec = input({ shape: [4], dtype: 'int32', name: 'dec' });
   const emb = layers.embedding({ inputDim: VOCAB, outputDim: 8 }), rnn = layers.lstm({ units: 5, returnSequences: true }), out = layers.dense({ units: 3 });
@@ -136,7 +172,7 @@ test('one Conv2D serves images of two sizes (its kernel sees the channels only):
   m.dispose();
 });
 
-test('reuse across lengths also holds for per-step kernels and a position table (up to its length); it stays refused where the weights see the shape: other features, a locally connected grid', () => {
+test('reuse across lengths also holds for per-step kernels and a position table (up to its length); it stays refused where the weights see the shape: other features, a locally connected grid, a block whose layers would see other features', () => {
   const before = memory().tensors;
   const a = input({ shape: [5, 8] }), b = input({ shape: [3, 7] }), c = input({ shape: [3, 8] }), long = input({ shape: [7, 8] });
   const dense = layers.dense({ units: 4 });
@@ -158,9 +194,13 @@ test('reuse across lengths also holds for per-step kernels and a position table 
   assert.throws(() => byAxis.apply(c), /is applied again to inputs \(None, 3, 8\)/);
   assert.throws(() => layers.conv2d({ filters: 2, kernelSize: 3 }).apply(input({ shape: [2, 2, 1] })), (e: Error) => /does not fit: input size 2 is smaller than the effective kernel size 3/.test(e.message) && !e.message.includes(': :'));
   const bi = input({ shape: [5, 8] });
-  const block = layers.block({ inputs: bi, outputs: layers.dense({ units: 8 }).apply(bi) });
+  const block = layers.block({ inputs: bi, outputs: layers.dense({ units: 8, name: 'inner' }).apply(bi) });
   block.apply(a);
-  assert.throws(() => block.apply(c), /is applied again to inputs \(None, 3, 8\).*a block's inner graph is built for the input shapes of its first use/);
+  assert.deepEqual(block.apply(c).shape, [3, 8], 'a block takes what its layers take');
+  assert.throws(() => block.apply(b), /layer 'block' \(Block\): .*at \(None, 3, 7\) its inner layer 'inner' \(Dense\) would get \(None, 3, 7\), which its weights \(built for \(None, 5, 8\)\) do not fit/);
+  const flat = layers.block({ inputs: bi, outputs: layers.dense({ units: 2, name: 'head' }).apply(layers.flatten().apply(bi)) });
+  flat.apply(a);
+  assert.throws(() => flat.apply(c), /at \(None, 3, 8\) its inner layer 'head' \(Dense\) would get \(None, 24\), which its weights \(built for \(None, 40\)\) do not fit/);
   const grid = layers.locallyConnected2d({ filters: 2, kernelSize: 3 });
   grid.apply(input({ shape: [6, 6, 1] }));
   assert.throws(() => grid.apply(input({ shape: [5, 5, 1] })), /is applied again to inputs \(None, 5, 5, 1\)/);

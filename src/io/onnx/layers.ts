@@ -93,7 +93,11 @@ export class LayerWriter {
   private emitLayer(n: GraphNode, inputs: readonly Value[]): Value[] {
     const l = n.layer;
     const at = `${this.prefix}${n.application === 0 ? l.name : `${l.name}#${n.application}`}`;
-    const shape = n.output.shape;
+    // A node inside a Block applied at other shapes than its inner graph's (sequences of another length) takes its
+    // output shapes from its inputs; elsewhere the graph's own.
+    const own = inputs.every((v, i) => v.shape.length === n.inputs[i].shape.length && v.shape.every((d, k) => d === n.inputs[i].shape[k]));
+    const outShapes = own ? n.outputs.map((t) => t.shape) : l.outputShapes(inputs.map((v) => v.shape));
+    const shape = outShapes[0];
     const nhwc = (name: string): Value[] => [{ name, layout: 'nhwc', shape }];
     const x = inputs[0];
     if (l instanceof Dense) return nhwc(this.dense(l, this.as(x, 'nhwc'), at));
@@ -131,7 +135,7 @@ export class LayerWriter {
     if (l instanceof SinePositionEncoding) return nhwc(writeSinePositions(this.g, x.name, x.shape[x.shape.length - 2], x.shape[x.shape.length - 1], l.maxWavelength, at));
     if (l instanceof Recurrent || l instanceof Bidirectional) {
       const outs = l instanceof Recurrent ? this.recurrent(l, inputs, l.name, at) : this.bidirectional(l, inputs, at);
-      return outs.map((name, i) => ({ name, layout: 'nhwc', shape: n.outputs[i].shape }));
+      return outs.map((name, i) => ({ name, layout: 'nhwc', shape: outShapes[i] }));
     }
     throw new OnnxExportError(`layer '${this.prefix}${l.name}' (${l.className}) cannot be exported to ONNX yet (exportable: ${EXPORTABLE_LAYERS.join(', ')})`);
   }

@@ -1,5 +1,5 @@
 // Block: a graph of layers used as one layer (Keras' functional model as a layer), so a block reused N times keeps one θ.
-import { quote } from '../../core/errors.js';
+import { quote, ShapeError } from '../../core/errors.js';
 import type { Random } from '../../core/random.js';
 import type { Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
@@ -44,7 +44,46 @@ export class Block extends Layer {
   }
 
   protected override get reuseRule(): string {
-    return "a block's inner graph is built for the input shapes of its first use, so every use needs those shapes (its Dense, recurrent and attention layers alone would take other lengths)";
+    return "a block's layers keep one set of weights, so every use needs inputs those weights fit";
+  }
+
+  /**
+   * Per-sample shapes of the inner graph's outputs for the block's input shapes `shapes`, and each inner node's
+   * {@link Layer.weightShapeKey} there: the inner graph's own shapes, or others its layers' weights fit (sequences of
+   * another length, as each Dense, recurrent, normalisation or attention layer alone takes). Throws naming the inner
+   * layer that cannot take them.
+   */
+  private propagate(shapes: readonly Shape[]): { outputs: number[][]; keys: string[] } {
+    const ins = this.inner.inputs;
+    if (shapes.length !== ins.length || shapes.some((s, i) => s.length !== ins[i].shape.length)) {
+      throw this.shapeError(`takes ${ins.map((t) => batchShape(t.shape)).join(', ')}, got ${shapes.map((s) => batchShape(s)).join(', ')}`);
+    }
+    const at = new Map<SymbolicTensor, number[]>();
+    ins.forEach((t, i) => at.set(t, [...shapes[i]]));
+    const keys: string[] = [];
+    for (const n of this.inner.graph) {
+      const own = n.inputs.map((t) => t.shape), got = n.inputs.map((t) => at.get(t)!);
+      const inner = `inner layer '${n.layer.name}' (${n.layer.className})`;
+      const key = n.layer.stateless ? '' : n.layer.weightShapeKey(got);
+      if (!n.layer.stateless && key !== n.layer.weightShapeKey(own)) {
+        throw this.shapeError(`takes ${ins.map((t) => batchShape(t.shape)).join(', ')} or inputs its layers' weights fit; at ${shapes.map((s) => batchShape(s)).join(', ')} its ${inner} would get ${got.map((s) => batchShape(s)).join(', ')}, which its weights (built for ${own.map((s) => batchShape(s)).join(', ')}) do not fit`);
+      }
+      let outs: number[][];
+      try {
+        outs = n.layer.outputShapes(got);
+      } catch (e) {
+        if (e instanceof ShapeError) throw this.shapeError(`at ${shapes.map((s) => batchShape(s)).join(', ')}: its ${inner} cannot take ${got.map((s) => batchShape(s)).join(', ')}: ${e.message.replace(/^.*?: /, '')}`);
+        throw e;
+      }
+      n.outputs.forEach((t, i) => at.set(t, outs[i]));
+      keys.push(key);
+    }
+    return { outputs: this.inner.outputs.map((t) => at.get(t)!), keys };
+  }
+
+  /** The inner layers' weight keys at these shapes: a block fits any inputs its layers' weights fit. */
+  override weightShapeKey(shapes: readonly Shape[]): string {
+    return JSON.stringify(this.propagate(shapes).keys);
   }
 
   outputShape(s: Shape): number[] {
@@ -53,10 +92,10 @@ export class Block extends Layer {
 
   override outputShapes(shapes: readonly Shape[]): number[][] {
     const ins = this.inner.inputs;
-    if (shapes.length !== ins.length || shapes.some((s, i) => s.length !== ins[i].shape.length || s.some((d, k) => d !== ins[i].shape[k]))) {
-      throw this.shapeError(`takes ${ins.map((t) => batchShape(t.shape)).join(', ')}, got ${shapes.map((s) => batchShape(s)).join(', ')}`);
+    if (shapes.length === ins.length && shapes.every((s, i) => s.length === ins[i].shape.length && s.every((d, k) => d === ins[i].shape[k]))) {
+      return this.inner.outputs.map((t) => [...t.shape]);
     }
-    return this.inner.outputs.map((t) => [...t.shape]);
+    return this.propagate(shapes).outputs;
   }
 
   override outputDType(_inputs: readonly ('float32' | 'int32')[], index: number): 'float32' | 'int32' {
