@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memory } from '../../src/core/engine.js';
+import type { Tensor } from '../../src/core/tensor.js';
 import { exportOnnx, importOnnx } from '../../src/io/onnx/index.js';
 import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../../src/io/index.js';
 import { input, layers, type Model, model, transformerBlock } from '../../src/nn/index.js';
@@ -45,6 +46,17 @@ function branch(t: number): Model {
 
 const feed = [{ data: ENC, shape: [2, 6] }, { data: DEC, shape: [2, 4] }];
 
+/** ONNX Runtime runs the export of a model taking `enc` [2, 6] and `dec` [2, 4] and gives its outputs `ours` (1e-5). */
+async function agreesWithOnnxRuntime(m: Model, ours: readonly Tensor[]): Promise<void> {
+  const s = await ort.InferenceSession.create(exportOnnx(m));
+  const r = await s.run({ enc: new ort.Tensor('int32', ENC, [2, 6]), dec: new ort.Tensor('int32', DEC, [2, 4]) });
+  ours.forEach((y, i) => {
+    const theirs = r[s.outputNames[i]].data as Float32Array;
+    assert.equal(theirs.length, y.size);
+    y.data().forEach((v, j) => assert.ok(Math.abs(v - theirs[j]) <= 1e-5, `output ${i} [${j}]: ours ${v}, onnxruntime ${theirs[j]}`));
+  });
+}
+
 test('Embedding, LSTM, LayerNormalization, MultiHeadAttention and Dense serve sequences of two lengths with one set of weights; each use equals a model built at its length', () => {
   const m = seq2seq();
   assert.equal(m.countParams(), 12 * 8 + 4 * 5 * (8 + 5 + 1) + 2 * 5 + (3 * (5 * 6 + 6) + 6 * 5 + 5) + 5 * 12 + 12, 'each layer counted once');
@@ -81,13 +93,7 @@ test('a model sharing layers across lengths trains, round-trips through its file
   const again = modelFromCheckpoint(decodeCheckpoint(encodeCheckpoint(modelToCheckpoint(m))), 'seq2seq.wsm').model;
   const [a, b] = [m.predictAll(feed), again.predictAll(feed)];
   a.forEach((y, i) => assert.deepEqual(Array.from(b[i].data()), Array.from(y.data())));
-  const s = await ort.InferenceSession.create(exportOnnx(m));
-  const r = await s.run({ enc: new ort.Tensor('int32', ENC, [2, 6]), dec: new ort.Tensor('int32', DEC, [2, 4]) });
-  a.forEach((y, i) => {
-    const theirs = r[s.outputNames[i]].data as Float32Array;
-    assert.equal(theirs.length, y.size);
-    y.data().forEach((v, j) => assert.ok(Math.abs(v - theirs[j]) <= 1e-5, `output ${i} [${j}]: ours ${v}, onnxruntime ${theirs[j]}`));
-  });
+  await agreesWithOnnxRuntime(m, a);
   // Imported back, each layer's second use is a layer whose every weight is tied to the first's (the LSTM's bias too).
   const back = importOnnx(exportOnnx(m)).model;
   back.predictAll(feed).forEach((y, i) => y.data().forEach((v, j) => assert.ok(Math.abs(v - a[i].data()[j]) <= 1e-5, `imported output ${i} [${j}]`)));
@@ -122,13 +128,7 @@ test('a transformer block (a block of blocks) serves sequences of two lengths: e
   const a = m.predictAll(feed);
   const again = modelFromCheckpoint(decodeCheckpoint(encodeCheckpoint(modelToCheckpoint(m))), 'two-lengths.wsm').model;
   again.predictAll(feed).forEach((y, i) => assert.deepEqual(Array.from(y.data()), Array.from(a[i].data())));
-  const s = await ort.InferenceSession.create(exportOnnx(m));
-  const r = await s.run({ enc: new ort.Tensor('int32', ENC, [2, 6]), dec: new ort.Tensor('int32', DEC, [2, 4]) });
-  a.forEach((y, i) => {
-    const theirs = r[s.outputNames[i]].data as Float32Array;
-    assert.equal(theirs.length, y.size);
-    y.data().forEach((v, j) => assert.ok(Math.abs(v - theirs[j]) <= 1e-5, `output ${i} [${j}]: ours ${v}, onnxruntime ${theirs[j]}`));
-  });
+  await agreesWithOnnxRuntime(m, a);
   m.dispose();
   again.dispose();
 });
