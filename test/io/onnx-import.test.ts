@@ -280,6 +280,14 @@ describe('importOnnx: bad files fail with one line naming the file and the node,
     fails(bytes, `m.onnx: unsupported ops: LeakyRelu (node 'a/LeakyRelu'), Resize (node 'b/Resize')`);
   });
 
+  test('an output that does not depend on the input values (a position table alone): named as such, not as an unsupported op', () => {
+    const x = input({ shape: [6], dtype: 'int32' });
+    const h = layers.positionEmbedding({ sequenceLength: 6 }).apply(layers.embedding({ inputDim: 10, outputDim: 4 }).apply(x));
+    const m = model({ inputs: x, outputs: layers.dense({ units: 3, activation: 'softmax', name: 'head' }).apply(h) }).build(0);
+    fails(exportOnnx(m), /^m\.onnx: output 'head' does not depend on the values of the graph's inputs \(computed from weights and shapes alone: a constant\)/);
+    m.dispose();
+  });
+
   test('a symbolic dimension other than the batch', () => {
     fails(graph((g, x) => g.node('MatMul', [x, w(g)], 'fc'), { dims: ['N', 'T', 4] }), `m.onnx: input 'x' has a symbolic dimension 'T' at axis 1: only the batch axis (0) may vary`);
   });

@@ -84,6 +84,11 @@ export function importOnnx(bytes: Uint8Array, o: OnnxImportOptions = {}): OnnxIm
   const inputs = ((graph!.input ?? []) as Record<string, any>[]).filter((i) => !initNames.has(i.name));
   if (!inputs.length) fail('the graph has no inputs');
   const g = new GraphView(file, opset, graph!, inputs.map((i) => i.name));
+  const constant = ((graph!.output ?? []) as { name: string }[]).map((o) => o.name).filter((name) => g.kind(name) === 'const');
+  if (constant.length) {
+    const one = constant.length === 1;
+    fail(`output${one ? '' : 's'} ${constant.map((n) => `'${n}'`).join(', ')} ${one ? 'does' : 'do'} not depend on the values of the graph's inputs (computed from weights and shapes alone: a constant); import builds layers from the inputs to the outputs, so it reads models whose outputs depend on their inputs`);
+  }
   const attention = findAttention(g);
   const unsupported = g.nodes.flatMap((n) => {
     const at = n.name ? `node '${n.name}'` : `node #${n.index}`;
