@@ -17,6 +17,7 @@ export const generateSpec = defineCommand({
     length: { type: 'int', default: 300, min: 0, max: 10_000_000, description: 'Tokens to generate (characters for char- models, words for word- models), written as they come' },
     temperature: { type: 'number', default: 0.8, min: 0, description: '< 1: more likely tokens, > 1: more varied; 0: always the most likely token' },
     'top-k': { type: 'int', min: 1, description: 'Sample among the k most likely tokens only' },
+    'top-p': { type: 'number', above: 0, max: 1, description: 'Nucleus sampling: sample among the fewest most likely tokens whose probabilities sum to at least p (e.g. 0.9; default 1: all)' },
     seed: { type: 'int', default: 0, description: 'Seed of the sampling' },
     ...LOAD_FLAGS,
     ...COMMON_FLAGS,
@@ -67,11 +68,11 @@ export function generateCommand(a: ParsedArgs<typeof generateSpec>, io: Io): num
       if (++pending >= Math.max(16, got.length >> 3)) flush();
     };
     const t0 = performance.now();
-    const ids = generateTokens(model, prompt, { length: f.length, temperature: f.temperature, topK: f.topK, seed: f.seed, exclude: [PAD_ID, UNK_ID], onToken });
+    const ids = generateTokens(model, prompt, { length: f.length, temperature: f.temperature, topK: f.topK, topP: f.topP, seed: f.seed, exclude: [PAD_ID, UNK_ID], onToken });
     const seconds = (performance.now() - t0) / 1000;
     if (f.json) {
       const continuation = tokenizer.decode(ids);
-      io.out.write(JSON.stringify({ model: file, prompt: f.prompt, continuation, tokens: ids.length, temperature: f.temperature, topK: f.topK, seed: f.seed, seconds }, null, 2) + '\n');
+      io.out.write(JSON.stringify({ model: file, prompt: f.prompt, continuation, tokens: ids.length, temperature: f.temperature, topK: f.topK, topP: f.topP, seed: f.seed, seconds }, null, 2) + '\n');
     } else {
       flush();
       io.out.write('\n');

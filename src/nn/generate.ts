@@ -23,6 +23,11 @@ export interface GenerateOptions {
   temperature?: number;
   /** Sample among the k most likely tokens only (default: all). */
   topK?: number;
+  /**
+   * Nucleus sampling (Holtzman et al. 2020): sample among the fewest most likely tokens whose probabilities (after
+   * `temperature` and `topK`) sum to at least p, in (0, 1] (default 1: all).
+   */
+  topP?: number;
   /** Seed of the sampling (default 0): the same seed, model and prompt give the same text. */
   seed?: number;
   /** Token ids never generated (e.g. padding and `<unk>`). */
@@ -67,6 +72,8 @@ export function generateTokens(m: Model, prompt: ArrayLike<number>, o: GenerateO
   if (!(Number.isFinite(temperature) && temperature >= 0)) throw new RangeError(`generate: temperature must be a finite number ≥ 0, got ${temperature}`);
   const topK = o.topK ?? vocab;
   if (!(Number.isInteger(topK) && topK >= 1)) throw new RangeError(`generate: topK must be an integer ≥ 1, got ${topK}`);
+  const topP = o.topP ?? 1;
+  if (!(typeof topP === 'number' && topP > 0 && topP <= 1)) throw new RangeError(`generate: topP must be a number in (0, 1], got ${String(topP)}`);
   for (let i = 0; i < prompt.length; i++) {
     if (!(Number.isInteger(prompt[i]) && prompt[i] >= 0 && prompt[i] < vocab)) throw new RangeError(`generate: prompt token ${i} is ${prompt[i]}, outside the model's vocabulary [0, ${vocab})`);
   }
@@ -81,7 +88,7 @@ export function generateTokens(m: Model, prompt: ArrayLike<number>, o: GenerateO
       let logits: Float32Array = new Float32Array(0);
       for (const id of ids) logits = stepper.step(id);
       for (let step = 0; step < o.length; step++) {
-        const next = sample(logits, temperature, topK, banned, rng);
+        const next = sample(logits, temperature, topK, topP, banned, rng);
         ids.push(next);
         o.onToken?.(next);
         if (step + 1 < o.length) logits = stepper.step(next);
@@ -104,7 +111,7 @@ export function generateTokens(m: Model, prompt: ArrayLike<number>, o: GenerateO
     const out = tidy(() => m.call(tensor(x, [1, window], 'int32'), { training: false, seed: 0, logits: true }));
     const logits = out.f32().subarray((known - 1) * vocab, known * vocab);
     out.dispose();
-    const next = sample(logits, temperature, topK, banned, rng);
+    const next = sample(logits, temperature, topK, topP, banned, rng);
     ids.push(next);
     o.onToken?.(next);
   }
@@ -181,15 +188,25 @@ function recurrentStepper(m: Model): Stepper | undefined {
   };
 }
 
-/** The next token from scores (logits): argmax at temperature 0, else a draw from softmax(logits / temperature) over the top k. */
-function sample(logits: Float32Array, temperature: number, topK: number, banned: ReadonlySet<number>, rng: Random): number {
+/**
+ * The next token from scores (logits): argmax at temperature 0, else a draw from softmax(logits / temperature) over the
+ * top k, cut to the fewest most likely whose probabilities sum to at least topP (renormalised).
+ */
+function sample(logits: Float32Array, temperature: number, topK: number, topP: number, banned: ReadonlySet<number>, rng: Random): number {
   const order = [...logits.keys()].filter((i) => !banned.has(i) && !Number.isNaN(logits[i])).sort((a, b) => logits[b] - logits[a] || a - b);
   if (!order.length) throw new RangeError('generate: the model gave no finite score for any allowed token');
   if (temperature === 0) return order[0];
   const top = order.slice(0, topK);
   const max = logits[top[0]];
   const w = top.map((i) => Math.exp((logits[i] - max) / temperature));
-  const total = w.reduce((a, b) => a + b, 0);
+  let total = w.reduce((a, b) => a + b, 0);
+  if (topP < 1) {
+    let kept = 0, sum = 0;
+    while (kept < w.length && !(sum >= topP * total)) sum += w[kept++];
+    top.length = kept;
+    w.length = kept;
+    total = sum;
+  }
   let r = rng.uniform() * total;
   for (let j = 0; j < top.length; j++) {
     r -= w[j];

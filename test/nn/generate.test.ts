@@ -93,4 +93,24 @@ describe('generateTokens on recurrent models picks what the model scores', () =>
       m.dispose();
     }
   });
+
+  test('topP (nucleus sampling) draws only from the fewest most likely tokens reaching p; 1 changes nothing; a bad value is refused', () => {
+    // Scores that ignore the input: next-token probabilities 0.5, 0.3, 0.15, 0.04, 0.01, and ~0 for the last token.
+    const ids = input({ shape: [T], dtype: 'int32' });
+    const m = model({ inputs: ids, outputs: layers.dense({ units: V, activation: 'softmax', name: 'out' }).apply(layers.embedding({ inputDim: V, outputDim: 2, name: 'emb' }).apply(ids)) }).build(0);
+    m.setWeights({ 'out/kernel': new Float32Array(2 * V), 'out/bias': Float32Array.from([0.5, 0.3, 0.15, 0.04, 0.01, 1e-30].map(Math.log)) });
+    const drawn = (o: { topP?: number; topK?: number; seed: number }): Set<number> => new Set(generateTokens(m, [1], { length: 400, temperature: 1, ...o }));
+    const sorted = (x: Set<number>): number[] => [...x].sort((a, b) => a - b);
+    assert.deepEqual(sorted(drawn({ topP: 0.7, seed: 1 })), [0, 1], '0.5 < 0.7 ≤ 0.5 + 0.3');
+    assert.deepEqual(sorted(drawn({ topP: 0.79, seed: 2 })), [0, 1]);
+    assert.deepEqual(sorted(drawn({ topP: 0.81, seed: 3 })), [0, 1, 2]);
+    assert.deepEqual(sorted(drawn({ topP: 1e-9, seed: 4 })), [0], 'the most likely token always stays');
+    assert.deepEqual(sorted(drawn({ topP: 0.9, topK: 2, seed: 5 })), [0, 1], 'after top-k');
+    assert.deepEqual(sorted(drawn({ seed: 6 })), [0, 1, 2, 3, 4]);
+    assert.deepEqual([...generateTokens(m, [1], { length: 50, temperature: 1, topP: 1, seed: 7 })], [...generateTokens(m, [1], { length: 50, temperature: 1, seed: 7 })]);
+    for (const bad of [0, -0.1, 1.5, Number.NaN]) {
+      assert.throws(() => generateTokens(m, [1], { length: 1, topP: bad }), new RegExp(`generate: topP must be a number in \\(0, 1\\], got ${String(bad)}`));
+    }
+    m.dispose();
+  });
 });
