@@ -168,6 +168,14 @@ function recurrentStepper(m: Model): Stepper | undefined {
   }
   const twin = makeModel({ inputs: [ids, ...stateInputs], outputs: [h, ...stateOutputs], name: `${m.name}_step` }).build(0);
   twin.setWeights(m.getWeights());
+  // And the maps' fixed state (a codebook's codes, a pruning mask), which is no θ: a compressed model's twin would
+  // otherwise keep freshly made codes.
+  const buffers = new Map(twin.namedBuffers().map((b) => [b.name, b.tensor]));
+  for (const b of m.namedBuffers()) {
+    const t = buffers.get(b.name);
+    if (!t) throw new Error(`generate: the one-step twin of model '${m.name}' has no map state '${b.name}'`);
+    t.backend.write(t.buf, b.tensor.data());
+  }
   let states: Tensor[] = stateInputs.map((s) => keep(zeros([1, ...s.shape])));
   // With several outputs the graph does not hand the final softmax's logits out: take log-probabilities instead
   // (logits up to a constant, the same distribution). A model without a final softmax already outputs its scores.

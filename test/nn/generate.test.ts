@@ -9,10 +9,10 @@ const V = 6;
 const T = 8;
 
 /** Embedding → LSTM (all steps) → Dense(V), with the Dense's options. */
-function lm(seed: number, o: { activation?: 'softmax'; maskZero?: boolean; steps?: number; timeSharing?: 'untied' | { rank: number } } = {}): Model {
+function lm(seed: number, o: { activation?: 'softmax'; maskZero?: boolean; steps?: number; timeSharing?: 'untied' | { rank: number }; maps?: Record<string, string> } = {}): Model {
   const ids = input({ shape: [T], dtype: 'int32' });
   let h = layers.embedding({ inputDim: V, outputDim: 4, maskZero: o.maskZero }).apply(ids);
-  h = layers.lstm({ units: 5, returnSequences: true, ...(o.steps ? { steps: o.steps, timeSharing: o.timeSharing } : {}) }).apply(h);
+  h = layers.lstm({ units: 5, returnSequences: true, ...(o.steps ? { steps: o.steps, timeSharing: o.timeSharing } : {}), ...(o.maps ? { maps: o.maps } : {}) }).apply(h);
   return model({ inputs: ids, outputs: layers.dense({ units: V, activation: o.activation }).apply(h) }).build(seed);
 }
 
@@ -40,6 +40,15 @@ describe('generateTokens on recurrent models picks what the model scores', () =>
     for (const seed of [1, 2, 3]) {
       const m = lm(seed, { activation: 'softmax' });
       assert.deepEqual([...generateTokens(m, [1, 2], { length: 5, temperature: 0 })], greedyByPredict(m, [1, 2], 5), `seed ${seed}`);
+      m.dispose();
+    }
+  });
+
+  test('a codebook-compressed model (codes are map state, not θ): the one-step path uses its codes', () => {
+    for (const seed of [4, 5]) {
+      const m = lm(seed, { activation: 'softmax', maps: { kernel: 'codebook:3', recurrentKernel: 'codebook:3' } });
+      assert.ok(m.namedBuffers().length > 0);
+      assert.deepEqual([...generateTokens(m, [1, 2], { length: 6, temperature: 0 })], greedyByPredict(m, [1, 2], 6), `seed ${seed}`);
       m.dispose();
     }
   });
