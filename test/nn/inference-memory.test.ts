@@ -7,7 +7,7 @@ import { memory, tidy } from '../../src/core/engine.js';
 import { sum, tensor } from '../../src/core/ops/index.js';
 import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
-import { type CallContext, createTextModel, input, Layer, layers, type Model, model, registerLayer } from '../../src/nn/index.js';
+import { type CallContext, createModel, createTextModel, evaluationBatchSize, input, Layer, layers, type Model, model, registerLayer } from '../../src/nn/index.js';
 import { compareBits } from '../helpers/compare.js';
 import { Rng } from '../helpers/random.js';
 
@@ -87,5 +87,25 @@ describe('inference memory', () => {
     assert.equal(memory().tensors, before, 'tensors leaked');
     ids.dispose();
     m.dispose();
+  });
+
+  test('evaluationBatchSize keeps 256 for the image and default text models, and cuts it where one layer would pass 1 GiB', () => {
+    const cases: [Model, number][] = [
+      [createModel('seed-cnn', { inputShape: [28, 28, 1], classes: 10 }), 256],
+      [createTextModel('char-lstm', { vocab: 100, length: 64 }), 256],
+      [createTextModel('gpt', { vocab: 100, length: 64 }), 256],
+      // Scores over 10,000 words at 256 steps: 10 MB per sample, 4 copies → 26 per GiB.
+      [createTextModel('word-lstm', { vocab: 10_000, length: 256, embed: 8, hidden: 8 }), Math.floor(2 ** 30 / (256 * 10_000 * 4 * 4))],
+      // Attention scores of 4 heads over 1024² positions: 16 MiB per sample → 64.
+      [createTextModel('gpt', { vocab: 100, length: 1024, dim: 16 }), 64],
+      // An LSTM of 1024 units over 1024 steps: 11 floats per unit and step → 23.
+      [createTextModel('char-lstm', { vocab: 100, length: 1024, hidden: 1024 }), Math.floor(2 ** 30 / (1024 * 11 * 1024 * 4))],
+    ];
+    for (const [m, want] of cases) {
+      m.build(0);
+      assert.equal(evaluationBatchSize(m, 256), want, m.name);
+      assert.equal(evaluationBatchSize(m, 8), Math.min(8, want), `${m.name}: never more than asked`);
+      m.dispose();
+    }
   });
 });
