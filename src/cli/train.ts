@@ -164,19 +164,42 @@ export function unsharedParamCount(m: Model): number {
 /** Prefix of early stopping's kept best weights in a model file (ignored when the file is loaded as a model). */
 const BEST = 'best/';
 
-/** The engine's WebAssembly memory can never exceed 4 GiB (32-bit addresses). */
-const WASM_MEMORY_LIMIT = 4 * 2 ** 30;
+/**
+ * The peak memory of a transformer's training step, fitted to measurements of gpt steps (4 layers, batch 32, 4 heads,
+ * dim 16–256, context 256–1024: within 10 %): per layer ~49 floats per token and unit of the width (the activations kept
+ * for the backward pass — the feed-forward's 4·dim hidden values, their GELU and its slope among them — and the
+ * gradients beside them) plus its attention probabilities [batch, heads, context, context], about once while the fused
+ * kernel runs (rows that fit its per-thread scratch: contexts up to ~1000 at head size 32), over twice beyond; and the
+ * output scores over the vocabulary (3 copies).
+ */
+function transformerTrainingBytes(context: number, batch: number, heads: number, dim: number, layers: number, vocab: number): number {
+  const d = Math.max(1, Math.floor(dim / heads));
+  const operand = { offset: 0, step: 0, sample: 0 };
+  const fused = getBackend().fusedAttention({ n: batch, heads, tq: context, tv: context, dk: d, dv: d, scale: 1, causal: true, layout: [operand, operand, operand] });
+  const tokens = batch * context;
+  return 4 * (layers * tokens * (50 * dim + (fused ? 1 : 2.5) * heads * context) + 3 * tokens * vocab);
+}
+
+/** Most of the engine's 4 GiB a transformer's training step may take (the fit above): the rest holds the weights, the optimizer's slots and the data. */
+const TRANSFORMER_TRAINING_BUDGET = 3.6 * 2 ** 30;
 
 /**
- * Refuses a transformer whose attention probabilities alone, kept for the backward pass (one [batch, heads, context,
- * context] float32 tensor per layer), cannot fit in the engine's memory: a usage error naming --context and --batch-size,
- * instead of the engine running out of memory at the first batch. A lower bound: runs just under it may still not fit.
+ * Refuses a transformer whose training step cannot fit in the engine's memory (see transformerTrainingBytes): a usage
+ * error naming --context and --batch-size and the longest context that fits, instead of the engine running out of
+ * memory at the first batch.
  */
-function checkAttentionMemory(context: number, batch: number, heads: number, layers: number): void {
-  const bytes = layers * batch * heads * context * context * 4;
-  if (bytes <= WASM_MEMORY_LIMIT) return;
-  const most = Math.floor(Math.sqrt(WASM_MEMORY_LIMIT / (layers * batch * heads * 4)));
-  throw new UsageError(`--context ${context} with --batch-size ${batch}: the attention probabilities alone take ${layers} layer${layers === 1 ? '' : 's'} × ${batch} × ${heads} head${heads === 1 ? '' : 's'} × ${context}² × 4 bytes = ${gib(bytes, true)}, more than the engine's 4 GiB of memory; give a shorter --context (under ${most} at this batch, and the rest of the step needs room too) or a smaller --batch-size`, 'train');
+function checkTransformerMemory(context: number, batch: number, heads: number, dim: number, layers: number, vocab: number): void {
+  const bytes = transformerTrainingBytes(context, batch, heads, dim, layers, vocab);
+  if (bytes <= TRANSFORMER_TRAINING_BUDGET) return;
+  let lo = 0, hi = context; // the longest context that fits: the estimate grows with the context
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (transformerTrainingBytes(mid, batch, heads, dim, layers, vocab) <= TRANSFORMER_TRAINING_BUDGET) lo = mid;
+    else hi = mid;
+  }
+  const probs = layers * batch * heads * context * context * 4;
+  const hint = lo > 0 ? `a shorter --context (at most ${lo} at this batch), a smaller --batch-size or --dim` : 'a smaller --batch-size or --dim';
+  throw new UsageError(`--context ${context} with --batch-size ${batch}: a training step would need about ${gib(bytes, true)} (the attention probabilities alone: ${layers} layer${layers === 1 ? '' : 's'} × ${batch} × ${heads} head${heads === 1 ? '' : 's'} × ${context}² × 4 bytes = ${gib(probs, true)}; each layer's activations besides), more than fits in the engine's 4 GiB of memory (about 3.6 GiB for the step: the weights, optimizer state and data need the rest); give ${hint}`, 'train');
 }
 
 /** ' (2 threads)' for the wasm engine, '' for others. */
@@ -294,7 +317,11 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
       if (kind.task === 'classifier' && given('bptt')) throw new UsageError(`--bptt is for language models; a classifier reads texts of --max-len tokens`, 'train');
       if (kind.task !== 'classifier' && given('max-len')) throw new UsageError(`--max-len is for classifiers; a language model reads windows of --bptt tokens`, 'train');
       // Before the corpus is read: a context whose attention cannot fit is a usage error, whatever the data.
-      if (kind.cell === 'transformer') checkAttentionMemory(text.bptt!, f.batchSize, f.heads ?? GPT_DEFAULTS.heads, f.layers ?? GPT_DEFAULTS.layers);
+      if (kind.cell === 'transformer') {
+        // The vocabulary is known once the corpus is read; its cap (or a character set's usual size) bounds it before.
+        const vocab = f.maxVocab ?? (kind.level === 'word' ? 10_000 : 256);
+        checkTransformerMemory(text.bptt!, f.batchSize, f.heads ?? GPT_DEFAULTS.heads, f.dim ?? GPT_DEFAULTS.dim, f.layers ?? GPT_DEFAULTS.layers, vocab);
+      }
       const loaded = loadTextForCli(dataset, f.data, text, { limit: f.limit, testLimit: f.testLimit });
       fresh = loaded.dataset;
       if (needsOwnValidation && !fresh.xValid) throw noValidation();

@@ -73,7 +73,9 @@ test('gpt usage errors are one line and name the option and value', async () => 
     [['train', '--model', 'gpt', '--share-layers', 'some', '--limit', '10'], /share-layers/],
     [['train', '--model', 'mlp', '--heads', '2'], /--heads is for text models/],
     // Refused before any batch: 4 layers × 32 × 4 heads × 100000² floats (was the engine's "use smaller batches" advice).
-    [['train', '--model', 'gpt', '--context', '100000', '--limit', '2000'], /^weightshare train: --context 100000 with --batch-size 32: the attention probabilities alone take 4 layers × 32 × 4 heads × 100000² × 4 bytes = 18\.6 TiB, more than the engine's 4 GiB of memory; give a shorter --context \(under 1448 at this batch/],
+    [['train', '--model', 'gpt', '--context', '100000', '--limit', '2000'], /^weightshare train: --context 100000 with --batch-size 32: a training step would need about 46\.9 TiB \(the attention probabilities alone: 4 layers × 32 × 4 heads × 100000² × 4 bytes = 18\.6 TiB; each layer's activations besides\), more than fits in the engine's 4 GiB of memory .*; give a shorter --context \(at most 778 at this batch\), a smaller --batch-size or --dim$/],
+    // Its probabilities alone would fit (2 GiB); the whole step (8 GiB by the measured fit) would not: it ran out of memory after the first batch's 14 s.
+    [['train', '--model', 'gpt', '--context', '1024', '--limit', '2000'], /^weightshare train: --context 1024 with --batch-size 32: a training step would need about 8\.22 GiB .*at most 778 at this batch/],
   ];
   for (const [argv, re] of cases) {
     const r = await run(...argv);
