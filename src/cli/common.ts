@@ -39,6 +39,15 @@ export const DATA_FLAGS = {
   data: { type: 'string', metavar: 'path', description: 'Folder holding the four IDX files (train/t10k images and labels, raw or .gz); with --dataset text, the UTF-8 text file' },
 } as const;
 
+/** DATA_FLAGS for the commands that read image datasets only (import's binding, intrinsic-dim). */
+export const IMAGE_DATA_FLAGS = {
+  dataset: {
+    ...DATA_FLAGS.dataset, choices: DATASET_NAMES,
+    description: 'Dataset: mnist-sample (built in), mnist or fashion-mnist (IDX files), idx (a --data folder of IDX images of any size)',
+  },
+  data: { type: 'string', metavar: 'path', description: 'Folder holding the four IDX files (train/t10k images and labels, raw or .gz)' },
+} as const;
+
 /** Flags every command shares. */
 export const COMMON_FLAGS = {
   threads: { type: 'int', min: 1, max: MAX_THREADS, description: 'Worker threads of the wasm engine (default: all cores, or WEIGHTSHARE_THREADS)' },

@@ -17,7 +17,7 @@ import { MAX_COMPONENTS } from '../transforms/mixture-prior.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { splitData } from '../data/dataset.js';
 import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, percent, refuseInputAsOutput, requireSamples, signalStatus, warnIfDataChanged, WRITE_FLAGS } from './common.js';
-import { defaultTextMetrics, readModelDataset, savedModelData } from './text.js';
+import { defaultTextMetrics, readModelDataset, savedModelData, textRecordOf } from './text.js';
 import { formatEpochLine } from '../nn/progress.js';
 
 export const compressSpec = defineCommand({
@@ -153,10 +153,10 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   hold(out);
   const { model, meta, tokenizer } = loadModel(file, loadOptions(f));
   const t = meta.training;
-  const text = t?.text;
-  const { name, dir } = savedModelData(f, t, 'compress');
+  const text = textRecordOf(model, t, tokenizer);
+  const { name, dir } = savedModelData(f, t, 'compress', text);
   refuseInputAsOutput(out, [['--data', f.data]], 'compress');
-  const ds = readModelDataset(file, name, dir, text, tokenizer, { limit: f.limit ?? t?.limit, testLimit: f.testLimit ?? t?.testLimit, verb: 'compressed', command: 'compress' });
+  const ds = readModelDataset(file, name, dir, text, tokenizer, { limit: f.limit ?? t?.limit, testLimit: f.testLimit ?? t?.testLimit, verb: 'compressed', command: 'compress', model });
   warnIfDataChanged(io.err, t, dir, 'the compressed model is fine-tuned and scored on other data than it was trained on');
   checkFits(model, ds);
   const nTrain = requireSamples(ds, 'train', 'fine-tune on'), nTest = requireSamples(ds, 'test', 'score the compression on');

@@ -1,6 +1,6 @@
 // `weightshare import`: a model from another framework (a TF.js layers model or Keras topology, .json; an ONNX file, .onnx) saved as a .wsm file.
 import { dirname, extname, basename, join } from 'node:path';
-import { DATASET_NAMES, type Dataset } from '../data/index.js';
+import type { Dataset } from '../data/index.js';
 import { loadTfjs, saveModel } from '../io/files.js';
 import { readRegularFile } from '../io/read-file.js';
 import { importOnnx } from '../io/onnx/index.js';
@@ -9,7 +9,7 @@ import type { TrainingState } from '../io/training-state.js';
 import type { LoadOptions } from '../io/limits.js';
 import { thousands } from '../nn/summary.js';
 import { defineCommand, type ParsedArgs } from './args.js';
-import { checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, readDataset, WRITE_FLAGS } from './common.js';
+import { checkFits, CliError, COMMON_FLAGS, IMAGE_DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, readDataset, WRITE_FLAGS } from './common.js';
 
 export const importSpec = defineCommand({
   name: 'import',
@@ -28,8 +28,8 @@ export const importSpec = defineCommand({
   flags: {
     out: { type: 'string', short: 'o', metavar: 'file', description: 'Model file to write (default: <folder>.wsm for …/model.json, else <file>.wsm); a symbolic link is followed' },
     ...WRITE_FLAGS,
-    dataset: { ...DATA_FLAGS.dataset, default: undefined, choices: DATASET_NAMES, description: 'The image dataset `eval` and `compress` use with it (default: mnist-sample for [28, 28, 1] or [784] inputs, else none)' },
-    data: DATA_FLAGS.data,
+    dataset: { ...IMAGE_DATA_FLAGS.dataset, default: undefined, description: 'The image dataset `eval` and `compress` use with it (default: mnist-sample for [28, 28, 1] or [784] inputs, else none)' },
+    data: IMAGE_DATA_FLAGS.data,
     ...LOAD_FLAGS,
     json: COMMON_FLAGS.json,
     verbose: COMMON_FLAGS.verbose,
@@ -118,7 +118,9 @@ function runImport(a: ParsedArgs<typeof importSpec>, io: Io, hold: (path: string
   const counts = [...new Set(classes)].map((c) => `${classes.filter((x) => x === c).length} ${c}`).join(', ');
   const source = [r.generatedBy, r.convertedBy].filter(Boolean).join(', ') || 'no generatedBy';
   io.err.write(`Read ${file} (${source}): ${model.className} '${model.name}', ${classes.length} layers (${counts}), ${thousands(model.countParams())} parameters in ${r.weights.length} weights, input [${model.inputShape.join(', ')}]${model.inputs[0].dtype === 'int32' ? ' int32' : ''} in ${seconds.toFixed(2)} s\n`);
-  io.err.write(`Saved ${out}: ${(bytes / 1024).toFixed(1)} KiB, ${bound ? `dataset ${bound.name} (eval and compress use it)` : 'no dataset (give --dataset to eval and compress)'}\n`);
+  io.err.write(`Saved ${out}: ${(bytes / 1024).toFixed(1)} KiB, ${bound ? `dataset ${bound.name} (eval and compress use it)` : model.inputs.some((t) => t.dtype === 'int32')
+    ? 'no dataset (token ids in: ONNX keeps no vocabulary, so eval, compress and generate, which read text through the tokenizer of a `weightshare train` file, cannot use it)'
+    : 'no dataset (give --dataset to eval and compress)'}\n`);
   if (f.json) {
     io.out.write(JSON.stringify({
       file, out, bytes, name: model.name, className: model.className, layers: Object.fromEntries(r.layers), parameters: model.countParams(),

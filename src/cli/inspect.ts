@@ -13,7 +13,7 @@ import { thousands } from '../nn/summary.js';
 import { evaluationBatchSize } from '../nn/eval-batch.js';
 import { defineCommand, type ParsedArgs } from './args.js';
 import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, LOAD_FLAGS, loadOptions, percent, requireSamples, warnIfDataChanged } from './common.js';
-import { defaultTextMetrics, readModelDataset, savedModelData } from './text.js';
+import { defaultTextMetrics, readModelDataset, savedModelData, textRecordOf } from './text.js';
 import { describeRate } from './train.js';
 
 export const evalSpec = defineCommand({
@@ -62,15 +62,15 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
   applyThreads(a.flags.threads);
   const file = a.positionals.model;
   const { model, meta, tokenizer } = loadModel(file, loadOptions(a.flags));
-  const text = meta.training?.text;
+  const text = textRecordOf(model, meta.training, tokenizer);
   // A text model is scored by its own metrics (bits per character, perplexity) even when its file compiled others (compress: accuracy).
   const wanted = text ? defaultTextMetrics(text) : ['accuracy'];
   if (!model.loss || (text && !wanted.every((w) => model.metrics.some((m) => m.name === w)))) {
     const kept = model.metrics.map((m) => m.name).filter((m) => !wanted.includes(m));
     model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: [...kept, ...wanted] });
   }
-  const { name, dir } = savedModelData(a.flags, meta.training, 'eval');
-  const ds = readModelDataset(file, name, dir, text, tokenizer, { limit: 1, testLimit: a.flags.testLimit, verb: 'evaluated', command: 'evaluate' });
+  const { name, dir } = savedModelData(a.flags, meta.training, 'eval', text);
+  const ds = readModelDataset(file, name, dir, text, tokenizer, { limit: 1, testLimit: a.flags.testLimit, verb: 'evaluated', command: 'evaluate', model });
   warnIfDataChanged(io.err, meta.training, dir, 'the scores are not on the data it was trained and tested on');
   const t0 = performance.now();
   checkFits(model, ds);

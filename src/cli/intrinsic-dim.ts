@@ -7,7 +7,7 @@ import { PROJECTIONS } from '../sharing/subspace.js';
 import { subspace } from '../transforms/subspace.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { splitData } from '../data/dataset.js';
-import { applyThreads, checkFits, checkModelSize, COMMON_FLAGS, DATA_FLAGS, type Io, percent, readDataset, requireSamples } from './common.js';
+import { applyThreads, checkFits, checkModelSize, COMMON_FLAGS, IMAGE_DATA_FLAGS, type Io, percent, readDataset, requireSamples } from './common.js';
 
 export const intrinsicDimSpec = defineCommand({
   name: 'intrinsic-dim',
@@ -18,7 +18,7 @@ export const intrinsicDimSpec = defineCommand({
     'whose test accuracy reaches 90 % of the baseline (as Li et al. report it; no interpolation).',
   flags: {
     model: { type: 'string', default: 'mlp', description: `Architecture: ${MODEL_NAMES.join(', ')}, or mlp:H1,H2,… (mlp = 784-200-200-10)` },
-    ...DATA_FLAGS,
+    ...IMAGE_DATA_FLAGS,
     dims: { type: 'list', default: ['50', '100', '200', '400', '800'], description: 'Subspace sizes to try, comma-separated' },
     projection: { type: 'string', default: 'fastfood', choices: PROJECTIONS, description: 'How P is made: dense (≤ 64 MiB), sparse or fastfood' },
     epochs: { type: 'int', default: 3, min: 1, description: 'Epochs of each training run' },

@@ -56,10 +56,26 @@ export function loadTextForCli(dataset: string, file: string | undefined, rec: T
  * text model given --data, that file; else the one it was trained on (with its recorded path). --data with a built-in
  * dataset is refused (a UsageError of `command`).
  */
-export function savedModelData(flags: { dataset?: string; data?: string }, t: TrainingState | undefined, command: string): { name: string; dir: string | undefined } {
-  const name = flags.dataset ?? (t?.text && flags.data !== undefined ? 'text' : t?.dataset ?? 'mnist-sample');
+export function savedModelData(flags: { dataset?: string; data?: string }, t: TrainingState | undefined, command: string, text = t?.text): { name: string; dir: string | undefined } {
+  // A text model without a training record (compress --ship drops it) defaults to train's corpus for its task.
+  const name = flags.dataset ?? (text && flags.data !== undefined ? 'text' : t?.dataset ?? (text ? (text.task === 'classifier' ? 'spam-assassin' : 'sotu') : 'mnist-sample'));
   checkDataFlag(name, flags.data, command);
   return { name, dir: flags.data ?? (flags.dataset ? undefined : t?.dataDir) };
+}
+
+/**
+ * A saved model's text record: the one its training wrote or, for a file holding a tokenizer but no training record
+ * (`compress --ship` drops it), what the model's shapes say: a language model maps ids [T] to next-token scores [T, V]
+ * (windows of T tokens), a classifier ids [L] to class scores [C] (texts of L tokens). Undefined for other models.
+ */
+export function textRecordOf(model: Model, t: TrainingState | undefined, tokenizer: Tokenizer | undefined): TextRecord | undefined {
+  if (t?.text) return t.text;
+  if (!tokenizer || model.inputs.length !== 1 || model.outputs.length !== 1) return undefined;
+  const inS = model.inputShape, outS = model.outputShape;
+  if (inS.length !== 1) return undefined;
+  if (outS.length === 2 && outS[0] === inS[0]) return { task: 'language-model', level: tokenizer.kind, bptt: inS[0] };
+  if (outS.length === 1) return { task: 'classifier', level: tokenizer.kind, maxLen: inS[0] };
+  return undefined;
 }
 
 /**
@@ -69,8 +85,11 @@ export function savedModelData(flags: { dataset?: string; data?: string }, t: Tr
  */
 export function readModelDataset(
   file: string, name: string, dir: string | undefined, text: TextRecord | undefined, tokenizer: Tokenizer | undefined,
-  o: { limit?: number; testLimit?: number; verb: string; command: string },
+  o: { limit?: number; testLimit?: number; verb: string; command: string; model?: Model },
 ): Dataset {
+  if (!text && o.model?.inputs.some((t) => t.dtype === 'int32')) {
+    throw new CliError(`${file}: takes token ids but holds no tokenizer (imported from ONNX, or saved from code), so it cannot be ${o.verb} on a dataset: text models are ${o.verb} from the files \`weightshare train\` writes`);
+  }
   if (isTextDataset(name) && !(text && tokenizer)) throw new CliError(`${file}: is not a text model trained by \`weightshare train\` (no tokenizer or text record), so it cannot be ${o.verb} on '${name}'`);
   if (text && !isTextDataset(name)) throw new CliError(`${file}: is a text model; ${o.command} it on text (--dataset ${TEXT_CLI_DATASETS.join(', ')}), not '${name}'`);
   return text && tokenizer

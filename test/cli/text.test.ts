@@ -114,6 +114,30 @@ test('a user’s own text file trains a language model (--dataset text --data FI
   const r = await run('train', '--model', 'char-lstm', '--dataset', 'text', '--data', file, '--epochs', '1', ...SMALL, '--out', tmp('book.wsm'));
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /on .*book\.txt: 64 training samples/);
+  // Shipped (no training record: the text settings come from the model's shapes and tokenizer), it is still scored on
+  // the same data, and compress reads that data too; without --dataset it is scored on sotu, saying so.
+  const shipped = tmp('book-ship.wsm');
+  const c = await run('compress', tmp('book.wsm'), '--dataset', 'text', '--data', file, '--clusters', '8', '--finetune-epochs', '0', '--threads', '2', '--ship', '--out', shipped);
+  assert.equal(c.code, 0, c.err);
+  const [e1, e2] = [await run('eval', tmp('book.wsm'), '--json'), await run('eval', shipped, '--dataset', 'text', '--data', file, '--json')];
+  assert.equal(e2.code, 0, e2.err);
+  const [j1, j2] = [JSON.parse(e1.out), JSON.parse(e2.out)];
+  assert.equal(j2.samples, j1.samples);
+  assert.ok(Number.isFinite(j2.bits_per_char) && Math.abs(j2.bits_per_char - j1.bits_per_char) < 0.5, `${j2.bits_per_char} vs ${j1.bits_per_char}`);
+  const e3 = await run('eval', shipped, '--test-limit', '20');
+  assert.equal(e3.code, 0, e3.err);
+  assert.match(e3.out, /^sotu test set \(20 samples of 16 tokens\): loss [\d.]+ - bits_per_char [\d.]+/);
+  const again = await run('compress', shipped, '--method', 'soft-sharing', '--dataset', 'text', '--data', file, '--epochs', '1', '--components', '4', '--threads', '2', '--out', tmp('book-ship-2.wsm'));
+  assert.notEqual(again.code, 0, 'a clustered model has no plain kernel left');
+  assert.match(again.err, /no kernel to compress/, 'the data were read (was: not a text model trained by `weightshare train`)');
+  // Through ONNX the vocabulary is lost: import and eval say so (eval read mnist-sample and blamed its shape).
+  assert.equal((await run('export', tmp('book.wsm'), '--out', tmp('book.onnx'))).code, 0);
+  const imp = await run('import', tmp('book.onnx'), '--out', tmp('book-onnx.wsm'));
+  assert.equal(imp.code, 0, imp.err);
+  assert.match(imp.err, /no dataset \(token ids in: ONNX keeps no vocabulary/);
+  const ev = await run('eval', tmp('book-onnx.wsm'));
+  assert.notEqual(ev.code, 0);
+  assert.match(ev.err, /book-onnx\.wsm: takes token ids but holds no tokenizer \(imported from ONNX, or saved from code\), so it cannot be evaluated on a dataset/);
 });
 
 test('--data: a text model given a file trains on it; never ignored by a built-in dataset; never overwritten by --out; a moved file found again on --resume', async () => {
