@@ -66,7 +66,7 @@ export const trainSpec = defineCommand({
     'validation-split': { type: 'number', default: 0, min: 0, max: 0.99, description: 'Fraction of the training set (its end) held out for validation each epoch' },
     'early-stopping': { type: 'int', min: 0, metavar: 'patience', description: 'Stop when val_loss has not improved for this many epochs (Keras EarlyStopping; needs --validation-split, except on a text dataset: it watches its validation split)' },
     'restore-best': { type: 'boolean', description: 'With --early-stopping: when it stops, go back to the weights of the epoch with the lowest val_loss' },
-    metrics: { type: 'list', default: ['accuracy'], description: `Metrics in the logs and --json (each also as val_…): ${METRICS.join(', ')}, top_k_accuracy (k 5)` },
+    metrics: { type: 'list', default: ['accuracy'], description: `Metrics in the logs and --json (each also as val_…): ${METRICS.filter((m) => m !== 'top_k_categorical_accuracy').join(', ')}, top_k_accuracy (k 5)` },
     limit: { type: 'int', min: 1, description: 'Train on the first N training samples only' },
     'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
     out: { type: 'string', short: 'o', metavar: 'file', description: 'Model file written after every epoch (default: <model>-<dataset>.wsm; with --resume, that file); locked while the run lasts, a symbolic link is followed' },
@@ -362,6 +362,9 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
       (optConfig.schedule as { warmupTarget?: number }).warmupTarget = target;
     }
     const opt = createOptimizer(optConfig);
+    if (f.metrics.includes('top_k_categorical_accuracy')) {
+      throw new UsageError('--metrics top_k_categorical_accuracy compares with one-hot labels, but the command line\'s labels are class ids: use sparse_top_k_categorical_accuracy (or top_k_accuracy)', 'train');
+    }
     try {
       model.compile({ optimizer: opt, loss: 'sparse_categorical_crossentropy', metrics: given('metrics') || !text ? f.metrics : defaultTextMetrics(text) });
     } catch (e) {

@@ -659,6 +659,8 @@ test('train on 8×8 images of 3 classes (--dataset idx): the model is built for 
   assertError(await run('eval', file, '--dataset', 'mnist-sample'), /model 'mlp:16' takes inputs \[8, 8, 1\] but dataset 'mnist-sample' has samples \[28, 28, 1\]/);
   assertError(await run('eval', (await trained()).file, '--dataset', 'idx', '--data', data), /takes inputs \[28, 28, 1\] but dataset 'small-\w+' has samples \[8, 8, 1\]/);
   assertUsage(await run('train', '--metrics', 'f1', '--epochs', '1'), /--metrics: unknown metric 'f1'/);
+  // Offered by Keras for one-hot labels; every label here is a class id (it failed after 'Training …' on shapes).
+  assertUsage(await run('train', '--metrics', 'accuracy,top_k_categorical_accuracy', '--epochs', '1'), /--metrics top_k_categorical_accuracy compares with one-hot labels, but the command line's labels are class ids: use sparse_top_k_categorical_accuracy \(or top_k_accuracy\)/);
   // predict reads IDX images of the model's size.
   const idx = tmp('eight.idx');
   writeFileSync(idx, writeIdx({ shape: [2, 8, 8], dtype: 'uint8', data: new Uint8Array(128) }));
