@@ -10,7 +10,16 @@ export class Random {
 
   constructor(seed: number) {
     if (!Number.isFinite(seed)) throw new RangeError(`Random: seed must be a finite number, got ${seed}`);
-    let x = (Math.floor(seed) ^ Math.floor(seed / 2 ** 32)) >>> 0;
+    // Seeds in [0, 2³²) seed splitmix32 as they are; others fold their high part in through a mixing function, so
+    // that −1 and 2³² + 1 do not fall on 0 (a plain xor of the halves made −n − 1 ≡ n).
+    const whole = Math.floor(seed), hi = Math.floor(whole / 2 ** 32);
+    let x = whole >>> 0;
+    if (hi !== 0) {
+      let h = hi >>> 0;
+      h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
+      h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
+      x = (x ^ h ^ (h >>> 16) ^ 0x5bd1e995) >>> 0;
+    }
     const split = (): number => {
       x = (x + 0x9e3779b9) >>> 0;
       let z = x;
