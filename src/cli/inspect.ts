@@ -244,8 +244,10 @@ export function summaryCommand(a: ParsedArgs<typeof summarySpec>, io: Io): numbe
   if (t) {
     const h = t.history.history;
     const last = (k: string): number | undefined => h[k]?.[h[k].length - 1];
-    const shown = Object.keys(h).filter((k) => k !== 'loss' && !k.startsWith('val_')).map((k) => `, ${k} ${k.endsWith('accuracy') ? percent(last(k)!) : last(k)!.toFixed(4)}`);
-    io.out.write(`Trained: ${t.epoch}/${t.epochs} epochs${t.step ? ` + ${String(t.step)} batches` : ''} on ${t.dataset ?? '?'}, batch ${t.batchSize}, seed ${t.seed}` +
+    // Only metrics recorded at every epoch line up with the loss: one compiled for some epochs only (compress recompiles
+    // with accuracy, a resumed run then trains on) has fewer values, and its last is not the last epoch's.
+    const shown = Object.keys(h).filter((k) => k !== 'loss' && !k.startsWith('val_') && h[k].length === h.loss?.length).map((k) => `, ${k} ${k.endsWith('accuracy') ? percent(last(k)!) : last(k)!.toFixed(4)}`);
+    io.out.write(`Trained: ${t.epoch}/${t.epochs} epochs${t.step ? ` + ${String(t.step)} batches` : ''} on ${t.dataset === 'text' && t.dataDir ? t.dataDir : t.dataset ?? '?'}, batch ${t.batchSize}, seed ${t.seed}` +
       (last('loss') !== undefined ? `; last epoch: loss ${last('loss')!.toFixed(4)}${shown.join('')}` : '') + '\n');
   }
   return 0;
