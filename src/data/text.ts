@@ -76,7 +76,9 @@ export function splitTextFile(name: string, text: string): TextCorpus {
     const nl = text.indexOf('\n', from - 1);
     if (nl >= 0 && nl < to - 1) return nl + 1;
     for (let i = from - 1; i < to - 1; i++) if (i >= 0 && /\s/.test(text[i])) return i + 1;
-    return from;
+    // No white space: cut at `from`, but never between the two halves of a character outside the BMP (an emoji).
+    const low = text.charCodeAt(from);
+    return low >= 0xdc00 && low <= 0xdfff && from > 0 && (text.charCodeAt(from - 1) & 0xfc00) === 0xd800 ? from + 1 : from;
   };
   const a = cut(Math.floor(0.8 * n), Math.floor(0.9 * n)), b = cut(Math.max(a, Math.floor(0.9 * n)), n);
   const parts = [text.slice(0, a), text.slice(a, b), text.slice(b)].map((p) => p.trim());

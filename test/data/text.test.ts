@@ -171,6 +171,13 @@ test('a text file: 80 / 10 / 10 % of its characters, cut at line breaks; char an
   const words = Array.from({ length: 50 }, (_, i) => `w${i}`).join(' ');
   const one = textFileCorpus(file('one-line.txt', words));
   assert.equal([one.train[0], one.valid[0], one.test[0]].join(' '), words);
+  // No white space at all, characters outside the BMP (two UTF-16 units each): never cut between the halves of one.
+  const emoji = 'a' + '😀🎉'.repeat(500);
+  const e = textFileCorpus(file('emoji.txt', emoji));
+  assert.equal(e.train[0] + e.valid[0] + e.test[0], emoji);
+  for (const part of [e.train[0], e.valid[0], e.test[0]]) assert.ok(!/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(part), 'no lone surrogate');
+  const ce = loadTextDataset({ file: file('emoji2.txt', emoji) }, { bptt: 8 });
+  assert.deepEqual([...ce.tokenizer.tokens].filter((t) => t.length === 1 && /[\ud800-\udfff]/.test(t)), [], 'no half character in the vocabulary');
 });
 
 test('limits keep the first samples of each split; the valid split is checked like the others', () => {
