@@ -99,6 +99,11 @@ export const compressSpec = defineCommand({
 
 const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
 
+/** "3.2× smaller", or "1.4× larger" when the ratio is below 1 (a file that grew: tiny layers, headers). */
+function sizeRatio(ratio: number): string {
+  return ratio >= 1 || ratio === 0 ? `${ratio.toFixed(1)}× smaller` : `${(1 / ratio).toFixed(1)}× larger`;
+}
+
 /** Runs `weightshare compress`: parses the flags, calls {@link deepCompress} and prints its progress and report; returns the exit code. */
 export function compressCommand(a: ParsedArgs<typeof compressSpec>, io: Io): Promise<number> {
   const stop = new Interruption(io);
@@ -193,7 +198,7 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   const codebooks = (weights: ClusteredWeight[], after: string, r: StageResult): void => {
     for (const w of weights) {
       const pruned = w.pruned ? `, ${(100 * w.pruned / w.weights).toFixed(1)} % pruned (1-bit mask, indices for the ${thousands(w.weights - w.pruned)} kept)` : '';
-      msg(`${w.path}: ${thousands(w.weights)} weights → ${w.clusters} centroids + ${indexBits(w.clusters)}-bit indices${pruned}: ${(w.bitsBefore / w.bitsAfter).toFixed(1)}× smaller`);
+      msg(`${w.path}: ${thousands(w.weights)} weights → ${w.clusters} centroids + ${indexBits(w.clusters)}-bit indices${pruned}: ${sizeRatio(w.bitsBefore / w.bitsAfter)}`);
     }
     msg(`${after}: ${score(r)}`);
   };
@@ -225,7 +230,7 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   if (stop.at) done = { ...done, settings: { ...done.settings, interrupted: stop.at } };
   const { bits, ratio, settings } = done;
   msg(`size: ${thousands(bits.before)} bits (${kib(bits.before / 8)} KiB) → ${thousands(bits.after)} bits (${kib(bits.after / 8)} KiB): ` +
-    `${ratio.toFixed(1)}× smaller than float32 before entropy coding`);
+    `${sizeRatio(ratio)} than float32 before entropy coding`);
 
   // The compressed model is for shipping: its optimizer state (the fine-tuning's Adam slots) is not kept; with --ship
   // neither are its compile settings and training record, and its header is compressed (format 3).
@@ -233,7 +238,7 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
     ship: f.ship, training: t && !f.ship ? { ...t, compress: settings } : undefined, initSeed: meta.initSeed, withOptimizer: false, tokenizer, force: f.force,
   });
   const fileRatio = bits.float32 / 8 / fileBytes;
-  msg(`Saved ${out}: ${kib(fileBytes)} KiB on disk, ${fileRatio.toFixed(1)}× smaller than the float32 weights (${kib(bits.float32 / 8)} KiB)`);
+  msg(`Saved ${out}: ${kib(fileBytes)} KiB on disk, ${sizeRatio(fileRatio)} than the float32 weights (${kib(bits.float32 / 8)} KiB)`);
   if (f.json) io.out.write(JSON.stringify({ model: file, out, dataset: ds.name, testSamples: nTest, settings, ...done.json, bits, ratio, fileBytes, fileRatio }, null, 2) + '\n');
   if (stop.sig) {
     msg(`training was stopped (${stop.at}): ${out} holds the model compressed with less training than asked`);
@@ -279,9 +284,9 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
         case 'pruned':
           if (s.pruneSchedule) msg('gradual pruning reached:');
           for (const r of e.weights) {
-            msg(`${r.path}: ${thousands(r.weights)} weights, ${(100 * r.pruned / r.weights).toFixed(1)} % pruned (${thousands(r.weights - r.pruned)} kept + 1-bit mask): ${(r.bitsBefore / r.bitsAfter).toFixed(1)}× smaller`);
+            msg(`${r.path}: ${thousands(r.weights)} weights, ${(100 * r.pruned / r.weights).toFixed(1)} % pruned (${thousands(r.weights - r.pruned)} kept + 1-bit mask): ${sizeRatio(r.bitsBefore / r.bitsAfter)}`);
           }
-          return msg(`after pruning: ${score(e.result)} (${(float32Bits / e.bits).toFixed(1)}× smaller than float32)`);
+          return msg(`after pruning: ${score(e.result)} (${sizeRatio(float32Bits / e.bits)} than float32)`);
         case 'retrained':
           return msg(`after retraining: ${score(e.result)}`);
         case 'clustered':
