@@ -3,6 +3,7 @@
 // Column j of row r is live when j ≤ i (causal) and mask[o, i, j] ≠ 0 (mask [outer, Tq, Tv], when given).
 // Both kernels partition rows, so any split gives the same bits; row sums accumulate in float64.
 import { gemm_micro } from './gemm';
+import { fma } from './lib/gemm-rows';
 import { addPromoted, laneMask, loadTail, storeTail, vexp } from './lib/vecmath';
 
 /** Number of columns of row r that the causal mask leaves: min(i + 1, cols) with i = r mod tq, else cols. */
@@ -43,8 +44,9 @@ import { addPromoted, laneMask, loadTail, storeTail, vexp } from './lib/vecmath'
   const ninf = f32x4.splat(-Infinity);
   const zero = f32x4.splat(0);
   const vecEnd = n & ~3, rem = n & 3;
-  // z (−∞ where masked) into y, and its maximum.
-  let vmax = ninf;
+  // z (−∞ where masked) into y, and its maximum: NaN when a live z is NaN (pmax would skip it, and a row of NaN would
+  // pass for a dead one), so that the row is NaN.
+  let vmax = ninf, vnan = zero;
   let k = 0;
   for (; k < vecEnd; k += 4) {
     const o = <usize>k << 2;
@@ -52,6 +54,7 @@ import { addPromoted, laneMask, loadTail, storeTail, vexp } from './lib/vecmath'
     if (pm) z = v128.bitselect(z, ninf, f32x4.ne(v128.load(pm + o), zero));
     v128.store(py + o, z);
     vmax = f32x4.pmax(vmax, z);
+    vnan = v128.or(vnan, f32x4.ne(z, z));
   }
   if (rem) {
     const o = <usize>k << 2;
@@ -59,8 +62,9 @@ import { addPromoted, laneMask, loadTail, storeTail, vexp } from './lib/vecmath'
     if (pm) z = v128.bitselect(z, ninf, f32x4.ne(loadTail(pm + o, rem), zero));
     storeTail(py + o, z, rem);
     vmax = f32x4.pmax(vmax, z);
+    vnan = v128.or(vnan, f32x4.ne(z, z));
   }
-  const m = max(max(f32x4.extract_lane(vmax, 0), f32x4.extract_lane(vmax, 1)), max(f32x4.extract_lane(vmax, 2), f32x4.extract_lane(vmax, 3)));
+  const m: f32 = v128.any_true(vnan) ? <f32>NaN : max(max(f32x4.extract_lane(vmax, 0), f32x4.extract_lane(vmax, 1)), max(f32x4.extract_lane(vmax, 2), f32x4.extract_lane(vmax, 3)));
   if (m == -Infinity) {
     zeroF32(py, width);
     return;
@@ -162,17 +166,49 @@ export function attn_softmax_grad(g: usize, y: usize, dx: usize, cols: i32, tq: 
 /**
  * C[rows, cols] = A·B over 4-row blocks and 8-column tiles (rows, cols multiples of 4 and 8: padded buffers); A(i, p)
  * at a + i·ars + p·acs, B(p, j) at b + p·bs + 4j, C row stride ldc (bytes). mode 0: every tile, p over [0, kdim);
- * 1 (causal scores): only tiles j0 < i0 + 4; 2 (A zero right of its diagonal block): p < min(i0 + 4, kdim); 3 (A zero
- * left of it): p ≥ i0. Skipped terms are exact zeros, so every mode sums what mode 0 would, in the same order.
+ * 1 (causal scores): only tiles j0 < i0 + 4; 2 (A zero right of its diagonal, p > i): p ≤ i; 3 (A zero left of it,
+ * p < i): p ≥ i. Modes 2 and 3 skip the causal mask's dead terms exactly, the diagonal 4×4 block's too (diagonalTerms),
+ * so that a NaN or ∞ in B never reaches a row that does not see it (0·NaN would); finite results equal mode 0's up to
+ * the order of the sum.
  */
 function attnTiles(rows: i32, cols: i32, kdim: i32, a: usize, ars: usize, acs: usize, b: usize, bs: usize, c: usize, ldc: usize, mode: i32): void {
   for (let i0 = 0; i0 < rows; i0 += 4) {
     let cEnd = cols, k0 = 0, k1 = kdim;
     if (mode == 1) cEnd = min(cols, roundUp(i0 + 4, 8));
-    else if (mode == 2) k1 = min(kdim, i0 + 4);
-    else if (mode == 3) k0 = min(i0, kdim);
+    else if (mode == 2) k1 = min(kdim, i0);
+    else if (mode == 3) k0 = min(i0 + 4, kdim);
     const ai = a + <usize>i0 * ars + <usize>k0 * acs, bk = b + <usize>k0 * bs, ci = c + <usize>i0 * ldc;
-    for (let j0 = 0; j0 < cEnd; j0 += 8) gemm_micro(k1 - k0, ai, ars, acs, bk + (<usize>j0 << 2), bs, ci + (<usize>j0 << 2), ldc, false);
+    for (let j0 = 0; j0 < cEnd; j0 += 8) {
+      if (k1 > k0) gemm_micro(k1 - k0, ai, ars, acs, bk + (<usize>j0 << 2), bs, ci + (<usize>j0 << 2), ldc, false);
+      else for (let r = 0; r < 4; r++) zeroF32(ci + <usize>r * ldc + (<usize>j0 << 2), 8);
+    }
+    if ((mode == 2 || mode == 3) && i0 < kdim) {
+      diagonalTerms(min(4, kdim - i0), a + <usize>i0 * (ars + acs), ars, acs, b + <usize>i0 * bs, bs, ci, ldc, cols, mode == 2);
+    }
+  }
+}
+
+/**
+ * Adds a diagonal block's live terms to C's 4 rows: A(r, q)·B(q, ·) for q < nq and q ≤ r (`lower`: p ≤ i) or q ≥ r
+ * (p ≥ i); a at A(i0, i0), b at B's row i0, C tile rows at c (see attnTiles).
+ */
+function diagonalTerms(nq: i32, a: usize, ars: usize, acs: usize, b: usize, bs: usize, c: usize, ldc: usize, cols: i32, lower: bool): void {
+  const l2 = ldc << 1, l3 = l2 + ldc, a2 = ars << 1, a3 = a2 + ars;
+  for (let j0 = 0; j0 < cols; j0 += 8) {
+    const cj = c + (<usize>j0 << 2);
+    let c00 = v128.load(cj), c01 = v128.load(cj, 16), c10 = v128.load(cj + ldc), c11 = v128.load(cj + ldc, 16);
+    let c20 = v128.load(cj + l2), c21 = v128.load(cj + l2, 16), c30 = v128.load(cj + l3), c31 = v128.load(cj + l3, 16);
+    for (let q = 0; q < nq; q++) {
+      const bq = b + <usize>q * bs + (<usize>j0 << 2), aq = a + <usize>q * acs;
+      const b0 = v128.load(bq), b1 = v128.load(bq, 16);
+      // Row r takes column q when q ≤ r (lower) or q ≥ r.
+      if (lower ? q == 0 : true) { const av = v128.load32_splat(aq); c00 = fma(av, b0, c00); c01 = fma(av, b1, c01); }
+      if (lower ? q <= 1 : q >= 1) { const av = v128.load32_splat(aq + ars); c10 = fma(av, b0, c10); c11 = fma(av, b1, c11); }
+      if (lower ? q <= 2 : q >= 2) { const av = v128.load32_splat(aq + a2); c20 = fma(av, b0, c20); c21 = fma(av, b1, c21); }
+      if (lower ? true : q == 3) { const av = v128.load32_splat(aq + a3); c30 = fma(av, b0, c30); c31 = fma(av, b1, c31); }
+    }
+    v128.store(cj, c00); v128.store(cj, c01, 16); v128.store(cj + ldc, c10); v128.store(cj + ldc, c11, 16);
+    v128.store(cj + l2, c20); v128.store(cj + l2, c21, 16); v128.store(cj + l3, c30); v128.store(cj + l3, c31, 16);
   }
 }
 

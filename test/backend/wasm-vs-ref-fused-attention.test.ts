@@ -96,3 +96,29 @@ test('the fused attention op equals the composed one (transpose, matmul, maskedS
     });
   });
 });
+
+test('causal attention: a NaN or ∞ at step s reaches only the steps that see s, on wasm as on ref, forward and backward', () => {
+  // [n, heads, tq, tv, dk, dv] = [2, 2, 11, 11, 3, 5]: the NaN's step falls inside a 4-row diagonal block (6) and at
+  // its start (8); the kernel used to reach steps 4 and 5 from step 6 (0·NaN) and to zero a query row of NaN.
+  const [n, heads, t, dk, dv] = [2, 2, 11, 3, 5];
+  const a = params(n, heads, t, t, dk, dv, false, true);
+  const rng = new Rng(35);
+  for (const [which, step, bad] of [['q', 6, NaN], ['k', 6, NaN], ['v', 6, NaN], ['v', 8, Infinity], ['q', 8, NaN]] as const) {
+    const q = rng.normals(n * t * heads * dk), k = rng.normals(n * t * heads * dk), v = rng.normals(n * t * heads * dv);
+    const x = which === 'q' ? q : which === 'k' ? k : v, d = which === 'v' ? dv : dk;
+    for (let h = 0; h < heads; h++) x[((1 * t + step) * heads + h) * d] = bad; // sample 1, every head, first feature
+    const label = `${String(bad)} in ${which} at step ${step}`;
+    const outs = [f32Out(n * t * heads * dv), f32Out(n * heads * t * t)];
+    const [r, w] = both([q, k, v], outs, (be, b) => be.attention(b[0], b[1], b[2], b[3], b[4], a));
+    const o = w.outs[0] as Float32Array, ro = r.outs[0] as Float32Array;
+    for (let i = 0; i < o.length; i++) {
+      assert.equal(Number.isNaN(o[i]), Number.isNaN(ro[i]), `${label}: output ${i} is ${o[i]} on wasm, ${ro[i]} on ref`);
+      const [sample, s] = [Math.floor(i / (t * heads * dv)), Math.floor(i / (heads * dv)) % t];
+      if (sample === 0 || s < step) assert.ok(Number.isFinite(o[i]), `${label}: output ${i} (sample ${sample}, step ${s}) is ${o[i]}`);
+    }
+    const go = rng.normals(n * t * heads * dv);
+    const gradOuts = [f32Out(q.length), f32Out(k.length), f32Out(v.length)];
+    const [rg, wg] = both([go, q, k, v, r.outs[1]], gradOuts, (be, b) => be.attentionGrad(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], a));
+    wg.outs.forEach((g, j) => g.forEach((x, i) => assert.equal(Number.isNaN(x), Number.isNaN(rg.outs[j][i]), `${label}: d${'qkv'[j]} ${i} is ${x} on wasm, ${rg.outs[j][i]} on ref`)));
+  }
+});

@@ -16,7 +16,7 @@ const KB: i32 = 256;
 
 /** c + a·b, fused in the relaxed-SIMD build. */
 // @ts-ignore: decorator
-@inline function fma(a: v128, b: v128, c: v128): v128 {
+@inline export function fma(a: v128, b: v128, c: v128): v128 {
   return ASC_FEATURE_RELAXED_SIMD ? f32x4.relaxed_madd(a, b, c) : f32x4.add(c, f32x4.mul(a, b));
 }
 
