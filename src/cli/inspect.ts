@@ -1,5 +1,5 @@
 // `weightshare eval | predict | summary`: use a saved model on a test set, on images (PNG or IDX), or describe it.
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { DataError, readIdx, readSource } from '../data/idx.js';
 import { FASHION_MNIST_CLASS_NAMES } from '../data/datasets.js';
@@ -10,6 +10,7 @@ import { modelFromCheckpoint } from '../io/model-file.js';
 import { storedPerWeight } from '../io/stored.js';
 import { argmax } from '../core/ops/index.js';
 import { thousands } from '../nn/summary.js';
+import { UNK_ID } from '../data/tokenizer.js';
 import { evaluationBatchSize } from '../nn/eval-batch.js';
 import { defineCommand, type ParsedArgs } from './args.js';
 import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, LOAD_FLAGS, loadOptions, percent, requireSamples, warnIfDataChanged } from './common.js';
@@ -88,6 +89,14 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
     probs.dispose();
   }
   const seconds = (performance.now() - t0) / 1000;
+  // A language model scored on other text than it was trained on: say how much of it its vocabulary does not cover.
+  const own = meta.training?.dataset === name && (dir === undefined || (meta.training.dataDir !== undefined && resolve(dir) === meta.training.dataDir));
+  if (text?.task === 'language-model' && tokenizer && !own) {
+    const ids = test.y.data;
+    let unknown = 0;
+    for (let i = 0; i < ids.length; i++) if (ids[i] === UNK_ID) unknown++;
+    if (unknown > 0) io.err.write(`note: ${percent(unknown / ids.length)} of the test tokens are <unk> (outside the model's ${thousands(tokenizer.vocabSize)}-token vocabulary, which was built on other text); they are scored as the token <unk>\n`);
+  }
   const names = ds.name === 'fashion-mnist' ? FASHION_MNIST_CLASS_NAMES : undefined;
   if (a.flags.json) io.out.write(JSON.stringify({ model: a.positionals.model, dataset: ds.name, samples: n, ...r, ...(confusion ? { confusion, recall: confusion.map(recallOf) } : {}), seconds }, null, 2) + '\n');
   else {

@@ -127,6 +127,9 @@ test('a user’s own text file trains a language model (--dataset text --data FI
   const e3 = await run('eval', shipped, '--test-limit', '20');
   assert.equal(e3.code, 0, e3.err);
   assert.match(e3.out, /^sotu test set \(20 samples of 16 tokens\): loss [\d.]+ - bits_per_char [\d.]+/);
+  // On other text than its own, the share of it outside the vocabulary is noted; on its own data, nothing.
+  assert.match(e3.err, /^note: [\d.]+ % of the test tokens are <unk> \(outside the model's \d+-token vocabulary, which was built on other text\)/m);
+  assert.doesNotMatch(e1.err, /<unk>/);
   const again = await run('compress', shipped, '--method', 'soft-sharing', '--dataset', 'text', '--data', file, '--epochs', '1', '--components', '4', '--threads', '2', '--out', tmp('book-ship-2.wsm'));
   assert.notEqual(again.code, 0, 'a clustered model has no plain kernel left');
   assert.match(again.err, /no kernel to compress/, 'the data were read (was: not a text model trained by `weightshare train`)');
