@@ -170,7 +170,7 @@ const BEST = 'best/';
  * for the backward pass — the feed-forward's 4·dim hidden values, their GELU and its slope among them — and the
  * gradients beside them) plus its attention probabilities [batch, heads, context, context], about once while the fused
  * kernel runs (rows that fit its per-thread scratch: contexts up to ~1000 at head size 32), over twice beyond; and the
- * output scores over the vocabulary (3 copies).
+ * output scores over the vocabulary (3 copies). Measured with scripts/transformer-memory.mjs.
  */
 function transformerTrainingBytes(context: number, batch: number, heads: number, dim: number, layers: number, vocab: number): number {
   const d = Math.max(1, Math.floor(dim / heads));
