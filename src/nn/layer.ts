@@ -243,11 +243,6 @@ export abstract class Layer {
     return JSON.stringify(shapes);
   }
 
-  /** Why a second use must fit the first, as the refusal says it. */
-  protected get reuseRule(): string {
-    return 'a layer reused at several places keeps one set of weights, so every use needs inputs those weights fit';
-  }
-
   /** Whether a second use with `shapes` fits the weights built for (or first applied to) `first`. */
   private fits(first: readonly Shape[], shapes: readonly Shape[]): boolean {
     return this.stateless || sameShapes(first, shapes) || (first.length === shapes.length && this.weightShapeKey(first) === this.weightShapeKey(shapes));
@@ -308,7 +303,7 @@ export abstract class Layer {
     const shapes = xs.map((t) => t.shape);
     const at = `node ${this.applications} of layer '${this.name || this.defaultName}', inputs from ${xs.map((t) => t.describe()).join(', ')}`;
     if (this.appliedShapes && !this.fits(this.appliedShapes, shapes)) {
-      throw this.shapeError(`is applied again to inputs ${shapes.map((s) => batchShape(s)).join(', ')}, but its first use took ${this.appliedShapes.map((s) => batchShape(s)).join(', ')} (${at}; ${this.reuseRule})`);
+      throw this.shapeError(`is applied again to inputs ${shapes.map((s) => batchShape(s)).join(', ')}, but its first use took ${this.appliedShapes.map((s) => batchShape(s)).join(', ')} (${at}; a layer reused at several places keeps one set of weights, so every use needs inputs those weights fit)`);
     }
     let outShapes: number[][];
     try {

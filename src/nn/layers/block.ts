@@ -43,10 +43,6 @@ export class Block extends Layer {
     return this.inner;
   }
 
-  protected override get reuseRule(): string {
-    return "a block's layers keep one set of weights, so every use needs inputs those weights fit";
-  }
-
   /**
    * Per-sample shapes of the inner graph's outputs for the block's input shapes `shapes`, and each inner node's
    * {@link Layer.weightShapeKey} there: the inner graph's own shapes, or others its layers' weights fit (sequences of
