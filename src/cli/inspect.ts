@@ -24,7 +24,7 @@ export const evalSpec = defineCommand({
   flags: {
     dataset: { ...DATA_FLAGS.dataset, default: undefined, description: 'Dataset (default: the one the model was trained on)' },
     data: DATA_FLAGS.data,
-    'batch-size': { type: 'int', default: 256, min: 1, description: 'Samples per batch (default 256; fewer for attention over long sequences, so that its scores stay within 1 GiB)' },
+    'batch-size': { type: 'int', default: 256, min: 1, description: 'Samples per batch (default 256; fewer where one layer\'s share of a batch would pass 1 GiB: long sequences, large vocabularies)' },
     'test-limit': { type: 'int', min: 1, description: 'Evaluate on the first N test samples only' },
     confusion: { type: 'boolean', description: 'Also print the confusion matrix (rows: true class, columns: predicted) and each class\'s recall (classifiers only)' },
     ...LOAD_FLAGS,

@@ -316,7 +316,7 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
       text = { task: kind.task, level: kind.level, ...(kind.task === 'classifier' ? { maxLen: f.maxLen ?? 200 } : { bptt: f.context ?? f.bptt ?? 64 }), ...(f.maxVocab !== undefined ? { maxVocab: f.maxVocab } : {}) };
       if (kind.task === 'classifier' && given('bptt')) throw new UsageError(`--bptt is for language models; a classifier reads texts of --max-len tokens`, 'train');
       if (kind.task !== 'classifier' && given('max-len')) throw new UsageError(`--max-len is for classifiers; a language model reads windows of --bptt tokens`, 'train');
-      // Before the corpus is read: a context whose attention cannot fit is a usage error, whatever the data.
+      // Before the corpus is read: a context whose training step cannot fit is a usage error, whatever the data.
       if (kind.cell === 'transformer') {
         // The vocabulary is known once the corpus is read; its cap (or a character set's usual size) bounds it before.
         const vocab = f.maxVocab ?? (kind.level === 'word' ? 10_000 : 256);
