@@ -56,8 +56,19 @@ function version(): string {
   }
 }
 
-function outOfMemory(e: WasmOutOfMemoryError): string {
-  return `out of memory: the engine's WebAssembly memory (${gib(e.limit)} at most) cannot hold another ${gib(e.requested)} with ${gib(e.inUse)} in use; use a smaller --batch-size or smaller model sizes`;
+/** Flags that size what a command holds in memory: the out-of-memory message names those the user gave. */
+const SIZE_FLAGS = ['--batch-size', '--bptt', '--context', '--max-len', '--max-vocab', '--hidden', '--embed', '--dim', '--layers', '--heads', '--limit'];
+
+/** The CLI's out-of-memory message, naming the size flags given in `argv` (e.g. a long --bptt) beside the generic advice. */
+export function outOfMemory(e: WasmOutOfMemoryError, argv: readonly string[] = []): string {
+  const given = argv.flatMap((a, i) => {
+    const [flag, inline] = a.split('=', 2);
+    if (!SIZE_FLAGS.includes(flag)) return [];
+    const value = inline ?? argv[i + 1];
+    return value === undefined ? [] : [`${flag} ${value}`];
+  });
+  const these = given.length ? ` (given: ${given.join(', ')})` : '';
+  return `out of memory: the engine's WebAssembly memory (${gib(e.limit)} at most) cannot hold another ${gib(e.requested)} with ${gib(e.inUse)} in use; use a smaller --batch-size, a shorter sequence (--bptt, --context) or smaller model sizes${these}`;
 }
 
 /** Runs the CLI with `argv` (without node and the script); returns the exit code. Exported for tests. */
@@ -81,7 +92,7 @@ export async function main(argv: readonly string[], io: Io = { out: process.stdo
     const usage = e instanceof UsageError;
     const where = usage && err instanceof UsageError && err.command ? ` ${err.command}` : '';
     // The engine's advice (tidy/dispose) is for code; on the command line the sizes are what can change.
-    const message = e instanceof WasmOutOfMemoryError ? outOfMemory(e) : err.message.split('\n')[0];
+    const message = e instanceof WasmOutOfMemoryError ? outOfMemory(e, argv) : err.message.split('\n')[0];
     io.err.write(`weightshare${where}: ${usage ? '' : 'error: '}${message}\n`);
     if (usage && !err.message.includes('--help')) io.err.write(`Run 'weightshare${where} --help' for usage.\n`);
     if (verbose && err.stack) io.err.write(err.stack + '\n');

@@ -668,3 +668,12 @@ test('train on 8×8 images of 3 classes (--dataset idx): the model is built for 
   assert.equal(p.code, 0, p.err);
   assert.equal((JSON.parse(p.out) as { predictions: unknown[] }).predictions.length, 2);
 });
+
+test('out of memory names the size flags the user gave (a long --bptt), beside the generic advice', async () => {
+  const { outOfMemory } = await import('../../src/cli/main.js');
+  const { WasmOutOfMemoryError } = await import('../../src/backend/wasm/allocator.js');
+  const e = new WasmOutOfMemoryError(1.22 * 2 ** 30, 2.9 * 2 ** 30, 4 * 2 ** 30);
+  const msg = outOfMemory(e, ['train', '--model', 'word-lstm', '--bptt', '1024', '--batch-size=64', '--epochs', '1']);
+  assert.match(msg, /^out of memory: .*cannot hold another 1\.22 GiB with 2\.9 GiB in use; use a smaller --batch-size, a shorter sequence \(--bptt, --context\) or smaller model sizes \(given: --bptt 1024, --batch-size 64\)$/);
+  assert.doesNotMatch(outOfMemory(e, ['eval', 'm.wsm']), /given/);
+});
