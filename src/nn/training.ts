@@ -95,7 +95,7 @@ export interface History {
 /** Thrown by fit when the loss becomes NaN or infinite; the weights are those before the failing step. */
 export class NonFiniteLossError extends Error {
   constructor(readonly epoch: number, readonly step: number, readonly value: number) {
-    super(`loss became ${value} at epoch ${epoch + 1}, batch ${step + 1}; training stopped with the weights from before this batch (try a lower learning rate)`);
+    super(`loss became ${value} at epoch ${epoch + 1}, batch ${step + 1}; training stopped with the weights from before this batch (try a lower learning rate, or look for NaN or infinite values in data given as tensors)`);
     this.name = 'NonFiniteLossError';
   }
 }
@@ -126,7 +126,7 @@ class Rows {
   readonly n: number;
   readonly sampleShape: number[];
   readonly dtype: 'float32' | 'int32';
-  private readonly array: Float32Array | Int32Array | undefined;
+  readonly array: Float32Array | Int32Array | undefined;
   private readonly source: Tensor | undefined;
   readonly rowSize: number;
   /** The host buffer batches are gathered into before `tensor` copies them to the backend: reused, not one per batch. */
@@ -204,7 +204,7 @@ function checkIds(m: Model, i: number, r: Rows, what: string): void {
     const v = r.values();
     for (let j = 0; j < v.length; j++) {
       if (v[j] >= 0 && v[j] < limit) continue;
-      const at = r.sampleShape.length ? ` at [${unravel(j % r.rowSize, r.sampleShape).join(', ')}]` : '';
+      const at = positionOf(r, j);
       throw new IndexError(`layer '${n.layer.name}' (${n.layer.className})`, `${what} sample ${Math.floor(j / r.rowSize)} has id ${v[j]}${at}, outside [0, ${limit})`, v[j], j);
     }
   });
@@ -221,15 +221,45 @@ interface Labelled {
  * Rows of (x, y[, w]) checked against the model and its losses; `x` is one Data per model input and `y` one per
  * output (or one Data each for a single input or output).
  */
-function labelled(m: Model, what: string, x: Data | readonly Data[], y: Data | readonly Data[], w?: Data): Labelled {
+function labelled(m: Model, what: string, x: Data | readonly Data[], y: Data | readonly Data[], w?: Data, o: { finite?: boolean } = {}): Labelled {
   const ylist = Array.isArray(y) ? (y as readonly Data[]) : [y as Data];
   const outs = m.outputs.length;
   if (ylist.length !== outs) throw new ShapeError(`model '${m.name}'`, `has ${outs} output${outs > 1 ? 's' : ''} but ${what} y gives ${ylist.length} targets`);
+  const xs = inputRows(m, x, `${what} x`);
   const d: Labelled = {
-    xs: inputRows(m, x, `${what} x`), ys: ylist.map((t, i) => new Rows(t, outs > 1 ? `${what} y[${i}]` : `${what} y`)), w: w && new Rows(w, `${what} sampleWeight`),
+    xs, ys: ylist.map((t, i) => new Rows(t, outs > 1 ? `${what} y[${i}]` : `${what} y`)), w: w && new Rows(w, `${what} sampleWeight`),
   };
   d.ys.forEach((y, k) => checkTargets(m, k, d.xs[0].n, y, d.w));
+  if (d.w) checkWeights(d.w, `${what} sampleWeight`);
+  if (o.finite) {
+    xs.forEach((r, i) => checkFinite(r, xs.length > 1 ? `${what} x[${i}]` : `${what} x`));
+    d.ys.forEach((r, i) => checkFinite(r, outs > 1 ? `${what} y[${i}]` : `${what} y`));
+  }
   return d;
+}
+
+/** Where `r` (float32 values held in an array: a tensor is not read back for this) holds NaN or ±Infinity: an ArgumentError naming the sample and position. */
+function checkFinite(r: Rows, what: string): void {
+  const v = r.array;
+  if (!(v instanceof Float32Array)) return;
+  for (let j = 0; j < v.length; j++) {
+    if (v[j] - v[j] === 0) continue; // NaN and ±Infinity give NaN
+    throw argumentError(what, `sample ${Math.floor(j / Math.max(1, r.rowSize))} holds ${v[j]}${positionOf(r, j)}: training on it makes the loss NaN; remove or replace such values first`);
+  }
+}
+
+/** Sample weights must be finite and ≥ 0 (a negative weight would make training maximise that sample's loss). */
+function checkWeights(w: Rows, what: string): void {
+  const v = w.values();
+  for (let j = 0; j < v.length; j++) {
+    if (v[j] >= 0 && v[j] !== Infinity) continue;
+    throw argumentError(what, `of sample ${Math.floor(j / Math.max(1, w.rowSize))} is ${v[j]}${positionOf(w, j)}: sample weights must be finite and ≥ 0`);
+  }
+}
+
+/** ' at [i, j]' for value j of a row with a sample shape, else ''. */
+function positionOf(r: Rows, j: number): string {
+  return r.sampleShape.length ? ` at [${unravel(j % r.rowSize, r.sampleShape).join(', ')}]` : '';
 }
 
 /** Checks the targets of output `k` (and the sample weights) against the output's shape and loss. */
@@ -428,13 +458,13 @@ export async function fit(m: Model, xData: Data | readonly Data[], yData: Data |
   const initialEpoch = integer('fit', 'initialEpoch', o.initialEpoch ?? 0, 0);
   integer('fit', 'initialStep', o.initialStep ?? 0, 0);
   if (o.callbacks !== undefined && !Array.isArray(o.callbacks)) throw new ArgumentError('fit', `callbacks must be a list, got ${describeValue(o.callbacks)}`);
-  let { xs, ys, w } = labelled(m, 'fit:', xData, yData, o.sampleWeight);
+  let { xs, ys, w } = labelled(m, 'fit:', xData, yData, o.sampleWeight, { finite: true });
   requireSamples('fit', { xs, ys }, 'x and y', 'train on');
   let val: Labelled | undefined;
   if (o.validationData) {
     if (!Array.isArray(o.validationData)) throw new ArgumentError('fit', `validationData must be [x, y] or [x, y, sampleWeight], got ${describeValue(o.validationData)}`);
     const [vx, vy, vw] = o.validationData;
-    val = labelled(m, 'fit: validation', vx, vy, vw);
+    val = labelled(m, 'fit: validation', vx, vy, vw, { finite: true });
     requireSamples('fit', val, 'validationData x and y', 'validate on');
   } else if (o.validationSplit) {
     const f = o.validationSplit;

@@ -137,12 +137,34 @@ describe('fit', () => {
     m.dispose();
   });
 
-  test('a NaN in the inputs stops at that batch with the weights of the previous step', async () => {
+  test('NaN or ±Infinity in array data, and negative or non-finite sample weights, are refused before training, naming the sample', async () => {
+    const { x, y } = toyData(48);
+    const m = mlp();
+    const before = m.getWeights();
+    const bad = x.slice();
+    bad[5 * 6 + 3] = NaN;
+    await assert.rejects(m.fit({ data: bad, shape: [48, 6] }, { data: y, shape: [48] }), /^ArgumentError: fit: x sample 5 holds NaN at \[3\]: training on it makes the loss NaN/);
+    bad[5 * 6 + 3] = 0;
+    bad[47 * 6] = -Infinity;
+    await assert.rejects(m.fit({ data: x, shape: [48, 6] }, { data: y, shape: [48] }, { validationData: [{ data: bad, shape: [48, 6] }, { data: y, shape: [48] }] }),
+      /fit: validation x sample 47 holds -Infinity at \[0\]/);
+    const w = new Float32Array(48).fill(1);
+    w[9] = -5;
+    await assert.rejects(m.fit({ data: x, shape: [48, 6] }, { data: y, shape: [48] }, { sampleWeight: { data: w, shape: [48] } }), /fit: sampleWeight of sample 9 is -5: sample weights must be finite and ≥ 0/);
+    w[9] = NaN;
+    assert.throws(() => m.evaluate({ data: x, shape: [48, 6] }, { data: y, shape: [48] }, { sampleWeight: { data: w, shape: [48] } }), /evaluate: sampleWeight of sample 9 is NaN/);
+    assert.equal(m.optimizer!.iterations, 0);
+    for (const [name, v] of m.getWeights()) assert.equal(compareBits(v, before.get(name)!).message, undefined, name);
+    m.dispose();
+  });
+
+  test('a NaN in the inputs (a tensor: not checked up front) stops at that batch with the weights of the previous step', async () => {
     const { x, y } = toyData(48);
     x[2 * 16 * 6 + 7] = NaN; // in batch 2 (no shuffling)
     const m = mlp();
     let last = m.getWeights();
-    const err = await m.fit({ data: x, shape: [48, 6] }, { data: y, shape: [48] }, {
+    const xt = tensor(x, [48, 6]);
+    const err = await m.fit(xt, { data: y, shape: [48] }, {
       epochs: 1, batchSize: 16, shuffle: false,
       callbacks: [{ onBatchEnd: () => { last = m.getWeights(); } }],
     }).then(() => undefined, (e: unknown) => e);
@@ -150,7 +172,9 @@ describe('fit', () => {
     assert.equal(err.epoch, 0);
     assert.equal(err.step, 2);
     assert.equal(m.optimizer!.iterations, 2, 'the failing step was not applied');
+    assert.match(err.message, /try a lower learning rate, or look for NaN or infinite values in data given as tensors/);
     for (const [name, v] of m.getWeights()) assert.equal(compareBits(v, last.get(name)!).message, undefined, name);
+    xt.dispose();
     m.dispose();
   });
 
