@@ -165,10 +165,9 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   warnIfDataChanged(io.err, t, dir, 'the compressed model is fine-tuned and scored on other data than it was trained on');
   checkFits(model, ds);
   const nTrain = requireSamples(ds, 'train', 'fine-tune on'), nTest = requireSamples(ds, 'test', 'score the compression on');
-  // Compression reports accuracy beside the loss (a text model's file compiles bits per character or perplexity instead).
-  if (!model.loss || !model.metrics.some((m) => m.name === 'accuracy')) {
-    model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: text ? ['accuracy', ...defaultTextMetrics(text).filter((m) => m !== 'accuracy')] : ['accuracy'] });
-  }
+  // A file without compile settings (--ship) gets its task's; the pipelines measure accuracy besides the model's own
+  // metrics, which the compressed file keeps (a language model's bits per character or perplexity).
+  if (!model.loss) model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: text ? defaultTextMetrics(text) : ['accuracy'] });
   const msg = (s: string): void => void io.err.write(s + '\n');
   // A language model's score is its loss in bits per character or perplexity (next-token accuracy shown beside).
   const lm = text?.task === 'language-model' ? text.level : undefined;

@@ -1,6 +1,7 @@
 // What the compression pipelines share: their data, the bits a model stores, and its evaluate / train-a-stage steps.
 import { evaluationBatchSize } from '../nn/eval-batch.js';
 import type { Model } from '../nn/model.js';
+import type { Optimizer } from '../optim/index.js';
 import type { Callback, Data } from '../nn/training.js';
 import { createOptimizer } from '../optim/index.js';
 
@@ -51,22 +52,40 @@ export interface PipelineHooks<E> {
 /**
  * The two steps of a pipeline on a compiled model: `evaluate()` the test samples (batches of evaluationBatchSize(model,
  * 256): 256, fewer where one layer would not fit), and `train` a phase for some epochs with a fresh Adam at
- * `learningRate` (the model's loss kept, accuracy as metric; shuffled with `seed`, extra `callbacks` after the progress
+ * `learningRate` (the model's loss settings and metrics kept, accuracy measured besides; shuffled with `seed`, extra `callbacks` after the progress
  * one), then evaluate; an aborted `signal` stops it after the current batch (or skips it). Throws naming `who` when the
  * model is not compiled.
  */
 export function stageRunner<P extends string>(
   who: string, model: Model, data: CompressData, o: { batchSize: number; seed: number }, emit: (e: TrainEvent<P>) => void, signal?: AbortSignal,
 ): { evaluate: () => StageResult; train: (phase: P, epochs: number, learningRate: number, callbacks?: Callback[]) => Promise<StageResult> } {
-  if (!model.loss) throw new Error(`${who}: model '${model.name}' is not compiled; compile it with its loss first`);
-  const loss = model.loss.name, fromLogits = model.loss.fromLogits;
-  const evaluate = (): StageResult => {
+  const base = model.compileConfig();
+  if (!base) throw new Error(`${who}: model '${model.name}' is not compiled; compile it with its loss first`);
+  // The model's own loss settings (ignoreClass, several outputs' losses and weights) and metrics stay: the pipeline's
+  // reports need accuracy, which is added while it measures and removed after, so a saved file keeps the metrics it
+  // was trained with (a language model its bits per character or perplexity).
+  const compileWith = (optimizer: Optimizer, metrics: string[]): void => void model.compile({
+    optimizer, loss: base.losses ?? base.loss, fromLogits: base.fromLogits, metrics,
+    ...(base.lossWeights ? { lossWeights: base.lossWeights } : {}), ...(base.ignoreClass !== undefined ? { ignoreClass: base.ignoreClass } : {}),
+  });
+  const withAccuracy = <R>(run: () => R): R => {
+    if (base.metrics.includes('accuracy')) return run();
+    const optimizer = model.optimizer!;
+    compileWith(optimizer, [...base.metrics, 'accuracy']);
+    try {
+      return run();
+    } finally {
+      compileWith(optimizer, base.metrics);
+    }
+  };
+  const evaluate = (): StageResult => withAccuracy(() => {
     const r = model.evaluate(data.test.x, data.test.y, { batchSize: evaluationBatchSize(model, 256) });
     return { loss: r.loss, accuracy: r.accuracy };
-  };
+  });
   const samples = data.train.y.shape[0];
   const train = async (phase: P, epochs: number, learningRate: number, callbacks: Callback[] = []): Promise<StageResult> => {
-    model.compile({ optimizer: createOptimizer({ name: 'adam', learningRate }), loss, fromLogits, metrics: ['accuracy'] });
+    // Accuracy is measured during the phase too (its epochs report it); evaluate() then leaves the model's own metrics.
+    compileWith(createOptimizer({ name: 'adam', learningRate }), base.metrics.includes('accuracy') ? base.metrics : [...base.metrics, 'accuracy']);
     if (signal?.aborted) return evaluate();
     emit({ kind: 'trainBegin', phase, epochs, learningRate, batchSize: o.batchSize, samples });
     let start = performance.now();

@@ -133,13 +133,15 @@ test('a user’s own text file trains a language model (--dataset text --data FI
   const again = await run('compress', shipped, '--method', 'soft-sharing', '--dataset', 'text', '--data', file, '--epochs', '1', '--components', '4', '--threads', '2', '--out', tmp('book-ship-2.wsm'));
   assert.notEqual(again.code, 0, 'a clustered model has no plain kernel left');
   assert.match(again.err, /no kernel to compress/, 'the data were read (was: not a text model trained by `weightshare train`)');
-  // Compressed (recompiled with accuracy), then trained on: the summary's last epoch shows only metrics of every epoch
-  // (it showed epoch 1's bits per character beside epoch 2's loss), and names the text file.
+  // Compressed, then trained on: the file keeps its metric (compress compiled it with accuracy instead), the resumed
+  // run reports it, and the summary's last epoch names the text file.
   assert.equal((await run('compress', tmp('book.wsm'), '--clusters', '8', '--finetune-epochs', '1', '--threads', '2', '--out', tmp('book-c.wsm'))).code, 0);
+  assert.match((await run('summary', tmp('book-c.wsm'))).out, /^Compiled: adam \(lr 0\.0001\), loss sparse_categorical_crossentropy, metrics bits_per_char$/m);
   const resumed = await run('train', '--resume', tmp('book-c.wsm'), '--epochs', '2');
   assert.equal(resumed.code, 0, resumed.err);
+  assert.match(resumed.err, /^Epoch 2\/2 .* - bits_per_char: [\d.]+ - val_bits_per_char: [\d.]+$/m);
   const trained = (await run('summary', tmp('book-c.wsm'))).out.split('\n').find((l) => l.startsWith('Trained:'))!;
-  assert.match(trained, /^Trained: 2\/2 epochs on .*book\.txt, .*; last epoch: loss \d\.\d{4}$/);
+  assert.match(trained, /^Trained: 2\/2 epochs on .*book\.txt, .*; last epoch: loss \d\.\d{4}, bits_per_char \d\.\d{4}$/);
   // Through ONNX the vocabulary is lost: import and eval say so (eval read mnist-sample and blamed its shape).
   assert.equal((await run('export', tmp('book.wsm'), '--out', tmp('book.onnx'))).code, 0);
   const imp = await run('import', tmp('book.onnx'), '--out', tmp('book-onnx.wsm'));

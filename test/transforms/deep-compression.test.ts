@@ -96,3 +96,17 @@ test('the float32 original of a tied model stores the tied table once (compressi
   assert.equal(modelSizes(m).bits, 32 * m.countParams());
   m.dispose();
 });
+
+test('deepCompress keeps the model’s compile settings: its metrics (accuracy measured besides) and ignoreClass', async () => {
+  const m = await trained();
+  m.compile({ optimizer: { name: 'adam', learningRate: 0.01 }, loss: 'sparse_categorical_crossentropy', metrics: ['perplexity'], ignoreClass: 2 });
+  const r = await deepCompress(m, { train, test: testSet }, { clusters: 4, finetuneEpochs: 1, batchSize: 16 });
+  const c = m.compileConfig()!;
+  assert.deepEqual([c.metrics, c.ignoreClass, c.loss, c.optimizer.learningRate], [['perplexity'], 2, 'sparse_categorical_crossentropy', 1e-4]);
+  // The reported accuracy counts only the labels that are not ignored, as the model's loss does.
+  const y = testSet.y.data, keep = [...y.keys()].filter((i) => y[i] !== 2);
+  const p = m.predict({ data: testSet.x.data, shape: testSet.x.shape }).data();
+  const right = keep.filter((i) => [0, 1, 2].reduce((b, k) => (p[i * 3 + k] > p[i * 3 + b] ? k : b), 0) === y[i]).length;
+  assert.ok(Math.abs(r.finetuned.accuracy - right / keep.length) < 1e-6, `${r.finetuned.accuracy} vs ${right / keep.length}`);
+  m.dispose();
+});
