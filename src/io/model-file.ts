@@ -12,7 +12,8 @@ import { ACCEPT_NON_FINITE, allowNonFinite, checkModelElements, type LoadOptions
 import { checkModelHeader } from './model-header.js';
 import { FieldError } from './schema.js';
 import { encodeTrainingState, type TrainingState } from './training-state.js';
-import { type Tokenizer, type TokenizerConfig, tokenizerFromJSON } from '../data/tokenizer.js';
+import { CharTokenizer, type Tokenizer, type TokenizerConfig, tokenizerFromJSON, WordTokenizer } from '../data/tokenizer.js';
+import { ArgumentError, describeValue } from '../core/errors.js';
 
 export type { CompressRecord, TrainingState } from './training-state.js';
 
@@ -61,12 +62,32 @@ export function modelToCheckpoint(
     }
   }
   if (o.training) meta.training = encodeTrainingState(o.training);
-  if (o.tokenizer) meta.tokenizer = o.tokenizer.toJSON();
+  if (o.tokenizer !== undefined) meta.tokenizer = tokenizerFor(m, o.tokenizer);
   for (const [k, t] of o.extra ?? []) {
     if (k.startsWith(W) || k.startsWith(B) || k.startsWith(O)) throw new RangeError(`modelToCheckpoint: extra tensor '${k}' uses a reserved prefix (${W}, ${O}, ${B})`);
     tensors.set(k, t);
   }
   return { meta, tensors };
+}
+
+/**
+ * The stored form of `tokenizer`, refused (naming the option) when it is not a CharTokenizer or WordTokenizer, or when its
+ * ids would not fit the model: a layer reading a model input as token ids (an Embedding) must take every id in
+ * [0, vocabSize), else the file saves and its use fails later ("the file is inconsistent"). A model reading no ids
+ * (e.g. a Dense over word counts) may keep a tokenizer too.
+ */
+function tokenizerFor(m: Model, tokenizer: Tokenizer): TokenizerConfig {
+  if (!(tokenizer instanceof CharTokenizer || tokenizer instanceof WordTokenizer)) {
+    throw new ArgumentError('saveModel', `tokenizer must be a CharTokenizer or WordTokenizer (e.g. from CharTokenizer.build), got ${describeValue(tokenizer)}`);
+  }
+  const vocab = tokenizer.vocabSize;
+  for (const n of m.graph) n.inputs.forEach((t, k) => {
+    const limit = m.inputs.includes(t) ? n.layer.inputIdLimit(k) : undefined;
+    if (limit !== undefined && limit < vocab) {
+      throw new ArgumentError('saveModel', `tokenizer has ${vocab} tokens but layer '${n.layer.name}' (${n.layer.className}) takes ids below ${limit}: the tokenizer does not fit the model`);
+    }
+  });
+  return tokenizer.toJSON();
 }
 
 /**

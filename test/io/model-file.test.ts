@@ -14,7 +14,7 @@ import type { Model } from '../../src/nn/model.js';
 import { createModel } from '../../src/nn/zoo.js';
 import { createOptimizer } from '../../src/optim/index.js';
 import { CharTokenizer, WordTokenizer } from '../../src/data/tokenizer.js';
-import { Dense } from '../../src/nn/layers/index.js';
+import { Dense, Embedding } from '../../src/nn/layers/index.js';
 import { sequential } from '../../src/nn/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ws-model-file-'));
@@ -295,4 +295,15 @@ test('loadModel works from a process that imports only src/io/files.js (layers a
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), '225034');
+});
+
+test('saveModel refuses a tokenizer that is not one, or whose ids an Embedding reading the input cannot take, before writing', () => {
+  const m = sequential([new Embedding({ inputDim: 5, outputDim: 3 }), new Dense({ units: 5 })], { inputShape: [4], inputDType: 'int32' }).build(1);
+  const file = join(dir, 'tok.wsm');
+  const big = CharTokenizer.build('abcdefghijklmnopqrs');
+  assert.throws(() => saveModel(file, m, { tokenizer: big }), /^ArgumentError: saveModel: tokenizer has 21 tokens but layer 'embedding' \(Embedding\) takes ids below 5: the tokenizer does not fit the model$/);
+  assert.throws(() => saveModel(file, m, { tokenizer: { foo: 1 } as unknown as CharTokenizer }), /saveModel: tokenizer must be a CharTokenizer or WordTokenizer \(e\.g\. from CharTokenizer\.build\), got/);
+  assert.equal(existsSync(file), false, 'nothing written');
+  saveModel(file, m, { tokenizer: CharTokenizer.build('ab') });
+  assert.equal(loadModel(file).tokenizer!.vocabSize, 4);
 });
