@@ -10,7 +10,8 @@ export const generateSpec = defineCommand({
   summary: 'Generate text with a trained language model: continue --prompt by --length tokens',
   description:
     'Samples one token at a time from the model\'s next-token probabilities (softmax of its scores divided by --temperature),\n' +
-    'reading the last T tokens (the window it was trained on). The same --seed, model and prompt give the same text.',
+    'carrying its state from token to token (a chain of recurrent layers: it reads the whole prompt) or re-reading the last\n' +
+    'T tokens (other models, e.g. gpt: T is the window it was trained on). The same --seed, model and prompt give the same text.',
   positionals: [{ name: 'model', required: true, description: 'A language model file written by `weightshare train --model char-lstm|word-lstm|…`' }],
   flags: {
     prompt: { type: 'string', default: 'The ', description: 'Text to continue (characters or words outside the vocabulary become <unk>, with a warning)' },

@@ -2,6 +2,7 @@
 import { keep, tidy } from '../core/engine.js';
 import { tensor, zeros } from '../core/ops/index.js';
 import { Random } from '../core/random.js';
+import { ArgumentError, describeValue } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { input, type Layer, layerFromSpec, type SymbolicTensor } from './layer.js';
 import { Recurrent } from './layers/recurrent.js';
@@ -60,11 +61,13 @@ export function languageModelShape(m: Model): { window: number; vocab: number } 
 /**
  * Continues `prompt` (token ids, at least one) by `length` tokens. Each step runs the model on the last T known
  * tokens (T = the model's window) placed at the start of the input, the rest padded with id 0 — harmless for a
- * causal model, which never looks ahead — and samples from its scores at the last known position. A model trained
- * on windows of a token stream from a zero state (as `weightshare train` trains char-lstm) sees at most T tokens of
- * context here too.
+ * causal model, which never looks ahead — and samples from its scores at the last known position. A chain of
+ * recurrent layers instead reads the prompt once and then steps one token at a time, carrying its states, so it reads
+ * the whole prompt and everything generated (as `weightshare generate` does; see recurrentStepper below). Defaults:
+ * temperature 1 and no token excluded (the CLI samples at 0.8 and excludes `<pad>` and `<unk>`).
  */
 export function generateTokens(m: Model, prompt: ArrayLike<number>, o: GenerateOptions): Int32Array {
+  if (o === null || typeof o !== 'object') throw new ArgumentError('generate', `takes options { length, temperature?, topK?, topP?, seed?, exclude?, onToken? }, got ${describeValue(o)}`);
   const { window, vocab } = languageModelShape(m);
   if (prompt.length < 1) throw new RangeError('generate: the prompt must hold at least one token');
   if (!(Number.isInteger(o.length) && o.length >= 0)) throw new RangeError(`generate: length must be an integer ≥ 0, got ${o.length}`);
@@ -78,6 +81,9 @@ export function generateTokens(m: Model, prompt: ArrayLike<number>, o: GenerateO
     if (!(Number.isInteger(prompt[i]) && prompt[i] >= 0 && prompt[i] < vocab)) throw new RangeError(`generate: prompt token ${i} is ${prompt[i]}, outside the model's vocabulary [0, ${vocab})`);
   }
   const banned = new Set(o.exclude ?? []);
+  for (const id of banned) {
+    if (!(Number.isInteger(id) && id >= 0 && id < vocab)) throw new RangeError(`generate: exclude holds ${String(id)}, not a token id of the model's vocabulary [0, ${vocab})`);
+  }
   if (banned.size >= vocab) throw new RangeError('generate: every token is excluded');
   const rng = new Random(o.seed ?? 0);
   const ids = Array.from(prompt, Number);

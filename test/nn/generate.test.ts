@@ -122,4 +122,15 @@ describe('generateTokens on recurrent models picks what the model scores', () =>
     }
     m.dispose();
   });
+
+  test('exclude: ids outside the vocabulary are refused by name (they used to count toward "every token is excluded"); missing options are named', () => {
+    const m = lm(3, { activation: 'softmax' });
+    assert.throws(() => generateTokens(m, [1], { length: 1, exclude: [0, 1, 6, 7, 8, 9] }), /^RangeError: generate: exclude holds 6, not a token id of the model's vocabulary \[0, 6\)$/);
+    assert.throws(() => generateTokens(m, [1], { length: 1, exclude: [0.5] }), /exclude holds 0\.5/);
+    assert.throws(() => generateTokens(m, [1], { length: 1, exclude: [0, 1, 2, 3, 4, 5] }), /every token is excluded/);
+    const out = generateTokens(m, [1], { length: 60, exclude: [0, 2, 4], seed: 1 });
+    assert.ok(out.every((id) => id % 2 === 1), String(out));
+    assert.throws(() => generateTokens(m, [1], undefined as unknown as { length: number }), /^ArgumentError: generate: takes options \{ length, temperature\?, /);
+    m.dispose();
+  });
 });
