@@ -120,7 +120,7 @@ export function textFileCorpus(path: string): TextCorpus {
   return splitTextFile(path, decodeTextFile(readBytes(path), path));
 }
 
-/** Options of `loadTextDataset`: those of both dataset kinds, each using its own, plus limits. */
+/** Options of `loadTextDataset`: those of both dataset kinds (an option of the other kind is refused), plus limits. */
 export interface LoadTextOptions extends LanguageModelOptions, ClassificationOptions {
   /** Keep only the first `limit` training samples (windows or texts); the tokenizer and `stats` still see the whole split. */
   limit?: number;
@@ -139,6 +139,13 @@ export interface LoadTextOptions extends LanguageModelOptions, ClassificationOpt
  * for an unknown name, a missing package (with the `npm install` command), or a file or option that cannot be used.
  */
 export function loadTextDataset(source: TextDatasetName | { file: string }, opts: LoadTextOptions = {}): TextDataset {
+  // An option of the other kind of dataset would be ignored: refused instead, naming it.
+  const classifying = source === 'spam-assassin';
+  const foreign = (classifying ? ['bptt'] : ['maxLen', 'padding', 'truncating']).filter((k) => (opts as Record<string, unknown>)[k] !== undefined);
+  if (foreign.length) {
+    const what = typeof source === 'object' && source !== null ? 'a text file' : JSON.stringify(source);
+    throw new DataError(what, `${foreign.join(', ')} ${foreign.length > 1 ? 'are options' : 'is an option'} of ${classifying ? 'language-model' : 'classification'} datasets, not of ${what} (${classifying ? 'texts are padded to maxLen' : 'running text is cut into windows of bptt tokens'})`);
+  }
   let r: TextDataset;
   if (typeof source === 'object' && source !== null && typeof source.file === 'string') r = languageModelDataset(textFileCorpus(source.file), opts);
   else if (source === 'sotu') r = languageModelDataset(sotuCorpus(), opts);

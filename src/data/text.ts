@@ -228,6 +228,10 @@ export function nextTokenWindows(stream: Int32Array, bptt: number, what = 'strea
  */
 export function padSequences(seqs: readonly Int32Array[], maxLen: number, o: { padding?: 'pre' | 'post'; truncating?: 'pre' | 'post' } = {}): Int32Array {
   if (!(Number.isInteger(maxLen) && maxLen >= 1)) throw new DataError('padSequences', `maxLen must be a positive integer, found ${maxLen}`);
+  for (const k of ['padding', 'truncating'] as const) {
+    const v = o[k];
+    if (v !== undefined && v !== 'pre' && v !== 'post') throw new DataError('padSequences', `${k} must be 'pre' or 'post', found ${JSON.stringify(v)}`);
+  }
   const out = new Int32Array(seqs.length * maxLen).fill(PAD_ID);
   seqs.forEach((s, i) => {
     const kept = s.length <= maxLen ? s : o.truncating === 'post' ? s.subarray(0, maxLen) : s.subarray(s.length - maxLen);

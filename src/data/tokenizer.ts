@@ -1,5 +1,6 @@
 // Tokenizers for text models: characters or words ⇄ int32 ids, with a vocabulary built from training text only (browser-safe).
 import { DataError } from './data-error.js';
+import { describeValue } from '../core/errors.js';
 
 /** Id of `<pad>`: padding (an Embedding with maskZero masks it); never produced by `encode`, skipped by `decode`. */
 export const PAD_ID = 0;
@@ -149,6 +150,23 @@ abstract class VocabTokenizer {
  * most frequent first (ties: lower code point first). No normalisation: case, white space and line breaks are
  * characters like any other. Decoding writes `<unk>` as U+FFFD (�).
  */
+/** The texts a tokenizer is built on: one string, or an iterable of strings (each checked; a DataError names the first that is not). */
+function* textsOf(texts: unknown, who: string): Generator<string> {
+  if (typeof texts === 'string') {
+    yield texts;
+    return;
+  }
+  if (texts === null || typeof texts !== 'object' || typeof (texts as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    throw new DataError(who, `takes a string or an iterable of strings, got ${describeValue(texts)}`);
+  }
+  let i = 0;
+  for (const t of texts as Iterable<unknown>) {
+    if (typeof t !== 'string') throw new DataError(who, `text ${i} is ${describeValue(t)}, not a string`);
+    yield t;
+    i++;
+  }
+}
+
 export class CharTokenizer extends VocabTokenizer {
   readonly kind = 'char' as const;
   /** Ids of BMP characters by code unit (UNK_ID when absent); other characters in `ids`. */
@@ -163,7 +181,7 @@ export class CharTokenizer extends VocabTokenizer {
   /** Builds the vocabulary from the training text(s): every character seen, capped at `maxVocab` by frequency. */
   static build(texts: string | Iterable<string>, opts: TokenizerOptions = {}): CharTokenizer {
     const counts = new Float64Array(0x10000), wide = new Map<string, number>();
-    for (const text of typeof texts === 'string' ? [texts] : texts) {
+    for (const text of textsOf(texts, 'CharTokenizer.build')) {
       for (let i = 0; i < text.length; i++) {
         const c = text.charCodeAt(i);
         if ((c & 0xfc00) === 0xd800 && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
@@ -229,7 +247,7 @@ export class WordTokenizer extends VocabTokenizer {
   /** Builds the vocabulary from the training text(s): the `maxVocab` − 3 most frequent pieces. */
   static build(texts: string | Iterable<string>, opts: TokenizerOptions = {}): WordTokenizer {
     const slot = new Map<string, number>(), seen: number[] = [];
-    for (const text of typeof texts === 'string' ? [texts] : texts) {
+    for (const text of textsOf(texts, 'WordTokenizer.build')) {
       forEachPiece(text.toLowerCase(), (p) => {
         if (p === EOS) return;
         const k = slot.get(p);

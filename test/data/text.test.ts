@@ -150,6 +150,14 @@ test('padSequences follows Keras pad_sequences: padding and truncating pre (defa
   assert.deepEqual(Array.from(padSequences(seqs, 3, { padding: 'post', truncating: 'post' })), [5, 6, 7, 9, 0, 0, 0, 0, 0]);
   assert.deepEqual(Array.from(padSequences(seqs, 3, { padding: 'post' })), [6, 7, 8, 9, 0, 0, 0, 0, 0]);
   fails(() => padSequences(seqs, 0), /maxLen must be a positive integer, found 0/);
+  fails(() => padSequences(seqs, 3, { padding: 'both' as 'pre' }), /^padSequences: padding must be 'pre' or 'post', found "both"$/);
+  fails(() => padSequences(seqs, 3, { truncating: 'mid' as 'pre' }), /truncating must be 'pre' or 'post', found "mid"/);
+});
+
+test('loadTextDataset refuses an option of the other kind of dataset (it was ignored), before reading the corpus', () => {
+  fails(() => loadTextDataset('sotu', { maxLen: 10 }), /^"sotu": maxLen is an option of classification datasets, not of "sotu" \(running text is cut into windows of bptt tokens\)$/);
+  fails(() => loadTextDataset('spam-assassin', { bptt: 10 }), /^"spam-assassin": bptt is an option of language-model datasets/);
+  fails(() => loadTextDataset({ file: '/nonexistent.txt' }, { padding: 'post', maxLen: 3 }), /^a text file: maxLen, padding are options of classification datasets/);
 });
 
 test('a text file: 80 / 10 / 10 % of its characters, cut at line breaks; char and word datasets', () => {

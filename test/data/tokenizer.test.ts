@@ -119,4 +119,8 @@ test('bad input: ids out of range, vocabularies too small, malformed JSON — on
   fails(() => tokenizerFromJSON({ kind: 'word', tokens: ['<pad>', '<unk>', '<eos>'] }), /vocabulary of 3 tokens/);
   fails(() => tokenizerFromJSON({ kind: 'word', tokens: 'abc' }), /expected an array of tokens/);
   fails(() => buildTokenizer('byte' as 'char', 'abc'), /unknown level "byte"/);
+  fails(() => CharTokenizer.build(12345 as unknown as string), /^CharTokenizer\.build: takes a string or an iterable of strings, got the number 12345$/);
+  fails(() => CharTokenizer.build(['abc', 5] as unknown as string[]), /^CharTokenizer\.build: text 1 is the number 5, not a string$/);
+  fails(() => WordTokenizer.build(null as unknown as string), /^WordTokenizer\.build: takes a string or an iterable of strings, got null$/);
+  assert.equal(WordTokenizer.build(new Set(['a b', 'c'])).vocabSize, 6, 'any iterable of strings');
 });
