@@ -87,6 +87,11 @@ describe('metrics over [B, T, C]', () => {
     for (let i = 0; i < B * T; i++) { cs += weight(i) * ce64(i, labelsV[i]); cn += weight(i); }
     const bpc = update('bpc', (m) => m.update(softmax(L()), oneHot(Y(), C), { sampleWeight: W([0.5, 2, 1], [B]) }), 'categorical_crossentropy');
     close(bpc.value, cs / cn / Math.LN2, 'bits per char, one-hot targets', 1e-6);
+    // Nothing counted (every weight 0): NaN, not the perplexity 1 of a perfect model; accuracy stays Keras' 0.
+    const none = { ignoreClass: 0, sampleWeight: W([0, 0, 0], [B]), logits: true };
+    assert.ok(Number.isNaN(update('perplexity', (m) => m.update(L(), Y(), none)).value));
+    assert.ok(Number.isNaN(update('bits_per_char', (m) => m.update(L(), Y(), none)).value));
+    assert.equal(update('accuracy', (m) => m.update(L(), Y(), none)).value, 0);
   });
 
   test('errors: unknown names, perplexity without a cross-entropy, bad k, weights of the wrong shape, labels out of range', () => {
