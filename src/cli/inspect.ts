@@ -12,7 +12,7 @@ import { argmax } from '../core/ops/index.js';
 import { thousands } from '../nn/summary.js';
 import { UNK_ID } from '../data/tokenizer.js';
 import { evaluationBatchSize } from '../nn/eval-batch.js';
-import { defineCommand, type ParsedArgs } from './args.js';
+import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { applyThreads, checkFits, CliError, COMMON_FLAGS, DATA_FLAGS, type Io, LOAD_FLAGS, loadOptions, percent, requireSamples, warnIfDataChanged } from './common.js';
 import { defaultTextMetrics, readModelDataset, savedModelData, textRecordOf } from './text.js';
 import { describeRate } from './train.js';
@@ -81,7 +81,7 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
   const r = model.evaluate(test.x, test.y, { batchSize });
   let confusion: number[][] | undefined;
   if (a.flags.confusion) {
-    if (test.y.shape.length !== 1) throw new CliError(`--confusion is for classifiers (one label per sample); ${file} predicts a label per position (${ds.name} labels [${test.y.shape.join(', ')}])`);
+    if (test.y.shape.length !== 1) throw new UsageError(`--confusion is for classifiers (one label per sample); ${file} predicts a label per position (${ds.name} labels [${test.y.shape.join(', ')}])`, 'eval');
     const probs = model.predict(test.x, { batchSize });
     const predicted = argmax(probs);
     confusion = confusionMatrix(predicted.data(), test.y.data, probs.shape[1]);
@@ -97,7 +97,7 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
     for (let i = 0; i < ids.length; i++) if (ids[i] === UNK_ID) unknown++;
     if (unknown > 0) io.err.write(`note: ${percent(unknown / ids.length)} of the test tokens are <unk> (outside the model's ${thousands(tokenizer.vocabSize)}-token vocabulary, which was built on other text); they are scored as the token <unk>\n`);
   }
-  const names = ds.name === 'fashion-mnist' ? FASHION_MNIST_CLASS_NAMES : undefined;
+  const names = ds.classNames ?? (ds.name === 'fashion-mnist' ? FASHION_MNIST_CLASS_NAMES : undefined);
   if (a.flags.json) io.out.write(JSON.stringify({ model: a.positionals.model, dataset: ds.name, samples: n, ...r, ...(confusion ? { confusion, recall: confusion.map(recallOf) } : {}), seconds }, null, 2) + '\n');
   else {
     const shown = Object.entries(r).filter(([k]) => k !== 'loss').map(([k, v]) => ` - ${k} ${k.endsWith('accuracy') ? percent(v) : v.toFixed(4)}`);

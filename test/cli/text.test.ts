@@ -106,6 +106,9 @@ test('text-gru on spam-assassin: a classifier with accuracy', async () => {
   const wrong = await run('eval', tmp('spam.wsm'), '--dataset', 'sotu');
   assert.equal(wrong.code, 1);
   assert.match(wrong.err, /spam\.wsm: is a text classifier and 'sotu' is running text; evaluate it on labelled texts \(--dataset spam-assassin\)/);
+  const confusion = await run('eval', tmp('spam.wsm'), '--confusion');
+  assert.equal(confusion.code, 0, confusion.err);
+  assert.match(confusion.out, /^0 ham +\d+ +\d+ .*\n1 spam +\d+ +\d+ /m, 'rows named by class');
 });
 
 test('a user’s own text file trains a language model (--dataset text --data FILE)', async () => {
@@ -130,6 +133,9 @@ test('a user’s own text file trains a language model (--dataset text --data FI
   // On other text than its own, the share of it outside the vocabulary is noted; on its own data, nothing.
   assert.match(e3.err, /^note: [\d.]+ % of the test tokens are <unk> \(outside the model's \d+-token vocabulary, which was built on other text\)/m);
   assert.doesNotMatch(e1.err, /<unk>/);
+  const confusion = await run('eval', tmp('book.wsm'), '--confusion');
+  assert.equal(confusion.code, 2, 'a usage mistake');
+  assert.match(confusion.err, /^weightshare eval: --confusion is for classifiers \(one label per sample\); .*book\.wsm predicts a label per position .*\nRun 'weightshare eval --help' for usage\.$/m);
   const again = await run('compress', shipped, '--method', 'soft-sharing', '--dataset', 'text', '--data', file, '--epochs', '1', '--components', '4', '--threads', '2', '--out', tmp('book-ship-2.wsm'));
   assert.notEqual(again.code, 0, 'a clustered model has no plain kernel left');
   assert.match(again.err, /no kernel to compress/, 'the data were read (was: not a text model trained by `weightshare train`)');

@@ -146,7 +146,7 @@ function layerConfig(l: Layer, parent?: Bidirectional): Record<string, unknown> 
   for (const key of ['activation', 'recurrentActivation'] as const) {
     if ((l as { [k in typeof key]?: unknown })[key] === 'hard_sigmoid') fail(`has ${snakeCase(key)} hard_sigmoid (Keras 3's clip(x/6 + 0.5)), which TF.js' hard_sigmoid (clip(0.2x + 0.5)) is not`);
   }
-  if (l instanceof GRU && l.resetAfter) fail('has resetAfter true (its default, as in Keras 3), which tfjs-layers 4.22 does not run; build it with resetAfter: false');
+  if (l instanceof GRU && l.resetAfter) fail('has resetAfter true (its default, as in Keras 3, and how `weightshare train` builds text-gru), which tfjs-layers 4.22 does not run; export it to ONNX instead (--format onnx), or build it with resetAfter: false in code');
   if (l instanceof Recurrent) {
     if (l.steps !== undefined) fail(`has per-step recurrent kernels (steps ${l.steps}), which TF.js recurrent layers do not have`);
     if (!parent && l.zeroOutputForMask) fail('has zeroOutputForMask set, which TF.js recurrent layers do not have (Keras sets it only inside Bidirectional)');
