@@ -10,7 +10,7 @@ import type { Model } from '../src/index.js';
 import {
   bestIndex, describePeer, findTorchPeer, gridTable, type PeerSetting, runPeerWorker, settingLabel, settingMismatch, settingsGrid, type TorchPeer,
 } from './torch-peer.js';
-import { lastJsonLine, machine, runChild, writeSection } from './util.js';
+import { lastJsonLine, machine, runChild, stealMeter, writeSection } from './util.js';
 
 export const BATCH = 32;
 export const BPTT = 64;
@@ -164,6 +164,7 @@ export async function runLmBench(spec: LmBenchSpec): Promise<void> {
   const quick = values.quick ?? false;
   const started = performance.now();
   const load = loadavg()[0];
+  const stolen = stealMeter();
   const found = findTorchPeer();
   if (!found.ok) console.error(`PyTorch peer skipped (${found.missing} missing): ${found.message}; our engine runs alone`);
   const peer: TorchPeer | undefined = found.ok ? found.peer : undefined;
@@ -211,7 +212,7 @@ export async function runLmBench(spec: LmBenchSpec): Promise<void> {
     `## ${spec.title}`,
     '',
     `- Command: \`node dist/bench/${name}.js${values.threads ? ` --threads ${threads}` : ''}${quick ? ' --quick' : ''}${values['no-grid'] ? ' --no-grid' : ''}\`; date ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}; ` +
-      `wall time ${((performance.now() - started) / 1000).toFixed(0)} s; 1-minute load average ${load.toFixed(1)} at the start`,
+      `wall time ${((performance.now() - started) / 1000).toFixed(0)} s; 1-minute load average ${load.toFixed(1)} at the start${stolen()}`,
     `- Machine: nproc ${m.nproc}, ${m.cpu}, Node ${m.node}`,
     `- PyTorch peer: ${peer ? describePeer(peer) : found.ok ? '' : `not run: ${found.message}`}`,
     `- Workload: ${spec.workload(data.vocab, data.trainChars)}; Adam lr 1e-3, batch ${BATCH} windows of ${BPTT} characters (the same windows in the same order for ` +

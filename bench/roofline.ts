@@ -16,7 +16,7 @@ import { fmaPeak } from './fma-peak.js';
 import { BATCH, BPTT, closeLmData, type LmBenchSpec, type LmData, type LmResult, type LmWorkerConfig, measureOurs, measureTorch, openLmData, type Plan } from './lm-bench.js';
 import { GPT_SPEC, RNN_SPEC } from './lm-specs.js';
 import { describePeer, findTorchPeer, type PeerSetting, runPeerWorker, settingLabel } from './torch-peer.js';
-import { lastJsonLine, machine, writeSection } from './util.js';
+import { lastJsonLine, machine, stealMeter, writeSection } from './util.js';
 
 /** One matrix product of a step as our backend ran it (for PyTorch's gemm worker). */
 interface Product { batch: number; m: number; n: number; k: number; transA: boolean; transB: boolean }
@@ -123,6 +123,7 @@ const threads = values.threads ? Number(values.threads) : availableParallelism()
 const quick = values.quick ?? false;
 const started = performance.now();
 const load = loadavg()[0];
+const stolen = stealMeter();
 
 // The peak first, before this process loads the library (whose worker threads would share the cores).
 console.error(`wasm SIMD multiply-add peak, 1 and ${threads} thread(s):`);
@@ -167,7 +168,7 @@ const body = [
   '## Ceiling: `npm run bench:roofline`',
   '',
   `- Command: \`node dist/bench/roofline.js${values.threads ? ` --threads ${threads}` : ''}${quick ? ' --quick' : ''}\`; date ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}; ` +
-    `wall time ${((performance.now() - started) / 1000).toFixed(0)} s; 1-minute load average ${load.toFixed(1)} at the start`,
+    `wall time ${((performance.now() - started) / 1000).toFixed(0)} s; 1-minute load average ${load.toFixed(1)} at the start${stolen()}`,
   `- Machine: nproc ${m.nproc}, ${m.cpu}, Node ${m.node}`,
   `- wasm SIMD peak (bench/fma-peak.ts: 12 independent f32x4 ${peakN.fused ? 'relaxed_madd (fused multiply-add)' : 'mul + add'} chains per thread on registers, all threads at once, best of 3): ` +
     `**${peak1.gflops.toFixed(1)} GFLOP/s on 1 thread, ${peakN.gflops.toFixed(1)} on ${threads}** (${peakN.perThread.map((g) => g.toFixed(1)).join(' + ')}). ` +

@@ -10,7 +10,7 @@ import {
   type EffectiveSetting, type PeerSetting, type TorchPeer,
 } from './torch-peer.js';
 import type { TrainRunner } from './train-ours.js';
-import { lastJsonLine, machine, reason, repoRoot, runChild, writeSection } from './util.js';
+import { lastJsonLine, machine, reason, repoRoot, runChild, stealMeter, writeSection } from './util.js';
 
 const ENGINES = ['weightshare', 'pytorch', 'tfjs-cpu', 'tfjs-wasm'] as const;
 type EngineName = (typeof ENGINES)[number];
@@ -380,6 +380,7 @@ async function main(): Promise<void> {
 
   const started = performance.now();
   const load = loadavg()[0];
+  const stolen = stealMeter();
   const found = engines.includes('pytorch') ? findTorchPeer() : undefined;
   if (found && !found.ok) console.error(`PyTorch peer skipped (${found.missing} missing): ${found.message}; our engine runs alone`);
   const peer = found?.ok ? found.peer : undefined;
@@ -459,7 +460,7 @@ async function main(): Promise<void> {
     '## Training: `npm run bench:train`',
     '',
     `- Command: \`node dist/bench/train.js --threads ${threads}${quick ? ' --quick' : ''}${values.batches ? ` --batches ${batches.join(',')}` : ''}${useGrid ? '' : ' --no-grid'}\`; ` +
-      `date ${date}; wall time ${((performance.now() - started) / 1000).toFixed(0)} s; 1-minute load average ${load.toFixed(1)} at the start`,
+      `date ${date}; wall time ${((performance.now() - started) / 1000).toFixed(0)} s; 1-minute load average ${load.toFixed(1)} at the start${stolen()}`,
     `- Machine: nproc ${m.nproc}, ${m.cpu}, Node ${m.node}`,
     `- PyTorch peer: ${peer ? describePeer(peer) : skippedTorch ?? 'not selected'}`,
     '- Workload: the Keras MNIST CNN (conv 32 3×3 relu → max-pool 2 → conv 64 3×3 relu → max-pool 2 → dense 128 relu → dense 10, softmax cross-entropy), ' +

@@ -108,6 +108,32 @@ export function machine(): { nproc: number; cpu: string; node: string } {
   return { nproc: availableParallelism(), cpu, node: process.version };
 }
 
+/** The machine's CPU time counters (/proc/stat, all CPUs, in clock ticks): total and stolen by the hypervisor; undefined off Linux. */
+function cpuTicks(): { total: number; steal: number } | undefined {
+  try {
+    const f = /^cpu\s+(.+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1].trim().split(/\s+/).map(Number);
+    if (!f || f.length < 8 || f.some((v) => !Number.isFinite(v))) return undefined;
+    // user nice system idle iowait irq softirq steal (guest times are inside user and nice)
+    return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), steal: f[7] };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts counting the CPU time a virtual machine's hypervisor gives other guests (Linux "steal"); the returned function
+ * gives ', N % of the CPU time stolen by the hypervisor' for the run so far (or '' where unknown). A share of a few
+ * percent makes speed figures move: both engines lose time they do not see.
+ */
+export function stealMeter(): () => string {
+  const start = cpuTicks();
+  return () => {
+    const end = cpuTicks();
+    if (!start || !end || end.total <= start.total) return '';
+    return `, ${((100 * (end.steal - start.steal)) / (end.total - start.total)).toFixed(1)} % of the CPU time stolen by the hypervisor`;
+  };
+}
+
 /** Replaces (or appends) the section between `<!-- key -->` markers in BENCHMARKS.md. */
 export function writeSection(key: string, body: string): string {
   const file = join(repoRoot(), 'BENCHMARKS.md');
