@@ -13,7 +13,7 @@ export { penalty, regularizer, REGULARIZERS, REGULARIZER_OPTIONS } from './regul
 export type { Regularizer, RegularizerName, RegularizerOption, RegularizerSpec } from './regularizers.js';
 export { EarlyStopping } from './callbacks.js';
 export type { EarlyStoppingOptions, EarlyStoppingState } from './callbacks.js';
-export type { Callback, Data, EpochPartial, EvaluateOptions, FitOptions, History, Logs } from './training.js';
+export type { Callback, Data, EpochPartial, EvaluateOptions, FitOptions, History, Logs, TrainOnBatchOptions } from './training.js';
 export { getLoss, LOSSES } from './losses.js';
 export type { Loss, LossInputs, LossName, LossOptions } from './losses.js';
 export { getMetric, METRICS } from './metrics.js';

@@ -186,8 +186,11 @@ export abstract class Layer {
   private applications = 0;
   /** The regularizers given, by option (kernelRegularizer, …). */
   readonly regularizers: Partial<Record<RegularizerOption, Regularizer>> = {};
+  /** The option keys given to the constructor (checked against the layer's config at its first application). */
+  private givenOptions: string[];
 
   constructor(o: LayerOptions = {}) {
+    this.givenOptions = o !== null && typeof o === 'object' ? Object.keys(o).filter((k) => (o as Record<string, unknown>)[k] !== undefined) : [];
     const bad = (option: string, want: string, v: unknown): never => {
       throw new RangeError(`layer '${typeof o.name === 'string' ? o.name : ''}': ${option} must be ${want}, got ${quote(v)}`);
     };
@@ -208,6 +211,26 @@ export abstract class Layer {
     for (const k of Object.keys(REGULARIZER_OPTIONS) as RegularizerOption[]) {
       if (o[k] !== undefined) this.regularizers[k] = regularizer(o[k]!, `layer '${o.name ?? ''}' ${k}`);
     }
+  }
+
+  /**
+   * Refuses an option given in code that the layer does not have (its config does not write it back): a Keras option this
+   * library does not implement (returnAttentionScores, stateful, …) or a misspelt one would otherwise be ignored without a
+   * word. Runs once, at the first application (the subclass has set its fields by then); layerFromSpec checks files the same way.
+   */
+  private checkGivenOptions(): void {
+    const written = this.toJSON().config;
+    const code = this.codeOptions();
+    const unknown = this.givenOptions.filter((k) => !(k in written) && !BASE_OPTIONS.includes(k) && !(k in REGULARIZER_OPTIONS) && !code.includes(k));
+    this.givenOptions = [];
+    if (unknown.length) {
+      throw new LayerConfigError(`layer '${this.name || this.defaultName}' (${this.className}): unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}, which this library does not implement or which is misspelt (options: ${[...new Set([...Object.keys(written), ...BASE_OPTIONS])].join(', ')})`);
+    }
+  }
+
+  /** Options taken in code that the config writes in another form (a Block's inputs and outputs as its graph). */
+  protected codeOptions(): readonly string[] {
+    return [];
   }
 
   /** Where the layer sits: its name, or `parent/name` for a sublayer (the prefix of its weights' paths in a model). */
@@ -296,6 +319,7 @@ export abstract class Layer {
 
   /** Like {@link apply}, returning every output of the layer. */
   applyAll(x: SymbolicTensor | readonly SymbolicTensor[]): SymbolicTensor[] {
+    if (this.applications === 0) this.checkGivenOptions();
     const xs = x instanceof SymbolicTensor ? [x] : [...x];
     if (xs.length === 0 || xs.some((t) => !(t instanceof SymbolicTensor))) {
       throw new TypeError(`layer '${this.name || this.defaultName}' (${this.className}): apply takes a symbolic tensor (from input() or another layer's apply) or an array of them`);

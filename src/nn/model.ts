@@ -12,7 +12,7 @@ import { getLoss, type Loss } from './losses.js';
 import { getMetric, type Metric } from './metrics.js';
 import { formatSummary } from './summary.js';
 import {
-  type Data, evaluate, type EvaluateOptions, fit, type FitOptions, type History, type Logs, notWhileFitting, predict, predictAll, trainOnBatch,
+  type Data, evaluate, type EvaluateOptions, fit, type FitOptions, type History, type Logs, notWhileFitting, predict, predictAll, trainOnBatch, type TrainOnBatchOptions,
 } from './training.js';
 
 export type { GraphNode } from './graph.js';
@@ -382,7 +382,7 @@ export class Model {
   }
 
   /** One optimizer step on one batch (Keras `trainOnBatch`); returns the batch's loss and metrics. */
-  trainOnBatch(x: Data | readonly Data[], y: Data | readonly Data[], o: { seed?: number } = {}): Logs {
+  trainOnBatch(x: Data | readonly Data[], y: Data | readonly Data[], o: TrainOnBatchOptions = {}): Logs {
     return trainOnBatch(this, x, y, o);
   }
 

@@ -342,17 +342,28 @@ function runBatch(m: Model, xb: Tensor | Tensor[], ybs: Tensor[], wb: Tensor | u
   }) as { loss: number; metrics: { sum: number; count: number }[] };
 }
 
+/** Options of {@link trainOnBatch}. */
+export interface TrainOnBatchOptions {
+  /** Seed of the step's randomness (dropout); default: from the optimizer's step count. */
+  seed?: number;
+  /** Keras `sample_weight` for this batch, as in {@link FitOptions.sampleWeight}: [N] or per position. */
+  sampleWeight?: Data;
+}
+
 /**
  * Keras `train_on_batch`: one optimizer step on a batch; returns its loss and metrics (the step is skipped if the loss is
  * not finite). The batch is checked as fit checks its data (shapes, dtypes, label range) before anything runs.
  */
-export function trainOnBatch(m: Model, x: Data | readonly Data[], y: Data | readonly Data[], o: { seed?: number } = {}): Logs {
+export function trainOnBatch(m: Model, x: Data | readonly Data[], y: Data | readonly Data[], o: TrainOnBatchOptions = {}): Logs {
   requireCompiled(m, 'trainOnBatch');
   notWhileFitting(m, 'trainOnBatch');
+  if (o === null || typeof o !== 'object') throw new ArgumentError('trainOnBatch', `options must be { seed?, sampleWeight? }, got ${describeValue(o)}`);
+  const unknown = Object.keys(o).filter((k) => k !== 'seed' && k !== 'sampleWeight' && (o as Record<string, unknown>)[k] !== undefined);
+  if (unknown.length) throw new ArgumentError('trainOnBatch', `unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (options: seed, sampleWeight)`);
   m.build();
   const ylist = Array.isArray(y) ? (y as readonly Data[]) : [y as Data];
   if (ylist.length !== m.outputs.length) throw new ShapeError(`model '${m.name}'`, `has ${m.outputs.length} outputs but trainOnBatch got ${ylist.length} targets`);
-  labelled(m, 'trainOnBatch:', x, ylist);
+  labelled(m, 'trainOnBatch:', x, ylist, o.sampleWeight);
   const seed = o.seed === undefined ? mixSeed(0, `step:${m.optimizer!.iterations}`) : integer('trainOnBatch', 'seed', o.seed);
   // Tensors as given; { data, shape } arrays (as fit takes them) copied into tensors for this step.
   const made: Tensor[] = [];
@@ -365,7 +376,7 @@ export function trainOnBatch(m: Model, x: Data | readonly Data[], y: Data | read
   let r: ReturnType<typeof runBatch>;
   try {
     const xs = Array.isArray(x) ? (x as readonly Data[]).map(asTensor) : asTensor(x as Data);
-    r = runBatch(m, xs, ylist.map(asTensor), undefined, true, seed);
+    r = runBatch(m, xs, ylist.map(asTensor), o.sampleWeight && asTensor(o.sampleWeight), true, seed);
   } finally {
     for (const t of made) t.dispose();
   }

@@ -164,3 +164,30 @@ test('trainOnBatch takes { data, shape } arrays as fit does: the same step as wi
   a.dispose();
   b.dispose();
 });
+
+test('an option a layer does not have is refused at its first use, naming it (Keras options not implemented here were ignored)', () => {
+  const x = input({ shape: [4, 6] });
+  assert.throws(() => layers.multiHeadAttention({ numHeads: 2, keyDim: 2, returnAttentionScores: true } as never).apply(x),
+    /^LayerConfigError: layer 'multi_head_attention' \(MultiHeadAttention\): unknown option 'returnAttentionScores', which this library does not implement or which is misspelt \(options: name, numHeads, /);
+  assert.throws(() => layers.gru({ units: 2, stateful: true } as never).apply(x), /layer 'gru' \(GRU\): unknown option 'stateful'/);
+  assert.throws(() => new Dense({ units: 2, activaton: 'relu' } as never).apply(input({ shape: [3] })), /layer 'dense' \(Dense\): unknown option 'activaton'/);
+  assert.throws(() => layers.layerNormalization({ rmsScaling: true } as never).apply(x), /unknown option 'rmsScaling'/);
+  // Options written in another form (timeSharing as a map, a block's inputs and outputs as its graph), regularizers,
+  // and options given as undefined are fine.
+  layers.lstm({ units: 2, steps: 4, timeSharing: 'untied', kernelRegularizer: { l2: 0.1 }, dropout: undefined }).apply(x);
+  const i = input({ shape: [4, 6] });
+  layers.block({ inputs: i, outputs: layers.dense({ units: 6 }).apply(i) }).apply(x);
+});
+
+test('trainOnBatch takes sampleWeight (it was ignored) and refuses options it does not have', () => {
+  const m = sequential([new Dense({ units: 1 })], { inputShape: [2] }).build(0);
+  m.compile({ optimizer: { name: 'sgd', learningRate: 1e-30 }, loss: 'mse' });
+  const x = { data: Float32Array.of(1, 2, 3, 4), shape: [2, 2] }, y = { data: Float32Array.of(0, 10), shape: [2, 1] };
+  const p = m.predict(x).f32();
+  const err = [p[0] ** 2, (p[1] - 10) ** 2];
+  assert.ok(Math.abs(m.trainOnBatch(x, y).loss - (err[0] + err[1]) / 2) < 1e-4);
+  assert.ok(Math.abs(m.trainOnBatch(x, y, { sampleWeight: { data: Float32Array.of(1, 0), shape: [2] } }).loss - err[0] / 2) < 1e-4, 'Keras: weighted sum over the batch size');
+  assert.throws(() => m.trainOnBatch(x, y, { sampleWeights: 1 } as never), /^ArgumentError: trainOnBatch: unknown option 'sampleWeights' \(options: seed, sampleWeight\)$/);
+  assert.throws(() => m.trainOnBatch(x, y, { sampleWeight: { data: Float32Array.of(1, -1), shape: [2] } }), /trainOnBatch: sampleWeight of sample 1 is -1/);
+  m.dispose();
+});

@@ -115,6 +115,10 @@ export class Block extends Layer {
     return runGraph(this.inner.graph, this.inner.inputs, this.inner.outputs, xs, { training: ctx.training, seed: ctx.seed, masks }, undefined, ctx.path ?? this.name);
   }
 
+  protected override codeOptions(): readonly string[] {
+    return ['inputs', 'outputs']; // written as the graph
+  }
+
   protected config(): Record<string, unknown> {
     const g = this.inner.toJSON();
     // The sublayers' maps travel in this layer's `maps` (by path), not twice.

@@ -350,6 +350,10 @@ export abstract class Recurrent extends Layer {
     return { y: stack(ys, 1), final: state };
   }
 
+  protected override codeOptions(): readonly string[] {
+    return ['timeSharing']; // written as the recurrentKernel's map
+  }
+
   protected config(): Record<string, unknown> {
     return {
       units: this.units, activation: this.activation, useBias: this.useBias, kernelInitializer: this.kernelInitializer,
