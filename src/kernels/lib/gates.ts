@@ -2,13 +2,14 @@
 //
 // The recurrent cells apply 3 to 5 activations per unit and step, on the critical path of the sequence. These trade the
 // last ulps of vecmath's vtanh / vsigmoid for speed: tanh(x) = x·P(x²)/Q(x²) with |x| clamped to 9 (P, Q of degree 4,
-// fitted by scripts/fit-gate-activations.py), within 6 ulp of tanh; sigmoid(x) = (1 + tanh(x/2))/2, within 2e-7 of it
-// (absolute: tiny values round to 0). Results stay in [−1, 1] and [0, 1]. Lane-wise and without fused multiply-adds, so
-// a value gives the same bits in any lane and on every machine.
+// fitted by scripts/fit-gate-activations.py), within 6 ulp of tanh; sigmoid(x) = (1 + tanh(x/2))/2, within 2e-7 of it,
+// and vsigmoid below −5, where that form loses the small values' relative precision. Results stay in [−1, 1] and
+// [0, 1]. Lane-wise and without fused multiply-adds, so a value gives the same bits in any lane and on every machine.
 import { BiasAct } from '../../backend/opcodes';
+import { vsigmoid } from './vecmath';
 
 // Splatted constants read from memory (V8 rebuilds v128 constants inside loops): ±9, P's and Q's coefficients from
-// the highest power down, ±1, 0.5.
+// the highest power down, ±1, 0.5, −5.
 const K = memory.data<f32>([
   -9.0, -9.0, -9.0, -9.0, 9.0, 9.0, 9.0, 9.0,
   1.33566491e-08, 1.33566491e-08, 1.33566491e-08, 1.33566491e-08,
@@ -20,6 +21,7 @@ const K = memory.data<f32>([
   0.0258773491, 0.0258773491, 0.0258773491, 0.0258773491,
   0.467144221, 0.467144221, 0.467144221, 0.467144221,
   1.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, 0.5, 0.5, 0.5, 0.5,
+  -5.0, -5.0, -5.0, -5.0,
 ], 16);
 
 // @ts-ignore: decorator
@@ -49,11 +51,18 @@ const K = memory.data<f32>([
   return f32x4.pmin(f32x4.pmax(f32x4.div(f32x4.mul(x, p), q), k(11)), one);
 }
 
-/** Logistic sigmoid on four lanes: (1 + tanh(x/2))/2. */
+/**
+ * Logistic sigmoid on four lanes: (1 + tanh(x/2))/2; below −5, where that sum cancels (5e-5 relative error at −8,
+ * 1.5e-3 at −10, 0 from −17), vecmath's e^x/(1 + e^x), accurate to a few ulp. The slow form runs only for vectors
+ * holding such a lane, and each lane's value depends on that lane alone.
+ */
 // @ts-ignore: decorator
 @inline export function gateSigmoid(x: v128): v128 {
   const half = k(12);
-  return madd(gateTanh(f32x4.mul(x, half)), half, half);
+  const fast = madd(gateTanh(f32x4.mul(x, half)), half, half);
+  const low = f32x4.lt(x, k(13));
+  if (!v128.any_true(low)) return fast;
+  return v128.bitselect(vsigmoid(x), fast, low);
 }
 
 /** Activation `act` (BiasAct) on four lanes, with the gate forms of sigmoid and tanh. */
