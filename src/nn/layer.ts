@@ -222,10 +222,10 @@ export abstract class Layer {
     const written = this.toJSON().config;
     const code = this.codeOptions();
     const unknown = this.givenOptions.filter((k) => !(k in written) && !BASE_OPTIONS.includes(k) && !(k in REGULARIZER_OPTIONS) && !code.includes(k));
-    this.givenOptions = [];
-    if (unknown.length) {
-      throw new LayerConfigError(`layer '${this.name || this.defaultName}' (${this.className}): unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}, which this library does not implement or which is misspelt (options: ${[...new Set([...Object.keys(written), ...BASE_OPTIONS])].join(', ')})`);
+    if (unknown.length) { // kept: every later use fails the same way
+      throw new LayerConfigError(`layer '${this.name || this.defaultName}' (${this.className}): unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}, which this library does not implement or which is misspelt (options: ${[...new Set([...Object.keys(written), ...code, ...BASE_OPTIONS])].join(', ')})`);
     }
+    this.givenOptions = [];
   }
 
   /** Options taken in code that the config writes in another form (a Block's inputs and outputs as its graph). */

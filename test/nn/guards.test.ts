@@ -169,7 +169,9 @@ test('an option a layer does not have is refused at its first use, naming it (Ke
   const x = input({ shape: [4, 6] });
   assert.throws(() => layers.multiHeadAttention({ numHeads: 2, keyDim: 2, returnAttentionScores: true } as never).apply(x),
     /^LayerConfigError: layer 'multi_head_attention' \(MultiHeadAttention\): unknown option 'returnAttentionScores', which this library does not implement or which is misspelt \(options: name, numHeads, /);
-  assert.throws(() => layers.gru({ units: 2, stateful: true } as never).apply(x), /layer 'gru' \(GRU\): unknown option 'stateful'/);
+  const gru = layers.gru({ units: 2, stateful: true } as never);
+  assert.throws(() => gru.apply(x), /layer 'gru' \(GRU\): unknown option 'stateful'/);
+  assert.throws(() => gru.apply(x), /unknown option 'stateful'/, 'and at every later use');
   assert.throws(() => new Dense({ units: 2, activaton: 'relu' } as never).apply(input({ shape: [3] })), /layer 'dense' \(Dense\): unknown option 'activaton'/);
   assert.throws(() => layers.layerNormalization({ rmsScaling: true } as never).apply(x), /unknown option 'rmsScaling'/);
   // Options written in another form (timeSharing as a map, a block's inputs and outputs as its graph), regularizers,
