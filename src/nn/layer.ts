@@ -215,7 +215,7 @@ export abstract class Layer {
 
   /**
    * Refuses an option given in code that the layer does not have (its config does not write it back): a Keras option this
-   * library does not implement (returnAttentionScores, stateful, …) or a misspelt one would otherwise be ignored without a
+   * library does not implement (stateful, attentionAxes, …) or a misspelt one would otherwise be ignored without a
    * word. Runs once, at the first application (the subclass has set its fields by then); layerFromSpec checks files the same way.
    */
   private checkGivenOptions(): void {

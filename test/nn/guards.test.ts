@@ -167,8 +167,8 @@ test('trainOnBatch takes { data, shape } arrays as fit does: the same step as wi
 
 test('an option a layer does not have is refused at its first use, naming it (Keras options not implemented here were ignored)', () => {
   const x = input({ shape: [4, 6] });
-  assert.throws(() => layers.multiHeadAttention({ numHeads: 2, keyDim: 2, returnAttentionScores: true } as never).apply(x),
-    /^LayerConfigError: layer 'multi_head_attention' \(MultiHeadAttention\): unknown option 'returnAttentionScores', which this library does not implement or which is misspelt \(options: name, numHeads, /);
+  assert.throws(() => layers.multiHeadAttention({ numHeads: 2, keyDim: 2, attentionAxes: [1] } as never).apply(x),
+    /^LayerConfigError: layer 'multi_head_attention' \(MultiHeadAttention\): unknown option 'attentionAxes', which this library does not implement or which is misspelt \(options: name, numHeads, /);
   const gru = layers.gru({ units: 2, stateful: true } as never);
   assert.throws(() => gru.apply(x), /layer 'gru' \(GRU\): unknown option 'stateful'/);
   assert.throws(() => gru.apply(x), /unknown option 'stateful'/, 'and at every later use');

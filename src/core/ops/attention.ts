@@ -146,20 +146,22 @@ function qkvOf(inputs: readonly Tensor[], packed: boolean): readonly Tensor[] {
   return packed ? [inputs[0], inputs[0], inputs[0]] : inputs;
 }
 
-function attend(op: string, inputs: Tensor[], packed: boolean, o: AttentionOptions): Tensor {
+/** [o, P]: the attention's output and its probabilities [N, H, Tq, Tv] (0 at masked columns), both differentiable. */
+function attend(op: string, inputs: Tensor[], packed: boolean, o: AttentionOptions): [Tensor, Tensor] {
   const b = backendOf(op, ...inputs);
   requireDType(op, 'float32', ...inputs);
   const a = geometry(op, inputs, packed, o);
   if (!b.fusedAttention(a)) {
     const [q, k, v] = headsOf(inputs, packed);
     const p = maskedSoftmax(matmul(q, k, false, true), { scale: a.scale, causal: a.causal });
-    return transpose(matmul(p, v), [0, 2, 1, 3]);
+    return [transpose(matmul(p, v), [0, 2, 1, 3]), p];
   }
   const out = empty([a.n, a.tq, a.heads, a.dv], 'float32', b);
   const p = empty([a.n, a.heads, a.tq, a.tv], 'float32', b);
   const [q, k, v] = qkvOf(inputs, packed);
   b.attention(q.buf, k.buf, v.buf, out.buf, p.buf, a);
-  return recordMany('attention', inputs, [out, p], { scale: a.scale, causal: a.causal, packed })[0];
+  const [y, probs] = recordMany('attention', inputs, [out, p], { scale: a.scale, causal: a.causal, packed });
+  return [y, probs];
 }
 
 /**
@@ -170,6 +172,11 @@ function attend(op: string, inputs: Tensor[], packed: boolean, o: AttentionOptio
  * maskedSoftmax (the same values).
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions = {}): Tensor {
+  return attend('attention', [q, k, v], false, o)[0];
+}
+
+/** {@link attention} and its probabilities P [N, H, Tq, Tv] (Keras' attention scores: 0 at masked columns). */
+export function attentionWithScores(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions = {}): [Tensor, Tensor] {
   return attend('attention', [q, k, v], false, o);
 }
 
@@ -178,6 +185,11 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions =
  * v = qkv[:, :, 2]) → [N, T, H, D], read in place; its gradient is one packed tensor too.
  */
 export function packedAttention(qkv: Tensor, o: AttentionOptions = {}): Tensor {
+  return attend('packedAttention', [qkv], true, o)[0];
+}
+
+/** {@link packedAttention} and its probabilities P [N, H, T, T]. */
+export function packedAttentionWithScores(qkv: Tensor, o: AttentionOptions = {}): [Tensor, Tensor] {
   return attend('packedAttention', [qkv], true, o);
 }
 

@@ -12,10 +12,11 @@ export type Weights = (sublayer: string, weight: 'kernel' | 'bias') => string;
  * above the diagonal) · V, heads merged back [N, Tq, H·Dv] and projected. With Keras masks (BOOL [N, T] per input, as
  * the layer reads them: the query's, the value's — the query's for one input — and the key's) live = q[i]·v[j]·k[j] as
  * float [N, 1, Tq, Tv] adds (1 − live)·(−1e9) to the scores and multiplies the softmax by live, Keras' masked Softmax.
+ * Returns the output and the probabilities [N, H, Tq, Tv] (the scores a layer with returnAttentionScores returns too).
  */
 export function writeAttention(
   g: OnnxGraph, l: MultiHeadAttention, inputs: readonly string[], shapes: readonly (readonly number[])[], w: Weights, at: string, masks: readonly (string | undefined)[] = [],
-): string {
+): [string, string] {
   const [query, value = query, key = value] = inputs;
   const [qs, vs = qs, ks = vs] = shapes;
   const h = l.numHeads;
@@ -52,7 +53,7 @@ export function writeAttention(
   const outDim = l.outputDim ?? qs[1];
   let y = g.node('MatMul', [merged, g.node('Reshape', [w('attention_output', 'kernel'), g.int64s(`${at}/attention_output/kernel_2d`, [h * l.valueDim, outDim])], `${at}/attention_output/kernel_2d`)], `${at}/output_matmul`);
   if (l.useBias) y = g.node('Add', [y, w('attention_output', 'bias')], at);
-  return y;
+  return [y, p];
 }
 
 /** A [T, D] table of positions (the first T rows of `table`) broadcast to x's shape, as the position layers return. */

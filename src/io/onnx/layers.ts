@@ -129,7 +129,8 @@ export class LayerWriter {
     if (l instanceof MultiHeadAttention) {
       if (inputs.some((v) => v.mask === '')) throw new OnnxExportError(`layer '${this.prefix}${l.name}' (MultiHeadAttention): an input mask after a concatenation along time is not exported yet`);
       const w = (sub: string, weight: 'kernel' | 'bias'): string => this.weights.value(l.sublayers().find((c) => c.name === sub)!.weight(weight), `${this.prefix}${l.name}/${sub}/${weight}`);
-      return nhwc(writeAttention(this.g, l, inputs.map((v) => v.name), inputs.map((v) => v.shape), w, at, inputs.map((v) => v.mask)));
+      const [y, scores] = writeAttention(this.g, l, inputs.map((v) => v.name), inputs.map((v) => v.shape), w, at, inputs.map((v) => v.mask));
+      return l.returnAttentionScores ? [{ name: y, layout: 'nhwc', shape }, { name: scores, layout: 'nhwc', shape: outShapes[1] }] : nhwc(y);
     }
     if (l instanceof PositionEmbedding) return nhwc(writePositions(this.g, x.name, this.weight(l, 'embeddings'), x.shape[x.shape.length - 2], at));
     if (l instanceof SinePositionEncoding) return nhwc(writeSinePositions(this.g, x.name, x.shape[x.shape.length - 2], x.shape[x.shape.length - 1], l.maxWavelength, at));

@@ -1,6 +1,6 @@
 // MultiHeadAttention: Keras 3's multi-head scaled dot-product attention, with its weight layout, masks and dropout.
 import { quote } from '../../core/errors.js';
-import { attention, broadcastTo, concat, dense, expandDims, maskedSoftmax, matmul, mul, packedAttention, reshape, transpose } from '../../core/ops/index.js';
+import { attentionWithScores, broadcastTo, concat, dense, expandDims, maskedSoftmax, matmul, mul, packedAttentionWithScores, reshape, transpose } from '../../core/ops/index.js';
 import type { Random } from '../../core/random.js';
 import type { Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
@@ -30,6 +30,12 @@ export interface MultiHeadAttentionOptions extends LayerOptions {
    * time; a graph layer fixes it here). Default false.
    */
   useCausalMask?: boolean;
+  /**
+   * Also return the attention scores (Keras' `return_attention_scores`, which Keras takes at call time): the layer then
+   * has two outputs, [output, scores] with scores [batch, heads, Tq, Tv] the softmax probabilities (0 where masked,
+   * before dropout); use `applyAll`. Default false.
+   */
+  returnAttentionScores?: boolean;
 }
 
 /**
@@ -121,6 +127,7 @@ export class MultiHeadAttention extends Layer {
   readonly kernelInitializer: InitializerName;
   readonly biasInitializer: InitializerName;
   readonly useCausalMask: boolean;
+  readonly returnAttentionScores: boolean;
   private readonly query: Projection;
   private readonly key: Projection;
   private readonly value: Projection;
@@ -140,6 +147,8 @@ export class MultiHeadAttention extends Layer {
     if (typeof this.useBias !== 'boolean') throw new RangeError(`${where}: useBias must be true or false, got ${quote(o.useBias)}`);
     this.useCausalMask = boolOption(name, 'useCausalMask', o.useCausalMask, false);
     if (typeof this.useCausalMask !== 'boolean') throw new RangeError(`${where}: useCausalMask must be true or false, got ${quote(o.useCausalMask)}`);
+    this.returnAttentionScores = boolOption(name, 'returnAttentionScores', o.returnAttentionScores, false);
+    if (typeof this.returnAttentionScores !== 'boolean') throw new RangeError(`${where}: returnAttentionScores must be true or false, got ${quote(o.returnAttentionScores)}`);
     const out = o.outputShape;
     if (out === undefined || out === null) this.outputDim = undefined;
     else if (Array.isArray(out) && out.length !== 1) throw new RangeError(`${where}: outputShape must be a positive integer or a list of one, got ${quote(out)}`);
@@ -154,7 +163,7 @@ export class MultiHeadAttention extends Layer {
     this.drop = this.dropout > 0 ? this.addLayer('dropout', new Dropout({ rate: this.dropout })) : undefined;
   }
 
-  /** The output carries the query's mask (see {@link computeMask}). */
+  /** The output carries the query's mask (see {@link computeMask}); the scores carry none. */
   override get supportsMasking(): boolean {
     return true;
   }
@@ -175,7 +184,8 @@ export class MultiHeadAttention extends Layer {
     if (shapes.length === 3 && shapes[1][0] !== shapes[2][0]) {
       throw this.shapeError(`value and key need the same number of time steps, got value ${batchShape(shapes[1])} and key ${batchShape(shapes[2])}`);
     }
-    return [[shapes[0][0], this.outputDim ?? shapes[0][1]]];
+    const out = [shapes[0][0], this.outputDim ?? shapes[0][1]];
+    return this.returnAttentionScores ? [out, [this.numHeads, shapes[0][0], (shapes[1] ?? shapes[0])[0]]] : [out];
   }
 
   /** The projections see the features only: one layer attends over sequences of any lengths. */
@@ -216,27 +226,34 @@ export class MultiHeadAttention extends Layer {
     if (!mask && !(this.drop && ctx.training)) {
       // Without masks or dropout on the probabilities: one fused attention op over the projections' [N, T, H, D] layout
       // (no head transposes), and for self-attention one projection GEMM of the three kernels side by side.
-      let o: Tensor;
+      let o: Tensor, scores: Tensor;
       if (xs.length === 1 && this.valueDim === this.keyDim) {
         const [wq, bq] = this.query.matrices();
         const [wk, bk] = this.key.matrices();
         const [wv, bv] = this.value.matrices();
         const qkv = dense(query, concat([wq, wk, wv], 1), bq && bk && bv ? concat([bq, bk, bv], 0) : undefined);
-        o = packedAttention(reshape(qkv, [n, tq, 3, this.numHeads, this.keyDim]), { scale, causal: this.useCausalMask });
+        [o, scores] = packedAttentionWithScores(reshape(qkv, [n, tq, 3, this.numHeads, this.keyDim]), { scale, causal: this.useCausalMask });
       } else {
-        o = attention(this.callLayer(this.query, query, ctx), this.callLayer(this.key, key, ctx), this.callLayer(this.value, value, ctx), { scale, causal: this.useCausalMask });
+        [o, scores] = attentionWithScores(this.callLayer(this.query, query, ctx), this.callLayer(this.key, key, ctx), this.callLayer(this.value, value, ctx), { scale, causal: this.useCausalMask });
       }
-      return [this.callLayer(this.output, o, ctx)];
+      const y = this.callLayer(this.output, o, ctx);
+      return this.returnAttentionScores ? [y, scores] : [y];
     }
     // Q [N, H, Tq, Dk], K [N, H, Tv, Dk], V [N, H, Tv, Dv].
     const heads = (t: Tensor): Tensor => transpose(t, [0, 2, 1, 3]);
     const q = heads(this.callLayer(this.query, query, ctx));
     const k = heads(this.callLayer(this.key, key, ctx));
     const v = heads(this.callLayer(this.value, value, ctx));
-    let p = maskedSoftmax(matmul(q, k, false, true), { scale, causal: this.useCausalMask, mask });
-    if (this.drop) p = this.callLayer(this.drop, p, ctx);
+    const scores = maskedSoftmax(matmul(q, k, false, true), { scale, causal: this.useCausalMask, mask });
+    const p = this.drop ? this.callLayer(this.drop, scores, ctx) : scores;
     // O [N, H, Tq, Dv] → [N, Tq, H, Dv], contracted over [H, Dv] by the output projection.
-    return [this.callLayer(this.output, transpose(matmul(p, v), [0, 2, 1, 3]), ctx)];
+    const y = this.callLayer(this.output, transpose(matmul(p, v), [0, 2, 1, 3]), ctx);
+    return this.returnAttentionScores ? [y, scores] : [y]; // Keras returns the scores before dropout
+  }
+
+  /** Given false in code, the option is written as its absence (files written before it existed load unchanged). */
+  protected override codeOptions(): readonly string[] {
+    return ['returnAttentionScores'];
   }
 
   /**
@@ -263,7 +280,7 @@ export class MultiHeadAttention extends Layer {
     return {
       numHeads: this.numHeads, keyDim: this.keyDim, valueDim: this.valueDim, dropout: this.dropout, useBias: this.useBias,
       outputShape: this.outputDim ?? null, kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer,
-      useCausalMask: this.useCausalMask,
+      useCausalMask: this.useCausalMask, ...(this.returnAttentionScores ? { returnAttentionScores: true } : {}),
     };
   }
 }
