@@ -115,7 +115,8 @@ class Matcher {
       weights = live.outputs[0];
     }
     const pv = this.g.soleConsumer(weights);
-    if (pv?.op !== 'MatMul' || pv.inputs[0] !== weights) return 'the attention weights are not multiplied by the values next';
+    if (!pv) return 'has its weights (the Softmax) read besides by the product with the values, e.g. returned as attention scores, which import does not read back';
+    if (pv.op !== 'MatMul' || pv.inputs[0] !== weights) return 'does not multiply its weights (the Softmax) by the values next';
     this.nodes.push(pv);
     const value = this.heads(pv.inputs[1], [0, 2, 1, 3]);
     if (typeof value === 'string') return `the value ${value}`;
