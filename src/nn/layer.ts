@@ -207,7 +207,13 @@ export abstract class Layer {
     this.declaredInputDType = o.inputDType;
     this.inputShapes = undefined;
     this.mapSpecs = { ...(o.maps ?? {}) };
-    for (const s of Object.values(this.mapSpecs)) parseMapSpec(s);
+    for (const [w, s] of Object.entries(this.mapSpecs)) {
+      try {
+        parseMapSpec(s);
+      } catch (e) {
+        throw new RangeError(`layer${typeof o.name === 'string' && o.name ? ` '${o.name}'` : ''} maps.${w}: ${(e as Error).message.replace(/^sharing: /, '')}`);
+      }
+    }
     for (const k of Object.keys(REGULARIZER_OPTIONS) as RegularizerOption[]) {
       if (o[k] !== undefined) this.regularizers[k] = regularizer(o[k]!, `layer '${o.name ?? ''}' ${k}`);
     }

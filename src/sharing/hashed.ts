@@ -4,7 +4,7 @@ import { keep } from '../core/engine.js';
 import { gather, mul, reshape, tensor } from '../core/ops/index.js';
 import { sizeOf, type Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
-import { hash32, initialTheta, type MapConfig, type MapContext, registerMap, SharingError } from './registry.js';
+import { booleanOption, eitherOption, hash32, initialTheta, type MapConfig, type MapContext, registerMap, seedOption, SharingError } from './registry.js';
 import { Parameter, type WeightMap, type WeightMapConfig, type WeightMapStats } from './weight-map.js';
 
 /**
@@ -73,6 +73,7 @@ export class HashedMap implements WeightMap {
 /** Builds a hashed map from { buckets } or { compression } (free/virtual, in (0, 1]); seed defaults to the weight's seed. */
 export function hashedFromConfig(c: MapConfig, ctx: MapContext): HashedMap {
   const n = sizeOf(ctx.shape);
+  eitherOption(c, ctx, 'compression', 'buckets');
   let k: number;
   if (c.buckets !== undefined) {
     k = Number(c.buckets);
@@ -82,8 +83,8 @@ export function hashedFromConfig(c: MapConfig, ctx: MapContext): HashedMap {
     if (!(r > 0 && r <= 1)) throw new SharingError(ctx, 'hashed', `compression (free/virtual) must be in (0, 1], e.g. 1/8, got ${quote(c.compression)}`);
     k = Math.max(1, Math.round(r * n));
   }
-  const seed = c.seed === undefined ? ctx.seed : Number(c.seed);
-  return new HashedMap(ctx.shape, k, seed, c.signs !== false, initialTheta(ctx, [k], seed));
+  const seed = seedOption(c, ctx);
+  return new HashedMap(ctx.shape, k, seed, booleanOption(c, ctx, 'signs', true), initialTheta(ctx, [k], seed));
 }
 
 registerMap('hashed', hashedFromConfig, ['compression', 'buckets', 'seed', 'signs']);

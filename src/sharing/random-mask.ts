@@ -5,7 +5,7 @@ import { concat, gather, reshape, tensor, zeros } from '../core/ops/index.js';
 import { Random } from '../core/random.js';
 import { sizeOf, type Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
-import { initialTheta, type MapConfig, type MapContext, registerMap, SharingError } from './registry.js';
+import { eitherOption, initialTheta, type MapConfig, type MapContext, registerMap, seedOption, SharingError } from './registry.js';
 import { Parameter, type WeightMap, type WeightMapConfig, type WeightMapStats } from './weight-map.js';
 
 /**
@@ -69,6 +69,7 @@ export class RandomMaskMap implements WeightMap {
 /** Builds a random mask from { kept } or { density } (kept/virtual, in (0, 1]). */
 export function randomMaskFromConfig(c: MapConfig, ctx: MapContext): RandomMaskMap {
   const n = sizeOf(ctx.shape);
+  eitherOption(c, ctx, 'density', 'kept');
   let k: number;
   if (c.kept !== undefined) {
     k = Number(c.kept);
@@ -78,7 +79,7 @@ export function randomMaskFromConfig(c: MapConfig, ctx: MapContext): RandomMaskM
     if (!(r > 0 && r <= 1)) throw new SharingError(ctx, 'randomMask', `density (kept/virtual) must be in (0, 1], e.g. 1/8, got ${quote(c.density)}`);
     k = Math.max(1, Math.round(r * n));
   }
-  const seed = c.seed === undefined ? ctx.seed : Number(c.seed);
+  const seed = seedOption(c, ctx);
   return new RandomMaskMap(ctx.shape, k, seed, initialTheta(ctx, [k], seed));
 }
 

@@ -91,28 +91,59 @@ export function parseMapSpec(spec: MapSpec): MapConfig {
   const [kind, ...parts] = spec.split(':');
   const c: MapConfig = { kind };
   const first: Record<string, string> = { hashed: 'compression', lowRank: 'rank', lowRankDelta: 'rank', codebook: 'clusters', tied: 'to', randomMask: 'density', pruned: 'prune' };
+  // An unknown scheme: createMap names it with the layer and weight (its options would only be misread here).
+  if (kind !== 'dense' && !first[kind] && !factories.has(kind)) return { kind };
+  const set = (key: string, value: unknown): void => {
+    if (key in c) throw new RangeError(`sharing: option '${key}' is given twice in map spec '${spec}'`);
+    c[key] = value;
+  };
   parts.forEach((p, i) => {
     const eq = p.indexOf('=');
-    if (eq > 0) c[p.slice(0, eq)] = number(p.slice(eq + 1));
-    else if (i === 0 && first[kind]) c[first[kind]] = kind === 'tied' ? p : number(p);
-    else if (kind === 'tied' && p === 'T') c.transpose = true;
-    else throw new RangeError(`sharing: cannot read '${p}' in map spec '${spec}'`);
+    if (p === '') throw new RangeError(`sharing: an empty option (two ':' in a row, or one at the end) in map spec '${spec}'`);
+    if (eq > 0) set(p.slice(0, eq), value(p.slice(eq + 1)));
+    else if (i === 0 && first[kind]) set(first[kind], kind === 'tied' ? p : value(p));
+    else if (kind === 'tied' && p === 'T') set('transpose', true);
+    else throw new RangeError(`sharing: cannot read '${p}' in map spec '${spec}' (options after the first are key=value${kind === 'tied' ? ", or T to transpose" : ''})`);
   });
   return c;
 }
 
-function number(s: string): number | string {
+/** An option's value in a short spec: a number (or a fraction a/b), true or false, else the text. */
+function value(s: string): number | boolean | string {
+  if (s === 'true' || s === 'false') return s === 'true';
   const frac = /^(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)$/.exec(s);
   if (frac) return Number(frac[1]) / Number(frac[2]);
   const n = Number(s);
   return s.trim() !== '' && Number.isFinite(n) ? n : s;
 }
 
+/** A map's own seed (default: the weight's): an integer in [0, 2³²), refused by name otherwise (it was coerced). */
+export function seedOption(c: MapConfig, ctx: MapContext): number {
+  if (c.seed === undefined) return ctx.seed;
+  if (!(typeof c.seed === 'number' && Number.isSafeInteger(c.seed) && c.seed >= 0 && c.seed < 2 ** 32)) {
+    throw new SharingError(ctx, c.kind, `seed must be an integer in [0, 2³²), got ${quote(c.seed)}`);
+  }
+  return c.seed;
+}
+
+/** A true/false option (default `fallback`), refused by name when it is anything else ('false' as text was read as true). */
+export function booleanOption(c: MapConfig, ctx: MapContext, name: string, fallback: boolean): boolean {
+  const v = c[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') throw new SharingError(ctx, c.kind, `${name} must be true or false, got ${quote(v)}`);
+  return v;
+}
+
+/** Refuses two options that set the same thing (e.g. compression and buckets), naming both. */
+export function eitherOption(c: MapConfig, ctx: MapContext, a: string, b: string): void {
+  if (c[a] !== undefined && c[b] !== undefined) throw new SharingError(ctx, c.kind, `give ${a} or ${b}, not both (got ${a} ${quote(c[a])} and ${b} ${quote(c[b])})`);
+}
+
 /** Builds the map of one weight from a spec (default 'dense'); throws a SharingError for unknown kinds or bad options. */
 export function createMap(spec: MapSpec | undefined, ctx: MapContext): WeightMap {
   const c = parseMapSpec(spec ?? 'dense');
   const f: { factory?: MapFactory; options: readonly string[] } | undefined = c.kind === 'dense' ? { options: [] } : factories.get(c.kind);
-  if (!f) throw new SharingError(ctx, c.kind, `unknown scheme (known: dense, ${mapKinds().join(', ')})`);
+  if (!f) throw new SharingError(ctx, c.kind, `unknown scheme (known: dense, ${mapKinds().join(', ')}; names are case-sensitive)`);
   const unknown = Object.keys(c).filter((k) => k !== 'kind' && !f.options.includes(k));
   if (unknown.length) throw new SharingError(ctx, c.kind, `unknown option ${unknown.map((k) => `'${k}'`).join(', ')} (options: ${f.options.join(', ') || 'none'})`);
   return f.factory ? f.factory(c, ctx) : new DenseMap(initialTheta(ctx, ctx.shape, ctx.seed));

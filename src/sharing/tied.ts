@@ -4,7 +4,7 @@ import { fmt } from '../core/errors.js';
 import { shapesEqual, type Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 import { materialize } from './cache.js';
-import { type MapConfig, type MapContext, registerMap, SharingError } from './registry.js';
+import { booleanOption, type MapConfig, type MapContext, registerMap, SharingError } from './registry.js';
 import type { Parameter, WeightMap, WeightMapConfig, WeightMapStats } from './weight-map.js';
 
 /** W = source.W (or its transpose for 2-D weights). Owns no parameters: they are the source's, counted and stepped once. */
@@ -41,7 +41,7 @@ export function tiedFromConfig(c: MapConfig, ctx: MapContext): TiedMap {
   const to = String(c.to ?? '');
   const src = ctx.resolve?.(to);
   if (!src) throw new SharingError(ctx, 'tied', `'${to}' is not a weight of an earlier layer of this model (give 'layer/weight', e.g. 'dense/kernel')`);
-  const t = c.transpose === true;
+  const t = booleanOption(c, ctx, 'transpose', false);
   if (t && src.shape.length !== 2) throw new SharingError(ctx, 'tied', `transpose needs a 2-D source, '${to}' is ${fmt(src.shape)}`);
   const shape = t ? [...src.shape].reverse() : src.shape;
   if (!shapesEqual(shape, ctx.shape)) {

@@ -152,6 +152,23 @@ test('specs: short strings parse; bad specs and ranges fail before training with
   const live = memory().tensors;
   assert.throws(() => sequential([layers.dense({ units: 2, inputShape: [3], maps: { kernel: 'lowRank:9' } })]).build());
   assert.equal(memory().tensors, live, 'a failed build frees what it made');
+  // Options as text: true/false are booleans ('signs=false' was read as true), an option given twice, two that set one
+  // thing, seeds that are not integers in [0, 2³²) and empty options are refused, naming the layer and weight.
+  assert.deepEqual(parseMapSpec('hashed:buckets=4:signs=false'), { kind: 'hashed', buckets: 4, signs: false });
+  assert.equal((createMap('hashed:buckets=2:signs=false', ctx([2, 2])).toJSON() as unknown as { signs: boolean }).signs, false);
+  assert.deepEqual(parseMapSpec('tied:enc/kernel:transpose=true'), { kind: 'tied', to: 'enc/kernel', transpose: true });
+  assert.throws(() => createMap('hashed:buckets=2:signs=no', ctx([2, 2])), /scheme 'hashed': signs must be true or false, got "no"/);
+  assert.throws(() => parseMapSpec('lowRank:rank=2:rank=3'), /option 'rank' is given twice in map spec 'lowRank:rank=2:rank=3'/);
+  assert.throws(() => parseMapSpec('lowRank:2:rank=3'), /option 'rank' is given twice/);
+  assert.throws(() => parseMapSpec('hashed::'), /an empty option \(two ':' in a row, or one at the end\) in map spec 'hashed::'/);
+  assert.throws(() => createMap('hashed:1/2:buckets=2', ctx([2, 2])), /scheme 'hashed': give compression or buckets, not both \(got compression 0\.5 and buckets 2\)/);
+  assert.throws(() => createMap('randomMask:1/2:kept=1', ctx([2, 2])), /give density or kept, not both/);
+  for (const seed of ['abc', '1.5', '-1', '4294967296']) {
+    assert.throws(() => createMap(`hashed:1/2:seed=${seed}`, ctx([2, 2])), /scheme 'hashed': seed must be an integer in \[0, 2³²\)/, seed);
+  }
+  assert.throws(() => createMap('codebook:2:seed=abc', ctx([2, 2])), /scheme 'codebook': seed must be an integer/);
+  assert.throws(() => createMap('Hashed:1/8', ctx([2, 2])), /scheme 'Hashed': unknown scheme \(known: dense, hashed, .*names are case-sensitive\)/);
+  assert.throws(() => layers.dense({ units: 2, name: 'd', maps: { kernel: 'lowRank:2:3' } }), /^RangeError: layer 'd' maps\.kernel: cannot read '3' in map spec 'lowRank:2:3' \(options after the first are key=value\)$/);
 });
 
 test('CLI --sharing: one scheme for every kernel, or per layer; unknown layers are rejected before building', () => {
