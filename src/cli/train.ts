@@ -118,6 +118,7 @@ export function applySharing(model: Model, spec: string): void {
     return;
   }
   const withWeights = [...new Set(weights.map((w) => w.layer.split('/')[0]))];
+  const given = new Map<string, string>(); // weight path → the pair that set it
   for (const p of parts) {
     const i = p.indexOf('=');
     if (i <= 0) throw new UsageError(`--sharing: expected layer=scheme, got '${p}'`, 'train');
@@ -143,6 +144,9 @@ export function applySharing(model: Model, spec: string): void {
       if (to !== undefined) {
         throw new UsageError(`--sharing ${p}: ${w.path} is tied to ${to} (--tied), so it is shared as that weight is; share ${to.split('/')[0]} instead (--sharing ${to.split('/')[0]}=${p.slice(i + 1)}), or drop --tied`, 'train');
       }
+      const before = given.get(w.path);
+      if (before !== undefined) throw new UsageError(`--sharing: ${w.path} is given two schemes ('${before}' and '${p}'); give each weight one`, 'train');
+      given.set(w.path, p);
       set(w, p.slice(i + 1));
     }
   }

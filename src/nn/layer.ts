@@ -392,7 +392,7 @@ export abstract class Layer {
     let map: WeightMap;
     try {
       map = createMap(this.mapSpecs[name], {
-        layer: this.name || this.defaultName, weight: name, shape, initializer: init, seed: rng.nextUint32(),
+        layer: this.path, weight: name, shape, initializer: init, seed: rng.nextUint32(),
         init: o.init ?? ((s, seed) => initialize(init, s, seed, f)), resolve: this.resolver, ...(o.matrix ? { matrix: o.matrix } : {}),
         ...(guard?.restoring ? { restoring: true } : {}),
       });
@@ -438,7 +438,9 @@ export abstract class Layer {
     const i = path.indexOf('/');
     const child = i > 0 ? this.children.get(path.slice(0, i)) : undefined;
     if (child) child.takeMapSpec(path.slice(i + 1), spec);
-    else this.mapSpecs[path] = spec;
+    else if (path in this.mapSpecs) {
+      throw new RangeError(`layer '${this.path}' ${path}: two map specs, ${quote(this.mapSpecs[path])} (its own) and ${quote(spec)} (from '${this.parent?.path ?? ''}'); give one`);
+    } else this.mapSpecs[path] = spec;
   }
 
   /** Builds a sublayer for these input shapes (call it from {@link createWeights}); its seed comes from `rng`. */

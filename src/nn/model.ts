@@ -188,7 +188,14 @@ export class Model {
       const l = this.layers.find((x) => x.name === path.slice(0, i));
       return l?.built ? l.weights().find((w) => w.path === path.slice(i + 1))?.map : undefined;
     };
-    for (const n of this.nodes) n.layer.build(n.inputs.map((s) => s.shape), n.layer.seed ?? mixSeed(seed, n.layer.name), resolve);
+    // A failed build frees what it made: the layers built by this call (earlier ones already hold weights).
+    const fresh = new Set(this.nodes.map((n) => n.layer).filter((l) => !l.built));
+    try {
+      for (const n of this.nodes) n.layer.build(n.inputs.map((s) => s.shape), n.layer.seed ?? mixSeed(seed, n.layer.name), resolve);
+    } catch (e) {
+      for (const l of fresh) if (l.built) l.dispose();
+      throw e;
+    }
     this.builtSeed = seed;
     return this;
   }

@@ -17,7 +17,7 @@ export interface MapConfig {
 
 /** What a scheme needs to build the map of one weight. */
 export interface MapContext {
-  /** Layer and weight names, for errors ("layer 'dense_1' kernel: …"). */
+  /** The layer's path and the weight's name, for errors ("layer 'dense_1' kernel: …", "layer 'block/dense' kernel: …" in a block). */
   layer: string;
   weight: string;
   /** Shape of the effective weight W. */

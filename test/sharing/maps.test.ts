@@ -152,6 +152,14 @@ test('specs: short strings parse; bad specs and ranges fail before training with
   const live = memory().tensors;
   assert.throws(() => sequential([layers.dense({ units: 2, inputShape: [3], maps: { kernel: 'lowRank:9' } })]).build());
   assert.equal(memory().tensors, live, 'a failed build frees what it made');
+  const two = sequential([layers.dense({ units: 3, inputShape: [4] }), layers.dense({ units: 2, maps: { kernel: 'lowRank:9' } })]);
+  assert.throws(() => two.build(0), /rank must be an integer in \[1, 2\]/);
+  assert.equal(memory().tensors, live, 'the layers built before the failing one are freed too');
+  // A block's spec for a sublayer's weight that has a spec of its own: refused, naming both.
+  const i = input({ shape: [4] });
+  const inner = layers.dense({ units: 3, name: 'dense', maps: { kernel: 'hashed:buckets=3' } });
+  assert.throws(() => layers.block({ inputs: i, outputs: inner.apply(i), maps: { 'dense/kernel': 'lowRank:2' } }),
+    /layer 'block\/dense' kernel: two map specs, "hashed:buckets=3" \(its own\) and "lowRank:2" \(from 'block'\); give one/);
   // Options as text: true/false are booleans ('signs=false' was read as true), an option given twice, two that set one
   // thing, seeds that are not integers in [0, 2³²) and empty options are refused, naming the layer and weight.
   assert.deepEqual(parseMapSpec('hashed:buckets=4:signs=false'), { kind: 'hashed', buckets: 4, signs: false });
@@ -183,5 +191,6 @@ test('CLI --sharing: one scheme for every kernel, or per layer; unknown layers a
   assert.equal(p.countParams(), 4 * (784 + 200) + 200 + 200 * 200 + 10 + 2010);
   assert.throws(() => applySharing(createModel('mlp'), 'dense_7=hashed:1/8'), /unknown layer 'dense_7' \(layers with weights: dense, dense_1, dense_2\)/);
   assert.throws(() => applySharing(createModel('mlp'), 'flatten=hashed:1/8'), /layer 'flatten' \(Flatten\) has no weights/);
+  assert.throws(() => applySharing(createModel('mlp'), 'dense=hashed:buckets=10,dense/kernel=lowRank:2'), /--sharing: dense\/kernel is given two schemes \('dense=hashed:buckets=10' and 'dense\/kernel=lowRank:2'\); give each weight one/);
   p.dispose();
 });

@@ -13,7 +13,8 @@ import type { Tensor } from '../../src/core/tensor.js';
 import { loadDataset } from '../../src/data/datasets.js';
 import { loadModel, saveModel } from '../../src/io/files.js';
 import { layers } from '../../src/nn/layers/index.js';
-import { sequential } from '../../src/nn/model.js';
+import { model, sequential } from '../../src/nn/model.js';
+import { input } from '../../src/nn/layer.js';
 import { createModel } from '../../src/nn/zoo.js';
 import { SharingError } from '../../src/sharing/registry.js';
 import { subspace } from '../../src/transforms/subspace.js';
@@ -244,4 +245,19 @@ test('CLI: weightshare intrinsic-dim on a tiny grid (--limit 500 --epochs 1 --di
   const bad2 = await run('intrinsic-dim', '--dims', 'ten');
   assert.equal(bad2.code, 2);
   assert.match((await run('--help')).out, /intrinsic-dim/);
+});
+
+test('subspace of a model whose first weight sits in a block: one d, and at d = 0 the base model', () => {
+  const i = input({ shape: [4] });
+  const blk = layers.block({ inputs: i, outputs: layers.dense({ units: 3, name: 'dense' }).apply(i) });
+  const x = input({ shape: [4] });
+  const base = model({ inputs: x, outputs: layers.dense({ units: 2 }).apply(blk.apply(x)) }).build(0);
+  const s = subspace(base, { dim: 5 });
+  assert.equal(s.countParams(), 5);
+  const data = { data: Float32Array.from({ length: 8 }, (_, k) => Math.sin(k)), shape: [2, 4] };
+  const [a, b] = [base.predict(data), s.predict(data)];
+  assert.deepEqual(Array.from(b.f32()), Array.from(a.f32()));
+  for (const t of [a, b]) t.dispose();
+  base.dispose();
+  s.dispose();
 });
