@@ -2,6 +2,7 @@
 import type { Model } from '../nn/model.js';
 import { modelFromConfig } from '../nn/model.js';
 import { SharingError } from '../sharing/registry.js';
+import { ArgumentError, describeValue } from '../core/errors.js';
 import { checkSubspaceSettings, type Projection } from '../sharing/subspace.js';
 
 /** Options of {@link subspace}. */
@@ -24,6 +25,16 @@ export interface SubspaceOptions {
  * was not built yet; it must use dense weights only. Throws a SharingError when dim is outside [1, D].
  */
 export function subspace(model: Model, o: SubspaceOptions): Model {
+  if (o === null || typeof o !== 'object') throw new ArgumentError('subspace', `takes options { dim, projection?, seed?, initSeed? }, got ${describeValue(o)}`);
+  const unknown = Object.keys(o).filter((k) => !['dim', 'projection', 'seed', 'initSeed'].includes(k));
+  if (unknown.length) throw new ArgumentError('subspace', `unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (options: dim, projection, seed, initSeed)`);
+  for (const k of ['projection', 'seed', 'initSeed'] as const) {
+    if (o[k] === null) throw new ArgumentError('subspace', `${k} is null: leave it out for the default`);
+  }
+  for (const k of ['seed', 'initSeed'] as const) {
+    const v = o[k];
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new ArgumentError('subspace', `${k} must be a non-negative integer, got ${describeValue(v)}`);
+  }
   const initSeed = o.initSeed ?? 0;
   if (!model.built) model.build(initSeed);
   const weights = model.weights();

@@ -261,3 +261,13 @@ test('subspace of a model whose first weight sits in a block: one d, and at d = 
   base.dispose();
   s.dispose();
 });
+
+test('subspace refuses options it does not have, null and non-integer seeds, naming them (a misspelt projection fell back to fastfood)', () => {
+  const m = sequential([layers.dense({ units: 2, inputShape: [3] })]).build(0);
+  assert.throws(() => subspace(m, null as never), /^ArgumentError: subspace: takes options \{ dim, projection\?, seed\?, initSeed\? \}, got null$/);
+  assert.throws(() => subspace(m, { dim: 3, projecton: 'dense' } as never), /subspace: unknown option 'projecton' \(options: dim, projection, seed, initSeed\)/);
+  assert.throws(() => subspace(m, { dim: 3, projection: null } as never), /subspace: projection is null: leave it out for the default/);
+  assert.throws(() => subspace(m, { dim: 3, initSeed: Number.NaN }), /subspace: initSeed must be a non-negative integer, got the number NaN/);
+  assert.throws(() => subspace(m, { dim: 3, seed: 1.5 }), /subspace: seed must be a non-negative integer/);
+  m.dispose();
+});
