@@ -52,9 +52,9 @@ export interface PipelineHooks<E> {
 /**
  * The two steps of a pipeline on a compiled model: `evaluate()` the test samples (batches of evaluationBatchSize(model,
  * 256): 256, fewer where one layer would not fit), and `train` a phase for some epochs with a fresh Adam at
- * `learningRate` (the model's loss settings and metrics kept, accuracy measured besides; shuffled with `seed`, extra `callbacks` after the progress
- * one), then evaluate; an aborted `signal` stops it after the current batch (or skips it). Throws naming `who` when the
- * model is not compiled.
+ * `learningRate` (the model's loss settings and metrics kept, accuracy measured besides; shuffled with `seed`, extra
+ * `callbacks` after the progress one), then evaluate; an aborted `signal` stops it after the current batch (or skips
+ * it). Throws naming `who` when the model is not compiled.
  */
 export function stageRunner<P extends string>(
   who: string, model: Model, data: CompressData, o: { batchSize: number; seed: number }, emit: (e: TrainEvent<P>) => void, signal?: AbortSignal,
