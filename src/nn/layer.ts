@@ -222,9 +222,10 @@ export abstract class Layer {
   /**
    * Refuses an option given in code that the layer does not have (its config does not write it back): a Keras option this
    * library does not implement (stateful, attentionAxes, …) or a misspelt one would otherwise be ignored without a
-   * word. Runs once, at the first application (the subclass has set its fields by then); layerFromSpec checks files the same way.
+   * word. Runs once, at the first application (the subclass has set its fields by then), or when a wrapper (Bidirectional)
+   * takes the layer's config; layerFromSpec checks files the same way.
    */
-  private checkGivenOptions(): void {
+  checkGivenOptions(): void {
     const written = this.toJSON().config;
     const code = this.codeOptions();
     const unknown = this.givenOptions.filter((k) => !(k in written) && !BASE_OPTIONS.includes(k) && !(k in REGULARIZER_OPTIONS) && !code.includes(k));

@@ -174,6 +174,8 @@ test('an option a layer does not have is refused at its first use, naming it (Ke
   assert.throws(() => gru.apply(x), /unknown option 'stateful'/, 'and at every later use');
   assert.throws(() => new Dense({ units: 2, activaton: 'relu' } as never).apply(input({ shape: [3] })), /layer 'dense' \(Dense\): unknown option 'activaton'/);
   assert.throws(() => layers.layerNormalization({ rmsScaling: true } as never).apply(x), /unknown option 'rmsScaling'/);
+  // A wrapped layer is rebuilt from its config, never applied itself: Bidirectional checks it when it takes it.
+  assert.throws(() => layers.bidirectional({ layer: layers.lstm({ units: 2, stateful: true } as never) }), /layer 'lstm' \(LSTM\): unknown option 'stateful'/);
   // Options written in another form (timeSharing as a map, a block's inputs and outputs as its graph), regularizers,
   // and options given as undefined are fine.
   layers.lstm({ units: 2, steps: 4, timeSharing: 'untied', kernelRegularizer: { l2: 0.1 }, dropout: undefined }).apply(x);

@@ -141,7 +141,9 @@ registerLayer('Bidirectional', (c) => new Bidirectional(c as unknown as Bidirect
 
 /** A layer's spec (a layer's own config when given the layer). */
 function specOf(l: Layer | LayerSpec): LayerSpec {
-  return l instanceof Layer ? l.toJSON() : l;
+  if (!(l instanceof Layer)) return l;
+  l.checkGivenOptions(); // rebuilt from its config, the wrapped layer is never applied itself: its options are checked here
+  return l.toJSON();
 }
 
 /** [name, layer]: the recurrent layer of `spec` with `patch` applied, named `<prefix><its name>`. */
