@@ -144,12 +144,6 @@ abstract class VocabTokenizer {
   }
 }
 
-/**
- * Character-level tokenizer: one token per Unicode character (code point, so a character outside the
- * Basic Multilingual Plane is one token). Ids: 0 `<pad>`, 1 `<unk>`, then the characters of the training text,
- * most frequent first (ties: lower code point first). No normalisation: case, white space and line breaks are
- * characters like any other. Decoding writes `<unk>` as U+FFFD (�).
- */
 /** The texts a tokenizer is built on: one string, or an iterable of strings (each checked; a DataError names the first that is not). */
 function* textsOf(texts: unknown, who: string): Generator<string> {
   if (typeof texts === 'string') {
@@ -167,6 +161,12 @@ function* textsOf(texts: unknown, who: string): Generator<string> {
   }
 }
 
+/**
+ * Character-level tokenizer: one token per Unicode character (code point, so a character outside the
+ * Basic Multilingual Plane is one token). Ids: 0 `<pad>`, 1 `<unk>`, then the characters of the training text,
+ * most frequent first (ties: lower code point first). No normalisation: case, white space and line breaks are
+ * characters like any other. Decoding writes `<unk>` as U+FFFD (�).
+ */
 export class CharTokenizer extends VocabTokenizer {
   readonly kind = 'char' as const;
   /** Ids of BMP characters by code unit (UNK_ID when absent); other characters in `ids`. */

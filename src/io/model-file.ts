@@ -81,12 +81,10 @@ function tokenizerFor(m: Model, tokenizer: Tokenizer): TokenizerConfig {
     throw new ArgumentError('saveModel', `tokenizer must be a CharTokenizer or WordTokenizer (e.g. from CharTokenizer.build), got ${describeValue(tokenizer)}`);
   }
   const vocab = tokenizer.vocabSize;
-  for (const n of m.graph) n.inputs.forEach((t, k) => {
-    const limit = m.inputs.includes(t) ? n.layer.inputIdLimit(k) : undefined;
-    if (limit !== undefined && limit < vocab) {
-      throw new ArgumentError('saveModel', `tokenizer has ${vocab} tokens but layer '${n.layer.name}' (${n.layer.className}) takes ids below ${limit}: the tokenizer does not fit the model`);
-    }
-  });
+  const short = m.idReaders().find((r) => r.limit < vocab);
+  if (short) {
+    throw new ArgumentError('saveModel', `tokenizer has ${vocab} tokens but layer '${short.layer.name}' (${short.layer.className}) takes ids below ${short.limit}: the tokenizer does not fit the model`);
+  }
   return tokenizer.toJSON();
 }
 

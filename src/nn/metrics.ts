@@ -83,7 +83,8 @@ export function getMetric(name: string, loss: LossName, o: { k?: number } = {}):
     case 'bits_per_char': {
       if (loss === 'mean_squared_error') throw new RangeError(`metric '${resolved}' needs a cross-entropy loss, got ${loss}`);
       // No counted token (every label ignored or masked): NaN, not the perplexity 1 / 0 bits of a perfect model.
-      const result = resolved === 'perplexity' ? (s: number, c: number) => (c > 0 ? Math.exp(s / c) : NaN) : (s: number, c: number) => (c > 0 ? s / c / Math.LN2 : NaN);
+      const ce = (s: number, c: number): number => (c > 0 ? s / c : NaN);
+      const result = resolved === 'perplexity' ? (s: number, c: number) => Math.exp(ce(s, c)) : (s: number, c: number) => ce(s, c) / Math.LN2;
       return { name: resolved, result, update: (p, y, w = {}) => perPosition(resolved, p, y, sparse, w, crossEntropyOf) };
     }
   }

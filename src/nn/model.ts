@@ -156,6 +156,20 @@ export class Model {
     return this.nodes;
   }
 
+  /**
+   * The layers that read a model input as token ids (an Embedding: see Layer.inputIdLimit), with the input's index and
+   * the ids they take, [0, limit): what fit checks a batch's ids against, and saveModel a tokenizer's vocabulary.
+   */
+  idReaders(): { input: number; layer: Layer; limit: number }[] {
+    const out: { input: number; layer: Layer; limit: number }[] = [];
+    for (const n of this.nodes) n.inputs.forEach((t, k) => {
+      const input = this.inputSyms.indexOf(t);
+      const limit = input >= 0 ? n.layer.inputIdLimit(k) : undefined;
+      if (limit !== undefined) out.push({ input, layer: n.layer, limit });
+    });
+    return out;
+  }
+
   /** True when the graph is a plain chain: one input, one output, each node taking the previous node's only output. */
   get isChain(): boolean {
     if (this.inputSyms.length !== 1 || this.outputSyms.length !== 1) return false;

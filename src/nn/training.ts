@@ -197,17 +197,14 @@ function inputRows(m: Model, x: Data | readonly Data[], what: string): Rows[] {
  * inputDim, see Layer.inputIdLimit), before any batch runs: the error names the layer, the id, its sample and position.
  */
 function checkIds(m: Model, i: number, r: Rows, what: string): void {
-  const s = m.inputs[i];
-  for (const n of m.graph) n.inputs.forEach((t, k) => {
-    const limit = t === s ? n.layer.inputIdLimit(k) : undefined;
-    if (limit === undefined) return;
+  for (const { input, layer, limit } of m.idReaders()) {
+    if (input !== i) continue;
     const v = r.values();
     for (let j = 0; j < v.length; j++) {
       if (v[j] >= 0 && v[j] < limit) continue;
-      const at = positionOf(r, j);
-      throw new IndexError(`layer '${n.layer.name}' (${n.layer.className})`, `${what} sample ${Math.floor(j / r.rowSize)} has id ${v[j]}${at}, outside [0, ${limit})`, v[j], j);
+      throw new IndexError(`layer '${layer.name}' (${layer.className})`, `${what} sample ${Math.floor(j / r.rowSize)} has id ${v[j]}${positionOf(r, j)}, outside [0, ${limit})`, v[j], j);
     }
-  });
+  }
 }
 
 /** Inputs (one Rows per model input), targets (one per output) and optional sample weights, as rows. */

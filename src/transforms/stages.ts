@@ -68,10 +68,11 @@ export function stageRunner<P extends string>(
     optimizer, loss: base.losses ?? base.loss, fromLogits: base.fromLogits, metrics,
     ...(base.lossWeights ? { lossWeights: base.lossWeights } : {}), ...(base.ignoreClass !== undefined ? { ignoreClass: base.ignoreClass } : {}),
   });
+  const measured = base.metrics.includes('accuracy') ? base.metrics : [...base.metrics, 'accuracy'];
   const withAccuracy = <R>(run: () => R): R => {
-    if (base.metrics.includes('accuracy')) return run();
+    if (measured === base.metrics) return run();
     const optimizer = model.optimizer!;
-    compileWith(optimizer, [...base.metrics, 'accuracy']);
+    compileWith(optimizer, measured);
     try {
       return run();
     } finally {
@@ -85,7 +86,7 @@ export function stageRunner<P extends string>(
   const samples = data.train.y.shape[0];
   const train = async (phase: P, epochs: number, learningRate: number, callbacks: Callback[] = []): Promise<StageResult> => {
     // Accuracy is measured during the phase too (its epochs report it); evaluate() then leaves the model's own metrics.
-    compileWith(createOptimizer({ name: 'adam', learningRate }), base.metrics.includes('accuracy') ? base.metrics : [...base.metrics, 'accuracy']);
+    compileWith(createOptimizer({ name: 'adam', learningRate }), measured);
     if (signal?.aborted) return evaluate();
     emit({ kind: 'trainBegin', phase, epochs, learningRate, batchSize: o.batchSize, samples });
     let start = performance.now();
