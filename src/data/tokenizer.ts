@@ -54,6 +54,8 @@ const CLOSERS = new Set(['.', ',', ';', ':', '!', '?', ')', ']', '}', '%', '”'
 const OPENERS = new Set(['(', '[', '{', '$', '#', '“', '‘']);
 /** Marks written without a space on either side (fellow-citizens, 1790–1796, and/or). */
 const JOINERS = new Set(['-', '‐', '‑', '–', '—', '/']);
+/** A number: a `.` between two is written without spaces (3.14), and so is a `,` before three digits (1,000). */
+const DIGITS = /^\p{Nd}+$/u, THOUSANDS = /^\p{Nd}{3}$/u;
 
 /** The number of words in `text` as the word tokenizer sees them (punctuation and line breaks not counted). */
 export function countWords(text: string): number {
@@ -232,9 +234,10 @@ export class CharTokenizer extends VocabTokenizer {
  * White space separates pieces and is dropped. Ids: 0 `<pad>`, 1 `<unk>`, 2 `<eos>`, then the words and marks of
  * the training text, most frequent first (ties: code-unit order), capped at `maxVocab` (default 10,000).
  * Decoding joins tokens with spaces, writes `<eos>` as a line break, and re-attaches punctuation: no space before
- * `. , ; : ! ? ) ] } % ' ’ ” …`, none after `( [ { $ # “ ‘`, none around `- – — /`, and straight double
- * quotes alternately open and close; `<unk>` is written as `<unk>`. Decoding is lossy (case, spacing), but encoding
- * the decoded text gives back the ids when none of them is `<unk>` and no two `<eos>` follow each other.
+ * `. , ; : ! ? ) ] } % ' ’ ” …`, none after `( [ { $ # “ ‘`, none around `- – — /` nor around a `.` between two
+ * numbers (`3.14`) or a `,` between a number and three digits (`1,000`), and straight double quotes alternately open
+ * and close; `<unk>` is written as `<unk>`. Decoding is lossy (case, spacing), but encoding the decoded text gives
+ * back the ids when none of them is `<unk>` and no two `<eos>` follow each other.
  */
 export class WordTokenizer extends VocabTokenizer {
   readonly kind = 'word' as const;
@@ -281,7 +284,8 @@ export class WordTokenizer extends VocabTokenizer {
 
   protected join(tokens: string[]): string {
     let out = '', glue = true, quoteOpen = false;
-    for (const t of tokens) {
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i];
       if (t === EOS) {
         out += '\n';
         glue = true;
@@ -293,6 +297,9 @@ export class WordTokenizer extends VocabTokenizer {
         if (quoteOpen) before = false;
         else after = false;
         quoteOpen = !quoteOpen;
+      } else if (i > 0 && i + 1 < tokens.length && DIGITS.test(tokens[i - 1])
+        && ((t === '.' && DIGITS.test(tokens[i + 1])) || (t === ',' && THOUSANDS.test(tokens[i + 1])))) {
+        after = false; // 3.14, 1,000
       }
       out += (before ? ' ' : '') + t;
       glue = !after;
