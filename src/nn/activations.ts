@@ -1,5 +1,6 @@
 // Activation functions by Keras name, and the fused bias + activation every weighted layer ends with.
 import type { OutputActivation } from '../backend/backend.js';
+import { describeValue } from '../core/errors.js';
 import { biasAct, gelu, hardSigmoid, relu, sigmoid, softmax, tanh } from '../core/ops/index.js';
 import type { Tensor } from '../core/tensor.js';
 
@@ -8,11 +9,15 @@ export const ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax', 'gel
 /** One of {@link ACTIVATIONS}. */
 export type ActivationName = (typeof ACTIVATIONS)[number];
 
-/** Validates an activation name (null/undefined → 'linear'); throws naming the layer and the allowed names. */
-export function activationName(name: string | null | undefined, where: string): ActivationName {
+/**
+ * Validates an activation name (null/undefined → 'linear'); throws a RangeError naming the layer, the option (when it is
+ * not `activation`) and the allowed names.
+ */
+export function activationName(name: unknown, where: string, option = 'activation'): ActivationName {
   const n = name ?? 'linear';
+  if (typeof n !== 'string') throw new RangeError(`${where}: ${option} must be the name of an activation (one of ${ACTIVATIONS.join(', ')}), got ${describeValue(n)}`);
   if ((ACTIVATIONS as readonly string[]).includes(n)) return n as ActivationName;
-  throw new RangeError(`${where}: unknown activation '${n}' (expected one of ${ACTIVATIONS.join(', ')})`);
+  throw new RangeError(`${where}: unknown activation '${n}'${option === 'activation' ? '' : ` for ${option}`} (expected one of ${ACTIVATIONS.join(', ')})`);
 }
 
 /** act(x) along the last axis where it matters (softmax). With `logits` set, softmax is skipped (losses fuse it). */

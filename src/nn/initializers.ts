@@ -1,4 +1,5 @@
 // Weight initialisers with Keras names and formulas (glorot, he, lecun; uniform; orthogonal; zeros, ones), all seeded.
+import { describeValue } from '../core/errors.js';
 import { fill, randomUniform, tensor, truncatedNormal } from '../core/ops/index.js';
 import { Random } from '../core/random.js';
 import type { Shape } from '../core/shape.js';
@@ -27,12 +28,18 @@ export function fansOf(shape: Shape): Fans {
 /** Keras' other names for an initialiser ('random_uniform' is the class behind the string 'uniform'). */
 const ALIASES: Record<string, InitializerName> = { random_uniform: 'uniform' };
 
-/** Normalises 'glorotUniform' / 'GlorotUniform' / 'glorot_uniform' to the Keras snake_case name; throws for unknown names. */
-export function initializerName(name: string, where = 'initializer'): InitializerName {
+/**
+ * Normalises 'glorotUniform' / 'GlorotUniform' / 'glorot_uniform' to the Keras snake_case name; throws a RangeError for
+ * an unknown name or a value that is not a string, naming `where` and the option it was given as.
+ */
+export function initializerName(name: unknown, where = 'initializer', option?: string): InitializerName {
+  if (typeof name !== 'string') {
+    throw new RangeError(`${where}: ${option ?? 'an initializer'} must be the name of an initializer (one of ${INITIALIZERS.join(', ')}), got ${describeValue(name)}`);
+  }
   const snake = name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
   if ((INITIALIZERS as readonly string[]).includes(snake)) return snake as InitializerName;
   if (ALIASES[snake]) return ALIASES[snake];
-  throw new RangeError(`${where}: unknown initializer '${name}' (expected one of ${INITIALIZERS.join(', ')})`);
+  throw new RangeError(`${where}: unknown initializer '${name}'${option ? ` for ${option}` : ''} (expected one of ${INITIALIZERS.join(', ')})`);
 }
 
 /**

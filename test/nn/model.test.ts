@@ -7,7 +7,7 @@ import { mul, sum, tensor } from '../../src/core/ops/index.js';
 import { valueAndGrads } from '../../src/core/tape.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import {
-  Activation, Conv2D, createModel, Dense, Dropout, Flatten, getLoss, input, LocallyConnected2D, MaxPooling2D, model, type Model, sequential,
+  Activation, Conv2D, createModel, Dense, Dropout, Flatten, getLoss, GRU, input, LocallyConnected2D, LSTM, MaxPooling2D, model, type Model, sequential,
 } from '../../src/nn/index.js';
 import { Adam, SGD } from '../../src/optim/index.js';
 import { compareBits, compareClose, relTol } from '../helpers/compare.js';
@@ -383,6 +383,11 @@ describe('errors', () => {
       ['pool padding', () => new MaxPooling2D({ padding: 'causal' as 'same' }), /layer 'max_pooling2d'.*padding/],
       ['kernelSize', () => new LocallyConnected2D({ filters: 1, kernelSize: [3, 0] }), /layer 'locally_connected2d'.*kernelSize/],
       ['filters', () => new Conv2D({ filters: -2, kernelSize: 3 }), /layer 'conv2d'.*filters/],
+      // A value that is not a name is named as a value (it used to fail inside String.replace), with its option.
+      ['initializer 1.5', () => new Dense({ units: 2, biasInitializer: 1.5 as never, name: 'd' }), /^layer 'd': biasInitializer must be the name of an initializer \(one of glorot_uniform, .*\), got the number 1\.5$/],
+      ['activation true', () => new Dense({ units: 2, activation: true as never, name: 'd' }), /^layer 'd': activation must be the name of an activation \(one of linear, .*\), got the boolean true$/],
+      ['recurrentActivation', () => new LSTM({ units: 2, recurrentActivation: 'swish' as never, name: 'r' }), /^layer 'r': unknown activation 'swish' for recurrentActivation \(expected one of linear, /],
+      ['recurrentInitializer', () => new GRU({ units: 2, recurrentInitializer: 'nope', name: 'g' }), /^layer 'g': unknown initializer 'nope' for recurrentInitializer /],
     ];
     for (const [label, f, re] of cases) assert.throws(f, (e: Error) => e instanceof RangeError && re.test(e.message), label);
   });

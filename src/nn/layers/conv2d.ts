@@ -54,8 +54,8 @@ export abstract class WindowedLayer extends Layer {
     this.padding = paddingOption(n, o.padding);
     this.activation = activationName(o.activation, `layer '${n}'`);
     this.useBias = boolOption(n, 'useBias', o.useBias, true);
-    this.kernelInitializer = initializerName(o.kernelInitializer ?? 'glorot_uniform', `layer '${n}'`);
-    this.biasInitializer = initializerName(o.biasInitializer ?? 'zeros', `layer '${n}'`);
+    this.kernelInitializer = initializerName(o.kernelInitializer ?? 'glorot_uniform', `layer '${n}'`, 'kernelInitializer');
+    this.biasInitializer = initializerName(o.biasInitializer ?? 'zeros', `layer '${n}'`, 'biasInitializer');
   }
 
   /** The shared settings as config JSON. */

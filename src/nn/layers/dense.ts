@@ -33,8 +33,8 @@ export class Dense extends Layer {
     this.units = intOption(o.name ?? 'dense', 'units', o.units);
     this.activation = activationName(o.activation, where);
     this.useBias = boolOption(o.name ?? 'dense', 'useBias', o.useBias, true);
-    this.kernelInitializer = initializerName(o.kernelInitializer ?? 'glorot_uniform', where);
-    this.biasInitializer = initializerName(o.biasInitializer ?? 'zeros', where);
+    this.kernelInitializer = initializerName(o.kernelInitializer ?? 'glorot_uniform', where, 'kernelInitializer');
+    this.biasInitializer = initializerName(o.biasInitializer ?? 'zeros', where, 'biasInitializer');
   }
 
   /** Keeps a Keras mask (it acts on each step alone). */

@@ -48,7 +48,7 @@ export class Embedding extends Layer {
     const name = o.name ?? 'embedding';
     this.inputDim = intOption(name, 'inputDim', o.inputDim);
     this.outputDim = intOption(name, 'outputDim', o.outputDim);
-    this.embeddingsInitializer = initializerName(o.embeddingsInitializer ?? 'uniform', `layer '${name}'`);
+    this.embeddingsInitializer = initializerName(o.embeddingsInitializer ?? 'uniform', `layer '${name}'`, 'embeddingsInitializer');
     if (o.maskZero !== undefined && typeof o.maskZero !== 'boolean') throw new RangeError(`layer '${name}': maskZero must be true or false, got ${quote(o.maskZero)}`);
     this.maskZero = o.maskZero ?? false;
   }

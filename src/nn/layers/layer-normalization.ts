@@ -50,8 +50,8 @@ export class LayerNormalization extends Layer {
     if (!(typeof this.epsilon === 'number' && this.epsilon > 0 && Number.isFinite(this.epsilon))) throw new RangeError(`layer '${name}': epsilon must be a positive number, got ${quote(o.epsilon)}`);
     this.center = boolOption(name, 'center', o.center, true);
     this.scale = boolOption(name, 'scale', o.scale, true);
-    this.betaInitializer = initializerName(o.betaInitializer ?? 'zeros', `layer '${name}'`);
-    this.gammaInitializer = initializerName(o.gammaInitializer ?? 'ones', `layer '${name}'`);
+    this.betaInitializer = initializerName(o.betaInitializer ?? 'zeros', `layer '${name}'`, 'betaInitializer');
+    this.gammaInitializer = initializerName(o.gammaInitializer ?? 'ones', `layer '${name}'`, 'gammaInitializer');
   }
 
   override get supportsMasking(): boolean {

@@ -153,8 +153,8 @@ export class MultiHeadAttention extends Layer {
     if (out === undefined || out === null) this.outputDim = undefined;
     else if (Array.isArray(out) && out.length !== 1) throw new RangeError(`${where}: outputShape must be a positive integer or a list of one, got ${quote(out)}`);
     else this.outputDim = intOption(name, 'outputShape', Array.isArray(out) ? out[0] : out);
-    this.kernelInitializer = initializerName(o.kernelInitializer ?? 'glorot_uniform', where);
-    this.biasInitializer = initializerName(o.biasInitializer ?? 'zeros', where);
+    this.kernelInitializer = initializerName(o.kernelInitializer ?? 'glorot_uniform', where, 'kernelInitializer');
+    this.biasInitializer = initializerName(o.biasInitializer ?? 'zeros', where, 'biasInitializer');
     const proj = (units: number[], contracted: number): Projection => new Projection(units, contracted, this.useBias, this.kernelInitializer, this.biasInitializer);
     this.query = this.addLayer('query', proj([this.numHeads, this.keyDim], 1));
     this.key = this.addLayer('key', proj([this.numHeads, this.keyDim], 1));

@@ -33,7 +33,7 @@ export class PositionEmbedding extends Layer {
     super(o);
     const name = o.name ?? 'position_embedding';
     this.sequenceLength = intOption(name, 'sequenceLength', o.sequenceLength);
-    this.initializer = initializerName(o.initializer ?? 'glorot_uniform', `layer '${name}'`);
+    this.initializer = initializerName(o.initializer ?? 'glorot_uniform', `layer '${name}'`, 'initializer');
   }
 
   outputShape(s: Shape): number[] {

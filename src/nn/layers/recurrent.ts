@@ -119,9 +119,9 @@ export abstract class Recurrent extends Layer {
     this.units = intOption(o.name ?? name, 'units', o.units);
     this.activation = activationName(o.activation === undefined ? 'tanh' : o.activation, where);
     this.useBias = boolOption(o.name ?? name, 'useBias', o.useBias, true);
-    this.kernelInitializer = initializerName(o.kernelInitializer ?? 'glorot_uniform', where);
-    this.recurrentInitializer = initializerName(o.recurrentInitializer ?? 'orthogonal', where);
-    this.biasInitializer = initializerName(o.biasInitializer ?? 'zeros', where);
+    this.kernelInitializer = initializerName(o.kernelInitializer ?? 'glorot_uniform', where, 'kernelInitializer');
+    this.recurrentInitializer = initializerName(o.recurrentInitializer ?? 'orthogonal', where, 'recurrentInitializer');
+    this.biasInitializer = initializerName(o.biasInitializer ?? 'zeros', where, 'biasInitializer');
     this.dropout = rate(where, 'dropout', o.dropout);
     this.recurrentDropout = rate(where, 'recurrentDropout', o.recurrentDropout);
     this.returnSequences = boolOption(o.name ?? name, 'returnSequences', o.returnSequences, false);
@@ -377,7 +377,7 @@ export abstract class GatedRecurrent extends Recurrent {
 
   constructor(o: GatedRecurrentOptions, name: string) {
     super(o, name);
-    this.recurrentActivation = activationName(o.recurrentActivation === undefined ? 'sigmoid' : o.recurrentActivation, `layer '${o.name ?? name}'`);
+    this.recurrentActivation = activationName(o.recurrentActivation === undefined ? 'sigmoid' : o.recurrentActivation, `layer '${o.name ?? name}'`, 'recurrentActivation');
   }
 
   /** recurrentActivation(z). */
