@@ -52,7 +52,7 @@ for (let i = 0; i < n * T; i++) {
 }
 
 // The model and its compilation as src/cli/train.ts makes them for `--model char-lstm` at its defaults.
-const m = createTextModel('char-lstm', { vocab: tokenizer.vocabSize, length: T, classes: ds.classes }).build(seed);
+const m = createTextModel('char-lstm', { vocab: tokenizer.vocabSize, length: T }).build(seed);
 m.compile({
   optimizer: createOptimizer({ name: 'adam', learningRate: lr, ...(clipnorm > 0 ? { globalClipnorm: clipnorm } : {}) }),
   loss: 'sparse_categorical_crossentropy', metrics: ['bits_per_char'],

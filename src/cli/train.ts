@@ -332,7 +332,7 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
       tokenizer = loaded.tokenizer;
       try {
         model = createTextModel(f.model, {
-          vocab: tokenizer.vocabSize, length: fresh.shape[0], classes: fresh.classes, embed: f.embed, hidden: f.hidden, layers: f.layers, dropout: f.dropout, tied: f.tied,
+          vocab: tokenizer.vocabSize, length: fresh.shape[0], ...(kind.task === 'classifier' ? { classes: fresh.classes } : {}), embed: f.embed, hidden: f.hidden, layers: f.layers, dropout: f.dropout, tied: f.tied,
           dim: f.dim, heads: f.heads, shareLayers: f.shareLayers as ShareLayers | undefined, factorizedEmbedding: f.factorizedEmbedding,
         });
       } catch (e) {

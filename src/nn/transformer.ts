@@ -49,6 +49,19 @@ export function checkTransformerOptions(where: string, dim: number, o: Transform
   if (!(typeof rate === 'number' && rate >= 0 && rate < 1)) throw new RangeError(`${where}: dropout must be in [0, 1), got ${quote(o.dropout)}`);
 }
 
+/**
+ * Most layers a model of the zoo stacks (or applies, shared): far beyond any trained model's depth, and a bound that
+ * turns a mistyped depth into an error at once instead of a graph of millions of layers exhausting the heap.
+ */
+export const MAX_LAYERS = 1000;
+
+/** Checks a stack's depth: an integer in [1, MAX_LAYERS]. */
+export function checkDepth(where: string, layers: unknown): void {
+  if (!(typeof layers === 'number' && Number.isInteger(layers) && layers >= 1 && layers <= MAX_LAYERS)) {
+    throw new RangeError(`${where}: layers must be an integer in [1, ${MAX_LAYERS}], got ${quote(layers)}`);
+  }
+}
+
 /** The per-sample shape [T, dim] a block takes, checked. */
 function blockShape(where: string, shape: readonly number[], o: TransformerBlockOptions): [number, number] {
   if (shape.length !== 2) throw new RangeError(`${where}: takes inputs [T, dim] per sample, got [${shape.join(', ')}]`);
@@ -121,7 +134,7 @@ export function mapsUnder(maps: Record<string, MapSpec> | undefined, name: strin
 export function transformerStack(x: SymbolicTensor, o: TransformerStackOptions): SymbolicTensor {
   const share = o.shareLayers ?? 'none';
   if (!(SHARE_LAYERS as readonly string[]).includes(share)) throw new RangeError(`transformer: shareLayers must be one of ${SHARE_LAYERS.join(', ')}, got ${quote(o.shareLayers)}`);
-  if (!(Number.isInteger(o.layers) && o.layers >= 1)) throw new RangeError(`transformer: layers must be a positive integer, got ${quote(o.layers)}`);
+  checkDepth('transformer', o.layers);
   const sizes: TransformerBlockOptions = { heads: o.heads, ffDim: o.ffDim, dropout: o.dropout, epsilon: o.epsilon };
   const make = (f: typeof transformerBlock, name: string): Block => f(x.shape, { ...sizes, name, maps: mapsUnder(o.maps, name) });
   let h = x;

@@ -5,7 +5,7 @@ import { input, type SymbolicTensor } from './layer.js';
 import { Block } from './layers/block.js';
 import { layers } from './layers/index.js';
 import { type Model, model } from './model.js';
-import { checkTransformerOptions, mapsUnder, SHARE_LAYERS, type ShareLayers, transformerStack } from './transformer.js';
+import { checkDepth, checkTransformerOptions, mapsUnder, SHARE_LAYERS, type ShareLayers, transformerStack } from './transformer.js';
 
 /** Options of {@link createGptModel}; sizes default to {@link GPT_DEFAULTS}. */
 export interface GptModelOptions {
@@ -56,15 +56,19 @@ export const GPT_DEFAULTS = { dim: 128, heads: 4, layers: 4 } as const;
  */
 export function createGptModel(o: GptModelOptions): Model {
   if (o === null || typeof o !== 'object') throw new TypeError(`createGptModel: takes options such as { vocab, context }, got ${describeValue(o)}`);
+  if (o.name !== undefined && typeof o.name !== 'string') throw new RangeError(`createGptModel: name must be a string, got ${describeValue(o.name)}`);
   const name = o.name ?? 'gpt';
   const where = `model '${name}'`;
+  if (o.maps !== undefined && (o.maps === null || typeof o.maps !== 'object' || Array.isArray(o.maps))) {
+    throw new RangeError(`${where}: maps must be an object of map specs by 'layer/weight', got ${describeValue(o.maps)}`);
+  }
   const dim = o.dim ?? GPT_DEFAULTS.dim, heads = o.heads ?? GPT_DEFAULTS.heads, depth = o.layers ?? GPT_DEFAULTS.layers;
   const int = (key: string, v: unknown, min = 1): void => {
     if (!(typeof v === 'number' && Number.isInteger(v) && v >= min)) throw new RangeError(`${where}: ${key} must be ${min === 1 ? 'a positive integer' : `an integer ≥ ${min}`}, got ${quote(v)}`);
   };
   int('vocab', o.vocab, 2);
   int('context', o.context);
-  int('layers', depth);
+  checkDepth(where, depth);
   checkTransformerOptions(where, dim, { heads, ffDim: o.ffDim, dropout: o.dropout });
   const share = o.shareLayers ?? 'none';
   if (!(SHARE_LAYERS as readonly string[]).includes(share)) throw new RangeError(`${where}: shareLayers must be one of ${SHARE_LAYERS.join(', ')}, got ${quote(o.shareLayers)}`);

@@ -3,7 +3,7 @@ import { describeValue, quote } from '../core/errors.js';
 import { input } from './layer.js';
 import { layers } from './layers/index.js';
 import { type Model, model } from './model.js';
-import type { ShareLayers } from './transformer.js';
+import { checkDepth, type ShareLayers } from './transformer.js';
 import { createGptModel, GPT_DEFAULTS } from './zoo-gpt.js';
 
 /** Names accepted by {@link createTextModel} and `weightshare train --model`. */
@@ -89,6 +89,9 @@ export function createTextModel(name: string, o: TextModelOptions): Model {
   if (!kind) throw new RangeError(`unknown text model '${name}' (expected one of ${TEXT_MODEL_NAMES.join(', ')})`);
   if (o === null || typeof o !== 'object') throw new TypeError(`createTextModel('${name}'): takes options such as { vocab, length }, got ${describeValue(o)}`);
   if (o.tied !== undefined && typeof o.tied !== 'boolean') throw new RangeError(`model '${name}': tied must be true or false, got ${quote(o.tied)}`);
+  if (o.classes !== undefined && kind.task !== 'classifier') {
+    throw new RangeError(`model '${name}': classes is for the text classifiers (${TEXT_MODEL_NAMES.filter((n) => textModelKind(n)?.task === 'classifier').join(', ')}); a language model predicts the next token`);
+  }
   if (kind.cell === 'transformer') {
     // The transformer's width is dim (its embedding is dim wide, or E with a factorised embedding): embed and hidden are the recurrent models' sizes.
     if (o.embed !== undefined || o.hidden !== undefined) throw new RangeError(`model '${name}': give its width as dim (and a factorised embedding size as factorizedEmbedding), not ${o.embed !== undefined ? 'embed' : 'hidden'}`);
@@ -109,8 +112,8 @@ export function createTextModel(name: string, o: TextModelOptions): Model {
   int('sequence length', o.length, 1);
   int('embed', embed, 1);
   int('hidden', hidden, 1);
-  int('layers', depth, 1);
-  if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`model '${name}': dropout must be in [0, 1), got ${dropout}`);
+  checkDepth(`model '${name}'`, depth);
+  if (!(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) throw new RangeError(`model '${name}': dropout must be in [0, 1), got ${quote(dropout)}`);
   if (o.tied && kind.task !== 'language-model') throw new RangeError(`model '${name}': --tied ties a language model's output projection to its embedding; a classifier has no such projection`);
   if (o.tied && embed !== hidden) {
     throw new RangeError(`model '${name}': tying the output projection to the embedding table needs embed = hidden (the decoder's kernel [${hidden}, ${o.vocab}] is the table [${o.vocab}, ${embed}] transposed); got embed ${embed}, hidden ${hidden}`);

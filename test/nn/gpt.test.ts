@@ -245,7 +245,10 @@ describe('GPT bad options', () => {
     [{ factorizedEmbedding: 16 }, "model 'gpt': factorizedEmbedding 16 must be smaller than dim 16 (at E ≥ dim the table [V, E] and its projections E ↔ dim only add parameters; leave it out for a table [V, dim])"],
     [{ position: 'rope' as never }, "model 'gpt': position must be 'learned' or 'sine', got \"rope\""],
     [{ dropout: 1 }, "model 'gpt': dropout must be in [0, 1), got 1"],
-    [{ layers: 0 }, "model 'gpt': layers must be a positive integer, got 0"],
+    [{ layers: 0 }, "model 'gpt': layers must be an integer in [1, 1000], got 0"],
+    // A mistyped depth fails at once: 1e9 blocks used to fill the JavaScript heap for minutes and abort the process.
+    [{ layers: 1e9, shareLayers: 'all' }, "model 'gpt': layers must be an integer in [1, 1000], got 1000000000"],
+    [{ maps: [] as never }, "model 'gpt': maps must be an object of map specs by 'layer/weight', got an array"],
     [{ vocab: 1 }, "model 'gpt': vocab must be an integer ≥ 2, got 1"],
     [{ tied: true, maps: { 'decoder/kernel': 'hashed:1/2' } }, "model 'gpt': maps['decoder/kernel'] and tied both say how the decoder's kernel is shared; give one"],
     [{ maps: { 'blok/feed_forward/output/kernel': 'hashed:1/2' } }, "model 'gpt': maps name 'blok/feed_forward/output/kernel', but its layers with weights are embedding, position_embedding, block, block_1, final_norm, decoder (give 'layer/…/weight')"],

@@ -150,6 +150,12 @@ test('the text model factories check their options like the layers: tied a boole
   assert.throws(() => createTextModel('char-lstm', { vocab: '5' as never, length: 4 }), /vocabulary size must be an integer ≥ 2, got "5"$/);
   assert.throws(() => (createTextModel as (n: string) => unknown)('char-lstm'), /^TypeError: createTextModel\('char-lstm'\): takes options such as \{ vocab, length \}, got undefined$/);
   assert.throws(() => (createGptModel as () => unknown)(), /^TypeError: createGptModel: takes options such as \{ vocab, context \}, got undefined$/);
+  // Options of another kind of model are refused, not ignored; dropout must be a number ([] read as 0); depth is bounded.
+  assert.throws(() => createTextModel('char-lstm', { vocab: 5, length: 4, classes: 3 }), /^RangeError: model 'char-lstm': classes is for the text classifiers \(text-gru, text-lstm\); a language model predicts the next token$/);
+  assert.throws(() => createTextModel('gpt', { vocab: 5, length: 4, classes: 3 }), /^RangeError: model 'gpt': classes is for the text classifiers/);
+  assert.throws(() => createTextModel('text-gru', { vocab: 5, length: 4, classes: 2, dropout: [] as never }), /^RangeError: model 'text-gru': dropout must be in \[0, 1\), got \[\]$/);
+  assert.throws(() => createTextModel('word-lstm', { vocab: 5, length: 4, layers: 1e9 }), /^RangeError: model 'word-lstm': layers must be an integer in \[1, 1000\], got 1000000000$/);
+  assert.throws(() => createGptModel({ vocab: 5, context: 4, name: 7 as never }), /^RangeError: createGptModel: name must be a string, got the number 7$/);
 });
 
 test('trainOnBatch takes { data, shape } arrays as fit does: the same step as with tensors, no tensor left behind', () => {

@@ -65,7 +65,7 @@ describe('transformer blocks', () => {
     const x = input({ shape: [3, 6] });
     assert.throws(() => transformerStack(x, { layers: 2, heads: 4 }), /^RangeError: block 'block': heads 4 must divide dim 6 \(each head gets dim \/ heads features\)$/);
     assert.throws(() => transformerStack(x, { layers: 2, heads: 2, shareLayers: 'some' as never }), /^RangeError: transformer: shareLayers must be one of none, attention, ffn, all, got "some"$/);
-    assert.throws(() => transformerStack(x, { layers: 0, heads: 2 }), /^RangeError: transformer: layers must be a positive integer, got 0$/);
+    assert.throws(() => transformerStack(x, { layers: 0, heads: 2 }), /^RangeError: transformer: layers must be an integer in \[1, 1000\], got 0$/);
     assert.throws(() => transformerBlock([6], { heads: 2 }), /^RangeError: block 'block': takes inputs \[T, dim\] per sample, got \[6\]$/);
     assert.throws(() => transformerBlock([3, 6], { heads: 2, ffDim: 0 }), /^RangeError: block 'block': ffDim must be a positive integer, got 0$/);
   });
