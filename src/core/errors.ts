@@ -51,6 +51,18 @@ export class ArgumentError extends TypeError {
   }
 }
 
+/**
+ * Checks a function's options object: an ArgumentError when `o` is not an object, or names keys that `fn` does not take
+ * (an undefined value is no option). `hints` adds a pointer for names that other libraries use (Keras' `class_weight`).
+ */
+export function checkOptions(fn: string, o: unknown, allowed: readonly string[], hints: Readonly<Record<string, string>> = {}): void {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new ArgumentError(fn, `options must be an object { ${allowed.join(', ')} }, got ${describeValue(o)}`);
+  const unknown = Object.keys(o).filter((k) => !allowed.includes(k) && (o as Record<string, unknown>)[k] !== undefined);
+  if (!unknown.length) return;
+  const hinted = unknown.find((k) => hints[k] !== undefined);
+  throw new ArgumentError(fn, `unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (options: ${allowed.join(', ')})${hinted ? `; ${hints[hinted]}` : ''}`);
+}
+
 /** A call its object's state does not allow: a model used after dispose(), a second fit() while one runs. */
 export class StateError extends Error {
   constructor(what: string, message: string) {

@@ -1,5 +1,5 @@
 // Model and Sequential: the layer graph, compile, weights by name, summary and config; training lives in training.ts, rebuilding from a config in model-config.ts.
-import { ArgumentError, describeValue, fmt, quote, ShapeError, StateError } from '../core/errors.js';
+import { ArgumentError, checkOptions, describeValue, fmt, quote, ShapeError, StateError } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
 import { noteInPlaceWrite, type Tensor } from '../core/tensor.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../optim/index.js';
@@ -319,6 +319,13 @@ export class Model {
   compile(o: CompileOptions): this {
     notWhileFitting(this, 'compile');
     if (o === null || typeof o !== 'object') throw new ArgumentError('compile', `takes { optimizer, loss, metrics? }, got ${describeValue(o)}`);
+    checkOptions('compile', o, ['optimizer', 'loss', 'lossWeights', 'metrics', 'fromLogits', 'ignoreClass'], {
+      learningRate: "give it to the optimizer: optimizer: { name: 'adam', learningRate }",
+      clipnorm: "gradient clipping is an optimizer option: optimizer: { name: 'adam', clipnorm } (or globalClipnorm)",
+      clipNorm: "gradient clipping is an optimizer option: optimizer: { name: 'adam', clipnorm } (or globalClipnorm)",
+      globalClipnorm: "gradient clipping is an optimizer option: optimizer: { name: 'adam', globalClipnorm }",
+      schedule: "a learning-rate schedule is an optimizer option: optimizer: { name: 'adam', schedule }",
+    });
     if (o.loss === undefined) throw new ArgumentError('compile', 'loss is missing (e.g. \'sparse_categorical_crossentropy\')');
     const names = o.metrics ?? [];
     if (!Array.isArray(names) || names.some((m) => typeof m !== 'string')) {
@@ -335,8 +342,8 @@ export class Model {
       }
       return spec;
     });
-    const weights = o.lossWeights ? [...o.lossWeights] : losses.map(() => 1);
-    if (weights.length !== n || weights.some((w) => !Number.isFinite(w) || w < 0)) {
+    const weights = o.lossWeights === undefined ? losses.map(() => 1) : Array.isArray(o.lossWeights) ? [...o.lossWeights] : [];
+    if (weights.length !== n || weights.some((w) => typeof w !== 'number' || !Number.isFinite(w) || w < 0)) {
       throw new RangeError(`model '${this.name}': lossWeights must be ${n} finite numbers ≥ 0 (one per output), got ${quote(o.lossWeights)}`);
     }
     // Outputs are named by the layer that makes them; a layer making several outputs (one layer applied at several

@@ -1,6 +1,6 @@
 // The training loop behind Model.fit / evaluate / predict: seeded batching, one taped step per batch, callbacks, NaN stop.
 import { tidy } from '../core/engine.js';
-import { ArgumentError, describeValue, DTypeError, fmt, IndexError, quote, ShapeError, StateError } from '../core/errors.js';
+import { ArgumentError, checkOptions, describeValue, DTypeError, fmt, IndexError, quote, ShapeError, StateError } from '../core/errors.js';
 import { add, gather, mul, tensor } from '../core/ops/index.js';
 import { valueAndGrads } from '../core/tape.js';
 import type { Tensor } from '../core/tensor.js';
@@ -68,6 +68,20 @@ export interface FitOptions {
   /** Yield to the event loop every this many ms so signals and timers can run (default 50). */
   yieldEveryMs?: number;
 }
+
+/** The keys of {@link FitOptions}. */
+const FIT_OPTIONS = [
+  'epochs', 'batchSize', 'validationSplit', 'validationData', 'sampleWeight', 'shuffle', 'seed', 'callbacks', 'verbose',
+  'initialEpoch', 'initialStep', 'initialPartial', 'yieldEveryMs',
+] as const satisfies readonly (keyof FitOptions)[];
+
+/** Where an option of Keras or TF.js that these functions do not take has its counterpart here. */
+const TRAINING_HINTS: Record<string, string> = {
+  classWeight: 'weight the classes with sampleWeight (each sample the weight of its class)',
+  stepsPerEpoch: 'an epoch is one pass over the samples given',
+  onEpochEnd: 'pass callbacks: [{ onEpochEnd(epoch, logs) { … } }]',
+  onBatchEnd: 'pass callbacks: [{ onBatchEnd(batch, logs) { … } }]',
+};
 
 /** Options of {@link evaluate} (Keras names). */
 export interface EvaluateOptions {
@@ -354,9 +368,7 @@ export interface TrainOnBatchOptions {
 export function trainOnBatch(m: Model, x: Data | readonly Data[], y: Data | readonly Data[], o: TrainOnBatchOptions = {}): Logs {
   requireCompiled(m, 'trainOnBatch');
   notWhileFitting(m, 'trainOnBatch');
-  if (o === null || typeof o !== 'object') throw new ArgumentError('trainOnBatch', `options must be { seed?, sampleWeight? }, got ${describeValue(o)}`);
-  const unknown = Object.keys(o).filter((k) => k !== 'seed' && k !== 'sampleWeight' && (o as Record<string, unknown>)[k] !== undefined);
-  if (unknown.length) throw new ArgumentError('trainOnBatch', `unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (options: seed, sampleWeight)`);
+  checkOptions('trainOnBatch', o, ['seed', 'sampleWeight'], TRAINING_HINTS);
   m.build();
   const ylist = Array.isArray(y) ? (y as readonly Data[]) : [y as Data];
   if (ylist.length !== m.outputs.length) throw new ShapeError(`model '${m.name}'`, `has ${m.outputs.length} outputs but trainOnBatch got ${ylist.length} targets`);
@@ -415,7 +427,7 @@ function evaluateRows(m: Model, { xs, ys, w }: Labelled, batchSize: number): Log
 /** `v` when it is an integer ≥ `min`, else a RangeError naming the function `fn` and the option. */
 function integer(fn: string, what: string, v: unknown, min = -Infinity): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-    throw new RangeError(`${fn}: ${what} must be ${min === 1 ? 'a positive integer' : min === 0 ? 'an integer ≥ 0' : 'an integer'}, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+    throw new RangeError(`${fn}: ${what} must be ${min === 1 ? 'a positive integer' : min === 0 ? 'an integer ≥ 0' : 'an integer'}, got ${quote(v)}`);
   }
   return v;
 }
@@ -459,6 +471,7 @@ function yieldNow(): Promise<void> {
 export async function fit(m: Model, xData: Data | readonly Data[], yData: Data | readonly Data[], o: FitOptions = {}): Promise<History> {
   requireCompiled(m, 'fit');
   notWhileFitting(m, 'fit');
+  checkOptions('fit', o, FIT_OPTIONS, TRAINING_HINTS);
   m.build();
   const epochs = integer('fit', 'epochs', o.epochs ?? 1, 1);
   const batchSize = integer('fit', 'batchSize', o.batchSize ?? 32, 1);
@@ -469,14 +482,15 @@ export async function fit(m: Model, xData: Data | readonly Data[], yData: Data |
   let { xs, ys, w } = labelled(m, 'fit:', xData, yData, o.sampleWeight, { finite: true });
   requireSamples('fit', { xs, ys }, 'x and y', 'train on');
   let val: Labelled | undefined;
-  if (o.validationData) {
+  if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean') throw new RangeError(`fit: shuffle must be true or false, got ${quote(o.shuffle)}`);
+  if (o.validationData !== undefined && o.validationData !== null) {
     if (!Array.isArray(o.validationData)) throw new ArgumentError('fit', `validationData must be [x, y] or [x, y, sampleWeight], got ${describeValue(o.validationData)}`);
     const [vx, vy, vw] = o.validationData;
     val = labelled(m, 'fit: validation', vx, vy, vw, { finite: true });
     requireSamples('fit', val, 'validationData x and y', 'validate on');
-  } else if (o.validationSplit) {
+  } else if (o.validationSplit !== undefined && o.validationSplit !== 0) {
     const f = o.validationSplit;
-    if (!(f > 0 && f < 1)) throw new RangeError(`fit: validationSplit must be in (0, 1), got ${f}`);
+    if (!(typeof f === 'number' && f > 0 && f < 1)) throw new RangeError(`fit: validationSplit must be a number in (0, 1), got ${quote(f)}`);
     const all = ys[0].n;
     const cut = Math.floor(all * (1 - f));
     if (cut < 1 || cut >= all) throw new RangeError(`fit: validationSplit ${f} of ${all} samples leaves an empty part`);
@@ -572,6 +586,7 @@ async function fitRows(
 /** Keras `evaluate`: mean loss and metrics over (x, y), optionally sample-weighted. */
 export function evaluate(m: Model, xData: Data | readonly Data[], yData: Data | readonly Data[], o: EvaluateOptions = {}): Logs {
   requireCompiled(m, 'evaluate');
+  checkOptions('evaluate', o, ['batchSize', 'sampleWeight'], TRAINING_HINTS);
   m.build();
   const batchSize = integer('evaluate', 'batchSize', o.batchSize ?? 32, 1);
   const d = labelled(m, 'evaluate:', xData, yData, o.sampleWeight);
@@ -587,6 +602,7 @@ export function predict(m: Model, xData: Data | readonly Data[], o: { batchSize?
 
 /** The model's outputs for every sample, one tensor [N, ...outputShape] per output, computed in batches. */
 export function predictAll(m: Model, xData: Data | readonly Data[], o: { batchSize?: number } = {}): Tensor[] {
+  checkOptions('predict', o, ['batchSize']);
   m.build();
   const xs = inputRows(m, xData, 'predict: x');
   const bs = integer('predict', 'batchSize', o.batchSize ?? 32, 1);

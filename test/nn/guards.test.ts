@@ -35,6 +35,25 @@ test('fit and evaluate on an empty dataset are ArgumentErrors naming x and y (no
   m.dispose();
 });
 
+test('fit, evaluate, predict and compile refuse options they do not take, naming them (classWeight and learningRate were ignored)', async () => {
+  const m = classifier();
+  await assert.rejects(m.fit(xs(4), ys(4), { classWeight: { 0: 2 } } as never), is(ArgumentError,
+    "fit: unknown option 'classWeight' (options: epochs, batchSize, validationSplit, validationData, sampleWeight, shuffle, seed, callbacks, verbose, initialEpoch, initialStep, initialPartial, yieldEveryMs); weight the classes with sampleWeight (each sample the weight of its class)"));
+  await assert.rejects(m.fit(xs(4), ys(4), { epochs: 1, onEpochEnd: () => 0 } as never), /^ArgumentError: fit: unknown option 'onEpochEnd' \(options: .*\); pass callbacks: \[\{ onEpochEnd\(epoch, logs\) \{ … \} \}\]$/);
+  await assert.rejects(m.fit(xs(4), ys(4), null as never), /^ArgumentError: fit: options must be an object \{ epochs, /);
+  await assert.rejects(m.fit(xs(4), ys(4), { shuffle: 'no' } as never), /^RangeError: fit: shuffle must be true or false, got "no"$/);
+  await assert.rejects(m.fit(xs(4), ys(4), { validationSplit: '0.5' } as never), /^RangeError: fit: validationSplit must be a number in \(0, 1\), got "0.5"$/);
+  assert.throws(() => m.evaluate(xs(4), ys(4), { batchsize: 2 } as never), is(ArgumentError, "evaluate: unknown option 'batchsize' (options: batchSize, sampleWeight)"));
+  assert.throws(() => m.predict(xs(4), { verbose: 1 } as never), is(ArgumentError, "predict: unknown option 'verbose' (options: batchSize)"));
+  assert.throws(() => m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', learningRate: 0.1 } as never), is(ArgumentError,
+    "compile: unknown option 'learningRate' (options: optimizer, loss, lossWeights, metrics, fromLogits, ignoreClass); give it to the optimizer: optimizer: { name: 'adam', learningRate }"));
+  assert.throws(() => m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', lossWeights: 0 } as never), /^RangeError: model 'clf': lossWeights must be 1 finite numbers ≥ 0 \(one per output\), got 0$/);
+  // An option given as undefined is no option (spreading partial settings).
+  const h = await m.fit(xs(4), ys(4), { epochs: 1, batchSize: undefined, classWeight: undefined } as never);
+  assert.equal(h.epoch.length, 1);
+  m.dispose();
+});
+
 test('wrong argument types are ArgumentErrors naming the function and the argument', async () => {
   const m = classifier();
   const nested = [[1, 2, 3]] as never;
