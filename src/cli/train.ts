@@ -472,6 +472,13 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
     io.err.write(`saved checkpoint ${out} (epoch ${fitHistory.stopped.epoch + 1}, batch ${fitHistory.stopped.step}); continue with: weightshare train --resume ${out}\n`);
     return signalStatus(interrupted ?? 'SIGINT');
   }
+  // A signal handled after an epoch's last batch stops fit between epochs: that epoch's checkpoint is already written.
+  const epochsDone = history.epoch.length ? history.epoch[history.epoch.length - 1] + 1 : state.epoch;
+  if (interrupted && !stopper?.stopped && epochsDone < state.epochs) {
+    io.err.write(`Interrupted after epoch ${epochsDone}/${state.epochs}\n`);
+    io.err.write(`saved checkpoint ${out} (after epoch ${epochsDone}); continue with: weightshare train --resume ${out}\n`);
+    return signalStatus(interrupted);
+  }
   const seconds = (performance.now() - started) / 1000;
   const es = stopper?.getState();
   if (stopper?.stopped && es) {

@@ -473,6 +473,25 @@ test('Ctrl-C saves a checkpoint, exits 130, and --resume finishes the run exactl
   assertSameWeights(file, direct);
 });
 
+test('Ctrl-C handled after an epoch\'s last batch stops between epochs: reported as interrupted (exit 130), not as a finished run', async () => {
+  // One batch per epoch, so the signal always lands at an epoch's end (it used to print the test loss and exit 0).
+  const file = tmp('between-epochs.wsm');
+  const args = ['--model', 'mlp', '--epochs', '30', '--limit', '1000', '--batch-size', '1000', '--test-limit', '50'];
+  const r = await stopTraining(file, [...args, '--json'], 'SIGINT');
+  assert.equal(r.code, 130, r.err);
+  const done = loadModel(file).meta.training!.epoch;
+  assert.ok(done >= 1 && done < 30, `stopped after ${done} epochs`);
+  assert.ok(r.err.includes(`Interrupted after epoch ${done}/30`), r.err);
+  assert.ok(r.err.includes(`saved checkpoint ${file} (after epoch ${done}); continue with: weightshare train --resume ${file}`), r.err);
+  assert.doesNotMatch(r.err, /Test loss|^Saved /m);
+  assert.equal(r.out, '', 'no --json summary of a finished run');
+  const resumed = await spawnCli(['train', '--resume', file]);
+  assert.equal(resumed.code, 0, resumed.err);
+  const direct = tmp('between-epochs-direct.wsm');
+  assert.equal((await run('train', ...args, '--out', direct)).code, 0);
+  assertSameWeights(file, direct);
+});
+
 test('SIGTERM (kill, timeout, docker stop) saves a checkpoint like Ctrl-C, exits 143, removes the lock, and --resume finishes the run', async () => {
   const file = tmp('terminated.wsm');
   const r = await stopTraining(file, ['--model', 'mlp', '--epochs', '2', '--limit', '3000', '--test-limit', '50'], 'SIGTERM');
