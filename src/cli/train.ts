@@ -18,7 +18,7 @@ import { createTextModel, TEXT_MODEL_DESCRIPTIONS, TEXT_MODEL_NAMES, textModelKi
 import { GPT_DEFAULTS } from '../nn/zoo-gpt.js';
 import { gib } from '../core/errors.js';
 import type { Tokenizer } from '../data/tokenizer.js';
-import { createOptimizer, type OptimizerConfig } from '../optim/index.js';
+import { createOptimizer, type Optimizer, type OptimizerConfig } from '../optim/index.js';
 import { parseMapSpec } from '../sharing/registry.js';
 import { TiedMap } from '../sharing/tied.js';
 import { applyKernelRegularizer } from './regularize.js';
@@ -240,6 +240,7 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
   let fresh: Dataset | undefined; // a new run's dataset, read first: the model is built for its shapes
   let tokenizer: Tokenizer | undefined; // a text run's, stored with the model
   let out: string;
+  let epochsChanged = false; // a resumed run given another --epochs
   if (f.resume) {
     const contents = loadCheckpoint(f.resume, { lazy: true });
     const loaded = modelFromCheckpoint(contents, f.resume, loadOptions(f));
@@ -265,6 +266,7 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
       }
     }
     state = { ...t, epochs: given('epochs') ? f.epochs : t.epochs };
+    epochsChanged = state.epochs !== t.epochs;
     // --data says where the run's data is now (the same data: moved, or the run started in another folder).
     if (f.data !== undefined) {
       checkDataFlag(state.dataset ?? (state.text ? 'sotu' : 'mnist-sample'), f.data, 'train');
@@ -272,7 +274,14 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
     } else if (state.dataDir !== undefined && !existsSync(state.dataDir)) {
       throw new CliError(`${f.resume}: the run's data ${state.dataDir} is not there (moved, or a path relative to the folder the run started in): give its place with --data`);
     }
-    if (given('lr') && f.lr !== undefined) model.optimizer.learningRate = f.lr;
+    if (given('lr') && f.lr !== undefined) {
+      const s = model.optimizer.schedule;
+      if (s?.name === 'cosine_decay' && s.warmupSteps) {
+        // The warm-up rises from (almost) 0 to its target, --lr's place (as a new run sets it).
+        model.optimizer.setSchedule({ ...s, warmupTarget: f.lr });
+        model.optimizer.learningRate = f.lr * 1e-6;
+      } else model.optimizer.learningRate = f.lr;
+    }
     for (const k of KEPT_ON_RESUME) {
       if (given(k)) io.err.write(`note: --${k} is ignored with --resume (the run keeps its own settings)\n`);
     }
@@ -396,6 +405,7 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
   const nTrain = requireSamples(ds, 'train', 'train on'), nTest = requireSamples(ds, 'test', 'report the test loss on');
   const step0 = state.step ?? 0;
   if (state.epoch >= state.epochs) throw new CliError(`${f.resume}: already trained for ${state.epoch} of ${state.epochs} epochs; pass --epochs N with N > ${state.epoch} to continue`);
+  if (epochsChanged) stretchCosine(model.optimizer!, state, nTrain, io.err);
 
   io.err.write(`${f.resume ? 'Resuming' : 'Training'} ${model.name} (${thousands(model.countParams())} parameters) on ${ds.name}: ${thousands(nTrain)} training samples, ` +
     `${state.epochs} epochs, batch ${state.batchSize}, ${model.optimizer!.name} lr ${describeRate(model.optimizer!.toJSON())}, seed ${state.seed}, ` +
@@ -511,6 +521,25 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
   };
   if (f.json) io.out.write(JSON.stringify(summary, null, 2) + '\n');
   return 0;
+}
+
+/**
+ * --lr-schedule cosine decays to 0 over all the run's epochs: a run resumed with another --epochs gets its decay
+ * stretched (or shrunk) to end with the new last epoch, as a new run of that length would have it. Kept as it was, a
+ * longer run trained at rate 0 after the old end. Says so when the rate of the next update changes.
+ */
+function stretchCosine(opt: Optimizer, state: TrainingState, nTrain: number, err: Io['err']): void {
+  const s = opt.schedule;
+  if (s?.name !== 'cosine_decay') return;
+  // The batches of an epoch as fit counted them (a --validation-split holds its samples out), as a new run computes them.
+  const perEpoch = state.stepsPerEpoch ?? Math.ceil((nTrain - Math.floor(nTrain * (state.validationSplit ?? 0))) / state.batchSize);
+  const decaySteps = Math.max(1, state.epochs * perEpoch - (s.warmupSteps ?? 0));
+  if (decaySteps === s.decaySteps) return;
+  const before = opt.currentLearningRate();
+  opt.setSchedule({ ...s, decaySteps });
+  const rate = (r: number): string => (r === 0 ? '0' : String(Number(r.toPrecision(3))));
+  err.write(`note: --epochs ${state.epochs}: the cosine schedule now decays over ${thousands(decaySteps)} updates (was ${thousands(s.decaySteps)}), ` +
+    `so the learning rate at update ${thousands(opt.iterations + 1)} is ${rate(opt.currentLearningRate())} (was ${rate(before)})\n`);
 }
 
 /** The model file's tokenizer, which a text run cannot resume without. */

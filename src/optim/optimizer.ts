@@ -75,6 +75,11 @@ export abstract class Optimizer {
     this.rate = learningRate;
   }
 
+  /** Replaces the learning-rate schedule (checked as the constructor checks it), e.g. to stretch a decay over a run given more updates. */
+  setSchedule(schedule: ScheduleConfig): void {
+    (this as { schedule?: ScheduleConfig }).schedule = checkSchedule(schedule);
+  }
+
   /** The learning rate the next update will use (the schedule's value at `iterations`, else `learningRate`). */
   currentLearningRate(): number {
     return this.schedule ? scheduledRate(this.learningRate, this.schedule, this.iterations) : this.learningRate;

@@ -87,6 +87,23 @@ test('a warm-up as long as the run is warned about (the rate would never reach -
   assert.match(r.err, /^warning: --warmup-steps 100 is not shorter than the run's 4 updates: the learning rate never reaches --lr/m);
 });
 
+test('a cosine run resumed with more --epochs decays over the new length (it trained at rate 0 after the old end); --lr sets the warm-up\'s target', async () => {
+  const file = tmp('cosine.wsm');
+  assert.equal((await run('train', '--model', 'char-lstm', '--epochs', '1', ...SMALL, '--lr-schedule', 'cosine', '--warmup-steps', '2', '--out', file)).code, 0);
+  const before = loadModel(file).model.optimizer!.toJSON();
+  assert.deepEqual(before.schedule, { name: 'cosine_decay', decaySteps: 2, alpha: 0, warmupSteps: 2, warmupTarget: 0.001 });
+  const r = await run('train', '--resume', file, '--epochs', '3', '--lr', '0.01', '--json');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /^note: --epochs 3: the cosine schedule now decays over 10 updates \(was 2\), so the learning rate at update 5 is 0\.00\d+ \(was 0\)$/m);
+  assert.match(r.err, /adam lr 0\.01 \(linear warm-up over 2 updates, then cosine decay over 10\)/);
+  const { model, meta } = loadModel(file);
+  assert.deepEqual(model.optimizer!.toJSON().schedule, { name: 'cosine_decay', decaySteps: 10, alpha: 0, warmupSteps: 2, warmupTarget: 0.01 });
+  const loss = (JSON.parse(r.out) as { history: { loss: number[] } }).history.loss;
+  assert.equal(loss.length, 3);
+  assert.ok(loss[2] < loss[1] && loss[1] < loss[0], `the resumed epochs train: ${loss.join(', ')}`);
+  assert.equal(meta.training!.epoch, 3);
+});
+
 test('--tied with --sharing: a whole-model scheme leaves the tie; one naming the tied kernel is refused (it follows the table)', async () => {
   const tied = ['--model', 'char-lstm', '--tied', '--embed', '16', '--hidden', '16', '--bptt', '12', '--limit', '32', '--test-limit', '16', '--epochs', '1'];
   const whole = await run('train', ...tied, '--sharing', 'lowRank:2', '--out', tmp('tied-lr.wsm'));
