@@ -15,7 +15,8 @@ import type { TrainingState } from '../io/training-state.js';
 
 /** Where commands write: results to `out` (stdout), progress and messages to `err` (stderr). */
 export interface Io {
-  out: { write(s: string): unknown };
+  /** `errored` is set (at once, before the 'error' event) by a Node stream whose reader has gone (EPIPE). */
+  out: { write(s: string): unknown; readonly errored?: unknown };
   err: { write(s: string): unknown; isTTY?: boolean; columns?: number };
 }
 

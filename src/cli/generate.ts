@@ -29,6 +29,9 @@ export const generateSpec = defineCommand({
   ],
 });
 
+/** Thrown from the token callback when stdout's reader has gone: generation stops there. */
+class OutputClosed extends Error {}
+
 /** Runs `weightshare generate`: the prompt and its continuation on stdout (or JSON with --json). */
 export function generateCommand(a: ParsedArgs<typeof generateSpec>, io: Io): number {
   const f = a.flags;
@@ -54,22 +57,31 @@ export function generateCommand(a: ParsedArgs<typeof generateSpec>, io: Io): num
     if (tokenizer.kind === 'word' && prompt[prompt.length - 1] === EOS_ID && prompt.length > 1) prompt = prompt.subarray(0, prompt.length - 1); // a trailing line break is no end of paragraph
     const joinerOf = (continuation: string): string => (tokenizer.kind === 'word' && continuation && !/\s$/.test(f.prompt) && !/^[\s.,;:!?)\]}'"]/.test(continuation) ? ' ' : '');
     // Without --json the text is written as it comes (a long run shows progress, and an interrupted one keeps its text):
-    // the tokens so far decoded again every so often (decoding a longer list only appends), each time fewer in proportion.
+    // the tokens so far decoded again (decoding a longer list only appends) once 16 are new and an eighth of the total
+    // or a quarter of a second has passed. Generation stops once the reader of the output has gone (`… | head`).
     const got: number[] = [];
-    let written = -1, pending = 0;
+    let written = -1, pending = 0, flushed = performance.now();
     const flush = (): void => {
       const text = tokenizer.decode(got);
       if (written < 0) io.out.write(f.prompt + joinerOf(text));
       io.out.write(text.slice(Math.max(0, written)));
       written = text.length;
       pending = 0;
+      flushed = performance.now();
+      if (io.out.errored) throw new OutputClosed();
     };
     const onToken = f.json ? undefined : (id: number): void => {
       got.push(id);
-      if (++pending >= Math.max(16, got.length >> 3)) flush();
+      if (++pending >= 16 && (pending >= got.length >> 3 || performance.now() - flushed >= 250)) flush();
     };
     const t0 = performance.now();
-    const ids = generateTokens(model, prompt, { length: f.length, temperature: f.temperature, topK: f.topK, topP: f.topP, seed: f.seed, exclude: [PAD_ID, UNK_ID], onToken });
+    let ids: Int32Array;
+    try {
+      ids = generateTokens(model, prompt, { length: f.length, temperature: f.temperature, topK: f.topK, topP: f.topP, seed: f.seed, exclude: [PAD_ID, UNK_ID], onToken });
+    } catch (e) {
+      if (e instanceof OutputClosed) return 0; // as `yes | head`: nobody reads the rest
+      throw e;
+    }
     const seconds = (performance.now() - t0) / 1000;
     if (f.json) {
       const continuation = tokenizer.decode(ids);

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '../../src/io/files.js';
+import { main } from '../../src/cli/main.js';
 import { assertResumeExact, runCli as run } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ws-cli-text-'));
@@ -59,6 +60,15 @@ test('generate: deterministic for a seed, different for another, the prompt kept
   const u = await run('generate', out, '--prompt', 'Hello 🦄', '--length', '5');
   assert.equal(u.code, 0, u.err);
   assert.match(u.err, /warning: the prompt has 1 character outside the vocabulary, read as <unk>: "🦄"/);
+  // Once the output's reader has gone (`generate … | head -c 20`: the stream is `errored`), generation stops quietly.
+  let written = '', errText = '';
+  const closing = { write: (s: string) => (written += s), get errored() { return written.length > 20 ? new Error('EPIPE') : null; } };
+  const t0 = performance.now();
+  const code = await main(['generate', out, '--prompt', 'The', '--length', '10000000'], { out: closing, err: { write: (s: string) => (errText += s) } });
+  assert.equal(code, 0, errText);
+  assert.ok(performance.now() - t0 < 20_000, 'stopped long before 10 million characters');
+  assert.ok([...written].length < 100, `stopped at the first flush that failed: ${written.length} characters written`);
+  assert.equal(errText, '', 'and says nothing (stderr may be gone too)');
 });
 
 test('word-lstm --tied: one table for input and output (parameters counted once), in the summary', async () => {
