@@ -11,7 +11,7 @@ import {
 } from '../transforms/deep-compression.js';
 import { type SoftSharingEvent, type SoftSharingOptions, softSharingSettings, softWeightSharing } from '../transforms/soft-sharing.js';
 import { sparseVariationalDropout, type VariationalDropoutEvent, type VariationalDropoutOptions, variationalDropoutSettings } from '../transforms/variational-dropout.js';
-import { modelSizes, type StageResult, type TrainEvent } from '../transforms/stages.js';
+import { modelSizes, type StageResult, stageResult, type TrainEvent } from '../transforms/stages.js';
 import { namesLayer } from '../transforms/select.js';
 import { MAX_COMPONENTS } from '../transforms/mixture-prior.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
@@ -171,10 +171,12 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   const msg = (s: string): void => void io.err.write(s + '\n');
   // A language model's score is its loss in bits per character or perplexity (next-token accuracy shown beside).
   const lm = text?.task === 'language-model' ? text.level : undefined;
-  const score = (r: { accuracy: number; loss: number }): string => lm === 'char'
-    ? `${(r.loss / Math.LN2).toFixed(4)} bits per character (next-character accuracy ${percent(r.accuracy)})`
-    : lm === 'word' ? `perplexity ${Math.exp(r.loss).toFixed(2)} (next-word accuracy ${percent(r.accuracy)})`
-    : `accuracy ${percent(r.accuracy)}, loss ${r.loss.toFixed(4)}`;
+  const score = (r: { accuracy?: number; loss: number }): string => {
+    const acc = (what: string): string => (r.accuracy === undefined ? '' : ` (next-${what} accuracy ${percent(r.accuracy)})`);
+    return lm === 'char' ? `${(r.loss / Math.LN2).toFixed(4)} bits per character${acc('character')}`
+      : lm === 'word' ? `perplexity ${Math.exp(r.loss).toFixed(2)}${acc('word')}`
+      : `accuracy ${percent(r.accuracy ?? NaN)}, loss ${r.loss.toFixed(4)}`;
+  };
 
   const batchSize = f.batchSize ?? t?.batchSize ?? 32;
   const data = { train: splitData(ds, 'train'), test: splitData(ds, 'test') };
@@ -191,7 +193,7 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
         return msg(`${phases[e.phase]}: ${e.epochs} epochs on ${thousands(e.samples)} samples, Adam lr ${e.learningRate}, batch ${e.batchSize}`);
       case 'epochEnd':
         if (stop.phase) stop.phase.done = e.epoch;
-        return msg(formatEpochLine({ epoch: e.epoch, epochs: e.epochs, seconds: e.seconds, samplesPerSec: nTrain / Math.max(e.seconds, 1e-9), loss: e.loss, accuracy: e.accuracy }));
+        return msg(formatEpochLine({ epoch: e.epoch, epochs: e.epochs, seconds: e.seconds, samplesPerSec: nTrain / Math.max(e.seconds, 1e-9), loss: e.loss, accuracy: e.accuracy, metrics: e.metrics }));
     }
   };
   const codebooks = (weights: ClusteredWeight[], after: string, r: StageResult): void => {
@@ -211,7 +213,7 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   if (f.centroidBits === '16') {
     const h = halfCentroids(model);
     const logs = model.evaluate(data.test.x, data.test.y, { batchSize: evaluationBatchSize(model, 256) });
-    const result = { loss: logs.loss, accuracy: logs.accuracy };
+    const result = stageResult(logs, model.compileConfig()?.metrics ?? []);
     const after = modelSizes(model).bits;
     msg(`centroids rounded to 16 bits (${h.weights.length} codebooks, largest change ${h.maxChange.toExponential(2)}): ${score(result)}`);
     done = {
@@ -222,7 +224,7 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   if (f.biasBits === '16') {
     const h = halfBiases(model);
     const logs = model.evaluate(data.test.x, data.test.y, { batchSize: evaluationBatchSize(model, 256) });
-    const result = { loss: logs.loss, accuracy: logs.accuracy };
+    const result = stageResult(logs, model.compileConfig()?.metrics ?? []);
     msg(`biases rounded to 16 bits (${h.weights.length} biases, largest change ${h.maxChange.toExponential(2)}): ${score(result)}`);
     done = { ...done, settings: { ...done.settings, biasBits: 16 }, json: { ...done.json, biasBits: 16, halfBiases: { weights: h.weights, maxChange: h.maxChange, result } } };
   }
@@ -285,15 +287,16 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
           for (const r of e.weights) {
             msg(`${r.path}: ${thousands(r.weights)} weights, ${(100 * r.pruned / r.weights).toFixed(1)} % pruned (${thousands(r.weights - r.pruned)} kept + 1-bit mask): ${sizeRatio(r.bitsBefore / r.bitsAfter)}`);
           }
-          return msg(`after pruning: ${score(e.result)} (${sizeRatio(float32Bits / e.bits)} than float32)`);
+          return msg(`after ${s.pruneSchedule ? 'pruning while retraining' : 'pruning'}: ${score(e.result)} (${sizeRatio(float32Bits / e.bits)} than float32)`);
         case 'retrained':
-          return msg(`after retraining: ${score(e.result)}`);
+          // With a schedule the pruning happened during the retraining: 'pruned' already gave this result.
+          return s.pruneSchedule ? undefined : msg(`after retraining: ${score(e.result)}`);
         case 'clustered':
           return codebooks(e.weights, 'after clustering', e.result);
         case 'finetuned':
           return msg(`after fine-tuning: ${score(e.result)}`);
         default:
-          return common(e, what);
+          return common(e, s.pruneSchedule ? { ...what, retrain: 'retraining while pruning gradually (the masks tighten on a schedule)' } : what);
       }
     };
     const r: DeepCompressReport = await deepCompress(model, data, options, { onProgress, signal: stop.signal });

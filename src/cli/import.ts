@@ -119,7 +119,7 @@ function runImport(a: ParsedArgs<typeof importSpec>, io: Io, hold: (path: string
   const source = [r.generatedBy, r.convertedBy].filter(Boolean).join(', ') || 'no generatedBy';
   io.err.write(`Read ${file} (${source}): ${model.className} '${model.name}', ${classes.length} layers (${counts}), ${thousands(model.countParams())} parameters in ${r.weights.length} weights, input [${model.inputShape.join(', ')}]${model.inputs[0].dtype === 'int32' ? ' int32' : ''} in ${seconds.toFixed(2)} s\n`);
   io.err.write(`Saved ${out}: ${(bytes / 1024).toFixed(1)} KiB, ${bound ? `dataset ${bound.name} (eval and compress use it)` : model.inputs.some((t) => t.dtype === 'int32')
-    ? 'no dataset (token ids in: ONNX keeps no vocabulary, so eval, compress and generate, which read text through the tokenizer of a `weightshare train` file, cannot use it)'
+    ? `no dataset (token ids in: ${ext === '.onnx' ? 'ONNX' : 'a TF.js model'} keeps no vocabulary, so eval, compress and generate, which read text through the tokenizer of a \`weightshare train\` file, cannot use it)`
     : 'no dataset (give --dataset to eval and compress)'}\n`);
   if (f.json) {
     io.out.write(JSON.stringify({

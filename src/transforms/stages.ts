@@ -18,12 +18,20 @@ export interface CompressData {
 export interface StageResult {
   loss: number;
   accuracy: number;
+  /** The model's own other metrics (a language model's bits_per_char or perplexity), when it has any. */
+  metrics?: Record<string, number>;
+}
+
+/** loss and accuracy of logs, and the model's other metrics (`samples` and the like left out) when there are any. */
+export function stageResult(logs: Record<string, number>, own: readonly string[]): StageResult {
+  const others = own.filter((k) => k !== 'accuracy' && logs[k] !== undefined);
+  return { loss: logs.loss, accuracy: logs.accuracy, ...(others.length ? { metrics: Object.fromEntries(others.map((k) => [k, logs[k]])) } : {}) };
 }
 
 /** A training stage's progress: its start (settings) and each epoch's end, for the phase `P` it belongs to. */
 export type TrainEvent<P extends string> =
   | { kind: 'trainBegin'; phase: P; epochs: number; learningRate: number; batchSize: number; samples: number }
-  | { kind: 'epochEnd'; phase: P; epoch: number; epochs: number; seconds: number; loss: number; accuracy: number };
+  | { kind: 'epochEnd'; phase: P; epoch: number; epochs: number; seconds: number; loss: number; accuracy: number; metrics?: Record<string, number> };
 
 /**
  * Bits stored by all the model's weights, and 32 bits per element of every W (the float32 original) but a tied one
@@ -81,7 +89,7 @@ export function stageRunner<P extends string>(
   };
   const evaluate = (): StageResult => withAccuracy(() => {
     const r = model.evaluate(data.test.x, data.test.y, { batchSize: evaluationBatchSize(model, 256) });
-    return { loss: r.loss, accuracy: r.accuracy };
+    return stageResult(r, base.metrics);
   });
   const samples = data.train.y.shape[0];
   const train = async (phase: P, epochs: number, learningRate: number, callbacks: Callback[] = []): Promise<StageResult> => {
@@ -94,7 +102,7 @@ export function stageRunner<P extends string>(
       epochs, batchSize: o.batchSize, seed: o.seed, shuffle: true,
       callbacks: [{
         onEpochBegin: () => void (start = performance.now()),
-        onEpochEnd: (epoch, logs) => emit({ kind: 'epochEnd', phase, epoch: epoch + 1, epochs, seconds: (performance.now() - start) / 1000, loss: logs.loss, accuracy: logs.accuracy }),
+        onEpochEnd: (epoch, logs) => emit({ kind: 'epochEnd', phase, epoch: epoch + 1, epochs, seconds: (performance.now() - start) / 1000, ...stageResult(logs, base.metrics) }),
         onBatchEnd: () => void (signal?.aborted && (model.stopTraining = true)),
       }, ...callbacks],
     });

@@ -64,6 +64,10 @@ test('compress --method prune-schedule: gradual pruning while retraining, then c
       '--finetune-epochs', '0', '--test-limit', '200', '--out', out, '--json');
     assert.equal(r.code, 0, r.err);
     assert.match(r.err, /gradual pruning reached:\ndense\/kernel: 12,544 weights, 80\.0 % pruned/);
+    // The masks tighten during the retraining: one result after it, named so (it was printed twice, as 'after pruning' and 'after retraining').
+    assert.match(r.err, /^retraining while pruning gradually \(the masks tighten on a schedule\): 2 epochs/m);
+    assert.match(r.err, /^after pruning while retraining: accuracy /m);
+    assert.doesNotMatch(r.err, /masks fixed|after retraining/);
     const j = JSON.parse(r.out) as { settings: { method: string; pruneSchedule: { frequency: number } } };
     assert.deepEqual([j.settings.method, j.settings.pruneSchedule.frequency], ['prune-schedule', 2]);
     const { model, meta } = loadModel(out);

@@ -54,11 +54,15 @@ test('generate continues a prompt with a gpt model, deterministically; a prompt 
 
 test('compress clusters a gpt model on its own text and reports bits per character', async () => {
   const out = tmp('gpt-c.wsm');
-  const r = await run('compress', tmp('gpt-all.wsm'), '--clusters', '8', '--finetune-epochs', '1', '--limit', '32', '--test-limit', '32', '--out', out);
+  const r = await run('compress', tmp('gpt-all.wsm'), '--clusters', '8', '--finetune-epochs', '1', '--limit', '32', '--test-limit', '32', '--out', out, '--json');
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /gpt on sotu \(32 test samples\): [\d.]+ bits per character/);
   assert.match(r.err, /block\/feed_forward\/intermediate\/kernel: [\d,]+ weights → 8 centroids/);
   assert.match(r.err, /after fine-tuning: [\d.]+ bits per character/);
+  // The fine-tuning's epochs and the JSON carry the model's own metric, not only next-character accuracy.
+  assert.match(r.err, /^Epoch 1\/1 - .* - loss: [\d.]+ - accuracy: [\d.]+ - bits_per_char: [\d.]+$/m);
+  const j = JSON.parse(r.out) as Record<'before' | 'clustered' | 'finetuned', { loss: number; metrics: { bits_per_char: number } }>;
+  for (const k of ['before', 'clustered', 'finetuned'] as const) assert.ok(Math.abs(j[k].metrics.bits_per_char - j[k].loss / Math.LN2) < 1e-4, k);
   const e = await run('eval', out, '--test-limit', '32', '--json');
   assert.equal(e.code, 0, e.err);
   assert.ok(Number.isFinite(JSON.parse(e.out).bits_per_char));

@@ -180,6 +180,11 @@ test('a user’s own text file trains a language model (--dataset text --data FI
   const imp = await run('import', tmp('book.onnx'), '--out', tmp('book-onnx.wsm'));
   assert.equal(imp.code, 0, imp.err);
   assert.match(imp.err, /no dataset \(token ids in: ONNX keeps no vocabulary/);
+  // And through TF.js, named as such (it said ONNX).
+  assert.equal((await run('export', tmp('book.wsm'), '--format', 'tfjs', '--out', tmp('book-tfjs'))).code, 0);
+  const tf = await run('import', join(tmp('book-tfjs'), 'model.json'), '--out', tmp('book-tfjs.wsm'));
+  assert.equal(tf.code, 0, tf.err);
+  assert.match(tf.err, /no dataset \(token ids in: a TF\.js model keeps no vocabulary/);
   const ev = await run('eval', tmp('book-onnx.wsm'));
   assert.notEqual(ev.code, 0);
   assert.match(ev.err, /book-onnx\.wsm: takes token ids but holds no tokenizer \(imported from ONNX, or saved from code\), so it cannot be evaluated on a dataset/);
