@@ -1,11 +1,11 @@
 // `weightshare export`: a saved model as an ONNX file (io/onnx) or a TF.js layers model (io/tfjs); sizes printed beside the .wsm file's.
-import { statSync } from 'node:fs';
+import { existsSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel, saveTfjs, writeFileAtomic, WriteError } from '../io/files.js';
 import { exportOnnx, ONNX_OPSET } from '../io/onnx/index.js';
 import { exportTfjs, type TfjsExport } from '../io/tfjs/index.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
-import { CliError, COMMON_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, WRITE_FLAGS } from './common.js';
+import { CliError, COMMON_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, refuseInputAsOutput, WRITE_FLAGS } from './common.js';
 
 export const exportSpec = defineCommand({
   name: 'export',
@@ -48,15 +48,26 @@ const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
  */
 export function exportCommand(a: ParsedArgs<typeof exportSpec>, io: Io): Promise<number> {
   if (a.flags.quantize && a.flags.format !== 'tfjs') throw new UsageError('--quantize is for --format tfjs (ONNX keeps float32 weights and the compact maps)', 'export');
-  return holdingOutputs(a.flags.force, (hold) => runExport(a, io, hold));
+  const tfjs = a.flags.format === 'tfjs';
+  const out = a.flags.out ?? a.positionals.model.replace(/(\.wsm)?$/, tfjs ? '-tfjs' : '.onnx');
+  const newFolder = tfjs && !existsSync(out);
+  return holdingOutputs(a.flags.force, (hold) => runExport(a, io, hold, out)).catch((e: unknown) => {
+    // A TF.js folder this run made (to hold its lock) is removed again when nothing was written into it.
+    if (newFolder) try { rmdirSync(out); } catch { /* not empty, or gone */ }
+    throw e;
+  });
 }
 
-function runExport(a: ParsedArgs<typeof exportSpec>, io: Io, hold: (path: string) => void): number {
+function runExport(a: ParsedArgs<typeof exportSpec>, io: Io, hold: (path: string) => void, out: string): number {
   const f = a.flags;
   const file = a.positionals.model;
   const tfjs = f.format === 'tfjs';
-  const out = f.out ?? file.replace(/(\.wsm)?$/, tfjs ? '-tfjs' : '.onnx');
-  hold(out);
+  refuseInputAsOutput(out, [['model', file]], 'export');
+  if (tfjs) {
+    // A TF.js export is a folder: an existing one (an earlier export) gets its files replaced; a file there is refused.
+    if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out ${out}: a TF.js export is a folder (model.json and its weight files), and ${out} is a file`, 'export');
+    hold(join(out, 'model.json'));
+  } else hold(out);
   const { model } = loadModel(file, loadOptions(f));
   const notes: string[] = [];
   const t0 = performance.now();

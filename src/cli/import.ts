@@ -1,4 +1,5 @@
 // `weightshare import`: a model from another framework (a TF.js layers model or Keras topology, .json; an ONNX file, .onnx) saved as a .wsm file.
+import { readFileSync } from 'node:fs';
 import { dirname, extname, basename, join } from 'node:path';
 import type { Dataset } from '../data/index.js';
 import { loadTfjs, saveModel } from '../io/files.js';
@@ -9,7 +10,7 @@ import type { TrainingState } from '../io/training-state.js';
 import type { LoadOptions } from '../io/limits.js';
 import { thousands } from '../nn/summary.js';
 import { defineCommand, type ParsedArgs } from './args.js';
-import { checkFits, CliError, COMMON_FLAGS, IMAGE_DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, readDataset, WRITE_FLAGS } from './common.js';
+import { checkDataFlag, checkFits, CliError, COMMON_FLAGS, IMAGE_DATA_FLAGS, holdingOutputs, type Io, LOAD_FLAGS, loadOptions, readDataset, refuseInputAsOutput, WRITE_FLAGS } from './common.js';
 
 export const importSpec = defineCommand({
   name: 'import',
@@ -63,6 +64,18 @@ const IMPORTERS: Record<string, { what: string; flattens: boolean; read: (file: 
 
 const MNIST_SHAPES = ['28,28,1', '784'];
 
+/** The weight files a TF.js model.json names (none for another file, or one that does not parse: the reader says why). */
+function tfjsWeightFiles(file: string, ext: string): string[] {
+  if (ext !== '.json') return [];
+  try {
+    const groups = (JSON.parse(readFileSync(file, 'utf8')) as { weightsManifest?: { paths?: unknown[] }[] })?.weightsManifest;
+    if (!Array.isArray(groups)) return [];
+    return groups.flatMap((g) => (Array.isArray(g?.paths) ? g.paths : [])).filter((p): p is string => typeof p === 'string').map((p) => join(dirname(file), p));
+  } catch {
+    return [];
+  }
+}
+
 /** Runs `weightshare import`: reads the model, binds it to a dataset, saves it and prints what it read; returns the exit code. */
 export function importCommand(a: ParsedArgs<typeof importSpec>, io: Io): Promise<number> {
   return holdingOutputs(a.flags.force, (hold) => runImport(a, io, hold));
@@ -77,6 +90,8 @@ function runImport(a: ParsedArgs<typeof importSpec>, io: Io, hold: (path: string
     throw new CliError(`${file}: cannot import '${ext || basename(file)}' files; import reads ${Object.entries(IMPORTERS).map(([e, i]) => `${e} (${i.what})`).join(', ')}`);
   }
   const out = f.out ?? (basename(file) === 'model.json' && dirname(file) !== '.' ? `${dirname(file)}.wsm` : join(dirname(file), `${basename(file, extname(file))}.wsm`));
+  refuseInputAsOutput(out, [['model', file], ...tfjsWeightFiles(file, ext).map((p) => ['weight', p] as const)], 'import');
+  if (f.data !== undefined) checkDataFlag(f.dataset ?? 'mnist-sample', f.data, 'import');
   hold(out);
   const ds: Dataset | undefined = f.dataset ? readDataset(f.dataset, f.data, 1, 1) : undefined;
   const t0 = performance.now();

@@ -7,7 +7,7 @@ import { PROJECTIONS } from '../sharing/subspace.js';
 import { subspace } from '../transforms/subspace.js';
 import { defineCommand, type ParsedArgs, UsageError } from './args.js';
 import { splitData } from '../data/dataset.js';
-import { applyThreads, checkFits, checkModelSize, COMMON_FLAGS, IMAGE_DATA_FLAGS, type Io, percent, readDataset, requireSamples } from './common.js';
+import { applyThreads, checkDataFlag, checkFits, checkModelSize, COMMON_FLAGS, IMAGE_DATA_FLAGS, type Io, percent, readDataset, requireSamples } from './common.js';
 
 export const intrinsicDimSpec = defineCommand({
   name: 'intrinsic-dim',
@@ -67,6 +67,7 @@ export async function intrinsicDim(a: ParsedArgs<typeof intrinsicDimSpec>, io: I
     }
   };
   make(); // an unknown --model is a usage error before any data is read (nothing is built)
+  checkDataFlag(f.dataset, f.data, 'intrinsic-dim');
   const ds = readDataset(f.dataset, f.data, f.limit, f.testLimit);
   const nTrain = requireSamples(ds, 'train', 'train on'), nTest = requireSamples(ds, 'test', 'measure the accuracy on');
   const { x, y } = splitData(ds, 'train'), { x: xt, y: yt } = splitData(ds, 'test');

@@ -86,3 +86,30 @@ test('bad input: a file that is not a model, a missing file, a layer ONNX export
   assert.equal(u.code, 2);
   assert.match(u.err, /--format must be one of onnx/);
 });
+
+test('an --out that is an input is refused before anything is written (export and import wrote over their model); a TF.js export replaces an earlier one in its folder', async () => {
+  const m = createModel('mlp:8', { inputShape: [28, 28, 1], classes: 10 }).build(0);
+  saveModel(tmp('small.wsm'), m);
+  m.dispose();
+  const bytes = readFileSync(tmp('small.wsm'));
+  const refused = async (args: string[], re: RegExp): Promise<void> => {
+    const r = await run(...args);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, re);
+  };
+  await refused(['export', tmp('small.wsm'), '--out', tmp('small.wsm')], /^weightshare export: --out .*small\.wsm is the model file: the model would be written over it; give another --out$/m);
+  assert.deepEqual(readFileSync(tmp('small.wsm')), bytes, 'the model is untouched');
+  assert.equal((await run('export', tmp('small.wsm'), '--out', tmp('small.onnx'))).code, 0);
+  const onnx = readFileSync(tmp('small.onnx'));
+  await refused(['import', tmp('small.onnx'), '--out', tmp('small.onnx')], /^weightshare import: --out .*small\.onnx is the model file/m);
+  assert.deepEqual(readFileSync(tmp('small.onnx')), onnx);
+  // TF.js: twice into the same folder (the second run used to fail on the folder itself), and never over its weight file.
+  for (let i = 0; i < 2; i++) assert.equal((await run('export', tmp('small.wsm'), '--format', 'tfjs', '--out', tmp('small-tfjs'))).code, 0);
+  const shard = readdirSync(tmp('small-tfjs')).find((f) => f.endsWith('.bin'))!;
+  await refused(['import', join(tmp('small-tfjs'), 'model.json'), '--out', join(tmp('small-tfjs'), shard)], /is the weight file: the model would be written over it/);
+  await refused(['export', tmp('small.wsm'), '--format', 'tfjs', '--out', tmp('small.onnx')], /--out .*small\.onnx: a TF\.js export is a folder \(model\.json and its weight files\), and .* is a file/);
+  assert.equal((await run('import', join(tmp('small-tfjs'), 'model.json'), '--out', tmp('back.wsm'))).code, 0);
+  // --data with a built-in dataset is refused, as train refuses it (it was ignored).
+  await refused(['import', tmp('small.onnx'), '--data', dir, '--out', tmp('o.wsm')], /--data .*: --dataset mnist-sample is built in and reads no --data/);
+  await refused(['intrinsic-dim', '--data', dir, '--dims', '10', '--limit', '100'], /^weightshare intrinsic-dim: --data .*: --dataset mnist-sample is built in/m);
+});
