@@ -8,7 +8,7 @@ import { splitData } from '../data/dataset.js';
 import { loadCheckpoint, loadModel } from '../io/files.js';
 import { modelFromCheckpoint } from '../io/model-file.js';
 import { storedPerWeight } from '../io/stored.js';
-import { argmax } from '../core/ops/index.js';
+import { argmax, softmax } from '../core/ops/index.js';
 import { thousands } from '../nn/summary.js';
 import { UNK_ID } from '../data/tokenizer.js';
 import { evaluationBatchSize } from '../nn/eval-batch.js';
@@ -68,7 +68,8 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
   const wanted = text ? defaultTextMetrics(text) : ['accuracy'];
   if (!model.loss || (text && !wanted.every((w) => model.metrics.some((m) => m.name === w)))) {
     const kept = model.metrics.map((m) => m.name).filter((m) => !wanted.includes(m));
-    model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: [...kept, ...wanted] });
+    // A model ending without a softmax (a PyTorch export's last Linear) outputs logits: the loss takes them as such.
+    model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', fromLogits: !model.endsInSoftmax(), metrics: [...kept, ...wanted] });
   }
   const { name, dir } = savedModelData(a.flags, meta.training, 'eval', text);
   const ds = readModelDataset(file, name, dir, text, tokenizer, { limit: 1, testLimit: a.flags.testLimit, verb: 'evaluated', command: 'evaluate', model });
@@ -181,9 +182,18 @@ export function predictCommand(a: ParsedArgs<typeof predictSpec>, io: Io): numbe
   const shape = model.inputShape;
   const x = readImages(a.positionals.input, shape, a.flags.limit, a.flags.invert);
   const n = x.length / (shape[0] * shape[1]);
-  const probs = model.predict({ data: x, shape: [n, ...shape] }, { batchSize: 256 });
+  const outShape = model.outputShape;
+  if (outShape.length !== 1 || outShape[0] < 2) {
+    throw new CliError(`${a.positionals.model}: outputs [${outShape.join(', ')}] per image, not scores of 2 or more classes: predict shows a classifier's most likely classes`);
+  }
+  const scores = model.predict({ data: x, shape: [n, ...shape] }, { batchSize: 256 });
+  // A model ending without a softmax (a PyTorch export's last Linear) gives logits: shown as the softmax's probabilities.
+  const logits = !model.endsInSoftmax();
+  const probs = logits ? softmax(scores) : scores;
   const p = probs.f32();
   probs.dispose();
+  if (logits) scores.dispose();
+  if (logits) io.err.write(`note: ${a.positionals.model} ends without a softmax: its scores are shown as the softmax's probabilities\n`);
   const classes = p.length / n;
   const names = meta.training?.dataset === 'fashion-mnist' ? FASHION_MNIST_CLASS_NAMES : undefined;
   const results = Array.from({ length: n }, (_, i) => {

@@ -15,6 +15,7 @@ import { writeIdx } from '../../src/data/idx.js';
 import { writePng } from '../../src/data/png.js';
 import { loadCheckpoint, loadModel, saveCheckpoint, saveModel } from '../../src/io/files.js';
 import { createModel } from '../../src/nn/zoo.js';
+import { modelFromConfig } from '../../src/nn/model.js';
 import { assertCliError, type CliResult, runCli as run } from '../helpers/cli.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -286,6 +287,44 @@ test('predict classifies a PNG of a real test digit', async () => {
   const t = await run('predict', file, png);
   assert.equal(t.code, 0);
   assert.match(t.out, new RegExp(`^${labels[k]} [\\d.]+ %\\n$`));
+});
+
+test('a model ending without a softmax (logits, as a PyTorch export): predict shows softmax probabilities, eval takes the scores as logits; a one-output model is no classifier', async () => {
+  // The trained mlp with its last activation removed: the same classes, its scores logits.
+  const { file } = await trained();
+  const { model } = loadModel(file);
+  const { bytes } = testDigits(20);
+  const x = { data: Float32Array.from(bytes, (b) => b / 255), shape: [20, 28, 28, 1] };
+  const probs = model.predict(x).f32();
+  const spec = model.toJSON();
+  const last = spec.layers[spec.layers.length - 1];
+  (last.config as { activation: string }).activation = 'linear';
+  const logitsModel = modelFromConfig(spec).build(0);
+  logitsModel.setWeights(model.getWeights());
+  const logitsFile = tmp('logits.wsm');
+  saveModel(logitsFile, logitsModel);
+  const idx = tmp('digits20.idx');
+  writeFileSync(idx, writeIdx({ dtype: 'uint8', shape: [20, 28, 28], data: bytes }));
+  const r = await run('predict', logitsFile, idx, '--json', '--top', '10');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /^note: .*logits\.wsm ends without a softmax: its scores are shown as the softmax's probabilities$/m);
+  const rows = (JSON.parse(r.out) as { predictions: { class: number; probability: number }[][] }).predictions;
+  rows.forEach((row, i) => {
+    assert.ok(Math.abs(row.reduce((a, c) => a + c.probability, 0) - 1) < 1e-5, 'probabilities sum to 1');
+    for (const c of row) assert.ok(Math.abs(c.probability - probs[i * 10 + c.class]) < 1e-5, 'the softmax model\'s probabilities');
+  });
+  const e1 = await run('eval', file, '--test-limit', '100', '--json');
+  const e2 = await run('eval', logitsFile, '--test-limit', '100', '--json');
+  assert.equal(e2.code, 0, e2.err);
+  const [l1, l2] = [JSON.parse(e1.out).loss as number, JSON.parse(e2.out).loss as number];
+  assert.ok(Math.abs(l1 - l2) < 1e-4, `the same loss: ${l1} and ${l2}`);
+  // One output per image: not a classifier.
+  const reg = createModel('mlp:4', { inputShape: [28, 28, 1], classes: 1 }).build(0);
+  saveModel(tmp('one.wsm'), reg);
+  reg.dispose();
+  assertCliError(await run('predict', tmp('one.wsm'), idx), /one\.wsm: outputs \[1\] per image, not scores of 2 or more classes/);
+  model.dispose();
+  logitsModel.dispose();
 });
 
 test('predict reads JPEG too: a colour JPEG of a test digit, twice the size, is classified as its PNG is', async () => {
