@@ -2,7 +2,7 @@
 import { keep, tidy } from '../core/engine.js';
 import { tensor, zeros } from '../core/ops/index.js';
 import { Random } from '../core/random.js';
-import { ArgumentError, describeValue } from '../core/errors.js';
+import { ArgumentError, checkOptions, describeValue, quote } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { input, type Layer, layerFromSpec, type SymbolicTensor } from './layer.js';
 import { Recurrent } from './layers/recurrent.js';
@@ -68,9 +68,14 @@ export function languageModelShape(m: Model): { window: number; vocab: number } 
  */
 export function generateTokens(m: Model, prompt: ArrayLike<number>, o: GenerateOptions): Int32Array {
   if (o === null || typeof o !== 'object') throw new ArgumentError('generate', `takes options { length, temperature?, topK?, topP?, seed?, exclude?, onToken? }, got ${describeValue(o)}`);
+  checkOptions('generate', o, ['length', 'temperature', 'topK', 'topP', 'seed', 'exclude', 'onToken'], { top_k: 'write it topK', top_p: 'write it topP', maxLength: 'the number of tokens to generate is length' });
   const { window, vocab } = languageModelShape(m);
+  if (prompt === null || typeof prompt !== 'object' || typeof (prompt as ArrayLike<number>).length !== 'number') throw new ArgumentError('generate', `the prompt must be token ids (an array or Int32Array), got ${describeValue(prompt)}`);
   if (prompt.length < 1) throw new RangeError('generate: the prompt must hold at least one token');
-  if (!(Number.isInteger(o.length) && o.length >= 0)) throw new RangeError(`generate: length must be an integer ≥ 0, got ${o.length}`);
+  if (!(typeof o.length === 'number' && Number.isInteger(o.length) && o.length >= 0)) throw new RangeError(`generate: length must be an integer ≥ 0, got ${quote(o.length)}`);
+  if (o.seed !== undefined && !(typeof o.seed === 'number' && Number.isFinite(o.seed))) throw new RangeError(`generate: seed must be a finite number, got ${quote(o.seed)}`);
+  if (o.onToken !== undefined && typeof o.onToken !== 'function') throw new ArgumentError('generate', `onToken must be a function, got ${describeValue(o.onToken)}`);
+  if (o.exclude !== undefined && !Array.isArray(o.exclude)) throw new ArgumentError('generate', `exclude must be a list of token ids, got ${describeValue(o.exclude)}`);
   const temperature = o.temperature ?? 1;
   if (!(Number.isFinite(temperature) && temperature >= 0)) throw new RangeError(`generate: temperature must be a finite number ≥ 0, got ${temperature}`);
   const topK = o.topK ?? vocab;
@@ -231,5 +236,9 @@ function sample(logits: Float32Array, temperature: number, topK: number, topP: n
 
 /** {@link generateTokens} on text: encodes the prompt, returns the generated continuation decoded. */
 export function generateText(m: Model, codec: TextCodec, prompt: string, o: GenerateOptions): string {
+  if (codec === null || typeof codec !== 'object' || typeof codec.encode !== 'function' || typeof codec.decode !== 'function') {
+    throw new ArgumentError('generateText', `takes a tokenizer (with encode and decode) as its second argument, got ${describeValue(codec)}`);
+  }
+  if (typeof prompt !== 'string') throw new ArgumentError('generateText', `the prompt must be a string, got ${describeValue(prompt)}`);
   return codec.decode(generateTokens(m, codec.encode(prompt), o));
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setBackend } from '../../src/core/engine.js';
-import { generateTokens, input, layers, model, type Model } from '../../src/nn/index.js';
+import { generateText, generateTokens, input, layers, model, type Model } from '../../src/nn/index.js';
 
 const V = 6;
 const T = 8;
@@ -131,6 +131,14 @@ describe('generateTokens on recurrent models picks what the model scores', () =>
     const out = generateTokens(m, [1], { length: 60, exclude: [0, 2, 4], seed: 1 });
     assert.ok(out.every((id) => id % 2 === 1), String(out));
     assert.throws(() => generateTokens(m, [1], undefined as unknown as { length: number }), /^ArgumentError: generate: takes options \{ length, temperature\?, /);
+    // Options of the wrong kind or name are refused, not ignored (top_k sampled from every token) nor a raw TypeError.
+    assert.throws(() => generateTokens(m, [1], { length: 1, top_k: 2 } as never), /^ArgumentError: generate: unknown option 'top_k' \(options: length, temperature, topK, topP, seed, exclude, onToken\); write it topK$/);
+    assert.throws(() => generateTokens(m, [1], { length: 1, exclude: 5 } as never), /^ArgumentError: generate: exclude must be a list of token ids, got the number 5$/);
+    assert.throws(() => generateTokens(m, [1], { length: '3' } as never), /^RangeError: generate: length must be an integer ≥ 0, got "3"$/);
+    assert.throws(() => generateTokens(m, [1], { length: 1, seed: Number.NaN }), /^RangeError: generate: seed must be a finite number, got NaN$/);
+    assert.throws(() => generateTokens(m, [1], { length: 1, onToken: 3 } as never), /^ArgumentError: generate: onToken must be a function, got the number 3$/);
+    assert.throws(() => generateTokens(m, null as never, { length: 1 }), /^ArgumentError: generate: the prompt must be token ids/);
+    assert.throws(() => generateText(m, undefined as never, 'a', { length: 1 }), /^ArgumentError: generateText: takes a tokenizer \(with encode and decode\)/);
     m.dispose();
   });
 });
