@@ -30,11 +30,20 @@ export function traceGraph(modelName: string, inputs: readonly SymbolicTensor[],
   for (const t of [...inputs, ...outputs]) {
     if (!(t instanceof SymbolicTensor)) throw new TypeError(`${where}: inputs and outputs must be symbolic tensors (from input() and layer.apply())`);
   }
+  for (const t of inputs) if (t.node) throw new Error(`${where}: inputs must come from input(), but one is the output ${t.describe()}`);
   const names = new Set<string>();
+  for (const t of inputs) if (!t.defaultName) names.add(t.name);
+  if (names.size < inputs.filter((t) => !t.defaultName).length) {
+    const dup = inputs.find((t, i) => !t.defaultName && inputs.findIndex((u) => !u.defaultName && u.name === t.name) !== i)!;
+    throw new Error(`${where}: two inputs are named '${dup.name}' (give each input a name)`);
+  }
   for (const t of inputs) {
-    if (t.node) throw new Error(`${where}: inputs must come from input(), but one is the output ${t.describe()}`);
-    if (names.has(t.name)) throw new Error(`${where}: two inputs are named '${t.name}' (give each input a name)`);
-    names.add(t.name);
+    if (!t.defaultName) continue;
+    // An unnamed input takes 'input', or the first of input_1, input_2, … that no other input of the model has (Keras too numbers them).
+    let name = t.name;
+    for (let k = 1; names.has(name); k++) name = `input_${k}`;
+    t.name = name;
+    names.add(name);
   }
   const given = new Set(inputs);
   const reached = new Set<SymbolicTensor>();

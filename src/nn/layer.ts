@@ -119,11 +119,13 @@ export class SymbolicTensor {
     readonly node: LayerNode | undefined,
     /** Which of the node's outputs it is. */
     readonly index = 0,
-    /** The input's name (model inputs only). */
-    readonly name = '',
+    /** The input's name (model inputs only); an unnamed input() is 'input', made unique by the model it enters (input_1, …). */
+    public name = '',
     /** Element type: 'float32', or 'int32' for token ids. */
     readonly dtype: 'float32' | 'int32' = 'float32',
   ) {}
+  /** Whether input() chose the name (none was given): a model may then rename it to keep its inputs' names distinct. */
+  defaultName = false;
 
   /** The layer that produces it (undefined for a model input). */
   get layer(): Layer | undefined {
@@ -140,7 +142,9 @@ export class SymbolicTensor {
 export function input(o: { shape: readonly number[]; name?: string; dtype?: 'float32' | 'int32' }): SymbolicTensor {
   for (const d of o.shape) if (!Number.isInteger(d) || d < 1) throw new RangeError(`input: shape must hold positive integers, got [${o.shape.join(',')}]`);
   if (o.dtype !== undefined && o.dtype !== 'float32' && o.dtype !== 'int32') throw new RangeError(`input: dtype must be 'float32' or 'int32', got ${quote(o.dtype)}`);
-  return new SymbolicTensor([...o.shape], undefined, 0, o.name ?? 'input', o.dtype ?? 'float32');
+  const t = new SymbolicTensor([...o.shape], undefined, 0, o.name ?? 'input', o.dtype ?? 'float32');
+  t.defaultName = o.name === undefined;
+  return t;
 }
 
 /** `(None, 3, 4)`: a per-sample shape with the batch axis, as Keras prints it. */

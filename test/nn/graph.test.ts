@@ -446,3 +446,19 @@ describe('input element types', () => {
     m.dispose();
   });
 });
+
+test('unnamed inputs of one model are numbered as Keras numbers them (two of them used to be refused as both named input); given names are kept and must differ', () => {
+  const a = input({ shape: [3] }), b = input({ shape: [2] }), c = input({ shape: [4], name: 'input_1' });
+  const m = model({ inputs: [a, b, c], outputs: layers.concatenate().apply([a, b, c]) }).build(0);
+  assert.deepEqual(m.inputs.map((t) => t.name), ['input', 'input_2', 'input_1']);
+  // Through the model file the names stay.
+  const back = modelFromCheckpoint(decodeCheckpoint(encodeCheckpoint(modelToCheckpoint(m))));
+  assert.deepEqual(back.model.inputs.map((t) => t.name), ['input', 'input_2', 'input_1']);
+  const y = m.predict([{ data: Float32Array.of(1, 2, 3), shape: [1, 3] }, { data: Float32Array.of(4, 5), shape: [1, 2] }, { data: Float32Array.of(6, 7, 8, 9), shape: [1, 4] }]);
+  assert.deepEqual(Array.from(y.f32()), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  y.dispose();
+  const d = input({ shape: [1], name: 'x' }), e = input({ shape: [1], name: 'x' });
+  assert.throws(() => model({ inputs: [d, e], outputs: layers.add().apply([d, e]) }), /two inputs are named 'x' \(give each input a name\)/);
+  m.dispose();
+  back.model.dispose();
+});
