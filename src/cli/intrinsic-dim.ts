@@ -86,6 +86,9 @@ export async function intrinsicDim(a: ParsedArgs<typeof intrinsicDimSpec>, io: I
   full.build(f.seed);
   const total = full.countParams();
   // Check every dim (SharingError names the range) before any training or output.
+  if (!(f.seed >= 0 && f.seed < 2 ** 32)) throw new UsageError(`--seed must be an integer in [0, 2^32) (it seeds θ₀ and the projection), got ${f.seed}`, 'intrinsic-dim');
+  const tooBig = dims.find((d) => d > total);
+  if (tooBig !== undefined) throw new UsageError(`--dims: ${tooBig} is more than the model's ${thousands(total)} parameters (a subspace of d dimensions needs d ≤ D)`, 'intrinsic-dim');
   for (const d of dims) subspace(createModel(f.model, shapes), { dim: d, projection: f.projection, seed: f.seed, initSeed: f.seed }).dispose();
   io.err.write(`intrinsic-dim: ${f.model} (D = ${thousands(total)} parameters) on ${ds.name}, ${thousands(nTrain)} training / ${thousands(nTest)} test samples, ${f.epochs} epochs, ${f.projection} projection, seed ${f.seed}\n`);
 

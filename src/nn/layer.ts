@@ -1,5 +1,5 @@
 // The Layer base class: shape inference, weights held as sharing maps, config for saving, and the class registry.
-import { DTypeError, fmt, gib, quote, ShapeError } from '../core/errors.js';
+import { describeValue, DTypeError, fmt, gib, quote, ShapeError } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import { shapesEqual, type Shape, sizeOf } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
@@ -140,7 +140,9 @@ export class SymbolicTensor {
 
 /** A model input of the given per-sample shape (Keras `Input(shape=...)`); `dtype: 'int32'` for token ids. */
 export function input(o: { shape: readonly number[]; name?: string; dtype?: 'float32' | 'int32' }): SymbolicTensor {
-  for (const d of o.shape) if (!Number.isInteger(d) || d < 1) throw new RangeError(`input: shape must hold positive integers, got [${o.shape.join(',')}]`);
+  if (o === null || typeof o !== 'object' || !Array.isArray(o.shape)) throw new TypeError(`input: takes { shape, name?, dtype? } with the per-sample shape as a list, e.g. input({ shape: [28, 28, 1] }), got ${describeValue(o)}`);
+  for (const d of o.shape) if (!Number.isInteger(d) || d < 1) throw new RangeError(`input: shape must hold positive integers (no batch axis: it is added), got ${quote(o.shape)}`);
+  if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) throw new RangeError(`input: name must be a non-empty string, got ${quote(o.name)}`);
   if (o.dtype !== undefined && o.dtype !== 'float32' && o.dtype !== 'int32') throw new RangeError(`input: dtype must be 'float32' or 'int32', got ${quote(o.dtype)}`);
   const t = new SymbolicTensor([...o.shape], undefined, 0, o.name ?? 'input', o.dtype ?? 'float32');
   t.defaultName = o.name === undefined;

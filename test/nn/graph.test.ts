@@ -457,6 +457,9 @@ test('unnamed inputs of one model are numbered as Keras numbers them (two of the
   const y = m.predict([{ data: Float32Array.of(1, 2, 3), shape: [1, 3] }, { data: Float32Array.of(4, 5), shape: [1, 2] }, { data: Float32Array.of(6, 7, 8, 9), shape: [1, 4] }]);
   assert.deepEqual(Array.from(y.f32()), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
   y.dispose();
+  assert.throws(() => input({ shape: [null, 3] } as never), /^RangeError: input: shape must hold positive integers \(no batch axis: it is added\), got \[null,3\]$/);
+  assert.throws(() => input({} as never), /^TypeError: input: takes \{ shape, name\?, dtype\? \}/);
+  assert.throws(() => input({ shape: [2], name: '' }), /input: name must be a non-empty string, got ""/);
   const d = input({ shape: [1], name: 'x' }), e = input({ shape: [1], name: 'x' });
   assert.throws(() => model({ inputs: [d, e], outputs: layers.add().apply([d, e]) }), /two inputs are named 'x' \(give each input a name\)/);
   m.dispose();

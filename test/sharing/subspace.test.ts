@@ -240,8 +240,8 @@ test('CLI: weightshare intrinsic-dim on a tiny grid (--limit 500 --epochs 1 --di
   assert.match(t.out, /dim +test accuracy +of baseline/);
   assert.match(t.out, /d_int90 = /);
   const bad = await run('intrinsic-dim', '--limit', '100', '--dims', '10,300000');
-  assert.equal(bad.code, 1);
-  assert.match(bad.err, /scheme 'subspace': dim must be an integer in \[1, 199210\]/);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--dims: 300000 is more than the model's 199,210 parameters/);
   const bad2 = await run('intrinsic-dim', '--dims', 'ten');
   assert.equal(bad2.code, 2);
   assert.match((await run('--help')).out, /intrinsic-dim/);
