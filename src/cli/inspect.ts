@@ -41,7 +41,7 @@ export const predictSpec = defineCommand({
     { name: 'input', required: true, description: 'A .png or .jpg image or an IDX images file (raw or .gz)' },
   ],
   flags: {
-    top: { type: 'int', default: 1, min: 1, max: 10, description: 'Show the k most likely classes' },
+    top: { type: 'int', default: 1, min: 1, description: 'Show the k most likely classes (at most the model\'s classes)' },
     limit: { type: 'int', min: 1, description: 'Classify only the first N images of an IDX file' },
     invert: { type: 'string', default: 'auto', choices: ['auto', 'yes', 'no'], description: 'PNG and JPEG: invert grey levels (auto: when the border is light, since digits are light on dark)' },
     ...LOAD_FLAGS,
@@ -182,10 +182,12 @@ export function predictCommand(a: ParsedArgs<typeof predictSpec>, io: Io): numbe
   const shape = model.inputShape;
   const x = readImages(a.positionals.input, shape, a.flags.limit, a.flags.invert);
   const n = x.length / (shape[0] * shape[1]);
+  if (n === 0) throw new CliError(`${a.positionals.input}: holds no images: nothing to classify`);
   const outShape = model.outputShape;
   if (outShape.length !== 1 || outShape[0] < 2) {
     throw new CliError(`${a.positionals.model}: outputs [${outShape.join(', ')}] per image, not scores of 2 or more classes: predict shows a classifier's most likely classes`);
   }
+  if (a.flags.top > outShape[0]) throw new UsageError(`--top ${a.flags.top}: the model has ${outShape[0]} classes`, 'predict');
   const scores = model.predict({ data: x, shape: [n, ...shape] }, { batchSize: 256 });
   // A model ending without a softmax (a PyTorch export's last Linear) gives logits: shown as the softmax's probabilities.
   const logits = !model.endsInSoftmax();

@@ -323,6 +323,13 @@ test('a model ending without a softmax (logits, as a PyTorch export): predict sh
   saveModel(tmp('one.wsm'), reg);
   reg.dispose();
   assertCliError(await run('predict', tmp('one.wsm'), idx), /one\.wsm: outputs \[1\] per image, not scores of 2 or more classes/);
+  // --top goes up to the model's classes (it stopped at 10); an IDX file of no images is named (it printed nothing).
+  assert.equal((await run('predict', logitsFile, idx, '--top', '10')).code, 0);
+  const top11 = await run('predict', logitsFile, idx, '--top', '11');
+  assert.equal(top11.code, 2);
+  assert.match(top11.err, /^weightshare predict: --top 11: the model has 10 classes$/m);
+  writeFileSync(tmp('none.idx'), writeIdx({ dtype: 'uint8', shape: [0, 28, 28], data: new Uint8Array(0) }));
+  assertCliError(await run('predict', logitsFile, tmp('none.idx')), /none\.idx: holds no images: nothing to classify/);
   model.dispose();
   logitsModel.dispose();
 });
