@@ -1,5 +1,5 @@
 // `weightshare import`: a model from another framework (a TF.js layers model or Keras topology, .json; an ONNX file, .onnx) saved as a .wsm file.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, basename, join } from 'node:path';
 import type { Dataset } from '../data/index.js';
 import { loadTfjs, saveModel } from '../io/files.js';
@@ -86,6 +86,9 @@ function runImport(a: ParsedArgs<typeof importSpec>, io: Io, hold: (path: string
   const file = a.positionals.file;
   const ext = extname(file).toLowerCase();
   const importer = IMPORTERS[ext];
+  if (!importer && existsSync(file) && statSync(file).isDirectory()) {
+    throw new CliError(`${file}: is a folder; import reads ${Object.entries(IMPORTERS).map(([e, i]) => `${e} (${i.what})`).join(', ')}${existsSync(join(file, 'model.json')) ? `: give ${join(file, 'model.json')}` : ''}`);
+  }
   if (!importer) {
     throw new CliError(`${file}: cannot import '${ext || basename(file)}' files; import reads ${Object.entries(IMPORTERS).map(([e, i]) => `${e} (${i.what})`).join(', ')}`);
   }

@@ -145,8 +145,9 @@ function readImages(input: string, shape: number[], limit: number | undefined, i
   const bytes = readSource(input, input);
   const isPng = bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
   const inv = { invert: invert === 'auto' ? 'auto' as const : invert === 'yes' };
-  if (isPng) return toGrayscale(readPng(bytes, { name: input }), W, H, inv);
   const isJpeg = bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+  if ((isPng || isJpeg) && limit !== undefined) throw new UsageError(`--limit ${limit}: ${input} is one image; --limit takes the first N images of an IDX file`, 'predict');
+  if (isPng) return toGrayscale(readPng(bytes, { name: input }), W, H, inv);
   if (isJpeg) return toGrayscale(readJpeg(bytes, input), W, H, inv);
   const ext = extname(input).toLowerCase();
   if (ext === '.png') throw new DataError(input, 'has a .png name but is not a PNG file (bad signature at byte offset 0)');

@@ -55,6 +55,12 @@ export function languageModelShape(m: Model): { window: number; vocab: number } 
       throw new RangeError(`${where}: layer '${l.name}' (${l.className}) reads the sequence backwards, so the model is not causal and cannot generate text`);
     }
   }
+  // Every generated id is read back: a vocabulary larger than an Embedding's table would fail mid-generation.
+  for (const r of m.idReaders()) {
+    if (r.limit < outShape[1]) {
+      throw new RangeError(`${where} scores ${outShape[1]} tokens but layer '${r.layer.name}' (${r.layer.className}) reads ids below ${r.limit}: the tokens it generates could not be read back`);
+    }
+  }
   return { window: inShape[0], vocab: outShape[1] };
 }
 

@@ -109,6 +109,9 @@ test('an --out that is an input is refused before anything is written (export an
   await refused(['import', join(tmp('small-tfjs'), 'model.json'), '--out', join(tmp('small-tfjs'), shard)], /is the weight file: the model would be written over it/);
   await refused(['export', tmp('small.wsm'), '--format', 'tfjs', '--out', tmp('small.onnx')], /--out .*small\.onnx: a TF\.js export is a folder \(model\.json and its weight files\), and .* is a file/);
   assert.equal((await run('import', join(tmp('small-tfjs'), 'model.json'), '--out', tmp('back.wsm'))).code, 0);
+  const folder = await run('import', tmp('small-tfjs'));
+  assert.equal(folder.code, 1);
+  assert.match(folder.err, /small-tfjs: is a folder; import reads \.json .*: give .*small-tfjs\/model\.json$/m);
   // --data with a built-in dataset is refused, as train refuses it (it was ignored).
   await refused(['import', tmp('small.onnx'), '--data', dir, '--out', tmp('o.wsm')], /--data .*: --dataset mnist-sample is built in and reads no --data/);
   await refused(['intrinsic-dim', '--data', dir, '--dims', '10', '--limit', '100'], /^weightshare intrinsic-dim: --data .*: --dataset mnist-sample is built in/m);

@@ -286,6 +286,9 @@ test('predict classifies a PNG of a real test digit', async () => {
   assert.ok(top.reduce((a, c) => a + c.probability, 0) <= 1 + 1e-5);
   const t = await run('predict', file, png);
   assert.equal(t.code, 0);
+  const limited = await run('predict', file, png, '--limit', '3');
+  assert.equal(limited.code, 2, 'one image takes no --limit (it was ignored)');
+  assert.match(limited.err, /--limit 3: .*digit\.png is one image; --limit takes the first N images of an IDX file/);
   assert.match(t.out, new RegExp(`^${labels[k]} [\\d.]+ %\\n$`));
 });
 

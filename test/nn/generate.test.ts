@@ -140,5 +140,10 @@ describe('generateTokens on recurrent models picks what the model scores', () =>
     assert.throws(() => generateTokens(m, null as never, { length: 1 }), /^ArgumentError: generate: the prompt must be token ids/);
     assert.throws(() => generateText(m, undefined as never, 'a', { length: 1 }), /^ArgumentError: generateText: takes a tokenizer \(with encode and decode\)/);
     m.dispose();
+    // Scores over more tokens than the Embedding reads: refused before generating (it failed mid-way on the first such id).
+    const ids = input({ shape: [T], dtype: 'int32' });
+    const wide = model({ inputs: ids, outputs: layers.dense({ units: V + 3 }).apply(layers.embedding({ inputDim: V, outputDim: 4, name: 'emb' }).apply(ids)), name: 'wide' }).build(0);
+    assert.throws(() => generateTokens(wide, [1], { length: 5 }), /^RangeError: model 'wide' scores 9 tokens but layer 'emb' \(Embedding\) reads ids below 6: the tokens it generates could not be read back$/);
+    wide.dispose();
   });
 });
