@@ -1,6 +1,6 @@
 // Tokenizers for text models: characters or words ⇄ int32 ids, with a vocabulary built from training text only (browser-safe).
 import { DataError } from './data-error.js';
-import { describeValue } from '../core/errors.js';
+import { checkOptions, describeValue } from '../core/errors.js';
 
 /** Id of `<pad>`: padding (an Embedding with maskZero masks it); never produced by `encode`, skipped by `decode`. */
 export const PAD_ID = 0;
@@ -380,6 +380,7 @@ function forEachPiece(s: string, fn: (piece: string) => void): void {
 
 /** Reserved tokens, then the counted ones by falling count (ties: code-unit order), at most `maxVocab` in all. */
 function rankVocab(counts: Map<string, number>, reserved: string[], opts: TokenizerOptions, kind: TokenizerLevel): string[] {
+  checkOptions(`${kind === 'char' ? 'CharTokenizer' : 'WordTokenizer'}.build`, opts, ['maxVocab', 'source'], { maxTokens: 'the vocabulary cap is maxVocab', max_tokens: 'the vocabulary cap is maxVocab' });
   const source = opts.source ?? `${kind} tokenizer`;
   if (opts.maxVocab !== undefined && !(Number.isInteger(opts.maxVocab) && opts.maxVocab >= MIN_VOCAB)) {
     throw new DataError(source, `maxVocab ${opts.maxVocab} is too small: the vocabulary needs ${PAD}, ${UNK} and at least 2 tokens (maxVocab ≥ ${MIN_VOCAB})`);

@@ -5,6 +5,7 @@ import {
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { checkOptions } from '../core/errors.js';
 import type { Model } from '../nn/model.js';
 import type { Callback, Logs } from '../nn/training.js';
 import type { Tokenizer } from '../data/tokenizer.js';
@@ -315,6 +316,7 @@ export function saveModel(path: string, m: Model, o: SaveModelOptions = {}): num
  * are decoded only once their shapes fit the model. Errors name the file and what is wrong.
  */
 export function loadModel(path: string, o: LoadOptions = {}): ReturnType<typeof modelFromCheckpoint> {
+  checkOptions('loadModel', o, ['maxElements', 'maxModelElements', 'allowNonFinite']);
   return modelFromCheckpoint(loadCheckpoint(path, { lazy: true, maxElements: o.maxElements }), path, o);
 }
 

@@ -1,5 +1,5 @@
 // Built-in fit callbacks (Keras names): EarlyStopping, and the monitor helpers it shares with the Node callbacks (io/callbacks).
-import { quote } from '../core/errors.js';
+import { checkOptions, quote } from '../core/errors.js';
 import type { Model } from './model.js';
 import type { Callback, Logs } from './training.js';
 
@@ -79,6 +79,7 @@ export class EarlyStopping implements Callback {
   private resumed = false;
 
   constructor(o: EarlyStoppingOptions = {}) {
+    checkOptions('EarlyStopping', o, ['monitor', 'minDelta', 'patience', 'mode', 'baseline', 'restoreBestWeights']);
     this.monitor = o.monitor ?? 'val_loss';
     this.minDelta = Math.abs(o.minDelta ?? 0);
     this.patience = o.patience ?? 0;

@@ -1,5 +1,5 @@
 // The GPT language model: token and position embeddings, pre-norm transformer blocks shared across depth as ALBERT, a factorised and tied embedding.
-import { describeValue, quote } from '../core/errors.js';
+import { checkOptions, describeValue, quote } from '../core/errors.js';
 import type { MapSpec } from '../sharing/registry.js';
 import { input, type SymbolicTensor } from './layer.js';
 import { Block } from './layers/block.js';
@@ -56,6 +56,7 @@ export const GPT_DEFAULTS = { dim: 128, heads: 4, layers: 4 } as const;
  */
 export function createGptModel(o: GptModelOptions): Model {
   if (o === null || typeof o !== 'object') throw new TypeError(`createGptModel: takes options such as { vocab, context }, got ${describeValue(o)}`);
+  checkOptions('createGptModel', o, ['vocab', 'context', 'dim', 'heads', 'layers', 'ffDim', 'dropout', 'shareLayers', 'factorizedEmbedding', 'tied', 'position', 'positions', 'maps', 'name']);
   if (o.name !== undefined && typeof o.name !== 'string') throw new RangeError(`createGptModel: name must be a string, got ${describeValue(o.name)}`);
   const name = o.name ?? 'gpt';
   const where = `model '${name}'`;

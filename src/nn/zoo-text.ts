@@ -1,5 +1,5 @@
 // Named text models: character- and word-level recurrent and transformer language models, recurrent text classifiers.
-import { describeValue, quote } from '../core/errors.js';
+import { checkOptions, describeValue, quote } from '../core/errors.js';
 import { input } from './layer.js';
 import { layers } from './layers/index.js';
 import { type Model, model } from './model.js';
@@ -88,6 +88,7 @@ export function createTextModel(name: string, o: TextModelOptions): Model {
   const kind = textModelKind(name);
   if (!kind) throw new RangeError(`unknown text model '${name}' (expected one of ${TEXT_MODEL_NAMES.join(', ')})`);
   if (o === null || typeof o !== 'object') throw new TypeError(`createTextModel('${name}'): takes options such as { vocab, length }, got ${describeValue(o)}`);
+  checkOptions(`createTextModel('${name}')`, o, ['vocab', 'length', 'classes', 'embed', 'hidden', 'layers', 'dropout', 'tied', 'dim', 'heads', 'shareLayers', 'factorizedEmbedding']);
   if (o.tied !== undefined && typeof o.tied !== 'boolean') throw new RangeError(`model '${name}': tied must be true or false, got ${quote(o.tied)}`);
   if (o.classes !== undefined && kind.task !== 'classifier') {
     throw new RangeError(`model '${name}': classes is for the text classifiers (${TEXT_MODEL_NAMES.filter((n) => textModelKind(n)?.task === 'classifier').join(', ')}); a language model predicts the next token`);

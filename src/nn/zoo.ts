@@ -1,4 +1,5 @@
 // Named architectures for MNIST-shaped data (28×28×1, 10 classes): the reference CNN, its unshared twin, MLPs and LeNets.
+import { checkOptions } from '../core/errors.js';
 import { layers } from './layers/index.js';
 import type { Layer } from './layer.js';
 import { sequential, type Sequential } from './model.js';
@@ -25,6 +26,7 @@ export const MODEL_DESCRIPTIONS: Record<ModelName, string> = {
  * Throws listing the names when unknown.
  */
 export function createModel(name: string, o: { inputShape?: number[]; classes?: number } = {}): Sequential {
+  checkOptions('createModel', o, ['inputShape', 'classes']);
   const custom = /^mlp:(\d+(?:,\d+)*)$/.exec(name);
   const inputShape = o.inputShape ?? INPUT;
   const classes = o.classes ?? 10;

@@ -2,7 +2,8 @@
 import type { AdamHyper } from '../backend/backend.js';
 import { add, div, mul, sqrt, sub } from '../core/ops/index.js';
 import { assign, type Tensor } from '../core/tensor.js';
-import { type CommonOptimizerOptions, Optimizer, type OptimizerConfig, type ParamState, positive, unitInterval } from './optimizer.js';
+import { checkOptions } from '../core/errors.js';
+import { COMMON_OPTIMIZER_KEYS, type CommonOptimizerOptions, Optimizer, type OptimizerConfig, type ParamState, positive, unitInterval } from './optimizer.js';
 
 /** Adam hyperparameters (Keras names and defaults). */
 export interface AdamOptions extends CommonOptimizerOptions {
@@ -31,6 +32,10 @@ export class Adam extends Optimizer {
   epsilon: number;
 
   constructor(o: AdamOptions = {}) {
+    // AdamW (a subclass) adds weightDecay; a user's own subclass checks its own options.
+    if (new.target === Adam || new.target.name === 'AdamW') {
+      checkOptions(new.target.name, o, ['learningRate', 'beta1', 'beta2', 'epsilon', ...(new.target === Adam ? [] : ['weightDecay']), ...COMMON_OPTIMIZER_KEYS]);
+    }
     super(o.learningRate ?? 0.001, o);
     this.beta1 = o.beta1 ?? 0.9;
     this.beta2 = o.beta2 ?? 0.999;

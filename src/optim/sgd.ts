@@ -1,7 +1,8 @@
 // Stochastic gradient descent with optional (Nesterov) momentum, PyTorch semantics.
 import { add, mul, sub } from '../core/ops/index.js';
 import { assign, type Tensor } from '../core/tensor.js';
-import { type CommonOptimizerOptions, Optimizer, type OptimizerConfig, type ParamState, unitInterval } from './optimizer.js';
+import { checkOptions } from '../core/errors.js';
+import { COMMON_OPTIMIZER_KEYS, type CommonOptimizerOptions, Optimizer, type OptimizerConfig, type ParamState, unitInterval } from './optimizer.js';
 
 /** SGD hyperparameters (Keras names). */
 export interface SGDOptions extends CommonOptimizerOptions {
@@ -25,6 +26,7 @@ export class SGD extends Optimizer {
   nesterov: boolean;
 
   constructor(o: SGDOptions = {}) {
+    if (new.target === SGD) checkOptions('SGD', o, ['learningRate', 'momentum', 'nesterov', ...COMMON_OPTIMIZER_KEYS]);
     super(o.learningRate ?? 0.01, o);
     this.momentum = o.momentum ?? 0;
     this.nesterov = o.nesterov ?? false;

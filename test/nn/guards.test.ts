@@ -220,3 +220,24 @@ test('trainOnBatch takes sampleWeight (it was ignored) and refuses options it do
   assert.throws(() => m.trainOnBatch(x, y, { sampleWeight: { data: Float32Array.of(1, -1), shape: [2] } }), /trainOnBatch: sampleWeight of sample 1 is -1/);
   m.dispose();
 });
+
+test('factories, optimizers, callbacks, tokenizers and loadModel refuse options they do not take (they were ignored), naming them', async () => {
+  const { createModel, EarlyStopping } = await import('../../src/nn/index.js');
+  const { Adam, AdamW, SGD } = await import('../../src/optim/index.js');
+  const { WordTokenizer } = await import('../../src/data/tokenizer.js');
+  const { loadModel } = await import('../../src/io/files.js');
+  const cases: [string, () => unknown, RegExp][] = [
+    ['createModel', () => createModel('mlp:8', { inputShape: [4], classs: 3 } as never), /^ArgumentError: createModel: unknown option 'classs' \(options: inputShape, classes\)$/],
+    ['createTextModel', () => createTextModel('char-lstm', { vocab: 5, length: 4, units: 8 } as never), /^ArgumentError: createTextModel\('char-lstm'\): unknown option 'units' \(options: vocab, length, /],
+    ['createGptModel', () => createGptModel({ vocab: 5, context: 4, numHeads: 2 } as never), /^ArgumentError: createGptModel: unknown option 'numHeads' /],
+    ['Adam', () => new Adam({ lr: 0.1 } as never), /^ArgumentError: Adam: unknown option 'lr' \(options: learningRate, beta1, beta2, epsilon, globalClipnorm, clipnorm, schedule\)$/],
+    ['AdamW', () => new AdamW({ weight_decay: 0.1 } as never), /^ArgumentError: AdamW: unknown option 'weight_decay' \(options: learningRate, beta1, beta2, epsilon, weightDecay, /],
+    ['SGD', () => new SGD({ learningRate: 0.1, decay: 0.1 } as never), /^ArgumentError: SGD: unknown option 'decay' /],
+    ['EarlyStopping', () => new EarlyStopping({ patience: 2, restoreBest: true } as never), /^ArgumentError: EarlyStopping: unknown option 'restoreBest' \(options: monitor, minDelta, patience, mode, baseline, restoreBestWeights\)$/],
+    ['WordTokenizer', () => WordTokenizer.build('a b', { maxTokens: 10 } as never), /^ArgumentError: WordTokenizer\.build: unknown option 'maxTokens' \(options: maxVocab, source\); the vocabulary cap is maxVocab$/],
+    ['loadModel', () => loadModel('x.wsm', { lazy: true } as never), /^ArgumentError: loadModel: unknown option 'lazy' \(options: maxElements, maxModelElements, allowNonFinite\)$/],
+  ];
+  for (const [label, f, re] of cases) assert.throws(f, (e: Error) => re.test(`${e.name}: ${e.message}`), label);
+  // What they take still works, AdamW's weightDecay included.
+  assert.equal(new AdamW({ weightDecay: 0.05, learningRate: 0.01 }).weightDecay, 0.05);
+});
