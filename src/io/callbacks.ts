@@ -1,4 +1,5 @@
 // Fit callbacks that write files (Node; Keras names): ModelCheckpoint (with saveBestOnly) and CSVLogger.
+import { checkOptions } from '../core/errors.js';
 import { appendFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { improves, monitoredValue, monitorMode } from '../nn/callbacks.js';
 import type { Model } from '../nn/model.js';
@@ -61,6 +62,7 @@ export class ModelCheckpoint implements Callback {
 
   constructor(filepath: string, private readonly o: ModelCheckpointOptions = {}) {
     if (typeof filepath !== 'string' || filepath === '') throw new TypeError(`ModelCheckpoint: filepath must be a non-empty string, got ${JSON.stringify(filepath)}`);
+    checkOptions('ModelCheckpoint', o, ['monitor', 'saveBestOnly', 'mode', 'saveWeightsOnly', 'initialValueThreshold', 'verbose', 'tokenizer']);
     this.filepath = filepath;
     this.monitor = o.monitor ?? 'val_loss';
     this.mode = monitorMode(this.monitor, o.mode, 'ModelCheckpoint');
@@ -113,6 +115,7 @@ export class CSVLogger implements Callback {
 
   constructor(readonly filename: string, private readonly o: CSVLoggerOptions = {}) {
     if (typeof filename !== 'string' || filename === '') throw new TypeError(`CSVLogger: filename must be a non-empty string, got ${JSON.stringify(filename)}`);
+    checkOptions('CSVLogger', o, ['separator', 'append']);
     this.separator = o.separator ?? ',';
     if (this.separator === '' || /[\n\r"]/.test(this.separator)) throw new RangeError(`CSVLogger: separator must be a non-empty string without quotes or newlines, got ${JSON.stringify(o.separator)}`);
   }

@@ -237,7 +237,20 @@ test('factories, optimizers, callbacks, tokenizers and loadModel refuse options 
     ['WordTokenizer', () => WordTokenizer.build('a b', { maxTokens: 10 } as never), /^ArgumentError: WordTokenizer\.build: unknown option 'maxTokens' \(options: maxVocab, source\); the vocabulary cap is maxVocab$/],
     ['loadModel', () => loadModel('x.wsm', { lazy: true } as never), /^ArgumentError: loadModel: unknown option 'lazy' \(options: maxElements, maxModelElements, allowNonFinite\)$/],
   ];
+  const { CSVLogger, ModelCheckpoint } = await import('../../src/io/callbacks.js');
+  const { exportOnnx } = await import('../../src/io/onnx/export.js');
+  const { exportTfjs } = await import('../../src/io/tfjs/export.js');
+  const { loadTextDataset } = await import('../../src/data/corpora.js');
+  const m = createModel('mlp:4', { inputShape: [3], classes: 2 }).build(0);
+  cases.push(
+    ['ModelCheckpoint', () => new ModelCheckpoint('x.wsm', { save_best_only: true } as never), /^ArgumentError: ModelCheckpoint: unknown option 'save_best_only' /],
+    ['CSVLogger', () => new CSVLogger('x.csv', { sep: ';' } as never), /^ArgumentError: CSVLogger: unknown option 'sep' \(options: separator, append\)$/],
+    ['exportOnnx', () => exportOnnx(m, { opset: 13 } as never), /^ArgumentError: exportOnnx: unknown option 'opset' \(options: materialize, onNote, version\)$/],
+    ['exportTfjs', () => exportTfjs(m, { quantise: 'uint8' } as never), /^ArgumentError: exportTfjs: unknown option 'quantise' /],
+    ['loadTextDataset', () => loadTextDataset('sotu', { window: 32 } as never), /^ArgumentError: loadTextDataset: unknown option 'window' /],
+  );
   for (const [label, f, re] of cases) assert.throws(f, (e: Error) => re.test(`${e.name}: ${e.message}`), label);
+  m.dispose();
   // What they take still works, AdamW's weightDecay included.
   assert.equal(new AdamW({ weightDecay: 0.05, learningRate: 0.01 }).weightDecay, 0.05);
 });

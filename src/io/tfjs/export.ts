@@ -1,4 +1,5 @@
 // exportTfjs: a built model as a TF.js layers model (model.json + weight shards), written as tfjs-layers' own model.save() writes it.
+import { checkOptions } from '../../core/errors.js';
 import type { Layer, SymbolicTensor } from '../../nn/layer.js';
 import { Bidirectional } from '../../nn/layers/bidirectional.js';
 import { GRU } from '../../nn/layers/gru.js';
@@ -64,6 +65,7 @@ export interface TfjsExport {
  * layer, thrown before anything is returned.
  */
 export function exportTfjs(model: Model, o: TfjsExportOptions = {}): TfjsExport {
+  checkOptions('exportTfjs', o, ['quantize', 'materialize', 'shardBytes', 'onNote', 'version']);
   if (!model.built) throw new TfjsExportError(`model '${model.name}' is not built (call build() or fit() first)`);
   if (o.shardBytes !== undefined && !(Number.isInteger(o.shardBytes) && o.shardBytes >= 1)) throw new TfjsExportError(`shardBytes must be a positive integer, got ${o.shardBytes}`);
   const chain = model instanceof Sequential && model.inputs[0].dtype === 'float32';
