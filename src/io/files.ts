@@ -306,6 +306,7 @@ const SHIP: SaveModelOptions = { withOptimizer: false, withCompile: false, train
  * {@link WriteOptions}; `ship` and `compressHeader`: see {@link SaveModelOptions}); returns the file size in bytes.
  */
 export function saveModel(path: string, m: Model, o: SaveModelOptions = {}): number {
+  checkOptions('saveModel', o, ['training', 'initSeed', 'withOptimizer', 'withCompile', 'extra', 'tokenizer', 'force', 'compressHeader', 'ship']);
   const { force, compressHeader, ship, ...contents } = { ...(o.ship ? SHIP : {}), ...o };
   return saveCheckpoint(path, modelToCheckpoint(m, contents), { force, compressHeader });
 }

@@ -1,4 +1,5 @@
 // deepCompress: Deep Compression's pipeline (prune, retrain with masks fixed, k-means weight sharing, fine-tune the centroids) on a trained model.
+import { checkOptions } from '../core/errors.js';
 import type { Model } from '../nn/model.js';
 import type { KMeansInit } from '../sharing/kmeans.js';
 import { type ClusteredWeight, type ClusterOptions, clusterWeights, planClusters } from './cluster.js';
@@ -96,6 +97,7 @@ export class NothingToCompressError extends Error {
 
 /** The options with their defaults. */
 export function deepCompressSettings(o: DeepCompressOptions): DeepCompressSettings {
+  checkOptions('deepCompress', o, ['clusters', 'convClusters', 'prune', 'convPrune', 'layerPrune', 'pruneFinetuneEpochs', 'pruneLr', 'pruneSchedule', 'init', 'layers', 'finetuneEpochs', 'lr', 'batchSize', 'seed']);
   const prune = o.prune ?? 0, lr = o.lr ?? 1e-4;
   return {
     clusters: o.clusters, convClusters: o.convClusters ?? o.clusters, prune, convPrune: o.convPrune ?? prune, layerPrune: o.layerPrune ?? {},

@@ -1,5 +1,5 @@
 // softWeightSharing: retrain with a learned Gaussian mixture prior, merge its components, quantise each weight to its component's mean (Ullrich et al. 2017).
-import { quote } from '../core/errors.js';
+import { checkOptions, quote } from '../core/errors.js';
 import { add, mul } from '../core/ops/index.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Model } from '../nn/model.js';
@@ -86,6 +86,7 @@ export interface SoftSharingReport {
 
 /** The options with their defaults; throws a one-line RangeError naming a bad option. */
 export function softSharingSettings(o: SoftSharingOptions): SoftSharingSettings {
+  checkOptions('softWeightSharing', o, ['components', 'pi0', 'tau', 'epochs', 'lr', 'meanLr', 'varianceLr', 'mixingLr', 'prior', 'means', 'variances', 'proportions', 'gamma', 'mergeThreshold', 'layers', 'finetuneEpochs', 'finetuneLr', 'batchSize', 'seed']);
   const s: SoftSharingSettings = {
     components: o.components ?? 16, pi0: o.pi0 ?? 0.99, tau: o.tau ?? 0.003, epochs: o.epochs ?? 10, lr: o.lr ?? 5e-4,
     meanLr: o.meanLr ?? 1e-4, varianceLr: o.varianceLr ?? 3e-3, mixingLr: o.mixingLr ?? 3e-3, prior: o.prior ?? 'model',

@@ -1,5 +1,5 @@
 // sparseVariationalDropout: retrain with sparse variational dropout (Molchanov, Ashukha & Vetrov, ICML 2017), prune the weights whose dropout rate α is large, cluster the survivors into pruned codebooks.
-import { quote } from '../core/errors.js';
+import { checkOptions, quote } from '../core/errors.js';
 import { keep } from '../core/engine.js';
 import { add, exp, log, maximum, minimum, mul, neg, randomNormal, sigmoid, square, sub, sum, tensor } from '../core/ops/index.js';
 import { sizeOf, type Shape } from '../core/shape.js';
@@ -97,6 +97,7 @@ export interface VariationalDropoutReport {
 
 /** The options with their defaults; throws a one-line RangeError naming a bad option. */
 export function variationalDropoutSettings(o: VariationalDropoutOptions): VariationalDropoutSettings {
+  checkOptions('sparseVariationalDropout', o, ['epochs', 'lr', 'klWeight', 'klWarmup', 'threshold', 'initLogSigma', 'layerKlWeight', 'layerThreshold', 'pruneFinetuneEpochs', 'pruneLr', 'clusters', 'convClusters', 'finetuneEpochs', 'finetuneLr', 'layers', 'batchSize', 'seed']);
   const s: VariationalDropoutSettings = {
     epochs: o.epochs ?? 10, lr: o.lr ?? 5e-4, klWeight: o.klWeight ?? 1, klWarmup: o.klWarmup ?? 0, threshold: o.threshold ?? 3,
     layerKlWeight: o.layerKlWeight ?? {}, layerThreshold: o.layerThreshold ?? {},

@@ -241,6 +241,10 @@ test('factories, optimizers, callbacks, tokenizers and loadModel refuse options 
   const { exportOnnx } = await import('../../src/io/onnx/export.js');
   const { exportTfjs } = await import('../../src/io/tfjs/export.js');
   const { loadTextDataset } = await import('../../src/data/corpora.js');
+  const { saveModel } = await import('../../src/io/files.js');
+  const { deepCompressSettings } = await import('../../src/transforms/deep-compression.js');
+  const { softSharingSettings } = await import('../../src/transforms/soft-sharing.js');
+  const { variationalDropoutSettings } = await import('../../src/transforms/variational-dropout.js');
   const m = createModel('mlp:4', { inputShape: [3], classes: 2 }).build(0);
   cases.push(
     ['ModelCheckpoint', () => new ModelCheckpoint('x.wsm', { save_best_only: true } as never), /^ArgumentError: ModelCheckpoint: unknown option 'save_best_only' /],
@@ -248,6 +252,10 @@ test('factories, optimizers, callbacks, tokenizers and loadModel refuse options 
     ['exportOnnx', () => exportOnnx(m, { opset: 13 } as never), /^ArgumentError: exportOnnx: unknown option 'opset' \(options: materialize, onNote, version\)$/],
     ['exportTfjs', () => exportTfjs(m, { quantise: 'uint8' } as never), /^ArgumentError: exportTfjs: unknown option 'quantise' /],
     ['loadTextDataset', () => loadTextDataset('sotu', { window: 32 } as never), /^ArgumentError: loadTextDataset: unknown option 'window' /],
+    ['saveModel', () => saveModel('never-written.wsm', m, { overwrite: true } as never), /^ArgumentError: saveModel: unknown option 'overwrite' \(options: training, initSeed, withOptimizer, withCompile, extra, tokenizer, force, compressHeader, ship\)$/],
+    ['deepCompressSettings', () => deepCompressSettings({ clusters: 8, finetuneEpoch: 2 } as never), /^ArgumentError: deepCompress: unknown option 'finetuneEpoch' /],
+    ['softSharingSettings', () => softSharingSettings({ component: 8 } as never), /^ArgumentError: softWeightSharing: unknown option 'component' /],
+    ['variationalDropoutSettings', () => variationalDropoutSettings({ kl_weight: 1 } as never), /^ArgumentError: sparseVariationalDropout: unknown option 'kl_weight' /],
   );
   for (const [label, f, re] of cases) assert.throws(f, (e: Error) => re.test(`${e.name}: ${e.message}`), label);
   m.dispose();
