@@ -488,7 +488,7 @@ export async function fit(m: Model, xData: Data | readonly Data[], yData: Data |
     const [vx, vy, vw] = o.validationData;
     val = labelled(m, 'fit: validation', vx, vy, vw, { finite: true });
     requireSamples('fit', val, 'validationData x and y', 'validate on');
-  } else if (o.validationSplit !== undefined && o.validationSplit !== 0) {
+  } else if (o.validationSplit !== undefined && o.validationSplit !== null && o.validationSplit !== 0) {
     const f = o.validationSplit;
     if (!(typeof f === 'number' && f > 0 && f < 1)) throw new RangeError(`fit: validationSplit must be a number in (0, 1), got ${quote(f)}`);
     const all = ys[0].n;
