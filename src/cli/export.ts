@@ -51,17 +51,16 @@ export function exportCommand(a: ParsedArgs<typeof exportSpec>, io: Io): Promise
   const tfjs = a.flags.format === 'tfjs';
   const out = a.flags.out ?? a.positionals.model.replace(/(\.wsm)?$/, tfjs ? '-tfjs' : '.onnx');
   const newFolder = tfjs && !existsSync(out);
-  return holdingOutputs(a.flags.force, (hold) => runExport(a, io, hold, out)).catch((e: unknown) => {
+  return holdingOutputs(a.flags.force, (hold) => runExport(a, io, hold, out, tfjs)).catch((e: unknown) => {
     // A TF.js folder this run made (to hold its lock) is removed again when nothing was written into it.
     if (newFolder) try { rmdirSync(out); } catch { /* not empty, or gone */ }
     throw e;
   });
 }
 
-function runExport(a: ParsedArgs<typeof exportSpec>, io: Io, hold: (path: string) => void, out: string): number {
+function runExport(a: ParsedArgs<typeof exportSpec>, io: Io, hold: (path: string) => void, out: string, tfjs: boolean): number {
   const f = a.flags;
   const file = a.positionals.model;
-  const tfjs = f.format === 'tfjs';
   refuseInputAsOutput(out, [['model', file]], 'export');
   if (tfjs) {
     // A TF.js export is a folder: an existing one (an earlier export) gets its files replaced; a file there is refused.

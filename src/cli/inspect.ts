@@ -195,8 +195,10 @@ export function predictCommand(a: ParsedArgs<typeof predictSpec>, io: Io): numbe
   const probs = logits ? softmax(scores) : scores;
   const p = probs.f32();
   probs.dispose();
-  if (logits) scores.dispose();
-  if (logits) io.err.write(`note: ${a.positionals.model} ends without a softmax: its scores are shown as the softmax's probabilities\n`);
+  if (logits) {
+    scores.dispose();
+    io.err.write(`note: ${a.positionals.model} ends without a softmax: its scores are shown as the softmax's probabilities\n`);
+  }
   const classes = p.length / n;
   const names = meta.training?.dataset === 'fashion-mnist' ? FASHION_MNIST_CLASS_NAMES : undefined;
   const results = Array.from({ length: n }, (_, i) => {

@@ -358,8 +358,7 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
     if (f.sharing) applySharing(model, f.sharing);
     applyKernelRegularizer(model, f.l1, f.l2);
     model.build(f.seed);
-    const trainSamples = sampleCount(fresh, 'train') - Math.floor(sampleCount(fresh, 'train') * (f.validationSplit || 0));
-    const updates = f.epochs * Math.ceil(trainSamples / f.batchSize);
+    const updates = f.epochs * batchesPerEpoch(sampleCount(fresh, 'train'), f.validationSplit, f.batchSize);
     const clip = f.clipnorm ?? (kind ? 1 : undefined);
     const optConfig: OptimizerConfig = {
       name: f.optimizer, ...(f.lr !== undefined ? { learningRate: f.lr } : {}), ...(f.momentum !== undefined ? { momentum: f.momentum } : {}),
@@ -523,6 +522,11 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
   return 0;
 }
 
+/** Batches per epoch of `samples` training samples, a --validation-split's share held out as fit holds it out. */
+function batchesPerEpoch(samples: number, validationSplit: number | undefined, batchSize: number): number {
+  return Math.ceil((samples - Math.floor(samples * (validationSplit || 0))) / batchSize);
+}
+
 /**
  * --lr-schedule cosine decays to 0 over all the run's epochs: a run resumed with another --epochs gets its decay
  * stretched (or shrunk) to end with the new last epoch, as a new run of that length would have it. Kept as it was, a
@@ -531,8 +535,8 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
 function stretchCosine(opt: Optimizer, state: TrainingState, nTrain: number, err: Io['err']): void {
   const s = opt.schedule;
   if (s?.name !== 'cosine_decay') return;
-  // The batches of an epoch as fit counted them (a --validation-split holds its samples out), as a new run computes them.
-  const perEpoch = state.stepsPerEpoch ?? Math.ceil((nTrain - Math.floor(nTrain * (state.validationSplit ?? 0))) / state.batchSize);
+  // The batches of an epoch as fit counted them, as a new run computes them.
+  const perEpoch = state.stepsPerEpoch ?? batchesPerEpoch(nTrain, state.validationSplit, state.batchSize);
   const decaySteps = Math.max(1, state.epochs * perEpoch - (s.warmupSteps ?? 0));
   if (decaySteps === s.decaySteps) return;
   const before = opt.currentLearningRate();

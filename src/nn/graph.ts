@@ -32,10 +32,10 @@ export function traceGraph(modelName: string, inputs: readonly SymbolicTensor[],
   }
   for (const t of inputs) if (t.node) throw new Error(`${where}: inputs must come from input(), but one is the output ${t.describe()}`);
   const names = new Set<string>();
-  for (const t of inputs) if (!t.defaultName) names.add(t.name);
-  if (names.size < inputs.filter((t) => !t.defaultName).length) {
-    const dup = inputs.find((t, i) => !t.defaultName && inputs.findIndex((u) => !u.defaultName && u.name === t.name) !== i)!;
-    throw new Error(`${where}: two inputs are named '${dup.name}' (give each input a name)`);
+  for (const t of inputs) {
+    if (t.defaultName) continue;
+    if (names.has(t.name)) throw new Error(`${where}: two inputs are named '${t.name}' (give each input a name)`);
+    names.add(t.name);
   }
   for (const t of inputs) {
     if (!t.defaultName) continue;

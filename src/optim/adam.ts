@@ -17,6 +17,9 @@ export interface AdamOptions extends CommonOptimizerOptions {
   epsilon?: number;
 }
 
+/** The options Adam takes besides the common ones (createOptimizer's 'adam' keys). */
+export const ADAM_KEYS = ['learningRate', 'beta1', 'beta2', 'epsilon'] as const;
+
 /**
  * Adam. With t the parameter's own step count (from 1):
  * `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`, `p ← p − lr·(m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)`.
@@ -32,10 +35,8 @@ export class Adam extends Optimizer {
   epsilon: number;
 
   constructor(o: AdamOptions = {}) {
-    // AdamW (a subclass) adds weightDecay; a user's own subclass checks its own options.
-    if (new.target === Adam || new.target.name === 'AdamW') {
-      checkOptions(new.target.name, o, ['learningRate', 'beta1', 'beta2', 'epsilon', ...(new.target === Adam ? [] : ['weightDecay']), ...COMMON_OPTIMIZER_KEYS]);
-    }
+    // A subclass (AdamW) checks its own options.
+    if (new.target === Adam) checkOptions('Adam', o, [...ADAM_KEYS, ...COMMON_OPTIMIZER_KEYS]);
     super(o.learningRate ?? 0.001, o);
     this.beta1 = o.beta1 ?? 0.9;
     this.beta2 = o.beta2 ?? 0.999;

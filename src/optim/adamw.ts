@@ -1,14 +1,18 @@
 // AdamW (Loshchilov & Hutter): Adam with decoupled weight decay, PyTorch semantics.
+import { checkOptions } from '../core/errors.js';
 import { mul } from '../core/ops/index.js';
 import type { Tensor } from '../core/tensor.js';
-import { Adam, type AdamOptions } from './adam.js';
-import type { OptimizerConfig, ParamState } from './optimizer.js';
+import { Adam, ADAM_KEYS, type AdamOptions } from './adam.js';
+import { COMMON_OPTIMIZER_KEYS, type OptimizerConfig, type ParamState } from './optimizer.js';
 
 /** AdamW hyperparameters: Adam's plus `weightDecay`. */
 export interface AdamWOptions extends AdamOptions {
   /** Decoupled weight decay λ ≥ 0 (default 0.01, PyTorch's default; Keras' is 0.004). */
   weightDecay?: number;
 }
+
+/** The options AdamW takes besides the common ones: Adam's and weightDecay. */
+export const ADAMW_KEYS = [...ADAM_KEYS, 'weightDecay'] as const;
 
 /**
  * AdamW, PyTorch semantics: first `p ← p·(1 − lr·λ)` (decay scaled by the learning rate, not by the
@@ -20,6 +24,7 @@ export class AdamW extends Adam {
   weightDecay: number;
 
   constructor(o: AdamWOptions = {}) {
+    if (new.target === AdamW) checkOptions('AdamW', o, [...ADAMW_KEYS, ...COMMON_OPTIMIZER_KEYS]);
     super(o);
     this.weightDecay = o.weightDecay ?? 0.01;
     if (!(Number.isFinite(this.weightDecay) && this.weightDecay >= 0)) {

@@ -1,8 +1,8 @@
 // The optimizers and the factory that builds one from a Keras name or a config.
-import { Adam } from './adam.js';
-import { AdamW } from './adamw.js';
+import { Adam, ADAM_KEYS } from './adam.js';
+import { AdamW, ADAMW_KEYS } from './adamw.js';
 import { COMMON_OPTIMIZER_KEYS, type Optimizer, type OptimizerConfig } from './optimizer.js';
-import { SGD } from './sgd.js';
+import { SGD, SGD_KEYS } from './sgd.js';
 
 export { Optimizer } from './optimizer.js';
 export type { CommonOptimizerOptions, OptimizerConfig, OptimizerState, ParamState } from './optimizer.js';
@@ -11,11 +11,7 @@ export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, type AdamOptions } from './adam.js';
 export { AdamW, type AdamWOptions } from './adamw.js';
 
-const KEYS: Record<string, readonly string[]> = {
-  sgd: ['learningRate', 'momentum', 'nesterov'],
-  adam: ['learningRate', 'beta1', 'beta2', 'epsilon'],
-  adamw: ['learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay'],
-};
+const KEYS: Record<string, readonly string[]> = { sgd: SGD_KEYS, adam: ADAM_KEYS, adamw: ADAMW_KEYS };
 
 /**
  * Builds an optimizer from a Keras name ('sgd', 'adam', 'adamw'; case-insensitive, Keras defaults) or from

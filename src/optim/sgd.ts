@@ -14,6 +14,9 @@ export interface SGDOptions extends CommonOptimizerOptions {
   nesterov?: boolean;
 }
 
+/** The options SGD takes besides the common ones. */
+export const SGD_KEYS = ['learningRate', 'momentum', 'nesterov'] as const;
+
 /**
  * SGD, PyTorch semantics (dampening 0): with momentum μ the buffer is `b ← μ·b + g` (b₀ = 0, so b₁ = g),
  * then `p ← p − lr·b`, or with Nesterov `p ← p − lr·(g + μ·b)`. For a constant learning rate this is the
@@ -26,7 +29,7 @@ export class SGD extends Optimizer {
   nesterov: boolean;
 
   constructor(o: SGDOptions = {}) {
-    if (new.target === SGD) checkOptions('SGD', o, ['learningRate', 'momentum', 'nesterov', ...COMMON_OPTIMIZER_KEYS]);
+    if (new.target === SGD) checkOptions('SGD', o, [...SGD_KEYS, ...COMMON_OPTIMIZER_KEYS]);
     super(o.learningRate ?? 0.01, o);
     this.momentum = o.momentum ?? 0;
     this.nesterov = o.nesterov ?? false;
