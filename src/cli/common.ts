@@ -109,8 +109,12 @@ export function checkModelSize(model: Model, command: string, sizes: string): vo
 /** The datasets that read --data: a UTF-8 file (text) or a folder of IDX files (idx; mnist and fashion-mnist, optionally). */
 const READS_DATA = new Set(['text', 'idx', 'mnist', 'fashion-mnist']);
 
-/** Refuses --data for a dataset that would ignore it (a built-in one): the run would silently use other data. */
-export function checkDataFlag(dataset: string, data: string | undefined, command: string): void {
+/**
+ * Refuses --data for a dataset that would ignore it (a built-in one): the run would silently use other data; and its
+ * absence for `idx`, which has no data of its own (unless a model file `recorded` its folder).
+ */
+export function checkDataFlag(dataset: string, data: string | undefined, command: string, recorded?: string): void {
+  if (data === undefined && recorded === undefined && dataset === 'idx') throw new UsageError('--dataset idx reads a folder of IDX files: give it with --data DIR', command);
   if (data === undefined || READS_DATA.has(dataset)) return;
   throw new UsageError(`--data ${data}: --dataset ${dataset} is built in and reads no --data (a text file is --dataset text, a folder of IDX files --dataset idx, mnist or fashion-mnist)`, command);
 }

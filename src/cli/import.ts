@@ -94,7 +94,7 @@ function runImport(a: ParsedArgs<typeof importSpec>, io: Io, hold: (path: string
   }
   const out = f.out ?? (basename(file) === 'model.json' && dirname(file) !== '.' ? `${dirname(file)}.wsm` : join(dirname(file), `${basename(file, extname(file))}.wsm`));
   refuseInputAsOutput(out, [['model', file], ...tfjsWeightFiles(file, ext).map((p) => ['weight', p] as const)], 'import');
-  if (f.data !== undefined) checkDataFlag(f.dataset ?? 'mnist-sample', f.data, 'import');
+  if (f.data !== undefined || f.dataset !== undefined) checkDataFlag(f.dataset ?? 'mnist-sample', f.data, 'import');
   hold(out);
   const ds: Dataset | undefined = f.dataset ? readDataset(f.dataset, f.data, 1, 1) : undefined;
   const t0 = performance.now();

@@ -59,8 +59,9 @@ export function loadTextForCli(dataset: string, file: string | undefined, rec: T
 export function savedModelData(flags: { dataset?: string; data?: string }, t: TrainingState | undefined, command: string, text = t?.text): { name: string; dir: string | undefined } {
   // A text model without a training record (compress --ship drops it) defaults to train's corpus for its task.
   const name = flags.dataset ?? (text && flags.data !== undefined ? 'text' : t?.dataset ?? (text ? (text.task === 'classifier' ? 'spam-assassin' : 'sotu') : 'mnist-sample'));
-  checkDataFlag(name, flags.data, command);
-  return { name, dir: flags.data ?? (flags.dataset ? undefined : t?.dataDir) };
+  const recorded = flags.dataset ? undefined : t?.dataDir;
+  checkDataFlag(name, flags.data, command, recorded);
+  return { name, dir: flags.data ?? recorded };
 }
 
 /**

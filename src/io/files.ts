@@ -1,6 +1,7 @@
 // Node-only model files: safe atomic writes (temp file, fsync, rename; regular files only, symlinks followed, read-only kept, a lock per output), load/save by path (regular files only), TF.js model folders.
 import {
-  closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync,
+  closeSync, existsSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, statSync, unlinkSync,
+  writeSync,
   type Stats,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -164,15 +165,17 @@ const lockedBy = (target: string, pid: number): WriteError =>
  * files, and creates `<target>.lock` holding this process id with O_EXCL. A lock whose process is gone is stale and
  * taken over. Throws a WriteError naming the path when another running process (or this one) holds the lock, or when
  * the folder is not writable: so a run fails at its start, not after its first epoch. The lock is released by
- * `release()` or when the process exits (a killed process leaves it; the next writer sees its process is gone).
+ * `release()` or when the process exits (a killed process leaves it; the next writer sees its process is gone);
+ * `release()` also removes the folders it created when the run wrote nothing there.
  */
 export function lockOutput(path: string, o: WriteOptions = {}): OutputLock {
   const target = writeTarget(path);
   checkReplaceable(target, o);
   const lockPath = `${target}.lock`;
   if (held.has(resolve(target))) throw new WriteError(target, `is already being written by this process (pid ${process.pid})`);
+  let made: string | undefined;
   try {
-    mkdirSync(dirname(target), { recursive: true });
+    made = mkdirSync(dirname(target), { recursive: true });
   } catch (e) {
     throw new WriteError(target, `cannot create its folder: ${(e as Error).message}`, { cause: e });
   }
@@ -210,8 +213,17 @@ export function lockOutput(path: string, o: WriteOptions = {}): OutputLock {
       try {
         if (lockOwner(absLock) === process.pid) unlinkSync(absLock);
       } catch { /* removed by hand, or unreadable: leave it */ }
+      if (made !== undefined && !existsSync(target)) removeEmptyFolders(dirname(key), resolve(made));
     },
   };
+}
+
+/** Removes `dir` and its parents up to `top` (inclusive) while they are empty: the folders a failed run made for its output. */
+function removeEmptyFolders(dir: string, top: string): void {
+  for (let d = dir; d.startsWith(top); d = dirname(d)) {
+    try { rmdirSync(d); } catch { return; /* not empty, or not ours to remove */ }
+    if (d === top) return;
+  }
 }
 
 /**

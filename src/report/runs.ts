@@ -83,6 +83,7 @@ export const MAX_RUN_JSON_BYTES = 64 << 20;
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isFrac = (v: unknown): v is number => isNum(v) && v >= 0 && v <= 1;
 
 /** Field reader of one file: each `need…` throws a RunFileError naming the file, the kind and the field (by its path). */
 function fields(file: string, kind: string) {
@@ -97,7 +98,11 @@ function fields(file: string, kind: string) {
   return {
     fail,
     num: (o: Obj, path: string): number => need(o, path, 'a finite number', isNum) as number,
-    pos: (o: Obj, path: string): number => need(o, path, 'a number above 0', (v) => isNum(v) && v > 0) as number,
+    /** A count of at least `min`: a whole number a double holds exactly. */
+    count: (o: Obj, path: string, min: number): number => need(o, path, `a whole number of at least ${min}`, (v) => Number.isSafeInteger(v) && (v as number) >= min) as number,
+    /** An accuracy: a fraction in [0, 1]. */
+    frac: (o: Obj, path: string): number => need(o, path, 'an accuracy between 0 and 1', isFrac) as number,
+    optFrac: (o: Obj, path: string): number | undefined => (at(o, path) === undefined ? undefined : need(o, path, 'an accuracy between 0 and 1', isFrac) as number),
     obj: (o: Obj, path: string): Obj => need(o, path, 'an object', isObj) as Obj,
     arr: (o: Obj, path: string): unknown[] => need(o, path, 'a non-empty array', (v) => Array.isArray(v) && v.length > 0) as unknown[],
     optStr: (o: Obj, path: string): string | undefined => (typeof at(o, path) === 'string' ? at(o, path) as string : undefined),
@@ -150,10 +155,11 @@ export function parseRun(j: unknown, file: string, label = basename(file).replac
       const history: Record<string, (number | null)[]> = {};
       for (const [k, v] of Object.entries(h)) {
         if (!Array.isArray(v) || !v.every((x) => x === null || isNum(x))) f.fail(`has a field 'history.${k}' that is not an array of numbers (one per epoch)`);
+        if (k.endsWith('accuracy') && !(v as (number | null)[]).every((x) => x === null || isFrac(x))) f.fail(`has a field 'history.${k}' with a value outside [0, 1]`);
         if ((v as unknown[]).length) history[k] = v as (number | null)[];
       }
       if (!Object.keys(history).length) f.fail(`without per-epoch values: field 'history' holds no metric (e.g. 'history.loss')`);
-      const test = isObj(o.test) ? Object.fromEntries(Object.entries(o.test).filter(([, v]) => isNum(v))) as Record<string, number> : undefined;
+      const test = isObj(o.test) ? Object.fromEntries(Object.entries(o.test).filter(([k, v]) => (k.endsWith('accuracy') ? isFrac(v) : isNum(v)))) as Record<string, number> : undefined;
       return { kind, ...base, history, test, parameters: f.optNum(o, 'parameters') };
     }
     case 'compress': {
@@ -171,19 +177,17 @@ export function parseRun(j: unknown, file: string, label = basename(file).replac
       }
       return {
         kind, ...base, method, scheme: describeScheme(settings, method, layers),
-        fileBytes: f.pos(o, 'fileBytes'), accuracy: f.num(o, 'finetuned.accuracy'), before: f.optNum(o, 'before.accuracy'),
+        fileBytes: f.count(o, 'fileBytes', 1), accuracy: f.frac(o, 'finetuned.accuracy'), before: f.optFrac(o, 'before.accuracy'),
         layers, out: f.optStr(o, 'out'),
       };
     }
     case 'intrinsic-dim': {
       const rows = f.arr(o, 'rows').map((r, i) => {
         if (!isObj(r)) return f.fail(`has a field 'rows.${i}' that is not an object`);
-        const dim = f.num(o, `rows.${i}.dim`);
-        if (!(dim >= 1)) f.fail(`has a field 'rows.${i}.dim' that is not a positive number`);
-        return { dim, accuracy: f.num(o, `rows.${i}.accuracy`) };
+        return { dim: f.count(o, `rows.${i}.dim`, 1), accuracy: f.frac(o, `rows.${i}.accuracy`) };
       });
       return {
-        kind, ...base, baseline: f.num(o, 'baseline.accuracy'), rows, dint90: f.optNum(o, 'dint90'),
+        kind, ...base, baseline: f.frac(o, 'baseline.accuracy'), rows, dint90: f.optNum(o, 'dint90'),
         projection: f.optStr(o, 'projection'), parameters: f.optNum(o, 'parameters'),
       };
     }

@@ -115,6 +115,10 @@ test('an --out that is an input is refused before anything is written (export an
   // --data with a built-in dataset is refused, as train refuses it (it was ignored).
   await refused(['import', tmp('small.onnx'), '--data', dir, '--out', tmp('o.wsm')], /--data .*: --dataset mnist-sample is built in and reads no --data/);
   await refused(['intrinsic-dim', '--data', dir, '--dims', '10', '--limit', '100'], /^weightshare intrinsic-dim: --data .*: --dataset mnist-sample is built in/m);
+  // --dataset idx without its folder is a usage error (exit 2) before anything is read, as --dataset text without its file.
+  for (const cmd of [['import', tmp('small.onnx')], ['train'], ['intrinsic-dim']]) {
+    await refused([...cmd, '--dataset', 'idx'], new RegExp(`^weightshare ${cmd[0]}: --dataset idx reads a folder of IDX files: give it with --data DIR$`, 'm'));
+  }
   // intrinsic-dim names its flags (a map's message named neither).
   await refused(['intrinsic-dim', '--model', 'mlp:8', '--seed', '-1', '--dims', '10', '--limit', '64'], /^weightshare intrinsic-dim: --seed must be an integer in \[0, 2\^32\)/m);
   await refused(['intrinsic-dim', '--model', 'mlp:8', '--dims', '10,99999', '--limit', '64'], /^weightshare intrinsic-dim: --dims: 99999 is more than the model's 6,370 parameters/m);

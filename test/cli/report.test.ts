@@ -173,7 +173,7 @@ test('report: a file that is no run JSON is one line naming the file and the mis
     [bad('no-finetuned.json', JSON.stringify({ ...c, finetuned: undefined })), /no-finetuned\.json: compress run JSON without field 'finetuned\.accuracy'$/],
     [bad('no-settings.json', JSON.stringify({ ...c, settings: undefined })), /no-settings\.json: compress run JSON without field 'settings'$/],
     [bad('bad-layer.json', JSON.stringify({ ...c, layers: [{ path: 'dense/kernel', weights: 4 }] })), /bad-layer\.json: compress run JSON without field 'layers\.0\.bitsBefore'$/],
-    [bad('zero-bytes.json', JSON.stringify({ ...c, fileBytes: 0 })), /zero-bytes\.json: compress run JSON has a field 'fileBytes' that is not a number above 0$/],
+    [bad('zero-bytes.json', JSON.stringify({ ...c, fileBytes: 0 })), /zero-bytes\.json: compress run JSON has a field 'fileBytes' that is not a whole number of at least 1$/],
     [bad('no-baseline.json', JSON.stringify({ ...d, baseline: undefined })), /no-baseline\.json: intrinsic-dim run JSON without field 'baseline\.accuracy'$/],
     [bad('no-rows.json', JSON.stringify({ ...d, rows: [] })), /no-rows\.json: intrinsic-dim run JSON has a field 'rows' that is not a non-empty array$/],
     [bad('row-dim.json', JSON.stringify({ ...d, rows: [{ accuracy: 0.5 }] })), /row-dim\.json: intrinsic-dim run JSON without field 'rows\.0\.dim'$/],

@@ -125,14 +125,20 @@ test('lockOutput: the lock file holds our pid; a second writer fails naming the 
   assertRefused(() => lockOutput(f), `${f}.lock`, /lock file names no process \("garbage"\); remove it if no other run is writing/);
 });
 
-test('lockOutput fails at once when the output\'s folder cannot be made or written', () => {
+test('lockOutput fails at once when the output\'s folder cannot be made or written; folders it made are removed on release when nothing was written there', () => {
   const d = fresh();
   writeFileSync(join(d, 'file'), '');
   const under = join(d, 'file', 'out.wsm');
   assertRefused(() => lockOutput(under), under, /cannot create its folder: EEXIST: file already exists, mkdir '.*\/file'$/);
   const deep = join(d, 'new', 'folder', 'out.wsm');
-  lockOutput(deep).release();
+  const lock = lockOutput(deep);
   assert.ok(statSync(join(d, 'new', 'folder')).isDirectory());
+  lock.release();
+  assert.ok(!existsSync(join(d, 'new')), 'a run that wrote nothing leaves no folders behind');
+  const kept = lockOutput(deep);
+  writeFileAtomic(deep, 'model');
+  kept.release();
+  assert.equal(readFileSync(deep, 'utf8'), 'model');
 });
 
 test('temp files of dead writers are removed when the output is written; those of running ones, and of other outputs, are kept', () => {

@@ -22,6 +22,19 @@ test('parseRun tells the kinds apart and describes a compress run\'s scheme from
   assert.equal(parseRun({ history: { loss: [1, null] }, model: 'm' }, 'a.JSON', 'mine').label, 'mine');
 });
 
+test('parseRun refuses accuracies outside [0, 1] and sizes that are not whole numbers, naming the field', () => {
+  const base = { settings: {}, fileBytes: 1000, finetuned: { accuracy: 0.9 } };
+  assert.throws(() => parseRun({ ...base, finetuned: { accuracy: -0.2 } }, 'c.json'), /c\.json: compress run JSON has a field 'finetuned\.accuracy' that is not an accuracy between 0 and 1/);
+  assert.throws(() => parseRun({ ...base, before: { accuracy: 95 } }, 'c.json'), /field 'before\.accuracy' that is not an accuracy/);
+  assert.throws(() => parseRun({ ...base, fileBytes: 10.5 }, 'c.json'), /field 'fileBytes' that is not a whole number of at least 1/);
+  const dim = (d: number, a = 0.5) => parseRun({ rows: [{ dim: d, accuracy: a }], baseline: { accuracy: 0.9 } }, 'd.json');
+  assert.throws(() => dim(1e300), /field 'rows\.0\.dim' that is not a whole number of at least 1/);
+  assert.throws(() => dim(0), /field 'rows\.0\.dim'/);
+  assert.throws(() => dim(10, 1.5), /field 'rows\.0\.accuracy' that is not an accuracy/);
+  assert.throws(() => parseRun({ history: { accuracy: [0.5, -1] } }, 't.json'), /t\.json: train run JSON has a field 'history\.accuracy' with a value outside \[0, 1\]/);
+  assert.equal(parseRun({ history: { loss: [5, 3] } }, 't.json').kind, 'train');
+});
+
 test('distinctLabels: a shared label gets its folder, then a number', () => {
   const r = (file: string) => parseRun({ rows: [{ dim: 1, accuracy: 0.5 }], baseline: { accuracy: 1 } }, file);
   assert.deepEqual(distinctLabels([r('x/a.json'), r('y/a.json'), r('b.json')]).map((x) => x.label), ['x/a', 'y/a', 'b']);
