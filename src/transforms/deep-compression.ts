@@ -5,7 +5,7 @@ import type { KMeansInit } from '../sharing/kmeans.js';
 import { type ClusteredWeight, type ClusterOptions, clusterWeights, planClusters } from './cluster.js';
 import { planPrune, type PrunedWeight, type PruneOptions, pruneWeights } from './prune.js';
 import { byLayer, type ModelWeight, namesLayer, shareableWeights } from './select.js';
-import { checkSchedule, gradualPruning, type PolynomialDecayOptions } from './prune-schedule.js';
+import { checkSchedule, gradualPruning, type PolynomialDecayOptions, SCHEDULE_KEYS } from './prune-schedule.js';
 import { type CompressData, modelSizes, type PipelineHooks, stageRunner, type StageResult, type TrainEvent } from './stages.js';
 
 export type { StageResult } from './stages.js';
@@ -136,6 +136,7 @@ export async function deepCompress(
   if (s.pruneSchedule) {
     if (!staged) throw new RangeError(`deepCompress: pruneSchedule prunes during the retraining, so it needs pruneFinetuneEpochs > 0, got ${s.pruneFinetuneEpochs}`);
     const steps = s.pruneFinetuneEpochs * Math.ceil(data.train.y.shape[0] / s.batchSize);
+    checkOptions('deepCompress: pruneSchedule', s.pruneSchedule, SCHEDULE_KEYS);
     schedule = { ...s.pruneSchedule, endStep: s.pruneSchedule.endStep ?? Math.max(s.pruneSchedule.beginStep ?? 0, Math.floor(0.75 * steps)) };
     checkSchedule('deepCompress: pruneSchedule', schedule);
   }

@@ -1,5 +1,5 @@
 // Gradual magnitude pruning during training (Zhu & Gupta 2017; TF-MOT's prune_low_magnitude with PolynomialDecay): masks that tighten on a schedule.
-import { quote } from '../core/errors.js';
+import { checkOptions, quote } from '../core/errors.js';
 import type { Model } from '../nn/model.js';
 import type { Callback } from '../nn/training.js';
 import { magnitudeMask, PrunedMap, prunedCount } from '../sharing/pruned.js';
@@ -102,15 +102,22 @@ export class GradualPruning implements Callback {
   }
 }
 
+/** The keys of a schedule ({@link PolynomialDecayOptions}). */
+export const SCHEDULE_KEYS = ['initialSparsity', 'beginStep', 'endStep', 'frequency', 'power'] as const;
+
+/** The options {@link gradualPruning} takes. */
+export const GRADUAL_PRUNING_KEYS = ['finalSparsity', 'layers', ...SCHEDULE_KEYS] as const;
+
 /**
  * Gradual magnitude pruning (TF-MOT `prune_low_magnitude` with `PolynomialDecay`): every selected dense weight becomes
  * a {@link PrunedMap} with nothing pruned yet, and the returned callback, given to `fit`, sets each mask to the
  * ⌊s·n⌋ smallest magnitudes of θ at the schedule's steps (s from initialSparsity at beginStep to the weight's final
  * sparsity at endStep, polynomially, every `frequency` optimizer updates), and to the final sparsity when training ends.
- * Options are checked before anything changes (SharingErrors for the weights, as {@link planPrune}; a RangeError naming a schedule option);
- * the optimizer state is dropped (the parameters are new).
+ * Options are checked before anything changes (an unknown key is an ArgumentError; SharingErrors for the weights, as
+ * {@link planPrune}; a RangeError naming a schedule option); the optimizer state is dropped (the parameters are new).
  */
 export function gradualPruning(model: Model, o: GradualPruningOptions): GradualPruning {
+  checkOptions('gradualPruning', o, GRADUAL_PRUNING_KEYS, { prune: 'the final sparsity is finalSparsity', sparsity: 'the final sparsity is finalSparsity', target_sparsity: 'the final sparsity is finalSparsity' });
   checkSchedule('gradualPruning', o);
   // The same weights and range checks as pruneWeights (a fraction in [0, 1); weights with 0 stay dense).
   const jobs = planPrune(model, { prune: o.finalSparsity, layers: o.layers }).map((j) => ({ weight: j.weight, finalSparsity: j.prune }));

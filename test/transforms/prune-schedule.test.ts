@@ -63,6 +63,9 @@ test('deepCompress with pruneSchedule: prunes while retraining, then clusters th
   await assert.rejects(deepCompress(m, data, { clusters: 4, prune: 0.5, pruneFinetuneEpochs: 1, pruneSchedule: { initialSparsity: 1 } }), /^RangeError: deepCompress: pruneSchedule: initialSparsity must be a fraction in \[0, 1\), got 1$/);
   await assert.rejects(deepCompress(m, data, { clusters: 4, prune: 0.5, pruneFinetuneEpochs: 1, pruneSchedule: { beginStep: 10, endStep: 5 } }), /^RangeError: deepCompress: pruneSchedule: endStep must be an integer ≥ 10, got 5$/);
   await assert.rejects(deepCompress(m, data, { clusters: 4, prune: 1, pruneFinetuneEpochs: 1, pruneSchedule: {} }), /prune must be a fraction in \[0, 1\), got 1/);
+  // A misspelt schedule key was ignored (the default ran); it is named, as gradualPruning names its own.
+  await assert.rejects(deepCompress(m, data, { clusters: 4, prune: 0.5, pruneFinetuneEpochs: 1, pruneSchedule: { frequncy: 2 } as never }), /^ArgumentError: deepCompress: pruneSchedule: unknown option 'frequncy' \(options: initialSparsity, beginStep, endStep, frequency, power\)$/);
+  assert.throws(() => gradualPruning(m, { finalSparsity: 0.5, endStep: 10, sparsity: 0.5 } as never), /^ArgumentError: gradualPruning: unknown option 'sparsity' \(options: finalSparsity, layers, initialSparsity, beginStep, endStep, frequency, power\); the final sparsity is finalSparsity$/);
   assert.equal(m.getLayer('h').weight('kernel').kind, 'dense');
   const events: DeepCompressEvent[] = [];
   const r = await deepCompress(m, data, { clusters: 4, prune: 0.75, pruneFinetuneEpochs: 2, pruneLr: 1e-3, finetuneEpochs: 0, batchSize: 64, pruneSchedule: { frequency: 2 } }, { onProgress: (e) => events.push(e) });
