@@ -1,6 +1,6 @@
 // Shape arithmetic: sizes, strides, broadcasting, axis normalisation and conv/pool geometry.
 import type { Conv2DParams, Pool2DParams } from '../backend/backend.js';
-import { fmt, ShapeError } from './errors.js';
+import { checkOptions, fmt, quote, ShapeError } from './errors.js';
 
 /** A tensor shape: non-negative integer dimensions, outermost first. */
 export type Shape = readonly number[];
@@ -108,7 +108,14 @@ export function normAxes(op: string, axes: number | readonly number[] | undefine
 export type Padding = 'valid' | 'same';
 
 function pair(v: number | readonly [number, number]): [number, number] {
-  return typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  return typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? [v[0], v[1]] : [NaN, NaN];
+}
+
+/** The padding option of a convolution or pooling op, checked: 'valid' (the default) or 'same'. */
+function paddingOf(op: string, padding: unknown): Padding {
+  if (padding === undefined) return 'valid';
+  if (padding !== 'valid' && padding !== 'same') throw new ShapeError(op, `padding must be 'valid' or 'same', got ${quote(padding)}`);
+  return padding;
 }
 
 /** Output size and leading pad for one spatial dimension (TF rules: 'same' puts the extra pad at the end). */
@@ -132,15 +139,17 @@ export interface Conv2DOptions {
 
 /** Conv geometry from x [N,H,W,C] and w [KH,KW,C,F]. */
 export function conv2dParams(op: string, x: Shape, w: Shape, o: Conv2DOptions = {}): Conv2DParams {
+  checkOptions(op, o, ['strides', 'padding', 'dilations'], { stride: 'write it strides', dilation: 'write it dilations', dilationRate: 'write it dilations' });
   if (x.length !== 4) throw new ShapeError(op, `input must be rank 4 [N,H,W,C], got ${fmt(x)}`);
   if (w.length !== 4) throw new ShapeError(op, `filter must be rank 4 [KH,KW,C,F], got ${fmt(w)}`);
   if (x[3] !== w[2]) throw new ShapeError(op, `input channels ${x[3]} of input ${fmt(x)} do not match filter ${fmt(w)} (expects ${w[2]})`);
+  if (!(w[0] >= 1 && w[1] >= 1)) throw new ShapeError(op, `filter ${fmt(w)} has no taps: its height and width must be at least 1`);
   const [sh, sw] = pair(o.strides ?? 1);
   const [dh, dw] = pair(o.dilations ?? 1);
-  for (const [name, v] of [['stride', sh], ['stride', sw], ['dilation', dh], ['dilation', dw]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new ShapeError(op, `${name} must be a positive integer, got ${v}`);
+  for (const [name, v, given] of [['strides', sh, o.strides], ['strides', sw, o.strides], ['dilations', dh, o.dilations], ['dilations', dw, o.dilations]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new ShapeError(op, `${name} must be a positive integer or two, got ${quote(given)}`);
   }
-  const padding = o.padding ?? 'valid';
+  const padding = paddingOf(op, o.padding);
   const [oh, padTop] = outDim(op, x[1], w[0], sh, dh, padding);
   const [ow, padLeft] = outDim(op, x[2], w[1], sw, dw, padding);
   return { n: x[0], h: x[1], w: x[2], c: x[3], f: w[3], kh: w[0], kw: w[1], strideH: sh, strideW: sw, dilationH: dh, dilationW: dw, padTop, padLeft, oh, ow };
@@ -155,13 +164,14 @@ export interface Pool2DOptions {
 
 /** Pool geometry from x [N,H,W,C] (strides default to the pool size, as in Keras). */
 export function pool2dParams(op: string, x: Shape, o: Pool2DOptions = {}): Pool2DParams {
+  checkOptions(op, o, ['poolSize', 'strides', 'padding'], { stride: 'write it strides', pool_size: 'write it poolSize', ksize: 'write it poolSize' });
   if (x.length !== 4) throw new ShapeError(op, `input must be rank 4 [N,H,W,C], got ${fmt(x)}`);
   const [kh, kw] = pair(o.poolSize ?? 2);
   const [sh, sw] = pair(o.strides ?? [kh, kw]);
-  for (const v of [kh, kw, sh, sw]) {
-    if (!Number.isInteger(v) || v < 1) throw new ShapeError(op, `pool size and strides must be positive integers, got ${v}`);
+  for (const [name, v, given] of [['poolSize', kh, o.poolSize], ['poolSize', kw, o.poolSize], ['strides', sh, o.strides], ['strides', sw, o.strides]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new ShapeError(op, `${name} must be a positive integer or two, got ${quote(given)}`);
   }
-  const padding = o.padding ?? 'valid';
+  const padding = paddingOf(op, o.padding);
   const [oh, padTop] = outDim(op, x[1], kh, sh, 1, padding);
   const [ow, padLeft] = outDim(op, x[2], kw, sw, 1, padding);
   return { n: x[0], h: x[1], w: x[2], c: x[3], kh, kw, strideH: sh, strideW: sw, padTop, padLeft, oh, ow };

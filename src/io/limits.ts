@@ -3,6 +3,7 @@ import { platform } from '../backend/wasm/platform.js';
 import type { Shape } from '../core/shape.js';
 import { type Model, type ModelConfig, visitWeightShapes } from '../nn/model.js';
 import { parseMapSpec } from '../sharing/registry.js';
+import { subspaceElements } from '../sharing/subspace.js';
 
 /**
  * Default of {@link LoadOptions.maxElements}: 2^28 elements (1 GiB of float32) per stored tensor or weight. A file
@@ -100,5 +101,10 @@ export function checkModelElements(config: ModelConfig, seed: number, o: LoadOpt
     if (!tied) total += n;
     if (total > perModel) fail(`the weights up to '${path}' [${shape.join(',')}] add up to ${total} elements, above the limit of ${perModel} per model (${RAISE_MAX_MODEL_ELEMENTS})`);
   };
-  visitWeightShapes(config, seed, (path, shape, spec) => count('weight', path, shape, parseMapSpec(spec ?? 'dense').kind === 'tied'), (path, shape) => count('constant', path, shape, false));
+  visitWeightShapes(config, seed, (path, shape, spec) => {
+    const c = parseMapSpec(spec ?? 'dense');
+    count('weight', path, shape, c.kind === 'tied');
+    // A subspace map's projection and d are sized by its dim, not by W.
+    if (c.kind === 'subspace') count('subspace projection', path, [subspaceElements(c, shape.reduce((a, d) => a * d, 1))], false);
+  }, (path, shape) => count('constant', path, shape, false));
 }

@@ -405,7 +405,7 @@ export abstract class Layer {
       });
     } catch (e) {
       // A weight too large for memory: name it (a bare "Invalid typed array length" says nothing of the layer).
-      if (e instanceof Error && (e.name === 'WasmOutOfMemoryError' || (e instanceof RangeError && /Invalid typed array length|Array buffer allocation failed/.test(e.message)))) {
+      if (e instanceof Error && (e.name === 'WasmOutOfMemoryError' || (e instanceof RangeError && /Invalid typed array length|Array buffer allocation failed|more than a tensor can hold/.test(e.message)))) {
         const n = sizeOf(shape);
         throw new RangeError(`layer '${this.name || this.defaultName}' (${this.className}): weight '${name}' of shape ${fmt(shape)} has ${n.toLocaleString('en-US')} values (${gib(n * 4)} as float32), too many to allocate (${e.message})`);
       }

@@ -197,10 +197,12 @@ export class Model {
   build(seed = 0): this {
     if (this.wasDisposed) throw new StateError(`model '${this.name}'`, 'was disposed (its weights are freed); create or load the model again to use it');
     if (this.builtSeed !== undefined) return this;
+    // The weights made so far: every built layer's, and those the layer building now has made (a subspace map's
+    // siblings find their owner in it); a later layer has none yet.
     const resolve = (path: string): WeightMap | undefined => {
       const i = path.indexOf('/');
       const l = this.layers.find((x) => x.name === path.slice(0, i));
-      return l?.built ? l.weights().find((w) => w.path === path.slice(i + 1))?.map : undefined;
+      return l?.weights().find((w) => w.path === path.slice(i + 1))?.map;
     };
     // A failed build frees what it made: the layers built by this call (earlier ones already hold weights).
     const fresh = new Set(this.nodes.map((n) => n.layer).filter((l) => !l.built));

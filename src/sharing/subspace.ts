@@ -209,8 +209,24 @@ export class SubspaceMap implements WeightMap {
     this.theta0.dispose();
     this.rows.dispose();
     if (this.owner === undefined && !this.d.value.isDisposed) this.d.value.dispose();
-    if (lastOwner?.map === this) lastOwner = undefined;
   }
+}
+
+/**
+ * Elements a subspace map of `n` rows allocates besides W and θ₀, from its config before any is made: its projection
+ * (dense P: n·dim; sparse: three arrays of about n·dim/√D non-zeros; Fastfood: three tables of L = 2^⌈log₂ dim⌉ per
+ * block its rows touch) and, for the owner, d [dim]. Loaders count it against their limits: a file of a few hundred
+ * bytes may ask for a dim of 2^27. A config these settings refuse counts 0 (the build names the problem).
+ */
+export function subspaceElements(c: Record<string, unknown>, n: number): number {
+  const total = Number(c.total), dim = Number(c.dim), offset = Number(c.offset ?? 0);
+  if (![total, dim, offset].every(Number.isSafeInteger) || dim < 1 || dim > total || n < 1) return 0;
+  const own = c.owner === undefined ? dim : 0;
+  const projection = c.projection ?? 'fastfood';
+  if (projection === 'dense') return own + n * dim;
+  if (projection === 'sparse') return own + Math.ceil((3 * n * dim) / Math.sqrt(total));
+  const size = nextPow2(dim);
+  return own + 3 * size * (Math.floor((offset + n - 1) / size) - Math.floor(offset / size) + 1);
 }
 
 /** Checks a subspace spec's model-wide settings; `where` names the layer and weight (or the model) in errors. */
@@ -246,8 +262,8 @@ export function subspaceFromConfig(c: MapConfig, ctx: MapContext): SubspaceMap {
   let d: Parameter;
   const owner = c.owner === undefined ? undefined : String(c.owner);
   if (owner !== undefined) {
-    // A layer's weights are not resolvable while it builds: a sibling of the owner finds it as the last owner made.
-    const src = ctx.resolve?.(owner) ?? (lastOwner?.path === owner ? lastOwner.map : undefined);
+    // The model's resolver finds the owner in an earlier layer, or earlier in this one (its siblings).
+    const src = ctx.resolve?.(owner);
     if (!(src instanceof SubspaceMap)) throw new SharingError(ctx, 'subspace', `owner '${owner}' is not a subspace weight of an earlier layer of this model`);
     const t = src.settings;
     if (t.dim !== s.dim || t.projection !== s.projection || t.seed !== s.seed || t.total !== s.total) {
@@ -257,12 +273,7 @@ export function subspaceFromConfig(c: MapConfig, ctx: MapContext): SubspaceMap {
   } else {
     d = new Parameter(keep(zeros([s.dim])), 'd');
   }
-  const map = new SubspaceMap(ctx.shape, s, offset, ctx.init(ctx.shape, ctx.seed), d, owner);
-  if (owner === undefined) lastOwner = { path: `${ctx.layer}/${ctx.weight}`, map };
-  return map;
+  return new SubspaceMap(ctx.shape, s, offset, ctx.init(ctx.shape, ctx.seed), d, owner);
 }
-
-/** The owner map made most recently (replaced by the next one), for the siblings of the owner in its own layer. */
-let lastOwner: { path: string; map: SubspaceMap } | undefined;
 
 registerMap('subspace', subspaceFromConfig, ['dim', 'projection', 'seed', 'total', 'offset', 'owner']);

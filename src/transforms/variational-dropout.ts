@@ -97,7 +97,7 @@ export interface VariationalDropoutReport {
 
 /** The options with their defaults; throws a one-line RangeError naming a bad option. */
 export function variationalDropoutSettings(o: VariationalDropoutOptions): VariationalDropoutSettings {
-  checkOptions('sparseVariationalDropout', o, ['epochs', 'lr', 'klWeight', 'klWarmup', 'threshold', 'initLogSigma', 'layerKlWeight', 'layerThreshold', 'pruneFinetuneEpochs', 'pruneLr', 'clusters', 'convClusters', 'finetuneEpochs', 'finetuneLr', 'layers', 'batchSize', 'seed']);
+  checkOptions('sparseVariationalDropout', o, ['epochs', 'lr', 'klWeight', 'klWarmup', 'threshold', 'initLogSigma2', 'layerKlWeight', 'layerThreshold', 'pruneFinetuneEpochs', 'pruneLr', 'clusters', 'convClusters', 'finetuneEpochs', 'finetuneLr', 'layers', 'batchSize', 'seed']);
   const s: VariationalDropoutSettings = {
     epochs: o.epochs ?? 10, lr: o.lr ?? 5e-4, klWeight: o.klWeight ?? 1, klWarmup: o.klWarmup ?? 0, threshold: o.threshold ?? 3,
     layerKlWeight: o.layerKlWeight ?? {}, layerThreshold: o.layerThreshold ?? {},

@@ -89,3 +89,37 @@ test('running out of WebAssembly memory raises a clear error with the requested 
   const small = b.alloc(1000, 'float32');
   b.free(small);
 });
+
+test('ops name a bad option, argument or value instead of reading it as something else (padding \'VALID\' ran as \'same\', a misspelt stride was ignored)', () => {
+  setBackend('wasm');
+  tidy(() => {
+    const x = T.ones([1, 5, 5, 2]), w = T.ones([3, 3, 2, 4]);
+    const cases: [() => unknown, RegExp][] = [
+      [() => T.conv2d(x, w, { padding: 'VALID' as never }), /^ShapeError: conv2d: padding must be 'valid' or 'same', got "VALID"$/],
+      [() => T.maxPool2d(x, { padding: 'bogus' as never }), /^ShapeError: maxPool2d: padding must be 'valid' or 'same', got "bogus"$/],
+      [() => T.conv2d(x, w, { stride: 2 } as never), /^ArgumentError: conv2d: unknown option 'stride' \(options: strides, padding, dilations\); write it strides$/],
+      [() => T.conv2d(x, w, null as never), /^ArgumentError: conv2d: options must be an object/],
+      [() => T.conv2d(x, w, { strides: [2] as never }), /^ShapeError: conv2d: strides must be a positive integer or two, got \[2\]$/],
+      [() => T.avgPool2d(x, { poolSize: 0 }), /^ShapeError: avgPool2d: poolSize must be a positive integer or two, got 0$/],
+      [() => T.conv2d(T.ones([1, 5, 5, 1]), T.ones([0, 1, 1, 1])), /^ShapeError: conv2d: filter \[0,1,1,1\] has no taps/],
+      [() => T.conv2d([[1]] as never, w), /^ArgumentError: conv2d: expects tensors, got an array as operand 1/],
+      [() => T.add(T.ones([2]), 'a' as never), /^ArgumentError: add: expects tensors, got the string "a" as operand 2/],
+      [() => T.matmul(null as never, T.ones([2, 2])), /^ArgumentError: matmul: expects tensors, got null as operand 1/],
+      [() => T.attention(T.ones([1, 2, 1, 2]), T.ones([1, 2, 1, 2]), T.ones([1, 2, 1, 2]), { casual: true } as never), /^ArgumentError: attention: unknown option 'casual' .*; write it causal$/],
+      [() => T.layerNorm(T.ones([2, 2]), { eps: 1e-5 } as never), /^ArgumentError: layerNorm: unknown option 'eps' .*; write it epsilon$/],
+      [() => T.cast(T.ones([3]), 'bool' as never), /^DTypeError: cast: casts to 'float32' or 'int32', got "bool"$/],
+      [() => T.oneHot(int([0, 1]), 2.5), /^RangeError: oneHot: depth must be an integer ≥ 0, got 2\.5$/],
+      [() => T.biasAct(T.ones([1, 2]), T.zeros([2]), 'swish' as never), /^RangeError: biasAct: activation must be one of linear, relu, sigmoid, tanh, gelu, got "swish"$/],
+      [() => T.randomNormal([2], undefined as never), /^ArgumentError: randomNormal: options must be an object \{ seed, mean, stddev \}, got undefined$/],
+      [() => T.randomUniform([2], { seed: '1' } as never), /^RangeError: randomUniform: options\.seed must be a finite number/],
+      [() => T.causalMask(-1, 2), /^RangeError: causalMask: query steps must be an integer ≥ 0, got -1$/],
+      [() => T.range(0, 1e12), /^RangeError: range: 1000000000000 elements are more than a tensor can hold \(at most 2\^30\)$/],
+      [() => T.range(0, NaN), /^RangeError: range: stop must be a finite number, got NaN$/],
+    ];
+    for (const [f, re] of cases) assert.throws(f, (e: Error) => re.test(`${e.name}: ${e.message}`), re.source);
+    // What they take still works: 'same' with two strides, pooling's defaults, oneHot's zero row for a label past depth (TF).
+    assert.deepEqual(T.conv2d(x, w, { padding: 'same', strides: [1, 2] }).shape, [1, 5, 3, 4]);
+    assert.deepEqual(T.maxPool2d(x, {}).shape, [1, 2, 2, 2]);
+    assert.deepEqual(Array.from(T.oneHot(int([0, 2, 7]), 3).data()), [1, 0, 0, 0, 0, 1, 0, 0, 0]);
+  });
+});

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dense, LocallyConnected2D, sequential } from '../../src/nn/index.js';
+import { subspace } from '../../src/transforms/subspace.js';
 import { runCli } from '../helpers/cli.js';
 import type { Model } from '../../src/nn/model.js';
 import { compressedField, deflateBomb, editHeader, headerJson, layerConfig, replaceHeader } from '../helpers/model-bytes.js';
@@ -97,6 +98,23 @@ test("a layer's own constants count too: a LocallyConnected2D whose patch filter
   };
   refused(channels(4000), /^m\.wsm: constant 'locally_connected2d\/patchFilter' \[3,3,4000,36000\] has 1296000000 elements, above the limit of 268435456 per constant/);
   refused(channels(1000), /^m\.wsm: the weights up to 'locally_connected2d\/patchFilter' \[3,3,1000,9000\] add up to 81009001 elements, above the limit of 67108864 per model/);
+});
+
+test("a subspace map's projection counts too: a file asking for dim 2^27 is refused from its config (it took 39 s and 5 GB)", () => {
+  const m = subspace(sequential([new Dense({ units: 3 })], { inputShape: [4] }), { dim: 5 });
+  assert.equal(load(bytesOf(m)).countParams(), 5, 'as saved, it loads');
+  const c = modelToCheckpoint(m);
+  const dimmed = (dim: number, projection: string): Uint8Array => {
+    for (const l of (c.meta as { model: { layers: { config: { maps?: Record<string, Record<string, unknown>> } }[] } }).model.layers) {
+      for (const spec of Object.values(l.config.maps ?? {})) Object.assign(spec, { dim, total: dim, projection });
+    }
+    return encodeCheckpoint(c);
+  };
+  // Fastfood: three tables of 2^27 and d [2^27] for the owner.
+  refused(dimmed(2 ** 27, 'fastfood'), /^m\.wsm: subspace projection 'dense\/kernel' \[536870912\] has 536870912 elements, above the limit of 268435456 per subspace projection/);
+  // Dense P: 12 rows × 2^23 and d, over the model's sum.
+  refused(dimmed(2 ** 23, 'dense'), /^m\.wsm: the weights up to 'dense\/kernel' \[109051904\] add up to 109051916 elements, above the limit of 67108864 per model/);
+  m.dispose();
 });
 
 test('the model limit comes from the option, else WEIGHTSHARE_MAX_MODEL_ELEMENTS; a bad value is refused by name', async () => {

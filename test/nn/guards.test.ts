@@ -259,6 +259,9 @@ test('factories, optimizers, callbacks, tokenizers and loadModel refuse options 
   );
   for (const [label, f, re] of cases) assert.throws(f, (e: Error) => re.test(`${e.name}: ${e.message}`), label);
   m.dispose();
-  // What they take still works, AdamW's weightDecay included.
+  // What they take still works, AdamW's weightDecay included, and sparseVariationalDropout's initLogSigma2 (its list
+  // named it initLogSigma, so the documented option was refused and the misspelt one ignored).
   assert.equal(new AdamW({ weightDecay: 0.05, learningRate: 0.01 }).weightDecay, 0.05);
+  assert.equal(variationalDropoutSettings({ initLogSigma2: -8 }).initLogSigma2, -8);
+  assert.throws(() => variationalDropoutSettings({ initLogSigma: -8 } as never), /^ArgumentError: sparseVariationalDropout: unknown option 'initLogSigma' /);
 });

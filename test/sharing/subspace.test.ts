@@ -271,3 +271,16 @@ test('subspace refuses options it does not have, null and non-integer seeds, nam
   assert.throws(() => subspace(m, { dim: 3, seed: 1.5 }), /subspace: seed must be a non-negative integer/);
   m.dispose();
 });
+
+test("a map's owner is found in its own model only: another model's owner of the same path is not shared (it was, through the last owner made)", () => {
+  const mk = (maps?: Record<string, never>) => {
+    const x = input({ shape: [4] });
+    return model({ inputs: x, outputs: layers.dense({ units: 3, name: 'a', ...(maps ? { maps } : {}) }).apply(x) });
+  };
+  const a = subspace(mk(), { dim: 5 });
+  const spec = { ...(a.toJSON().layers[0]!.config as { maps: { kernel: Record<string, unknown> } }).maps.kernel, offset: 12, owner: 'a/kernel' };
+  assert.throws(() => mk({ bias: spec as never }).build(0), /owner 'a\/kernel' is not a subspace weight of an earlier layer of this model/);
+  // Within one model, the owner's siblings in its layer find it (the bias follows the kernel).
+  assert.equal(a.getLayer('a').weight('bias').parameters()[0], a.getLayer('a').weight('kernel').parameters()[0]);
+  a.dispose();
+});

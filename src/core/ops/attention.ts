@@ -1,7 +1,7 @@
 // Attention's fused masked softmax (scale, causal mask, Keras mask, softmax in one pass) and its gradient, and the
 // fused scaled dot-product attention (scores, softmax and the weighted sum in one op per sample and head).
 import type { AttentionOperand, AttentionParams, MaskedSoftmaxParams } from '../../backend/backend.js';
-import { fmt, ShapeError } from '../errors.js';
+import { checkOptions, fmt, quote, ShapeError } from '../errors.js';
 import { shapesEqual } from '../shape.js';
 import { record, recording, recordMany } from '../tape.js';
 import { empty, type Tensor } from '../tensor.js';
@@ -9,10 +9,14 @@ import { tensor, zerosLike } from './creation.js';
 import { add } from './elementwise.js';
 import { matmul } from './linalg.js';
 import { concat, reshape, split, transpose } from './shape-ops.js';
-import { backendOf, requireDType } from './util.js';
+import { backendOf, checkHostElements, requireDType } from './util.js';
 
 /** Keras' causal mask as float32 [1, Tq, Tv]: 1 where j ≤ i (lower triangular from the top left corner), else 0. */
 export function causalMask(tq: number, tv: number): Tensor {
+  for (const [k, v] of [['query steps', tq], ['value steps', tv]] as const) {
+    if (!Number.isInteger(v) || v < 0) throw new RangeError(`causalMask: ${k} must be an integer ≥ 0, got ${quote(v)}`);
+  }
+  checkHostElements('causalMask', tq * tv);
   const d = new Float32Array(tq * tv);
   for (let i = 0; i < tq; i++) d.fill(1, i * tv, i * tv + Math.min(i + 1, tv));
   return tensor(d, [1, tq, tv]);
@@ -44,7 +48,9 @@ function params(op: string, x: Tensor, scale: number, causal: boolean): MaskedSo
  * columns are never read (half the work of a causal row). Its gradient is {@link maskedSoftmaxGrad}.
  */
 export function maskedSoftmax(x: Tensor, o: MaskedSoftmaxOptions = {}): Tensor {
+  checkOptions('maskedSoftmax', o, ['scale', 'causal', 'mask'], { casual: 'write it causal' });
   const { mask, scale = 1, causal = false } = o;
+  if (typeof causal !== 'boolean') throw new RangeError(`maskedSoftmax: causal must be true or false, got ${quote(causal)}`);
   const b = mask ? backendOf('maskedSoftmax', x, mask) : backendOf('maskedSoftmax', x);
   requireDType('maskedSoftmax', 'float32', ...(mask ? [x, mask] : [x]));
   const p = params('maskedSoftmax', x, scale, causal);
@@ -148,6 +154,8 @@ function qkvOf(inputs: readonly Tensor[], packed: boolean): readonly Tensor[] {
 
 /** [o, P]: the attention's output and its probabilities [N, H, Tq, Tv] (0 at masked columns), both differentiable. */
 function attend(op: string, inputs: Tensor[], packed: boolean, o: AttentionOptions): [Tensor, Tensor] {
+  checkOptions(op, o, ['scale', 'causal'], { casual: 'write it causal', mask: 'attention takes causal; a mask of your own goes to maskedSoftmax, or to the MultiHeadAttention layer' });
+  if (o.causal !== undefined && typeof o.causal !== 'boolean') throw new RangeError(`${op}: causal must be true or false, got ${quote(o.causal)}`);
   const b = backendOf(op, ...inputs);
   requireDType(op, 'float32', ...inputs);
   const a = geometry(op, inputs, packed, o);

@@ -12,6 +12,7 @@ function expect(op: string, what: string, t: Tensor, shape: number[]): void {
 
 /** 2-D convolution: x [N,H,W,C] ⊛ w [KH,KW,C,F] → [N,OH,OW,F]. */
 export function conv2d(x: Tensor, w: Tensor, options: Conv2DOptions = {}): Tensor {
+  backendOf('conv2d', x, w);
   return conv2dWith(x, w, conv2dParams('conv2d', x.shape, w.shape, options));
 }
 
@@ -20,8 +21,8 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2DOptions = {}): Tenso
  * can (Conv2D layers with a bias and one of biasAct's activations but GELU use it).
  */
 export function conv2dBiasAct(x: Tensor, w: Tensor, bias: Tensor, act: OutputActivation, options: Conv2DOptions = {}): Tensor {
-  const p = conv2dParams('conv2dBiasAct', x.shape, w.shape, options);
   const be = backendOf('conv2dBiasAct', x, w, bias);
+  const p = conv2dParams('conv2dBiasAct', x.shape, w.shape, options);
   requireDType('conv2dBiasAct', 'float32', x, w, bias);
   expect('conv2dBiasAct', 'bias', bias, [p.f]);
   const y = empty([p.n, p.oh, p.ow, p.f], 'float32', be);
@@ -36,9 +37,9 @@ export function conv2dBiasAct(x: Tensor, w: Tensor, bias: Tensor, act: OutputAct
  */
 export function conv2dBiasActPool(x: Tensor, w: Tensor, bias: Tensor, act: OutputActivation, conv: Conv2DOptions = {}, pool: Pool2DOptions = {}): Tensor {
   const op = 'conv2dBiasActPool';
+  const be = backendOf(op, x, w, bias);
   const cp = conv2dParams(op, x.shape, w.shape, conv);
   const pp = pool2dParams(op, [cp.n, cp.oh, cp.ow, cp.f], pool);
-  const be = backendOf(op, x, w, bias);
   requireDType(op, 'float32', x, w, bias);
   expect(op, 'bias', bias, [cp.f]);
   const y = recording() ? empty([cp.n, cp.oh, cp.ow, cp.f], 'float32', be) : undefined;
@@ -113,6 +114,7 @@ export function maxPool2dBiasActGrad(y: Tensor, dy: Tensor, p: Pool2DParams, act
 
 /** Average pooling of x [N,H,W,C]; padded cells are not counted. */
 export function avgPool2d(x: Tensor, options: Pool2DOptions = {}): Tensor {
+  backendOf('avgPool2d', x);
   return avgPool2dWith(x, pool2dParams('avgPool2d', x.shape, options));
 }
 

@@ -1,9 +1,10 @@
 // Creation ops: tensors from data, constants, ranges and seeded random tensors.
 import type { DType } from '../../backend/backend.js';
-import { DTypeError, quote, ShapeError } from '../errors.js';
+import { checkOptions, DTypeError, quote, ShapeError } from '../errors.js';
 import { Random } from '../random.js';
 import { checkShape, type Shape, sizeOf } from '../shape.js';
 import { empty, type Tensor } from '../tensor.js';
+import { checkHostElements } from './util.js';
 
 type NestedNumbers = number | readonly NestedNumbers[];
 
@@ -113,8 +114,13 @@ export function onesLike(t: Tensor): Tensor {
 
 /** [start, start+step, …) below `stop`, like numpy.arange. */
 export function range(start: number, stop: number, step = 1, dtype: DType = 'float32'): Tensor {
+  for (const [k, v] of [['start', start], ['stop', stop], ['step', step]] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`range: ${k} must be a finite number, got ${quote(v)}`);
+  }
   if (step === 0) throw new RangeError('range: step must not be 0');
+  if (dtype !== 'float32' && dtype !== 'int32') throw new DTypeError('range', `dtype must be 'float32' or 'int32', got ${quote(dtype)}`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
+  checkHostElements('range', n);
   const d = dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
   for (let i = 0; i < n; i++) d[i] = start + i * step;
   return tensor(d, [n], dtype);
@@ -122,6 +128,7 @@ export function range(start: number, stop: number, step = 1, dtype: DType = 'flo
 
 function randomTensor(op: string, shape: Shape, draw: () => number): Tensor {
   checkShape(op, shape);
+  checkHostElements(op, sizeOf(shape));
   const d = new Float32Array(sizeOf(shape));
   for (let i = 0; i < d.length; i++) d[i] = draw();
   return tensor(d, shape);
@@ -132,9 +139,21 @@ export interface RandomOptions {
   seed: number;
 }
 
+/** The seeded generator of a random op, its options checked: a required finite seed and only `keys` beside it. */
+function randomOf(op: string, o: RandomOptions | undefined, keys: readonly string[]): Random {
+  checkOptions(op, o, ['seed', ...keys]);
+  const seed: unknown = o!.seed;
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new RangeError(`${op}: options.seed must be a finite number (the seed makes runs reproducible), got ${quote(seed)}`);
+  for (const k of keys) {
+    const v: unknown = (o as unknown as Record<string, unknown>)[k];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) throw new RangeError(`${op}: options.${k} must be a finite number, got ${quote(v)}`);
+  }
+  return new Random(seed);
+}
+
 /** Uniform in [min, max). */
 export function randomUniform(shape: Shape, o: RandomOptions & { min?: number; max?: number }): Tensor {
-  const r = new Random(o.seed);
+  const r = randomOf('randomUniform', o, ['min', 'max']);
   const lo = o.min ?? 0;
   const hi = o.max ?? 1;
   return randomTensor('randomUniform', shape, () => lo + (hi - lo) * r.uniform());
@@ -142,7 +161,7 @@ export function randomUniform(shape: Shape, o: RandomOptions & { min?: number; m
 
 /** Normal with the given mean and standard deviation. */
 export function randomNormal(shape: Shape, o: RandomOptions & { mean?: number; stddev?: number }): Tensor {
-  const r = new Random(o.seed);
+  const r = randomOf('randomNormal', o, ['mean', 'stddev']);
   const m = o.mean ?? 0;
   const s = o.stddev ?? 1;
   return randomTensor('randomNormal', shape, () => m + s * r.normal());
@@ -150,7 +169,7 @@ export function randomNormal(shape: Shape, o: RandomOptions & { mean?: number; s
 
 /** Normal truncated to two standard deviations (values beyond are redrawn), as in TF/Keras. */
 export function truncatedNormal(shape: Shape, o: RandomOptions & { mean?: number; stddev?: number }): Tensor {
-  const r = new Random(o.seed);
+  const r = randomOf('truncatedNormal', o, ['mean', 'stddev']);
   const m = o.mean ?? 0;
   const s = o.stddev ?? 1;
   return randomTensor('truncatedNormal', shape, () => {

@@ -1,5 +1,6 @@
 // Element-wise ops: unary functions, broadcasting binary arithmetic and comparisons, where, cast.
 import type { BinaryOp, DType, UnaryOp } from '../../backend/backend.js';
+import { DTypeError, quote } from '../errors.js';
 import { broadcastShapes, broadcastStrides } from '../shape.js';
 import { record, recording } from '../tape.js';
 import { empty, type Tensor } from '../tensor.js';
@@ -124,6 +125,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 /** Converts between float32 and int32 (float → int truncates toward zero). */
 export function cast(x: Tensor, to: DType): Tensor {
   const b = backendOf('cast', x);
+  if (to !== 'float32' && to !== 'int32') throw new DTypeError('cast', `casts to 'float32' or 'int32', got ${quote(to)}`);
   const y = empty(x.shape, to, b);
   if (x.dtype === to) b.copy(x.buf, y.buf, { shape: [x.size], srcStrides: [1], srcOffset: 0, dstStrides: [1], dstOffset: 0 });
   else b.cast(x.buf, x.dtype, y.buf, to, x.size);

@@ -1,6 +1,6 @@
 // Neural-network ops: softmax, fused bias + activation, gather / scatter-add, dense projections, one-hot and losses.
-import type { BiasActivation } from '../../backend/backend.js';
-import { fmt, IndexError, ShapeError } from '../errors.js';
+import { BIAS_ACTIVATIONS, type BiasActivation } from '../../backend/backend.js';
+import { fmt, IndexError, quote, ShapeError } from '../errors.js';
 import { normAxis, shapesEqual, sizeOf } from '../shape.js';
 import { record, recordMany, watching } from '../tape.js';
 import { empty, inPlaceWriteCount, type Tensor } from '../tensor.js';
@@ -78,6 +78,7 @@ export function logSoftmaxPickGrad(g: Tensor, logits: Tensor, labels: Tensor, st
 /** act(x + bias) with bias [C] added along the last axis of x [..., C]; one fused kernel. */
 export function biasAct(x: Tensor, bias: Tensor, act: BiasActivation = 'linear'): Tensor {
   const b = backendOf('biasAct', x, bias);
+  if (!(BIAS_ACTIVATIONS as readonly string[]).includes(act)) throw new RangeError(`biasAct: activation must be one of ${BIAS_ACTIVATIONS.join(', ')}, got ${quote(act)}`);
   requireDType('biasAct', 'float32', x, bias);
   const cols = x.shape[x.rank - 1];
   if (x.rank < 1 || bias.rank !== 1 || bias.shape[0] !== cols) {
@@ -215,7 +216,9 @@ export function scatterAdd(updates: Tensor, indices: Tensor, axisLen: number, ax
 
 /** One-hot float32 encoding of int32 labels: [...labels.shape, depth]. Labels outside [0, depth) give a zero row. */
 export function oneHot(labels: Tensor, depth: number): Tensor {
+  backendOf('oneHot', labels);
   requireDType('oneHot', 'int32', labels);
+  if (!Number.isInteger(depth) || depth < 0) throw new RangeError(`oneHot: depth must be an integer ≥ 0, got ${quote(depth)}`);
   return equal(expandDims(cast(labels, 'float32'), -1), range(0, depth));
 }
 

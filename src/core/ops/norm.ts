@@ -1,5 +1,5 @@
 // Layer normalisation over the last axis in one pass (mean, variance, normalise, γ, β) and its gradient in one pass.
-import { fmt, ShapeError } from '../errors.js';
+import { checkOptions, fmt, ShapeError } from '../errors.js';
 import { shapesEqual } from '../shape.js';
 import { record, recordMany } from '../tape.js';
 import { empty, type Tensor } from '../tensor.js';
@@ -31,6 +31,7 @@ function geometry(op: string, x: Tensor, weights: readonly (Tensor | undefined)[
  * optional), one kernel. Its gradient is {@link layerNormGrad}, which recomputes the row statistics from x.
  */
 export function layerNorm(x: Tensor, o: LayerNormOptions = {}): Tensor {
+  checkOptions('layerNorm', o, ['gamma', 'beta', 'epsilon'], { scale: 'the scale is gamma', center: 'the offset is beta', eps: 'write it epsilon' });
   const { gamma, beta, epsilon = 1e-3 } = o;
   const ws = [gamma, beta].filter((w): w is Tensor => w !== undefined);
   const b = backendOf('layerNorm', x, ...ws);

@@ -3,7 +3,7 @@
 // Legend: N batch, T time steps, U units, G gates (SimpleRNN 1, LSTM 4 in Keras order i, f, c, o; GRU 3: z, r, h),
 // S values saved per unit and step (1, 6, 4).
 import { type OutputActivation, RNN_GATES, RNN_SAVED, type RnnCell, type RnnParams } from '../../backend/backend.js';
-import { fmt, IndexError, ShapeError } from '../errors.js';
+import { checkOptions, fmt, IndexError, ShapeError } from '../errors.js';
 import { shapesEqual } from '../shape.js';
 import { recordMany } from '../tape.js';
 import { empty, type Tensor } from '../tensor.js';
@@ -58,6 +58,7 @@ export interface RnnAttrs {
  * ∂L/∂p, ∂L/∂u, ∂L/∂h0 (∂L/∂c0, ∂L/∂recurrentBias). Throws a ShapeError naming the operand and both shapes.
  */
 export function rnnSequence(p: Tensor, u: Tensor, h0: Tensor, o: RnnSequenceOptions): RnnSequenceResult {
+  checkOptions('rnnSequence', o, ['cell', 'activation', 'recurrentActivation', 'reverse', 'zeroOutputForMask', 'c0', 'recurrentBias', 'mask', 'ids'], { goBackwards: 'write it reverse' });
   const { cell, ids } = o;
   const extra = [o.c0, o.recurrentBias, o.mask].filter((t): t is Tensor => t !== undefined);
   const be = backendOf('rnnSequence', p, u, h0, ...extra, ...(ids ? [ids] : []));

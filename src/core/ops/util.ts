@@ -1,12 +1,25 @@
 // Helpers shared by the op files: input checks and scalar promotion.
 import type { Backend, DType } from '../../backend/backend.js';
-import { DTypeError, fmt } from '../errors.js';
+import { ArgumentError, describeValue, DTypeError, fmt } from '../errors.js';
 import { empty, type Tensor } from '../tensor.js';
 import { getBackend } from '../engine.js';
 
-/** Checks the inputs are alive and on one backend, and returns it. */
+/** Most elements an op builds in a JavaScript array before the backend holds them: 4 GiB of float32, the engine's memory. */
+const MAX_HOST_ELEMENTS = 2 ** 30;
+
+/** Refuses `n` elements beyond {@link MAX_HOST_ELEMENTS}, naming the op (a typed array would fail with a bare RangeError). */
+export function checkHostElements(op: string, n: number): void {
+  if (n > MAX_HOST_ELEMENTS) throw new RangeError(`${op}: ${n} elements are more than a tensor can hold (at most 2^30)`);
+}
+
+/** Checks the inputs are tensors, alive and on one backend, and returns it. */
 export function backendOf(op: string, ...ts: Tensor[]): Backend {
-  for (const t of ts) t.check(op);
+  ts.forEach((t, i) => {
+    if (typeof (t as Partial<Tensor> | null)?.check !== 'function') {
+      throw new ArgumentError(op, `expects tensors, got ${describeValue(t)}${ts.length > 1 ? ` as operand ${i + 1}` : ''} (make one with tensor(values, shape))`);
+    }
+    t.check(op);
+  });
   const b = ts[0].backend;
   for (const t of ts) {
     if (t.backend !== b) throw new Error(`${op}: tensors live on different backends (${b.name} and ${t.backend.name})`);
