@@ -82,6 +82,9 @@ export function describeValue(v: unknown): string {
   return name && name !== 'Object' ? `a${/^[AEIOU]/.test(name) ? 'n' : ''} ${name}` : 'an object';
 }
 
+/** Marks a non-finite number inside a value while {@link quote} writes it as JSON (a text no option holds). */
+const NON_FINITE = '\u2063nf\u2063';
+
 /**
  * A value as an option's error quotes it: JSON for plain data (strings quoted, at most 80 characters), numbers as
  * themselves (NaN and ±Infinity, which JSON would print as null), and undefined, functions and cyclic objects by kind.
@@ -90,7 +93,9 @@ export function quote(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'bigint' || v === undefined) return String(v);
   let text: string | undefined;
   try {
-    text = JSON.stringify(v);
+    // Non-finite numbers inside an object or array as themselves too ({"rank":NaN}, not {"rank":null}).
+    text = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? `${NON_FINITE}${x}${NON_FINITE}` : x))
+      ?.replace(new RegExp(`"${NON_FINITE}(NaN|-?Infinity)${NON_FINITE}"`, 'g'), '$1');
   } catch {
     text = undefined;
   }

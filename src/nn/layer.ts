@@ -213,15 +213,17 @@ export abstract class Layer {
     this.declaredInputDType = o.inputDType;
     this.inputShapes = undefined;
     this.mapSpecs = { ...(o.maps ?? {}) };
+    // Errors name the layer, or its class while it has no name yet ("Dense layer maps.kernel: …").
+    const who = typeof o.name === 'string' && o.name ? `layer '${o.name}'` : `${new.target.name} layer`;
     for (const [w, s] of Object.entries(this.mapSpecs)) {
       try {
         parseMapSpec(s);
       } catch (e) {
-        throw new RangeError(`layer${typeof o.name === 'string' && o.name ? ` '${o.name}'` : ''} maps.${w}: ${(e as Error).message.replace(/^sharing: /, '')}`);
+        throw new RangeError(`${who} maps.${w}: ${(e as Error).message.replace(/^sharing: /, '')}`);
       }
     }
     for (const k of Object.keys(REGULARIZER_OPTIONS) as RegularizerOption[]) {
-      if (o[k] !== undefined) this.regularizers[k] = regularizer(o[k]!, `layer '${o.name ?? ''}' ${k}`);
+      if (o[k] !== undefined) this.regularizers[k] = regularizer(o[k]!, `${who} ${k}`);
     }
   }
 

@@ -11,7 +11,8 @@ export type RegularizerName = (typeof REGULARIZERS)[number];
 /**
  * A regularizer as given: a name ('l2', with Keras' default factor 0.01), a name with a factor ('l2:0.0001',
  * 'l1l2:0.001:0.0001' = l1 then l2), or an object `{ l1?, l2? }` (TF.js `L1L2` config; a missing factor is 0, except
- * that `{}` alone means nothing), optionally with `kind`.
+ * that `{}` alone means nothing), optionally with `kind` (then a missing factor of that kind is the name's default,
+ * 0.01, and the other kind's factor must be 0 or absent).
  */
 export type RegularizerSpec = string | { kind?: string; l1?: number; l2?: number };
 
@@ -52,10 +53,17 @@ export function regularizer(spec: RegularizerSpec, where: string): Regularizer {
     if (f.length > (kind === 'l1l2' ? 2 : 1)) throw new RangeError(`${where}: cannot read '${spec}' (expected e.g. 'l2', 'l2:0.0001', 'l1l2:0.001:0.0001')`);
     l1 = kind === 'l1' || kind === 'l1l2' ? num(f[0]) : 0;
     l2 = kind === 'l2' ? num(f[0]) : kind === 'l1l2' ? num(f[1]) : 0;
-  } else if (spec && typeof spec === 'object') {
-    kind = spec.kind === undefined ? (spec.l1 && spec.l2 ? 'l1l2' : spec.l1 ? 'l1' : 'l2') : spec.kind === 'l1_l2' ? 'l1l2' : spec.kind;
-    l1 = spec.l1 ?? 0;
-    l2 = spec.l2 ?? 0;
+  } else if (spec && typeof spec === 'object' && !Array.isArray(spec)) {
+    // {L2: 0.01} or {factor: 0.01} was read as {} (no penalty): only kind, l1 and l2 are taken.
+    const unknown = Object.keys(spec).filter((k) => !['kind', 'l1', 'l2'].includes(k));
+    if (unknown.length) throw new RangeError(`${where}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (a regularizer object is { kind?, l1?, l2? }, e.g. { l2: 0.0001 })`);
+    kind = spec.kind === undefined ? (spec.l1 && spec.l2 ? 'l1l2' : spec.l1 ? 'l1' : 'l2') : spec.kind === 'l1_l2' ? 'l1l2' : String(spec.kind);
+    // With a kind, its own factor defaults as the name alone does ({ kind: 'l2' } is 'l2', 0.01); the other must be 0.
+    const given = spec.kind !== undefined;
+    l1 = spec.l1 ?? (given && (kind === 'l1' || kind === 'l1l2') ? DEFAULT_FACTOR : 0);
+    l2 = spec.l2 ?? (given && (kind === 'l2' || kind === 'l1l2') ? DEFAULT_FACTOR : 0);
+    const other = kind === 'l1' ? 'l2' : kind === 'l2' ? 'l1' : undefined;
+    if (other && spec[other] !== undefined && spec[other] !== 0) throw new RangeError(`${where}: kind '${kind}' takes ${kind} only, got ${other} ${quote(spec[other])} too (both: kind 'l1l2')`);
   } else {
     throw new RangeError(`${where}: expected a regularizer name (${REGULARIZERS.join(', ')}) or { l1, l2 }, got ${quote(spec)}`);
   }

@@ -6,7 +6,7 @@ import { concat, gather, reshape, tensor, zeros } from '../core/ops/index.js';
 import { sizeOf, type Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 import { KMEANS_INITS, type KMeansInit, kmeans1d } from './kmeans.js';
-import { type MapConfig, type MapContext, registerMap, seedOption, SharingError } from './registry.js';
+import { type MapConfig, type MapContext, numberOption, registerMap, seedOption, SharingError, stringOption } from './registry.js';
 import { Parameter, type WeightMap, type WeightMapConfig, type WeightMapStats } from './weight-map.js';
 
 /** How to fit a codebook to a weight's values. */
@@ -173,11 +173,11 @@ export function fitCodebook(values: Float32Array, shape: Shape, f: CodebookFit):
  * ({@link MapContext.restoring}) no fit is made: the file's centroids and codes fill stand-ins.
  */
 export function codebookFromConfig(c: MapConfig, ctx: MapContext): CodebookMap {
+  if (c.clusters === undefined) throw new SharingError(ctx, 'codebook', `needs clusters, e.g. 'codebook:16'`);
   const fit: CodebookFit = {
-    clusters: Number(c.clusters), init: (c.init ?? 'linear') as KMeansInit,
+    clusters: numberOption(c, ctx, 'codebook', 'clusters'), init: stringOption(c, ctx, 'codebook', 'init', 'linear') as KMeansInit,
     prune: c.prune === undefined ? 0 : (c.prune as number), seed: seedOption(c, ctx),
   };
-  if (c.clusters === undefined) throw new SharingError(ctx, 'codebook', `needs clusters, e.g. 'codebook:16'`);
   const n = sizeOf(ctx.shape);
   checkCodebookFit(ctx, n, fit);
   if (ctx.restoring) {

@@ -4,7 +4,7 @@ import { keep } from '../core/engine.js';
 import { gather, mul, reshape, tensor } from '../core/ops/index.js';
 import { sizeOf, type Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
-import { booleanOption, eitherOption, hash32, initialTheta, type MapConfig, type MapContext, registerMap, seedOption, SharingError } from './registry.js';
+import { booleanOption, eitherOption, numberOption, hash32, initialTheta, type MapConfig, type MapContext, registerMap, seedOption, SharingError } from './registry.js';
 import { Parameter, type WeightMap, type WeightMapConfig, type WeightMapStats } from './weight-map.js';
 
 /**
@@ -76,10 +76,10 @@ export function hashedFromConfig(c: MapConfig, ctx: MapContext): HashedMap {
   eitherOption(c, ctx, 'compression', 'buckets');
   let k: number;
   if (c.buckets !== undefined) {
-    k = Number(c.buckets);
+    k = numberOption(c, ctx, 'hashed', 'buckets');
     if (!Number.isInteger(k) || k < 1 || k > n) throw new SharingError(ctx, 'hashed', `buckets must be an integer in [1, ${n}] (the weight's ${n} elements), got ${quote(c.buckets)}`);
   } else {
-    const r = Number(c.compression ?? 1 / 8);
+    const r = numberOption(c, ctx, 'hashed', 'compression', 1 / 8);
     if (!(r > 0 && r <= 1)) throw new SharingError(ctx, 'hashed', `compression (free/virtual) must be in (0, 1], e.g. 1/8, got ${quote(c.compression)}`);
     k = Math.max(1, Math.round(r * n));
   }

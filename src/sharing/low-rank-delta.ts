@@ -7,7 +7,7 @@ import { add, broadcastTo, matmul, reshape, truncatedNormal, zeros } from '../co
 import { sizeOf, type Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 import { matrixView } from './low-rank.js';
-import { initialTheta, type MapConfig, type MapContext, registerMap, SharingError } from './registry.js';
+import { initialTheta, type MapConfig, type MapContext, numberOption, registerMap, SharingError } from './registry.js';
 import { Parameter, type WeightMap, type WeightMapConfig, type WeightMapStats } from './weight-map.js';
 
 /**
@@ -69,7 +69,7 @@ export function lowRankDeltaFromConfig(c: MapConfig, ctx: MapContext): LowRankDe
   }
   const [s, ...slice] = ctx.shape;
   const [rows, cols] = matrixView(slice);
-  const r = Number(c.rank);
+  const r = numberOption(c, ctx, 'lowRankDelta', 'rank');
   if (!Number.isInteger(r) || r < 0 || r > Math.min(rows, cols)) {
     throw new SharingError(ctx, 'lowRankDelta', `rank must be an integer in [0, ${Math.min(rows, cols)}] for slices [${rows}, ${cols}], got ${quote(c.rank)}`);
   }

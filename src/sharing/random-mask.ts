@@ -5,7 +5,7 @@ import { concat, gather, reshape, tensor, zeros } from '../core/ops/index.js';
 import { Random } from '../core/random.js';
 import { sizeOf, type Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
-import { eitherOption, initialTheta, type MapConfig, type MapContext, registerMap, seedOption, SharingError } from './registry.js';
+import { eitherOption, initialTheta, numberOption, type MapConfig, type MapContext, registerMap, seedOption, SharingError } from './registry.js';
 import { Parameter, type WeightMap, type WeightMapConfig, type WeightMapStats } from './weight-map.js';
 
 /**
@@ -72,10 +72,10 @@ export function randomMaskFromConfig(c: MapConfig, ctx: MapContext): RandomMaskM
   eitherOption(c, ctx, 'density', 'kept');
   let k: number;
   if (c.kept !== undefined) {
-    k = Number(c.kept);
+    k = numberOption(c, ctx, 'randomMask', 'kept');
     if (!Number.isInteger(k) || k < 1 || k > n) throw new SharingError(ctx, 'randomMask', `kept must be an integer in [1, ${n}], got ${quote(c.kept)}`);
   } else {
-    const r = Number(c.density ?? 1 / 8);
+    const r = numberOption(c, ctx, 'randomMask', 'density', 1 / 8);
     if (!(r > 0 && r <= 1)) throw new SharingError(ctx, 'randomMask', `density (kept/virtual) must be in (0, 1], e.g. 1/8, got ${quote(c.density)}`);
     k = Math.max(1, Math.round(r * n));
   }

@@ -126,6 +126,25 @@ export function seedOption(c: MapConfig, ctx: MapContext): number {
   return c.seed;
 }
 
+/**
+ * A numeric option of a map (default `fallback`), refused by name when it is of another JSON kind: '8', true, [5] or
+ * null were coerced by Number() (true read as 1 bucket, null as the default). Its range is the scheme's to check.
+ */
+export function numberOption(c: MapConfig, where: { layer: string; weight: string }, kind: string, name: string, fallback?: number): number {
+  const v = c[name];
+  if (v === undefined && fallback !== undefined) return fallback;
+  if (typeof v !== 'number') throw new SharingError(where, kind, `${name} must be a number, got ${quote(v)}`);
+  return v;
+}
+
+/** A text option of a map (default `fallback`), refused by name when it is not a string. */
+export function stringOption(c: MapConfig, where: { layer: string; weight: string }, kind: string, name: string, fallback?: string): string {
+  const v = c[name];
+  if (v === undefined && fallback !== undefined) return fallback;
+  if (typeof v !== 'string') throw new SharingError(where, kind, `${name} must be a string, got ${quote(v)}`);
+  return v;
+}
+
 /** A true/false option (default `fallback`), refused by name when it is anything else ('false' as text was read as true). */
 export function booleanOption(c: MapConfig, ctx: MapContext, name: string, fallback: boolean): boolean {
   const v = c[name];

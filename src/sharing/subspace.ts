@@ -231,6 +231,12 @@ export function subspaceElements(c: Record<string, unknown>, n: number): number 
 
 /** Checks a subspace spec's model-wide settings; `where` names the layer and weight (or the model) in errors. */
 export function checkSubspaceSettings(c: Record<string, unknown>, where: { layer: string; weight: string }): SubspaceSettings {
+  for (const k of ['total', 'dim', 'seed', 'offset'] as const) {
+    if (c[k] !== undefined && typeof c[k] !== 'number') throw new SharingError(where, 'subspace', `${k} must be a number, got ${quote(c[k])}`);
+  }
+  for (const k of ['projection', 'owner'] as const) {
+    if (c[k] !== undefined && typeof c[k] !== 'string') throw new SharingError(where, 'subspace', `${k} must be a string, got ${quote(c[k])}`);
+  }
   const total = Number(c.total);
   if (!Number.isInteger(total) || total < 1) throw new SharingError(where, 'subspace', `total (D, the model's parameter count) must be an integer ≥ 1, got ${quote(c.total)}`);
   const dim = Number(c.dim);
@@ -244,7 +250,7 @@ export function checkSubspaceSettings(c: Record<string, unknown>, where: { layer
       `(limit ${DENSE_LIMIT_BYTES / 2 ** 20} MiB): use projection 'sparse' or 'fastfood', or a smaller dim`);
   }
   const seed = Number(c.seed ?? 0);
-  if (!Number.isFinite(seed)) throw new SharingError(where, 'subspace', `seed must be a number, got ${quote(c.seed)}`);
+  if (!(Number.isSafeInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new SharingError(where, 'subspace', `seed must be an integer in [0, 2³²), got ${quote(c.seed)}`);
   return { dim, projection, seed: seed >>> 0, total };
 }
 

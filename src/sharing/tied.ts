@@ -4,7 +4,7 @@ import { fmt } from '../core/errors.js';
 import { shapesEqual, type Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 import { materialize } from './cache.js';
-import { booleanOption, type MapConfig, type MapContext, registerMap, SharingError } from './registry.js';
+import { booleanOption, type MapConfig, type MapContext, registerMap, SharingError, stringOption } from './registry.js';
 import type { Parameter, WeightMap, WeightMapConfig, WeightMapStats } from './weight-map.js';
 
 /** W = source.W (or its transpose for 2-D weights). Owns no parameters: they are the source's, counted and stepped once. */
@@ -38,7 +38,8 @@ export class TiedMap implements WeightMap {
 
 /** Builds a tied map from { to: 'layer/weight', transpose? }; the source must already exist in the model and fit the shape. */
 export function tiedFromConfig(c: MapConfig, ctx: MapContext): TiedMap {
-  const to = String(c.to ?? '');
+  if (c.to === undefined) throw new SharingError(ctx, 'tied', `needs to, the weight it shares: 'tied:layer/weight', e.g. 'tied:embedding/embeddings'`);
+  const to = stringOption(c, ctx, 'tied', 'to');
   const src = ctx.resolve?.(to);
   if (!src) throw new SharingError(ctx, 'tied', `'${to}' is not a weight of an earlier layer of this model (give 'layer/weight', e.g. 'dense/kernel')`);
   const t = booleanOption(c, ctx, 'transpose', false);

@@ -1,5 +1,5 @@
 // Post-training weight clustering (Deep Compression; TF-MOT cluster_weights) of a built model's shareable weights, in place.
-import { quote } from '../core/errors.js';
+import { checkOptions, quote } from '../core/errors.js';
 import { fromHalf, toHalf } from '../core/half.js';
 import type { Model } from '../nn/model.js';
 import { CodebookMap, checkCodebookFit, fitCodebook } from '../sharing/codebook.js';
@@ -100,6 +100,7 @@ function fitMasked(values: Float32Array, map: PrunedMap, f: { clusters: number; 
 
 /** Checks `o` against the model and lists the weights {@link clusterWeights} would cluster, changing nothing; throws its SharingErrors. */
 export function planClusters(model: Model, o: ClusterOptions): ClusterJob[] {
+  checkOptions('clusterWeights', o, ['clusters', 'init', 'prune', 'layers', 'seed'], { layer: 'write it layers', prun: 'write it prune', nClusters: 'write it clusters' });
   model.build();
   const jobs: ClusterJob[] = [];
   for (const w of shareableWeights(model, o.layers, 'codebook')) {

@@ -1,5 +1,5 @@
 // The Gaussian mixture prior of soft weight-sharing (Ullrich, Meeds & Welling 2017): its differentiable NLL, merging, quantisation.
-import { quote } from '../core/errors.js';
+import { checkOptions as checkKeys, quote } from '../core/errors.js';
 import { keep } from '../core/engine.js';
 import { add, concat, exp, log, max, mul, neg, reshape, square, sub, sum, tensor } from '../core/ops/index.js';
 import type { Tensor } from '../core/tensor.js';
@@ -78,6 +78,8 @@ function checkOptions(who: string, o: MixturePriorOptions): void {
     if (Math.abs(total - 1) > 1e-6) throw new RangeError(`${who}: proportions must sum to 1, got ${total} (${p.join(', ')})`);
     if (Math.abs(p[0] - o.pi0) > 1e-9) throw new RangeError(`${who}: proportions[0] is the zero component's, fixed at pi0 ${o.pi0}, got ${p[0]}`);
   }
+  // { zeros: … } was ignored (the default prior ran), and gamma: 5 read as no gamma.
+  if (o.gamma !== undefined) checkKeys(`${who}: gamma`, o.gamma, ['zero', 'others']);
   for (const [name, g] of Object.entries(o.gamma ?? {})) {
     if (g === undefined) continue;
     if (!Array.isArray(g) || g.length !== 2 || !(g[0] > 0 && g[1] > 0) || !Number.isFinite(g[0]) || !Number.isFinite(g[1])) {

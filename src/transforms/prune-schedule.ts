@@ -4,7 +4,7 @@ import type { Model } from '../nn/model.js';
 import type { Callback } from '../nn/training.js';
 import { magnitudeMask, PrunedMap, prunedCount } from '../sharing/pruned.js';
 import { planPrune, type PrunedWeight } from './prune.js';
-import { dropOptimizerState, type ModelWeight, type PerWeight, replaceWeight, valuesOf } from './select.js';
+import { dropOptimizerState, type ModelWeight, type PerWeight, replaceWeight, shareableWeights, valuesOf } from './select.js';
 
 /** TF-MOT `PolynomialDecay`'s settings, the final sparsity apart (it is per weight). */
 export interface PolynomialDecayOptions {
@@ -121,6 +121,11 @@ export function gradualPruning(model: Model, o: GradualPruningOptions): GradualP
   checkSchedule('gradualPruning', o);
   // The same weights and range checks as pruneWeights (a fraction in [0, 1); weights with 0 stay dense).
   const jobs = planPrune(model, { prune: o.finalSparsity, layers: o.layers }).map((j) => ({ weight: j.weight, finalSparsity: j.prune }));
+  // Other schemes' weights are skipped (named when listed in layers): with none dense, the callback would do nothing.
+  const candidates = shareableWeights(model, o.layers, 'pruned');
+  if (!candidates.some((w) => w.map.kind === 'dense')) {
+    throw new RangeError(`gradualPruning: no dense weight to prune (${candidates.map((w) => `${w.path} is '${w.map.kind}'`).join(', ') || 'the model has no kernels'}); it prunes plain weights of roles kernel, recurrentKernel, embedding`);
+  }
   dropOptimizerState(model);
   const targets = jobs.map(({ weight, finalSparsity }) => {
     const values = valuesOf(weight.map);

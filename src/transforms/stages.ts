@@ -1,4 +1,5 @@
 // What the compression pipelines share: their data, the bits a model stores, and its evaluate / train-a-stage steps.
+import { ArgumentError, describeValue } from '../core/errors.js';
 import { evaluationBatchSize } from '../nn/eval-batch.js';
 import type { Model } from '../nn/model.js';
 import type { Optimizer } from '../optim/index.js';
@@ -57,6 +58,19 @@ export interface PipelineHooks<E> {
   signal?: AbortSignal;
 }
 
+/** Refuses data that is not { train: { x, y }, test: { x, y } }, naming the missing part (it failed deep inside as a TypeError). */
+export function checkCompressData(who: string, data: unknown): void {
+  const form = 'data must be { train: { x, y }, test: { x, y } }';
+  if (data === null || typeof data !== 'object') throw new ArgumentError(who, `${form}, got ${describeValue(data)}`);
+  for (const split of ['train', 'test'] as const) {
+    const d = (data as Record<string, unknown>)[split];
+    if (d === null || typeof d !== 'object') throw new ArgumentError(who, `${form}: data.${split} is ${describeValue(d)}`);
+    for (const k of ['x', 'y'] as const) {
+      if ((d as Record<string, unknown>)[k] === undefined || (d as Record<string, unknown>)[k] === null) throw new ArgumentError(who, `${form}: data.${split}.${k} is missing`);
+    }
+  }
+}
+
 /**
  * The two steps of a pipeline on a compiled model: `evaluate()` the test samples (batches of evaluationBatchSize(model,
  * 256): 256, fewer where one layer would not fit), and `train` a phase for some epochs with a fresh Adam at
@@ -67,6 +81,7 @@ export interface PipelineHooks<E> {
 export function stageRunner<P extends string>(
   who: string, model: Model, data: CompressData, o: { batchSize: number; seed: number }, emit: (e: TrainEvent<P>) => void, signal?: AbortSignal,
 ): { evaluate: () => StageResult; train: (phase: P, epochs: number, learningRate: number, callbacks?: Callback[]) => Promise<StageResult> } {
+  checkCompressData(who, data);
   const base = model.compileConfig();
   if (!base) throw new Error(`${who}: model '${model.name}' is not compiled; compile it with its loss first`);
   // The model's own loss settings (ignoreClass, several outputs' losses and weights) and metrics stay: the pipeline's

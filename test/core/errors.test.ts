@@ -123,3 +123,11 @@ test('ops name a bad option, argument or value instead of reading it as somethin
     assert.deepEqual(Array.from(T.oneHot(int([0, 2, 7]), 3).data()), [1, 0, 0, 0, 0, 1, 0, 0, 0]);
   });
 });
+
+test('quote writes non-finite numbers inside objects and arrays as themselves (JSON made them null)', async () => {
+  const { quote } = await import('../../src/core/errors.js');
+  assert.equal(quote({ rank: NaN }), '{"rank":NaN}');
+  assert.equal(quote([1, -Infinity, Infinity]), '[1,-Infinity,Infinity]');
+  assert.equal(quote(NaN), 'NaN');
+  assert.equal(quote({ a: 'x' }), '{"a":"x"}');
+});

@@ -258,6 +258,12 @@ test('factories, optimizers, callbacks, tokenizers and loadModel refuse options 
     ['variationalDropoutSettings', () => variationalDropoutSettings({ kl_weight: 1 } as never), /^ArgumentError: sparseVariationalDropout: unknown option 'kl_weight' /],
   );
   for (const [label, f, re] of cases) assert.throws(f, (e: Error) => re.test(`${e.name}: ${e.message}`), label);
+  // The pipelines' data: a missing part is named (it failed inside as "Cannot read properties of undefined").
+  const { softWeightSharing } = await import('../../src/transforms/soft-sharing.js');
+  const { deepCompress } = await import('../../src/transforms/deep-compression.js');
+  const x = { data: new Float32Array(6), shape: [2, 3] };
+  await assert.rejects(softWeightSharing(m, { train: { x } } as never), /^ArgumentError: softWeightSharing: data must be \{ train: \{ x, y \}, test: \{ x, y \} \}: data\.train\.y is missing$/);
+  await assert.rejects(deepCompress(m, null as never, { clusters: 4 }), /^ArgumentError: deepCompress: data must be .*, got null$/);
   m.dispose();
   // What they take still works, AdamW's weightDecay included, and sparseVariationalDropout's initLogSigma2 (its list
   // named it initLogSigma, so the documented option was refused and the misspelt one ignored).

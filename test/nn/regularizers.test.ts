@@ -30,6 +30,16 @@ test('bad regularizers: negative or non-finite factors and unknown names are one
   bad({ kernelRegularizer: { l2: NaN } }, /^layer 'd' kernelRegularizer: l2 must be a finite number ≥ 0, got NaN$/);
   bad({ biasRegularizer: 'l2:abc' }, /^layer 'd' biasRegularizer: l2 must be a finite number ≥ 0, got "abc"$/);
   bad({ kernelRegularizer: 'l3' }, /^layer 'd' kernelRegularizer: unknown regularizer 'l3' \(known: l1, l2, l1l2\)$/);
+  // Objects: an unknown key, an array, or a factor of the other kind was no penalty (or the wrong one) without a word.
+  bad({ kernelRegularizer: { L2: 0.01 } }, /^layer 'd' kernelRegularizer: unknown key 'L2' \(a regularizer object is \{ kind\?, l1\?, l2\? \}/);
+  bad({ kernelRegularizer: { kind: 'l2', factor: 0.01 } }, /unknown key 'factor'/);
+  bad({ kernelRegularizer: [0.01] }, /^layer 'd' kernelRegularizer: expected a regularizer name \(l1, l2, l1l2\) or \{ l1, l2 \}, got \[0\.01\]$/);
+  bad({ kernelRegularizer: { kind: 'l1', l2: 0.5 } }, /^layer 'd' kernelRegularizer: kind 'l1' takes l1 only, got l2 0\.5 too \(both: kind 'l1l2'\)$/);
+  // A layer without a name yet is named by its class (the message began "layer maps.kernel").
+  assert.throws(() => new Dense({ units: 2, maps: { kernel: 'hashed:1/8:x' } }), /^RangeError: Dense layer maps\.kernel: cannot read 'x'/);
+  // { kind } alone has its name's default factor, as the name does; what toJSON writes reads back.
+  assert.deepEqual(new Dense({ units: 2, kernelRegularizer: { kind: 'l2' } }).toJSON().config.kernelRegularizer, { kind: 'l2', l1: 0, l2: 0.01 });
+  assert.deepEqual(new Dense({ units: 2, kernelRegularizer: { kind: 'l2', l1: 0, l2: 0.01 } }).toJSON().config.kernelRegularizer, { kind: 'l2', l1: 0, l2: 0.01 });
   const m = sequential([new Flatten({ inputShape: [2, 2, 1], kernelRegularizer: 'l2' } as never), new Dense({ units: 2 })]);
   assert.throws(() => m.build(0), /^RangeError: layer 'flatten' \(Flatten\): kernelRegularizer is set but the layer has no weight of role kernel/);
 });

@@ -47,6 +47,43 @@ test('lowRank: W = U·V reshaped; gradients; rank range checked', () => {
   assert.throws(() => createMap('lowRank:5', ctx([8, 4])), (e: unknown) => e instanceof SharingError && /layer 'test' kernel, scheme 'lowRank': rank must be an integer in \[1, 4\]/.test((e as Error).message));
 });
 
+test('lowRank on a weight that starts at 0 (a bias, a zeros initialiser): W = 0 still, and it trains (U and V both 0 had every gradient 0)', async () => {
+  const z = createMap('lowRank:2', { ...ctx([4, 3]), initializer: 'zeros', init: (s: readonly number[]) => tensor(new Float32Array(s.reduce((a, b) => a * b, 1)), [...s]) });
+  assert.deepEqual(Array.from(tidy(() => z.materialize().f32() as unknown as Tensor) as unknown as Float32Array), new Array(12).fill(0));
+  assert.ok(z.parameters()[0]!.value.f32().some((x) => x !== 0), 'U is random');
+  checkMapGradient(z);
+  z.dispose();
+  const x = input({ shape: [4] });
+  const d = layers.dense({ units: 3, maps: { kernel: 'lowRank:2', bias: 'lowRank:1' }, kernelInitializer: 'zeros' });
+  const m = model({ inputs: x, outputs: d.apply(x) }).build(0);
+  m.compile({ optimizer: { name: 'adam', learningRate: 0.05 }, loss: 'mse' });
+  const xs = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)), ys = Float32Array.from({ length: 48 }, (_, i) => 1 + Math.cos(i));
+  const h = await m.fit({ data: xs, shape: [16, 4] }, { data: ys, shape: [16, 3] }, { epochs: 30, verbose: 0 });
+  const loss = h.history.loss as number[];
+  assert.ok(loss[loss.length - 1]! < 0.5 * loss[0]!, `loss ${loss[0]} → ${loss[loss.length - 1]}`);
+  m.dispose();
+});
+
+test('map options of another JSON kind are refused by name (a string, true, an array or null was coerced: true read as 1 bucket)', () => {
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ kind: 'hashed', buckets: '8' }, /scheme 'hashed': buckets must be a number, got "8"$/],
+    [{ kind: 'hashed', buckets: true }, /buckets must be a number, got true$/],
+    [{ kind: 'hashed', compression: null }, /compression must be a number, got null$/],
+    [{ kind: 'lowRank', rank: '0x2' }, /scheme 'lowRank': rank must be a number, got "0x2"$/],
+    [{ kind: 'lowRankDelta', rank: false }, /scheme 'lowRankDelta': rank must be a number, got false$/],
+    [{ kind: 'codebook', clusters: '4' }, /scheme 'codebook': clusters must be a number, got "4"$/],
+    [{ kind: 'codebook', clusters: 4, init: null }, /scheme 'codebook': init must be a string, got null$/],
+    [{ kind: 'randomMask', density: true }, /scheme 'randomMask': density must be a number, got true$/],
+    [{ kind: 'subspace', dim: 2, total: 200, seed: -5.5 }, /scheme 'subspace': seed must be an integer in \[0, 2³²\), got -5\.5$/],
+    [{ kind: 'subspace', dim: '2', total: 200 }, /scheme 'subspace': dim must be a number, got "2"$/],
+    [{ kind: 'tied' }, /scheme 'tied': needs to, the weight it shares/],
+    [{ kind: 'tied', to: 5 }, /scheme 'tied': to must be a string, got 5$/],
+  ];
+  for (const [spec, re] of cases) assert.throws(() => createMap(spec as never, ctx([8, 4])), (e: Error) => e instanceof SharingError && re.test(e.message), JSON.stringify(spec));
+  // Short specs give numbers, as before.
+  assert.equal(createMap('hashed:buckets=8', ctx([8, 4])).stats().free, 8);
+});
+
 test('randomMask: exactly `kept` trained elements, the rest zero; gradient flows only to θ', () => {
   const m = createMap('randomMask:kept=9', ctx([5, 6]));
   const w = tidy(() => m.materialize().f32() as unknown as Tensor) as unknown as Float32Array;

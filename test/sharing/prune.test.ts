@@ -169,6 +169,10 @@ test('pruneWeights then clusterWeights: the codebook keeps the pruned mask and c
   ]).build(3);
   assert.throws(() => pruneWeights(m, { prune: 1 }), /SharingError: layer 'a' kernel, scheme 'pruned': prune must be a fraction in \[0, 1\), got 1$/);
   assert.throws(() => pruneWeights(m, { prune: 0.5, layers: ['zz'] }), /layer 'zz' kernel, scheme 'pruned': model '.*' has no such layer/);
+  // A misspelt layers pruned every kernel; a misspelt prune kept every weight.
+  assert.throws(() => pruneWeights(m, { prune: 0.5, layer: ['a'] } as never), /^ArgumentError: pruneWeights: unknown option 'layer' \(options: prune, layers\); write it layers$/);
+  assert.throws(() => clusterWeights(m, { clusters: 4, prun: 0.5 } as never), /^ArgumentError: clusterWeights: unknown option 'prun' .*; write it prune$/);
+  assert.throws(() => clusterWeights(m, undefined as never), /^ArgumentError: clusterWeights: options must be an object/);
   assert.ok(m.weights().every((w) => w.map.kind === 'dense'), 'nothing changed');
   const rep = pruneWeights(m, { prune: (w) => (w.layer.name === 'a' ? 0.9 : 0) });
   assert.deepEqual(rep.map((r) => [r.path, r.pruned]), [['a/kernel', Math.floor(0.9 * 784 * 12)]]);

@@ -65,6 +65,9 @@ test('deepCompress with pruneSchedule: prunes while retraining, then clusters th
   await assert.rejects(deepCompress(m, data, { clusters: 4, prune: 1, pruneFinetuneEpochs: 1, pruneSchedule: {} }), /prune must be a fraction in \[0, 1\), got 1/);
   // A misspelt schedule key was ignored (the default ran); it is named, as gradualPruning names its own.
   await assert.rejects(deepCompress(m, data, { clusters: 4, prune: 0.5, pruneFinetuneEpochs: 1, pruneSchedule: { frequncy: 2 } as never }), /^ArgumentError: deepCompress: pruneSchedule: unknown option 'frequncy' \(options: initialSparsity, beginStep, endStep, frequency, power\)$/);
+  const hashed = sequential([new Dense({ units: 3, maps: { kernel: 'hashed:1/2' } })], { inputShape: [4] }).build(0);
+  assert.throws(() => gradualPruning(hashed, { finalSparsity: 0.5, endStep: 10 }), /^RangeError: gradualPruning: no dense weight to prune \(dense\/kernel is 'hashed'\)/);
+  hashed.dispose();
   assert.throws(() => gradualPruning(m, { finalSparsity: 0.5, endStep: 10, sparsity: 0.5 } as never), /^ArgumentError: gradualPruning: unknown option 'sparsity' \(options: finalSparsity, layers, initialSparsity, beginStep, endStep, frequency, power\); the final sparsity is finalSparsity$/);
   assert.equal(m.getLayer('h').weight('kernel').kind, 'dense');
   const events: DeepCompressEvent[] = [];

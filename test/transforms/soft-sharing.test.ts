@@ -66,6 +66,8 @@ test('MixturePrior: bad options are one-line errors naming the option', () => {
   bad({ pi0: 1 }, /^prior: pi0 must be in \(0, 1\), got 1$/);
   bad({ components: 1 }, /^prior: components must be an integer ≥ 2/);
   bad({ gamma: { zero: [0, 2] } }, /^prior: gamma\.zero must be \[alpha, beta\]/);
+  bad({ gamma: { zeros: [1, 2] } }, /^prior: gamma: unknown option 'zeros' \(options: zero, others\)$/);
+  bad({ gamma: 5 }, /^prior: gamma: options must be an object \{ zero, others \}, got the number 5$/);
   const p = new MixturePrior(v, { components: 3, pi0: 0.9, means: [-0.5, 0.4], variances: [1e-4, 0.01, 0.02], proportions: [0.9, 0.06, 0.04] });
   const s = p.state();
   assert.deepEqual(s.means.map((x) => +x.toFixed(6)), [0, -0.5, 0.4]);
