@@ -413,10 +413,17 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
 
   // Ctrl-C (SIGINT), or a polite stop (SIGTERM: `kill`, `timeout`, `docker stop`, a batch scheduler preempting the job):
   // stop after the current batch and save; a second signal exits at once. Exit status 128 + the signal's number.
+  // The handlers stay until the command ends: a signal during the test evaluation after the last epoch (which runs
+  // without yielding) is handled once it is done, instead of killing the process silently with its lock file left.
   let interrupted: 'SIGINT' | 'SIGTERM' | undefined;
+  let trained = false;
   const onSignal = (sig: 'SIGINT' | 'SIGTERM'): void => {
     if (interrupted) process.exit(signalStatus(sig));
     interrupted = sig;
+    if (trained) {
+      io.err.write(`\n${sig === 'SIGINT' ? 'interrupted' : 'SIGTERM'} after training had finished: ${out} holds the whole run (${state.epochs} epoch${state.epochs === 1 ? '' : 's'})\n`);
+      return;
+    }
     model.stopTraining = true;
     io.err.write(sig === 'SIGINT'
       ? '\ninterrupted: finishing this batch and saving a checkpoint (Ctrl-C again to quit without saving)\n'
@@ -424,102 +431,110 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-
-  const history: History = state.history;
-  const started = performance.now();
-  // The bar and epoch lines, and the samples and training seconds of this run (validation passes excluded).
-  const progress = new ProgressLogger({ stream: io.err });
-  const trainingState = (epoch: number, step: number): TrainingState => ({
-    ...state, epoch, step, history, partial: undefined,
-    ...(stopper && esConfig ? { earlyStopping: { ...esConfig, state: stopper.getState() } } : {}),
-  });
-  /** Saves the run (with early stopping's best weights as `best/…` tensors when it keeps them). */
-  const save = (training: TrainingState): void => {
-    const best = stopper?.bestWeights();
-    const extra = new Map([...best ?? []].map(([k, v]) => [BEST + k, { dtype: 'float32' as const, shape: [v.length], data: v }]));
-    saveModel(out, model, { training, initSeed: state.seed, extra, tokenizer, force: f.force });
-  };
-  let fitHistory: History;
-  let savedInRun = 0; // checkpoints this run has written to `out`
   try {
-    const train = splitData(ds, 'train');
-    // A text dataset brings its own validation split (unless the run asked for --validation-split).
-    const valid = ds.xValid && !state.validationSplit ? splitData(ds, 'valid') : undefined;
-    fitHistory = await model.fit(train.x, train.y, {
-      epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, validationSplit: state.validationSplit,
-      ...(valid ? { validationData: [valid.x, valid.y] as [typeof valid.x, typeof valid.y] } : {}),
-      initialEpoch: state.epoch, initialStep: step0, initialPartial: state.partial, shuffle: true,
-      // Early stopping first, so that the checkpoint of each epoch holds its updated state.
-      callbacks: [...(stopper ? [stopper] : []), progress, {
-        onTrainBegin: ({ stepsPerEpoch }) => {
-          state.stepsPerEpoch = stepsPerEpoch;
-        },
-        onEpochEnd: (epoch, logs) => {
-          history.epoch.push(epoch);
-          for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
-          save(trainingState(epoch + 1, 0));
-          savedInRun++;
-        },
-      }],
-    });
-  } catch (e) {
-    if (e instanceof NonFiniteLossError) {
-      progress.interrupt('');
-      const kept = savedInRun > 0 ? `The last good checkpoint is ${out} (after epoch ${history.epoch.length})`
-        : f.resume ? `The last good checkpoint is ${f.resume} (the one resumed from)`
-        : 'No checkpoint was written (no epoch completed)';
-      throw new CliError(`training stopped: ${e.message}. ${kept}`, 3);
-    }
-    throw e;
+    return await trainAndReport();
   } finally {
+    // A signal that came while the last synchronous work ran is dispatched now, before the handlers go.
+    await new Promise((r) => setImmediate(r));
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  if (fitHistory.stopped) {
-    progress.interrupt(`Epoch ${fitHistory.stopped.epoch + 1}/${state.epochs} interrupted after batch ${fitHistory.stopped.step}`);
-    save({ ...trainingState(fitHistory.stopped.epoch, fitHistory.stopped.step), partial: fitHistory.stopped.partial });
-    io.err.write(`saved checkpoint ${out} (epoch ${fitHistory.stopped.epoch + 1}, batch ${fitHistory.stopped.step}); continue with: weightshare train --resume ${out}\n`);
-    return signalStatus(interrupted ?? 'SIGINT');
+
+  async function trainAndReport(): Promise<number> {
+    const history: History = state.history;
+    const started = performance.now();
+    // The bar and epoch lines, and the samples and training seconds of this run (validation passes excluded).
+    const progress = new ProgressLogger({ stream: io.err });
+    const trainingState = (epoch: number, step: number): TrainingState => ({
+      ...state, epoch, step, history, partial: undefined,
+      ...(stopper && esConfig ? { earlyStopping: { ...esConfig, state: stopper.getState() } } : {}),
+    });
+    /** Saves the run (with early stopping's best weights as `best/…` tensors when it keeps them). */
+    const save = (training: TrainingState): void => {
+      const best = stopper?.bestWeights();
+      const extra = new Map([...best ?? []].map(([k, v]) => [BEST + k, { dtype: 'float32' as const, shape: [v.length], data: v }]));
+      saveModel(out, model, { training, initSeed: state.seed, extra, tokenizer, force: f.force });
+    };
+    let fitHistory: History;
+    let savedInRun = 0; // checkpoints this run has written to `out`
+    try {
+      const train = splitData(ds, 'train');
+      // A text dataset brings its own validation split (unless the run asked for --validation-split).
+      const valid = ds.xValid && !state.validationSplit ? splitData(ds, 'valid') : undefined;
+      fitHistory = await model.fit(train.x, train.y, {
+        epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, validationSplit: state.validationSplit,
+        ...(valid ? { validationData: [valid.x, valid.y] as [typeof valid.x, typeof valid.y] } : {}),
+        initialEpoch: state.epoch, initialStep: step0, initialPartial: state.partial, shuffle: true,
+        // Early stopping first, so that the checkpoint of each epoch holds its updated state.
+        callbacks: [...(stopper ? [stopper] : []), progress, {
+          onTrainBegin: ({ stepsPerEpoch }) => {
+            state.stepsPerEpoch = stepsPerEpoch;
+          },
+          onEpochEnd: (epoch, logs) => {
+            history.epoch.push(epoch);
+            for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
+            save(trainingState(epoch + 1, 0));
+            savedInRun++;
+          },
+        }],
+      });
+    } catch (e) {
+      if (e instanceof NonFiniteLossError) {
+        progress.interrupt('');
+        const kept = savedInRun > 0 ? `The last good checkpoint is ${out} (after epoch ${history.epoch.length})`
+          : f.resume ? `The last good checkpoint is ${f.resume} (the one resumed from)`
+          : 'No checkpoint was written (no epoch completed)';
+        throw new CliError(`training stopped: ${e.message}. ${kept}`, 3);
+      }
+      throw e;
+    }
+    if (fitHistory.stopped) {
+      progress.interrupt(`Epoch ${fitHistory.stopped.epoch + 1}/${state.epochs} interrupted after batch ${fitHistory.stopped.step}`);
+      save({ ...trainingState(fitHistory.stopped.epoch, fitHistory.stopped.step), partial: fitHistory.stopped.partial });
+      io.err.write(`saved checkpoint ${out} (epoch ${fitHistory.stopped.epoch + 1}, batch ${fitHistory.stopped.step}); continue with: weightshare train --resume ${out}\n`);
+      return signalStatus(interrupted ?? 'SIGINT');
+    }
+    // A signal handled after an epoch's last batch stops fit between epochs: that epoch's checkpoint is already written.
+    const epochsDone = history.epoch.length ? history.epoch[history.epoch.length - 1] + 1 : state.epoch;
+    if (interrupted && !stopper?.stopped && epochsDone < state.epochs) {
+      io.err.write(`Interrupted after epoch ${epochsDone}/${state.epochs}\n`);
+      io.err.write(`saved checkpoint ${out} (after epoch ${epochsDone}); continue with: weightshare train --resume ${out}\n`);
+      return signalStatus(interrupted);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const es = stopper?.getState();
+    if (stopper?.stopped && es) {
+      io.err.write(`Early stopping: val_loss has not improved for ${esConfig!.patience} epoch${esConfig!.patience === 1 ? '' : 's'}; stopped after epoch ${es.stoppedEpoch + 1} of ${state.epochs}; ` +
+        `best epoch ${es.bestEpoch + 1} (val_loss ${es.best!.toFixed(4)})${esConfig!.restoreBest ? ', whose weights are restored' : ''}\n`);
+    }
+    trained = true;
+    const testData = splitData(ds, 'test');
+    const test = model.evaluate(testData.x, testData.y, { batchSize: evaluationBatchSize(model, 256) });
+    const shown = Object.entries(test).filter(([k]) => k !== 'loss').map(([k, v]) => ` - test ${k}: ${k.endsWith('accuracy') ? percent(v) : v.toFixed(4)}`);
+    io.err.write(`Test loss: ${test.loss.toFixed(4)}${shown.join('')} on ${thousands(nTest)} test samples (${ds.name})\n`);
+    io.err.write(`Saved ${out}\n`);
+    const timeNote = state.text ? timeSharingNote(model, ds.shape[0]) : undefined;
+    if (timeNote) io.err.write(`${timeNote}\n`);
+    const depthNote = state.text ? depthSharingNote(model) : undefined;
+    if (depthNote) io.err.write(`${depthNote}\n`);
+    const hasConv = model.layers.some((l) => l instanceof Conv2D);
+    const unshared = hasConv ? unsharedParamCount(model) : undefined;
+    if (unshared !== undefined) {
+      const n = model.countParams();
+      io.err.write(`Weight sharing: ${model.name} has ${thousands(n)} parameters; the same network without convolution's sharing ` +
+        `(LocallyConnected2D in place of each Conv2D${model.name === 'seed-cnn' ? ', i.e. seed-cnn-local' : ''}) would have ${thousands(unshared)}: sharing saves ${thousands(unshared - n)} (${(unshared / n).toFixed(1)}× fewer)\n`);
+    }
+    const summary = {
+      model: model.name, dataset: ds.name, parameters: model.countParams(), unsharedParameters: unshared,
+      epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, optimizer: model.optimizer!.toJSON(),
+      trainSamples: nTrain, testSamples: nTest,
+      seconds, samplesPerSec: progress.samples / Math.max(progress.trainSeconds, 1e-9),
+      history: history.history, test, out,
+      ...(es ? { earlyStopping: { ...es, restored: stopper!.stopped && esConfig!.restoreBest } } : {}),
+    };
+    if (f.json) io.out.write(JSON.stringify(summary, null, 2) + '\n');
+    return 0;
   }
-  // A signal handled after an epoch's last batch stops fit between epochs: that epoch's checkpoint is already written.
-  const epochsDone = history.epoch.length ? history.epoch[history.epoch.length - 1] + 1 : state.epoch;
-  if (interrupted && !stopper?.stopped && epochsDone < state.epochs) {
-    io.err.write(`Interrupted after epoch ${epochsDone}/${state.epochs}\n`);
-    io.err.write(`saved checkpoint ${out} (after epoch ${epochsDone}); continue with: weightshare train --resume ${out}\n`);
-    return signalStatus(interrupted);
-  }
-  const seconds = (performance.now() - started) / 1000;
-  const es = stopper?.getState();
-  if (stopper?.stopped && es) {
-    io.err.write(`Early stopping: val_loss has not improved for ${esConfig!.patience} epoch${esConfig!.patience === 1 ? '' : 's'}; stopped after epoch ${es.stoppedEpoch + 1} of ${state.epochs}; ` +
-      `best epoch ${es.bestEpoch + 1} (val_loss ${es.best!.toFixed(4)})${esConfig!.restoreBest ? ', whose weights are restored' : ''}\n`);
-  }
-  const testData = splitData(ds, 'test');
-  const test = model.evaluate(testData.x, testData.y, { batchSize: evaluationBatchSize(model, 256) });
-  const shown = Object.entries(test).filter(([k]) => k !== 'loss').map(([k, v]) => ` - test ${k}: ${k.endsWith('accuracy') ? percent(v) : v.toFixed(4)}`);
-  io.err.write(`Test loss: ${test.loss.toFixed(4)}${shown.join('')} on ${thousands(nTest)} test samples (${ds.name})\n`);
-  io.err.write(`Saved ${out}\n`);
-  const timeNote = state.text ? timeSharingNote(model, ds.shape[0]) : undefined;
-  if (timeNote) io.err.write(`${timeNote}\n`);
-  const depthNote = state.text ? depthSharingNote(model) : undefined;
-  if (depthNote) io.err.write(`${depthNote}\n`);
-  const hasConv = model.layers.some((l) => l instanceof Conv2D);
-  const unshared = hasConv ? unsharedParamCount(model) : undefined;
-  if (unshared !== undefined) {
-    const n = model.countParams();
-    io.err.write(`Weight sharing: ${model.name} has ${thousands(n)} parameters; the same network without convolution's sharing ` +
-      `(LocallyConnected2D in place of each Conv2D${model.name === 'seed-cnn' ? ', i.e. seed-cnn-local' : ''}) would have ${thousands(unshared)}: sharing saves ${thousands(unshared - n)} (${(unshared / n).toFixed(1)}× fewer)\n`);
-  }
-  const summary = {
-    model: model.name, dataset: ds.name, parameters: model.countParams(), unsharedParameters: unshared,
-    epochs: state.epochs, batchSize: state.batchSize, seed: state.seed, optimizer: model.optimizer!.toJSON(),
-    trainSamples: nTrain, testSamples: nTest,
-    seconds, samplesPerSec: progress.samples / Math.max(progress.trainSeconds, 1e-9),
-    history: history.history, test, out,
-    ...(es ? { earlyStopping: { ...es, restored: stopper!.stopped && esConfig!.restoreBest } } : {}),
-  };
-  if (f.json) io.out.write(JSON.stringify(summary, null, 2) + '\n');
-  return 0;
 }
 
 /** Batches per epoch of `samples` training samples, a --validation-split's share held out as fit holds it out. */

@@ -541,6 +541,26 @@ test('Ctrl-C handled after an epoch\'s last batch stops between epochs: reported
   assertSameWeights(file, direct);
 });
 
+test('SIGTERM during the test evaluation after the last epoch: the run finishes and says so, exit 0, no lock left (it was killed silently)', async () => {
+  const file = tmp('after-training.wsm');
+  let sent = false;
+  // The CNN's evaluation of 2,000 test digits takes a while after the epoch line; the signal lands in it (or in the save).
+  const r = await spawnCli(['train', '--model', 'seed-cnn', '--epochs', '1', '--limit', '64', '--out', file], (err, child) => {
+    if (!sent && /^Epoch 1\/1 /m.test(err)) {
+      sent = true;
+      child.kill('SIGTERM');
+    }
+  });
+  assert.ok(sent, r.err);
+  assert.equal(r.signal, null, r.err);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /^Test loss: /m);
+  assert.match(r.err, /^Saved /m);
+  assert.match(r.err, /SIGTERM after training had finished: .*after-training\.wsm holds the whole run \(1 epoch\)|SIGTERM: finishing this batch/);
+  assert.ok(!existsSync(`${file}.lock`), 'the lock is removed');
+  assert.equal(loadModel(file).meta.training!.epoch, 1);
+});
+
 test('SIGTERM (kill, timeout, docker stop) saves a checkpoint like Ctrl-C, exits 143, removes the lock, and --resume finishes the run', async () => {
   const file = tmp('terminated.wsm');
   const r = await stopTraining(file, ['--model', 'mlp', '--epochs', '2', '--limit', '3000', '--test-limit', '50'], 'SIGTERM');
