@@ -19,7 +19,7 @@ import { GPT_DEFAULTS } from '../nn/zoo-gpt.js';
 import { gib } from '../core/errors.js';
 import type { Tokenizer } from '../data/tokenizer.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../optim/index.js';
-import { parseMapSpec } from '../sharing/registry.js';
+import { parseMapSpec, SharingError } from '../sharing/registry.js';
 import { TiedMap } from '../sharing/tied.js';
 import { applyKernelRegularizer } from './regularize.js';
 import { camelCase, defineCommand, type ParsedArgs, UsageError } from './args.js';
@@ -357,7 +357,13 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
     checkModelSize(model, 'train', sizes);
     if (f.sharing) applySharing(model, f.sharing);
     applyKernelRegularizer(model, f.l1, f.l2);
-    model.build(f.seed);
+    try {
+      model.build(f.seed);
+    } catch (e) {
+      // A scheme's options are checked as the maps are made: a bad --sharing value is a usage mistake (exit 2), named.
+      if (f.sharing && e instanceof SharingError) throw new UsageError(`--sharing ${f.sharing}: ${e.message}`, 'train');
+      throw e;
+    }
     const updates = f.epochs * batchesPerEpoch(sampleCount(fresh, 'train'), f.validationSplit, f.batchSize);
     const clip = f.clipnorm ?? (kind ? 1 : undefined);
     const optConfig: OptimizerConfig = {

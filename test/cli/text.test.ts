@@ -122,6 +122,10 @@ test('--tied with --sharing: a whole-model scheme leaves the tie; one naming the
   const named = await run('train', ...tied, '--sharing', 'decoder=lowRank:2', '--out', tmp('tied-bad.wsm'));
   assert.equal(named.code, 2);
   assert.match(named.err, /--sharing decoder=lowRank:2: decoder\/kernel is tied to embedding\/embeddings \(--tied\).*--sharing embedding=lowRank:2/);
+  // A scheme's bad option is a usage mistake too (exit 2, naming --sharing; it exited 1 with the map's message alone).
+  const rank = await run('train', ...tied, '--sharing', 'embedding=lowRank:99', '--out', tmp('tied-rank.wsm'));
+  assert.equal(rank.code, 2, rank.err);
+  assert.match(rank.err, /^weightshare train: --sharing embedding=lowRank:99: layer 'embedding' embeddings, scheme 'lowRank': rank must be an integer in \[1, 16\]/m);
 });
 
 test('text-gru on spam-assassin: a classifier with accuracy', async () => {
