@@ -7,6 +7,8 @@ export type { ReadOptions } from './io/read-file.js';
 export { ModelCheckpoint, CSVLogger, formatFilepath } from './io/callbacks.js';
 export type { ModelCheckpointOptions, CSVLoggerOptions } from './io/callbacks.js';
 export { main as runCli } from './cli/main.js';
+// The synchronous wasm backend (Node compiles the kernels from disk; browsers use initWasmBackend or createWasmBackendAsync).
+export { createWasmBackend } from './backend/wasm/wasm.js';
 // ONNX export and import (they need the protobufjs package, a bare import that only Node or a bundler resolves: not in the main entry, which browsers load as is).
 export { exportOnnx, ONNX_OPSET, EXPORTABLE_LAYERS, OnnxExportError, decodeOnnx, importOnnx, IMPORTABLE_OPS, ONNX_IMPORT_OPSETS, OnnxImportError } from './io/onnx/index.js';
 export type { OnnxExportOptions, OnnxImport, OnnxImportOptions } from './io/onnx/index.js';

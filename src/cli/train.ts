@@ -152,7 +152,13 @@ export function applySharing(model: Model, spec: string): void {
   }
 }
 
+/** A Conv2D layer's parameters as a plain convolution (its kernel and bias without maps). */
+function plainConvParams(l: Conv2D): number {
+  return l.kernelSize[0] * l.kernelSize[1] * l.inputShape![2] * l.filters + (l.useBias ? l.filters : 0);
+}
+
 /** Parameter count of a model with every Conv2D replaced by a LocallyConnected2D of the same geometry (no sharing across positions). */
+
 export function unsharedParamCount(m: Model): number {
   let total = 0;
   for (const l of m.layers) {
@@ -527,8 +533,11 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
     const unshared = hasConv ? unsharedParamCount(model) : undefined;
     if (unshared !== undefined) {
       const n = model.countParams();
+      // With --sharing on a Conv2D, part of the saving is its map's: convolution's own is against plain Conv2D kernels.
+      const plain = n + model.layers.reduce((s, l) => s + (l instanceof Conv2D && l.inputShape ? plainConvParams(l) - l.countParams() : 0), 0);
       io.err.write(`Weight sharing: ${model.name} has ${thousands(n)} parameters; the same network without convolution's sharing ` +
-        `(LocallyConnected2D in place of each Conv2D${model.name === 'seed-cnn' ? ', i.e. seed-cnn-local' : ''}) would have ${thousands(unshared)}: sharing saves ${thousands(unshared - n)} (${(unshared / n).toFixed(1)}× fewer)\n`);
+        `(LocallyConnected2D in place of each Conv2D${model.name === 'seed-cnn' ? ', i.e. seed-cnn-local' : ''}) would have ${thousands(unshared)}: sharing saves ${thousands(unshared - n)} (${(unshared / n).toFixed(1)}× fewer)` +
+        (plain !== n ? `: convolution's own sharing ${(unshared / plain).toFixed(1)}× (against ${thousands(plain)} with plain Conv2D kernels), the --sharing maps of Conv2D layers the rest` : '') + '\n');
     }
     const summary = {
       model: model.name, dataset: ds.name, parameters: model.countParams(), unsharedParameters: unshared,
@@ -536,7 +545,8 @@ async function runTrain(a: ParsedArgs<typeof trainSpec>, io: Io, takeOut: (out: 
       trainSamples: nTrain, testSamples: nTest,
       seconds, samplesPerSec: progress.samples / Math.max(progress.trainSeconds, 1e-9),
       history: history.history, test, out,
-      ...(es ? { earlyStopping: { ...es, restored: stopper!.stopped && esConfig!.restoreBest } } : {}),
+      // Epochs counted from 1, as the lines above print them (the callback's state counts from 0, as Keras does).
+      ...(es ? { earlyStopping: { ...es, bestEpoch: es.bestEpoch + 1, stoppedEpoch: es.stoppedEpoch + 1, restored: stopper!.stopped && esConfig!.restoreBest } } : {}),
     };
     if (f.json) io.out.write(JSON.stringify(summary, null, 2) + '\n');
     return 0;

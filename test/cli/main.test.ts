@@ -434,8 +434,8 @@ test('--early-stopping stops when val_loss stalls, restores the best epoch, resu
   const r = await run('train', ...common, '--epochs', '10', '--out', whole, '--json');
   assert.equal(r.code, 0, r.err);
   const s = JSON.parse(r.out) as TrainSummary & { earlyStopping: { bestEpoch: number; stoppedEpoch: number; restored: boolean; best: number } };
-  // val_loss 1.407 … 0.345 (epoch 6), 0.358 (epoch 7): stopped after epoch 7 with epoch 6's weights.
-  assert.deepEqual([s.earlyStopping.bestEpoch, s.earlyStopping.stoppedEpoch, s.earlyStopping.restored], [5, 6, true]);
+  // val_loss 1.407 … 0.345 (epoch 6), 0.358 (epoch 7): stopped after epoch 7 with epoch 6's weights (counted from 1, as printed).
+  assert.deepEqual([s.earlyStopping.bestEpoch, s.earlyStopping.stoppedEpoch, s.earlyStopping.restored], [6, 7, true]);
   assert.equal(s.history.val_loss!.length, 7);
   assert.equal(s.earlyStopping.best, Math.min(...s.history.val_loss!));
   assert.match(r.err, /^Early stopping: val_loss has not improved for 1 epoch; stopped after epoch 7 of 10; best epoch 6 \(val_loss [\d.]+\), whose weights are restored$/m);
@@ -764,4 +764,11 @@ test('out of memory names the size flags the user gave (a long --bptt), beside t
   const msg = outOfMemory(e, ['train', '--model', 'word-lstm', '--bptt', '1024', '--batch-size=64', '--epochs', '1']);
   assert.match(msg, /^out of memory: .*cannot hold another 1\.22 GiB with 2\.9 GiB in use; use a smaller --batch-size, a shorter sequence \(--bptt, --context\) or smaller model sizes \(given: --bptt 1024, --batch-size 64\)$/);
   assert.doesNotMatch(outOfMemory(e, ['eval', 'm.wsm']), /given/);
+});
+
+test('the "Weight sharing" line keeps convolution\'s own saving apart from --sharing maps on Conv2D layers', async () => {
+  const r = await run('train', '--sharing', 'conv2d_1=lowRank:8,dense=hashed:1/8', '--epochs', '1', '--limit', '64', '--test-limit', '32', '--out', tmp('conv-maps.wsm'));
+  assert.equal(r.code, 0, r.err);
+  // 2,481,354 / 30,218 = 82.1× mixes conv2d_1's low-rank kernel in; against plain Conv2D kernels (45,834) it is 54.1×.
+  assert.match(r.err, /^Weight sharing: seed-cnn has 30,218 parameters; .* would have 2,481,354: sharing saves 2,451,136 \(82\.1× fewer\): convolution's own sharing 54\.1× \(against 45,834 with plain Conv2D kernels\), the --sharing maps of Conv2D layers the rest$/m);
 });

@@ -40,7 +40,7 @@ test('--early-stopping on a text dataset watches its own validation split (no --
   const j = JSON.parse(r.out) as { history: { val_loss: number[] }; earlyStopping: { bestEpoch: number; best: number } };
   assert.ok(j.history.val_loss.length >= 2 && j.history.val_loss.length <= 4);
   assert.equal(j.earlyStopping.best, Math.min(...j.history.val_loss));
-  assert.equal(j.earlyStopping.bestEpoch, j.history.val_loss.indexOf(j.earlyStopping.best));
+  assert.equal(j.earlyStopping.bestEpoch, j.history.val_loss.indexOf(j.earlyStopping.best) + 1);
 });
 
 test('a text run interrupted after epoch 1 resumes to the same weights as one uninterrupted run', async () => {
