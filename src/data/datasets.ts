@@ -117,7 +117,7 @@ export interface IdxDatasetOptions {
 export function loadIdxDataset(dir: string, opts: IdxDatasetOptions = {}): ImageDataset {
   const path = (base: string): string => {
     const p = findIdxFile(dir, base);
-    if (p === undefined) throw new DataError(join(dir, base), `file not found (also tried ${idxNames(base).slice(1).join(', ')})`);
+    if (p === undefined) throw new DataError(join(dir, base), `no such file (also tried ${idxNames(base).slice(1).join(', ')})`);
     return p;
   };
   const want = { shape: 'shape' in opts ? opts.shape : MNIST_LIKE.shape, classes: 'classes' in opts ? opts.classes : MNIST_LIKE.classes };

@@ -14,7 +14,7 @@ export type { IdxArray, IdxData, IdxDType } from './idx-decode.js';
  */
 export function readSource(source: string | Uint8Array, name: string): Uint8Array {
   if (typeof source !== 'string') return source;
-  return readRegularFile(source, { error: (m) => new DataError(name, m), missing: 'file not found' });
+  return readRegularFile(source, { error: (m) => new DataError(name, m) });
 }
 
 /** True when the bytes start with the gzip magic number 1f 8b. */

@@ -658,7 +658,7 @@ test('a valid --data folder trains; a truncated IDX file is named with its offse
   assert.ok(l2.includes(join(bad, 'train-labels-idx1-ubyte')), l2);
 
   const none = await run('train', '--model', 'mlp', '--dataset', 'mnist', '--data', tmp('no-such-dir'), '--epochs', '1');
-  assertError(none, /no-such-dir\/train-images-idx3-ubyte: file not found/);
+  assertError(none, /no-such-dir\/train-images-idx3-ubyte: no such file/);
 });
 
 test('a damaged model file: checksum mismatch, newer format version, truncation, not a model file, missing file', async () => {
@@ -702,7 +702,7 @@ test('predict on a file that is not an image is a clear error', async () => {
   const labelsFile = tmp('labels-idx1-ubyte');
   writeFileSync(labelsFile, writeIdx({ shape: [3], dtype: 'uint8', data: Uint8Array.of(1, 2, 3) }));
   assertError(await run('predict', file, labelsFile), /expected uint8 images \[N, 28, 28\] \(the model takes \[28, 28, 1\]\), found uint8 \[3\]/);
-  assertError(await run('predict', file, tmp('missing.png')), /missing\.png: file not found$/);
+  assertError(await run('predict', file, tmp('missing.png')), /missing\.png: no such file$/);
   assertError(await run('predict', file, dir), /ws-cli-\w+: is a directory, not a regular file$/);
 });
 

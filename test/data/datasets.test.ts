@@ -86,7 +86,7 @@ test('a label out of range names the file, the index and the value', () => {
 test('a missing file and an unknown dataset name are DataErrors', () => {
   const dir = join(root, 'empty');
   mkdirSync(dir);
-  fails(() => loadDataset('fashion-mnist', { dataDir: dir }), /train-images-idx3-ubyte: file not found \(also tried train-images-idx3-ubyte\.gz, train-images\.idx3-ubyte, train-images\.idx3-ubyte\.gz\)/);
+  fails(() => loadDataset('fashion-mnist', { dataDir: dir }), /train-images-idx3-ubyte: no such file \(also tried train-images-idx3-ubyte\.gz, train-images\.idx3-ubyte, train-images\.idx3-ubyte\.gz\)/);
   fails(() => loadDataset('cifar-10'), /^cifar-10: unknown dataset: expected one of mnist-sample, mnist, fashion-mnist, idx$/);
 });
 

@@ -94,7 +94,7 @@ test('corrupt gzip and missing files are DataErrors naming the file', () => {
   const gz = new Uint8Array(gzipSync(writeIdx(samples.uint8)));
   fails(gz.subarray(0, 12), 'broken.gz', /corrupt gzip data/);
   const missing = join(dir, 'nope-idx1-ubyte');
-  assert.throws(() => readIdx(missing), (e: unknown) => e instanceof DataError && e.message === `${missing}: file not found`);
+  assert.throws(() => readIdx(missing), (e: unknown) => e instanceof DataError && e.message === `${missing}: no such file`);
 });
 
 test('writeIdx rejects a shape that does not match the data', () => {
