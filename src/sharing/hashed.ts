@@ -1,7 +1,7 @@
 // HashedNets (Chen et al., ICML 2015): W[i] = ξ(i)·θ[h(i)], a seeded hash h into K buckets and a seeded sign ξ.
 import { quote } from '../core/errors.js';
 import { keep } from '../core/engine.js';
-import { gather, mul, reshape, tensor } from '../core/ops/index.js';
+import { concat, gather, neg, reshape, tensor } from '../core/ops/index.js';
 import { sizeOf, type Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 import { booleanOption, eitherOption, numberOption, hash32, initialTheta, type MapConfig, type MapContext, registerMap, seedOption, SharingError } from './registry.js';
@@ -10,8 +10,8 @@ import { Parameter, type WeightMap, type WeightMapConfig, type WeightMapStats } 
 /**
  * The hashing trick for weights: every element i of W reads bucket h(i) of θ [K], times a sign
  * ξ(i) ∈ {−1, +1} (unbiased inner products, as in the paper). Only θ and the seed are stored; the bucket
- * and sign tables are recomputed from the seed. Gradient: ∂L/∂θ[k] = Σ_{h(i)=k} ξ(i)·∂L/∂W[i]
- * (gather's adjoint, a scatter-add).
+ * and sign tables are recomputed from the seed. W gathers from [θ, −θ]; the gradient ∂L/∂θ[k] = Σ_{h(i)=k} ξ(i)·∂L/∂W[i]
+ * is gather's adjoint (a scatter-add into both halves) less its second half.
  */
 export class HashedMap implements WeightMap {
   readonly kind = 'hashed';
@@ -20,8 +20,11 @@ export class HashedMap implements WeightMap {
   readonly seed: number;
   readonly signs: boolean;
   private readonly theta: Parameter;
-  private readonly index: Tensor;
-  private readonly sign: Tensor | undefined;
+  /**
+   * One int32 per element of W: its bucket h(i), plus K when its sign ξ(i) is −1, an index into [θ, −θ] (4 bytes per
+   * element, where a bucket table and a float sign table took 8, and W is one gather without a product).
+   */
+  private readonly code: Tensor;
 
   constructor(shape: Shape, buckets: number, seed: number, signs: boolean, theta: Tensor) {
     this.shape = [...shape];
@@ -29,15 +32,10 @@ export class HashedMap implements WeightMap {
     this.seed = seed >>> 0;
     this.signs = signs;
     const n = sizeOf(shape);
-    const idx = new Int32Array(n);
-    const sg = new Float32Array(n);
+    const code = new Int32Array(n);
     const hs = hash32(0x5bd1e995, this.seed);
-    for (let i = 0; i < n; i++) {
-      idx[i] = hash32(i, this.seed) % buckets;
-      sg[i] = hash32(i, hs) & 1 ? 1 : -1;
-    }
-    this.index = keep(tensor(idx, [n], 'int32'));
-    this.sign = signs ? keep(tensor(sg, [n])) : undefined;
+    for (let i = 0; i < n; i++) code[i] = hash32(i, this.seed) % buckets + (signs && !(hash32(i, hs) & 1) ? buckets : 0);
+    this.code = keep(tensor(code, [n], 'int32'));
     this.theta = new Parameter(keep(theta), 'theta');
   }
 
@@ -46,13 +44,17 @@ export class HashedMap implements WeightMap {
   }
 
   materialize(): Tensor {
-    const w = gather(this.theta.value, this.index);
-    return reshape(this.sign ? mul(w, this.sign) : w, this.shape);
+    const t = this.theta.value;
+    return reshape(gather(this.signs ? concat([t, neg(t)]) : t, this.code), this.shape);
   }
 
   /** The bucket h(i) of each element i of W (flattened) and its sign ξ(i) (undefined without signs), as copies: what exporters write. */
   tables(): { index: Int32Array; sign: Float32Array | undefined } {
-    return { index: Int32Array.from(this.index.data()), sign: this.sign ? Float32Array.from(this.sign.data()) : undefined };
+    const code = this.code.data() as Int32Array, k = this.buckets;
+    return {
+      index: Int32Array.from(code, (c) => (c >= k ? c - k : c)),
+      sign: this.signs ? Float32Array.from(code, (c) => (c >= k ? -1 : 1)) : undefined,
+    };
   }
 
   stats(): WeightMapStats {
@@ -65,8 +67,7 @@ export class HashedMap implements WeightMap {
 
   dispose(): void {
     this.theta.value.dispose();
-    this.index.dispose();
-    this.sign?.dispose();
+    this.code.dispose();
   }
 }
 
