@@ -10,7 +10,8 @@ significant digits (helpers shared with scripts/make-fixtures.py). Each case giv
 upstream gradient `dy` (or a loss) and the outputs and gradients PyTorch computes:
 
 - embedding: F.embedding(ids, table) with repeated ids (their rows' gradients accumulate);
-- layer_normalization: F.layer_norm with eps 1e-3 over the trailing axes; a non-trailing axis (Keras axis=1 on
+- layer_normalization: F.layer_norm with eps 1e-3 (Keras' default; later cases store their own epsilon) over the
+  trailing axes; a non-trailing axis (Keras axis=1 on
   [N, T, C]) is F.layer_norm of the input with that axis moved last, moved back;
 - tied_embedding: Embedding(V=7, E=4) -> Linear(E -> V) with decoder.weight = encoder.weight (PyTorch's
   word-language-model tying), applied at every step of [N, T] ids, mean cross-entropy: the gradient of the one
@@ -47,23 +48,30 @@ def embedding_fixture():
     return {'op': 'F.embedding', 'cases': cases}
 
 
-def layer_norm_case(name, shape, axes, center=True, scale=True):
-    """axes: Keras axes (batch = 0), ascending; the trailing ones go straight to F.layer_norm."""
-    x = rand(*shape, scale=2.0).requires_grad_()
+def layer_norm_case(name, shape, axes, center=True, scale=True, eps=EPS, offset=0.0):
+    """axes: Keras axes (batch = 0), ascending; the trailing ones go straight to F.layer_norm. A case with another
+    epsilon than the fixture's stores its own; `offset` is added to x (a large mean over a small spread), x then on a
+    grid of 1/32 so that offset + x is exact in float32 and in 8 digits (float32 rounding of 300.xxxxx would move x − mean
+    by up to 1.5e-5)."""
+    x = rand(*shape, scale=2.0)
+    if offset:
+        x = offset + torch.round(x * 32) / 32
+    x.requires_grad_()
     pshape = [shape[a] for a in axes]
     gamma = (1 + 0.5 * rand(*pshape)).requires_grad_() if scale else None
     beta = (0.5 * rand(*pshape)).requires_grad_() if center else None
     rank = len(shape)
     trailing = axes == list(range(rank - len(axes), rank))
     if trailing:
-        y = F.layer_norm(x, pshape, gamma, beta, EPS)
+        y = F.layer_norm(x, pshape, gamma, beta, eps)
     else:
         assert len(axes) == 1, 'one non-trailing axis only'
         xt = x.movedim(axes[0], -1)
-        y = F.layer_norm(xt, pshape, gamma, beta, EPS).movedim(-1, axes[0])
+        y = F.layer_norm(xt, pshape, gamma, beta, eps).movedim(-1, axes[0])
     dy = rand(*y.shape)
     y.backward(dy)
-    case = {'name': name, 'axis': axes, 'center': center, 'scale': scale, 'x': enc(x), 'dy': enc(dy), 'y': enc(y),
+    case = {'name': name, 'axis': axes, 'center': center, 'scale': scale, **({'epsilon': eps} if eps != EPS else {}),
+            'x': enc(x), 'dy': enc(dy), 'y': enc(y),
             'dx': enc(x.grad)}
     if scale:
         case.update({'gamma': enc(gamma), 'dGamma': enc(gamma.grad)})
@@ -73,12 +81,26 @@ def layer_norm_case(name, shape, axes, center=True, scale=True):
 
 
 def layer_norm_fixture():
-    return {'op': 'F.layer_norm', 'epsilon': EPS, 'cases': [
+    cases = [
         layer_norm_case('axis -1 on [2, 3, 5]', [2, 3, 5], [2]),
         layer_norm_case('axes [1, 2] on [2, 3, 5]', [2, 3, 5], [1, 2]),
         layer_norm_case('axis 1 on [2, 3, 5] (not trailing)', [2, 3, 5], [1]),
         layer_norm_case('axis -1 on [4, 6], no center, no scale', [4, 6], [1], center=False, scale=False),
-    ]}
+    ]
+    # Added later, from a seed of their own so the cases above and the tied fixture drawn after them keep their numbers:
+    # center or scale alone, PyTorch's and BERT's epsilons, a large one, and a mean far from 0 (fused and composed paths).
+    with torch.random.fork_rng():
+        torch.manual_seed(2025)
+        cases += [
+            layer_norm_case('axis -1 on [3, 8], center only, eps 1e-5', [3, 8], [1], scale=False, eps=1e-5),
+            layer_norm_case('axis -1 on [2, 2, 6], scale only, eps 1e-12', [2, 2, 6], [2], center=False, eps=1e-12),
+            layer_norm_case('axis -1 on [3, 4], eps 0.5', [3, 4], [1], eps=0.5),
+            layer_norm_case('axis -1 on [2, 16], mean 300, eps 1e-5', [2, 16], [1], eps=1e-5, offset=300.0),
+            layer_norm_case('axes [1, 2] on [2, 3, 4], scale only, eps 1e-5', [2, 3, 4], [1, 2], center=False, eps=1e-5),
+            layer_norm_case('axis 1 on [2, 4, 3] (not trailing), center only, mean -50, eps 1e-6', [2, 4, 3], [1],
+                            scale=False, eps=1e-6, offset=-50.0),
+        ]
+    return {'op': 'F.layer_norm', 'epsilon': EPS, 'cases': cases}
 
 
 def tied_fixture():

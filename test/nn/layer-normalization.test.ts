@@ -1,4 +1,4 @@
-// LayerNormalization: outputs and gradients against PyTorch's F.layer_norm (eps 1e-3), the fused last-axis path against
+// LayerNormalization: outputs and gradients against PyTorch's F.layer_norm (Keras' eps 1e-3 and others), the fused last-axis path against
 // the composed ops, Keras defaults, axes and errors.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +16,8 @@ interface LayerNormCase {
   axis: number[];
   center: boolean;
   scale: boolean;
+  /** The case's epsilon when not the fixture's (Keras' 1e-3). */
+  epsilon?: number;
   x: FixtureTensor;
   dy: FixtureTensor;
   y: FixtureTensor;
@@ -29,12 +31,13 @@ interface LayerNormCase {
 const fixture = loadFixture<{ epsilon: number; cases: LayerNormCase[] }>('layer_normalization');
 
 for (const backend of ['ref', 'wasm'] as const) {
-  test(`LayerNormalization matches PyTorch's F.layer_norm (eps 1e-3): output and gradients of x, gamma, beta (${backend})`, () => {
+  test(`LayerNormalization matches PyTorch's F.layer_norm (eps 1e-3, 1e-5, 1e-6, 1e-12, 0.5; center, scale or both; a mean far from 0): output and gradients of x, gamma, beta (${backend})`, () => {
     setBackend(backend);
     const before = memory().tensors;
     for (const c of fixture.cases) {
-      const layer = new LayerNormalization({ axis: c.axis.length === 1 ? c.axis[0] : c.axis, center: c.center, scale: c.scale, name: 'ln' });
-      assert.equal(layer.epsilon, fixture.epsilon);
+      const epsilon = c.epsilon ?? fixture.epsilon;
+      const layer = new LayerNormalization({ axis: c.axis.length === 1 ? c.axis[0] : c.axis, center: c.center, scale: c.scale, name: 'ln', ...(c.epsilon === undefined ? {} : { epsilon }) });
+      assert.equal(layer.epsilon, epsilon);
       layer.build(c.x.shape.slice(1), 0);
       const set = (name: string, t: FixtureTensor | undefined): void => {
         const p = layer.weight(name).parameters()[0].value;

@@ -24,7 +24,10 @@ interface Arr {
 interface FixtureCase {
   name: string;
   layer: 'LSTM' | 'GRU' | 'SimpleRNN';
-  options: { units: number; goBackwards: boolean; activation: 'tanh' | 'relu'; resetAfter?: boolean; zeroOutputForMask?: boolean };
+  options: {
+    units: number; goBackwards: boolean; activation: 'tanh' | 'relu' | 'sigmoid' | 'linear'; resetAfter?: boolean; zeroOutputForMask?: boolean;
+    recurrentActivation?: 'hard_sigmoid'; returnSequences?: boolean; useBias?: boolean;
+  };
   inputs: Record<string, Arr>;
   outputs: Record<string, Arr>;
 }
@@ -66,12 +69,14 @@ for (const backend of ['ref', 'wasm'] as const) {
           const { inputs: i, outputs: o } = c;
           const [, steps, features] = i.x.shape;
           const lstm = c.layer === 'LSTM';
-          const layer = make(c.layer, { ...c.options, returnSequences: true, returnState: true, implementation, name: 'rnn' });
+          const layer = make(c.layer, { ...c.options, returnSequences: c.options.returnSequences ?? true, returnState: true, implementation, name: 'rnn' });
           layer.build([[steps, features], [c.options.units], ...(lstm ? [[c.options.units]] : [])], 1);
-          for (const w of ['kernel', 'recurrentKernel', 'bias']) setWeight(layer, w, i[w]);
+          const weights = ['kernel', 'recurrentKernel', ...(c.options.useBias === false ? [] : ['bias'])];
+          assert.equal(layer.parameters().length, weights.length, 'weights');
+          for (const w of weights) setWeight(layer, w, i[w]);
           tidy(() => {
             const xs = [t(i.x), t(i.h0), ...(lstm ? [t(i.c0)] : [])];
-            const params = ['kernel', 'recurrentKernel', 'bias'].map((w) => layer.weight(w).parameters()[0].value);
+            const params = weights.map((w) => layer.weight(w).parameters()[0].value);
             const ctx = { training: false, seed: 0, masks: i.mask ? [t(i.mask)] : undefined };
             let outs: Tensor[] = [];
             const { grads } = valueAndGrads(() => {
@@ -82,7 +87,7 @@ for (const backend of ['ref', 'wasm'] as const) {
             near('y', outs[0], o.y);
             near('h', outs[1], o.h);
             if (lstm) near('c', outs[2], o.c);
-            const names = ['dx', 'dh0', ...(lstm ? ['dc0'] : []), 'dkernel', 'drecurrentKernel', 'dbias'];
+            const names = ['dx', 'dh0', ...(lstm ? ['dc0'] : []), ...weights.map((w) => `d${w}`)];
             names.forEach((n, k) => near(n, grads[k], o[n], 1e-4, 2e-4));
           });
           layer.dispose();
