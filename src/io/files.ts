@@ -6,7 +6,7 @@ import {
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { checkOptions } from '../core/errors.js';
+import { ArgumentError, checkOptions, describeValue } from '../core/errors.js';
 import type { Model } from '../nn/model.js';
 import type { Callback, Logs } from '../nn/training.js';
 import type { Tokenizer } from '../data/tokenizer.js';
@@ -355,6 +355,10 @@ export function modelCheckpoint(
  * files written (model.json last) and their total size in bytes.
  */
 export function saveTfjs(dir: string, e: TfjsExport, o: WriteOptions = {}): { files: string[]; bytes: number } {
+  const given = e as Partial<TfjsExport> | null | undefined;
+  if (!given || typeof given !== 'object' || !given.modelJson || !Array.isArray(given.weightData)) {
+    throw new ArgumentError('saveTfjs', `writes what exportTfjs(model) returns ({ modelJson, weightData }), got ${describeValue(e)}${(given as { className?: unknown } | null)?.className ? ': call exportTfjs(model) first' : ''}`);
+  }
   const files: string[] = [];
   let bytes = 0;
   e.modelJson.weightsManifest[0].paths.forEach((p, i) => {

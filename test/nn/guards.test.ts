@@ -241,7 +241,7 @@ test('factories, optimizers, callbacks, tokenizers and loadModel refuse options 
   const { exportOnnx } = await import('../../src/io/onnx/export.js');
   const { exportTfjs } = await import('../../src/io/tfjs/export.js');
   const { loadTextDataset } = await import('../../src/data/corpora.js');
-  const { saveModel } = await import('../../src/io/files.js');
+  const { saveModel, saveTfjs } = await import('../../src/io/files.js');
   const { deepCompressSettings } = await import('../../src/transforms/deep-compression.js');
   const { softSharingSettings } = await import('../../src/transforms/soft-sharing.js');
   const { variationalDropoutSettings } = await import('../../src/transforms/variational-dropout.js');
@@ -251,6 +251,7 @@ test('factories, optimizers, callbacks, tokenizers and loadModel refuse options 
     ['CSVLogger', () => new CSVLogger('x.csv', { sep: ';' } as never), /^ArgumentError: CSVLogger: unknown option 'sep' \(options: separator, append\)$/],
     ['exportOnnx', () => exportOnnx(m, { opset: 13 } as never), /^ArgumentError: exportOnnx: unknown option 'opset' \(options: materialize, onNote, version\)$/],
     ['exportTfjs', () => exportTfjs(m, { quantise: 'uint8' } as never), /^ArgumentError: exportTfjs: unknown option 'quantise' /],
+    ['saveTfjs', () => saveTfjs('never-written', m as never), /^ArgumentError: saveTfjs: writes what exportTfjs\(model\) returns \(\{ modelJson, weightData \}\), got an? \w+: call exportTfjs\(model\) first$/],
     ['loadTextDataset', () => loadTextDataset('sotu', { window: 32 } as never), /^ArgumentError: loadTextDataset: unknown option 'window' /],
     ['saveModel', () => saveModel('never-written.wsm', m, { overwrite: true } as never), /^ArgumentError: saveModel: unknown option 'overwrite' \(options: training, initSeed, withOptimizer, withCompile, extra, tokenizer, force, compressHeader, ship\)$/],
     ['deepCompressSettings', () => deepCompressSettings({ clusters: 8, finetuneEpoch: 2 } as never), /^ArgumentError: deepCompress: unknown option 'finetuneEpoch' /],
