@@ -7,7 +7,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ArgumentError, checkOptions, describeValue } from '../core/errors.js';
-import type { Model } from '../nn/model.js';
+import { type Model, requireModel } from '../nn/model.js';
 import type { Callback, Logs } from '../nn/training.js';
 import type { Tokenizer } from '../data/tokenizer.js';
 import { modelFromCheckpoint, modelToCheckpoint, type TrainingState } from './model-file.js';
@@ -40,7 +40,8 @@ const MAX_LINKS = 40;
  * file it points to, so that writing replaces the target and the link stays a link.
  */
 export function writeTarget(path: string): string {
-  if (typeof path !== 'string' || path === '') throw new WriteError(String(path), 'an empty path names no file to write');
+  if (typeof path !== 'string') throw new WriteError(String(path), `a path must be a string, got ${describeValue(path)}`);
+  if (path === '') throw new WriteError(String(path), 'an empty path names no file to write');
   if (path.includes('\0')) throw new WriteError(path, 'the path holds a NUL byte, which no file name can');
   let p = path;
   for (let hops = 0; hops < MAX_LINKS; hops++) {
@@ -318,6 +319,7 @@ const SHIP: SaveModelOptions = { withOptimizer: false, withCompile: false, train
  * {@link WriteOptions}; `ship` and `compressHeader`: see {@link SaveModelOptions}); returns the file size in bytes.
  */
 export function saveModel(path: string, m: Model, o: SaveModelOptions = {}): number {
+  requireModel('saveModel', m);
   checkOptions('saveModel', o, ['training', 'initSeed', 'withOptimizer', 'withCompile', 'extra', 'tokenizer', 'force', 'compressHeader', 'ship']);
   const { force, compressHeader, ship, ...contents } = { ...(o.ship ? SHIP : {}), ...o };
   return saveCheckpoint(path, modelToCheckpoint(m, contents), { force, compressHeader });

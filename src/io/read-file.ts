@@ -1,5 +1,6 @@
 // Node-only reads of input files (model files, IDX, PNG/JPEG, text, imports): regular files only, read up to the size they declare.
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { describeValue } from '../core/errors.js';
 
 /** A file that cannot be read as input: missing, not a regular file, unreadable; the message names the path. */
 export class ReadError extends Error {
@@ -47,7 +48,8 @@ export function readRegularFile(path: string, o: ReadOptions = {}): Buffer {
       : code === 'ENOTDIR' ? `${o.missing ?? 'no such file'} (a part of the path is not a directory)`
       : `cannot read: ${(e as Error).message}`;
   };
-  if (typeof path !== 'string' || path === '') fail('an empty path names no file');
+  if (typeof path !== 'string') fail(`a path must be a string, got ${describeValue(path)}`);
+  if (path === '') fail('an empty path names no file');
   if (path.includes('\0')) fail('the path holds a NUL byte, which no file name can');
   let kind: string | undefined;
   try {

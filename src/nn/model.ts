@@ -119,6 +119,7 @@ export class Model {
 
   /** The layer of that name, or a sublayer by path (`block/dense`); throws listing the names. */
   getLayer(name: string): Layer {
+    if (typeof name !== 'string') throw new ArgumentError('getLayer', `takes a layer name (a string, 'block/dense' for a sublayer), got ${describeValue(name)}`);
     const [top, ...rest] = name.split('/');
     let l = this.layers.find((x) => x.name === top);
     if (!l) throw new Error(`model '${this.name}' has no layer '${top}' (layers: ${this.layers.map((x) => x.name).join(', ')})`);
@@ -395,6 +396,7 @@ export class Model {
 
   /** Overwrites weights by name; every given name must exist with the right size. */
   setWeights(values: ReadonlyMap<string, Float32Array> | Record<string, Float32Array>): void {
+    if (values === null || typeof values !== 'object') throw new ArgumentError('setWeights', `takes a Map or an object of weight name → Float32Array, got ${describeValue(values)}`);
     const params = new Map(this.namedParameters().map((p) => [p.name, p.param]));
     const entries = values instanceof Map ? [...values] : Object.entries(values);
     for (const [name, v] of entries) {
@@ -501,7 +503,18 @@ export class Sequential extends Model {
 
 /** A linear stack of layers: `sequential([layers.dense({ units: 10, inputShape: [784] })])`. */
 export function sequential(layerList: Layer[] = [], o: { name?: string; inputShape?: readonly number[]; inputDType?: 'float32' | 'int32' } = {}): Sequential {
+  if (!Array.isArray(layerList)) throw new ArgumentError('sequential', `takes an array of layers, got ${describeValue(layerList)}`);
   return new Sequential(layerList, o);
+}
+
+/**
+ * Refuses an argument that is not a model (a plain object, a layer, null), naming the function `fn`: it failed deep
+ * inside (reading 'build' of null). A model from another copy of the library passes by its shape.
+ */
+export function requireModel(fn: string, m: unknown): asserts m is Model {
+  const like = m as Partial<Model> | null | undefined;
+  if (m instanceof Model || (typeof like?.weights === 'function' && typeof like?.toJSON === 'function' && Array.isArray(like?.layers))) return;
+  throw new ArgumentError(fn, `takes a model (createModel, sequential or model), got ${describeValue(m)}`);
 }
 
 /**
@@ -509,5 +522,8 @@ export function sequential(layerList: Layer[] = [], o: { name?: string; inputSha
  * of each. Every layer applied on the way from the inputs to the outputs belongs to the model.
  */
 export function model(o: { inputs: SymbolicTensor | readonly SymbolicTensor[]; outputs: SymbolicTensor | readonly SymbolicTensor[]; name?: string }): Model {
+  checkOptions('model', o, ['inputs', 'outputs', 'name']);
+  // Without them it made an empty model that failed later, far from here.
+  if (!o.inputs || !o.outputs) throw new ArgumentError('model', `needs inputs and outputs (symbolic tensors from input() and layers' apply), got ${o.inputs ? 'no outputs' : 'no inputs'}`);
   return new Model(o);
 }

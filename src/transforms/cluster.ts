@@ -1,7 +1,7 @@
 // Post-training weight clustering (Deep Compression; TF-MOT cluster_weights) of a built model's shareable weights, in place.
 import { checkOptions, quote } from '../core/errors.js';
 import { fromHalf, toHalf } from '../core/half.js';
-import type { Model } from '../nn/model.js';
+import { type Model, requireModel } from '../nn/model.js';
 import { CodebookMap, checkCodebookFit, fitCodebook } from '../sharing/codebook.js';
 import type { KMeansInit } from '../sharing/kmeans.js';
 import { PrunedMap } from '../sharing/pruned.js';
@@ -100,6 +100,7 @@ function fitMasked(values: Float32Array, map: PrunedMap, f: { clusters: number; 
 
 /** Checks `o` against the model and lists the weights {@link clusterWeights} would cluster, changing nothing; throws its SharingErrors. */
 export function planClusters(model: Model, o: ClusterOptions): ClusterJob[] {
+  requireModel('clusterWeights', model);
   checkOptions('clusterWeights', o, ['clusters', 'init', 'prune', 'layers', 'seed'], { layer: 'write it layers', prun: 'write it prune', nClusters: 'write it clusters' });
   model.build();
   const jobs: ClusterJob[] = [];

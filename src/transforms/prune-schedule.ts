@@ -1,6 +1,6 @@
 // Gradual magnitude pruning during training (Zhu & Gupta 2017; TF-MOT's prune_low_magnitude with PolynomialDecay): masks that tighten on a schedule.
 import { checkOptions, quote } from '../core/errors.js';
-import type { Model } from '../nn/model.js';
+import { type Model, requireModel } from '../nn/model.js';
 import type { Callback } from '../nn/training.js';
 import { magnitudeMask, PrunedMap, prunedCount } from '../sharing/pruned.js';
 import { planPrune, type PrunedWeight } from './prune.js';
@@ -117,6 +117,7 @@ export const GRADUAL_PRUNING_KEYS = ['finalSparsity', 'layers', ...SCHEDULE_KEYS
  * {@link planPrune}; a RangeError naming a schedule option); the optimizer state is dropped (the parameters are new).
  */
 export function gradualPruning(model: Model, o: GradualPruningOptions): GradualPruning {
+  requireModel('gradualPruning', model);
   checkOptions('gradualPruning', o, GRADUAL_PRUNING_KEYS, { prune: 'the final sparsity is finalSparsity', sparsity: 'the final sparsity is finalSparsity', target_sparsity: 'the final sparsity is finalSparsity' });
   checkSchedule('gradualPruning', o);
   // The same weights and range checks as pruneWeights (a fraction in [0, 1); weights with 0 stay dense).

@@ -1,6 +1,6 @@
 // Magnitude pruning (Deep Compression's first stage) of a built model's shareable weights, in place.
 import { checkOptions } from '../core/errors.js';
-import type { Model } from '../nn/model.js';
+import { type Model, requireModel } from '../nn/model.js';
 import { checkPrune, pruneByMagnitude } from '../sharing/pruned.js';
 import { SharingError } from '../sharing/registry.js';
 import { dropOptimizerState, type ModelWeight, notDenseReason, type PerWeight, replaceWeight, shareableWeights, valueFor, valuesOf } from './select.js';
@@ -35,6 +35,7 @@ export interface PruneJob {
 
 /** Checks `o` against the model and lists the weights {@link pruneWeights} would prune (prune > 0), changing nothing; throws its SharingErrors. */
 export function planPrune(model: Model, o: PruneOptions): PruneJob[] {
+  requireModel('pruneWeights', model);
   checkOptions('pruneWeights', o, ['prune', 'layers'], { layer: 'write it layers', sparsity: 'the fraction removed is prune' });
   model.build();
   const jobs: PruneJob[] = [];

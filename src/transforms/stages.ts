@@ -1,7 +1,7 @@
 // What the compression pipelines share: their data, the bits a model stores, and its evaluate / train-a-stage steps.
 import { ArgumentError, describeValue } from '../core/errors.js';
 import { evaluationBatchSize } from '../nn/eval-batch.js';
-import type { Model } from '../nn/model.js';
+import { type Model, requireModel } from '../nn/model.js';
 import type { Optimizer } from '../optim/index.js';
 import type { Callback, Data } from '../nn/training.js';
 import { createOptimizer } from '../optim/index.js';
@@ -81,6 +81,7 @@ export function checkCompressData(who: string, data: unknown): void {
 export function stageRunner<P extends string>(
   who: string, model: Model, data: CompressData, o: { batchSize: number; seed: number }, emit: (e: TrainEvent<P>) => void, signal?: AbortSignal,
 ): { evaluate: () => StageResult; train: (phase: P, epochs: number, learningRate: number, callbacks?: Callback[]) => Promise<StageResult> } {
+  requireModel(who, model);
   checkCompressData(who, data);
   const base = model.compileConfig();
   if (!base) throw new Error(`${who}: model '${model.name}' is not compiled; compile it with its loss first`);

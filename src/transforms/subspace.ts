@@ -1,6 +1,6 @@
 // subspace(model, …): the whole model rewritten as θ₀ + P·d (Li et al., ICLR 2018), one 'subspace' map per weight sharing d.
 import type { Model } from '../nn/model.js';
-import { modelFromConfig } from '../nn/model.js';
+import { modelFromConfig, requireModel } from '../nn/model.js';
 import { SharingError } from '../sharing/registry.js';
 import { ArgumentError, describeValue } from '../core/errors.js';
 import { checkSubspaceSettings, type Projection } from '../sharing/subspace.js';
@@ -25,6 +25,7 @@ export interface SubspaceOptions {
  * was not built yet; it must use dense weights only. Throws a SharingError when dim is outside [1, D].
  */
 export function subspace(model: Model, o: SubspaceOptions): Model {
+  requireModel('subspace', model);
   if (o === null || typeof o !== 'object') throw new ArgumentError('subspace', `takes options { dim, projection?, seed?, initSeed? }, got ${describeValue(o)}`);
   const unknown = Object.keys(o).filter((k) => !['dim', 'projection', 'seed', 'initSeed'].includes(k));
   if (unknown.length) throw new ArgumentError('subspace', `unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (options: dim, projection, seed, initSeed)`);

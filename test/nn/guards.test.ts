@@ -272,3 +272,33 @@ test('factories, optimizers, callbacks, tokenizers and loadModel refuse options 
   assert.equal(variationalDropoutSettings({ initLogSigma2: -8 }).initLogSigma2, -8);
   assert.throws(() => variationalDropoutSettings({ initLogSigma: -8 } as never), /^ArgumentError: sparseVariationalDropout: unknown option 'initLogSigma' /);
 });
+
+test('a non-model, a non-tensor or a wrongly typed argument is named by the function it was given to (it failed inside, reading a property of null)', async () => {
+  const { saveModel, loadModel } = await import('../../src/io/files.js');
+  const { exportOnnx } = await import('../../src/io/onnx/export.js');
+  const { importOnnx } = await import('../../src/io/onnx/import.js');
+  const { exportTfjs } = await import('../../src/io/tfjs/export.js');
+  const { subspace } = await import('../../src/transforms/subspace.js');
+  const { pruneWeights } = await import('../../src/transforms/prune.js');
+  const { tensor } = await import('../../src/core/ops/index.js');
+  const { model, sequential } = await import('../../src/nn/model.js');
+  const { createModel } = await import('../../src/nn/zoo.js');
+  const m = createModel('mlp:4', { inputShape: [3], classes: 2 }).build(0);
+  const cases: [string, () => unknown, RegExp][] = [
+    ['saveModel', () => saveModel('never-written.wsm', {} as never), /^ArgumentError: saveModel: takes a model \(createModel, sequential or model\), got an object$/],
+    ['exportOnnx', () => exportOnnx(null as never), /^ArgumentError: exportOnnx: takes a model .*, got null$/],
+    ['exportTfjs', () => exportTfjs(undefined as never), /^ArgumentError: exportTfjs: takes a model .*, got undefined$/],
+    ['subspace', () => subspace(null as never, { dim: 2 }), /^ArgumentError: subspace: takes a model/],
+    ['pruneWeights', () => pruneWeights(null as never, { prune: 0.5 }), /^ArgumentError: pruneWeights: takes a model/],
+    ['importOnnx', () => importOnnx('x' as never), /^OnnxImportError: model\.onnx: importOnnx takes the file's bytes \(a Uint8Array, e\.g\. readFileSync's Buffer\), got the string "x"$/],
+    ['loadModel', () => loadModel(123 as never), /^CheckpointError: 123: a path must be a string, got the number 123$/],
+    ['model', () => model({} as never), /^ArgumentError: model: needs inputs and outputs/],
+    ['sequential', () => sequential(null as never), /^ArgumentError: sequential: takes an array of layers, got null$/],
+    ['getLayer', () => m.getLayer(5 as never), /^ArgumentError: getLayer: takes a layer name/],
+    ['setWeights', () => m.setWeights(null as never), /^ArgumentError: setWeights: takes a Map or an object/],
+    ['tensor', () => tensor('abc' as never), /^DTypeError: tensor: takes numbers \(a number, an array, possibly nested, or a typed array\), got the string "abc"$/],
+    ['tensor', () => tensor([1, '2'] as never), /^DTypeError: tensor: takes numbers, got "2" at flat index 1$/],
+  ];
+  for (const [label, f, re] of cases) assert.throws(f, (e: Error) => re.test(`${e.name}: ${e.message}`), label);
+  m.dispose();
+});

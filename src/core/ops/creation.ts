@@ -1,6 +1,6 @@
 // Creation ops: tensors from data, constants, ranges and seeded random tensors.
 import type { DType } from '../../backend/backend.js';
-import { checkOptions, DTypeError, quote, ShapeError } from '../errors.js';
+import { checkOptions, describeValue, DTypeError, quote, ShapeError } from '../errors.js';
 import { Random } from '../random.js';
 import { checkShape, type Shape, sizeOf } from '../shape.js';
 import { empty, type Tensor } from '../tensor.js';
@@ -42,8 +42,15 @@ export function tensor(values: NestedNumbers | Float32Array | Int32Array | Other
     flat = [values];
     inferred = [];
   } else {
+    if (!Array.isArray(values)) throw new DTypeError('tensor', `takes numbers (a number, an array, possibly nested, or a typed array), got ${describeValue(values)}`);
     inferred = inferShape(values as NestedNumbers);
     flat = (values as unknown[]).flat(Infinity) as number[];
+    // ['1', 2] or [null] became NaN or 0 without a word.
+    const bad = flat.findIndex((v) => typeof v !== 'number');
+    if (bad >= 0) {
+      const x: unknown = flat[bad];
+      throw new DTypeError('tensor', `takes numbers, got ${typeof x === 'bigint' ? `the BigInt ${String(x)}n` : quote(x)} at flat index ${bad}`);
+    }
   }
   const sh = shape ?? inferred;
   checkShape('tensor', sh);

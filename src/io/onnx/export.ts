@@ -1,6 +1,6 @@
 // exportOnnx: a built model as an ONNX ModelProto (opset 17), with its sharing maps kept compact.
 import { checkOptions } from '../../core/errors.js';
-import type { Model } from '../../nn/model.js';
+import { type Model, requireModel } from '../../nn/model.js';
 import { OnnxGraph } from './builder.js';
 import { LayerWriter, OnnxExportError, type Value } from './layers.js';
 import { WeightWriter } from './weights.js';
@@ -32,6 +32,7 @@ export interface OnnxExportOptions {
  * {@link OnnxExportError} naming the layer for what ONNX cannot take here, before anything is returned.
  */
 export function exportOnnx(model: Model, o: OnnxExportOptions = {}): Uint8Array {
+  requireModel('exportOnnx', model);
   checkOptions('exportOnnx', o, ['materialize', 'onNote', 'version']);
   if (!model.built) throw new OnnxExportError(`model '${model.name}' is not built (call build() or fit() first)`);
   const g = new OnnxGraph(model.name);

@@ -1,4 +1,5 @@
 // importOnnx: an ONNX file (ours, PyTorch's, …) as a weightshare model, node by node, with compact weight maps restored.
+import { describeValue } from '../../core/errors.js';
 import { type Model, model as makeModel } from '../../nn/model.js';
 import { layers } from '../../nn/layers/index.js';
 import type { SymbolicTensor } from '../../nn/layer.js';
@@ -61,7 +62,8 @@ export function importOnnx(bytes: Uint8Array, o: OnnxImportOptions = {}): OnnxIm
   const fail = (message: string): never => {
     throw new OnnxImportError(`${file}: ${message}`);
   };
-  if (!(bytes instanceof Uint8Array) || bytes.length === 0) fail('the file is empty, not an ONNX model');
+  if (!(bytes instanceof Uint8Array)) fail(`importOnnx takes the file's bytes (a Uint8Array, e.g. readFileSync's Buffer), got ${describeValue(bytes)}`);
+  if (bytes.length === 0) fail('the file is empty, not an ONNX model');
   try {
     requireProtobuf();
   } catch (e) {

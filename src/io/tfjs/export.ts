@@ -4,7 +4,7 @@ import type { Layer, SymbolicTensor } from '../../nn/layer.js';
 import { Bidirectional } from '../../nn/layers/bidirectional.js';
 import { GRU } from '../../nn/layers/gru.js';
 import { Recurrent } from '../../nn/layers/recurrent.js';
-import { type Model, Sequential } from '../../nn/model.js';
+import { type Model, requireModel, Sequential } from '../../nn/model.js';
 import { DenseMap } from '../../sharing/dense.js';
 import { valuesOf } from '../../transforms/select.js';
 import type { InitializerName } from '../../nn/initializers.js';
@@ -65,6 +65,7 @@ export interface TfjsExport {
  * layer, thrown before anything is returned.
  */
 export function exportTfjs(model: Model, o: TfjsExportOptions = {}): TfjsExport {
+  requireModel('exportTfjs', model);
   checkOptions('exportTfjs', o, ['quantize', 'materialize', 'shardBytes', 'onNote', 'version']);
   if (!model.built) throw new TfjsExportError(`model '${model.name}' is not built (call build() or fit() first)`);
   if (o.shardBytes !== undefined && !(Number.isInteger(o.shardBytes) && o.shardBytes >= 1)) throw new TfjsExportError(`shardBytes must be a positive integer, got ${o.shardBytes}`);
