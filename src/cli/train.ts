@@ -158,7 +158,6 @@ function plainConvParams(l: Conv2D): number {
 }
 
 /** Parameter count of a model with every Conv2D replaced by a LocallyConnected2D of the same geometry (no sharing across positions). */
-
 export function unsharedParamCount(m: Model): number {
   let total = 0;
   for (const l of m.layers) {
