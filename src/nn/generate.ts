@@ -49,12 +49,21 @@ export function languageModelShape(m: Model): { window: number; vocab: number } 
   if (inShape.length !== 1 || outShape.length !== 2 || outShape[0] !== inShape[0]) {
     throw new RangeError(`${where} maps [${inShape.join(', ')}] to [${outShape.join(', ')}]; a language model maps token ids [T] to next-token scores [T, V]`);
   }
-  for (const l of m.layers) {
-    const c = l.toJSON().config as { goBackwards?: unknown };
-    if (l.className === 'Bidirectional' || c.goBackwards === true) {
-      throw new RangeError(`${where}: layer '${l.name}' (${l.className}) reads the sequence backwards, so the model is not causal and cannot generate text`);
+  // Sublayers too: a Bidirectional inside a Block is as non-causal as one at the top.
+  const walk = (ls: readonly Layer[], path: string): void => {
+    for (const l of ls) {
+      const name = `${path}${l.name}`;
+      const c = l.toJSON().config as { goBackwards?: unknown };
+      if (l.className === 'Bidirectional' || c.goBackwards === true) {
+        throw new RangeError(`${where}: layer '${name}' (${l.className}) reads the sequence backwards, so the model is not causal and cannot generate text`);
+      }
+      if (l.className === 'MultiHeadAttention' && (l as Layer & { useCausalMask?: boolean }).useCausalMask === false) {
+        throw new RangeError(`${where}: layer '${name}' (MultiHeadAttention) attends to later steps (useCausalMask is false), so the model is not causal and cannot generate text`);
+      }
+      if (l.className !== 'Bidirectional') walk(l.sublayers(), `${name}/`);
     }
-  }
+  };
+  walk(m.layers, '');
   // Every generated id is read back: a vocabulary larger than an Embedding's table would fail mid-generation.
   for (const r of m.idReaders()) {
     if (r.limit < outShape[1]) {

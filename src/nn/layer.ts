@@ -335,7 +335,7 @@ export abstract class Layer {
   /** Like {@link apply}, returning every output of the layer. */
   applyAll(x: SymbolicTensor | readonly SymbolicTensor[]): SymbolicTensor[] {
     if (this.applications === 0) this.checkGivenOptions();
-    const xs = x instanceof SymbolicTensor ? [x] : [...x];
+    const xs = x instanceof SymbolicTensor ? [x] : Array.isArray(x) ? [...x as readonly SymbolicTensor[]] : [];
     if (xs.length === 0 || xs.some((t) => !(t instanceof SymbolicTensor))) {
       throw new TypeError(`layer '${this.name || this.defaultName}' (${this.className}): apply takes a symbolic tensor (from input() or another layer's apply) or an array of them`);
     }

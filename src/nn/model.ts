@@ -79,16 +79,48 @@ export class Model {
 
   constructor(o: { inputs?: SymbolicTensor | readonly SymbolicTensor[]; outputs?: SymbolicTensor | readonly SymbolicTensor[]; name?: string } = {}) {
     this.name = o.name ?? 'model';
-    if (o.inputs && o.outputs) this.setGraph(toList(o.inputs), toList(o.outputs));
+    if (o.inputs && o.outputs) this.setGraph(toList(o.inputs, 'inputs'), toList(o.outputs, 'outputs'));
     else if (o.inputs || o.outputs) throw new Error(`model '${this.name}': give both inputs and outputs`);
   }
 
   /** Traces the graph from `outputs` back to `inputs` (see traceGraph) and names the layers. */
   protected setGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[]): void {
+    // Keras refuses it too ("inputs are redundant"): the second array would be ignored.
+    const twice = inputs.find((t, i) => inputs.indexOf(t) !== i);
+    if (twice) throw new Error(`model '${this.name}': input '${twice.name}' is listed twice among the inputs; give each input once`);
     this.nodes = traceGraph(this.name, inputs, outputs);
     this.inputSyms = inputs;
     this.outputSyms = outputs;
     this.nameLayers();
+  }
+
+  /**
+   * Every layer at one path, every weight path once: a file stores weights by path, so a layer both at the top and inside
+   * a block (saved once, wanted twice when loaded) or a layer named 'a/b' beside a block 'a' holding 'b' (two weights at
+   * one path: the file keeps one) would not load back as the model it was.
+   */
+  private checkLayerPaths(): void {
+    const seen = new Map<Layer, string>();
+    const walk = (ls: readonly Layer[], prefix: string): void => {
+      for (const l of ls) {
+        const path = `${prefix}${l.name}`;
+        const before = seen.get(l);
+        if (before !== undefined && before !== path) {
+          throw new Error(`model '${this.name}': layer '${before}' is also used as '${path}'; a layer cannot be shared across a block's boundary (share the block, or tie the weight with maps: { kernel: 'tied:${before}/kernel' })`);
+        }
+        if (before !== undefined) continue;
+        seen.set(l, path);
+        walk(l.sublayers(), `${path}/`);
+      }
+    };
+    walk(this.layers, '');
+    // As weights() lists them (the model is not built yet: it would build it), each map once.
+    const paths = new Map<string, unknown>();
+    for (const l of this.layers) for (const w of l.weights()) {
+      const path = `${l.name}/${w.path}`;
+      if (paths.has(path) && paths.get(path) !== w.map) throw new Error(`model '${this.name}': two weights have the path '${path}' (a layer name holding '/' meets a block's sublayer); rename the layer`);
+      paths.set(path, w.map);
+    }
   }
 
   /** Gives unnamed layers Keras names (dense, dense_1, …) and checks names are unique (inputs included). */
@@ -209,6 +241,7 @@ export class Model {
     const fresh = new Set(this.nodes.map((n) => n.layer).filter((l) => !l.built));
     try {
       for (const n of this.nodes) n.layer.build(n.inputs.map((s) => s.shape), n.layer.seed ?? mixSeed(seed, n.layer.name), resolve);
+      this.checkLayerPaths();
     } catch (e) {
       for (const l of fresh) if (l.built) l.dispose();
       throw e;
@@ -466,8 +499,11 @@ export class Model {
   }
 }
 
-function toList(t: SymbolicTensor | readonly SymbolicTensor[]): SymbolicTensor[] {
-  return t instanceof SymbolicTensor ? [t] : [...t];
+function toList(t: SymbolicTensor | readonly SymbolicTensor[], what: string): SymbolicTensor[] {
+  const list = t instanceof SymbolicTensor ? [t] : Array.isArray(t) ? [...t as readonly SymbolicTensor[]] : undefined;
+  const at = list ? list.findIndex((x) => !(x instanceof SymbolicTensor)) : -1;
+  if (!list || at >= 0) throw new ArgumentError('model', `${what} must be symbolic tensors (from input() and layers' apply), or arrays of them, got ${describeValue(list ? list[at] : t)}`);
+  return list;
 }
 
 function isOptimizer(o: Optimizer | string | OptimizerConfig): o is Optimizer {

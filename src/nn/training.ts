@@ -615,8 +615,9 @@ export function predictAll(m: Model, xData: Data | readonly Data[], o: { batchSi
     ys.forEach((y, i) => {
       if (start === 0 && y.dtype === 'int32') outs[i] = new Int32Array(n * rowSizes[i]);
       outs[i].set(y.data(), start * rowSizes[i]);
-      y.dispose();
     });
+    // A model may list one tensor as two outputs: each is freed once.
+    for (const y of new Set(ys)) y.dispose();
   });
   return shapes.map((s, i) => tensor(outs[i], [n, ...s], outs[i] instanceof Int32Array ? 'int32' : 'float32'));
 }

@@ -147,3 +147,18 @@ describe('generateTokens on recurrent models picks what the model scores', () =>
     wide.dispose();
   });
 });
+
+test('generation refuses a model that is not causal inside a block too (a Bidirectional in a Block generated), and attention without its causal mask', () => {
+  const T = 4;
+  const x = input({ shape: [T], dtype: 'int32' }), bi = input({ shape: [T, 4] });
+  const block = layers.block({ inputs: bi, outputs: layers.bidirectional({ layer: layers.lstm({ units: 4, returnSequences: true }) }).apply(bi) });
+  const m = model({ inputs: x, outputs: layers.dense({ units: 6 }).apply(block.apply(layers.embedding({ inputDim: 6, outputDim: 4 }).apply(x))) }).build(0);
+  assert.throws(() => generateTokens(m, [1], { length: 3 }), /^RangeError: model 'model': layer 'block\/bidirectional' \(Bidirectional\) reads the sequence backwards, so the model is not causal/);
+  m.dispose();
+  const y = input({ shape: [T], dtype: 'int32' });
+  const e = layers.embedding({ inputDim: 6, outputDim: 4 }).apply(y);
+  const att = layers.multiHeadAttention({ numHeads: 1, keyDim: 4 }).apply([e, e]);
+  const a = model({ inputs: y, outputs: layers.dense({ units: 6 }).apply(att) }).build(0);
+  assert.throws(() => generateTokens(a, [1], { length: 3 }), /layer 'multi_head_attention' \(MultiHeadAttention\) attends to later steps \(useCausalMask is false\)/);
+  a.dispose();
+});

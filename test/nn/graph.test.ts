@@ -465,3 +465,37 @@ test('unnamed inputs of one model are numbered as Keras numbers them (two of the
   m.dispose();
   back.model.dispose();
 });
+
+test('graphs a file could not hold are refused when built, and odd arguments by name (they saved and did not load, or loaded as another model)', () => {
+  const L = layers;
+  const built = (f: () => Model): void => void f().build(0);
+  // A layer both at the top and inside a block: saved once, wanted twice when loaded.
+  assert.throws(() => built(() => {
+    const d = L.dense({ units: 4 }), x = input({ shape: [4] }), bi = input({ shape: [4] });
+    return model({ inputs: x, outputs: L.block({ inputs: bi, outputs: d.apply(bi) }).apply(d.apply(x)) });
+  }), /^Error: model 'model': layer 'dense' is also used as 'block\/dense'; a layer cannot be shared across a block's boundary/);
+  // A layer named 'a/b' beside a block 'a' holding 'b': two weights at one path, the file kept one.
+  assert.throws(() => built(() => {
+    const bi = input({ shape: [4] }), x = input({ shape: [4] });
+    const block = L.block({ name: 'a', inputs: bi, outputs: L.dense({ units: 4, name: 'b' }).apply(bi) });
+    return model({ inputs: x, outputs: L.dense({ units: 4, name: 'a/b' }).apply(block.apply(x)) });
+  }), /two weights have the path 'a\/b\/kernel'/);
+  // A block at two depths is one layer at one path: fine.
+  const bi = input({ shape: [4] }), block = L.block({ inputs: bi, outputs: L.dense({ units: 4 }).apply(bi) }), x = input({ shape: [4] });
+  const twice = model({ inputs: x, outputs: block.apply(block.apply(x)) }).build(0);
+  assert.equal(twice.countParams(), 20);
+  twice.dispose();
+  // One input listed twice (the second array was ignored), outputs that are no symbolic tensors, apply on a tensor.
+  const i = input({ shape: [4] });
+  assert.throws(() => model({ inputs: [i, i], outputs: L.dense({ units: 2 }).apply(i) }), /input 'input.*' is listed twice among the inputs/);
+  assert.throws(() => model({ inputs: i, outputs: 3 as never }), /^ArgumentError: model: outputs must be symbolic tensors .*, got the number 3$/);
+  assert.throws(() => L.dense({ units: 2 }).apply(tensor([1, 2], [1, 2]) as never), /apply takes a symbolic tensor/);
+  assert.throws(() => L.bidirectional({ layer: { className: 'LSTM' } as never }), /^TypeError: layer 'bidirectional' \(Bidirectional\): needs a recurrent layer or its spec \(\{ className, config \}\)/);
+  // One tensor listed as two outputs: predictAll gives both (it freed the tensor twice).
+  const y = L.dense({ units: 2 }).apply(i);
+  const two = model({ inputs: i, outputs: [y, y] }).build(0);
+  const outs = two.predictAll({ data: new Float32Array(4), shape: [1, 4] });
+  assert.equal(outs.length, 2);
+  assert.deepEqual(Array.from(outs[0]!.data()), Array.from(outs[1]!.data()));
+  two.dispose();
+});

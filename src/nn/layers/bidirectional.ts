@@ -46,6 +46,9 @@ export class Bidirectional extends Layer {
     // Keras recreates both directions from configs: `forward_<name>` as given, `backward_<name>` with goBackwards
     // flipped (and its own seed); both output zeros at masked steps when they return sequences.
     const spec = specOf(o.layer);
+    if (!spec || typeof spec.className !== 'string' || !spec.config || typeof spec.config !== 'object') {
+      throw new TypeError(`${where}: needs a recurrent layer or its spec ({ className, config }), got ${quote(o.layer)}`);
+    }
     const zero = { zeroOutputForMask: spec.config.returnSequences === true };
     const seed = spec.config.seed;
     this.forwardLayer = this.addLayer(...recreate(where, spec, 'forward_', zero));
