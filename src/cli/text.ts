@@ -47,7 +47,7 @@ export function loadTextForCli(dataset: string, file: string | undefined, rec: T
       : `'${dataset}' is running text for language models (char-lstm, word-lstm, …); a classifier needs labelled texts (--dataset spam-assassin)`);
   }
   return loadTextDataset(dataset === 'text' ? { file: file! } : dataset as (typeof TEXT_DATASET_NAMES)[number], {
-    level: rec.level, bptt: rec.bptt, maxLen: rec.maxLen, maxVocab: rec.maxVocab, tokenizer: o.tokenizer, limit: o.limit, testLimit: o.testLimit,
+    level: rec.level, bptt: rec.bptt, maxLen: rec.maxLen, ...(o.tokenizer ? { tokenizer: o.tokenizer } : { maxVocab: rec.maxVocab }), limit: o.limit, testLimit: o.testLimit,
   });
 }
 

@@ -1,11 +1,12 @@
 // Text corpora on disk (Node only): State of the Union addresses and SpamAssassin mail from their optional npm packages, and a user's text file.
-import { checkOptions } from '../core/errors.js';
+import { checkOptions, describeValue } from '../core/errors.js';
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DataError } from './data-error.js';
 import { readRegularFile } from '../io/read-file.js';
 import { limitDataset } from './dataset.js';
+import type { Tokenizer } from './tokenizer.js';
 import {
   classificationDataset, type ClassificationOptions, decodeTextFile, languageModelDataset, type LabeledTextCorpus, type LanguageModelOptions,
   fnv1a, mailBody, normalizeLineBreaks, splitByHash, splitByPosition, splitTextFile, type TextCorpus, type TextDataset,
@@ -148,6 +149,12 @@ export function loadTextDataset(source: TextDatasetName | { file: string }, opts
     const what = typeof source === 'object' && source !== null ? 'a text file' : JSON.stringify(source);
     throw new DataError(what, `${foreign.join(', ')} ${foreign.length > 1 ? 'are options' : 'is an option'} of ${classifying ? 'language-model' : 'classification'} datasets, not of ${what} (${classifying ? 'texts are padded to maxLen' : 'running text is cut into windows of bptt tokens'})`);
   }
+  const tk = opts.tokenizer as Partial<Tokenizer> | undefined;
+  if (tk !== undefined && (tk === null || typeof tk !== 'object' || typeof tk.encode !== 'function' || typeof tk.decode !== 'function')) {
+    throw new DataError('loadTextDataset', `tokenizer must be a tokenizer (buildTokenizer, CharTokenizer.build or a model file's), got ${describeValue(opts.tokenizer)}; the level of a new one is the option level`);
+  }
+  // A given tokenizer brings its vocabulary: a cap beside it would be ignored.
+  if (tk !== undefined && opts.maxVocab !== undefined) throw new DataError('loadTextDataset', 'maxVocab caps a vocabulary built here; a given tokenizer brings its own: give one or the other');
   let r: TextDataset;
   if (typeof source === 'object' && source !== null && typeof source.file === 'string') r = languageModelDataset(textFileCorpus(source.file), opts);
   else if (source === 'sotu') r = languageModelDataset(sotuCorpus(), opts);

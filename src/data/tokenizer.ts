@@ -1,6 +1,6 @@
 // Tokenizers for text models: characters or words ⇄ int32 ids, with a vocabulary built from training text only (browser-safe).
 import { DataError } from './data-error.js';
-import { checkOptions, describeValue } from '../core/errors.js';
+import { checkOptions, describeValue, quote } from '../core/errors.js';
 
 /** Id of `<pad>`: padding (an Embedding with maskZero masks it); never produced by `encode`, skipped by `decode`. */
 export const PAD_ID = 0;
@@ -129,9 +129,13 @@ abstract class VocabTokenizer {
 
   /** Text of token ids; every id must be an integer in [0, vocabSize). Throws DataError naming the first bad id and its position. */
   decode(ids: ArrayLike<number>): string {
+    if (ids === null || typeof ids !== 'object' || typeof ids.length !== 'number') {
+      throw new DataError(`${this.kind} tokenizer`, `decode takes token ids (an array or Int32Array), got ${describeValue(ids)}`);
+    }
     const out: string[] = [];
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
+      if (typeof id !== 'number') throw new DataError(`${this.kind} tokenizer`, `id ${quote(id)} at position ${i} is not a number`);
       if (!(Number.isInteger(id) && id >= 0 && id < this.tokens.length)) {
         throw new DataError(`${this.kind} tokenizer`, `id ${id} at position ${i} is outside the vocabulary [0, ${this.tokens.length})`);
       }
@@ -207,6 +211,7 @@ export class CharTokenizer extends VocabTokenizer {
   }
 
   encode(text: string): Int32Array {
+    checkText('char', text);
     const out = new Int32Array(text.length);
     let n = 0;
     for (let i = 0; i < text.length; i++) {
@@ -275,6 +280,7 @@ export class WordTokenizer extends VocabTokenizer {
   }
 
   encode(text: string): Int32Array {
+    checkText('word', text);
     const s = text.toLowerCase();
     const ids = new Int32Array(s.length);
     let n = 0;
@@ -373,6 +379,11 @@ function scanPieces(s: string, fn: (start: number, end: number, kind: number) =>
   }
 }
 
+/** Refuses text that is not a string (123 encoded as nothing, null failed reading its length). */
+function checkText(kind: TokenizerLevel, text: unknown): void {
+  if (typeof text !== 'string') throw new DataError(`${kind} tokenizer`, `encode takes a string, got ${describeValue(text)}`);
+}
+
 /** Calls `fn` with each piece of the lower-cased text `s` (`<eos>` for a line break, ’ inside words stored as '). */
 function forEachPiece(s: string, fn: (piece: string) => void): void {
   scanPieces(s, (a, b, kind) => fn(kind === EOS_PIECE ? EOS : kind === QUOTED_WORD_PIECE ? s.slice(a, b).replace(/’/g, "'") : s.slice(a, b)));
@@ -382,7 +393,10 @@ function forEachPiece(s: string, fn: (piece: string) => void): void {
 function rankVocab(counts: Map<string, number>, reserved: string[], opts: TokenizerOptions, kind: TokenizerLevel): string[] {
   checkOptions(`${kind === 'char' ? 'CharTokenizer' : 'WordTokenizer'}.build`, opts, ['maxVocab', 'source'], { maxTokens: 'the vocabulary cap is maxVocab', max_tokens: 'the vocabulary cap is maxVocab' });
   const source = opts.source ?? `${kind} tokenizer`;
-  if (opts.maxVocab !== undefined && !(Number.isInteger(opts.maxVocab) && opts.maxVocab >= MIN_VOCAB)) {
+  if (opts.maxVocab !== undefined && !Number.isSafeInteger(opts.maxVocab)) {
+    throw new DataError(source, `maxVocab must be a whole number (leave it out for no cap), got ${quote(opts.maxVocab)}`);
+  }
+  if (opts.maxVocab !== undefined && opts.maxVocab < MIN_VOCAB) {
     throw new DataError(source, `maxVocab ${opts.maxVocab} is too small: the vocabulary needs ${PAD}, ${UNK} and at least 2 tokens (maxVocab ≥ ${MIN_VOCAB})`);
   }
   const ranked = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([t]) => t);

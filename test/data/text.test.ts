@@ -242,3 +242,13 @@ test('a prompt with unknown characters: encode maps them to <unk>, unknownTokens
   assert.equal(again.tokenizer, tokenizer);
   assert.ok(tokenizer instanceof CharTokenizer && !(tokenizer instanceof WordTokenizer));
 });
+
+test('loadTextDataset: a tokenizer option that is no tokenizer, or beside a maxVocab it would ignore, is named', async () => {
+  const { failsWithDataError: fails } = await import('../helpers/data-error.js');
+  const { CharTokenizer } = await import('../../src/data/tokenizer.js');
+  const f = file('tk.txt', 'hello world\n'.repeat(50));
+  fails(() => loadTextDataset({ file: f }, { bptt: 4, tokenizer: {} as never }), /^loadTextDataset: tokenizer must be a tokenizer \(buildTokenizer, CharTokenizer\.build or a model file's\), got an object/);
+  fails(() => loadTextDataset({ file: f }, { bptt: 4, tokenizer: 'char' as never }), /tokenizer must be a tokenizer .*, got the string "char"; the level of a new one is the option level$/);
+  fails(() => loadTextDataset({ file: f }, { bptt: 4, maxVocab: 8, tokenizer: CharTokenizer.build('helo wrd') }), /maxVocab caps a vocabulary built here; a given tokenizer brings its own/);
+  assert.ok(loadTextDataset({ file: f }, { bptt: 4, tokenizer: CharTokenizer.build('helo wrd\n') }).dataset.xTrain.length > 0);
+});

@@ -111,7 +111,7 @@ test('bad input: ids out of range, vocabularies too small, malformed JSON — on
   fails(() => w.decode([1.5]), /^word tokenizer: /, /id 1.5 at position 0/);
   fails(() => c.decode(Int32Array.of(0, 1, 99)), /id 99 at position 2/);
   fails(() => CharTokenizer.build('aaaa', { maxVocab: 1 }), /maxVocab 1 is too small/, /maxVocab ≥ 4/);
-  fails(() => WordTokenizer.build('a b', { maxVocab: 3.5, source: 'notes.txt' }), /^notes\.txt: maxVocab 3.5/);
+  fails(() => WordTokenizer.build('a b', { maxVocab: 3.5, source: 'notes.txt' }), /^notes\.txt: maxVocab must be a whole number .*, got 3\.5$/);
   fails(() => CharTokenizer.build('aaaa', { source: 'a.txt' }), /^a\.txt: the training text has 1 distinct characters \("a"\)/, /at least 2 tokens/);
   fails(() => WordTokenizer.build('  \n '), /has 0 distinct words or marks/);
   fails(() => tokenizerFromJSON(null), /expected an object/);
@@ -128,4 +128,15 @@ test('bad input: ids out of range, vocabularies too small, malformed JSON — on
   fails(() => CharTokenizer.build(['abc', 5] as unknown as string[]), /^CharTokenizer\.build: text 1 is the number 5, not a string$/);
   fails(() => WordTokenizer.build(null as unknown as string), /^WordTokenizer\.build: takes a string or an iterable of strings, got null$/);
   assert.equal(WordTokenizer.build(new Set(['a b', 'c'])).vocabSize, 6, 'any iterable of strings');
+});
+
+test('encode, decode and build name arguments of the wrong type (123 encoded as nothing, null failed reading its length, a string id was "outside the vocabulary")', () => {
+  const c = CharTokenizer.build('abcab'), w = WordTokenizer.build('a b c a b');
+  fails(() => c.encode(123 as never), /^char tokenizer: encode takes a string, got the number 123$/);
+  fails(() => w.encode(null as never), /^word tokenizer: encode takes a string, got null$/);
+  fails(() => c.decode(null as never), /decode takes token ids \(an array or Int32Array\), got null$/);
+  fails(() => c.decode(['2'] as never), /^char tokenizer: id "2" at position 0 is not a number$/);
+  fails(() => CharTokenizer.build('abc', { maxVocab: Infinity }), /maxVocab must be a whole number \(leave it out for no cap\), got Infinity$/);
+  fails(() => CharTokenizer.build('abc', { maxVocab: '10' as never }), /maxVocab must be a whole number .*, got "10"$/);
+  assert.deepEqual(Array.from(c.encode('ab')), [2, 3]);
 });
