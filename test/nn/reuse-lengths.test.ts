@@ -193,6 +193,10 @@ test('reuse across lengths also holds for per-step kernels and a position table 
   byAxis.apply(a);
   assert.throws(() => byAxis.apply(c), /is applied again to inputs \(None, 3, 8\)/);
   assert.throws(() => layers.conv2d({ filters: 2, kernelSize: 3 }).apply(input({ shape: [2, 2, 1] })), (e: Error) => /does not fit: input size 2 is smaller than the effective kernel size 3/.test(e.message) && !e.message.includes(': :'));
+  // Pooling and LocallyConnected2D as well (they read "does not fit: : input size …").
+  for (const l of [layers.maxPooling2d({ poolSize: 3 }), layers.locallyConnected2d({ filters: 1, kernelSize: 3 })]) {
+    assert.throws(() => l.apply(input({ shape: [2, 2, 1] })), (e: Error) => /does not fit: input size 2 is smaller than the effective kernel size 3/.test(e.message) && !e.message.includes(': :'));
+  }
   const bi = input({ shape: [5, 8] });
   const block = layers.block({ inputs: bi, outputs: layers.dense({ units: 8, name: 'inner' }).apply(bi) });
   block.apply(a);

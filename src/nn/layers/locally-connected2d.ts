@@ -33,7 +33,7 @@ export class LocallyConnected2D extends WindowedLayer {
       const p = conv2dParams(this.name, [1, ...s], [...this.kernelSize, s[2], this.filters], { strides: this.strides, padding: this.padding });
       return { oh: p.oh, ow: p.ow, k: this.kernelSize[0] * this.kernelSize[1] * s[2] };
     } catch (e) {
-      throw this.shapeError(`input [${s.join(',')}] does not fit: ${(e as Error).message}`);
+      throw this.shapeError(`input [${s.join(',')}] does not fit: ${(e as Error).message.replace(/^[\w/]*: /, '')}`);
     }
   }
 

@@ -36,7 +36,7 @@ abstract class Pooling2D extends Layer {
       const p = pool2dParams(this.name, [1, ...s], { poolSize: this.poolSize, strides: this.strides, padding: this.padding });
       return [p.oh, p.ow, p.c];
     } catch (e) {
-      throw this.shapeError(`input [${s.join(',')}] does not fit: ${(e as Error).message}`);
+      throw this.shapeError(`input [${s.join(',')}] does not fit: ${(e as Error).message.replace(/^[\w/]*: /, '')}`);
     }
   }
 
