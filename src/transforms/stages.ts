@@ -59,7 +59,7 @@ export interface PipelineHooks<E> {
 }
 
 /** Refuses data that is not { train: { x, y }, test: { x, y } }, naming the missing part (it failed deep inside as a TypeError). */
-export function checkCompressData(who: string, data: unknown): void {
+function checkCompressData(who: string, data: unknown): void {
   const form = 'data must be { train: { x, y }, test: { x, y } }';
   if (data === null || typeof data !== 'object') throw new ArgumentError(who, `${form}, got ${describeValue(data)}`);
   for (const split of ['train', 'test'] as const) {
