@@ -167,7 +167,7 @@ async function runCompress(a: ParsedArgs<typeof compressSpec>, io: Io, hold: (pa
   const nTrain = requireSamples(ds, 'train', 'fine-tune on'), nTest = requireSamples(ds, 'test', 'score the compression on');
   // A file without compile settings (--ship) gets its task's; the pipelines measure accuracy besides the model's own
   // metrics, which the compressed file keeps (a language model's bits per character or perplexity).
-  if (!model.loss) model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', fromLogits: !model.endsInSoftmax(), metrics: text ? defaultTextMetrics(text) : ['accuracy'] });
+  if (!model.loss) model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', fromLogits: model.finalActivation() !== 'softmax', metrics: text ? defaultTextMetrics(text) : ['accuracy'] });
   const msg = (s: string): void => void io.err.write(s + '\n');
   // A language model's score is its loss in bits per character or perplexity (next-token accuracy shown beside).
   const lm = text?.task === 'language-model' ? text.level : undefined;

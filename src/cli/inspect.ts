@@ -69,7 +69,7 @@ export function evalCommand(a: ParsedArgs<typeof evalSpec>, io: Io): number {
   if (!model.loss || (text && !wanted.every((w) => model.metrics.some((m) => m.name === w)))) {
     const kept = model.metrics.map((m) => m.name).filter((m) => !wanted.includes(m));
     // A model ending without a softmax (a PyTorch export's last Linear) outputs logits: the loss takes them as such.
-    model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', fromLogits: !model.endsInSoftmax(), metrics: [...kept, ...wanted] });
+    model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', fromLogits: model.finalActivation() !== 'softmax', metrics: [...kept, ...wanted] });
   }
   const { name, dir } = savedModelData(a.flags, meta.training, 'eval', text);
   const ds = readModelDataset(file, name, dir, text, tokenizer, { limit: 1, testLimit: a.flags.testLimit, verb: 'evaluated', command: 'evaluate', model });
@@ -191,7 +191,7 @@ export function predictCommand(a: ParsedArgs<typeof predictSpec>, io: Io): numbe
   if (a.flags.top > outShape[0]) throw new UsageError(`--top ${a.flags.top}: the model has ${outShape[0]} classes`, 'predict');
   const scores = model.predict({ data: x, shape: [n, ...shape] }, { batchSize: 256 });
   // A model ending without a softmax (a PyTorch export's last Linear) gives logits: shown as the softmax's probabilities.
-  const logits = !model.endsInSoftmax();
+  const logits = model.finalActivation() !== 'softmax';
   const probs = logits ? softmax(scores) : scores;
   const p = probs.f32();
   probs.dispose();

@@ -130,12 +130,16 @@ export function generateTokens(m: Model, prompt: ArrayLike<number>, o: GenerateO
     throw new RangeError(`generate: the prompt has ${ids.length} tokens, more than the model's context of ${window} (the window it reads): give at most ${window}`);
   }
   const x = new Int32Array(window);
+  // Run for logits, the model's final softmax is left out; one it does not end in at the top (inside a Block, before
+  // a Dropout) still runs, and its probabilities are sampled through their logarithms (logits up to a constant).
+  const probabilities = !m.endsInSoftmax() && m.finalActivation() === 'softmax';
   for (let step = 0; step < o.length; step++) {
     const known = Math.min(window, ids.length);
     x.fill(0);
     x.set(ids.slice(ids.length - known), 0);
     const out = tidy(() => m.call(tensor(x, [1, window], 'int32'), { training: false, seed: 0, logits: true }));
-    const logits = out.f32().subarray((known - 1) * vocab, known * vocab);
+    const row = out.f32().subarray((known - 1) * vocab, known * vocab);
+    const logits = probabilities ? row.map(Math.log) : row;
     out.dispose();
     const next = sample(logits, temperature, topK, topP, banned, rng);
     ids.push(next);
@@ -205,7 +209,7 @@ function recurrentStepper(m: Model): Stepper | undefined {
   let states: Tensor[] = stateInputs.map((s) => keep(zeros([1, ...s.shape])));
   // With several outputs the graph does not hand the final softmax's logits out: take log-probabilities instead
   // (logits up to a constant, the same distribution). A model without a final softmax already outputs its scores.
-  const softmax = m.endsInSoftmax();
+  const softmax = m.finalActivation() === 'softmax';
   return {
     step(id) {
       const outs = tidy(() => twin.callAll([tensor(Int32Array.of(id), [1, 1], 'int32'), ...states], { training: false, seed: 0 }));

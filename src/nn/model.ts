@@ -344,6 +344,28 @@ export class Model {
     return this.producer(this.outputSyms[0]);
   }
 
+  /**
+   * The activation that makes the (first) output: the last layer's, looking back through Dropout (the identity at
+   * inference) and into a Block's own graph; undefined when that layer has none to tell (an Add, an attention). A
+   * softmax there that {@link endsInSoftmax} does not see (inside a Block, before a Dropout) means the output is
+   * probabilities even when the model is run for logits.
+   */
+  finalActivation(): string | undefined {
+    let sym = this.outputSyms[0];
+    for (let hops = 0; sym && hops <= this.nodes.length; hops++) {
+      const n = this.producer(sym);
+      if (!n) return undefined;
+      if (n.layer.className === 'Dropout') {
+        sym = n.input;
+        continue;
+      }
+      const l = n.layer as Layer & { activation?: unknown; finalActivation?: () => string | undefined };
+      if (typeof l.activation === 'string') return l.activation;
+      return typeof l.finalActivation === 'function' ? l.finalActivation() : undefined;
+    }
+    return undefined;
+  }
+
   /** True when the (single) output is made by a layer ending in softmax, so a cross-entropy can be computed from its logits. */
   endsInSoftmax(): boolean {
     const n = this.outputNode();

@@ -162,3 +162,24 @@ test('generation refuses a model that is not causal inside a block too (a Bidire
   assert.throws(() => generateTokens(a, [1], { length: 3 }), /layer 'multi_head_attention' \(MultiHeadAttention\) attends to later steps \(useCausalMask is false\)/);
   a.dispose();
 });
+
+test('generation samples from a softmax that is not the top layer\'s activation (inside a Block, before a Dropout) through its logarithm, not as if it were logits', () => {
+  const V = 6;
+  const share5 = (m: Model): number => Array.from(generateTokens(m, [1], { length: 200, seed: 0 })).filter((i) => i === 5).length / 200;
+  // p(5) = 0.9998 at every step: token 5 nearly always (it came out 0.36 of the time).
+  const bi = input({ shape: [2, 4] }), x = input({ shape: [2], dtype: 'int32' });
+  const head = layers.block({ inputs: bi, outputs: layers.dense({ units: V, activation: 'softmax', kernelInitializer: 'zeros' }).apply(bi) });
+  const inBlock = model({ inputs: x, outputs: head.apply(layers.embedding({ inputDim: V, outputDim: 4 }).apply(x)) }).build(0);
+  inBlock.setWeights({ 'block/dense/bias': Float32Array.of(0, 0, 0, 0, 0, 10) });
+  assert.equal(inBlock.finalActivation(), 'softmax');
+  assert.ok(share5(inBlock) > 0.95);
+  inBlock.dispose();
+  // A recurrent chain (the one-step path) ending in a Dropout after its softmax.
+  const y = input({ shape: [2], dtype: 'int32' });
+  const h = layers.lstm({ units: 4, returnSequences: true }).apply(layers.embedding({ inputDim: V, outputDim: 4 }).apply(y));
+  const out = layers.dense({ units: V, activation: 'softmax', kernelInitializer: 'zeros', name: 'out' }).apply(h);
+  const dropped = model({ inputs: y, outputs: layers.dropout({ rate: 0.1 }).apply(out) }).build(0);
+  dropped.setWeights({ 'out/bias': Float32Array.of(0, 0, 0, 0, 0, 10) });
+  assert.ok(share5(dropped) > 0.95);
+  dropped.dispose();
+});

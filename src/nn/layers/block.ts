@@ -102,6 +102,11 @@ export class Block extends Layer {
     for (const n of this.inner.graph) this.buildLayer(n.layer, n.inputs.map((t) => t.shape), rng);
   }
 
+  /** The activation making the block's (first) output, as {@link Model.finalActivation} finds it in its graph. */
+  finalActivation(): string | undefined {
+    return this.inner.finalActivation();
+  }
+
   call(x: Tensor, ctx: CallContext): Tensor {
     return this.callAll([x], ctx)[0];
   }
