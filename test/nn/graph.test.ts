@@ -491,6 +491,12 @@ test('graphs a file could not hold are refused when built, and odd arguments by 
   assert.throws(() => model({ inputs: i, outputs: 3 as never }), /^ArgumentError: model: outputs must be symbolic tensors .*, got the number 3$/);
   assert.throws(() => L.dense({ units: 2 }).apply(tensor([1, 2], [1, 2]) as never), /apply takes a symbolic tensor/);
   assert.throws(() => L.bidirectional({ layer: { className: 'LSTM' } as never }), /^TypeError: layer 'bidirectional' \(Bidirectional\): needs a recurrent layer or its spec \(\{ className, config \}\)/);
+  // A Block takes the dtypes of its inner inputs, named at apply (int ids into an inner Dense failed at predict, naming matmul).
+  const fi = input({ shape: [4] }), features = L.block({ inputs: fi, outputs: L.dense({ units: 2 }).apply(fi) });
+  assert.throws(() => features.apply(input({ shape: [4], dtype: 'int32' })), /^DTypeError: layer 'block(_\d+)?' \(Block\): its input 'input(_\d+)?' is float32, got int32; token ids go through an Embedding first$/);
+  const ii = input({ shape: [4], dtype: 'int32' }), lookup = L.block({ inputs: ii, outputs: L.embedding({ inputDim: 5, outputDim: 2 }).apply(ii) });
+  assert.throws(() => lookup.apply(input({ shape: [4] })), /\(Block\): its input 'input(_\d+)?' is int32, got float32$/);
+  assert.equal(lookup.apply(input({ shape: [4], dtype: 'int32' })).dtype, 'float32');
   // One tensor listed as two outputs: predictAll gives both (it freed the tensor twice).
   const y = L.dense({ units: 2 }).apply(i);
   const two = model({ inputs: i, outputs: [y, y] }).build(0);

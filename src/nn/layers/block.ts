@@ -1,5 +1,5 @@
 // Block: a graph of layers used as one layer (Keras' functional model as a layer), so a block reused N times keeps one θ.
-import { quote, ShapeError } from '../../core/errors.js';
+import { DTypeError, quote, ShapeError } from '../../core/errors.js';
 import type { Random } from '../../core/random.js';
 import type { Shape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
@@ -94,7 +94,14 @@ export class Block extends Layer {
     return this.propagate(shapes).outputs;
   }
 
-  override outputDType(_inputs: readonly ('float32' | 'int32')[], index: number): 'float32' | 'int32' {
+  /** The inner graph's output types; inputs must have the types of its inputs (int ids into an inner Dense failed at predict, naming matmul). */
+  override outputDType(inputs: readonly ('float32' | 'int32')[], index: number): 'float32' | 'int32' {
+    const ins = this.inner.inputs;
+    const i = inputs.findIndex((t, k) => ins[k] !== undefined && t !== ins[k].dtype);
+    if (i >= 0) {
+      throw new DTypeError(`layer '${this.name || this.defaultName}' (Block)`,
+        `its input${ins.length > 1 ? ` ${i}` : ''} '${ins[i].name}' is ${ins[i].dtype}, got ${inputs[i]}${inputs[i] === 'int32' ? '; token ids go through an Embedding first' : ''}`);
+    }
     return this.inner.outputs[index].dtype;
   }
 
