@@ -163,8 +163,7 @@ export function unsharedParamCount(m: Model): number {
   for (const l of m.layers) {
     if (l instanceof Conv2D && l.inputShape) {
       const [oh, ow] = l.outputShape(l.inputShape);
-      const k = l.kernelSize[0] * l.kernelSize[1] * l.inputShape[2];
-      total += oh * ow * (k * l.filters + (l.useBias ? l.filters : 0));
+      total += oh * ow * plainConvParams(l);
     } else total += l.countParams();
   }
   return total;

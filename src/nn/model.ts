@@ -114,12 +114,10 @@ export class Model {
       }
     };
     walk(this.layers, '');
-    // As weights() lists them (the model is not built yet: it would build it), each map once.
-    const paths = new Map<string, unknown>();
-    for (const l of this.layers) for (const w of l.weights()) {
-      const path = `${l.name}/${w.path}`;
-      if (paths.has(path) && paths.get(path) !== w.map) throw new Error(`model '${this.name}': two weights have the path '${path}' (a layer name holding '/' meets a block's sublayer); rename the layer`);
-      paths.set(path, w.map);
+    const paths = new Set<string>();
+    for (const w of this.collectWeights()) {
+      if (paths.has(w.path)) throw new Error(`model '${this.name}': two weights have the path '${w.path}' (a layer name holding '/' meets a block's sublayer); rename the layer`);
+      paths.add(w.path);
     }
   }
 
@@ -253,6 +251,11 @@ export class Model {
   /** The weights, each distinct map once, named by path: `layer/weight` (e.g. `conv2d/kernel`), `block/query/kernel` inside a layer made of layers. */
   weights(): (NamedWeight & { path: string })[] {
     this.requireBuilt('weights');
+    return this.collectWeights();
+  }
+
+  /** Every layer's weights, each map once, by path: {@link weights} without its build check (a build checks them). */
+  private collectWeights(): (NamedWeight & { path: string })[] {
     const seen = new Set<unknown>();
     const out: (NamedWeight & { path: string })[] = [];
     for (const l of this.layers) for (const w of l.weights()) {
